@@ -1,0 +1,38 @@
+# gridsnap — the front door. Plain `make` lists the targets.
+SHELL := /bin/bash
+VENV := .venv
+GS := $(VENV)/bin/gridsnap
+PY := $(VENV)/bin/python
+export PYTHONUNBUFFERED := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test bench lint services-up services-down clean-data
+
+help: ## list the targets
+	@echo "gridsnap — make targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install what is missing (Debian packages as root, Python deps in .venv)
+	@bash backend/scripts/bootstrap.sh
+
+run: setup ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load the demo city, serve on :8000
+	@$(GS) run
+
+test: setup ## run every test against real PostgreSQL/PostGIS and Redis (a separate test database)
+	@$(GS) services run $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup ## measure intake and follow-up throughput; figures go to stdout and docs/benchmarks.md
+	@GRIDSNAP_EXTRA_APT="wrk" bash backend/scripts/bootstrap.sh
+	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
+
+lint: setup ## ruff on backend/ and tests/
+	@$(VENV)/bin/ruff check backend tests bench
+
+services-up: setup ## start the local PostgreSQL and Redis (for gridsnap commands in another terminal)
+	@$(GS) services up
+
+services-down: ## stop the local PostgreSQL and Redis (data stays)
+	@$(GS) services down
+
+clean-data: services-down ## delete .var/ (database, Redis, photos): the demo city is loaded anew
+	rm -rf .var

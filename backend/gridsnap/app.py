@@ -1,0 +1,69 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, send_from_directory
+
+from . import __version__
+from .errors import register_error_handlers
+from .extensions import Runtime, api
+from .settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        API_TITLE="gridsnap",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "gridsnap API: grid management reports, photos and cases."},
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+        # photos are the largest bodies; anything bigger is refused before it is read
+        MAX_CONTENT_LENGTH=settings.photo_max_bytes + 64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["gridsnap"] = Runtime(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    api.init_app(app)
+    register_error_handlers(app)  # after the Api, so ours answer every error
+
+    from .categories.api import blp as categories_blp
+    from .grid.api import blp as grid_blp
+    from .health.api import blp as health_blp
+    from .photos.api import blp as photos_blp
+    from .reports.api import blp as reports_blp
+    from .users.api import blp as auth_blp
+
+    for blp in (auth_blp, reports_blp, photos_blp, grid_blp, categories_blp, health_blp):
+        api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
+
+    import swagger_ui_bundle
+
+    @app.get("/api/v1/docs/static/<path:filename>")
+    def swagger_ui_static(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+    @app.get("/")
+    def index():
+        return jsonify(name="gridsnap", version=__version__, api="/api/v1",
+                       docs="/api/v1/docs", health="/api/v1/health")
+
+    @app.teardown_appcontext
+    def _close_session(exc):
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    return app

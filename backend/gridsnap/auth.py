@@ -1,0 +1,40 @@
+"""Bearer-token authentication for the API views."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+
+from .errors import AppError
+from .extensions import db_session
+from .users.rules import Principal
+from .users.service import authenticate
+
+SECURITY = [{"bearerAuth": []}]
+
+
+def current_principal() -> Principal:
+    """The caller, authenticating the request's bearer token on first use."""
+    principal = g.get("principal")
+    if principal is not None:
+        return principal
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise AppError("auth.required", "Log in first: send 'Authorization: Bearer <token>'.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    principal = authenticate(db_session(), raw.strip())
+    g.principal = principal
+    return principal
+
+
+def auth_required(view):
+    """Authenticate before the view runs (so a bad token is 401 before any body is parsed)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        current_principal()
+        return view(*args, **kwargs)
+
+    return wrapper

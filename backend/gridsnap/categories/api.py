@@ -1,0 +1,24 @@
+"""The category catalogue over HTTP."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import SECURITY, auth_required
+from ..extensions import db_session
+from . import service
+from .schemas import CategorySchema
+
+blp = Blueprint("categories", __name__, url_prefix="/categories",
+                description="Problem categories (部件/事件)")
+
+
+@blp.route("")
+class CategoryList(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, CategorySchema(many=True))
+    def get(self):
+        """Every active category with its department, priority and stage time limits."""
+        return service.list_categories(db_session())

@@ -1,0 +1,1 @@
+"""Deadlines of case stages (限时办理) on the Chinese working calendar."""

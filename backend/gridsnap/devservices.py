@@ -1,0 +1,230 @@
+"""Project-local PostgreSQL (with PostGIS) and Redis under `.var/`, started and stopped on demand.
+
+Used by `make run`, `make test` and `make bench` when DATABASE_URL / REDIS_URL are not set. The
+PostgreSQL cluster runs as the `postgres` system user when we are root (PostgreSQL refuses to run
+as root); Redis keeps an append-only file so queued jobs survive a restart.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .settings import local_pg_port, local_redis_port, var_dir
+
+DATABASES = ("gridsnap", "gridsnap_test")
+
+
+class ServiceError(RuntimeError):
+    """A local service could not be set up; the message says what to do."""
+
+
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex((host, port)) == 0
+
+
+def _wait_port(port: int, seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _port_open(port):
+            return
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    raise ServiceError(f"{what} did not start on port {port} within {seconds:.0f} s. Log:\n{tail}")
+
+
+def pg_bindir() -> Path:
+    """The newest Debian PostgreSQL server binaries; raises ServiceError if none is installed."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"),
+                   key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    postgres = shutil.which("postgres")
+    if postgres:
+        return Path(postgres).resolve().parent
+    raise ServiceError("PostgreSQL is not installed: sudo apt-get install postgresql postgis")
+
+
+@dataclass
+class Started:
+    postgres: bool = False
+    redis: bool = False
+
+
+class LocalPostgres:
+    def __init__(self) -> None:
+        self.root = var_dir() / "pg"
+        self.data = self.root / "data"
+        self.sock = self.root / "run"
+        self.log = var_dir() / "log" / "postgres.log"
+        self.port = local_pg_port()
+
+    def _as_owner(self, args: list[str]) -> list[str]:
+        if os.geteuid() != 0:
+            return args
+        return ["runuser", "-u", "postgres", "--", *args]
+
+    def _owner(self) -> tuple[int, int]:
+        if os.geteuid() != 0:
+            return os.getuid(), os.getgid()
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError as exc:
+            raise ServiceError("no 'postgres' system user: sudo apt-get install postgresql") from exc
+        return pw.pw_uid, pw.pw_gid
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists() and _port_open(self.port)
+
+    def init(self) -> None:
+        if (self.data / "PG_VERSION").exists():
+            return
+        bindir = pg_bindir()
+        uid, gid = self._owner()
+        for d in (self.root, self.sock, self.log.parent):
+            d.mkdir(parents=True, exist_ok=True)
+        for d in (self.root, self.sock):
+            os.chown(d, uid, gid)
+            d.chmod(0o700)
+        if not self.log.exists():
+            self.log.touch()
+        os.chown(self.log, uid, gid)
+        if os.geteuid() == 0:
+            # the postgres user must be able to reach .var/pg through the repository's folders
+            probe = subprocess.run(self._as_owner(["test", "-w", str(self.root)]))
+            if probe.returncode != 0:
+                raise ServiceError(
+                    f"the postgres user cannot reach {self.root}; keep the repository in a folder "
+                    "others may traverse (chmod o+x on its parents) or set DATABASE_URL")
+        subprocess.run(
+            self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "gridsnap",
+                            "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
+            check=True, stdout=subprocess.DEVNULL)
+        conf = self.data / "postgresql.conf"
+        with conf.open("a") as f:
+            f.write(
+                "\n# gridsnap local cluster\n"
+                f"port = {self.port}\n"
+                "listen_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.sock}'\n"
+                "max_connections = 200\n"
+                "shared_buffers = 512MB\n"
+                "work_mem = 16MB\n"
+                "maintenance_work_mem = 256MB\n"
+                "timezone = 'UTC'\n"
+                "log_min_duration_statement = 2000\n"
+            )
+
+    def start(self) -> bool:
+        """Start the cluster if it is not running; returns True if this call started it."""
+        if self.running():
+            return False
+        if _port_open(self.port):
+            raise ServiceError(f"port {self.port} is taken by another program; set GRIDSNAP_PG_PORT")
+        self.init()
+        bindir = pg_bindir()
+        subprocess.run(
+            self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
+                            "-w", "-t", "60", "start"]),
+            check=True, stdout=subprocess.DEVNULL)
+        _wait_port(self.port, 30, "PostgreSQL", self.log)
+        self.create_databases()
+        return True
+
+    def create_databases(self) -> None:
+        bindir = pg_bindir()
+        base = [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "gridsnap",
+                "-v", "ON_ERROR_STOP=1", "-qtA"]
+        existing = subprocess.run([*base, "-d", "postgres", "-c", "SELECT datname FROM pg_database"],
+                                  check=True, capture_output=True, text=True).stdout.split()
+        for name in DATABASES:
+            if name not in existing:
+                subprocess.run([*base, "-d", "postgres", "-c", f'CREATE DATABASE "{name}"'],
+                               check=True, stdout=subprocess.DEVNULL)
+            subprocess.run([*base, "-d", name, "-c", "CREATE EXTENSION IF NOT EXISTS postgis"],
+                           check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if not (self.data / "postmaster.pid").exists():
+            return
+        subprocess.run(
+            self._as_owner([str(pg_bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast",
+                            "-w", "stop"]),
+            check=False, stdout=subprocess.DEVNULL)
+
+
+class LocalRedis:
+    def __init__(self, port: int | None = None, root: Path | None = None) -> None:
+        self.port = port or local_redis_port()
+        self.root = root or (var_dir() / "redis")
+        self.pidfile = self.root / "redis.pid"
+        self.log = self.root / "redis.log"
+
+    def running(self) -> bool:
+        return self.pidfile.exists() and _port_open(self.port)
+
+    def start(self) -> bool:
+        """Start Redis with append-only persistence; returns True if this call started it."""
+        if self.running():
+            return False
+        if _port_open(self.port):
+            raise ServiceError(f"port {self.port} is taken by another program; set GRIDSNAP_REDIS_PORT")
+        exe = shutil.which("redis-server")
+        if not exe:
+            raise ServiceError("Redis is not installed: sudo apt-get install redis-server")
+        self.root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+             "--daemonize", "yes", "--pidfile", str(self.pidfile), "--logfile", str(self.log),
+             "--protected-mode", "yes"],
+            check=True)
+        _wait_port(self.port, 20, "Redis", self.log)
+        return True
+
+    def stop(self) -> None:
+        if not self.pidfile.exists():
+            return
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except ValueError:
+            return
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            self.pidfile.unlink(missing_ok=True)
+            return
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.pidfile.unlink(missing_ok=True)
+
+
+def up() -> Started:
+    """Start the local services that DATABASE_URL / REDIS_URL do not replace."""
+    started = Started()
+    if not os.environ.get("DATABASE_URL"):
+        started.postgres = LocalPostgres().start()
+    if not os.environ.get("REDIS_URL"):
+        started.redis = LocalRedis().start()
+    return started
+
+
+def down(started: Started | None = None) -> None:
+    """Stop the local services (only those `started` names, if given)."""
+    if started is None or started.redis:
+        LocalRedis().stop()
+    if started is None or started.postgres:
+        LocalPostgres().stop()

@@ -1,0 +1,139 @@
+"""Stable error codes and the JSON error body every failure is answered with.
+
+Body: {"code": "report.id_conflict", "message": "…", "fields": {"location.lat": ["…"]}}.
+A code is defined here once; clients (the PWA, the hotline) switch on it, never on the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# code -> HTTP status
+CODES: dict[str, int] = {
+    "request.invalid": 422,
+    "request.malformed_json": 400,
+    "request.too_large": 413,
+    "request.not_found": 404,
+    "request.method_not_allowed": 405,
+    "request.unsupported_media_type": 415,
+    "auth.required": 401,
+    "auth.invalid_token": 401,
+    "auth.bad_credentials": 401,
+    "auth.forbidden": 403,
+    "report.not_found": 404,
+    "report.id_conflict": 409,
+    "report.unknown_category": 422,
+    "photo.not_found": 404,
+    "photo.id_conflict": 409,
+    "photo.too_large": 413,
+    "photo.unsupported_type": 415,
+    "photo.not_an_image": 422,
+    "photo.too_many_pixels": 422,
+    "photo.not_ready": 409,
+    "photo.storage_failed": 503,
+    "grid.bbox_too_large": 422,
+    "service.unavailable": 503,
+    "internal": 500,
+}
+
+
+@dataclass
+class AppError(Exception):
+    """A failure with a stable code; raised by services, answered as JSON by the app."""
+
+    code: str
+    message: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unknown error code {self.code!r}: add it to gridsnap.errors.CODES")
+        super().__init__(self.message)
+
+    @property
+    def status(self) -> int:
+        return CODES[self.code]
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow messages {"json": {"location": {"lat": [..]}}} -> {"location.lat": [..]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, list):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "_schema"] = list(messages)
+            return out
+        for i, m in enumerate(messages):
+            out.update(_flatten(m, f"{prefix}.{i}" if prefix else str(i)))
+        return out
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = str(key)
+            out.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
+        return out
+    out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+_HTTP_CODES = {
+    400: ("request.malformed_json", "The request body is not valid JSON."),
+    401: ("auth.required", "Log in first: send 'Authorization: Bearer <token>'."),
+    403: ("auth.forbidden", "You may not do this."),
+    404: ("request.not_found", "There is nothing at this address."),
+    405: ("request.method_not_allowed", "This method is not allowed here."),
+    413: ("request.too_large", "The request body is too large."),
+    415: ("request.unsupported_media_type", "This content type is not accepted here."),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AppError)
+    def _app_error(exc: AppError):
+        resp = jsonify(error_body(exc.code, exc.message, exc.fields))
+        resp.status_code = exc.status
+        for k, v in exc.headers.items():
+            resp.headers[k] = v
+        return resp
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        if status == 422 and "messages" in data:
+            # webargs validation: strip the location level ("json", "query") from field paths
+            messages = data["messages"]
+            flat: dict[str, list[str]] = {}
+            for _location, msgs in messages.items():
+                flat.update(_flatten(msgs))
+            first = next(iter(flat), "request")
+            resp = jsonify(error_body("request.invalid", f"Invalid value for '{first}'.", flat))
+            resp.status_code = 422
+            return resp
+        code, message = _HTTP_CODES.get(status, ("internal", "Something went wrong."))
+        if status == 400 and exc.description and "JSON" not in str(exc.description):
+            code, message = "request.invalid", str(exc.description)
+        resp = jsonify(error_body(code, message))
+        resp.status_code = status
+        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        resp = jsonify(error_body("internal", "Something went wrong on the server; it was logged."))
+        resp.status_code = 500
+        return resp

@@ -1,0 +1,1 @@
+"""The grid: areas from district to unit cell, import and lookup."""

@@ -1,0 +1,88 @@
+"""The grid over HTTP: which cell a point is in, and the cells in a box as GeoJSON."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import SECURITY, auth_required
+from ..errors import AppError
+from ..extensions import db_session
+from ..reports.rules import chain_codes
+from ..reports.schemas import AreaRefSchema, CellLocateQuerySchema, parse_bbox
+from ..reports.service import locate_point
+from . import queries
+
+blp = Blueprint("grid", __name__, url_prefix="/cells", description="The grid (单元网格)")
+
+MAX_FEATURES = 5000
+
+
+class LocatedSchema(Schema):
+    outside_grid = fields.Boolean()
+    area_code = fields.String(allow_none=True)
+    cell = fields.Nested(AreaRefSchema, allow_none=True)
+    community = fields.Nested(AreaRefSchema, allow_none=True)
+    street = fields.Nested(AreaRefSchema, allow_none=True)
+    district = fields.Nested(AreaRefSchema, allow_none=True)
+
+
+class CellsQuerySchema(Schema):
+    bbox = fields.String(required=True, metadata={"description": "minlon,minlat,maxlon,maxlat"})
+    level = fields.String(load_default="cell",
+                          validate=validate.OneOf(("district", "street", "community", "cell")))
+    prefix = fields.String(load_default="", validate=validate.Regexp(r"^[0-9]{0,15}$"))
+
+
+@blp.route("/locate")
+class Locate(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CellLocateQuerySchema, location="query")
+    @blp.response(200, LocatedSchema)
+    def get(self, query):
+        """The cell a point falls in (lowest code on a shared edge) and its area chain."""
+        session = db_session()
+        hit = locate_point(session, query["lon"], query["lat"])
+        chain = chain_codes(hit["area_code"])
+        names = queries.area_names(session, [c for c in chain.values() if c])
+        out = {"outside_grid": hit["outside_grid"], "area_code": hit["area_code"]}
+        for level, code in chain.items():
+            area = names.get(code) if code else None
+            out[level] = (None if area is None else
+                          {"code": code, "name": area["name"], "name_en": area["name_en"]})
+        return out
+
+
+@blp.route("")
+class Cells(MethodView):
+    @blp.doc(security=SECURITY, responses={"200": {
+        "description": "A GeoJSON FeatureCollection.",
+        "content": {"application/geo+json": {"schema": {"type": "object"}}}}})
+    @auth_required
+    @blp.arguments(CellsQuerySchema, location="query")
+    def get(self, query):
+        """The areas of one level (cells by default) in a box, as GeoJSON."""
+        try:
+            bbox = parse_bbox(query["bbox"])
+        except Exception as exc:  # marshmallow ValidationError from parse_bbox
+            raise AppError("request.invalid", str(getattr(exc, "messages", exc)),
+                           {"bbox": ["minlon,minlat,maxlon,maxlat"]}) from None
+        rows = queries.areas_in_box(db_session(), bbox, level=query["level"],
+                                    prefix=query["prefix"], limit=MAX_FEATURES + 1)
+        if len(rows) > MAX_FEATURES:
+            raise AppError("grid.bbox_too_large",
+                           f"More than {MAX_FEATURES} areas in this box; zoom in or filter "
+                           "by prefix.", {"bbox": ["Too many areas in this box."]})
+        features = [{
+            "type": "Feature", "id": r["code"], "geometry": r["geometry"],
+            "properties": {"code": r["code"], "name": r["name"], "name_en": r["name_en"],
+                           "level": r["level"], "parent_code": r["parent_code"]},
+        } for r in rows]
+        from flask import current_app
+
+        resp = current_app.response_class(
+            current_app.json.dumps({"type": "FeatureCollection", "features": features}),
+            mimetype="application/geo+json")
+        return resp

@@ -1,0 +1,51 @@
+"""The grid: nested areas from district to unit cell (单元网格), keyed by their standard codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+
+AREA_LEVELS = ("district", "street", "community", "cell")
+
+
+class Area(Base):
+    """A district 区县 (6 digits), street 街道 (9), community 社区 (12) or cell 单元网格 (14/15).
+
+    Every code extends its parent's code, so "everything under X" is a prefix match.
+    """
+
+    __tablename__ = "areas"
+    __table_args__ = (
+        CheckConstraint(
+            "(level = 'district' AND code ~ '^[0-9]{6}$') OR "
+            "(level = 'street' AND code ~ '^[0-9]{9}$') OR "
+            "(level = 'community' AND code ~ '^[0-9]{12}$') OR "
+            "(level = 'cell' AND code ~ '^[0-9]{14,15}$')",
+            name="level_matches_code",
+        ),
+        CheckConstraint("parent_code IS NULL OR starts_with(code, parent_code)",
+                        name="code_extends_parent"),
+        CheckConstraint("ST_IsValid(boundary)", name="boundary_valid"),
+        Index("ix_areas_code_prefix", "code", postgresql_ops={"code": "text_pattern_ops"}),
+        Index("ix_areas_cell_boundary", "boundary", postgresql_using="gist",
+              postgresql_where="level = 'cell'"),
+        Index("ix_areas_boundary", "boundary", postgresql_using="gist"),
+    )
+
+    code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("areas.code", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    boundary = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -1,0 +1,59 @@
+"""SQL for the grid: area chains, cells in a box as GeoJSON, and the upsert of imported areas."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_CHAIN = text("""
+    SELECT code, level, name, name_en FROM areas WHERE code = ANY(:codes)
+""")
+
+
+def area_names(session: Session, codes: list[str]) -> dict[str, dict]:
+    rows = session.execute(_CHAIN, {"codes": codes}).mappings().all()
+    return {r["code"]: dict(r) for r in rows}
+
+
+_CELLS_IN_BOX = text("""
+    SELECT code, name, name_en, level, parent_code,
+           ST_AsGeoJSON(boundary, 7)::json AS geometry
+      FROM areas
+     WHERE level = :level
+       AND boundary && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
+       AND (:prefix = '' OR code LIKE :prefix || '%')
+     ORDER BY code
+     LIMIT :limit
+""")
+
+
+def areas_in_box(session: Session, bbox, *, level: str, prefix: str, limit: int):
+    minlon, minlat, maxlon, maxlat = bbox
+    return session.execute(_CELLS_IN_BOX, {
+        "minlon": minlon, "minlat": minlat, "maxlon": maxlon, "maxlat": maxlat,
+        "level": level, "prefix": prefix, "limit": limit}).mappings().all()
+
+
+def existing_areas(session: Session, codes_or_prefixes: set[str] | None = None):
+    """(code, level, WKB) of stored areas: all of them, or those under the given prefixes."""
+    if codes_or_prefixes is None:
+        return session.execute(text(
+            "SELECT code, level, ST_AsBinary(boundary) AS wkb FROM areas")).all()
+    patterns = sorted({c[:6] + "%" for c in codes_or_prefixes})
+    return session.execute(text(
+        "SELECT code, level, ST_AsBinary(boundary) AS wkb FROM areas WHERE code LIKE ANY(:p)"),
+        {"p": patterns}).all()
+
+
+UPSERT_AREA = text("""
+    INSERT INTO areas (code, level, parent_code, name, name_en, boundary)
+    VALUES (:code, :level, :parent_code, :name, :name_en,
+            ST_Multi(ST_GeomFromWKB(:wkb, 4326)))
+    ON CONFLICT (code) DO UPDATE
+       SET level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
+           name_en = EXCLUDED.name_en, boundary = EXCLUDED.boundary, updated_at = now()
+""")
+
+
+def upsert_areas(session: Session, rows: list[dict]) -> None:
+    session.execute(UPSERT_AREA, rows)

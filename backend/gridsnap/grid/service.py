@@ -1,0 +1,93 @@
+"""Use case: import a grid file (validate everything first, then write it all or nothing)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shapely import wkb as shapely_wkb
+from sqlalchemy.orm import Session
+
+from . import queries
+from .rules import AreaIn, Problem, parse_feature_collection, validate_areas
+
+CHUNK = 1000
+
+
+@dataclass
+class ImportResult:
+    written: int = 0
+    created_ancestors: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    levels: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _parent(area: AreaIn) -> str | None:
+    n = len(area.code)
+    if n == 6:
+        return None
+    if n == 9:
+        return area.code[:6]
+    if n == 12:
+        return area.code[:9]
+    return area.code[:12]
+
+
+def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
+                progress: bool = False) -> ImportResult:
+    """Validate a GeoJSON grid file against itself and the stored grid, then upsert by code.
+
+    Returns the result with every problem found; if there is any, nothing is written.
+    """
+    result = ImportResult()
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        result.problems.append(Problem(None, "file.unreadable", f"cannot read {path}: {exc}",
+                                       None))
+        return result
+    areas, problems = parse_feature_collection(obj)
+    result.problems.extend(problems)
+    if problems:
+        return result
+    existing = {
+        code: (level, shapely_wkb.loads(bytes(raw)))
+        for code, level, raw in queries.existing_areas(session, {a.code for a in areas})
+    }
+    to_write, problems = validate_areas(areas, existing)
+    result.problems.extend(problems)
+    if problems:
+        return result
+    in_file = {a.code for a in areas}
+    result.created_ancestors = sum(1 for a in to_write if a.code not in in_file)
+    for a in to_write:
+        result.levels[a.level] = result.levels.get(a.level, 0) + 1
+    if dry_run:
+        result.written = 0
+        return result
+    rows = [{"code": a.code, "level": a.level, "parent_code": _parent(a), "name": a.name,
+             "name_en": a.name_en, "wkb": a.boundary.wkb} for a in to_write]
+    bar = None
+    if progress and len(rows) > CHUNK:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(rows), unit="area", desc="importing")
+    try:
+        for i in range(0, len(rows), CHUNK):
+            queries.upsert_areas(session, rows[i:i + CHUNK])
+            if bar:
+                bar.update(len(rows[i:i + CHUNK]))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        if bar:
+            bar.close()
+    result.written = len(rows)
+    return result

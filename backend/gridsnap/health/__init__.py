@@ -1,0 +1,1 @@
+"""Health of the service and what it depends on."""

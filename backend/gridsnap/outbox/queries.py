@@ -1,0 +1,85 @@
+"""SQL for the outbox: claim pending messages, mark them enqueued, done or failed."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def claim_pending(session: Session, limit: int):
+    """Pending messages, locked so that two relays never send the same one at once."""
+    return session.execute(text("""
+        SELECT id, topic FROM outbox
+         WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
+         ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+    """), {"limit": limit}).all()
+
+
+def mark_enqueued(session: Session, ids_by_job: dict[str, list[int]]) -> None:
+    session.execute(text("""
+        UPDATE outbox SET enqueued_at = now(), job_id = :job_id WHERE id = ANY(:ids)
+    """), [{"job_id": j, "ids": ids} for j, ids in ids_by_job.items()])
+
+
+def in_flight_older_than(session: Session, seconds: int):
+    return session.execute(text("""
+        SELECT id, job_id FROM outbox
+         WHERE enqueued_at IS NOT NULL AND done_at IS NULL AND failed_at IS NULL
+           AND enqueued_at < now() - make_interval(secs => :s)
+         ORDER BY id LIMIT 10000
+    """), {"s": seconds}).all()
+
+
+def reset_enqueued(session: Session, ids: list[int]) -> int:
+    return session.execute(text("""
+        UPDATE outbox SET enqueued_at = NULL, job_id = NULL
+         WHERE id = ANY(:ids) AND done_at IS NULL AND failed_at IS NULL
+    """), {"ids": ids}).rowcount or 0
+
+
+def load_undone(session: Session, ids: list[int]):
+    return session.execute(text("""
+        SELECT id, topic, payload, attempts FROM outbox
+         WHERE id = ANY(:ids) AND done_at IS NULL AND failed_at IS NULL
+         ORDER BY id FOR UPDATE SKIP LOCKED
+    """), {"ids": ids}).mappings().all()
+
+
+def mark_done(session: Session, ids: list[int]) -> None:
+    session.execute(text("UPDATE outbox SET done_at = now(), last_error = NULL "
+                         "WHERE id = ANY(:ids)"), {"ids": ids})
+
+
+def record_failure(session: Session, message_id: int, error: str, final: bool) -> None:
+    session.execute(text("""
+        UPDATE outbox SET attempts = attempts + 1, last_error = :error,
+               failed_at = CASE WHEN :final THEN now() END
+         WHERE id = :id
+    """), {"id": message_id, "error": error[:4000], "final": final})
+
+
+def backlog(session: Session):
+    return session.execute(text("""
+        SELECT topic,
+               count(*) FILTER (WHERE enqueued_at IS NULL AND done_at IS NULL
+                                AND failed_at IS NULL) AS pending,
+               count(*) FILTER (WHERE enqueued_at IS NOT NULL AND done_at IS NULL
+                                AND failed_at IS NULL) AS in_flight,
+               count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed,
+               count(*) FILTER (WHERE done_at IS NOT NULL) AS done
+          FROM outbox GROUP BY topic ORDER BY topic
+    """)).mappings().all()
+
+
+def failed_messages(session: Session, limit: int = 50):
+    return session.execute(text("""
+        SELECT id, topic, payload, attempts, failed_at, last_error FROM outbox
+         WHERE failed_at IS NOT NULL ORDER BY failed_at DESC LIMIT :limit
+    """), {"limit": limit}).mappings().all()
+
+
+def retry_failed(session: Session) -> int:
+    return session.execute(text("""
+        UPDATE outbox SET failed_at = NULL, enqueued_at = NULL, job_id = NULL, attempts = 0
+         WHERE failed_at IS NOT NULL
+    """)).rowcount or 0

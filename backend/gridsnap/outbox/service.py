@@ -1,0 +1,86 @@
+"""The relay that moves outbox messages to RQ in batches, and the sweep that re-sends lost ones.
+
+Intake never talks to Redis (that would halve it, see PERFORMANCE-NOTES): a request writes its
+follow-up as outbox rows in its own transaction; this relay puts them on RQ after commit, many
+messages per job, with a job id derived from the messages so a re-send replaces, not doubles.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from . import queries
+
+log = logging.getLogger(__name__)
+
+# Messages per job, by topic: routing is cheap per message, photos are ~0.1 s each.
+BATCH_SIZES = {"photo.uploaded": 4}
+DEFAULT_BATCH = 100
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: str
+    topic: str
+    message_ids: list[int]
+
+
+def plan_jobs(rows, default_batch: int = DEFAULT_BATCH) -> list[JobSpec]:
+    """Group claimed (id, topic) rows into jobs of at most the topic's batch size."""
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for message_id, topic in rows:
+        by_topic[topic].append(message_id)
+    specs = []
+    for topic, ids in by_topic.items():
+        size = BATCH_SIZES.get(topic, default_batch)
+        for i in range(0, len(ids), size):
+            chunk = ids[i:i + size]
+            job_id = f"outbox.{topic}.{chunk[0]}-{chunk[-1]}.{len(chunk)}"
+            specs.append(JobSpec(job_id, topic, chunk))
+    return specs
+
+
+def relay_pending(session: Session, enqueue, *, limit: int = 2000,
+                  default_batch: int = DEFAULT_BATCH) -> int:
+    """Send pending messages to the queue; returns how many were sent.
+
+    `enqueue(specs)` puts the jobs on RQ (all or nothing); if it raises (Redis down) the
+    messages stay pending and the error propagates so the caller backs off.
+    """
+    rows = queries.claim_pending(session, limit)
+    if not rows:
+        session.rollback()
+        return 0
+    specs = plan_jobs(rows, default_batch)
+    try:
+        enqueue(specs)
+    except Exception:
+        session.rollback()
+        raise
+    queries.mark_enqueued(session, {s.job_id: s.message_ids for s in specs})
+    session.commit()
+    return len(rows)
+
+
+def sweep_lost(session: Session, job_states, *, older_than_s: int = 120) -> int:
+    """Make messages pending again whose job Redis no longer has or gave up on.
+
+    `job_states(job_ids)` returns {job_id: status or None}. Returns how many were reset.
+    """
+    rows = queries.in_flight_older_than(session, older_than_s)
+    if not rows:
+        session.rollback()
+        return 0
+    states = job_states(sorted({r.job_id for r in rows if r.job_id}))
+    lost = [r.id for r in rows
+            if r.job_id is None or states.get(r.job_id) in (None, "failed", "stopped",
+                                                            "canceled")]
+    n = queries.reset_enqueued(session, lost) if lost else 0
+    session.commit()
+    if n:
+        log.warning("outbox sweep: %d messages had lost their job; sent again", n)
+    return n

@@ -1,0 +1,1 @@
+"""Photos of reported problems: checking uploads, reading EXIF, derivatives and their storage."""

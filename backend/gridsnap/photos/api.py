@@ -1,0 +1,71 @@
+"""Photos: PUT the raw bytes under the client's photo id; GET a size the caller may see."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import SECURITY, auth_required, current_principal
+from ..errors import AppError
+from ..extensions import db_session, runtime, settings
+from ..reports.schemas import PhotoOutSchema
+from . import service
+
+blp = Blueprint("photos", __name__, description="Photos of reports")
+
+
+class PhotoSizeQuery(Schema):
+    size = fields.String(load_default="display",
+                         validate=validate.OneOf(("thumb", "display", "original")))
+
+
+@blp.route("/reports/<uuid:report_id>/photos/<uuid:photo_id>")
+class ReportPhoto(MethodView):
+    @blp.doc(security=SECURITY, requestBody={
+        "required": True,
+        "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                    for t in ("image/jpeg", "image/png", "image/webp")}})
+    @auth_required
+    @blp.response(201, PhotoOutSchema)
+    @blp.alt_response(200, schema=PhotoOutSchema, description="An identical replay.")
+    def put(self, report_id: uuid.UUID, photo_id: uuid.UUID):
+        """Upload a photo's bytes (JPEG, PNG or WebP); idempotent by photo id."""
+        limit = settings().photo_max_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise AppError("photo.too_large", f"The photo is larger than {limit} bytes.")
+        content_type = (request.mimetype or "").lower()
+        data = request.get_data(cache=False)
+        photo, created = service.add_photo(
+            db_session(), runtime().storage, settings(), current_principal(), report_id,
+            photo_id, data, content_type)
+        return (photo, 201) if created else (photo, 200)
+
+
+@blp.route("/photos/<uuid:photo_id>")
+class PhotoFile(MethodView):
+    @blp.doc(security=SECURITY, responses={"200": {
+        "description": "The image.", "content": {"image/jpeg": {}, "image/png": {},
+                                                 "image/webp": {}}}})
+    @auth_required
+    @blp.arguments(PhotoSizeQuery, location="query")
+    def get(self, query, photo_id: uuid.UUID):
+        """A photo: thumb or display (JPEG, EXIF stripped) or the original, if you may see it."""
+        key, content_type, etag = service.photo_file(db_session(), current_principal(),
+                                                     photo_id, query["size"])
+        storage = runtime().storage
+        if request.if_none_match and etag in request.if_none_match:
+            resp = Response(status=304)
+        else:
+            path = storage.path_for(key)
+            if path is not None:
+                resp = send_file(path, mimetype=content_type, conditional=False)
+            else:
+                resp = Response(storage.get(key), mimetype=content_type)
+        resp.set_etag(etag)
+        # content-addressed: a given URL+size never changes; private to the logged-in user
+        resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+        return resp

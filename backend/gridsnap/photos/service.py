@@ -1,0 +1,131 @@
+"""Use cases for photos: add one to a report (idempotent by the client's photo id), read one."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..errors import AppError
+from ..reports.service import get_visible_row, photo_view
+from ..settings import Settings
+from ..users.rules import Principal
+from .imaging import ALLOWED_TYPES, PhotoError, inspect_image, sha256_hex
+from .storage import PhotoStorage, original_key
+
+_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+_FIND = text("""
+    SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height,
+           original_key, thumb_key, display_key, uploaded_at, processed_at, exif_taken_at,
+           ST_X(exif_location) AS exif_lon, ST_Y(exif_location) AS exif_lat, exif_distance_m
+      FROM photos WHERE id = :id
+""")
+
+_INSERT = text("""
+WITH ins AS (
+    INSERT INTO photos (id, report_id, uploader_id, sha256, content_type, size_bytes, width,
+                        height, original_key)
+    VALUES (:id, :report_id, :uploader_id, :sha256, :content_type, :size_bytes, :width,
+            :height, :original_key)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING *
+),
+ev AS (
+    INSERT INTO case_events (report_id, actor_id, action, data)
+    SELECT report_id, uploader_id, 'photo.added',
+           jsonb_build_object('photo_id', id, 'sha256', sha256, 'size_bytes', size_bytes)
+      FROM ins
+),
+up AS (
+    UPDATE reports SET updated_at = now() WHERE id = (SELECT report_id FROM ins)
+),
+ob AS (
+    INSERT INTO outbox (topic, payload)
+    SELECT 'photo.uploaded', jsonb_build_object('photo_id', id) FROM ins
+)
+SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
+       processed_at, NULL::timestamptz AS exif_taken_at, NULL::float AS exif_lon,
+       NULL::float AS exif_lat, NULL::float AS exif_distance_m
+  FROM ins
+""")
+
+
+def _same_photo(existing, report_id: uuid.UUID, digest: str) -> bool:
+    return existing["report_id"] == report_id and existing["sha256"] == digest
+
+
+def add_photo(session: Session, storage: PhotoStorage, settings: Settings, principal: Principal,
+              report_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
+              content_type: str) -> tuple[dict, bool]:
+    """Attach a photo to a report. Returns (photo, created); a replay returns created=False.
+
+    Raises AppError: report.not_found (the client retries later), photo.unsupported_type,
+    photo.too_large, photo.not_an_image, photo.too_many_pixels, photo.id_conflict.
+    The bytes are stored (by content hash) before the row is committed, so an acknowledged
+    photo is never missing its file; a file whose row never committed is only an orphan.
+    """
+    get_visible_row(session, principal, report_id)
+    digest = sha256_hex(data)
+    existing = session.execute(_FIND, {"id": photo_id}).mappings().first()
+    if existing is not None:
+        if _same_photo(existing, report_id, digest):
+            return photo_view(existing), False
+        raise AppError("photo.id_conflict",
+                       f"Photo {photo_id} exists already with other content or another report.")
+    if content_type not in ALLOWED_TYPES:
+        raise AppError("photo.unsupported_type",
+                       "Send the photo as image/jpeg, image/png or image/webp.",
+                       {"Content-Type": [f"{content_type or 'none'} is not accepted."]})
+    if len(data) > settings.photo_max_bytes:
+        raise AppError("photo.too_large",
+                       f"The photo is larger than {settings.photo_max_bytes} bytes.")
+    try:
+        info = inspect_image(data, content_type, max_pixels=settings.photo_max_pixels)
+    except PhotoError as exc:
+        raise AppError(exc.code, exc.message) from None
+    key = original_key(digest, _EXT[content_type])
+    try:
+        storage.put(key, data, content_type)
+    except OSError as exc:
+        raise AppError("photo.storage_failed",
+                       "The photo could not be stored; try again later.",
+                       headers={"Retry-After": "30"}) from exc
+    row = session.execute(_INSERT, {
+        "id": photo_id, "report_id": report_id, "uploader_id": principal.id, "sha256": digest,
+        "content_type": content_type, "size_bytes": len(data), "width": info.width,
+        "height": info.height, "original_key": key,
+    }).mappings().first()
+    session.commit()
+    if row is not None:
+        return photo_view(row), True
+    # a concurrent upload of the same photo id won the race
+    existing = session.execute(_FIND, {"id": photo_id}).mappings().first()
+    if existing is not None and _same_photo(existing, report_id, digest):
+        return photo_view(existing), False
+    raise AppError("photo.id_conflict",
+                   f"Photo {photo_id} exists already with other content or another report.")
+
+
+def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
+               size: str) -> tuple[str, str, str]:
+    """(storage key, content type, etag) of a photo the principal may see.
+
+    Raises AppError photo.not_found (missing or out of scope) or photo.not_ready (the
+    derivative is still being made; the client retries).
+    """
+    row = session.execute(_FIND, {"id": photo_id}).mappings().first()
+    if row is None:
+        raise AppError("photo.not_found", f"There is no photo {photo_id}.")
+    try:
+        get_visible_row(session, principal, row["report_id"])
+    except AppError:
+        raise AppError("photo.not_found", f"There is no photo {photo_id}.") from None
+    if size == "original":
+        return row["original_key"], row["content_type"], f"{row['sha256']}-o"
+    key = row["thumb_key"] if size == "thumb" else row["display_key"]
+    if key is None:
+        raise AppError("photo.not_ready", "This size is still being made; try again shortly.",
+                       headers={"Retry-After": "5"})
+    return key, "image/jpeg", f"{row['sha256']}-{size[0]}"

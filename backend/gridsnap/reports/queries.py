@@ -1,0 +1,153 @@
+"""Every SQL statement about reports: intake with the PostGIS cell lookup, reads, lists."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..users.rules import Principal
+
+# The cell lookup (invariant 3): indexed ST_Covers, cells first; a point on an edge shared by
+# two cells (or a vertex shared by four) goes to the lowest code. A point in no cell falls back
+# to the smallest area covering it (community, then street, then district).
+LOCATE_CTE = """
+    pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+    hit AS (
+        (SELECT a.code, a.level FROM areas a, pt
+          WHERE a.level = 'cell' AND ST_Covers(a.boundary, pt.g)
+          ORDER BY a.code LIMIT 1)
+        UNION ALL
+        (SELECT a.code, a.level FROM areas a, pt
+          WHERE a.level <> 'cell' AND ST_Covers(a.boundary, pt.g)
+          ORDER BY length(a.code) DESC, a.code LIMIT 1)
+        LIMIT 1
+    )
+"""
+
+_VIEW_COLUMNS = """
+    r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
+    ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
+    r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
+    r.department_code, r.due_at, r.routed_at, r.fingerprint,
+    r.cell_code, cell.name AS cell_name, cell.name_en AS cell_name_en,
+    r.community_code, com.name AS community_name, com.name_en AS community_name_en,
+    r.street_code, st.name AS street_name, st.name_en AS street_name_en,
+    r.district_code, dis.name AS district_name, dis.name_en AS district_name_en
+"""
+
+_VIEW_JOINS = """
+    LEFT JOIN areas cell ON cell.code = r.cell_code
+    LEFT JOIN areas com ON com.code = r.community_code
+    LEFT JOIN areas st ON st.code = r.street_code
+    LEFT JOIN areas dis ON dis.code = r.district_code
+"""
+
+_SUBMIT = text(f"""
+WITH {LOCATE_CTE},
+ins AS (
+    INSERT INTO reports AS r (id, reporter_id, category_code, description, address, location,
+        accuracy_m, location_source, captured_at, area_code, cell_code, community_code,
+        street_code, district_code, outside_grid, fingerprint)
+    SELECT :id, :reporter_id, :category, :description, :address, pt.g, :accuracy_m, :source,
+           :captured_at, h.code,
+           CASE WHEN h.level = 'cell' THEN h.code END,
+           CASE WHEN length(h.code) >= 12 THEN left(h.code, 12) END,
+           CASE WHEN length(h.code) >= 9 THEN left(h.code, 9) END,
+           left(h.code, 6),
+           h.level IS DISTINCT FROM 'cell',
+           :fingerprint
+      FROM pt LEFT JOIN hit h ON true
+    ON CONFLICT (id) DO NOTHING
+    RETURNING r.*
+),
+ev AS (
+    INSERT INTO case_events (report_id, actor_id, action, to_status, data)
+    SELECT id, reporter_id, 'report.submitted', status,
+           jsonb_build_object('area_code', area_code, 'outside_grid', outside_grid)
+      FROM ins
+),
+ob AS (
+    INSERT INTO outbox (topic, payload)
+    SELECT 'report.submitted', jsonb_build_object('report_id', id) FROM ins
+)
+SELECT {_VIEW_COLUMNS} FROM ins r {_VIEW_JOINS}
+""")
+
+_BY_ID = text(f"SELECT {_VIEW_COLUMNS} FROM reports r {_VIEW_JOINS} WHERE r.id = :id")
+
+
+def insert_report(session: Session, params: dict):
+    """Insert the report with its cell, audit event and outbox message in one statement.
+
+    Returns the new row, or None if a report with this id exists already.
+    """
+    return session.execute(_SUBMIT, params).mappings().first()
+
+
+def find_report_row(session: Session, report_id: uuid.UUID):
+    return session.execute(_BY_ID, {"id": report_id}).mappings().first()
+
+
+def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str:
+    """SQL that keeps only the reports the principal may see (invariant 4)."""
+    if principal.sees_everything:
+        return "TRUE"
+    params["scope_uid"] = principal.id
+    clauses = [f"{alias}.reporter_id = :scope_uid"]
+    prefixes = [p for p in principal.scopes if p]
+    if prefixes:
+        params["scope_patterns"] = [p + "%" for p in prefixes]
+        clauses.append(f"{alias}.area_code LIKE ANY(:scope_patterns)")
+    if principal.role == "handler" and principal.department_code:
+        params["scope_dept"] = principal.department_code
+        clauses.append(f"{alias}.department_code = :scope_dept")
+    return "(" + " OR ".join(clauses) + ")"
+
+
+def list_report_rows(session: Session, principal: Principal, *, bbox=None, statuses=None,
+                     category=None, cell_prefix=None, updated_since: datetime | None = None,
+                     offset: int = 0, limit: int = 50):
+    """A page of visible reports and the total count matching the filters."""
+    params: dict = {}
+    where = [scope_predicate(principal, params)]
+    if bbox is not None:
+        params.update(minlon=bbox[0], minlat=bbox[1], maxlon=bbox[2], maxlat=bbox[3])
+        where.append("r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)")
+    if statuses:
+        params["statuses"] = list(statuses)
+        where.append("r.status = ANY(:statuses)")
+    if category:
+        params["category"] = category
+        where.append("r.category_code = :category")
+    if cell_prefix:
+        params["cell_pattern"] = cell_prefix + "%"
+        where.append("r.area_code LIKE :cell_pattern")
+    if updated_since is not None:
+        params["updated_since"] = updated_since
+        where.append("r.updated_at > :updated_since")
+    cond = " AND ".join(where)
+    order = "r.updated_at, r.id" if updated_since is not None else "r.received_at DESC, r.id"
+    total = session.execute(text(f"SELECT count(*) FROM reports r WHERE {cond}"), params).scalar()
+    params.update(offset=offset, limit=limit)
+    rows = session.execute(text(
+        f"SELECT {_VIEW_COLUMNS} FROM reports r {_VIEW_JOINS} WHERE {cond} "
+        f"ORDER BY {order} OFFSET :offset LIMIT :limit"), params).mappings().all()
+    return rows, total
+
+
+def photo_rows_for(session: Session, report_ids: list[uuid.UUID]):
+    return session.execute(text("""
+        SELECT id, report_id, sha256, content_type, size_bytes, width, height, uploaded_at,
+               processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
+               ST_Y(exif_location) AS exif_lat, exif_distance_m
+          FROM photos WHERE report_id = ANY(:ids) ORDER BY uploaded_at, id
+    """), {"ids": report_ids}).mappings().all()
+
+
+def locate(session: Session, lon: float, lat: float):
+    """The smallest area covering the point: (code, level) or None."""
+    return session.execute(text(f"WITH {LOCATE_CTE} SELECT code, level FROM hit"),
+                           {"lon": lon, "lat": lat}).first()

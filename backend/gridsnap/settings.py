@@ -1,0 +1,86 @@
+"""Configuration read once from the environment, with defaults for the project-local services."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"gridsnap: {name} must be a whole number, not {raw!r}") from exc
+
+
+def var_dir() -> Path:
+    """The folder for local state (database cluster, Redis, media, logs): `.var/` by default."""
+    return Path(os.environ.get("GRIDSNAP_VAR_DIR", REPO_ROOT / ".var")).resolve()
+
+
+def local_pg_port() -> int:
+    return _int("GRIDSNAP_PG_PORT", 54329)
+
+
+def local_redis_port() -> int:
+    return _int("GRIDSNAP_REDIS_PORT", 63799)
+
+
+def default_database_url(dbname: str = "gridsnap") -> str:
+    return f"postgresql+psycopg://gridsnap@127.0.0.1:{local_pg_port()}/{dbname}"
+
+
+def default_redis_url(db: int = 0) -> str:
+    return f"redis://127.0.0.1:{local_redis_port()}/{db}"
+
+
+def _normalise_db_url(url: str) -> str:
+    # Accept the libpq form operators copy from elsewhere; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    media_dir: Path
+    token_ttl_days: int = 30
+    photo_max_bytes: int = 15 * 1024 * 1024
+    photo_max_pixels: int = 50_000_000
+    description_max_chars: int = 2000
+    timezone: str = "Asia/Shanghai"
+    business_hours: tuple[str, str] = ("09:00", "18:00")
+    queue_name: str = "gridsnap"
+    outbox_batch_size: int = 100
+    job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
+    photo_exif_warn_distance_m: int = 100
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> Settings:
+        start, _, end = os.environ.get("GRIDSNAP_BUSINESS_HOURS", "09:00-18:00").partition("-")
+        values = dict(
+            database_url=_normalise_db_url(os.environ.get("DATABASE_URL") or default_database_url()),
+            redis_url=os.environ.get("REDIS_URL") or default_redis_url(),
+            media_dir=Path(os.environ.get("GRIDSNAP_MEDIA_DIR", var_dir() / "media")),
+            token_ttl_days=_int("GRIDSNAP_TOKEN_TTL_DAYS", 30),
+            photo_max_bytes=_int("GRIDSNAP_PHOTO_MAX_BYTES", 15 * 1024 * 1024),
+            photo_max_pixels=_int("GRIDSNAP_PHOTO_MAX_PIXELS", 50_000_000),
+            timezone=os.environ.get("GRIDSNAP_TIMEZONE", "Asia/Shanghai"),
+            business_hours=(start.strip() or "09:00", end.strip() or "18:00"),
+            queue_name=os.environ.get("GRIDSNAP_QUEUE", "gridsnap"),
+            outbox_batch_size=_int("GRIDSNAP_OUTBOX_BATCH", 100),
+        )
+        values.update(overrides)
+        if "database_url" in overrides:
+            values["database_url"] = _normalise_db_url(values["database_url"])
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""Users, their roles and scopes, and the bearer tokens they work with."""

@@ -1,0 +1,110 @@
+"""Use cases for users: log in (issue a token), authenticate a token, revoke, add and change users."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import AppError
+from . import queries
+from .models import ROLES, User
+from .rules import Principal, valid_scope
+
+# A constant hash to compare against when the user does not exist, so that timing does not
+# tell which usernames exist.
+_DUMMY_HASH = generate_password_hash("gridsnap-not-a-user")
+
+
+def hash_token(raw: str) -> bytes:
+    return hashlib.sha256(raw.encode()).digest()
+
+
+def issue_token(session: Session, username: str, password: str, *, ttl_days: int,
+                label: str | None = None) -> tuple[str, datetime, User]:
+    """Log in: returns (raw token, expiry, user); raises AppError auth.bad_credentials."""
+    user = queries.find_user_by_username(session, username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise AppError("auth.bad_credentials", "Wrong username or password.")
+    if not check_password_hash(user.password_hash, password) or user.disabled_at is not None:
+        raise AppError("auth.bad_credentials", "Wrong username or password.")
+    raw = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + timedelta(days=ttl_days)
+    queries.insert_token(session, user_id=user.id, token_hash=hash_token(raw),
+                         expires_at=expires_at, label=label)
+    session.commit()
+    return raw, expires_at, user
+
+
+def authenticate(session: Session, raw_token: str) -> Principal:
+    """The principal behind a bearer token; raises AppError auth.invalid_token."""
+    row = queries.find_principal_row(session, hash_token(raw_token))
+    if row is None:
+        raise AppError("auth.invalid_token",
+                       "This login has expired or was revoked; log in again.")
+    return Principal(id=row.id, username=row.username, display_name=row.display_name,
+                     role=row.role, scopes=tuple(row.scopes or ()),
+                     department_code=row.department_code, token_id=row.token_id)
+
+
+def revoke_token(session: Session, token_id: int) -> None:
+    queries.revoke_token(session, token_id)
+    session.commit()
+
+
+def revoke_all_tokens(session: Session, username: str) -> int:
+    user = _get_user(session, username)
+    n = queries.revoke_user_tokens(session, user.id)
+    session.commit()
+    return n
+
+
+def _get_user(session: Session, username: str) -> User:
+    user = queries.find_user_by_username(session, username)
+    if user is None:
+        raise LookupError(f"no user named {username!r}")
+    return user
+
+
+def add_user(session: Session, *, username: str, display_name: str, role: str, password: str,
+             scopes: list[str], department_code: str | None = None) -> User:
+    """Create a user; raises ValueError with a readable reason for bad input."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    bad = [s for s in scopes if not valid_scope(s)]
+    if bad:
+        raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
+    if role == "handler" and not department_code:
+        raise ValueError("a handler needs --department")
+    if len(password) < 8:
+        raise ValueError("the password must have at least 8 characters")
+    if queries.find_user_by_username(session, username) is not None:
+        raise ValueError(f"a user named {username!r} exists already")
+    user = User(username=username, display_name=display_name or username, role=role,
+                password_hash=generate_password_hash(password), scopes=list(scopes),
+                department_code=department_code)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def set_scopes(session: Session, username: str, scopes: list[str]) -> User:
+    bad = [s for s in scopes if not valid_scope(s)]
+    if bad:
+        raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
+    user = _get_user(session, username)
+    user.scopes = list(scopes)
+    session.commit()
+    return user
+
+
+def disable_user(session: Session, username: str) -> User:
+    user = _get_user(session, username)
+    user.disabled_at = datetime.now(UTC)
+    queries.revoke_user_tokens(session, user.id)
+    session.commit()
+    return user

@@ -1,0 +1,184 @@
+"""Shared test set-up: the real PostgreSQL/PostGIS and Redis that `make test` starts.
+
+The test database is rebuilt from empty by the migrations once per run and the demo city is
+loaded into it, so tests and demo tell one story (personas: 网格员 worker, 指挥中心 supervisor,
+环卫 handler, admin). Each test starts from no reports: the tables a test writes are emptied
+after it. (Not a rolled-back transaction per test: several tests need committed data seen by
+other connections — concurrent requests, the relay, RQ workers, a second Redis.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gridsnap.app import create_app
+from gridsnap.extensions import Runtime
+from gridsnap.settings import Settings, default_database_url, default_redis_url
+from gridsnap.worker import set_worker_runtime
+
+REPO = Path(__file__).resolve().parents[1]
+_DEMO = json.loads((REPO / "fixtures" / "users.json").read_text(encoding="utf-8"))
+DEMO_USERS = {u["username"] for u in _DEMO}
+
+
+def _personas() -> dict[str, str]:
+    """persona -> demo username: worker, worker2 (another community), supervisor, handler, admin."""
+    out: dict[str, str] = {}
+    for u in _DEMO:
+        key = u["role"] if u["role"] not in out else f"{u['role']}2"
+        out[key] = u["username"]
+    return out
+
+
+PERSONAS = _personas()
+
+
+def _test_urls() -> tuple[str, str]:
+    db = os.environ.get("GRIDSNAP_TEST_DATABASE_URL") or default_database_url("gridsnap_test")
+    redis = os.environ.get("GRIDSNAP_TEST_REDIS_URL") or default_redis_url(1)
+    return db, redis
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> Settings:
+    db, redis = _test_urls()
+    return Settings.from_env(database_url=db, redis_url=redis,
+                             media_dir=tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(scope="session")
+def runtime(settings, database) -> Runtime:
+    rt = Runtime(settings)
+    set_worker_runtime(rt)
+    yield rt
+    rt.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(runtime):
+    return runtime.engine
+
+
+@pytest.fixture(scope="session")
+def database(settings):
+    """Rebuild the test database from empty with the migrations, then load the demo city."""
+    from gridsnap.demo import load_demo
+    from gridsnap.migrate import upgrade
+
+    admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text("DROP EXTENSION IF EXISTS postgis CASCADE"))
+    admin.dispose()
+    upgrade(settings.database_url)
+    eng = create_engine(settings.database_url)
+    from sqlalchemy.orm import Session
+
+    with Session(eng) as session:
+        users = load_demo(session)
+    eng.dispose()
+    return users
+
+
+@pytest.fixture(scope="session")
+def demo_users(database) -> dict:
+    return database
+
+
+@pytest.fixture(scope="session")
+def app(settings, runtime):
+    application = create_app(settings)
+    application.extensions["gridsnap"] = runtime
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def tokens(app, demo_users) -> dict[str, str]:
+    """A bearer token per persona: worker, worker2, supervisor, handler, admin."""
+    c = app.test_client()
+    out = {}
+    for persona, name in PERSONAS.items():
+        r = c.post("/api/v1/auth/token",
+                   json={"username": name, "password": demo_users[name]["password"]})
+        assert r.status_code == 201, r.get_json()
+        out[persona] = r.get_json()["token"]
+    return out
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+_DB_FIXTURES = {"runtime", "engine", "app", "client", "tokens", "database", "demo_cell"}
+
+
+@pytest.fixture(autouse=True)
+def clean_tables(request):
+    """Every database test leaves no reports, photos, events or outbox, and an empty queue."""
+    yield
+    if not _DB_FIXTURES & set(request.fixturenames):
+        return  # a pure test: no database touched
+    runtime = request.getfixturevalue("runtime")
+    with runtime.engine.begin() as conn:
+        conn.execute(text("TRUNCATE reports, photos, case_events, outbox RESTART IDENTITY CASCADE"))
+        conn.execute(text(
+            "DELETE FROM api_tokens WHERE user_id IN "
+            "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),
+            {"keep": sorted(DEMO_USERS)})
+        conn.execute(text("DELETE FROM users WHERE NOT (username = ANY(:keep))"),
+                     {"keep": sorted(DEMO_USERS)})
+        # test grids live outside the demo district; children go before parents
+        conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' AND length(code) >= 14"))
+        for n in (12, 9, 6):
+            conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' "
+                              "AND length(code) = :n"), {"n": n})
+    try:
+        runtime.redis.flushdb()
+    except Exception:
+        pass
+
+
+@pytest.fixture(scope="session")
+def demo_cell(engine, database) -> dict:
+    """A cell of the demo worker's community, with its centre point."""
+    with engine.connect() as conn:
+        row = conn.execute(text("""
+            SELECT a.code, a.name, ST_X(ST_PointOnSurface(a.boundary)) AS lon,
+                   ST_Y(ST_PointOnSurface(a.boundary)) AS lat
+              FROM areas a, users u
+             WHERE u.username = :worker AND a.level = 'cell'
+               AND a.code LIKE u.scopes[1] || '%'
+               AND ST_NumGeometries(a.boundary) = 1
+               AND ST_NumInteriorRings(ST_GeometryN(a.boundary, 1)) = 0
+             ORDER BY a.code LIMIT 1
+        """), {"worker": PERSONAS["worker"]}).mappings().one()
+    return dict(row)
+
+
+def report_body(cell: dict, **overrides) -> dict:
+    body = {
+        "category": "E0101",
+        "description": "垃圾堆放在路边",
+        "location": {"lon": cell["lon"], "lat": cell["lat"], "accuracy_m": 8.5},
+        "captured_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())

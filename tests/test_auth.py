@@ -1,0 +1,81 @@
+"""Logging in, bearer tokens, revocation and expiry."""
+
+from __future__ import annotations
+
+from conftest import PERSONAS, auth
+from sqlalchemy import text
+
+
+def login(client, username, password):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def test_login_returns_a_token_valid_for_thirty_days(client, demo_users):
+    name = PERSONAS["worker"]
+    r = login(client, name, demo_users[name]["password"])
+    assert r.status_code == 201
+    j = r.get_json()
+    assert j["token_type"] == "Bearer" and len(j["token"]) >= 40
+    assert j["user"]["role"] == "worker" and j["user"]["scopes"]
+    from datetime import UTC, datetime
+
+    days = (datetime.fromisoformat(j["expires_at"]) - datetime.now(UTC)).days
+    assert days in (29, 30)
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client):
+    a = login(client, PERSONAS["worker"], "wrong-password")
+    b = login(client, "nobody-here", "wrong-password")
+    assert a.status_code == b.status_code == 401
+    assert a.get_json() == b.get_json()
+    assert a.get_json()["code"] == "auth.bad_credentials"
+
+
+def test_endpoints_require_a_token(client):
+    for path in ("/api/v1/reports", "/api/v1/categories", "/api/v1/cells/locate?lon=1&lat=1",
+                 "/api/v1/auth/me"):
+        r = client.get(path)
+        assert r.status_code == 401, path
+        assert r.get_json()["code"] == "auth.required"
+    assert client.get("/api/v1/reports", headers=auth("forged")).get_json()["code"] == \
+        "auth.invalid_token"
+
+
+def test_health_and_docs_need_no_token(client):
+    assert client.get("/api/v1/health").status_code == 200
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_logout_revokes_the_token(client, demo_users):
+    name = PERSONAS["supervisor"]
+    token = login(client, name, demo_users[name]["password"]).get_json()["token"]
+    assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=auth(token)).status_code == 204
+    r = client.get("/api/v1/auth/me", headers=auth(token))
+    assert r.status_code == 401 and r.get_json()["code"] == "auth.invalid_token"
+
+
+def test_expired_token_is_refused(client, demo_users, engine):
+    name = PERSONAS["admin"]
+    token = login(client, name, demo_users[name]["password"]).get_json()["token"]
+    from gridsnap.users.service import hash_token
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET created_at = now() - interval '31 days', "
+                          "expires_at = now() - interval '1 day' WHERE token_hash = :h"),
+                     {"h": hash_token(token)})
+    assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
+
+
+def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):
+    from gridsnap.users.service import add_user, disable_user
+
+    with runtime.sessions() as s:
+        add_user(s, username="temp_worker", display_name="临时", role="worker",
+                 password="temp-pass-123", scopes=["110101001"])
+    token = login(client, "temp_worker", "temp-pass-123").get_json()["token"]
+    with runtime.sessions() as s:
+        disable_user(s, "temp_worker")
+    assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
+    assert login(client, "temp_worker", "temp-pass-123").status_code == 401
