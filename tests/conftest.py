@@ -9,6 +9,7 @@ other connections — concurrent requests, the relay, RQ workers, a second Redis
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -129,10 +130,11 @@ _DB_FIXTURES = {"runtime", "engine", "app", "client", "tokens", "database", "dem
 @pytest.fixture(autouse=True)
 def clean_tables(request):
     """Every database test leaves no reports, photos, events or outbox, and an empty queue."""
+    uses_db = bool(_DB_FIXTURES & set(request.fixturenames))
+    runtime = request.getfixturevalue("runtime") if uses_db else None
     yield
-    if not _DB_FIXTURES & set(request.fixturenames):
+    if runtime is None:
         return  # a pure test: no database touched
-    runtime = request.getfixturevalue("runtime")
     with runtime.engine.begin() as conn:
         conn.execute(text("TRUNCATE reports, photos, case_events, outbox RESTART IDENTITY CASCADE"))
         conn.execute(text(
@@ -146,10 +148,8 @@ def clean_tables(request):
         for n in (12, 9, 6):
             conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' "
                               "AND length(code) = :n"), {"n": n})
-    try:
+    with contextlib.suppress(Exception):
         runtime.redis.flushdb()
-    except Exception:
-        pass
 
 
 @pytest.fixture(scope="session")

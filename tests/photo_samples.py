@@ -32,6 +32,7 @@ def make_jpeg(
     quality: int = 85,
     comment: bytes | None = None,
     icc_profile: bytes | None = None,
+    progressive: bool = False,
     seed: int = 0,
 ) -> bytes:
     """A JPEG of noisy gradients; EXIF only with what is given.
@@ -40,7 +41,7 @@ def make_jpeg(
     OffsetTimeOriginal when it is aware; orientation is the EXIF value (6: turn 90° clockwise).
     """
     extra: dict[str, bytes] = {}
-    exif = _exif(gps=gps, taken_at=taken_at, orientation=orientation)
+    exif = exif_bytes(gps=gps, taken_at=taken_at, orientation=orientation)
     if exif:
         extra["exif"] = exif
     if comment is not None:
@@ -48,7 +49,9 @@ def make_jpeg(
     if icc_profile is not None:
         extra["icc_profile"] = icc_profile
     out = io.BytesIO()
-    photo_like(width, height, seed=seed).save(out, "JPEG", quality=quality, **extra)
+    photo_like(width, height, seed=seed).save(
+        out, "JPEG", quality=quality, progressive=progressive, **extra
+    )
     return out.getvalue()
 
 
@@ -143,9 +146,13 @@ def _png_chunk(chunk_type: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + chunk_type + data + struct.pack(">I", crc)
 
 
-def _exif(
-    *, gps: tuple[float, float] | None, taken_at: datetime | None, orientation: int | None
+def exif_bytes(
+    *,
+    gps: tuple[float, float] | None = None,
+    taken_at: datetime | None = None,
+    orientation: int | None = None,
 ) -> bytes | None:
+    """EXIF as Pillow's `exif=` save argument takes it, or None when there is nothing to say."""
     if gps is None and taken_at is None and orientation is None:
         return None
     exif = Image.Exif()
@@ -173,7 +180,11 @@ def _dms(degrees: float) -> tuple[IFDRational, IFDRational, IFDRational]:
     minutes_float = (degrees - whole) * 60
     minutes = int(minutes_float)
     seconds = (minutes_float - minutes) * 60
-    return IFDRational(whole, 1), IFDRational(minutes, 1), IFDRational(round(seconds * 10000), 10000)
+    return (
+        IFDRational(whole, 1),
+        IFDRational(minutes, 1),
+        IFDRational(round(seconds * 10000), 10000),
+    )
 
 
 def _format_offset(offset: timedelta) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import PERSONAS, auth
 from sqlalchemy import text
+
+from conftest import PERSONAS, auth
 
 
 def login(client, username, password):

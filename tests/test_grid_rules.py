@@ -9,6 +9,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
@@ -443,6 +444,22 @@ def test_an_invalid_boundary_given_directly_is_reported_not_raised():
                                      (116.40, 39.91)])])
     _, problems = validate_areas([area("110101001001001", bow_tie), *small_grid()[1:3]])
     assert kinds(problems) == ["geometry.invalid"]
+
+
+def test_a_pair_geos_cannot_node_is_redone_with_snap_rounding():
+    calls = []
+
+    def picky_intersection(a, b, grid_size=None):
+        calls.append(grid_size)
+        if grid_size is None:
+            raise shapely.errors.GEOSException("TopologyException: found non-noded intersection")
+        return shapely.intersection(a, b, grid_size=grid_size)
+
+    a = np.array([cell_box(0, 0)], dtype=object)
+    b = np.array([cell_box(0.5, 0)], dtype=object)
+    (overlap,) = rules._overlay(picky_intersection, a, b)
+    assert calls == [None, None, 1e-9]
+    assert rules.area_m2(overlap) == pytest.approx(5_000, rel=0.01)
 
 
 @pytest.mark.slow

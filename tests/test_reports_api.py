@@ -6,8 +6,9 @@ import math
 import threading
 import uuid
 
-from conftest import auth, new_id, report_body
 from sqlalchemy import text
+
+from conftest import auth, new_id, report_body
 
 
 def put(client, token, rid, body):

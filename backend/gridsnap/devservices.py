@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import local_pg_port, local_redis_port, var_dir
+from .settings import local_pg_port, local_redis_port, record_port, var_dir
 
 DATABASES = ("gridsnap", "gridsnap_test")
 
@@ -30,6 +30,23 @@ def _port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.3)
         return s.connect_ex((host, port)) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _choose_port(service: str, port: int) -> int:
+    """Keep the configured port if it is free; else take a free one and record it."""
+    env = {"pg": "GRIDSNAP_PG_PORT", "redis": "GRIDSNAP_REDIS_PORT"}[service]
+    if os.environ.get(env) or not _port_open(port):
+        record_port(service, port)
+        return port
+    chosen = _free_port()
+    record_port(service, chosen)
+    return chosen
 
 
 def _wait_port(port: int, seconds: float, what: str, log: Path) -> None:
@@ -88,6 +105,7 @@ class LocalPostgres:
     def init(self) -> None:
         if (self.data / "PG_VERSION").exists():
             return
+        self.port = _choose_port("pg", self.port)
         bindir = pg_bindir()
         uid, gid = self._owner()
         for d in (self.root, self.sock, self.log.parent):
@@ -128,9 +146,9 @@ class LocalPostgres:
         """Start the cluster if it is not running; returns True if this call started it."""
         if self.running():
             return False
+        self.init()
         if _port_open(self.port):
             raise ServiceError(f"port {self.port} is taken by another program; set GRIDSNAP_PG_PORT")
-        self.init()
         bindir = pg_bindir()
         subprocess.run(
             self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
@@ -164,6 +182,7 @@ class LocalPostgres:
 
 class LocalRedis:
     def __init__(self, port: int | None = None, root: Path | None = None) -> None:
+        self._is_default_root = root is None and port is None
         self.port = port or local_redis_port()
         self.root = root or (var_dir() / "redis")
         self.pidfile = self.root / "redis.pid"
@@ -176,6 +195,8 @@ class LocalRedis:
         """Start Redis with append-only persistence; returns True if this call started it."""
         if self.running():
             return False
+        if self._is_default_root:
+            self.port = _choose_port("redis", self.port)
         if _port_open(self.port):
             raise ServiceError(f"port {self.port} is taken by another program; set GRIDSNAP_REDIS_PORT")
         exe = shutil.which("redis-server")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +25,38 @@ def var_dir() -> Path:
     return Path(os.environ.get("GRIDSNAP_VAR_DIR", REPO_ROOT / ".var")).resolve()
 
 
+DEFAULT_PORTS = {"pg": 54329, "redis": 63799}
+
+
+def _recorded_port(service: str) -> int | None:
+    """The port this checkout's local service was set up on (.var/ports.json), if any.
+
+    A second checkout on the same machine finds the default ports taken and records others,
+    so every `gridsnap` command of a checkout reaches that checkout's own services.
+    """
+    try:
+        return int(json.loads((var_dir() / "ports.json").read_text())[service])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def record_port(service: str, port: int) -> None:
+    path = var_dir() / "ports.json"
+    try:
+        ports = json.loads(path.read_text())
+    except (OSError, ValueError):
+        ports = {}
+    ports[service] = port
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(ports))
+
+
 def local_pg_port() -> int:
-    return _int("GRIDSNAP_PG_PORT", 54329)
+    return _int("GRIDSNAP_PG_PORT", _recorded_port("pg") or DEFAULT_PORTS["pg"])
 
 
 def local_redis_port() -> int:
-    return _int("GRIDSNAP_REDIS_PORT", 63799)
+    return _int("GRIDSNAP_REDIS_PORT", _recorded_port("redis") or DEFAULT_PORTS["redis"])
 
 
 def default_database_url(dbname: str = "gridsnap") -> str:

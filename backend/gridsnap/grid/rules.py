@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -281,6 +282,24 @@ def area_m2(geom: BaseGeometry) -> float:
     return float(areas_m2([geom])[0])
 
 
+def _overlay(op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return op(a, b) pairwise (shapely.intersection or difference).
+
+    A pair that GEOS cannot node exactly (a TopologyException on valid but nearly coincident
+    input) is redone with snap-rounding to 1e-9° (0.1 mm), which always succeeds.
+    """
+    try:
+        return op(a, b)
+    except GEOSException:
+        out = np.empty(len(a), dtype=object)
+        for k in range(len(a)):
+            try:
+                out[k] = op(a[k], b[k])
+            except GEOSException:
+                out[k] = op(a[k], b[k], grid_size=1e-9)
+        return out
+
+
 def _fmt_m2(value: float) -> str:
     return f"{value:.1f} m²" if value >= 1 else f"{value:.2f} m²"
 
@@ -335,7 +354,7 @@ def _check_codes(areas: list[AreaIn], problems: list[Problem]) -> dict[str, Area
         code, index = area.code, area.feature_index
         where = f"feature [{index}]" if index is not None else "an area"
         if not isinstance(code, str) or not (code.isascii() and code.isdigit()):
-            problems.append(Problem(str(code), CODE_FORMAT,
+            problems.append(Problem(code if isinstance(code, str) else None, CODE_FORMAT,
                                     f"{where} has code {code!r}, which is not all digits", index))
             continue
         level = LEVELS.get(len(code))
@@ -353,10 +372,10 @@ def _check_codes(areas: list[AreaIn], problems: list[Problem]) -> dict[str, Area
             continue
         if code in good:
             first = good[code].feature_index
+            earlier = f"feature [{first}]" if first is not None else "an earlier area"
             problems.append(Problem(
                 code, CODE_DUPLICATE,
-                f"code {code} appears again in {where}; it was first in feature [{first}]",
-                index))
+                f"code {code} appears again in {where}; it was first in {earlier}", index))
             continue
         boundary = area.boundary
         if not isinstance(boundary, Polygon | MultiPolygon) or boundary.is_empty:
@@ -436,7 +455,7 @@ def _check_overlaps(good, created, existing, problems, tolerance_m2) -> None:
         left, right = left[keep], right[keep]
         if left.size == 0:
             continue
-        overlap = shapely.intersection(geoms[left], geoms[right])
+        overlap = _overlay(shapely.intersection, geoms[left], geoms[right])
         # cheap pre-filter in square degrees (1e-13 deg² is under 0.002 m² below 80° latitude)
         rough = shapely.area(overlap) > 1e-13
         left, right, overlap = left[rough], right[rough], overlap[rough]
@@ -479,7 +498,7 @@ def _check_inside_ancestors(good, existing, problems, tolerance_m2) -> None:
     idx = np.flatnonzero(outside)
     if idx.size == 0:
         return
-    outside_m2 = areas_m2(shapely.difference(children[idx], parents[idx]))
+    outside_m2 = areas_m2(_overlay(shapely.difference, children[idx], parents[idx]))
     for k, m2 in zip(idx.tolist(), outside_m2.tolist(), strict=True):
         if m2 <= tolerance_m2:
             continue
@@ -514,7 +533,7 @@ def _check_replaced_parents_cover_children(good, existing, problems, tolerance_m
     idx = np.flatnonzero(~shapely.covers(parents, children))
     if idx.size == 0:
         return
-    outside_m2 = areas_m2(shapely.difference(children[idx], parents[idx]))
+    outside_m2 = areas_m2(_overlay(shapely.difference, children[idx], parents[idx]))
     for k, m2 in zip(idx.tolist(), outside_m2.tolist(), strict=True):
         if m2 <= tolerance_m2:
             continue

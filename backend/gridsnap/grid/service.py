@@ -52,9 +52,7 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
                                        None))
         return result
     areas, problems = parse_feature_collection(obj)
-    result.problems.extend(problems)
-    if problems:
-        return result
+    result.problems.extend(problems)  # and go on: every problem of the file is reported at once
     existing = {
         code: (level, shapely_wkb.loads(bytes(raw)))
         for code, level, raw in queries.existing_areas(session, {a.code for a in areas})

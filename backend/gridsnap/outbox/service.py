@@ -39,7 +39,8 @@ def plan_jobs(rows, default_batch: int = DEFAULT_BATCH) -> list[JobSpec]:
         size = BATCH_SIZES.get(topic, default_batch)
         for i in range(0, len(ids), size):
             chunk = ids[i:i + size]
-            job_id = f"outbox.{topic}.{chunk[0]}-{chunk[-1]}.{len(chunk)}"
+            # RQ ids allow letters, digits, _ and -: "outbox-report_submitted-17-116-100"
+            job_id = f"outbox-{topic.replace('.', '_')}-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
             specs.append(JobSpec(job_id, topic, chunk))
     return specs
 

@@ -51,7 +51,7 @@ def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
         data = storage.get(r["original_key"])
         exif = read_exif(data)
         keys = {}
-        for size, d in make_derivatives(data).items():
+        for size, d in make_derivatives(data, max_pixels=rt.settings.photo_max_pixels).items():
             key = derivative_key(r["sha256"], size)
             if not storage.exists(key):
                 storage.put(key, d.data, "image/jpeg")

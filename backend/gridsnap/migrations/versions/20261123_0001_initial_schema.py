@@ -1,7 +1,7 @@
 """create grid, catalogue, users, reports, photos, events and outbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 15:32:52.036523
 """
 

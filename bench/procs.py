@@ -1,0 +1,109 @@
+"""Child processes of the benchmark: each in its own process group, always stopped on exit."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+class ProcessFailed(RuntimeError):
+    """A child died or did not become ready; the message carries the tail of its log."""
+
+
+def _tail(path: Path, n: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return "(no log)"
+
+
+class Procs:
+    """Starts long-running children (servers, relay, workers) and stops them all on exit.
+
+    Each child gets a new session, so a Ctrl-C in the terminal reaches only us, and stopping
+    a child signals its whole group (gunicorn's workers, an RQ worker's children).
+    """
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.children: list[tuple[str, subprocess.Popen, Path]] = []
+
+    def __enter__(self) -> Procs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_all()
+
+    def start(self, name: str, argv: list[str], *, env: dict, cwd: Path) -> subprocess.Popen:
+        log = self.log_dir / f"{name}.log"
+        with log.open("ab") as out:
+            proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        self.children.append((name, proc, log))
+        return proc
+
+    def log_of(self, proc: subprocess.Popen) -> Path:
+        return next(log for _, p, log in self.children if p is proc)
+
+    def check_alive(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is not None:
+            name = next(n for n, p, _ in self.children if p is proc)
+            raise ProcessFailed(f"{name} exited with {proc.returncode}:\n"
+                                f"{_tail(self.log_of(proc))}")
+
+    def stop(self, proc: subprocess.Popen, timeout: float = 15.0) -> None:
+        """SIGTERM to the child's group, SIGKILL after `timeout` seconds."""
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        # the group leader is gone; make sure no member outlived it
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        self.children = [c for c in self.children if c[1] is not proc]
+
+    def stop_all(self) -> None:
+        for _, proc, _ in reversed(list(self.children)):
+            with contextlib.suppress(Exception):
+                self.stop(proc)
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_http(procs: Procs, proc: subprocess.Popen, port: int, path: str,
+              timeout: float = 60.0) -> None:
+    """Wait until GET path answers (any status below 500) or raise ProcessFailed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        procs.check_alive(proc)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            status = conn.getresponse().status
+            conn.close()
+            if status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise ProcessFailed(f"nothing answered on port {port} within {timeout:.0f} s:\n"
+                        f"{_tail(procs.log_of(proc))}")

@@ -1,0 +1,169 @@
+"""Importing a grid into PostGIS, and finding the cell of a point (invariant 3)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from gridsnap.cli import main as cli
+from gridsnap.grid.service import import_grid
+
+from conftest import auth, new_id, report_body
+from geo_samples import box, point, poly, sample_grid, write
+
+
+@pytest.fixture()
+def imported(runtime, tmp_path):
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "grid.geojson", sample_grid()))
+    assert result.ok, [p.message for p in result.problems]
+    return result
+
+
+def _count(engine, where="code LIKE '990101%'"):
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM areas WHERE {where}")).scalar()
+
+
+def test_import_creates_missing_ancestors_from_their_children(imported, engine):
+    assert imported.created_ancestors == 2  # street 990101001 and district 990101
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT code, round(ST_Area(boundary::geography)) FROM areas "
+            "WHERE code IN ('990101', '990101001', '990101001001', '990101001002')")).all())
+        parent = conn.execute(text(
+            "SELECT parent_code FROM areas WHERE code = '990101001001005'")).scalar()
+    assert rows["990101"] == rows["990101001"] == rows["990101001001"] + rows["990101001002"]
+    assert parent == "990101001001"
+
+
+def test_dry_run_reports_and_writes_nothing(runtime, tmp_path, engine):
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "g.geojson", sample_grid()), dry_run=True)
+    assert result.ok and result.levels["cell"] == 9
+    assert _count(engine) == 0
+
+
+def test_overlapping_cells_reject_the_whole_file(runtime, tmp_path, engine):
+    grid = sample_grid()
+    grid["features"].append({"type": "Feature",
+                             "properties": {"code": "990101001001009", "name": "重叠"},
+                             "geometry": poly(box(0.5, 0.5, 1.5, 1.5))})
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "bad.geojson", grid))
+    assert not result.ok
+    overlaps = [p for p in result.problems if p.kind == "cell.overlap"]
+    assert overlaps and all("990101001001009" in p.message for p in overlaps)
+    assert all("m²" in p.message for p in overlaps)
+    assert _count(engine) == 0
+
+
+def test_every_problem_is_reported_by_feature_code(runtime, tmp_path, engine):
+    grid = sample_grid()
+    bowtie = {"type": "Polygon", "coordinates": [[[100, 30], [100.001, 30.001], [100.001, 30],
+                                                  [100, 30.001], [100, 30]]]}
+    grid["features"] += [
+        {"type": "Feature", "properties": {"code": "9901010010010", "name": "坏编码"},
+         "geometry": poly(box(5, 5, 6, 6))},
+        {"type": "Feature", "properties": {"code": "990101001001010", "name": "自相交"},
+         "geometry": bowtie},
+        {"type": "Feature", "properties": {"code": "990101001001011", "name": "社区外"},
+         "geometry": poly(box(10, 10, 11, 11))},
+    ]
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "bad.geojson", grid))
+    by_code = {p.code: p.kind for p in result.problems}
+    assert by_code.get("9901010010010", "").startswith("code.")
+    assert by_code.get("990101001001010") == "geometry.invalid"
+    assert by_code.get("990101001001011") == "cell.outside_parent"
+    assert _count(engine) == 0
+
+
+def test_reimport_updates_by_code(imported, runtime, tmp_path, engine):
+    grid = copy.deepcopy(sample_grid())
+    grid["features"][2]["properties"]["name"] = "一号网格（改名）"
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "again.geojson", grid)).ok
+    with engine.connect() as conn:
+        assert conn.execute(text(
+            "SELECT name FROM areas WHERE code = '990101001001001'")).scalar() == "一号网格（改名）"
+    assert _count(engine) == 13
+
+
+def test_cli_import_grid_dry_run_and_errors(settings, tmp_path, engine, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    path = write(tmp_path / "g.geojson", sample_grid())
+    r = runner.invoke(cli, ["import-grid", str(path), "--dry-run"])
+    assert r.exit_code == 0, r.output
+    assert "valid" in r.output and _count(engine) == 0
+    r = runner.invoke(cli, ["import-grid", str(path)])
+    assert r.exit_code == 0 and "imported 13 areas" in r.output
+    bad = write(tmp_path / "bad.geojson", {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "12"}, "geometry": None}]})
+    r = runner.invoke(cli, ["import-grid", str(bad)])
+    assert r.exit_code == 1 and "nothing was imported" in r.output
+
+
+LOOKUPS = [
+    ("interior point", point(1.5, 1.5), "990101001001004"),
+    ("edge shared by two cells goes to the lower code", point(1, 0.5), "990101001001001"),
+    ("vertex shared by four cells goes to the lowest", point(1, 1), "990101001001001"),
+    ("point in a hole belongs to the cell filling it", point(2.5, 0.5), "990101001001006"),
+    ("point on a hole's rim goes to the lower code", point(2.4, 0.5), "990101001001005"),
+    ("second part of a MultiPolygon cell", point(2.75, 1.75), "990101001001007"),
+    ("other chessboard part", point(2.25, 1.75), "990101001001008"),
+]
+
+
+@pytest.mark.parametrize(("why", "pt", "cell"), LOOKUPS, ids=[w for w, _, _ in LOOKUPS])
+def test_cell_lookup(imported, client, tokens, why, pt, cell):
+    r = client.get("/api/v1/cells/locate", query_string=pt, headers=auth(tokens["admin"]))
+    assert r.status_code == 200
+    assert r.get_json()["cell"]["code"] == cell
+    rep = client.put(f"/api/v1/reports/{new_id()}", json=report_body(pt),
+                     headers=auth(tokens["worker"]))
+    assert rep.status_code == 201
+    assert rep.get_json()["cell"]["code"] == cell
+    assert rep.get_json()["outside_grid"] is False
+
+
+def test_point_in_a_community_but_no_cell_is_attached_to_the_community(imported, client, tokens):
+    rep = client.put(f"/api/v1/reports/{new_id()}", json=report_body(point(3.5, 1.5)),
+                     headers=auth(tokens["worker"]))
+    j = rep.get_json()
+    assert rep.status_code == 201 and j["outside_grid"] is True
+    assert j["cell"] is None
+    assert j["area_code"] == "990101001002"
+    assert j["community"]["name"] == "测试二社区"
+    assert j["street"]["code"] == "990101001" and j["district"]["code"] == "990101"
+
+
+def test_point_outside_every_area(imported, client, tokens):
+    r = client.get("/api/v1/cells/locate", query_string=point(50, 50),
+                   headers=auth(tokens["admin"]))
+    j = r.get_json()
+    assert j["outside_grid"] is True and j["area_code"] is None and j["cell"] is None
+
+
+def test_cells_in_a_box_as_geojson(imported, client, tokens):
+    lo, hi = point(0, 0), point(2, 2)
+    r = client.get("/api/v1/cells", query_string={
+        "bbox": f"{lo['lon'] + 1e-5},{lo['lat'] + 1e-5},{hi['lon'] - 1e-5},{hi['lat'] - 1e-5}"},
+        headers=auth(tokens["worker"]))
+    assert r.status_code == 200 and r.mimetype == "application/geo+json"
+    codes = [f["properties"]["code"] for f in r.get_json()["features"]]
+    assert codes == [f"99010100100100{i}" for i in range(1, 5)]
+    assert r.get_json()["features"][0]["geometry"]["type"] == "MultiPolygon"
+
+
+def test_lookup_uses_the_spatial_index(imported, engine):
+    with engine.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in conn.execute(text(
+            "EXPLAIN SELECT code FROM areas WHERE level = 'cell' AND "
+            "ST_Covers(boundary, ST_SetSRID(ST_MakePoint(100.0015, 30.0015), 4326))")))
+    assert "ix_areas_cell_boundary" in plan
