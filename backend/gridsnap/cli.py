@@ -310,7 +310,7 @@ def _gunicorn_args(port: int, workers: int) -> list[str]:
     host = os.environ.get("HOST", "127.0.0.1")
     return [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{host}:{port}",
             "--access-logfile", "-" if os.environ.get("GRIDSNAP_ACCESS_LOG") else "/dev/null",
-            "--timeout", "60", "gridsnap.wsgi:app"]
+            "--timeout", "60", "--no-control-socket", "gridsnap.wsgi:app"]
 
 
 @main.command("serve")
@@ -339,6 +339,13 @@ def run_cmd(port: int, rq_workers: int) -> None:
     except ServiceError as exc:
         _fail(str(exc))
     procs: list[subprocess.Popen] = []
+
+    def _interrupt(*_):
+        raise KeyboardInterrupt
+
+    # explicit, so that Ctrl-C and `kill` work even where SIGINT came in ignored (a `&` job)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         settings = Settings.from_env()
         upgrade(settings.database_url)
@@ -353,7 +360,6 @@ def run_cmd(port: int, rq_workers: int) -> None:
         procs.append(subprocess.Popen([*gridsnap, "relay"]))
         click.echo(f"\ngridsnap serves at http://{os.environ.get('HOST', '127.0.0.1')}:{port}/ "
                    f"(API docs: /api/v1/docs). Ctrl-C stops.\n")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         dead = [p.args for p in procs if p.poll() is not None]
