@@ -55,10 +55,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     def swagger_ui_static(filename: str):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
-    @app.get("/")
-    def index():
+    @app.get("/api/v1")
+    def api_index():
         return jsonify(name="gridsnap", version=__version__, api="/api/v1",
                        docs="/api/v1/docs", health="/api/v1/health")
+
+    from .web.api import blp as web_blp
+
+    app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
 
     @app.teardown_appcontext
     def _close_session(exc):

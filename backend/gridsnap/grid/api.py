@@ -29,7 +29,8 @@ class LocatedSchema(Schema):
 
 
 class CellsQuerySchema(Schema):
-    bbox = fields.String(required=True, metadata={"description": "minlon,minlat,maxlon,maxlat"})
+    bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat; optional with a "
+                                                  "prefix (e.g. a worker's scope, to cache it)"})
     level = fields.String(load_default="cell",
                           validate=validate.OneOf(("district", "street", "community", "cell")))
     prefix = fields.String(load_default="", validate=validate.Regexp(r"^[0-9]{0,15}$"))
@@ -64,8 +65,11 @@ class Cells(MethodView):
     @blp.arguments(CellsQuerySchema, location="query")
     def get(self, query):
         """The areas of one level (cells by default) in a box, as GeoJSON."""
+        if "bbox" not in query and not query["prefix"]:
+            raise AppError("request.invalid", "Give a bbox, a prefix, or both.",
+                           {"bbox": ["Required without a prefix."]})
         try:
-            bbox = parse_bbox(query["bbox"])
+            bbox = parse_bbox(query["bbox"]) if "bbox" in query else (-180, -90, 180, 90)
         except Exception as exc:  # marshmallow ValidationError from parse_bbox
             raise AppError("request.invalid", str(getattr(exc, "messages", exc)),
                            {"bbox": ["minlon,minlat,maxlon,maxlat"]}) from None

@@ -1,0 +1,51 @@
+"""Serves the built PWA (pwa/dist) at /: hashed assets cached for ever, the shell never stale."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Blueprint, Response, send_from_directory
+
+from ..settings import REPO_ROOT
+
+blp = Blueprint("web", __name__)
+
+DIST = Path(os.environ.get("GRIDSNAP_PWA_DIST", REPO_ROOT / "pwa" / "dist"))
+
+_NOT_BUILT = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
+<title>gridsnap</title><body style="font-family:sans-serif;max-width:40em;margin:3em auto">
+<h1>gridsnap</h1><p>应用尚未构建。请运行 <code>make run</code>。</p>
+<p>The app is not built yet. Run <code>make run</code>.</p>
+<p><a href="/api/v1/docs">API</a></p></body></html>"""
+
+
+def _send(path: str):
+    resp = send_from_directory(DIST, path)
+    if path.startswith("assets/"):
+        # content-hashed file names: a changed file has a new name
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        # the shell, the manifest and the service worker must be revalidated every time
+        resp.headers["Cache-Control"] = "no-cache"
+    if path in ("sw.js", "service-worker.js"):
+        resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+@blp.get("/")
+@blp.get("/<path:path>")
+def app_shell(path: str = ""):
+    if path.startswith("api/"):
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound()
+    if not (DIST / "index.html").exists():
+        return Response(_NOT_BUILT, status=503, mimetype="text/html")
+    if path and (DIST / path).is_file():
+        return _send(path)
+    if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound()
+    return _send("index.html")  # client-side routes

@@ -1,0 +1,288 @@
+"""The sync storm: reports and photos arriving as fast as the API takes them, with the follow-up
+(outbox relay and two RQ workers) running at the same time; then how long until all is done."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import database
+from .cpu import group_cpu_s, machine_busy_s
+from .env import REPO_ROOT, VENV_BIN, BenchEnv
+from .grid import Grid
+from .photos import PhotoSet
+from .procs import ProcessFailed, Procs
+
+CONNECTIONS = 16
+
+
+@dataclass
+class StormResult:
+    reports: int
+    photos: int
+    photo_mean_bytes: float
+    intake_s: float
+    reports_per_s: float
+    photos_per_s: float
+    report_p50_ms: float
+    report_p99_ms: float
+    photo_p50_ms: float
+    photo_p99_ms: float
+    client_errors: dict[str, int]  # "report 500": n, "photo -1" (network): n
+    drained: bool
+    drain_s: float | None  # from the first request until no outbox message was left to do
+    drain_over_intake: float | None
+    outbox_total: int
+    outbox_failed: int
+    outbox_retried: int
+    rq_failed_jobs: int
+    routed: int
+    photos_processed: int
+    derivative_files_missing: int
+    last_done_by_topic_s: dict[str, float]
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict:
+        return asdict(self) | {"ok": self.ok}
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+class _Client:
+    """16 threads, each with its own keep-alive HTTP connection, working through the reports in
+    order; every `every`-th report is followed by its photo (as a phone would upload them)."""
+
+    def __init__(self, port: int, token: str, grid: Grid, n_reports: int, n_photos: int,
+                 photos: PhotoSet) -> None:
+        self.port, self.token, self.photos = port, token, photos
+        rnd = random.Random(20261123)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.ids = [uuid.uuid4() for _ in range(n_reports)]
+        self.bodies = []
+        for _ in range(n_reports):
+            lon, lat = grid.point(rnd)
+            self.bodies.append(json.dumps({
+                "category": "E0101", "description": "storm report",
+                "location": {"lon": round(lon, 7), "lat": round(lat, 7), "accuracy_m": 8.5,
+                             "source": "gps"},
+                "captured_at": now}).encode())
+        self.every = max(1, n_reports // n_photos) if n_photos else 0
+        self.n_photos = n_photos
+        self.next = 0
+        self.lock = threading.Lock()
+        self.report_lat: list[float] = []
+        self.photo_lat: list[float] = []
+        self.statuses: Counter = Counter()
+        self.first = self.last = None
+        self.done_reports = 0
+        self.stop = False
+
+    def _take(self) -> int | None:
+        with self.lock:
+            if self.stop or self.next >= len(self.ids):
+                return None
+            k, self.next = self.next, self.next + 1
+            return k
+
+    def _put(self, conn, path: str, body: bytes, ctype: str) -> tuple[int, float, float]:
+        t0 = time.perf_counter()
+        try:
+            conn.request("PUT", path, body=body, headers={
+                "Content-Type": ctype, "Authorization": f"Bearer {self.token}"})
+            resp = conn.getresponse()
+            resp.read()
+            status = resp.status
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            status = -1
+        return status, t0, time.perf_counter()
+
+    def _note(self, kind: str, status: int, t0: float, t1: float, lat: list) -> None:
+        with self.lock:
+            self.statuses[f"{kind} {status}"] += 1
+            lat.append(t1 - t0)
+            self.first = t0 if self.first is None else min(self.first, t0)
+            self.last = t1 if self.last is None else max(self.last, t1)
+            if kind == "report":
+                self.done_reports += 1
+
+    def worker(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            while (k := self._take()) is not None:
+                rid = self.ids[k]
+                status, t0, t1 = self._put(conn, f"/api/v1/reports/{rid}", self.bodies[k],
+                                           "application/json")
+                self._note("report", status, t0, t1, self.report_lat)
+                if self.every and k % self.every == 0 and k // self.every < self.n_photos:
+                    pid = uuid.UUID(int=random.getrandbits(128), version=4)
+                    status, t0, t1 = self._put(conn, f"/api/v1/reports/{rid}/photos/{pid}",
+                                               self.photos.photo(k), "image/jpeg")
+                    self._note("photo", status, t0, t1, self.photo_lat)
+        finally:
+            conn.close()
+
+
+_OUTBOX = """
+SELECT count(*),
+       count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL),
+       count(*) FILTER (WHERE failed_at IS NOT NULL),
+       count(*) FILTER (WHERE attempts > 0)
+  FROM outbox
+"""
+
+
+def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: str, grid: Grid,
+              n_reports: int, n_photos: int, photos: PhotoSet, deadline_s: float,
+              progress=print) -> StormResult:
+    """Start the relay and two workers, send the storm, wait for the follow-up to finish."""
+    import redis
+    from rq import Queue, Worker
+    from rq.registry import FailedJobRegistry
+
+    r = redis.Redis.from_url(env.redis_url)
+    r.flushdb()  # db 5 is the benchmark's own
+    child_env = env.child_env()
+    gridsnap = str(VENV_BIN / "gridsnap")
+    relay = procs.start("storm-relay", [gridsnap, "relay"], env=child_env, cwd=REPO_ROOT)
+    workers = [procs.start(f"storm-worker-{i}", [gridsnap, "worker"], env=child_env,
+                           cwd=REPO_ROOT) for i in (1, 2)]
+    deadline = time.monotonic() + 60
+    while len(Worker.all(connection=r)) < 2:
+        for p in (relay, *workers):
+            procs.check_alive(p)
+        if time.monotonic() > deadline:
+            raise ProcessFailed("the RQ workers did not register within 60 s")
+        time.sleep(0.2)
+
+    client = _Client(port, token, grid, n_reports, n_photos, photos)
+    groups = {"api (gunicorn)": api_pgid, "relay": relay.pid,
+              "rq workers": workers[0].pid, "rq worker 2": workers[1].pid}
+    cpu0, busy0 = group_cpu_s(set(groups.values())), machine_busy_s()
+    own0 = time.process_time()
+    db = database.connect(env)
+    db_start = db.execute("SELECT clock_timestamp()").fetchone()[0]
+    threads = [threading.Thread(target=client.worker, daemon=True) for _ in range(CONNECTIONS)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    drained_at = None
+    intake_end = None
+    cpu_intake = busy_intake = None
+    last_print = 0.0
+    hard_deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            time.sleep(0.25)
+            now = time.perf_counter()
+            intake_done = not any(t.is_alive() for t in threads)
+            if intake_done and intake_end is None:
+                intake_end = client.last or now
+                cpu_intake = group_cpu_s(set(groups.values()))
+                busy_intake = machine_busy_s()
+            total, open_, failed, retried = db.execute(_OUTBOX).fetchone()
+            ok_writes = sum(n for k, n in client.statuses.items() if k.split()[1] in ("201",))
+            if intake_done and open_ == 0 and total >= ok_writes:
+                drained_at = now
+                break
+            for p in (relay, *workers):
+                procs.check_alive(p)
+            if now - last_print > 5:
+                last_print = now
+                progress(f"    storm t={now - t0:5.1f}s  reports sent {client.done_reports}"
+                         f"/{n_reports}  outbox {total} written, {open_} to do, {failed} failed")
+            if time.monotonic() > hard_deadline:
+                client.stop = True
+                progress(f"    storm: deadline of {deadline_s:.0f} s reached; giving up")
+                for t in threads:
+                    t.join(timeout=70)
+                if intake_end is None:
+                    intake_end = client.last or time.perf_counter()
+                break
+        cpu1, busy1 = group_cpu_s(set(groups.values())), machine_busy_s()
+        own1 = time.process_time()
+    finally:
+        for p in (relay, *workers):
+            procs.stop(p)
+
+    first = client.first or t0
+    intake_s = (intake_end or time.perf_counter()) - first
+    drain_s = None if drained_at is None else drained_at - first
+    total, open_, failed, retried = db.execute(_OUTBOX).fetchone()
+    last_done = {topic: (last - db_start).total_seconds() for topic, last in db.execute(
+        "SELECT topic, max(done_at) FROM outbox WHERE done_at IS NOT NULL GROUP BY topic")}
+    n_rep, routed = db.execute(
+        "SELECT count(*), count(*) FILTER (WHERE department_code IS NOT NULL AND due_at IS NOT"
+        " NULL AND routed_at IS NOT NULL) FROM reports").fetchone()
+    rows = db.execute("SELECT thumb_key, display_key, processed_at FROM photos").fetchall()
+    db.close()
+    n_pho = len(rows)
+    processed = sum(1 for t, d, p in rows if t and d and p)
+    missing = sum(1 for t, d, _ in rows for key in (t, d)
+                  if key and not (env.media_dir / key).is_file())
+    rq_failed = len(FailedJobRegistry(queue=Queue("gridsnap", connection=r)))
+
+    cpu: dict[str, float] = {}
+    if cpu_intake is not None:
+        cpu["machine busy during intake, core-s"] = busy_intake[0] - busy0[0]
+        cpu["machine busy after intake, core-s"] = busy1[0] - busy_intake[0]
+    names = {v: k for k, v in groups.items()}
+    for pgid, secs in cpu1.items():
+        name = names[pgid]
+        key = "rq workers" if name.startswith("rq worker") else name
+        cpu[f"{key} CPU, s"] = cpu.get(f"{key} CPU, s", 0.0) + secs - cpu0[pgid]
+    cpu["bench client (threads + polling) CPU, s"] = own1 - own0
+
+    failures = []
+    bad = {k: n for k, n in client.statuses.items() if k.split()[1] not in ("201",)}
+    if bad:
+        failures.append(f"client saw non-201 answers: {bad}")
+    if n_rep != n_reports:
+        failures.append(f"{n_rep} reports stored, not {n_reports}")
+    if n_pho != n_photos:
+        failures.append(f"{n_pho} photos stored, not {n_photos}")
+    if drained_at is None:
+        failures.append(f"the follow-up did not finish within {deadline_s:.0f} s ({open_} left)")
+    if failed:
+        failures.append(f"{failed} outbox messages failed for good")
+    if rq_failed:
+        failures.append(f"{rq_failed} RQ jobs in the failed registry")
+    if routed != n_reports:
+        failures.append(f"{routed} of {n_reports} reports routed")
+    if processed != n_photos:
+        failures.append(f"{processed} of {n_photos} photos processed")
+    if missing:
+        failures.append(f"{missing} derivative files missing")
+
+    return StormResult(
+        reports=n_reports, photos=n_photos, photo_mean_bytes=photos.mean_size,
+        intake_s=intake_s, reports_per_s=client.done_reports / intake_s,
+        photos_per_s=len(client.photo_lat) / intake_s,
+        report_p50_ms=_pct(client.report_lat, 50) * 1000,
+        report_p99_ms=_pct(client.report_lat, 99) * 1000,
+        photo_p50_ms=_pct(client.photo_lat, 50) * 1000,
+        photo_p99_ms=_pct(client.photo_lat, 99) * 1000,
+        client_errors=bad, drained=drained_at is not None, drain_s=drain_s,
+        drain_over_intake=None if drain_s is None else drain_s / intake_s,
+        outbox_total=total, outbox_failed=failed, outbox_retried=retried,
+        rq_failed_jobs=rq_failed, routed=routed, photos_processed=processed,
+        derivative_files_missing=missing, last_done_by_topic_s=last_done, cpu_s=cpu,
+        failures=failures)
