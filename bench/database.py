@@ -44,8 +44,9 @@ def user_id(conn: psycopg.Connection, username: str) -> int:
 
 
 def reset_intake(conn: psycopg.Connection) -> None:
-    """Empty every table intake and follow-up write to (grid, users and catalogue stay)."""
-    conn.execute("TRUNCATE reports, case_events, photos, outbox")
+    """Empty every table intake and follow-up write to (grid, users and catalogue stay):
+    reports and whatever refers to them (events, photos, links), and the outbox."""
+    conn.execute("TRUNCATE reports, outbox CASCADE")
     conn.execute("VACUUM ANALYZE reports")
 
 

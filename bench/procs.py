@@ -91,7 +91,7 @@ def port_free(port: int) -> bool:
 
 def wait_http(procs: Procs, proc: subprocess.Popen, port: int, path: str,
               timeout: float = 60.0) -> None:
-    """Wait until GET path answers (any status below 500) or raise ProcessFailed."""
+    """Wait until GET path answers 2xx or raise ProcessFailed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         procs.check_alive(proc)
@@ -100,7 +100,7 @@ def wait_http(procs: Procs, proc: subprocess.Popen, port: int, path: str,
             conn.request("GET", path)
             status = conn.getresponse().status
             conn.close()
-            if status < 500:
+            if status < 300:
                 return
         except OSError:
             pass

@@ -27,11 +27,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _outbox(engine):
+def _outbox(engine, *, scheduled: bool = False):
+    """Outbox rows; the scheduled deadline checks (due hours from now) only if asked."""
     with engine.connect() as conn:
         return conn.execute(text(
             "SELECT id, topic, enqueued_at IS NOT NULL AS enqueued, done_at IS NOT NULL AS done,"
-            " failed_at IS NOT NULL AS failed, attempts, last_error FROM outbox ORDER BY id")
+            " failed_at IS NOT NULL AS failed, attempts, last_error FROM outbox "
+            "WHERE :scheduled OR available_at IS NULL ORDER BY id"), {"scheduled": scheduled}
         ).mappings().all()
 
 
@@ -43,15 +45,21 @@ def test_report_is_routed_with_department_and_accept_deadline(client, tokens, de
     assert drain(runtime) == 1
     with engine.connect() as conn:
         row = conn.execute(text("""
-            SELECT r.department_code, r.due_at, r.received_at, c.department_code AS dept,
+            SELECT r.suggested_department_code, r.routing_source, r.status, r.due_at,
+                   r.received_at, c.department_code AS dept,
                    c.time_limits->'accept' AS accept
               FROM reports r JOIN categories c ON c.code = r.category_code""")).mappings().one()
-    assert row["department_code"] == row["dept"] is not None
+    assert row["suggested_department_code"] == row["dept"] is not None
+    assert row["routing_source"] == "category" and row["status"] == "reported"
     cal = WorkCalendar("Asia/Shanghai", time(9), time(18))
     assert row["due_at"] == due_at(row["received_at"], TimeLimit.from_dict(row["accept"]), cal)
-    assert all(m["done"] for m in _outbox(engine))
+    assert all(m["done"] for m in _outbox(engine) if m["topic"] == "report.submitted")
+    # the accept deadline's check waits in the outbox until the due time
+    scheduled = [m for m in _outbox(engine, scheduled=True) if m["topic"] == "case.deadline"]
+    assert len(scheduled) == 1 and not scheduled[0]["enqueued"]
     detail = client.get(f"/api/v1/reports/{rid}", headers=auth(tokens["worker"])).get_json()
-    assert detail["department"] == row["dept"] and detail["due_at"] is not None
+    assert detail["suggested_department"] == row["dept"] and detail["due_at"] is not None
+    assert detail["department"] is None  # not dispatched yet
 
 
 def test_running_a_batch_twice_changes_nothing_more(client, tokens, demo_cell, runtime, engine):
@@ -62,9 +70,9 @@ def test_running_a_batch_twice_changes_nothing_more(client, tokens, demo_cell, r
         before = conn.execute(text("SELECT routed_at, due_at FROM reports")).one()
         events = conn.execute(text("SELECT count(*) FROM case_events")).scalar()
     # a duplicate delivery (a re-send, a retry) of the same message
-    ids = [m["id"] for m in _outbox(engine)]
+    ids = [m["id"] for m in _outbox(engine) if m["topic"] == "report.submitted"]
     with engine.begin() as conn:
-        conn.execute(text("UPDATE outbox SET done_at = NULL"))
+        conn.execute(text("UPDATE outbox SET done_at = NULL WHERE id = ANY(:ids)"), {"ids": ids})
     assert run_messages("report.submitted", ids)["done"] == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT routed_at, due_at FROM reports")).one() == before

@@ -265,10 +265,11 @@ def outbox_status() -> None:
     with _session() as session:
         rows = queries.backlog(session)
         failed = queries.failed_messages(session, 10)
-    click.echo(f"{'topic':<20} {'pending':>8} {'in flight':>10} {'failed':>7} {'done':>8}")
+    click.echo(f"{'topic':<20} {'pending':>8} {'scheduled':>10} {'in flight':>10} "
+               f"{'failed':>7} {'done':>8}")
     for r in rows:
-        click.echo(f"{r['topic']:<20} {r['pending']:>8} {r['in_flight']:>10} {r['failed']:>7} "
-                   f"{r['done']:>8}")
+        click.echo(f"{r['topic']:<20} {r['pending']:>8} {r['scheduled']:>10} "
+                   f"{r['in_flight']:>10} {r['failed']:>7} {r['done']:>8}")
     for f in failed:
         click.echo(f"failed #{f['id']} {f['topic']} {f['payload']}: {f['last_error']}")
 

@@ -90,6 +90,8 @@ class Settings:
     outbox_batch_size: int = 100
     job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
     photo_exif_warn_distance_m: int = 100
+    verify_distance_m: int = 50
+    duplicate_window_days: int = 7
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -106,6 +108,8 @@ class Settings:
             business_hours=(start.strip() or "09:00", end.strip() or "18:00"),
             queue_name=os.environ.get("GRIDSNAP_QUEUE", "gridsnap"),
             outbox_batch_size=_int("GRIDSNAP_OUTBOX_BATCH", 100),
+            verify_distance_m=_int("GRIDSNAP_VERIFY_DISTANCE_M", 50),
+            duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -46,6 +46,16 @@ def make_enqueue(rt: Runtime):
     return enqueue
 
 
+def enqueue_overdue_sweep(rt: Runtime) -> None:
+    """The minute's overdue sweep (one job per minute whatever the number of relays)."""
+    from rq import Queue
+
+    minute = int(time.time() // 60)
+    Queue(rt.settings.queue_name, connection=rt.redis).enqueue(
+        "gridsnap.cases.jobs.sweep_overdue", job_id=f"sweep-overdue-{minute}",
+        result_ttl=600, failure_ttl=86400, timeout=600)
+
+
 def make_job_states(rt: Runtime):
     from rq.job import Job
 
@@ -79,7 +89,7 @@ def run_relay(rt: Runtime | None = None, *, once: bool = False, idle_s: float = 
     if not once:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-    sent_total, backoff, last_sweep = 0, idle_s, 0.0
+    sent_total, backoff, last_sweep, last_overdue = 0, idle_s, 0.0, 0.0
     started = time.monotonic()
     while not stopping:
         try:
@@ -90,6 +100,9 @@ def run_relay(rt: Runtime | None = None, *, once: bool = False, idle_s: float = 
                 with rt.sessions() as session:
                     sweep_lost(session, job_states)
                 last_sweep = time.monotonic()
+            if not once and time.monotonic() - last_overdue > 60:
+                enqueue_overdue_sweep(rt)
+                last_overdue = time.monotonic()
             backoff = idle_s
         except RedisError as exc:
             # Redis down: messages wait safely in PostgreSQL; try again, less often.

@@ -29,6 +29,7 @@ class Category(Base):
         CheckConstraint("kind IN ('component', 'event')", name="kind_known"),
         CheckConstraint("code ~ '^[CE][0-9]{4}$'", name="code_form"),
         CheckConstraint("priority BETWEEN 1 AND 3", name="priority_range"),
+        CheckConstraint("duplicate_radius_m BETWEEN 0 AND 5000", name="duplicate_radius_range"),
         CheckConstraint(
             "jsonb_typeof(time_limits) = 'object' AND time_limits ?& ARRAY['accept','handle','verify']",
             name="time_limits_stages"),
@@ -47,3 +48,8 @@ class Category(Base):
     priority: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default="3")
     time_limits: Mapped[dict] = mapped_column(JSONB, nullable=False)
     active: Mapped[bool] = mapped_column(nullable=False, server_default="true")
+    # settings of the closed loop per category
+    auto_accept: Mapped[bool] = mapped_column(nullable=False, server_default="false")
+    auto_dispatch: Mapped[bool] = mapped_column(nullable=False, server_default="false")
+    duplicate_radius_m: Mapped[int] = mapped_column(SmallInteger, nullable=False,
+                                                    server_default="50")

@@ -23,8 +23,8 @@ class Health(MethodView):
         try:
             row = db_session().execute(text("""
                 SELECT postgis_lib_version() AS postgis,
-                       (SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL)
-                           AS pending,
+                       (SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL
+                          AND (available_at IS NULL OR available_at <= now())) AS pending,
                        (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL) AS failed
             """)).mappings().one()
             checks["postgres"] = {"ok": True, "postgis": row["postgis"]}

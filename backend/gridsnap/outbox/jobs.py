@@ -22,15 +22,23 @@ class BatchIncomplete(Exception):
     """Some messages failed and will be retried (RQ retries the job with backoff)."""
 
 
+def _report_submitted(session, rt, payloads) -> None:
+    from ..reports.jobs import find_duplicates, route_reports
+
+    ids = [p["report_id"] for p in payloads]
+    route_reports(session, rt, ids)
+    find_duplicates(session, rt, ids)
+
+
 def handlers() -> dict[str, Callable]:
+    from ..cases.jobs import check_deadlines
     from ..photos.jobs import process_photos
-    from ..reports.jobs import route_reports
 
     return {
-        "report.submitted": lambda s, rt, payloads: route_reports(
-            s, rt, [p["report_id"] for p in payloads]),
+        "report.submitted": _report_submitted,
         "photo.uploaded": lambda s, rt, payloads: process_photos(
             s, rt, [p["photo_id"] for p in payloads]),
+        "case.deadline": check_deadlines,
     }
 
 
@@ -41,7 +49,7 @@ def run_messages(topic: str, message_ids: list[int]) -> dict:
     rt = worker_runtime()
     handler = handlers()[topic]
     with rt.sessions() as session:
-        rows = queries.load_undone(session, message_ids)
+        rows = queries.load_undone(session, message_ids, topic)
         if not rows:
             session.rollback()
             return {"done": 0, "skipped": len(message_ids)}
@@ -58,7 +66,7 @@ def run_messages(topic: str, message_ids: list[int]) -> dict:
     for row in rows:
         with rt.sessions() as session:
             try:
-                if not queries.load_undone(session, [row["id"]]):
+                if not queries.load_undone(session, [row["id"]], topic):
                     continue
                 handler(session, rt, [row["payload"]])
                 queries.mark_done(session, [row["id"]])

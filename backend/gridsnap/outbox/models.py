@@ -16,6 +16,9 @@ class OutboxMessage(Base):
     __table_args__ = (
         # the relay's work list: what has not reached RQ yet
         Index("ix_outbox_pending", "id", postgresql_where="enqueued_at IS NULL AND done_at IS NULL"),
+        # scheduled messages (deadline checks) wait here until their time
+        Index("ix_outbox_available_at", "available_at",
+              postgresql_where="enqueued_at IS NULL AND done_at IS NULL AND available_at IS NOT NULL"),
         Index("ix_outbox_in_flight", "enqueued_at",
               postgresql_where="enqueued_at IS NOT NULL AND done_at IS NULL"),
     )
@@ -25,6 +28,8 @@ class OutboxMessage(Base):
     payload: Mapped[dict] = mapped_column(JSONB, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+    # not to be sent before this time (None: at once)
+    available_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     job_id: Mapped[str | None] = mapped_column(String(120))
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")

@@ -11,6 +11,7 @@ def claim_pending(session: Session, limit: int):
     return session.execute(text("""
         SELECT id, topic FROM outbox
          WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
+           AND (available_at IS NULL OR available_at <= now())
          ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
     """), {"limit": limit}).all()
 
@@ -37,12 +38,12 @@ def reset_enqueued(session: Session, ids: list[int]) -> int:
     """), {"ids": ids}).rowcount or 0
 
 
-def load_undone(session: Session, ids: list[int]):
+def load_undone(session: Session, ids: list[int], topic: str):
     return session.execute(text("""
         SELECT id, topic, payload, attempts FROM outbox
-         WHERE id = ANY(:ids) AND done_at IS NULL AND failed_at IS NULL
+         WHERE id = ANY(:ids) AND topic = :topic AND done_at IS NULL AND failed_at IS NULL
          ORDER BY id FOR UPDATE SKIP LOCKED
-    """), {"ids": ids}).mappings().all()
+    """), {"ids": ids, "topic": topic}).mappings().all()
 
 
 def mark_done(session: Session, ids: list[int]) -> None:
@@ -62,7 +63,11 @@ def backlog(session: Session):
     return session.execute(text("""
         SELECT topic,
                count(*) FILTER (WHERE enqueued_at IS NULL AND done_at IS NULL
-                                AND failed_at IS NULL) AS pending,
+                                AND failed_at IS NULL
+                                AND (available_at IS NULL OR available_at <= now()))
+                   AS pending,
+               count(*) FILTER (WHERE enqueued_at IS NULL AND done_at IS NULL
+                                AND available_at > now()) AS scheduled,
                count(*) FILTER (WHERE enqueued_at IS NOT NULL AND done_at IS NULL
                                 AND failed_at IS NULL) AS in_flight,
                count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed,

@@ -18,6 +18,13 @@ from . import service
 blp = Blueprint("photos", __name__, description="Photos of reports")
 
 
+class PhotoPutQuery(Schema):
+    purpose = fields.String(load_default="report",
+                            validate=validate.OneOf(("report", "resolution", "verification")),
+                            metadata={"description": "report; resolution (a handler's after-photo);"
+                                                     " verification (a worker's on-site photo)"})
+
+
 class PhotoSizeQuery(Schema):
     size = fields.String(load_default="display",
                          validate=validate.OneOf(("thumb", "display", "original")))
@@ -30,9 +37,10 @@ class ReportPhoto(MethodView):
         "content": {t: {"schema": {"type": "string", "format": "binary"}}
                     for t in ("image/jpeg", "image/png", "image/webp")}})
     @auth_required
+    @blp.arguments(PhotoPutQuery, location="query")
     @blp.response(201, PhotoOutSchema)
     @blp.alt_response(200, schema=PhotoOutSchema, description="An identical replay.")
-    def put(self, report_id: uuid.UUID, photo_id: uuid.UUID):
+    def put(self, query, report_id: uuid.UUID, photo_id: uuid.UUID):
         """Upload a photo's bytes (JPEG, PNG or WebP); idempotent by photo id."""
         limit = settings().photo_max_bytes
         if request.content_length is not None and request.content_length > limit:
@@ -41,7 +49,7 @@ class ReportPhoto(MethodView):
         data = request.get_data(cache=False)
         photo, created = service.add_photo(
             db_session(), runtime().storage, settings(), current_principal(), report_id,
-            photo_id, data, content_type)
+            photo_id, data, content_type, purpose=query["purpose"])
         return (photo, 201) if created else (photo, 200)
 
 

@@ -18,7 +18,7 @@ _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 _FIND = text("""
     SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height,
-           original_key, thumb_key, display_key, uploaded_at, processed_at, exif_taken_at,
+           original_key, thumb_key, display_key, uploaded_at, purpose, processed_at, exif_taken_at,
            ST_X(exif_location) AS exif_lon, ST_Y(exif_location) AS exif_lat, exif_distance_m
       FROM photos WHERE id = :id
 """)
@@ -26,16 +26,17 @@ _FIND = text("""
 _INSERT = text("""
 WITH ins AS (
     INSERT INTO photos (id, report_id, uploader_id, sha256, content_type, size_bytes, width,
-                        height, original_key)
+                        height, original_key, purpose)
     VALUES (:id, :report_id, :uploader_id, :sha256, :content_type, :size_bytes, :width,
-            :height, :original_key)
+            :height, :original_key, :purpose)
     ON CONFLICT (id) DO NOTHING
     RETURNING *
 ),
 ev AS (
     INSERT INTO case_events (report_id, actor_id, action, data)
     SELECT report_id, uploader_id, 'photo.added',
-           jsonb_build_object('photo_id', id, 'sha256', sha256, 'size_bytes', size_bytes)
+           jsonb_build_object('photo_id', id, 'sha256', sha256, 'size_bytes', size_bytes,
+                              'purpose', purpose)
       FROM ins
 ),
 up AS (
@@ -46,19 +47,20 @@ ob AS (
     SELECT 'photo.uploaded', jsonb_build_object('photo_id', id) FROM ins
 )
 SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
-       processed_at, NULL::timestamptz AS exif_taken_at, NULL::float AS exif_lon,
+       purpose, processed_at, NULL::timestamptz AS exif_taken_at, NULL::float AS exif_lon,
        NULL::float AS exif_lat, NULL::float AS exif_distance_m
   FROM ins
 """)
 
 
-def _same_photo(existing, report_id: uuid.UUID, digest: str) -> bool:
-    return existing["report_id"] == report_id and existing["sha256"] == digest
+def _same_photo(existing, report_id: uuid.UUID, digest: str, purpose: str) -> bool:
+    return (existing["report_id"] == report_id and existing["sha256"] == digest
+            and existing["purpose"] == purpose)
 
 
 def add_photo(session: Session, storage: PhotoStorage, settings: Settings, principal: Principal,
               report_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
-              content_type: str) -> tuple[dict, bool]:
+              content_type: str, purpose: str = "report") -> tuple[dict, bool]:
     """Attach a photo to a report. Returns (photo, created); a replay returns created=False.
 
     Raises AppError: report.not_found (the client retries later), photo.unsupported_type,
@@ -70,7 +72,7 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     digest = sha256_hex(data)
     existing = session.execute(_FIND, {"id": photo_id}).mappings().first()
     if existing is not None:
-        if _same_photo(existing, report_id, digest):
+        if _same_photo(existing, report_id, digest, purpose):
             return photo_view(existing), False
         raise AppError("photo.id_conflict",
                        f"Photo {photo_id} exists already with other content or another report.")
@@ -95,14 +97,14 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     row = session.execute(_INSERT, {
         "id": photo_id, "report_id": report_id, "uploader_id": principal.id, "sha256": digest,
         "content_type": content_type, "size_bytes": len(data), "width": info.width,
-        "height": info.height, "original_key": key,
+        "height": info.height, "original_key": key, "purpose": purpose,
     }).mappings().first()
     session.commit()
     if row is not None:
         return photo_view(row), True
     # a concurrent upload of the same photo id won the race
     existing = session.execute(_FIND, {"id": photo_id}).mappings().first()
-    if existing is not None and _same_photo(existing, report_id, digest):
+    if existing is not None and _same_photo(existing, report_id, digest, purpose):
         return photo_view(existing), False
     raise AppError("photo.id_conflict",
                    f"Photo {photo_id} exists already with other content or another report.")

@@ -47,6 +47,16 @@ class Report(Base):
         CheckConstraint("cell_code IS NULL OR starts_with(cell_code, community_code)",
                         name="cell_in_community"),
         CheckConstraint("octet_length(fingerprint) = 32", name="fingerprint_sha256"),
+        CheckConstraint("stage IS NULL OR stage IN ('accept', 'handle', 'verify')",
+                        name="stage_known"),
+        CheckConstraint("(status = 'duplicate') = (duplicate_of IS NOT NULL)",
+                        name="duplicate_has_primary"),
+        CheckConstraint("duplicate_of IS NULL OR duplicate_of <> id", name="not_own_duplicate"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        # the sweep's work list: running deadlines not yet overdue
+        Index("ix_reports_running_due", "due_at",
+              postgresql_where="stage IS NOT NULL AND NOT overdue"),
+        Index("ix_reports_department_status", "department_code", "status"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
         Index("ix_reports_area_code_prefix", "area_code",
               postgresql_ops={"area_code": "text_pattern_ops"}),
@@ -85,6 +95,37 @@ class Report(Base):
         ForeignKey("departments.code", ondelete="RESTRICT"))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # --- the closed loop (cases) ---
+    # which deadline runs now: accept (立案), handle (处置) or verify (核查); None when ended
+    stage: Mapped[str | None] = mapped_column(String(10), server_default="accept")
+    stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overdue: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_level: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    # bumped by every change of the case: the ETag, and the guard against lost updates
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    suggested_department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"))
+    routing_rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("routing_rules.id", ondelete="SET NULL"))
+    routing_source: Mapped[str | None] = mapped_column(String(10))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # 首接负责: the first department that signed for the case answers for it
+    responsible_department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verifier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    rework_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    return_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="RESTRICT"), index=True)
     # SHA-256 of the canonical submission: tells an identical replay from a conflicting one.
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
 
@@ -99,6 +140,8 @@ class Photo(Base):
                         name="content_type_known"),
         CheckConstraint("size_bytes > 0", name="size_positive"),
         CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
+        CheckConstraint("purpose IN ('report', 'resolution', 'verification')",
+                        name="purpose_known"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -117,6 +160,9 @@ class Photo(Base):
     exif_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     exif_location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     exif_distance_m: Mapped[float | None] = mapped_column(Float)
+    # report: taken with the report; resolution: the handler's after-photo;
+    # verification: the worker's on-site photo (核查)
+    purpose: Mapped[str] = mapped_column(String(12), nullable=False, server_default="report")
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -126,7 +172,10 @@ class CaseEvent(Base):
     """One row of a case's audit trail: who, when, what, from which status to which, why."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_report_at", "report_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_events_report_at", "report_id", "at"),
+        Index("ix_case_events_action_at", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -138,4 +187,54 @@ class CaseEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str | None] = mapped_column(String(12))
     note: Mapped[str | None] = mapped_column(Text)
+    department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"))
+    # the id a phone gave an action, so a replayed action is applied once (offline sync)
+    client_action_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
     data: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+
+
+class CaseLink(Base):
+    """A possible duplicate found by the duplicates job: `report_id` is the later report."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (
+        CheckConstraint("report_id <> other_id", name="not_self"),
+        Index("ix_case_links_other_id", "other_id"),
+    )
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    distance_m: Mapped[float] = mapped_column(Float, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class ExtensionRequest(Base):
+    """延期: a handler asks for more time; a supervisor approves or refuses."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status_known"),
+        CheckConstraint("unit IN ('hours', 'working_hours', 'working_days')", name="unit_known"),
+        CheckConstraint("amount BETWEEN 1 AND 10000", name="amount_range"),
+        Index("uq_extension_requests_one_pending", "report_id", unique=True,
+              postgresql_where="status = 'pending'"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    requested_by_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    amount: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit: Mapped[str] = mapped_column(String(14), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())

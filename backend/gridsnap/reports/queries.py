@@ -32,6 +32,11 @@ _VIEW_COLUMNS = """
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
     r.department_code, r.due_at, r.routed_at, r.fingerprint,
+    r.stage, r.stage_started_at, r.overdue, r.overdue_at, r.escalation_level, r.version,
+    r.suggested_department_code, r.routing_rule_id, r.routing_source, r.accepted_at,
+    r.dispatched_at, r.signed_at, r.signed_by_id, r.responsible_department_code,
+    r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
+    r.return_count, r.duplicate_of,
     r.cell_code, cell.name AS cell_name, cell.name_en AS cell_name_en,
     r.community_code, com.name AS community_name, com.name_en AS community_name_en,
     r.street_code, st.name AS street_name, st.name_en AS street_name_en,
@@ -49,10 +54,10 @@ _SUBMIT = text(f"""
 WITH {LOCATE_CTE},
 ins AS (
     INSERT INTO reports AS r (id, reporter_id, category_code, description, address, location,
-        accuracy_m, location_source, captured_at, area_code, cell_code, community_code,
-        street_code, district_code, outside_grid, fingerprint)
+        accuracy_m, location_source, captured_at, stage_started_at, area_code, cell_code,
+        community_code, street_code, district_code, outside_grid, fingerprint)
     SELECT :id, :reporter_id, :category, :description, :address, pt.g, :accuracy_m, :source,
-           :captured_at, h.code,
+           :captured_at, now(), h.code,
            CASE WHEN h.level = 'cell' THEN h.code END,
            CASE WHEN length(h.code) >= 12 THEN left(h.code, 12) END,
            CASE WHEN length(h.code) >= 9 THEN left(h.code, 9) END,
@@ -93,26 +98,44 @@ def find_report_row(session: Session, report_id: uuid.UUID):
 
 def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str:
     """SQL that keeps only the reports the principal may see (invariant 4)."""
-    if principal.sees_everything:
-        return "TRUE"
     params["scope_uid"] = principal.id
     clauses = [f"{alias}.reporter_id = :scope_uid"]
+    if principal.role == "handler":
+        # the same rule as Principal.may_see_report
+        if principal.department_code:
+            params["scope_dept"] = principal.department_code
+            clauses.append(f"{alias}.department_code = :scope_dept")
+            clauses.append(f"{alias}.responsible_department_code = :scope_dept")
+        return "(" + " OR ".join(clauses) + ")"
+    if principal.sees_everything:
+        return "TRUE"
     prefixes = [p for p in principal.scopes if p]
     if prefixes:
         params["scope_patterns"] = [p + "%" for p in prefixes]
         clauses.append(f"{alias}.area_code LIKE ANY(:scope_patterns)")
-    if principal.role == "handler" and principal.department_code:
-        params["scope_dept"] = principal.department_code
-        clauses.append(f"{alias}.department_code = :scope_dept")
     return "(" + " OR ".join(clauses) + ")"
 
 
 def list_report_rows(session: Session, principal: Principal, *, bbox=None, statuses=None,
                      category=None, cell_prefix=None, updated_since: datetime | None = None,
-                     offset: int = 0, limit: int = 50):
+                     offset: int = 0, limit: int = 50, overdue: bool | None = None,
+                     department: str | None = None, stage: str | None = None,
+                     verifier_id: int | None = None, order: str | None = None):
     """A page of visible reports and the total count matching the filters."""
     params: dict = {}
     where = [scope_predicate(principal, params)]
+    if overdue is not None:
+        params["overdue"] = overdue
+        where.append("r.overdue = :overdue")
+    if department:
+        params["department"] = department
+        where.append("r.department_code = :department")
+    if stage:
+        params["stage"] = stage
+        where.append("r.stage = :stage")
+    if verifier_id is not None:
+        params["verifier_id"] = verifier_id
+        where.append("r.verifier_id = :verifier_id")
     if bbox is not None:
         params.update(minlon=bbox[0], minlat=bbox[1], maxlon=bbox[2], maxlat=bbox[3])
         where.append("r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)")
@@ -129,7 +152,12 @@ def list_report_rows(session: Session, principal: Principal, *, bbox=None, statu
         params["updated_since"] = updated_since
         where.append("r.updated_at > :updated_since")
     cond = " AND ".join(where)
-    order = "r.updated_at, r.id" if updated_since is not None else "r.received_at DESC, r.id"
+    if order == "due":
+        order = "r.due_at NULLS LAST, r.id"
+    elif updated_since is not None:
+        order = "r.updated_at, r.id"
+    else:
+        order = "r.received_at DESC, r.id"
     total = session.execute(text(f"SELECT count(*) FROM reports r WHERE {cond}"), params).scalar()
     params.update(offset=offset, limit=limit)
     rows = session.execute(text(
@@ -141,7 +169,7 @@ def list_report_rows(session: Session, principal: Principal, *, bbox=None, statu
 def photo_rows_for(session: Session, report_ids: list[uuid.UUID]):
     return session.execute(text("""
         SELECT id, report_id, sha256, content_type, size_bytes, width, height, uploaded_at,
-               processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
+               purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
                ST_Y(exif_location) AS exif_lat, exif_distance_m
           FROM photos WHERE report_id = ANY(:ids) ORDER BY uploaded_at, id
     """), {"ids": report_ids}).mappings().all()

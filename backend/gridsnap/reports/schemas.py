@@ -45,6 +45,7 @@ class PhotoOutSchema(Schema):
     width = fields.Integer()
     height = fields.Integer()
     uploaded_at = fields.AwareDateTime()
+    purpose = fields.String(metadata={"description": "report, resolution or verification"})
     processed = fields.Boolean()
     exif_taken_at = fields.AwareDateTime(allow_none=True)
     exif_location = fields.Nested(LocationOutSchema, allow_none=True)
@@ -70,8 +71,11 @@ class ReportOutSchema(Schema):
     community = fields.Nested(AreaRefSchema, allow_none=True)
     street = fields.Nested(AreaRefSchema, allow_none=True)
     district = fields.Nested(AreaRefSchema, allow_none=True)
-    department = fields.String(allow_none=True)
-    due_at = fields.AwareDateTime(allow_none=True)
+    department = fields.String(allow_none=True, metadata={"description": "Dispatched to."})
+    suggested_department = fields.String(
+        allow_none=True, metadata={"description": "What the routing rules suggest (精准派单)."})
+    due_at = fields.AwareDateTime(allow_none=True,
+                                  metadata={"description": "The running stage's deadline."})
 
 
 class ReportDetailSchema(ReportOutSchema):

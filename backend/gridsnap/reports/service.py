@@ -47,6 +47,7 @@ def report_view(row) -> dict:
         "street": _area(row["street_code"], row["street_name"], row["street_name_en"]),
         "district": _area(row["district_code"], row["district_name"], row["district_name_en"]),
         "department": row["department_code"],
+        "suggested_department": row["suggested_department_code"],
         "due_at": row["due_at"],
     }
 
@@ -97,7 +98,8 @@ def get_visible_row(session: Session, principal: Principal, report_id: uuid.UUID
     row = queries.find_report_row(session, report_id)
     if row is None or not principal.may_see_report(
             reporter_id=row["reporter_id"], area_code=row["area_code"],
-            department_code=row["department_code"]):
+            department_code=row["department_code"],
+            responsible_department_code=row["responsible_department_code"]):
         raise AppError("report.not_found", f"There is no report {report_id}.")
     return row
 
@@ -118,6 +120,7 @@ def photo_view(p) -> dict:
         "id": pid, "sha256": p["sha256"], "content_type": p["content_type"],
         "size_bytes": p["size_bytes"], "width": p["width"], "height": p["height"],
         "uploaded_at": p["uploaded_at"], "processed": p.get("processed_at") is not None,
+        "purpose": p.get("purpose", "report"),
         "exif_taken_at": p.get("exif_taken_at"), "exif_location": exif_location,
         "exif_distance_m": p.get("exif_distance_m"),
         "urls": {size: f"/api/v1/photos/{pid}?size={size}"

@@ -8,7 +8,14 @@ from flask_smorest import Blueprint
 from ..auth import SECURITY, auth_required, current_principal
 from ..extensions import db_session, settings
 from . import service
-from .schemas import TokenRequestSchema, TokenSchema, UserSchema
+from .schemas import (
+    AdminUserSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserInSchema,
+    UserPatchSchema,
+    UserSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Log in and out")
 
@@ -40,3 +47,69 @@ class MeResource(MethodView):
     def get(self):
         """The logged-in user, with role and scopes."""
         return current_principal()
+
+
+admin_blp = Blueprint("admin_users", __name__, url_prefix="/admin/users",
+                      description="Users and their scopes (admins)")
+
+
+def _require_admin():
+    from ..errors import AppError
+
+    if current_principal().role != "admin":
+        raise AppError("auth.forbidden", "Only admins manage users.")
+
+
+@admin_blp.route("")
+class AdminUsers(MethodView):
+    @admin_blp.doc(security=SECURITY)
+    @auth_required
+    @admin_blp.response(200, AdminUserSchema(many=True))
+    def get(self):
+        """Every user with role, scopes and whether disabled."""
+        _require_admin()
+        return service.list_users(db_session())
+
+    @admin_blp.doc(security=SECURITY)
+    @auth_required
+    @admin_blp.arguments(UserInSchema)
+    @admin_blp.response(201, AdminUserSchema)
+    def post(self, body):
+        """Add a user."""
+        from ..errors import AppError
+
+        _require_admin()
+        try:
+            return service.add_user(
+                db_session(), username=body["username"], display_name=body["display_name"],
+                role=body["role"], password=body["password"], scopes=body["scopes"],
+                department_code=body.get("department"))
+        except ValueError as exc:
+            raise AppError("user.invalid", str(exc)) from None
+
+
+@admin_blp.route("/<username>")
+class AdminUser(MethodView):
+    @admin_blp.doc(security=SECURITY)
+    @auth_required
+    @admin_blp.arguments(UserPatchSchema)
+    @admin_blp.response(200, AdminUserSchema)
+    def patch(self, body, username: str):
+        """Change a user's scopes, or disable them (their tokens are revoked)."""
+        from ..errors import AppError
+
+        _require_admin()
+        session = db_session()
+        try:
+            user = None
+            if "scopes" in body:
+                user = service.set_scopes(session, username, body["scopes"])
+            if body.get("disabled"):
+                user = service.disable_user(session, username)
+            if user is None:
+                user = service._get_user(session, username)
+        except LookupError:
+            raise AppError("user.not_found", f"There is no user {username!r}.") from None
+        except ValueError as exc:
+            raise AppError("user.invalid", str(exc)) from None
+        return user

@@ -33,11 +33,16 @@ class Principal:
         return any(area_code.startswith(p) for p in self.scopes)
 
     def may_see_report(self, *, reporter_id: int, area_code: str | None,
-                       department_code: str | None) -> bool:
-        if reporter_id == self.id or self.covers_area(area_code):
+                       department_code: str | None,
+                       responsible_department_code: str | None = None) -> bool:
+        """Invariant 4. Handlers see the cases of their department (dispatched to it now, or
+        signed for by it: 首接负责), whatever their area; everyone sees what they reported."""
+        if reporter_id == self.id:
             return True
-        return (self.role == "handler" and department_code is not None
-                and department_code == self.department_code)
+        if self.role == "handler":
+            return self.department_code is not None and self.department_code in (
+                department_code, responsible_department_code)
+        return self.covers_area(area_code)
 
 
 def valid_scope(prefix: str) -> bool:

@@ -24,3 +24,24 @@ class TokenSchema(Schema):
     token_type = fields.String(dump_default="Bearer")
     expires_at = fields.AwareDateTime(required=True)
     user = fields.Nested(UserSchema)
+
+
+class UserInSchema(Schema):
+    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{2,64}$"))
+    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    role = fields.String(required=True,
+                         validate=validate.OneOf(("worker", "supervisor", "handler", "admin")))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256))
+    scopes = fields.List(fields.String(validate=validate.Regexp(r"^[0-9]{0,15}$")),
+                         load_default=list)
+    department = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class UserPatchSchema(Schema):
+    scopes = fields.List(fields.String(validate=validate.Regexp(r"^[0-9]{0,15}$")))
+    disabled = fields.Boolean()
+
+
+class AdminUserSchema(UserSchema):
+    disabled_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()

@@ -108,3 +108,9 @@ def disable_user(session: Session, username: str) -> User:
     queries.revoke_user_tokens(session, user.id)
     session.commit()
     return user
+
+
+def list_users(session: Session) -> list[User]:
+    from sqlalchemy import select
+
+    return list(session.scalars(select(User).order_by(User.role, User.username)))

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from flask import Blueprint, Response, send_from_directory
+from werkzeug.routing import PathConverter
 
 from ..settings import REPO_ROOT
 
@@ -33,13 +34,20 @@ def _send(path: str):
     return resp
 
 
-@blp.get("/")
-@blp.get("/<path:path>")
-def app_shell(path: str = ""):
-    if path.startswith("api/"):
-        from werkzeug.exceptions import NotFound
+class AppPath(PathConverter):
+    """Any path outside /api/: unknown API addresses stay JSON 404s (or 405s), never the app."""
 
-        raise NotFound()
+    regex = r"(?!api/)[^/].*?"
+
+
+@blp.record_once
+def _register_converter(state) -> None:
+    state.app.url_map.converters["app_path"] = AppPath
+
+
+@blp.get("/")
+@blp.get("/<app_path:path>")
+def app_shell(path: str = ""):
     if not (DIST / "index.html").exists():
         return Response(_NOT_BUILT, status=503, mimetype="text/html")
     if path and (DIST / path).is_file():

@@ -1,0 +1,124 @@
+"""Cases over HTTP: read with allowed actions and ETag, act (If-Match), the audit trail, my tasks."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import SECURITY, auth_required, current_principal
+from ..errors import AppError
+from ..extensions import db_session, settings
+from ..reports.schemas import parse_bbox
+from . import service
+from .schemas import ActionInSchema, CaseQuerySchema, CaseSchema, EventSchema
+
+blp = Blueprint("cases", __name__, url_prefix="/cases",
+                description="Cases: the closed loop (立案, 派遣, 处置, 核查结案)")
+me_blp = Blueprint("my_tasks", __name__, url_prefix="/me", description="What waits for me")
+
+
+def _if_match() -> int | None:
+    raw = request.headers.get("If-Match")
+    if not raw:
+        return None
+    try:
+        return int(raw.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise AppError("case.precondition_failed",
+                       "If-Match must be the case's ETag, e.g. \"3\".") from None
+
+
+def _filters(query: dict) -> dict:
+    out = {"statuses": query.get("status"), "category": query.get("category"),
+           "cell_prefix": query.get("area"), "updated_since": query.get("updated_since"),
+           "overdue": query.get("overdue"), "department": query.get("department"),
+           "stage": query.get("stage"), "order": query.get("order")}
+    if "bbox" in query:
+        try:
+            out["bbox"] = parse_bbox(query["bbox"])
+        except Exception:
+            raise AppError("request.invalid", "bbox is minlon,minlat,maxlon,maxlat.",
+                           {"bbox": ["minlon,minlat,maxlon,maxlat"]}) from None
+    return out
+
+
+@blp.route("")
+class CaseList(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, CaseSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, query, pagination_parameters):
+        """The cases you may see, filtered; newest first or by due time (order=due)."""
+        p = pagination_parameters
+        items, p.item_count = service.list_cases(
+            db_session(), current_principal(), page=p.page, page_size=p.page_size,
+            **_filters(query))
+        return items
+
+
+@blp.route("/<uuid:case_id>")
+class CaseResource(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, CaseSchema)
+    def get(self, case_id: uuid.UUID):
+        """One case with photos, possible duplicates and the actions you may take (ETag)."""
+        case = service.get_case(db_session(), current_principal(), case_id)
+        return case, 200, {"ETag": f'"{case["version"]}"'}
+
+
+@blp.route("/<uuid:case_id>/actions")
+class CaseActions(MethodView):
+    @blp.doc(security=SECURITY, parameters=[{
+        "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+        "description": "The ETag you read; a stale one is 412 case.precondition_failed."}])
+    @auth_required
+    @blp.arguments(ActionInSchema)
+    @blp.response(200, CaseSchema)
+    @blp.alt_response(409, description="case.invalid_transition")
+    @blp.alt_response(412, description="case.precondition_failed")
+    def post(self, body, case_id: uuid.UUID):
+        """Take an action: accept, reject, merge, unmerge, dispatch, sign, return,
+        request/approve/refuse_extension, resolve, verify_pass, verify_fail, close, rework."""
+        case = service.act(db_session(), current_principal(), case_id, body,
+                           settings=settings(), if_match=_if_match())
+        return case, 200, {"ETag": f'"{case["version"]}"'}
+
+
+@blp.route("/<uuid:case_id>/events")
+class CaseEvents(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, EventSchema(many=True))
+    def get(self, case_id: uuid.UUID):
+        """The audit trail: who, when, from, to, note, photos, department."""
+        return service.list_events(db_session(), current_principal(), case_id)
+
+
+@me_blp.route("/tasks")
+class MyTasks(MethodView):
+    @me_blp.doc(security=SECURITY)
+    @auth_required
+    @me_blp.arguments(CaseQuerySchema(only=("updated_since",)), location="query")
+    @me_blp.response(200, CaseSchema(many=True))
+    def get(self, query):
+        """Cases waiting for me: verifications (核查) for a worker, dispatched work for a
+        handler's department, cases to accept or re-dispatch for a supervisor."""
+        p = current_principal()
+        filters: dict = {"updated_since": query.get("updated_since"), "order": "due"}
+        if p.role == "worker":
+            filters.update(verifier_id=p.id, statuses=["resolved"])
+        elif p.role == "handler":
+            filters.update(department=p.department_code, statuses=["dispatched"])
+        else:
+            filters.update(statuses=["reported", "accepted", "returned", "resolved"])
+        if query.get("updated_since") is not None:
+            # a delta: include cases that just left my list, so the phone drops them
+            filters.pop("statuses")
+        items, _ = service.list_cases(db_session(), p, page=1, page_size=500, **filters)
+        return items

@@ -1,0 +1,105 @@
+"""Shapes of cases and actions at the API edge."""
+
+from marshmallow import Schema, fields, validate
+
+from ..reports.models import STATUSES
+from ..reports.schemas import LocationSchema, ReportDetailSchema
+from .rules import ACTIONS, RETURN_REASONS
+
+
+class ExtensionSchema(Schema):
+    amount = fields.Integer(required=True, validate=validate.Range(1, 10000))
+    unit = fields.String(required=True,
+                         validate=validate.OneOf(("hours", "working_hours", "working_days")))
+
+
+class ActionInSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(sorted(ACTIONS)))
+    client_action_id = fields.UUID(metadata={
+        "description": "Made by the client; the same id again is answered without acting twice."})
+    note = fields.String(validate=validate.Length(max=2000))
+    photo_ids = fields.List(fields.UUID(), validate=validate.Length(max=10))
+    location = fields.Nested(LocationSchema, metadata={
+        "description": "Where the worker stands (verify_pass: within 50 m of the case)."})
+    department = fields.String(validate=validate.Length(min=1, max=40),
+                               metadata={"description": "dispatch: overrides the routing."})
+    reason = fields.String(validate=validate.OneOf(RETURN_REASONS))
+    target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
+    extension = fields.Nested(ExtensionSchema)
+
+
+class PendingExtensionSchema(Schema):
+    amount = fields.Integer()
+    unit = fields.String()
+    reason = fields.String()
+    requested_at = fields.AwareDateTime()
+
+
+class LinkedCaseSchema(Schema):
+    id = fields.UUID()
+    number = fields.Integer()
+    status = fields.String()
+    category_code = fields.String()
+    received_at = fields.AwareDateTime()
+    distance_m = fields.Float()
+    description = fields.String()
+
+
+class DuplicateSchema(Schema):
+    id = fields.UUID()
+    number = fields.Integer()
+
+
+class CaseSchema(ReportDetailSchema):
+    stage = fields.String(allow_none=True, metadata={"description": "accept, handle, verify"})
+    stage_started_at = fields.AwareDateTime(allow_none=True)
+    overdue = fields.Boolean()
+    overdue_at = fields.AwareDateTime(allow_none=True)
+    escalation_level = fields.Integer()
+    version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
+    suggested_department = fields.String(allow_none=True)
+    routing_source = fields.String(allow_none=True)
+    routing_rule_id = fields.Integer(allow_none=True)
+    responsible_department = fields.String(allow_none=True)
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    dispatched_at = fields.AwareDateTime(allow_none=True)
+    signed_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    verifier_id = fields.Integer(allow_none=True)
+    rework_count = fields.Integer()
+    return_count = fields.Integer()
+    duplicate_of = fields.UUID(allow_none=True)
+    outcome = fields.String(metadata={"description": "A duplicate follows its primary case."})
+    pending_extension = fields.Nested(PendingExtensionSchema, allow_none=True)
+    allowed_actions = fields.List(fields.String())
+    possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema))
+    duplicates = fields.List(fields.Nested(DuplicateSchema))
+
+
+class CaseQuerySchema(Schema):
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    stage = fields.String(validate=validate.OneOf(("accept", "handle", "verify")))
+    overdue = fields.Boolean()
+    department = fields.String(validate=validate.Length(max=40))
+    category = fields.String(validate=validate.Length(max=8))
+    area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
+                         metadata={"description": "An area code prefix."})
+    bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
+    updated_since = fields.AwareDateTime()
+    order = fields.String(validate=validate.OneOf(("received", "due")), load_default="received")
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    action = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    department = fields.String(attribute="department_code", allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    actor_username = fields.String(allow_none=True)
+    actor_display_name = fields.String(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    data = fields.Dict()

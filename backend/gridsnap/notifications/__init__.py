@@ -1,0 +1,1 @@
+"""Every user's inbox of what they must act on."""

@@ -1,0 +1,43 @@
+"""SQL for routing rules: the candidates for a case (the ordering is rules.precedence in SQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+_BEST = text("""
+    SELECT id, category_code, area_prefix, department_code FROM routing_rules
+     WHERE active AND (category_code IS NULL OR category_code = :category)
+       AND (area_prefix = '' OR starts_with(coalesce(:area, ''), area_prefix))
+     ORDER BY (category_code IS NULL), length(area_prefix) DESC, id
+     LIMIT 1
+""")
+
+
+def best_rule(session: Session, category: str, area_code: str | None):
+    return session.execute(_BEST, {"category": category, "area": area_code}).mappings().first()
+
+
+def list_rules(session: Session, *, include_inactive: bool = False):
+    return session.execute(text("""
+        SELECT r.id, r.category_code, r.area_prefix, r.department_code, r.note, r.active,
+               r.created_at, u.username AS created_by
+          FROM routing_rules r LEFT JOIN users u ON u.id = r.created_by_id
+         WHERE r.active OR :all
+         ORDER BY (r.category_code IS NULL), r.category_code, length(r.area_prefix) DESC, r.id
+    """), {"all": include_inactive}).mappings().all()
+
+
+def insert_rule(session: Session, params: dict):
+    return session.execute(text("""
+        INSERT INTO routing_rules (category_code, area_prefix, department_code, note,
+                                   created_by_id)
+        VALUES (:category_code, :area_prefix, :department_code, :note, :created_by_id)
+        RETURNING id, category_code, area_prefix, department_code, note, active, created_at
+    """), params).mappings().one()
+
+
+def deactivate_rule(session: Session, rule_id: int) -> bool:
+    return bool(session.execute(text(
+        "UPDATE routing_rules SET active = false WHERE id = :id AND active"),
+        {"id": rule_id}).rowcount)

@@ -1,0 +1,299 @@
+"""The results as one Markdown table set: printed, and appended to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+from pathlib import Path
+
+from .env import REPO_ROOT
+
+DOC = REPO_ROOT / "docs" / "benchmarks.md"
+
+TARGET_RPS = 800
+TARGET_P99_MS = 50
+TARGET_VS_MINIMAL = 0.6
+TARGET_GRID_RATIO = 1 / 1.2  # the 100k grid within 1.2× of the 1k grid
+TARGET_DRAIN = 2.0
+
+DOC_HEADER = """# Benchmarks
+
+`make bench` (or `.venv/bin/gridsnap services run .venv/bin/python -m bench.run`) measures
+report intake through the real API next to two floors on the same machine and in the same run,
+then a sync storm with the follow-up running. Each run appends a dated section below; compare
+ratios taken in one run, not absolute figures across runs (the machines are noisy, ±20%).
+
+- **Real API**: `PUT /api/v1/reports/{uuid}` served by `gunicorn -w 2` (sync workers) with
+  `gridsnap.wsgi:app`, loaded by `wrk -t2 -c16` with `bench/intake.lua` (a fresh UUID v4 and a
+  point inside a random cell per request, category E0101, a bearer token of the demo worker).
+- **Floor A**: `bench/minimal_app.py`, the same INSERT with the same cell lookup (gridsnap's
+  `LOCATE_CTE`) through Flask + psycopg_pool, no auth, validation, event or outbox; same
+  gunicorn settings, same wrk script.
+- **Floor B**: that statement from pgbench (`-M prepared`, as psycopg prepares repeated
+  statements), no HTTP. For context also the real intake statement (audit event, outbox
+  message and the area-chain joins of the answer).
+- **Grids**: 100 m × 100 m cells generated with SQL (`bench/grid.py`) under 110102 (1k) and
+  110105 (100k), one at a time next to the demo city; points never on a shared edge.
+- **Sync storm**: 16 client connections send reports, every 10th followed by a ~2 MB
+  12-megapixel JPEG with EXIF GPS, while `gridsnap relay` and two `gridsnap worker` run; drain
+  is the time from the first request until no outbox message is left to do.
+
+A run with any non-2xx answer, socket error or missing row is marked as failed.
+"""
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _n(v, digits=0) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return {True: "PASS", False: "MISS", None: "–"}[ok]
+
+
+def machine_info(versions: dict[str, str]) -> dict[str, str]:
+    def run(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            mem_kb = int(line.split()[1])
+    wrk = (run(["wrk", "--version"]).split("[")[0].replace("wrk", "").strip() or "?")
+    import gunicorn
+
+    return {
+        "date": run(["date", "-u"]).strip(),
+        "nproc": run(["nproc"]).strip() or str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "gunicorn": gunicorn.__version__,
+        "wrk": wrk,
+        **versions,
+    }
+
+
+class Results:
+    """What one run measured, by grid name; rendered by `markdown()`."""
+
+    def __init__(self, *, quick: bool, runs: int, seconds: float, pg_seconds: float,
+                 workers: int, grids) -> None:
+        self.quick, self.runs, self.seconds, self.pg_seconds = quick, runs, seconds, pg_seconds
+        self.workers = workers
+        self.grids = grids  # [Grid]
+        self.wrk: dict[tuple[str, str], list] = {}  # (server, grid) -> [WrkRun]
+        self.pgbench: dict[tuple[str, int, str], list] = {}  # (script, clients, grid) -> runs
+        self.storm = None
+        self.info: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    # --- figures -------------------------------------------------------------------------
+
+    def wrk_runs(self, server: str, grid: str) -> list:
+        return self.wrk.get((server, grid), [])
+
+    def rps(self, server: str, grid: str):
+        return median([r.rps for r in self.wrk_runs(server, grid)])
+
+    def failed_runs(self, server: str, grid: str) -> int:
+        return sum(1 for r in self.wrk_runs(server, grid) if not r.ok)
+
+    def ratio_vs_minimal(self, grid: str):
+        real, minimal = self.rps("real", grid), self.rps("minimal", grid)
+        return real / minimal if real and minimal else None
+
+    def grid_ratio(self):
+        a, b = self.rps("real", "1k"), self.rps("real", "100k")
+        return b / a if a and b else None
+
+    # --- rendering -----------------------------------------------------------------------
+
+    def _cell_rps(self, server: str, grid: str) -> str:
+        runs = self.wrk_runs(server, grid)
+        if not runs:
+            return "–"
+        text = f"**{_n(self.rps(server, grid))}**"
+        if len(runs) > 1:
+            text += " (" + ", ".join(_n(r.rps) for r in runs) + ")"
+        return text
+
+    def _cell_latency(self, server: str, grid: str) -> str:
+        runs = self.wrk_runs(server, grid)
+        if not runs:
+            return "–"
+        return (f"{_n(median([r.p50_ms for r in runs]), 1)} / "
+                f"{_n(median([r.p99_ms for r in runs]), 1)}")
+
+    def _cell_errors(self, server: str, grid: str) -> str:
+        runs = self.wrk_runs(server, grid)
+        if not runs:
+            return "–"
+        non2xx = sum(r.non_2xx for r in runs)
+        sock = sum(r.socket_errors for r in runs)
+        failed = self.failed_runs(server, grid)
+        text = f"{non2xx} / {sock}"
+        return text + (f" — **{failed} FAILED run(s)**" if failed else "")
+
+    def _cell_pg(self, script: str, clients: int, grid: str) -> str:
+        runs = self.pgbench.get((script, clients, grid), [])
+        if not runs:
+            return "–"
+        text = f"**{_n(median([r.tps for r in runs]))}**"
+        if len(runs) > 1:
+            text += " (" + ", ".join(_n(r.tps) for r in runs) + ")"
+        failed = sum(r.failed for r in runs)
+        return text + (f" — **{failed} failed**" if failed else "")
+
+    def markdown(self) -> str:
+        i = self.info
+        kind = "quick smoke run (`--quick`)" if self.quick else "full run"
+        out = [f"## {i.get('date', '?')} — {kind}", ""]
+        out.append(
+            f"Machine: {i.get('nproc')} CPUs (nproc), {i.get('cpu')}, {i.get('ram')} RAM, "
+            f"Linux {i.get('kernel')}. PostgreSQL {i.get('postgresql')}, PostGIS "
+            f"{i.get('postgis')} (GEOS {i.get('geos')}), Redis {i.get('redis')}; Python "
+            f"{i.get('python')}, gunicorn {i.get('gunicorn')} ({self.workers} sync workers), "
+            f"wrk {i.get('wrk')}.")
+        out.append("")
+        if self.wrk or self.pgbench:
+            cols = [g for g in self.grids]
+            head = "| | " + " | ".join(f"{g.name} grid ({g.cells:,} cells)" for g in cols) + " |"
+            out += [
+                f"### Intake: `PUT /api/v1/reports/{{uuid}}`, wrk -t2 -c16 -d{self.seconds:g}s, "
+                f"median of {self.runs} run(s) (each run in brackets)", "",
+                head, "|---|" + "---:|" * len(cols)]
+
+            def row(label, fn):
+                out.append(f"| {label} | " + " | ".join(fn(g.name) for g in cols) + " |")
+
+            if self.wrk:
+                row("real API, reports/s", lambda g: self._cell_rps("real", g))
+                row("real API, p50 / p99 latency, ms", lambda g: self._cell_latency("real", g))
+                row("real API, non-2xx / socket errors", lambda g: self._cell_errors("real", g))
+                row("floor A: minimal endpoint, reports/s",
+                    lambda g: self._cell_rps("minimal", g))
+                row("floor A, p50 / p99 latency, ms",
+                    lambda g: self._cell_latency("minimal", g))
+                row("floor A, non-2xx / socket errors",
+                    lambda g: self._cell_errors("minimal", g))
+            if self.pgbench:
+                row(f"floor B: same INSERT from pgbench, 2 clients, TPS (-T {self.pg_seconds:g})",
+                    lambda g: self._cell_pg("minimal", 2, g))
+                row("floor B: same INSERT from pgbench, 8 clients, TPS",
+                    lambda g: self._cell_pg("minimal", 8, g))
+                row("context: real intake statement (+ event, outbox, area joins) from "
+                    "pgbench, 2 clients, TPS", lambda g: self._cell_pg("full", 2, g))
+            if self.wrk:
+                row("**real API / floor A** (target ≥ 0.6)",
+                    lambda g: f"**{_n(self.ratio_vs_minimal(g), 2)}**")
+                row("real API / floor B at 2 clients",
+                    lambda g: _n(self._ratio_pg(g), 2))
+            out.append("")
+        out += self._targets()
+        if self.storm is not None:
+            out += self._storm()
+        if self.notes:
+            out += ["Notes:", ""] + [f"- {n}" for n in self.notes] + [""]
+        return "\n".join(out)
+
+    def _ratio_pg(self, grid: str):
+        real = self.rps("real", grid)
+        pg = median([r.tps for r in self.pgbench.get(("minimal", 2, grid), [])])
+        return real / pg if real and pg else None
+
+    def _targets(self) -> list[str]:
+        rows = []
+        names = [g.name for g in self.grids]
+        if self.wrk:
+            for g in names:
+                if not self.wrk_runs("real", g):
+                    continue
+                invalid = self.failed_runs("real", g) > 0
+                rps = self.rps("real", g)
+                p99 = median([r.p99_ms for r in self.wrk_runs("real", g)])
+                ratio = self.ratio_vs_minimal(g)
+                bad = invalid or self.failed_runs("minimal", g) > 0
+
+                def v(ok, failed=invalid):
+                    return "FAILED RUN" if failed else _verdict(ok)
+                rows.append(f"| real API ≥ {TARGET_RPS} reports/s ({g} grid) | {_n(rps)} | "
+                            f"{v(rps is not None and rps >= TARGET_RPS)} |")
+                rows.append(f"| real API p99 < {TARGET_P99_MS} ms ({g} grid) | {_n(p99, 1)} ms | "
+                            f"{v(p99 is not None and p99 < TARGET_P99_MS)} |")
+                rows.append(f"| real API / minimal endpoint ≥ {TARGET_VS_MINIMAL} ({g} grid) | "
+                            f"{_n(ratio, 2)} | "
+                            f"{v(None if ratio is None else ratio >= TARGET_VS_MINIMAL, bad)} |")
+            gr = self.grid_ratio()
+            if gr is not None:
+                bad = self.failed_runs("real", "1k") + self.failed_runs("real", "100k") > 0
+                rows.append(f"| 100k grid / 1k grid, real API ≥ {TARGET_GRID_RATIO:.2f} "
+                            f"(within 1.2×) | {gr:.2f} | "
+                            f"{'FAILED RUN' if bad else _verdict(gr >= TARGET_GRID_RATIO)} |")
+        s = self.storm
+        if s is not None:
+            ok = None if s.drain_over_intake is None else s.drain_over_intake <= TARGET_DRAIN
+            verdict = _verdict(ok) if s.ok or ok is None else f"{_verdict(ok)}, FAILED RUN"
+            if s.drain_over_intake is None:
+                verdict = "FAILED RUN (not drained)"
+            rows.append(f"| sync storm: follow-up drain / intake ≤ {TARGET_DRAIN:g}× | "
+                        f"{_n(s.drain_over_intake, 2)}× | {verdict} |")
+        if not rows:
+            return []
+        return ["### Targets", "", "| target | measured | verdict |", "|---|---:|---|",
+                *rows, ""]
+
+    def _storm(self) -> list[str]:
+        s = self.storm
+        cpu = "; ".join(f"{k} {v:.1f}" for k, v in s.cpu_s.items())
+        last = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(s.last_done_by_topic_s.items()))
+        return [
+            f"### Sync storm: {s.reports:,} reports + {s.photos:,} photos, 16 connections, "
+            "relay + 2 RQ workers running", "",
+            "| | |", "|---|---:|",
+            f"| photos | 4000×3000 JPEG with EXIF GPS, mean {s.photo_mean_bytes / 1e6:.2f} MB, "
+            "each with its own SHA-256 |",
+            f"| intake time (first request → last response) | **{s.intake_s:.1f} s** |",
+            f"| at intake: reports/s, photos/s | {s.reports_per_s:,.0f} / "
+            f"{s.photos_per_s:,.1f} |",
+            f"| report p50 / p99, photo p50 / p99 (ms) | {s.report_p50_ms:.0f} / "
+            f"{s.report_p99_ms:.0f}, {s.photo_p50_ms:.0f} / {s.photo_p99_ms:.0f} |",
+            f"| follow-up finished (no outbox message left to do), after the first request | "
+            f"**{_n(s.drain_s, 1)} s** |",
+            f"| **drain / intake** (target ≤ {TARGET_DRAIN:g}×) | **{_n(s.drain_over_intake, 2)}×** |",
+            f"| last message done, by topic (database clock) | {last or '–'} |",
+            f"| outbox messages / failed for good / retried; RQ failed jobs | "
+            f"{s.outbox_total:,} / {s.outbox_failed} / {s.outbox_retried}; {s.rq_failed_jobs} |",
+            f"| reports routed (department + due_at) | {s.routed:,} of {s.reports:,} |",
+            f"| photos processed (thumb_key + display_key), derivative files missing | "
+            f"{s.photos_processed:,} of {s.photos:,}, {s.derivative_files_missing} |",
+            f"| client errors (non-201) | {s.client_errors or 'none'} |",
+            f"| CPU seconds during the storm | {cpu} |",
+            f"| verdict | {'ok' if s.ok else 'FAILED: ' + '; '.join(s.failures)} |",
+            "",
+        ]
+
+
+def append_to_doc(section: str) -> Path:
+    """Append the dated section, keeping what is there (the header is written once)."""
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else DOC_HEADER
+    DOC.write_text(existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n", encoding="utf-8")
+    return DOC

@@ -1,0 +1,290 @@
+"""`python -m bench.run`: intake through the real API next to its floors, and the sync storm.
+
+    python -m bench.run            # full run (~10 min): table on stdout + docs/benchmarks.md
+    python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
+    python -m bench.run --only intake|pgbench|storm
+
+Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
+`gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
+`gridsnap_bench`, uses Redis db 5 and ports 18000–18010, and stops everything it started.
+A benchmark reports: targets missed are printed as MISS, the exit code stays 0; it is non-zero
+only when the harness itself could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import database, grid as gridmod, loadgen, report
+from .env import REPO_ROOT, BenchEnv
+from .procs import ProcessFailed, Procs, port_free, wait_http
+
+PARTS = ("intake", "pgbench", "storm")
+PORTS = range(18000, 18011)
+DEMO_WORKER = ("wangjianguo", "demo-worker-1")
+
+
+@dataclass(frozen=True)
+class Plan:
+    runs: int
+    wrk_s: float
+    warmup_s: float
+    pgbench_s: float
+    storm_reports: int
+    storm_photos: int
+    photo_bases: int
+    storm_deadline_s: float
+
+
+FULL = Plan(runs=3, wrk_s=10, warmup_s=3, pgbench_s=10, storm_reports=10_000,
+            storm_photos=1_000, photo_bases=4, storm_deadline_s=1200)
+QUICK = Plan(runs=1, wrk_s=3, warmup_s=1, pgbench_s=3, storm_reports=500, storm_photos=20,
+             photo_bases=2, storm_deadline_s=180)
+
+
+def say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+def free_ports(n: int) -> list[int]:
+    ports = [p for p in PORTS if port_free(p)][:n]
+    if len(ports) < n:
+        raise ProcessFailed(f"need {n} free ports in {PORTS.start}–{PORTS.stop - 1}")
+    return ports
+
+
+def gunicorn(procs: Procs, name: str, app: str, port: int, workers: int, env: dict,
+             ready_path: str):
+    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", app]
+    proc = procs.start(name, argv, env=env, cwd=REPO_ROOT)
+    wait_http(procs, proc, port, ready_path)
+    return proc
+
+
+def login(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"username": DEMO_WORKER[0], "password": DEMO_WORKER[1],
+                       "label": "bench"})
+    conn.request("POST", "/api/v1/auth/token", body=body,
+                 headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    if resp.status != 201:
+        raise ProcessFailed(f"login as {DEMO_WORKER[0]} answered {resp.status}: {data[:300]!r}")
+    return json.loads(data)["token"]
+
+
+def check_one_put(port: int, token: str | None, grid: gridmod.Grid) -> None:
+    """One request by hand before any load: the script's body must be accepted (201)."""
+    import random
+    import uuid
+
+    lon, lat = grid.point(random.Random(1))
+    body = json.dumps({"category": "E0101", "description": "bench check",
+                       "location": {"lon": lon, "lat": lat, "accuracy_m": 8.5, "source": "gps"},
+                       "captured_at": datetime.now(UTC).isoformat()})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("PUT", f"/api/v1/reports/{uuid.uuid4()}", body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    if resp.status != 201:
+        raise ProcessFailed(f"a report PUT on port {port} answered {resp.status}: {data[:500]!r}")
+    if token:
+        cell = json.loads(data).get("cell") or {}
+        if not str(cell.get("code", "")).startswith(grid.district):
+            raise ProcessFailed(f"the check report landed in {cell!r}, not in the {grid.name} grid")
+
+
+def measure_intake(res: report.Results, plan: Plan, conn, grid: gridmod.Grid,
+                   servers: dict[str, tuple[int, str | None]], log_dir: Path) -> None:
+    for name, (port, token) in servers.items():
+        check_one_put(port, token, grid)
+        loadgen.run_wrk(port, grid, token=token, seconds=plan.warmup_s,
+                        log=log_dir / "wrk-warmup.log")
+    for r in range(plan.runs):
+        order = list(servers) if r % 2 == 0 else list(reversed(servers))
+        for name in order:
+            port, token = servers[name]
+            before = database.count_reports(conn)
+            run = loadgen.run_wrk(port, grid, token=token, seconds=plan.wrk_s,
+                                  log=log_dir / "wrk.log")
+            time.sleep(0.3)  # let the last in-flight requests commit before counting
+            run.rows_written = database.count_reports(conn) - before
+            res.wrk.setdefault((name, grid.name), []).append(run)
+            flag = "" if run.ok else "   <-- FAILED RUN"
+            say(f"  {grid.name:>4} grid  run {r + 1}  {name:<8} {run.rps:8.0f} reports/s  "
+                f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  non-2xx {run.non_2xx}  "
+                f"socket errors {run.socket_errors}  rows +{run.rows_written}{flag}")
+
+
+def measure_pgbench(res: report.Results, plan: Plan, env: BenchEnv, grid: gridmod.Grid,
+                    scripts: dict[str, Path], reporter_id: int, log_dir: Path) -> None:
+    variables = {"reporter_id": str(reporter_id)}
+    for script, clients in (("minimal", 2), ("minimal", 8), ("full", 2)):
+        for r in range(plan.runs):
+            run = loadgen.run_pgbench(env, scripts[script], grid, variables, clients=clients,
+                                      seconds=plan.pgbench_s, log=log_dir / "pgbench.log")
+            res.pgbench.setdefault((script, clients, grid.name), []).append(run)
+            say(f"  {grid.name:>4} grid  run {r + 1}  pgbench {script:<8} {clients} clients "
+                f"{run.tps:8.0f} TPS  failed {run.failed}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="smoke run: 1 run of 3 s each, a storm of 500 reports + 20 photos")
+    ap.add_argument("--only", choices=PARTS, action="append",
+                    help="run only this part (repeatable): intake (real API and floor A on "
+                         "both grids), pgbench (floor B), storm")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="gunicorn sync workers for both servers (default 2, for 2 cores)")
+    ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
+    ap.add_argument("--no-doc", action="store_true", help="do not append to docs/benchmarks.md")
+    ap.add_argument("--doc", action="store_true", help="append to the doc even with --quick")
+    args = ap.parse_args(argv)
+
+    plan = QUICK if args.quick else FULL
+    if args.runs:
+        plan = Plan(**{**plan.__dict__, "runs": args.runs})
+    parts = tuple(args.only) if args.only else PARTS
+    for tool in ("wrk",):
+        if shutil.which(tool) is None:
+            say(f"bench: `{tool}` is not installed (apt-get install {tool}; `make bench` does)")
+            return 2
+
+    started = datetime.now(UTC)
+    log_dir = REPO_ROOT / "bench" / "out" / started.strftime("%Y%m%dT%H%M%SZ")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    media = Path(tempfile.mkdtemp(prefix="gridsnap-bench-media-"))
+    env = BenchEnv.make(media)
+    grids = [gridmod.GRID_1K, gridmod.GRID_100K]
+    res = report.Results(quick=args.quick, runs=plan.runs, seconds=plan.wrk_s,
+                         pg_seconds=plan.pgbench_s, workers=args.workers, grids=grids)
+
+    def on_term(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    say(f"gridsnap bench ({'quick' if args.quick else 'full'}: {', '.join(parts)}); "
+        f"logs in {log_dir.relative_to(REPO_ROOT)}")
+    code = 0
+    try:
+        with Procs(log_dir) as procs:
+            t = time.monotonic()
+            database.recreate(env)
+            import redis
+
+            rds = redis.Redis.from_url(env.redis_url, socket_timeout=5)
+            rds.flushdb()
+            conn = database.connect(env)
+            reporter_id = database.user_id(conn, DEMO_WORKER[0])
+            res.info = report.machine_info(
+                {**database.versions(conn),
+                 "redis": rds.info("server").get("redis_version", "?")})
+            say(f"database {env.database_url} made, migrated, demo city loaded "
+                f"({time.monotonic() - t:.1f} s); Redis {env.redis_url}; media {media}")
+
+            api_port, min_port = free_ports(2)
+            child = env.child_env()
+            servers: dict[str, tuple[int, str | None]] = {}
+            api = None
+            if "intake" in parts or "storm" in parts:
+                api = gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, args.workers,
+                               child, "/api/v1/health")
+                servers["real"] = (api_port, login(api_port))
+            if "intake" in parts:
+                gunicorn(procs, "minimal", "bench.minimal_app:app", min_port, args.workers,
+                         env.child_env(BENCH_REPORTER_ID=str(reporter_id)), "/ping")
+                servers["minimal"] = (min_port, None)
+            say(f"servers: {', '.join(f'{k} on :{p}' for k, (p, _) in servers.items())} "
+                f"(gunicorn -w {args.workers}, sync workers)")
+            scripts = loadgen.write_pgbench_scripts(log_dir)
+
+            for grid in grids:
+                if "intake" not in parts and "pgbench" not in parts:
+                    break
+                t = time.monotonic()
+                database.reset_intake(conn)
+                n = gridmod.install(conn, grid, others=[g for g in grids if g is not grid])
+                say(f"{grid.name} grid: {n:,} cells under {grid.district} installed "
+                    f"({time.monotonic() - t:.1f} s)")
+                if "intake" in parts:
+                    measure_intake(res, plan, conn, grid, servers, log_dir)
+                if "pgbench" in parts:
+                    measure_pgbench(res, plan, env, grid, scripts, reporter_id, log_dir)
+
+            if "storm" in parts:
+                from .photos import PhotoSet
+                from .storm import run_storm
+
+                grid = gridmod.GRID_100K
+                database.reset_intake(conn)
+                n = gridmod.install(conn, grid, others=[g for g in grids if g is not grid])
+                t = time.monotonic()
+                cx, cy = grid.x0 + grid.nx * grid.dx / 2, grid.y0 + grid.ny * grid.dy / 2
+                photos = PhotoSet(plan.photo_bases, lat=cy, lon=cx)
+                say(f"storm on the {grid.name} grid: {plan.photo_bases} base photos made "
+                    f"({photos.mean_size / 1e6:.2f} MB mean, {time.monotonic() - t:.1f} s); "
+                    f"sending {plan.storm_reports:,} reports + {plan.storm_photos:,} photos")
+                res.storm = run_storm(
+                    env, procs, api_pgid=api.pid, port=api_port, token=servers["real"][1],
+                    grid=grid, n_reports=plan.storm_reports, n_photos=plan.storm_photos,
+                    photos=photos, deadline_s=plan.storm_deadline_s, progress=say)
+                s = res.storm
+                say(f"  storm: intake {s.intake_s:.1f} s, follow-up done after "
+                    f"{s.drain_s if s.drain_s is None else round(s.drain_s, 1)} s, "
+                    f"{'ok' if s.ok else 'FAILED: ' + '; '.join(s.failures)}")
+            conn.close()
+    except KeyboardInterrupt:
+        say("\nbench: interrupted; everything it started is stopped")
+        return 130
+    except (ProcessFailed, RuntimeError) as exc:
+        say(f"\nbench: could not finish: {exc}")
+        code = 1
+    except Exception:
+        import traceback
+
+        say("\nbench: could not finish:\n" + traceback.format_exc())
+        code = 1
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
+
+    if args.workers != 2:
+        res.notes.append(f"gunicorn ran {args.workers} workers (not the default 2).")
+    res.notes.append(f"Logs and raw figures: bench/out/{log_dir.name}/ (not committed).")
+    text = res.markdown()
+    (log_dir / "results.json").write_text(json.dumps({
+        "info": res.info, "plan": plan.__dict__,
+        "wrk": {f"{k[0]}/{k[1]}": [r.as_dict() for r in v] for k, v in res.wrk.items()},
+        "pgbench": {f"{k[0]}/{k[1]}/{k[2]}": [r.as_dict() for r in v]
+                    for k, v in res.pgbench.items()},
+        "storm": res.storm.as_dict() if res.storm else None}, indent=2, default=str))
+    say("")
+    say(text)
+    if code == 0 and not args.no_doc and (not args.quick or args.doc):
+        path = report.append_to_doc(text)
+        say(f"appended to {path.relative_to(REPO_ROOT)}")
+    elif code == 0:
+        say("(not appended to docs/benchmarks.md: quick run or --no-doc)")
+    return code
+
+
+if __name__ == "__main__":
+    os.chdir(REPO_ROOT)
+    sys.exit(main())

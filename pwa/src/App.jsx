@@ -1,0 +1,115 @@
+// The shell: bottom navigation, hash routes, the sync triggers and the login gate.
+import { useEffect, useState } from 'preact/hooks';
+import { lazy, Suspense } from 'preact/compat';
+import { getLang, onLang, t } from './i18n/index.js';
+import { pending } from './lib/outbox.js';
+import { registerServiceWorker } from './lib/swclient.js';
+import { go, syncSoon } from './nav.js';
+import { startStore, useStore } from './store.js';
+import { Capture } from './screens/Capture.jsx';
+import { Login } from './screens/Login.jsx';
+import { Records } from './screens/Records.jsx';
+import { Settings } from './screens/Settings.jsx';
+import { TaskDetail, Tasks } from './screens/Tasks.jsx';
+
+// Leaflet only loads with the map (it is precached all the same)
+const MapView = lazy(() => import('./screens/MapView.jsx'));
+
+const SYNC_EVERY_MS = 60 * 1000;
+
+function parseRoute() {
+  const raw = window.location.hash.replace(/^#\/?/, '');
+  const [path, query = ''] = raw.split('?');
+  const parts = path.split('/').filter(Boolean);
+  return { name: parts[0] || 'capture', arg: parts[1] || null, query: new URLSearchParams(query) };
+}
+
+export function App() {
+  const s = useStore();
+  const [route, setRoute] = useState(parseRoute());
+  const [, setLangTick] = useState(getLang());
+  const [update, setUpdate] = useState(null);
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute());
+    window.addEventListener('hashchange', onHash);
+    const offLang = onLang(setLangTick);
+    startStore().then(() => syncSoon({ force: true, reason: 'start' }));
+    registerServiceWorker((apply) => setUpdate(() => apply));
+    const onOnline = () => syncSoon({ force: true, reason: 'online' });
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') syncSoon({ reason: 'visible' });
+    };
+    window.addEventListener('online', onOnline);
+    document.addEventListener('visibilitychange', onVisible);
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') syncSoon({ reason: 'timer' });
+    }, SYNC_EVERY_MS);
+    if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('online', onOnline);
+      document.removeEventListener('visibilitychange', onVisible);
+      clearInterval(timer);
+      offLang();
+    };
+  }, []);
+
+  if (!s.ready) return <p class="boot">gridsnap…</p>;
+  if (!s.session || s.session.expired) {
+    return <Login expired={!!s.session?.expired} lastUser={s.session?.user} />;
+  }
+
+  const mine = pending(s.items, s.session.user.username);
+  const rejected = s.items.filter((i) => i.state === 'rejected' && i.user === s.session.user.username);
+  let screen;
+  switch (route.name) {
+    case 'records': screen = <Records />; break;
+    case 'tasks': screen = route.arg ? <TaskDetail id={route.arg} /> : <Tasks />; break;
+    case 'map': screen = (
+      <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
+        <MapView pick={route.query.get('pick')} />
+      </Suspense>
+    ); break;
+    case 'settings': screen = <Settings />; break;
+    default: screen = <Capture edit={route.query.get('edit')} />;
+  }
+  const tabs = [
+    ['capture', 'nav.capture', '📷', 0],
+    ['records', 'nav.records', '📤', mine.length + rejected.length],
+    ['tasks', 'nav.tasks', '✅', s.tasks.length],
+    ['map', 'nav.map', '🗺️', 0],
+    ['settings', 'nav.settings', '⚙️', 0],
+  ];
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <span class="brand">{t('app.title')}</span>
+        <button type="button" class={`netpill ${s.online ? 'on' : 'off'}`} data-testid="netpill"
+          onClick={() => go('records')} aria-label={t('sync.status_aria')}>
+          {s.online ? t('net.online') : t('net.offline')}
+          {mine.length ? ` · ${t('sync.waiting_n', { n: mine.length })}` : ''}
+          {s.syncing ? ` · ${t('sync.running')}` : ''}
+        </button>
+      </header>
+      {update && (
+        <div class="banner" role="status">
+          {t('app.update_ready')}{' '}
+          <button type="button" class="link" onClick={() => update()}>{t('app.update_now')}</button>
+        </div>
+      )}
+      <main class="content" id="main">{screen}</main>
+      {s.toast && <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite">{s.toast.text}</div>}
+      <nav class="tabbar" aria-label={t('nav.label')}>
+        {tabs.map(([name, label, icon, badge]) => (
+          <a href={`#/${name}`} class={route.name === name ? 'active' : ''}
+            aria-current={route.name === name ? 'page' : undefined} data-testid={`tab-${name}`}>
+            <span class="icon" aria-hidden="true">{icon}</span>
+            <span class="label">{t(label)}</span>
+            {badge > 0 && <span class="badge" aria-label={t('nav.badge', { n: badge })}>{badge}</span>}
+          </a>
+        ))}
+      </nav>
+    </div>
+  );
+}

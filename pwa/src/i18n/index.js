@@ -1,0 +1,66 @@
+// Chinese first, English second: every visible text comes from messages/<lang>.json.
+import en from './en.json';
+import zh from './zh-CN.json';
+
+export const LANGS = { 'zh-CN': zh, en };
+const KEY = 'gridsnap.lang';
+const listeners = new Set();
+
+function initial() {
+  try {
+    const saved = localStorage.getItem(KEY);
+    if (saved && LANGS[saved]) return saved;
+  } catch {
+    /* storage blocked: default */
+  }
+  return 'zh-CN';
+}
+
+let lang = initial();
+
+export function getLang() {
+  return lang;
+}
+
+export function setLang(next) {
+  if (!LANGS[next]) return;
+  lang = next;
+  try {
+    localStorage.setItem(KEY, next);
+  } catch {
+    /* ignore */
+  }
+  document.documentElement.lang = next;
+  listeners.forEach((fn) => fn(next));
+}
+
+export function onLang(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** The message `key` with {name} placeholders filled; the key itself if it is missing. */
+export function t(key, params) {
+  const s = LANGS[lang][key] ?? LANGS['zh-CN'][key] ?? key;
+  if (!params) return s;
+  return s.replace(/\{(\w+)\}/g, (m, k) => (params[k] ?? m));
+}
+
+/** A server-side name in the current language: name_en when English and present. */
+export function nameOf(obj) {
+  if (!obj) return '';
+  return (lang === 'en' && obj.name_en) ? obj.name_en : obj.name;
+}
+
+/** A date/time for people, in the deployment's zone (Asia/Shanghai). */
+export function formatTime(value) {
+  if (!value) return '';
+  const d = typeof value === 'number' ? new Date(value) : new Date(value);
+  try {
+    return d.toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', {
+      timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    });
+  } catch {
+    return d.toISOString();
+  }
+}

@@ -1,0 +1,45 @@
+// The device's database (IndexedDB through idb). Everything the worker captured is written here
+// before anything is sent; the service worker opens the same database for Background Sync.
+import { openDB } from 'idb';
+
+export const DB_NAME = 'gridsnap';
+const VERSION = 1;
+
+let dbPromise = null;
+
+/** The opened database (one connection per page or worker). */
+export function db() {
+  if (!dbPromise) {
+    dbPromise = openDB(DB_NAME, VERSION, {
+      upgrade(d) {
+        d.createObjectStore('kv'); // session, settings, categories, sync marks
+        d.createObjectStore('cells', { keyPath: 'code' }); // the worker's scope cells
+        const outbox = d.createObjectStore('outbox', { keyPath: 'id' }); // by the phone's id
+        outbox.createIndex('createdAt', 'createdAt');
+        d.createObjectStore('blobs'); // photo bytes by photo id, until the server has them
+        d.createObjectStore('reports', { keyPath: 'id' }); // my reports as the server knows them
+        d.createObjectStore('tasks', { keyPath: 'id' }); // cases waiting for my verification
+        d.createObjectStore('taskPhotos'); // task photo blobs by "<photo id>:<size>"
+      },
+      blocking() {
+        // a newer version of the app wants to upgrade: let it
+        dbPromise?.then((x) => x.close());
+        dbPromise = null;
+      },
+    });
+  }
+  return dbPromise;
+}
+
+export async function kvGet(key, fallback = undefined) {
+  const v = await (await db()).get('kv', key);
+  return v === undefined ? fallback : v;
+}
+
+export async function kvSet(key, value) {
+  return (await db()).put('kv', value, key);
+}
+
+export async function kvDel(key) {
+  return (await db()).delete('kv', key);
+}

@@ -1,0 +1,121 @@
+// The outbox: what the worker captured, keyed by the ids the phone made, with its true state.
+//
+// item = {
+//   id,                      the report's UUID (kind "report") or the action's (kind "verification")
+//   kind: 'report' | 'verification',
+//   user,                    the username it was captured under; only that user's token sends it
+//   createdAt, updatedAt,    ms since epoch (device clock)
+//   body,                    report: {category, description, location, captured_at}
+//                            verification: {case_id, case_number, action, note, location}
+//   photos: [{id, size, width, height, sent}],   bytes in the "blobs" store under the photo id
+//   state: 'saved' | 'sending' | 'accepted' | 'rejected',
+//   progress: {photo, of}    while sending photos
+//   server,                  the server's answer once the report was accepted (number, cell…)
+//   retry: {at, code, message, count}   the last passing failure (network, 5xx), tried again
+//   error: {status, code, message, fields, photo}   why the server refused it (state rejected)
+// }
+import { db } from './db.js';
+import { uuid } from './ids.js';
+
+export const STATES = ['saved', 'sending', 'accepted', 'rejected'];
+
+/** Every item, oldest first. */
+export async function listItems() {
+  return (await db()).getAllFromIndex('outbox', 'createdAt');
+}
+
+export async function getItem(id) {
+  return (await db()).get('outbox', id);
+}
+
+export async function putItem(item) {
+  item.updatedAt = Date.now();
+  await (await db()).put('outbox', item);
+  return item;
+}
+
+/**
+ * Writes a new item and its photo blobs in one transaction: once this resolves, the capture
+ * survives closing the app, restarting the browser and the phone.
+ * photos: [{blob, width, height}] → stored as [{id, size, width, height, sent: false}].
+ */
+export async function addItem({ id = uuid(), kind, user, body, photos }) {
+  const now = Date.now();
+  const item = {
+    id, kind, user, body, createdAt: now, updatedAt: now, state: 'saved',
+    photos: photos.map((p) => ({ id: p.id || uuid(), size: p.blob.size, width: p.width,
+      height: p.height, type: p.blob.type || 'image/jpeg', sent: false })),
+  };
+  const tx = (await db()).transaction(['outbox', 'blobs'], 'readwrite');
+  photos.forEach((p, i) => tx.objectStore('blobs').put(p.blob, item.photos[i].id));
+  tx.objectStore('outbox').put(item);
+  await tx.done;
+  return item;
+}
+
+/**
+ * Replaces a rejected report that the server never accepted with the edited content. It gets a
+ * new id (a 409 said the old one is taken; after a 422 a new one is harmless), and photos that
+ * were dropped lose their bytes. Returns the new item.
+ */
+export async function replaceRejected(old, { body, photos }) {
+  const d = await db();
+  const fresh = [];
+  for (const p of photos) {
+    if (p.id && !p.blob) fresh.push({ ...p, blob: await d.get('blobs', p.id) });
+    else fresh.push(p);
+  }
+  const item = await addItem({ kind: old.kind, user: old.user, body,
+    photos: fresh.map((p) => ({ ...p, id: undefined })) });
+  const tx = d.transaction(['outbox', 'blobs'], 'readwrite');
+  for (const p of old.photos) tx.objectStore('blobs').delete(p.id);
+  tx.objectStore('outbox').delete(old.id);
+  await tx.done;
+  return item;
+}
+
+/** Deletes an item and its photo bytes (the worker's decision, or after the server has all). */
+export async function deleteItem(id) {
+  const d = await db();
+  const item = await d.get('outbox', id);
+  if (!item) return;
+  const tx = d.transaction(['outbox', 'blobs'], 'readwrite');
+  for (const p of item.photos) tx.objectStore('blobs').delete(p.id);
+  tx.objectStore('outbox').delete(id);
+  await tx.done;
+}
+
+/** Send a rejected item again as it is (e.g. the category was fixed on the server). */
+export async function resend(id) {
+  const item = await getItem(id);
+  if (!item || item.state !== 'rejected') return;
+  item.state = 'saved';
+  item.error = null;
+  item.retry = null;
+  await putItem(item);
+}
+
+/** Drop the photo the server refused (too large, not an image) and send the rest. */
+export async function dropRejectedPhoto(id) {
+  const item = await getItem(id);
+  if (!item || item.state !== 'rejected' || !item.error?.photo) return;
+  const photo = item.photos[item.error.photo - 1];
+  const tx = (await db()).transaction(['outbox', 'blobs'], 'readwrite');
+  tx.objectStore('blobs').delete(photo.id);
+  item.photos = item.photos.filter((p) => p.id !== photo.id);
+  item.state = 'saved';
+  item.error = null;
+  item.updatedAt = Date.now();
+  tx.objectStore('outbox').put(item);
+  await tx.done;
+}
+
+export async function getBlob(photoId) {
+  return (await db()).get('blobs', photoId);
+}
+
+/** Items that wait to be sent (not accepted, not rejected) for this user. */
+export function pending(items, username) {
+  return items.filter((i) => (i.state === 'saved' || i.state === 'sending') &&
+    (!username || i.user === username));
+}

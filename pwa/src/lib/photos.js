@@ -1,0 +1,53 @@
+// Photos are made smaller on the phone before they are stored: long side about 2048 px, JPEG.
+
+export const MAX_SIDE = 2048;
+const QUALITY = 0.85;
+
+async function decode(file) {
+  if (globalThis.createImageBitmap) {
+    try {
+      return await createImageBitmap(file, { imageOrientation: 'from-image' });
+    } catch {
+      /* a browser without the options argument, or a format it cannot decode this way */
+    }
+  }
+  const url = URL.createObjectURL(file);
+  try {
+    const img = new Image();
+    img.decoding = 'async';
+    img.src = url;
+    await img.decode();
+    return img;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * Returns {blob, width, height}: a JPEG whose long side is at most MAX_SIDE. A JPEG already
+ * small enough is kept as it is (with its EXIF, which the server checks against the report).
+ * Throws when the file is not an image the browser can read.
+ */
+export async function preparePhoto(file) {
+  const bmp = await decode(file);
+  const width = bmp.width || bmp.naturalWidth;
+  const height = bmp.height || bmp.naturalHeight;
+  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
+  if (scale === 1 && file.type === 'image/jpeg' && file.size <= 4 * 1024 * 1024) {
+    bmp.close?.();
+    return { blob: new Blob([file], { type: 'image/jpeg' }), width, height };
+  }
+  const w = Math.max(1, Math.round(width * scale));
+  const h = Math.max(1, Math.round(height * scale));
+  const canvas = document.createElement('canvas');
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext('2d');
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bmp, 0, 0, w, h);
+  bmp.close?.();
+  const blob = await new Promise((resolve, reject) => canvas.toBlob(
+    (b) => (b ? resolve(b) : reject(new Error('encode'))), 'image/jpeg', QUALITY));
+  canvas.width = 0; // free the bitmap memory at once on small phones
+  return { blob, width: w, height: h };
+}

@@ -1,0 +1,245 @@
+// Capture, photo first: photos → position and cell → category → a few words → save.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { CategoryPicker } from '../components/CategoryPicker.jsx';
+import { BlobImage } from '../components/BlobImage.jsx';
+import { LocationCard } from '../components/LocationCard.jsx';
+import { getLang, nameOf, t } from '../i18n/index.js';
+import { clearDraft, emptyDraft, loadDraft, saveDraft } from '../lib/draft.js';
+import { watchPosition } from '../lib/geo.js';
+import { isoWithOffset, uuid } from '../lib/ids.js';
+import { addItem, getBlob, getItem, replaceRejected } from '../lib/outbox.js';
+import { preparePhoto } from '../lib/photos.js';
+import { noteCategoryUsed, recentCategories } from '../lib/settings.js';
+import { go, syncAfterSave } from '../nav.js';
+import { reload, toast, useStore } from '../store.js';
+
+const MAX_PHOTOS = 6;
+const REFINE_WINDOW_MS = 60 * 1000; // a better fix soon after the first photo replaces the first
+
+/** The live fix while the app is open (shared by capture and map). */
+export const live = { fix: null, error: null, listeners: new Set() };
+let stopWatch = null;
+export function ensureWatching() {
+  if (stopWatch) return;
+  stopWatch = watchPosition((fix) => {
+    live.fix = fix;
+    live.error = null;
+    live.listeners.forEach((fn) => fn());
+  }, (code) => {
+    live.error = code;
+    live.listeners.forEach((fn) => fn());
+  });
+}
+
+export function useLiveFix() {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    ensureWatching();
+    const fn = () => setTick((n) => n + 1);
+    live.listeners.add(fn);
+    return () => live.listeners.delete(fn);
+  }, []);
+  return live;
+}
+
+export function Capture({ edit }) {
+  const s = useStore();
+  const fix = useLiveFix();
+  const [draft, setDraft] = useState(null);
+  const [picking, setPicking] = useState(false);
+  const [recent, setRecent] = useState([]);
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const cameraRef = useRef(null);
+  const galleryRef = useRef(null);
+
+  useEffect(() => {
+    (async () => {
+      let d = await loadDraft();
+      if (edit && d.editOf !== edit) {
+        const item = await getItem(edit);
+        if (item && item.state === 'rejected' && !item.server) {
+          const photos = [];
+          for (const p of item.photos) {
+            photos.push({ id: p.id, blob: await getBlob(p.id), width: p.width, height: p.height });
+          }
+          d = { ...emptyDraft(), editOf: item.id, photos: photos.filter((p) => p.blob),
+            category: item.body.category, description: item.body.description || '',
+            capturedAt: item.body.captured_at, location: item.body.location };
+          await saveDraft(d);
+        }
+      }
+      setDraft(d);
+      setRecent(await recentCategories());
+    })();
+  }, [edit]);
+
+  // the position of the capture: the fix when the first photo was taken, refined for a minute
+  useEffect(() => {
+    if (!draft || !fix.fix || draft.location?.source === 'manual' || draft.editOf) return;
+    const f = fix.fix;
+    const loc = { lon: f.lon, lat: f.lat, accuracy_m: f.accuracy_m, source: f.source };
+    if (!draft.capturedAt) return;
+    const age = Date.now() - Date.parse(draft.capturedAt);
+    if (!draft.location || (age < REFINE_WINDOW_MS && f.accuracy_m < draft.location.accuracy_m)) {
+      update({ location: loc });
+    }
+  }, [fix.fix, draft?.capturedAt]);
+
+  if (!draft) return <p class="loading">{t('common.loading')}</p>;
+
+  function update(changes) {
+    setDraft((d) => {
+      const next = { ...d, ...changes };
+      saveDraft(next);
+      return next;
+    });
+  }
+
+  async function addFiles(files) {
+    setProblem(null);
+    const list = [...files].slice(0, MAX_PHOTOS - draft.photos.length);
+    const added = [];
+    for (const file of list) {
+      try {
+        const p = await preparePhoto(file);
+        added.push({ id: uuid(), ...p });
+      } catch {
+        setProblem(t('capture.photo_unreadable'));
+      }
+    }
+    if (!added.length) return;
+    const changes = { photos: [...draft.photos, ...added] };
+    if (!draft.capturedAt) {
+      changes.capturedAt = isoWithOffset(new Date());
+      if (fix.fix && draft.location?.source !== 'manual') {
+        const f = fix.fix;
+        changes.location = { lon: f.lon, lat: f.lat, accuracy_m: f.accuracy_m, source: f.source };
+      }
+    }
+    update(changes);
+  }
+
+  const location = draft.location || (fix.fix && {
+    lon: fix.fix.lon, lat: fix.fix.lat, accuracy_m: fix.fix.accuracy_m, source: fix.fix.source });
+  const category = s.categories.find((c) => c.code === draft.category);
+  const missing = [];
+  if (!draft.photos.length) missing.push(t('capture.need_photo'));
+  if (!location) missing.push(t('capture.need_location'));
+  if (!category) missing.push(t('capture.need_category'));
+
+  async function save() {
+    if (missing.length || busy) return;
+    setBusy(true);
+    try {
+      const body = {
+        category: draft.category,
+        description: draft.description.trim(),
+        location: { lon: location.lon, lat: location.lat,
+          accuracy_m: location.accuracy_m ?? null, source: location.source },
+        captured_at: draft.capturedAt || isoWithOffset(new Date()),
+      };
+      const photos = draft.photos.map((p) => ({ id: p.id, blob: p.blob, width: p.width, height: p.height }));
+      const old = draft.editOf ? await getItem(draft.editOf) : null;
+      if (old && old.state === 'rejected' && !old.server) await replaceRejected(old, { body, photos });
+      else await addItem({ kind: 'report', user: s.session.user.username, body, photos });
+      await noteCategoryUsed(draft.category);
+      await clearDraft();
+      setDraft(emptyDraft());
+      setRecent(await recentCategories());
+      await reload('items');
+      toast(t('capture.saved'), 'ok');
+      if (edit) go('records');
+      syncAfterSave();
+    } catch (err) {
+      console.error(err);
+      setProblem(t('capture.save_failed'));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function discard() {
+    if (!window.confirm(t('capture.discard_confirm'))) return;
+    await clearDraft();
+    setDraft(emptyDraft());
+    if (edit) go('records');
+  }
+
+  return (
+    <div class="capture">
+      {draft.editOf && <p class="notice" data-testid="editing">{t('capture.editing')}</p>}
+      <section class="card" aria-labelledby="photos-title">
+        <h2 id="photos-title">{t('capture.photos')} <small>({draft.photos.length}/{MAX_PHOTOS})</small></h2>
+        <div class="row">
+          <button type="button" class="primary big" onClick={() => cameraRef.current.click()}
+            disabled={draft.photos.length >= MAX_PHOTOS}>📷 {t('capture.take_photo')}</button>
+          <button type="button" class="secondary big" onClick={() => galleryRef.current.click()}
+            disabled={draft.photos.length >= MAX_PHOTOS}>🖼️ {t('capture.from_gallery')}</button>
+        </div>
+        <label class="sr-only" for="camera-input">{t('capture.take_photo')}</label>
+        <input id="camera-input" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
+          capture="environment" data-testid="camera-input"
+          onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
+        <label class="sr-only" for="gallery-input">{t('capture.from_gallery')}</label>
+        <input id="gallery-input" ref={galleryRef} class="hidden-input" type="file" accept="image/*" multiple
+          data-testid="gallery-input"
+          onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
+        {draft.photos.length > 0 && (
+          <ul class="thumbs" data-testid="draft-photos">
+            {draft.photos.map((p, i) => (
+              <li key={p.id}>
+                <BlobImage blob={p.blob} alt={t('capture.photo_n', { n: i + 1 })} />
+                <button type="button" class="remove" aria-label={t('capture.remove_photo', { n: i + 1 })}
+                  onClick={() => update({ photos: draft.photos.filter((x) => x.id !== p.id) })}>✕</button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {draft.capturedAt && <p class="muted small">{t('capture.captured_at', { time: new Date(draft.capturedAt).toLocaleTimeString(getLang()) })}</p>}
+      </section>
+
+      <LocationCard location={location} fixError={fix.error} cells={s.cells} cellsNote={s.cellsNote}
+        warnM={s.settings.accuracyWarnM} onPickOnMap={() => go(`map?pick=${edit ? `edit:${edit}` : 'capture'}`)} />
+
+      <section class="card" aria-labelledby="cat-label">
+        <h2 id="cat-label">{t('capture.category')}</h2>
+        <button type="button" class={`select ${category ? '' : 'empty'}`} onClick={() => setPicking(true)}
+          data-testid="category-button" aria-describedby="cat-label">
+          {category ? `${nameOf(category)} · ${category.code}` : t('capture.choose_category')}
+        </button>
+        {recent.length > 0 && !category && (
+          <div class="chips" aria-label={t('category.recent')}>
+            {recent.slice(0, 3).map((code) => s.categories.find((c) => c.code === code)).filter(Boolean).map((c) => (
+              <button type="button" class="chip" onClick={() => update({ category: c.code })}>{nameOf(c)}</button>
+            ))}
+          </div>
+        )}
+      </section>
+
+      <section class="card">
+        <label for="description"><h2>{t('capture.description')}</h2></label>
+        <textarea id="description" rows="3" maxLength={2000} placeholder={t('capture.description_hint')}
+          value={draft.description} onInput={(e) => update({ description: e.currentTarget.value })} />
+      </section>
+
+      {problem && <p class="error" role="alert">{problem}</p>}
+      <div class="actions sticky">
+        <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
+          data-testid="save-report" aria-describedby="save-hint">
+          {t('capture.save')}
+        </button>
+        <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
+        {(draft.photos.length > 0 || draft.editOf) && (
+          <button type="button" class="link" onClick={discard}>{t('capture.discard')}</button>
+        )}
+      </div>
+
+      {picking && (
+        <CategoryPicker categories={s.categories} recent={recent}
+          onPick={(c) => { update({ category: c.code }); setPicking(false); }}
+          onClose={() => setPicking(false)} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+// The page's state, read from IndexedDB and refreshed on change notices (from this page's sync,
+// another tab, or the service worker's Background Sync).
+import { useEffect, useState } from 'preact/hooks';
+import { db, kvGet } from './lib/db.js';
+import { subscribe } from './lib/events.js';
+import { loadCells } from './lib/grid.js';
+import { listItems } from './lib/outbox.js';
+import { getSettings } from './lib/settings.js';
+
+const state = {
+  ready: false,
+  session: null,
+  items: [],
+  reports: [],
+  tasks: [],
+  categories: [],
+  cells: [],
+  cellsNote: null,
+  settings: {},
+  lastSync: null,
+  syncing: false,
+  online: typeof navigator === 'undefined' ? true : navigator.onLine,
+  toast: null,
+};
+const listeners = new Set();
+
+export function getState() {
+  return state;
+}
+
+export function setState(changes) {
+  Object.assign(state, changes);
+  listeners.forEach((fn) => fn());
+}
+
+/** Re-renders the calling component whenever the state changes. */
+export function useStore() {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const fn = () => setTick((n) => n + 1);
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  }, []);
+  return state;
+}
+
+const loaders = {
+  async session() { return { session: await kvGet('session', null) }; },
+  async items() { return { items: await listItems() }; },
+  async reports() {
+    const rows = await (await db()).getAll('reports');
+    rows.sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
+    return { reports: rows };
+  },
+  async tasks() {
+    const rows = await (await db()).getAll('tasks');
+    rows.sort((a, b) => (b.overdue - a.overdue) || String(a.due_at).localeCompare(String(b.due_at)));
+    return { tasks: rows };
+  },
+  async categories() { return { categories: await kvGet('categories', []) }; },
+  async cells() { return { cells: await loadCells(true), cellsNote: await kvGet('cellsNote', null) }; },
+  async settings() { return { settings: await getSettings() }; },
+  async lastSync() { return { lastSync: await kvGet('lastSync', null) }; },
+};
+
+export async function reload(...names) {
+  const parts = await Promise.all((names.length ? names : Object.keys(loaders))
+    .map((n) => loaders[n]()));
+  setState(Object.assign({}, ...parts));
+}
+
+let toastTimer = null;
+export function toast(text, kind = 'info') {
+  clearTimeout(toastTimer);
+  setState({ toast: { text, kind } });
+  toastTimer = setTimeout(() => setState({ toast: null }), 4000);
+}
+
+const ON = {
+  outbox: ['items'], session: ['session'], reports: ['reports'], tasks: ['tasks', 'items'],
+  categories: ['categories'], cells: ['cells'], settings: ['settings'], 'auth-expired': ['session'],
+};
+
+/** Loads everything once and follows change notices. */
+export async function startStore() {
+  await reload();
+  setState({ ready: true });
+  subscribe((msg) => {
+    if (msg.type === 'sync') {
+      setState({ syncing: !!msg.running });
+      if (!msg.running) reload('lastSync', 'items');
+      return;
+    }
+    const names = ON[msg.type];
+    if (names) reload(...names);
+  });
+  window.addEventListener('online', () => setState({ online: true }));
+  window.addEventListener('offline', () => setState({ online: false }));
+}

@@ -1,0 +1,48 @@
+// The service worker: the precached app shell (the app opens with no network after the first
+// visit), visited base-map tiles, and Background Sync of the outbox where the browser has it.
+import { CacheableResponsePlugin } from 'workbox-cacheable-response';
+import { clientsClaim } from 'workbox-core';
+import { ExpirationPlugin } from 'workbox-expiration';
+import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { CacheFirst } from 'workbox-strategies';
+import { runSync } from './lib/sync.js';
+
+cleanupOutdatedCaches();
+precacheAndRoute(self.__WB_MANIFEST);
+
+// every in-app address opens the shell; the API is never answered from a cache
+registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html'), {
+  denylist: [/^\/api\//],
+}));
+
+// base-map tiles (only when the worker set a tile URL): the ones seen once work offline
+registerRoute(
+  ({ request, url }) => request.destination === 'image' && !url.pathname.startsWith('/api/'),
+  new CacheFirst({
+    cacheName: 'gridsnap-tiles',
+    plugins: [
+      new CacheableResponsePlugin({ statuses: [0, 200] }),
+      new ExpirationPlugin({ maxEntries: 4000, maxAgeSeconds: 30 * 86400, purgeOnQuotaError: true }),
+    ],
+  }),
+);
+
+self.addEventListener('install', () => {
+  // the first install takes over at once; an update waits until the page agrees (a reload)
+  if (!self.registration.active) self.skipWaiting();
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+clientsClaim();
+
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'gridsnap-outbox') return;
+  event.waitUntil(runSync({ force: true, reason: 'background' }).then((r) => {
+    // a rejected promise asks the browser to fire the sync again later
+    if (r.outcome === 'offline') throw new Error('gridsnap: offline, try again later');
+  }));
+});
