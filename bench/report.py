@@ -253,6 +253,9 @@ class Results:
             verdict = _verdict(ok) if s.ok or ok is None else f"{_verdict(ok)}, FAILED RUN"
             if s.drain_over_intake is None:
                 verdict = "FAILED RUN (not drained)"
+            elif s.stuck_messages:
+                verdict = (f"{_verdict(ok)} for all but {s.stuck_messages} stuck messages; "
+                           "FAILED RUN")
             rows.append(f"| sync storm: follow-up drain / intake ≤ {TARGET_DRAIN:g}× | "
                         f"{_n(s.drain_over_intake, 2)}× | {verdict} |")
         if not rows:
@@ -276,11 +279,14 @@ class Results:
             f"| report p50 / p99, photo p50 / p99 (ms) | {s.report_p50_ms:.0f} / "
             f"{s.report_p99_ms:.0f}, {s.photo_p50_ms:.0f} / {s.photo_p99_ms:.0f} |",
             f"| follow-up finished (no outbox message left to do), after the first request | "
-            f"**{_n(s.drain_s, 1)} s** |",
+            f"**{_n(s.drain_s, 1)} s**"
+            f"{f' (all but the {s.stuck_messages} stuck)' if s.stuck_messages else ''} |",
             f"| **drain / intake** (target ≤ {TARGET_DRAIN:g}×) | **{_n(s.drain_over_intake, 2)}×** |",
             f"| last message done, by topic (database clock) | {last or '–'} |",
             f"| outbox messages / failed for good / retried; RQ failed jobs | "
             f"{s.outbox_total:,} / {s.outbox_failed} / {s.outbox_retried}; {s.rq_failed_jobs} |",
+            f"| outbox messages stuck in flight (job finished without doing them) | "
+            f"{s.stuck_messages} |",
             f"| reports routed (department + due_at) | {s.routed:,} of {s.reports:,} |",
             f"| photos processed (thumb_key + display_key), derivative files missing | "
             f"{s.photos_processed:,} of {s.photos:,}, {s.derivative_files_missing} |",

@@ -26,13 +26,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import database, grid as gridmod, loadgen, report
+from . import database, loadgen, report
+from . import grid as gridmod
 from .env import REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, port_free, wait_http
 
 PARTS = ("intake", "pgbench", "storm")
 PORTS = range(18000, 18011)
 DEMO_WORKER = ("wangjianguo", "demo-worker-1")
+# After a wrk run the server still answers the requests that were in flight (up to one per
+# connection, queued in the listen backlog): wait for them before counting rows or going on.
+SETTLE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,9 @@ def free_ports(n: int) -> list[int]:
 
 def gunicorn(procs: Procs, name: str, app: str, port: int, workers: int, env: dict,
              ready_path: str):
-    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", app]
+    # as `gridsnap serve` runs it; no control socket: two gunicorns would share its one path
+    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+            "--no-control-socket", app]
     proc = procs.start(name, argv, env=env, cwd=REPO_ROOT)
     wait_http(procs, proc, port, ready_path)
     return proc
@@ -113,10 +119,11 @@ def check_one_put(port: int, token: str | None, grid: gridmod.Grid) -> None:
 
 def measure_intake(res: report.Results, plan: Plan, conn, grid: gridmod.Grid,
                    servers: dict[str, tuple[int, str | None]], log_dir: Path) -> None:
-    for name, (port, token) in servers.items():
+    for port, token in servers.values():
         check_one_put(port, token, grid)
         loadgen.run_wrk(port, grid, token=token, seconds=plan.warmup_s,
                         log=log_dir / "wrk-warmup.log")
+        time.sleep(SETTLE_S)
     for r in range(plan.runs):
         order = list(servers) if r % 2 == 0 else list(reversed(servers))
         for name in order:
@@ -124,7 +131,7 @@ def measure_intake(res: report.Results, plan: Plan, conn, grid: gridmod.Grid,
             before = database.count_reports(conn)
             run = loadgen.run_wrk(port, grid, token=token, seconds=plan.wrk_s,
                                   log=log_dir / "wrk.log")
-            time.sleep(0.3)  # let the last in-flight requests commit before counting
+            time.sleep(SETTLE_S)
             run.rows_written = database.count_reports(conn) - before
             res.wrk.setdefault((name, grid.name), []).append(run)
             flag = "" if run.ok else "   <-- FAILED RUN"

@@ -12,7 +12,6 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from . import database
 from .cpu import group_cpu_s, machine_busy_s
@@ -22,6 +21,10 @@ from .photos import PhotoSet
 from .procs import ProcessFailed, Procs
 
 CONNECTIONS = 16
+# With the intake over, no progress for this long, and RQ idle (nothing queued, running or
+# scheduled for retry): the messages left will not be done. Declared stuck if their jobs say
+# "finished" (the relay's sweep re-sends only jobs that are gone or failed).
+STALL_S = 20.0
 
 
 @dataclass
@@ -48,6 +51,8 @@ class StormResult:
     photos_processed: int
     derivative_files_missing: int
     last_done_by_topic_s: dict[str, float]
+    stuck_messages: int = 0  # in flight for good: their job finished without doing them
+    stuck_jobs: dict[str, str] = field(default_factory=dict)  # job id -> status and result
     cpu_s: dict[str, float] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -150,6 +155,30 @@ SELECT count(*),
 """
 
 
+def _stuck_jobs(db, r) -> dict[str, str]:
+    """{job id: "status result"} of the jobs of undone in-flight messages, if RQ is idle and
+    every one of those jobs finished (nothing will ever do these messages); else {}."""
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+    q = Queue("gridsnap", connection=r)
+    if q.count or len(StartedJobRegistry(queue=q)) or len(ScheduledJobRegistry(queue=q)):
+        return {}
+    rows = db.execute("SELECT job_id, count(*) FROM outbox WHERE done_at IS NULL AND failed_at"
+                      " IS NULL GROUP BY job_id").fetchall()
+    if not rows or any(job_id is None for job_id, _ in rows):
+        return {}
+    out = {}
+    for (job_id, n), job in zip(rows, Job.fetch_many([j for j, _ in rows], connection=r),
+                                strict=True):
+        status = None if job is None else job.get_status(refresh=False)
+        if status != "finished":
+            return {}
+        out[job_id] = f"{n} messages; job {status}, returned {job.return_value()}"
+    return out
+
+
 def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: str, grid: Grid,
               n_reports: int, n_photos: int, photos: PhotoSet, deadline_s: float,
               progress=print) -> StormResult:
@@ -185,6 +214,8 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
     for t in threads:
         t.start()
     drained_at = None
+    stalled: dict[str, str] = {}
+    last_open, last_change = None, time.perf_counter()
     intake_end = None
     cpu_intake = busy_intake = None
     last_print = 0.0
@@ -203,6 +234,15 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
             if intake_done and open_ == 0 and total >= ok_writes:
                 drained_at = now
                 break
+            if (total, open_) != last_open:
+                last_open, last_change = (total, open_), now
+            elif intake_done and now - last_change > STALL_S:
+                stalled = _stuck_jobs(db, r)
+                if stalled:
+                    progress(f"    storm: {open_} messages stuck in flight, their jobs finished "
+                             f"without doing them: {stalled}")
+                    break
+                last_change = now  # RQ still busy or a job may come back: keep waiting
             for p in (relay, *workers):
                 procs.check_alive(p)
             if now - last_print > 5:
@@ -226,6 +266,8 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
     first = client.first or t0
     intake_s = (intake_end or time.perf_counter()) - first
     drain_s = None if drained_at is None else drained_at - first
+    if stalled:  # the time the last message that did get done was done
+        drain_s = last_change - first
     total, open_, failed, retried = db.execute(_OUTBOX).fetchone()
     last_done = {topic: (last - db_start).total_seconds() for topic, last in db.execute(
         "SELECT topic, max(done_at) FROM outbox WHERE done_at IS NOT NULL GROUP BY topic")}
@@ -259,7 +301,12 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
         failures.append(f"{n_rep} reports stored, not {n_reports}")
     if n_pho != n_photos:
         failures.append(f"{n_pho} photos stored, not {n_photos}")
-    if drained_at is None:
+    if stalled:
+        failures.append(
+            f"{open_} outbox messages stuck in flight: their RQ job ran while the relay still "
+            f"held the rows locked (it enqueues before it commits), skipped them and finished "
+            f"({stalled}); the drain time is when the last other message was done")
+    elif drained_at is None:
         failures.append(f"the follow-up did not finish within {deadline_s:.0f} s ({open_} left)")
     if failed:
         failures.append(f"{failed} outbox messages failed for good")
@@ -284,5 +331,6 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
         drain_over_intake=None if drain_s is None else drain_s / intake_s,
         outbox_total=total, outbox_failed=failed, outbox_retried=retried,
         rq_failed_jobs=rq_failed, routed=routed, photos_processed=processed,
-        derivative_files_missing=missing, last_done_by_topic_s=last_done, cpu_s=cpu,
+        derivative_files_missing=missing, last_done_by_topic_s=last_done,
+        stuck_messages=open_ if stalled else 0, stuck_jobs=stalled, cpu_s=cpu,
         failures=failures)

@@ -2,9 +2,11 @@
 // compiled from src/sw.js with the precache manifest injected (vite-plugin-pwa, injectManifest).
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import pkg from './package.json' with { type: 'json' };
 
 export default defineConfig({
   base: '/',
+  define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   resolve: {
     alias: { react: 'preact/compat', 'react-dom': 'preact/compat' },
@@ -27,7 +29,6 @@ export default defineConfig({
       // registered by src/lib/swclient.js with workbox-window: no generated register script
       injectRegister: false,
       manifestFilename: 'manifest.webmanifest',
-      includeAssets: ['icons/*.png', 'icons/*.svg'],
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
         maximumFileSizeToCacheInBytes: 1024 * 1024,

@@ -136,7 +136,8 @@ def clean_tables(request):
     if runtime is None:
         return  # a pure test: no database touched
     with runtime.engine.begin() as conn:
-        conn.execute(text("TRUNCATE reports, photos, case_events, outbox RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE reports, photos, case_events, outbox, notifications, "
+                          "case_links, extension_requests, routing_rules RESTART IDENTITY CASCADE"))
         conn.execute(text(
             "DELETE FROM api_tokens WHERE user_id IN "
             "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),

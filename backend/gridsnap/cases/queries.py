@@ -56,7 +56,7 @@ def list_events(session: Session, report_id: uuid.UUID):
                e.data, e.actor_id, u.username AS actor_username,
                u.display_name AS actor_display_name, u.role AS actor_role
           FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-         WHERE e.report_id = :id ORDER BY e.at, e.id
+         WHERE e.report_id = :id ORDER BY e.id  -- append-only: insertion order is causal order
     """), {"id": report_id}).mappings().all()
 
 

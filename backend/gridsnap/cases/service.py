@@ -82,10 +82,11 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
     if client_action_id is not None:
         done = queries.find_event_by_client_action(session, client_action_id)
         if done is not None:
-            if done["report_id"] != report_id or done["action"] != body["action"]:
+            if (done["report_id"] != report_id
+                    or done["action"] != f"case.{_PAST.get(body['action'])}"):
                 raise AppError("case.action_id_conflict",
                                "This client_action_id was used for another action.")
-            return get_case(session, principal, report_id, settings=settings)
+            return _view_of(session, principal, report_id)
     row = queries.lock_case(session, report_id)
     if row is None or not principal.may_see_report(
             reporter_id=row["reporter_id"], area_code=row["area_code"],
@@ -128,7 +129,18 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
                        {"number": row["number"], "action": action.name, "by": principal.id})
     _schedule_deadline_check(session, report_id, changes)
     session.commit()
-    return get_case(session, principal, report_id, settings=settings)
+    # the actor gets the case as it now is, even if the action took it out of their sight
+    # (a department returning a case no longer sees it)
+    return _view_of(session, principal, report_id)
+
+
+def _view_of(session: Session, principal: Principal, report_id: uuid.UUID) -> dict:
+    from ..reports.queries import find_report_row
+    from ..reports.service import _photos_by_report
+
+    view = case_view(session, principal, find_report_row(session, report_id))
+    view["photos"] = _photos_by_report(session, [report_id])[report_id]
+    return view
 
 
 _PAST = {"accept": "accepted", "reject": "rejected", "merge": "merged", "unmerge": "unmerged",

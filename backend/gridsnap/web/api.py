@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from werkzeug.routing import PathConverter
 from ..settings import REPO_ROOT
 
 blp = Blueprint("web", __name__)
+
+# not in every system's mime.types; browsers want the manifest's own type
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 DIST = Path(os.environ.get("GRIDSNAP_PWA_DIST", REPO_ROOT / "pwa" / "dist"))
 

@@ -1,0 +1,47 @@
+// An outbox item's true state in words: saved → sending (photo 2 of 3) → accepted as case N,
+// or rejected with the server's reason.
+import { t } from '../i18n/index.js';
+
+export function stateText(item, syncing) {
+  if (item.state === 'accepted') {
+    return item.kind === 'verification'
+      ? t('state.verification_accepted', { n: item.server?.number ?? '' })
+      : t('state.accepted', { n: item.server?.number ?? '' });
+  }
+  if (item.state === 'rejected') return t('state.rejected', { reason: reasonText(item.error) });
+  if (item.state === 'sending' && syncing) {
+    const p = item.progress;
+    if (!p || p.photo === 0) return t('state.sending_report');
+    if (p.action) return t('state.sending_action');
+    return t('state.sending_photo', { n: p.photo, of: p.of });
+  }
+  return t('state.saved');
+}
+
+/** The server's reason in the worker's language where the code is known, else its message. */
+export function reasonText(error) {
+  if (!error) return '';
+  const key = `error.${error.code}`;
+  const known = t(key);
+  let text = known !== key ? known : (error.message || error.code);
+  if (error.photo) text = `${t('state.photo_n', { n: error.photo })}: ${text}`;
+  return text;
+}
+
+export function fieldLines(error) {
+  if (!error?.fields) return [];
+  return Object.entries(error.fields).map(([field, msgs]) => `${field}: ${[].concat(msgs).join(' ')}`);
+}
+
+export function ItemState({ item, syncing }) {
+  const cls = item.state === 'rejected' ? 'rejected' : item.state === 'accepted' ? 'accepted'
+    : item.state === 'sending' && syncing ? 'sending' : 'saved';
+  return (
+    <p class={`state ${cls}`} data-testid="item-state" data-state={item.state}>
+      {stateText(item, syncing)}
+      {item.state !== 'accepted' && item.state !== 'rejected' && item.retry && (
+        <small class="retry"> · {t('state.retry', { n: item.retry.count })}</small>
+      )}
+    </p>
+  );
+}

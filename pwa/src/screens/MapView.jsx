@@ -1,0 +1,140 @@
+// The map of my cells, my position, my reports and tasks (Leaflet, no base map unless a tile URL
+// is set: the grid alone is readable). In pick mode a tap sets the report's point by hand.
+import L from 'leaflet';
+import 'leaflet/dist/leaflet.css';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { nameOf, t } from '../i18n/index.js';
+import { loadDraft, saveDraft } from '../lib/draft.js';
+import { cellsBounds, locateCell } from '../lib/grid.js';
+import { go } from '../nav.js';
+import { useStore } from '../store.js';
+import { useLiveFix } from './Capture.jsx';
+
+const BEIJING = [39.9163, 116.3972];
+const STATUS_COLOURS = { reported: '#0b5cad', accepted: '#0b5cad', dispatched: '#b35c00',
+  returned: '#b35c00', resolved: '#2e7d32', closed: '#607d8b', rejected: '#9e9e9e', duplicate: '#9e9e9e' };
+
+export default function MapView({ pick }) {
+  const s = useStore();
+  const fix = useLiveFix();
+  const el = useRef(null);
+  const map = useRef(null);
+  const layers = useRef({});
+  const [point, setPoint] = useState(null);
+
+  useEffect(() => {
+    const m = L.map(el.current, { zoomControl: true, attributionControl: !!s.settings.tileUrl,
+      preferCanvas: true, tap: true });
+    map.current = m;
+    if (s.settings.tileUrl) {
+      L.tileLayer(s.settings.tileUrl, { maxZoom: 19, attribution: s.settings.tileAttribution || '' }).addTo(m);
+    }
+    layers.current.cells = L.geoJSON(null, {
+      style: { color: '#0b5cad', weight: 1.5, fillColor: '#0b5cad', fillOpacity: 0.04 },
+      onEachFeature: (f, layer) => layer.bindTooltip(`${nameOf(f.properties)}`, { sticky: true }),
+    }).addTo(m);
+    layers.current.marks = L.layerGroup().addTo(m);
+    layers.current.me = L.layerGroup().addTo(m);
+    layers.current.pick = L.layerGroup().addTo(m);
+    const b = cellsBounds(s.cells);
+    if (b) m.fitBounds(b, { padding: [8, 8] });
+    else m.setView(BEIJING, 15);
+    if (pick) {
+      m.on('click', (e) => setPoint({ lat: e.latlng.lat, lon: e.latlng.lng }));
+      loadDraft().then((d) => {
+        if (d.location) setPoint({ lat: d.location.lat, lon: d.location.lon });
+      });
+    }
+    return () => m.remove();
+  }, []);
+
+  // cells, with the one I stand in (or picked) highlighted
+  useEffect(() => {
+    const g = layers.current.cells;
+    g.clearLayers();
+    for (const c of s.cells) {
+      g.addData({ type: 'Feature', geometry: c.geometry,
+        properties: { code: c.code, name: c.name, name_en: c.name_en } });
+    }
+  }, [s.cells]);
+
+  useEffect(() => {
+    const here = point || fix.fix;
+    const hit = here ? locateCell(s.cells, here.lon, here.lat) : null;
+    layers.current.cells.setStyle((f) => (hit && f.properties.code === hit.code
+      ? { color: '#f58220', weight: 3, fillOpacity: 0.12, fillColor: '#f58220' }
+      : { color: '#0b5cad', weight: 1.5, fillOpacity: 0.04, fillColor: '#0b5cad' }));
+  }, [point, fix.fix, s.cells]);
+
+  useEffect(() => {
+    const g = layers.current.me;
+    g.clearLayers();
+    if (!fix.fix) return;
+    const ll = [fix.fix.lat, fix.fix.lon];
+    L.circle(ll, { radius: fix.fix.accuracy_m, color: '#1976d2', weight: 1, fillOpacity: 0.1 }).addTo(g);
+    L.circleMarker(ll, { radius: 7, color: '#fff', weight: 2, fillColor: '#1976d2', fillOpacity: 1 })
+      .bindTooltip(t('map.you')).addTo(g);
+  }, [fix.fix]);
+
+  useEffect(() => {
+    const g = layers.current.marks;
+    g.clearLayers();
+    for (const r of s.reports) {
+      if (!r.location) continue;
+      L.circleMarker([r.location.lat, r.location.lon], { radius: 6, weight: 1, color: '#fff',
+        fillColor: STATUS_COLOURS[r.status] || '#0b5cad', fillOpacity: 0.9 })
+        .bindTooltip(t('records.case_n', { n: r.number })).addTo(g);
+    }
+    for (const i of s.items) {
+      if (i.kind !== 'report' || i.state === 'accepted' || !i.body.location) continue;
+      L.circleMarker([i.body.location.lat, i.body.location.lon], { radius: 6, weight: 2,
+        color: '#555', dashArray: '2 2', fillColor: '#fff', fillOpacity: 0.9 })
+        .bindTooltip(t('map.outbox_item')).addTo(g);
+    }
+    for (const task of s.tasks) {
+      if (!task.location) continue;
+      L.marker([task.location.lat, task.location.lon], { icon: L.divIcon({ className: 'task-pin',
+        html: '✓', iconSize: [28, 28] }), title: t('records.case_n', { n: task.number }) })
+        .on('click', () => !pick && go(`tasks/${task.id}`)).addTo(g);
+    }
+  }, [s.reports, s.items, s.tasks]);
+
+  useEffect(() => {
+    const g = layers.current.pick;
+    g.clearLayers();
+    if (point) {
+      L.circleMarker([point.lat, point.lon], { radius: 10, color: '#f58220', weight: 3,
+        fillColor: '#f58220', fillOpacity: 0.5 }).addTo(g);
+    }
+  }, [point]);
+
+  async function usePoint() {
+    const d = await loadDraft();
+    await saveDraft({ ...d, location: { lon: point.lon, lat: point.lat, accuracy_m: null, source: 'manual' },
+      capturedAt: d.capturedAt });
+    go(d.editOf ? `capture?edit=${d.editOf}` : 'capture');
+  }
+
+  const pickedCell = point ? locateCell(s.cells, point.lon, point.lat) : null;
+  return (
+    <div class="mapview">
+      <div ref={el} class="map" data-testid="map" role="application" aria-label={t('map.label')} />
+      {pick ? (
+        <div class="map-panel">
+          <p>{point ? (pickedCell ? nameOf(pickedCell) : t('location.outside_cells')) : t('map.tap_to_pick')}</p>
+          <div class="row">
+            <button type="button" class="secondary" onClick={() => window.history.back()}>{t('common.cancel')}</button>
+            <button type="button" class="primary" disabled={!point} onClick={usePoint} data-testid="use-point">
+              {t('map.use_point')}</button>
+          </div>
+        </div>
+      ) : (
+        <div class="map-legend small" aria-hidden="true">
+          <span class="dot me" /> {t('map.you')} <span class="dot rep" /> {t('map.reports')}
+          <span class="dot task" /> {t('map.tasks')}
+        </div>
+      )}
+      {!s.cells.length && <p class="notice map-note">{t('location.cells_missing')}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,128 @@
+// What the worker captured: the outbox on this phone (true state of each item, what to do about a
+// rejected one), then my reports as the server knows them. The list view of the map.
+import { useState } from 'preact/hooks';
+import { fieldLines, ItemState } from '../components/ItemState.jsx';
+import { formatTime, nameOf, t } from '../i18n/index.js';
+import { deleteItem, dropRejectedPhoto, resend } from '../lib/outbox.js';
+import { go, syncSoon } from '../nav.js';
+import { reload, useStore } from '../store.js';
+import { statusText } from './Tasks.jsx';
+
+export function SyncBar() {
+  const s = useStore();
+  const last = s.lastSync;
+  let line;
+  if (s.syncing) line = t('sync.running');
+  else if (!last) line = t('sync.never');
+  else if (last.outcome === 'ok') line = t('sync.ok_at', { time: formatTime(last.at) });
+  else if (last.outcome === 'offline') line = t('sync.offline_at', { time: formatTime(last.at) });
+  else line = t('sync.failed_at', { time: formatTime(last.at) });
+  return (
+    <div class="syncbar card">
+      <p aria-live="polite" data-testid="sync-line">{line}</p>
+      <button type="button" class="primary" disabled={s.syncing} data-testid="sync-now"
+        onClick={() => syncSoon({ force: true, reason: 'manual' })}>{t('sync.now')}</button>
+    </div>
+  );
+}
+
+export function OutboxItem({ item, categories, syncing, mine }) {
+  const [busy, setBusy] = useState(false);
+  const cat = categories.find((c) => c.code === (item.body.category));
+  const title = item.kind === 'verification'
+    ? t('records.verification_of', { n: item.body.case_number ?? '', action: t(`tasks.${item.body.action}`) })
+    : (cat ? nameOf(cat) : item.body.category);
+  const lines = item.state === 'rejected' ? fieldLines(item.error) : [];
+  async function act(fn) {
+    setBusy(true);
+    try {
+      await fn();
+      await reload('items');
+    } finally {
+      setBusy(false);
+    }
+  }
+  const when = item.kind === 'report' ? item.body.captured_at : item.createdAt;
+  return (
+    <li class={`item ${item.state}`} data-testid="outbox-item" data-id={item.id}>
+      <div class="item-head">
+        <strong>{title}</strong>
+        <small>{formatTime(typeof when === 'string' ? Date.parse(when) : when)}</small>
+      </div>
+      <p class="muted small">
+        {t('records.photos_n', { n: item.photos.length })}
+        {item.server?.cell ? ` · ${nameOf(item.server.cell)}` : ''}
+        {item.body.location?.source === 'manual' ? ` · ${t('location.manual_short')}` : ''}
+      </p>
+      {!mine && <p class="notice small">{t('records.other_user', { user: item.user })}</p>}
+      <ItemState item={item} syncing={syncing} />
+      {lines.length > 0 && <ul class="fields">{lines.map((l) => <li>{l}</li>)}</ul>}
+      {item.state === 'rejected' && mine && (
+        <div class="row wrap">
+          {item.kind === 'report' && !item.server && (
+            <button type="button" class="secondary" disabled={busy} data-testid="edit-item"
+              onClick={() => go(`capture?edit=${item.id}`)}>{t('records.edit')}</button>
+          )}
+          {item.error?.photo && item.server && (
+            <button type="button" class="secondary" disabled={busy}
+              onClick={() => act(() => dropRejectedPhoto(item.id)).then(() => syncSoon({ force: true }))}>
+              {t('records.drop_photo')}</button>
+          )}
+          <button type="button" class="secondary" disabled={busy} data-testid="resend-item"
+            onClick={() => act(() => resend(item.id)).then(() => syncSoon({ force: true }))}>{t('records.resend')}</button>
+          <button type="button" class="danger" disabled={busy} data-testid="delete-item"
+            onClick={() => window.confirm(t('records.delete_confirm')) && act(() => deleteItem(item.id))}>
+            {t('records.delete')}</button>
+        </div>
+      )}
+    </li>
+  );
+}
+
+export function Records() {
+  const s = useStore();
+  const user = s.session.user.username;
+  const open = s.items.filter((i) => i.state !== 'accepted').slice().reverse();
+  const done = s.items.filter((i) => i.state === 'accepted').slice().reverse();
+  return (
+    <div class="records">
+      <SyncBar />
+      <section aria-labelledby="outbox-title">
+        <h2 id="outbox-title">{t('records.outbox')} <small>({open.length})</small></h2>
+        {open.length === 0 && <p class="muted" data-testid="outbox-empty">{t('records.outbox_empty')}</p>}
+        <ul class="items" data-testid="outbox-list">
+          {open.map((i) => <OutboxItem item={i} categories={s.categories} syncing={s.syncing} mine={i.user === user} />)}
+        </ul>
+        {done.length > 0 && (
+          <>
+            <h3>{t('records.sent_recently')}</h3>
+            <ul class="items" data-testid="sent-list">
+              {done.map((i) => <OutboxItem item={i} categories={s.categories} syncing={s.syncing} mine={i.user === user} />)}
+            </ul>
+          </>
+        )}
+      </section>
+      <section aria-labelledby="mine-title">
+        <h2 id="mine-title">{t('records.my_reports')} <small>({s.reports.length})</small></h2>
+        {s.reports.length === 0 && <p class="muted">{t('records.no_reports')}</p>}
+        <ul class="items" data-testid="report-list">
+          {s.reports.slice(0, 200).map((r) => {
+            const cat = s.categories.find((c) => c.code === r.category);
+            return (
+              <li class="item" key={r.id}>
+                <div class="item-head">
+                  <strong>{t('records.case_n', { n: r.number })} · {cat ? nameOf(cat) : r.category}</strong>
+                  <small>{formatTime(r.captured_at)}</small>
+                </div>
+                <p class="muted small">
+                  {r.cell ? nameOf(r.cell) : t('records.outside_grid')} · {statusText(r.status)}
+                </p>
+                {r.description && <p class="small">{r.description}</p>}
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+    </div>
+  );
+}

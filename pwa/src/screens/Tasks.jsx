@@ -1,0 +1,209 @@
+// My tasks: cases in my cells waiting for my verification (核查), with their photos cached for
+// offline viewing. A verification is done offline like a report: after-photo + pass/fail.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { BlobImage } from '../components/BlobImage.jsx';
+import { ItemState } from '../components/ItemState.jsx';
+import { formatTime, nameOf, t } from '../i18n/index.js';
+import { db } from '../lib/db.js';
+import { distanceM } from '../lib/geo.js';
+import { uuid } from '../lib/ids.js';
+import { addItem } from '../lib/outbox.js';
+import { preparePhoto } from '../lib/photos.js';
+import { go, syncAfterSave } from '../nav.js';
+import { reload, toast, useStore } from '../store.js';
+import { useLiveFix } from './Capture.jsx';
+import { SyncBar } from './Records.jsx';
+
+const TOO_FAR_M = 50;
+
+function useTaskPhoto(photoId, size) {
+  const [blob, setBlob] = useState(null);
+  const s = useStore();
+  useEffect(() => {
+    let live = true;
+    db().then((d) => d.get('taskPhotos', `${photoId}:${size}`)).then((b) => live && setBlob(b || null));
+    return () => { live = false; };
+  }, [photoId, size, s.tasks]);
+  return blob;
+}
+
+function TaskPhoto({ photo, size, alt }) {
+  const blob = useTaskPhoto(photo.id, size);
+  if (!blob) return <span class="img-placeholder" role="img" aria-label={t('tasks.photo_not_cached')} />;
+  return <BlobImage blob={blob} alt={alt} />;
+}
+
+export function statusText(status) {
+  const key = `status.${status}`;
+  const s = t(key);
+  return s === key ? status : s;
+}
+
+export function Tasks() {
+  const s = useStore();
+  const pendingFor = new Set(s.items.filter((i) => i.kind === 'verification' && i.state !== 'accepted')
+    .map((i) => i.body.case_id));
+  return (
+    <div class="tasks">
+      <SyncBar />
+      <h2>{t('tasks.title')} <small>({s.tasks.length})</small></h2>
+      {s.tasks.length === 0 && <p class="muted" data-testid="tasks-empty">{t('tasks.empty')}</p>}
+      <ul class="items" data-testid="task-list">
+        {s.tasks.map((task) => {
+          const cat = s.categories.find((c) => c.code === task.category);
+          return (
+            <li class={`item task ${task.overdue ? 'overdue' : ''}`} key={task.id}>
+              <a href={`#/tasks/${task.id}`} class="item-link" data-testid="task-link">
+                {task.photos?.[0] && <TaskPhoto photo={task.photos[0]} size="thumb" alt="" />}
+                <div>
+                  <div class="item-head">
+                    <strong>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</strong>
+                  </div>
+                  <p class="small">{task.cell ? nameOf(task.cell) : ''} {task.address || ''}</p>
+                  <p class="small">
+                    {task.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}{' '}
+                    {task.due_at && t('tasks.due', { time: formatTime(task.due_at) })}
+                    {pendingFor.has(task.id) && <span class="tag">{t('tasks.verification_saved')}</span>}
+                  </p>
+                </div>
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+export function TaskDetail({ id }) {
+  const s = useStore();
+  const fix = useLiveFix();
+  const task = s.tasks.find((x) => x.id === id);
+  const existing = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
+    .sort((a, b) => b.createdAt - a.createdAt)[0];
+  const [photos, setPhotos] = useState([]);
+  const [result, setResult] = useState(null);
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const cameraRef = useRef(null);
+
+  if (!task && !existing) {
+    return (
+      <div class="card">
+        <p>{t('tasks.gone')}</p>
+        <button type="button" class="secondary" onClick={() => go('tasks')}>{t('common.back')}</button>
+      </div>
+    );
+  }
+  const cat = task && s.categories.find((c) => c.code === task.category);
+  const here = fix.fix;
+  const dist = task && here && task.location ? distanceM(here, task.location) : null;
+
+  async function addFiles(files) {
+    for (const f of [...files].slice(0, 3)) {
+      try {
+        const p = await preparePhoto(f);
+        setPhotos((list) => [...list, { id: uuid(), ...p }]);
+      } catch {
+        setProblem(t('capture.photo_unreadable'));
+      }
+    }
+  }
+
+  async function submit() {
+    if (!result || !photos.length || !here || busy) return;
+    setBusy(true);
+    try {
+      await addItem({
+        kind: 'verification', user: s.session.user.username, photos,
+        body: { case_id: task.id, case_number: task.number, action: result, note: note.trim(),
+          location: { lon: here.lon, lat: here.lat, accuracy_m: here.accuracy_m } },
+      });
+      await reload('items');
+      toast(t('tasks.saved'), 'ok');
+      syncAfterSave();
+    } catch (err) {
+      console.error(err);
+      setProblem(t('capture.save_failed'));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const missing = [];
+  if (!photos.length) missing.push(t('tasks.need_photo'));
+  if (!result) missing.push(t('tasks.need_result'));
+  if (!here) missing.push(t('capture.need_location'));
+  const canRedo = !existing || existing.state === 'rejected';
+
+  return (
+    <div class="task-detail">
+      <button type="button" class="link" onClick={() => go('tasks')}>← {t('tasks.title')}</button>
+      {task && (
+        <section class="card">
+          <h2>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</h2>
+          {task.overdue && <p class="tag danger">{t('tasks.overdue')}</p>}
+          <p class="small">{task.cell ? nameOf(task.cell) : t('records.outside_grid')} · {statusText(task.status)}</p>
+          {task.due_at && <p class="small">{t('tasks.due', { time: formatTime(task.due_at) })}</p>}
+          {task.description && <p>{task.description}</p>}
+          {dist != null && (
+            <p class={dist > TOO_FAR_M ? 'warn' : 'muted'} data-testid="task-distance">
+              {t('tasks.distance', { m: Math.round(dist) })}
+              {dist > TOO_FAR_M && ` — ${t('tasks.too_far', { m: TOO_FAR_M })}`}
+            </p>
+          )}
+          <ul class="photos">
+            {(task.photos || []).map((p, i) => (
+              <li key={p.id}><TaskPhoto photo={p} size="display" alt={t('capture.photo_n', { n: i + 1 })} /></li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {existing && (
+        <section class="card" data-testid="verification-state">
+          <h2>{t('tasks.your_verification')}</h2>
+          <ItemState item={existing} syncing={s.syncing} />
+        </section>
+      )}
+      {task && canRedo && (
+        <section class="card" aria-labelledby="verify-title">
+          <h2 id="verify-title">{t('tasks.verify')}</h2>
+          <button type="button" class="primary big wide" onClick={() => cameraRef.current.click()}>
+            📷 {t('tasks.take_after_photo')}</button>
+          <label class="sr-only" for="verify-photo">{t('tasks.take_after_photo')}</label>
+          <input id="verify-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
+            capture="environment" data-testid="verify-photo-input"
+            onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
+          {photos.length > 0 && (
+            <ul class="thumbs">
+              {photos.map((p, i) => (
+                <li key={p.id}>
+                  <BlobImage blob={p.blob} alt={t('capture.photo_n', { n: i + 1 })} />
+                  <button type="button" class="remove" aria-label={t('capture.remove_photo', { n: i + 1 })}
+                    onClick={() => setPhotos(photos.filter((x) => x.id !== p.id))}>✕</button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <fieldset class="segmented big">
+            <legend>{t('tasks.result')}</legend>
+            {['verify_pass', 'verify_fail'].map((a) => (
+              <label class={result === a ? 'on' : ''}>
+                <input type="radio" name="result" value={a} checked={result === a}
+                  onChange={() => setResult(a)} data-testid={a} />
+                {t(`tasks.${a}`)}
+              </label>
+            ))}
+          </fieldset>
+          <label for="verify-note">{t('tasks.note')}</label>
+          <textarea id="verify-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          {problem && <p class="error" role="alert">{problem}</p>}
+          <button type="button" class="primary big wide" disabled={missing.length > 0 || busy}
+            onClick={submit} data-testid="submit-verification">{t('tasks.submit')}</button>
+          {missing.length > 0 && <p class="muted small">{t('capture.missing', { what: missing.join(t('common.list_sep')) })}</p>}
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+"""Real-browser tests of the field worker's PWA: Debian's Chromium driven by Playwright.
+
+The real backend serves the built app and the API on a free port (werkzeug in a thread, with
+the test settings), so the browser, the service worker, IndexedDB and the API are the ones a
+phone would meet. The follow-up (relay + RQ worker) is run on demand with followup.drain.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import PERSONAS, REPO
+from gridsnap.app import create_app
+
+PWA = REPO / "pwa"
+DIST = PWA / "dist"
+CHROMIUM = os.environ.get("GRIDSNAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-extensions"]
+PHONE = {"width": 360, "height": 640}
+SHOTS = REPO / "docs" / "screenshots"
+
+
+def _newest(path: Path) -> float:
+    return max((p.stat().st_mtime for p in path.rglob("*") if p.is_file()), default=0.0)
+
+
+def build_pwa() -> Path:
+    """pwa/dist, built with npm when missing or older than its sources (make pwa does the same)."""
+    index = DIST / "index.html"
+    sources = max(_newest(PWA / "src"), _newest(PWA / "public"),
+                  *((PWA / f).stat().st_mtime for f in ("index.html", "vite.config.js",
+                                                         "package-lock.json")))
+    if index.exists() and index.stat().st_mtime >= sources:
+        return DIST
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is missing: cannot build pwa/ (make test installs nodejs and npm)")
+    if not (PWA / "node_modules" / ".package-lock.json").exists():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PWA, check=True)
+    subprocess.run([npm, "run", "build"], cwd=PWA, check=True)
+    return DIST
+
+
+@pytest.fixture(scope="session")
+def pwa_dist() -> Path:
+    return build_pwa()
+
+
+class LiveServer:
+    """The gridsnap app on 127.0.0.1:<free port>, in a thread of this process."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings, runtime, pwa_dist):
+    app = create_app(settings)
+    app.extensions["gridsnap"] = runtime
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium; make test does it)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def phone(browser, live_server, demo_cell):
+    """A fresh phone-sized browser context at the demo worker's cell, with location allowed."""
+    ctx = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+        locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url,
+        permissions=["geolocation"],
+        geolocation={"latitude": demo_cell["lat"], "longitude": demo_cell["lon"], "accuracy": 8},
+        service_workers="allow",
+    )
+    ctx.set_default_timeout(15000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture()
+def worker_login(demo_users):
+    name = PERSONAS["worker"]
+    return name, demo_users[name]["password"]
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
