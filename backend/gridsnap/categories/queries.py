@@ -10,7 +10,8 @@ def list_category_rows(session: Session, *, include_inactive: bool = False):
     return session.execute(text("""
         SELECT c.code, c.kind, c.major_code, c.major_name, c.major_name_en, c.minor_code,
                c.name, c.name_en, c.department_code, d.name AS department_name,
-               d.name_en AS department_name_en, c.priority, c.time_limits, c.active
+               d.name_en AS department_name_en, c.priority, c.time_limits, c.active,
+               c.auto_accept, c.auto_dispatch, c.duplicate_radius_m
           FROM categories c LEFT JOIN departments d ON d.code = c.department_code
          WHERE c.active OR :all
          ORDER BY c.kind, c.code
@@ -24,13 +25,16 @@ UPSERT_DEPARTMENT = text("""
 
 UPSERT_CATEGORY = text("""
     INSERT INTO categories (code, kind, major_code, major_name, major_name_en, minor_code, name,
-                            name_en, department_code, priority, time_limits)
+                            name_en, department_code, priority, time_limits, auto_accept,
+                            auto_dispatch, duplicate_radius_m)
     VALUES (:code, :kind, :major_code, :major_name, :major_name_en, :minor_code, :name,
-            :name_en, :department_code, :priority, CAST(:time_limits AS jsonb))
+            :name_en, :department_code, :priority, CAST(:time_limits AS jsonb), :auto_accept,
+            :auto_dispatch, :duplicate_radius_m)
     ON CONFLICT (code) DO UPDATE SET
         kind = EXCLUDED.kind, major_code = EXCLUDED.major_code,
         major_name = EXCLUDED.major_name, major_name_en = EXCLUDED.major_name_en,
         minor_code = EXCLUDED.minor_code, name = EXCLUDED.name, name_en = EXCLUDED.name_en,
         department_code = EXCLUDED.department_code, priority = EXCLUDED.priority,
-        time_limits = EXCLUDED.time_limits
+        time_limits = EXCLUDED.time_limits, auto_accept = EXCLUDED.auto_accept,
+        auto_dispatch = EXCLUDED.auto_dispatch, duplicate_radius_m = EXCLUDED.duplicate_radius_m
 """)

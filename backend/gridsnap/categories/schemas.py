@@ -26,3 +26,6 @@ class CategorySchema(Schema):
     department = fields.Nested(DepartmentRefSchema, allow_none=True)
     priority = fields.Integer()
     time_limits = fields.Dict(keys=fields.String(), values=fields.Nested(TimeLimitSchema))
+    auto_accept = fields.Boolean(metadata={"description": "Accepted (立案) without a supervisor."})
+    auto_dispatch = fields.Boolean(metadata={"description": "Dispatched at once when accepted."})
+    duplicate_radius_m = fields.Integer(metadata={"description": "Possible duplicates within."})

@@ -47,6 +47,9 @@ def load_categories(session: Session, path: Path) -> int:
             "minor_code": c["minor_code"], "name": c["name"], "name_en": c.get("name_en"),
             "department_code": c.get("department"), "priority": c.get("priority", 3),
             "time_limits": json.dumps(limits),
+            "auto_accept": bool(c.get("auto_accept", False)),
+            "auto_dispatch": bool(c.get("auto_dispatch", False)),
+            "duplicate_radius_m": int(c.get("duplicate_radius_m", 50)),
         })
     session.execute(queries.UPSERT_CATEGORY, rows)
     return len(rows)

@@ -1,0 +1,103 @@
+"""Steps a grid worker takes in the PWA, shared by the browser tests and the benchmark."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+
+def login(page, username: str, password: str) -> None:
+    page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav.tabbar")
+
+
+def wait_for_offline_data(page, timeout_s: float = 20) -> None:
+    """Until the first sync cached the categories and the scope's cells on the phone."""
+    page.wait_for_function("""async () => {
+        const db = await new Promise((ok, no) => { const r = indexedDB.open('gridsnap');
+            r.onsuccess = () => ok(r.result); r.onerror = no; });
+        const count = (store) => new Promise((ok) => {
+            const q = db.transaction(store).objectStore(store).count(); q.onsuccess = () => ok(q.result); });
+        const cats = await new Promise((ok) => { const q = db.transaction('kv').objectStore('kv')
+            .get('categories'); q.onsuccess = () => ok(q.result); });
+        const cells = await count('cells');
+        db.close();
+        return cats && cats.length > 0 && cells > 0;
+    }""", timeout=timeout_s * 1000, polling=200)
+
+
+def wait_for_service_worker(page) -> None:
+    """Until the service worker controls the page (the shell is precached then)."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                           timeout=20000)
+
+
+def capture(page, photos: list[Path], category: str, description: str = "") -> None:
+    """Photo first, then the category, a few words, save. The position is the browser's."""
+    page.click("[data-testid=tab-capture]")
+    before = page.locator("[data-testid=draft-photos] li").count()
+    page.set_input_files("[data-testid=camera-input]", [str(p) for p in photos])
+    page.wait_for_function(
+        f"document.querySelectorAll('[data-testid=draft-photos] li').length >= {before + len(photos)}")
+    page.click("[data-testid=category-button]")
+    page.fill("#cat-search", category)
+    page.click(f"button.choice[data-code={category}]")
+    if description:
+        page.fill("#description", description)
+    page.wait_for_selector("[data-testid=save-report]:not([disabled])")
+    page.click("[data-testid=save-report]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=draft-photos] li').length === 0")
+
+
+def outbox_items(page) -> list[dict]:
+    """The outbox as stored in IndexedDB."""
+    return page.evaluate("""async () => {
+        const db = await new Promise((ok, no) => { const r = indexedDB.open('gridsnap');
+            r.onsuccess = () => ok(r.result); r.onerror = no; });
+        const items = await new Promise((ok) => { const q = db.transaction('outbox')
+            .objectStore('outbox').getAll(); q.onsuccess = () => ok(q.result); });
+        db.close();
+        return items;
+    }""")
+
+
+def blob_count(page) -> int:
+    return page.evaluate("""async () => {
+        const db = await new Promise((ok, no) => { const r = indexedDB.open('gridsnap');
+            r.onsuccess = () => ok(r.result); r.onerror = no; });
+        const n = await new Promise((ok) => { const q = db.transaction('blobs')
+            .objectStore('blobs').count(); q.onsuccess = () => ok(q.result); });
+        db.close();
+        return n;
+    }""")
+
+
+def wait_outbox(page, predicate, timeout_s: float = 30, what: str = "outbox state") -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    items: list[dict] = []
+    while time.monotonic() < deadline:
+        items = outbox_items(page)
+        if predicate(items):
+            return items
+        page.wait_for_timeout(200)
+    raise AssertionError(f"timed out waiting for {what}: {json.dumps(items, default=str)[:2000]}")
+
+
+def sync_now(page) -> None:
+    page.click("[data-testid=tab-records]")
+    page.click("[data-testid=sync-now]")
+
+
+def db_reports(engine) -> list[dict]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text("""
+            SELECT r.id::text AS id, r.number, r.category_code, r.description, r.area_code,
+                   r.location_source, r.captured_at,
+                   (SELECT count(*) FROM photos p WHERE p.report_id = r.id) AS photos
+              FROM reports r ORDER BY r.number""")).mappings()]
