@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .categories.api import blp as categories_blp
     from .grid.api import blp as grid_blp
     from .health.api import blp as health_blp
+    from .maps.api import blp as maps_blp
     from .notifications.api import blp as notifications_blp
     from .photos.api import blp as photos_blp
     from .reports.api import blp as reports_blp
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .users.api import blp as auth_blp
 
     for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
-                routing_blp, grid_blp, categories_blp, admin_users_blp, health_blp):
+                routing_blp, maps_blp, grid_blp, categories_blp, admin_users_blp, health_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     import swagger_ui_bundle

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from conftest import PERSONAS, REPO
 from gridsnap.app import create_app
+
+from conftest import PERSONAS, REPO
 
 PWA = REPO / "pwa"
 DIST = PWA / "dist"

@@ -42,9 +42,10 @@ def capture(page, photos: list[Path], category: str, description: str = "") -> N
     """Photo first, then the category, a few words, save. The position is the browser's."""
     page.click("[data-testid=tab-capture]")
     before = page.locator("[data-testid=draft-photos] li").count()
-    page.set_input_files("[data-testid=camera-input]", [str(p) for p in photos])
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-testid=draft-photos] li').length >= {before + len(photos)}")
+    for n, photo in enumerate(photos, start=before + 1):  # one shot at a time, like a camera
+        page.set_input_files("[data-testid=camera-input]", str(photo))
+        page.wait_for_function(
+            f"document.querySelectorAll('[data-testid=draft-photos] li').length >= {n}")
     page.click("[data-testid=category-button]")
     page.fill("#cat-search", category)
     page.click(f"button.choice[data-code={category}]")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from photo_samples import make_jpeg
 
 from .pwa import capture, db_reports, login, wait_for_offline_data, wait_outbox
-
+from photo_samples import make_jpeg
 
 
 @pytest.fixture()

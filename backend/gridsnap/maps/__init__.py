@@ -1,0 +1,1 @@
+"""The supervisors' live map: vector tiles made by PostGIS, aggregated below street zoom."""

@@ -1,0 +1,48 @@
+"""Vector tiles of the cases for the command centre's live map."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from ..auth import SECURITY, auth_required, current_principal
+from ..errors import AppError
+from ..extensions import db_session
+from ..reports.models import STATUSES
+from . import queries, rules
+
+blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map (vector tiles)")
+
+
+class TileQuerySchema(Schema):
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    category = fields.String(validate=validate.Length(max=8))
+    department = fields.String(validate=validate.Length(max=40))
+    overdue = fields.Boolean()
+    area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"))
+    received_from = fields.AwareDateTime(data_key="from")
+    received_to = fields.AwareDateTime(data_key="to")
+
+
+@blp.route("/cases/<int:z>/<int:x>/<int:y>.mvt")
+class CaseTile(MethodView):
+    @blp.doc(security=SECURITY, responses={"200": {
+        "description": "A Mapbox Vector Tile: layers cases (z ≥ 14), cells (12–13), areas "
+                       "(< 12), grid (z ≥ 13).",
+        "content": {"application/vnd.mapbox-vector-tile": {}}}})
+    @auth_required
+    @blp.arguments(TileQuerySchema, location="query")
+    def get(self, query, z: int, x: int, y: int):
+        """A tile of the cases you may see: points up close, counts per cell or area further
+        out; open cases unless `status` says otherwise."""
+        if not rules.valid_tile(z, x, y):
+            raise AppError("request.not_found", "No such tile.")
+        filters = {"statuses": query.get("status"), **{k: v for k, v in query.items()
+                                                       if k != "status"}}
+        data = queries.tile(db_session(), current_principal(), z, x, y, rules.layers_for(z),
+                            rules.area_level_for(z), filters)
+        resp = Response(data, mimetype="application/vnd.mapbox-vector-tile")
+        resp.headers["Cache-Control"] = "private, max-age=5"  # live: a few seconds at most
+        return resp
