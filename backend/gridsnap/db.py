@@ -43,10 +43,12 @@ def make_session_factory(engine: Engine) -> sessionmaker:
 
 def import_all_models() -> None:
     """Import every feature's models so Base.metadata is complete (Alembic, tests)."""
+    from .campaigns import models as _cp  # noqa: F401
     from .categories import models as _c  # noqa: F401
     from .grid import models as _g  # noqa: F401
     from .notifications import models as _n  # noqa: F401
     from .outbox import models as _o  # noqa: F401
     from .reports import models as _r  # noqa: F401
     from .routing import models as _rr  # noqa: F401
+    from .stats import models as _s  # noqa: F401
     from .users import models as _u  # noqa: F401

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from . import queries
-from .service import supervisors_to_notify
+from .service import pick_level
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,21 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
         by_area[r["area_code"]].append(r)
     handlers_cache: dict = {}
     escalations = []
+    # every area's supervisors in one statement, the admins once: a sweep may touch
+    # thousands of areas
+    sup_rows: dict = defaultdict(list)
+    for r in queries.supervisors_by_depth_for_areas(session, list(by_area)):
+        sup_rows[r["area_code"]].append(r)
+    admin_ids: list[int] | None = None
+
+    def admins() -> list[int]:
+        nonlocal admin_ids
+        if admin_ids is None:
+            admin_ids = queries.admins(session)
+        return admin_ids
+
     for area, cases in by_area.items():
-        targets = supervisors_to_notify(session, area, "next_up")
+        targets = pick_level(sup_rows.get(area, []), "next_up", admins)
         for c in cases:
             users = list(targets)
             if c["stage"] == "handle" and c["department_code"]:

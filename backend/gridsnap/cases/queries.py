@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import _VIEW_COLUMNS, _VIEW_JOINS
+from ..reports.queries import _VIEW_COLUMNS, _VIEW_JOINS, scope_predicate
+from ..users.rules import Principal
 
 
 def lock_case(session: Session, report_id: uuid.UUID):
@@ -46,7 +47,7 @@ def insert_event(session: Session, *, report_id, actor_id, action, from_status, 
 
 def find_event_by_client_action(session: Session, client_action_id: uuid.UUID):
     return session.execute(text(
-        "SELECT report_id, action FROM case_events WHERE client_action_id = :c"),
+        "SELECT report_id, action, actor_id FROM case_events WHERE client_action_id = :c"),
         {"c": client_action_id}).mappings().first()
 
 
@@ -130,22 +131,27 @@ def choose_verifier(session: Session, area_code: str | None, exclude: list[int])
     """), {"area": area_code, "exclude": exclude}).scalar()
 
 
-def possible_duplicates(session: Session, report_id: uuid.UUID):
-    return session.execute(text("""
+def possible_duplicates(session: Session, report_id: uuid.UUID, principal: Principal):
+    """Open cases linked to this one that the principal may see (invariant 4)."""
+    params: dict = {"id": report_id}
+    scope = scope_predicate(principal, params, alias="o")
+    return session.execute(text(f"""
         SELECT o.id, o.number, o.status, o.category_code, o.received_at, l.distance_m,
                o.description
           FROM case_links l
           JOIN reports o ON o.id = CASE WHEN l.report_id = :id THEN l.other_id
                                         ELSE l.report_id END
-         WHERE l.report_id = :id OR l.other_id = :id
+         WHERE (l.report_id = :id OR l.other_id = :id) AND {scope}
          ORDER BY l.distance_m, o.received_at
-    """), {"id": report_id}).mappings().all()
+    """), params).mappings().all()
 
 
-def duplicates_of(session: Session, report_id: uuid.UUID):
+def duplicates_of(session: Session, report_id: uuid.UUID, principal: Principal):
+    params: dict = {"id": report_id}
+    scope = scope_predicate(principal, params, alias="o")
     return session.execute(text(
-        "SELECT id, number, reporter_id FROM reports WHERE duplicate_of = :id ORDER BY number"),
-        {"id": report_id}).mappings().all()
+        f"SELECT o.id, o.number, o.reporter_id FROM reports o "
+        f"WHERE o.duplicate_of = :id AND {scope} ORDER BY o.number"), params).mappings().all()
 
 
 def add_outbox(session: Session, topic: str, payload: dict,
@@ -169,3 +175,15 @@ def notify(session: Session, user_ids, report_id, kind: str, data: dict | None =
         SELECT u, :r, :k, CAST(:d AS jsonb) FROM unnest(CAST(:ids AS bigint[])) AS u
     """), {"ids": ids, "r": report_id, "k": kind,
            "d": json.dumps(data or {}, default=str, ensure_ascii=False)})
+
+
+def supervisors_by_depth_for_areas(session: Session, area_codes: list[str | None]):
+    """supervisors_by_depth for many areas in one statement: (area_code, user id, depth)."""
+    return session.execute(text("""
+        SELECT a.area AS area_code, u.id, max(length(s)) AS depth
+          FROM unnest(CAST(:areas AS text[])) AS a(area)
+          JOIN users u ON u.role = 'supervisor' AND u.disabled_at IS NULL
+          CROSS JOIN LATERAL unnest(u.scopes) AS s
+         WHERE s = '' OR (a.area IS NOT NULL AND starts_with(a.area, s))
+         GROUP BY a.area, u.id
+    """), {"areas": list(area_codes)}).mappings().all()

@@ -51,13 +51,18 @@ def supervisors_to_notify(session: Session, area_code: str | None,
     """The supervisors closest to the case ("owner"), or the level above them ("next_up",
     街乡吹哨); the admins when there is no such level."""
     rows = queries.supervisors_by_depth(session, area_code)
+    return pick_level(rows, level, lambda: queries.admins(session))
+
+
+def pick_level(rows, level: str, admins) -> list[int]:
+    """From (id, depth) rows of the supervisors covering one area, those of the level asked."""
     depths = sorted({r["depth"] for r in rows}, reverse=True)
     if not depths:
-        return queries.admins(session)
+        return admins()
     if level == "owner":
         return [r["id"] for r in rows if r["depth"] == depths[0]]
     if len(depths) < 2:
-        return [r["id"] for r in rows if r["depth"] == depths[0]] + queries.admins(session)
+        return [r["id"] for r in rows if r["depth"] == depths[0]] + admins()
     return [r["id"] for r in rows if r["depth"] == depths[1]]
 
 
@@ -82,7 +87,9 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
     if client_action_id is not None:
         done = queries.find_event_by_client_action(session, client_action_id)
         if done is not None:
-            if (done["report_id"] != report_id
+            if done["actor_id"] != principal.id:
+                get_case_row(session, principal, report_id)  # outside scope: 404 as if missing
+            if (done["report_id"] != report_id or done["actor_id"] != principal.id
                     or done["action"] != f"case.{_PAST.get(body['action'])}"):
                 raise AppError("case.action_id_conflict",
                                "This client_action_id was used for another action.")
@@ -115,6 +122,12 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
     event: dict = {"data": {}}
     notify: list[tuple[list[int], str]] = []
     handler(session, principal, row, body, note, now, settings, changes, event, notify, pending)
+    if "due_at" in changes:
+        # the trail records every deadline an action starts or moves, so the evaluation
+        # (综合评价) can tell from the trail alone whether a deadline had come by a given time
+        due = changes["due_at"]
+        event["data"].update(stage=changes.get("stage", row["stage"]),
+                             due_at=due.isoformat() if due is not None else None)
     to_status = changes.get("status", row["status"])
     queries.update_case(session, report_id, changes)
     if photo_ids:
@@ -370,8 +383,9 @@ def case_view(session: Session, principal: Principal, row, *, with_links: bool =
     )
     if with_links:
         view["possible_duplicates"] = [dict(d) for d in queries.possible_duplicates(
-            session, row["id"])]
-        view["duplicates"] = [dict(d) for d in queries.duplicates_of(session, row["id"])]
+            session, row["id"], principal)]
+        view["duplicates"] = [dict(d) for d in queries.duplicates_of(
+            session, row["id"], principal)]
         if row["duplicate_of"] is not None:
             primary = session.execute(
                 __import__("sqlalchemy").text("SELECT status FROM reports WHERE id = :id"),

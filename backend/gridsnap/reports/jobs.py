@@ -72,7 +72,8 @@ def route_reports(session: Session, rt, report_ids: list[str]) -> int:
                                due_at=handle_due)
                 events.append(("case.dispatched", "accepted", "dispatched", {
                     "auto": True, "routing_source": route.source,
-                    "routing_rule_id": route.rule_id}))
+                    "routing_rule_id": route.rule_id, "stage": "handle",
+                    "due_at": handle_due.isoformat()}))
                 status = "dispatched"
         cq.update_case(session, r["id"], changes)
         for action, frm, to, data in events:

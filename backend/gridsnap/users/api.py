@@ -104,8 +104,10 @@ class AdminUser(MethodView):
             user = None
             if "scopes" in body:
                 user = service.set_scopes(session, username, body["scopes"])
-            if body.get("disabled"):
+            if body.get("disabled") is True:
                 user = service.disable_user(session, username)
+            elif body.get("disabled") is False:
+                user = service.enable_user(session, username)
             if user is None:
                 user = service._get_user(session, username)
         except LookupError:

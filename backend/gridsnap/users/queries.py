@@ -43,3 +43,8 @@ def revoke_user_tokens(session: Session, user_id: int) -> int:
         update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=text("now()")))
     return result.rowcount or 0
+
+
+def department_exists(session: Session, code: str) -> bool:
+    return session.execute(text("SELECT 1 FROM departments WHERE code = :c"),
+                           {"c": code}).first() is not None

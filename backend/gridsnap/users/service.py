@@ -80,6 +80,8 @@ def add_user(session: Session, *, username: str, display_name: str, role: str, p
         raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
     if role == "handler" and not department_code:
         raise ValueError("a handler needs --department")
+    if department_code and not queries.department_exists(session, department_code):
+        raise ValueError(f"there is no department {department_code!r}")
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
     if queries.find_user_by_username(session, username) is not None:
@@ -98,6 +100,13 @@ def set_scopes(session: Session, username: str, scopes: list[str]) -> User:
         raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
     user = _get_user(session, username)
     user.scopes = list(scopes)
+    session.commit()
+    return user
+
+
+def enable_user(session: Session, username: str) -> User:
+    user = _get_user(session, username)
+    user.disabled_at = None
     session.commit()
     return user
 

@@ -1,0 +1,62 @@
+"""Campaigns (专项) and the cases they take on."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+
+
+class Campaign(Base):
+    """专项整治: one class of problem (a category) in one area, over a span of days."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("area_prefix ~ '^[0-9]{0,15}$'", name="area_prefix_digits"),
+        CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+        CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name_length"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    category_code: Mapped[str] = mapped_column(
+        ForeignKey("categories.code", ondelete="RESTRICT"), nullable=False)
+    # "" is the whole city
+    area_prefix: Mapped[str] = mapped_column(String(15), nullable=False)
+    # calendar days in the deployment's time zone, both included
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(Date, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class CampaignCase(Base):
+    """A case a campaign took on."""
+
+    __tablename__ = "campaign_cases"
+    __table_args__ = (Index("ix_campaign_cases_report_id", "report_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    linked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -1,0 +1,106 @@
+"""SQL for campaigns: insert, link the matching cases, read with counts, new cases per week."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..cases.rules import OPEN_STATUSES
+from ..reports.queries import scope_predicate
+from ..users.rules import Principal
+from .rules import NOT_LINKED
+
+_COLUMNS = """
+    c.id, c.name, c.category_code, k.name AS category_name, c.area_prefix,
+    a.name AS area_name, c.starts_on, c.ends_on, c.note, c.created_by_id, c.created_at
+"""
+_JOINS = """
+    JOIN categories k ON k.code = c.category_code
+    LEFT JOIN areas a ON a.code = c.area_prefix
+"""
+
+
+def insert_campaign(session: Session, *, name, category_code, area_prefix, starts_on, ends_on,
+                    note, created_by_id) -> int:
+    return session.execute(text("""
+        INSERT INTO campaigns (name, category_code, area_prefix, starts_on, ends_on, note,
+                               created_by_id)
+        VALUES (:name, :category, :prefix, :starts_on, :ends_on, :note, :by)
+        RETURNING id
+    """), {"name": name, "category": category_code, "prefix": area_prefix,
+           "starts_on": starts_on, "ends_on": ends_on, "note": note,
+           "by": created_by_id}).scalar_one()
+
+
+def category_exists(session: Session, code: str) -> bool:
+    return bool(session.execute(text("SELECT 1 FROM categories WHERE code = :c"),
+                                {"c": code}).scalar())
+
+
+def link_cases(session: Session, principal: Principal, campaign_id: int, *, start: datetime,
+               end: datetime) -> int:
+    """Link the cases of the campaign's class the principal may see: received in [start, end),
+    or earlier and still open. Idempotent; returns how many were newly linked."""
+    params: dict = {"cid": campaign_id, "start": start, "end": end,
+                    "open": list(OPEN_STATUSES), "not_linked": list(NOT_LINKED)}
+    scope = scope_predicate(principal, params)
+    return session.execute(text(f"""
+        INSERT INTO campaign_cases (campaign_id, report_id)
+        SELECT c.id, r.id
+          FROM campaigns c
+          JOIN reports r ON r.category_code = c.category_code
+                        AND r.area_code LIKE c.area_prefix || '%'
+         WHERE c.id = :cid AND NOT (r.status = ANY(:not_linked))
+           AND ((r.received_at >= :start AND r.received_at < :end)
+                OR (r.received_at < :start AND r.status = ANY(:open)))
+           AND {scope}
+        ON CONFLICT DO NOTHING
+    """), params).rowcount
+
+
+def find_campaign(session: Session, campaign_id: int):
+    return session.execute(text(f"SELECT {_COLUMNS} FROM campaigns c {_JOINS} WHERE c.id = :id"),
+                           {"id": campaign_id}).mappings().first()
+
+
+def list_campaign_rows(session: Session):
+    return session.execute(text(
+        f"SELECT {_COLUMNS} FROM campaigns c {_JOINS} ORDER BY c.starts_on DESC, c.id DESC"
+    )).mappings().all()
+
+
+def linked_counts(session: Session, principal: Principal, campaign_ids: list[int]) -> dict:
+    """{campaign_id: {status: count}} over the linked cases the principal may see."""
+    if not campaign_ids:
+        return {}
+    params: dict = {"ids": campaign_ids}
+    scope = scope_predicate(principal, params)
+    out: dict = {cid: {} for cid in campaign_ids}
+    for cid, status, n in session.execute(text(f"""
+        SELECT l.campaign_id, r.status, count(*)
+          FROM campaign_cases l JOIN reports r ON r.id = l.report_id
+         WHERE l.campaign_id = ANY(:ids) AND {scope}
+         GROUP BY l.campaign_id, r.status
+    """), params).all():
+        out[cid][status] = n
+    return out
+
+
+def new_cases_per_day(session: Session, principal: Principal, *, category_code: str,
+                      area_prefix: str, start: datetime, end: datetime, tz: str) -> dict:
+    """{local date: count} of the class's new cases received in [start, end): neither rejected
+    nor merged as duplicates, visible to the principal."""
+    params: dict = {"cat": category_code, "pattern": area_prefix + "%", "start": start,
+                    "end": end, "tz": tz, "not_linked": list(NOT_LINKED)}
+    scope = scope_predicate(principal, params)
+    rows = session.execute(text(f"""
+        SELECT (r.received_at AT TIME ZONE :tz)::date AS day, count(*) AS n
+          FROM reports r
+         WHERE r.category_code = :cat AND r.area_code LIKE :pattern
+           AND r.received_at >= :start AND r.received_at < :end
+           AND NOT (r.status = ANY(:not_linked)) AND {scope}
+         GROUP BY 1
+    """), params).all()
+    return {day: n for day, n in rows}

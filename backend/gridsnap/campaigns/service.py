@@ -1,0 +1,119 @@
+"""Use cases of campaigns (专项): start one and link its cases, read it with whether the class
+of problem recurs after it, list them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..errors import AppError
+from ..settings import Settings
+from ..stats.rules import midnight
+from ..users.rules import Principal
+from . import queries, rules
+
+
+def start_campaign(session: Session, principal: Principal, settings: Settings,
+                   body: dict) -> dict:
+    """专项: record the campaign and link the cases of its class the caller may see (received
+    in its days, or earlier and still open). One transaction. Returns the campaign as
+    get_campaign shows it.
+
+    Raises AppError auth.forbidden (not a supervisor or admin), campaign.outside_scope (the
+    area is not within the caller's scope), request.invalid (unknown category, ends before it
+    starts).
+    """
+    prefix = body["area_prefix"]
+    if principal.role not in rules.RUNNERS:
+        raise AppError("auth.forbidden", "Only supervisors and admins start campaigns.")
+    if not rules.may_run(principal, prefix):
+        raise AppError("campaign.outside_scope",
+                       f"Area {prefix or '(the city)'} is not within your scope.",
+                       {"area_prefix": ["Outside your scope."]})
+    if body["ends_on"] < body["starts_on"]:
+        raise AppError("request.invalid", "ends_on must not be before starts_on.",
+                       {"ends_on": ["Before starts_on."]})
+    if not queries.category_exists(session, body["category"]):
+        raise AppError("request.invalid", f"There is no category {body['category']!r}.",
+                       {"category": ["Unknown category code."]})
+    campaign_id = queries.insert_campaign(
+        session, name=body["name"].strip(), category_code=body["category"], area_prefix=prefix,
+        starts_on=body["starts_on"], ends_on=body["ends_on"], note=body.get("note"),
+        created_by_id=principal.id)
+    _link(session, principal, settings, campaign_id, body["starts_on"], body["ends_on"])
+    session.commit()
+    return get_campaign(session, principal, settings, campaign_id)
+
+
+def relink_campaign(session: Session, principal: Principal, settings: Settings,
+                    campaign_id: int) -> dict:
+    """Link the cases of the class that came in since the campaign was started (idempotent)."""
+    row = _visible(session, principal, campaign_id)
+    if not rules.may_run(principal, row["area_prefix"]):
+        raise AppError("auth.forbidden", "Only supervisors and admins of its area link cases.")
+    _link(session, principal, settings, campaign_id, row["starts_on"], row["ends_on"])
+    session.commit()
+    return get_campaign(session, principal, settings, campaign_id)
+
+
+def _link(session, principal, settings, campaign_id, starts_on, ends_on) -> int:
+    return queries.link_cases(session, principal, campaign_id,
+                              start=midnight(starts_on, settings.timezone),
+                              end=midnight(ends_on + timedelta(days=1), settings.timezone))
+
+
+def _visible(session: Session, principal: Principal, campaign_id: int):
+    row = queries.find_campaign(session, campaign_id)
+    if row is None or not rules.may_see(principal, row["area_prefix"]):
+        raise AppError("campaign.not_found", f"There is no campaign {campaign_id}.")
+    return row
+
+
+def _view(row, by_status: dict) -> dict:
+    return {"id": row["id"], "name": row["name"],
+            "category": {"code": row["category_code"], "name": row["category_name"]},
+            "area_prefix": row["area_prefix"], "area_name": row["area_name"],
+            "starts_on": row["starts_on"], "ends_on": row["ends_on"], "note": row["note"],
+            "created_by_id": row["created_by_id"], "created_at": row["created_at"],
+            "linked": sum(by_status.values()), "by_status": by_status}
+
+
+def get_campaign(session: Session, principal: Principal, settings: Settings,
+                 campaign_id: int) -> dict:
+    """The campaign, its linked cases (that the caller may see) by status, and recurrence:
+    the class's new cases per week in the 8 weeks before it against those since it ended.
+    Raises AppError campaign.not_found (missing or outside the caller's scope)."""
+    row = _visible(session, principal, campaign_id)
+    view = _view(row, queries.linked_counts(session, principal, [campaign_id])[campaign_id])
+    tz = settings.timezone
+    before, after = rules.windows(row["starts_on"], row["ends_on"], clock.now(), tz)
+    first = before.first_day
+    last = after.first_day + timedelta(days=max(after.days, 0))
+    per_day = queries.new_cases_per_day(
+        session, principal, category_code=row["category_code"], area_prefix=row["area_prefix"],
+        start=midnight(first, tz), end=midnight(last, tz), tz=tz)
+
+    def window_view(w: rules.Window) -> dict:
+        days = [w.first_day + timedelta(days=i) for i in range(w.days)]
+        counts = [per_day.get(d, 0) for d in days]
+        weekly = [sum(counts[i:i + 7]) for i in range(0, len(counts), 7)]
+        return {"from": w.first_day, "to": w.last_day, "days": w.days, "cases": sum(counts),
+                "per_week": rules.per_week(sum(counts), w.days), "weekly": weekly}
+
+    b, a = window_view(before), window_view(after)
+    view["recurrence"] = {
+        "before": b, "after": a,
+        "verdict": rules.verdict(b["cases"], b["days"], a["cases"], a["days"]),
+    }
+    return view
+
+
+def list_campaigns(session: Session, principal: Principal) -> list[dict]:
+    """The campaigns whose area overlaps the caller's scope, latest first, with the linked
+    cases the caller may see by status."""
+    rows = [r for r in queries.list_campaign_rows(session)
+            if rules.may_see(principal, r["area_prefix"])]
+    counts = queries.linked_counts(session, principal, [r["id"] for r in rows])
+    return [_view(r, counts[r["id"]]) for r in rows]

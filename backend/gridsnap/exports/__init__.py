@@ -1,0 +1,1 @@
+"""Exports of cases and indicator tables as CSV, XLSX and GeoJSON."""

@@ -1,0 +1,49 @@
+"""Exports over HTTP: files streamed as they are written."""
+
+from __future__ import annotations
+
+from flask import Response, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import SECURITY, auth_required, current_principal
+from ..extensions import db_session, settings
+from ..stats.schemas import IndicatorQuerySchema
+from . import service
+from .schemas import CaseExportQuerySchema
+
+blp = Blueprint("exports", __name__, url_prefix="/exports",
+                description="Exports: cases (CSV, XLSX, GeoJSON), indicator tables (CSV, XLSX)")
+
+
+def _send(export: service.Export) -> Response:
+    return Response(stream_with_context(export.chunks), mimetype=export.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{export.filename}"',
+        "Cache-Control": "no-store"})
+
+
+_FILE = {"200": {"description": "The file, streamed."},
+         "422": {"description": "request.invalid; export.too_many_rows (XLSX)"}}
+
+
+@blp.route("/cases.<any(csv, xlsx, geojson):fmt>")
+class CaseExport(MethodView):
+    @blp.doc(security=SECURITY, responses=_FILE)
+    @auth_required
+    @blp.arguments(CaseExportQuerySchema, location="query")
+    def get(self, query, fmt: str):
+        """The cases you may see, with the case list's filters: CSV (UTF-8 with BOM, Chinese
+        headers), XLSX (at most 200,000 rows) or GeoJSON points; every row with its grid codes."""
+        return _send(service.export_cases(db_session(), current_principal(), settings(), fmt,
+                                          query))
+
+
+@blp.route("/indicators.<any(csv, xlsx):fmt>")
+class IndicatorExport(MethodView):
+    @blp.doc(security=SECURITY, responses=_FILE)
+    @auth_required
+    @blp.arguments(IndicatorQuerySchema, location="query")
+    def get(self, query, fmt: str):
+        """The indicator table of /stats/indicators (same parameters) with its total row."""
+        return _send(service.export_indicators(db_session(), current_principal(), settings(),
+                                               fmt, query))

@@ -1,0 +1,81 @@
+"""SQL for exports: the cases a caller may see under the case list's filters, streamed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..reports.queries import scope_predicate
+from ..users.rules import Principal
+
+_COLUMNS = """
+    r.id, r.number, r.category_code, k.name AS category_name, r.status, r.received_at,
+    r.accepted_at, r.dispatched_at, r.due_at, r.resolved_at,
+    CASE WHEN r.status = 'closed' THEN r.closed_at END AS closed_at, r.overdue,
+    r.rework_count, r.department_code, d.name AS department_name,
+    r.district_code, dis.name AS district_name, r.street_code, st.name AS street_name,
+    r.community_code, com.name AS community_name, r.cell_code, cell.name AS cell_name,
+    ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.address, r.description
+"""
+
+_JOINS = """
+    JOIN categories k ON k.code = r.category_code
+    LEFT JOIN departments d ON d.code = r.department_code
+    LEFT JOIN areas cell ON cell.code = r.cell_code
+    LEFT JOIN areas com ON com.code = r.community_code
+    LEFT JOIN areas st ON st.code = r.street_code
+    LEFT JOIN areas dis ON dis.code = r.district_code
+"""
+
+
+def _where(principal: Principal, params: dict, *, statuses=None, category=None,
+           department=None, area=None, received_from: datetime | None = None,
+           received_to: datetime | None = None, overdue: bool | None = None) -> str:
+    """The case list's filters (status, category, department, area prefix, overdue) and a
+    receipt time range, within the caller's scope (invariant 4)."""
+    where = [scope_predicate(principal, params)]
+    if statuses:
+        params["statuses"] = list(statuses)
+        where.append("r.status = ANY(:statuses)")
+    if category:
+        params["category"] = category
+        where.append("r.category_code = :category")
+    if department:
+        params["department"] = department
+        where.append("r.department_code = :department")
+    if area:
+        params["area_pattern"] = area + "%"
+        where.append("r.area_code LIKE :area_pattern")
+    if received_from is not None:
+        params["received_from"] = received_from
+        where.append("r.received_at >= :received_from")
+    if received_to is not None:
+        params["received_to"] = received_to
+        where.append("r.received_at < :received_to")
+    if overdue is not None:
+        params["overdue"] = overdue
+        where.append("r.overdue = :overdue")
+    return " AND ".join(where)
+
+
+def count_cases(session: Session, principal: Principal, **filters) -> int:
+    params: dict = {}
+    cond = _where(principal, params, **filters)
+    return session.execute(text(f"SELECT count(*) FROM reports r WHERE {cond}"),
+                           params).scalar_one()
+
+
+def stream_cases(session: Session, principal: Principal, *, batch: int = 2000,
+                 **filters) -> Iterator:
+    """The matching cases in order of receipt, fetched `batch` rows at a time from a
+    server-side cursor (the whole result never sits in memory)."""
+    params: dict = {}
+    cond = _where(principal, params, **filters)
+    result = session.execute(
+        text(f"SELECT {_COLUMNS} FROM reports r {_JOINS} WHERE {cond} "
+             f"ORDER BY r.received_at, r.number"),
+        params, execution_options={"stream_results": True, "yield_per": batch})
+    yield from result.mappings()

@@ -1,0 +1,124 @@
+"""What an export holds: its columns with their Chinese headers, how values are written, limits.
+
+Every row carries the grid chain (cell, community, street, district: code and name). Times are
+written in the deployment's time zone without an offset, as people read them; CSV starts with
+a UTF-8 byte order mark so that Excel reads the Chinese right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..stats.rules import AREA_LEVELS, INDICATORS
+
+XLSX_MAX_ROWS = 200_000
+FORMATS = ("csv", "xlsx", "geojson")
+TABLE_FORMATS = ("csv", "xlsx")
+CSV_BOM = "\ufeff"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+STATUS_NAMES = {
+    "reported": "待立案", "accepted": "已立案", "rejected": "不予立案", "duplicate": "已合并",
+    "dispatched": "处置中", "returned": "已退回", "resolved": "待核查", "closed": "已结案",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the field of the row (and the GeoJSON property)
+    header: str  # the Chinese header of CSV and XLSX
+    kind: str = "text"  # text, int, float, time, bool, percent
+    width: int = 12  # XLSX column width
+
+
+CASE_COLUMNS: tuple[Column, ...] = (
+    Column("number", "案件编号", "int", 10),
+    Column("category_code", "类别编码", width=9),
+    Column("category_name", "类别", width=16),
+    Column("status_name", "状态", width=9),
+    Column("received_at", "上报时间", "time", 19),
+    Column("accepted_at", "立案时间", "time", 19),
+    Column("dispatched_at", "派遣时间", "time", 19),
+    Column("due_at", "当前时限", "time", 19),
+    Column("resolved_at", "处置时间", "time", 19),
+    Column("closed_at", "结案时间", "time", 19),
+    Column("overdue", "是否超期", "bool", 8),
+    Column("rework_count", "返工次数", "int", 8),
+    Column("department_code", "处置部门编码", width=12),
+    Column("department_name", "处置部门", width=24),
+    Column("district_code", "区县编码", width=9),
+    Column("district_name", "区县", width=10),
+    Column("street_code", "街道编码", width=11),
+    Column("street_name", "街道", width=12),
+    Column("community_code", "社区编码", width=14),
+    Column("community_name", "社区", width=14),
+    Column("cell_code", "网格编码", width=16),
+    Column("cell_name", "网格", width=14),
+    Column("lon", "经度", "float", 11),
+    Column("lat", "纬度", "float", 11),
+    Column("address", "地址", width=24),
+    Column("description", "问题描述", width=40),
+    Column("id", "案件ID", width=36),
+)
+
+_GRID_COLUMNS: tuple[Column, ...] = (
+    Column("district_code", "区县编码", width=9), Column("district_name", "区县", width=10),
+    Column("street_code", "街道编码", width=11), Column("street_name", "街道", width=12),
+    Column("community_code", "社区编码", width=14), Column("community_name", "社区", width=14),
+    Column("cell_code", "网格编码", width=16), Column("cell_name", "网格", width=14),
+)
+
+GROUP_HEADERS = {"district": "区县", "street": "街道", "community": "社区", "cell": "网格",
+                 "department": "处置部门", "category": "类别"}
+
+
+def indicator_columns(group: str) -> tuple[Column, ...]:
+    """The key and name of the group, the grid chain (area groupings), then every indicator."""
+    head = (Column("key", f"{GROUP_HEADERS[group]}编码", width=16),
+            Column("name", GROUP_HEADERS[group], width=20))
+    grid = _GRID_COLUMNS if group in AREA_LEVELS else ()
+    body = tuple(Column(i.key, i.title, "percent" if i.numerator else (
+        "float" if i.key.startswith("median_") else "int"), max(8, 2 * len(i.title) + 2))
+        for i in INDICATORS)
+    return head + grid + body
+
+
+def flatten_indicator_row(row: dict) -> dict:
+    """An indicator row of the stats service with its area chain as flat columns."""
+    out = dict(row)
+    for level, area in (row.get("areas") or {}).items():
+        out[f"{level}_code"] = area["code"] if area else None
+        out[f"{level}_name"] = area["name"] if area else None
+    return out
+
+
+def local_time(value: datetime | None, tz: str) -> datetime | None:
+    """An instant as the wall-clock time of the deployment (naive, for spreadsheets)."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def text_value(column: Column, value, tz: str) -> str:
+    """A value as CSV writes it: times local, rates "96.37%" or "—", booleans 是/否."""
+    if value is None:
+        return "—" if column.kind == "percent" else ""
+    if column.kind == "time":
+        return local_time(value, tz).strftime(TIME_FORMAT)
+    if column.kind == "percent":
+        return f"{value:.2f}%"
+    if column.kind == "bool":
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def case_row(row) -> dict:
+    """A case row of the export query with the status in words."""
+    out = dict(row)
+    out["status_name"] = STATUS_NAMES.get(row["status"], row["status"])
+    return out

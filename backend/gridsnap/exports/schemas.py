@@ -1,0 +1,17 @@
+"""Shapes of export requests: the case list's filters, plus days of receipt."""
+
+from marshmallow import Schema, fields, validate
+
+from ..reports.models import STATUSES
+
+
+class CaseExportQuerySchema(Schema):
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    category = fields.String(validate=validate.Length(max=8))
+    department = fields.String(validate=validate.Length(max=40))
+    area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
+                         metadata={"description": "An area code prefix."})
+    from_ = fields.Date(data_key="from", metadata={
+        "description": "First day of receipt (deployment time zone), included."})
+    to = fields.Date(metadata={"description": "Last day of receipt, included."})
+    overdue = fields.Boolean()

@@ -1,0 +1,241 @@
+"""Use cases of exports: cases (CSV, XLSX, GeoJSON) and indicator tables (CSV, XLSX).
+
+An export is an iterator of byte chunks with its file name and media type, so the web layer
+streams it: CSV and GeoJSON are written row by row from a server-side cursor; XLSX is written
+row by row (XlsxWriter's constant-memory mode) to a temporary file first, then sent, and is
+refused beyond XLSX_MAX_ROWS rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..errors import AppError
+from ..settings import Settings
+from ..stats import service as stats_service
+from ..stats.rules import midnight
+from ..users.rules import Principal
+from . import queries, rules
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "geojson": "application/geo+json"}
+
+
+@dataclass
+class Export:
+    filename: str
+    media_type: str
+    chunks: Iterator[bytes]
+
+
+def _case_filters(settings: Settings, query: dict) -> dict:
+    tz = settings.timezone
+    first: date | None = query.get("from_")
+    last: date | None = query.get("to")
+    if first and last and last < first:
+        raise AppError("request.invalid", "to must not be before from.",
+                       {"to": ["Before from."]})
+    return {"statuses": query.get("status"), "category": query.get("category"),
+            "department": query.get("department"), "area": query.get("area"),
+            "overdue": query.get("overdue"),
+            "received_from": midnight(first, tz) if first else None,
+            "received_to": midnight(last + timedelta(days=1), tz) if last else None}
+
+
+def export_cases(session: Session, principal: Principal, settings: Settings, fmt: str,
+                 query: dict) -> Export:
+    """The cases the caller may see under the case list's filters (status, category,
+    department, area, from/to days of receipt, overdue), oldest first.
+
+    Raises AppError export.too_many_rows for an XLSX beyond XLSX_MAX_ROWS (CSV and GeoJSON
+    stream any size), request.invalid for to before from.
+    """
+    filters = _case_filters(settings, query)
+    tz = settings.timezone
+    stamp = clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
+    name = f"cases-{stamp}.{fmt}"
+    if fmt == "xlsx":
+        n = queries.count_cases(session, principal, **filters)
+        if n > rules.XLSX_MAX_ROWS:
+            raise AppError(
+                "export.too_many_rows",
+                f"{n:,} cases match; an XLSX holds at most {rules.XLSX_MAX_ROWS:,}. Narrow the "
+                "filters (from/to, area, status) or export CSV, which has no limit.",
+                {"_schema": [f"{n} rows > {rules.XLSX_MAX_ROWS}"]})
+    rows = (rules.case_row(r) for r in queries.stream_cases(session, principal, **filters))
+    if fmt == "csv":
+        chunks = _csv_chunks(rules.CASE_COLUMNS, rows, tz)
+    elif fmt == "xlsx":
+        chunks = _xlsx_chunks(rules.CASE_COLUMNS, rows, tz, "案件", _info(principal, tz, [
+            ("筛选条件", _describe(query))]))
+    else:
+        chunks = _geojson_chunks(rows, tz)
+    return Export(name, MEDIA_TYPES[fmt], chunks)
+
+
+def export_indicators(session: Session, principal: Principal, settings: Settings, fmt: str,
+                      query: dict) -> Export:
+    """The indicator table of GET /stats/indicators, with a total row (合计) at the end."""
+    table = stats_service.indicator_table(
+        session, principal, settings, group=query["group"], period=query.get("period"),
+        first=query.get("from_"), last=query.get("to"), area=query.get("area"))
+    columns = rules.indicator_columns(table["group"])
+    rows = [rules.flatten_indicator_row(r) for r in [*table["rows"], table["total"]]]
+    tz = settings.timezone
+    label = table["period"]["label"].replace("/", "_")
+    name = f"indicators-{label}-{table['group']}.{fmt}"
+    if fmt == "csv":
+        chunks = _csv_chunks(columns, rows, tz)
+    else:
+        cutoff = rules.local_time(table["period"]["cutoff"], tz)
+        chunks = _xlsx_chunks(columns, rows, tz, "综合评价", _info(principal, tz, [
+            ("统计周期", f"{table['period']['from']} 至 {table['period']['to']}"),
+            ("截止时间", cutoff.strftime(rules.TIME_FORMAT)),
+            ("分组", rules.GROUP_HEADERS[table["group"]]),
+            ("区域", table["area"] or "全部"),
+            ("口径", "各指标定义见 docs/indicators.md；比率保留两位小数，分母为 0 记为 —"),
+        ]))
+    return Export(name, MEDIA_TYPES[fmt], chunks)
+
+
+def _describe(query: dict) -> str:
+    parts = [f"{k.rstrip('_')}={v}" for k, v in sorted(query.items()) if v not in (None, [])]
+    return "; ".join(parts) or "全部"
+
+
+def _info(principal: Principal, tz: str, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    now = clock.now().astimezone(ZoneInfo(tz)).strftime(rules.TIME_FORMAT)
+    return [*extra, ("导出人", f"{principal.display_name}（{principal.username}）"),
+            ("导出时间", f"{now}（{tz}）"), ("时间", f"所有时间均为 {tz} 当地时间")]
+
+
+# --- writers ---------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(column: rules.Column, value, tz: str) -> str:
+    out = rules.text_value(column, value, tz)
+    # a cell starting like a formula would run as one when opened in a spreadsheet
+    if column.kind == "text" and out.startswith(_FORMULA_START):
+        out = "'" + out
+    return out
+
+
+def _csv_chunks(columns, rows: Iterable[dict], tz: str, every: int = 500) -> Iterator[bytes]:
+    """UTF-8 with a byte order mark (Excel reads Chinese right), a header row, then the rows,
+    a chunk every `every` rows."""
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    buf.write(rules.CSV_BOM)
+    out.writerow([c.header for c in columns])
+    for i, row in enumerate(rows, 1):
+        out.writerow([_csv_text(c, row.get(c.key), tz) for c in columns])
+        if i % every == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue().encode("utf-8")
+
+
+def _xlsx_chunks(columns, rows: Iterable[dict], tz: str, sheet: str,
+                 info: list[tuple[str, str]]) -> Iterator[bytes]:
+    """An XLSX (header row in Chinese, times as spreadsheet dates in local time, rates as
+    percentages) written to a temporary file, then read out in chunks and removed."""
+    import xlsxwriter
+
+    fd, path = tempfile.mkstemp(prefix="gridsnap-export-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False,
+                                          "strings_to_formulas": False,
+                                          "strings_to_urls": False})
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        pct = book.add_format({"num_format": "0.00%"})
+        dec = book.add_format({"num_format": "0.00"})
+        ws = book.add_worksheet(sheet)
+        for j, c in enumerate(columns):
+            ws.set_column(j, j, c.width)
+            ws.write_string(0, j, c.header, head)
+        ws.freeze_panes(1, 0)
+        for i, row in enumerate(rows, 1):
+            for j, c in enumerate(columns):
+                _xlsx_cell(ws, i, j, c, row.get(c.key), tz, when, pct, dec)
+        notes = book.add_worksheet("说明")
+        notes.set_column(0, 0, 12)
+        notes.set_column(1, 1, 80)
+        for i, (k, v) in enumerate(info):
+            notes.write_string(i, 0, k, head)
+            notes.write_string(i, 1, v)
+        book.close()
+        f = open(path, "rb")  # noqa: SIM115 (closed by the reader below)
+    finally:
+        os.unlink(path)  # the open file stays readable; nothing is left behind
+    return _read(f)
+
+
+def _read(f, size: int = 64 * 1024) -> Iterator[bytes]:
+    with f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def _xlsx_cell(ws, i, j, c: rules.Column, value, tz, when, pct, dec) -> None:
+    if value is None:
+        if c.kind == "percent":
+            ws.write_string(i, j, "—")
+        return
+    if c.kind == "time":
+        ws.write_datetime(i, j, rules.local_time(value, tz), when)
+    elif c.kind == "percent":
+        ws.write_number(i, j, float(value) / 100, pct)
+    elif c.kind == "float":
+        ws.write_number(i, j, float(value), dec if c.key.startswith("median_") else None)
+    elif c.kind == "int":
+        ws.write_number(i, j, int(value))
+    elif c.kind == "bool":
+        ws.write_string(i, j, "是" if value else "否")
+    else:
+        ws.write_string(i, j, str(value))
+
+
+def _geojson_chunks(rows: Iterable[dict], tz: str, every: int = 500) -> Iterator[bytes]:
+    """A FeatureCollection of points (lon, lat in EPSG:4326); times ISO 8601 with the local
+    offset; properties named as in the API."""
+    zone = ZoneInfo(tz)
+    yield b'{"type": "FeatureCollection", "features": ['
+    parts: list[str] = []
+    first = True
+    for i, row in enumerate(rows, 1):
+        props = {}
+        for c in rules.CASE_COLUMNS:
+            if c.key in ("lon", "lat"):
+                continue
+            v = row.get(c.key)
+            if c.kind == "time" and v is not None:
+                v = v.astimezone(zone).isoformat()
+            props[c.key] = str(v) if c.key == "id" else v
+        props["status"] = row["status"]
+        feature = {"type": "Feature", "id": str(row["id"]),
+                   "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                   "properties": props}
+        parts.append(("" if first else ",") + json.dumps(feature, ensure_ascii=False))
+        first = False
+        if i % every == 0:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append("]}")
+    yield "".join(parts).encode("utf-8")

@@ -1,0 +1,49 @@
+"""The evaluation over HTTP: indicator tables and 每月一题, scoped like everything else."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import SECURITY, auth_required, current_principal
+from ..extensions import db_session, settings
+from . import service
+from .schemas import (
+    IndicatorQuerySchema,
+    IndicatorTableSchema,
+    TopProblemsQuerySchema,
+    TopProblemsSchema,
+)
+
+blp = Blueprint("stats", __name__, url_prefix="/stats",
+                description="综合评价: indicators per area, department, category; 每月一题")
+
+
+@blp.route("/indicators")
+class Indicators(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(IndicatorQuerySchema, location="query")
+    @blp.response(200, IndicatorTableSchema)
+    def get(self, query):
+        """立案数, 应结案数, 结案率, 按期结案率, 按期处置率, 返工率, 一次完成率 … per group and
+        in total, over the cases you may see (definitions: docs/indicators.md)."""
+        return service.indicator_table(
+            db_session(), current_principal(), settings(), group=query["group"],
+            period=query.get("period"), first=query.get("from_"), last=query.get("to"),
+            area=query.get("area"))
+
+
+@blp.route("/top-problems")
+class TopProblems(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(TopProblemsQuerySchema, location="query")
+    @blp.response(200, TopProblemsSchema)
+    def get(self, query):
+        """每月一题: the classes of problem (category × area) that recur most in the month,
+        their trend over the months before, and the cells where they cluster."""
+        return service.top_problems(
+            db_session(), current_principal(), settings(), period=query.get("period"),
+            area=query.get("area"), level=query["level"], limit=query["limit"],
+            cells=query["cells"])

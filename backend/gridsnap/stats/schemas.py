@@ -1,0 +1,125 @@
+"""Shapes of the evaluation at the API edge: period and grouping in, indicator tables out."""
+
+from marshmallow import Schema, fields, validate
+
+from .rules import GROUPS, INDICATORS, TOP_LEVELS
+
+_AREA = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
+                      metadata={"description": "An area code prefix: only cases under it."})
+
+
+class PeriodQuerySchema(Schema):
+    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"), metadata={
+        "description": "A month, YYYY-MM, in the deployment's time zone (default: this month)."})
+    from_ = fields.Date(data_key="from", metadata={
+        "description": "First day of a custom period (with `to`), both days included."})
+    to = fields.Date(metadata={"description": "Last day of a custom period."})
+    area = _AREA
+
+
+class IndicatorQuerySchema(PeriodQuerySchema):
+    group = fields.String(load_default="district", validate=validate.OneOf(GROUPS))
+
+
+class TopProblemsQuerySchema(Schema):
+    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+                           metadata={"description": "The month, YYYY-MM (default: this month)."})
+    area = _AREA
+    level = fields.String(load_default="community", validate=validate.OneOf(TOP_LEVELS),
+                          metadata={"description": "The area level a class is counted at."})
+    limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
+    cells = fields.Integer(load_default=5, validate=validate.Range(1, 50),
+                           metadata={"description": "How many top cells per class."})
+
+
+class PeriodSchema(Schema):
+    label = fields.String()
+    from_ = fields.Date(data_key="from", attribute="from")
+    to = fields.Date()
+    start = fields.AwareDateTime(metadata={"description": "The period's first instant."})
+    end = fields.AwareDateTime(metadata={"description": "The instant after the period."})
+    cutoff = fields.AwareDateTime(metadata={
+        "description": "The figures are taken at this instant: the end, or now if earlier."})
+
+
+class AreaNameSchema(Schema):
+    code = fields.String()
+    name = fields.String(allow_none=True)
+
+
+class AreaChainSchema(Schema):
+    district = fields.Nested(AreaNameSchema, allow_none=True)
+    street = fields.Nested(AreaNameSchema, allow_none=True)
+    community = fields.Nested(AreaNameSchema, allow_none=True)
+    cell = fields.Nested(AreaNameSchema, allow_none=True)
+
+
+def _indicator_fields() -> dict:
+    out = {}
+    for ind in INDICATORS:
+        desc = ind.title
+        if ind.numerator:
+            out[ind.key] = fields.Float(allow_none=True, metadata={
+                "description": f"{desc}: {ind.numerator} ÷ {ind.denominator}, percent with two "
+                               "decimals; null when the denominator is 0 (printed —)."})
+        elif ind.key.startswith("median_"):
+            out[ind.key] = fields.Float(allow_none=True, metadata={"description": desc})
+        else:
+            out[ind.key] = fields.Integer(metadata={"description": desc})
+    return out
+
+
+IndicatorRowSchema = Schema.from_dict({
+    "key": fields.String(allow_none=True, metadata={
+        "description": "The group's code; null for cases without one (outside the grid, "
+                       "not dispatched)."}),
+    "name": fields.String(allow_none=True),
+    "areas": fields.Nested(AreaChainSchema, allow_none=True, metadata={
+        "description": "For an area grouping: the area and those above it."}),
+    **_indicator_fields(),
+}, name="IndicatorRow")
+
+
+class IndicatorTableSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    group = fields.String()
+    area = fields.String(allow_none=True)
+    rows = fields.List(fields.Nested(IndicatorRowSchema))
+    total = fields.Nested(IndicatorRowSchema)
+
+
+class CodeNameSchema(Schema):
+    code = fields.String()
+    name = fields.String(allow_none=True)
+    level = fields.String()
+
+
+class MonthCountSchema(Schema):
+    month = fields.String()
+    count = fields.Integer()
+
+
+class ClusterCellSchema(Schema):
+    code = fields.String()
+    name = fields.String(allow_none=True)
+    count = fields.Integer()
+    lon = fields.Float(allow_none=True, metadata={"description": "A point inside the cell."})
+    lat = fields.Float(allow_none=True)
+
+
+class TopProblemSchema(Schema):
+    category = fields.Nested(CodeNameSchema(only=("code", "name")))
+    area = fields.Nested(CodeNameSchema)
+    count = fields.Integer(metadata={"description": "立案 cases of this class in the month."})
+    trend = fields.List(fields.Nested(MonthCountSchema), metadata={
+        "description": "Counts in the months before and in the month itself (last)."})
+    previous_average = fields.Float(allow_none=True)
+    cells = fields.List(fields.Nested(ClusterCellSchema))
+
+
+class TopProblemsSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    level = fields.String()
+    area = fields.String(allow_none=True)
+    months = fields.List(fields.String())
+    items = fields.List(fields.Nested(TopProblemSchema))

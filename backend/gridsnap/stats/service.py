@@ -1,0 +1,108 @@
+"""Use cases of the evaluation (综合评价): the indicator table of a period, 每月一题."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..errors import AppError
+from ..settings import Settings
+from ..users.rules import Principal
+from . import queries, rules
+
+
+def period_of(settings: Settings, *, period: str | None = None, first: date | None = None,
+              last: date | None = None) -> rules.Period:
+    """The period a request names (this month by default); AppError request.invalid if the
+    request names none that can be read."""
+    try:
+        return rules.resolve_period(period=period, first=first, last=last,
+                                    tz=settings.timezone, now=clock.now())
+    except rules.PeriodError as exc:
+        raise AppError("request.invalid", str(exc), {exc.field: [str(exc)]}) from None
+
+
+def _period_view(p: rules.Period, cutoff) -> dict:
+    return {"label": p.label, "from": p.first_day, "to": p.last_day, "start": p.start,
+            "end": p.end, "cutoff": cutoff}
+
+
+def indicator_table(session: Session, principal: Principal, settings: Settings, *,
+                    group: str = "district", period: str | None = None,
+                    first: date | None = None, last: date | None = None,
+                    area: str | None = None) -> dict:
+    """Every indicator per group (area level, department or category) and for all of them,
+    over the cases the principal may see, taken at the period's end (or now, if earlier).
+
+    Returns {"period", "group", "rows": [{key, name, areas, …indicators}], "total": {…}}.
+    Raises AppError request.invalid for a period that cannot be read.
+    """
+    p = period_of(settings, period=period, first=first, last=last)
+    cutoff = p.cutoff(clock.now())
+    counts = queries.indicator_counts(session, principal, group=group, start=p.start,
+                                      cutoff=cutoff, area_prefix=area)
+    keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
+    names = queries.names_of(session, group, keys)
+    chains = {}
+    if group in rules.AREA_LEVELS:
+        chains = {k: rules.area_chain(k) for k in keys}
+        codes = sorted({c for chain in chains.values() for c in chain.values() if c})
+        area_names = queries.area_names(session, codes)
+    rows, total = [], None
+    for c in counts:
+        row = rules.indicator_row(c)
+        if c["is_total"]:
+            total = {"key": None, "name": "合计", "areas": None, **row}
+            continue
+        key = c["key"]
+        areas = None
+        if group in rules.AREA_LEVELS:
+            areas = {level: None if code is None else {"code": code,
+                                                       "name": area_names.get(code)}
+                     for level, code in (chains.get(key) or rules.area_chain(None)).items()}
+        rows.append({"key": key, "name": names.get(key) if key else rules.NO_KEY_NAME[group],
+                     "areas": areas, **row})
+    rows.sort(key=lambda r: (r["key"] is None, r["key"] or ""))
+    if total is None:  # nothing visible in the period: a total of zeros
+        total = {"key": None, "name": "合计", "areas": None, **rules.indicator_row({})}
+    return {"period": _period_view(p, cutoff), "group": group, "area": area, "rows": rows,
+            "total": total}
+
+
+def top_problems(session: Session, principal: Principal, settings: Settings, *,
+                 period: str | None = None, area: str | None = None, level: str = "community",
+                 limit: int = 10, cells: int = 5, trend_months: int = 3) -> dict:
+    """每月一题: the category × area classes (area at `level`) with the most 立案 cases in
+    the month, each with its counts in the `trend_months` months before and the cells where it
+    clusters (count and a point inside the cell). Only cases the principal may see count.
+    """
+    p = period_of(settings, period=period)
+    cutoff = p.cutoff(clock.now())
+    months = [p.shifted_months(-k, settings.timezone) for k in range(trend_months, 0, -1)] + [p]
+    rows = queries.top_problem_rows(
+        session, principal, level=level, start=p.start, trend_start=months[0].start,
+        cutoff=cutoff, tz=settings.timezone, limit=limit, cells=cells, area_prefix=area)
+    points = queries.cell_points(session, sorted({c["code"] for r in rows for c in r["cells"]}))
+    items = []
+    for r in rows:
+        by_month = r["months"] or {}
+        trend = [{"month": m.label, "count": int(by_month.get(m.label, 0))} for m in months]
+        before = [t["count"] for t in trend[:-1]]
+        average = (Decimal(sum(before)) / Decimal(len(before))).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP) if before else None
+        items.append({
+            "category": {"code": r["category"], "name": r["category_name"]},
+            "area": {"code": r["area"], "name": r["area_name"], "level": level},
+            "count": r["count"],
+            "trend": trend,
+            "previous_average": average,
+            "cells": [{"code": c["code"], "count": c["count"],
+                       "name": points.get(c["code"], {}).get("name"),
+                       "lon": points.get(c["code"], {}).get("lon"),
+                       "lat": points.get(c["code"], {}).get("lat")} for c in r["cells"]],
+        })
+    return {"period": _period_view(p, cutoff), "level": level, "area": area,
+            "months": [m.label for m in months], "items": items}
