@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test bench lint services-up services-down clean-data
+.PHONY: help setup pwa run test bench lint services-up services-down clean-data
 
 help: ## list the targets
 	@echo "gridsnap — make targets:"
@@ -15,14 +15,18 @@ help: ## list the targets
 setup: ## install what is missing (Debian packages as root, Python deps in .venv)
 	@bash backend/scripts/bootstrap.sh
 
-run: setup ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load the demo city, serve on :8000
+pwa: setup ## build the field worker's app into pwa/dist with npm (npm ci when the lock file changed)
+	@cd pwa && if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi && npm run build --silent
+
+run: setup pwa ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load the demo city, serve on :8000
 	@$(GS) run
 
-test: setup ## run every test against real PostgreSQL/PostGIS and Redis (a separate test database)
+test: setup pwa ## run every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium
+	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup ## measure intake and follow-up throughput; figures go to stdout and docs/benchmarks.md
-	@GRIDSNAP_EXTRA_APT="wrk" bash backend/scripts/bootstrap.sh
+bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout and docs/benchmarks.md
+	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
 
 lint: setup ## ruff on backend/ and tests/

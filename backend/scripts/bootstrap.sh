@@ -27,6 +27,10 @@ fi
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
   need_apt+=(redis-server)
 fi
+# the PWA is built with npm (make pwa); Node >= 18 (Debian bookworm's nodejs is 18)
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  need_apt+=(nodejs npm)
+fi
 if ! python3 -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   need_apt+=(python3 python3-venv)
 fi
@@ -57,6 +61,10 @@ if [ -z "${DATABASE_URL:-}" ] && [ -z "$PG_MAJOR" ]; then
       echo "gridsnap: install PostGIS: sudo apt-get install postgresql-$PG_MAJOR-postgis-3" >&2; exit 1
     fi
   fi
+fi
+
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'; then
+  echo "gridsnap: the PWA needs Node.js 18 or newer (found $(node --version))" >&2; exit 1
 fi
 
 # Python dependencies in .venv, reinstalled when pyproject.toml changes.

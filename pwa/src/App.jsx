@@ -6,6 +6,7 @@ import { pending } from './lib/outbox.js';
 import { registerServiceWorker } from './lib/swclient.js';
 import { go, syncSoon } from './nav.js';
 import { startStore, useStore } from './store.js';
+import { Icon } from './components/Icon.jsx';
 import { Capture } from './screens/Capture.jsx';
 import { Login } from './screens/Login.jsx';
 import { Records } from './screens/Records.jsx';
@@ -75,11 +76,11 @@ export function App() {
     default: screen = <Capture edit={route.query.get('edit')} />;
   }
   const tabs = [
-    ['capture', 'nav.capture', '📷', 0],
-    ['records', 'nav.records', '📤', mine.length + rejected.length],
-    ['tasks', 'nav.tasks', '✅', s.tasks.length],
-    ['map', 'nav.map', '🗺️', 0],
-    ['settings', 'nav.settings', '⚙️', 0],
+    ['capture', 'nav.capture', 'camera', 0],
+    ['records', 'nav.records', 'outbox', mine.length + rejected.length],
+    ['tasks', 'nav.tasks', 'check', s.tasks.length],
+    ['map', 'nav.map', 'map', 0],
+    ['settings', 'nav.settings', 'settings', 0],
   ];
   return (
     <div class="shell">
@@ -104,7 +105,7 @@ export function App() {
         {tabs.map(([name, label, icon, badge]) => (
           <a href={`#/${name}`} class={route.name === name ? 'active' : ''}
             aria-current={route.name === name ? 'page' : undefined} data-testid={`tab-${name}`}>
-            <span class="icon" aria-hidden="true">{icon}</span>
+            <Icon name={icon} />
             <span class="label">{t(label)}</span>
             {badge > 0 && <span class="badge" aria-label={t('nav.badge', { n: badge })}>{badge}</span>}
           </a>

@@ -16,14 +16,17 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html'), {
   denylist: [/^\/api\//],
 }));
 
-// base-map tiles (only when the worker set a tile URL): the ones seen once work offline
+// base-map tiles (only when the worker set a tile URL): the ones seen once work offline.
+// Only full CORS answers are kept: an opaque one counts megabytes against the quota that also
+// holds the outbox, and the browser may clear a full origin's storage.
 registerRoute(
-  ({ request, url }) => request.destination === 'image' && !url.pathname.startsWith('/api/'),
+  ({ request, url }) => request.destination === 'image' && !url.pathname.startsWith('/api/') &&
+    url.origin !== self.location.origin,
   new CacheFirst({
     cacheName: 'gridsnap-tiles',
     plugins: [
-      new CacheableResponsePlugin({ statuses: [0, 200] }),
-      new ExpirationPlugin({ maxEntries: 4000, maxAgeSeconds: 30 * 86400, purgeOnQuotaError: true }),
+      new CacheableResponsePlugin({ statuses: [200] }),
+      new ExpirationPlugin({ maxEntries: 3000, maxAgeSeconds: 30 * 86400, purgeOnQuotaError: true }),
     ],
   }),
 );

@@ -49,8 +49,9 @@ def test_three_reports_made_offline_survive_a_reload_and_arrive_once_with_photos
     capture(page, [jpegs[0]], "E0101", "一")
     capture(page, [jpegs[1], jpegs[2]], "E0101", "二")
     capture(page, [jpegs[2]], "C0101", "三")
-    items = outbox_items(page)
-    assert [i["state"] for i in items] == ["saved"] * 3
+    # a send attempt may be under way (state "sending") until the network error brings it back
+    items = wait_outbox(page, lambda xs: [x["state"] for x in xs] == ["saved"] * 3,
+                        what="three saved")
     assert sum(len(i["photos"]) for i in items) == 4
     # downscaled on the phone before it was stored: long side 2048
     big = next(i for i in items if i["body"]["description"] == "一")["photos"][0]

@@ -42,9 +42,10 @@ async function syncRound({ force, pull, reason }) {
   emit('sync', { running: true, reason });
   let outcome = 'ok';
   let message = null;
+  let again = false; // something was not ready on the server (a photo's sizes): look again soon
   try {
     outcome = await push(session);
-    if (outcome === 'ok' && pull) await pullAll(session);
+    if (outcome === 'ok' && pull) again = await pullAll(session);
   } catch (err) {
     if (err instanceof ApiError && err.authExpired) outcome = 'auth';
     else if (err instanceof NetworkError || err?.retryable) outcome = 'offline';
@@ -65,7 +66,7 @@ async function syncRound({ force, pull, reason }) {
   else last.okAt = (await kvGet('lastSync', {}))?.okAt || null;
   await kvSet('lastSync', last);
   emit('sync', { running: false, outcome });
-  return { outcome, nextAt: next.nextAt };
+  return { outcome, nextAt: next.nextAt, again };
 }
 
 // ---- push -------------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ async function pullAll(session) {
     emit('cells');
   }
   await pullReports(session, marks);
-  await pullTasks(session, marks);
+  return pullTasks(session, marks);
 }
 
 /** The worker's scope cells, to find the cell offline (the server's answer stays the authority). */
@@ -301,7 +302,7 @@ async function pullTasks(session, marks) {
       resp = await request(`me/tasks?${q}`, { token: session.token });
     } catch (err) {
       // a server without the case workflow yet: no tasks, nothing wrong
-      if (err instanceof ApiError && err.status === 404 && err.code === 'request.not_found') return;
+      if (err instanceof ApiError && err.status === 404 && err.code === 'request.not_found') return false;
       throw err;
     }
     const list = Array.isArray(resp.data) ? resp.data : resp.data?.items || [];
@@ -324,12 +325,16 @@ async function pullTasks(session, marks) {
   if (full) marks.tasksFullAt = Date.now();
   await kvSet('pullMarks', marks);
   emit('tasks');
-  await cacheTaskPhotos(session);
+  return cacheTaskPhotos(session);
 }
 
-/** The photos a verification needs, kept as blobs for offline viewing (fetched with the token). */
+/**
+ * The photos a verification needs, kept as blobs for offline viewing (fetched with the token).
+ * Returns true when some were not ready yet (409 photo.not_ready while the sizes are made).
+ */
 async function cacheTaskPhotos(session) {
   const d = await db();
+  let notReady = false;
   const tasks = await d.getAll('tasks');
   const wanted = new Set();
   for (const t of tasks) {
@@ -344,7 +349,10 @@ async function cacheTaskPhotos(session) {
           await d.put('taskPhotos', data, key);
           emit('task-photo', { key });
         } catch (err) {
-          if (err instanceof ApiError && !err.retryable && !err.authExpired) continue; // not ready
+          if (err instanceof ApiError && !err.retryable && !err.authExpired) {
+            notReady = notReady || err.code === 'photo.not_ready';
+            continue;
+          }
           throw err;
         }
       }
@@ -353,4 +361,5 @@ async function cacheTaskPhotos(session) {
   for (const key of await d.getAllKeys('taskPhotos')) {
     if (!wanted.has(key)) await d.delete('taskPhotos', key);
   }
+  return notReady;
 }

@@ -2,8 +2,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { CategoryPicker } from '../components/CategoryPicker.jsx';
 import { BlobImage } from '../components/BlobImage.jsx';
+import { Icon } from '../components/Icon.jsx';
 import { LocationCard } from '../components/LocationCard.jsx';
-import { getLang, nameOf, t } from '../i18n/index.js';
+import { formatTime, nameOf, t } from '../i18n/index.js';
 import { clearDraft, emptyDraft, loadDraft, saveDraft } from '../lib/draft.js';
 import { watchPosition } from '../lib/geo.js';
 import { isoWithOffset, uuid } from '../lib/ids.js';
@@ -173,9 +174,9 @@ export function Capture({ edit }) {
         <h2 id="photos-title">{t('capture.photos')} <small>({draft.photos.length}/{MAX_PHOTOS})</small></h2>
         <div class="row">
           <button type="button" class="primary big" onClick={() => cameraRef.current.click()}
-            disabled={draft.photos.length >= MAX_PHOTOS}>📷 {t('capture.take_photo')}</button>
+            disabled={draft.photos.length >= MAX_PHOTOS}><Icon name="camera" /> {t('capture.take_photo')}</button>
           <button type="button" class="secondary big" onClick={() => galleryRef.current.click()}
-            disabled={draft.photos.length >= MAX_PHOTOS}>🖼️ {t('capture.from_gallery')}</button>
+            disabled={draft.photos.length >= MAX_PHOTOS}><Icon name="gallery" /> {t('capture.from_gallery')}</button>
         </div>
         <label class="sr-only" for="camera-input">{t('capture.take_photo')}</label>
         <input id="camera-input" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
@@ -196,7 +197,7 @@ export function Capture({ edit }) {
             ))}
           </ul>
         )}
-        {draft.capturedAt && <p class="muted small">{t('capture.captured_at', { time: new Date(draft.capturedAt).toLocaleTimeString(getLang()) })}</p>}
+        {draft.capturedAt && <p class="muted small">{t('capture.captured_at', { time: formatTime(draft.capturedAt) })}</p>}
       </section>
 
       <LocationCard location={location} fixError={fix.error} cells={s.cells} cellsNote={s.cellsNote}

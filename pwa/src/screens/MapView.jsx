@@ -27,7 +27,10 @@ export default function MapView({ pick }) {
       preferCanvas: true, tap: true });
     map.current = m;
     if (s.settings.tileUrl) {
-      L.tileLayer(s.settings.tileUrl, { maxZoom: 19, attribution: s.settings.tileAttribution || '' }).addTo(m);
+      // CORS requests, so the service worker can keep the tiles (opaque responses would count
+      // megabytes each against the storage that also holds the outbox)
+      L.tileLayer(s.settings.tileUrl, { maxZoom: 19, crossOrigin: 'anonymous',
+        attribution: s.settings.tileAttribution || '' }).addTo(m);
     }
     layers.current.cells = L.geoJSON(null, {
       style: { color: '#0b5cad', weight: 1.5, fillColor: '#0b5cad', fillOpacity: 0.04 },

@@ -2,6 +2,7 @@
 // offline viewing. A verification is done offline like a report: after-photo + pass/fail.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { BlobImage } from '../components/BlobImage.jsx';
+import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { formatTime, nameOf, t } from '../i18n/index.js';
 import { db } from '../lib/db.js';
@@ -135,6 +136,7 @@ export function TaskDetail({ id }) {
   if (!photos.length) missing.push(t('tasks.need_photo'));
   if (!result) missing.push(t('tasks.need_result'));
   if (!here) missing.push(t('capture.need_location'));
+  if (result === 'verify_fail' && !note.trim()) missing.push(t('tasks.need_note'));
   const canRedo = !existing || existing.state === 'rejected';
 
   return (
@@ -170,7 +172,7 @@ export function TaskDetail({ id }) {
         <section class="card" aria-labelledby="verify-title">
           <h2 id="verify-title">{t('tasks.verify')}</h2>
           <button type="button" class="primary big wide" onClick={() => cameraRef.current.click()}>
-            📷 {t('tasks.take_after_photo')}</button>
+            <Icon name="camera" /> {t('tasks.take_after_photo')}</button>
           <label class="sr-only" for="verify-photo">{t('tasks.take_after_photo')}</label>
           <input id="verify-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
             capture="environment" data-testid="verify-photo-input"
@@ -196,7 +198,7 @@ export function TaskDetail({ id }) {
               </label>
             ))}
           </fieldset>
-          <label for="verify-note">{t('tasks.note')}</label>
+          <label for="verify-note">{result === 'verify_fail' ? t('tasks.note_required') : t('tasks.note')}</label>
           <textarea id="verify-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           {problem && <p class="error" role="alert">{problem}</p>}
           <button type="button" class="primary big wide" disabled={missing.length > 0 || busy}

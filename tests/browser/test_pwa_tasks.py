@@ -1,0 +1,101 @@
+"""My tasks: a case waiting for my verification (核查) is cached with its photos, verified offline
+(on-site photo + pass) and reaches the server once; a case that moved on meanwhile is shown as
+refused, not retried."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+
+from cases_helpers import act
+
+from .pwa import (
+    blob_count,
+    idb_count,
+    login,
+    make_resolved_case,
+    wait_for_offline_data,
+    wait_for_service_worker,
+    wait_outbox,
+)
+from photo_samples import make_jpeg
+
+
+@pytest.fixture()
+def resolved_case(client, tokens, demo_cell, runtime):
+    return make_resolved_case(client, tokens, demo_cell, runtime)
+
+
+def _open_task_offline(phone, worker_login, case_id):
+    page = phone.new_page()
+    login(page, *worker_login)
+    wait_for_offline_data(page)
+    wait_for_service_worker(page)
+    page.click("[data-testid=tab-tasks]")
+    page.wait_for_selector("[data-testid=task-link]")
+    # the photos a verification needs are kept on the phone: thumb and display size
+    deadline = time.monotonic() + 20
+    while idb_count(page, "taskPhotos") < 2:
+        assert time.monotonic() < deadline, "task photos not cached"
+        page.wait_for_timeout(150)
+    phone.set_offline(True)
+    page.reload()
+    page.wait_for_selector("nav.tabbar")
+    page.click("[data-testid=tab-tasks]")
+    page.click("[data-testid=task-link]")
+    page.wait_for_selector("[data-testid=submit-verification]")
+    page.wait_for_selector(".photos img")  # from the cache, offline
+    return page
+
+
+def _verify(page, tmp_path, result="verify_pass"):
+    photo = tmp_path / "onsite.jpg"
+    photo.write_bytes(make_jpeg(1024, 768, seed=11))
+    page.set_input_files("[data-testid=verify-photo-input]", str(photo))
+    page.wait_for_selector(".task-detail .thumbs li")
+    page.check(f"[data-testid={result}]")
+    page.fill("#verify-note", "现场已清理")
+    page.click("[data-testid=submit-verification]")
+    page.wait_for_selector("[data-testid=verification-state]")
+
+
+def test_verification_done_offline_reaches_the_server_once(
+        phone, worker_login, engine, resolved_case, tmp_path):
+    page = _open_task_offline(phone, worker_login, resolved_case)
+    _verify(page, tmp_path)
+    items = wait_outbox(page, lambda xs: len(xs) == 1 and xs[0]["state"] == "saved",
+                        what="the verification saved")
+    assert items[0]["kind"] == "verification"
+
+    phone.set_offline(False)
+    done = wait_outbox(page, lambda xs: xs[0]["state"] == "accepted", what="verification sent")
+    assert blob_count(page) == 0
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM reports WHERE id = :id"),
+                              {"id": resolved_case}).scalar()
+        verified = conn.execute(text(
+            "SELECT count(*) FROM case_events WHERE report_id = :id AND client_action_id = :a"
+        ), {"id": resolved_case, "a": done[0]["id"]}).scalar()
+        photos = conn.execute(text(
+            "SELECT count(*) FROM photos WHERE report_id = :id AND id = :pid"),
+            {"id": resolved_case, "pid": done[0]["photos"][0]["id"]}).scalar()
+    assert status == "closed"
+    assert verified == 1
+    assert photos == 1
+    # the task left the list
+    page.click("[data-testid=tab-tasks]")
+    page.wait_for_selector("[data-testid=tasks-empty]")
+
+
+def test_verification_of_a_case_that_moved_on_is_shown_refused_not_retried(
+        phone, worker_login, client, tokens, resolved_case, tmp_path):
+    page = _open_task_offline(phone, worker_login, resolved_case)
+    _verify(page, tmp_path)
+    act(client, tokens, "supervisor", resolved_case, "close")  # meanwhile, from the desk
+    phone.set_offline(False)
+    item = wait_outbox(page, lambda xs: xs[0]["state"] == "rejected", what="refused")[0]
+    assert item["error"]["status"] == 409
+    assert "状态已变化" in page.inner_text("[data-testid=verification-state]") or \
+        item["error"]["code"] != "case.invalid_transition"
