@@ -28,6 +28,7 @@ class WrkRun:
     non_2xx: int  # wrk's "Non-2xx or 3xx responses"
     socket_errors: int  # connect + read + write + timeout
     rows_written: int | None = None  # reports the database gained during the run
+    background_cores: float | None = None  # CPU other processes used meanwhile
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,7 @@ class PgbenchRun:
     transactions: int
     failed: int
     p_latency_ms: float | None
+    background_cores: float | None = None
 
     @property
     def ok(self) -> bool:

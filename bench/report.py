@@ -201,6 +201,10 @@ class Results:
                     lambda g: self._cell_pg("minimal", 8, g))
                 row("context: real intake statement (+ event, outbox, area joins) from "
                     "pgbench, 2 clients, TPS", lambda g: self._cell_pg("full", 2, g))
+            row("other processes' CPU load during these runs, cores (max)",
+                lambda g: _n(max([r.background_cores or 0 for k, v in
+                                  [*self.wrk.items(), *self.pgbench.items()]
+                                  if k[-1] == g for r in v], default=None), 2))
             if self.wrk:
                 row("**real API / floor A** (target ≥ 0.6)",
                     lambda g: f"**{_n(self.ratio_vs_minimal(g), 2)}**")
@@ -265,7 +269,8 @@ class Results:
 
     def _storm(self) -> list[str]:
         s = self.storm
-        cpu = "; ".join(f"{k} {v:.1f}" for k, v in s.cpu_s.items())
+        cpu = "; ".join(f"{k} {v:.2f}" if "cores" in k else f"{k} {v:.1f}"
+                        for k, v in s.cpu_s.items())
         last = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(s.last_done_by_topic_s.items()))
         return [
             f"### Sync storm: {s.reports:,} reports + {s.photos:,} photos, 16 connections, "
@@ -287,11 +292,16 @@ class Results:
             f"{s.outbox_total:,} / {s.outbox_failed} / {s.outbox_retried}; {s.rq_failed_jobs} |",
             f"| outbox messages stuck in flight (job finished without doing them) | "
             f"{s.stuck_messages} |",
-            f"| reports routed (department + due_at) | {s.routed:,} of {s.reports:,} |",
+            f"| messages scheduled for later (stage deadline checks), not waited for | "
+            f"{s.scheduled_later:,} |",
+            f"| other RQ jobs failed during the storm (not part of the follow-up) | "
+            f"{'; '.join(f'{k}: {v}' for k, v in s.rq_other_failed.items()) or 'none'} |",
+            f"| reports routed (routed_at, due_at and a department) | {s.routed:,} of "
+            f"{s.reports:,} |",
             f"| photos processed (thumb_key + display_key), derivative files missing | "
             f"{s.photos_processed:,} of {s.photos:,}, {s.derivative_files_missing} |",
             f"| client errors (non-201) | {s.client_errors or 'none'} |",
-            f"| CPU seconds during the storm | {cpu} |",
+            f"| CPU during the storm | {cpu} |",
             f"| verdict | {'ok' if s.ok else 'FAILED: ' + '; '.join(s.failures)} |",
             "",
         ]

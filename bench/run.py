@@ -28,7 +28,8 @@ from pathlib import Path
 
 from . import database, loadgen, report
 from . import grid as gridmod
-from .env import REPO_ROOT, BenchEnv
+from .cpu import Background
+from .env import BENCH_DB, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, port_free, wait_http
 
 PARTS = ("intake", "pgbench", "storm")
@@ -49,12 +50,36 @@ class Plan:
     storm_photos: int
     photo_bases: int
     storm_deadline_s: float
+    quiet_wait_s: float  # before each measurement, wait this long at most for other load to end
+    retries: int  # a measurement disturbed by other load is taken again this many times at most
 
 
 FULL = Plan(runs=3, wrk_s=10, warmup_s=3, pgbench_s=10, storm_reports=10_000,
-            storm_photos=1_000, photo_bases=4, storm_deadline_s=1200)
+            storm_photos=1_000, photo_bases=4, storm_deadline_s=1200, quiet_wait_s=30,
+            retries=2)
 QUICK = Plan(runs=1, wrk_s=3, warmup_s=1, pgbench_s=3, storm_reports=500, storm_photos=20,
-             photo_bases=2, storm_deadline_s=180)
+             photo_bases=2, storm_deadline_s=180, quiet_wait_s=5, retries=0)
+# Other processes keeping more than this many cores busy during a measurement disturb it.
+DISTURBED_CORES = 0.3
+
+
+def measured(bg: Background, plan: Plan, label: str, take):
+    """take() under watch: wait for quiet, measure, and take it again (up to plan.retries
+    times) while other processes used more than DISTURBED_CORES; keeps the least disturbed."""
+    best = None
+    for attempt in range(1 + plan.retries):
+        bg.wait_quiet(below=DISTURBED_CORES, max_wait_s=plan.quiet_wait_s, say=say)
+        started = bg.start()
+        run = take()
+        run.background_cores = bg.cores(started)
+        if best is None or run.background_cores < best.background_cores:
+            best = run
+        if run.background_cores <= DISTURBED_CORES:
+            break
+        if attempt < plan.retries:
+            say(f"    {label}: other processes kept {run.background_cores:.2f} cores busy "
+                "meanwhile; measuring again")
+    return best
 
 
 def say(msg: str = "") -> None:
@@ -117,7 +142,7 @@ def check_one_put(port: int, token: str | None, grid: gridmod.Grid) -> None:
             raise ProcessFailed(f"the check report landed in {cell!r}, not in the {grid.name} grid")
 
 
-def measure_intake(res: report.Results, plan: Plan, conn, grid: gridmod.Grid,
+def measure_intake(res: report.Results, plan: Plan, bg: Background, conn, grid: gridmod.Grid,
                    servers: dict[str, tuple[int, str | None]], log_dir: Path) -> None:
     for port, token in servers.values():
         check_one_put(port, token, grid)
@@ -128,28 +153,40 @@ def measure_intake(res: report.Results, plan: Plan, conn, grid: gridmod.Grid,
         order = list(servers) if r % 2 == 0 else list(reversed(servers))
         for name in order:
             port, token = servers[name]
-            before = database.count_reports(conn)
-            run = loadgen.run_wrk(port, grid, token=token, seconds=plan.wrk_s,
-                                  log=log_dir / "wrk.log")
-            time.sleep(SETTLE_S)
-            run.rows_written = database.count_reports(conn) - before
+
+            def take(port=port, token=token):
+                before = database.count_reports(conn)
+                run = loadgen.run_wrk(port, grid, token=token, seconds=plan.wrk_s,
+                                      log=log_dir / "wrk.log")
+                time.sleep(SETTLE_S)
+                run.rows_written = database.count_reports(conn) - before
+                return run
+
+            run = measured(bg, plan, f"{grid.name} {name}", take)
             res.wrk.setdefault((name, grid.name), []).append(run)
             flag = "" if run.ok else "   <-- FAILED RUN"
             say(f"  {grid.name:>4} grid  run {r + 1}  {name:<8} {run.rps:8.0f} reports/s  "
                 f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  non-2xx {run.non_2xx}  "
-                f"socket errors {run.socket_errors}  rows +{run.rows_written}{flag}")
+                f"socket errors {run.socket_errors}  rows +{run.rows_written}  "
+                f"others {run.background_cores:.2f} cores{flag}")
 
 
-def measure_pgbench(res: report.Results, plan: Plan, env: BenchEnv, grid: gridmod.Grid,
-                    scripts: dict[str, Path], reporter_id: int, log_dir: Path) -> None:
+def measure_pgbench(res: report.Results, plan: Plan, bg: Background, env: BenchEnv,
+                    grid: gridmod.Grid, scripts: dict[str, Path], reporter_id: int,
+                    log_dir: Path) -> None:
     variables = {"reporter_id": str(reporter_id)}
     for script, clients in (("minimal", 2), ("minimal", 8), ("full", 2)):
         for r in range(plan.runs):
-            run = loadgen.run_pgbench(env, scripts[script], grid, variables, clients=clients,
-                                      seconds=plan.pgbench_s, log=log_dir / "pgbench.log")
+            def take(script=script, clients=clients):
+                return loadgen.run_pgbench(env, scripts[script], grid, variables,
+                                           clients=clients, seconds=plan.pgbench_s,
+                                           log=log_dir / "pgbench.log")
+
+            run = measured(bg, plan, f"{grid.name} pgbench {script} {clients}", take)
             res.pgbench.setdefault((script, clients, grid.name), []).append(run)
             say(f"  {grid.name:>4} grid  run {r + 1}  pgbench {script:<8} {clients} clients "
-                f"{run.tps:8.0f} TPS  failed {run.failed}")
+                f"{run.tps:8.0f} TPS  failed {run.failed}  "
+                f"others {run.background_cores:.2f} cores")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"database {env.database_url} made, migrated, demo city loaded "
                 f"({time.monotonic() - t:.1f} s); Redis {env.redis_url}; media {media}")
 
+            bg = Background(BENCH_DB)
             api_port, min_port = free_ports(2)
             child = env.child_env()
             servers: dict[str, tuple[int, str | None]] = {}
@@ -214,10 +252,13 @@ def main(argv: list[str] | None = None) -> int:
             if "intake" in parts or "storm" in parts:
                 api = gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, args.workers,
                                child, "/api/v1/health")
+                bg.add(api.pid)
                 servers["real"] = (api_port, login(api_port))
             if "intake" in parts:
-                gunicorn(procs, "minimal", "bench.minimal_app:app", min_port, args.workers,
-                         env.child_env(BENCH_REPORTER_ID=str(reporter_id)), "/ping")
+                minimal = gunicorn(procs, "minimal", "bench.minimal_app:app", min_port,
+                                   args.workers,
+                                   env.child_env(BENCH_REPORTER_ID=str(reporter_id)), "/ping")
+                bg.add(minimal.pid)
                 servers["minimal"] = (min_port, None)
             say(f"servers: {', '.join(f'{k} on :{p}' for k, (p, _) in servers.items())} "
                 f"(gunicorn -w {args.workers}, sync workers)")
@@ -232,9 +273,9 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"{grid.name} grid: {n:,} cells under {grid.district} installed "
                     f"({time.monotonic() - t:.1f} s)")
                 if "intake" in parts:
-                    measure_intake(res, plan, conn, grid, servers, log_dir)
+                    measure_intake(res, plan, bg, conn, grid, servers, log_dir)
                 if "pgbench" in parts:
-                    measure_pgbench(res, plan, env, grid, scripts, reporter_id, log_dir)
+                    measure_pgbench(res, plan, bg, env, grid, scripts, reporter_id, log_dir)
 
             if "storm" in parts:
                 from .photos import PhotoSet
@@ -249,10 +290,18 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"storm on the {grid.name} grid: {plan.photo_bases} base photos made "
                     f"({photos.mean_size / 1e6:.2f} MB mean, {time.monotonic() - t:.1f} s); "
                     f"sending {plan.storm_reports:,} reports + {plan.storm_photos:,} photos")
-                res.storm = run_storm(
-                    env, procs, api_pgid=api.pid, port=api_port, token=servers["real"][1],
-                    grid=grid, n_reports=plan.storm_reports, n_photos=plan.storm_photos,
-                    photos=photos, deadline_s=plan.storm_deadline_s, progress=say)
+                for attempt in range(1 + min(plan.retries, 1)):
+                    if attempt:
+                        database.reset_intake(conn)
+                        say("  storm spoilt by another process; running it again")
+                    bg.wait_quiet(below=DISTURBED_CORES, max_wait_s=plan.quiet_wait_s, say=say)
+                    res.storm = run_storm(
+                        env, procs, bg=bg, api_pgid=api.pid, port=api_port,
+                        token=servers["real"][1], grid=grid, n_reports=plan.storm_reports,
+                        n_photos=plan.storm_photos, photos=photos,
+                        deadline_s=plan.storm_deadline_s, progress=say)
+                    if not res.storm.redis_flushed:
+                        break
                 s = res.storm
                 say(f"  storm: intake {s.intake_s:.1f} s, follow-up done after "
                     f"{s.drain_s if s.drain_s is None else round(s.drain_s, 1)} s, "

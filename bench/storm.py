@@ -25,6 +25,7 @@ CONNECTIONS = 16
 # scheduled for retry): the messages left will not be done. Declared stuck if their jobs say
 # "finished" (the relay's sweep re-sends only jobs that are gone or failed).
 STALL_S = 20.0
+SENTINEL = "gridsnap-bench:sentinel"
 
 
 @dataclass
@@ -46,11 +47,14 @@ class StormResult:
     outbox_total: int
     outbox_failed: int
     outbox_retried: int
-    rq_failed_jobs: int
+    rq_failed_jobs: int  # outbox batches (gridsnap.outbox.jobs.run_messages) that failed
+    rq_other_failed: dict[str, str]  # other failed jobs (periodic sweeps): job id -> error
+    scheduled_later: int  # messages not due yet (stage deadline checks), not waited for
     routed: int
     photos_processed: int
     derivative_files_missing: int
     last_done_by_topic_s: dict[str, float]
+    redis_flushed: bool = False  # someone emptied our Redis db meanwhile: the run is spoilt
     stuck_messages: int = 0  # in flight for good: their job finished without doing them
     stuck_jobs: dict[str, str] = field(default_factory=dict)  # job id -> status and result
     cpu_s: dict[str, float] = field(default_factory=dict)
@@ -146,13 +150,54 @@ class _Client:
             conn.close()
 
 
+# Messages the follow-up still owes now. Scheduled ones (a case's stage deadline check, sent
+# when it falls due) are not part of the storm's follow-up and are counted apart.
+_DUE = "(available_at IS NULL OR available_at <= now())"
 _OUTBOX = """
-SELECT count(*),
-       count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL),
+SELECT count(*) FILTER (WHERE {due}),
+       count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND {due}),
        count(*) FILTER (WHERE failed_at IS NOT NULL),
-       count(*) FILTER (WHERE attempts > 0)
+       count(*) FILTER (WHERE attempts > 0),
+       count(*) FILTER (WHERE done_at IS NULL AND failed_at IS NULL AND NOT {due})
   FROM outbox
 """
+
+
+def _has_column(db, table: str, column: str) -> bool:
+    return db.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                      "table_name = %s AND column_name = %s)", (table, column)).fetchone()[0]
+
+
+def _outbox_sql(db) -> str:
+    due = _DUE if _has_column(db, "outbox", "available_at") else "TRUE"
+    return _OUTBOX.format(due=due)
+
+
+def _routed_sql(db) -> str:
+    """Reports routed: routed_at and due_at set, and a department (the suggestion, where the
+    schema has one, or the assigned department)."""
+    dept = ("coalesce(department_code, suggested_department_code)"
+            if _has_column(db, "reports", "suggested_department_code") else "department_code")
+    return (f"SELECT count(*), count(*) FILTER (WHERE routed_at IS NOT NULL AND due_at IS NOT"
+            f" NULL AND {dept} IS NOT NULL) FROM reports")
+
+
+def _failed_jobs(r) -> tuple[int, dict[str, str]]:
+    """(outbox jobs failed, {other failed job: its last error line}) in RQ's failed registry."""
+    from rq import Queue
+    from rq.job import Job
+    from rq.registry import FailedJobRegistry
+
+    ids = FailedJobRegistry(queue=Queue("gridsnap", connection=r)).get_job_ids()
+    outbox, other = 0, {}
+    for job_id, job in zip(ids, Job.fetch_many(ids, connection=r), strict=True):
+        if job is not None and job.func_name == "gridsnap.outbox.jobs.run_messages":
+            outbox += 1
+        else:
+            info = (job.exc_info or "").strip().splitlines() if job is not None else []
+            other[job_id] = (f"{job.func_name if job else '?'}: "
+                             f"{info[-1] if info else 'no error recorded'}")
+    return outbox, other
 
 
 def _stuck_jobs(db, r) -> dict[str, str]:
@@ -165,8 +210,9 @@ def _stuck_jobs(db, r) -> dict[str, str]:
     q = Queue("gridsnap", connection=r)
     if q.count or len(StartedJobRegistry(queue=q)) or len(ScheduledJobRegistry(queue=q)):
         return {}
+    due = _DUE if _has_column(db, "outbox", "available_at") else "TRUE"
     rows = db.execute("SELECT job_id, count(*) FROM outbox WHERE done_at IS NULL AND failed_at"
-                      " IS NULL GROUP BY job_id").fetchall()
+                      f" IS NULL AND {due} GROUP BY job_id").fetchall()
     if not rows or any(job_id is None for job_id, _ in rows):
         return {}
     out = {}
@@ -179,16 +225,19 @@ def _stuck_jobs(db, r) -> dict[str, str]:
     return out
 
 
-def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: str, grid: Grid,
+def run_storm(env: BenchEnv, procs: Procs, *, bg, api_pgid: int, port: int, token: str, grid: Grid,
               n_reports: int, n_photos: int, photos: PhotoSet, deadline_s: float,
               progress=print) -> StormResult:
     """Start the relay and two workers, send the storm, wait for the follow-up to finish."""
     import redis
-    from rq import Queue, Worker
-    from rq.registry import FailedJobRegistry
+    from rq import Worker
 
     r = redis.Redis.from_url(env.redis_url)
     r.flushdb()  # db 5 is the benchmark's own
+    # If this key vanishes, someone emptied our Redis db (a FLUSHALL elsewhere): queued jobs
+    # were lost and only the relay's sweep (after 120 s) brings them back; the run is spoilt.
+    r.set(SENTINEL, "1")
+    redis_flushed = False
     child_env = env.child_env()
     gridsnap = str(VENV_BIN / "gridsnap")
     relay = procs.start("storm-relay", [gridsnap, "relay"], env=child_env, cwd=REPO_ROOT)
@@ -202,12 +251,17 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
             raise ProcessFailed("the RQ workers did not register within 60 s")
         time.sleep(0.2)
 
+    for p in (relay, *workers):
+        bg.add(p.pid)
     client = _Client(port, token, grid, n_reports, n_photos, photos)
     groups = {"api (gunicorn)": api_pgid, "relay": relay.pid,
               "rq workers": workers[0].pid, "rq worker 2": workers[1].pid}
     cpu0, busy0 = group_cpu_s(set(groups.values())), machine_busy_s()
     own0 = time.process_time()
+    others_start = bg.start()
+    others_intake = None
     db = database.connect(env)
+    outbox_sql = _outbox_sql(db)
     db_start = db.execute("SELECT clock_timestamp()").fetchone()[0]
     threads = [threading.Thread(target=client.worker, daemon=True) for _ in range(CONNECTIONS)]
     t0 = time.perf_counter()
@@ -229,7 +283,13 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
                 intake_end = client.last or now
                 cpu_intake = group_cpu_s(set(groups.values()))
                 busy_intake = machine_busy_s()
-            total, open_, failed, retried = db.execute(_OUTBOX).fetchone()
+                others_intake = bg.cores(others_start)
+                others_start = bg.start()
+            total, open_, failed, retried, _later = db.execute(outbox_sql).fetchone()
+            if not redis_flushed and not r.exists(SENTINEL):
+                redis_flushed = True
+                progress(f"    storm t={now - t0:5.1f}s  Redis db was emptied by another "
+                         "process (FLUSHALL?): queued jobs are lost; this run is spoilt")
             ok_writes = sum(n for k, n in client.statuses.items() if k.split()[1] in ("201",))
             if intake_done and open_ == 0 and total >= ok_writes:
                 drained_at = now
@@ -239,8 +299,8 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
             elif intake_done and now - last_change > STALL_S:
                 stalled = _stuck_jobs(db, r)
                 if stalled:
-                    progress(f"    storm: {open_} messages stuck in flight, their jobs finished "
-                             f"without doing them: {stalled}")
+                    progress(f"    storm: {open_} messages stuck in flight: their {len(stalled)} "
+                             "jobs finished without doing them")
                     break
                 last_change = now  # RQ still busy or a job may come back: keep waiting
             for p in (relay, *workers):
@@ -259,6 +319,7 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
                 break
         cpu1, busy1 = group_cpu_s(set(groups.values())), machine_busy_s()
         own1 = time.process_time()
+        others_after = bg.cores(others_start)
     finally:
         for p in (relay, *workers):
             procs.stop(p)
@@ -268,19 +329,17 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
     drain_s = None if drained_at is None else drained_at - first
     if stalled:  # the time the last message that did get done was done
         drain_s = last_change - first
-    total, open_, failed, retried = db.execute(_OUTBOX).fetchone()
+    total, open_, failed, retried, later = db.execute(outbox_sql).fetchone()
     last_done = {topic: (last - db_start).total_seconds() for topic, last in db.execute(
         "SELECT topic, max(done_at) FROM outbox WHERE done_at IS NOT NULL GROUP BY topic")}
-    n_rep, routed = db.execute(
-        "SELECT count(*), count(*) FILTER (WHERE department_code IS NOT NULL AND due_at IS NOT"
-        " NULL AND routed_at IS NOT NULL) FROM reports").fetchone()
+    n_rep, routed = db.execute(_routed_sql(db)).fetchone()
     rows = db.execute("SELECT thumb_key, display_key, processed_at FROM photos").fetchall()
     db.close()
     n_pho = len(rows)
     processed = sum(1 for t, d, p in rows if t and d and p)
     missing = sum(1 for t, d, _ in rows for key in (t, d)
                   if key and not (env.media_dir / key).is_file())
-    rq_failed = len(FailedJobRegistry(queue=Queue("gridsnap", connection=r)))
+    rq_failed, rq_other_failed = _failed_jobs(r)
 
     cpu: dict[str, float] = {}
     if cpu_intake is not None:
@@ -292,8 +351,15 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
         key = "rq workers" if name.startswith("rq worker") else name
         cpu[f"{key} CPU, s"] = cpu.get(f"{key} CPU, s", 0.0) + secs - cpu0[pgid]
     cpu["bench client (threads + polling) CPU, s"] = own1 - own0
+    if others_intake is not None:
+        cpu["other processes during intake, cores"] = others_intake
+        cpu["other processes after intake, cores"] = others_after
 
     failures = []
+    if redis_flushed:
+        failures.append("another process emptied the benchmark's Redis db during the storm "
+                        "(a FLUSHALL; tests/test_followup_queue.py does one): queued jobs were "
+                        "lost and re-sent by the relay's sweep, so the drain time is not valid")
     bad = {k: n for k, n in client.statuses.items() if k.split()[1] not in ("201",)}
     if bad:
         failures.append(f"client saw non-201 answers: {bad}")
@@ -302,16 +368,20 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
     if n_pho != n_photos:
         failures.append(f"{n_pho} photos stored, not {n_photos}")
     if stalled:
+        job_id, what = next(iter(stalled.items()))
         failures.append(
-            f"{open_} outbox messages stuck in flight: their RQ job ran while the relay still "
-            f"held the rows locked (it enqueues before it commits), skipped them and finished "
-            f"({stalled}); the drain time is when the last other message was done")
+            f"{open_} outbox messages ({open_ / max(total, 1):.1%}) stuck in flight for good: "
+            f"each of their {len(stalled)} RQ jobs ran while the relay still held the rows "
+            "locked (the relay enqueues before it commits; the job's FOR UPDATE SKIP LOCKED "
+            f"skips them), did nothing and finished, e.g. {job_id}: {what}; the relay's sweep "
+            "re-sends only jobs that are gone or failed. The drain time is when the last other "
+            "message was done")
     elif drained_at is None:
         failures.append(f"the follow-up did not finish within {deadline_s:.0f} s ({open_} left)")
     if failed:
         failures.append(f"{failed} outbox messages failed for good")
     if rq_failed:
-        failures.append(f"{rq_failed} RQ jobs in the failed registry")
+        failures.append(f"{rq_failed} outbox jobs in RQ's failed registry")
     if routed != n_reports:
         failures.append(f"{routed} of {n_reports} reports routed")
     if processed != n_photos:
@@ -330,7 +400,8 @@ def run_storm(env: BenchEnv, procs: Procs, *, api_pgid: int, port: int, token: s
         client_errors=bad, drained=drained_at is not None, drain_s=drain_s,
         drain_over_intake=None if drain_s is None else drain_s / intake_s,
         outbox_total=total, outbox_failed=failed, outbox_retried=retried,
-        rq_failed_jobs=rq_failed, routed=routed, photos_processed=processed,
+        rq_failed_jobs=rq_failed, rq_other_failed=rq_other_failed, scheduled_later=later,
+        routed=routed, photos_processed=processed,
         derivative_files_missing=missing, last_done_by_topic_s=last_done,
-        stuck_messages=open_ if stalled else 0, stuck_jobs=stalled, cpu_s=cpu,
+        redis_flushed=redis_flushed, stuck_messages=open_ if stalled else 0, stuck_jobs=stalled, cpu_s=cpu,
         failures=failures)

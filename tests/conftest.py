@@ -50,8 +50,9 @@ def _test_urls() -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     db, redis = _test_urls()
+    # no token cache in tests: several tests change users behind the API's back
     return Settings.from_env(database_url=db, redis_url=redis,
-                             media_dir=tmp_path_factory.mktemp("media"))
+                             media_dir=tmp_path_factory.mktemp("media"), token_cache_seconds=0)
 
 
 @pytest.fixture(scope="session")

@@ -80,3 +80,38 @@ def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):
         disable_user(s, "temp_worker")
     assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
     assert login(client, "temp_worker", "temp-pass-123").status_code == 401
+
+
+def test_token_cache_serves_repeat_requests_and_forgets_on_revocation(client, demo_users,
+                                                                      runtime, engine):
+    import pytest
+
+    from gridsnap.errors import AppError
+    from gridsnap.users.service import (
+        authenticate,
+        forget_cached_tokens,
+        hash_token,
+        revoke_all_tokens,
+    )
+
+    name = PERSONAS["worker2"]
+    token = login(client, name, demo_users[name]["password"]).get_json()["token"]
+    with runtime.sessions() as s:
+        assert authenticate(s, token, cache_seconds=60).username == name
+    # revoked behind the process's back (another gunicorn worker): served from the cache
+    # until the TTL runs out
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = :h"),
+                     {"h": hash_token(token)})
+    with runtime.sessions() as s:
+        assert authenticate(s, token, cache_seconds=60).username == name
+        forget_cached_tokens()
+        with pytest.raises(AppError):
+            authenticate(s, token, cache_seconds=60)
+    # revoked through this process: forgotten at once
+    token = login(client, name, demo_users[name]["password"]).get_json()["token"]
+    with runtime.sessions() as s:
+        authenticate(s, token, cache_seconds=60)
+        revoke_all_tokens(s, name)
+        with pytest.raises(AppError):
+            authenticate(s, token, cache_seconds=60)

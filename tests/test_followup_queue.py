@@ -122,7 +122,7 @@ def test_sweep_resends_jobs_that_redis_lost(client, tokens, demo_cell, own_redis
     client.put(f"/api/v1/reports/{new_id()}", json=report_body(demo_cell),
                headers=auth(tokens["worker"]))
     assert run_relay(rt, once=True) == 1
-    rt.redis.flushall()  # e.g. Redis restarted from an old snapshot: the job is gone
+    rt.redis.flushdb()  # e.g. Redis restarted from an old snapshot: the job is gone
     with engine.begin() as conn:
         conn.execute(text("UPDATE outbox SET enqueued_at = now() - interval '10 minutes'"))
     from gridsnap.outbox.service import sweep_lost

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import g, request
 
 from .errors import AppError
-from .extensions import db_session
+from .extensions import db_session, settings
 from .users.rules import Principal
 from .users.service import authenticate
 
@@ -24,7 +24,8 @@ def current_principal() -> Principal:
     if scheme.lower() != "bearer" or not raw.strip():
         raise AppError("auth.required", "Log in first: send 'Authorization: Bearer <token>'.",
                        headers={"WWW-Authenticate": "Bearer"})
-    principal = authenticate(db_session(), raw.strip())
+    principal = authenticate(db_session(), raw.strip(),
+                             cache_seconds=settings().token_cache_seconds)
     g.principal = principal
     return principal
 

@@ -148,6 +148,19 @@ def register_error_handlers(app: Flask) -> None:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp
 
+    from sqlalchemy.exc import DBAPIError
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        if exc.connection_invalidated:
+            # the pool dropped the broken connection; the next request gets a fresh one
+            resp = jsonify(error_body("service.unavailable",
+                                      "The database connection was lost; try again."))
+            resp.status_code = 503
+            resp.headers["Retry-After"] = "1"
+            return resp
+        return _unexpected(exc)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")

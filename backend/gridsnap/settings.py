@@ -91,6 +91,7 @@ class Settings:
     job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
     photo_exif_warn_distance_m: int = 100
     verify_distance_m: int = 50
+    token_cache_seconds: int = 10
     duplicate_window_days: int = 7
     extra: dict = field(default_factory=dict)
 
@@ -109,6 +110,7 @@ class Settings:
             queue_name=os.environ.get("GRIDSNAP_QUEUE", "gridsnap"),
             outbox_batch_size=_int("GRIDSNAP_OUTBOX_BATCH", 100),
             verify_distance_m=_int("GRIDSNAP_VERIFY_DISTANCE_M", 50),
+            token_cache_seconds=_int("GRIDSNAP_TOKEN_CACHE_SECONDS", 10),
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
         )
         values.update(overrides)

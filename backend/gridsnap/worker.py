@@ -53,7 +53,7 @@ def enqueue_overdue_sweep(rt: Runtime) -> None:
     minute = int(time.time() // 60)
     Queue(rt.settings.queue_name, connection=rt.redis).enqueue(
         "gridsnap.cases.jobs.sweep_overdue", job_id=f"sweep-overdue-{minute}",
-        result_ttl=600, failure_ttl=86400, timeout=600)
+        result_ttl=600, failure_ttl=86400, job_timeout=600)
 
 
 def make_job_states(rt: Runtime):

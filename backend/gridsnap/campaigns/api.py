@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from ..auth import SECURITY, auth_required, current_principal
 from ..extensions import db_session, settings
 from . import service
-from .schemas import CampaignInSchema, CampaignSchema
+from .schemas import CampaignInSchema, CampaignSchema, CampaignSummarySchema
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
                 description="专项: take on a whole class of problem, see whether it recurs")
@@ -18,7 +18,7 @@ blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
 class Campaigns(MethodView):
     @blp.doc(security=SECURITY)
     @auth_required
-    @blp.response(200, CampaignSchema(many=True, exclude=("recurrence",)))
+    @blp.response(200, CampaignSummarySchema(many=True))
     def get(self):
         """The campaigns of your area, latest first, with their linked cases by status."""
         return service.list_campaigns(db_session(), current_principal())

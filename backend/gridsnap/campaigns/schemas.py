@@ -14,7 +14,7 @@ class CampaignInSchema(Schema):
     note = fields.String(validate=validate.Length(max=2000))
 
 
-class CodeNameSchema(Schema):
+class CampaignCategorySchema(Schema):
     code = fields.String()
     name = fields.String(allow_none=True)
 
@@ -38,10 +38,10 @@ class RecurrenceSchema(Schema):
                        "recurs."})
 
 
-class CampaignSchema(Schema):
+class CampaignSummarySchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    category = fields.Nested(CodeNameSchema)
+    category = fields.Nested(CampaignCategorySchema)
     area_prefix = fields.String()
     area_name = fields.String(allow_none=True)
     starts_on = fields.Date()
@@ -51,4 +51,7 @@ class CampaignSchema(Schema):
     created_at = fields.AwareDateTime()
     linked = fields.Integer(metadata={"description": "Linked cases you may see."})
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class CampaignSchema(CampaignSummarySchema):
     recurrence = fields.Nested(RecurrenceSchema)

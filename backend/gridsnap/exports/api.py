@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
-from ..extensions import db_session, settings
+from ..extensions import db_session, runtime, settings
 from ..stats.schemas import IndicatorQuerySchema
 from . import service
 from .schemas import CaseExportQuerySchema
@@ -34,8 +34,8 @@ class CaseExport(MethodView):
     def get(self, query, fmt: str):
         """The cases you may see, with the case list's filters: CSV (UTF-8 with BOM, Chinese
         headers), XLSX (at most 200,000 rows) or GeoJSON points; every row with its grid codes."""
-        return _send(service.export_cases(db_session(), current_principal(), settings(), fmt,
-                                          query))
+        return _send(service.export_cases(db_session(), runtime().sessions, current_principal(),
+                                          settings(), fmt, query))
 
 
 @blp.route("/indicators.<any(csv, xlsx):fmt>")

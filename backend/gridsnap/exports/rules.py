@@ -76,22 +76,30 @@ GROUP_HEADERS = {"district": "区县", "street": "街道", "community": "社区"
 
 
 def indicator_columns(group: str) -> tuple[Column, ...]:
-    """The key and name of the group, the grid chain (area groupings), then every indicator."""
-    head = (Column("key", f"{GROUP_HEADERS[group]}编码", width=16),
-            Column("name", GROUP_HEADERS[group], width=20))
-    grid = _GRID_COLUMNS if group in AREA_LEVELS else ()
+    """An area grouping: the area chain down to the group's level (code and name of each);
+    another grouping: the group's code and name. Then every indicator, in the table's order."""
+    if group in AREA_LEVELS:
+        depth = AREA_LEVELS.index(group) + 1
+        head = _GRID_COLUMNS[:2 * depth]
+    else:
+        head = (Column("key", f"{GROUP_HEADERS[group]}编码", width=16),
+                Column("name", GROUP_HEADERS[group], width=24))
     body = tuple(Column(i.key, i.title, "percent" if i.numerator else (
         "float" if i.key.startswith("median_") else "int"), max(8, 2 * len(i.title) + 2))
         for i in INDICATORS)
-    return head + grid + body
+    return head + body
 
 
-def flatten_indicator_row(row: dict) -> dict:
-    """An indicator row of the stats service with its area chain as flat columns."""
+def flatten_indicator_row(row: dict, group: str) -> dict:
+    """An indicator row of the stats service with its area chain as flat columns; the total
+    row says 合计 where the group's name goes."""
     out = dict(row)
     for level, area in (row.get("areas") or {}).items():
         out[f"{level}_code"] = area["code"] if area else None
         out[f"{level}_name"] = area["name"] if area else None
+    if group in AREA_LEVELS and row.get("key") is None:
+        # a row without a code: the total, or the cases outside the grid
+        out[f"{group}_name"] = row["name"]
     return out
 
 

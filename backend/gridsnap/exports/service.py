@@ -13,7 +13,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -54,10 +54,15 @@ def _case_filters(settings: Settings, query: dict) -> dict:
             "received_to": midnight(last + timedelta(days=1), tz) if last else None}
 
 
-def export_cases(session: Session, principal: Principal, settings: Settings, fmt: str,
-                 query: dict) -> Export:
+def export_cases(session: Session, sessions: Callable[[], Session], principal: Principal,
+                 settings: Settings, fmt: str, query: dict) -> Export:
     """The cases the caller may see under the case list's filters (status, category,
     department, area, from/to days of receipt, overdue), oldest first.
+
+    An XLSX is written with `session` before this returns; CSV and GeoJSON are read as they
+    are sent, through a session of their own from `sessions`, closed when the last row is out
+    or the client goes away (the request's session ends when the view returns, before a
+    streamed body is read).
 
     Raises AppError export.too_many_rows for an XLSX beyond XLSX_MAX_ROWS (CSV and GeoJSON
     stream any size), request.invalid for to before from.
@@ -74,15 +79,24 @@ def export_cases(session: Session, principal: Principal, settings: Settings, fmt
                 f"{n:,} cases match; an XLSX holds at most {rules.XLSX_MAX_ROWS:,}. Narrow the "
                 "filters (from/to, area, status) or export CSV, which has no limit.",
                 {"_schema": [f"{n} rows > {rules.XLSX_MAX_ROWS}"]})
-    rows = (rules.case_row(r) for r in queries.stream_cases(session, principal, **filters))
-    if fmt == "csv":
-        chunks = _csv_chunks(rules.CASE_COLUMNS, rows, tz)
-    elif fmt == "xlsx":
+    if fmt == "xlsx":
+        rows = (rules.case_row(r) for r in queries.stream_cases(session, principal, **filters))
         chunks = _xlsx_chunks(rules.CASE_COLUMNS, rows, tz, "案件", _info(principal, tz, [
             ("筛选条件", _describe(query))]))
+    elif fmt == "csv":
+        chunks = _csv_chunks(rules.CASE_COLUMNS, _streamed(sessions, principal, filters), tz)
     else:
-        chunks = _geojson_chunks(rows, tz)
+        chunks = _geojson_chunks(_streamed(sessions, principal, filters), tz)
     return Export(name, MEDIA_TYPES[fmt], chunks)
+
+
+def _streamed(sessions: Callable[[], Session], principal: Principal,
+              filters: dict) -> Iterator[dict]:
+    """The matching case rows from a session opened on the first row and closed after the
+    last (or when the reader stops)."""
+    with sessions() as session:
+        for row in queries.stream_cases(session, principal, **filters):
+            yield rules.case_row(row)
 
 
 def export_indicators(session: Session, principal: Principal, settings: Settings, fmt: str,
@@ -92,7 +106,8 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
         session, principal, settings, group=query["group"], period=query.get("period"),
         first=query.get("from_"), last=query.get("to"), area=query.get("area"))
     columns = rules.indicator_columns(table["group"])
-    rows = [rules.flatten_indicator_row(r) for r in [*table["rows"], table["total"]]]
+    rows = [rules.flatten_indicator_row(r, table["group"])
+            for r in [*table["rows"], table["total"]]]
     tz = settings.timezone
     label = table["period"]["label"].replace("/", "_")
     name = f"indicators-{label}-{table['group']}.{fmt}"

@@ -32,6 +32,7 @@ def in_flight_older_than(session: Session, seconds: int):
 
 
 def reset_enqueued(session: Session, ids: list[int]) -> int:
+    """Make in-flight messages pending again (their job was lost or never reached Redis)."""
     return session.execute(text("""
         UPDATE outbox SET enqueued_at = NULL, job_id = NULL
          WHERE id = ANY(:ids) AND done_at IS NULL AND failed_at IS NULL
@@ -42,7 +43,7 @@ def load_undone(session: Session, ids: list[int], topic: str):
     return session.execute(text("""
         SELECT id, topic, payload, attempts FROM outbox
          WHERE id = ANY(:ids) AND topic = :topic AND done_at IS NULL AND failed_at IS NULL
-         ORDER BY id FOR UPDATE SKIP LOCKED
+         ORDER BY id FOR UPDATE
     """), {"ids": ids, "topic": topic}).mappings().all()
 
 

@@ -49,21 +49,24 @@ def relay_pending(session: Session, enqueue, *, limit: int = 2000,
                   default_batch: int = DEFAULT_BATCH) -> int:
     """Send pending messages to the queue; returns how many were sent.
 
-    `enqueue(specs)` puts the jobs on RQ (all or nothing); if it raises (Redis down) the
-    messages stay pending and the error propagates so the caller backs off.
+    The messages are marked enqueued and that is committed *before* the jobs reach Redis, so a
+    worker never finds its messages still locked by the relay. `enqueue(specs)` puts the jobs
+    on RQ; if it raises (Redis down) the messages are made pending again and the error
+    propagates so the caller backs off. Should even that fail, the sweep re-sends them.
     """
     rows = queries.claim_pending(session, limit)
     if not rows:
         session.rollback()
         return 0
     specs = plan_jobs(rows, default_batch)
+    queries.mark_enqueued(session, {s.job_id: s.message_ids for s in specs})
+    session.commit()
     try:
         enqueue(specs)
     except Exception:
-        session.rollback()
+        queries.reset_enqueued(session, [r.id for r in rows])
+        session.commit()
         raise
-    queries.mark_enqueued(session, {s.job_id: s.message_ids for s in specs})
-    session.commit()
     return len(rows)
 
 
@@ -77,9 +80,11 @@ def sweep_lost(session: Session, job_states, *, older_than_s: int = 120) -> int:
         session.rollback()
         return 0
     states = job_states(sorted({r.job_id for r in rows if r.job_id}))
+    # a finished job whose messages are not done skipped them (it cannot have done them):
+    # send those again too
     lost = [r.id for r in rows
             if r.job_id is None or states.get(r.job_id) in (None, "failed", "stopped",
-                                                            "canceled")]
+                                                            "canceled", "finished")]
     n = queries.reset_enqueued(session, lost) if lost else 0
     session.commit()
     if n:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,9 +77,9 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
     try:
         row = queries.insert_report(session, params)
         session.commit()
-    except IntegrityError as exc:
+    except (IntegrityError, psycopg.IntegrityError) as exc:
         session.rollback()
-        if "fk_reports_category_code_categories" in str(exc.orig):
+        if "fk_reports_category_code_categories" in str(getattr(exc, "orig", exc)):
             raise AppError("report.unknown_category",
                            f"There is no category with code {body['category']!r}.",
                            {"category": ["Unknown category code."]}) from None

@@ -171,30 +171,36 @@ def area_names(session: Session, codes: list[str]) -> dict[str, str]:
 
 
 _TOP_SQL = """
-WITH m AS (
-    -- 立案 cases of the month and the three before it, not merged into another case
-    SELECT r.category_code AS category, {area_key} AS area, r.cell_code AS cell,
-           r.accepted_at >= :start AS in_month,
-           to_char(r.accepted_at AT TIME ZONE :tz, 'YYYY-MM') AS month
+WITH m AS MATERIALIZED (
+    -- the month's 立案 cases, not merged into another case
+    SELECT r.category_code AS category, {area_key} AS area, r.cell_code AS cell
       FROM reports r
-     WHERE r.accepted_at >= :trend_start AND r.accepted_at < :cutoff
+     WHERE r.accepted_at >= :start AND r.accepted_at < :cutoff
        AND r.status <> 'duplicate' AND {area_key} IS NOT NULL
        AND {scope}{area}
 ),
 top AS (
     SELECT category, area, count(*) AS n
-      FROM m WHERE in_month
+      FROM m
      GROUP BY category, area
      ORDER BY n DESC, category, area
      LIMIT :limit
 ),
+earlier AS (
+    -- the same classes in the months before: only their categories are read
+    SELECT r.category_code AS category, {area_key} AS area,
+           to_char(r.accepted_at AT TIME ZONE :tz, 'YYYY-MM') AS month, count(*) AS n
+      FROM reports r
+     WHERE r.accepted_at >= :trend_start AND r.accepted_at < :start
+       AND r.category_code = ANY(ARRAY(SELECT DISTINCT category FROM top))
+       AND (r.category_code, {area_key}) IN (SELECT category, area FROM top)
+       AND r.status <> 'duplicate'
+       AND {scope}{area}
+     GROUP BY 1, 2, 3
+),
 trend AS (
-    SELECT m.category, m.area,
-           jsonb_object_agg(m.month, m.n ORDER BY m.month) AS months
-      FROM (SELECT category, area, month, count(*) AS n FROM m
-             WHERE (category, area) IN (SELECT category, area FROM top)
-             GROUP BY category, area, month) m
-     GROUP BY m.category, m.area
+    SELECT category, area, jsonb_object_agg(month, n) AS months
+      FROM earlier GROUP BY category, area
 ),
 cells AS (
     SELECT c.category, c.area,
@@ -204,14 +210,13 @@ cells AS (
                    row_number() OVER (PARTITION BY category, area
                                       ORDER BY count(*) DESC, cell) AS rank
               FROM m
-             WHERE in_month AND cell IS NOT NULL
-               AND (category, area) IN (SELECT category, area FROM top)
+             WHERE cell IS NOT NULL AND (category, area) IN (SELECT category, area FROM top)
              GROUP BY category, area, cell) c
      WHERE c.rank <= :cells
      GROUP BY c.category, c.area
 )
 SELECT top.category, k.name AS category_name, top.area, a.name AS area_name, top.n AS count,
-       trend.months, coalesce(cells.cells, '[]'::jsonb) AS cells
+       coalesce(trend.months, '{{}}'::jsonb) AS months, coalesce(cells.cells, '[]'::jsonb) AS cells
   FROM top
   JOIN categories k ON k.code = top.category
   LEFT JOIN areas a ON a.code = top.area

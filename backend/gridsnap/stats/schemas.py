@@ -88,9 +88,12 @@ class IndicatorTableSchema(Schema):
     total = fields.Nested(IndicatorRowSchema)
 
 
-class CodeNameSchema(Schema):
+class ProblemCategorySchema(Schema):
     code = fields.String()
     name = fields.String(allow_none=True)
+
+
+class ProblemAreaSchema(ProblemCategorySchema):
     level = fields.String()
 
 
@@ -108,8 +111,8 @@ class ClusterCellSchema(Schema):
 
 
 class TopProblemSchema(Schema):
-    category = fields.Nested(CodeNameSchema(only=("code", "name")))
-    area = fields.Nested(CodeNameSchema)
+    category = fields.Nested(ProblemCategorySchema)
+    area = fields.Nested(ProblemAreaSchema)
     count = fields.Integer(metadata={"description": "立案 cases of this class in the month."})
     trend = fields.List(fields.Nested(MonthCountSchema), metadata={
         "description": "Counts in the months before and in the month itself (last)."})

@@ -88,7 +88,7 @@ def top_problems(session: Session, principal: Principal, settings: Settings, *,
     points = queries.cell_points(session, sorted({c["code"] for r in rows for c in r["cells"]}))
     items = []
     for r in rows:
-        by_month = r["months"] or {}
+        by_month = {**(r["months"] or {}), p.label: r["count"]}
         trend = [{"month": m.label, "count": int(by_month.get(m.label, 0))} for m in months]
         before = [t["count"] for t in trend[:-1]]
         average = (Decimal(sum(before)) / Decimal(len(before))).quantize(

@@ -9,16 +9,23 @@ from sqlalchemy.orm import Session
 
 from .models import ApiToken, User
 
-_PRINCIPAL_BY_TOKEN = text("""
-    SELECT u.id, u.username, u.display_name, u.role, u.scopes, u.department_code, t.id AS token_id
+_PRINCIPAL_BY_TOKEN = """
+    SELECT u.id, u.username, u.display_name, u.role, u.scopes, u.department_code,
+           t.id AS token_id, t.expires_at
       FROM api_tokens t JOIN users u ON u.id = t.user_id
-     WHERE t.token_hash = :h AND t.revoked_at IS NULL AND t.expires_at > now()
+     WHERE t.token_hash = %(h)s AND t.revoked_at IS NULL AND t.expires_at > now()
        AND u.disabled_at IS NULL
-""")
+"""
 
 
-def find_principal_row(session: Session, token_hash: bytes):
-    return session.execute(_PRINCIPAL_BY_TOKEN, {"h": token_hash}).first()
+def find_principal_row(session: Session, token_hash: bytes) -> dict | None:
+    """Straight to psycopg: this runs on every request."""
+    from psycopg.rows import dict_row
+
+    raw = session.connection().connection.driver_connection
+    with raw.cursor(row_factory=dict_row) as cur:
+        cur.execute(_PRINCIPAL_BY_TOKEN, {"h": token_hash})
+        return cur.fetchone()
 
 
 def find_user_by_username(session: Session, username: str) -> User | None:

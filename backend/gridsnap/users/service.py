@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -40,26 +41,53 @@ def issue_token(session: Session, username: str, password: str, *, ttl_days: int
     return raw, expires_at, user
 
 
-def authenticate(session: Session, raw_token: str) -> Principal:
+# token hash -> (principal, monotonic expiry): a short per-process cache, so that a busy
+# intake does not ask PostgreSQL who the caller is on every request. A revocation or a
+# disabled user takes effect in this process at once and in the others within the TTL.
+_CACHE: dict[bytes, tuple[Principal, float]] = {}
+_CACHE_MAX = 10_000
+
+
+def forget_cached_tokens() -> None:
+    _CACHE.clear()
+
+
+def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0) -> Principal:
     """The principal behind a bearer token; raises AppError auth.invalid_token."""
-    row = queries.find_principal_row(session, hash_token(raw_token))
+    token_hash = hash_token(raw_token)
+    if cache_seconds > 0:
+        hit = _CACHE.get(token_hash)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+    row = queries.find_principal_row(session, token_hash)
     if row is None:
+        _CACHE.pop(token_hash, None)
         raise AppError("auth.invalid_token",
                        "This login has expired or was revoked; log in again.")
-    return Principal(id=row.id, username=row.username, display_name=row.display_name,
-                     role=row.role, scopes=tuple(row.scopes or ()),
-                     department_code=row.department_code, token_id=row.token_id)
+    principal = Principal(id=row["id"], username=row["username"],
+                          display_name=row["display_name"], role=row["role"],
+                          scopes=tuple(row["scopes"] or ()),
+                          department_code=row["department_code"], token_id=row["token_id"])
+    if cache_seconds > 0:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.clear()
+        # never past the token's own expiry
+        ttl = min(cache_seconds, (row["expires_at"] - datetime.now(UTC)).total_seconds())
+        _CACHE[token_hash] = (principal, time.monotonic() + ttl)
+    return principal
 
 
 def revoke_token(session: Session, token_id: int) -> None:
     queries.revoke_token(session, token_id)
     session.commit()
+    forget_cached_tokens()
 
 
 def revoke_all_tokens(session: Session, username: str) -> int:
     user = _get_user(session, username)
     n = queries.revoke_user_tokens(session, user.id)
     session.commit()
+    forget_cached_tokens()
     return n
 
 
@@ -101,6 +129,7 @@ def set_scopes(session: Session, username: str, scopes: list[str]) -> User:
     user = _get_user(session, username)
     user.scopes = list(scopes)
     session.commit()
+    forget_cached_tokens()
     return user
 
 
@@ -116,6 +145,7 @@ def disable_user(session: Session, username: str) -> User:
     user.disabled_at = datetime.now(UTC)
     queries.revoke_user_tokens(session, user.id)
     session.commit()
+    forget_cached_tokens()
     return user
 
 

@@ -1,0 +1,410 @@
+"""The evaluation at a city's size: 1,000,000 generated cases with their audit trail.
+
+`run(quick)` (re)creates its own database `gridsnap_bench_stats` (migrated, the demo city, the
+~100,000-cell bench grid under district 110105), generates cases over the twelve months
+Dec 2025 – Nov 2026 with the events the closed loop writes (submitted, routed, accepted,
+dispatched, signed, resolved, verified, and for realistic fractions overdue + escalated,
+rework, extensions, rejections and merges), in time order as a live system appends them, and
+times the monthly indicator table for the whole city (by street, by department, by
+community) and 每月一题, as an admin (the whole city) and as a district supervisor. Rows:
+{name, value, unit, note}. quick=True: 100,000 cases and fewer repetitions.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import UTC, datetime
+
+import psycopg
+from psycopg import sql
+
+from . import grid as gridmod
+from .env import BenchEnv
+
+DB = "gridsnap_bench_stats"
+MONTH = "2026-11"
+TARGET_TABLE_S = 1.0
+# the clock of the generated city: the day after the last month
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+# One row per case: every time the loop would have written, from deterministic randomness.
+# Fractions: 3% rejected, 2% merged into the case before, 95% accepted (10% of them auto);
+# 8% late in handling (overdue at the due time), 4% reworked once, 2% extended; verification
+# 2 h after resolution. Anything that would happen after NOW has not happened yet.
+_PLAN = """
+CREATE UNLOGGED TABLE bench_plan AS
+WITH cells AS (
+    SELECT row_number() OVER (ORDER BY code) AS n, code, ST_X(p) AS lon, ST_Y(p) AS lat
+      FROM (SELECT code, ST_PointOnSurface(boundary) AS p FROM areas WHERE level = 'cell') c
+),
+cats AS (
+    SELECT row_number() OVER (ORDER BY code) AS n, code, department_code FROM categories
+),
+g AS (
+    SELECT g, gen_random_uuid() AS id,
+           timestamptz '2025-12-01 00:00+08' + (g - 1) * (interval '365 days' / %(n)s)
+               AS received_at,
+           random() AS u_status, random() AS u_cat, random() AS u_cell, random() AS u_late,
+           random() AS u_rework, random() AS u_ext, random() AS u_t1, random() AS u_t2,
+           random() AS u_t3
+      FROM generate_series(1, %(n)s) g
+),
+t AS (
+    SELECT g.*, c.code AS cell_code, c.lon, c.lat, k.code AS category_code,
+           k.department_code,
+           CASE WHEN u_status < 0.03 THEN 'rejected' WHEN u_status < 0.05 THEN 'duplicate'
+                ELSE 'case' END AS kind,
+           received_at + make_interval(mins => (5 + 90 * u_t1 * u_t1)::int) AS accepted_at,
+           u_status < 0.145 AND u_status >= 0.05 AS auto
+      FROM g
+      JOIN cells c ON c.n = 1 + floor(power(u_cell, 1.3) * (SELECT count(*) FROM cells))
+      JOIN cats k ON k.n = 1 + floor(power(u_cat, 2.0) * (SELECT count(*) FROM cats))
+),
+d AS (
+    SELECT t.*,
+           CASE WHEN auto THEN accepted_at ELSE accepted_at + interval '12 minutes' END
+               AS dispatched_at
+      FROM t
+),
+h AS (
+    SELECT d.*, dispatched_at + interval '3 days' AS handle_due,
+           u_ext < 0.02 AS extended,
+           u_rework < 0.04 AS reworked,
+           -- the first resolution: before the due time, or (8%%) up to 2 days after it
+           CASE WHEN u_late < 0.08
+                THEN dispatched_at + interval '3 days' + make_interval(mins => (60 + 2800 * u_t2)::int)
+                ELSE dispatched_at + make_interval(mins => (20 + 4200 * u_t2)::int) END
+               AS resolved1_at,
+           u_late < 0.08 AS late
+      FROM d
+)
+SELECT h.*,
+       dispatched_at + interval '1 hour' AS signed_at,
+       CASE WHEN extended THEN dispatched_at + interval '2 days' END AS extension_at,
+       CASE WHEN extended THEN handle_due + interval '2 days' END AS extended_due,
+       CASE WHEN reworked THEN resolved1_at + interval '2 hours' END AS rework_at,
+       CASE WHEN reworked THEN resolved1_at + interval '2 hours' + make_interval(mins => (60 + 1400 * u_t3)::int) END
+           AS resolved2_at,
+       CASE WHEN reworked
+            THEN resolved1_at + interval '4 hours' + make_interval(mins => (60 + 1400 * u_t3)::int)
+            ELSE resolved1_at + interval '2 hours' END AS closed_at
+  FROM h
+"""
+
+# Reports as the closed loop leaves them at NOW.
+_REPORTS = """
+INSERT INTO reports (id, reporter_id, category_code, description, location, accuracy_m,
+    location_source, captured_at, received_at, updated_at, area_code, cell_code,
+    community_code, street_code, district_code, outside_grid, status, department_code,
+    due_at, routed_at, stage, stage_started_at, overdue, overdue_at, escalation_level,
+    suggested_department_code, routing_source, accepted_at, dispatched_at, signed_at,
+    responsible_department_code, resolved_at, closed_at, rework_count, fingerprint)
+SELECT p.id, %(reporter)s, category_code, '', ST_SetSRID(ST_MakePoint(lon, lat), 4326), 10,
+       'gps', received_at - interval '1 minute', received_at, received_at, cell_code,
+       cell_code, left(cell_code, 12), left(cell_code, 9), left(cell_code, 6), false,
+       s.status,
+       CASE WHEN s.status IN ('dispatched', 'resolved', 'closed') THEN department_code END,
+       CASE s.status WHEN 'dispatched' THEN coalesce(extended_due, handle_due)
+                     WHEN 'resolved' THEN coalesce(resolved2_at, resolved1_at) + interval '1 day'
+                     WHEN 'reported' THEN received_at + interval '1 hour'
+                     WHEN 'accepted' THEN received_at + interval '1 hour' END,
+       received_at,
+       CASE s.status WHEN 'dispatched' THEN 'handle' WHEN 'resolved' THEN 'verify'
+                     WHEN 'reported' THEN 'accept' WHEN 'accepted' THEN 'accept' END,
+       received_at,
+       s.status = 'dispatched' AND late AND NOT extended AND handle_due <= %(now)s,
+       CASE WHEN s.status = 'dispatched' AND late AND NOT extended AND handle_due <= %(now)s
+            THEN handle_due END,
+       CASE WHEN late AND NOT extended AND handle_due <= %(now)s THEN 1 ELSE 0 END,
+       department_code, 'category',
+       CASE WHEN kind = 'case' AND accepted_at <= %(now)s THEN accepted_at END,
+       CASE WHEN s.status IN ('dispatched', 'resolved', 'closed') THEN dispatched_at END,
+       CASE WHEN s.status IN ('dispatched', 'resolved', 'closed') AND signed_at <= %(now)s
+            THEN signed_at END,
+       CASE WHEN s.status IN ('dispatched', 'resolved', 'closed') AND signed_at <= %(now)s
+            THEN department_code END,
+       CASE WHEN s.status IN ('resolved', 'closed') THEN coalesce(resolved2_at, resolved1_at) END,
+       CASE WHEN s.status IN ('closed', 'rejected') THEN
+            CASE WHEN s.status = 'closed' THEN closed_at ELSE accepted_at END END,
+       CASE WHEN reworked AND rework_at <= %(now)s THEN 1 ELSE 0 END,
+       decode(md5(p.g::text) || md5((p.g + 1)::text), 'hex')
+  FROM bench_plan p,
+       LATERAL (SELECT CASE
+           WHEN kind = 'rejected' THEN CASE WHEN accepted_at <= %(now)s THEN 'rejected' ELSE 'reported' END
+           WHEN kind = 'duplicate' THEN 'reported'
+           WHEN accepted_at > %(now)s THEN 'reported'
+           WHEN dispatched_at > %(now)s THEN 'accepted'
+           WHEN closed_at <= %(now)s THEN 'closed'
+           WHEN resolved2_at <= %(now)s THEN 'resolved'
+           WHEN rework_at <= %(now)s THEN 'dispatched'
+           WHEN resolved1_at <= %(now)s THEN 'resolved'
+           ELSE 'dispatched' END AS status) s
+ ORDER BY p.g
+"""
+
+# The trail, appended in time order as a live system writes it.
+_EVENTS = """
+INSERT INTO case_events (report_id, at, action, from_status, to_status, department_code, data)
+SELECT id, at, action, frm, too, dept, data
+  FROM (
+    SELECT r.id, e.*
+      FROM reports r
+      JOIN bench_plan p ON p.id = r.id
+      CROSS JOIN LATERAL (VALUES
+        (p.received_at, 'report.submitted', NULL, 'reported', NULL::text, '{}'::jsonb, true),
+        (p.received_at, 'report.routed', 'reported', 'reported', NULL,
+         jsonb_build_object('stage', 'accept', 'due_at', p.received_at + interval '1 hour'), true),
+        (p.accepted_at, 'case.rejected', 'reported', 'rejected', NULL, '{}', p.kind = 'rejected'),
+        (p.accepted_at, 'case.merged', 'reported', 'duplicate', NULL, '{}', p.kind = 'duplicate'),
+        (p.accepted_at, 'case.accepted', 'reported', 'accepted', NULL,
+         CASE WHEN p.auto THEN '{"auto": true}'::jsonb ELSE '{}' END, p.kind = 'case'),
+        (p.dispatched_at, 'case.dispatched', 'accepted', 'dispatched', p.department_code,
+         jsonb_build_object('stage', 'handle', 'due_at', p.handle_due), p.kind = 'case'),
+        (p.signed_at, 'case.signed', 'dispatched', 'dispatched', p.department_code, '{}',
+         p.kind = 'case'),
+        (p.extension_at, 'case.extension_approved', 'dispatched', 'dispatched',
+         p.department_code,
+         jsonb_build_object('stage', 'handle', 'due_at', p.extended_due, 'new_due_at', p.extended_due),
+         p.kind = 'case' AND p.extended),
+        (p.handle_due, 'case.overdue', 'dispatched', 'dispatched', p.department_code,
+         jsonb_build_object('stage', 'handle', 'due_at', p.handle_due),
+         p.kind = 'case' AND p.late AND NOT p.extended),
+        (p.handle_due, 'case.escalated', NULL, NULL, NULL,
+         jsonb_build_object('stage', 'handle', 'escalation_level', 1),
+         p.kind = 'case' AND p.late AND NOT p.extended),
+        (p.resolved1_at, 'case.resolved', 'dispatched', 'resolved', p.department_code,
+         jsonb_build_object('stage', 'verify', 'due_at', p.resolved1_at + interval '1 day'),
+         p.kind = 'case'),
+        (p.rework_at, 'case.rework_ordered', 'resolved', 'dispatched', p.department_code,
+         jsonb_build_object('stage', 'handle', 'due_at', p.rework_at + interval '3 days'),
+         p.kind = 'case' AND p.reworked),
+        (p.resolved2_at, 'case.resolved', 'dispatched', 'resolved', p.department_code,
+         jsonb_build_object('stage', 'verify', 'due_at', p.resolved2_at + interval '1 day'),
+         p.kind = 'case' AND p.reworked),
+        (p.closed_at, 'case.verified', 'resolved', 'closed', p.department_code,
+         jsonb_build_object('stage', NULL, 'due_at', NULL), p.kind = 'case')
+      ) AS e(at, action, frm, too, dept, data, happens)
+     WHERE e.happens AND e.at <= %(now)s
+  ) x
+ ORDER BY at
+"""
+
+
+def _admin_url(env: BenchEnv) -> str:
+    return env.admin_url
+
+
+def _db_url(env: BenchEnv) -> str:
+    return env.admin_url.rsplit("/", 1)[0] + "/" + DB
+
+
+def _say(msg: str) -> None:
+    print(f"[bench.stats] {msg}", flush=True)
+
+
+def build(env: BenchEnv, n_cases: int) -> None:
+    """(Re)create the database with the grid and n_cases generated cases with their trail."""
+    with psycopg.connect(env.admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(DB)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+    url = _db_url(env)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from gridsnap.demo import load_demo
+    from gridsnap.migrate import upgrade
+
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    upgrade(sa_url)
+    eng = create_engine(sa_url)
+    with Session(eng) as session:
+        load_demo(session)
+        session.commit()
+    eng.dispose()
+    with psycopg.connect(url, autocommit=True, options="-c timezone=UTC") as conn:
+        t = time.perf_counter()
+        gridmod.install(conn, gridmod.GRID_100K, others=[])
+        _say(f"grid: {time.perf_counter() - t:.0f} s")
+        conn.execute("SET work_mem = '512MB'")
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        conn.execute("SELECT setseed(0.42)")
+        t = time.perf_counter()
+        conn.execute(_PLAN, {"n": n_cases})
+        reporter = conn.execute(
+            "SELECT id FROM users WHERE username = 'wangjianguo'").fetchone()[0]
+        conn.execute(_REPORTS, {"now": NOW, "reporter": reporter})
+        # 2% were merged into the case just before them (never accepted)
+        conn.execute("""
+            UPDATE reports r SET status = 'duplicate', duplicate_of = p.id, stage = NULL,
+                   due_at = NULL
+              FROM bench_plan b, reports p
+             WHERE b.id = r.id AND b.kind = 'duplicate' AND b.accepted_at <= %(now)s
+               AND p.number = r.number - 1
+        """, {"now": NOW})
+        _say(f"{n_cases:,} reports: {time.perf_counter() - t:.0f} s")
+        t = time.perf_counter()
+        conn.execute(_EVENTS, {"now": NOW})
+        n_events = conn.execute("SELECT count(*) FROM case_events").fetchone()[0]
+        _say(f"{n_events:,} events: {time.perf_counter() - t:.0f} s")
+        conn.execute("DROP TABLE bench_plan")
+        t = time.perf_counter()
+        conn.execute("VACUUM ANALYZE reports")
+        conn.execute("VACUUM ANALYZE case_events")
+        conn.execute("VACUUM ANALYZE areas")
+        _say(f"vacuum analyze: {time.perf_counter() - t:.0f} s")
+
+
+def _timed(fn, repeat: int) -> tuple[float, object]:
+    fn()  # warm the cache: the figure is for a running system, not a cold start
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def measure(env: BenchEnv, *, repeat: int) -> list[dict]:
+    from sqlalchemy.orm import Session
+
+    from gridsnap import clock
+    from gridsnap.db import make_engine
+    from gridsnap.settings import Settings
+    from gridsnap.stats import service
+    from gridsnap.users.rules import Principal
+
+    url = _db_url(env).replace("postgresql://", "postgresql+psycopg://", 1)
+    settings = Settings.from_env(database_url=url)
+    eng = make_engine(url)
+    admin = Principal(id=0, username="bench", display_name="bench", role="admin", scopes=("",))
+    supervisor = Principal(id=0, username="bench-sup", display_name="bench", role="supervisor",
+                           scopes=("110105",))
+    real_now = clock.now
+    clock.now = lambda: NOW  # the generated city's clock  # noqa: E731
+    rows: list[dict] = []
+    try:
+        with Session(eng) as session:
+            n_cases = session.execute(__import__("sqlalchemy").text(
+                "SELECT count(*) FROM reports")).scalar()
+
+            def table(group: str, who: Principal = admin):
+                def run():
+                    out = service.indicator_table(session, who, settings, period=MONTH,
+                                                  group=group)
+                    session.rollback()
+                    return out
+                return run
+
+            for group in ("street", "department", "community"):
+                med, out = _timed(table(group), repeat)
+                total = out["total"]
+                rows.append({
+                    "name": f"indicator table {MONTH}, whole city, by {group}",
+                    "value": round(med * 1000, 1), "unit": "ms",
+                    "note": (f"median of {repeat}; {len(out['rows'])} rows; 立案 "
+                             f"{total['accepted']:,}, 结案率 {total['closure_rate']}%; "
+                             f"{n_cases:,} cases in the database; target < "
+                             f"{TARGET_TABLE_S * 1000:.0f} ms: "
+                             f"{'ok' if med < TARGET_TABLE_S else 'MISS'}")})
+            med, out = _timed(table("street", supervisor), repeat)
+            rows.append({"name": f"indicator table {MONTH}, district supervisor (110105), by street",
+                         "value": round(med * 1000, 1), "unit": "ms",
+                         "note": f"median of {repeat}; scoped by area prefix"})
+
+            def top():
+                out = service.top_problems(session, admin, settings, period=MONTH,
+                                           level="community", limit=10)
+                session.rollback()
+                return out
+
+            med, out = _timed(top, repeat)
+            rows.append({"name": f"每月一题 (top problems) {MONTH}, whole city, by community",
+                         "value": round(med * 1000, 1), "unit": "ms",
+                         "note": f"median of {repeat}; top class {out['items'][0]['count']} "
+                                 f"cases" if out["items"] else f"median of {repeat}"})
+        rows += _through_the_api(settings, repeat)
+    finally:
+        clock.now = real_now
+        eng.dispose()
+    return rows
+
+
+def _through_the_api(settings, repeat: int) -> list[dict]:
+    """The same table as JSON through the real app (auth, schema, serialisation), and a
+    month's CSV export of the whole city streamed out."""
+    from gridsnap.app import create_app
+    from gridsnap.extensions import api
+
+    app = create_app(settings)
+    if "stats" not in app.blueprints:  # until app.py registers them
+        from gridsnap.campaigns.api import blp as campaigns_blp
+        from gridsnap.exports.api import blp as exports_blp
+        from gridsnap.stats.api import blp as stats_blp
+
+        for blp in (stats_blp, campaigns_blp, exports_blp):
+            api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix}")
+    client = app.test_client()
+    r = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo-admin"})
+    headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
+    rows = []
+
+    def get_table():
+        r = client.get(f"/api/v1/stats/indicators?period={MONTH}&group=street", headers=headers)
+        assert r.status_code == 200, r.get_data()[:200]
+        return r
+
+    med, _ = _timed(get_table, repeat)
+    rows.append({"name": f"GET /api/v1/stats/indicators?period={MONTH}&group=street (whole city)",
+                 "value": round(med * 1000, 1), "unit": "ms",
+                 "note": f"median of {repeat}, through the app (test client, no network); "
+                         f"target < {TARGET_TABLE_S * 1000:.0f} ms: "
+                         f"{'ok' if med < TARGET_TABLE_S else 'MISS'}"})
+    t = time.perf_counter()
+    r = client.get("/api/v1/exports/cases.csv?from=2026-11-01&to=2026-11-30", headers=headers)
+    size = len(r.get_data())
+    took = time.perf_counter() - t
+    n = size and r.get_data().count(b"\n") - 1
+    rows.append({"name": "GET /api/v1/exports/cases.csv, a month of the whole city",
+                 "value": round(n / took), "unit": "rows/s",
+                 "note": f"{n:,} rows, {size / 1e6:.1f} MB in {took:.1f} s (streamed)"})
+    app.extensions["gridsnap"].dispose()
+    return rows
+
+
+def run(quick: bool) -> list[dict]:
+    """Build the generated city (100k cases if quick, else 1M) and time the evaluation."""
+    import tempfile
+    from pathlib import Path
+
+    env = BenchEnv.make(Path(tempfile.gettempdir()) / "gridsnap-bench-stats-media")
+    n = 100_000 if quick else 1_000_000
+    t = time.perf_counter()
+    build(env, n)
+    build_s = time.perf_counter() - t
+    rows = [{"name": "generated cases (with audit trail)", "value": n, "unit": "cases",
+             "note": f"built in {build_s:.0f} s over 12 months and the ~100k-cell grid"}]
+    rows += measure(env, repeat=3 if quick else 5)
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--measure-only", action="store_true")
+    args = ap.parse_args()
+    if args.measure_only:
+        import tempfile
+        from pathlib import Path
+
+        result = measure(BenchEnv.make(Path(tempfile.gettempdir())), repeat=5)
+    else:
+        result = run(args.quick)
+    for r in result:
+        print(json.dumps(r, ensure_ascii=False))
