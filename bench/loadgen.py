@@ -117,7 +117,7 @@ def run_pgbench(env: BenchEnv, script: Path, grid: Grid, variables: dict[str, st
 def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
     """Floor B (the minimal endpoint's statement) and, for context, the real intake statement
     (with its audit event and outbox message), both with a random point in a random cell."""
-    from gridsnap.reports.queries import _SUBMIT
+    from gridsnap.reports.queries import _SUBMIT_SQL
 
     from .minimal_app import MINIMAL_SQL, pgbench_sql
 
@@ -134,7 +134,7 @@ def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
         "fingerprint": "sha256(convert_to(random()::text, 'UTF8'))",
     }
     scripts = {}
-    for name, statement in (("minimal", MINIMAL_SQL), ("full", str(_SUBMIT))):
+    for name, statement in (("minimal", MINIMAL_SQL), ("full", _SUBMIT_SQL)):
         path = out_dir / f"intake_{name}.pgbench.sql"
         path.write_text(header + "\n" + pgbench_sql(statement, values) + ";\n")
         scripts[name] = path
