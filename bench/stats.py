@@ -337,16 +337,8 @@ def _through_the_api(settings, repeat: int) -> list[dict]:
     """The same table as JSON through the real app (auth, schema, serialisation), and a
     month's CSV export of the whole city streamed out."""
     from gridsnap.app import create_app
-    from gridsnap.extensions import api
 
     app = create_app(settings)
-    if "stats" not in app.blueprints:  # until app.py registers them
-        from gridsnap.campaigns.api import blp as campaigns_blp
-        from gridsnap.exports.api import blp as exports_blp
-        from gridsnap.stats.api import blp as stats_blp
-
-        for blp in (stats_blp, campaigns_blp, exports_blp):
-            api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix}")
     client = app.test_client()
     r = client.post("/api/v1/auth/token", json={"username": "admin", "password": "demo-admin"})
     headers = {"Authorization": f"Bearer {r.get_json()['token']}"}

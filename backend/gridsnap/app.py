@@ -39,9 +39,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error
 
+    from .campaigns.api import blp as campaigns_blp
     from .cases.api import blp as cases_blp
     from .cases.api import me_blp as tasks_blp
     from .categories.api import blp as categories_blp
+    from .exports.api import blp as exports_blp
     from .grid.api import blp as grid_blp
     from .health.api import blp as health_blp
     from .maps.api import blp as maps_blp
@@ -49,11 +51,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     from .photos.api import blp as photos_blp
     from .reports.api import blp as reports_blp
     from .routing.api import blp as routing_blp
+    from .stats.api import blp as stats_blp
     from .users.api import admin_blp as admin_users_blp
     from .users.api import blp as auth_blp
 
     for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
-                routing_blp, maps_blp, grid_blp, categories_blp, admin_users_blp, health_blp):
+                routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,
+                categories_blp, admin_users_blp, health_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     import swagger_ui_bundle
