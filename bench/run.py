@@ -32,7 +32,42 @@ from .cpu import Background
 from .env import BENCH_DB, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, port_free, wait_http
 
-PARTS = ("intake", "pgbench", "storm")
+PARTS = ("intake", "pgbench", "storm", "cases", "stats", "pwa")
+# parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
+MODULE_PARTS = {
+    "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
+              "bench.cases"),
+    "stats": ("The evaluation and the live map on 1,000,000 cases", "bench.stats"),
+    "pwa": ("The field worker's PWA in Chromium", "bench.pwa"),
+}
+
+
+def run_module_parts(parts, quick: bool) -> tuple[str, int]:
+    """Markdown tables of the module parts asked for, and an exit code."""
+    import importlib
+
+    out, code = [], 0
+    for part in parts:
+        if part not in MODULE_PARTS:
+            continue
+        title, module = MODULE_PARTS[part]
+        say(f"{part}: {title} …")
+        try:
+            rows = importlib.import_module(module).run(quick)
+        except Exception:
+            import traceback
+
+            say(f"bench: {part} could not finish:\n" + traceback.format_exc())
+            code = 1
+            continue
+        out.append(f"### {title}\n\n| measurement | value | note |\n|---|---:|---|")
+        for r in rows:
+            value = r["value"]
+            shown = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+            out.append(f"| {r['name']} | {shown} {r['unit']} | {r.get('note', '')} |")
+            say(f"  {r['name']}: {shown} {r['unit']}  ({r.get('note', '')})")
+        out.append("")
+    return "\n".join(out), code
 PORTS = range(18000, 18011)
 DEMO_WORKER = ("wangjianguo", "demo-worker-1")
 # After a wrk run the server still answers the requests that were in flight (up to one per
@@ -195,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="smoke run: 1 run of 3 s each, a storm of 500 reports + 20 photos")
     ap.add_argument("--only", choices=PARTS, action="append",
                     help="run only this part (repeatable): intake (real API and floor A on "
-                         "both grids), pgbench (floor B), storm")
+                         "both grids), pgbench (floor B), storm, cases, stats (and map "
+                         "tiles), pwa")
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
@@ -331,6 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench": {f"{k[0]}/{k[1]}/{k[2]}": [r.as_dict() for r in v]
                     for k, v in res.pgbench.items()},
         "storm": res.storm.as_dict() if res.storm else None}, indent=2, default=str))
+    extra, extra_code = run_module_parts(parts, args.quick)
+    code = code or extra_code
+    if extra:
+        text = text.rstrip() + "\n\n" + extra
     say("")
     say(text)
     if code == 0 and not args.no_doc and (not args.quick or args.doc):

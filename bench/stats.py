@@ -326,10 +326,46 @@ def measure(env: BenchEnv, *, repeat: int) -> list[dict]:
                          "value": round(med * 1000, 1), "unit": "ms",
                          "note": f"median of {repeat}; top class {out['items'][0]['count']} "
                                  f"cases" if out["items"] else f"median of {repeat}"})
+            rows += _tiles(session, admin, repeat)
         rows += _through_the_api(settings, repeat)
     finally:
         clock.now = real_now
         eng.dispose()
+    return rows
+
+
+TARGET_TILE_S = 0.150
+
+
+def _tiles(session, who, repeat: int) -> list[dict]:
+    """The live map's vector tiles at city, street and community zoom, at the grid's centre."""
+    import math
+
+    from gridsnap.maps import queries as tiles
+    from gridsnap.maps import rules as zooms
+
+    grid = gridmod.GRID_100K
+    lon = grid.x0 + grid.nx * grid.dx / 2
+    lat = grid.y0 + grid.ny * grid.dy / 2
+    rows = []
+    for z, label in ((10, "city"), (12, "district"), (13, "street"), (15, "community"),
+                     (16, "a few blocks")):
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+        def one(z=z, x=x, y=y):
+            data = tiles.tile(session, who, z, x, y, zooms.layers_for(z), zooms.area_level_for(z),
+                              {})
+            session.rollback()
+            return data
+
+        med, data = _timed(one, repeat)
+        rows.append({
+            "name": f"map tile z{z} ({label} zoom): {'+'.join(zooms.layers_for(z))}",
+            "value": round(med * 1000, 1), "unit": "ms",
+            "note": f"median of {repeat}; {len(data) / 1024:.0f} KiB; open cases; target < "
+                    f"{TARGET_TILE_S * 1000:.0f} ms: {'ok' if med < TARGET_TILE_S else 'MISS'}"})
     return rows
 
 
