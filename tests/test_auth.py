@@ -88,14 +88,18 @@ def test_token_cache_serves_repeat_requests_and_forgets_on_revocation(client, de
 
     from gridsnap.errors import AppError
     from gridsnap.users.service import (
+        add_user,
         authenticate,
         forget_cached_tokens,
         hash_token,
         revoke_all_tokens,
     )
 
-    name = PERSONAS["worker2"]
-    token = login(client, name, demo_users[name]["password"]).get_json()["token"]
+    name, password = "cache_probe", "cache-pass-123"  # not a persona: its tokens get revoked
+    with runtime.sessions() as s:
+        add_user(s, username=name, display_name="缓存", role="worker", password=password,
+                 scopes=["110101001"])
+    token = login(client, name, password).get_json()["token"]
     with runtime.sessions() as s:
         assert authenticate(s, token, cache_seconds=60).username == name
     # revoked behind the process's back (another gunicorn worker): served from the cache
@@ -109,7 +113,7 @@ def test_token_cache_serves_repeat_requests_and_forgets_on_revocation(client, de
         with pytest.raises(AppError):
             authenticate(s, token, cache_seconds=60)
     # revoked through this process: forgotten at once
-    token = login(client, name, demo_users[name]["password"]).get_json()["token"]
+    token = login(client, name, password).get_json()["token"]
     with runtime.sessions() as s:
         authenticate(s, token, cache_seconds=60)
         revoke_all_tokens(s, name)

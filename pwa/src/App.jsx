@@ -12,9 +12,13 @@ import { Login } from './screens/Login.jsx';
 import { Records } from './screens/Records.jsx';
 import { Settings } from './screens/Settings.jsx';
 import { TaskDetail, Tasks } from './screens/Tasks.jsx';
+import { HandlerCase, HandlerDesk } from './screens/HandlerDesk.jsx';
 
 // Leaflet only loads with the map (it is precached all the same)
 const MapView = lazy(() => import('./screens/MapView.jsx'));
+// the command centre only for supervisors and administrators: the worker's shell stays small
+const Command = lazy(() => import('./command/Command.jsx'));
+const COMMAND_ROLES = new Set(['supervisor', 'admin']);
 
 const SYNC_EVERY_MS = 60 * 1000;
 
@@ -61,6 +65,15 @@ export function App() {
     return <Login expired={!!s.session?.expired} lastUser={s.session?.user} />;
   }
 
+  const role = s.session.user.role;
+  if (COMMAND_ROLES.has(role)) {
+    return (
+      <Suspense fallback={<p class="boot">{t('common.loading')}</p>}>
+        <Command route={route} />
+      </Suspense>
+    );
+  }
+  const handler = role === 'handler';
   const mine = pending(s.items, s.session.user.username);
   const rejected = s.items.filter((i) => i.state === 'rejected' && i.user === s.session.user.username);
   let screen;
@@ -73,9 +86,15 @@ export function App() {
       </Suspense>
     ); break;
     case 'settings': screen = <Settings />; break;
-    default: screen = <Capture edit={route.query.get('edit')} />;
+    case 'desk': screen = route.arg ? <HandlerCase id={route.arg} /> : <HandlerDesk />; break;
+    default: screen = handler ? <HandlerDesk /> : <Capture edit={route.query.get('edit')} />;
   }
-  const tabs = [
+  const active = handler && !['desk', 'records', 'settings'].includes(route.name) ? 'desk' : route.name;
+  const tabs = handler ? [
+    ['desk', 'nav.desk', 'check', s.tasks.length],
+    ['records', 'nav.records', 'outbox', mine.length + rejected.length],
+    ['settings', 'nav.settings', 'settings', 0],
+  ] : [
     ['capture', 'nav.capture', 'camera', 0],
     ['records', 'nav.records', 'outbox', mine.length + rejected.length],
     ['tasks', 'nav.tasks', 'check', s.tasks.length],
@@ -85,7 +104,7 @@ export function App() {
   return (
     <div class="shell">
       <header class="topbar">
-        <span class="brand">{t('app.title')}</span>
+        <span class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</span>
         <button type="button" class={`netpill ${s.online ? 'on' : 'off'}`} data-testid="netpill"
           onClick={() => go('records')} aria-label={t('sync.status_aria')}>
           {s.online ? t('net.online') : t('net.offline')}
@@ -103,8 +122,8 @@ export function App() {
       {s.toast && <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite">{s.toast.text}</div>}
       <nav class="tabbar" aria-label={t('nav.label')}>
         {tabs.map(([name, label, icon, badge]) => (
-          <a href={`#/${name}`} class={route.name === name ? 'active' : ''}
-            aria-current={route.name === name ? 'page' : undefined} data-testid={`tab-${name}`}>
+          <a href={`#/${name}`} class={active === name ? 'active' : ''}
+            aria-current={active === name ? 'page' : undefined} data-testid={`tab-${name}`}>
             <Icon name={icon} />
             <span class="label">{t(label)}</span>
             {badge > 0 && <span class="badge" aria-label={t('nav.badge', { n: badge })}>{badge}</span>}

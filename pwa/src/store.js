@@ -79,6 +79,7 @@ export function toast(text, kind = 'info') {
 const ON = {
   outbox: ['items'], session: ['session'], reports: ['reports'], tasks: ['tasks', 'items'],
   categories: ['categories'], cells: ['cells'], settings: ['settings'], 'auth-expired': ['session'],
+  'task-photo': ['tasks'], // a photo arrived in the cache: the list shows it
 };
 
 /** Loads everything once and follows change notices. */

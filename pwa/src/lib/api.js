@@ -36,8 +36,8 @@ export class NetworkError extends Error {
  * `json` is sent as JSON, `body` as is (a Blob with its contentType); `as` is 'json' or 'blob'.
  */
 export async function request(path, { method = 'GET', token, json, body, contentType, as = 'json',
-  timeoutMs = 30000 } = {}) {
-  const headers = {};
+  timeoutMs = 30000, headers: extra = {} } = {}) {
+  const headers = { ...extra };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';

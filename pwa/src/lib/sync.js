@@ -18,6 +18,8 @@ const CELLS_MAX_AGE_MS = 24 * 3600 * 1000;
 const TASKS_FULL_EVERY_MS = 15 * 60 * 1000;
 const KEEP_ACCEPTED_MS = 3 * 24 * 3600 * 1000;
 const VERIFY_ACTIONS = ['verify_pass', 'verify_fail'];
+// a department handler's desk (处置部门): what they may do with a case dispatched to them
+export const HANDLER_ACTIONS = ['sign', 'resolve', 'return', 'request_extension'];
 
 let running = null;
 
@@ -173,21 +175,29 @@ async function sendPhotos(item, token, base, query, reportKind) {
 }
 
 async function sendVerification(item, token) {
+  // a case action queued on the phone: the worker's verification, or a handler's sign, resolve,
+  // return or extension request (photos first, then the action, idempotent by the item's id)
   const b = item.body;
-  await sendPhotos(item, token, `reports/${b.case_id}/photos`, '?purpose=verification', false);
+  await sendPhotos(item, token, `reports/${b.case_id}/photos`,
+    `?purpose=${b.purpose || 'verification'}`, false);
   item.state = 'sending';
   item.progress = { photo: item.photos.length, of: item.photos.length, action: true };
   await save(item);
-  const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json: {
-    action: b.action, client_action_id: item.id, note: b.note || '',
-    photo_ids: item.photos.map((p) => p.id), location: b.location,
-  } });
+  const json = { action: b.action, client_action_id: item.id, note: b.note || '' };
+  if (item.photos.length) json.photo_ids = item.photos.map((p) => p.id);
+  if (b.location) json.location = b.location;
+  if (b.reason) json.reason = b.reason;
+  if (b.extension) json.extension = b.extension;
+  const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json });
   item.server = { number: data?.number, status: data?.status };
   item.state = 'accepted';
   item.progress = null;
   item.retry = null;
   item.acceptedAt = Date.now();
-  await (await db()).delete('tasks', b.case_id);
+  // the case as the server now has it: still on my desk (signed) or gone from it
+  if (data && (data.allowed_actions || []).some((a) => HANDLER_ACTIONS.includes(a)) &&
+      data.status === 'dispatched') await (await db()).put('tasks', data);
+  else await (await db()).delete('tasks', b.case_id);
   await finish(item);
   emit('tasks');
 }
@@ -315,7 +325,8 @@ async function pullTasks(session, marks) {
   for (const t of tasks) {
     const stamp = t.updated_at || t.received_at;
     if (stamp && (!maxUpdated || Date.parse(stamp) > Date.parse(maxUpdated))) maxUpdated = stamp;
-    const waiting = !t.allowed_actions || t.allowed_actions.some((a) => VERIFY_ACTIONS.includes(a));
+    const wanted = session.user.role === 'handler' ? HANDLER_ACTIONS : VERIFY_ACTIONS;
+    const waiting = !t.allowed_actions || t.allowed_actions.some((a) => wanted.includes(a));
     if (waiting) tx.store.put(t);
     else tx.store.delete(t.id);
   }

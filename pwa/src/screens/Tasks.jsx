@@ -28,7 +28,7 @@ function useTaskPhoto(photoId, size) {
   return blob;
 }
 
-function TaskPhoto({ photo, size, alt }) {
+export function TaskPhoto({ photo, size, alt }) {
   const blob = useTaskPhoto(photo.id, size);
   if (!blob) return <span class="img-placeholder" role="img" aria-label={t('tasks.photo_not_cached')} />;
   return <BlobImage blob={blob} alt={alt} />;

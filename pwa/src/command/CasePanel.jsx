@@ -1,0 +1,287 @@
+// One case for the command centre: photos before and after, where it is (accuracy circle), the
+// cell and area chain, the audit trail, due time and stage, possible duplicates side by side, and
+// exactly the actions the server allows (If-Match: the case's ETag; a stale one reloads and says
+// why).
+import L from 'leaflet';
+import 'leaflet/dist/leaflet.css';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { BlobImage } from '../components/BlobImage.jsx';
+import { reasonText } from '../components/ItemState.jsx';
+import { formatTime, nameOf, t } from '../i18n/index.js';
+import { ApiError } from '../lib/api.js';
+import { uuid } from '../lib/ids.js';
+import { statusText } from '../screens/Tasks.jsx';
+import { useStore } from '../store.js';
+import { call, departmentsOf } from './api.js';
+import { bump, useLive } from './live.js';
+
+const thumbs = new Map(); // photo id:size → Blob, for this page's life
+
+function AuthPhoto({ photo, size, alt, onClick }) {
+  const key = `${photo.id}:${size}`;
+  const [blob, setBlob] = useState(thumbs.get(key) || null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (blob) return undefined;
+    let live = true;
+    call(`/api/v1/photos/${photo.id}?size=${size}`, { as: 'blob', timeoutMs: 60000 })
+      .then(({ data }) => { thumbs.set(key, data); if (live) setBlob(data); })
+      .catch(() => live && setFailed(true));
+    return () => { live = false; };
+  }, [key]);
+  if (!blob) {
+    return <span class="img-placeholder" role="img" aria-label={failed ? t('cmd.photo_not_ready') : alt} />;
+  }
+  return onClick
+    ? <button type="button" class="photo-btn" onClick={onClick} aria-label={alt}><BlobImage blob={blob} alt={alt} /></button>
+    : <BlobImage blob={blob} alt={alt} />;
+}
+
+function PositionMap({ location }) {
+  const el = useRef(null);
+  useEffect(() => {
+    if (!location) return undefined;
+    const ll = [location.lat, location.lon];
+    const m = L.map(el.current, { zoomControl: false, attributionControl: false, preferCanvas: true,
+      dragging: false, scrollWheelZoom: false });
+    const radius = location.accuracy_m || 5;
+    // the circle's own bounds need a view first: take them from the point
+    const bounds = L.latLng(ll).toBounds(Math.max(radius, 20) * 4);
+    m.fitBounds(bounds, { maxZoom: 18 });
+    L.circle(ll, { radius, color: '#0b5cad', weight: 1, fillOpacity: 0.15 }).addTo(m);
+    L.circleMarker(ll, { radius: 5, color: '#fff', weight: 2, fillColor: '#d32f2f', fillOpacity: 1 }).addTo(m);
+    const fit = () => { m.invalidateSize(); m.fitBounds(bounds, { maxZoom: 18 }); };
+    fit();
+    const timer = setTimeout(fit, 100); // the panel's width settles after the first paint
+    return () => { clearTimeout(timer); m.remove(); };
+  }, [location?.lat, location?.lon, location?.accuracy_m]);
+  return <div ref={el} class="mini-map" aria-hidden="true" />;
+}
+
+const PURPOSES = ['report', 'resolution', 'verification'];
+// actions that need a form; the others are one click
+const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework']);
+
+export function CasePanel({ id, onClose }) {
+  const s = useStore();
+  const lv = useLive();
+  const [c, setCase] = useState(null);
+  const [etag, setEtag] = useState(null);
+  const [events, setEvents] = useState([]);
+  const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(null);
+  const [pending, setPending] = useState(null); // the action whose form is open
+  const [note, setNote] = useState('');
+  const [department, setDepartment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [big, setBig] = useState(null);
+  const departments = departmentsOf(s.categories);
+
+  async function load() {
+    try {
+      const [one, evs] = await Promise.all([call(`cases/${id}`), call(`cases/${id}/events`)]);
+      setCase(one.data);
+      setEtag(one.headers.get('ETag'));
+      setEvents(evs.data || []);
+      setError(null);
+      return one.data;
+    } catch (err) {
+      setError(err instanceof ApiError ? reasonText(err) : t('cmd.offline'));
+      return null;
+    }
+  }
+
+  useEffect(() => {
+    setCase(null);
+    setPending(null);
+    setNotice(null);
+    load();
+  }, [id]);
+  // something changed in scope: this case may be among it
+  useEffect(() => { if (c && !busy) load(); }, [lv.changed]);
+
+  async function act(action, extra = {}) {
+    if (busy) return;
+    setBusy(true);
+    setNotice(null);
+    try {
+      const json = { action, client_action_id: uuid(), ...extra };
+      if (note.trim()) json.note = note.trim();
+      const { data, headers } = await call(`cases/${id}/actions`, { method: 'POST', json,
+        headers: etag ? { 'If-Match': etag } : {} });
+      setCase(data);
+      setEtag(headers.get('ETag'));
+      setPending(null);
+      setNote('');
+      setNotice({ kind: 'ok', text: t('cmd.done', { action: t(`action.${action}`) }) });
+      call(`cases/${id}/events`).then((r) => setEvents(r.data || [])).catch(() => {});
+      bump(); // the map and list follow at once
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 409 || err.status === 412)) {
+        await load();
+        setPending(null);
+        setNotice({ kind: 'error', text: t('cmd.stale', { reason: err.message }) });
+      } else {
+        setNotice({ kind: 'error', text: err instanceof ApiError ? reasonText(err) : t('cmd.offline') });
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function start(action) {
+    setNotice(null);
+    setNote('');
+    if (action === 'dispatch') setDepartment(c.suggested_department || c.department || departments[0]?.code || '');
+    if (action === 'dispatch' || NEEDS_NOTE.has(action)) setPending(action);
+    else act(action);
+  }
+
+  if (error && !c) return <aside class="cmd-panel card"><p class="error">{error}</p></aside>;
+  if (!c) return <aside class="cmd-panel card"><p class="loading">{t('common.loading')}</p></aside>;
+  const cat = s.categories.find((x) => x.code === c.category);
+  const deptName = (code) => {
+    const d = departments.find((x) => x.code === code);
+    return d ? nameOf(d) : code;
+  };
+  const chain = [['cell', c.cell], ['community', c.community], ['street', c.street], ['district', c.district]]
+    .filter(([, a]) => a);
+  const actions = (c.allowed_actions || []).filter((a) => a !== 'merge' && a !== 'unmerge');
+  return (
+    <aside class="cmd-panel" data-testid="case-panel" data-status={c.status} aria-labelledby="case-title">
+      <div class="panel-head">
+        <h2 id="case-title">{t('records.case_n', { n: c.number })} · {cat ? nameOf(cat) : c.category}</h2>
+        <button type="button" class="close" onClick={onClose} aria-label={t('common.close')}>✕</button>
+      </div>
+      <p>
+        <span class={`status-tag st-${c.status}`} data-testid="case-status">{statusText(c.status)}</span>
+        {c.overdue && <span class="tag danger" data-testid="case-overdue">{t('tasks.overdue')}</span>}
+        {c.stage && <span class="tag">{t(`stage.${c.stage}`)}</span>}
+      </p>
+      {c.due_at && <p class="small">{t('tasks.due', { time: formatTime(c.due_at) })}</p>}
+      {c.department && <p class="small">{t('cmd.department')}: {deptName(c.department)}</p>}
+      {c.pending_extension && (
+        <p class="notice small">{t('cmd.extension_asked', { amount: c.pending_extension.amount,
+          unit: t(`unit.${c.pending_extension.unit}`), reason: c.pending_extension.reason || '' })}</p>
+      )}
+      {c.description && <p>{c.description}</p>}
+      {notice && <p class={notice.kind === 'ok' ? 'notice' : 'error'} role="status" data-testid="panel-notice">{notice.text}</p>}
+
+      {actions.length > 0 && !pending && (
+        <div class="row wrap panel-actions" data-testid="case-actions">
+          {actions.map((a) => (
+            <button type="button" class={a === 'reject' || a === 'rework' ? 'danger' : 'primary'}
+              data-testid={`action-${a}`} disabled={busy} onClick={() => start(a)}>{t(`action.${a}`)}</button>
+          ))}
+        </div>
+      )}
+      {pending && (
+        <div class="card stack" data-testid="action-form">
+          <strong>{t(`action.${pending}`)}</strong>
+          {pending === 'dispatch' && (
+            <>
+              <label for="dispatch-dept">{t('cmd.department')}</label>
+              <select id="dispatch-dept" value={department} data-testid="dispatch-department"
+                onChange={(e) => setDepartment(e.currentTarget.value)}>
+                {departments.map((d) => (
+                  <option value={d.code}>{nameOf(d)}{d.code === c.suggested_department ? ` (${t('cmd.suggested')})` : ''}</option>
+                ))}
+              </select>
+            </>
+          )}
+          <label for="action-note">{NEEDS_NOTE.has(pending) ? t('desk.note_required') : t('tasks.note')}</label>
+          <textarea id="action-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          <div class="row">
+            <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>
+            <button type="button" class="primary" data-testid="action-confirm"
+              disabled={busy || (NEEDS_NOTE.has(pending) && !note.trim())}
+              onClick={() => act(pending, pending === 'dispatch' && department ? { department } : {})}>
+              {t(`action.${pending}`)}</button>
+          </div>
+        </div>
+      )}
+
+      <h3>{t('cmd.photos')}</h3>
+      {PURPOSES.map((purpose) => {
+        const list = (c.photos || []).filter((p) => (p.purpose || 'report') === purpose);
+        if (!list.length) return null;
+        return (
+          <div key={purpose}>
+            <p class="small muted">{t(`purpose.${purpose}`)}</p>
+            <ul class="thumbs" data-testid={`photos-${purpose}`}>
+              {list.map((p, i) => (
+                <li key={p.id}><AuthPhoto photo={p} size="thumb" alt={t('capture.photo_n', { n: i + 1 })}
+                  onClick={() => setBig(p)} /></li>
+              ))}
+            </ul>
+          </div>
+        );
+      })}
+      {!(c.photos || []).length && <p class="small muted">—</p>}
+
+      <h3>{t('cmd.position')}</h3>
+      <PositionMap location={c.location} />
+      <p class="small muted">
+        {c.location && `${c.location.lon.toFixed(6)}, ${c.location.lat.toFixed(6)}`}
+        {c.location?.accuracy_m != null && ` · ±${Math.round(c.location.accuracy_m)} m`}
+      </p>
+      <ol class="chain small" data-testid="area-chain">
+        {chain.length ? chain.map(([level, a]) => (
+          <li><span class="muted">{t(`level.${level}`)}</span> {nameOf(a)} <small class="muted">{a.code}</small></li>
+        )) : <li>{t('records.outside_grid')}</li>}
+      </ol>
+
+      {(c.possible_duplicates || []).length > 0 && (
+        <>
+          <h3>{t('cmd.possible_duplicates')}</h3>
+          <div class="dupes" data-testid="duplicates">
+            <div class="dupe this">
+              <strong>{t('records.case_n', { n: c.number })}</strong>
+              <p class="small">{statusText(c.status)}</p>
+              <p class="small">{c.description}</p>
+            </div>
+            {c.possible_duplicates.map((d) => (
+              <div class="dupe" key={d.id}>
+                <strong>{t('records.case_n', { n: d.number })}</strong>
+                <p class="small">{statusText(d.status)} · {t('cmd.distance', { m: Math.round(d.distance_m) })}</p>
+                <p class="small">{d.description}</p>
+                {(c.allowed_actions || []).includes('merge') && (
+                  <button type="button" class="secondary" disabled={busy} data-testid="merge-into"
+                    onClick={() => act('merge', { target_case_id: d.id })}>{t('cmd.merge_into')}</button>
+                )}
+              </div>
+            ))}
+          </div>
+        </>
+      )}
+      {(c.allowed_actions || []).includes('unmerge') && (
+        <button type="button" class="secondary" onClick={() => act('unmerge')}>{t('action.unmerge')}</button>
+      )}
+
+      <h3>{t('cmd.timeline')}</h3>
+      <ol class="timeline" data-testid="timeline">
+        {events.map((e) => (
+          <li key={e.id}>
+            <time class="small muted">{formatTime(e.at)}</time>
+            <div>
+              <strong>{t(`event.${e.action}`) === `event.${e.action}` ? e.action : t(`event.${e.action}`)}</strong>
+              {e.to_status && e.from_status !== e.to_status && (
+                <span class="small"> {e.from_status ? statusText(e.from_status) : ''} → {statusText(e.to_status)}</span>
+              )}
+              <div class="small muted">{e.actor_display_name || e.actor_username || t('cmd.system')}
+                {e.department ? ` · ${deptName(e.department)}` : ''}</div>
+              {e.note && <div class="small">{e.note}</div>}
+            </div>
+          </li>
+        ))}
+      </ol>
+
+      {big && (
+        <div class="lightbox" role="dialog" aria-label={t('cmd.photo')} onClick={() => setBig(null)}>
+          <AuthPhoto photo={big} size="display" alt={t('cmd.photo')} />
+          <button type="button" class="close" aria-label={t('common.close')}>✕</button>
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,74 @@
+// The command centre (指挥中心) for supervisors and administrators, on a desktop browser: the
+// live map, the case list, the case panel, notifications and the month's numbers. Loaded only
+// for these roles (a lazy chunk), MapLibre only with the map (another lazy chunk).
+import { useEffect } from 'preact/hooks';
+import { lazy, Suspense } from 'preact/compat';
+import { t } from '../i18n/index.js';
+import { go } from '../nav.js';
+import { useStore } from '../store.js';
+import { Settings } from '../screens/Settings.jsx';
+import { CaseList } from './CaseList.jsx';
+import { CasePanel } from './CasePanel.jsx';
+import { Filters } from './Filters.jsx';
+import { Inbox, useUnread } from './Inbox.jsx';
+import { Numbers } from './Numbers.jsx';
+import { startPolling, useLive } from './live.js';
+
+const CaseMap = lazy(() => import('./CaseMap.jsx'));
+
+const TABS = [['map', 'cmd.tab_map'], ['list', 'cmd.tab_list'], ['inbox', 'cmd.tab_inbox'],
+  ['numbers', 'cmd.tab_numbers'], ['settings', 'nav.settings']];
+
+export default function Command({ route }) {
+  const s = useStore();
+  const lv = useLive();
+  const [unread, refreshUnread] = useUnread();
+  useEffect(() => startPolling(), []);
+  const name = TABS.some(([n]) => n === route.name) ? route.name : 'map';
+  const selected = route.query.get('case');
+  const open = (id) => go(`${name === 'map' || name === 'list' ? name : 'list'}?case=${id}`);
+  const close = () => go(name);
+
+  let main;
+  switch (name) {
+    case 'list': main = <CaseList onOpen={open} selected={selected} />; break;
+    case 'inbox': main = <Inbox onOpen={open} unread={unread} refresh={refreshUnread} />; break;
+    case 'numbers': main = <Numbers />; break;
+    case 'settings': main = <div class="cmd-narrow"><Settings /></div>; break;
+    default: main = (
+      <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
+        <CaseMap onOpen={open} />
+      </Suspense>
+    );
+  }
+  const withFilters = name === 'map' || name === 'list';
+  return (
+    <div class="cmd-shell" data-testid="command">
+      <header class="topbar cmd-top">
+        <span class="brand">{t('cmd.title')}</span>
+        <nav class="cmd-nav" aria-label={t('nav.label')}>
+          {TABS.map(([n, label]) => (
+            <a href={`#/${n}`} class={name === n ? 'active' : ''} aria-current={name === n ? 'page' : undefined}
+              data-testid={`tab-${n}`}>
+              {t(label)}
+              {n === 'inbox' && unread.length > 0 && (
+                <span class="badge" data-testid="unread-badge" aria-label={t('nav.badge', { n: unread.length })}>
+                  {unread.length}</span>
+              )}
+            </a>
+          ))}
+        </nav>
+        <span class="small cmd-user">
+          {s.session.user.display_name || s.session.user.username}
+          {lv.lastChangeAt && <span class="live-dot" title={t('cmd.live')} aria-hidden="true" />}
+        </span>
+      </header>
+      {withFilters && <Filters timeRange={name === 'map'} />}
+      <div class={`cmd-body ${selected && withFilters ? 'with-panel' : ''}`}>
+        <main class="cmd-main" id="main">{main}</main>
+        {selected && withFilters && <CasePanel id={selected} onClose={close} />}
+      </div>
+      {s.toast && <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite">{s.toast.text}</div>}
+    </div>
+  );
+}

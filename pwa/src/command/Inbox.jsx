@@ -1,0 +1,55 @@
+// My notifications: unread first, mark read.
+import { useEffect, useState } from 'preact/hooks';
+import { formatTime, t } from '../i18n/index.js';
+import { call } from './api.js';
+import { useLive } from './live.js';
+
+export function useUnread() {
+  const lv = useLive();
+  const [list, setList] = useState([]);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    call('me/notifications?unread=true').then(({ data }) => live && setList(data || [])).catch(() => {});
+    return () => { live = false; };
+  }, [lv.changed, tick]);
+  return [list, () => setTick((n) => n + 1)];
+}
+
+export function Inbox({ onOpen, unread, refresh }) {
+  const [all, setAll] = useState(null);
+  const load = () => call('me/notifications').then(({ data }) => setAll(data || [])).catch(() => {});
+  useEffect(() => { load(); }, [unread.length]);
+  async function read(n) {
+    try {
+      await call(`me/notifications/${n.id}/read`, { method: 'POST' });
+    } catch {
+      /* offline: stays unread */
+    }
+    refresh();
+    load();
+  }
+  return (
+    <div class="cmd-inbox card" data-testid="inbox">
+      <h2>{t('cmd.notifications')} <small>({t('cmd.unread_n', { n: unread.length })})</small></h2>
+      {all && all.length === 0 && <p class="muted">{t('cmd.no_notifications')}</p>}
+      <ul class="items">
+        {(all || []).map((n) => (
+          <li class={`item ${n.read_at ? '' : 'unread'}`} key={n.id} data-testid="notification">
+            <div class="item-head">
+              <strong>{t(`kind.${n.kind}`) === `kind.${n.kind}` ? n.kind : t(`kind.${n.kind}`)}
+                {n.case_number != null && ` · ${t('records.case_n', { n: n.case_number })}`}</strong>
+              <small>{formatTime(n.created_at)}</small>
+            </div>
+            <div class="row">
+              {n.case_id && <button type="button" class="link" onClick={() => { read(n); onOpen(n.case_id); }}>
+                {t('cmd.open_case')}</button>}
+              {!n.read_at && <button type="button" class="link" onClick={() => read(n)}
+                data-testid="mark-read">{t('cmd.mark_read')}</button>}
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+// 综合评价: the month's indicator table by street, community, department or category; 每月一题;
+// and the exports (fetched with the bearer header, saved as files).
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n/index.js';
+import { ApiError } from '../lib/api.js';
+import { call, download, filterQuery } from './api.js';
+import { live } from './live.js';
+
+const GROUPS = ['street', 'community', 'department', 'category'];
+const COLUMNS = ['accepted', 'due', 'closed', 'closure_rate', 'on_time_closure_rate',
+  'on_time_handling_rate', 'rework_rate', 'first_time_rate', 'overdue', 'median_accept_hours',
+  'median_handle_hours'];
+const RATES = new Set(['closure_rate', 'on_time_closure_rate', 'on_time_handling_rate', 'rework_rate',
+  'first_time_rate']);
+
+function thisMonth() {
+  const d = new Date(Date.now() + 8 * 3600 * 1000); // Asia/Shanghai
+  return d.toISOString().slice(0, 7);
+}
+
+function cell(key, v) {
+  if (v == null) return '—';
+  if (RATES.has(key)) return `${Number(v).toFixed(2)}%`;
+  if (key.startsWith('median_')) return Number(v).toFixed(1);
+  return String(v);
+}
+
+export function Numbers() {
+  const [period, setPeriod] = useState(thisMonth());
+  const [group, setGroup] = useState('street');
+  const [table, setTable] = useState(null);
+  const [top, setTop] = useState(null);
+  const [missing, setMissing] = useState(false);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(null);
+
+  useEffect(() => {
+    let on = true;
+    setError(null);
+    call(`stats/indicators?${new URLSearchParams({ period, group })}`)
+      .then(({ data }) => on && setTable(data))
+      .catch((err) => {
+        if (!on) return;
+        // a server without the evaluation yet
+        if (err instanceof ApiError && err.status === 404) setMissing(true);
+        else setError(err.message);
+      });
+    call(`stats/top-problems?${new URLSearchParams({ period })}`)
+      .then(({ data }) => on && setTop(data)).catch(() => on && setTop(null));
+    return () => { on = false; };
+  }, [period, group]);
+
+  async function save(path, name) {
+    setBusy(name);
+    try {
+      await download(path, name);
+    } catch (err) {
+      setError(err.message);
+    } finally {
+      setBusy(null);
+    }
+  }
+  const caseQuery = filterQuery(live().filters, { exports: true }).toString();
+  const ind = new URLSearchParams({ period, group }).toString();
+
+  if (missing) return <p class="notice" data-testid="numbers-missing">{t('num.not_available')}</p>;
+  const rows = table ? [...table.rows, { ...table.total, key: null, name: t('num.total'), total: true }] : [];
+  return (
+    <div class="cmd-numbers" data-testid="numbers">
+      <form class="cmd-filters" onSubmit={(e) => e.preventDefault()}>
+        <label><span>{t('num.period')}</span>
+          <input type="month" value={period} data-testid="num-period"
+            onChange={(e) => e.currentTarget.value && setPeriod(e.currentTarget.value)} /></label>
+        <label><span>{t('num.group')}</span>
+          <select value={group} data-testid="num-group" onChange={(e) => setGroup(e.currentTarget.value)}>
+            {GROUPS.map((g) => <option value={g}>{t(`num.group_${g}`)}</option>)}
+          </select></label>
+        <div class="row wrap exports">
+          {['csv', 'xlsx'].map((fmt) => (
+            <button type="button" class="secondary" disabled={!!busy} data-testid={`export-indicators-${fmt}`}
+              onClick={() => save(`/api/v1/exports/indicators.${fmt}?${ind}`, `indicators-${period}-${group}.${fmt}`)}>
+              {t('num.export_indicators', { fmt: fmt.toUpperCase() })}</button>
+          ))}
+          {['csv', 'xlsx', 'geojson'].map((fmt) => (
+            <button type="button" class="secondary" disabled={!!busy} data-testid={`export-cases-${fmt}`}
+              onClick={() => save(`/api/v1/exports/cases.${fmt}?${caseQuery}`, `cases.${fmt}`)}>
+              {t('num.export_cases', { fmt: fmt.toUpperCase() })}</button>
+          ))}
+        </div>
+      </form>
+      {error && <p class="error">{error}</p>}
+      <section class="card">
+        <h2>{t('num.indicators')} <small>{table?.period?.label || period}</small></h2>
+        <div class="table-wrap">
+          <table class="num-table" data-testid="indicator-table">
+            <thead>
+              <tr><th>{t(`num.group_${group}`)}</th>{COLUMNS.map((k) => <th>{t(`ind.${k}`)}</th>)}</tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr class={r.total ? 'total' : ''} data-testid="indicator-row">
+                  <td>{r.name || r.key || t('num.none')}</td>
+                  {COLUMNS.map((k) => <td class="num">{cell(k, r[k])}</td>)}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {table && table.rows.length === 0 && <p class="muted">{t('num.no_rows')}</p>}
+        <p class="small muted">{t('num.definitions')}</p>
+      </section>
+      <section class="card" data-testid="top-problems">
+        <h2>{t('num.top_problems')}</h2>
+        {top && top.items.length === 0 && <p class="muted">{t('num.no_rows')}</p>}
+        <ol class="top-list">
+          {(top?.items || []).map((it) => (
+            <li>
+              <strong>{it.category?.name || it.category?.code}</strong> · {it.area?.name || it.area?.code}
+              {' — '}{t('num.cases_n', { n: it.count })}
+              <span class="small muted"> {(it.trend || []).map((m) => `${m.month}: ${m.count}`).join(' · ')}</span>
+              {(it.cells || []).length > 0 && (
+                <div class="small muted">{t('num.cells')}: {it.cells.map((c) => `${c.name || c.code} (${c.count})`).join(t('common.list_sep'))}</div>
+              )}
+            </li>
+          ))}
+        </ol>
+      </section>
+    </div>
+  );
+}

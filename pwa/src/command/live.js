@@ -1,0 +1,73 @@
+// Shared state of the command centre: filters, the selected case, and a "something changed"
+// counter the map and list follow (the 5 s poll of /cases?updated_since bumps it).
+import { useEffect, useState } from 'preact/hooks';
+import { call } from './api.js';
+
+const state = {
+  filters: { status: [], category: '', department: '', overdue: false, area: '', from: '', to: '' },
+  changed: 0, // bumped when any case in scope changed
+  lastChangeAt: null,
+};
+const listeners = new Set();
+
+export function live() {
+  return state;
+}
+
+export function setLive(changes) {
+  Object.assign(state, changes);
+  listeners.forEach((fn) => fn());
+}
+
+export function useLive() {
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const fn = () => tick((n) => n + 1);
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  }, []);
+  return state;
+}
+
+export function bump() {
+  setLive({ changed: state.changed + 1, lastChangeAt: Date.now() });
+}
+
+const POLL_MS = 5000;
+
+/** Polls for changed cases every 5 s while the page is visible; stops with the returned fn. */
+export function startPolling() {
+  // (id, updated_at) pairs seen: a case counts as changed only once per update
+  const seen = new Set();
+  let since = new Date(Date.now() - 60 * 1000).toISOString();
+  let stopped = false;
+  let anchored = false;
+  let timer = null;
+  async function tickOnce() {
+    if (stopped) return;
+    if (document.visibilityState === 'visible') {
+      try {
+        const q = new URLSearchParams({ updated_since: since, page_size: '200' });
+        const { data, headers } = await call(`cases?${q}`, { timeoutMs: 10000 });
+        // a device clock ahead of the server's would skip changes: anchor on the server's Date
+        const serverNow = Date.parse(headers.get('Date') || '');
+        if (!anchored && serverNow) {
+          anchored = true;
+          if (serverNow - 60 * 1000 < Date.parse(since)) since = new Date(serverNow - 60 * 1000).toISOString();
+        }
+        let fresh = false;
+        for (const c of data || []) {
+          const key = `${c.id}@${c.updated_at}`;
+          if (!seen.has(key)) { seen.add(key); fresh = true; }
+          if (Date.parse(c.updated_at) > Date.parse(since)) since = c.updated_at;
+        }
+        if (fresh) bump();
+      } catch {
+        /* offline or a passing error: next tick */
+      }
+    }
+    timer = setTimeout(tickOnce, POLL_MS);
+  }
+  tickOnce();
+  return () => { stopped = true; clearTimeout(timer); };
+}

@@ -1,0 +1,250 @@
+// The department handler's desk (处置部门): the cases dispatched to my department. Sign (签收),
+// resolve with after-photos (处置完毕), hand back with a reason (退单), ask for more time (延期).
+// Every action is queued in the outbox first and sent like the worker's verification (photos,
+// then the action, idempotent by the phone's id), so it works with no signal.
+import { useRef, useState } from 'preact/hooks';
+import { BlobImage } from '../components/BlobImage.jsx';
+import { Icon } from '../components/Icon.jsx';
+import { ItemState } from '../components/ItemState.jsx';
+import { formatTime, nameOf, t } from '../i18n/index.js';
+import { uuid } from '../lib/ids.js';
+import { addItem } from '../lib/outbox.js';
+import { preparePhoto } from '../lib/photos.js';
+import { go, syncAfterSave } from '../nav.js';
+import { reload, toast, useStore } from '../store.js';
+import { SyncBar } from './Records.jsx';
+import { statusText, TaskPhoto } from './Tasks.jsx';
+
+export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate', 'other'];
+const UNITS = ['hours', 'working_hours', 'working_days'];
+
+/**
+ * The case's actions as this phone knows them: the server's, with what still waits in the
+ * outbox counted as done (a queued sign offers resolve at once). Sent items are already in the
+ * server's answer, which replaced the task (a resolved case that came back as rework is new work).
+ */
+function localActions(task, items) {
+  const queued = items.filter((i) => i.kind === 'verification' && i.body.case_id === task.id &&
+    (i.state === 'saved' || i.state === 'sending'));
+  let actions = [...(task.allowed_actions || [])];
+  if (queued.some((i) => i.body.action === 'sign') && actions.includes('sign')) {
+    actions = actions.filter((a) => a !== 'sign' && a !== 'return').concat(['resolve', 'request_extension']);
+  }
+  const done = queued.filter((i) => i.body.action !== 'sign').map((i) => i.body.action);
+  if (done.some((a) => a === 'resolve' || a === 'return')) return [];
+  return actions.filter((a) => !done.includes(a));
+}
+
+export function HandlerDesk() {
+  const s = useStore();
+  return (
+    <div class="tasks">
+      <SyncBar />
+      <h2>{t('desk.title')} <small>({s.tasks.length})</small></h2>
+      {s.tasks.length === 0 && <p class="muted" data-testid="tasks-empty">{t('desk.empty')}</p>}
+      <ul class="items" data-testid="task-list">
+        {s.tasks.map((task) => {
+          const cat = s.categories.find((c) => c.code === task.category);
+          return (
+            <li class={`item task ${task.overdue ? 'overdue' : ''}`} key={task.id}>
+              <a href={`#/desk/${task.id}`} class="item-link" data-testid="task-link">
+                {task.photos?.[0] && <TaskPhoto photo={task.photos[0]} size="thumb" alt="" />}
+                <div>
+                  <div class="item-head">
+                    <strong>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</strong>
+                  </div>
+                  <p class="small">{task.cell ? nameOf(task.cell) : ''} {task.address || ''}</p>
+                  <p class="small">
+                    {task.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}{' '}
+                    <span class="tag">{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</span>{' '}
+                    {task.due_at && t('tasks.due', { time: formatTime(task.due_at) })}
+                  </p>
+                </div>
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+export function HandlerCase({ id }) {
+  const s = useStore();
+  const task = s.tasks.find((x) => x.id === id);
+  const mine = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
+    .sort((a, b) => a.createdAt - b.createdAt);
+  const [mode, setMode] = useState(null); // resolve | return | request_extension
+  const [photos, setPhotos] = useState([]);
+  const [note, setNote] = useState('');
+  const [reason, setReason] = useState('wrong_department');
+  const [amount, setAmount] = useState('2');
+  const [unit, setUnit] = useState('working_days');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const cameraRef = useRef(null);
+
+  if (!task && !mine.length) {
+    return (
+      <div class="card">
+        <p>{t('tasks.gone')}</p>
+        <button type="button" class="secondary" onClick={() => go('desk')}>{t('common.back')}</button>
+      </div>
+    );
+  }
+  const actions = task ? localActions(task, s.items) : [];
+  const cat = task && s.categories.find((c) => c.code === task.category);
+
+  async function addFiles(files) {
+    for (const f of [...files].slice(0, 3)) {
+      try {
+        const p = await preparePhoto(f);
+        setPhotos((list) => [...list, { id: uuid(), ...p }]);
+      } catch {
+        setProblem(t('capture.photo_unreadable'));
+      }
+    }
+  }
+
+  async function queue(action, extra = {}, withPhotos = []) {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await addItem({ kind: 'verification', user: s.session.user.username, photos: withPhotos,
+        body: { case_id: task.id, case_number: task.number, action, note: note.trim(),
+          purpose: 'resolution', ...extra } });
+      await reload('items');
+      toast(t('desk.saved'), 'ok');
+      setMode(null);
+      setPhotos([]);
+      setNote('');
+      syncAfterSave();
+    } catch (err) {
+      console.error(err);
+      setProblem(t('capture.save_failed'));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const missing = [];
+  if (mode === 'resolve' && !photos.length) missing.push(t('desk.need_after_photo'));
+  if ((mode === 'return' || mode === 'request_extension') && !note.trim()) missing.push(t('desk.need_note'));
+  if (mode === 'request_extension' && !(Number(amount) >= 1)) missing.push(t('desk.need_amount'));
+
+  function submit() {
+    if (missing.length) return;
+    if (mode === 'resolve') queue('resolve', {}, photos);
+    else if (mode === 'return') queue('return', { reason });
+    else if (mode === 'request_extension') {
+      queue('request_extension', { extension: { amount: Number(amount), unit } });
+    }
+  }
+
+  return (
+    <div class="task-detail">
+      <button type="button" class="link" onClick={() => go('desk')}>← {t('desk.title')}</button>
+      {task && (
+        <section class="card">
+          <h2>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</h2>
+          {task.overdue && <p class="tag danger">{t('tasks.overdue')}</p>}
+          <p class="small">{task.cell ? nameOf(task.cell) : t('records.outside_grid')} · {statusText(task.status)}
+            {' · '}{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</p>
+          {task.due_at && <p class="small">{t('tasks.due', { time: formatTime(task.due_at) })}</p>}
+          {task.description && <p>{task.description}</p>}
+          <ul class="photos">
+            {(task.photos || []).map((p, i) => (
+              <li key={p.id}><TaskPhoto photo={p} size="display" alt={t('capture.photo_n', { n: i + 1 })} /></li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {mine.length > 0 && (
+        <section class="card" data-testid="desk-queue">
+          <h2>{t('desk.your_actions')}</h2>
+          {mine.map((i) => (
+            <div key={i.id} data-testid="desk-item" data-action={i.body.action}>
+              <strong class="small">{t(`tasks.${i.body.action}`)}</strong>
+              <ItemState item={i} syncing={s.syncing} />
+            </div>
+          ))}
+        </section>
+      )}
+      {task && actions.length > 0 && !mode && (
+        <section class="card actions" aria-label={t('desk.actions')}>
+          {actions.includes('sign') && (
+            <button type="button" class="primary big" data-testid="desk-sign" disabled={busy}
+              onClick={() => queue('sign')}>{t('tasks.sign')}</button>
+          )}
+          {actions.includes('resolve') && (
+            <button type="button" class="primary big" data-testid="desk-resolve"
+              onClick={() => setMode('resolve')}>{t('tasks.resolve')}</button>
+          )}
+          {actions.includes('return') && (
+            <button type="button" class="danger" data-testid="desk-return"
+              onClick={() => setMode('return')}>{t('tasks.return')}</button>
+          )}
+          {actions.includes('request_extension') && (
+            <button type="button" class="secondary" data-testid="desk-extension"
+              onClick={() => setMode('request_extension')}>{t('tasks.request_extension')}</button>
+          )}
+        </section>
+      )}
+      {task && mode && (
+        <section class="card stack" aria-labelledby="desk-form-title">
+          <h2 id="desk-form-title">{t(`tasks.${mode}`)}</h2>
+          {mode === 'resolve' && (
+            <>
+              <button type="button" class="primary big wide" onClick={() => cameraRef.current.click()}>
+                <Icon name="camera" /> {t('desk.take_after_photo')}</button>
+              <label class="sr-only" for="desk-photo">{t('desk.take_after_photo')}</label>
+              <input id="desk-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
+                capture="environment" data-testid="desk-photo-input"
+                onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
+              {photos.length > 0 && (
+                <ul class="thumbs" data-testid="desk-photos">
+                  {photos.map((p, i) => (
+                    <li key={p.id}>
+                      <BlobImage blob={p.blob} alt={t('capture.photo_n', { n: i + 1 })} />
+                      <button type="button" class="remove" aria-label={t('capture.remove_photo', { n: i + 1 })}
+                        onClick={() => setPhotos(photos.filter((x) => x.id !== p.id))}>✕</button>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </>
+          )}
+          {mode === 'return' && (
+            <>
+              <label for="desk-reason">{t('desk.reason')}</label>
+              <select id="desk-reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)}
+                data-testid="desk-reason">
+                {RETURN_REASONS.map((r) => <option value={r}>{t(`reason.${r}`)}</option>)}
+              </select>
+            </>
+          )}
+          {mode === 'request_extension' && (
+            <div class="row">
+              <label for="desk-amount" class="sr-only">{t('desk.amount')}</label>
+              <input id="desk-amount" type="number" min="1" max="10000" value={amount}
+                onInput={(e) => setAmount(e.currentTarget.value)} data-testid="desk-amount" />
+              <label for="desk-unit" class="sr-only">{t('desk.unit')}</label>
+              <select id="desk-unit" value={unit} onChange={(e) => setUnit(e.currentTarget.value)}>
+                {UNITS.map((u) => <option value={u}>{t(`unit.${u}`)}</option>)}
+              </select>
+            </div>
+          )}
+          <label for="desk-note">{mode === 'resolve' ? t('tasks.note') : t('desk.note_required')}</label>
+          <textarea id="desk-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          {problem && <p class="error" role="alert">{problem}</p>}
+          <div class="row">
+            <button type="button" class="secondary" onClick={() => setMode(null)}>{t('common.cancel')}</button>
+            <button type="button" class="primary big" disabled={missing.length > 0 || busy}
+              onClick={submit} data-testid="desk-submit">{t('desk.submit')}</button>
+          </div>
+          {missing.length > 0 && <p class="muted small">{t('capture.missing', { what: missing.join(t('common.list_sep')) })}</p>}
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,164 @@
+"""The command centre (指挥中心) in a real browser: a supervisor filters the live map to overdue
+cases, opens one, dispatches it with the suggested department, and the map and list follow;
+a new report appears on the map within seconds without a reload."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from cases_helpers import act, submit
+
+from .command import (
+    DESKTOP,
+    make_overdue_case,
+    map_features,
+    wait_case_state,
+    wait_map_idle,
+    zoom_map_to,
+)
+from conftest import PERSONAS
+
+
+@pytest.fixture()
+def desktop(browser, live_server):
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai",
+                              base_url=live_server.url)
+    ctx.set_default_timeout(15000)
+    yield ctx
+    ctx.close()
+
+
+def login_supervisor(page, demo_users, persona="supervisor"):
+    name = PERSONAS[persona]
+    page.goto("/")
+    page.fill("#username", name)
+    page.fill("#password", demo_users[name]["password"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=command]")
+
+
+def tile_versions(requests) -> list[tuple[int, dict]]:
+    out = []
+    for url in requests:
+        q = parse_qs(urlparse(url).query)
+        out.append((int(q.get("v", ["0"])[0]), q))
+    return out
+
+
+def test_supervisor_filters_overdue_opens_dispatches_and_the_map_follows(
+        desktop, demo_users, client, tokens, demo_cell, runtime, engine):
+    overdue = make_overdue_case(client, tokens, demo_cell, runtime, engine)
+    calm = submit(client, tokens, demo_cell, runtime, description="另一件，未超期")
+    page = desktop.new_page()
+    tiles: list[str] = []
+    page.on("response", lambda r: tiles.append(r.url)
+            if "/api/v1/tiles/cases/" in r.url and r.status == 200 else None)
+    login_supervisor(page, demo_users)
+
+    # the map: vector tiles with the bearer token, case points up close
+    page.wait_for_selector("[data-testid=cmd-map] canvas")
+    wait_map_idle(page)
+    zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 16)
+    ids = {f["id"] for f in map_features(page)}
+    assert {overdue, calm} <= ids
+
+    # overdue only: the tiles are asked again with overdue=true and hold just that case
+    page.check("[data-testid=filter-overdue]")
+    page.wait_for_function("() => window.__gridsnapMap.getSource('cases').tiles[0]"
+                           ".includes('overdue=true')")
+    wait_map_idle(page)
+    feats = map_features(page)
+    assert {f["id"] for f in feats} == {overdue}
+    assert all(f["overdue"] for f in feats)
+    assert any(parse_qs(urlparse(u).query).get("overdue") == ["true"] for u in tiles)
+
+    # open it by clicking its point on the map
+    xy = page.evaluate("([lon, lat]) => { const p = window.__gridsnapMap.project([lon, lat]);"
+                       " return [p.x, p.y]; }", [demo_cell["lon"], demo_cell["lat"]])
+    box = page.locator("[data-testid=cmd-map]").bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    panel = page.locator("[data-testid=case-panel]")
+    panel.wait_for()
+    assert panel.get_attribute("data-status") == "accepted"
+    assert page.locator("[data-testid=case-overdue]").is_visible()
+    page.wait_for_selector("[data-testid=timeline] li")
+    page.wait_for_selector("[data-testid=photos-report] img")  # the before-photo, via the token
+
+    # dispatch: the suggested department is preselected
+    page.click("[data-testid=action-dispatch]")
+    select = page.locator("[data-testid=dispatch-department]")
+    assert select.input_value() == "sanitation"
+    version_before = max(v for v, _ in tile_versions(tiles))
+    page.click("[data-testid=action-confirm]")
+    page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
+    page.wait_for_function("document.querySelector('[data-testid=timeline]').innerText.includes('派遣')")
+    row = wait_case_state(engine, overdue, "dispatched")
+    assert row == {"status": "dispatched", "department_code": "sanitation"}
+
+    # the map follows: the tile source is asked again, and the case shows as dispatched
+    page.uncheck("[data-testid=filter-overdue]")
+    deadline = time.monotonic() + 15
+    while True:
+        wait_map_idle(page)
+        mine = [f for f in map_features(page) if f["id"] == overdue]
+        if mine and mine[0]["status"] == "dispatched":
+            break
+        assert time.monotonic() < deadline, mine
+        page.wait_for_timeout(300)
+    assert max(v for v, _ in tile_versions(tiles)) > version_before
+
+    # the list says the same
+    page.click("[data-testid=tab-list]")
+    page.wait_for_selector(f"[data-testid=case-row][data-id='{overdue}'][data-status=dispatched]")
+
+    # live: a new report appears on the map within seconds, no reload
+    page.click("[data-testid=tab-map]")
+    page.wait_for_selector("[data-testid=cmd-map] canvas")
+    wait_map_idle(page)
+    zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 16)
+    fresh = submit(client, tokens, demo_cell, runtime, description="新上报")
+    deadline = time.monotonic() + 15
+    while fresh not in {f["id"] for f in map_features(page)}:
+        assert time.monotonic() < deadline, "the new report did not appear on the map"
+        page.wait_for_timeout(300)
+
+
+def test_stale_case_is_reloaded_and_says_why(desktop, demo_users, client, tokens, demo_cell,
+                                             runtime, engine):
+    cid = make_overdue_case(client, tokens, demo_cell, runtime, engine)
+    page = desktop.new_page()
+    # the live poll would show the change before the click: hold it back, as a slow poll would
+    page.route("**/api/v1/cases?updated_since=*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body="[]"))
+    login_supervisor(page, demo_users)
+    page.goto(f"/#/list?case={cid}")
+    page.wait_for_selector("[data-testid=case-panel][data-status=accepted]")
+    act(client, tokens, "supervisor", cid, "dispatch", department="water")  # meanwhile, elsewhere
+    page.click("[data-testid=action-dispatch]")
+    page.click("[data-testid=action-confirm]")
+    page.wait_for_selector("[data-testid=panel-notice]")
+    page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
+    assert wait_case_state(engine, cid, "dispatched")["department_code"] == "water"
+
+
+def test_notifications_badge_list_and_mark_read(desktop, demo_users, client, tokens, demo_cell,
+                                                runtime):
+    submit(client, tokens, demo_cell, runtime)  # the supervisors hear of a new report
+    page = desktop.new_page()
+    login_supervisor(page, demo_users)
+    badge = page.locator("[data-testid=unread-badge]")
+    badge.wait_for()
+    before = int(badge.inner_text())
+    assert before >= 1
+    page.click("[data-testid=tab-inbox]")
+    page.wait_for_selector("[data-testid=notification]")
+    assert "案件" in page.inner_text("[data-testid=inbox]")
+    page.locator("[data-testid=mark-read]").first.click()
+    if before == 1:
+        badge.wait_for(state="detached")
+    else:
+        page.wait_for_function(
+            f"document.querySelector('[data-testid=unread-badge]').innerText === '{before - 1}'")
