@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import scope_predicate
+from ..reports.queries import case_filter_sql
 from ..users.rules import Principal
 
 _COLUMNS = """
@@ -31,34 +30,9 @@ _JOINS = """
 """
 
 
-def _where(principal: Principal, params: dict, *, statuses=None, category=None,
-           department=None, area=None, received_from: datetime | None = None,
-           received_to: datetime | None = None, overdue: bool | None = None) -> str:
-    """The case list's filters (status, category, department, area prefix, overdue) and a
-    receipt time range, within the caller's scope (invariant 4)."""
-    where = [scope_predicate(principal, params)]
-    if statuses:
-        params["statuses"] = list(statuses)
-        where.append("r.status = ANY(:statuses)")
-    if category:
-        params["category"] = category
-        where.append("r.category_code = :category")
-    if department:
-        params["department"] = department
-        where.append("r.department_code = :department")
-    if area:
-        params["area_pattern"] = area + "%"
-        where.append("r.area_code LIKE :area_pattern")
-    if received_from is not None:
-        params["received_from"] = received_from
-        where.append("r.received_at >= :received_from")
-    if received_to is not None:
-        params["received_to"] = received_to
-        where.append("r.received_at < :received_to")
-    if overdue is not None:
-        params["overdue"] = overdue
-        where.append("r.overdue = :overdue")
-    return " AND ".join(where)
+def _where(principal: Principal, params: dict, *, area=None, **filters) -> str:
+    """The case list's filters and a receipt time range, within the caller's scope."""
+    return case_filter_sql(principal, params, area_prefix=area, **filters)
 
 
 def count_cases(session: Session, principal: Principal, **filters) -> int:

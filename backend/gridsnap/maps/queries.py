@@ -5,37 +5,21 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import scope_predicate
+from ..reports.queries import case_filter_sql
 from ..users.rules import Principal
 
 
 def _filters(principal: Principal, f: dict, params: dict) -> str:
-    where = [scope_predicate(principal, params)]
+    cond = case_filter_sql(
+        principal, params, statuses=f.get("statuses"), category=f.get("category"),
+        department=f.get("department"), area_prefix=f.get("area"),
+        overdue=True if f.get("overdue") else None, received_from=f.get("received_from"),
+        received_to=f.get("received_to"))
     if f.get("statuses"):
-        params["statuses"] = list(f["statuses"])
-        where.append("r.status = ANY(:statuses)")
-    else:
-        # the map shows open cases unless asked otherwise; said the way the partial index
-        # ix_reports_open_cell is, so the planner can use it
-        where.append("r.status NOT IN ('closed', 'rejected', 'duplicate')")
-    if f.get("category"):
-        params["category"] = f["category"]
-        where.append("r.category_code = :category")
-    if f.get("department"):
-        params["department"] = f["department"]
-        where.append("r.department_code = :department")
-    if f.get("overdue"):
-        where.append("r.overdue")
-    if f.get("area"):
-        params["area_pattern"] = f["area"] + "%"
-        where.append("r.area_code LIKE :area_pattern")
-    if f.get("received_from"):
-        params["received_from"] = f["received_from"]
-        where.append("r.received_at >= :received_from")
-    if f.get("received_to"):
-        params["received_to"] = f["received_to"]
-        where.append("r.received_at < :received_to")
-    return " AND ".join(where)
+        return cond
+    # the map shows open cases unless asked otherwise; said the way the partial index
+    # ix_reports_open_cell is, so the planner can use it
+    return cond + " AND r.status NOT IN ('closed', 'rejected', 'duplicate')"
 
 
 _BOUNDS = """

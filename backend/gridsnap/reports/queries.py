@@ -144,13 +144,15 @@ def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str
     return "(" + " OR ".join(clauses) + ")"
 
 
-def list_report_rows(session: Session, principal: Principal, *, bbox=None, statuses=None,
-                     category=None, cell_prefix=None, updated_since: datetime | None = None,
-                     offset: int = 0, limit: int = 50, overdue: bool | None = None,
-                     department: str | None = None, stage: str | None = None,
-                     verifier_id: int | None = None, order: str | None = None):
-    """A page of visible reports and the total count matching the filters."""
-    params: dict = {}
+def case_filter_sql(principal: Principal, params: dict, *, statuses=None, category=None,
+                    area_prefix: str | None = None, department: str | None = None,
+                    overdue: bool | None = None, stage: str | None = None,
+                    verifier_id: int | None = None, bbox=None,
+                    updated_since: datetime | None = None,
+                    received_from: datetime | None = None,
+                    received_to: datetime | None = None) -> str:
+    """The WHERE clause shared by the case list, the exports and the map tiles: the caller's
+    scope (invariant 4) and every filter given; fills `params`."""
     where = [scope_predicate(principal, params)]
     if overdue is not None:
         params["overdue"] = overdue
@@ -173,13 +175,32 @@ def list_report_rows(session: Session, principal: Principal, *, bbox=None, statu
     if category:
         params["category"] = category
         where.append("r.category_code = :category")
-    if cell_prefix:
-        params["cell_pattern"] = cell_prefix + "%"
-        where.append("r.area_code LIKE :cell_pattern")
+    if area_prefix:
+        params["area_pattern"] = area_prefix + "%"
+        where.append("r.area_code LIKE :area_pattern")
     if updated_since is not None:
         params["updated_since"] = updated_since
         where.append("r.updated_at > :updated_since")
-    cond = " AND ".join(where)
+    if received_from is not None:
+        params["received_from"] = received_from
+        where.append("r.received_at >= :received_from")
+    if received_to is not None:
+        params["received_to"] = received_to
+        where.append("r.received_at < :received_to")
+    return " AND ".join(where)
+
+
+def list_report_rows(session: Session, principal: Principal, *, bbox=None, statuses=None,
+                     category=None, cell_prefix=None, updated_since: datetime | None = None,
+                     offset: int = 0, limit: int = 50, overdue: bool | None = None,
+                     department: str | None = None, stage: str | None = None,
+                     verifier_id: int | None = None, order: str | None = None):
+    """A page of visible reports and the total count matching the filters."""
+    params: dict = {}
+    cond = case_filter_sql(principal, params, bbox=bbox, statuses=statuses, category=category,
+                           area_prefix=cell_prefix, updated_since=updated_since,
+                           overdue=overdue, department=department, stage=stage,
+                           verifier_id=verifier_id)
     if order == "due":
         order = "r.due_at NULLS LAST, r.id"
     elif updated_since is not None:
