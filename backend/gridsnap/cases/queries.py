@@ -187,3 +187,8 @@ def supervisors_by_depth_for_areas(session: Session, area_codes: list[str | None
          WHERE s = '' OR (a.area IS NOT NULL AND starts_with(a.area, s))
          GROUP BY a.area, u.id
     """), {"areas": list(area_codes)}).mappings().all()
+
+
+def status_of(session: Session, report_id: uuid.UUID) -> str | None:
+    return session.execute(text("SELECT status FROM reports WHERE id = :id"),
+                           {"id": report_id}).scalar()

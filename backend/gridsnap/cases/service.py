@@ -19,6 +19,7 @@ from ..photos.imaging import distance_m
 from ..reports.jobs import work_calendar
 from ..reports.service import get_visible_row, report_view
 from ..settings import Settings
+from ..users.queries import department_exists
 from ..users.rules import Principal
 from . import queries, rules
 
@@ -235,8 +236,7 @@ def _dispatch(session, p, row, body, note, now, settings, changes, event, notify
                            "No rule or category default names a department: choose one.",
                            {"department": ["Required here."]})
         department, source, rule_id = route.department_code, route.source, route.rule_id
-    if not queries.handlers_of(session, department) and not _department_exists(session,
-                                                                              department):
+    if not department_exists(session, department):
         raise AppError("request.invalid", f"Unknown department {department!r}.",
                        {"department": ["Unknown department code."]})
     changes.update(status="dispatched", department_code=department, dispatched_at=now,
@@ -248,13 +248,6 @@ def _dispatch(session, p, row, body, note, now, settings, changes, event, notify
     event["data"].update(routing_source=source, routing_rule_id=rule_id,
                          suggested=row["suggested_department_code"])
     notify.append((queries.handlers_of(session, department), "case.dispatched"))
-
-
-def _department_exists(session, code) -> bool:
-    from sqlalchemy import text
-
-    return bool(session.execute(text("SELECT 1 FROM departments WHERE code = :c"),
-                                {"c": code}).scalar())
 
 
 def _sign(session, p, row, body, note, now, settings, changes, event, notify, pending):
@@ -387,10 +380,8 @@ def case_view(session: Session, principal: Principal, row, *, with_links: bool =
         view["duplicates"] = [dict(d) for d in queries.duplicates_of(
             session, row["id"], principal)]
         if row["duplicate_of"] is not None:
-            primary = session.execute(
-                __import__("sqlalchemy").text("SELECT status FROM reports WHERE id = :id"),
-                {"id": row["duplicate_of"]}).scalar()
-            view["outcome"] = primary  # a duplicate follows its primary case
+            # a duplicate follows its primary case
+            view["outcome"] = queries.status_of(session, row["duplicate_of"])
         else:
             view["outcome"] = row["status"]
     return view

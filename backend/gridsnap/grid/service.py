@@ -10,7 +10,7 @@ from shapely import wkb as shapely_wkb
 from sqlalchemy.orm import Session
 
 from . import queries
-from .rules import AreaIn, Problem, parse_feature_collection, validate_areas
+from .rules import Problem, parent_code, parse_feature_collection, validate_areas
 
 CHUNK = 1000
 
@@ -25,17 +25,6 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def _parent(area: AreaIn) -> str | None:
-    n = len(area.code)
-    if n == 6:
-        return None
-    if n == 9:
-        return area.code[:6]
-    if n == 12:
-        return area.code[:9]
-    return area.code[:12]
 
 
 def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
@@ -68,8 +57,10 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
     if dry_run:
         result.written = 0
         return result
-    rows = [{"code": a.code, "level": a.level, "parent_code": _parent(a), "name": a.name,
-             "name_en": a.name_en, "wkb": a.boundary.wkb} for a in to_write]
+    # validated: every cell has the same length
+    cell_len = next((len(a.code) for a in to_write if a.level == "cell"), 15)
+    rows = [{"code": a.code, "level": a.level, "parent_code": parent_code(a.code, cell_len),
+             "name": a.name, "name_en": a.name_en, "wkb": a.boundary.wkb} for a in to_write]
     bar = None
     if progress and len(rows) > CHUNK:
         from tqdm import tqdm

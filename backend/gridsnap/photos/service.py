@@ -11,10 +11,8 @@ from ..errors import AppError
 from ..reports.service import get_visible_row, photo_view
 from ..settings import Settings
 from ..users.rules import Principal
-from .imaging import ALLOWED_TYPES, PhotoError, inspect_image, sha256_hex
+from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
 from .storage import PhotoStorage, original_key
-
-_EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 _FIND = text("""
     SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height,
@@ -87,7 +85,7 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
         info = inspect_image(data, content_type, max_pixels=settings.photo_max_pixels)
     except PhotoError as exc:
         raise AppError(exc.code, exc.message) from None
-    key = original_key(digest, _EXT[content_type])
+    key = original_key(digest, EXTENSIONS[content_type])
     try:
         storage.put(key, data, content_type)
     except OSError as exc:

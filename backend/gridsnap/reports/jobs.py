@@ -3,6 +3,7 @@ auto-accept and auto-dispatch per category) and the search for possible duplicat
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, time
 
@@ -124,6 +125,6 @@ def find_duplicates(session: Session, rt, report_ids: list[str]) -> int:
             SELECT CAST(x->>'r' AS uuid), 'case.possible_duplicate',
                    jsonb_build_object('other_id', x->>'o', 'distance_m', (x->>'d')::float8)
               FROM jsonb_array_elements(CAST(:links AS jsonb)) AS x
-        """), {"links": __import__("json").dumps(
+        """), {"links": json.dumps(
             [{"r": str(r.report_id), "o": str(r.other_id), "d": r.distance_m} for r in rows])})
     return len(rows)
