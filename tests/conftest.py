@@ -171,6 +171,20 @@ def demo_cell(engine, database) -> dict:
     return dict(row)
 
 
+@pytest.fixture()
+def at(monkeypatch):
+    """A controlled clock for the application: at(datetime) moves it (unset: the real time)."""
+    from gridsnap import clock
+
+    state: dict = {"now": None}
+
+    def set_now(when: datetime) -> None:
+        state["now"] = when
+
+    monkeypatch.setattr(clock, "now", lambda: state["now"] or datetime.now(UTC))
+    return set_now
+
+
 def report_body(cell: dict, **overrides) -> dict:
     body = {
         "category": "E0101",

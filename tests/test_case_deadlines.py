@@ -3,31 +3,17 @@ controlled clock, escalation (街乡吹哨), and the scheduled checks being harm
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
-import pytest
 from sqlalchemy import text
 
 from cases_helpers import act, case, submit
-from gridsnap import clock
 from gridsnap.cases.jobs import escalate_overdue
 
 from conftest import auth
 from followup import drain
 
 CST = timezone(timedelta(hours=8))
-
-
-@pytest.fixture()
-def at(monkeypatch):
-    """Set the application's clock: at(datetime) moves it."""
-    state = {"now": None}
-
-    def set_now(when: datetime) -> None:
-        state["now"] = when
-
-    monkeypatch.setattr(clock, "now", lambda: state["now"] or datetime.now(UTC))
-    return set_now
 
 
 def _received(engine, cid, when: datetime) -> None:

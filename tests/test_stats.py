@@ -11,13 +11,12 @@ import io
 import json
 import os
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
 
 from cases_helpers import act, evidence, submit
-from gridsnap import clock
 
 from conftest import auth
 from followup import drain
@@ -48,18 +47,6 @@ def worker2_token(sc, demo_users) -> str:
                 json={"username": name, "password": demo_users[name]["password"]})
     assert r.status_code == 201, r.get_json()
     return r.get_json()["token"]
-
-
-@pytest.fixture()
-def at(monkeypatch):
-    """Set the application's clock: at(datetime) moves it."""
-    state = {"now": None}
-
-    def set_now(when: datetime) -> None:
-        state["now"] = when
-
-    monkeypatch.setattr(clock, "now", lambda: state["now"] or datetime.now(UTC))
-    return set_now
 
 
 @pytest.fixture()
