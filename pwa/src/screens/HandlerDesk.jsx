@@ -3,17 +3,15 @@
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
 import { useRef, useState } from 'preact/hooks';
-import { BlobImage } from '../components/BlobImage.jsx';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
+import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
 import { formatTime, nameOf, t } from '../i18n/index.js';
-import { uuid } from '../lib/ids.js';
 import { addItem } from '../lib/outbox.js';
-import { preparePhoto } from '../lib/photos.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
 import { SyncBar } from './Records.jsx';
-import { statusText, TaskPhoto } from './Tasks.jsx';
+import { statusText, TaskItem, TaskPhoto } from './Tasks.jsx';
 
 export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate', 'other'];
 const UNITS = ['hours', 'working_hours', 'working_days'];
@@ -44,24 +42,9 @@ export function HandlerDesk() {
       {s.tasks.length === 0 && <p class="muted" data-testid="tasks-empty">{t('desk.empty')}</p>}
       <ul class="items" data-testid="task-list">
         {s.tasks.map((task) => {
-          const cat = s.categories.find((c) => c.code === task.category);
           return (
-            <li class={`item task ${task.overdue ? 'overdue' : ''}`} key={task.id}>
-              <a href={`#/desk/${task.id}`} class="item-link" data-testid="task-link">
-                {task.photos?.[0] && <TaskPhoto photo={task.photos[0]} size="thumb" alt="" />}
-                <div>
-                  <div class="item-head">
-                    <strong>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</strong>
-                  </div>
-                  <p class="small">{task.cell ? nameOf(task.cell) : ''} {task.address || ''}</p>
-                  <p class="small">
-                    {task.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}{' '}
-                    <span class="tag">{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</span>{' '}
-                    {task.due_at && t('tasks.due', { time: formatTime(task.due_at) })}
-                  </p>
-                </div>
-              </a>
-            </li>
+            <TaskItem task={task} href={`#/desk/${task.id}`} key={task.id}
+              before={<><span class="tag">{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</span>{' '}</>} />
           );
         })}
       </ul>
@@ -75,13 +58,13 @@ export function HandlerCase({ id }) {
   const mine = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
     .sort((a, b) => a.createdAt - b.createdAt);
   const [mode, setMode] = useState(null); // resolve | return | request_extension
-  const [photos, setPhotos] = useState([]);
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('wrong_department');
   const [amount, setAmount] = useState('2');
   const [unit, setUnit] = useState('working_days');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
+  const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
   const cameraRef = useRef(null);
 
   if (!task && !mine.length) {
@@ -94,17 +77,6 @@ export function HandlerCase({ id }) {
   }
   const actions = task ? localActions(task, s.items) : [];
   const cat = task && s.categories.find((c) => c.code === task.category);
-
-  async function addFiles(files) {
-    for (const f of [...files].slice(0, 3)) {
-      try {
-        const p = await preparePhoto(f);
-        setPhotos((list) => [...list, { id: uuid(), ...p }]);
-      } catch {
-        setProblem(t('capture.photo_unreadable'));
-      }
-    }
-  }
 
   async function queue(action, extra = {}, withPhotos = []) {
     if (busy) return;
@@ -201,17 +173,7 @@ export function HandlerCase({ id }) {
               <input id="desk-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
                 capture="environment" data-testid="desk-photo-input"
                 onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
-              {photos.length > 0 && (
-                <ul class="thumbs" data-testid="desk-photos">
-                  {photos.map((p, i) => (
-                    <li key={p.id}>
-                      <BlobImage blob={p.blob} alt={t('capture.photo_n', { n: i + 1 })} />
-                      <button type="button" class="remove" aria-label={t('capture.remove_photo', { n: i + 1 })}
-                        onClick={() => setPhotos(photos.filter((x) => x.id !== p.id))}>✕</button>
-                    </li>
-                  ))}
-                </ul>
-              )}
+              <PickedThumbs photos={photos} setPhotos={setPhotos} testid="desk-photos" />
             </>
           )}
           {mode === 'return' && (

@@ -4,12 +4,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { BlobImage } from '../components/BlobImage.jsx';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
+import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
 import { formatTime, nameOf, t } from '../i18n/index.js';
 import { db } from '../lib/db.js';
 import { distanceM } from '../lib/geo.js';
-import { uuid } from '../lib/ids.js';
 import { addItem } from '../lib/outbox.js';
-import { preparePhoto } from '../lib/photos.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
 import { useLiveFix } from './Capture.jsx';
@@ -40,6 +39,31 @@ export function statusText(status) {
   return s === key ? status : s;
 }
 
+/** One case in a task list (the worker's verifications, the handler's desk). */
+export function TaskItem({ task, href, before, children }) {
+  const s = useStore();
+  const cat = s.categories.find((c) => c.code === task.category);
+  return (
+    <li class={`item task ${task.overdue ? 'overdue' : ''}`}>
+      <a href={href} class="item-link" data-testid="task-link">
+        {task.photos?.[0] && <TaskPhoto photo={task.photos[0]} size="thumb" alt="" />}
+        <div>
+          <div class="item-head">
+            <strong>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</strong>
+          </div>
+          <p class="small">{task.cell ? nameOf(task.cell) : ''} {task.address || ''}</p>
+          <p class="small">
+            {task.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}{' '}
+            {before}
+            {task.due_at && t('tasks.due', { time: formatTime(task.due_at) })}
+            {children}
+          </p>
+        </div>
+      </a>
+    </li>
+  );
+}
+
 export function Tasks() {
   const s = useStore();
   const pendingFor = new Set(s.items.filter((i) => i.kind === 'verification' && i.state !== 'accepted')
@@ -51,24 +75,10 @@ export function Tasks() {
       {s.tasks.length === 0 && <p class="muted" data-testid="tasks-empty">{t('tasks.empty')}</p>}
       <ul class="items" data-testid="task-list">
         {s.tasks.map((task) => {
-          const cat = s.categories.find((c) => c.code === task.category);
           return (
-            <li class={`item task ${task.overdue ? 'overdue' : ''}`} key={task.id}>
-              <a href={`#/tasks/${task.id}`} class="item-link" data-testid="task-link">
-                {task.photos?.[0] && <TaskPhoto photo={task.photos[0]} size="thumb" alt="" />}
-                <div>
-                  <div class="item-head">
-                    <strong>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</strong>
-                  </div>
-                  <p class="small">{task.cell ? nameOf(task.cell) : ''} {task.address || ''}</p>
-                  <p class="small">
-                    {task.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}{' '}
-                    {task.due_at && t('tasks.due', { time: formatTime(task.due_at) })}
-                    {pendingFor.has(task.id) && <span class="tag">{t('tasks.verification_saved')}</span>}
-                  </p>
-                </div>
-              </a>
-            </li>
+            <TaskItem task={task} href={`#/tasks/${task.id}`} key={task.id}>
+              {pendingFor.has(task.id) && <span class="tag">{t('tasks.verification_saved')}</span>}
+            </TaskItem>
           );
         })}
       </ul>
@@ -82,11 +92,11 @@ export function TaskDetail({ id }) {
   const task = s.tasks.find((x) => x.id === id);
   const existing = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
     .sort((a, b) => b.createdAt - a.createdAt)[0];
-  const [photos, setPhotos] = useState([]);
   const [result, setResult] = useState(null);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
+  const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
   const cameraRef = useRef(null);
 
   if (!task && !existing) {
@@ -100,17 +110,6 @@ export function TaskDetail({ id }) {
   const cat = task && s.categories.find((c) => c.code === task.category);
   const here = fix.fix;
   const dist = task && here && task.location ? distanceM(here, task.location) : null;
-
-  async function addFiles(files) {
-    for (const f of [...files].slice(0, 3)) {
-      try {
-        const p = await preparePhoto(f);
-        setPhotos((list) => [...list, { id: uuid(), ...p }]);
-      } catch {
-        setProblem(t('capture.photo_unreadable'));
-      }
-    }
-  }
 
   async function submit() {
     if (!result || !photos.length || !here || busy) return;
@@ -177,17 +176,7 @@ export function TaskDetail({ id }) {
           <input id="verify-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
             capture="environment" data-testid="verify-photo-input"
             onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
-          {photos.length > 0 && (
-            <ul class="thumbs">
-              {photos.map((p, i) => (
-                <li key={p.id}>
-                  <BlobImage blob={p.blob} alt={t('capture.photo_n', { n: i + 1 })} />
-                  <button type="button" class="remove" aria-label={t('capture.remove_photo', { n: i + 1 })}
-                    onClick={() => setPhotos(photos.filter((x) => x.id !== p.id))}>✕</button>
-                </li>
-              ))}
-            </ul>
-          )}
+          <PickedThumbs photos={photos} setPhotos={setPhotos} />
           <fieldset class="segmented big">
             <legend>{t('tasks.result')}</legend>
             {['verify_pass', 'verify_fail'].map((a) => (
