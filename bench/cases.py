@@ -42,6 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from .database import make_demo_database
 from .procs import ProcessFailed, Procs, port_free, wait_http
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -125,25 +126,7 @@ def connect(url: str) -> psycopg.Connection:
 
 def recreate_database(env: Env) -> None:
     """Drop and create our database, add PostGIS, migrate, load the demo city."""
-    from sqlalchemy.orm import Session
-
-    from gridsnap.db import make_engine
-    from gridsnap.demo import load_demo
-    from gridsnap.migrate import upgrade
-
-    drop_database(env)
-    with connect(env.admin_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-    with connect(env.database_url) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    upgrade(env.settings().database_url)
-    engine = make_engine(env.settings().database_url)
-    try:
-        with Session(engine) as session:
-            load_demo(session)
-            session.commit()
-    finally:
-        engine.dispose()
+    make_demo_database(env.admin_url, DB_NAME)
 
 
 def drop_database(env: Env) -> None:

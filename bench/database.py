@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 import psycopg
 from psycopg import sql
 
@@ -14,29 +16,38 @@ def connect(env: BenchEnv, *, admin: bool = False) -> psycopg.Connection:
                            options="-c timezone=UTC", connect_timeout=10)
 
 
-def recreate(env: BenchEnv) -> None:
-    """Drop gridsnap_bench (ending its sessions), create it, migrate it, load the demo city."""
-    with connect(env, admin=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    with connect(env) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+def make_demo_database(admin_url: str, name: str) -> str:
+    """Drop database `name` (ending its sessions), create it with PostGIS, migrate it and load
+    the demo city; returns its libpq URL. Every benchmark part starts from one of these."""
+    from sqlalchemy.orm import Session
 
+    from gridsnap.db import make_engine
     from gridsnap.demo import load_demo
-    from gridsnap.extensions import Runtime
     from gridsnap.migrate import upgrade
-    from gridsnap.settings import Settings
 
-    upgrade(env.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    rt = Runtime(Settings.from_env(database_url=env.database_url, redis_url=env.redis_url,
-                                   media_dir=env.media_dir))
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    p = urlsplit(admin_url)
+    url = urlunsplit((p.scheme, p.netloc, f"/{name}", p.query, ""))
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    upgrade(sa_url)
+    engine = make_engine(sa_url)
     try:
-        with rt.sessions() as session:
+        with Session(engine) as session:
             load_demo(session)
             session.commit()
     finally:
-        rt.dispose()
+        engine.dispose()
+    return url
+
+
+def recreate(env: BenchEnv) -> None:
+    """Drop gridsnap_bench (ending its sessions), create it, migrate it, load the demo city."""
+    make_demo_database(env.admin_url, BENCH_DB)
 
 
 def user_id(conn: psycopg.Connection, username: str) -> int:

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from .database import make_demo_database
 from .env import REPO_ROOT, BenchEnv
 from .procs import Procs, wait_http
 
@@ -102,28 +103,8 @@ def _db_url(env: BenchEnv) -> str:
 def _recreate(env: BenchEnv, url: str) -> tuple[float, float]:
     """Drop and make gridsnap_bench_pwa with the demo city; returns a point in the worker's cell."""
     import psycopg
-    from psycopg import sql
 
-    with psycopg.connect(env.admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    from gridsnap.demo import load_demo
-    from gridsnap.extensions import Runtime
-    from gridsnap.migrate import upgrade
-    from gridsnap.settings import Settings
-
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    upgrade(sa_url)
-    rt = Runtime(Settings.from_env(database_url=sa_url, redis_url=env.redis_url,
-                                   media_dir=env.media_dir))
-    try:
-        with rt.sessions() as session:
-            load_demo(session)
-            session.commit()
-    finally:
-        rt.dispose()
+    make_demo_database(env.admin_url, DB_NAME)
     with psycopg.connect(url) as conn:
         return conn.execute("""
             SELECT ST_X(ST_PointOnSurface(a.boundary)), ST_Y(ST_PointOnSurface(a.boundary))

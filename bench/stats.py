@@ -17,9 +17,9 @@ import time
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg import sql
 
 from . import grid as gridmod
+from .database import make_demo_database
 from .env import BenchEnv
 
 DB = "gridsnap_bench_stats"
@@ -191,10 +191,6 @@ SELECT id, at, action, frm, too, dept, data
 """
 
 
-def _admin_url(env: BenchEnv) -> str:
-    return env.admin_url
-
-
 def _db_url(env: BenchEnv) -> str:
     return env.admin_url.rsplit("/", 1)[0] + "/" + DB
 
@@ -205,26 +201,7 @@ def _say(msg: str) -> None:
 
 def build(env: BenchEnv, n_cases: int) -> None:
     """(Re)create the database with the grid and n_cases generated cases with their trail."""
-    with psycopg.connect(env.admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = _db_url(env)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    from sqlalchemy import create_engine
-    from sqlalchemy.orm import Session
-
-    from gridsnap.demo import load_demo
-    from gridsnap.migrate import upgrade
-
-    sa_url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    upgrade(sa_url)
-    eng = create_engine(sa_url)
-    with Session(eng) as session:
-        load_demo(session)
-        session.commit()
-    eng.dispose()
+    url = make_demo_database(env.admin_url, DB)
     with psycopg.connect(url, autocommit=True, options="-c timezone=UTC") as conn:
         t = time.perf_counter()
         gridmod.install(conn, gridmod.GRID_100K, others=[])
