@@ -68,8 +68,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/api/v1")
     def api_index():
+        # the deployment's time zone: clients show times and day boundaries in it
         return jsonify(name="gridsnap", version=__version__, api="/api/v1",
-                       docs="/api/v1/docs", health="/api/v1/health")
+                       docs="/api/v1/docs", health="/api/v1/health",
+                       timezone=settings.timezone)
 
     from .web.api import blp as web_blp
 
