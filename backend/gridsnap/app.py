@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import logging
 
+import swagger_ui_bundle
 from flask import Flask, g, jsonify, send_from_directory
 
 from . import __version__
+from .campaigns.api import blp as campaigns_blp
+from .cases.api import blp as cases_blp
+from .cases.api import me_blp as tasks_blp
+from .categories.api import blp as categories_blp
 from .errors import register_error_handlers
+from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
+from .grid.api import blp as grid_blp
+from .health.api import blp as health_blp
+from .maps.api import blp as maps_blp
+from .notifications.api import blp as notifications_blp
+from .photos.api import blp as photos_blp
+from .reports.api import blp as reports_blp
+from .routing.api import blp as routing_blp
 from .settings import Settings
+from .stats.api import blp as stats_blp
+from .users.api import admin_blp as admin_users_blp
+from .users.api import blp as auth_blp
+from .web.api import blp as web_blp
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """The Flask app; `runtime` (engine, Redis, photo storage) is made from `settings` (or the
+    environment) unless given — tests and benchmarks pass their own."""
+    if runtime is None:
+        runtime = Runtime(settings or Settings.from_env())
+    settings = runtime.settings
     app = Flask(__name__, static_folder=None)
     app.config.update(
         API_TITLE="gridsnap",
@@ -33,34 +54,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
-    app.extensions["gridsnap"] = Runtime(settings)
+    app.extensions["gridsnap"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error
 
-    from .campaigns.api import blp as campaigns_blp
-    from .cases.api import blp as cases_blp
-    from .cases.api import me_blp as tasks_blp
-    from .categories.api import blp as categories_blp
-    from .exports.api import blp as exports_blp
-    from .grid.api import blp as grid_blp
-    from .health.api import blp as health_blp
-    from .maps.api import blp as maps_blp
-    from .notifications.api import blp as notifications_blp
-    from .photos.api import blp as photos_blp
-    from .reports.api import blp as reports_blp
-    from .routing.api import blp as routing_blp
-    from .stats.api import blp as stats_blp
-    from .users.api import admin_blp as admin_users_blp
-    from .users.api import blp as auth_blp
-
     for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
                 routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,
                 categories_blp, admin_users_blp, health_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
-
-    import swagger_ui_bundle
 
     @app.get("/api/v1/docs/static/<path:filename>")
     def swagger_ui_static(filename: str):
@@ -72,8 +75,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify(name="gridsnap", version=__version__, api="/api/v1",
                        docs="/api/v1/docs", health="/api/v1/health",
                        timezone=settings.timezone)
-
-    from .web.api import blp as web_blp
 
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import subprocess
@@ -11,13 +13,20 @@ from contextlib import contextmanager
 
 import click
 
+from .categories.service import load_categories, load_departments
+from .demo import demo_loaded, load_demo
+from .devservices import ServiceError, down, up
+from .extensions import Runtime
+from .grid.service import import_grid
+from .migrate import revision, upgrade
+from .outbox import queries as outbox_queries
 from .settings import REPO_ROOT, Settings
+from .users.service import add_user, disable_user, revoke_all_tokens, set_scopes
+from .worker import build_followup, run_relay, run_worker
 
 
 @contextmanager
 def _session():
-    from .extensions import Runtime
-
     rt = Runtime(Settings.from_env())
     try:
         with rt.sessions() as session:
@@ -46,7 +55,6 @@ def services() -> None:
 @services.command("up")
 def services_up() -> None:
     """Start them if they are not running."""
-    from .devservices import ServiceError, up
 
     try:
         started = up()
@@ -58,7 +66,6 @@ def services_up() -> None:
 @services.command("down")
 def services_down() -> None:
     """Stop them (the data stays in .var/)."""
-    from .devservices import down
 
     down()
     click.echo("services stopped")
@@ -68,7 +75,6 @@ def services_down() -> None:
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def services_run(command) -> None:
     """Run COMMAND with the services up; stop afterwards those this call started."""
-    from .devservices import ServiceError, down, up
 
     try:
         started = up()
@@ -92,7 +98,6 @@ def db() -> None:
 @click.option("--revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply the Alembic migrations."""
-    from .migrate import upgrade
 
     upgrade(Settings.from_env().database_url, revision)
     click.echo(f"database at {revision}")
@@ -102,7 +107,6 @@ def db_upgrade(revision: str) -> None:
 @click.argument("message")
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (read the diff before committing it)."""
-    from .migrate import revision
 
     revision(message, Settings.from_env().database_url)
 
@@ -117,7 +121,6 @@ def import_grid_cmd(file: str, dry_run: bool) -> None:
 
     Everything is validated first; any problem rejects the whole file.
     """
-    from .grid.service import import_grid
 
     with _session() as session:
         result = import_grid(session, file, dry_run=dry_run, progress=sys.stderr.isatty())
@@ -139,7 +142,6 @@ def import_grid_cmd(file: str, dry_run: bool) -> None:
 @click.option("--categories", type=click.Path(exists=True, dir_okay=False))
 def load_catalogue(departments, categories) -> None:
     """Load departments and categories from JSON files (upsert by code)."""
-    from .categories.service import load_categories, load_departments
 
     with _session() as session:
         if departments:
@@ -156,7 +158,6 @@ def load_catalogue(departments, categories) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing if the demo city is loaded already.")
 def load_demo_cmd(if_empty: bool) -> None:
     """Load the demo city (Dongcheng district, Beijing) and print the demo users."""
-    from .demo import demo_loaded, load_demo
 
     with _session() as session:
         if if_empty and demo_loaded(session):
@@ -167,8 +168,6 @@ def load_demo_cmd(if_empty: bool) -> None:
 
 
 def _print_demo_users(users) -> None:
-    import json
-
     if users is None:
         path = REPO_ROOT / "fixtures" / "users.json"
         users = {u["username"]: u for u in json.loads(path.read_text(encoding="utf-8"))}
@@ -196,7 +195,6 @@ def user() -> None:
 @click.password_option("--password", help="At least 8 characters; prompted if not given.")
 def user_add(username, role, scopes, department, display_name, password) -> None:
     """Add a user."""
-    from .users.service import add_user
 
     with _session() as session:
         try:
@@ -212,7 +210,6 @@ def user_add(username, role, scopes, department, display_name, password) -> None
 @click.argument("prefixes", nargs=-1)
 def user_scope(username, prefixes) -> None:
     """Replace a user's scopes with PREFIXES."""
-    from .users.service import set_scopes
 
     with _session() as session:
         try:
@@ -226,7 +223,6 @@ def user_scope(username, prefixes) -> None:
 @click.argument("username")
 def user_disable(username) -> None:
     """Disable a user and revoke their tokens."""
-    from .users.service import disable_user
 
     with _session() as session:
         try:
@@ -240,7 +236,6 @@ def user_disable(username) -> None:
 @click.argument("username")
 def revoke_tokens(username) -> None:
     """Revoke every token of a user (a lost phone)."""
-    from .users.service import revoke_all_tokens
 
     with _session() as session:
         try:
@@ -260,11 +255,10 @@ def outbox() -> None:
 @outbox.command("status")
 def outbox_status() -> None:
     """Pending, in flight, failed and done messages per topic, and the latest failures."""
-    from .outbox import queries
 
     with _session() as session:
-        rows = queries.backlog(session)
-        failed = queries.failed_messages(session, 10)
+        rows = outbox_queries.backlog(session)
+        failed = outbox_queries.failed_messages(session, 10)
     click.echo(f"{'topic':<20} {'pending':>8} {'scheduled':>10} {'in flight':>10} "
                f"{'failed':>7} {'done':>8}")
     for r in rows:
@@ -277,10 +271,9 @@ def outbox_status() -> None:
 @outbox.command("retry-failed")
 def outbox_retry_failed() -> None:
     """Send the messages that failed for good once more (after fixing the cause)."""
-    from .outbox import queries
 
     with _session() as session:
-        n = queries.retry_failed(session)
+        n = outbox_queries.retry_failed(session)
         session.commit()
     click.echo(f"{n} message(s) will be sent again")
 
@@ -291,20 +284,17 @@ def outbox_retry_failed() -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_cmd(burst: bool) -> None:
     """Run an RQ worker (non-forking, with the scheduler for retries)."""
-    from .worker import run_worker
 
-    run_worker(burst=burst)
+    run_worker(build_followup(Runtime(Settings.from_env())), burst=burst)
 
 
 @main.command("relay")
 def relay_cmd() -> None:
     """Relay outbox messages to RQ (and re-send what Redis lost)."""
-    import logging
 
-    from .worker import run_relay
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s relay %(message)s")
-    run_relay()
+    run_relay(Runtime(Settings.from_env()))
 
 
 def _gunicorn_args(port: int, workers: int) -> list[str]:
@@ -331,9 +321,6 @@ def run_cmd(port: int, rq_workers: int) -> None:
 
     Ctrl-C stops what this started; the data stays in .var/.
     """
-    from .demo import demo_loaded, load_demo
-    from .devservices import ServiceError, down, up
-    from .migrate import upgrade
 
     try:
         started = up()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import DateTime, MetaData, create_engine, func
+from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -19,10 +17,6 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def utc_created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
@@ -40,18 +34,5 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:
-    import_all_models()  # foreign keys between features resolve only with every model known
+    """Sessions on `engine`; the caller imports gridsnap.models first (Runtime does)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-def import_all_models() -> None:
-    """Import every feature's models so Base.metadata is complete (Alembic, tests)."""
-    from .campaigns import models as _cp  # noqa: F401
-    from .categories import models as _c  # noqa: F401
-    from .grid import models as _g  # noqa: F401
-    from .notifications import models as _n  # noqa: F401
-    from .outbox import models as _o  # noqa: F401
-    from .reports import models as _r  # noqa: F401
-    from .routing import models as _rr  # noqa: F401
-    from .stats import models as _s  # noqa: F401
-    from .users import models as _u  # noqa: F401

@@ -10,6 +10,7 @@ from flask_smorest import Api
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .db import make_engine, make_session_factory
 from .photos.storage import LocalPhotoStorage, PhotoStorage
 from .settings import Settings

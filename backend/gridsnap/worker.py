@@ -1,4 +1,9 @@
-"""The follow-up processes: RQ workers (with the scheduler for retries) and the outbox relay."""
+"""The follow-up processes and their composition root: RQ workers (with the scheduler for
+retries) and the outbox relay.
+
+`build_followup` is where the features meet the queue: each feature's jobs module lists the
+outbox topics it handles and its periodic tasks, and this is the one place that knows them all.
+"""
 
 from __future__ import annotations
 
@@ -6,39 +11,51 @@ import logging
 import signal
 import time
 
+from redis.exceptions import RedisError
+from rq import Queue, Retry, SimpleWorker
+from rq.job import Job
+
+from .cases import jobs as case_jobs
 from .extensions import Runtime
-from .settings import Settings
+from .outbox import jobs as outbox_jobs
+from .outbox.jobs import Followup
+from .outbox.service import relay_pending, sweep_lost
+from .photos import jobs as photo_jobs
 
 log = logging.getLogger("gridsnap.worker")
 
-_runtime: Runtime | None = None
+_RUN_MESSAGES = f"{outbox_jobs.__name__}.run_messages"
+_RUN_TASK = f"{outbox_jobs.__name__}.run_task"
 
 
-def worker_runtime() -> Runtime:
-    """The process-wide runtime for jobs (one engine per worker process)."""
-    global _runtime
-    if _runtime is None:
-        _runtime = Runtime(Settings.from_env())
-    return _runtime
+def build_followup(rt: Runtime) -> Followup:
+    """Every feature's outbox handlers and periodic tasks, with the runtime they run with."""
+    handlers = {**case_jobs.OUTBOX_HANDLERS, **photo_jobs.OUTBOX_HANDLERS}
+    return Followup(runtime=rt, handlers=handlers, tasks=dict(case_jobs.TASKS))
 
 
-def set_worker_runtime(rt: Runtime | None) -> None:
-    global _runtime
-    _runtime = rt
+class GridsnapWorker(SimpleWorker):
+    """An RQ worker that runs jobs in-process with its Followup bound (outbox.jobs.current)."""
+
+    def __init__(self, *args, followup: Followup, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.followup = followup
+
+    def execute_job(self, job, queue):
+        with outbox_jobs.bound(self.followup):
+            return super().execute_job(job, queue)
 
 
 def make_enqueue(rt: Runtime):
     """An enqueue(specs) for the relay: one Redis pipeline, all jobs or none."""
-    from rq import Queue, Retry
-
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     retry = Retry(max=3, interval=list(rt.settings.job_retry_intervals[:3]))
 
     def enqueue(specs) -> None:
-        datas = [Queue.prepare_data("gridsnap.outbox.jobs.run_messages",
-                                    args=(s.topic, s.message_ids), job_id=s.job_id,
-                                    retry=retry, result_ttl=3600, failure_ttl=7 * 86400,
-                                    timeout=600, description=f"{s.topic} ×{len(s.message_ids)}")
+        datas = [Queue.prepare_data(_RUN_MESSAGES, args=(s.topic, s.message_ids),
+                                    job_id=s.job_id, retry=retry, result_ttl=3600,
+                                    failure_ttl=7 * 86400, timeout=600,
+                                    description=f"{s.topic} ×{len(s.message_ids)}")
                  for s in specs]
         for i in range(0, len(datas), 500):
             queue.enqueue_many(datas[i:i + 500])
@@ -48,17 +65,13 @@ def make_enqueue(rt: Runtime):
 
 def enqueue_overdue_sweep(rt: Runtime) -> None:
     """The minute's overdue sweep (one job per minute whatever the number of relays)."""
-    from rq import Queue
-
     minute = int(time.time() // 60)
     Queue(rt.settings.queue_name, connection=rt.redis).enqueue(
-        "gridsnap.cases.jobs.sweep_overdue", job_id=f"sweep-overdue-{minute}",
+        _RUN_TASK, case_jobs.SWEEP_OVERDUE, job_id=f"sweep-overdue-{minute}",
         result_ttl=600, failure_ttl=86400, job_timeout=600)
 
 
 def make_job_states(rt: Runtime):
-    from rq.job import Job
-
     def job_states(job_ids: list[str]) -> dict:
         out = {}
         for i in range(0, len(job_ids), 500):
@@ -71,14 +84,9 @@ def make_job_states(rt: Runtime):
     return job_states
 
 
-def run_relay(rt: Runtime | None = None, *, once: bool = False, idle_s: float = 0.2,
+def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
               sweep_every_s: float = 30.0, stop_after_s: float | None = None) -> int:
     """Relay outbox messages to RQ until stopped; returns messages sent (useful with once)."""
-    from redis.exceptions import RedisError
-
-    from .outbox.service import relay_pending, sweep_lost
-
-    rt = rt or worker_runtime()
     enqueue, job_states = make_enqueue(rt), make_job_states(rt)
     stopping = False
 
@@ -118,13 +126,10 @@ def run_relay(rt: Runtime | None = None, *, once: bool = False, idle_s: float = 
     return sent_total
 
 
-def run_worker(rt: Runtime | None = None, *, burst: bool = False) -> None:
+def run_worker(followup: Followup, *, burst: bool = False) -> None:
     """An RQ worker that runs jobs in-process (no fork per job: ~3× the throughput of the
     forking worker on this kind of machine), with the scheduler that runs retries."""
-    from rq import Queue, SimpleWorker
-
-    rt = rt or worker_runtime()
-    set_worker_runtime(rt)
+    rt = followup.runtime
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
-    worker = SimpleWorker([queue], connection=rt.redis)
+    worker = GridsnapWorker([queue], connection=rt.redis, followup=followup)
     worker.work(with_scheduler=True, burst=burst, logging_level="WARNING")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..cases.queries import scope_predicate
 from ..cases.rules import OPEN_STATUSES
-from ..reports.queries import scope_predicate
 from ..users.rules import Principal
 from .rules import NOT_LINKED
 

@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 from ..auth import SECURITY, auth_required, current_principal
 from ..errors import AppError
 from ..extensions import db_session, settings
-from ..reports.schemas import parse_bbox
-from . import service
+from ..grid.schemas import parse_bbox
+from . import service, views
 from .schemas import ActionInSchema, CaseQuerySchema, CaseSchema, EventSchema
 
 blp = Blueprint("cases", __name__, url_prefix="/cases",
@@ -33,7 +33,7 @@ def _if_match() -> int | None:
 
 def _filters(query: dict) -> dict:
     out = {"statuses": query.get("status"), "category": query.get("category"),
-           "cell_prefix": query.get("area"), "updated_since": query.get("updated_since"),
+           "area_prefix": query.get("area"), "updated_since": query.get("updated_since"),
            "overdue": query.get("overdue"), "department": query.get("department"),
            "stage": query.get("stage"), "order": query.get("order")}
     if "bbox" in query:
@@ -55,7 +55,7 @@ class CaseList(MethodView):
     def get(self, query, pagination_parameters):
         """The cases you may see, filtered; newest first or by due time (order=due)."""
         p = pagination_parameters
-        items, p.item_count = service.list_cases(
+        items, p.item_count = views.list_cases(
             db_session(), current_principal(), page=p.page, page_size=p.page_size,
             **_filters(query))
         return items
@@ -68,7 +68,7 @@ class CaseResource(MethodView):
     @blp.response(200, CaseSchema)
     def get(self, case_id: uuid.UUID):
         """One case with photos, possible duplicates and the actions you may take (ETag)."""
-        case = service.get_case(db_session(), current_principal(), case_id)
+        case = views.get_case(db_session(), current_principal(), case_id)
         return case, 200, {"ETag": f'"{case["version"]}"'}
 
 
@@ -109,16 +109,5 @@ class MyTasks(MethodView):
     def get(self, query):
         """Cases waiting for me: verifications (核查) for a worker, dispatched work for a
         handler's department, cases to accept or re-dispatch for a supervisor."""
-        p = current_principal()
-        filters: dict = {"updated_since": query.get("updated_since"), "order": "due"}
-        if p.role == "worker":
-            filters.update(verifier_id=p.id, statuses=["resolved"])
-        elif p.role == "handler":
-            filters.update(department=p.department_code, statuses=["dispatched"])
-        else:
-            filters.update(statuses=["reported", "accepted", "returned", "resolved"])
-        if query.get("updated_since") is not None:
-            # a delta: include cases that just left my list, so the phone drops them
-            filters.pop("statuses")
-        items, _ = service.list_cases(db_session(), p, page=1, page_size=500, **filters)
-        return items
+        return views.list_my_tasks(db_session(), current_principal(),
+                                   updated_since=query.get("updated_since"))

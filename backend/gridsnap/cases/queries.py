@@ -1,4 +1,6 @@
-"""SQL for cases: lock a case, apply a change, the audit trail, people to notify, duplicates."""
+"""Every SQL statement about cases: the read model (one row per case with its area names, its
+pending extension and its primary's status), the scope and filters every list shares, the
+lock and the one UPDATE of a case, extensions, duplicate links and the overdue marks."""
 
 from __future__ import annotations
 
@@ -8,74 +10,184 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import _VIEW_COLUMNS, _VIEW_JOINS, scope_predicate
 from ..users.rules import Principal
+
+# The columns of the case read model over `reports r` joined by AREA_JOINS and CASE_JOINS.
+VIEW_COLUMNS = """
+    r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
+    ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
+    r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
+    r.department_code, r.due_at, r.routed_at, r.fingerprint,
+    r.stage, r.stage_started_at, r.overdue, r.overdue_at, r.escalation_level, r.version,
+    r.suggested_department_code, r.routing_rule_id, r.routing_source, r.accepted_at,
+    r.dispatched_at, r.signed_at, r.signed_by_id, r.responsible_department_code,
+    r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
+    r.return_count, r.duplicate_of,
+    r.cell_code, cell.name AS cell_name, cell.name_en AS cell_name_en,
+    r.community_code, com.name AS community_name, com.name_en AS community_name_en,
+    r.street_code, st.name AS street_name, st.name_en AS street_name_en,
+    r.district_code, dis.name AS district_name, dis.name_en AS district_name_en,
+    pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
+    pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
+    pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at,
+    prim.status AS primary_status
+"""
+
+# the names of the areas a case lies in (the intake statement joins these too)
+AREA_JOINS = """
+    LEFT JOIN areas cell ON cell.code = r.cell_code
+    LEFT JOIN areas com ON com.code = r.community_code
+    LEFT JOIN areas st ON st.code = r.street_code
+    LEFT JOIN areas dis ON dis.code = r.district_code
+"""
+
+# at most one pending extension per case (a partial unique index); a duplicate's primary
+CASE_JOINS = """
+    LEFT JOIN extension_requests pe ON pe.report_id = r.id AND pe.status = 'pending'
+    LEFT JOIN reports prim ON prim.id = r.duplicate_of
+"""
+
+_FROM = f"reports r {AREA_JOINS} {CASE_JOINS}"
+
+# what the system's steps need beside the case: its category's limits and automation
+_CATEGORY_COLUMNS = """
+    c.time_limits, c.department_code AS category_department, c.auto_accept, c.auto_dispatch
+"""
+
+
+def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str:
+    """SQL that keeps only the cases the principal may see (invariant 4); fills `params`."""
+    params["scope_uid"] = principal.id
+    clauses = [f"{alias}.reporter_id = :scope_uid"]
+    if principal.role == "handler":
+        # the same rule as Principal.may_see_report
+        if principal.department_code:
+            params["scope_dept"] = principal.department_code
+            clauses.append(f"{alias}.department_code = :scope_dept")
+            clauses.append(f"{alias}.responsible_department_code = :scope_dept")
+        return "(" + " OR ".join(clauses) + ")"
+    if principal.sees_everything:
+        return "TRUE"
+    prefixes = [p for p in principal.scopes if p]
+    if prefixes:
+        params["scope_patterns"] = [p + "%" for p in prefixes]
+        clauses.append(f"{alias}.area_code LIKE ANY(:scope_patterns)")
+    return "(" + " OR ".join(clauses) + ")"
+
+
+def case_filter_sql(principal: Principal, params: dict, *, statuses=None, category=None,
+                    area_prefix: str | None = None, department: str | None = None,
+                    overdue: bool | None = None, stage: str | None = None,
+                    verifier_id: int | None = None, bbox=None,
+                    updated_since: datetime | None = None,
+                    received_from: datetime | None = None,
+                    received_to: datetime | None = None) -> str:
+    """The WHERE clause shared by the case list, the exports and the map tiles: the caller's
+    scope (invariant 4) and every filter given; fills `params`."""
+    where = [scope_predicate(principal, params)]
+    simple = (("overdue", overdue, "r.overdue = :overdue"),
+              ("department", department, "r.department_code = :department"),
+              ("stage", stage, "r.stage = :stage"),
+              ("verifier_id", verifier_id, "r.verifier_id = :verifier_id"),
+              ("category", category, "r.category_code = :category"),
+              ("updated_since", updated_since, "r.updated_at > :updated_since"),
+              ("received_from", received_from, "r.received_at >= :received_from"),
+              ("received_to", received_to, "r.received_at < :received_to"))
+    for name, value, clause in simple:
+        if value is not None and value != "":
+            params[name] = value
+            where.append(clause)
+    if bbox is not None:
+        params.update(minlon=bbox[0], minlat=bbox[1], maxlon=bbox[2], maxlat=bbox[3])
+        where.append("r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)")
+    if statuses:
+        params["statuses"] = list(statuses)
+        where.append("r.status = ANY(:statuses)")
+    if area_prefix:
+        params["area_pattern"] = area_prefix + "%"
+        where.append("r.area_code LIKE :area_pattern")
+    return " AND ".join(where)
+
+
+_ORDERS = {"due": "r.due_at NULLS LAST, r.id", "updated": "r.updated_at, r.id",
+           "received": "r.received_at DESC, r.id"}
+
+
+def list_case_rows(session: Session, principal: Principal, *, offset: int = 0, limit: int = 50,
+                   order: str | None = None, count: bool = True, **filters):
+    """A page of the cases the principal may see and the total matching the filters (None
+    without `count`). Order: received (newest first), due, or updated (for delta sync)."""
+    params: dict = {}
+    cond = case_filter_sql(principal, params, **filters)
+    if order != "due":  # a delta sync (updated_since) reads in the order of change
+        order = "updated" if filters.get("updated_since") is not None else "received"
+    total = (session.execute(text(f"SELECT count(*) FROM reports r WHERE {cond}"),
+                             params).scalar() if count else None)
+    params.update(offset=offset, limit=limit)
+    rows = session.execute(text(
+        f"SELECT {VIEW_COLUMNS} FROM {_FROM} WHERE {cond} "
+        f"ORDER BY {_ORDERS[order]} OFFSET :offset LIMIT :limit"), params).mappings().all()
+    return rows, total
+
+
+_BY_ID = text(f"SELECT {VIEW_COLUMNS} FROM {_FROM} WHERE r.id = :id")
+
+
+def find_case_row(session: Session, report_id: uuid.UUID):
+    return session.execute(_BY_ID, {"id": report_id}).mappings().first()
+
+
+_LOCK = text(f"""
+    SELECT {VIEW_COLUMNS}, {_CATEGORY_COLUMNS}
+      FROM {_FROM} JOIN categories c ON c.code = r.category_code
+     WHERE r.id = :id
+       FOR UPDATE OF r
+""")
 
 
 def lock_case(session: Session, report_id: uuid.UUID):
     """The case row, locked until commit: concurrent actions on one case run one after another."""
-    session.execute(text("SELECT 1 FROM reports WHERE id = :id FOR UPDATE"), {"id": report_id})
-    return session.execute(text(
-        f"SELECT {_VIEW_COLUMNS}, c.time_limits, c.department_code AS category_department "
-        f"FROM reports r {_VIEW_JOINS} JOIN categories c ON c.code = r.category_code "
-        f"WHERE r.id = :id"), {"id": report_id}).mappings().first()
+    return session.execute(_LOCK, {"id": report_id}).mappings().first()
 
 
-def update_case(session: Session, report_id: uuid.UUID, changes: dict) -> None:
-    """Apply column changes and bump the version (the ETag)."""
-    sets = ", ".join(f"{k} = :{k}" for k in changes)
-    session.execute(text(
-        f"UPDATE reports SET {sets}{', ' if sets else ''}version = version + 1, "
-        f"updated_at = now() WHERE id = :_id"), {**changes, "_id": report_id})
+_LOCK_UNROUTED = text(f"""
+    SELECT {VIEW_COLUMNS}, {_CATEGORY_COLUMNS}
+      FROM {_FROM} JOIN categories c ON c.code = r.category_code
+     WHERE r.id = ANY(CAST(:ids AS uuid[])) AND r.routed_at IS NULL
+     ORDER BY r.number
+       FOR UPDATE OF r
+""")
 
 
-def insert_event(session: Session, *, report_id, actor_id, action, from_status, to_status,
-                 note=None, department_code=None, client_action_id=None, data=None,
-                 at: datetime | None = None) -> None:
-    import json
-
-    session.execute(text("""
-        INSERT INTO case_events (report_id, at, actor_id, action, from_status, to_status, note,
-                                 department_code, client_action_id, data)
-        VALUES (:report_id, coalesce(:at, now()), :actor_id, :action, :from_status, :to_status,
-                :note, :department_code, :client_action_id, CAST(:data AS jsonb))
-    """), {"report_id": report_id, "at": at, "actor_id": actor_id, "action": action,
-           "from_status": from_status, "to_status": to_status, "note": note,
-           "department_code": department_code, "client_action_id": client_action_id,
-           "data": json.dumps(data or {}, default=str, ensure_ascii=False)})
+def lock_unrouted(session: Session, report_ids: list[str]):
+    """The new cases among `report_ids` that were never routed, locked, oldest first."""
+    return session.execute(_LOCK_UNROUTED, {"ids": list(report_ids)}).mappings().all()
 
 
-def find_event_by_client_action(session: Session, client_action_id: uuid.UUID):
-    return session.execute(text(
-        "SELECT report_id, action, actor_id FROM case_events WHERE client_action_id = :c"),
-        {"c": client_action_id}).mappings().first()
+def update_case(session: Session, report_id: uuid.UUID, changes: dict):
+    """Apply column changes, bump the version (the ETag); returns the case's new read-model row.
+    The only UPDATE of a case's loop columns."""
+    sets = "".join(f"{k} = :{k}, " for k in changes)
+    return session.execute(text(f"""
+        WITH r AS (
+            UPDATE reports SET {sets}version = version + 1, updated_at = now()
+             WHERE id = :_id RETURNING *
+        )
+        SELECT {VIEW_COLUMNS} FROM r {AREA_JOINS} {CASE_JOINS}
+    """), {**changes, "_id": report_id}).mappings().one()
 
 
-def list_events(session: Session, report_id: uuid.UUID):
-    return session.execute(text("""
-        SELECT e.id, e.at, e.action, e.from_status, e.to_status, e.note, e.department_code,
-               e.data, e.actor_id, u.username AS actor_username,
-               u.display_name AS actor_display_name, u.role AS actor_role
-          FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-         WHERE e.report_id = :id ORDER BY e.id  -- append-only: insertion order is causal order
-    """), {"id": report_id}).mappings().all()
+def touch_cte(name: str, *, source: str, report_id: str) -> str:
+    """`name AS (UPDATE reports ...)` for a WITH clause: the case changed without a new
+    version (a photo arrived), so delta syncs pick it up."""
+    return f"""{name} AS (
+        UPDATE reports SET updated_at = now() WHERE id IN (SELECT {report_id} FROM {source})
+    )"""
 
 
-def case_photos(session: Session, report_id: uuid.UUID, photo_ids: list[uuid.UUID]):
-    return session.execute(text("""
-        SELECT id, purpose, uploader_id FROM photos
-         WHERE report_id = :r AND id = ANY(CAST(:ids AS uuid[]))
-    """), {"r": report_id, "ids": [str(p) for p in photo_ids]}).mappings().all()
+# --- extensions (延期) -------------------------------------------------------------------------
 
-
-def pending_extension(session: Session, report_id: uuid.UUID):
-    return session.execute(text("""
-        SELECT id, requested_by_id, amount, unit, reason, created_at FROM extension_requests
-         WHERE report_id = :r AND status = 'pending'
-    """), {"r": report_id}).mappings().first()
-
-
-def insert_extension(session: Session, report_id, requested_by_id, amount, unit, reason):
+def insert_extension(session: Session, report_id, requested_by_id, amount, unit, reason) -> None:
     session.execute(text("""
         INSERT INTO extension_requests (report_id, requested_by_id, amount, unit, reason)
         VALUES (:r, :u, :a, :unit, :reason)
@@ -90,105 +202,86 @@ def decide_extension(session: Session, ext_id: int, status: str, decided_by_id: 
     """), {"s": status, "u": decided_by_id, "n": note, "id": ext_id})
 
 
-def supervisors_by_depth(session: Session, area_code: str | None):
-    """Active supervisors whose scope covers the area, with the length of their longest
-    covering prefix (the deeper, the closer to the ground)."""
-    return session.execute(text("""
-        SELECT u.id, max(length(s)) AS depth
-          FROM users u, unnest(u.scopes) AS s
-         WHERE u.role = 'supervisor' AND u.disabled_at IS NULL
-           AND (s = '' OR starts_with(coalesce(:area, ''), s) AND :area IS NOT NULL)
-         GROUP BY u.id
-    """), {"area": area_code}).mappings().all()
+# --- links: possible duplicates and merged duplicates -------------------------------------------
+
+_LINK_DUPLICATES = text("""
+    INSERT INTO case_links (report_id, other_id, distance_m)
+    SELECT n.id, o.id, ST_Distance(n.location::geography, o.location::geography)
+      FROM reports n
+      JOIN categories c ON c.code = n.category_code
+      JOIN reports o
+        ON o.category_code = n.category_code AND o.id <> n.id
+       AND o.status = ANY(:open)
+       AND (o.received_at, o.number) < (n.received_at, n.number)
+       AND o.received_at >= n.received_at - make_interval(days => :window_days)
+       -- the index finds candidates in a box a little larger than the radius,
+       -- the geography distance then decides in metres
+       AND ST_DWithin(o.location, n.location, c.duplicate_radius_m / 80000.0)
+       AND ST_DWithin(o.location::geography, n.location::geography, c.duplicate_radius_m)
+     WHERE n.id = ANY(CAST(:ids AS uuid[])) AND c.duplicate_radius_m > 0
+    ON CONFLICT DO NOTHING
+    RETURNING report_id, other_id, distance_m
+""")
 
 
-def admins(session: Session) -> list[int]:
-    return list(session.execute(text(
-        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL")).scalars())
+def link_duplicates(session: Session, report_ids: list[str], *, window_days: int,
+                    open_statuses) -> list:
+    """Link each new case to earlier open cases of its category within its radius and the
+    window; returns the new links (report_id, other_id, distance_m)."""
+    return session.execute(_LINK_DUPLICATES, {
+        "ids": list(report_ids), "window_days": window_days,
+        "open": list(open_statuses)}).all()
 
 
-def handlers_of(session: Session, department_code: str) -> list[int]:
-    return list(session.execute(text(
-        "SELECT id FROM users WHERE role = 'handler' AND department_code = :d "
-        "AND disabled_at IS NULL ORDER BY id"), {"d": department_code}).scalars())
-
-
-def choose_verifier(session: Session, area_code: str | None, exclude: list[int]) -> int | None:
-    """The worker to verify a case on site (核查): a worker whose scope covers the case, the
-    closest scope first, then the one with the fewest verifications waiting."""
-    if area_code is None:
-        return None
-    return session.execute(text("""
-        SELECT u.id FROM users u, unnest(u.scopes) AS s
-         WHERE u.role = 'worker' AND u.disabled_at IS NULL AND s <> ''
-           AND starts_with(:area, s) AND NOT (u.id = ANY(:exclude))
-         GROUP BY u.id
-         ORDER BY max(length(s)) DESC,
-                  (SELECT count(*) FROM reports t
-                    WHERE t.verifier_id = u.id AND t.status = 'resolved'),
-                  u.id
-         LIMIT 1
-    """), {"area": area_code, "exclude": exclude}).scalar()
-
-
-def possible_duplicates(session: Session, report_id: uuid.UUID, principal: Principal):
-    """Open cases linked to this one that the principal may see (invariant 4)."""
-    params: dict = {"id": report_id}
+def possible_duplicates(session: Session, report_ids: list[uuid.UUID], principal: Principal):
+    """Cases linked to these cases that the principal may see (invariant 4), per case."""
+    params: dict = {"ids": list(report_ids)}
     scope = scope_predicate(principal, params, alias="o")
     return session.execute(text(f"""
-        SELECT o.id, o.number, o.status, o.category_code, o.received_at, l.distance_m,
-               o.description
+        SELECT x.case_id, o.id, o.number, o.status, o.category_code, o.received_at,
+               l.distance_m, o.description
           FROM case_links l
-          JOIN reports o ON o.id = CASE WHEN l.report_id = :id THEN l.other_id
-                                        ELSE l.report_id END
-         WHERE (l.report_id = :id OR l.other_id = :id) AND {scope}
+          CROSS JOIN LATERAL (VALUES (l.report_id, l.other_id), (l.other_id, l.report_id))
+                AS x(case_id, linked_id)
+          JOIN reports o ON o.id = x.linked_id
+         WHERE x.case_id = ANY(:ids) AND {scope}
          ORDER BY l.distance_m, o.received_at
     """), params).mappings().all()
 
 
-def duplicates_of(session: Session, report_id: uuid.UUID, principal: Principal):
-    params: dict = {"id": report_id}
+def duplicates_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
+    """The merged duplicates of these cases that the principal may see, per primary."""
+    params: dict = {"ids": list(report_ids)}
     scope = scope_predicate(principal, params, alias="o")
     return session.execute(text(
-        f"SELECT o.id, o.number, o.reporter_id FROM reports o "
-        f"WHERE o.duplicate_of = :id AND {scope} ORDER BY o.number"), params).mappings().all()
+        f"SELECT o.duplicate_of AS case_id, o.id, o.number, o.reporter_id FROM reports o "
+        f"WHERE o.duplicate_of = ANY(:ids) AND {scope} ORDER BY o.number"),
+        params).mappings().all()
 
 
-def add_outbox(session: Session, topic: str, payload: dict,
-               available_at: datetime | None = None) -> None:
-    import json
+# --- deadlines (限时办理) ------------------------------------------------------------------------
 
-    session.execute(text("""
-        INSERT INTO outbox (topic, payload, available_at)
-        VALUES (:t, CAST(:p AS jsonb), :a)
-    """), {"t": topic, "p": json.dumps(payload, default=str), "a": available_at})
-
-
-def notify(session: Session, user_ids, report_id, kind: str, data: dict | None = None) -> None:
-    import json
-
-    ids = sorted(set(u for u in user_ids if u is not None))
-    if not ids:
-        return
-    session.execute(text("""
-        INSERT INTO notifications (user_id, report_id, kind, data)
-        SELECT u, :r, :k, CAST(:d AS jsonb) FROM unnest(CAST(:ids AS bigint[])) AS u
-    """), {"ids": ids, "r": report_id, "k": kind,
-           "d": json.dumps(data or {}, default=str, ensure_ascii=False)})
+_MARK_OVERDUE = text("""
+    WITH due AS (
+        SELECT id FROM reports
+         WHERE stage IS NOT NULL AND NOT overdue AND due_at <= :now AND status = ANY(:statuses)
+           AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(CAST(:ids AS uuid[])))
+         ORDER BY due_at
+         LIMIT :limit
+         FOR UPDATE SKIP LOCKED
+    )
+    UPDATE reports r
+       SET overdue = true, overdue_at = :now, escalation_level = r.escalation_level + 1,
+           version = r.version + 1, updated_at = now()
+      FROM due WHERE r.id = due.id
+    RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
+              r.escalation_level
+""")
 
 
-def supervisors_by_depth_for_areas(session: Session, area_codes: list[str | None]):
-    """supervisors_by_depth for many areas in one statement: (area_code, user id, depth)."""
-    return session.execute(text("""
-        SELECT a.area AS area_code, u.id, max(length(s)) AS depth
-          FROM unnest(CAST(:areas AS text[])) AS a(area)
-          JOIN users u ON u.role = 'supervisor' AND u.disabled_at IS NULL
-          CROSS JOIN LATERAL unnest(u.scopes) AS s
-         WHERE s = '' OR (a.area IS NOT NULL AND starts_with(a.area, s))
-         GROUP BY a.area, u.id
-    """), {"areas": list(area_codes)}).mappings().all()
-
-
-def status_of(session: Session, report_id: uuid.UUID) -> str | None:
-    return session.execute(text("SELECT status FROM reports WHERE id = :id"),
-                           {"id": report_id}).scalar()
+def mark_overdue(session: Session, *, now: datetime, statuses, ids: list | None, limit: int):
+    """Mark the running stages past their due time overdue (skipping cases locked by an
+    action); returns the cases marked."""
+    return session.execute(_MARK_OVERDUE, {
+        "now": now, "statuses": list(statuses), "limit": limit,
+        "ids": None if ids is None else [str(i) for i in ids]}).mappings().all()

@@ -5,18 +5,31 @@ States: reported → accepted (立案) | rejected (不予立案) | duplicate (me
 accepted → dispatched (派遣); the department signs (签收; the first to sign answers for it:
 首接负责) and resolves (处置完毕) or, before signing, returns it (退单) → returned → dispatched;
 resolved → closed (核查通过) or back to dispatched as rework (返工).
+
+The system is a principal too: it routes every new case (精准派单 suggestion and the accept
+deadline), accepts and dispatches it where the category says so, and marks overdue cases — by
+the same table, so every change of a case, by a person or a job, passes here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..events import rules as ev
 from ..users.rules import Principal
 
-SUPERVISORS = frozenset({"supervisor", "admin"})
+STATUSES = ("reported", "accepted", "rejected", "duplicate", "dispatched", "returned",
+            "resolved", "closed")
 OPEN_STATUSES = ("reported", "accepted", "dispatched", "returned", "resolved")
-ENDED_STATUSES = ("closed", "rejected", "duplicate")
+STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
+
+SUPERVISORS = frozenset({"supervisor", "admin"})
+SYSTEM_ROLE = "system"
+# the routing job, the auto-accept and auto-dispatch of a category, the deadline sweep
+SYSTEM = Principal(id=0, username="system", display_name="系统 system", role=SYSTEM_ROLE,
+                   scopes=("",))
 
 
 @dataclass(frozen=True)
@@ -25,38 +38,49 @@ class Action:
     from_statuses: frozenset[str]
     to_status: str | None  # None: the status stays (sign, extensions) or is computed (unmerge)
     roles: frozenset[str]
+    event: str  # the audit event it writes (events.rules)
     needs_note: bool = False
     needs_photo: bool = False
     fields: tuple[str, ...] = field(default=())
 
 
-def _a(name, frm, to, roles, **kw) -> Action:
-    return Action(name, frozenset(frm), to, frozenset(roles), **kw)
+def _a(name, frm, to, roles, event, **kw) -> Action:
+    return Action(name, frozenset(frm), to, frozenset(roles), event, **kw)
 
+
+_S = SUPERVISORS
+_SYS = {SYSTEM_ROLE}
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
-    _a("accept", {"reported"}, "accepted", SUPERVISORS),
-    _a("reject", {"reported"}, "rejected", SUPERVISORS, needs_note=True),
-    _a("merge", {"reported", "accepted"}, "duplicate", SUPERVISORS, fields=("target_case_id",)),
-    _a("unmerge", {"duplicate"}, None, SUPERVISORS),
-    _a("dispatch", {"accepted", "returned"}, "dispatched", SUPERVISORS, fields=("department",)),
-    _a("sign", {"dispatched"}, None, {"handler"}),
-    _a("return", {"dispatched"}, "returned", {"handler"}, needs_note=True, fields=("reason",)),
-    _a("request_extension", {"dispatched"}, None, {"handler"}, needs_note=True,
-       fields=("extension",)),
-    _a("approve_extension", {"dispatched"}, None, SUPERVISORS),
-    _a("refuse_extension", {"dispatched"}, None, SUPERVISORS, needs_note=True),
-    _a("resolve", {"dispatched"}, "resolved", {"handler"}, needs_photo=True),
-    _a("verify_pass", {"resolved"}, "closed", {"worker"}, needs_photo=True,
+    _a("route", {"reported"}, None, _SYS, ev.REPORT_ROUTED),
+    _a("accept", {"reported"}, "accepted", _S | _SYS, ev.CASE_ACCEPTED),
+    _a("reject", {"reported"}, "rejected", _S, ev.CASE_REJECTED, needs_note=True),
+    _a("merge", {"reported", "accepted"}, "duplicate", _S, ev.CASE_MERGED,
+       fields=("target_case_id",)),
+    _a("unmerge", {"duplicate"}, None, _S, ev.CASE_UNMERGED),
+    _a("dispatch", {"accepted", "returned"}, "dispatched", _S | _SYS, ev.CASE_DISPATCHED,
+       fields=("department",)),
+    _a("sign", {"dispatched"}, None, {"handler"}, ev.CASE_SIGNED),
+    _a("return", {"dispatched"}, "returned", {"handler"}, ev.CASE_RETURNED, needs_note=True,
+       fields=("reason",)),
+    _a("request_extension", {"dispatched"}, None, {"handler"}, ev.CASE_EXTENSION_REQUESTED,
+       needs_note=True, fields=("extension",)),
+    _a("approve_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_APPROVED),
+    _a("refuse_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_REFUSED,
+       needs_note=True),
+    _a("resolve", {"dispatched"}, "resolved", {"handler"}, ev.CASE_RESOLVED, needs_photo=True),
+    _a("verify_pass", {"resolved"}, "closed", {"worker"}, ev.CASE_VERIFIED, needs_photo=True,
        fields=("location",)),
-    _a("verify_fail", {"resolved"}, "dispatched", {"worker"}, needs_note=True, needs_photo=True),
-    _a("close", {"resolved"}, "closed", SUPERVISORS),
-    _a("rework", {"resolved"}, "dispatched", SUPERVISORS, needs_note=True),
+    _a("verify_fail", {"resolved"}, "dispatched", {"worker"}, ev.CASE_REWORK_ORDERED,
+       needs_note=True, needs_photo=True),
+    _a("close", {"resolved"}, "closed", _S, ev.CASE_CLOSED),
+    _a("rework", {"resolved"}, "dispatched", _S, ev.CASE_REWORK_ORDERED, needs_note=True),
+    # the deadline sweep (限时办理): a running stage past its due time; the status stays
+    _a("mark_overdue", OPEN_STATUSES, None, _SYS, ev.CASE_OVERDUE),
 )}
 
-# the stage whose deadline runs in each status (限时办理)
-STAGE_OF_STATUS = {"reported": "accept", "accepted": "accept", "returned": "accept",
-                   "dispatched": "handle", "resolved": "verify"}
+# what people may send to POST /cases/{id}/actions
+HUMAN_ACTIONS = tuple(name for name, a in ACTIONS.items() if a.roles - _SYS)
 
 
 @dataclass(frozen=True)
@@ -72,10 +96,22 @@ class CaseFacts:
     covers_case: bool  # the caller's area scope covers the case
 
 
+def facts_of(row, principal: Principal) -> CaseFacts:
+    """The facts of a case row (the columns of the case read model) for this principal."""
+    return CaseFacts(
+        status=row["status"], department_code=row["department_code"],
+        signed=row["signed_at"] is not None and row["status"] == "dispatched",
+        pending_extension=row["pending_extension_id"] is not None,
+        verifier_id=row["verifier_id"], resolved_by_id=row["resolved_by_id"],
+        covers_case=principal.covers_area(row["area_code"]))
+
+
 def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
     """Whether the principal's role and relation to the case allow the action now."""
     if p.role not in action.roles:
         return False
+    if p.role == SYSTEM_ROLE:
+        return True
     if p.role in SUPERVISORS:
         return c.covers_case
     if p.role == "handler":
@@ -96,15 +132,15 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
     return False
 
 
+def _needs_pending(action: Action) -> bool:
+    return action.name in ("approve_extension", "refuse_extension")
+
+
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:
-    out = []
-    for a in ACTIONS.values():
-        if c.status not in a.from_statuses or not who_may(a, p, c):
-            continue
-        if a.name in ("approve_extension", "refuse_extension") and not c.pending_extension:
-            continue
-        out.append(a.name)
-    return out
+    """The actions the principal may take on the case now, in the table's order."""
+    return [a.name for a in ACTIONS.values()
+            if c.status in a.from_statuses and who_may(a, p, c)
+            and (c.pending_extension or not _needs_pending(a))]
 
 
 class TransitionError(Exception):
@@ -126,7 +162,7 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
             "case.invalid_transition",
             f"A case that is {c.status} cannot be {name}: allowed from "
             f"{', '.join(sorted(action.from_statuses))}.")
-    if name in ("approve_extension", "refuse_extension") and not c.pending_extension:
+    if _needs_pending(action) and not c.pending_extension:
         raise TransitionError("case.invalid_transition",
                               "There is no pending extension request on this case.")
     if not who_may(action, p, c):
@@ -135,5 +171,29 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
     return action
 
 
-def stage_for(status: str) -> str | None:
-    return STAGE_OF_STATUS.get(status)
+def next_automatic_action(case) -> str | None:
+    """What the system does next to a case it is routing: route it; accept it where its
+    category auto-accepts; dispatch it to the suggested department where the category also
+    auto-dispatches and the routing found one. None: leave it to people."""
+    if case["routed_at"] is None:
+        return "route"
+    if case["status"] == "reported" and case["auto_accept"]:
+        return "accept"
+    if (case["status"] == "accepted" and case["auto_accept"] and case["auto_dispatch"]
+            and case["suggested_department_code"]):
+        return "dispatch"
+    return None
+
+
+def pick_level(rows, level: str, admins: Callable[[], list[int]]) -> list[int]:
+    """From (id, depth) rows of the supervisors covering one area, those of the level asked:
+    the closest to the ground ("owner"), or the level above them ("next_up", 街乡吹哨); the
+    admins when there is no such level."""
+    depths = sorted({r["depth"] for r in rows}, reverse=True)
+    if not depths:
+        return admins()
+    if level == "owner":
+        return [r["id"] for r in rows if r["depth"] == depths[0]]
+    if len(depths) < 2:
+        return [r["id"] for r in rows if r["depth"] == depths[0]] + admins()
+    return [r["id"] for r in rows if r["depth"] == depths[1]]

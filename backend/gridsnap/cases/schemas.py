@@ -2,9 +2,40 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..reports.models import STATUSES
-from ..reports.schemas import LocationSchema, ReportDetailSchema
-from .rules import ACTIONS, RETURN_REASONS
+from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
+from ..photos.schemas import PhotoOutSchema
+from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES
+
+
+class ReportOutSchema(Schema):
+    """A case as a report: what the field sees."""
+
+    id = fields.UUID()
+    number = fields.Integer(metadata={"description": "The case number people use."})
+    status = fields.String()
+    category = fields.String()
+    description = fields.String()
+    address = fields.String(allow_none=True)
+    location = fields.Nested(LocationOutSchema)
+    captured_at = fields.AwareDateTime()
+    received_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    reporter_id = fields.Integer()
+    outside_grid = fields.Boolean()
+    area_code = fields.String(allow_none=True)
+    cell = fields.Nested(AreaRefSchema, allow_none=True)
+    community = fields.Nested(AreaRefSchema, allow_none=True)
+    street = fields.Nested(AreaRefSchema, allow_none=True)
+    district = fields.Nested(AreaRefSchema, allow_none=True)
+    department = fields.String(allow_none=True, metadata={"description": "Dispatched to."})
+    suggested_department = fields.String(
+        allow_none=True, metadata={"description": "What the routing rules suggest (精准派单)."})
+    due_at = fields.AwareDateTime(allow_none=True,
+                                  metadata={"description": "The running stage's deadline."})
+
+
+class ReportDetailSchema(ReportOutSchema):
+    photos = fields.List(fields.Nested(PhotoOutSchema))
 
 
 class ExtensionSchema(Schema):
@@ -14,7 +45,7 @@ class ExtensionSchema(Schema):
 
 
 class ActionInSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(sorted(ACTIONS)))
+    action = fields.String(required=True, validate=validate.OneOf(sorted(HUMAN_ACTIONS)))
     client_action_id = fields.UUID(metadata={
         "description": "Made by the client; the same id again is answered without acting twice."})
     note = fields.String(validate=validate.Length(max=2000))
@@ -79,7 +110,7 @@ class CaseSchema(ReportDetailSchema):
 
 class CaseQuerySchema(Schema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
-    stage = fields.String(validate=validate.OneOf(("accept", "handle", "verify")))
+    stage = fields.String(validate=validate.OneOf(STAGES))
     overdue = fields.Boolean()
     department = fields.String(validate=validate.Length(max=40))
     category = fields.String(validate=validate.Length(max=8))

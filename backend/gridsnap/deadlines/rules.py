@@ -117,6 +117,13 @@ class WorkCalendar:
         return d.toordinal() in _year_table(d.year).working
 
 
+@functools.lru_cache(maxsize=16)
+def calendar_for(tz: str, business_hours: tuple[str, str]) -> WorkCalendar:
+    """The deployment's calendar from its settings' strings (Settings.timezone and
+    Settings.business_hours); built once per distinct setting."""
+    return WorkCalendar.from_business_hours(tz, business_hours)
+
+
 def calendar_coverage(year: int) -> bool:
     """True when the holidays library knows that year's State Council holiday notice.
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import case_filter_sql
+from ..cases.queries import case_filter_sql
 from ..users.rules import Principal
 
 _COLUMNS = """

@@ -12,7 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ..stats.rules import AREA_LEVELS, INDICATORS
+from ..grid.rules import AREA_LEVELS
+from ..stats.rules import INDICATORS
 
 XLSX_MAX_ROWS = 200_000
 FORMATS = ("csv", "xlsx", "geojson")

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..reports.models import STATUSES
+from ..cases.rules import STATUSES
 
 
 class CaseExportQuerySchema(Schema):

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from ..auth import SECURITY, auth_required
 from ..errors import AppError
 from ..extensions import db_session
-from ..reports.rules import chain_codes
-from ..reports.schemas import AreaRefSchema, CellLocateQuerySchema, parse_bbox
-from ..reports.service import locate_point
-from . import queries
+from . import queries, service
+from .schemas import CellLocateQuerySchema, CellsQuerySchema, LocatedSchema, parse_bbox
 
 blp = Blueprint("grid", __name__, url_prefix="/cells", description="The grid (单元网格)")
 
 MAX_FEATURES = 5000
-
-
-class LocatedSchema(Schema):
-    outside_grid = fields.Boolean()
-    area_code = fields.String(allow_none=True)
-    cell = fields.Nested(AreaRefSchema, allow_none=True)
-    community = fields.Nested(AreaRefSchema, allow_none=True)
-    street = fields.Nested(AreaRefSchema, allow_none=True)
-    district = fields.Nested(AreaRefSchema, allow_none=True)
-
-
-class CellsQuerySchema(Schema):
-    bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat; optional with a "
-                                                  "prefix (e.g. a worker's scope, to cache it)"})
-    level = fields.String(load_default="cell",
-                          validate=validate.OneOf(("district", "street", "community", "cell")))
-    prefix = fields.String(load_default="", validate=validate.Regexp(r"^[0-9]{0,15}$"))
 
 
 @blp.route("/locate")
@@ -44,16 +25,7 @@ class Locate(MethodView):
     @blp.response(200, LocatedSchema)
     def get(self, query):
         """The cell a point falls in (lowest code on a shared edge) and its area chain."""
-        session = db_session()
-        hit = locate_point(session, query["lon"], query["lat"])
-        chain = chain_codes(hit["area_code"])
-        names = queries.area_names(session, [c for c in chain.values() if c])
-        out = {"outside_grid": hit["outside_grid"], "area_code": hit["area_code"]}
-        for level, code in chain.items():
-            area = names.get(code) if code else None
-            out[level] = (None if area is None else
-                          {"code": code, "name": area["name"], "name_en": area["name_en"]})
-        return out
+        return service.locate_point(db_session(), query["lon"], query["lat"])
 
 
 @blp.route("")
@@ -84,8 +56,6 @@ class Cells(MethodView):
             "properties": {"code": r["code"], "name": r["name"], "name_en": r["name_en"],
                            "level": r["level"], "parent_code": r["parent_code"]},
         } for r in rows]
-        from flask import current_app
-
         resp = current_app.response_class(
             current_app.json.dumps({"type": "FeatureCollection", "features": features}),
             mimetype="application/geo+json")

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
 
-AREA_LEVELS = ("district", "street", "community", "cell")
-
 
 class Area(Base):
     """A district 区县 (6 digits), street 街道 (9), community 社区 (12) or cell 单元网格 (14/15).

@@ -1,9 +1,45 @@
-"""SQL for the grid: area chains, cells in a box as GeoJSON, and the upsert of imported areas."""
+"""SQL for the grid: the point lookup, area chains, cells in a box as GeoJSON, and the upsert of
+imported areas."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from .rules import PREFIX_LENGTH
+
+# The cell lookup (invariant 3): indexed ST_Covers, cells first; a point on an edge shared by
+# two cells (or a vertex shared by four) goes to the lowest code. A point in no cell falls back
+# to the smallest area covering it (community, then street, then district). Parameters :lon
+# and :lat; yields `hit (code, level)` with at most one row.
+LOCATE_CTE = """
+    pt AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g),
+    hit AS (
+        (SELECT a.code, a.level FROM areas a, pt
+          WHERE a.level = 'cell' AND ST_Covers(a.boundary, pt.g)
+          ORDER BY a.code LIMIT 1)
+        UNION ALL
+        (SELECT a.code, a.level FROM areas a, pt
+          WHERE a.level <> 'cell' AND ST_Covers(a.boundary, pt.g)
+          ORDER BY length(a.code) DESC, a.code LIMIT 1)
+        LIMIT 1
+    )
+"""
+
+
+def chain_sql(code: str, level: str) -> dict[str, str]:
+    """SQL expressions for the area chain of the area code `code` whose level is `level`
+    (both SQL expressions): the same hierarchy as rules.area_chain, for use inside a statement."""
+    out = {lvl: f"CASE WHEN length({code}) >= {n} THEN left({code}, {n}) END"
+           for lvl, n in PREFIX_LENGTH.items()}
+    out["cell"] = f"CASE WHEN {level} = 'cell' THEN {code} END"
+    return out
+
+
+def locate(session: Session, lon: float, lat: float):
+    """The smallest area covering the point: a row (code, level), or None."""
+    return session.execute(text(f"WITH {LOCATE_CTE} SELECT code, level FROM hit"),
+                           {"lon": lon, "lat": lat}).first()
 
 _CHAIN = text("""
     SELECT code, level, name, name_en FROM areas WHERE code = ANY(:codes)

@@ -14,10 +14,18 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-LEVELS: dict[int, str] = {6: "district", 9: "street", 12: "community", 14: "cell", 15: "cell"}
-LEVEL_RANK = {"district": 0, "street": 1, "community": 2, "cell": 3}
-_PARENT_LENGTH = {"street": 6, "community": 9, "cell": 12}
+# The hierarchy of area codes, defined once: each level's code extends its parent's, so the
+# area chain of any code is its prefixes of these lengths (a cell has 14 or 15 digits).
+AREA_LEVELS = ("district", "street", "community", "cell")
+PREFIX_LENGTH = {"district": 6, "street": 9, "community": 12}
 CELL_CODE_LENGTHS = (14, 15)
+# how a point on the map was found: the device's GPS, its network position, or set by hand
+LOCATION_SOURCES = ("gps", "network", "manual")
+LEVELS: dict[int, str] = {**{n: lvl for lvl, n in PREFIX_LENGTH.items()},
+                          **dict.fromkeys(CELL_CODE_LENGTHS, "cell")}
+LEVEL_RANK = {level: i for i, level in enumerate(AREA_LEVELS)}
+_PARENT_LENGTH = {"street": PREFIX_LENGTH["district"], "community": PREFIX_LENGTH["street"],
+                  "cell": PREFIX_LENGTH["community"]}
 
 # Overlaps smaller than this are float noise of shared edges, not two cells claiming one spot.
 OVERLAP_TOLERANCE_M2 = 0.01
@@ -101,7 +109,21 @@ def parent_code(code: str, cell_code_length: int) -> str | None:
 
 def _ancestor_codes(code: str) -> list[str]:
     """Codes above `code`, nearest first: a cell's community, street and district."""
-    return [code[:n] for n in (12, 9, 6) if n < len(code)]
+    return [code[:n] for n in sorted(PREFIX_LENGTH.values(), reverse=True) if n < len(code)]
+
+
+def area_chain(code: str | None) -> dict[str, str | None]:
+    """The codes of the areas at and above an area code, by level: district, street,
+    community and cell (None where the code does not reach that level, all None for None)."""
+    chain: dict[str, str | None] = dict.fromkeys(AREA_LEVELS)
+    if not code:
+        return chain
+    for level, n in PREFIX_LENGTH.items():
+        if len(code) >= n:
+            chain[level] = code[:n]
+    if len(code) >= min(CELL_CODE_LENGTHS):
+        chain["cell"] = code
+    return chain
 
 
 # --- reading a GeoJSON file -------------------------------------------------------------------

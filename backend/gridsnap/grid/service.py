@@ -10,7 +10,7 @@ from shapely import wkb as shapely_wkb
 from sqlalchemy.orm import Session
 
 from . import queries
-from .rules import Problem, parent_code, parse_feature_collection, validate_areas
+from .rules import Problem, area_chain, parent_code, parse_feature_collection, validate_areas
 
 CHUNK = 1000
 
@@ -80,3 +80,18 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
             bar.close()
     result.written = len(rows)
     return result
+
+
+def locate_point(session: Session, lon: float, lat: float) -> dict:
+    """Which cell (else smallest area) a point falls in, by the same rule as intake, with the
+    area chain named: {outside_grid, area_code, district, street, community, cell}."""
+    hit = queries.locate(session, lon, lat)
+    code = hit.code if hit else None
+    chain = area_chain(code)
+    names = queries.area_names(session, [c for c in chain.values() if c])
+    out: dict = {"outside_grid": hit is None or hit.level != "cell", "area_code": code}
+    for level, c in chain.items():
+        area = names.get(c) if c else None
+        out[level] = (None if area is None else
+                      {"code": c, "name": area["name"], "name_en": area["name_en"]})
+    return out

@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..cases.rules import STATUSES
 from ..errors import AppError
 from ..extensions import db_session
-from ..reports.models import STATUSES
 from . import queries, rules
 
 blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map (vector tiles)")

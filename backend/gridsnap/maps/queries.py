@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import case_filter_sql
+from ..cases.queries import case_filter_sql
 from ..users.rules import Principal
 
 

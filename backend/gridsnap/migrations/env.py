@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from gridsnap.db import Base, import_all_models
+import gridsnap.models  # noqa: F401 (every table in Base.metadata)
+from gridsnap.db import Base
 from gridsnap.settings import Settings
 
-import_all_models()
 target_metadata = Base.metadata
 
 # PostGIS's own tables and the extension schemas are not ours to migrate.

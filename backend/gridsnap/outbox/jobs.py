@@ -1,86 +1,131 @@
-"""The RQ job that runs a batch of outbox messages through their topic's handler.
+"""The RQ jobs of the follow-up: a batch of outbox messages run through the handler its topic
+registered, and the periodic tasks (the overdue sweep).
 
 A handler takes (session, runtime, payloads) and must be idempotent: a message may be delivered
 twice (a relay re-send, a retry), and running it again must change nothing more. The message is
 marked done in the same transaction as the handler's changes.
+
+Nothing here knows the features: the composition root (worker.build_followup) puts the
+runtime and every feature's handlers into a Followup, and the worker binds it while it runs a
+job, so a job reaches what it runs with through `current()`, never through a global it made.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
 
 from . import queries
+
+if TYPE_CHECKING:
+    from ..extensions import Runtime
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+
+Handler = Callable[[Session, "Runtime", list[dict]], Any]
+Task = Callable[[Session, "Runtime"], int]
 
 
 class BatchIncomplete(Exception):
     """Some messages failed and will be retried (RQ retries the job with backoff)."""
 
 
-def _report_submitted(session, rt, payloads) -> None:
-    from ..reports.jobs import find_duplicates, route_reports
+@dataclass
+class Followup:
+    """What the follow-up runs with: the process's runtime, each topic's handler and the
+    periodic tasks by name."""
 
-    ids = [p["report_id"] for p in payloads]
-    route_reports(session, rt, ids)
-    find_duplicates(session, rt, ids)
+    runtime: Runtime
+    handlers: Mapping[str, Handler]
+    tasks: Mapping[str, Task] = field(default_factory=dict)
+
+    def run(self, topic: str, message_ids: list[int]) -> dict:
+        """Handle the undone messages among `message_ids`; returns counts. Raises
+        BatchIncomplete when some failed (they are retried; after MAX_ATTEMPTS, marked failed)."""
+        rt = self.runtime
+        handler = self.handlers[topic]
+        with rt.sessions() as session:
+            rows = queries.load_undone(session, message_ids, topic)
+            if not rows:
+                session.rollback()
+                return {"done": 0, "skipped": len(message_ids)}
+            try:
+                handler(session, rt, [r["payload"] for r in rows])
+                queries.mark_done(session, [r["id"] for r in rows])
+                session.commit()
+                return {"done": len(rows), "skipped": len(message_ids) - len(rows)}
+            except Exception:
+                session.rollback()
+                log.warning("batch of %d %s failed; retrying one by one", len(rows), topic)
+        # One bad message must not hold back the others: retry each alone.
+        done = failed = 0
+        for row in rows:
+            with rt.sessions() as session:
+                try:
+                    if not queries.load_undone(session, [row["id"]], topic):
+                        continue
+                    handler(session, rt, [row["payload"]])
+                    queries.mark_done(session, [row["id"]])
+                    session.commit()
+                    done += 1
+                except Exception as exc:
+                    session.rollback()
+                    final = row["attempts"] + 1 >= MAX_ATTEMPTS
+                    error = "".join(traceback.format_exception_only(exc)).strip()
+                    queries.record_failure(session, row["id"], error, final)
+                    session.commit()
+                    failed += 1
+                    log.error("outbox message %s (%s) failed%s: %s", row["id"], topic,
+                              " for good" if final else "", error)
+        if failed:
+            raise BatchIncomplete(f"{failed} of {len(rows)} {topic} messages failed")
+        return {"done": done, "skipped": len(message_ids) - len(rows)}
+
+    def run_task(self, name: str) -> int:
+        """Run one periodic task in its own transaction; returns what it counted."""
+        with self.runtime.sessions() as session:
+            n = self.tasks[name](session, self.runtime)
+            session.commit()
+        if n:
+            log.info("%s: %d", name, n)
+        return n
 
 
-def handlers() -> dict[str, Callable]:
-    from ..cases.jobs import check_deadlines
-    from ..photos.jobs import process_photos
+_current: ContextVar[Followup | None] = ContextVar("gridsnap_followup", default=None)
 
-    return {
-        "report.submitted": _report_submitted,
-        "photo.uploaded": lambda s, rt, payloads: process_photos(
-            s, rt, [p["photo_id"] for p in payloads]),
-        "case.deadline": check_deadlines,
-    }
+
+@contextmanager
+def bound(followup: Followup) -> Iterator[Followup]:
+    """Make `followup` the one jobs run with, for the duration of the block."""
+    token = _current.set(followup)
+    try:
+        yield followup
+    finally:
+        _current.reset(token)
+
+
+def current() -> Followup:
+    """The Followup the running job was given; RuntimeError outside a worker that bound one."""
+    followup = _current.get()
+    if followup is None:
+        raise RuntimeError("no Followup bound: run jobs in a gridsnap worker (worker.run_worker)")
+    return followup
 
 
 def run_messages(topic: str, message_ids: list[int]) -> dict:
-    """RQ entry point: handle the undone messages among `message_ids`; returns counts."""
-    from ..worker import worker_runtime
+    """RQ entry point: a batch of one topic's outbox messages."""
+    return current().run(topic, message_ids)
 
-    rt = worker_runtime()
-    handler = handlers()[topic]
-    with rt.sessions() as session:
-        rows = queries.load_undone(session, message_ids, topic)
-        if not rows:
-            session.rollback()
-            return {"done": 0, "skipped": len(message_ids)}
-        try:
-            handler(session, rt, [r["payload"] for r in rows])
-            queries.mark_done(session, [r["id"] for r in rows])
-            session.commit()
-            return {"done": len(rows), "skipped": len(message_ids) - len(rows)}
-        except Exception:
-            session.rollback()
-            log.warning("batch of %d %s failed; retrying one by one", len(rows), topic)
-    # One bad message must not hold back the others: retry each alone.
-    done = failed = 0
-    for row in rows:
-        with rt.sessions() as session:
-            try:
-                if not queries.load_undone(session, [row["id"]], topic):
-                    continue
-                handler(session, rt, [row["payload"]])
-                queries.mark_done(session, [row["id"]])
-                session.commit()
-                done += 1
-            except Exception as exc:
-                session.rollback()
-                final = row["attempts"] + 1 >= MAX_ATTEMPTS
-                error = "".join(traceback.format_exception_only(exc)).strip()
-                queries.record_failure(session, row["id"], error, final)
-                session.commit()
-                failed += 1
-                log.error("outbox message %s (%s) failed%s: %s", row["id"], topic,
-                          " for good" if final else "", error)
-    if failed:
-        raise BatchIncomplete(f"{failed} of {len(rows)} {topic} messages failed")
-    return {"done": done, "skipped": len(message_ids) - len(rows)}
+
+def run_task(name: str) -> int:
+    """RQ entry point: one periodic task by name."""
+    return current().run_task(name)

@@ -1,9 +1,39 @@
-"""SQL for the outbox: claim pending messages, mark them enqueued, done or failed."""
+"""Every SQL statement about the outbox: the one writer of its rows (a message added alone or
+inside a larger statement), the relay's claims, and the marks of enqueued, done or failed."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+_ADD = text("""
+    INSERT INTO outbox (topic, payload, available_at)
+    SELECT x.topic, x.payload, x.available_at
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+           AS x(topic text, payload jsonb, available_at timestamptz)
+""")
+
+
+def add_messages(session: Session, messages: list[tuple[str, dict, datetime | None]]) -> None:
+    """Record follow-up work in the caller's transaction: (topic, payload, available_at) each;
+    available_at None means at once, a time means not before (a deadline check)."""
+    if not messages:
+        return
+    rows = [{"topic": t, "payload": p, "available_at": a.isoformat() if a else None}
+            for t, p, a in messages]
+    session.execute(_ADD, {"rows": json.dumps(rows, default=str)})
+
+
+def insert_cte(name: str, *, source: str, topic: str, payload: str) -> str:
+    """`name AS (INSERT INTO outbox ... SELECT ... FROM source)` for a WITH clause: one message
+    of `topic` (a literal from outbox.rules) per row of `source`, `payload` an SQL expression."""
+    return f"""{name} AS (
+        INSERT INTO outbox (topic, payload) SELECT '{topic}', {payload} FROM {source}
+    )"""
+
 
 
 def claim_pending(session: Session, limit: int):

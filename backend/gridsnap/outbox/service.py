@@ -8,42 +8,13 @@ messages per job, with a job id derived from the messages so a re-send replaces,
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from . import queries
+from .rules import DEFAULT_BATCH, plan_jobs
 
 log = logging.getLogger(__name__)
-
-# Messages per job, by topic: routing is cheap per message, photos are ~0.1 s each.
-BATCH_SIZES = {"photo.uploaded": 4}
-DEFAULT_BATCH = 100
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    job_id: str
-    topic: str
-    message_ids: list[int]
-
-
-def plan_jobs(rows, default_batch: int = DEFAULT_BATCH) -> list[JobSpec]:
-    """Group claimed (id, topic) rows into jobs of at most the topic's batch size."""
-    by_topic: dict[str, list[int]] = defaultdict(list)
-    for message_id, topic in rows:
-        by_topic[topic].append(message_id)
-    specs = []
-    for topic, ids in by_topic.items():
-        size = BATCH_SIZES.get(topic, default_batch)
-        for i in range(0, len(ids), size):
-            chunk = ids[i:i + size]
-            # RQ ids allow letters, digits, _ and -: "outbox-report_submitted-17-116-100"
-            job_id = f"outbox-{topic.replace('.', '_')}-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
-            specs.append(JobSpec(job_id, topic, chunk))
-    return specs
-
 
 def relay_pending(session: Session, enqueue, *, limit: int = 2000,
                   default_batch: int = DEFAULT_BATCH) -> int:

@@ -7,27 +7,14 @@ import uuid
 from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from ..auth import SECURITY, auth_required, current_principal
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
-from ..reports.schemas import PhotoOutSchema
 from . import service
+from .schemas import PhotoOutSchema, PhotoPutQuery, PhotoSizeQuery
 
 blp = Blueprint("photos", __name__, description="Photos of reports")
-
-
-class PhotoPutQuery(Schema):
-    purpose = fields.String(load_default="report",
-                            validate=validate.OneOf(("report", "resolution", "verification")),
-                            metadata={"description": "report; resolution (a handler's after-photo);"
-                                                     " verification (a worker's on-site photo)"})
-
-
-class PhotoSizeQuery(Schema):
-    size = fields.String(load_default="display",
-                         validate=validate.OneOf(("thumb", "display", "original")))
 
 
 @blp.route("/reports/<uuid:report_id>/photos/<uuid:photo_id>")

@@ -5,37 +5,14 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..outbox import rules as topics
+from . import queries
 from .imaging import distance_m, make_derivatives, read_exif
 from .storage import derivative_key
 
 log = logging.getLogger(__name__)
-
-_UNPROCESSED = text("""
-    SELECT p.id, p.report_id, p.sha256, p.original_key,
-           ST_X(r.location) AS lon, ST_Y(r.location) AS lat
-      FROM photos p JOIN reports r ON r.id = p.report_id
-     WHERE p.id = ANY(CAST(:ids AS uuid[])) AND p.processed_at IS NULL
-""")
-
-_PROCESSED = text("""
-WITH upd AS (
-    UPDATE photos SET thumb_key = :thumb_key, display_key = :display_key,
-           exif_taken_at = :taken_at,
-           exif_location = CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
-                                ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
-           exif_distance_m = :distance_m, processed_at = now()
-     WHERE id = :id AND processed_at IS NULL
-    RETURNING id, report_id
-)
-INSERT INTO case_events (report_id, action, data)
-SELECT report_id, 'photo.processed',
-       jsonb_build_object('photo_id', id, 'exif_distance_m', CAST(:distance_m AS float8))
-  FROM upd
-""")
-
 
 def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
     """Make the derivatives of each unprocessed photo and record its EXIF time and place.
@@ -45,7 +22,7 @@ def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
     Returns how many photos were processed.
     """
     storage = rt.storage
-    rows = session.execute(_UNPROCESSED, {"ids": list(photo_ids)}).mappings().all()
+    rows = queries.unprocessed(session, photo_ids)
     params = []
     for r in rows:
         data = storage.get(r["original_key"])
@@ -66,6 +43,13 @@ def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
         params.append({"id": r["id"], "thumb_key": keys["thumb"], "display_key": keys["display"],
                        "taken_at": taken_at, "lon": exif.lon, "lat": exif.lat,
                        "distance_m": distance})
-    if params:
-        session.execute(_PROCESSED, params)
+    queries.mark_processed(session, params)
     return len(params)
+
+
+def _photos_uploaded(session: Session, rt, payloads: list[dict]) -> None:
+    process_photos(session, rt, [p["photo_id"] for p in payloads])
+
+
+# what this feature does with outbox messages (registered by worker.build_followup)
+OUTBOX_HANDLERS = {topics.PHOTO_UPLOADED: _photos_uploaded}

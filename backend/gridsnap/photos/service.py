@@ -4,52 +4,20 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..errors import AppError
-from ..reports.service import get_visible_row, photo_view
 from ..settings import Settings
 from ..users.rules import Principal
+from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
+from .rules import photo_view
 from .storage import PhotoStorage, original_key
 
-_FIND = text("""
-    SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height,
-           original_key, thumb_key, display_key, uploaded_at, purpose, processed_at, exif_taken_at,
-           ST_X(exif_location) AS exif_lon, ST_Y(exif_location) AS exif_lat, exif_distance_m
-      FROM photos WHERE id = :id
-""")
 
-_INSERT = text("""
-WITH ins AS (
-    INSERT INTO photos (id, report_id, uploader_id, sha256, content_type, size_bytes, width,
-                        height, original_key, purpose)
-    VALUES (:id, :report_id, :uploader_id, :sha256, :content_type, :size_bytes, :width,
-            :height, :original_key, :purpose)
-    ON CONFLICT (id) DO NOTHING
-    RETURNING *
-),
-ev AS (
-    INSERT INTO case_events (report_id, actor_id, action, data)
-    SELECT report_id, uploader_id, 'photo.added',
-           jsonb_build_object('photo_id', id, 'sha256', sha256, 'size_bytes', size_bytes,
-                              'purpose', purpose)
-      FROM ins
-),
-up AS (
-    UPDATE reports SET updated_at = now() WHERE id = (SELECT report_id FROM ins)
-),
-ob AS (
-    INSERT INTO outbox (topic, payload)
-    SELECT 'photo.uploaded', jsonb_build_object('photo_id', id) FROM ins
-)
-SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
-       purpose, processed_at, NULL::timestamptz AS exif_taken_at, NULL::float AS exif_lon,
-       NULL::float AS exif_lat, NULL::float AS exif_distance_m
-  FROM ins
-""")
-
+def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
+    row = queries.report_scope(session, report_id)
+    return row is not None and principal.may_see_report(**row)
 
 def _same_photo(existing, report_id: uuid.UUID, digest: str, purpose: str) -> bool:
     return (existing["report_id"] == report_id and existing["sha256"] == digest
@@ -66,9 +34,10 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     The bytes are stored (by content hash) before the row is committed, so an acknowledged
     photo is never missing its file; a file whose row never committed is only an orphan.
     """
-    get_visible_row(session, principal, report_id)
+    if not _may_see_report(session, principal, report_id):
+        raise AppError("report.not_found", f"There is no report {report_id}.")
     digest = sha256_hex(data)
-    existing = session.execute(_FIND, {"id": photo_id}).mappings().first()
+    existing = queries.find_photo(session, photo_id)
     if existing is not None:
         if _same_photo(existing, report_id, digest, purpose):
             return photo_view(existing), False
@@ -92,16 +61,16 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
         raise AppError("photo.storage_failed",
                        "The photo could not be stored; try again later.",
                        headers={"Retry-After": "30"}) from exc
-    row = session.execute(_INSERT, {
+    row = queries.insert_photo(session, {
         "id": photo_id, "report_id": report_id, "uploader_id": principal.id, "sha256": digest,
         "content_type": content_type, "size_bytes": len(data), "width": info.width,
         "height": info.height, "original_key": key, "purpose": purpose,
-    }).mappings().first()
+    })
     session.commit()
     if row is not None:
         return photo_view(row), True
     # a concurrent upload of the same photo id won the race
-    existing = session.execute(_FIND, {"id": photo_id}).mappings().first()
+    existing = queries.find_photo(session, photo_id)
     if existing is not None and _same_photo(existing, report_id, digest, purpose):
         return photo_view(existing), False
     raise AppError("photo.id_conflict",
@@ -115,13 +84,9 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
     Raises AppError photo.not_found (missing or out of scope) or photo.not_ready (the
     derivative is still being made; the client retries).
     """
-    row = session.execute(_FIND, {"id": photo_id}).mappings().first()
-    if row is None:
+    row = queries.find_photo(session, photo_id)
+    if row is None or not _may_see_report(session, principal, row["report_id"]):
         raise AppError("photo.not_found", f"There is no photo {photo_id}.")
-    try:
-        get_visible_row(session, principal, row["report_id"])
-    except AppError:
-        raise AppError("photo.not_found", f"There is no photo {photo_id}.") from None
     if size == "original":
         return row["original_key"], row["content_type"], f"{row['sha256']}-o"
     key = row["thumb_key"] if size == "thumb" else row["display_key"]
@@ -129,3 +94,12 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
         raise AppError("photo.not_ready", "This size is still being made; try again shortly.",
                        headers={"Retry-After": "5"})
     return key, "image/jpeg", f"{row['sha256']}-{size[0]}"
+
+
+def photos_by_report(session: Session, report_ids: list) -> dict:
+    """The photos of many reports, as the API shows them: {report id: [photo, ...]}."""
+    out: dict = {rid: [] for rid in report_ids}
+    if report_ids:
+        for p in queries.rows_for_reports(session, report_ids):
+            out[p["report_id"]].append(photo_view(p))
+    return out

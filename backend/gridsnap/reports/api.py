@@ -8,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..cases.schemas import ReportDetailSchema, ReportOutSchema
 from ..extensions import db_session
 from . import service
-from .schemas import ReportDetailSchema, ReportInSchema, ReportOutSchema, ReportQuerySchema
+from .schemas import ReportInSchema, ReportQuerySchema
 
 blp = Blueprint("reports", __name__, url_prefix="/reports",
                 description="Reports from the field (信息采集)")
@@ -29,7 +30,7 @@ class ReportList(MethodView):
         items, p.item_count = service.list_reports(
             db_session(), current_principal(), page=p.page, page_size=p.page_size,
             bbox=query.get("bbox"), statuses=query.get("status"),
-            category=query.get("category"), cell_prefix=query.get("cell"),
+            category=query.get("category"), area_prefix=query.get("cell"),
             updated_since=query.get("updated_since"))
         return items
 

@@ -1,4 +1,4 @@
-"""Reports (each one a case), their photos and the audit trail of every change."""
+"""Reports: what comes in from the field, one row per case (the case loop's columns included)."""
 
 from __future__ import annotations
 
@@ -21,14 +21,10 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
-
-STATUSES = ("reported", "accepted", "rejected", "duplicate", "dispatched", "returned",
-            "resolved", "closed")
-LOCATION_SOURCES = ("gps", "network", "manual")
 
 
 class Report(Base):
@@ -128,113 +124,3 @@ class Report(Base):
         ForeignKey("reports.id", ondelete="RESTRICT"), index=True)
     # SHA-256 of the canonical submission: tells an identical replay from a conflicting one.
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
-
-
-class Photo(Base):
-    """A photo of a report, keyed by the client's UUID; the bytes live in storage by hash."""
-
-    __tablename__ = "photos"
-    __table_args__ = (
-        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
-        CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'image/webp')",
-                        name="content_type_known"),
-        CheckConstraint("size_bytes > 0", name="size_positive"),
-        CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
-        CheckConstraint("purpose IN ('report', 'resolution', 'verification')",
-                        name="purpose_known"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    report_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
-    uploader_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
-    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
-    content_type: Mapped[str] = mapped_column(String(20), nullable=False)
-    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
-    width: Mapped[int] = mapped_column(Integer, nullable=False)
-    height: Mapped[int] = mapped_column(Integer, nullable=False)
-    original_key: Mapped[str] = mapped_column(Text, nullable=False)
-    thumb_key: Mapped[str | None] = mapped_column(Text)
-    display_key: Mapped[str | None] = mapped_column(Text)
-    exif_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    exif_location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
-    exif_distance_m: Mapped[float | None] = mapped_column(Float)
-    # report: taken with the report; resolution: the handler's after-photo;
-    # verification: the worker's on-site photo (核查)
-    purpose: Mapped[str] = mapped_column(String(12), nullable=False, server_default="report")
-    uploaded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class CaseEvent(Base):
-    """One row of a case's audit trail: who, when, what, from which status to which, why."""
-
-    __tablename__ = "case_events"
-    __table_args__ = (
-        Index("ix_case_events_report_at", "report_id", "at"),
-        Index("ix_case_events_action_at", "action", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    report_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False)
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    action: Mapped[str] = mapped_column(String(60), nullable=False)
-    from_status: Mapped[str | None] = mapped_column(String(12))
-    to_status: Mapped[str | None] = mapped_column(String(12))
-    note: Mapped[str | None] = mapped_column(Text)
-    department_code: Mapped[str | None] = mapped_column(
-        ForeignKey("departments.code", ondelete="RESTRICT"))
-    # the id a phone gave an action, so a replayed action is applied once (offline sync)
-    client_action_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
-    data: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
-
-
-class CaseLink(Base):
-    """A possible duplicate found by the duplicates job: `report_id` is the later report."""
-
-    __tablename__ = "case_links"
-    __table_args__ = (
-        CheckConstraint("report_id <> other_id", name="not_self"),
-        Index("ix_case_links_other_id", "other_id"),
-    )
-
-    report_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
-    other_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
-    distance_m: Mapped[float] = mapped_column(Float, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
-class ExtensionRequest(Base):
-    """延期: a handler asks for more time; a supervisor approves or refuses."""
-
-    __tablename__ = "extension_requests"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status_known"),
-        CheckConstraint("unit IN ('hours', 'working_hours', 'working_days')", name="unit_known"),
-        CheckConstraint("amount BETWEEN 1 AND 10000", name="amount_range"),
-        Index("uq_extension_requests_one_pending", "report_id", unique=True,
-              postgresql_where="status = 'pending'"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    report_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
-    requested_by_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
-    amount: Mapped[int] = mapped_column(Integer, nullable=False)
-    unit: Mapped[str] = mapped_column(String(14), nullable=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="pending")
-    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decision_note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -28,20 +28,3 @@ def fingerprint(*, reporter_id: int, category: str, description: str, address: s
     }
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).digest()
-
-
-def chain_codes(area_code: str | None) -> dict[str, str | None]:
-    """The district/street/community/cell codes implied by the smallest covering area."""
-    if area_code is None:
-        return {"district": None, "street": None, "community": None, "cell": None}
-    n = len(area_code)
-    return {
-        "district": area_code[:6],
-        "street": area_code[:9] if n >= 9 else None,
-        "community": area_code[:12] if n >= 12 else None,
-        "cell": area_code if n >= 14 else None,
-    }
-
-
-def received_now() -> datetime:
-    return datetime.now(UTC)

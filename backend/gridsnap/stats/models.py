@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Index
 
-from ..reports.models import CaseEvent, Report
+from ..events.models import CaseEvent
+from ..reports.models import Report
 
 # A case belongs to the period of its 立案 time, a report to that of its receipt: the
 # indicator table starts from these two ranges.

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..reports.queries import scope_predicate
+from ..cases.queries import scope_predicate
 from ..users.rules import Principal
 
 # the events the indicators read

@@ -14,10 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from ..grid.rules import AREA_LEVELS
+
 GROUPS = ("district", "street", "community", "cell", "department", "category")
-AREA_LEVELS = ("district", "street", "community", "cell")
-# the length of an area code at each level (a cell is 14 or 15 digits)
-CODE_LENGTH = {"district": 6, "street": 9, "community": 12}
 MAX_PERIOD_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -171,14 +170,4 @@ NO_KEY_NAME = {"district": "（网格外）", "street": "（网格外）", "comm
                "cell": "（网格外）", "department": "（未派遣）", "category": "（无）"}
 
 
-def area_chain(code: str | None) -> dict[str, str | None]:
-    """The codes of the areas above and at an area code: district, street, community, cell."""
-    if not code:
-        return {"district": None, "street": None, "community": None, "cell": None}
-    return {"district": code[:6] if len(code) >= 6 else None,
-            "street": code[:9] if len(code) >= 9 else None,
-            "community": code[:12] if len(code) >= 12 else None,
-            "cell": code if len(code) >= 14 else None}
-
-
-TOP_LEVELS = ("district", "street", "community", "cell")
+TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import AppError
+from ..grid.rules import AREA_LEVELS, area_chain
 from ..settings import Settings
 from ..users.rules import Principal
 from . import queries, rules
@@ -47,8 +48,8 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}
-    if group in rules.AREA_LEVELS:
-        chains = {k: rules.area_chain(k) for k in keys}
+    if group in AREA_LEVELS:
+        chains = {k: area_chain(k) for k in keys}
         codes = sorted({c for chain in chains.values() for c in chain.values() if c})
         area_names = queries.area_names(session, codes)
     rows, total = [], None
@@ -59,10 +60,10 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
             continue
         key = c["key"]
         areas = None
-        if group in rules.AREA_LEVELS:
+        if group in AREA_LEVELS:
             areas = {level: None if code is None else {"code": code,
                                                        "name": area_names.get(code)}
-                     for level, code in (chains.get(key) or rules.area_chain(None)).items()}
+                     for level, code in (chains.get(key) or area_chain(None)).items()}
         rows.append({"key": key, "name": names.get(key) if key else rules.NO_KEY_NAME[group],
                      "areas": areas, **row})
     rows.sort(key=lambda r: (r["key"] is None, r["key"] or ""))

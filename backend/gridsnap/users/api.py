@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..errors import AppError
 from ..extensions import db_session, settings
 from . import service
 from .schemas import (
@@ -54,8 +55,6 @@ admin_blp = Blueprint("admin_users", __name__, url_prefix="/admin/users",
 
 
 def _require_admin():
-    from ..errors import AppError
-
     if current_principal().role != "admin":
         raise AppError("auth.forbidden", "Only admins manage users.")
 
@@ -76,8 +75,6 @@ class AdminUsers(MethodView):
     @admin_blp.response(201, AdminUserSchema)
     def post(self, body):
         """Add a user."""
-        from ..errors import AppError
-
         _require_admin()
         try:
             return service.add_user(
@@ -96,8 +93,6 @@ class AdminUser(MethodView):
     @admin_blp.response(200, AdminUserSchema)
     def patch(self, body, username: str):
         """Change a user's scopes, or disable them (their tokens are revoked)."""
-        from ..errors import AppError
-
         _require_admin()
         session = db_session()
         try:

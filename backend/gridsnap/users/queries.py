@@ -1,9 +1,10 @@
-"""SQL for users and tokens."""
+"""SQL for users and tokens, and who holds a role over an area or a department."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from psycopg.rows import dict_row
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,6 @@ _PRINCIPAL_BY_TOKEN = """
 
 def find_principal_row(session: Session, token_hash: bytes) -> dict | None:
     """Straight to psycopg: this runs on every request."""
-    from psycopg.rows import dict_row
 
     raw = session.connection().connection.driver_connection
     with raw.cursor(row_factory=dict_row) as cur:
@@ -55,3 +55,50 @@ def revoke_user_tokens(session: Session, user_id: int) -> int:
 def department_exists(session: Session, code: str) -> bool:
     return session.execute(text("SELECT 1 FROM departments WHERE code = :c"),
                            {"c": code}).first() is not None
+
+
+def supervisors_by_depth(session: Session, area_codes: list[str | None]):
+    """Active supervisors whose scope covers each area: (area_code, id, depth) rows, depth the
+    length of their longest covering prefix (the deeper, the closer to the ground)."""
+    return session.execute(text("""
+        SELECT a.area AS area_code, u.id, max(length(s)) AS depth
+          FROM unnest(CAST(:areas AS text[])) AS a(area)
+          JOIN users u ON u.role = 'supervisor' AND u.disabled_at IS NULL
+          CROSS JOIN LATERAL unnest(u.scopes) AS s
+         WHERE s = '' OR (a.area IS NOT NULL AND starts_with(a.area, s))
+         GROUP BY a.area, u.id
+    """), {"areas": list(area_codes)}).mappings().all()
+
+
+def admins(session: Session) -> list[int]:
+    return list(session.execute(text(
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id")).scalars())
+
+
+def handlers_of(session: Session, department_codes: list[str]) -> dict[str, list[int]]:
+    """The active handlers of each department: {code: [user id, ...]}."""
+    out: dict[str, list[int]] = {c: [] for c in department_codes}
+    for code, uid in session.execute(text(
+            "SELECT department_code, id FROM users WHERE role = 'handler' "
+            "AND department_code = ANY(:d) AND disabled_at IS NULL ORDER BY id"),
+            {"d": list(department_codes)}).all():
+        out[code].append(uid)
+    return out
+
+
+def choose_verifier(session: Session, area_code: str | None, exclude: list[int]) -> int | None:
+    """The worker to verify a case on site (核查): a worker whose scope covers the case, the
+    closest scope first, then the one with the fewest verifications waiting."""
+    if area_code is None:
+        return None
+    return session.execute(text("""
+        SELECT u.id FROM users u, unnest(u.scopes) AS s
+         WHERE u.role = 'worker' AND u.disabled_at IS NULL AND s <> ''
+           AND starts_with(:area, s) AND NOT (u.id = ANY(:exclude))
+         GROUP BY u.id
+         ORDER BY max(length(s)) DESC,
+                  (SELECT count(*) FROM reports t
+                    WHERE t.verifier_id = u.id AND t.status = 'resolved'),
+                  u.id
+         LIMIT 1
+    """), {"area": area_code, "exclude": exclude}).scalar()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import clock
 from ..errors import AppError
 from . import queries
 from .models import ROLES, User
@@ -34,7 +35,7 @@ def issue_token(session: Session, username: str, password: str, *, ttl_days: int
     if not check_password_hash(user.password_hash, password) or user.disabled_at is not None:
         raise AppError("auth.bad_credentials", "Wrong username or password.")
     raw = secrets.token_urlsafe(32)
-    expires_at = datetime.now(UTC) + timedelta(days=ttl_days)
+    expires_at = clock.now() + timedelta(days=ttl_days)
     queries.insert_token(session, user_id=user.id, token_hash=hash_token(raw),
                          expires_at=expires_at, label=label)
     session.commit()
@@ -72,7 +73,7 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0) 
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         # never past the token's own expiry
-        ttl = min(cache_seconds, (row["expires_at"] - datetime.now(UTC)).total_seconds())
+        ttl = min(cache_seconds, (row["expires_at"] - clock.now()).total_seconds())
         _CACHE[token_hash] = (principal, time.monotonic() + ttl)
     return principal
 
@@ -142,7 +143,7 @@ def enable_user(session: Session, username: str) -> User:
 
 def disable_user(session: Session, username: str) -> User:
     user = _get_user(session, username)
-    user.disabled_at = datetime.now(UTC)
+    user.disabled_at = clock.now()
     queries.revoke_user_tokens(session, user.id)
     session.commit()
     forget_cached_tokens()

@@ -1,0 +1,158 @@
+"""The case read model: case rows as the API shows them, with what the caller may do, their
+photos and their links — loaded per page (a constant number of statements), never per row.
+
+Public: report_view, case_views, find_visible_row, get_case, list_cases. Intake, photos, the
+map and the exports ask here rather than reading the case columns themselves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+
+from sqlalchemy.orm import Session
+
+from ..errors import AppError
+from ..photos.service import photos_by_report
+from ..users.rules import Principal
+from . import queries, rules
+
+_LINKED = ("id", "number", "status", "category_code", "received_at", "distance_m", "description")
+
+
+def _area(code, name, name_en):
+    return None if code is None else {"code": code, "name": name, "name_en": name_en}
+
+
+def report_view(row) -> dict:
+    """A case row as a report: what the field sees (the area chain nested, internals left out)."""
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "status": row["status"],
+        "category": row["category_code"],
+        "description": row["description"],
+        "address": row["address"],
+        "location": {"lon": row["lon"], "lat": row["lat"], "accuracy_m": row["accuracy_m"],
+                     "source": row["location_source"]},
+        "captured_at": row["captured_at"],
+        "received_at": row["received_at"],
+        "updated_at": row["updated_at"],
+        "reporter_id": row["reporter_id"],
+        "outside_grid": row["outside_grid"],
+        "area_code": row["area_code"],
+        "cell": _area(row["cell_code"], row["cell_name"], row["cell_name_en"]),
+        "community": _area(row["community_code"], row["community_name"],
+                           row["community_name_en"]),
+        "street": _area(row["street_code"], row["street_name"], row["street_name_en"]),
+        "district": _area(row["district_code"], row["district_name"], row["district_name_en"]),
+        "department": row["department_code"],
+        "suggested_department": row["suggested_department_code"],
+        "due_at": row["due_at"],
+    }
+
+
+def _case_view(row, principal: Principal) -> dict:
+    view = report_view(row)
+    pending = None
+    if row["pending_extension_id"] is not None:
+        pending = {"amount": row["pending_extension_amount"],
+                   "unit": row["pending_extension_unit"],
+                   "reason": row["pending_extension_reason"],
+                   "requested_at": row["pending_extension_at"]}
+    view.update(
+        stage=row["stage"], stage_started_at=row["stage_started_at"], overdue=row["overdue"],
+        overdue_at=row["overdue_at"], escalation_level=row["escalation_level"],
+        version=row["version"], suggested_department=row["suggested_department_code"],
+        routing_source=row["routing_source"], routing_rule_id=row["routing_rule_id"],
+        responsible_department=row["responsible_department_code"],
+        accepted_at=row["accepted_at"], dispatched_at=row["dispatched_at"],
+        signed_at=row["signed_at"], resolved_at=row["resolved_at"],
+        closed_at=row["closed_at"], verifier_id=row["verifier_id"],
+        rework_count=row["rework_count"], return_count=row["return_count"],
+        duplicate_of=row["duplicate_of"], pending_extension=pending,
+        # a duplicate follows its primary case
+        outcome=row["primary_status"] if row["duplicate_of"] is not None else row["status"],
+        allowed_actions=rules.allowed_actions(principal, rules.facts_of(row, principal)),
+    )
+    return view
+
+
+def case_views(session: Session, principal: Principal, rows, *,
+               with_links: bool = False) -> list[dict]:
+    """Case rows (queries.VIEW_COLUMNS) as the API shows them to `principal`, with photos and,
+    with_links, the possible duplicates and merged duplicates the principal may see. Three
+    statements at most, whatever the number of rows."""
+    views = [_case_view(r, principal) for r in rows]
+    ids = [v["id"] for v in views]
+    photos = photos_by_report(session, ids)
+    for v in views:
+        v["photos"] = photos.get(v["id"], [])
+    if with_links and ids:
+        possible: dict = defaultdict(list)
+        for d in queries.possible_duplicates(session, ids, principal):
+            possible[d["case_id"]].append({k: d[k] for k in _LINKED})
+        merged: dict = defaultdict(list)
+        for d in queries.duplicates_of(session, ids, principal):
+            merged[d["case_id"]].append({"id": d["id"], "number": d["number"],
+                                         "reporter_id": d["reporter_id"]})
+        for v in views:
+            v["possible_duplicates"] = possible.get(v["id"], [])
+            v["duplicates"] = merged.get(v["id"], [])
+    return views
+
+
+def find_visible_row(session: Session, principal: Principal, report_id: uuid.UUID):
+    """The case row if it exists and the principal may see it (invariant 4), else None."""
+    row = queries.find_case_row(session, report_id)
+    if row is None or not principal.may_see_report(
+            reporter_id=row["reporter_id"], area_code=row["area_code"],
+            department_code=row["department_code"],
+            responsible_department_code=row["responsible_department_code"]):
+        return None
+    return row
+
+
+def get_case_row(session: Session, principal: Principal, report_id: uuid.UUID):
+    """The case row; raises AppError case.not_found if missing or out of scope."""
+    row = find_visible_row(session, principal, report_id)
+    if row is None:
+        raise AppError("case.not_found", f"There is no case {report_id}.")
+    return row
+
+
+def get_case(session: Session, principal: Principal, report_id: uuid.UUID) -> dict:
+    """The case with its photos, links and the actions the caller may take; 404 outside scope."""
+    return case_views(session, principal, [get_case_row(session, principal, report_id)],
+                      with_links=True)[0]
+
+
+def list_cases(session: Session, principal: Principal, *, page: int, page_size: int,
+               count: bool = True, **filters) -> tuple[list[dict], int | None]:
+    """A page of the cases the caller may see, each with photos and the actions the caller may
+    take, and the total (None without `count`)."""
+    rows, total = queries.list_case_rows(session, principal, offset=(page - 1) * page_size,
+                                         limit=page_size, count=count, **filters)
+    return case_views(session, principal, rows), total
+
+
+MY_TASKS_LIMIT = 500
+
+
+def list_my_tasks(session: Session, principal: Principal, *, updated_since=None) -> list[dict]:
+    """Cases waiting for the principal, by due time (at most MY_TASKS_LIMIT): verifications
+    (核查) for a worker, dispatched work for a handler's department, cases to accept, dispatch
+    or close for a supervisor. With updated_since, a delta: every case of the list's kind that
+    changed since, including those that just left the list, so the phone drops them."""
+    filters: dict = {"updated_since": updated_since, "order": "due"}
+    if principal.role == "worker":
+        filters.update(verifier_id=principal.id, statuses=["resolved"])
+    elif principal.role == "handler":
+        filters.update(department=principal.department_code, statuses=["dispatched"])
+    else:
+        filters.update(statuses=["reported", "accepted", "returned", "resolved"])
+    if updated_since is not None:
+        filters.pop("statuses")
+    views, _ = list_cases(session, principal, page=1, page_size=MY_TASKS_LIMIT, count=False,
+                          **filters)
+    return views

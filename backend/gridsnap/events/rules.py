@@ -1,0 +1,28 @@
+"""The names of audit events: past-tense facts, defined once (readers such as the evaluation
+match on them)."""
+
+from __future__ import annotations
+
+REPORT_SUBMITTED = "report.submitted"
+REPORT_ROUTED = "report.routed"
+PHOTO_ADDED = "photo.added"
+PHOTO_PROCESSED = "photo.processed"
+CASE_POSSIBLE_DUPLICATE = "case.possible_duplicate"
+CASE_OVERDUE = "case.overdue"
+CASE_ESCALATED = "case.escalated"
+
+# one event per action of the closed loop (cases.rules.ACTIONS names its event)
+CASE_ACCEPTED = "case.accepted"
+CASE_REJECTED = "case.rejected"
+CASE_MERGED = "case.merged"
+CASE_UNMERGED = "case.unmerged"
+CASE_DISPATCHED = "case.dispatched"
+CASE_SIGNED = "case.signed"
+CASE_RETURNED = "case.returned"
+CASE_EXTENSION_REQUESTED = "case.extension_requested"
+CASE_EXTENSION_APPROVED = "case.extension_approved"
+CASE_EXTENSION_REFUSED = "case.extension_refused"
+CASE_RESOLVED = "case.resolved"
+CASE_VERIFIED = "case.verified"
+CASE_REWORK_ORDERED = "case.rework_ordered"
+CASE_CLOSED = "case.closed"

@@ -1,0 +1,20 @@
+"""Every feature's models, so that Base.metadata knows every table and foreign keys between
+features resolve (sessions, Alembic, the drift test import this module)."""
+
+from __future__ import annotations
+
+from .campaigns import models as campaigns
+from .cases import models as cases
+from .categories import models as categories
+from .events import models as events
+from .grid import models as grid
+from .notifications import models as notifications
+from .outbox import models as outbox
+from .photos import models as photos
+from .reports import models as reports
+from .routing import models as routing
+from .stats import models as stats
+from .users import models as users
+
+FEATURES = (campaigns, cases, categories, events, grid, notifications, outbox, photos, reports,
+            routing, stats, users)

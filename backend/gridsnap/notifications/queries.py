@@ -1,0 +1,44 @@
+"""Every SQL statement about notifications: the one writer, and the inbox reads."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from .rules import Notice
+
+_ADD = text("""
+    INSERT INTO notifications (user_id, report_id, kind, data)
+    SELECT u, x.report_id, x.kind, coalesce(x.data, '{}')
+      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+           AS x(users bigint[], report_id uuid, kind text, data jsonb),
+           unnest(x.users) AS u
+""")
+
+
+def add_notices(session: Session, notices: list[Notice]) -> None:
+    """One notification per person and notice, in the caller's transaction; each person once
+    per notice."""
+    rows = [{"users": sorted(set(n.user_ids)), "kind": n.kind, "data": n.data,
+             "report_id": str(n.report_id) if n.report_id is not None else None}
+            for n in notices if n.user_ids]
+    if rows:
+        session.execute(_ADD, {"rows": json.dumps(rows, default=str, ensure_ascii=False)})
+
+
+def list_inbox(session: Session, user_id: int, *, after_id: int, unread: bool, limit: int = 200):
+    return session.execute(text("""
+        SELECT n.id, n.kind, n.report_id, r.number AS case_number, n.data, n.created_at,
+               n.read_at
+          FROM notifications n LEFT JOIN reports r ON r.id = n.report_id
+         WHERE n.user_id = :u AND n.id > :after AND (NOT :unread OR n.read_at IS NULL)
+         ORDER BY n.id DESC LIMIT :limit
+    """), {"u": user_id, "after": after_id, "unread": unread, "limit": limit}).mappings().all()
+
+
+def mark_read(session: Session, user_id: int, notification_id: int) -> bool:
+    return bool(session.execute(text(
+        "UPDATE notifications SET read_at = coalesce(read_at, now()) "
+        "WHERE id = :id AND user_id = :u"), {"id": notification_id, "u": user_id}).rowcount)

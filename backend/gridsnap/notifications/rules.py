@@ -1,0 +1,31 @@
+"""The kinds of notification: what a person is asked to act on or told about, defined once
+(the apps show a text per kind)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CASE_REPORTED = "case.reported"  # supervisors: a new case to accept (立案)
+CASE_TO_DISPATCH = "case.to_dispatch"  # supervisors: accepted on its own, to dispatch
+CASE_ACCEPTED = "case.accepted"
+CASE_REJECTED = "case.rejected"
+CASE_MERGED = "case.merged"
+CASE_DISPATCHED = "case.dispatched"  # handlers of the department
+CASE_RETURNED = "case.returned"  # supervisors: a department handed it back (退单)
+CASE_EXTENSION_REQUESTED = "case.extension_requested"
+CASE_EXTENSION_APPROVED = "case.extension_approved"
+CASE_EXTENSION_REFUSED = "case.extension_refused"
+CASE_VERIFICATION_REQUESTED = "case.verification_requested"  # the worker who verifies (核查)
+CASE_REWORK = "case.rework"
+CASE_CLOSED = "case.closed"
+CASE_OVERDUE = "case.overdue"  # escalation (街乡吹哨)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One kind of news about one case for some people."""
+
+    kind: str
+    user_ids: tuple[int, ...]
+    report_id: object = None
+    data: dict = field(default_factory=dict)

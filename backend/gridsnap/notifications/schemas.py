@@ -1,0 +1,18 @@
+"""Shapes of the inbox at the API edge."""
+
+from marshmallow import Schema, fields
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    case_id = fields.UUID(attribute="report_id", allow_none=True)
+    case_number = fields.Integer(allow_none=True)
+    data = fields.Dict()
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+
+
+class InboxQuerySchema(Schema):
+    unread = fields.Boolean(load_default=False)
+    after_id = fields.Integer(load_default=0)

@@ -1,0 +1,39 @@
+"""Outbox topics and how messages are grouped into RQ jobs: pure decisions, no I/O."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+# Topics: past-tense events that need follow-up. The feature that reacts to one registers its
+# handler with the worker (see worker.build_followup).
+REPORT_SUBMITTED = "report.submitted"
+PHOTO_UPLOADED = "photo.uploaded"
+CASE_DEADLINE = "case.deadline"
+
+# Messages per job, by topic: routing is cheap per message, photos are ~0.1 s each.
+BATCH_SIZES = {PHOTO_UPLOADED: 4}
+DEFAULT_BATCH = 100
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: str
+    topic: str
+    message_ids: list[int]
+
+
+def plan_jobs(rows, default_batch: int = DEFAULT_BATCH) -> list[JobSpec]:
+    """Group claimed (id, topic) rows into jobs of at most the topic's batch size."""
+    by_topic: dict[str, list[int]] = defaultdict(list)
+    for message_id, topic in rows:
+        by_topic[topic].append(message_id)
+    specs = []
+    for topic, ids in by_topic.items():
+        size = BATCH_SIZES.get(topic, default_batch)
+        for i in range(0, len(ids), size):
+            chunk = ids[i:i + size]
+            # RQ ids allow letters, digits, _ and -: "outbox-report_submitted-17-116-100"
+            job_id = f"outbox-{topic.replace('.', '_')}-{chunk[0]}-{chunk[-1]}-{len(chunk)}"
+            specs.append(JobSpec(job_id, topic, chunk))
+    return specs

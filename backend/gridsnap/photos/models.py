@@ -1,0 +1,51 @@
+"""Photos of reports (the report's own, a handler's after-photo, a worker's on-site photo)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+
+
+class Photo(Base):
+    """A photo of a report, keyed by the client's UUID; the bytes live in storage by hash."""
+
+    __tablename__ = "photos"
+    __table_args__ = (
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'image/webp')",
+                        name="content_type_known"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
+        CheckConstraint("purpose IN ('report', 'resolution', 'verification')",
+                        name="purpose_known"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    uploader_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    original_key: Mapped[str] = mapped_column(Text, nullable=False)
+    thumb_key: Mapped[str | None] = mapped_column(Text)
+    display_key: Mapped[str | None] = mapped_column(Text)
+    exif_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    exif_location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
+    exif_distance_m: Mapped[float | None] = mapped_column(Float)
+    # report: taken with the report; resolution: the handler's after-photo;
+    # verification: the worker's on-site photo (核查)
+    purpose: Mapped[str] = mapped_column(String(12), nullable=False, server_default="report")
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

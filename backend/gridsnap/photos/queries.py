@@ -1,0 +1,111 @@
+"""Every SQL statement about photos: the upload (with its audit event and outbox message in
+the same statement), the processing marks, and the reads."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..cases.queries import touch_cte
+from ..events import rules as ev
+from ..events.queries import insert_cte as event_cte
+from ..outbox import rules as topics
+from ..outbox.queries import insert_cte as outbox_cte
+
+_OUT_COLUMNS = """
+    id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
+    purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
+    ST_Y(exif_location) AS exif_lat, exif_distance_m
+"""
+
+_FIND = text(f"SELECT {_OUT_COLUMNS}, original_key, thumb_key, display_key "
+             "FROM photos WHERE id = :id")
+
+_INSERT = text(f"""
+WITH ins AS (
+    INSERT INTO photos (id, report_id, uploader_id, sha256, content_type, size_bytes, width,
+                        height, original_key, purpose)
+    VALUES (:id, :report_id, :uploader_id, :sha256, :content_type, :size_bytes, :width,
+            :height, :original_key, :purpose)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING *
+),
+{event_cte("ev", source="ins", report_id="report_id", actor_id="uploader_id",
+           action=ev.PHOTO_ADDED,
+           data="jsonb_build_object('photo_id', id, 'sha256', sha256, "
+                "'size_bytes', size_bytes, 'purpose', purpose)")},
+{touch_cte("up", source="ins", report_id="report_id")},
+{outbox_cte("ob", source="ins", topic=topics.PHOTO_UPLOADED,
+            payload="jsonb_build_object('photo_id', id)")}
+SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
+       purpose, processed_at, NULL::timestamptz AS exif_taken_at, NULL::float AS exif_lon,
+       NULL::float AS exif_lat, NULL::float AS exif_distance_m
+  FROM ins
+""")
+
+_UNPROCESSED = text("""
+    SELECT p.id, p.report_id, p.sha256, p.original_key,
+           ST_X(r.location) AS lon, ST_Y(r.location) AS lat
+      FROM photos p JOIN reports r ON r.id = p.report_id
+     WHERE p.id = ANY(CAST(:ids AS uuid[])) AND p.processed_at IS NULL
+""")
+
+_PROCESSED = text(f"""
+WITH upd AS (
+    UPDATE photos SET thumb_key = :thumb_key, display_key = :display_key,
+           exif_taken_at = :taken_at,
+           exif_location = CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
+                                ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
+           exif_distance_m = :distance_m, processed_at = now()
+     WHERE id = :id AND processed_at IS NULL
+    RETURNING id, report_id
+),
+{event_cte("ev", source="upd", report_id="report_id", action=ev.PHOTO_PROCESSED,
+           data="jsonb_build_object('photo_id', id, "
+                "'exif_distance_m', CAST(:distance_m AS float8))")}
+SELECT count(*) FROM upd
+""")
+
+
+def find_photo(session: Session, photo_id: uuid.UUID):
+    return session.execute(_FIND, {"id": photo_id}).mappings().first()
+
+
+def insert_photo(session: Session, params: dict):
+    """Insert the photo row with its audit event, the case's updated_at and the outbox message
+    in one statement; returns the new row, or None if the id exists already."""
+    return session.execute(_INSERT, params).mappings().first()
+
+
+def report_scope(session: Session, report_id: uuid.UUID):
+    """What decides who may see a report's photos (users.rules.Principal.may_see_report)."""
+    return session.execute(text("""
+        SELECT reporter_id, area_code, department_code, responsible_department_code
+          FROM reports WHERE id = :id
+    """), {"id": report_id}).mappings().first()
+
+
+def unprocessed(session: Session, photo_ids: list[str]):
+    return session.execute(_UNPROCESSED, {"ids": list(photo_ids)}).mappings().all()
+
+
+def mark_processed(session: Session, params: list[dict]) -> None:
+    for p in params:
+        session.execute(_PROCESSED, p)
+
+
+def rows_for_reports(session: Session, report_ids: list[uuid.UUID]):
+    """The photos of many reports in one statement, oldest first."""
+    return session.execute(text(f"""
+        SELECT {_OUT_COLUMNS} FROM photos WHERE report_id = ANY(:ids) ORDER BY uploaded_at, id
+    """), {"ids": list(report_ids)}).mappings().all()
+
+
+def of_case(session: Session, report_id: uuid.UUID, photo_ids: list[uuid.UUID]):
+    """(id, purpose, uploader_id) of those of `photo_ids` that belong to the case."""
+    return session.execute(text("""
+        SELECT id, purpose, uploader_id FROM photos
+         WHERE report_id = :r AND id = ANY(CAST(:ids AS uuid[]))
+    """), {"r": report_id, "ids": [str(p) for p in photo_ids]}).mappings().all()

@@ -1,0 +1,32 @@
+"""Shapes of photos at the API edge."""
+
+from marshmallow import Schema, fields, validate
+
+from ..grid.schemas import LocationOutSchema
+from .rules import PURPOSES, SIZES
+
+
+class PhotoOutSchema(Schema):
+    id = fields.UUID()
+    sha256 = fields.String()
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()
+    uploaded_at = fields.AwareDateTime()
+    purpose = fields.String(metadata={"description": "report, resolution or verification"})
+    processed = fields.Boolean()
+    exif_taken_at = fields.AwareDateTime(allow_none=True)
+    exif_location = fields.Nested(LocationOutSchema, allow_none=True)
+    exif_distance_m = fields.Float(allow_none=True)
+    urls = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class PhotoPutQuery(Schema):
+    purpose = fields.String(load_default="report", validate=validate.OneOf(PURPOSES),
+                            metadata={"description": "report; resolution (a handler's after-photo);"
+                                                     " verification (a worker's on-site photo)"})
+
+
+class PhotoSizeQuery(Schema):
+    size = fields.String(load_default="display", validate=validate.OneOf(SIZES))
