@@ -2,7 +2,7 @@
 
     python -m bench.run            # full run (~10 min): table on stdout + docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|pgbench|storm
+    python -m bench.run --only intake|pgbench|storm|cases|stats|import-grid|pwa
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -32,12 +32,13 @@ from .cpu import Background
 from .env import BENCH_DB, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, port_free, wait_http
 
-PARTS = ("intake", "pgbench", "storm", "cases", "stats", "pwa")
+PARTS = ("intake", "pgbench", "storm", "cases", "stats", "import-grid", "pwa")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
               "bench.cases"),
     "stats": ("The evaluation and the live map on 1,000,000 cases", "bench.stats"),
+    "import-grid": ("The grid import's checks on 10,000 and 100,000 cells", "bench.import_grid"),
     "pwa": ("The field worker's PWA in Chromium", "bench.pwa"),
 }
 
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=PARTS, action="append",
                     help="run only this part (repeatable): intake (real API and floor A on "
                          "both grids), pgbench (floor B), storm, cases, stats (and map "
-                         "tiles), pwa")
+                         "tiles), import-grid (validate_areas by grid size), pwa")
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
