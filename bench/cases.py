@@ -37,20 +37,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
 
-from .database import make_demo_database
-from .procs import ProcessFailed, Procs, port_free, wait_http
+from . import database
+from .env import DEMO_SUPERVISOR, DEMO_WORKER, REPO_ROOT, BenchEnv
+from .procs import ProcessFailed, Procs, free_ports, gunicorn, login
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "gridsnap_bench_cases"
 REDIS_DB = 7
 PORTS = range(18020, 18040)
-SUPERVISOR = ("zhangmin", "demo-supervisor")
-REPORTER = "wangjianguo"
 CLIENTS = 16
 WORKERS = 2
 OPEN = (("reported", "accept"), ("accepted", "accept"), ("dispatched", "handle"),
@@ -80,59 +76,6 @@ def say(msg: str = "") -> None:
 
 def row(name: str, value: float, unit: str, note: str = "") -> dict:
     return {"name": name, "value": value, "unit": unit, "note": note}
-
-
-# --- where it runs ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Env:
-    database_url: str  # libpq form, our database
-    admin_url: str  # the same server, database "postgres"
-    redis_url: str
-    media_dir: Path
-
-    @classmethod
-    def make(cls, media_dir: Path) -> Env:
-        from gridsnap.settings import local_pg_port, local_redis_port
-
-        base = os.environ.get("DATABASE_URL") or (
-            f"postgresql://gridsnap@127.0.0.1:{local_pg_port()}/postgres")
-        p = urlsplit(base.replace("postgresql+psycopg://", "postgresql://", 1))
-        base_redis = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{local_redis_port()}/0"
-        r = urlsplit(base_redis)
-        return cls(
-            database_url=urlunsplit(("postgresql", p.netloc, f"/{DB_NAME}", p.query, "")),
-            admin_url=urlunsplit(("postgresql", p.netloc, "/postgres", p.query, "")),
-            redis_url=urlunsplit((r.scheme, r.netloc, f"/{REDIS_DB}", r.query, "")),
-            media_dir=media_dir)
-
-    def child_env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
-                   GRIDSNAP_MEDIA_DIR=str(self.media_dir), PYTHONUNBUFFERED="1")
-        env.pop("GRIDSNAP_ACCESS_LOG", None)
-        return env
-
-    def settings(self):
-        from gridsnap.settings import Settings
-
-        return Settings.from_env(database_url=self.database_url, redis_url=self.redis_url,
-                                 media_dir=self.media_dir)
-
-
-def connect(url: str) -> psycopg.Connection:
-    return psycopg.connect(url, autocommit=True, options="-c timezone=UTC", connect_timeout=10)
-
-
-def recreate_database(env: Env) -> None:
-    """Drop and create our database, add PostGIS, migrate, load the demo city."""
-    make_demo_database(env.admin_url, DB_NAME)
-
-
-def drop_database(env: Env) -> None:
-    with connect(env.admin_url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(DB_NAME)))
 
 
 # --- (a) the sweep ------------------------------------------------------------------------------
@@ -229,15 +172,14 @@ def _sweep_plan_note(conn: psycopg.Connection, now: datetime) -> str:
     return "NO index on the running deadlines used (seq scan)"
 
 
-def bench_sweep(env: Env, plan: Plan) -> list[dict]:
+def bench_sweep(env: BenchEnv, plan: Plan) -> list[dict]:
     from gridsnap.db import make_engine, make_session_factory
 
     n = plan.cases
     rows: list[dict] = []
     now = datetime.now(UTC).replace(microsecond=0)
-    with connect(env.database_url) as conn:
-        reporter = conn.execute("SELECT id FROM users WHERE username = %s",
-                                (REPORTER,)).fetchone()[0]
+    with database.connect(env) as conn:
+        reporter = database.user_id(conn, DEMO_WORKER[0])
         t = time.perf_counter()
         conn.execute(_INSERT_OPEN, {"now": now, "n": n, "reporter": reporter,
                                     "description": "bench: open case"})
@@ -418,19 +360,6 @@ def run_load(port: int, seconds: float, requests_for: list) -> Load:
     return result
 
 
-def _login(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", "/api/v1/auth/token", headers={"Content-Type": "application/json"},
-                 body=json.dumps({"username": SUPERVISOR[0], "password": SUPERVISOR[1],
-                                  "label": "bench cases"}))
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    if resp.status != 201:
-        raise ProcessFailed(f"login as {SUPERVISOR[0]} answered {resp.status}: {data[:300]!r}")
-    return json.loads(data)["token"]
-
-
 def _health_requests():
     while True:
         yield "GET", "/api/v1/health", None, {}
@@ -458,14 +387,10 @@ def _summary(name: str, load: Load, what: str) -> list[dict]:
     ]
 
 
-def bench_action(env: Env, plan: Plan, log_dir: Path) -> list[dict]:
-    ports = [p for p in PORTS if port_free(p)]
-    if not ports:
-        raise ProcessFailed(f"no free port in {PORTS.start}–{PORTS.stop - 1}")
-    port = ports[0]
-    with connect(env.database_url) as conn:
-        reporter = conn.execute("SELECT id FROM users WHERE username = %s",
-                                (REPORTER,)).fetchone()[0]
+def bench_action(env: BenchEnv, plan: Plan, log_dir: Path) -> list[dict]:
+    (port,) = free_ports(1, PORTS)
+    with database.connect(env) as conn:
+        reporter = database.user_id(conn, DEMO_WORKER[0])
         ids = [str(r[0]) for r in conn.execute(_INSERT_REPORTED, {
             "n": plan.action_cases, "reporter": reporter,
             "description": "bench: to accept"}).fetchall()]
@@ -476,11 +401,9 @@ def bench_action(env: Env, plan: Plan, log_dir: Path) -> list[dict]:
     load_before = os.getloadavg()[0]
     rows: list[dict] = []
     with Procs(log_dir) as procs:
-        argv = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}",
-                "--no-control-socket", "gridsnap.wsgi:app"]
-        proc = procs.start("cases-api", argv, env=env.child_env(), cwd=REPO_ROOT)
-        wait_http(procs, proc, port, "/api/v1/health")
-        token = _login(port)
+        proc = gunicorn(procs, "cases-api", "gridsnap.wsgi:app", port, WORKERS,
+                        env.child_env(), "/api/v1/health")
+        token = login(port, DEMO_SUPERVISOR, label="bench cases")
 
         # one by hand: the request must work before any load
         check = run_load(port, 5, [_accept_requests(ids[:1], token)])
@@ -500,7 +423,7 @@ def bench_action(env: Env, plan: Plan, log_dir: Path) -> list[dict]:
             f"p99 {action.pct_ms(99):.1f} ms, errors {action.errors}")
         procs.check_alive(proc)
 
-    with connect(env.database_url) as conn:
+    with database.connect(env) as conn:
         accepted = conn.execute(
             "SELECT count(*) FROM case_events e JOIN reports r ON r.id = e.report_id "
             "WHERE e.action = 'case.accepted' AND r.id = ANY(%s::uuid[])", (ids,)).fetchone()[0]
@@ -532,7 +455,7 @@ def run(quick: bool) -> list[dict]:
     log_dir = REPO_ROOT / "bench" / "out" / (
         "cases-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = Env.make(media)
+    env = BenchEnv.make(media, db=DB_NAME, redis_db=REDIS_DB)
     rows: list[dict] = []
     rds = None
     try:
@@ -541,7 +464,7 @@ def run(quick: bool) -> list[dict]:
         rds = redis.Redis.from_url(env.redis_url, socket_timeout=5)
         rds.flushdb()
         t = time.perf_counter()
-        recreate_database(env)
+        database.recreate(env)
         say(f"cases bench ({'quick' if quick else 'full'}): database {DB_NAME} made, demo city "
             f"loaded ({time.perf_counter() - t:.1f} s); Redis {env.redis_url}; logs in "
             f"{log_dir.relative_to(REPO_ROOT)}")
@@ -552,7 +475,7 @@ def run(quick: bool) -> list[dict]:
         rows += bench_action(env, plan, log_dir)
     finally:
         with contextlib.suppress(Exception):
-            drop_database(env)
+            database.drop(env)
         if rds is not None:
             with contextlib.suppress(Exception):
                 rds.flushdb()

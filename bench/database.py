@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from .env import BENCH_DB, BenchEnv
+from .env import BenchEnv
 
 
 def connect(env: BenchEnv, *, admin: bool = False) -> psycopg.Connection:
@@ -46,8 +46,16 @@ def make_demo_database(admin_url: str, name: str) -> str:
 
 
 def recreate(env: BenchEnv) -> None:
-    """Drop gridsnap_bench (ending its sessions), create it, migrate it, load the demo city."""
-    make_demo_database(env.admin_url, BENCH_DB)
+    """Drop the env's database (ending its sessions), create it, migrate it, load the demo
+    city."""
+    make_demo_database(env.admin_url, env.db_name)
+
+
+def drop(env: BenchEnv) -> None:
+    """Drop the env's database, ending its sessions."""
+    with connect(env, admin=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(env.db_name)))
 
 
 def user_id(conn: psycopg.Connection, username: str) -> int:

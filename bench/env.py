@@ -12,6 +12,9 @@ from gridsnap.settings import REPO_ROOT, local_pg_port, local_redis_port
 
 BENCH_DB = "gridsnap_bench"
 BENCH_REDIS_DB = 5
+# demo personas (fixtures/users.json) the benchmarks log in as: (username, password)
+DEMO_WORKER = ("wangjianguo", "demo-worker-1")
+DEMO_SUPERVISOR = ("zhangmin", "demo-supervisor")
 VENV_BIN = Path(sys.executable).parent
 PGBENCH_CANDIDATES = ("/usr/lib/postgresql/15/bin/pgbench",)
 
@@ -31,23 +34,36 @@ class BenchEnv:
     media_dir: Path
 
     @classmethod
-    def make(cls, media_dir: Path) -> BenchEnv:
-        """The project-local services (or the servers DATABASE_URL / REDIS_URL name, with our
-        own database name and Redis db index in them)."""
+    def make(cls, media_dir: Path, *, db: str = BENCH_DB,
+             redis_db: int = BENCH_REDIS_DB) -> BenchEnv:
+        """The project-local services (or the servers DATABASE_URL / REDIS_URL name), with the
+        benchmark's own database name and Redis db index in them (a part that runs apart, such
+        as bench.cases, names its own)."""
         base_db = os.environ.get("DATABASE_URL") or (
             f"postgresql://gridsnap@127.0.0.1:{local_pg_port()}/postgres")
         base_redis = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{local_redis_port()}/0"
         r = urlsplit(base_redis)
-        redis_url = urlunsplit((r.scheme, r.netloc, f"/{BENCH_REDIS_DB}", r.query, ""))
-        return cls(database_url=_libpq_url(base_db, BENCH_DB),
+        redis_url = urlunsplit((r.scheme, r.netloc, f"/{redis_db}", r.query, ""))
+        return cls(database_url=_libpq_url(base_db, db),
                    admin_url=_libpq_url(base_db, "postgres"),
                    redis_url=redis_url, media_dir=media_dir)
+
+    @property
+    def db_name(self) -> str:
+        return urlsplit(self.database_url).path.lstrip("/")
 
     @property
     def pg(self):
         """(host, port, user, dbname) for psql/pgbench."""
         p = urlsplit(self.database_url)
-        return p.hostname or "127.0.0.1", p.port or 5432, p.username or "gridsnap", BENCH_DB
+        return p.hostname or "127.0.0.1", p.port or 5432, p.username or "gridsnap", self.db_name
+
+    def settings(self):
+        """gridsnap's Settings for this database, Redis and media (for code run in-process)."""
+        from gridsnap.settings import Settings
+
+        return Settings.from_env(database_url=self.database_url, redis_url=self.redis_url,
+                                 media_dir=self.media_dir)
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """The environment of every process under test: configured only through these."""
@@ -71,4 +87,5 @@ def pgbench_path() -> str:
     return shutil.which("pgbench") or "pgbench"
 
 
-__all__ = ["BenchEnv", "REPO_ROOT", "VENV_BIN", "pgbench_path"]
+__all__ = ["DEMO_SUPERVISOR", "DEMO_WORKER", "BenchEnv", "REPO_ROOT", "VENV_BIN",
+           "pgbench_path"]

@@ -1,15 +1,20 @@
-"""Child processes of the benchmark: each in its own process group, always stopped on exit."""
+"""Child processes of the benchmark: each in its own process group, always stopped on exit;
+the API servers among them started, waited for and logged in to."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+from .env import REPO_ROOT
 
 
 class ProcessFailed(RuntimeError):
@@ -107,3 +112,39 @@ def wait_http(procs: Procs, proc: subprocess.Popen, port: int, path: str,
         time.sleep(0.2)
     raise ProcessFailed(f"nothing answered on port {port} within {timeout:.0f} s:\n"
                         f"{_tail(procs.log_of(proc))}")
+
+
+def free_ports(n: int, ports: range) -> list[int]:
+    """The first n ports of `ports` nothing listens on; raises ProcessFailed if fewer."""
+    found = [p for p in ports if port_free(p)][:n]
+    if len(found) < n:
+        raise ProcessFailed(f"need {n} free ports in {ports.start}–{ports.stop - 1}")
+    return found
+
+
+def gunicorn(procs: Procs, name: str, app: str, port: int, workers: int, env: dict,
+             ready_path: str, *, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
+    """gunicorn -w workers serving `app` on 127.0.0.1:port, once GET ready_path answers 2xx;
+    raises ProcessFailed if it does not."""
+    # as `gridsnap serve` runs it; no control socket: two gunicorns would share its one path
+    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+            "--no-control-socket", *extra_args, app]
+    proc = procs.start(name, argv, env=env, cwd=REPO_ROOT)
+    wait_http(procs, proc, port, ready_path)
+    return proc
+
+
+def login(port: int, persona: tuple[str, str], label: str = "bench") -> str:
+    """A bearer token for persona (username, password) from the API on `port`; raises
+    ProcessFailed if the login is refused."""
+    username, password = persona
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = json.dumps({"username": username, "password": password, "label": label})
+    conn.request("POST", "/api/v1/auth/token", body=body,
+                 headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    if resp.status != 201:
+        raise ProcessFailed(f"login as {username} answered {resp.status}: {data[:300]!r}")
+    return json.loads(data)["token"]

@@ -28,11 +28,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from .database import make_demo_database
-from .env import REPO_ROOT, BenchEnv
-from .procs import Procs, wait_http
+from . import database
+from .env import DEMO_WORKER, REPO_ROOT, BenchEnv
+from .procs import Procs, gunicorn
 
 PWA = REPO_ROOT / "pwa"
 DIST = PWA / "dist"
@@ -40,7 +39,7 @@ DB_NAME = "gridsnap_bench_pwa"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--no-first-run", "--disable-extensions"]
-WORKER = ("wangjianguo", "demo-worker-1")
+WORKER = DEMO_WORKER
 PHOTO_BYTES = 300 * 1024
 
 
@@ -95,17 +94,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _db_url(env: BenchEnv) -> str:
-    p = urlsplit(env.database_url)
-    return urlunsplit((p.scheme, p.netloc, f"/{DB_NAME}", p.query, ""))
-
-
-def _recreate(env: BenchEnv, url: str) -> tuple[float, float]:
+def _recreate(env: BenchEnv) -> tuple[float, float]:
     """Drop and make gridsnap_bench_pwa with the demo city; returns a point in the worker's cell."""
     import psycopg
 
-    make_demo_database(env.admin_url, DB_NAME)
-    with psycopg.connect(url) as conn:
+    database.recreate(env)
+    with psycopg.connect(env.database_url) as conn:
         return conn.execute("""
             SELECT ST_X(ST_PointOnSurface(a.boundary)), ST_Y(ST_PointOnSurface(a.boundary))
               FROM areas a, users u WHERE u.username = %s AND a.level = 'cell'
@@ -266,18 +260,14 @@ def run(quick: bool) -> list[dict]:
                      "browser figures not measured (apt-get install chromium)"})
         return rows
     with tempfile.TemporaryDirectory(prefix="gridsnap-bench-pwa-") as tmp:
-        env = BenchEnv.make(Path(tmp) / "media")
-        url = _db_url(env)
-        point = _recreate(env, url)
+        env = BenchEnv.make(Path(tmp) / "media", db=DB_NAME)
+        point = _recreate(env)
         port = _free_port()
-        child = env.child_env(DATABASE_URL=url, GRIDSNAP_PWA_DIST=str(DIST))
+        child = env.child_env(GRIDSNAP_PWA_DIST=str(DIST))
         with Procs(Path(tmp)) as procs:
-            api = procs.start("pwa-api", [sys.executable, "-m", "gunicorn", "-w", "2", "-b",
-                                          f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
-                                          "--no-control-socket", "gridsnap.wsgi:app"],
-                              env=child, cwd=REPO_ROOT)
-            wait_http(procs, api, port, "/api/v1/health", timeout=60)
-            rows += _browser_rows(f"http://127.0.0.1:{port}", url, point, quick)
+            gunicorn(procs, "pwa-api", "gridsnap.wsgi:app", port, 2, child, "/api/v1/health",
+                     extra_args=("--access-logfile", "/dev/null"))
+            rows += _browser_rows(f"http://127.0.0.1:{port}", env.database_url, point, quick)
     return rows
 
 

@@ -2,7 +2,7 @@
 
     python -m bench.run            # full run (~10 min): table on stdout + docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|pgbench|storm
+    python -m bench.run --only intake|pgbench|storm|cases|stats|import-grid|pwa
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -29,15 +29,16 @@ from pathlib import Path
 from . import database, loadgen, report
 from . import grid as gridmod
 from .cpu import Background
-from .env import BENCH_DB, REPO_ROOT, BenchEnv
-from .procs import ProcessFailed, Procs, port_free, wait_http
+from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
+from .procs import ProcessFailed, Procs, free_ports, gunicorn, login
 
-PARTS = ("intake", "pgbench", "storm", "cases", "stats", "pwa")
+PARTS = ("intake", "pgbench", "storm", "cases", "stats", "import-grid", "pwa")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
               "bench.cases"),
     "stats": ("The evaluation and the live map on 1,000,000 cases", "bench.stats"),
+    "import-grid": ("The grid import's checks on 10,000 and 100,000 cells", "bench.import_grid"),
     "pwa": ("The field worker's PWA in Chromium", "bench.pwa"),
 }
 
@@ -69,7 +70,6 @@ def run_module_parts(parts, quick: bool) -> tuple[str, int]:
         out.append("")
     return "\n".join(out), code
 PORTS = range(18000, 18011)
-DEMO_WORKER = ("wangjianguo", "demo-worker-1")
 # After a wrk run the server still answers the requests that were in flight (up to one per
 # connection, queued in the listen backlog): wait for them before counting rows or going on.
 SETTLE_S = 0.5
@@ -119,37 +119,6 @@ def measured(bg: Background, plan: Plan, label: str, take):
 
 def say(msg: str = "") -> None:
     print(msg, flush=True)
-
-
-def free_ports(n: int) -> list[int]:
-    ports = [p for p in PORTS if port_free(p)][:n]
-    if len(ports) < n:
-        raise ProcessFailed(f"need {n} free ports in {PORTS.start}–{PORTS.stop - 1}")
-    return ports
-
-
-def gunicorn(procs: Procs, name: str, app: str, port: int, workers: int, env: dict,
-             ready_path: str):
-    # as `gridsnap serve` runs it; no control socket: two gunicorns would share its one path
-    argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--no-control-socket", app]
-    proc = procs.start(name, argv, env=env, cwd=REPO_ROOT)
-    wait_http(procs, proc, port, ready_path)
-    return proc
-
-
-def login(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    body = json.dumps({"username": DEMO_WORKER[0], "password": DEMO_WORKER[1],
-                       "label": "bench"})
-    conn.request("POST", "/api/v1/auth/token", body=body,
-                 headers={"Content-Type": "application/json"})
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    if resp.status != 201:
-        raise ProcessFailed(f"login as {DEMO_WORKER[0]} answered {resp.status}: {data[:300]!r}")
-    return json.loads(data)["token"]
 
 
 def check_one_put(port: int, token: str | None, grid: gridmod.Grid) -> None:
@@ -231,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=PARTS, action="append",
                     help="run only this part (repeatable): intake (real API and floor A on "
                          "both grids), pgbench (floor B), storm, cases, stats (and map "
-                         "tiles), pwa")
+                         "tiles), import-grid (validate_areas by grid size), pwa")
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
@@ -281,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"({time.monotonic() - t:.1f} s); Redis {env.redis_url}; media {media}")
 
             bg = Background(BENCH_DB)
-            api_port, min_port = free_ports(2)
+            api_port, min_port = free_ports(2, PORTS)
             child = env.child_env()
             servers: dict[str, tuple[int, str | None]] = {}
             api = None
@@ -289,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                 api = gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, args.workers,
                                child, "/api/v1/health")
                 bg.add(api.pid)
-                servers["real"] = (api_port, login(api_port))
+                servers["real"] = (api_port, login(api_port, DEMO_WORKER))
             if "intake" in parts:
                 minimal = gunicorn(procs, "minimal", "bench.minimal_app:app", min_port,
                                    args.workers,

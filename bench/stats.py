@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from . import database
 from . import grid as gridmod
-from .database import make_demo_database
 from .env import BenchEnv
 
 DB = "gridsnap_bench_stats"
@@ -191,18 +191,14 @@ SELECT id, at, action, frm, too, dept, data
 """
 
 
-def _db_url(env: BenchEnv) -> str:
-    return env.admin_url.rsplit("/", 1)[0] + "/" + DB
-
-
 def _say(msg: str) -> None:
     print(f"[bench.stats] {msg}", flush=True)
 
 
 def build(env: BenchEnv, n_cases: int) -> None:
     """(Re)create the database with the grid and n_cases generated cases with their trail."""
-    url = make_demo_database(env.admin_url, DB)
-    with psycopg.connect(url, autocommit=True, options="-c timezone=UTC") as conn:
+    database.recreate(env)
+    with psycopg.connect(env.database_url, autocommit=True, options="-c timezone=UTC") as conn:
         t = time.perf_counter()
         gridmod.install(conn, gridmod.GRID_100K, others=[])
         _say(f"grid: {time.perf_counter() - t:.0f} s")
@@ -254,7 +250,7 @@ def measure(env: BenchEnv, *, repeat: int) -> list[dict]:
     from gridsnap.stats import service
     from gridsnap.users.rules import Principal
 
-    url = _db_url(env).replace("postgresql://", "postgresql+psycopg://", 1)
+    url = env.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
     settings = Settings.from_env(database_url=url)
     eng = make_engine(url)
     admin = Principal(id=0, username="bench", display_name="bench", role="admin", scopes=("",))
@@ -385,7 +381,7 @@ def run(quick: bool) -> list[dict]:
     import tempfile
     from pathlib import Path
 
-    env = BenchEnv.make(Path(tempfile.gettempdir()) / "gridsnap-bench-stats-media")
+    env = BenchEnv.make(Path(tempfile.gettempdir()) / "gridsnap-bench-stats-media", db=DB)
     n = 100_000 if quick else 1_000_000
     t = time.perf_counter()
     build(env, n)
@@ -408,7 +404,7 @@ if __name__ == "__main__":
         import tempfile
         from pathlib import Path
 
-        result = measure(BenchEnv.make(Path(tempfile.gettempdir())), repeat=5)
+        result = measure(BenchEnv.make(Path(tempfile.gettempdir()), db=DB), repeat=5)
     else:
         result = run(args.quick)
     for r in result:

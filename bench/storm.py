@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import random
+import subprocess
 import threading
 import time
 import uuid
@@ -225,10 +226,24 @@ def _stuck_jobs(db, r) -> dict[str, str]:
     return out
 
 
-def run_storm(env: BenchEnv, procs: Procs, *, bg, api_pgid: int, port: int, token: str, grid: Grid,
-              n_reports: int, n_photos: int, photos: PhotoSet, deadline_s: float,
-              progress=print) -> StormResult:
-    """Start the relay and two workers, send the storm, wait for the follow-up to finish."""
+# --- the steps of a storm -------------------------------------------------------------------------
+
+@dataclass
+class _Followup:
+    """The relay and the two RQ workers a storm runs with, and the Redis they share."""
+    redis: object
+    relay: subprocess.Popen
+    workers: list[subprocess.Popen]
+
+    @property
+    def procs(self) -> tuple[subprocess.Popen, ...]:
+        return (self.relay, *self.workers)
+
+
+def _start_followup(env: BenchEnv, procs: Procs, bg) -> _Followup:
+    """Set-up: empty our Redis db, mark it with the sentinel, start `gridsnap relay` and two
+    `gridsnap worker` and wait until both workers are registered; raises ProcessFailed if a
+    child dies or they do not register within 60 s."""
     import redis
     from rq import Worker
 
@@ -237,158 +252,238 @@ def run_storm(env: BenchEnv, procs: Procs, *, bg, api_pgid: int, port: int, toke
     # If this key vanishes, someone emptied our Redis db (a FLUSHALL elsewhere): queued jobs
     # were lost and only the relay's sweep (after 120 s) brings them back; the run is spoilt.
     r.set(SENTINEL, "1")
-    redis_flushed = False
     child_env = env.child_env()
     gridsnap = str(VENV_BIN / "gridsnap")
     relay = procs.start("storm-relay", [gridsnap, "relay"], env=child_env, cwd=REPO_ROOT)
     workers = [procs.start(f"storm-worker-{i}", [gridsnap, "worker"], env=child_env,
                            cwd=REPO_ROOT) for i in (1, 2)]
+    followup = _Followup(redis=r, relay=relay, workers=workers)
     deadline = time.monotonic() + 60
     while len(Worker.all(connection=r)) < 2:
-        for p in (relay, *workers):
+        for p in followup.procs:
             procs.check_alive(p)
         if time.monotonic() > deadline:
             raise ProcessFailed("the RQ workers did not register within 60 s")
         time.sleep(0.2)
-
-    for p in (relay, *workers):
+    for p in followup.procs:
         bg.add(p.pid)
-    client = _Client(port, token, grid, n_reports, n_photos, photos)
-    groups = {"api (gunicorn)": api_pgid, "relay": relay.pid,
-              "rq workers": workers[0].pid, "rq worker 2": workers[1].pid}
-    cpu0, busy0 = group_cpu_s(set(groups.values())), machine_busy_s()
-    own0 = time.process_time()
-    others_start = bg.start()
-    others_intake = None
-    db = database.connect(env)
-    outbox_sql = _outbox_sql(db)
-    db_start = db.execute("SELECT clock_timestamp()").fetchone()[0]
+    return followup
+
+
+@dataclass
+class _Watch:
+    """What the storm's watch loop saw, on the perf_counter clock, and the CPU used by the
+    process groups, the machine, this process and other processes at its marks."""
+    groups: dict[str, int]  # name -> process group id
+    cpu0: dict[int, float]
+    busy0: tuple[float, float]
+    own0: float
+    others_start: object  # bg.start(): other processes' CPU counted from here
+    t0: float = 0.0  # the threads started
+    intake_end: float | None = None
+    cpu_intake: dict[int, float] | None = None
+    busy_intake: tuple[float, float] | None = None
+    others_intake: float | None = None
+    drained_at: float | None = None
+    stalled: dict[str, str] = field(default_factory=dict)
+    last_change: float = 0.0  # the outbox last moved
+    redis_flushed: bool = False
+    cpu1: dict[int, float] = field(default_factory=dict)
+    busy1: tuple[float, float] = (0.0, 0.0)
+    own1: float = 0.0
+    others_after: float | None = None
+
+    @classmethod
+    def begin(cls, followup: _Followup, *, bg, api_pgid: int) -> _Watch:
+        """The CPU marks the storm's figures are counted from."""
+        groups = {"api (gunicorn)": api_pgid, "relay": followup.relay.pid,
+                  "rq workers": followup.workers[0].pid, "rq worker 2": followup.workers[1].pid}
+        cpu0, busy0 = group_cpu_s(set(groups.values())), machine_busy_s()
+        return cls(groups=groups, cpu0=cpu0, busy0=busy0, own0=time.process_time(),
+                   others_start=bg.start())
+
+
+def _storm(w: _Watch, client: _Client, followup: _Followup, procs: Procs, db, outbox_sql: str,
+           *, bg, n_reports: int, deadline_s: float, progress) -> None:
+    """The storm: CONNECTIONS threads send the client's reports and photos while the outbox
+    is watched every 0.25 s, until the follow-up has done every message the intake wrote,
+    messages are stuck for good, or `deadline_s` has passed; what it sees goes into `w`.
+    Raises ProcessFailed if the relay or a worker dies."""
+    r = followup.redis
+    pgids = set(w.groups.values())
+    others_start = w.others_start
     threads = [threading.Thread(target=client.worker, daemon=True) for _ in range(CONNECTIONS)]
-    t0 = time.perf_counter()
+    w.t0 = time.perf_counter()
     for t in threads:
         t.start()
-    drained_at = None
-    stalled: dict[str, str] = {}
-    last_open, last_change = None, time.perf_counter()
-    intake_end = None
-    cpu_intake = busy_intake = None
+    last_open, w.last_change = None, time.perf_counter()
     last_print = 0.0
     hard_deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            time.sleep(0.25)
-            now = time.perf_counter()
-            intake_done = not any(t.is_alive() for t in threads)
-            if intake_done and intake_end is None:
-                intake_end = client.last or now
-                cpu_intake = group_cpu_s(set(groups.values()))
-                busy_intake = machine_busy_s()
-                others_intake = bg.cores(others_start)
-                others_start = bg.start()
-            total, open_, failed, retried, _later = db.execute(outbox_sql).fetchone()
-            if not redis_flushed and not r.exists(SENTINEL):
-                redis_flushed = True
-                progress(f"    storm t={now - t0:5.1f}s  Redis db was emptied by another "
-                         "process (FLUSHALL?): queued jobs are lost; this run is spoilt")
-            ok_writes = sum(n for k, n in client.statuses.items() if k.split()[1] in ("201",))
-            if intake_done and open_ == 0 and total >= ok_writes:
-                drained_at = now
+    while True:
+        time.sleep(0.25)
+        now = time.perf_counter()
+        intake_done = not any(t.is_alive() for t in threads)
+        if intake_done and w.intake_end is None:
+            w.intake_end = client.last or now
+            w.cpu_intake = group_cpu_s(pgids)
+            w.busy_intake = machine_busy_s()
+            w.others_intake = bg.cores(others_start)
+            others_start = bg.start()
+        total, open_, failed, retried, _later = db.execute(outbox_sql).fetchone()
+        if not w.redis_flushed and not r.exists(SENTINEL):
+            w.redis_flushed = True
+            progress(f"    storm t={now - w.t0:5.1f}s  Redis db was emptied by another "
+                     "process (FLUSHALL?): queued jobs are lost; this run is spoilt")
+        ok_writes = sum(n for k, n in client.statuses.items() if k.split()[1] in ("201",))
+        if intake_done and open_ == 0 and total >= ok_writes:
+            w.drained_at = now
+            break
+        if (total, open_) != last_open:
+            last_open, w.last_change = (total, open_), now
+        elif intake_done and now - w.last_change > STALL_S:
+            w.stalled = _stuck_jobs(db, r)
+            if w.stalled:
+                progress(f"    storm: {open_} messages stuck in flight: their {len(w.stalled)} "
+                         "jobs finished without doing them")
                 break
-            if (total, open_) != last_open:
-                last_open, last_change = (total, open_), now
-            elif intake_done and now - last_change > STALL_S:
-                stalled = _stuck_jobs(db, r)
-                if stalled:
-                    progress(f"    storm: {open_} messages stuck in flight: their {len(stalled)} "
-                             "jobs finished without doing them")
-                    break
-                last_change = now  # RQ still busy or a job may come back: keep waiting
-            for p in (relay, *workers):
-                procs.check_alive(p)
-            if now - last_print > 5:
-                last_print = now
-                progress(f"    storm t={now - t0:5.1f}s  reports sent {client.done_reports}"
-                         f"/{n_reports}  outbox {total} written, {open_} to do, {failed} failed")
-            if time.monotonic() > hard_deadline:
-                client.stop = True
-                progress(f"    storm: deadline of {deadline_s:.0f} s reached; giving up")
-                for t in threads:
-                    t.join(timeout=70)
-                if intake_end is None:
-                    intake_end = client.last or time.perf_counter()
-                break
-        cpu1, busy1 = group_cpu_s(set(groups.values())), machine_busy_s()
-        own1 = time.process_time()
-        others_after = bg.cores(others_start)
-    finally:
-        for p in (relay, *workers):
-            procs.stop(p)
+            w.last_change = now  # RQ still busy or a job may come back: keep waiting
+        for p in followup.procs:
+            procs.check_alive(p)
+        if now - last_print > 5:
+            last_print = now
+            progress(f"    storm t={now - w.t0:5.1f}s  reports sent {client.done_reports}"
+                     f"/{n_reports}  outbox {total} written, {open_} to do, {failed} failed")
+        if time.monotonic() > hard_deadline:
+            client.stop = True
+            progress(f"    storm: deadline of {deadline_s:.0f} s reached; giving up")
+            for t in threads:
+                t.join(timeout=70)
+            if w.intake_end is None:
+                w.intake_end = client.last or time.perf_counter()
+            break
+    w.cpu1, w.busy1 = group_cpu_s(pgids), machine_busy_s()
+    w.own1 = time.process_time()
+    w.others_after = bg.cores(others_start)
 
-    first = client.first or t0
-    intake_s = (intake_end or time.perf_counter()) - first
-    drain_s = None if drained_at is None else drained_at - first
-    if stalled:  # the time the last message that did get done was done
-        drain_s = last_change - first
+
+@dataclass
+class _Outcome:
+    """What the database, the media directory and RQ hold after the storm."""
+    total: int  # outbox messages due
+    open_: int  # of those, not done nor failed
+    failed: int
+    retried: int
+    later: int  # scheduled for later, not waited for
+    last_done: dict[str, float]  # topic -> seconds from the storm's start to its last done
+    n_rep: int
+    routed: int
+    n_pho: int
+    processed: int
+    missing: int  # derivative files named in the database but not on disk
+    rq_failed: int
+    rq_other_failed: dict[str, str]
+
+
+def _measure(env: BenchEnv, db, outbox_sql: str, db_start, r) -> _Outcome:
+    """Measurement: count what the follow-up did (outbox, routing, photos and their files,
+    RQ's failed jobs)."""
     total, open_, failed, retried, later = db.execute(outbox_sql).fetchone()
     last_done = {topic: (last - db_start).total_seconds() for topic, last in db.execute(
         "SELECT topic, max(done_at) FROM outbox WHERE done_at IS NOT NULL GROUP BY topic")}
     n_rep, routed = db.execute(_routed_sql(db)).fetchone()
     rows = db.execute("SELECT thumb_key, display_key, processed_at FROM photos").fetchall()
-    db.close()
-    n_pho = len(rows)
     processed = sum(1 for t, d, p in rows if t and d and p)
     missing = sum(1 for t, d, _ in rows for key in (t, d)
                   if key and not (env.media_dir / key).is_file())
     rq_failed, rq_other_failed = _failed_jobs(r)
+    return _Outcome(total=total, open_=open_, failed=failed, retried=retried, later=later,
+                    last_done=last_done, n_rep=n_rep, routed=routed, n_pho=len(rows),
+                    processed=processed, missing=missing, rq_failed=rq_failed,
+                    rq_other_failed=rq_other_failed)
 
+
+def _cpu(w: _Watch) -> dict[str, float]:
+    """CPU seconds by who used them, during and after the intake."""
     cpu: dict[str, float] = {}
-    if cpu_intake is not None:
-        cpu["machine busy during intake, core-s"] = busy_intake[0] - busy0[0]
-        cpu["machine busy after intake, core-s"] = busy1[0] - busy_intake[0]
-    names = {v: k for k, v in groups.items()}
-    for pgid, secs in cpu1.items():
+    if w.cpu_intake is not None:
+        cpu["machine busy during intake, core-s"] = w.busy_intake[0] - w.busy0[0]
+        cpu["machine busy after intake, core-s"] = w.busy1[0] - w.busy_intake[0]
+    names = {v: k for k, v in w.groups.items()}
+    for pgid, secs in w.cpu1.items():
         name = names[pgid]
         key = "rq workers" if name.startswith("rq worker") else name
-        cpu[f"{key} CPU, s"] = cpu.get(f"{key} CPU, s", 0.0) + secs - cpu0[pgid]
-    cpu["bench client (threads + polling) CPU, s"] = own1 - own0
-    if others_intake is not None:
-        cpu["other processes during intake, cores"] = others_intake
-        cpu["other processes after intake, cores"] = others_after
+        cpu[f"{key} CPU, s"] = cpu.get(f"{key} CPU, s", 0.0) + secs - w.cpu0[pgid]
+    cpu["bench client (threads + polling) CPU, s"] = w.own1 - w.own0
+    if w.others_intake is not None:
+        cpu["other processes during intake, cores"] = w.others_intake
+        cpu["other processes after intake, cores"] = w.others_after
+    return cpu
 
+
+def _failures(w: _Watch, o: _Outcome, bad: dict[str, int], *, n_reports: int, n_photos: int,
+              deadline_s: float) -> list[str]:
+    """Report: every way the storm fell short, in words; [] for a good run."""
     failures = []
-    if redis_flushed:
+    if w.redis_flushed:
         failures.append("another process emptied the benchmark's Redis db during the storm "
                         "(a FLUSHALL; tests/test_followup_queue.py does one): queued jobs were "
                         "lost and re-sent by the relay's sweep, so the drain time is not valid")
-    bad = {k: n for k, n in client.statuses.items() if k.split()[1] not in ("201",)}
     if bad:
         failures.append(f"client saw non-201 answers: {bad}")
-    if n_rep != n_reports:
-        failures.append(f"{n_rep} reports stored, not {n_reports}")
-    if n_pho != n_photos:
-        failures.append(f"{n_pho} photos stored, not {n_photos}")
-    if stalled:
-        job_id, what = next(iter(stalled.items()))
+    if o.n_rep != n_reports:
+        failures.append(f"{o.n_rep} reports stored, not {n_reports}")
+    if o.n_pho != n_photos:
+        failures.append(f"{o.n_pho} photos stored, not {n_photos}")
+    if w.stalled:
+        job_id, what = next(iter(w.stalled.items()))
         failures.append(
-            f"{open_} outbox messages ({open_ / max(total, 1):.1%}) stuck in flight for good: "
-            f"each of their {len(stalled)} RQ jobs ran while the relay still held the rows "
-            "locked (the relay enqueues before it commits; the job's FOR UPDATE SKIP LOCKED "
-            f"skips them), did nothing and finished, e.g. {job_id}: {what}; the relay's sweep "
-            "re-sends only jobs that are gone or failed. The drain time is when the last other "
-            "message was done")
-    elif drained_at is None:
-        failures.append(f"the follow-up did not finish within {deadline_s:.0f} s ({open_} left)")
-    if failed:
-        failures.append(f"{failed} outbox messages failed for good")
-    if rq_failed:
-        failures.append(f"{rq_failed} outbox jobs in RQ's failed registry")
-    if routed != n_reports:
-        failures.append(f"{routed} of {n_reports} reports routed")
-    if processed != n_photos:
-        failures.append(f"{processed} of {n_photos} photos processed")
-    if missing:
-        failures.append(f"{missing} derivative files missing")
+            f"{o.open_} outbox messages ({o.open_ / max(o.total, 1):.1%}) stuck in flight for "
+            f"good: each of their {len(w.stalled)} RQ jobs ran while the relay still held the "
+            "rows locked (the relay enqueues before it commits; the job's FOR UPDATE SKIP "
+            f"LOCKED skips them), did nothing and finished, e.g. {job_id}: {what}; the relay's "
+            "sweep re-sends only jobs that are gone or failed. The drain time is when the last "
+            "other message was done")
+    elif w.drained_at is None:
+        failures.append(f"the follow-up did not finish within {deadline_s:.0f} s "
+                        f"({o.open_} left)")
+    if o.failed:
+        failures.append(f"{o.failed} outbox messages failed for good")
+    if o.rq_failed:
+        failures.append(f"{o.rq_failed} outbox jobs in RQ's failed registry")
+    if o.routed != n_reports:
+        failures.append(f"{o.routed} of {n_reports} reports routed")
+    if o.processed != n_photos:
+        failures.append(f"{o.processed} of {n_photos} photos processed")
+    if o.missing:
+        failures.append(f"{o.missing} derivative files missing")
+    return failures
 
+
+def run_storm(env: BenchEnv, procs: Procs, *, bg, api_pgid: int, port: int, token: str, grid: Grid,
+              n_reports: int, n_photos: int, photos: PhotoSet, deadline_s: float,
+              progress=print) -> StormResult:
+    """Start the relay and two workers, send the storm, wait for the follow-up to finish."""
+    followup = _start_followup(env, procs, bg)
+    client = _Client(port, token, grid, n_reports, n_photos, photos)
+    w = _Watch.begin(followup, bg=bg, api_pgid=api_pgid)
+    db = database.connect(env)
+    outbox_sql = _outbox_sql(db)
+    db_start = db.execute("SELECT clock_timestamp()").fetchone()[0]
+    try:
+        _storm(w, client, followup, procs, db, outbox_sql, bg=bg, n_reports=n_reports,
+               deadline_s=deadline_s, progress=progress)
+    finally:
+        for p in followup.procs:
+            procs.stop(p)
+
+    first = client.first or w.t0
+    intake_s = (w.intake_end or time.perf_counter()) - first
+    drain_s = None if w.drained_at is None else w.drained_at - first
+    if w.stalled:  # the time the last message that did get done was done
+        drain_s = w.last_change - first
+    o = _measure(env, db, outbox_sql, db_start, followup.redis)
+    db.close()
+    bad = {k: n for k, n in client.statuses.items() if k.split()[1] not in ("201",)}
     return StormResult(
         reports=n_reports, photos=n_photos, photo_mean_bytes=photos.mean_size,
         intake_s=intake_s, reports_per_s=client.done_reports / intake_s,
@@ -397,11 +492,13 @@ def run_storm(env: BenchEnv, procs: Procs, *, bg, api_pgid: int, port: int, toke
         report_p99_ms=_pct(client.report_lat, 99) * 1000,
         photo_p50_ms=_pct(client.photo_lat, 50) * 1000,
         photo_p99_ms=_pct(client.photo_lat, 99) * 1000,
-        client_errors=bad, drained=drained_at is not None, drain_s=drain_s,
+        client_errors=bad, drained=w.drained_at is not None, drain_s=drain_s,
         drain_over_intake=None if drain_s is None else drain_s / intake_s,
-        outbox_total=total, outbox_failed=failed, outbox_retried=retried,
-        rq_failed_jobs=rq_failed, rq_other_failed=rq_other_failed, scheduled_later=later,
-        routed=routed, photos_processed=processed,
-        derivative_files_missing=missing, last_done_by_topic_s=last_done,
-        redis_flushed=redis_flushed, stuck_messages=open_ if stalled else 0, stuck_jobs=stalled, cpu_s=cpu,
-        failures=failures)
+        outbox_total=o.total, outbox_failed=o.failed, outbox_retried=o.retried,
+        rq_failed_jobs=o.rq_failed, rq_other_failed=o.rq_other_failed, scheduled_later=o.later,
+        routed=o.routed, photos_processed=o.processed,
+        derivative_files_missing=o.missing, last_done_by_topic_s=o.last_done,
+        redis_flushed=w.redis_flushed, stuck_messages=o.open_ if w.stalled else 0,
+        stuck_jobs=w.stalled, cpu_s=_cpu(w),
+        failures=_failures(w, o, bad, n_reports=n_reports, n_photos=n_photos,
+                           deadline_s=deadline_s))

@@ -33,6 +33,16 @@ def evidence(client, tokens, persona, case_id, purpose, seed=3) -> str:
     return pid
 
 
+def resolve_case(client, tokens, case_id) -> dict:
+    """Take a reported case through 立案, 派遣, sign and 处置 with an after-photo, as the
+    supervisor and the sanitation handler: it then waits for 核查. Returns the resolved case."""
+    act(client, tokens, "supervisor", case_id, "accept")
+    act(client, tokens, "supervisor", case_id, "dispatch")
+    act(client, tokens, "handler", case_id, "sign")
+    return act(client, tokens, "handler", case_id, "resolve",
+               photo_ids=[evidence(client, tokens, "handler", case_id, "resolution")])
+
+
 def case(client, tokens, persona, case_id):
     r = client.get(f"/api/v1/cases/{case_id}", headers=auth(tokens[persona]))
     assert r.status_code == 200, r.get_json()

@@ -24,6 +24,9 @@ from gridsnap.extensions import Runtime
 from gridsnap.settings import Settings, default_database_url, default_redis_url
 from gridsnap.worker import set_worker_runtime
 
+# fixtures of the evaluation tests (stats, campaigns, exports): cells and a constructed month
+pytest_plugins = ["evaluation_samples"]
+
 REPO = Path(__file__).resolve().parents[1]
 _DEMO = json.loads((REPO / "fixtures" / "users.json").read_text(encoding="utf-8"))
 DEMO_USERS = {u["username"] for u in _DEMO}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases_helpers import act, case, evidence, submit
+from cases_helpers import act, case, resolve_case, submit
 
 from conftest import auth
 from followup import drain
@@ -40,11 +40,7 @@ def test_merge_keeps_the_reporter_and_follows_the_primary_then_unmerge(
     p = case(client, tokens, "supervisor", primary)
     assert [x["id"] for x in p["duplicates"]] == [dup]
     # the primary is handled; the duplicate follows its outcome
-    act(client, tokens, "supervisor", primary, "accept")
-    act(client, tokens, "supervisor", primary, "dispatch")
-    act(client, tokens, "handler", primary, "sign")
-    act(client, tokens, "handler", primary, "resolve",
-        photo_ids=[evidence(client, tokens, "handler", primary, "resolution")])
+    resolve_case(client, tokens, primary)
     act(client, tokens, "supervisor", primary, "close")
     assert case(client, tokens, "supervisor", dup)["outcome"] == "closed"
     # a duplicate cannot be merged into

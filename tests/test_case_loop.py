@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import text
 
-from cases_helpers import act, case, events, evidence, submit
+from cases_helpers import act, case, events, evidence, resolve_case, submit
 
 from conftest import PERSONAS, auth
 from followup import drain
@@ -144,11 +144,7 @@ def test_extension_refused_keeps_the_due_time(client, tokens, demo_cell, runtime
 def test_failed_verification_is_rework_back_to_the_department(client, tokens, demo_cell,
                                                               runtime):
     cid = submit(client, tokens, demo_cell, runtime)
-    act(client, tokens, "supervisor", cid, "accept")
-    act(client, tokens, "supervisor", cid, "dispatch")
-    act(client, tokens, "handler", cid, "sign")
-    act(client, tokens, "handler", cid, "resolve",
-        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    resolve_case(client, tokens, cid)
     photo = evidence(client, tokens, "worker", cid, "verification", seed=5)
     c = act(client, tokens, "worker", cid, "verify_fail", photo_ids=[photo],
             note="垃圾仍未清理干净")
@@ -162,11 +158,7 @@ def test_failed_verification_is_rework_back_to_the_department(client, tokens, de
 def test_supervisor_can_close_or_order_rework_from_the_desk(client, tokens, demo_cell,
                                                             runtime):
     cid = submit(client, tokens, demo_cell, runtime)
-    act(client, tokens, "supervisor", cid, "accept")
-    act(client, tokens, "supervisor", cid, "dispatch")
-    act(client, tokens, "handler", cid, "sign")
-    act(client, tokens, "handler", cid, "resolve",
-        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    resolve_case(client, tokens, cid)
     act(client, tokens, "supervisor", cid, "rework", expect=422)
     c = act(client, tokens, "supervisor", cid, "rework", note="照片看不清")
     assert c["status"] == "dispatched" and c["rework_count"] == 1
@@ -178,11 +170,7 @@ def test_supervisor_can_close_or_order_rework_from_the_desk(client, tokens, demo
 
 def test_the_handler_cannot_verify_their_own_work(client, tokens, demo_cell, runtime):
     cid = submit(client, tokens, demo_cell, runtime)
-    act(client, tokens, "supervisor", cid, "accept")
-    act(client, tokens, "supervisor", cid, "dispatch")
-    act(client, tokens, "handler", cid, "sign")
-    act(client, tokens, "handler", cid, "resolve",
-        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    resolve_case(client, tokens, cid)
     assert "verify_pass" not in case(client, tokens, "handler", cid)["allowed_actions"]
     r = act(client, tokens, "handler", cid, "verify_pass", expect=403,
             location={"lon": demo_cell["lon"], "lat": demo_cell["lat"]})

@@ -6,7 +6,6 @@ import importlib.util
 import json
 import math
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -462,21 +461,19 @@ def test_a_pair_geos_cannot_node_is_redone_with_snap_rounding():
     assert rules.area_m2(overlap) == pytest.approx(5_000, rel=0.01)
 
 
-@pytest.mark.slow
-def test_one_hundred_thousand_cells_validate_in_well_under_a_minute():
+def test_ten_thousand_touching_cells_validate_and_derive_their_ancestors():
+    # two streets of 50 communities of 10 × 10 cells, every neighbour sharing an edge; how the
+    # time grows up to 100,000 cells is measured by `python -m bench.grid_import`
     areas = []
-    for s in range(10):
-        for k in range(100):
+    for s in range(2):
+        for k in range(50):
             code = f"110101{s + 1:03d}{k + 1:03d}"
             col, row = s * 100 + (k % 10) * 10, (k // 10) * 10
             areas += [area(f"{code}{n + 1:03d}", cell_box(col + n % 10, row + n // 10))
                       for n in range(100)]
-    started = time.perf_counter()
     out, problems = validate_areas(areas)
-    elapsed = time.perf_counter() - started
     assert problems == []
-    assert len(out) == 100_000 + 1000 + 10 + 1
-    assert elapsed < 30
+    assert len(out) == 10_000 + 100 + 2 + 1
 
 
 # --- the demo city fixture ----------------------------------------------------------------------

@@ -1,0 +1,238 @@
+"""综合评价 test set-up shared by the stats, campaign (专项) and export tests: a few cells, cases
+written straight into the tables with their audit trail, and a constructed November whose
+figures are worked out by hand (docs/indicators.md).
+
+Its fixtures are registered for every test by `pytest_plugins` in conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+CST = timezone(timedelta(hours=8))
+PASSWORD = "stats-pass-123"
+
+
+def cst(month, day, hour=0, minute=0, year=2026) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CST)
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+@pytest.fixture()
+def sc(app, tokens):
+    """A test client (the evaluation's endpoints are part of the app)."""
+    return app.test_client()
+
+
+@pytest.fixture()
+def worker2_token(sc, demo_users) -> str:
+    """A fresh login of the second worker (another test revokes their session tokens)."""
+    from conftest import PERSONAS
+
+    name = PERSONAS["worker2"]
+    r = sc.post("/api/v1/auth/token",
+                json={"username": name, "password": demo_users[name]["password"]})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["token"]
+
+
+@pytest.fixture()
+def cells(engine, demo_cell) -> dict:
+    """cell: the demo worker's cell (street 110101001); other: a cell of the second worker's
+    community (street 110101006); near: another cell of the worker's community."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("""
+            SELECT DISTINCT ON (left(code, 12)) code, ST_X(ST_PointOnSurface(boundary)) AS lon,
+                   ST_Y(ST_PointOnSurface(boundary)) AS lat
+              FROM areas WHERE level = 'cell' AND (code LIKE '110101006002%'
+                   OR (code LIKE '110101001001%' AND code <> :c))
+             ORDER BY left(code, 12), code
+        """), {"c": demo_cell["code"]}).mappings().all()
+    by = {r["code"][:12]: dict(r) for r in rows}
+    return {"cell": demo_cell, "other": by["110101006002"], "near": by["110101001001"]}
+
+
+def add_user(runtime, client, username, role, scopes, department=None) -> str:
+    from gridsnap.users.service import add_user as add
+
+    with runtime.sessions() as s:
+        add(s, username=username, display_name=username, role=role, password=PASSWORD,
+            scopes=scopes, department_code=department)
+    r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["token"]
+
+
+def user_id(engine, username: str) -> int:
+    from conftest import PERSONAS
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT id FROM users WHERE username = :u"),
+                            {"u": PERSONAS.get(username, username)}).scalar_one()
+
+
+# --- cases written straight into the tables, trail and all ------------------------------------
+
+def put_case(engine, cell: dict, *, received: datetime, status: str, reporter: int,
+             accepted: datetime | None = None, category: str = "E0102",
+             department: str | None = None, events: tuple = (), duplicate_of=None,
+             closed: datetime | None = None) -> uuid.UUID:
+    """A report in `cell` with its columns as the loop leaves them and its trail: events are
+    (action, at, data, department) appended in the order given (ids are causal order)."""
+    rid = uuid.uuid4()
+    code = cell["code"]
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO reports (id, reporter_id, category_code, location, captured_at,
+                received_at, area_code, cell_code, community_code, street_code, district_code,
+                outside_grid, status, stage, department_code, accepted_at, closed_at,
+                duplicate_of, fingerprint)
+            VALUES (:id, :reporter, :cat, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :rec,
+                :rec, :code, :code, :community, :street, :district, false,
+                :status, NULL, :dept, :acc, :closed, :dup, :fp)
+        """), {"id": rid, "reporter": reporter, "cat": category, "lon": cell["lon"],
+               "lat": cell["lat"], "rec": received, "code": code, "community": code[:12], "street": code[:9],
+               "district": code[:6], "status": status,
+               "dept": department, "acc": accepted, "closed": closed, "dup": duplicate_of,
+               "fp": os.urandom(32)})
+        trail = [("report.submitted", received, {}, None)]
+        if accepted is not None:
+            trail.append(("case.accepted", accepted, {}, None))
+        for action, when, data, dept in [*trail, *events]:
+            conn.execute(text("""
+                INSERT INTO case_events (report_id, at, action, department_code, data)
+                VALUES (:r, :at, :a, :d, CAST(:data AS jsonb))
+            """), {"r": rid, "at": when, "a": action, "d": dept,
+                   "data": json.dumps(data, default=str)})
+    return rid
+
+
+def dispatched(when, due, dept="sanitation"):
+    return ("case.dispatched", when, {"stage": "handle", "due_at": due.isoformat()}, dept)
+
+
+def resolved(when, dept="sanitation"):
+    return ("case.resolved", when, {"stage": "verify"}, dept)
+
+
+def verified(when, dept="sanitation"):
+    return ("case.verified", when, {}, dept)
+
+
+def overdue(when, stage="handle", dept="sanitation"):
+    return ("case.overdue", when, {"stage": stage}, dept)
+
+
+@pytest.fixture()
+def november(engine, cells) -> dict:
+    """A month whose figures are worked out by hand (docs/indicators.md). All in the demo
+    worker's cell, street 110101001, category E0102 unless said; times in Beijing time.
+
+    立案 (accepted in November) A B C D E F G L M R = 10; reported in November: those but L
+    (reported 31 Oct), plus H (merged), I (rejected), J (accepted, then merged) = 12.
+    """
+    w = user_id(engine, "worker")
+    c = cells["cell"]
+    ids = {}
+    # A: closed in time — accepted after 10 min, handled in 2 h
+    ids["A"] = put_case(engine, c, received=cst(11, 2, 9), accepted=cst(11, 2, 9, 10),
+                        status="closed", reporter=w, department="sanitation", events=(
+        dispatched(cst(11, 2, 9, 20), cst(11, 3, 9, 20)), resolved(cst(11, 2, 11, 20)),
+        verified(cst(11, 2, 13))))
+    # B: closed in time — 20 min to accept, 4 h to handle
+    ids["B"] = put_case(engine, c, received=cst(11, 5, 9), accepted=cst(11, 5, 9, 20),
+                        status="closed", reporter=w, department="sanitation", events=(
+        dispatched(cst(11, 5, 9, 30), cst(11, 6, 9, 30)), resolved(cst(11, 5, 13, 30)),
+        ("case.closed", cst(11, 5, 15), {}, "sanitation")))
+    # C: closed, but late in handling — 30 min, 30 h
+    ids["C"] = put_case(engine, c, received=cst(11, 6, 9), accepted=cst(11, 6, 9, 30),
+                        status="closed", reporter=w, department="sanitation", events=(
+        dispatched(cst(11, 6, 10), cst(11, 7, 10)), overdue(cst(11, 7, 10)),
+        ("case.escalated", cst(11, 7, 10), {"stage": "handle"}, None),
+        resolved(cst(11, 7, 16)), verified(cst(11, 7, 18))))
+    # D: reworked once, then closed in time — 40 min; 24 h from dispatch to the last resolve
+    ids["D"] = put_case(engine, c, received=cst(11, 10, 9), accepted=cst(11, 10, 9, 40),
+                        status="closed", reporter=w, department="sanitation", events=(
+        dispatched(cst(11, 10, 10), cst(11, 11, 10)), resolved(cst(11, 10, 12)),
+        ("case.rework_ordered", cst(11, 10, 14),
+         {"stage": "handle", "due_at": cst(11, 11, 14).isoformat()}, "sanitation"),
+        resolved(cst(11, 11, 10)), verified(cst(11, 11, 12))))
+    # E: late and still open at the month's end — 50 min
+    ids["E"] = put_case(engine, c, received=cst(11, 20, 9), accepted=cst(11, 20, 9, 50),
+                        status="dispatched", reporter=w, department="sanitation", events=(
+        dispatched(cst(11, 20, 10), cst(11, 21, 10)), overdue(cst(11, 21, 10))))
+    # F: dispatched on the last day, due after the month — not due; 60 min
+    ids["F"] = put_case(engine, c, received=cst(11, 30, 9), accepted=cst(11, 30, 10),
+                        status="dispatched", reporter=w, department="water", category="C0101",
+                        events=(dispatched(cst(11, 30, 10), cst(12, 1, 10), "water"),))
+    # G: extension approved before the deadline, moved past the month — not due; 70 min
+    ids["G"] = put_case(engine, c, received=cst(11, 25, 9), accepted=cst(11, 25, 10, 10),
+                        status="dispatched", reporter=w, department="water", category="C0101",
+                        events=(
+        dispatched(cst(11, 25, 10, 20), cst(11, 26, 10, 20), "water"),
+        ("case.extension_approved", cst(11, 25, 20),
+         {"new_due_at": cst(12, 3, 10, 20).isoformat()}, "water")))
+    # H: merged into A before acceptance — reported only
+    ids["H"] = put_case(engine, c, received=cst(11, 2, 9, 5), status="duplicate", reporter=w,
+                        duplicate_of=ids["A"], events=(
+        ("case.merged", cst(11, 2, 9, 15), {"target_case_id": str(ids["A"])}, None),))
+    # I: rejected (不予立案)
+    ids["I"] = put_case(engine, c, received=cst(11, 13, 9), status="rejected", reporter=w,
+                        closed=cst(11, 13, 10), events=(
+        ("case.rejected", cst(11, 13, 10), {}, None),))
+    # J: accepted, then merged into A — no longer a case of its own
+    ids["J"] = put_case(engine, c, received=cst(11, 14, 9), accepted=cst(11, 14, 9, 5),
+                        status="duplicate", reporter=w, duplicate_of=ids["A"], events=(
+        ("case.merged", cst(11, 15, 9), {"target_case_id": str(ids["A"])}, None),))
+    # L: reported on 31 Oct, late to be accepted (that night), accepted 1 Nov: a November
+    # case, overdue in the accept stage; 600 min to accept, 3 h to handle, closed in time
+    ids["L"] = put_case(engine, c, received=cst(10, 31, 23), accepted=cst(11, 1, 9),
+                        status="closed", reporter=w, department="sanitation", events=(
+        overdue(cst(10, 31, 23, 50), stage="accept", dept=None),
+        dispatched(cst(11, 1, 9, 10), cst(11, 2, 9, 10)), resolved(cst(11, 1, 12, 10)),
+        verified(cst(11, 1, 13))))
+    # M: handled in time, verified only on 2 Dec: due (deadline came), not closed in
+    # November; 80 min to accept, 6 h to handle
+    ids["M"] = put_case(engine, c, received=cst(11, 28, 9), accepted=cst(11, 28, 10, 20),
+                        status="closed", reporter=w, department="sanitation", events=(
+        dispatched(cst(11, 28, 10, 30), cst(11, 29, 10, 30)), resolved(cst(11, 28, 16, 30)),
+        verified(cst(12, 2, 9))))
+    # R: dispatched, returned by the department (退单), not yet dispatched again: its
+    # deadline came in November; no department; 90 min to accept
+    ids["R"] = put_case(engine, c, received=cst(11, 16, 9), accepted=cst(11, 16, 10, 30),
+                        status="returned", reporter=w, events=(
+        dispatched(cst(11, 16, 10, 40), cst(11, 17, 10, 40), "municipal"),
+        ("case.returned", cst(11, 16, 11), {"stage": "accept",
+                                            "due_at": cst(11, 16, 12).isoformat()},
+         "municipal")))
+    # K: an October case closed in November: not November's
+    ids["K"] = put_case(engine, c, received=cst(10, 30, 9), accepted=cst(10, 30, 9, 30),
+                        status="closed", reporter=w, department="sanitation", events=(
+        dispatched(cst(10, 30, 10), cst(10, 31, 10)), resolved(cst(11, 3, 10)),
+        verified(cst(11, 3, 12))))
+    return ids
+
+
+# hand-worked figures of November for the street 110101001 (docs/indicators.md)
+NOVEMBER = {
+    "reported": 12, "rejected": 1, "accepted": 10,
+    "due": 8,  # A B C D E L M R (F not yet due, G extended past the month)
+    "closed": 5,  # A B C D L
+    "closed_on_time": 4,  # not C
+    "due_handling": 8, "handled": 6,  # A B C D L M
+    "handled_on_time": 5,  # not C
+    "reworked": 1, "first_time": 4,  # D; A B C L
+    "extended": 1, "overdue": 3, "overdue_handling": 2,  # G; C E L; C E
+    "closure_rate": 62.5, "on_time_closure_rate": 50.0, "on_time_handling_rate": 62.5,
+    "rework_rate": 16.67, "first_time_rate": 80.0, "extension_rate": 12.5,
+    # 10 20 30 40 50 | 60 70 80 90 600 min → 55 min; handled 2 3 4 | 6 24 30 h → 5 h
+    "median_accept_hours": 0.92, "median_handle_hours": 5.0,
+}
+
