@@ -147,7 +147,7 @@ def _timed_sweep(sessions, now: datetime, *, commit: bool = False) -> tuple[floa
     unless `commit`."""
     from sqlalchemy import text
 
-    from gridsnap.cases.jobs import escalate_overdue
+    from gridsnap.cases.service import escalate_overdue
 
     with sessions() as session:
         t = time.perf_counter()
@@ -173,6 +173,7 @@ def _sweep_plan_note(conn: psycopg.Connection, now: datetime) -> str:
 
 
 def bench_sweep(env: BenchEnv, plan: Plan) -> list[dict]:
+    import gridsnap.models  # noqa: F401 (every table known to the sessions)
     from gridsnap.db import make_engine, make_session_factory
 
     n = plan.cases

@@ -15,7 +15,7 @@ import re
 
 from flask import Flask, jsonify, request
 
-from gridsnap.reports.queries import LOCATE_CTE
+from gridsnap.grid.queries import LOCATE_CTE
 
 # The INSERT of gridsnap.reports.queries._SUBMIT without its event and outbox CTEs.
 _INSERT = """

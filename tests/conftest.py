@@ -21,8 +21,9 @@ from sqlalchemy import create_engine, text
 
 from gridsnap.app import create_app
 from gridsnap.extensions import Runtime
+from gridsnap.outbox.jobs import Followup
 from gridsnap.settings import Settings, default_database_url, default_redis_url
-from gridsnap.worker import set_worker_runtime
+from gridsnap.worker import build_followup
 
 # fixtures of the evaluation tests (stats, campaigns, exports): cells and a constructed month
 pytest_plugins = ["evaluation_samples"]
@@ -61,9 +62,14 @@ def settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def runtime(settings, database) -> Runtime:
     rt = Runtime(settings)
-    set_worker_runtime(rt)
     yield rt
     rt.dispose()
+
+
+@pytest.fixture(scope="session")
+def followup(runtime) -> Followup:
+    """What the follow-up jobs run with in tests: the test runtime and every handler."""
+    return build_followup(runtime)
 
 
 @pytest.fixture(scope="session")
@@ -100,8 +106,7 @@ def demo_users(database) -> dict:
 
 @pytest.fixture(scope="session")
 def app(settings, runtime):
-    application = create_app(settings)
-    application.extensions["gridsnap"] = runtime
+    application = create_app(runtime=runtime)
     application.config["TESTING"] = True
     return application
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from gridsnap.worker import run_relay, run_worker
+from gridsnap.worker import build_followup, run_relay, run_worker
 
 
 def drain(runtime, rounds: int = 5) -> int:
     """Relay every pending message to RQ and run the jobs until none is left; returns sent."""
     sent = 0
+    followup = build_followup(runtime)
     for _ in range(rounds):
         n = run_relay(runtime, once=True)
         sent += n
-        run_worker(runtime, burst=True)
+        run_worker(followup, burst=True)
         if n == 0:
             break
     return sent

@@ -13,8 +13,9 @@ from sqlalchemy import text
 from gridsnap.deadlines.rules import TimeLimit, WorkCalendar, due_at
 from gridsnap.devservices import LocalRedis
 from gridsnap.extensions import Runtime
-from gridsnap.outbox.jobs import MAX_ATTEMPTS, BatchIncomplete, run_messages
-from gridsnap.worker import run_relay, run_worker, set_worker_runtime
+from gridsnap.outbox.jobs import MAX_ATTEMPTS, BatchIncomplete
+from gridsnap.outbox.service import sweep_lost
+from gridsnap.worker import build_followup, make_job_states, run_relay, run_worker
 
 from conftest import auth, new_id, report_body
 from followup import drain
@@ -62,7 +63,8 @@ def test_report_is_routed_with_department_and_accept_deadline(client, tokens, de
     assert detail["department"] is None  # not dispatched yet
 
 
-def test_running_a_batch_twice_changes_nothing_more(client, tokens, demo_cell, runtime, engine):
+def test_running_a_batch_twice_changes_nothing_more(client, tokens, demo_cell, runtime, engine,
+                                                    followup):
     client.put(f"/api/v1/reports/{new_id()}", json=report_body(demo_cell),
                headers=auth(tokens["worker"]))
     drain(runtime)
@@ -73,7 +75,7 @@ def test_running_a_batch_twice_changes_nothing_more(client, tokens, demo_cell, r
     ids = [m["id"] for m in _outbox(engine) if m["topic"] == "report.submitted"]
     with engine.begin() as conn:
         conn.execute(text("UPDATE outbox SET done_at = NULL WHERE id = ANY(:ids)"), {"ids": ids})
-    assert run_messages("report.submitted", ids)["done"] == 1
+    assert followup.run("report.submitted", ids)["done"] == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT routed_at, due_at FROM reports")).one() == before
         assert conn.execute(text("SELECT count(*) FROM case_events")).scalar() == events
@@ -85,11 +87,9 @@ def own_redis(tmp_path, settings, runtime):
     redis = LocalRedis(port=_free_port(), root=tmp_path / "redis")
     redis.start()
     rt = Runtime(replace(settings, redis_url=f"redis://127.0.0.1:{redis.port}/0"))
-    set_worker_runtime(rt)
     yield redis, rt
     redis.stop()
     rt.dispose()
-    set_worker_runtime(runtime)  # back to the session's (test database) runtime
 
 
 def test_intake_answers_while_redis_is_down_and_jobs_run_when_it_is_back(
@@ -110,7 +110,7 @@ def test_intake_answers_while_redis_is_down_and_jobs_run_when_it_is_back(
     assert [m["enqueued"] for m in _outbox(engine)] == [False] * 3
     redis.start()
     assert run_relay(rt, once=True) == 3
-    run_worker(rt, burst=True)
+    run_worker(build_followup(rt), burst=True)
     assert all(m["done"] for m in _outbox(engine))
     with engine.connect() as conn:
         assert conn.execute(text(
@@ -125,18 +125,15 @@ def test_sweep_resends_jobs_that_redis_lost(client, tokens, demo_cell, own_redis
     rt.redis.flushdb()  # e.g. Redis restarted from an old snapshot: the job is gone
     with engine.begin() as conn:
         conn.execute(text("UPDATE outbox SET enqueued_at = now() - interval '10 minutes'"))
-    from gridsnap.outbox.service import sweep_lost
-    from gridsnap.worker import make_job_states
-
     with rt.sessions() as s:
         assert sweep_lost(s, make_job_states(rt)) == 1
     assert run_relay(rt, once=True) == 1
-    run_worker(rt, burst=True)
+    run_worker(build_followup(rt), burst=True)
     assert [m["done"] for m in _outbox(engine)] == [True]
 
 
 def test_a_failing_message_does_not_hold_back_its_batch_and_fails_visibly(
-        client, tokens, demo_cell, runtime, engine):
+        client, tokens, demo_cell, runtime, engine, followup):
     rid = new_id()
     client.put(f"/api/v1/reports/{rid}", json=report_body(demo_cell),
                headers=auth(tokens["worker"]))
@@ -152,7 +149,7 @@ def test_a_failing_message_does_not_hold_back_its_batch_and_fails_visibly(
     photo_msgs = [m["id"] for m in _outbox(engine) if m["topic"] == "photo.uploaded"]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with pytest.raises(BatchIncomplete):
-            run_messages("photo.uploaded", photo_msgs)
+            followup.run("photo.uploaded", photo_msgs)
         failed = [m for m in _outbox(engine) if m["topic"] == "photo.uploaded"
                   and not m["done"]][0]
         assert failed["attempts"] == attempt

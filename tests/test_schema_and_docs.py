@@ -10,15 +10,15 @@ from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+import gridsnap.models  # noqa: F401 (every table in Base.metadata)
 from gridsnap.cli import main as cli
-from gridsnap.db import Base, import_all_models
+from gridsnap.db import Base
 
 from conftest import REPO, auth
 
 
 def test_migrations_from_empty_leave_no_drift_from_the_models(database, settings):
     # `database` rebuilt the test schema from an empty one with `alembic upgrade head`
-    import_all_models()
     eng = create_engine(settings.database_url)
     with eng.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={
