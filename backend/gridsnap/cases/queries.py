@@ -10,10 +10,34 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..events import queries as event_queries
+from ..notifications import queries as notice_queries
+from ..outbox import queries as outbox_queries
 from ..users.rules import Principal
 
-# The columns of the case read model over `reports r` joined by AREA_JOINS and CASE_JOINS.
-VIEW_COLUMNS = """
+# the names of the areas a case lies in, in one index scan of `areas` (four plain joins
+# would make a read-model statement join nine tables: planning it cost ten times its running)
+AREA_JOINS = """
+    LEFT JOIN LATERAL (
+        SELECT max(a.name) FILTER (WHERE a.code = r.cell_code) AS cell_name,
+               max(a.name_en) FILTER (WHERE a.code = r.cell_code) AS cell_name_en,
+               max(a.name) FILTER (WHERE a.code = r.community_code) AS community_name,
+               max(a.name_en) FILTER (WHERE a.code = r.community_code) AS community_name_en,
+               max(a.name) FILTER (WHERE a.code = r.street_code) AS street_name,
+               max(a.name_en) FILTER (WHERE a.code = r.street_code) AS street_name_en,
+               max(a.name) FILTER (WHERE a.code = r.district_code) AS district_name,
+               max(a.name_en) FILTER (WHERE a.code = r.district_code) AS district_name_en
+          FROM areas a
+         WHERE a.code IN (r.cell_code, r.community_code, r.street_code, r.district_code)
+    ) names ON true
+"""
+AREA_NAME_COLUMNS = """
+    names.cell_name, names.cell_name_en, names.community_name, names.community_name_en,
+    names.street_name, names.street_name_en, names.district_name, names.district_name_en
+"""
+
+# What the rules and the actions read of a case (over `reports r` and EXTENSION_JOIN).
+CASE_COLUMNS = """
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
@@ -22,29 +46,38 @@ VIEW_COLUMNS = """
     r.suggested_department_code, r.routing_rule_id, r.routing_source, r.accepted_at,
     r.dispatched_at, r.signed_at, r.signed_by_id, r.responsible_department_code,
     r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
-    r.return_count, r.duplicate_of,
-    r.cell_code, cell.name AS cell_name, cell.name_en AS cell_name_en,
-    r.community_code, com.name AS community_name, com.name_en AS community_name_en,
-    r.street_code, st.name AS street_name, st.name_en AS street_name_en,
-    r.district_code, dis.name AS district_name, dis.name_en AS district_name_en,
+    r.return_count, r.duplicate_of, r.cell_code, r.community_code, r.street_code,
+    r.district_code,
     pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
     pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
-    pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at,
-    prim.status AS primary_status
+    pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at
 """
-
-# the names of the areas a case lies in (the intake statement joins these too)
-AREA_JOINS = """
-    LEFT JOIN areas cell ON cell.code = r.cell_code
-    LEFT JOIN areas com ON com.code = r.community_code
-    LEFT JOIN areas st ON st.code = r.street_code
-    LEFT JOIN areas dis ON dis.code = r.district_code
-"""
-
-# at most one pending extension per case (a partial unique index); a duplicate's primary
-CASE_JOINS = """
+# at most one pending extension per case (a partial unique index)
+EXTENSION_JOIN = """
     LEFT JOIN extension_requests pe ON pe.report_id = r.id AND pe.status = 'pending'
+"""
+
+# The case read model: the case, the names of its areas, its primary's status (a duplicate
+# follows its primary), over `reports r` joined by AREA_JOINS and CASE_JOINS.
+VIEW_COLUMNS = f"""{CASE_COLUMNS}, {AREA_NAME_COLUMNS}, prim.status AS primary_status,
+    coalesce(ph.list, '[]') AS photos_json,
+    (EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id)
+     OR EXISTS (SELECT 1 FROM case_links l WHERE l.other_id = r.id)
+     OR EXISTS (SELECT 1 FROM reports d WHERE d.duplicate_of = r.id)) AS has_links"""
+# its photos, oldest first, as JSON (photos.rules.photo_view reads them), so that a page of
+# cases needs no statement per case nor a second one for the photos
+CASE_JOINS = f"""{EXTENSION_JOIN}
     LEFT JOIN reports prim ON prim.id = r.duplicate_of
+    LEFT JOIN LATERAL (
+        SELECT json_agg(json_build_object(
+                   'id', p.id, 'sha256', p.sha256, 'content_type', p.content_type,
+                   'size_bytes', p.size_bytes, 'width', p.width, 'height', p.height,
+                   'uploaded_at', p.uploaded_at, 'purpose', p.purpose,
+                   'processed_at', p.processed_at, 'exif_taken_at', p.exif_taken_at,
+                   'exif_lon', ST_X(p.exif_location), 'exif_lat', ST_Y(p.exif_location),
+                   'exif_distance_m', p.exif_distance_m) ORDER BY p.uploaded_at, p.id) AS list
+          FROM photos p WHERE p.report_id = r.id
+    ) ph ON true
 """
 
 _FROM = f"reports r {AREA_JOINS} {CASE_JOINS}"
@@ -138,21 +171,22 @@ def find_case_row(session: Session, report_id: uuid.UUID):
 
 
 _LOCK = text(f"""
-    SELECT {VIEW_COLUMNS}, {_CATEGORY_COLUMNS}
-      FROM {_FROM} JOIN categories c ON c.code = r.category_code
+    SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
+      FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = :id
        FOR UPDATE OF r
 """)
 
 
 def lock_case(session: Session, report_id: uuid.UUID):
-    """The case row, locked until commit: concurrent actions on one case run one after another."""
+    """The case's CASE_COLUMNS and its category's, locked until commit: concurrent actions on
+    one case run one after another."""
     return session.execute(_LOCK, {"id": report_id}).mappings().first()
 
 
 _LOCK_UNROUTED = text(f"""
-    SELECT {VIEW_COLUMNS}, {_CATEGORY_COLUMNS}
-      FROM {_FROM} JOIN categories c ON c.code = r.category_code
+    SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
+      FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = ANY(CAST(:ids AS uuid[])) AND r.routed_at IS NULL
      ORDER BY r.number
        FOR UPDATE OF r
@@ -164,17 +198,23 @@ def lock_unrouted(session: Session, report_ids: list[str]):
     return session.execute(_LOCK_UNROUTED, {"ids": list(report_ids)}).mappings().all()
 
 
-def update_case(session: Session, report_id: uuid.UUID, changes: dict):
-    """Apply column changes, bump the version (the ETag); returns the case's new read-model row.
-    The only UPDATE of a case's loop columns."""
+def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, events: str,
+                 notices: str, messages: str):
+    """The one write of a change of a case, in one statement: its columns (the version — the
+    ETag — bumps), its audit events, notifications and outbox messages (JSON parameters made
+    by the owners' rows_json). Returns the case's new read-model row."""
     sets = "".join(f"{k} = :{k}, " for k in changes)
     return session.execute(text(f"""
         WITH r AS (
             UPDATE reports SET {sets}version = version + 1, updated_at = now()
              WHERE id = :_id RETURNING *
-        )
+        ),
+        {event_queries.insert_json_cte("ev", "_events")},
+        {notice_queries.insert_json_cte("nt", "_notices")},
+        {outbox_queries.insert_json_cte("ob", "_messages")}
         SELECT {VIEW_COLUMNS} FROM r {AREA_JOINS} {CASE_JOINS}
-    """), {**changes, "_id": report_id}).mappings().one()
+    """), {**changes, "_id": report_id, "_events": events, "_notices": notices,
+           "_messages": messages}).mappings().one()
 
 
 def touch_cte(name: str, *, source: str, report_id: str) -> str:
@@ -233,30 +273,29 @@ def link_duplicates(session: Session, report_ids: list[str], *, window_days: int
         "open": list(open_statuses)}).all()
 
 
-def possible_duplicates(session: Session, report_ids: list[uuid.UUID], principal: Principal):
-    """Cases linked to these cases that the principal may see (invariant 4), per case."""
+def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
+    """The cases linked to these cases that the principal may see (invariant 4), in one
+    statement: kind "possible" (a possible duplicate either way, nearest first) or "merged"
+    (merged into it, by number), with case_id the case it belongs to."""
     params: dict = {"ids": list(report_ids)}
     scope = scope_predicate(principal, params, alias="o")
     return session.execute(text(f"""
-        SELECT x.case_id, o.id, o.number, o.status, o.category_code, o.received_at,
-               l.distance_m, o.description
-          FROM case_links l
-          CROSS JOIN LATERAL (VALUES (l.report_id, l.other_id), (l.other_id, l.report_id))
-                AS x(case_id, linked_id)
-          JOIN reports o ON o.id = x.linked_id
-         WHERE x.case_id = ANY(:ids) AND {scope}
-         ORDER BY l.distance_m, o.received_at
+        SELECT 'possible' AS kind, l.report_id AS case_id, o.id, o.number, o.status,
+               o.category_code, o.received_at, l.distance_m, o.description, o.reporter_id
+          FROM case_links l JOIN reports o ON o.id = l.other_id
+         WHERE l.report_id = ANY(:ids) AND {scope}
+        UNION ALL
+        SELECT 'possible', l.other_id, o.id, o.number, o.status, o.category_code,
+               o.received_at, l.distance_m, o.description, o.reporter_id
+          FROM case_links l JOIN reports o ON o.id = l.report_id
+         WHERE l.other_id = ANY(:ids) AND {scope}
+        UNION ALL
+        SELECT 'merged', o.duplicate_of, o.id, o.number, o.status, o.category_code,
+               NULL, NULL, NULL, o.reporter_id
+          FROM reports o
+         WHERE o.duplicate_of = ANY(:ids) AND {scope}
+         ORDER BY kind DESC, distance_m, received_at, number
     """), params).mappings().all()
-
-
-def duplicates_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
-    """The merged duplicates of these cases that the principal may see, per primary."""
-    params: dict = {"ids": list(report_ids)}
-    scope = scope_predicate(principal, params, alias="o")
-    return session.execute(text(
-        f"SELECT o.duplicate_of AS case_id, o.id, o.number, o.reporter_id FROM reports o "
-        f"WHERE o.duplicate_of = ANY(:ids) AND {scope} ORDER BY o.number"),
-        params).mappings().all()
 
 
 # --- deadlines (限时办理) ------------------------------------------------------------------------

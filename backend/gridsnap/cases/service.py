@@ -21,11 +21,13 @@ from .. import clock
 from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, find_by_client_action, insert_events, list_for_case
+from ..events.queries import rows_json as event_rows
 from ..notifications import rules as kinds
 from ..notifications.queries import add_notices
+from ..notifications.queries import rows_json as notice_rows
 from ..notifications.rules import Notice
 from ..outbox import rules as topics
-from ..outbox.queries import add_messages
+from ..outbox.queries import rows_json as message_rows
 from ..photos import queries as photo_queries
 from ..settings import Settings
 from ..users import queries as users
@@ -175,17 +177,19 @@ def _write(session: Session, principal: Principal, case: dict, changes: dict,
                                      ext.request.unit, note)
         if ext.decide is not None:
             queries.decide_extension(session, ext.decide[0], ext.decide[1], actor_id, note)
-    changed = queries.update_case(session, case["id"], changes)
-    insert_events(session, events)
     data = {"number": case["number"], "action": last_action, "by": events[-1].actor_id,
             "category": case["category_code"]}
-    add_notices(session, [Notice(kind, tuple(u for u in who if u is not None and
-                                             u != principal.id), case["id"], data)
-                          for kind, who in notices])
+    messages = []
     if changes.get("due_at") is not None:
-        add_messages(session, [(topics.CASE_DEADLINE, {
+        messages.append((topics.CASE_DEADLINE, {
             "report_id": str(case["id"]), "stage": case["stage"],
-            "due_at": changes["due_at"].isoformat()}, changes["due_at"])])
+            "due_at": changes["due_at"].isoformat()}, changes["due_at"]))
+    changed = queries.apply_change(
+        session, case["id"], changes, events=event_rows(events),
+        notices=notice_rows([Notice(kind, tuple(u for u in who if u is not None
+                                                and u != principal.id), case["id"], data)
+                             for kind, who in notices]),
+        messages=message_rows(messages))
     return changed
 
 

@@ -8,12 +8,11 @@ map and the exports ask here rather than reading the case columns themselves.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
 from ..errors import AppError
-from ..photos.service import photos_by_report
+from ..photos.rules import photo_view
 from ..users.rules import Principal
 from . import queries, rules
 
@@ -81,24 +80,28 @@ def _case_view(row, principal: Principal) -> dict:
 def case_views(session: Session, principal: Principal, rows, *,
                with_links: bool = False) -> list[dict]:
     """Case rows (queries.VIEW_COLUMNS) as the API shows them to `principal`, with photos and,
-    with_links, the possible duplicates and merged duplicates the principal may see. Three
-    statements at most, whatever the number of rows."""
+    with_links, the possible duplicates and merged duplicates the principal may see. One
+    statement at most (for the links of the cases that have any), whatever the number of
+    rows."""
     views = [_case_view(r, principal) for r in rows]
-    ids = [v["id"] for v in views]
-    photos = photos_by_report(session, ids)
-    for v in views:
-        v["photos"] = photos.get(v["id"], [])
-    if with_links and ids:
-        possible: dict = defaultdict(list)
-        for d in queries.possible_duplicates(session, ids, principal):
-            possible[d["case_id"]].append({k: d[k] for k in _LINKED})
-        merged: dict = defaultdict(list)
-        for d in queries.duplicates_of(session, ids, principal):
-            merged[d["case_id"]].append({"id": d["id"], "number": d["number"],
-                                         "reporter_id": d["reporter_id"]})
+    for v, r in zip(views, rows, strict=True):
+        v["photos"] = [photo_view(p) for p in r["photos_json"]]
+    ids = [r["id"] for r in rows if r["has_links"]] if with_links else []
+    if with_links:
         for v in views:
-            v["possible_duplicates"] = possible.get(v["id"], [])
-            v["duplicates"] = merged.get(v["id"], [])
+            v["possible_duplicates"], v["duplicates"] = [], []
+    if ids:
+        links: dict = {(k, i): [] for k in ("possible", "merged") for i in ids}
+        for d in queries.links_of(session, ids, principal):
+            if d["kind"] == "possible":
+                links["possible", d["case_id"]].append({k: d[k] for k in _LINKED})
+            else:
+                links["merged", d["case_id"]].append(
+                    {"id": d["id"], "number": d["number"], "reporter_id": d["reporter_id"]})
+        for v in views:
+            if v["id"] in ids:
+                v["possible_duplicates"] = links["possible", v["id"]]
+                v["duplicates"] = links["merged", v["id"]]
     return views
 
 

@@ -34,27 +34,45 @@ class Event:
     at: datetime | None = None  # None: the transaction's time
 
 
-_INSERT_MANY = text("""
+def _insert_from_json(param: str) -> str:
+    return f"""
     INSERT INTO case_events (report_id, at, actor_id, action, from_status, to_status, note,
                              department_code, client_action_id, data)
     SELECT x.report_id, coalesce(x.at, now()), x.actor_id, x.action, x.from_status, x.to_status,
-           x.note, x.department_code, x.client_action_id, coalesce(x.data, '{}')
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS x(
-           report_id uuid, at timestamptz, actor_id bigint, action text, from_status text,
-           to_status text, note text, department_code text, client_action_id uuid, data jsonb)
-""")
+           x.note, x.department_code, x.client_action_id, coalesce(x.data, '{{}}')
+      FROM ROWS FROM (jsonb_to_recordset(CAST(:{param} AS jsonb)) AS (
+               report_id uuid, at timestamptz, actor_id bigint, action text, from_status text,
+               to_status text, note text, department_code text, client_action_id uuid,
+               data jsonb))
+           WITH ORDINALITY AS x(report_id, at, actor_id, action, from_status, to_status, note,
+                                department_code, client_action_id, data, n)
+     ORDER BY x.n
+    """
+
+
+def rows_json(events: list[Event]) -> str:
+    """The events as the JSON parameter of `insert_events` or `insert_json_cte`."""
+    return json.dumps([
+        {"report_id": str(e.report_id), "at": e.at.isoformat() if e.at else None,
+         "actor_id": e.actor_id, "action": e.action, "from_status": e.from_status,
+         "to_status": e.to_status, "note": e.note, "department_code": e.department_code,
+         "client_action_id": str(e.client_action_id) if e.client_action_id else None,
+         "data": e.data} for e in events], default=str, ensure_ascii=False)
+
+
+_INSERT_MANY = text(_insert_from_json("rows"))
 
 
 def insert_events(session: Session, events: list[Event]) -> None:
     """Append events to the trail in one statement, in the order given."""
-    if not events:
-        return
-    rows = [{"report_id": str(e.report_id), "at": e.at.isoformat() if e.at else None,
-             "actor_id": e.actor_id, "action": e.action, "from_status": e.from_status,
-             "to_status": e.to_status, "note": e.note, "department_code": e.department_code,
-             "client_action_id": str(e.client_action_id) if e.client_action_id else None,
-             "data": e.data} for e in events]
-    session.execute(_INSERT_MANY, {"rows": json.dumps(rows, default=str, ensure_ascii=False)})
+    if events:
+        session.execute(_INSERT_MANY, {"rows": rows_json(events)})
+
+
+def insert_json_cte(name: str, param: str) -> str:
+    """`name AS (INSERT ...)` for a WITH clause: the events of the JSON parameter `param`
+    (made by rows_json), in order."""
+    return f"{name} AS ({_insert_from_json(param)})"
 
 
 def insert_cte(name: str, *, source: str, report_id: str, action: str, data: str = "'{}'",

@@ -9,23 +9,39 @@ from sqlalchemy.orm import Session
 
 from .rules import Notice
 
-_ADD = text("""
+
+def _insert_from_json(param: str) -> str:
+    return f"""
     INSERT INTO notifications (user_id, report_id, kind, data)
-    SELECT u, x.report_id, x.kind, coalesce(x.data, '{}')
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+    SELECT u, x.report_id, x.kind, coalesce(x.data, '{{}}')
+      FROM jsonb_to_recordset(CAST(:{param} AS jsonb))
            AS x(users bigint[], report_id uuid, kind text, data jsonb),
            unnest(x.users) AS u
-""")
+    """
+
+
+def rows_json(notices: list[Notice]) -> str:
+    """The notices as the JSON parameter of `add_notices` or `insert_json_cte`; each person
+    once per notice."""
+    return json.dumps([
+        {"users": sorted(set(n.user_ids)), "kind": n.kind, "data": n.data,
+         "report_id": str(n.report_id) if n.report_id is not None else None}
+        for n in notices if n.user_ids], default=str, ensure_ascii=False)
+
+
+_ADD = text(_insert_from_json("rows"))
 
 
 def add_notices(session: Session, notices: list[Notice]) -> None:
-    """One notification per person and notice, in the caller's transaction; each person once
-    per notice."""
-    rows = [{"users": sorted(set(n.user_ids)), "kind": n.kind, "data": n.data,
-             "report_id": str(n.report_id) if n.report_id is not None else None}
-            for n in notices if n.user_ids]
-    if rows:
-        session.execute(_ADD, {"rows": json.dumps(rows, default=str, ensure_ascii=False)})
+    """One notification per person and notice, in the caller's transaction."""
+    if any(n.user_ids for n in notices):
+        session.execute(_ADD, {"rows": rows_json(notices)})
+
+
+def insert_json_cte(name: str, param: str) -> str:
+    """`name AS (INSERT ...)` for a WITH clause: the notices of the JSON parameter `param`
+    (made by rows_json)."""
+    return f"{name} AS ({_insert_from_json(param)})"
 
 
 def list_inbox(session: Session, user_id: int, *, after_id: int, unread: bool, limit: int = 200):

@@ -9,22 +9,39 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-_ADD = text("""
+
+def _insert_from_json(param: str) -> str:
+    return f"""
     INSERT INTO outbox (topic, payload, available_at)
     SELECT x.topic, x.payload, x.available_at
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+      FROM jsonb_to_recordset(CAST(:{param} AS jsonb))
            AS x(topic text, payload jsonb, available_at timestamptz)
-""")
+    """
 
 
-def add_messages(session: Session, messages: list[tuple[str, dict, datetime | None]]) -> None:
+Message = tuple[str, dict, "datetime | None"]  # topic, payload, not before (None: at once)
+
+
+def rows_json(messages: list[Message]) -> str:
+    """The messages as the JSON parameter of `add_messages` or `insert_json_cte`."""
+    return json.dumps([{"topic": t, "payload": p, "available_at": a.isoformat() if a else None}
+                       for t, p, a in messages], default=str)
+
+
+_ADD = text(_insert_from_json("rows"))
+
+
+def add_messages(session: Session, messages: list[Message]) -> None:
     """Record follow-up work in the caller's transaction: (topic, payload, available_at) each;
     available_at None means at once, a time means not before (a deadline check)."""
-    if not messages:
-        return
-    rows = [{"topic": t, "payload": p, "available_at": a.isoformat() if a else None}
-            for t, p, a in messages]
-    session.execute(_ADD, {"rows": json.dumps(rows, default=str)})
+    if messages:
+        session.execute(_ADD, {"rows": rows_json(messages)})
+
+
+def insert_json_cte(name: str, param: str) -> str:
+    """`name AS (INSERT ...)` for a WITH clause: the messages of the JSON parameter `param`
+    (made by rows_json)."""
+    return f"{name} AS ({_insert_from_json(param)})"
 
 
 def insert_cte(name: str, *, source: str, topic: str, payload: str) -> str:

@@ -8,7 +8,7 @@ import re
 from psycopg.rows import dict_row
 from sqlalchemy.orm import Session
 
-from ..cases.queries import AREA_JOINS
+from ..cases.queries import AREA_JOINS, AREA_NAME_COLUMNS
 from ..events import rules as ev
 from ..events.queries import insert_cte as event_cte
 from ..grid.queries import LOCATE_CTE, chain_sql
@@ -18,15 +18,12 @@ from ..outbox.queries import insert_cte as outbox_cte
 _CHAIN = chain_sql("h.code", "h.level")
 
 # what the answer to an intake needs, and no more (the hot path)
-_INTAKE_COLUMNS = """
+_INTAKE_COLUMNS = f"""
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
     r.department_code, r.suggested_department_code, r.due_at,
-    r.cell_code, cell.name AS cell_name, cell.name_en AS cell_name_en,
-    r.community_code, com.name AS community_name, com.name_en AS community_name_en,
-    r.street_code, st.name AS street_name, st.name_en AS street_name_en,
-    r.district_code, dis.name AS district_name, dis.name_en AS district_name_en
+    r.cell_code, r.community_code, r.street_code, r.district_code, {AREA_NAME_COLUMNS}
 """
 
 _SUBMIT_SQL = f"""
