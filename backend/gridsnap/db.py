@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+from psycopg.rows import dict_row
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,3 +39,20 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
 def make_session_factory(engine: Engine) -> sessionmaker:
     """Sessions on `engine`; the caller imports gridsnap.models first (Runtime does)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+class RawStatement:
+    """An SQL statement (with :name parameters) sent straight to psycopg on the session's
+    connection and transaction. For the hot paths (intake, case actions): SQLAlchemy's
+    execution layer costs as much as PostgreSQL's own work there (see docs/benchmarks.md)."""
+
+    def __init__(self, sql: str):
+        # :name → %(name)s, leaving ::casts alone
+        self.sql = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
+
+    def one(self, session: Session, params: dict) -> dict | None:
+        """The first row as a dict, or None."""
+        raw = session.connection().connection.driver_connection
+        with raw.cursor(row_factory=dict_row) as cur:
+            cur.execute(self.sql, params)
+            return cur.fetchone()

@@ -4,12 +4,14 @@ lock and the one UPDATE of a case, extensions, duplicate links and the overdue m
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..db import RawStatement
 from ..events import queries as event_queries
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
@@ -170,7 +172,7 @@ def find_case_row(session: Session, report_id: uuid.UUID):
     return session.execute(_BY_ID, {"id": report_id}).mappings().first()
 
 
-_LOCK = text(f"""
+_LOCK = RawStatement(f"""
     SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
       FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = :id
@@ -181,7 +183,7 @@ _LOCK = text(f"""
 def lock_case(session: Session, report_id: uuid.UUID):
     """The case's CASE_COLUMNS and its category's, locked until commit: concurrent actions on
     one case run one after another."""
-    return session.execute(_LOCK, {"id": report_id}).mappings().first()
+    return _LOCK.one(session, {"id": report_id})
 
 
 _LOCK_UNROUTED = text(f"""
@@ -198,13 +200,10 @@ def lock_unrouted(session: Session, report_ids: list[str]):
     return session.execute(_LOCK_UNROUTED, {"ids": list(report_ids)}).mappings().all()
 
 
-def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, events: str,
-                 notices: str, messages: str):
-    """The one write of a change of a case, in one statement: its columns (the version — the
-    ETag — bumps), its audit events, notifications and outbox messages (JSON parameters made
-    by the owners' rows_json). Returns the case's new read-model row."""
-    sets = "".join(f"{k} = :{k}, " for k in changes)
-    return session.execute(text(f"""
+@functools.lru_cache(maxsize=64)
+def _change_statement(columns: tuple[str, ...]) -> RawStatement:
+    sets = "".join(f"{k} = :{k}, " for k in columns)
+    return RawStatement(f"""
         WITH r AS (
             UPDATE reports SET {sets}version = version + 1, updated_at = now()
              WHERE id = :_id RETURNING *
@@ -213,8 +212,17 @@ def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, event
         {notice_queries.insert_json_cte("nt", "_notices")},
         {outbox_queries.insert_json_cte("ob", "_messages")}
         SELECT {VIEW_COLUMNS} FROM r {AREA_JOINS} {CASE_JOINS}
-    """), {**changes, "_id": report_id, "_events": events, "_notices": notices,
-           "_messages": messages}).mappings().one()
+    """)
+
+
+def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, events: str,
+                 notices: str, messages: str) -> dict:
+    """The one write of a change of a case, in one statement: its columns (the version — the
+    ETag — bumps), its audit events, notifications and outbox messages (JSON parameters made
+    by the owners' rows_json). Returns the case's new read-model row."""
+    return _change_statement(tuple(sorted(changes))).one(session, {
+        **changes, "_id": report_id, "_events": events, "_notices": notices,
+        "_messages": messages})
 
 
 def touch_cte(name: str, *, source: str, report_id: str) -> str:

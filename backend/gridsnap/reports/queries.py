@@ -3,12 +3,10 @@ outbox message in one statement."""
 
 from __future__ import annotations
 
-import re
-
-from psycopg.rows import dict_row
 from sqlalchemy.orm import Session
 
 from ..cases.queries import AREA_JOINS, AREA_NAME_COLUMNS
+from ..db import RawStatement
 from ..events import rules as ev
 from ..events.queries import insert_cte as event_cte
 from ..grid.queries import LOCATE_CTE, chain_sql
@@ -49,22 +47,13 @@ SELECT {_INTAKE_COLUMNS} FROM ins r {AREA_JOINS}
 """
 
 
-def _psycopg_style(sql: str) -> str:
-    """:name → %(name)s, leaving ::casts alone (for statements sent straight to psycopg)."""
-    return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", sql.replace("%", "%%"))
-
-
-_SUBMIT_PSYCOPG = _psycopg_style(_SUBMIT_SQL)
+_SUBMIT = RawStatement(_SUBMIT_SQL)
 
 
 def insert_report(session: Session, params: dict):
     """Insert the report with its cell, audit event and outbox message in one statement.
 
-    Returns the new row, or None if a report with this id exists already. The statement goes
-    straight to psycopg on the session's connection and transaction: on the hot path,
-    SQLAlchemy's execution layer costs as much as PostgreSQL's work (see docs/benchmarks.md).
+    Returns the new row, or None if a report with this id exists already (straight to psycopg:
+    the hot path).
     """
-    raw = session.connection().connection.driver_connection
-    with raw.cursor(row_factory=dict_row) as cur:
-        cur.execute(_SUBMIT_PSYCOPG, params)
-        return cur.fetchone()
+    return _SUBMIT.one(session, params)
