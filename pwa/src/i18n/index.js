@@ -52,6 +52,13 @@ export function nameOf(obj) {
   return (lang === 'en' && obj.name_en) ? obj.name_en : obj.name;
 }
 
+/** A case status in words (status.<name>); the raw status when the app does not know it yet. */
+export function statusText(status) {
+  const key = `status.${status}`;
+  const s = t(key);
+  return s === key ? status : s;
+}
+
 /** A date/time for people, in the deployment's zone (Asia/Shanghai). */
 export function formatTime(value) {
   if (!value) return '';

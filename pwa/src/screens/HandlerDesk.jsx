@@ -6,12 +6,13 @@ import { useRef, useState } from 'preact/hooks';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
-import { formatTime, nameOf, t } from '../i18n/index.js';
+import { SyncBar } from '../components/SyncBar.jsx';
+import { TaskItem } from '../components/TaskItem.jsx';
+import { TaskPhoto } from '../components/TaskPhoto.jsx';
+import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { addItem } from '../lib/outbox.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
-import { SyncBar } from './Records.jsx';
-import { statusText, TaskItem, TaskPhoto } from './Tasks.jsx';
 
 export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate', 'other'];
 const UNITS = ['hours', 'working_hours', 'working_days'];
