@@ -3,12 +3,16 @@
 // page, other tabs and the service worker follow.
 //
 // item = {
-//   id,                      the report's UUID (kind "report") or the action's (kind "verification")
-//   kind: 'report' | 'verification',
+//   id,                      the report's UUID (kind "report") or the case action's (kind "action")
+//   kind: 'report' | 'action',
 //   user,                    the username it was captured under; only that user's token sends it
 //   createdAt, updatedAt,    ms since epoch (device clock)
 //   body,                    report: {category, description, location, captured_at}
-//                            verification: {case_id, case_number, action, note, location}
+//                            action: {case_id, case_number, action, note, purpose, ...} where
+//                              action is the worker's verify_pass / verify_fail (purpose
+//                              'verification', with location) or the handler's sign, resolve,
+//                              return (reason) or request_extension (extension) (purpose
+//                              'resolution'); purpose is what the photos are evidence of
 //   photos: [{id, size, width, height, sent}],   bytes in the "blobs" store under the photo id
 //   state: 'saved' | 'sending' | 'accepted' | 'rejected',
 //   progress: {photo, of}    while sending photos

@@ -24,7 +24,7 @@ export async function push(session) {
 
 async function sendItem(item, token) {
   try {
-    if (item.kind === 'verification') await sendAction(item, token);
+    if (item.kind === 'action') await sendAction(item, token);
     else await sendReport(item, token);
     return 'ok';
   } catch (err) {

@@ -11,7 +11,7 @@ import { reload, useStore } from '../store.js';
 export function OutboxItem({ item, categories, syncing, mine }) {
   const [busy, setBusy] = useState(false);
   const cat = categories.find((c) => c.code === (item.body.category));
-  const title = item.kind === 'verification'
+  const title = item.kind === 'action'
     ? t(item.body.purpose === 'resolution' ? 'records.action_of' : 'records.verification_of',
       { n: item.body.case_number ?? '', action: t(`tasks.${item.body.action}`) })
     : (cat ? nameOf(cat) : item.body.category);

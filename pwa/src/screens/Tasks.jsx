@@ -18,7 +18,7 @@ const TOO_FAR_M = 50;
 
 export function Tasks() {
   const s = useStore();
-  const pendingFor = new Set(s.items.filter((i) => i.kind === 'verification' && i.state !== 'accepted')
+  const pendingFor = new Set(s.items.filter((i) => i.kind === 'action' && i.state !== 'accepted')
     .map((i) => i.body.case_id));
   return (
     <div class="tasks">
@@ -42,7 +42,7 @@ export function TaskDetail({ id }) {
   const s = useStore();
   const fix = useLiveFix();
   const task = s.tasks.find((x) => x.id === id);
-  const existing = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
+  const existing = s.items.filter((i) => i.kind === 'action' && i.body.case_id === id)
     .sort((a, b) => b.createdAt - a.createdAt)[0];
   const [result, setResult] = useState(null);
   const [note, setNote] = useState('');
@@ -68,7 +68,7 @@ export function TaskDetail({ id }) {
     setBusy(true);
     try {
       await addItem({
-        kind: 'verification', user: s.session.user.username, photos,
+        kind: 'action', user: s.session.user.username, photos,
         body: { case_id: task.id, case_number: task.number, action: result, note: note.trim(),
           location: { lon: here.lon, lat: here.lat, accuracy_m: here.accuracy_m } },
       });
