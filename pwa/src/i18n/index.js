@@ -1,4 +1,5 @@
 // Chinese first, English second: every visible text comes from messages/<lang>.json.
+import { timeZone } from '../lib/zone.js';
 import en from './en.json';
 import zh from './zh-CN.json';
 
@@ -59,13 +60,13 @@ export function statusText(status) {
   return s === key ? status : s;
 }
 
-/** A date/time for people, in the deployment's zone (Asia/Shanghai). */
+/** A date/time for people, in the deployment's zone (lib/zone.js: the server's, Asia/Shanghai until known). */
 export function formatTime(value) {
   if (!value) return '';
   const d = typeof value === 'number' ? new Date(value) : new Date(value);
   try {
     return d.toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', {
-      timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+      timeZone: timeZone(), month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
     });
   } catch {
     return d.toISOString();

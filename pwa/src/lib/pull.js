@@ -1,11 +1,12 @@
 // Pull: what the phone needs offline, fetched from the server after the outbox went out: the
-// categories, the scope's cells, my reports (changes since the last pull), my tasks and their
-// photos. Each part keeps a mark in kv ("pullMarks") so a round fetches only what is stale.
+// deployment's name and time zone, the categories, the scope's cells, my reports (changes since
+// the last pull), my tasks and their photos. Each part keeps a mark in kv ("pullMarks") so a round fetches only what is stale.
 import { ApiError, request } from './api.js';
 import { db, kvGet, kvSet } from './db.js';
 import { emit } from './events.js';
 import { storeTasks } from './tasks.js';
 
+const SERVER_MAX_AGE_MS = 6 * 3600 * 1000;
 const CATEGORIES_MAX_AGE_MS = 6 * 3600 * 1000;
 const CELLS_MAX_AGE_MS = 24 * 3600 * 1000;
 const TASKS_FULL_EVERY_MS = 15 * 60 * 1000;
@@ -17,6 +18,11 @@ const TASKS_FULL_EVERY_MS = 15 * 60 * 1000;
 export async function pull(session) {
   const now = Date.now();
   const marks = await kvGet('pullMarks', {});
+  if (!marks.serverAt || now - marks.serverAt > SERVER_MAX_AGE_MS) {
+    await pullServer();
+    marks.serverAt = now;
+    await kvSet('pullMarks', marks);
+  }
   if (!marks.categoriesAt || now - marks.categoriesAt > CATEGORIES_MAX_AGE_MS) {
     const { data } = await request('categories', { token: session.token });
     await kvSet('categories', data);
@@ -34,6 +40,16 @@ export async function pull(session) {
   }
   await pullReports(session, marks);
   return pullTasks(session, marks);
+}
+
+/** The deployment as GET /api/v1 (no token) tells it: its name and time zone (kv "server"). */
+async function pullServer() {
+  const { data } = await request('/api/v1');
+  const before = await kvGet('server', null);
+  const server = { name: data?.name || null, version: data?.version || null,
+    timezone: data?.timezone || null };
+  await kvSet('server', server);
+  if (before?.timezone !== server.timezone || before?.name !== server.name) emit('server');
 }
 
 /** The worker's scope cells, to find the cell offline (the server's answer stays the authority). */
