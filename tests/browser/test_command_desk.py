@@ -4,7 +4,6 @@ a new report appears on the map within seconds without a reload."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,9 +12,10 @@ from cases_helpers import act, submit
 
 from .command import (
     DESKTOP,
+    case_state,
     make_overdue_case,
     map_features,
-    wait_case_state,
+    wait_map_feature,
     wait_map_idle,
     zoom_map_to,
 )
@@ -95,19 +95,11 @@ def test_supervisor_filters_overdue_opens_dispatches_and_the_map_follows(
     page.click("[data-testid=action-confirm]")
     page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
     page.wait_for_function("document.querySelector('[data-testid=timeline]').innerText.includes('派遣')")
-    row = wait_case_state(engine, overdue, "dispatched")
-    assert row == {"status": "dispatched", "department_code": "sanitation"}
+    assert case_state(engine, overdue) == {"status": "dispatched", "department_code": "sanitation"}
 
     # the map follows: the tile source is asked again, and the case shows as dispatched
     page.uncheck("[data-testid=filter-overdue]")
-    deadline = time.monotonic() + 15
-    while True:
-        wait_map_idle(page)
-        mine = [f for f in map_features(page) if f["id"] == overdue]
-        if mine and mine[0]["status"] == "dispatched":
-            break
-        assert time.monotonic() < deadline, mine
-        page.wait_for_timeout(300)
+    wait_map_feature(page, overdue, "dispatched")
     assert max(v for v, _ in tile_versions(tiles)) > version_before
 
     # the list says the same
@@ -120,10 +112,7 @@ def test_supervisor_filters_overdue_opens_dispatches_and_the_map_follows(
     wait_map_idle(page)
     zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 16)
     fresh = submit(client, tokens, demo_cell, runtime, description="新上报")
-    deadline = time.monotonic() + 15
-    while fresh not in {f["id"] for f in map_features(page)}:
-        assert time.monotonic() < deadline, "the new report did not appear on the map"
-        page.wait_for_timeout(300)
+    wait_map_feature(page, fresh)
 
 
 def test_stale_case_is_reloaded_and_says_why(desktop, demo_users, client, tokens, demo_cell,
@@ -141,7 +130,7 @@ def test_stale_case_is_reloaded_and_says_why(desktop, demo_users, client, tokens
     page.click("[data-testid=action-confirm]")
     page.wait_for_selector("[data-testid=panel-notice]")
     page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
-    assert wait_case_state(engine, cid, "dispatched")["department_code"] == "water"
+    assert case_state(engine, cid) == {"status": "dispatched", "department_code": "water"}
 
 
 def test_notifications_badge_list_and_mark_read(desktop, demo_users, client, tokens, demo_cell,
