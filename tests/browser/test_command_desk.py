@@ -1,6 +1,7 @@
 """The command centre (指挥中心) in a real browser: a supervisor filters the live map to overdue
 cases, opens one, dispatches it with the suggested department, and the map and list follow;
-a new report appears on the map within seconds without a reload."""
+a new report appears on the map within seconds without a reload; day ranges are days of the
+deployment's time zone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .command import (
     wait_map_idle,
     zoom_map_to,
 )
+from .pwa import wait_for_idb
 from conftest import PERSONAS
 
 
@@ -151,3 +153,34 @@ def test_notifications_badge_list_and_mark_read(desktop, demo_users, client, tok
     else:
         page.wait_for_function(
             f"document.querySelector('[data-testid=unread-badge]').innerText === '{before - 1}'")
+
+
+def test_day_range_goes_to_the_map_in_the_servers_time_zone(desktop, demo_users):
+    # the deployment says New York (GRIDSNAP_TIMEZONE): 8 March 2026 is the day its clocks go
+    # forward, so the day starts at -05:00 and ends at -04:00; nothing in the app may say +08:00
+    def new_york(route):
+        resp = route.fetch()
+        route.fulfill(response=resp, json={**resp.json(), "timezone": "America/New_York"})
+
+    page = desktop.new_page()
+    page.route("**/api/v1", new_york)
+    login_supervisor(page, demo_users)
+    wait_for_idb(page, """async () => {
+        const db = await new Promise((ok, no) => { const r = indexedDB.open('gridsnap');
+            r.onsuccess = () => ok(r.result); r.onerror = no; });
+        const server = await new Promise((ok) => { const q = db.transaction('kv').objectStore('kv')
+            .get('server'); q.onsuccess = () => ok(q.result); });
+        db.close();
+        return server;
+    }""", lambda server: server and server["timezone"] == "America/New_York",
+        what="the deployment's time zone kept on the device")
+    page.reload()  # the zone now comes from the device, before any sync
+    page.wait_for_selector("[data-testid=cmd-map] canvas")
+    dates = page.locator("[data-testid=filters] input[type=date]")
+    dates.nth(0).fill("2026-03-08")
+    dates.nth(1).fill("2026-03-08")
+    page.wait_for_function("""() => {
+        const url = decodeURIComponent(window.__gridsnapMap.getSource('cases').tiles[0]);
+        return url.includes('from=2026-03-08T00:00:00-05:00')
+            && url.includes('to=2026-03-08T23:59:59-04:00');
+    }""")
