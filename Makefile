@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup pwa run test bench lint services-up services-down clean-data
+.PHONY: help setup pwa run test screenshots bench lint services-up services-down clean-data
 
 help: ## list the targets
 	@echo "gridsnap — make targets:"
@@ -24,6 +24,10 @@ run: setup pwa ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load 
 test: setup pwa ## run every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium
 	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m pytest $(PYTEST_ARGS)
+
+screenshots: setup pwa ## write docs/screenshots/ anew: the screen tests in Chromium, Chinese and English (only here)
+	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
+	@GRIDSNAP_SCREENSHOTS=1 $(GS) services run $(PY) -m pytest tests/browser/test_pwa_screens.py tests/browser/test_command_screens.py $(PYTEST_ARGS)
 
 bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout and docs/benchmarks.md
 	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh

@@ -6,6 +6,7 @@ import { subscribe } from './lib/events.js';
 import { loadCells } from './lib/grid.js';
 import { listItems } from './lib/outbox.js';
 import { getSettings } from './lib/settings.js';
+import { DEFAULT_ZONE, setTimeZone } from './lib/zone.js';
 
 const state = {
   ready: false,
@@ -17,6 +18,7 @@ const state = {
   cells: [],
   cellsNote: null,
   settings: {},
+  server: null, // the deployment: {name, version, timezone}, once a sync asked it
   lastSync: null,
   syncing: false,
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
@@ -60,6 +62,12 @@ const loaders = {
   async categories() { return { categories: await kvGet('categories', []) }; },
   async cells() { return { cells: await loadCells(true), cellsNote: await kvGet('cellsNote', null) }; },
   async settings() { return { settings: await getSettings() }; },
+  async server() {
+    // the deployment's zone for every time shown and every day sent (offline: the last one told)
+    const server = await kvGet('server', null);
+    if (!setTimeZone(server?.timezone)) setTimeZone(DEFAULT_ZONE);
+    return { server };
+  },
   async lastSync() { return { lastSync: await kvGet('lastSync', null) }; },
 };
 
@@ -79,6 +87,7 @@ export function toast(text, kind = 'info') {
 const ON = {
   outbox: ['items'], session: ['session'], reports: ['reports'], tasks: ['tasks', 'items'],
   categories: ['categories'], cells: ['cells'], settings: ['settings'], 'auth-expired': ['session'],
+  server: ['server'],
   'task-photo': ['tasks'], // a photo arrived in the cache: the list shows it
 };
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import text
 
 from cases_helpers import act, evidence, submit
@@ -26,16 +24,17 @@ def make_overdue_case(client, tokens, demo_cell, runtime, engine, description="ä
     return cid
 
 
-def photo_ready(client, tokens, runtime, photo_id, timeout_s=20) -> str:
-    """Runs the follow-up until the photo's thumbnail and display sizes exist."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+def photo_ready(client, tokens, runtime, photo_id, rounds: int = 5) -> str:
+    """Runs the follow-up (the relay, then the RQ jobs, here in this process) until the photo's
+    thumbnail and display sizes exist. drain() does the work itself, so no waiting: each round
+    either made them or there is a next job to run."""
+    for _ in range(rounds):
         drain(runtime)
         r = client.get(f"/api/v1/photos/{photo_id}?size=display", headers=auth(tokens["supervisor"]))
         if r.status_code == 200:
             return photo_id
-        assert r.status_code == 409 and time.monotonic() < deadline, r.get_json()
-        time.sleep(0.2)
+        assert r.status_code == 409, r.get_json()
+    raise AssertionError(f"photo {photo_id}: no sizes after {rounds} rounds of the follow-up")
 
 
 def make_dispatched_case(client, tokens, demo_cell, runtime) -> str:
@@ -45,15 +44,12 @@ def make_dispatched_case(client, tokens, demo_cell, runtime) -> str:
     return cid
 
 
-def wait_case_state(engine, case_id, status, timeout_s=15) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with engine.connect() as conn:
-            row = conn.execute(text("SELECT status, department_code FROM reports WHERE id = :id"),
-                               {"id": case_id}).mappings().one()
-        if row["status"] == status or time.monotonic() > deadline:
-            return dict(row)
-        time.sleep(0.2)
+def case_state(engine, case_id) -> dict:
+    """The case's status and department in the database. Read once: the tests ask after the page
+    showed the server's answer, which the server sends only after its transaction committed."""
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT status, department_code FROM reports WHERE id = :id"),
+                                 {"id": case_id}).mappings().one())
 
 
 def map_features(page) -> list[dict]:
@@ -70,8 +66,21 @@ def wait_map_idle(page, timeout_s=20) -> None:
         return !!m && m.isStyleLoaded() && m.areTilesLoaded(); }""", timeout=timeout_s * 1000)
 
 
-def zoom_map_to(page, lon, lat, zoom=16) -> None:
-    page.evaluate("([lon, lat, z]) => window.__gridsnapMap.jumpTo({ center: [lon, lat], zoom: z })",
-                  [lon, lat, zoom])
-    page.wait_for_timeout(300)
-    wait_map_idle(page)
+def wait_map_feature(page, case_id, status=None, timeout_s=15) -> None:
+    """Until the map's loaded tiles hold the case (with that status, if given)."""
+    page.wait_for_function("""([id, status]) => { const m = window.__gridsnapMap;
+        if (!m || !m.getSource('cases') || !m.areTilesLoaded()) return false;
+        return m.querySourceFeatures('cases', { sourceLayer: 'cases' })
+            .some((f) => f.properties.id === id && (!status || f.properties.status === status)); }""",
+        arg=[case_id, status], timeout=timeout_s * 1000)
+
+
+def zoom_map_to(page, lon, lat, zoom=16, timeout_s=20) -> None:
+    """Moves the map there and returns when it is idle: no transition left, every tile loaded."""
+    page.evaluate("""([lon, lat, z, timeoutMs]) => new Promise((done, fail) => {
+        const m = window.__gridsnapMap;
+        const late = setTimeout(() => fail(new Error('the map did not settle')), timeoutMs);
+        m.once('idle', () => { clearTimeout(late); done(); });
+        m.jumpTo({ center: [lon, lat], zoom: z });
+        m.triggerRepaint(); // idle follows a rendered frame, even when nothing moved
+    })""", [lon, lat, zoom, timeout_s * 1000])

@@ -1,10 +1,10 @@
 """The command centre (指挥中心) in a real browser: a supervisor filters the live map to overdue
 cases, opens one, dispatches it with the suggested department, and the map and list follow;
-a new report appears on the map within seconds without a reload."""
+a new report appears on the map within seconds without a reload; day ranges are days of the
+deployment's time zone."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,12 +13,14 @@ from cases_helpers import act, submit
 
 from .command import (
     DESKTOP,
+    case_state,
     make_overdue_case,
     map_features,
-    wait_case_state,
+    wait_map_feature,
     wait_map_idle,
     zoom_map_to,
 )
+from .pwa import wait_for_idb
 from conftest import PERSONAS
 
 
@@ -95,19 +97,11 @@ def test_supervisor_filters_overdue_opens_dispatches_and_the_map_follows(
     page.click("[data-testid=action-confirm]")
     page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
     page.wait_for_function("document.querySelector('[data-testid=timeline]').innerText.includes('派遣')")
-    row = wait_case_state(engine, overdue, "dispatched")
-    assert row == {"status": "dispatched", "department_code": "sanitation"}
+    assert case_state(engine, overdue) == {"status": "dispatched", "department_code": "sanitation"}
 
     # the map follows: the tile source is asked again, and the case shows as dispatched
     page.uncheck("[data-testid=filter-overdue]")
-    deadline = time.monotonic() + 15
-    while True:
-        wait_map_idle(page)
-        mine = [f for f in map_features(page) if f["id"] == overdue]
-        if mine and mine[0]["status"] == "dispatched":
-            break
-        assert time.monotonic() < deadline, mine
-        page.wait_for_timeout(300)
+    wait_map_feature(page, overdue, "dispatched")
     assert max(v for v, _ in tile_versions(tiles)) > version_before
 
     # the list says the same
@@ -120,10 +114,7 @@ def test_supervisor_filters_overdue_opens_dispatches_and_the_map_follows(
     wait_map_idle(page)
     zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 16)
     fresh = submit(client, tokens, demo_cell, runtime, description="新上报")
-    deadline = time.monotonic() + 15
-    while fresh not in {f["id"] for f in map_features(page)}:
-        assert time.monotonic() < deadline, "the new report did not appear on the map"
-        page.wait_for_timeout(300)
+    wait_map_feature(page, fresh)
 
 
 def test_stale_case_is_reloaded_and_says_why(desktop, demo_users, client, tokens, demo_cell,
@@ -141,7 +132,7 @@ def test_stale_case_is_reloaded_and_says_why(desktop, demo_users, client, tokens
     page.click("[data-testid=action-confirm]")
     page.wait_for_selector("[data-testid=panel-notice]")
     page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
-    assert wait_case_state(engine, cid, "dispatched")["department_code"] == "water"
+    assert case_state(engine, cid) == {"status": "dispatched", "department_code": "water"}
 
 
 def test_notifications_badge_list_and_mark_read(desktop, demo_users, client, tokens, demo_cell,
@@ -162,3 +153,34 @@ def test_notifications_badge_list_and_mark_read(desktop, demo_users, client, tok
     else:
         page.wait_for_function(
             f"document.querySelector('[data-testid=unread-badge]').innerText === '{before - 1}'")
+
+
+def test_day_range_goes_to_the_map_in_the_servers_time_zone(desktop, demo_users):
+    # the deployment says New York (GRIDSNAP_TIMEZONE): 8 March 2026 is the day its clocks go
+    # forward, so the day starts at -05:00 and ends at -04:00; nothing in the app may say +08:00
+    def new_york(route):
+        resp = route.fetch()
+        route.fulfill(response=resp, json={**resp.json(), "timezone": "America/New_York"})
+
+    page = desktop.new_page()
+    page.route("**/api/v1", new_york)
+    login_supervisor(page, demo_users)
+    wait_for_idb(page, """async () => {
+        const db = await new Promise((ok, no) => { const r = indexedDB.open('gridsnap');
+            r.onsuccess = () => ok(r.result); r.onerror = no; });
+        const server = await new Promise((ok) => { const q = db.transaction('kv').objectStore('kv')
+            .get('server'); q.onsuccess = () => ok(q.result); });
+        db.close();
+        return server;
+    }""", lambda server: server and server["timezone"] == "America/New_York",
+        what="the deployment's time zone kept on the device")
+    page.reload()  # the zone now comes from the device, before any sync
+    page.wait_for_selector("[data-testid=cmd-map] canvas")
+    dates = page.locator("[data-testid=filters] input[type=date]")
+    dates.nth(0).fill("2026-03-08")
+    dates.nth(1).fill("2026-03-08")
+    page.wait_for_function("""() => {
+        const url = decodeURIComponent(window.__gridsnapMap.getSource('cases').tiles[0]);
+        return url.includes('from=2026-03-08T00:00:00-05:00')
+            && url.includes('to=2026-03-08T23:59:59-04:00');
+    }""")

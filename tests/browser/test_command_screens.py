@@ -1,5 +1,5 @@
 """Screenshots of the command centre (map, case panel, list, numbers) and the handler's desk in
-Chinese and English (docs/screenshots/), with the checks a person would make: every text
+Chinese and English (into docs/screenshots/ under `make screenshots`), with the checks a person would make: every text
 translated, the desk no wider than a 360 px phone."""
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ from .pwa import login
 from conftest import PERSONAS
 
 LANGS = {"zh-CN": "zh", "en": "en"}
+# the case panel has settled: its position map was fitted at the panel's final width, and the
+# big map has taken the width the panel left it
+PANEL_SETTLED = """() => {
+    const mini = document.querySelector('[data-testid=case-panel] .mini-map');
+    const m = window.__gridsnapMap;
+    return !!mini && mini.dataset.fittedWidth === String(mini.clientWidth) && !!m
+        && m.getCanvas().clientWidth === m.getContainer().clientWidth;
+}"""
 KEY = re.compile(r"\b(cmd|num|ind|desk|action|event|kind|stage|purpose|level)\.[a-z_.]+\b")
 
 
@@ -69,7 +77,7 @@ def test_command_centre_screens(browser, live_server, demo_users, demo_cell, cli
         page.goto(f"/#/map?case={cid}")
         page.wait_for_selector("[data-testid=photos-report] img")
         page.wait_for_selector("[data-testid=timeline] li")
-        page.wait_for_timeout(500)
+        page.wait_for_function(PANEL_SETTLED)
         wait_map_idle(page)
         _no_raw_keys(page)
         page.screenshot(path=str(screenshots / f"{prefix}-command-case.png"))
@@ -82,7 +90,8 @@ def test_command_centre_screens(browser, live_server, demo_users, demo_cell, cli
 
         page.click("[data-testid=tab-numbers]")
         page.wait_for_selector("[data-testid=indicator-row], [data-testid=numbers-missing]")
-        page.wait_for_timeout(300)
+        page.wait_for_selector("[data-testid=top-problems] :is(li, p.muted), "
+                               "[data-testid=numbers-missing]")
         _no_raw_keys(page)
         page.screenshot(path=str(screenshots / f"{prefix}-command-numbers.png"), full_page=True)
     finally:

@@ -1,5 +1,6 @@
-"""Screenshots of the main screens in Chinese and English (docs/screenshots/), and the checks a
-person would make on them: every text translated, nothing wider than a 360 px phone."""
+"""Screenshots of the main screens in Chinese and English (into docs/screenshots/ under `make
+screenshots`), and the checks a person would make on them: every text translated, nothing wider
+than a 360 px phone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ from .pwa import (
 from photo_samples import make_jpeg
 
 LANGS = {"zh-CN": "zh", "en": "en"}
+# a screen and what shows once it has loaded what it needs
+SCREENS = {"capture": "[data-testid=category-button]", "records": "[data-testid=outbox-list]",
+           "tasks": "[data-testid=task-list]", "settings": "[data-testid=logout]"}
+# Leaflet has drawn the cells on its canvas (some pixel is no longer transparent)
+LEAFLET_DREW = """() => {
+    const c = document.querySelector('.leaflet-overlay-pane canvas');
+    if (!c || !c.width || !c.height) return false;
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4) if (px[i]) return true;
+    return false;
+}"""
 
 
 def _no_horizontal_scroll(page):
@@ -95,15 +107,16 @@ def test_main_screens_in_both_languages(browser, live_server, demo_cell, worker_
         shot("task-verify")
         page.click("[data-testid=tab-map]")
         page.wait_for_selector(".leaflet-overlay-pane canvas")
-        page.wait_for_timeout(300)
+        page.wait_for_function(LEAFLET_DREW)
         shot("map")
         page.click("[data-testid=tab-settings]")
         page.wait_for_selector("[data-testid=logout]")
         shot("settings")
         # nothing visible is left as a raw message key
-        for name in ("capture", "records", "tasks", "settings"):
+        for name, ready in SCREENS.items():
             page.click(f"[data-testid=tab-{name}]")
-            page.wait_for_timeout(100)
+            page.wait_for_selector(f"[data-testid=tab-{name}][aria-current=page]")
+            page.wait_for_selector(ready)
             body = page.inner_text("body")
             keys = re.findall(r"\b(?:app|nav|net|common|login|capture|category|location|records|"
                               r"state|status|sync|tasks|map|settings|role|error)\.[a-z_]+\b", body)

@@ -1,10 +1,12 @@
 """My tasks: a case waiting for my verification (核查) is cached with its photos, verified offline
 (on-site photo + pass) and reaches the server once; a case that moved on meanwhile is shown as
-refused, not retried."""
+refused, not retried; a verification queued before an app update is still sent."""
 
 from __future__ import annotations
 
+import base64
 import time
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -13,13 +15,14 @@ from cases_helpers import act
 
 from .pwa import (
     blob_count,
-    idb_count,
     login,
     make_resolved_case,
     wait_for_offline_data,
     wait_for_service_worker,
+    wait_idb_count,
     wait_outbox,
 )
+from conftest import auth
 from photo_samples import make_jpeg
 
 
@@ -36,10 +39,7 @@ def _open_task_offline(phone, worker_login, case_id):
     page.click("[data-testid=tab-tasks]")
     page.wait_for_selector("[data-testid=task-link]")
     # the photos a verification needs are kept on the phone: thumb and display size
-    deadline = time.monotonic() + 20
-    while idb_count(page, "taskPhotos") < 2:
-        assert time.monotonic() < deadline, "task photos not cached"
-        page.wait_for_timeout(150)
+    wait_idb_count(page, "taskPhotos", 2)
     phone.set_offline(True)
     page.reload()
     page.wait_for_selector("nav.tabbar")
@@ -67,7 +67,7 @@ def test_verification_done_offline_reaches_the_server_once(
     _verify(page, tmp_path)
     items = wait_outbox(page, lambda xs: len(xs) == 1 and xs[0]["state"] == "saved",
                         what="the verification saved")
-    assert items[0]["kind"] == "verification"
+    assert items[0]["kind"] == "action" and items[0]["body"]["action"] == "verify_pass"
 
     phone.set_offline(False)
     done = wait_outbox(page, lambda xs: xs[0]["state"] == "accepted", what="verification sent")
@@ -99,3 +99,72 @@ def test_verification_of_a_case_that_moved_on_is_shown_refused_not_retried(
     assert item["error"]["status"] == 409
     assert "状态已变化" in page.inner_text("[data-testid=verification-state]") or \
         item["error"]["code"] != "case.invalid_transition"
+
+
+# The phone's database as the previous app version left it (IndexedDB version 1), with a
+# verification queued under the old outbox kind 'verification' and its photo's bytes.
+_OLD_PHONE = """async ({ session, item, photoB64 }) => {
+    const db = await new Promise((ok, no) => {
+        const r = indexedDB.open('gridsnap', 1);
+        r.onupgradeneeded = () => {
+            const d = r.result;
+            d.createObjectStore('kv');
+            d.createObjectStore('cells', { keyPath: 'code' });
+            d.createObjectStore('outbox', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
+            d.createObjectStore('blobs');
+            d.createObjectStore('reports', { keyPath: 'id' });
+            d.createObjectStore('tasks', { keyPath: 'id' });
+            d.createObjectStore('taskPhotos');
+        };
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => no(r.error);
+    });
+    const bytes = Uint8Array.from(atob(photoB64), (c) => c.charCodeAt(0));
+    const tx = db.transaction(['kv', 'outbox', 'blobs'], 'readwrite');
+    tx.objectStore('kv').put(session, 'session');
+    tx.objectStore('outbox').put(item);
+    tx.objectStore('blobs').put(new Blob([bytes], { type: 'image/jpeg' }), item.photos[0].id);
+    await new Promise((ok, no) => { tx.oncomplete = ok; tx.onerror = () => no(tx.error); });
+    db.close();
+    return true;
+}"""
+
+
+def test_verification_queued_before_the_update_is_still_sent(
+        phone, worker_login, client, tokens, demo_cell, engine, resolved_case):
+    r = client.post("/api/v1/auth/token", json={"username": worker_login[0],
+                                                "password": worker_login[1], "label": "test"})
+    token = r.get_json()
+    number = client.get("/api/v1/me/tasks", headers=auth(tokens["worker"])).get_json()[0]["number"]
+    photo = make_jpeg(800, 600, seed=5)
+    now_ms = int(time.time() * 1000)
+    item = {
+        "id": str(uuid.uuid4()), "kind": "verification", "user": worker_login[0],
+        "createdAt": now_ms, "updatedAt": now_ms, "state": "saved",
+        "body": {"case_id": resolved_case, "case_number": number, "action": "verify_pass",
+                 "note": "现场已清理",
+                 "location": {"lon": demo_cell["lon"], "lat": demo_cell["lat"], "accuracy_m": 8}},
+        "photos": [{"id": str(uuid.uuid4()), "size": len(photo), "width": 800, "height": 600,
+                    "type": "image/jpeg", "sent": False}],
+    }
+    session = {"token": token["token"], "expires_at": token["expires_at"], "user": token["user"],
+               "expired": False, "at": now_ms}
+    page = phone.new_page()
+    page.goto("/api/v1")  # the app's origin, before the app opens its database
+    page.evaluate(_OLD_PHONE, {"session": session, "item": item,
+                               "photoB64": base64.b64encode(photo).decode()})
+
+    page.goto("/")  # the new version: its database upgrade renames the kind, its sync sends it
+    page.wait_for_selector("nav.tabbar")
+    done = wait_outbox(page, lambda xs: len(xs) == 1 and xs[0]["state"] == "accepted",
+                       what="the old verification sent")[0]
+    assert done["id"] == item["id"]
+    assert done["kind"] == "action" and done["body"]["action"] == "verify_pass"
+    assert blob_count(page) == 0
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM reports WHERE id = :id"),
+                              {"id": resolved_case}).scalar()
+        verified = conn.execute(text(
+            "SELECT count(*) FROM case_events WHERE report_id = :id AND client_action_id = :a"
+        ), {"id": resolved_case, "a": item["id"]}).scalar()
+    assert (status, verified) == ("closed", 1)

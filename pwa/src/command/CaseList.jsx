@@ -1,7 +1,6 @@
 // The cases as a table, with the map's filters, sortable by received or due time, paginated.
 import { useEffect, useState } from 'preact/hooks';
-import { formatTime, nameOf, t } from '../i18n/index.js';
-import { statusText } from '../screens/Tasks.jsx';
+import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf, filterQuery, pagination } from './api.js';
 import { useLive } from './live.js';

@@ -130,7 +130,9 @@ export default function CaseMap({ onOpen }) {
         m.getContainer().dataset.tilesVersion = String(lv.changed);
       }
     };
-    if (m.isStyleLoaded()) apply();
+    // not isStyleLoaded(): it is false while tiles load, and 'load' fires only once, so a second
+    // change soon after a first was lost
+    if (m.getSource('cases')) apply();
     else m.once('load', apply);
   }, [lv.filters, lv.changed]);
 

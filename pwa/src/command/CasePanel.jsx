@@ -7,10 +7,9 @@ import 'leaflet/dist/leaflet.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { BlobImage } from '../components/BlobImage.jsx';
 import { reasonText } from '../components/ItemState.jsx';
-import { formatTime, nameOf, t } from '../i18n/index.js';
+import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { uuid } from '../lib/ids.js';
-import { statusText } from '../screens/Tasks.jsx';
 import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
 import { bump, useLive } from './live.js';
@@ -50,10 +49,17 @@ function PositionMap({ location }) {
     m.fitBounds(bounds, { maxZoom: 18 });
     L.circle(ll, { radius, color: '#0b5cad', weight: 1, fillOpacity: 0.15 }).addTo(m);
     L.circleMarker(ll, { radius: 5, color: '#fff', weight: 2, fillColor: '#d32f2f', fillOpacity: 1 }).addTo(m);
-    const fit = () => { m.invalidateSize(); m.fitBounds(bounds, { maxZoom: 18 }); };
+    const node = el.current;
+    const fit = () => {
+      m.invalidateSize(false);
+      m.fitBounds(bounds, { maxZoom: 18, animate: false });
+      node.dataset.fittedWidth = String(node.clientWidth); // for the browser tests: settled
+    };
     fit();
-    const timer = setTimeout(fit, 100); // the panel's width settles after the first paint
-    return () => { clearTimeout(timer); m.remove(); };
+    // the panel's width settles after the first paint: fit again whenever the map's size changes
+    const resized = new ResizeObserver(fit);
+    resized.observe(node);
+    return () => { resized.disconnect(); m.remove(); };
   }, [location?.lat, location?.lon, location?.accuracy_m]);
   return <div ref={el} class="mini-map" aria-hidden="true" />;
 }

@@ -6,7 +6,7 @@ import { lazy, Suspense } from 'preact/compat';
 import { t } from '../i18n/index.js';
 import { go } from '../nav.js';
 import { useStore } from '../store.js';
-import { Settings } from '../screens/Settings.jsx';
+import { SettingsPanel } from '../components/SettingsPanel.jsx';
 import { CaseList } from './CaseList.jsx';
 import { CasePanel } from './CasePanel.jsx';
 import { Filters } from './Filters.jsx';
@@ -34,7 +34,7 @@ export default function Command({ route }) {
     case 'list': main = <CaseList onOpen={open} selected={selected} />; break;
     case 'inbox': main = <Inbox onOpen={open} unread={unread} refresh={refreshUnread} />; break;
     case 'numbers': main = <Numbers />; break;
-    case 'settings': main = <div class="cmd-narrow"><Settings /></div>; break;
+    case 'settings': main = <div class="cmd-narrow"><SettingsPanel /></div>; break;
     default: main = (
       <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
         <CaseMap onOpen={open} />

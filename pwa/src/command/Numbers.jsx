@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
+import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
 import { live } from './live.js';
 
@@ -13,9 +14,9 @@ const COLUMNS = ['accepted', 'due', 'closed', 'closure_rate', 'on_time_closure_r
 const RATES = new Set(['closure_rate', 'on_time_closure_rate', 'on_time_handling_rate', 'rework_rate',
   'first_time_rate']);
 
+/** The current month in the deployment's zone ("2026-11"). */
 function thisMonth() {
-  const d = new Date(Date.now() + 8 * 3600 * 1000); // Asia/Shanghai
-  return d.toISOString().slice(0, 7);
+  return monthOf(Date.now());
 }
 
 function cell(key, v) {

@@ -1,5 +1,6 @@
 // The command centre's calls: the same API client, with the session's token; files as blobs.
 import { request } from '../lib/api.js';
+import { zonedIso } from '../lib/zone.js';
 import { getState } from '../store.js';
 
 export function token() {
@@ -31,9 +32,9 @@ export function filterQuery(f, { tiles = false, exports = false } = {}) {
   if (f.overdue) q.set('overdue', 'true');
   if (f.area) q.set('area', f.area);
   if (tiles) {
-    // days in the deployment's zone (Asia/Shanghai), both days included
-    if (f.from) q.set('from', `${f.from}T00:00:00+08:00`);
-    if (f.to) q.set('to', `${f.to}T23:59:59+08:00`);
+    // days in the deployment's zone, with its offset on that day; both days included
+    if (f.from) q.set('from', zonedIso(f.from, '00:00:00'));
+    if (f.to) q.set('to', zonedIso(f.to, '23:59:59'));
   } else if (exports) {
     if (f.from) q.set('from', f.from);
     if (f.to) q.set('to', f.to);

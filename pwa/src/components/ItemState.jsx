@@ -4,10 +4,10 @@ import { t } from '../i18n/index.js';
 
 export function stateText(item, syncing) {
   if (item.state === 'accepted') {
-    if (item.kind === 'verification' && item.body?.purpose === 'resolution') {
+    if (item.kind === 'action' && item.body?.purpose === 'resolution') {
       return t('state.action_accepted', { n: item.server?.number ?? item.body.case_number ?? '' });
     }
-    return item.kind === 'verification'
+    return item.kind === 'action'
       ? t('state.verification_accepted', { n: item.server?.number ?? '' })
       : t('state.accepted', { n: item.server?.number ?? '' });
   }

@@ -1,4 +1,5 @@
 // Chinese first, English second: every visible text comes from messages/<lang>.json.
+import { timeZone } from '../lib/zone.js';
 import en from './en.json';
 import zh from './zh-CN.json';
 
@@ -52,13 +53,20 @@ export function nameOf(obj) {
   return (lang === 'en' && obj.name_en) ? obj.name_en : obj.name;
 }
 
-/** A date/time for people, in the deployment's zone (Asia/Shanghai). */
+/** A case status in words (status.<name>); the raw status when the app does not know it yet. */
+export function statusText(status) {
+  const key = `status.${status}`;
+  const s = t(key);
+  return s === key ? status : s;
+}
+
+/** A date/time for people, in the deployment's zone (lib/zone.js: the server's, Asia/Shanghai until known). */
 export function formatTime(value) {
   if (!value) return '';
   const d = typeof value === 'number' ? new Date(value) : new Date(value);
   try {
     return d.toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', {
-      timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+      timeZone: timeZone(), month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
     });
   } catch {
     return d.toISOString();

@@ -3,7 +3,8 @@
 import { openDB } from 'idb';
 
 export const DB_NAME = 'gridsnap';
-const VERSION = 1;
+// 1: the stores; 2: case actions stored as kind 'action' (they were 'verification')
+const VERSION = 2;
 
 let dbPromise = null;
 
@@ -11,15 +12,18 @@ let dbPromise = null;
 export function db() {
   if (!dbPromise) {
     dbPromise = openDB(DB_NAME, VERSION, {
-      upgrade(d) {
-        d.createObjectStore('kv'); // session, settings, categories, sync marks
-        d.createObjectStore('cells', { keyPath: 'code' }); // the worker's scope cells
-        const outbox = d.createObjectStore('outbox', { keyPath: 'id' }); // by the phone's id
-        outbox.createIndex('createdAt', 'createdAt');
-        d.createObjectStore('blobs'); // photo bytes by photo id, until the server has them
-        d.createObjectStore('reports', { keyPath: 'id' }); // my reports as the server knows them
-        d.createObjectStore('tasks', { keyPath: 'id' }); // cases waiting for my verification
-        d.createObjectStore('taskPhotos'); // task photo blobs by "<photo id>:<size>"
+      async upgrade(d, oldVersion, newVersion, tx) {
+        if (oldVersion < 1) {
+          d.createObjectStore('kv'); // session, settings, categories, sync marks
+          d.createObjectStore('cells', { keyPath: 'code' }); // the worker's scope cells
+          const outbox = d.createObjectStore('outbox', { keyPath: 'id' }); // by the phone's id
+          outbox.createIndex('createdAt', 'createdAt');
+          d.createObjectStore('blobs'); // photo bytes by photo id, until the server has them
+          d.createObjectStore('reports', { keyPath: 'id' }); // my reports as the server knows them
+          d.createObjectStore('tasks', { keyPath: 'id' }); // cases waiting for me (verify, handle)
+          d.createObjectStore('taskPhotos'); // task photo blobs by "<photo id>:<size>"
+        }
+        if (oldVersion < 2) await renameVerificationKind(tx.objectStore('outbox'));
       },
       blocking() {
         // a newer version of the app wants to upgrade: let it
@@ -29,6 +33,20 @@ export function db() {
     });
   }
   return dbPromise;
+}
+
+/**
+ * Version 2: every case action (a worker's verification and a handler's sign, resolve, return and
+ * extension request) was queued as kind 'verification'; it is kind 'action' now. Runs inside the
+ * upgrade transaction, so a phone that updates with actions still waiting keeps every one of them,
+ * and nothing can read the outbox half-converted.
+ */
+async function renameVerificationKind(store) {
+  let cursor = await store.openCursor();
+  while (cursor) {
+    if (cursor.value.kind === 'verification') cursor.update({ ...cursor.value, kind: 'action' });
+    cursor = await cursor.continue();
+  }
 }
 
 export async function kvGet(key, fallback = undefined) {

@@ -1,12 +1,18 @@
 // The outbox: what the worker captured, keyed by the ids the phone made, with its true state.
+// The one writer of the "outbox" and "blobs" stores; every change is announced ('outbox'), so the
+// page, other tabs and the service worker follow.
 //
 // item = {
-//   id,                      the report's UUID (kind "report") or the action's (kind "verification")
-//   kind: 'report' | 'verification',
+//   id,                      the report's UUID (kind "report") or the case action's (kind "action")
+//   kind: 'report' | 'action',
 //   user,                    the username it was captured under; only that user's token sends it
 //   createdAt, updatedAt,    ms since epoch (device clock)
 //   body,                    report: {category, description, location, captured_at}
-//                            verification: {case_id, case_number, action, note, location}
+//                            action: {case_id, case_number, action, note, purpose, ...} where
+//                              action is the worker's verify_pass / verify_fail (purpose
+//                              'verification', with location) or the handler's sign, resolve,
+//                              return (reason) or request_extension (extension) (purpose
+//                              'resolution'); purpose is what the photos are evidence of
 //   photos: [{id, size, width, height, sent}],   bytes in the "blobs" store under the photo id
 //   state: 'saved' | 'sending' | 'accepted' | 'rejected',
 //   progress: {photo, of}    while sending photos
@@ -15,9 +21,14 @@
 //   error: {status, code, message, fields, photo}   why the server refused it (state rejected)
 // }
 import { db } from './db.js';
+import { emit } from './events.js';
 import { uuid } from './ids.js';
 
 export const STATES = ['saved', 'sending', 'accepted', 'rejected'];
+
+function changed(id) {
+  emit('outbox', { id });
+}
 
 /** Every item, oldest first. */
 export async function listItems() {
@@ -28,10 +39,39 @@ export async function getItem(id) {
   return (await db()).get('outbox', id);
 }
 
+/** Writes the item as it now is (its state, progress, retry or error changed). */
 export async function putItem(item) {
   item.updatedAt = Date.now();
   await (await db()).put('outbox', item);
+  changed(item.id);
   return item;
+}
+
+/**
+ * The server has the item and every photo (server: what it answered): only now do the photos'
+ * bytes leave the phone, in the same transaction that marks the item accepted.
+ */
+export async function markAccepted(item, server) {
+  item.server = server;
+  item.state = 'accepted';
+  item.progress = null;
+  item.retry = null;
+  item.acceptedAt = Date.now();
+  item.updatedAt = item.acceptedAt;
+  const tx = (await db()).transaction(['outbox', 'blobs'], 'readwrite');
+  for (const p of item.photos) tx.objectStore('blobs').delete(p.id);
+  tx.objectStore('outbox').put(item);
+  await tx.done;
+  changed(item.id);
+  return item;
+}
+
+/** Forgets accepted items older than keepMs (shown as "sent recently" until then). */
+export async function pruneAccepted(keepMs) {
+  const now = Date.now();
+  for (const item of await listItems()) {
+    if (item.state === 'accepted' && now - (item.acceptedAt || 0) > keepMs) await deleteItem(item.id);
+  }
 }
 
 /**
@@ -50,6 +90,7 @@ export async function addItem({ id = uuid(), kind, user, body, photos }) {
   photos.forEach((p, i) => tx.objectStore('blobs').put(p.blob, item.photos[i].id));
   tx.objectStore('outbox').put(item);
   await tx.done;
+  changed(item.id);
   return item;
 }
 
@@ -71,6 +112,7 @@ export async function replaceRejected(old, { body, photos }) {
   for (const p of old.photos) tx.objectStore('blobs').delete(p.id);
   tx.objectStore('outbox').delete(old.id);
   await tx.done;
+  changed(old.id);
   return item;
 }
 
@@ -83,6 +125,7 @@ export async function deleteItem(id) {
   for (const p of item.photos) tx.objectStore('blobs').delete(p.id);
   tx.objectStore('outbox').delete(id);
   await tx.done;
+  changed(id);
 }
 
 /** Send a rejected item again as it is (e.g. the category was fixed on the server). */
@@ -108,6 +151,7 @@ export async function dropRejectedPhoto(id) {
   item.updatedAt = Date.now();
   tx.objectStore('outbox').put(item);
   await tx.done;
+  changed(id);
 }
 
 export async function getBlob(photoId) {

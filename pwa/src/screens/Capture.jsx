@@ -4,9 +4,9 @@ import { CategoryPicker } from '../components/CategoryPicker.jsx';
 import { BlobImage } from '../components/BlobImage.jsx';
 import { Icon } from '../components/Icon.jsx';
 import { LocationCard } from '../components/LocationCard.jsx';
+import { useLiveFix } from '../hooks/useLiveFix.js';
 import { formatTime, nameOf, t } from '../i18n/index.js';
 import { clearDraft, emptyDraft, loadDraft, saveDraft } from '../lib/draft.js';
-import { watchPosition } from '../lib/geo.js';
 import { isoWithOffset, uuid } from '../lib/ids.js';
 import { addItem, getBlob, getItem, replaceRejected } from '../lib/outbox.js';
 import { preparePhoto } from '../lib/photos.js';
@@ -16,32 +16,6 @@ import { reload, toast, useStore } from '../store.js';
 
 const MAX_PHOTOS = 6;
 const REFINE_WINDOW_MS = 60 * 1000; // a better fix soon after the first photo replaces the first
-
-/** The live fix while the app is open (shared by capture and map). */
-export const live = { fix: null, error: null, listeners: new Set() };
-let stopWatch = null;
-export function ensureWatching() {
-  if (stopWatch) return;
-  stopWatch = watchPosition((fix) => {
-    live.fix = fix;
-    live.error = null;
-    live.listeners.forEach((fn) => fn());
-  }, (code) => {
-    live.error = code;
-    live.listeners.forEach((fn) => fn());
-  });
-}
-
-export function useLiveFix() {
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    ensureWatching();
-    const fn = () => setTick((n) => n + 1);
-    live.listeners.add(fn);
-    return () => live.listeners.delete(fn);
-  }, []);
-  return live;
-}
 
 export function Capture({ edit }) {
   const s = useStore();

@@ -6,12 +6,13 @@ import { useRef, useState } from 'preact/hooks';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
-import { formatTime, nameOf, t } from '../i18n/index.js';
+import { SyncBar } from '../components/SyncBar.jsx';
+import { TaskItem } from '../components/TaskItem.jsx';
+import { TaskPhoto } from '../components/TaskPhoto.jsx';
+import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { addItem } from '../lib/outbox.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
-import { SyncBar } from './Records.jsx';
-import { statusText, TaskItem, TaskPhoto } from './Tasks.jsx';
 
 export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate', 'other'];
 const UNITS = ['hours', 'working_hours', 'working_days'];
@@ -22,7 +23,7 @@ const UNITS = ['hours', 'working_hours', 'working_days'];
  * server's answer, which replaced the task (a resolved case that came back as rework is new work).
  */
 function localActions(task, items) {
-  const queued = items.filter((i) => i.kind === 'verification' && i.body.case_id === task.id &&
+  const queued = items.filter((i) => i.kind === 'action' && i.body.case_id === task.id &&
     (i.state === 'saved' || i.state === 'sending'));
   let actions = [...(task.allowed_actions || [])];
   if (queued.some((i) => i.body.action === 'sign') && actions.includes('sign')) {
@@ -55,7 +56,7 @@ export function HandlerDesk() {
 export function HandlerCase({ id }) {
   const s = useStore();
   const task = s.tasks.find((x) => x.id === id);
-  const mine = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
+  const mine = s.items.filter((i) => i.kind === 'action' && i.body.case_id === id)
     .sort((a, b) => a.createdAt - b.createdAt);
   const [mode, setMode] = useState(null); // resolve | return | request_extension
   const [note, setNote] = useState('');
@@ -82,7 +83,7 @@ export function HandlerCase({ id }) {
     if (busy) return;
     setBusy(true);
     try {
-      await addItem({ kind: 'verification', user: s.session.user.username, photos: withPhotos,
+      await addItem({ kind: 'action', user: s.session.user.username, photos: withPhotos,
         body: { case_id: task.id, case_number: task.number, action, note: note.trim(),
           purpose: 'resolution', ...extra } });
       await reload('items');

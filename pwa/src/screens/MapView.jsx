@@ -8,7 +8,7 @@ import { loadDraft, saveDraft } from '../lib/draft.js';
 import { cellsBounds, locateCell } from '../lib/grid.js';
 import { go } from '../nav.js';
 import { useStore } from '../store.js';
-import { useLiveFix } from './Capture.jsx';
+import { useLiveFix } from '../hooks/useLiveFix.js';
 
 const BEIJING = [39.9163, 116.3972];
 const STATUS_COLOURS = { reported: '#0b5cad', accepted: '#0b5cad', dispatched: '#b35c00',

@@ -2,34 +2,16 @@
 // rejected one), then my reports as the server knows them. The list view of the map.
 import { useState } from 'preact/hooks';
 import { fieldLines, ItemState } from '../components/ItemState.jsx';
-import { formatTime, nameOf, t } from '../i18n/index.js';
+import { SyncBar } from '../components/SyncBar.jsx';
+import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { deleteItem, dropRejectedPhoto, resend } from '../lib/outbox.js';
 import { go, syncSoon } from '../nav.js';
 import { reload, useStore } from '../store.js';
-import { statusText } from './Tasks.jsx';
-
-export function SyncBar() {
-  const s = useStore();
-  const last = s.lastSync;
-  let line;
-  if (s.syncing) line = t('sync.running');
-  else if (!last) line = t('sync.never');
-  else if (last.outcome === 'ok') line = t('sync.ok_at', { time: formatTime(last.at) });
-  else if (last.outcome === 'offline') line = t('sync.offline_at', { time: formatTime(last.at) });
-  else line = t('sync.failed_at', { time: formatTime(last.at) });
-  return (
-    <div class="syncbar card">
-      <p aria-live="polite" data-testid="sync-line">{line}</p>
-      <button type="button" class="primary" disabled={s.syncing} data-testid="sync-now"
-        onClick={() => syncSoon({ force: true, reason: 'manual' })}>{t('sync.now')}</button>
-    </div>
-  );
-}
 
 export function OutboxItem({ item, categories, syncing, mine }) {
   const [busy, setBusy] = useState(false);
   const cat = categories.find((c) => c.code === (item.body.category));
-  const title = item.kind === 'verification'
+  const title = item.kind === 'action'
     ? t(item.body.purpose === 'resolution' ? 'records.action_of' : 'records.verification_of',
       { n: item.body.case_number ?? '', action: t(`tasks.${item.body.action}`) })
     : (cat ? nameOf(cat) : item.body.category);

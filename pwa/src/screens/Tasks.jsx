@@ -1,72 +1,24 @@
 // My tasks: cases in my cells waiting for my verification (核查), with their photos cached for
 // offline viewing. A verification is done offline like a report: after-photo + pass/fail.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { BlobImage } from '../components/BlobImage.jsx';
+import { useRef, useState } from 'preact/hooks';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
-import { formatTime, nameOf, t } from '../i18n/index.js';
-import { db } from '../lib/db.js';
+import { SyncBar } from '../components/SyncBar.jsx';
+import { TaskItem } from '../components/TaskItem.jsx';
+import { TaskPhoto } from '../components/TaskPhoto.jsx';
+import { useLiveFix } from '../hooks/useLiveFix.js';
+import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { distanceM } from '../lib/geo.js';
 import { addItem } from '../lib/outbox.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
-import { useLiveFix } from './Capture.jsx';
-import { SyncBar } from './Records.jsx';
 
 const TOO_FAR_M = 50;
 
-function useTaskPhoto(photoId, size) {
-  const [blob, setBlob] = useState(null);
-  const s = useStore();
-  useEffect(() => {
-    let live = true;
-    db().then((d) => d.get('taskPhotos', `${photoId}:${size}`)).then((b) => live && setBlob(b || null));
-    return () => { live = false; };
-  }, [photoId, size, s.tasks]);
-  return blob;
-}
-
-export function TaskPhoto({ photo, size, alt }) {
-  const blob = useTaskPhoto(photo.id, size);
-  if (!blob) return <span class="img-placeholder" role="img" aria-label={t('tasks.photo_not_cached')} />;
-  return <BlobImage blob={blob} alt={alt} />;
-}
-
-export function statusText(status) {
-  const key = `status.${status}`;
-  const s = t(key);
-  return s === key ? status : s;
-}
-
-/** One case in a task list (the worker's verifications, the handler's desk). */
-export function TaskItem({ task, href, before, children }) {
-  const s = useStore();
-  const cat = s.categories.find((c) => c.code === task.category);
-  return (
-    <li class={`item task ${task.overdue ? 'overdue' : ''}`}>
-      <a href={href} class="item-link" data-testid="task-link">
-        {task.photos?.[0] && <TaskPhoto photo={task.photos[0]} size="thumb" alt="" />}
-        <div>
-          <div class="item-head">
-            <strong>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</strong>
-          </div>
-          <p class="small">{task.cell ? nameOf(task.cell) : ''} {task.address || ''}</p>
-          <p class="small">
-            {task.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}{' '}
-            {before}
-            {task.due_at && t('tasks.due', { time: formatTime(task.due_at) })}
-            {children}
-          </p>
-        </div>
-      </a>
-    </li>
-  );
-}
-
 export function Tasks() {
   const s = useStore();
-  const pendingFor = new Set(s.items.filter((i) => i.kind === 'verification' && i.state !== 'accepted')
+  const pendingFor = new Set(s.items.filter((i) => i.kind === 'action' && i.state !== 'accepted')
     .map((i) => i.body.case_id));
   return (
     <div class="tasks">
@@ -90,7 +42,7 @@ export function TaskDetail({ id }) {
   const s = useStore();
   const fix = useLiveFix();
   const task = s.tasks.find((x) => x.id === id);
-  const existing = s.items.filter((i) => i.kind === 'verification' && i.body.case_id === id)
+  const existing = s.items.filter((i) => i.kind === 'action' && i.body.case_id === id)
     .sort((a, b) => b.createdAt - a.createdAt)[0];
   const [result, setResult] = useState(null);
   const [note, setNote] = useState('');
@@ -116,7 +68,7 @@ export function TaskDetail({ id }) {
     setBusy(true);
     try {
       await addItem({
-        kind: 'verification', user: s.session.user.username, photos,
+        kind: 'action', user: s.session.user.username, photos,
         body: { case_id: task.id, case_number: task.number, action: result, note: note.trim(),
           location: { lon: here.lon, lat: here.lat, accuracy_m: here.accuracy_m } },
       });

@@ -1,0 +1,98 @@
+// The settings, shared by the phone's screens and the command centre: who is logged in, language,
+// the base map, the accuracy warning, storage and logging out.
+import { useEffect, useState } from 'preact/hooks';
+import { getLang, setLang, t } from '../i18n/index.js';
+import { kvSet } from '../lib/db.js';
+import { pending } from '../lib/outbox.js';
+import { logout } from '../lib/session.js';
+import { saveSettings } from '../lib/settings.js';
+import { syncSoon } from '../nav.js';
+import { reload, toast, useStore } from '../store.js';
+
+export function SettingsPanel() {
+  const s = useStore();
+  const u = s.session.user;
+  const [tileUrl, setTileUrl] = useState(s.settings.tileUrl || '');
+  const [warnM, setWarnM] = useState(String(s.settings.accuracyWarnM));
+  const [storage, setStorage] = useState(null);
+
+  useEffect(() => {
+    (async () => {
+      const est = await navigator.storage?.estimate?.();
+      const persisted = await navigator.storage?.persisted?.();
+      if (est) setStorage({ used: est.usage, quota: est.quota, persisted });
+    })();
+  }, []);
+
+  async function save(e) {
+    e.preventDefault();
+    const url = tileUrl.trim();
+    if (url && !/^https?:\/\/.+\{z\}.+\{x\}.+\{y\}/.test(url)) {
+      toast(t('settings.tile_url_invalid'), 'error');
+      return;
+    }
+    const m = Math.max(5, Math.min(500, Number(warnM) || 30));
+    await saveSettings({ tileUrl: url, accuracyWarnM: m });
+    await reload('settings');
+    toast(t('settings.saved'), 'ok');
+  }
+
+  async function refreshData() {
+    await kvSet('pullMarks', {});
+    await syncSoon({ force: true, reason: 'refresh' });
+    await reload();
+  }
+
+  async function doLogout() {
+    const waiting = pending(s.items, u.username).length;
+    const msg = waiting ? t('settings.logout_pending', { n: waiting }) : t('settings.logout_confirm');
+    if (!window.confirm(msg)) return;
+    await logout();
+    await reload('session');
+  }
+
+  const mb = (n) => (n / 1024 / 1024).toFixed(1);
+  return (
+    <div class="settings">
+      <section class="card">
+        <h2>{t('settings.account')}</h2>
+        <p><strong>{u.display_name || u.username}</strong> ({u.username})</p>
+        <p class="small muted">{t(`role.${u.role}`)} · {t('settings.scopes')}: {(u.scopes || []).join(', ') || '—'}</p>
+        <button type="button" class="secondary" onClick={doLogout} data-testid="logout">{t('settings.logout')}</button>
+      </section>
+      <section class="card">
+        <h2 id="lang-title">{t('settings.language')}</h2>
+        <div class="segmented" role="radiogroup" aria-labelledby="lang-title">
+          {[['zh-CN', '中文'], ['en', 'English']].map(([code, label]) => (
+            <button type="button" role="radio" aria-checked={getLang() === code}
+              class={getLang() === code ? 'on' : ''} data-testid={`lang-${code}`}
+              onClick={() => setLang(code)}>{label}</button>
+          ))}
+        </div>
+      </section>
+      <form class="card stack" onSubmit={save}>
+        <h2>{t('settings.map_and_location')}</h2>
+        <label for="tile-url">{t('settings.tile_url')}</label>
+        <input id="tile-url" type="url" inputMode="url" placeholder="https://…/{z}/{x}/{y}.png"
+          value={tileUrl} onInput={(e) => setTileUrl(e.currentTarget.value)} aria-describedby="tile-help" />
+        <p id="tile-help" class="small muted">{t('settings.tile_url_help')}</p>
+        <label for="warn-m">{t('settings.accuracy_warn')}</label>
+        <input id="warn-m" type="number" inputMode="numeric" min="5" max="500" value={warnM}
+          onInput={(e) => setWarnM(e.currentTarget.value)} />
+        <button type="submit" class="primary">{t('settings.save')}</button>
+      </form>
+      <section class="card">
+        <h2>{t('settings.offline_data')}</h2>
+        <p class="small">{t('settings.cached', { cells: s.cells.length, categories: s.categories.length, tasks: s.tasks.length })}</p>
+        {storage && (
+          <p class="small muted">
+            {t('settings.storage', { used: mb(storage.used), quota: mb(storage.quota) })}
+            {' · '}{storage.persisted ? t('settings.persisted') : t('settings.not_persisted')}
+          </p>
+        )}
+        <button type="button" class="secondary" onClick={refreshData}>{t('settings.refresh')}</button>
+      </section>
+      <p class="small muted center">gridsnap {typeof __APP_VERSION__ !== 'undefined' ? __APP_VERSION__ : ''}</p>
+    </div>
+  );
+}

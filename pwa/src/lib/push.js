@@ -1,0 +1,119 @@
+// Push: upload the outbox one item at a time, oldest first. A report goes first, then its photos;
+// a case action (a worker's verification, a handler's sign, resolve, return or extension request)
+// sends its photos first, then the action. Every request is idempotent by the ids the phone made.
+// A network error or 5xx stops the round (tried again later); a 4xx stops only that item and keeps
+// the server's reason; a 401 stops everything (log in again), leaving the outbox as it is.
+// Every outbox write goes through outbox.js.
+import { ApiError, NetworkError, request } from './api.js';
+import { getBlob, listItems, markAccepted, pruneAccepted, putItem } from './outbox.js';
+import { caseActed } from './tasks.js';
+
+const KEEP_ACCEPTED_MS = 3 * 24 * 3600 * 1000;
+
+/** Sends what waits for this user. Returns 'ok', 'offline' (try again later) or 'auth'. */
+export async function push(session) {
+  await pruneAccepted(KEEP_ACCEPTED_MS);
+  const username = session.user.username;
+  for (const item of await listItems()) {
+    if ((item.state !== 'saved' && item.state !== 'sending') || item.user !== username) continue;
+    const result = await sendItem(item, session.token);
+    if (result === 'offline' || result === 'auth') return result;
+  }
+  return 'ok';
+}
+
+async function sendItem(item, token) {
+  try {
+    if (item.kind === 'action') await sendAction(item, token);
+    else await sendReport(item, token);
+    return 'ok';
+  } catch (err) {
+    item.progress = null;
+    if (err instanceof ApiError && err.authExpired) {
+      item.state = 'saved';
+      await putItem(item);
+      return 'auth';
+    }
+    if (err instanceof NetworkError || err.retryable || err.later) {
+      item.state = 'saved';
+      item.retry = { at: Date.now(), code: err.code || 'network', message: err.message,
+        count: (item.retry?.count || 0) + 1 };
+      await putItem(item);
+      return 'offline';
+    }
+    if (err instanceof ApiError) {
+      item.state = 'rejected';
+      item.retry = null;
+      item.error = { status: err.status, code: err.code, message: err.message,
+        fields: err.fields, photo: err.photo || null };
+      await putItem(item);
+      return 'next';
+    }
+    throw err;
+  }
+}
+
+async function sendReport(item, token) {
+  const total = item.photos.length;
+  if (!item.server) {
+    item.state = 'sending';
+    item.progress = { photo: 0, of: total };
+    await putItem(item);
+    const { data } = await request(`reports/${item.id}`, { method: 'PUT', token, json: item.body });
+    item.server = { number: data.number, status: data.status, cell: data.cell,
+      outside_grid: data.outside_grid, community: data.community };
+    await putItem(item);
+  }
+  await sendPhotos(item, token, `reports/${item.id}/photos`, '', true);
+  await markAccepted(item, item.server);
+}
+
+async function sendPhotos(item, token, base, query, reportKind) {
+  const total = item.photos.length;
+  for (let i = 0; i < total; i += 1) {
+    const p = item.photos[i];
+    if (p.sent) continue;
+    item.state = 'sending';
+    item.progress = { photo: i + 1, of: total };
+    await putItem(item);
+    const blob = await getBlob(p.id);
+    if (!blob) {
+      const err = new ApiError(0, { code: 'photo.missing_on_device',
+        message: 'The photo is no longer on this phone.' });
+      err.photo = i + 1;
+      throw err;
+    }
+    try {
+      await request(`${base}/${p.id}${query}`, { method: 'PUT', token, body: blob,
+        contentType: p.type || blob.type || 'image/jpeg', timeoutMs: 30000 + blob.size / 4 });
+    } catch (err) {
+      if (err instanceof ApiError) {
+        err.photo = i + 1;
+        // a photo before its report (should not happen: the report went first): try later
+        if (reportKind && err.code === 'report.not_found') err.later = true;
+      }
+      throw err;
+    }
+    p.sent = true;
+    await putItem(item);
+  }
+}
+
+async function sendAction(item, token) {
+  // photos first (evidence of the case, with their purpose), then the action, idempotent by the
+  // item's id (client_action_id)
+  const b = item.body;
+  await sendPhotos(item, token, `reports/${b.case_id}/photos`,
+    `?purpose=${b.purpose || 'verification'}`, false);
+  item.state = 'sending';
+  item.progress = { photo: item.photos.length, of: item.photos.length, action: true };
+  await putItem(item);
+  const json = { action: b.action, client_action_id: item.id, note: b.note || '' };
+  if (item.photos.length) json.photo_ids = item.photos.map((p) => p.id);
+  if (b.location) json.location = b.location;
+  if (b.reason) json.reason = b.reason;
+  if (b.extension) json.extension = b.extension;
+  const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json });
+  await markAccepted(item, { number: data?.number, status: data?.status });
+  await caseActed(b.case_id, data);
+}
