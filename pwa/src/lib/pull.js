@@ -115,24 +115,11 @@ function parsePagination(headers) {
 async function pullTasks(session, marks) {
   const full = marks.tasksUser !== session.user.username || !marks.tasksSince ||
     !marks.tasksFullAt || Date.now() - marks.tasksFullAt > TASKS_FULL_EVERY_MS;
-  const q = new URLSearchParams({ page_size: '100' });
+  // /me/tasks answers every waiting case (up to 500, by due time) in one page
+  const q = new URLSearchParams();
   if (!full) q.set('updated_since', marks.tasksSince);
-  let tasks = [];
-  for (let page = 1; page <= 20; page += 1) {
-    q.set('page', String(page));
-    let resp;
-    try {
-      resp = await request(`me/tasks?${q}`, { token: session.token });
-    } catch (err) {
-      // a server without the case workflow yet: no tasks, nothing wrong
-      if (err instanceof ApiError && err.status === 404 && err.code === 'request.not_found') return false;
-      throw err;
-    }
-    const list = Array.isArray(resp.data) ? resp.data : resp.data?.items || [];
-    tasks = tasks.concat(list);
-    const pg = parsePagination(resp.headers);
-    if (!pg || !pg.next_page || list.length === 0) break;
-  }
+  const resp = await request(`me/tasks${full ? '' : `?${q}`}`, { token: session.token });
+  const tasks = Array.isArray(resp.data) ? resp.data : [];
   const newest = await storeTasks(tasks, { full, role: session.user.role,
     since: full ? null : marks.tasksSince });
   marks.tasksSince = newest || marks.tasksSince || null;
