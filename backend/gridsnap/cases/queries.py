@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..db import RawStatement
 from ..events import queries as event_queries
+from ..events import rules as ev
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
 from ..users.rules import Principal
@@ -308,7 +309,7 @@ def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal
 
 # --- deadlines (限时办理) ------------------------------------------------------------------------
 
-_MARK_OVERDUE = text("""
+_MARK_OVERDUE = text(f"""
     WITH due AS (
         SELECT id FROM reports
          WHERE stage IS NOT NULL AND NOT overdue AND due_at <= :now AND status = ANY(:statuses)
@@ -316,19 +317,26 @@ _MARK_OVERDUE = text("""
          ORDER BY due_at
          LIMIT :limit
          FOR UPDATE SKIP LOCKED
-    )
-    UPDATE reports r
-       SET overdue = true, overdue_at = :now, escalation_level = r.escalation_level + 1,
-           version = r.version + 1, updated_at = now()
-      FROM due WHERE r.id = due.id
-    RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
-              r.escalation_level
+    ),
+    upd AS (
+        UPDATE reports r
+           SET overdue = true, overdue_at = :now, escalation_level = r.escalation_level + 1,
+               version = r.version + 1, updated_at = now()
+          FROM due WHERE r.id = due.id
+        RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
+                  r.escalation_level
+    ),
+    {event_queries.insert_cte(
+        "ev", source="upd", report_id="id", action=ev.CASE_OVERDUE, at=":now",
+        from_status="status", to_status="status", department_code="department_code",
+        data="jsonb_build_object('stage', stage, 'due_at', due_at)")}
+    SELECT * FROM upd
 """)
 
 
 def mark_overdue(session: Session, *, now: datetime, statuses, ids: list | None, limit: int):
     """Mark the running stages past their due time overdue (skipping cases locked by an
-    action); returns the cases marked."""
+    action), each with its case.overdue event; returns the cases marked."""
     return session.execute(_MARK_OVERDUE, {
         "now": now, "statuses": list(statuses), "limit": limit,
         "ids": None if ids is None else [str(i) for i in ids]}).mappings().all()

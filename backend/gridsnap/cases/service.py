@@ -227,8 +227,8 @@ def link_duplicates(session: Session, settings: Settings, report_ids: list[str])
 
 def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list | None = None,
                      limit: int = 200_000) -> int:
-    """Mark every case past its stage's due time overdue (rules.ACTIONS["mark_overdue"]),
-    record it, and escalate: the supervisors one area level above those who own the case are
+    """Mark every case past its stage's due time overdue (rules.ACTIONS["mark_overdue"]; the
+    case.overdue event is written with the mark), and escalate: the supervisors one area level above those who own the case are
     notified (街乡吹哨), and in the handling stage the department's handlers too. Idempotent:
     an overdue case is not marked again until a new stage starts; a case that moved on is not
     touched. Set-based, for sweeps over many thousands of cases. Does not commit; returns the
@@ -265,10 +265,6 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
         if c["stage"] == "handle" and c["department_code"]:
             who += handlers.get(c["department_code"], [])
         who = sorted(set(who))
-        events.append(Event(report_id=c["id"], action=action.event, at=now,
-                            from_status=c["status"], to_status=c["status"],
-                            department_code=c["department_code"],
-                            data={"stage": c["stage"], "due_at": c["due_at"].isoformat()}))
         events.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
                             data={"escalation_level": c["escalation_level"], "notified": who,
                                   "stage": c["stage"]}))
