@@ -246,8 +246,21 @@ def test_working_days_received_on_a_rest_day_or_holiday_are_due_at_closing():
     assert due_local(local(2026, 10, 3, 9, 30), 1, "working_days") == local(2026, 10, 8, 18)
 
 
-def test_working_days_received_before_opening_count_from_that_opening():
-    assert due_local(local(2026, 3, 16, 7, 0), 1, "working_days") == local(2026, 3, 17, 9)
+def test_working_days_received_at_or_before_opening_count_that_day_in_full():
+    assert due_local(local(2026, 3, 16, 7, 0), 1, "working_days") == local(2026, 3, 16, 18)
+    assert due_local(local(2026, 3, 16, 9, 0), 1, "working_days") == local(2026, 3, 16, 18)
+    assert due_local(local(2026, 3, 16, 7, 0), 2, "working_days") == local(2026, 3, 17, 18)
+    # the day before the National Day holiday: that day, not the first one after it
+    assert due_local(local(2026, 9, 30, 8, 0), 1, "working_days") == local(2026, 9, 30, 18)
+
+
+@pytest.mark.parametrize("amount", [1, 2, 5])
+def test_n_working_days_and_n_times_nine_working_hours_fall_due_together(amount):
+    for n in range(0, 14 * 24 * 4):  # every 15 min across the 2026 National Day fortnight
+        start = local(2026, 9, 26) + timedelta(minutes=15 * n)
+        days = due_at(start, TimeLimit(amount, "working_days"), CAL)
+        hours = due_at(start, TimeLimit(amount * 9, "working_hours"), CAL)
+        assert days == hours, start
 
 
 def test_working_days_deadline_never_moves_earlier_when_receipt_is_later():

@@ -147,10 +147,16 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
       received during business hours of a working day, due at the same clock time on the
       Nth following working day (Mon 10:30 + 1 → Tue 10:30); received after closing or on a
       rest day or holiday, due at closing on the Nth working day after the day of receipt
-      (Fri 20:00 + 1 → Mon 18:00, Sat + 1 → Mon 18:00); received before opening on a
-      working day, counted from that opening (Mon 07:00 + 1 → Tue 09:00). Thus a later
-      receipt never gets an earlier deadline, and every case gets exactly N full business
-      days: `working_seconds_between(start, due) == N * day_length`.
+      (Fri 20:00 + 1 → Mon 18:00, Sat + 1 → Mon 18:00); received at or before opening on a
+      working day, that day counts in full: due at closing of the Nth working day counting
+      that day (Mon 07:00 + 1 → Mon 18:00; 30 Sep 08:00 + 1 → 30 Sep 18:00, before the
+      National Day holiday). Thus a later receipt never gets an earlier deadline, and every
+      case gets exactly N full business days: `working_seconds_between(start, due) ==
+      N * day_length`.
+
+    One reading for both units: a deadline whose time runs out exactly at a day's closing is
+    due at that closing, never at the next opening (the same instant of business time), so N
+    working days and N × 9 working hours started at the same moment fall due together.
 
     Business-hour arithmetic is on the local wall clock (Asia/Shanghai has no DST).
     Raises ValueError when `start` is naive.
@@ -165,11 +171,16 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     day, clock = local.date(), local.time()
 
     if limit.unit == "working_days":
-        if cal.is_working_day(day) and clock <= cal.day_end:
-            clock = max(clock, cal.day_start)
+        working = cal.is_working_day(day)
+        if working and cal.day_start < clock <= cal.day_end:
+            due_day = _nth_working_day_after(day, limit.amount)
+        elif working and clock <= cal.day_start:  # the whole day is still ahead: it counts
+            clock = cal.day_end
+            due_day = (day if limit.amount == 1
+                       else _nth_working_day_after(day, limit.amount - 1))
         else:
             clock = cal.day_end
-        due_day = _nth_working_day_after(day, limit.amount)
+            due_day = _nth_working_day_after(day, limit.amount)
         return datetime.combine(due_day, clock, tzinfo=zone).astimezone(UTC)
 
     # working_hours: place the start on the business clock, then walk whole days at once.
