@@ -1,7 +1,7 @@
 // The shell: bottom navigation, hash routes, the sync triggers and the login gate.
 import { useEffect, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
-import { getLang, onLang, t } from './i18n/index.js';
+import { getLang, onLang, t, tn } from './i18n/index.js';
 import { pending } from './lib/outbox.js';
 import { registerServiceWorker } from './lib/swclient.js';
 import { followConnectivity, go, syncSoon } from './nav.js';
@@ -127,7 +127,7 @@ export function App() {
             aria-current={active === name ? 'page' : undefined} data-testid={`tab-${name}`}>
             <Icon name={icon} />
             <span class="label">{t(label)}</span>
-            {badge > 0 && <span class="badge" aria-label={t('nav.badge', { n: badge })}>{badge}</span>}
+            {badge > 0 && <span class="badge" aria-label={tn('nav.badge', badge)}>{badge}</span>}
           </a>
         ))}
       </nav>

@@ -12,7 +12,7 @@ import { ApiError } from '../lib/api.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
-import { bump, useLive } from './live.js';
+import { bump, live, setLive, useLive } from './live.js';
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
 
@@ -41,8 +41,10 @@ function PositionMap({ location }) {
   useEffect(() => {
     if (!location) return undefined;
     const ll = [location.lat, location.lon];
+    // keyboard: false — a static picture inside aria-hidden must not take the focus
     const m = L.map(el.current, { zoomControl: false, attributionControl: false, preferCanvas: true,
-      dragging: false, scrollWheelZoom: false });
+      dragging: false, scrollWheelZoom: false, keyboard: false, boxZoom: false, doubleClickZoom: false,
+      touchZoom: false });
     const radius = location.accuracy_m || 5;
     // the circle's own bounds need a view first: take them from the point
     const bounds = L.latLng(ll).toBounds(Math.max(radius, 20) * 4);
@@ -88,6 +90,8 @@ export function CasePanel({ id, onClose }) {
       const [one, evs] = await Promise.all([call(`cases/${id}`), call(`cases/${id}/events`)]);
       setCase(one.data);
       setEtag(one.headers.get('ETag'));
+      const loc = one.data?.location;
+      if (loc && live().focus?.id !== one.data.id) setLive({ focus: { id: one.data.id, lon: loc.lon, lat: loc.lat } });
       setEvents(evs.data || []);
       setError(null);
       return one.data;
@@ -195,7 +199,7 @@ export function CasePanel({ id, onClose }) {
               </select>
             </>
           )}
-          <label for="action-note">{NEEDS_NOTE.has(pending) ? t('desk.note_required') : t('tasks.note')}</label>
+          <label for="action-note">{NEEDS_NOTE.has(pending) ? t('desk.note_required') : t('cmd.note_optional')}</label>
           <textarea id="action-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           <div class="row">
             <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>

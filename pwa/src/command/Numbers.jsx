@@ -1,7 +1,7 @@
 // 综合评价: the month's indicator table by street, community, department or category; 每月一题;
 // and the exports (fetched with the bearer header, saved as files).
 import { useEffect, useState } from 'preact/hooks';
-import { t } from '../i18n/index.js';
+import { t, tn } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
@@ -117,7 +117,7 @@ export function Numbers() {
           {(top?.items || []).map((it) => (
             <li>
               <strong>{it.category?.name || it.category?.code}</strong> · {it.area?.name || it.area?.code}
-              {' — '}{t('num.cases_n', { n: it.count })}
+              {' — '}{tn('num.cases_n', it.count)}
               <span class="small muted"> {(it.trend || []).map((m) => `${m.month}: ${m.count}`).join(' · ')}</span>
               {(it.cells || []).length > 0 && (
                 <div class="small muted">{t('num.cells')}: {it.cells.map((c) => `${c.name || c.code} (${c.count})`).join(t('common.list_sep'))}</div>

@@ -199,15 +199,16 @@ export function Capture({ edit }) {
       </section>
 
       {problem && <p class="error" role="alert">{problem}</p>}
-      <div class="actions sticky">
+      <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
+      {/* one row, about 70 px: a taller block hid the category chips behind it */}
+      <div class="actions sticky" data-testid="save-block">
+        {(draft.photos.length > 0 || draft.editOf) && (
+          <button type="button" class="link" onClick={discard}>{t('capture.discard')}</button>
+        )}
         <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
           data-testid="save-report" aria-describedby="save-hint">
           {t('capture.save')}
         </button>
-        <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
-        {(draft.photos.length > 0 || draft.editOf) && (
-          <button type="button" class="link" onClick={discard}>{t('capture.discard')}</button>
-        )}
       </div>
 
       {picking && (
