@@ -9,6 +9,7 @@ import { BlobImage } from '../components/BlobImage.jsx';
 import { reasonText } from '../components/ItemState.jsx';
 import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
+import { photoFlags } from '../lib/evidence.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
@@ -67,6 +68,22 @@ function PositionMap({ location }) {
 }
 
 const PURPOSES = ['report', 'resolution', 'verification'];
+
+/** A photo's EXIF time, and the same flags the worker saw: old, or taken far from the case. */
+function EvidenceFlags({ photo, c, limits }) {
+  const exif = photo.exif_taken_at || photo.exif_location ? {
+    taken_at: photo.exif_taken_at, lon: photo.exif_location?.lon, lat: photo.exif_location?.lat,
+    distance_m: photo.exif_distance_m } : null;
+  const f = photoFlags(exif, { at: c.captured_at, location: c.location }, limits);
+  if (!f.takenAt && f.distanceM == null) return null;
+  return (
+    <p class="small evidence-flags" data-testid="photo-evidence" data-old={f.old} data-far={f.far}>
+      {f.takenAt && <span class={f.old ? 'tag warn-tag' : 'muted'}>
+        {f.old ? t('evidence.flag_old', { time: formatTime(f.takenAt) }) : t('evidence.exif_time', { time: formatTime(f.takenAt) })}</span>}
+      {f.far && <span class="tag warn-tag"> {t('evidence.flag_far', { m: Math.round(f.distanceM) })}</span>}
+    </p>
+  );
+}
 // actions that need a form; the others are one click
 const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework']);
 
@@ -221,7 +238,8 @@ export function CasePanel({ id, onClose }) {
             <ul class="thumbs" data-testid={`photos-${purpose}`}>
               {list.map((p, i) => (
                 <li key={p.id}><AuthPhoto photo={p} size="thumb" alt={t('capture.photo_n', { n: i + 1 })}
-                  onClick={() => setBig(p)} /></li>
+                  onClick={() => setBig(p)} />
+                <EvidenceFlags photo={p} c={c} limits={s.server?.evidence} /></li>
               ))}
             </ul>
           </div>
