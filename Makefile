@@ -21,7 +21,8 @@ pwa: setup ## build the field worker's app into pwa/dist with npm (npm ci when t
 run: setup pwa ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load the demo city, serve on :8000
 	@$(GS) run
 
-test: setup pwa ## run every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium
+test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium
+	@cd pwa && npm run --silent lint && npm test --silent
 	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -33,8 +34,9 @@ bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures
 	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
 
-lint: setup ## ruff on backend/ and tests/
+lint: setup pwa ## ruff on backend/ and tests/, eslint on pwa/
 	@$(VENV)/bin/ruff check backend tests bench
+	@cd pwa && npm run --silent lint
 
 services-up: setup ## start the local PostgreSQL and Redis (for gridsnap commands in another terminal)
 	@$(GS) services up

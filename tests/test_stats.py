@@ -41,7 +41,8 @@ def test_constructed_month_gives_the_hand_worked_figures(sc, tokens, november, a
     assert [r["key"] for r in t["rows"]] == ["110101001"]
     row = t["rows"][0]
     assert row["name"] == "东华门街道"
-    assert row["areas"]["district"] == {"code": "110101", "name": "东城区"}
+    assert row["areas"]["district"] == {"code": "110101", "name": "东城区",
+                                         "name_en": "Dongcheng District"}
     for key, value in NOVEMBER.items():
         assert row[key] == value, key
         assert t["total"][key] == value, key
@@ -137,7 +138,7 @@ def test_stats_are_scoped_like_the_cases(sc, tokens, november, cells, engine, ru
     other = add_user(runtime, sc, "xicheng_sup", "supervisor", ["110102"])
     t = indicators(sc, other, period="2026-11", group="street")
     assert t["rows"] == []
-    assert all(v in (0, None) for k, v in t["total"].items() if k not in ("key", "name", "areas"))
+    assert all(v in (0, None) for k, v in t["total"].items() if k not in ("key", "name", "name_en", "areas"))
     # a supervisor of street 110101006 sees only Z
     street = add_user(runtime, sc, "chaoyangmen_sup", "supervisor", ["110101006"])
     t = indicators(sc, street, period="2026-11", group="community")

@@ -71,10 +71,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.get("/api/v1")
     def api_index():
-        # the deployment's time zone: clients show times and day boundaries in it
+        # the deployment's time zone: clients show times and day boundaries in it; evidence: when
+        # a photo's EXIF time or place is too far from its report's, the apps flag it
         return jsonify(name="gridsnap", version=__version__, api="/api/v1",
                        docs="/api/v1/docs", health="/api/v1/health",
-                       timezone=settings.timezone)
+                       timezone=settings.timezone,
+                       evidence={"max_age_hours": settings.photo_exif_warn_age_hours,
+                                 "max_distance_m": settings.photo_exif_warn_distance_m})
 
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
 

@@ -90,6 +90,7 @@ class Settings:
     outbox_batch_size: int = 100
     job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
     photo_exif_warn_distance_m: int = 100
+    photo_exif_warn_age_hours: int = 24
     verify_distance_m: int = 50
     token_cache_seconds: int = 10
     duplicate_window_days: int = 7
@@ -110,6 +111,9 @@ class Settings:
             queue_name=os.environ.get("GRIDSNAP_QUEUE", "gridsnap"),
             outbox_batch_size=_int("GRIDSNAP_OUTBOX_BATCH", 100),
             verify_distance_m=_int("GRIDSNAP_VERIFY_DISTANCE_M", 50),
+            # a photo older or farther than this is flagged to the worker and the supervisor
+            photo_exif_warn_distance_m=_int("GRIDSNAP_PHOTO_WARN_DISTANCE_M", 100),
+            photo_exif_warn_age_hours=_int("GRIDSNAP_PHOTO_WARN_AGE_HOURS", 24),
             token_cache_seconds=_int("GRIDSNAP_TOKEN_CACHE_SECONDS", 10),
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
         )

@@ -1,12 +1,13 @@
 // The shell: bottom navigation, hash routes, the sync triggers and the login gate.
 import { useEffect, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
-import { getLang, onLang, t } from './i18n/index.js';
+import { getLang, onLang, t, tn } from './i18n/index.js';
 import { pending } from './lib/outbox.js';
 import { registerServiceWorker } from './lib/swclient.js';
-import { go, syncSoon } from './nav.js';
+import { followConnectivity, go, syncSoon } from './nav.js';
 import { startStore, useStore } from './store.js';
 import { Icon } from './components/Icon.jsx';
+import { pillText, statusOf } from './components/SyncBar.jsx';
 import { Capture } from './screens/Capture.jsx';
 import { Login } from './screens/Login.jsx';
 import { Records } from './screens/Records.jsx';
@@ -41,11 +42,10 @@ export function App() {
     const offLang = onLang(setLangTick);
     startStore().then(() => syncSoon({ force: true, reason: 'start' }));
     registerServiceWorker((apply) => setUpdate(() => apply));
-    const onOnline = () => syncSoon({ force: true, reason: 'online' });
+    const stopFollowing = followConnectivity(); // online, an answer, the worker's round
     const onVisible = () => {
       if (document.visibilityState === 'visible') syncSoon({ reason: 'visible' });
     };
-    window.addEventListener('online', onOnline);
     document.addEventListener('visibilitychange', onVisible);
     const timer = setInterval(() => {
       if (document.visibilityState === 'visible') syncSoon({ reason: 'timer' });
@@ -53,7 +53,7 @@ export function App() {
     if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
     return () => {
       window.removeEventListener('hashchange', onHash);
-      window.removeEventListener('online', onOnline);
+      stopFollowing();
       document.removeEventListener('visibilitychange', onVisible);
       clearInterval(timer);
       offLang();
@@ -75,6 +75,8 @@ export function App() {
   }
   const handler = role === 'handler';
   const mine = pending(s.items, s.session.user.username);
+  const status = statusOf(s);
+  const pill = pillText(status, s.online);
   const rejected = s.items.filter((i) => i.state === 'rejected' && i.user === s.session.user.username);
   let screen;
   switch (route.name) {
@@ -105,11 +107,10 @@ export function App() {
     <div class="shell">
       <header class="topbar">
         <span class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</span>
-        <button type="button" class={`netpill ${s.online ? 'on' : 'off'}`} data-testid="netpill"
-          onClick={() => go('records')} aria-label={t('sync.status_aria')}>
-          {s.online ? t('net.online') : t('net.offline')}
-          {mine.length ? ` · ${t('sync.waiting_n', { n: mine.length })}` : ''}
-          {s.syncing ? ` · ${t('sync.running')}` : ''}
+        <button type="button" class={`netpill ${s.online ? 'on' : 'off'} ${status.kind}`}
+          data-testid="netpill" data-kind={status.kind} onClick={() => go('records')}
+          aria-label={`${pill}${t('sync.status_aria')}`}>
+          {pill}
         </button>
       </header>
       {update && (
@@ -126,7 +127,7 @@ export function App() {
             aria-current={active === name ? 'page' : undefined} data-testid={`tab-${name}`}>
             <Icon name={icon} />
             <span class="label">{t(label)}</span>
-            {badge > 0 && <span class="badge" aria-label={t('nav.badge', { n: badge })}>{badge}</span>}
+            {badge > 0 && <span class="badge" aria-label={tn('nav.badge', badge)}>{badge}</span>}
           </a>
         ))}
       </nav>

@@ -44,7 +44,8 @@ clientsClaim();
 
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'gridsnap-outbox') return;
-  event.waitUntil(runSync({ force: true, reason: 'background' }).then((r) => {
+  // the browser fires this when it believes the network is back: forget the back-off
+  event.waitUntil(runSync({ reset: true, reason: 'background' }).then((r) => {
     // a rejected promise asks the browser to fire the sync again later
     if (r.outcome === 'offline') throw new Error('gridsnap: offline, try again later');
   }));

@@ -184,3 +184,33 @@ def test_day_range_goes_to_the_map_in_the_servers_time_zone(desktop, demo_users)
         return url.includes('from=2026-03-08T00:00:00-05:00')
             && url.includes('to=2026-03-08T23:59:59-04:00');
     }""")
+
+
+def test_open_cases_list_leaves_out_closed_ones_and_opening_a_case_moves_the_map(
+        desktop, demo_users, client, tokens, demo_cell, runtime):
+    """未结案件 sends the open statuses; a case opened from the list is centred on the map."""
+    kept = submit(client, tokens, demo_cell, runtime, description="仍未结")
+    gone = submit(client, tokens, demo_cell, runtime, description="不予立案")
+    act(client, tokens, "supervisor", gone, "reject", note="不属实")
+    page = desktop.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/cases?" in r.url
+            and "updated_since" not in r.url else None)
+    login_supervisor(page, demo_users)
+    page.click("[data-testid=tab-list]")
+    page.wait_for_selector(f"[data-testid=case-row][data-id='{kept}']")
+    assert page.locator(f"[data-testid=case-row][data-id='{gone}']").count() == 0
+    statuses = parse_qs(urlparse(asked[-1]).query)["status"]
+    assert "reported" in statuses and "rejected" not in statuses and "closed" not in statuses
+
+    # far from the case first, then open it from the list and go to the map
+    page.click("[data-testid=tab-map]")
+    page.wait_for_selector("[data-testid=cmd-map] canvas")
+    wait_map_idle(page)
+    page.evaluate("window.__gridsnapMap.jumpTo({center: [116.30, 39.99], zoom: 12})")
+    page.goto(f"/#/map?case={kept}")
+    page.wait_for_selector(f"[data-testid=cmd-map][data-focused='{kept}']")
+    centre = page.evaluate("(() => { const c = window.__gridsnapMap.getCenter();"
+                           " return [c.lng, c.lat, window.__gridsnapMap.getZoom()]; })()")
+    assert abs(centre[0] - demo_cell["lon"]) < 0.001 and abs(centre[1] - demo_cell["lat"]) < 0.001
+    assert centre[2] >= 16

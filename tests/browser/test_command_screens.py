@@ -11,6 +11,7 @@ import pytest
 
 from cases_helpers import act, evidence, submit
 
+from .a11y import assert_accessible
 from .command import DESKTOP, make_overdue_case, photo_ready, wait_map_idle, zoom_map_to
 from .pwa import login
 from conftest import PERSONAS
@@ -69,8 +70,10 @@ def test_command_centre_screens(browser, live_server, demo_users, demo_cell, cli
         wait_map_idle(page)
         zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 15.5)
         _no_raw_keys(page)
+        assert_accessible(page, f"{lang} command-map", taps=False)
         page.screenshot(path=str(screenshots / f"{prefix}-command-map.png"))
         zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 13.2)  # cells shaded by counts
+        assert_accessible(page, f"{lang} command-map-cells", taps=False)
         page.screenshot(path=str(screenshots / f"{prefix}-command-map-cells.png"))
 
         zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 16.5)
@@ -80,12 +83,14 @@ def test_command_centre_screens(browser, live_server, demo_users, demo_cell, cli
         page.wait_for_function(PANEL_SETTLED)
         wait_map_idle(page)
         _no_raw_keys(page)
+        assert_accessible(page, f"{lang} command-case", taps=False)
         page.screenshot(path=str(screenshots / f"{prefix}-command-case.png"))
 
         page.goto(f"/#/list?case={done}")
         page.wait_for_selector("[data-testid=case-row]")
         page.wait_for_selector("[data-testid=photos-resolution] img")
         _no_raw_keys(page)
+        assert_accessible(page, f"{lang} command-list", taps=False)
         page.screenshot(path=str(screenshots / f"{prefix}-command-list.png"))
 
         page.click("[data-testid=tab-numbers]")
@@ -93,6 +98,7 @@ def test_command_centre_screens(browser, live_server, demo_users, demo_cell, cli
         page.wait_for_selector("[data-testid=top-problems] :is(li, p.muted), "
                                "[data-testid=numbers-missing]")
         _no_raw_keys(page)
+        assert_accessible(page, f"{lang} command-numbers", taps=False)
         page.screenshot(path=str(screenshots / f"{prefix}-command-numbers.png"), full_page=True)
     finally:
         ctx.close()
@@ -116,11 +122,13 @@ def test_handler_desk_screens(browser, live_server, demo_users, demo_cell, clien
         page.wait_for_selector(".toast", state="detached", timeout=6000)
         _no_raw_keys(page)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert_accessible(page, f"{lang} handler-desk", taps=True)
         page.screenshot(path=str(screenshots / f"{prefix}-handler-desk.png"))
         page.click("[data-testid=task-link]")
         page.wait_for_selector(".photos img")
         page.wait_for_selector("[data-testid=desk-sign]")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert_accessible(page, f"{lang} handler-case", taps=True)
         page.screenshot(path=str(screenshots / f"{prefix}-handler-case.png"), full_page=True)
     finally:
         ctx.close()

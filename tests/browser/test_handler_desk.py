@@ -37,6 +37,11 @@ def test_handler_signs_and_resolves_offline_and_it_arrives_once(
     wait_outbox(page, lambda xs: len(xs) == 1 and xs[0]["body"]["action"] == "sign",
                 what="the sign saved")
     # signed on the phone: resolving is offered at once, offline
+    # where it is and who reported it, with a way there, offline too
+    page.wait_for_selector("[data-testid=case-spot][data-ready='1']")
+    assert page.inner_text("[data-testid=desk-reporter]").strip()
+    assert page.inner_text("[data-testid=desk-address]").strip() not in ("", "—")
+    assert "coordinate=wgs84" in page.get_attribute("[data-testid=directions]", "href")
     page.click("[data-testid=desk-resolve]")
     photo = tmp_path / "after.jpg"
     photo.write_bytes(make_jpeg(1024, 768, seed=21))
@@ -65,6 +70,9 @@ def test_handler_signs_and_resolves_offline_and_it_arrives_once(
     counts = dict(actions)
     assert counts["case.signed"] == 1 and counts["case.resolved"] == 1
     assert [p[0] for p in photos] == [resolve["photos"][0]["id"]]
+    # the case card stays on its screen, with the status the server answered
+    page.wait_for_selector("[data-testid=desk-case-status]:has-text('已处置')")
+    page.wait_for_selector("[data-testid=desk-case] [data-testid=directions]")
     # the case left the desk
     page.click("[data-testid=tab-desk]")
     page.wait_for_selector("[data-testid=tasks-empty]")

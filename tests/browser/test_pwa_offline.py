@@ -91,6 +91,42 @@ def test_three_reports_made_offline_survive_a_reload_and_arrive_once_with_photos
     assert all(n in text_ for n in numbers)
 
 
+def test_back_online_with_the_first_reply_lost_sends_everything_within_ten_seconds(
+        phone, worker_login, engine, jpegs):
+    """The back-off built up offline is forgotten when the network returns, and a lost reply is
+    tried again after the shortest wait, not at the next minute's tick."""
+    page = _ready(phone, worker_login)
+    lost = {"n": 0}
+
+    def lose_first_reply(route):
+        if route.request.method == "PUT" and lost["n"] == 0:
+            lost["n"] += 1
+            route.fetch()  # the server stores the report…
+            route.abort("connectionreset")  # …and its answer is lost on the way
+        else:
+            route.continue_()
+
+    phone.set_offline(True)
+    page.wait_for_selector("[data-testid=netpill].off")
+    for n in range(3):
+        capture(page, [jpegs[2]], "E0101", f"恢复{n}")
+    wait_outbox(page, lambda xs: [x["state"] for x in xs] == ["saved"] * 3, what="three saved")
+    page.click("[data-testid=tab-records]")
+    # offline, the pill and the sync line tell the same story
+    page.wait_for_selector("[data-testid=netpill][data-kind=offline]:has-text('3 条待发')")
+    page.wait_for_selector("[data-testid=sync-line][data-kind=offline]:has-text('3 条')")
+
+    page.route("**/api/v1/reports/*", lose_first_reply)
+    phone.set_offline(False)
+    wait_outbox(page, lambda xs: len(xs) == 3 and all(x["state"] == "accepted" for x in xs),
+                timeout_s=10, what="three accepted within 10 s of the network's return")
+    assert lost["n"] == 1
+    rows = db_reports(engine)
+    assert len(rows) == 3 and all(r["photos"] == 1 for r in rows)
+    page.wait_for_selector("[data-testid=netpill][data-kind=ok]")
+    assert "待发" not in page.inner_text("[data-testid=netpill]")
+
+
 def _as_utc(iso: str) -> str:
     from datetime import UTC, datetime
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from .a11y import assert_accessible
 from .pwa import (
     capture,
     login,
@@ -56,6 +57,7 @@ def test_main_screens_in_both_languages(browser, live_server, demo_cell, worker_
         _no_horizontal_scroll(page)
         page.evaluate("document.querySelector('.content')?.scrollTo(0, 0)")
         page.wait_for_selector(".toast", state="detached", timeout=6000)
+        assert_accessible(page, f"{lang} {name}")
         page.screenshot(path=str(screenshots / f"{prefix}-{name}.png"))
 
     try:

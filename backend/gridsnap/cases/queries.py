@@ -63,6 +63,7 @@ EXTENSION_JOIN = """
 # The case read model: the case, the names of its areas, its primary's status (a duplicate
 # follows its primary), over `reports r` joined by AREA_JOINS and CASE_JOINS.
 VIEW_COLUMNS = f"""{CASE_COLUMNS}, {AREA_NAME_COLUMNS}, prim.status AS primary_status,
+    (SELECT u.display_name FROM users u WHERE u.id = r.reporter_id) AS reporter_name,
     coalesce(ph.list, '[]') AS photos_json,
     (EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id)
      OR EXISTS (SELECT 1 FROM case_links l WHERE l.other_id = r.id)

@@ -98,6 +98,8 @@ class CaseSchema(ReportDetailSchema):
     resolved_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     verifier_id = fields.Integer(allow_none=True)
+    reporter_name = fields.String(allow_none=True, metadata={
+        "description": "Who reported it (a staff account's display name), for a handler to ask."})
     rework_count = fields.Integer()
     return_count = fields.Integer()
     duplicate_of = fields.UUID(allow_none=True)

@@ -70,6 +70,7 @@ def _case_view(row, principal: Principal) -> dict:
         closed_at=row["closed_at"], verifier_id=row["verifier_id"],
         rework_count=row["rework_count"], return_count=row["return_count"],
         duplicate_of=row["duplicate_of"], pending_extension=pending,
+        reporter_name=row["reporter_name"],
         # a duplicate follows its primary case
         outcome=row["primary_status"] if row["duplicate_of"] is not None else row["status"],
         allowed_actions=rules.allowed_actions(principal, rules.facts_of(row, principal)),

@@ -36,7 +36,8 @@ class ReportPhoto(MethodView):
         data = request.get_data(cache=False)
         photo, created = service.add_photo(
             db_session(), runtime().storage, settings(), current_principal(), report_id,
-            photo_id, data, content_type, purpose=query["purpose"])
+            photo_id, data, content_type, purpose=query["purpose"],
+            device_exif=service.exif_from_query(query))
         return (photo, 201) if created else (photo, 200)
 
 

@@ -33,16 +33,20 @@ def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
             if not storage.exists(key):
                 storage.put(key, d.data, "image/jpeg")
             keys[size] = key
-        distance = None
-        if exif.lat is not None and exif.lon is not None:
-            distance = round(distance_m(r["lon"], r["lat"], exif.lon, exif.lat), 1)
         taken_at = exif.taken_at
         if taken_at is not None and taken_at.tzinfo is None:
             # cameras write local wall time without an offset: read it in the deployment's zone
             taken_at = taken_at.replace(tzinfo=ZoneInfo(rt.settings.timezone))
+        # the bytes' own EXIF first; else what the phone read before it made the photo smaller
+        lon, lat = exif.lon, exif.lat
+        if lon is None or lat is None:
+            lon, lat = r["device_lon"], r["device_lat"]
+        taken_at = taken_at or r["device_taken_at"]
+        distance = None
+        if lat is not None and lon is not None:
+            distance = round(distance_m(r["lon"], r["lat"], lon, lat), 1)
         params.append({"id": r["id"], "thumb_key": keys["thumb"], "display_key": keys["display"],
-                       "taken_at": taken_at, "lon": exif.lon, "lat": exif.lat,
-                       "distance_m": distance})
+                       "taken_at": taken_at, "lon": lon, "lat": lat, "distance_m": distance})
     queries.mark_processed(session, params)
     return len(params)
 

@@ -26,9 +26,11 @@ _FIND = text(f"SELECT {_OUT_COLUMNS}, original_key, thumb_key, display_key "
 _INSERT = text(f"""
 WITH ins AS (
     INSERT INTO photos (id, report_id, uploader_id, sha256, content_type, size_bytes, width,
-                        height, original_key, purpose)
+                        height, original_key, purpose, exif_taken_at, exif_location)
     VALUES (:id, :report_id, :uploader_id, :sha256, :content_type, :size_bytes, :width,
-            :height, :original_key, :purpose)
+            :height, :original_key, :purpose, :exif_taken_at,
+            CASE WHEN CAST(:exif_lon AS float8) IS NULL THEN NULL
+                 ELSE ST_SetSRID(ST_MakePoint(:exif_lon, :exif_lat), 4326) END)
     ON CONFLICT (id) DO NOTHING
     RETURNING *
 ),
@@ -40,14 +42,16 @@ WITH ins AS (
 {outbox_cte("ob", source="ins", topic=topics.PHOTO_UPLOADED,
             payload="jsonb_build_object('photo_id', id)")}
 SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
-       purpose, processed_at, NULL::timestamptz AS exif_taken_at, NULL::float AS exif_lon,
-       NULL::float AS exif_lat, NULL::float AS exif_distance_m
+       purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
+       ST_Y(exif_location) AS exif_lat, NULL::float AS exif_distance_m
   FROM ins
 """)
 
 _UNPROCESSED = text("""
     SELECT p.id, p.report_id, p.sha256, p.original_key,
-           ST_X(r.location) AS lon, ST_Y(r.location) AS lat
+           ST_X(r.location) AS lon, ST_Y(r.location) AS lat,
+           p.exif_taken_at AS device_taken_at, ST_X(p.exif_location) AS device_lon,
+           ST_Y(p.exif_location) AS device_lat
       FROM photos p JOIN reports r ON r.id = p.report_id
      WHERE p.id = ANY(CAST(:ids AS uuid[])) AND p.processed_at IS NULL
 """)

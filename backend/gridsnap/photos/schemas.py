@@ -23,6 +23,11 @@ class PhotoOutSchema(Schema):
 
 
 class PhotoPutQuery(Schema):
+    exif_taken_at = fields.AwareDateTime(metadata={
+        "description": "The photo's EXIF time as the phone read it before downscaling."})
+    exif_lon = fields.Float(validate=validate.Range(-180, 180),
+                            metadata={"description": "Its EXIF position (with exif_lat)."})
+    exif_lat = fields.Float(validate=validate.Range(-90, 90))
     purpose = fields.String(load_default="report", validate=validate.OneOf(PURPOSES),
                             metadata={"description": "report; resolution (a handler's after-photo);"
                                                      " verification (a worker's on-site photo)"})

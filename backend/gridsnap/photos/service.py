@@ -24,9 +24,23 @@ def _same_photo(existing, report_id: uuid.UUID, digest: str, purpose: str) -> bo
             and existing["purpose"] == purpose)
 
 
+def exif_from_query(query: dict) -> dict:
+    """The EXIF the phone read (query exif_taken_at, exif_lon, exif_lat) as insert parameters;
+    a position needs both coordinates. Raises AppError request.invalid for half a position."""
+    lon, lat = query.get("exif_lon"), query.get("exif_lat")
+    if (lon is None) != (lat is None):
+        raise AppError("request.invalid", "Send exif_lon and exif_lat together.",
+                       {"exif_lat" if lat is None else "exif_lon": ["Missing."]})
+    return {"exif_taken_at": query.get("exif_taken_at"), "exif_lon": lon, "exif_lat": lat}
+
+
+_NO_EXIF = {"exif_taken_at": None, "exif_lon": None, "exif_lat": None}
+
+
 def add_photo(session: Session, storage: PhotoStorage, settings: Settings, principal: Principal,
               report_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
-              content_type: str, purpose: str = "report") -> tuple[dict, bool]:
+              content_type: str, purpose: str = "report",
+              device_exif: dict | None = None) -> tuple[dict, bool]:
     """Attach a photo to a report. Returns (photo, created); a replay returns created=False.
 
     Raises AppError: report.not_found (the client retries later), photo.unsupported_type,
@@ -65,6 +79,7 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
         "id": photo_id, "report_id": report_id, "uploader_id": principal.id, "sha256": digest,
         "content_type": content_type, "size_bytes": len(data), "width": info.width,
         "height": info.height, "original_key": key, "purpose": purpose,
+        **(device_exif or _NO_EXIF),
     })
     session.commit()
     if row is not None:

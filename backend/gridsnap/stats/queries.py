@@ -153,21 +153,19 @@ def _tune(session: Session) -> None:
     session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def names_of(session: Session, group: str, keys: list[str]) -> dict[str, str]:
-    """The names of group keys: areas, departments or categories."""
+def names_of(session: Session, group: str, keys: list[str]) -> dict[str, dict]:
+    """The names of group keys (areas, departments or categories): {code: {name, name_en}}."""
     if not keys:
         return {}
     table = {"department": "departments", "category": "categories"}.get(group, "areas")
-    rows = session.execute(text(f"SELECT code, name FROM {table} WHERE code = ANY(:k)"),
-                           {"k": keys}).all()
-    return {code: name for code, name in rows}
+    rows = session.execute(text(f"SELECT code, name, name_en FROM {table} WHERE code = ANY(:k)"),
+                           {"k": keys}).mappings()
+    return {r["code"]: {"name": r["name"], "name_en": r["name_en"]} for r in rows}
 
 
-def area_names(session: Session, codes: list[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    return dict(session.execute(text("SELECT code, name FROM areas WHERE code = ANY(:k)"),
-                                {"k": codes}).all())
+def area_names(session: Session, codes: list[str]) -> dict[str, dict]:
+    """{code: {name, name_en}} of areas."""
+    return names_of(session, "area", codes)
 
 
 _TOP_SQL = """
@@ -215,7 +213,8 @@ cells AS (
      WHERE c.rank <= :cells
      GROUP BY c.category, c.area
 )
-SELECT top.category, k.name AS category_name, top.area, a.name AS area_name, top.n AS count,
+SELECT top.category, k.name AS category_name, k.name_en AS category_name_en, top.area,
+       a.name AS area_name, a.name_en AS area_name_en, top.n AS count,
        coalesce(trend.months, '{{}}'::jsonb) AS months, coalesce(cells.cells, '[]'::jsonb) AS cells
   FROM top
   JOIN categories k ON k.code = top.category
@@ -252,8 +251,8 @@ def cell_points(session: Session, codes: list[str]) -> dict[str, dict]:
     if not codes:
         return {}
     rows = session.execute(text("""
-        SELECT code, name, ST_X(p) AS lon, ST_Y(p) AS lat
-          FROM (SELECT code, name, ST_PointOnSurface(boundary) AS p FROM areas
+        SELECT code, name, name_en, ST_X(p) AS lon, ST_Y(p) AS lat
+          FROM (SELECT code, name, name_en, ST_PointOnSurface(boundary) AS p FROM areas
                  WHERE code = ANY(:k)) a
     """), {"k": codes}).mappings().all()
     return {r["code"]: dict(r) for r in rows}

@@ -168,6 +168,9 @@ def indicator_row(counts: dict) -> dict:
 # what a row with no key stands for, per grouping
 NO_KEY_NAME = {"district": "（网格外）", "street": "（网格外）", "community": "（网格外）",
                "cell": "（网格外）", "department": "（未派遣）", "category": "（无）"}
+NO_KEY_NAME_EN = {"district": "(outside the grid)", "street": "(outside the grid)",
+                  "community": "(outside the grid)", "cell": "(outside the grid)",
+                  "department": "(not dispatched)", "category": "(none)"}
 
 
 TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell

@@ -45,6 +45,7 @@ class PeriodSchema(Schema):
 class AreaNameSchema(Schema):
     code = fields.String()
     name = fields.String(allow_none=True)
+    name_en = fields.String(allow_none=True)
 
 
 class AreaChainSchema(Schema):
@@ -74,6 +75,7 @@ IndicatorRowSchema = Schema.from_dict({
         "description": "The group's code; null for cases without one (outside the grid, "
                        "not dispatched)."}),
     "name": fields.String(allow_none=True),
+    "name_en": fields.String(allow_none=True),
     "areas": fields.Nested(AreaChainSchema, allow_none=True, metadata={
         "description": "For an area grouping: the area and those above it."}),
     **_indicator_fields(),
@@ -91,6 +93,7 @@ class IndicatorTableSchema(Schema):
 class ProblemCategorySchema(Schema):
     code = fields.String()
     name = fields.String(allow_none=True)
+    name_en = fields.String(allow_none=True)
 
 
 class ProblemAreaSchema(ProblemCategorySchema):
@@ -105,6 +108,7 @@ class MonthCountSchema(Schema):
 class ClusterCellSchema(Schema):
     code = fields.String()
     name = fields.String(allow_none=True)
+    name_en = fields.String(allow_none=True)
     count = fields.Integer()
     lon = fields.Float(allow_none=True, metadata={"description": "A point inside the cell."})
     lat = fields.Float(allow_none=True)

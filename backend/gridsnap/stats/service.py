@@ -56,19 +56,22 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     for c in counts:
         row = rules.indicator_row(c)
         if c["is_total"]:
-            total = {"key": None, "name": "合计", "areas": None, **row}
+            total = {"key": None, "name": "合计", "name_en": "Total", "areas": None, **row}
             continue
         key = c["key"]
         areas = None
         if group in AREA_LEVELS:
-            areas = {level: None if code is None else {"code": code,
-                                                       "name": area_names.get(code)}
+            areas = {level: None if code is None else {"code": code, **area_names.get(
+                         code, {"name": None, "name_en": None})}
                      for level, code in (chains.get(key) or area_chain(None)).items()}
-        rows.append({"key": key, "name": names.get(key) if key else rules.NO_KEY_NAME[group],
+        named = names.get(key, {}) if key else {"name": rules.NO_KEY_NAME[group],
+                                                 "name_en": rules.NO_KEY_NAME_EN[group]}
+        rows.append({"key": key, "name": named.get("name"), "name_en": named.get("name_en"),
                      "areas": areas, **row})
     rows.sort(key=lambda r: (r["key"] is None, r["key"] or ""))
     if total is None:  # nothing visible in the period: a total of zeros
-        total = {"key": None, "name": "合计", "areas": None, **rules.indicator_row({})}
+        total = {"key": None, "name": "合计", "name_en": "Total", "areas": None,
+                 **rules.indicator_row({})}
     return {"period": _period_view(p, cutoff), "group": group, "area": area, "rows": rows,
             "total": total}
 
@@ -95,13 +98,16 @@ def top_problems(session: Session, principal: Principal, settings: Settings, *,
         average = (Decimal(sum(before)) / Decimal(len(before))).quantize(
             Decimal("0.01"), rounding=ROUND_HALF_UP) if before else None
         items.append({
-            "category": {"code": r["category"], "name": r["category_name"]},
-            "area": {"code": r["area"], "name": r["area_name"], "level": level},
+            "category": {"code": r["category"], "name": r["category_name"],
+                         "name_en": r["category_name_en"]},
+            "area": {"code": r["area"], "name": r["area_name"], "name_en": r["area_name_en"],
+                     "level": level},
             "count": r["count"],
             "trend": trend,
             "previous_average": average,
             "cells": [{"code": c["code"], "count": c["count"],
                        "name": points.get(c["code"], {}).get("name"),
+                       "name_en": points.get(c["code"], {}).get("name_en"),
                        "lon": points.get(c["code"], {}).get("lon"),
                        "lat": points.get(c["code"], {}).get("lat")} for c in r["cells"]],
         })

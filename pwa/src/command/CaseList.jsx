@@ -1,6 +1,6 @@
 // The cases as a table, with the map's filters, sortable by received or due time, paginated.
 import { useEffect, useState } from 'preact/hooks';
-import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
+import { formatTime, nameOf, statusText, t, tn } from '../i18n/index.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf, filterQuery, pagination } from './api.js';
 import { useLive } from './live.js';
@@ -45,7 +45,7 @@ export function CaseList({ onOpen, selected }) {
   return (
     <div class="cmd-list" data-testid="case-list">
       {error && <p class="error">{error}</p>}
-      <p class="small muted" data-testid="list-total">{t('cmd.total', { n: total })}</p>
+      <p class="small muted" data-testid="list-total">{tn('cmd.total', total)}</p>
       <div class="table-wrap">
         <table>
           <thead>
@@ -72,8 +72,8 @@ export function CaseList({ onOpen, selected }) {
                     <span class={`status-tag st-${c.status}`}>{statusText(c.status)}</span>
                     {c.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}
                   </td>
-                  <td>{cat ? nameOf(cat) : c.category}</td>
-                  <td>{c.cell ? nameOf(c.cell) : t('records.outside_grid')}</td>
+                  <td class="desc">{cat ? nameOf(cat) : c.category}</td>
+                  <td class="desc">{c.cell ? nameOf(c.cell) : t('records.outside_grid')}</td>
                   <td class="dept" title={c.department || ''}>{c.department ? deptName(c.department) : '—'}</td>
                   <td>{formatTime(c.received_at)}</td>
                   <td>{c.due_at ? formatTime(c.due_at) : '—'}</td>

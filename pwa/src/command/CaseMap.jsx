@@ -136,6 +136,15 @@ export default function CaseMap({ onOpen }) {
     else m.once('load', apply);
   }, [lv.filters, lv.changed]);
 
+  // a case opened (here, in the list or the inbox): the map moves to it
+  useEffect(() => {
+    const m = map.current;
+    const f = lv.focus;
+    if (!m || !f) return;
+    m.easeTo({ center: [f.lon, f.lat], zoom: Math.max(m.getZoom(), 16), duration: 400 });
+    m.once('moveend', () => { m.getContainer().dataset.focused = f.id; });
+  }, [lv.focus]);
+
   if (noGl) return <p class="notice warn" data-testid="map-no-webgl">{t('cmd.no_webgl')}</p>;
   return (
     <div class="cmd-map-wrap">

@@ -9,10 +9,11 @@ import { BlobImage } from '../components/BlobImage.jsx';
 import { reasonText } from '../components/ItemState.jsx';
 import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
+import { photoFlags } from '../lib/evidence.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
-import { bump, useLive } from './live.js';
+import { bump, live, setLive, useLive } from './live.js';
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
 
@@ -41,8 +42,10 @@ function PositionMap({ location }) {
   useEffect(() => {
     if (!location) return undefined;
     const ll = [location.lat, location.lon];
+    // keyboard: false — a static picture inside aria-hidden must not take the focus
     const m = L.map(el.current, { zoomControl: false, attributionControl: false, preferCanvas: true,
-      dragging: false, scrollWheelZoom: false });
+      dragging: false, scrollWheelZoom: false, keyboard: false, boxZoom: false, doubleClickZoom: false,
+      touchZoom: false });
     const radius = location.accuracy_m || 5;
     // the circle's own bounds need a view first: take them from the point
     const bounds = L.latLng(ll).toBounds(Math.max(radius, 20) * 4);
@@ -65,6 +68,22 @@ function PositionMap({ location }) {
 }
 
 const PURPOSES = ['report', 'resolution', 'verification'];
+
+/** A photo's EXIF time, and the same flags the worker saw: old, or taken far from the case. */
+function EvidenceFlags({ photo, c, limits }) {
+  const exif = photo.exif_taken_at || photo.exif_location ? {
+    taken_at: photo.exif_taken_at, lon: photo.exif_location?.lon, lat: photo.exif_location?.lat,
+    distance_m: photo.exif_distance_m } : null;
+  const f = photoFlags(exif, { at: c.captured_at, location: c.location }, limits);
+  if (!f.takenAt && f.distanceM == null) return null;
+  return (
+    <p class="small evidence-flags" data-testid="photo-evidence" data-old={f.old} data-far={f.far}>
+      {f.takenAt && <span class={f.old ? 'tag warn-tag' : 'muted'}>
+        {f.old ? t('evidence.flag_old', { time: formatTime(f.takenAt) }) : t('evidence.exif_time', { time: formatTime(f.takenAt) })}</span>}
+      {f.far && <span class="tag warn-tag"> {t('evidence.flag_far', { m: Math.round(f.distanceM) })}</span>}
+    </p>
+  );
+}
 // actions that need a form; the others are one click
 const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework']);
 
@@ -88,6 +107,8 @@ export function CasePanel({ id, onClose }) {
       const [one, evs] = await Promise.all([call(`cases/${id}`), call(`cases/${id}/events`)]);
       setCase(one.data);
       setEtag(one.headers.get('ETag'));
+      const loc = one.data?.location;
+      if (loc && live().focus?.id !== one.data.id) setLive({ focus: { id: one.data.id, lon: loc.lon, lat: loc.lat } });
       setEvents(evs.data || []);
       setError(null);
       return one.data;
@@ -195,7 +216,7 @@ export function CasePanel({ id, onClose }) {
               </select>
             </>
           )}
-          <label for="action-note">{NEEDS_NOTE.has(pending) ? t('desk.note_required') : t('tasks.note')}</label>
+          <label for="action-note">{NEEDS_NOTE.has(pending) ? t('desk.note_required') : t('cmd.note_optional')}</label>
           <textarea id="action-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           <div class="row">
             <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>
@@ -217,7 +238,8 @@ export function CasePanel({ id, onClose }) {
             <ul class="thumbs" data-testid={`photos-${purpose}`}>
               {list.map((p, i) => (
                 <li key={p.id}><AuthPhoto photo={p} size="thumb" alt={t('capture.photo_n', { n: i + 1 })}
-                  onClick={() => setBig(p)} /></li>
+                  onClick={() => setBig(p)} />
+                <EvidenceFlags photo={p} c={c} limits={s.server?.evidence} /></li>
               ))}
             </ul>
           </div>

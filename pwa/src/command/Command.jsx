@@ -3,7 +3,7 @@
 // for these roles (a lazy chunk), MapLibre only with the map (another lazy chunk).
 import { useEffect } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
-import { t } from '../i18n/index.js';
+import { t, tn } from '../i18n/index.js';
 import { go } from '../nav.js';
 import { useStore } from '../store.js';
 import { SettingsPanel } from '../components/SettingsPanel.jsx';
@@ -52,7 +52,7 @@ export default function Command({ route }) {
               data-testid={`tab-${n}`}>
               {t(label)}
               {n === 'inbox' && unread.length > 0 && (
-                <span class="badge" data-testid="unread-badge" aria-label={t('nav.badge', { n: unread.length })}>
+                <span class="badge" data-testid="unread-badge" aria-label={tn('nav.badge', unread.length)}>
                   {unread.length}</span>
               )}
             </a>

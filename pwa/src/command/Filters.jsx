@@ -5,7 +5,8 @@ import { useStore } from '../store.js';
 import { departmentsOf } from './api.js';
 import { live, setLive, useLive } from './live.js';
 
-const STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved', 'closed'];
+const STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved', 'closed', 'rejected',
+  'duplicate'];
 
 export function Filters({ timeRange = true }) {
   const s = useStore();

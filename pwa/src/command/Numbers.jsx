@@ -1,7 +1,7 @@
 // 综合评价: the month's indicator table by street, community, department or category; 每月一题;
 // and the exports (fetched with the bearer header, saved as files).
 import { useEffect, useState } from 'preact/hooks';
-import { t } from '../i18n/index.js';
+import { nameOf, t, tn } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
@@ -100,7 +100,7 @@ export function Numbers() {
             <tbody>
               {rows.map((r) => (
                 <tr class={r.total ? 'total' : ''} data-testid="indicator-row">
-                  <td>{r.name || r.key || t('num.none')}</td>
+                  <td>{nameOf(r) || r.key || t('num.none')}</td>
                   {COLUMNS.map((k) => <td class="num">{cell(k, r[k])}</td>)}
                 </tr>
               ))}
@@ -116,11 +116,11 @@ export function Numbers() {
         <ol class="top-list">
           {(top?.items || []).map((it) => (
             <li>
-              <strong>{it.category?.name || it.category?.code}</strong> · {it.area?.name || it.area?.code}
-              {' — '}{t('num.cases_n', { n: it.count })}
+              <strong>{nameOf(it.category) || it.category?.code}</strong> · {nameOf(it.area) || it.area?.code}
+              {' — '}{tn('num.cases_n', it.count)}
               <span class="small muted"> {(it.trend || []).map((m) => `${m.month}: ${m.count}`).join(' · ')}</span>
               {(it.cells || []).length > 0 && (
-                <div class="small muted">{t('num.cells')}: {it.cells.map((c) => `${c.name || c.code} (${c.count})`).join(t('common.list_sep'))}</div>
+                <div class="small muted">{t('num.cells')}: {it.cells.map((c) => `${nameOf(c) || c.code} (${c.count})`).join(t('common.list_sep'))}</div>
               )}
             </li>
           ))}

@@ -3,6 +3,9 @@ import { request } from '../lib/api.js';
 import { zonedIso } from '../lib/zone.js';
 import { getState } from '../store.js';
 
+/** The open statuses (cases/rules.py OPEN_STATUSES): what 未结案件 shows. */
+export const OPEN_STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved'];
+
 export function token() {
   return getState().session?.token;
 }
@@ -26,7 +29,8 @@ export function pagination(headers) {
  */
 export function filterQuery(f, { tiles = false, exports = false } = {}) {
   const q = new URLSearchParams();
-  for (const st of f.status || []) q.append('status', st);
+  // 未结案件 (no status chosen) are the open ones: said explicitly, as /cases lists all by default
+  for (const st of (f.status?.length ? f.status : OPEN_STATUSES)) q.append('status', st);
   if (f.category) q.set('category', f.category);
   if (f.department) q.set('department', f.department);
   if (f.overdue) q.set('overdue', 'true');

@@ -6,6 +6,7 @@ import { call } from './api.js';
 const state = {
   filters: { status: [], category: '', department: '', overdue: false, area: '', from: '', to: '' },
   changed: 0, // bumped when any case in scope changed
+  focus: null, // {id, lon, lat}: the case opened, the map moves to it
   lastChangeAt: null,
 };
 const listeners = new Set();

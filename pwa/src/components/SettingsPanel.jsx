@@ -1,7 +1,7 @@
 // The settings, shared by the phone's screens and the command centre: who is logged in, language,
 // the base map, the accuracy warning, storage and logging out.
 import { useEffect, useState } from 'preact/hooks';
-import { getLang, setLang, t } from '../i18n/index.js';
+import { getLang, setLang, t, tn } from '../i18n/index.js';
 import { kvSet } from '../lib/db.js';
 import { pending } from '../lib/outbox.js';
 import { logout } from '../lib/session.js';
@@ -45,7 +45,7 @@ export function SettingsPanel() {
 
   async function doLogout() {
     const waiting = pending(s.items, u.username).length;
-    const msg = waiting ? t('settings.logout_pending', { n: waiting }) : t('settings.logout_confirm');
+    const msg = waiting ? tn('settings.logout_pending', waiting) : t('settings.logout_confirm');
     if (!window.confirm(msg)) return;
     await logout();
     await reload('session');

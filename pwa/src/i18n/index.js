@@ -47,6 +47,13 @@ export function t(key, params) {
   return s.replace(/\{(\w+)\}/g, (m, k) => (params[k] ?? m));
 }
 
+/** A counted message: `key_one` for one where the language has it, else `key`; {n} filled. */
+export function tn(key, n, params = {}) {
+  const one = `${key}_one`;
+  const k = n === 1 && (LANGS[lang][one] ?? LANGS['zh-CN'][one]) !== undefined ? one : key;
+  return t(k, { ...params, n });
+}
+
 /** A server-side name in the current language: name_en when English and present. */
 export function nameOf(obj) {
   if (!obj) return '';
@@ -58,6 +65,19 @@ export function statusText(status) {
   const key = `status.${status}`;
   const s = t(key);
   return s === key ? status : s;
+}
+
+/** A clock time with seconds (the next retry), in the deployment's zone. */
+export function formatClock(value) {
+  if (!value) return '';
+  const d = new Date(value);
+  try {
+    return d.toLocaleTimeString(lang === 'en' ? 'en-GB' : 'zh-CN', {
+      timeZone: timeZone(), hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+    });
+  } catch {
+    return d.toISOString();
+  }
 }
 
 /** A date/time for people, in the deployment's zone (lib/zone.js: the server's, Asia/Shanghai until known). */

@@ -3,6 +3,22 @@
 
 export const API = '/api/v1';
 
+// when a request last got an answer from the app (not a 5xx: that may be a proxy with the app
+// down): the network works. The sync coordinator resumes at once when it hears of one.
+let answeredAt = 0;
+const answerListeners = new Set();
+
+/** ms since epoch of the last answer (0: none in this context). */
+export function lastAnswerAt() {
+  return answeredAt;
+}
+
+/** fn() after every answer; returns the unsubscribe. */
+export function onAnswer(fn) {
+  answerListeners.add(fn);
+  return () => answerListeners.delete(fn);
+}
+
 /** The server answered with an error body {code, message, fields?}. */
 export class ApiError extends Error {
   constructor(status, body) {
@@ -56,6 +72,10 @@ export async function request(path, { method = 'GET', token, json, body, content
     throw new NetworkError(err?.name === 'AbortError' ? 'timeout' : String(err?.message || err));
   } finally {
     clearTimeout(timer);
+  }
+  if (resp.status < 500) {
+    answeredAt = Date.now();
+    answerListeners.forEach((fn) => fn(resp.status));
   }
   if (!resp.ok) {
     let data = null;

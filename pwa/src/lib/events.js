@@ -2,7 +2,8 @@
 const listeners = new Set();
 const channel = typeof BroadcastChannel !== 'undefined' ? new BroadcastChannel('gridsnap') : null;
 
-if (channel) channel.onmessage = (e) => listeners.forEach((fn) => fn(e.data));
+// remote: the notice came from another context (a tab, the service worker)
+if (channel) channel.onmessage = (e) => listeners.forEach((fn) => fn({ ...e.data, remote: true }));
 
 /** Tell this context's listeners and every other open context (tabs, service worker). */
 export function emit(type, detail = {}) {

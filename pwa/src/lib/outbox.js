@@ -13,7 +13,8 @@
 //                              'verification', with location) or the handler's sign, resolve,
 //                              return (reason) or request_extension (extension) (purpose
 //                              'resolution'); purpose is what the photos are evidence of
-//   photos: [{id, size, width, height, sent}],   bytes in the "blobs" store under the photo id
+//   photos: [{id, size, width, height, exif, sent}],   bytes in the "blobs" store under the photo
+//                            id; exif: {taken_at, lon, lat} read on the phone before downscaling
 //   state: 'saved' | 'sending' | 'accepted' | 'rejected',
 //   progress: {photo, of}    while sending photos
 //   server,                  the server's answer once the report was accepted (number, cell…)
@@ -84,7 +85,7 @@ export async function addItem({ id = uuid(), kind, user, body, photos }) {
   const item = {
     id, kind, user, body, createdAt: now, updatedAt: now, state: 'saved',
     photos: photos.map((p) => ({ id: p.id || uuid(), size: p.blob.size, width: p.width,
-      height: p.height, type: p.blob.type || 'image/jpeg', sent: false })),
+      height: p.height, type: p.blob.type || 'image/jpeg', exif: p.exif || null, sent: false })),
   };
   const tx = (await db()).transaction(['outbox', 'blobs'], 'readwrite');
   photos.forEach((p, i) => tx.objectStore('blobs').put(p.blob, item.photos[i].id));

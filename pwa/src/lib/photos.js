@@ -1,4 +1,7 @@
 // Photos are made smaller on the phone before they are stored: long side about 2048 px, JPEG.
+// Their EXIF time and position are read first (exifr's lite build: JPEG, HEIC, TIFF; EXIF and
+// GPS only), since the smaller copy carries no EXIF: they travel with the photo as evidence.
+import { parse as parseExif } from 'exifr/dist/lite.esm.mjs';
 
 export const MAX_SIDE = 2048;
 const QUALITY = 0.85;
@@ -24,18 +27,40 @@ async function decode(file) {
 }
 
 /**
- * Returns {blob, width, height}: a JPEG whose long side is at most MAX_SIDE. A JPEG already
+ * The evidence in a photo file's EXIF: {taken_at (ISO, UTC), lon, lat} (null when absent), or
+ * null when it has none. A camera's time without an offset is read as the phone's local time.
+ */
+export async function readExif(file) {
+  let tags = null;
+  try {
+    tags = await parseExif(file, { tiff: true, exif: true, gps: true, ifd1: false, xmp: false,
+      icc: false, iptc: false, jfif: false });
+  } catch {
+    return null; // not a format exifr reads, or a broken header: no evidence, not an error
+  }
+  if (!tags) return null;
+  const when = tags.DateTimeOriginal || tags.CreateDate;
+  const taken = when instanceof Date && !Number.isNaN(when.getTime()) ? when.toISOString() : null;
+  const lat = Number.isFinite(tags.latitude) ? tags.latitude : null;
+  const lon = Number.isFinite(tags.longitude) ? tags.longitude : null;
+  if (!taken && lat === null) return null;
+  return { taken_at: taken, lon: lat === null ? null : lon, lat: lon === null ? null : lat };
+}
+
+/**
+ * Returns {blob, width, height, exif}: a JPEG whose long side is at most MAX_SIDE. A JPEG already
  * small enough is kept as it is (with its EXIF, which the server checks against the report).
  * Throws when the file is not an image the browser can read.
  */
 export async function preparePhoto(file) {
+  const exif = await readExif(file);
   const bmp = await decode(file);
   const width = bmp.width || bmp.naturalWidth;
   const height = bmp.height || bmp.naturalHeight;
   const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
   if (scale === 1 && file.type === 'image/jpeg' && file.size <= 4 * 1024 * 1024) {
     bmp.close?.();
-    return { blob: new Blob([file], { type: 'image/jpeg' }), width, height };
+    return { blob: new Blob([file], { type: 'image/jpeg' }), width, height, exif };
   }
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
@@ -49,5 +74,5 @@ export async function preparePhoto(file) {
   const blob = await new Promise((resolve, reject) => canvas.toBlob(
     (b) => (b ? resolve(b) : reject(new Error('encode'))), 'image/jpeg', QUALITY));
   canvas.width = 0; // free the bitmap memory at once on small phones
-  return { blob, width: w, height: h };
+  return { blob, width: w, height: h, exif };
 }

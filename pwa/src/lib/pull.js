@@ -47,7 +47,7 @@ async function pullServer() {
   const { data } = await request('/api/v1');
   const before = await kvGet('server', null);
   const server = { name: data?.name || null, version: data?.version || null,
-    timezone: data?.timezone || null };
+    timezone: data?.timezone || null, evidence: data?.evidence || null };
   await kvSet('server', server);
   if (before?.timezone !== server.timezone || before?.name !== server.name) emit('server');
 }

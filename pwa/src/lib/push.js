@@ -84,7 +84,7 @@ async function sendPhotos(item, token, base, query, reportKind) {
       throw err;
     }
     try {
-      await request(`${base}/${p.id}${query}`, { method: 'PUT', token, body: blob,
+      await request(`${base}/${p.id}${withExif(query, p.exif)}`, { method: 'PUT', token, body: blob,
         contentType: p.type || blob.type || 'image/jpeg', timeoutMs: 30000 + blob.size / 4 });
     } catch (err) {
       if (err instanceof ApiError) {
@@ -97,6 +97,19 @@ async function sendPhotos(item, token, base, query, reportKind) {
     p.sent = true;
     await putItem(item);
   }
+}
+
+/** The query with the photo's EXIF as read on the phone (the server keeps it as evidence). */
+export function withExif(query, exif) {
+  if (!exif) return query;
+  const q = new URLSearchParams(query.replace(/^\?/, ''));
+  if (exif.taken_at) q.set('exif_taken_at', exif.taken_at);
+  if (exif.lon != null && exif.lat != null) {
+    q.set('exif_lon', String(exif.lon));
+    q.set('exif_lat', String(exif.lat));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
 }
 
 async function sendAction(item, token) {

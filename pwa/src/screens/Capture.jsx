@@ -9,12 +9,31 @@ import { formatTime, nameOf, t } from '../i18n/index.js';
 import { clearDraft, emptyDraft, loadDraft, saveDraft } from '../lib/draft.js';
 import { isoWithOffset, uuid } from '../lib/ids.js';
 import { addItem, getBlob, getItem, replaceRejected } from '../lib/outbox.js';
+import { photoFlags } from '../lib/evidence.js';
 import { preparePhoto } from '../lib/photos.js';
 import { noteCategoryUsed, recentCategories } from '../lib/settings.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
 
 const MAX_PHOTOS = 6;
+
+/** Each photo's EXIF time, and a warning when it is older or farther than the deployment allows. */
+function PhotoEvidence({ photos, at, location, limits }) {
+  const lines = photos.map((p, i) => ({ n: i + 1, f: photoFlags(p.exif, { at, location }, limits) }))
+    .filter(({ f }) => f.takenAt);
+  if (!lines.length) return null;
+  return (
+    <ul class="evidence small" data-testid="photo-evidence">
+      {lines.map(({ n, f }) => (
+        <li key={n} class={f.old || f.far ? 'warn' : 'muted'} data-old={f.old} data-far={f.far}>
+          {t('evidence.taken_at', { n, time: formatTime(f.takenAt) })}
+          {f.old && ` · ${t('evidence.old', { hours: Math.round(f.ageHours) })}`}
+          {f.far && ` · ${t('evidence.far', { m: Math.round(f.distanceM) })}`}
+        </li>
+      ))}
+    </ul>
+  );
+}
 const REFINE_WINDOW_MS = 60 * 1000; // a better fix soon after the first photo replaces the first
 
 export function Capture({ edit }) {
@@ -36,7 +55,8 @@ export function Capture({ edit }) {
         if (item && item.state === 'rejected' && !item.server) {
           const photos = [];
           for (const p of item.photos) {
-            photos.push({ id: p.id, blob: await getBlob(p.id), width: p.width, height: p.height });
+            photos.push({ id: p.id, blob: await getBlob(p.id), width: p.width, height: p.height,
+              exif: p.exif || null });
           }
           d = { ...emptyDraft(), editOf: item.id, photos: photos.filter((p) => p.blob),
             category: item.body.category, description: item.body.description || '',
@@ -114,7 +134,8 @@ export function Capture({ edit }) {
           accuracy_m: location.accuracy_m ?? null, source: location.source },
         captured_at: draft.capturedAt || isoWithOffset(new Date()),
       };
-      const photos = draft.photos.map((p) => ({ id: p.id, blob: p.blob, width: p.width, height: p.height }));
+      const photos = draft.photos.map((p) => ({ id: p.id, blob: p.blob, width: p.width, height: p.height,
+        exif: p.exif || null }));
       const old = draft.editOf ? await getItem(draft.editOf) : null;
       if (old && old.state === 'rejected' && !old.server) await replaceRejected(old, { body, photos });
       else await addItem({ kind: 'report', user: s.session.user.username, body, photos });
@@ -171,6 +192,8 @@ export function Capture({ edit }) {
             ))}
           </ul>
         )}
+        <PhotoEvidence photos={draft.photos} at={draft.capturedAt} location={location}
+          limits={s.server?.evidence} />
         {draft.capturedAt && <p class="muted small">{t('capture.captured_at', { time: formatTime(draft.capturedAt) })}</p>}
       </section>
 
@@ -199,15 +222,16 @@ export function Capture({ edit }) {
       </section>
 
       {problem && <p class="error" role="alert">{problem}</p>}
-      <div class="actions sticky">
+      <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
+      {/* one row, about 70 px: a taller block hid the category chips behind it */}
+      <div class="actions sticky" data-testid="save-block">
+        {(draft.photos.length > 0 || draft.editOf) && (
+          <button type="button" class="link" onClick={discard}>{t('capture.discard')}</button>
+        )}
         <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
           data-testid="save-report" aria-describedby="save-hint">
           {t('capture.save')}
         </button>
-        <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
-        {(draft.photos.length > 0 || draft.editOf) && (
-          <button type="button" class="link" onClick={discard}>{t('capture.discard')}</button>
-        )}
       </div>
 
       {picking && (

@@ -3,6 +3,7 @@
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
 import { useRef, useState } from 'preact/hooks';
+import { lazy, Suspense } from 'preact/compat';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
@@ -13,6 +14,31 @@ import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { addItem } from '../lib/outbox.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
+
+// Leaflet with the small map only (a lazy chunk, precached like the worker's map)
+const CaseSpot = lazy(() => import('../components/CaseSpot.jsx'));
+
+/** What the desk shows of a case, kept with a queued action: the card stays after it is sent. */
+function snapshotOf(task) {
+  const keep = ['id', 'number', 'category', 'status', 'description', 'address', 'location', 'cell',
+    'community', 'street', 'due_at', 'overdue', 'signed_at', 'reporter_name', 'photos'];
+  return Object.fromEntries(keep.map((k) => [k, task[k] ?? null]));
+}
+
+/** A directions link (AMap's web/app handover, told the point is WGS-84) and a geo: URI. */
+export function Directions({ location, label }) {
+  if (!location) return null;
+  const { lon, lat } = location;
+  const name = encodeURIComponent(label || '');
+  return (
+    <p class="row wrap directions">
+      <a class="button secondary" data-testid="directions" target="_blank" rel="noopener"
+        href={`https://uri.amap.com/navigation?to=${lon},${lat},${name}&coordinate=wgs84&callnative=1`}>
+        {t('desk.directions')}</a>
+      <a class="button secondary" href={`geo:${lat},${lon}?q=${lat},${lon}`}>{t('desk.other_map_app')}</a>
+    </p>
+  );
+}
 
 export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate', 'other'];
 const UNITS = ['hours', 'working_hours', 'working_days'];
@@ -68,6 +94,9 @@ export function HandlerCase({ id }) {
   const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
   const cameraRef = useRef(null);
 
+  // the case as the server last told it, else as it was when I acted (it left my desk since)
+  const shown = task || [...mine].reverse().find((i) => i.body.snapshot)?.body.snapshot || null;
+  const last = mine[mine.length - 1];
   if (!task && !mine.length) {
     return (
       <div class="card">
@@ -77,7 +106,7 @@ export function HandlerCase({ id }) {
     );
   }
   const actions = task ? localActions(task, s.items) : [];
-  const cat = task && s.categories.find((c) => c.code === task.category);
+  const cat = shown && s.categories.find((c) => c.code === shown.category);
 
   async function queue(action, extra = {}, withPhotos = []) {
     if (busy) return;
@@ -85,7 +114,7 @@ export function HandlerCase({ id }) {
     try {
       await addItem({ kind: 'action', user: s.session.user.username, photos: withPhotos,
         body: { case_id: task.id, case_number: task.number, action, note: note.trim(),
-          purpose: 'resolution', ...extra } });
+          purpose: 'resolution', snapshot: snapshotOf(task), ...extra } });
       await reload('items');
       toast(t('desk.saved'), 'ok');
       setMode(null);
@@ -117,16 +146,33 @@ export function HandlerCase({ id }) {
   return (
     <div class="task-detail">
       <button type="button" class="link" onClick={() => go('desk')}>← {t('desk.title')}</button>
-      {task && (
-        <section class="card">
-          <h2>{t('records.case_n', { n: task.number })} · {cat ? nameOf(cat) : task.category}</h2>
-          {task.overdue && <p class="tag danger">{t('tasks.overdue')}</p>}
-          <p class="small">{task.cell ? nameOf(task.cell) : t('records.outside_grid')} · {statusText(task.status)}
-            {' · '}{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</p>
-          {task.due_at && <p class="small">{t('tasks.due', { time: formatTime(task.due_at) })}</p>}
-          {task.description && <p>{task.description}</p>}
+      {shown && (
+        <section class="card" data-testid="desk-case">
+          <h2>{t('records.case_n', { n: shown.number })} · {cat ? nameOf(cat) : shown.category}</h2>
+          {task?.overdue && <p class="tag danger">{t('tasks.overdue')}</p>}
+          <p class="small" data-testid="desk-case-status">
+            {shown.cell ? nameOf(shown.cell) : t('records.outside_grid')} ·{' '}
+            {statusText(task ? task.status : (last?.server?.status || shown.status))}
+            {task && <>{' · '}{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</>}</p>
+          {shown.due_at && task && <p class="small">{t('tasks.due', { time: formatTime(shown.due_at) })}</p>}
+          {shown.description && <p>{shown.description}</p>}
+          <dl class="facts small">
+            <dt>{t('desk.address')}</dt>
+            <dd data-testid="desk-address">{shown.address || [shown.street, shown.community, shown.cell]
+              .filter(Boolean).map((a) => nameOf(a)).join(' ') || '—'}</dd>
+            {shown.reporter_name && <><dt>{t('desk.reporter')}</dt><dd data-testid="desk-reporter">{shown.reporter_name}</dd></>}
+            {shown.location && <><dt>{t('cmd.position')}</dt>
+              <dd>{shown.location.lon.toFixed(6)}, {shown.location.lat.toFixed(6)}
+                {shown.location.accuracy_m != null && ` · ±${Math.round(shown.location.accuracy_m)} m`}</dd></>}
+          </dl>
+          {shown.location && (
+            <Suspense fallback={<div class="mini-map" aria-hidden="true" />}>
+              <CaseSpot location={shown.location} />
+            </Suspense>
+          )}
+          <Directions location={shown.location} label={t('records.case_n', { n: shown.number })} />
           <ul class="photos">
-            {(task.photos || []).map((p, i) => (
+            {(shown.photos || []).map((p, i) => (
               <li key={p.id}><TaskPhoto photo={p} size="display" alt={t('capture.photo_n', { n: i + 1 })} /></li>
             ))}
           </ul>
@@ -197,7 +243,7 @@ export function HandlerCase({ id }) {
               </select>
             </div>
           )}
-          <label for="desk-note">{mode === 'resolve' ? t('tasks.note') : t('desk.note_required')}</label>
+          <label for="desk-note">{mode === 'resolve' ? t('desk.note_optional') : t('desk.note_required')}</label>
           <textarea id="desk-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           {problem && <p class="error" role="alert">{problem}</p>}
           <div class="row">

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { getLang, setLang, t } from '../i18n/index.js';
+import { getLang, setLang, t, tn } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { login } from '../lib/session.js';
 import { syncSoon } from '../nav.js';
@@ -37,7 +37,7 @@ export function Login({ expired, lastUser }) {
       <p class="muted">{t('login.subtitle')}</p>
       {expired && (
         <p class="notice warn" role="alert" data-testid="login-expired">
-          {t('login.expired')} {waiting > 0 && t('login.outbox_kept', { n: waiting })}
+          {t('login.expired')} {waiting > 0 && tn('login.outbox_kept', waiting)}
         </p>
       )}
       <form onSubmit={submit} class="stack">

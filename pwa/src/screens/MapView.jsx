@@ -23,8 +23,9 @@ export default function MapView({ pick }) {
   const [point, setPoint] = useState(null);
 
   useEffect(() => {
-    const m = L.map(el.current, { zoomControl: true, attributionControl: !!s.settings.tileUrl,
+    const m = L.map(el.current, { zoomControl: false, attributionControl: !!s.settings.tileUrl,
       preferCanvas: true, tap: true });
+    L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(m);
     map.current = m;
     if (s.settings.tileUrl) {
       // CORS requests, so the service worker can keep the tiles (opaque responses would count
@@ -97,7 +98,7 @@ export default function MapView({ pick }) {
     for (const task of s.tasks) {
       if (!task.location) continue;
       L.marker([task.location.lat, task.location.lon], { icon: L.divIcon({ className: 'task-pin',
-        html: '✓', iconSize: [28, 28] }), title: t('records.case_n', { n: task.number }) })
+        html: '<span>✓</span>', iconSize: [44, 44] }), title: t('records.case_n', { n: task.number }) })
         .on('click', () => !pick && go(`tasks/${task.id}`)).addTo(g);
     }
   }, [s.reports, s.items, s.tasks]);

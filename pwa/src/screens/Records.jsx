@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { fieldLines, ItemState } from '../components/ItemState.jsx';
 import { SyncBar } from '../components/SyncBar.jsx';
-import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
+import { formatTime, nameOf, statusText, t, tn } from '../i18n/index.js';
 import { deleteItem, dropRejectedPhoto, resend } from '../lib/outbox.js';
 import { go, syncSoon } from '../nav.js';
 import { reload, useStore } from '../store.js';
@@ -33,7 +33,7 @@ export function OutboxItem({ item, categories, syncing, mine }) {
         <small>{formatTime(typeof when === 'string' ? Date.parse(when) : when)}</small>
       </div>
       <p class="muted small">
-        {t('records.photos_n', { n: item.photos.length })}
+        {tn('records.photos_n', item.photos.length)}
         {item.server?.cell ? ` · ${nameOf(item.server.cell)}` : ''}
         {item.body.location?.source === 'manual' ? ` · ${t('location.manual_short')}` : ''}
       </p>
