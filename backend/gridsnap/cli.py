@@ -187,7 +187,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(["worker", "supervisor", "handler",
-                                                          "admin"]))
+                                                          "admin", "call_taker"]))
 @click.option("--scope", "scopes", multiple=True,
               help="Area code prefix (repeatable); '' is the whole city.")
 @click.option("--department", help="Department code (handlers).")
