@@ -55,6 +55,10 @@ CODES: dict[str, int] = {
     "notification.not_found": 404,
     "user.not_found": 404,
     "user.invalid": 422,
+    "hotline.location_required": 422,
+    "caller.not_found": 404,
+    "open311.client_exists": 409,
+    "open311.client_not_found": 404,
     "service.unavailable": 503,
     "internal": 500,
 }

@@ -114,7 +114,7 @@ def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str
 def case_filter_sql(principal: Principal, params: dict, *, statuses=None, category=None,
                     area_prefix: str | None = None, department: str | None = None,
                     overdue: bool | None = None, stage: str | None = None,
-                    source: str | None = None,
+                    source: str | None = None, ids: list | None = None,
                     verifier_id: int | None = None, bbox=None,
                     updated_since: datetime | None = None,
                     received_from: datetime | None = None,
@@ -128,6 +128,7 @@ def case_filter_sql(principal: Principal, params: dict, *, statuses=None, catego
               ("verifier_id", verifier_id, "r.verifier_id = :verifier_id"),
               ("category", category, "r.category_code = :category"),
               ("source", source, "r.source = :source"),
+              ("ids", ids, "r.id = ANY(:ids)"),
               ("updated_since", updated_since, "r.updated_at > :updated_since"),
               ("received_from", received_from, "r.received_at >= :received_from"),
               ("received_to", received_to, "r.received_at < :received_to"))

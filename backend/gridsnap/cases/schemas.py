@@ -3,8 +3,8 @@
 from marshmallow import Schema, fields, validate
 
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
-from ..photos.schemas import PhotoOutSchema
 from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
+from ..photos.schemas import PhotoOutSchema
 from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES
 
 
