@@ -34,7 +34,8 @@ DEMO_USERS = {u["username"] for u in _DEMO}
 
 
 def _personas() -> dict[str, str]:
-    """persona -> demo username: worker, worker2 (another community), supervisor, handler, admin."""
+    """persona -> demo username: worker, worker2 (another community), supervisor, handler,
+    call_taker, admin."""
     out: dict[str, str] = {}
     for u in _DEMO:
         key = u["role"] if u["role"] not in out else f"{u['role']}2"
@@ -146,7 +147,7 @@ def clean_tables(request):
         return  # a pure test: no database touched
     with runtime.engine.begin() as conn:
         conn.execute(text("TRUNCATE reports, photos, case_events, outbox, notifications, "
-                          "case_links, extension_requests, routing_rules RESTART IDENTITY CASCADE"))
+                          "case_links, extension_requests, routing_rules, callers RESTART IDENTITY CASCADE"))
         conn.execute(text(
             "DELETE FROM api_tokens WHERE user_id IN "
             "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),

@@ -17,8 +17,11 @@ from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
 from .grid.api import blp as grid_blp
 from .health.api import blp as health_blp
+from .hotline.api import blp as hotline_blp
 from .maps.api import blp as maps_blp
 from .notifications.api import blp as notifications_blp
+from .open311.api import admin_blp as admin_open311_blp
+from .open311.api import blp as open311_blp
 from .photos.api import blp as photos_blp
 from .reports.api import blp as reports_blp
 from .routing.api import blp as routing_blp
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
                 routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,
-                categories_blp, admin_users_blp, health_blp):
+                categories_blp, admin_users_blp, health_blp, hotline_blp, admin_open311_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     @app.get("/api/v1/docs/static/<path:filename>")
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        evidence={"max_age_hours": settings.photo_exif_warn_age_hours,
                                  "max_distance_m": settings.photo_exif_warn_distance_m})
 
+    app.register_blueprint(open311_blp)  # GeoReport v2: the spec's formats, not OpenAPI
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
 
     @app.teardown_appcontext

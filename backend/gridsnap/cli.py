@@ -16,9 +16,11 @@ import click
 from .categories.service import load_categories, load_departments
 from .demo import demo_loaded, load_demo
 from .devservices import ServiceError, down, up
+from .errors import AppError
 from .extensions import Runtime
 from .grid.service import import_grid
 from .migrate import revision, upgrade
+from .open311 import service as open311_service
 from .outbox import queries as outbox_queries
 from .settings import REPO_ROOT, Settings
 from .users.service import add_user, disable_user, revoke_all_tokens, set_scopes
@@ -187,7 +189,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(["worker", "supervisor", "handler",
-                                                          "admin"]))
+                                                          "admin", "call_taker"]))
 @click.option("--scope", "scopes", multiple=True,
               help="Area code prefix (repeatable); '' is the whole city.")
 @click.option("--department", help="Department code (handlers).")
@@ -243,6 +245,52 @@ def revoke_tokens(username) -> None:
         except LookupError as exc:
             _fail(str(exc))
     click.echo(f"revoked {n} token(s) of {username}")
+
+
+# --- Open311 clients --------------------------------------------------------------------------
+
+@main.group()
+def open311() -> None:
+    """Open311 GeoReport v2 client systems and their API keys."""
+
+
+@open311.command("add")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="Area code prefix its key may read ('' for the city); repeatable.")
+@click.option("--display-name", default="")
+def open311_add(name, scopes, display_name) -> None:
+    """Issue client NAME an API key (printed once; only its hash is stored)."""
+    with _session() as session:
+        try:
+            key = open311_service.issue_client(session, name, list(scopes),
+                                               display_name=display_name)
+        except AppError as exc:
+            _fail(exc.message)
+    click.echo(f"client {name}: api_key={key}")
+    click.echo("Keep it: it is not shown again. Revoke with: gridsnap open311 revoke " + name)
+
+
+@open311.command("revoke")
+@click.argument("name")
+def open311_revoke(name) -> None:
+    """Revoke client NAME: its keys stop working at once."""
+    with _session() as session:
+        try:
+            open311_service.revoke_client(session, name)
+        except AppError as exc:
+            _fail(exc.message)
+    click.echo(f"client {name} revoked")
+
+
+@open311.command("list")
+def open311_list() -> None:
+    """The client systems, their scopes and whether revoked."""
+    with _session() as session:
+        for c in open311_service.list_clients(session):
+            state = "revoked" if c["revoked"] else "active"
+            click.echo(f"{c['name']}\t{state}\tscopes={list(c['scopes'])}\t"
+                       f"requests={c['requests']}")
 
 
 # --- outbox --------------------------------------------------------------------------------

@@ -55,6 +55,14 @@ CODES: dict[str, int] = {
     "notification.not_found": 404,
     "user.not_found": 404,
     "user.invalid": 422,
+    "hotline.location_required": 422,
+    "caller.not_found": 404,
+    "open311.client_exists": 409,
+    # GeoReport v2 answers with its own HTTP codes: 400 bad request, 403 key, 404 not found
+    "open311.bad_request": 400,
+    "open311.forbidden": 403,
+    "open311.not_found": 404,
+    "open311.client_not_found": 404,
     "service.unavailable": 503,
     "internal": 500,
 }

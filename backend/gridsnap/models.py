@@ -8,6 +8,7 @@ from .cases import models as cases
 from .categories import models as categories
 from .events import models as events
 from .grid import models as grid
+from .hotline import models as hotline
 from .notifications import models as notifications
 from .outbox import models as outbox
 from .photos import models as photos
@@ -16,5 +17,5 @@ from .routing import models as routing
 from .stats import models as stats
 from .users import models as users
 
-FEATURES = (campaigns, cases, categories, events, grid, notifications, outbox, photos, reports,
-            routing, stats, users)
+FEATURES = (campaigns, cases, categories, events, grid, hotline, notifications, outbox, photos,
+            reports, routing, stats, users)

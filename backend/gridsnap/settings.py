@@ -75,6 +75,25 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+# 接诉即办 time limits by urgency: h hours, wh working hours, wd working days
+DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"
+_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days"}
+
+
+def parse_hotline_limits(raw: str) -> tuple[tuple[str, int, str], ...]:
+    """"emergency=2h,urgent=24h,…" → ((urgency, amount, unit), …); SystemExit if unreadable."""
+    out = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        name, _, limit = part.partition("=")
+        digits = "".join(ch for ch in limit if ch.isdigit())
+        unit = _LIMIT_UNITS.get(limit[len(digits):].strip())
+        if not name or not digits or unit is None:
+            raise SystemExit(f"gridsnap: GRIDSNAP_HOTLINE_TIME_LIMITS: cannot read {part!r} "
+                             "(write e.g. emergency=2h,urgent=24h,ordinary=7wd,complex=15wd)")
+        out.append((name.strip(), int(digits), unit))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -94,6 +113,10 @@ class Settings:
     verify_distance_m: int = 50
     token_cache_seconds: int = 10
     duplicate_window_days: int = 7
+    hotline_time_limits: tuple[tuple[str, int, str], ...] = parse_hotline_limits(
+        DEFAULT_HOTLINE_LIMITS)
+    open311_jurisdiction_id: str = "gridsnap.local"
+    open311_contact: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -116,6 +139,11 @@ class Settings:
             photo_exif_warn_age_hours=_int("GRIDSNAP_PHOTO_WARN_AGE_HOURS", 24),
             token_cache_seconds=_int("GRIDSNAP_TOKEN_CACHE_SECONDS", 10),
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
+            hotline_time_limits=parse_hotline_limits(
+                os.environ.get("GRIDSNAP_HOTLINE_TIME_LIMITS") or DEFAULT_HOTLINE_LIMITS),
+            open311_jurisdiction_id=os.environ.get("GRIDSNAP_OPEN311_JURISDICTION",
+                                                   "gridsnap.local"),
+            open311_contact=os.environ.get("GRIDSNAP_OPEN311_CONTACT", ""),
         )
         values.update(overrides)
         if "database_url" in overrides:

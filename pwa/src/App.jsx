@@ -19,7 +19,7 @@ import { HandlerCase, HandlerDesk } from './screens/HandlerDesk.jsx';
 const MapView = lazy(() => import('./screens/MapView.jsx'));
 // the command centre only for supervisors and administrators: the worker's shell stays small
 const Command = lazy(() => import('./command/Command.jsx'));
-const COMMAND_ROLES = new Set(['supervisor', 'admin']);
+const COMMAND_ROLES = new Set(['supervisor', 'admin', 'call_taker']);
 
 const SYNC_EVERY_MS = 60 * 1000;
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..deadlines.rules import TimeLimit, WorkCalendar, calendar_for, due_at
 from ..errors import AppError
+from ..hotline import rules as hotline_rules
 from ..notifications import rules as kinds
 from ..photos.imaging import distance_m
 from ..routing.service import route_case
@@ -46,8 +47,14 @@ class ActionContext:
         return calendar_for(self.settings.timezone, self.settings.business_hours)
 
     def due(self, stage: str, start: datetime) -> datetime:
-        """When `stage` falls due if it starts at `start`, by the category's time limit."""
-        return due_at(start, TimeLimit.from_dict(self.case["time_limits"][stage]), self.calendar)
+        """When `stage` falls due if it starts at `start`, by the category's time limit; a
+        hotline case is handled within the hotline's limit for its urgency (接诉即办)."""
+        if stage == "handle" and self.case.get("urgency"):
+            limit = hotline_rules.hotline_limit(self.settings.hotline_time_limits,
+                                                self.case["urgency"])
+        else:
+            limit = TimeLimit.from_dict(self.case["time_limits"][stage])
+        return due_at(start, limit, self.calendar)
 
     def enter_stage(self, stage: str | None, start: datetime | None = None) -> dict:
         """The changes of a new stage starting: its deadline, and no longer overdue (an
@@ -63,6 +70,15 @@ class ActionContext:
 
     def handlers(self, department_code: str) -> list[int]:
         return users.handlers_of(self.session, [department_code])[department_code]
+
+    def closing(self) -> tuple[dict, list[tuple[str, list[int]]]]:
+        """The changes and notices of a case closing: a hotline case waits for its callback
+        (回访) by the call-takers; the reporter hears it closed."""
+        notices = [(kinds.CASE_CLOSED, [self.case["reporter_id"]])]
+        if self.case["source"] != "hotline":
+            return {}, notices
+        return ({"callback_status": "pending", "callback_attempts": 0},
+                notices + [(kinds.CASE_CALLBACK_DUE, users.call_takers(self.session))])
 
 
 @dataclass
@@ -235,9 +251,9 @@ def _verify_pass(ctx: ActionContext) -> Outcome:
         raise AppError("case.too_far",
                        f"You are {dist:.0f} m from the case; verify within {limit} m of it.",
                        {"location": [f"{dist:.0f} m away; at most {limit} m."]})
-    return Outcome({"status": "closed", "closed_at": ctx.now, **ctx.enter_stage(None)},
-                   {"distance_m": round(dist, 1), "location": loc},
-                   notices=[(kinds.CASE_CLOSED, [c["reporter_id"]])])
+    more, notices = ctx.closing()
+    return Outcome({"status": "closed", "closed_at": ctx.now, **ctx.enter_stage(None), **more},
+                   {"distance_m": round(dist, 1), "location": loc}, notices=notices)
 
 
 def _rework(ctx: ActionContext) -> Outcome:
@@ -254,8 +270,41 @@ def _rework(ctx: ActionContext) -> Outcome:
 
 
 def _close(ctx: ActionContext) -> Outcome:
-    return Outcome({"status": "closed", "closed_at": ctx.now, **ctx.enter_stage(None)},
-                   notices=[(kinds.CASE_CLOSED, [ctx.case["reporter_id"]])])
+    more, notices = ctx.closing()
+    return Outcome({"status": "closed", "closed_at": ctx.now, **ctx.enter_stage(None), **more},
+                   notices=notices)
+
+
+def _answer(ctx: ActionContext) -> Outcome:
+    # 即时答复: the answer is the note; nothing to route, no callback (the caller heard it)
+    return Outcome({"status": "closed", "closed_at": ctx.now, "routed_at": ctx.now,
+                    **ctx.enter_stage(None)}, {"nature": ctx.case["nature"]})
+
+
+def _callback(ctx: ActionContext) -> Outcome:
+    # 回访: one try; reached, it records 响应 / 解决 / 满意; three tries unanswered: unreachable
+    try:
+        result = hotline_rules.callback_result(ctx.body.get("callback") or {},
+                                               ctx.case["callback_attempts"])
+    except ValueError as exc:
+        raise AppError("request.invalid", str(exc), {"callback": [str(exc)]}) from None
+    if not result["reached"]:
+        status = "unreachable" if result["unreachable"] else "pending"
+    else:
+        status = "negative" if hotline_rules.calls_for_rework(result) else "done"
+    return Outcome({"callback_status": status, "callback_attempts": result["attempt"]}, result)
+
+
+def _reopen(ctx: ActionContext) -> Outcome:
+    # 重新办理: back to the department that handled it, as rework, under a new deadline
+    c = ctx.case
+    return Outcome({"status": "dispatched", "rework_count": c["rework_count"] + 1,
+                    "resolved_at": None, "resolved_by_id": None, "verifier_id": None,
+                    "closed_at": None, "callback_status": None, "callback_attempts": 0,
+                    "dispatched_at": ctx.now, **ctx.enter_stage("handle")},
+                   notices=[(kinds.CASE_REWORK, ctx.handlers(c["department_code"]))
+                            if c["department_code"] else (kinds.CASE_RETURNED,
+                                                          ctx.supervisors())])
 
 
 APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
@@ -263,5 +312,6 @@ APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "unmerge": _unmerge, "dispatch": _dispatch, "sign": _sign, "return": _return,
     "request_extension": _request_extension, "approve_extension": _approve_extension,
     "refuse_extension": _refuse_extension, "resolve": _resolve, "verify_pass": _verify_pass,
-    "verify_fail": _rework, "close": _close, "rework": _rework,
+    "verify_fail": _rework, "close": _close, "rework": _rework, "answer": _answer,
+    "callback": _callback, "reopen": _reopen,
 }

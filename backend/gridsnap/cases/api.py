@@ -35,7 +35,8 @@ def _filters(query: dict) -> dict:
     out = {"statuses": query.get("status"), "category": query.get("category"),
            "area_prefix": query.get("area"), "updated_since": query.get("updated_since"),
            "overdue": query.get("overdue"), "department": query.get("department"),
-           "stage": query.get("stage"), "order": query.get("order")}
+           "stage": query.get("stage"), "order": query.get("order"),
+           "source": query.get("source")}
     if "bbox" in query:
         try:
             out["bbox"] = parse_bbox(query["bbox"])

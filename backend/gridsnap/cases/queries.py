@@ -50,7 +50,7 @@ CASE_COLUMNS = """
     r.dispatched_at, r.signed_at, r.signed_by_id, r.responsible_department_code,
     r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
     r.return_count, r.duplicate_of, r.cell_code, r.community_code, r.street_code,
-    r.district_code,
+    r.district_code, r.source, r.nature, r.urgency, r.callback_status, r.callback_attempts,
     pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
     pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
     pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at
@@ -115,6 +115,7 @@ def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str
 def case_filter_sql(principal: Principal, params: dict, *, statuses=None, category=None,
                     area_prefix: str | None = None, department: str | None = None,
                     overdue: bool | None = None, stage: str | None = None,
+                    source: str | None = None, ids: list | None = None,
                     verifier_id: int | None = None, bbox=None,
                     updated_since: datetime | None = None,
                     received_from: datetime | None = None,
@@ -127,6 +128,8 @@ def case_filter_sql(principal: Principal, params: dict, *, statuses=None, catego
               ("stage", stage, "r.stage = :stage"),
               ("verifier_id", verifier_id, "r.verifier_id = :verifier_id"),
               ("category", category, "r.category_code = :category"),
+              ("source", source, "r.source = :source"),
+              ("ids", ids, "r.id = ANY(:ids)"),
               ("updated_since", updated_since, "r.updated_at > :updated_since"),
               ("received_from", received_from, "r.received_at >= :received_from"),
               ("received_to", received_to, "r.received_at < :received_to"))

@@ -26,6 +26,7 @@ STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
+CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline
 SYSTEM_ROLE = "system"
 # the routing job, the auto-accept and auto-dispatch of a category, the deadline sweep
 SYSTEM = Principal(id=0, username="system", display_name="系统 system", role=SYSTEM_ROLE,
@@ -50,6 +51,7 @@ def _a(name, frm, to, roles, event, **kw) -> Action:
 
 _S = SUPERVISORS
 _SYS = {SYSTEM_ROLE}
+_CT = {CALL_TAKER}
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("route", {"reported"}, None, _SYS, ev.REPORT_ROUTED),
@@ -77,6 +79,11 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("rework", {"resolved"}, "dispatched", _S, ev.CASE_REWORK_ORDERED, needs_note=True),
     # the deadline sweep (限时办理): a running stage past its due time; the status stays
     _a("mark_overdue", OPEN_STATUSES, None, _SYS, ev.CASE_OVERDUE),
+    # 接诉即办: a consultation answered on the call (即时答复) is closed at once; a closed
+    # hotline case is called back (回访); 不满意 or 未解决 reopens it (重新办理)
+    _a("answer", {"reported"}, "closed", _CT, ev.CASE_ANSWERED, needs_note=True),
+    _a("callback", {"closed"}, None, _CT, ev.CASE_CALLBACK_RECORDED, fields=("callback",)),
+    _a("reopen", {"closed"}, "dispatched", _CT, ev.CASE_REOPENED, needs_note=True),
 )}
 
 # what people may send to POST /cases/{id}/actions
@@ -94,6 +101,9 @@ class CaseFacts:
     verifier_id: int | None
     resolved_by_id: int | None
     covers_case: bool  # the caller's area scope covers the case
+    source: str = "worker"  # worker, hotline, open311, other
+    nature: str | None = None  # 诉求性质 of a hotline call
+    callback_status: str | None = None  # pending, done, negative, unreachable
 
 
 def facts_of(row, principal: Principal) -> CaseFacts:
@@ -103,7 +113,8 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         signed=row["signed_at"] is not None and row["status"] == "dispatched",
         pending_extension=row["pending_extension_id"] is not None,
         verifier_id=row["verifier_id"], resolved_by_id=row["resolved_by_id"],
-        covers_case=principal.covers_area(row["area_code"]))
+        covers_case=principal.covers_area(row["area_code"]), source=row["source"],
+        nature=row["nature"], callback_status=row["callback_status"])
 
 
 def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
@@ -129,6 +140,14 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
         if not c.covers_case or p.id == c.resolved_by_id:
             return False
         return c.verifier_id is None or c.verifier_id == p.id
+    if p.role == CALL_TAKER:
+        if not c.covers_case or c.source != "hotline":
+            return False
+        if action.name == "answer":
+            return c.nature == "consultation"
+        if action.name == "callback":
+            return c.callback_status == "pending"
+        return c.callback_status == "negative"  # reopen: after 不满意 or 未解决
     return False
 
 

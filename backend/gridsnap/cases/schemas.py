@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
+from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
 from ..photos.schemas import PhotoOutSchema
 from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES
 
@@ -32,6 +33,12 @@ class ReportOutSchema(Schema):
         allow_none=True, metadata={"description": "What the routing rules suggest (精准派单)."})
     due_at = fields.AwareDateTime(allow_none=True,
                                   metadata={"description": "The running stage's deadline."})
+    source = fields.String(validate=validate.OneOf(SOURCES), metadata={
+        "description": "Where it came from: worker, hotline (12345), open311, other."})
+    nature = fields.String(allow_none=True, metadata={
+        "description": "诉求性质 of a hotline call: " + ", ".join(NATURES)})
+    urgency = fields.String(allow_none=True, metadata={
+        "description": "The hotline's time limit class: " + ", ".join(URGENCIES)})
 
 
 class ReportDetailSchema(ReportOutSchema):
@@ -42,6 +49,16 @@ class ExtensionSchema(Schema):
     amount = fields.Integer(required=True, validate=validate.Range(1, 10000))
     unit = fields.String(required=True,
                          validate=validate.OneOf(("hours", "working_hours", "working_days")))
+
+
+class CallbackInSchema(Schema):
+    """回访: reached the caller or not; reached, their answers."""
+
+    reached = fields.Boolean(required=True)
+    responded = fields.Boolean(metadata={"description": "响应: did they get an answer?"})
+    solved = fields.Boolean(metadata={"description": "解决: is it solved?"})
+    satisfaction = fields.String(validate=validate.OneOf(SATISFACTION),
+                                 metadata={"description": "满意 / 基本满意 / 不满意"})
 
 
 class ActionInSchema(Schema):
@@ -57,6 +74,7 @@ class ActionInSchema(Schema):
     reason = fields.String(validate=validate.OneOf(RETURN_REASONS))
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
     extension = fields.Nested(ExtensionSchema)
+    callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
 
 
 class PendingExtensionSchema(Schema):
@@ -105,6 +123,9 @@ class CaseSchema(ReportDetailSchema):
     duplicate_of = fields.UUID(allow_none=True)
     outcome = fields.String(metadata={"description": "A duplicate follows its primary case."})
     pending_extension = fields.Nested(PendingExtensionSchema, allow_none=True)
+    callback_status = fields.String(allow_none=True, metadata={
+        "description": "回访: pending, done, negative (不满意 or 未解决), unreachable."})
+    callback_attempts = fields.Integer()
     allowed_actions = fields.List(fields.String())
     possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema))
     duplicates = fields.List(fields.Nested(DuplicateSchema))
@@ -116,6 +137,7 @@ class CaseQuerySchema(Schema):
     overdue = fields.Boolean()
     department = fields.String(validate=validate.Length(max=40))
     category = fields.String(validate=validate.Length(max=8))
+    source = fields.String(validate=validate.OneOf(SOURCES))
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                          metadata={"description": "An area code prefix."})
     bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})

@@ -48,6 +48,9 @@ def report_view(row) -> dict:
         "department": row["department_code"],
         "suggested_department": row["suggested_department_code"],
         "due_at": row["due_at"],
+        "source": row["source"],
+        "nature": row["nature"],
+        "urgency": row["urgency"],
     }
 
 
@@ -71,6 +74,7 @@ def _case_view(row, principal: Principal) -> dict:
         rework_count=row["rework_count"], return_count=row["return_count"],
         duplicate_of=row["duplicate_of"], pending_extension=pending,
         reporter_name=row["reporter_name"],
+        callback_status=row["callback_status"], callback_attempts=row["callback_attempts"],
         # a duplicate follows its primary case
         outcome=row["primary_status"] if row["duplicate_of"] is not None else row["status"],
         allowed_actions=rules.allowed_actions(principal, rules.facts_of(row, principal)),

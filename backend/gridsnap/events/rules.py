@@ -26,3 +26,8 @@ CASE_RESOLVED = "case.resolved"
 CASE_VERIFIED = "case.verified"
 CASE_REWORK_ORDERED = "case.rework_ordered"
 CASE_CLOSED = "case.closed"
+# 接诉即办
+CASE_ANSWERED = "case.answered"  # 即时答复: a consultation answered on the call, closed at once
+CASE_CALLBACK_RECORDED = "case.callback_recorded"  # 回访: one try, reached or not
+CASE_REOPENED = "case.reopened"  # 重新办理 after 不满意 or 未解决 (counted as rework)
+CALLER_VIEWED = "caller.viewed"  # someone saw the caller's personal data unmasked

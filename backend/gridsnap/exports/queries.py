@@ -11,7 +11,8 @@ from ..cases.queries import case_filter_sql
 from ..users.rules import Principal
 
 _COLUMNS = """
-    r.id, r.number, r.category_code, k.name AS category_name, r.status, r.received_at,
+    r.id, r.number, r.category_code, k.name AS category_name, r.status, r.source,
+    r.nature, r.received_at,
     r.accepted_at, r.dispatched_at, r.due_at, r.resolved_at,
     CASE WHEN r.status = 'closed' THEN r.closed_at END AS closed_at, r.overdue,
     r.rework_count, r.department_code, d.name AS department_name,

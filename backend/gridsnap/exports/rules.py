@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ..grid.rules import AREA_LEVELS
-from ..stats.rules import INDICATORS
+from ..stats.rules import INDICATORS, SOURCE_NAMES
 
 XLSX_MAX_ROWS = 200_000
 FORMATS = ("csv", "xlsx", "geojson")
@@ -25,6 +25,10 @@ STATUS_NAMES = {
     "reported": "待立案", "accepted": "已立案", "rejected": "不予立案", "duplicate": "已合并",
     "dispatched": "处置中", "returned": "已退回", "resolved": "待核查", "closed": "已结案",
 }
+
+
+NATURE_NAMES = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报",
+                "suggestion": "建议", "praise": "表扬"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("cell_name", "网格", width=14),
     Column("lon", "经度", "float", 11),
     Column("lat", "纬度", "float", 11),
+    Column("source_name", "来源", width=10),
+    Column("nature_name", "诉求性质", width=8),
     Column("address", "地址", width=24),
     Column("description", "问题描述", width=40),
     Column("id", "案件ID", width=36),
@@ -73,7 +79,7 @@ _GRID_COLUMNS: tuple[Column, ...] = (
 )
 
 GROUP_HEADERS = {"district": "区县", "street": "街道", "community": "社区", "cell": "网格",
-                 "department": "处置部门", "category": "类别"}
+                 "department": "处置部门", "category": "类别", "source": "来源"}
 
 
 def indicator_columns(group: str) -> tuple[Column, ...]:
@@ -130,4 +136,6 @@ def case_row(row) -> dict:
     """A case row of the export query with the status in words."""
     out = dict(row)
     out["status_name"] = STATUS_NAMES.get(row["status"], row["status"])
+    out["source_name"] = SOURCE_NAMES.get(row["source"], row["source"])
+    out["nature_name"] = NATURE_NAMES.get(row["nature"]) if row["nature"] else None
     return out

@@ -3,12 +3,14 @@
 from marshmallow import Schema, fields, validate
 
 from ..cases.rules import STATUSES
+from ..hotline.rules import SOURCES
 
 
 class CaseExportQuerySchema(Schema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     category = fields.String(validate=validate.Length(max=8))
     department = fields.String(validate=validate.Length(max=40))
+    source = fields.String(validate=validate.OneOf(SOURCES))
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                          metadata={"description": "An area code prefix."})
     from_ = fields.Date(data_key="from", metadata={

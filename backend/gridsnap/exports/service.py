@@ -49,7 +49,7 @@ def _case_filters(settings: Settings, query: dict) -> dict:
                        {"to": ["Before from."]})
     return {"statuses": query.get("status"), "category": query.get("category"),
             "department": query.get("department"), "area": query.get("area"),
-            "overdue": query.get("overdue"),
+            "overdue": query.get("overdue"), "source": query.get("source"),
             "received_from": midnight(first, tz) if first else None,
             "received_to": midnight(last + timedelta(days=1), tz) if last else None}
 

@@ -93,3 +93,19 @@ UPSERT_AREA = text("""
 
 def upsert_areas(session: Session, rows: list[dict]) -> None:
     session.execute(UPSERT_AREA, rows)
+
+
+_BY_NAME = text("""
+    SELECT code, level, name, ST_X(ST_PointOnSurface(boundary)) AS lon,
+           ST_Y(ST_PointOnSurface(boundary)) AS lat
+      FROM areas
+     WHERE strpos(:address, name) > 0 AND char_length(name) >= 2
+     ORDER BY length(code) DESC, char_length(name) DESC, code
+     LIMIT 1
+""")
+
+
+def find_area_named_in(session: Session, address: str):
+    """The smallest area whose name the address contains (a cell before a community, a street,
+    a district), with a point inside it: a row (code, level, name, lon, lat), or None."""
+    return session.execute(_BY_NAME, {"address": address}).mappings().first()

@@ -95,3 +95,10 @@ def locate_point(session: Session, lon: float, lat: float) -> dict:
         out[level] = (None if area is None else
                       {"code": c, "name": area["name"], "name_en": area["name_en"]})
     return out
+
+
+def resolve_address(session: Session, address: str) -> dict | None:
+    """Where a typed address lies, as far as the grid's names tell: the smallest area named
+    in it and a point inside that area ({code, level, name, lon, lat}), or None."""
+    row = queries.find_area_named_in(session, address.strip())
+    return dict(row) if row else None

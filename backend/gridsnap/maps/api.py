@@ -11,6 +11,7 @@ from ..auth import SECURITY, auth_required, current_principal
 from ..cases.rules import STATUSES
 from ..errors import AppError
 from ..extensions import db_session
+from ..hotline.rules import SOURCES
 from . import queries, rules
 
 blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map (vector tiles)")
@@ -19,6 +20,7 @@ blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map
 class TileQuerySchema(Schema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     category = fields.String(validate=validate.Length(max=8))
+    source = fields.String(validate=validate.OneOf(SOURCES))
     department = fields.String(validate=validate.Length(max=40))
     overdue = fields.Boolean()
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"))

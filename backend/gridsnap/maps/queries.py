@@ -12,7 +12,7 @@ from ..users.rules import Principal
 def _filters(principal: Principal, f: dict, params: dict) -> str:
     cond = case_filter_sql(
         principal, params, statuses=f.get("statuses"), category=f.get("category"),
-        department=f.get("department"), area_prefix=f.get("area"),
+        department=f.get("department"), area_prefix=f.get("area"), source=f.get("source"),
         overdue=True if f.get("overdue") else None, received_from=f.get("received_from"),
         received_to=f.get("received_to"))
     if f.get("statuses"):
@@ -35,7 +35,7 @@ def cases_layer(cond: str) -> str:
     cases AS (
         SELECT ST_AsMVTGeom(ST_Transform(r.location, 3857), bounds.b3857) AS geom,
                r.id::text AS id, r.number, r.status, r.category_code AS category,
-               r.overdue, r.department_code AS department, r.stage,
+               r.overdue, r.department_code AS department, r.stage, r.source,
                to_char(r.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS due_at
           FROM reports r, bounds
          WHERE r.location && bounds.b4326 AND {cond}

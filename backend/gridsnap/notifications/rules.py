@@ -19,6 +19,7 @@ CASE_VERIFICATION_REQUESTED = "case.verification_requested"  # the worker who ve
 CASE_REWORK = "case.rework"
 CASE_CLOSED = "case.closed"
 CASE_OVERDUE = "case.overdue"  # escalation (街乡吹哨)
+CASE_CALLBACK_DUE = "case.callback_due"  # call-takers: a hotline case closed, call back (回访)
 
 
 @dataclass(frozen=True)

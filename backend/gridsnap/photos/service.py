@@ -118,3 +118,13 @@ def photos_by_report(session: Session, report_ids: list) -> dict:
         for p in queries.rows_for_reports(session, report_ids):
             out[p["report_id"]].append(photo_view(p))
     return out
+
+
+def display_file(session: Session, photo_id: uuid.UUID) -> tuple[uuid.UUID, str, str] | None:
+    """(report id, storage key, etag) of a photo's display size — EXIF-free, the size fit to be
+    public — or None if the photo is missing or the size not made yet. The caller decides
+    who may see it (Open311's public cases)."""
+    row = queries.find_photo(session, photo_id)
+    if row is None or row["display_key"] is None:
+        return None
+    return row["report_id"], row["display_key"], f"{row['sha256']}-d"

@@ -49,6 +49,17 @@ class Report(Base):
                         name="duplicate_has_primary"),
         CheckConstraint("duplicate_of IS NULL OR duplicate_of <> id", name="not_own_duplicate"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("source IN ('worker', 'hotline', 'open311', 'other')",
+                        name="report_source_known"),
+        CheckConstraint("nature IS NULL OR nature IN ('consultation', 'help', 'complaint', "
+                        "'report', 'suggestion', 'praise')", name="nature_known"),
+        CheckConstraint("urgency IS NULL OR urgency IN ('emergency', 'urgent', 'ordinary', "
+                        "'complex')", name="urgency_known"),
+        CheckConstraint("callback_status IS NULL OR callback_status IN ('pending', 'done', 'negative', "
+                        "'unreachable')", name="callback_status_known"),
+        CheckConstraint("callback_attempts BETWEEN 0 AND 3", name="callback_attempts_range"),
+        Index("ix_reports_callback_pending", "closed_at",
+              postgresql_where="callback_status = 'pending'"),
         # the sweep's work list: running deadlines not yet overdue
         Index("ix_reports_running_due", "due_at",
               postgresql_where="stage IS NOT NULL AND NOT overdue"),
@@ -122,5 +133,14 @@ class Report(Base):
     return_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="RESTRICT"), index=True)
+    # --- where it came from (接诉即办) ---
+    # worker (网格员), hotline (12345 call-taker), open311 (another system), other
+    source: Mapped[str] = mapped_column(String(10), nullable=False, server_default="worker")
+    nature: Mapped[str | None] = mapped_column(String(12))  # 诉求性质 of a hotline call
+    urgency: Mapped[str | None] = mapped_column(String(10))  # the hotline's time limit class
+    # 回访: pending when a hotline case closes; done, negative (不满意 or 未解决: may be
+    # reopened), or unreachable after three tries
+    callback_status: Mapped[str | None] = mapped_column(String(12))
+    callback_attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     # SHA-256 of the canonical submission: tells an identical replay from a conflicting one.
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)

@@ -10,6 +10,7 @@ from ..db import RawStatement
 from ..events import rules as ev
 from ..events.queries import insert_cte as event_cte
 from ..grid.queries import LOCATE_CTE, chain_sql
+from ..hotline.queries import insert_caller_cte
 from ..outbox import rules as topics
 from ..outbox.queries import insert_cte as outbox_cte
 
@@ -20,7 +21,7 @@ _INTAKE_COLUMNS = f"""
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
-    r.department_code, r.suggested_department_code, r.due_at,
+    r.department_code, r.suggested_department_code, r.due_at, r.source, r.nature, r.urgency,
     r.cell_code, r.community_code, r.street_code, r.district_code, {AREA_NAME_COLUMNS}
 """
 
@@ -29,11 +30,12 @@ WITH {LOCATE_CTE},
 ins AS (
     INSERT INTO reports AS r (id, reporter_id, category_code, description, address, location,
         accuracy_m, location_source, captured_at, stage_started_at, area_code, cell_code,
-        community_code, street_code, district_code, outside_grid, fingerprint)
+        community_code, street_code, district_code, outside_grid, fingerprint, source, nature,
+        urgency)
     SELECT :id, :reporter_id, :category, :description, :address, pt.g, :accuracy_m, :source,
            :captured_at, now(), h.code, {_CHAIN["cell"]}, {_CHAIN["community"]},
            {_CHAIN["street"]}, {_CHAIN["district"]}, h.level IS DISTINCT FROM 'cell',
-           :fingerprint
+           :fingerprint, :origin, :nature, :urgency
       FROM pt LEFT JOIN hit h ON true
     ON CONFLICT (id) DO NOTHING
     RETURNING r.*
@@ -42,18 +44,28 @@ ins AS (
            action=ev.REPORT_SUBMITTED, to_status="status",
            data="jsonb_build_object('area_code', area_code, 'outside_grid', outside_grid)")},
 {outbox_cte("ob", source="ins", topic=topics.REPORT_SUBMITTED,
-            payload="jsonb_build_object('report_id', id)")}
+            payload="jsonb_build_object('report_id', id)")}{{caller}}
 SELECT {_INTAKE_COLUMNS} FROM ins r {AREA_JOINS}
 """
 
+_SUBMIT = RawStatement(_SUBMIT_SQL.replace("{caller}", ""))
+# a hotline call or an Open311 request: the caller's personal data in the same statement
+_SUBMIT_WITH_CALLER = RawStatement(_SUBMIT_SQL.replace(
+    "{caller}", ",\n" + insert_caller_cte("cl", source="ins", report_id="id")))
 
-_SUBMIT = RawStatement(_SUBMIT_SQL)
+_ORIGIN = {"origin": "worker", "nature": None, "urgency": None}
 
 
-def insert_report(session: Session, params: dict):
-    """Insert the report with its cell, audit event and outbox message in one statement.
+def insert_report(session: Session, params: dict, caller: dict | None = None):
+    """Insert the report with its cell, audit event and outbox message in one statement; with
+    `caller` (name, phone, email, anonymous), the caller's row too. `params` may name the
+    report's origin (source), nature and urgency (接诉即办); a report from the field by default.
 
     Returns the new row, or None if a report with this id exists already (straight to psycopg:
     the hot path).
     """
-    return _SUBMIT.one(session, params)
+    params = {**_ORIGIN, **params}
+    if caller is None:
+        return _SUBMIT.one(session, params)
+    return _SUBMIT_WITH_CALLER.one(session, {**params, **{f"caller_{k}": v
+                                                          for k, v in caller.items()}})

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 
 def fingerprint(*, reporter_id: int, category: str, description: str, address: str | None,
                 lon: float, lat: float, accuracy_m: float | None, source: str,
-                captured_at: datetime) -> bytes:
+                captured_at: datetime, origin: dict | None = None) -> bytes:
     """SHA-256 of the canonical submission: equal for an identical replay, else different.
 
+    `origin` (a hotline call's source, nature, urgency and caller) takes part when given.
     Times compare as instants (the same moment with another offset is the same report);
     coordinates at 1e-7 degrees (~1 cm), below what any phone measures.
     """
@@ -26,5 +27,7 @@ def fingerprint(*, reporter_id: int, category: str, description: str, address: s
         "source": source,
         "captured_at": captured_at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
+    if origin is not None:
+        canonical["origin"] = origin
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).digest()

@@ -24,29 +24,39 @@ class Submitted:
 
 
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
-                  body: dict) -> Submitted:
-    """信息采集: record a report from the field, idempotent by the client's id (invariant 2).
+                  body: dict, *, source: str = "worker", nature: str | None = None,
+                  urgency: str | None = None, caller: dict | None = None,
+                  commit: bool = True) -> Submitted:
+    """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
+    by default; a hotline call or an Open311 request names its source, nature, urgency and
+    caller (personal data, stored once in the hotline's table in the same statement).
 
     Returns Submitted(created=True) for a new report; created=False for an identical replay.
     Raises AppError report.id_conflict (same id, other content) or report.unknown_category.
+    Without `commit` the caller's transaction goes on (and is rolled back on an error).
     """
     loc = body["location"]
-    source = loc.get("source", "gps")
+    origin = source
+    source = loc.get("source", "gps")  # how the position was found
     description = body.get("description") or ""
     address = body.get("address") or None
     fp = fingerprint(reporter_id=principal.id, category=body["category"],
                      description=description, address=address, lon=loc["lon"], lat=loc["lat"],
                      accuracy_m=loc.get("accuracy_m"), source=source,
-                     captured_at=body["captured_at"])
+                     captured_at=body["captured_at"],
+                     origin={"source": origin, "nature": nature, "urgency": urgency,
+                             "caller": caller} if origin != "worker" else None)
     params = {
         "id": report_id, "reporter_id": principal.id, "category": body["category"],
         "description": description, "address": address, "lon": loc["lon"], "lat": loc["lat"],
         "accuracy_m": loc.get("accuracy_m"), "source": source,
         "captured_at": body["captured_at"], "fingerprint": fp,
+        "origin": origin, "nature": nature, "urgency": urgency,
     }
     try:
-        row = queries.insert_report(session, params)
-        session.commit()
+        row = queries.insert_report(session, params, caller)
+        if commit:
+            session.commit()
     except (IntegrityError, psycopg.IntegrityError) as exc:
         session.rollback()
         if "fk_reports_category_code_categories" in str(getattr(exc, "orig", exc)):

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from ..cases.queries import scope_predicate
 from ..users.rules import Principal
+from .rules import SOURCE_NAMES, SOURCE_NAMES_EN
 
 # the events the indicators read
 _TRAIL_ACTIONS = ("case.rejected", "case.merged", "case.unmerged", "case.dispatched",
                   "case.returned", "case.resolved", "case.rework_ordered",
-                  "case.extension_approved", "case.overdue", "case.verified", "case.closed")
+                  "case.extension_approved", "case.overdue", "case.verified", "case.closed",
+                  "case.answered", "case.callback_recorded", "case.reopened")
 
 # the group key of each grouping, as an expression over `f` (the facts of one case)
 GROUP_KEYS = {
@@ -28,6 +30,7 @@ GROUP_KEYS = {
     "cell": "f.cell_code",
     "category": "f.category_code",
     "department": "f.department_code",
+    "source": "f.source",
 }
 
 # The reports of the period: received in it (上报数) or accepted in it (立案), in scope. Written
@@ -45,11 +48,20 @@ WITH trail AS (
     -- definitions need. Nothing they read can happen before a case is reported or accepted
     -- in the period, except an accept-stage overdue of a report received earlier (see f).
     SELECT e.report_id,
-           min(e.at) FILTER (WHERE e.action IN ('case.verified', 'case.closed')) AS closed_at,
+           -- closed, unless reopened (重新办理) after its latest close
+           CASE WHEN max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
+                     > coalesce(max(e.id) FILTER (WHERE e.action = 'case.reopened'), 0)
+                THEN min(e.at) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
+           END AS closed_at,
            min(e.at) FILTER (WHERE e.action = 'case.dispatched') AS dispatched_at,
            max(e.at) FILTER (WHERE e.action = 'case.resolved') AS resolved_at,
            bool_or(e.action = 'case.rejected') AS rejected,
-           bool_or(e.action = 'case.rework_ordered') AS reworked,
+           bool_or(e.action IN ('case.rework_ordered', 'case.reopened')) AS reworked,
+           bool_or(e.action = 'case.reopened') AS reopened,
+           bool_or(e.action = 'case.answered') AS answered,
+           -- the latest callback try (回访): reached with its answers, or not
+           (array_agg(e.data ORDER BY e.id DESC)
+               FILTER (WHERE e.action = 'case.callback_recorded'))[1] AS last_callback,
            bool_or(e.action = 'case.extension_approved') AS extended,
            bool_or(e.action = 'case.overdue') AS overdue,
            bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'handle')
@@ -66,7 +78,8 @@ WITH trail AS (
            (max(ARRAY[e.id::float8, date_part('epoch',
                    coalesce(e.data->>'due_at', e.data->>'new_due_at')::timestamptz)])
                FILTER (WHERE e.action IN ('case.dispatched', 'case.rework_ordered',
-                                          'case.extension_approved')))[2] AS handling_due_epoch
+                                          'case.extension_approved', 'case.reopened')))[2]
+               AS handling_due_epoch
       FROM case_events e
      WHERE e.at >= :start AND e.at < :cutoff
        AND e.action IN ({actions}){trail_cases}
@@ -74,7 +87,15 @@ WITH trail AS (
 ),
 f AS (
     SELECT r.received_at, r.accepted_at, r.category_code, r.cell_code, r.community_code,
-           r.street_code, r.district_code, t.closed_at, t.dispatched_at, t.resolved_at,
+           r.street_code, r.district_code, r.source, t.closed_at, t.dispatched_at, t.resolved_at,
+           coalesce(t.answered, false) AS answered,
+           coalesce(t.reopened, false) AS reopened,
+           coalesce((t.last_callback->>'reached')::boolean, false) AS cb_reached,
+           coalesce((t.last_callback->>'unreachable')::boolean, false) AS cb_unreachable,
+           coalesce((t.last_callback->>'responded')::boolean, false) AS cb_responded,
+           coalesce((t.last_callback->>'solved')::boolean, false) AS cb_solved,
+           t.last_callback->>'satisfaction' AS cb_satisfaction,
+           NOT coalesce(t.merged_id > coalesce(t.unmerged_id, 0), false) AS not_merged,
            coalesce(t.rejected, false) AS rejected,
            coalesce(t.reworked, false) AS reworked,
            coalesce(t.extended, false) AS extended,
@@ -114,6 +135,20 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE is_case AND extended) AS extended,
        count(*) FILTER (WHERE is_case AND overdue) AS overdue,
        count(*) FILTER (WHERE is_case AND overdue_handling) AS overdue_handling,
+       -- 接诉即办: 诉求 of the period by their receipt (受理), rated by the callback (回访)
+       count(*) FILTER (WHERE in_reported AND not_merged) AS requests,
+       count(*) FILTER (WHERE in_reported AND answered) AS answered_on_call,
+       count(*) FILTER (WHERE in_reported AND cb_reached) AS callbacks,
+       count(*) FILTER (WHERE in_reported AND cb_unreachable) AS callback_unreachable,
+       count(*) FILTER (WHERE in_reported AND (answered OR cb_reached)) AS rated,
+       count(*) FILTER (WHERE in_reported AND (answered OR (cb_reached AND cb_responded)))
+           AS responded,
+       count(*) FILTER (WHERE in_reported AND (answered OR (cb_reached AND cb_solved)))
+           AS solved,
+       count(*) FILTER (WHERE in_reported AND cb_reached
+                          AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
+           AS satisfied,
+       count(*) FILTER (WHERE in_reported AND reopened) AS reopened,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', accepted_at - received_at))
            FILTER (WHERE is_case) AS median_accept_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at - dispatched_at))
@@ -157,6 +192,9 @@ def names_of(session: Session, group: str, keys: list[str]) -> dict[str, dict]:
     """The names of group keys (areas, departments or categories): {code: {name, name_en}}."""
     if not keys:
         return {}
+    if group == "source":
+        return {k: {"name": SOURCE_NAMES.get(k, k), "name_en": SOURCE_NAMES_EN.get(k, k)}
+                for k in keys}
     table = {"department": "departments", "category": "categories"}.get(group, "areas")
     rows = session.execute(text(f"SELECT code, name, name_en FROM {table} WHERE code = ANY(:k)"),
                            {"k": keys}).mappings()

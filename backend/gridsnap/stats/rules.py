@@ -16,7 +16,11 @@ from zoneinfo import ZoneInfo
 
 from ..grid.rules import AREA_LEVELS
 
-GROUPS = ("district", "street", "community", "cell", "department", "category")
+GROUPS = ("district", "street", "community", "cell", "department", "category", "source")
+SOURCE_NAMES = {"worker": "网格员上报", "hotline": "12345热线", "open311": "Open311",
+                "other": "其他渠道"}
+SOURCE_NAMES_EN = {"worker": "Grid workers", "hotline": "12345 hotline", "open311": "Open311",
+                   "other": "Other channels"}
 MAX_PERIOD_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -148,6 +152,19 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("first_time_rate", "一次完成率", "first_time", "closed"),
     Indicator("extension_rate", "延期率", "extended", "due"),
     Indicator("median_accept_hours", "立案用时中位数（小时）"),
+    # 接诉即办: the three rates (三率) of the requests received in the period
+    Indicator("requests", "诉求数"),
+    Indicator("answered_on_call", "即时答复数"),
+    Indicator("callbacks", "回访数"),
+    Indicator("callback_unreachable", "回访未接通数"),
+    Indicator("rated", "参评数"),
+    Indicator("responded", "响应数"),
+    Indicator("solved", "解决数"),
+    Indicator("satisfied", "满意数"),
+    Indicator("reopened", "重新办理数"),
+    Indicator("response_rate", "响应率", "responded", "rated"),
+    Indicator("resolution_rate", "解决率", "solved", "rated"),
+    Indicator("satisfaction_rate", "满意率", "satisfied", "callbacks"),
     Indicator("median_handle_hours", "处置用时中位数（小时）"),
 )
 COUNT_KEYS = tuple(i.key for i in INDICATORS if i.numerator is None
@@ -167,10 +184,11 @@ def indicator_row(counts: dict) -> dict:
 
 # what a row with no key stands for, per grouping
 NO_KEY_NAME = {"district": "（网格外）", "street": "（网格外）", "community": "（网格外）",
-               "cell": "（网格外）", "department": "（未派遣）", "category": "（无）"}
+               "cell": "（网格外）", "department": "（未派遣）", "category": "（无）",
+               "source": "（无）"}
 NO_KEY_NAME_EN = {"district": "(outside the grid)", "street": "(outside the grid)",
                   "community": "(outside the grid)", "cell": "(outside the grid)",
-                  "department": "(not dispatched)", "category": "(none)"}
+                  "department": "(not dispatched)", "category": "(none)", "source": "(none)"}
 
 
 TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell

@@ -20,13 +20,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
 
-ROLES = ("worker", "supervisor", "handler", "admin")
+# call_taker: 话务员 of the 12345 hotline; client: another system (Open311), its API key a token
+ROLES = ("worker", "supervisor", "handler", "admin", "call_taker", "client")
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('worker', 'supervisor', 'handler', 'admin')", name="role_known"),
+        CheckConstraint("role IN ('worker', 'supervisor', 'handler', 'admin', 'call_taker', "
+                        "'client')", name="role_known"),
         CheckConstraint("username ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="username_form"),
         CheckConstraint("role <> 'handler' OR department_code IS NOT NULL",
                         name="handler_has_department"),

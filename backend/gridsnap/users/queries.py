@@ -70,6 +70,13 @@ def supervisors_by_depth(session: Session, area_codes: list[str | None]):
     """), {"areas": list(area_codes)}).mappings().all()
 
 
+def call_takers(session: Session) -> list[int]:
+    """The active call-takers (话务员): they call hotline callers back (回访)."""
+    return list(session.execute(text(
+        "SELECT id FROM users WHERE role = 'call_taker' AND disabled_at IS NULL ORDER BY id")
+    ).scalars())
+
+
 def admins(session: Session) -> list[int]:
     return list(session.execute(text(
         "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id")).scalars())

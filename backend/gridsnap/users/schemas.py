@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from .models import ROLES
+
 
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -30,7 +32,7 @@ class UserInSchema(Schema):
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{2,64}$"))
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
     role = fields.String(required=True,
-                         validate=validate.OneOf(("worker", "supervisor", "handler", "admin")))
+                         validate=validate.OneOf(ROLES))
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256))
     scopes = fields.List(fields.String(validate=validate.Regexp(r"^[0-9]{0,15}$")),
                          load_default=list)

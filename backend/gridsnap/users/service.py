@@ -78,6 +78,15 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0) 
     return principal
 
 
+def issue_api_key(session: Session, user_id: int, *, years: int, label: str) -> str:
+    """A long-lived bearer token for another system (an Open311 client's API key): the raw
+    key, shown once; only its SHA-256 is stored. Does not commit."""
+    raw = secrets.token_urlsafe(32)
+    queries.insert_token(session, user_id=user_id, token_hash=hash_token(raw),
+                         expires_at=clock.now() + timedelta(days=365 * years), label=label)
+    return raw
+
+
 def revoke_token(session: Session, token_id: int) -> None:
     queries.revoke_token(session, token_id)
     session.commit()

@@ -46,7 +46,7 @@ export function CaseList({ onOpen, selected }) {
     <div class="cmd-list" data-testid="case-list">
       {error && <p class="error">{error}</p>}
       <p class="small muted" data-testid="list-total">{tn('cmd.total', total)}</p>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={tn('cmd.total', total)}>
         <table>
           <thead>
             <tr>

@@ -9,6 +9,7 @@ import { useStore } from '../store.js';
 import { SettingsPanel } from '../components/SettingsPanel.jsx';
 import { CaseList } from './CaseList.jsx';
 import { CasePanel } from './CasePanel.jsx';
+import { Callbacks, CallForm } from './Hotline.jsx';
 import { Filters } from './Filters.jsx';
 import { Inbox, useUnread } from './Inbox.jsx';
 import { Numbers } from './Numbers.jsx';
@@ -18,13 +19,16 @@ const CaseMap = lazy(() => import('./CaseMap.jsx'));
 
 const TABS = [['map', 'cmd.tab_map'], ['list', 'cmd.tab_list'], ['inbox', 'cmd.tab_inbox'],
   ['numbers', 'cmd.tab_numbers'], ['settings', 'nav.settings']];
+// the call-taker (话务员) takes calls and calls back first; the rest of the centre follows
+const CALL_TABS = [['call', 'hot.tab_call'], ['callbacks', 'hot.tab_callbacks'], ...TABS];
 
 export default function Command({ route }) {
   const s = useStore();
   const lv = useLive();
   const [unread, refreshUnread] = useUnread();
   useEffect(() => startPolling(), []);
-  const name = TABS.some(([n]) => n === route.name) ? route.name : 'map';
+  const tabs = s.session.user.role === 'call_taker' ? CALL_TABS : TABS;
+  const name = tabs.some(([n]) => n === route.name) ? route.name : tabs[0][0];
   const selected = route.query.get('case');
   const open = (id) => go(`${name === 'map' || name === 'list' ? name : 'list'}?case=${id}`);
   const close = () => go(name);
@@ -34,6 +38,8 @@ export default function Command({ route }) {
     case 'list': main = <CaseList onOpen={open} selected={selected} />; break;
     case 'inbox': main = <Inbox onOpen={open} unread={unread} refresh={refreshUnread} />; break;
     case 'numbers': main = <Numbers />; break;
+    case 'call': main = <CallForm />; break;
+    case 'callbacks': main = <Callbacks />; break;
     case 'settings': main = <div class="cmd-narrow"><SettingsPanel /></div>; break;
     default: main = (
       <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
@@ -47,7 +53,7 @@ export default function Command({ route }) {
       <header class="topbar cmd-top">
         <span class="brand">{t('cmd.title')}</span>
         <nav class="cmd-nav" aria-label={t('nav.label')}>
-          {TABS.map(([n, label]) => (
+          {tabs.map(([n, label]) => (
             <a href={`#/${n}`} class={name === n ? 'active' : ''} aria-current={name === n ? 'page' : undefined}
               data-testid={`tab-${n}`}>
               {t(label)}

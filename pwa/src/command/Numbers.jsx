@@ -7,12 +7,12 @@ import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
 import { live } from './live.js';
 
-const GROUPS = ['street', 'community', 'department', 'category'];
+const GROUPS = ['street', 'community', 'department', 'category', 'source'];
 const COLUMNS = ['accepted', 'due', 'closed', 'closure_rate', 'on_time_closure_rate',
   'on_time_handling_rate', 'rework_rate', 'first_time_rate', 'overdue', 'median_accept_hours',
-  'median_handle_hours'];
+  'median_handle_hours', 'requests', 'response_rate', 'resolution_rate', 'satisfaction_rate'];
 const RATES = new Set(['closure_rate', 'on_time_closure_rate', 'on_time_handling_rate', 'rework_rate',
-  'first_time_rate']);
+  'first_time_rate', 'response_rate', 'resolution_rate', 'satisfaction_rate']);
 
 /** The current month in the deployment's zone ("2026-11"). */
 function thisMonth() {
@@ -92,7 +92,8 @@ export function Numbers() {
       {error && <p class="error">{error}</p>}
       <section class="card">
         <h2>{t('num.indicators')} <small>{table?.period?.label || period}</small></h2>
-        <div class="table-wrap">
+        {/* a region keyboard users can scroll sideways when the columns do not fit */}
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('num.indicators')}>
           <table class="num-table" data-testid="indicator-table">
             <thead>
               <tr><th>{t(`num.group_${group}`)}</th>{COLUMNS.map((k) => <th>{t(`ind.${k}`)}</th>)}</tr>

@@ -1,0 +1,92 @@
+"""The hotline over HTTP: calls taken (话务受理), callbacks (回访), a case's caller."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import SECURITY, auth_required, current_principal
+from ..errors import AppError
+from ..extensions import db_session, settings
+from . import service
+from .schemas import (
+    AddressQuerySchema,
+    CallbackRecordSchema,
+    CallerQuerySchema,
+    CallerSchema,
+    CallInSchema,
+    HotlineCaseSchema,
+    ResolvedAddressSchema,
+)
+
+blp = Blueprint("hotline", __name__, url_prefix="/hotline",
+                description="接诉即办: 12345 calls, callbacks (回访) and callers")
+
+
+@blp.route("/calls/<uuid:call_id>")
+class Call(MethodView):
+    @blp.doc(security=SECURITY, responses={
+        "200": {"description": "An identical replay: the case as recorded."},
+        "409": {"description": "report.id_conflict: this id is taken by other content."}})
+    @auth_required
+    @blp.arguments(CallInSchema)
+    @blp.response(201, HotlineCaseSchema)
+    def put(self, body, call_id: uuid.UUID):
+        """Record a call under the id the screen made: a case with source hotline (a
+        consultation with its answer is closed at once: 即时答复)."""
+        case, created = service.take_call(db_session(), current_principal(), call_id, body,
+                                          settings=settings())
+        return (case, 201) if created else (case, 200)
+
+
+@blp.route("/callbacks")
+class Callbacks(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, HotlineCaseSchema(many=True))
+    def get(self):
+        """Closed hotline cases waiting for their callback (回访), callers masked."""
+        return service.list_callbacks(db_session(), current_principal())
+
+
+@blp.route("/callbacks/<uuid:case_id>")
+class CallbackRecord(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CallbackRecordSchema)
+    @blp.response(200, HotlineCaseSchema)
+    def post(self, body, case_id: uuid.UUID):
+        """Record a callback try: 响应 / 解决 / 满意, or not reached (three tries: unreachable);
+        reopen on 不满意 or 未解决 (重新办理)."""
+        return service.record_callback(db_session(), current_principal(), case_id, body,
+                                       settings=settings())
+
+
+@blp.route("/cases/<uuid:case_id>/caller")
+class CaseCaller(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CallerQuerySchema, location="query")
+    @blp.response(200, CallerSchema)
+    def get(self, query, case_id: uuid.UUID):
+        """The case's caller, masked (138****1234); unmasked=true for call-takers and admins,
+        written to the audit trail."""
+        return service.show_caller(db_session(), current_principal(), case_id,
+                                   unmasked=query["unmasked"])
+
+
+@blp.route("/address")
+class Address(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(AddressQuerySchema, location="query")
+    @blp.response(200, ResolvedAddressSchema)
+    def get(self, query):
+        """Where a typed address lies by the grid's area names: the smallest area it names."""
+        found = service.place_address(db_session(), current_principal(), query["q"])
+        if found is None:
+            raise AppError("hotline.location_required", "No area of the grid is named here.",
+                           {"q": ["Not found among the grid's names."]})
+        return found

@@ -1,0 +1,51 @@
+"""Every SQL statement about callers (the one writer of `callers`) and the callback list."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..cases.queries import scope_predicate
+from ..users.rules import Principal
+
+
+def insert_caller_cte(name: str, *, source: str, report_id: str) -> str:
+    """`name AS (INSERT INTO callers ...)` for a WITH clause: the caller of each row of
+    `source` (intake's new report), from the parameters :caller_name, :caller_phone,
+    :caller_email and :caller_anonymous."""
+    return f"""{name} AS (
+        INSERT INTO callers (report_id, name, phone, email, anonymous)
+        SELECT {report_id}, :caller_name, :caller_phone, :caller_email,
+               coalesce(CAST(:caller_anonymous AS boolean), false)
+          FROM {source}
+    )"""
+
+
+def find_caller(session: Session, report_id: uuid.UUID):
+    return session.execute(text(
+        "SELECT report_id, name, phone, email, anonymous FROM callers WHERE report_id = :id"),
+        {"id": report_id}).mappings().first()
+
+
+def callers_of(session: Session, report_ids: list[uuid.UUID]) -> dict:
+    """{report_id: caller row} for a page of cases, in one statement."""
+    if not report_ids:
+        return {}
+    rows = session.execute(text(
+        "SELECT report_id, name, phone, email, anonymous FROM callers "
+        "WHERE report_id = ANY(:ids)"), {"ids": list(report_ids)}).mappings().all()
+    return {r["report_id"]: r for r in rows}
+
+
+def pending_callback_ids(session: Session, principal: Principal, *, limit: int):
+    """The hotline cases waiting for their callback (回访) that the principal may see, the
+    longest closed first."""
+    params: dict = {"limit": limit}
+    scope = scope_predicate(principal, params)
+    return list(session.execute(text(f"""
+        SELECT r.id FROM reports r
+         WHERE r.callback_status = 'pending' AND {scope}
+         ORDER BY r.closed_at, r.number LIMIT :limit
+    """), params).scalars())

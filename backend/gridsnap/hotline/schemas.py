@@ -1,0 +1,82 @@
+"""Shapes of a hotline call, a callback and a caller at the API edge."""
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..cases.schemas import CallbackInSchema, CaseSchema
+from ..grid.schemas import LocationSchema
+from .rules import NATURES, URGENCIES
+
+
+class CallerInSchema(Schema):
+    name = fields.String(allow_none=True, validate=validate.Length(max=100))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^[0-9+() -]{3,32}$", error="A phone number: digits, spaces, + ( ) -."))
+    anonymous = fields.Boolean(load_default=False, metadata={
+        "description": "The caller stays anonymous: the departments never see the name."})
+
+
+class CallInSchema(Schema):
+    """话务受理: one call as the call-taker records it."""
+
+    caller = fields.Nested(CallerInSchema, load_default=dict)
+    nature = fields.String(required=True, validate=validate.OneOf(NATURES), metadata={
+        "description": "诉求性质: 咨询, 求助, 投诉, 举报, 建议, 表扬"})
+    category = fields.String(required=True, validate=validate.Length(min=1, max=8))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    urgency = fields.String(load_default="ordinary", validate=validate.OneOf(URGENCIES),
+                            metadata={"description": "The hotline's time limit: emergency 2 h, "
+                                                     "urgent 24 h, ordinary 7, complex 15 "
+                                                     "working days (configurable)."})
+    address = fields.String(allow_none=True, validate=validate.Length(max=300))
+    location = fields.Nested(LocationSchema, metadata={
+        "description": "A point picked on the map; else the address is resolved against the "
+                       "grid's area names."})
+    called_at = fields.AwareDateTime(required=True, metadata={
+        "description": "When the call came in, with offset."})
+    answer = fields.String(validate=validate.Length(min=1, max=2000), metadata={
+        "description": "即时答复: a consultation answered on the call is closed at once with "
+                       "this answer."})
+
+    @validates_schema
+    def _answer_only_for_consultations(self, data, **kwargs):
+        if data.get("answer") and data.get("nature") != "consultation":
+            raise ValidationError("Only a consultation (咨询) is answered on the call.",
+                                  "answer")
+
+
+class CallerSchema(Schema):
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    anonymous = fields.Boolean()
+    masked = fields.Boolean(metadata={"description": "false only for call-takers and admins "
+                                                     "who asked, and the view is audited."})
+
+
+class HotlineCaseSchema(CaseSchema):
+    caller = fields.Nested(CallerSchema, allow_none=True)
+
+
+class CallbackRecordSchema(Schema):
+    callback = fields.Nested(CallbackInSchema, required=True)
+    reopen = fields.Boolean(load_default=False, metadata={
+        "description": "不满意 or 未解决: reopen the case (重新办理) as rework; needs a note."})
+    note = fields.String(validate=validate.Length(max=2000))
+    client_action_id = fields.UUID()
+
+
+class CallerQuerySchema(Schema):
+    unmasked = fields.Boolean(load_default=False, metadata={
+        "description": "Call-takers and admins only; written to the audit trail."})
+
+
+class AddressQuerySchema(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
+class ResolvedAddressSchema(Schema):
+    code = fields.String()
+    level = fields.String()
+    name = fields.String()
+    lon = fields.Float()
+    lat = fields.Float()

@@ -1,0 +1,111 @@
+"""The call-taker's screen (话务受理) in Chromium: a call taken in under 30 s of typing — counted
+in typed steps (each character, key and choice one step; a call-taker types about three a
+second), never by the clock — and callers' numbers shown masked, unmasked only on request."""
+
+from __future__ import annotations
+
+from cases_helpers import act, evidence
+from hotline_helpers import call_body, take_call
+
+from .command import DESKTOP
+from conftest import PERSONAS, auth
+from followup import drain
+
+STEPS_IN_30_S = 90  # ~3 keystrokes a second
+
+
+class Typist:
+    """Drives the page by keyboard only and counts the steps."""
+
+    def __init__(self, page):
+        self.page, self.steps = page, 0
+
+    def type(self, text: str) -> None:
+        self.page.keyboard.type(text)
+        self.steps += len(text)
+
+    def press(self, key: str) -> None:
+        self.page.keyboard.press(key)
+        self.steps += 1
+
+    def choose(self, selector: str, value: str) -> None:
+        self.page.select_option(selector, value)  # a select: one choice from the keyboard
+        self.steps += 1
+
+
+def _login(page, demo_users):
+    name = PERSONAS["call_taker"]
+    page.goto("/")
+    page.fill("#username", name)
+    page.fill("#password", demo_users[name]["password"])
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=call-form]")
+
+
+def test_a_call_is_taken_in_under_30_s_of_typing_and_the_number_shown_masked(
+        browser, live_server, demo_users, client, tokens, engine):
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        _login(page, demo_users)
+        k = Typist(page)
+        # the phone field has the focus when the screen opens
+        k.type("13812341234")
+        k.press("Tab")
+        k.type("张三")
+        k.press("Tab")  # anonymous: no
+        k.press("Tab")
+        k.choose("[data-testid=call-nature]", "complaint")
+        k.press("Tab")
+        k.choose("[data-testid=call-category]", "E0101")
+        k.press("Tab")
+        k.choose("[data-testid=call-urgency]", "urgent")
+        k.press("Tab")
+        k.type("东华门街道多福巷社区")
+        k.press("Tab")
+        k.type("楼下垃圾三天没人清运")
+        k.press("Control+Enter")
+        page.wait_for_selector("[data-testid=call-done], .call-form .error")
+        assert page.locator("[data-testid=call-done]").count() == 1, page.inner_text("[data-testid=call-form]")
+        assert k.steps <= STEPS_IN_30_S, k.steps
+        assert page.inner_text("[data-testid=call-done-phone]") == "138****1234"
+        assert "13812341234" not in page.content()
+        case = client.get("/api/v1/cases", query_string={"source": "hotline"},
+                          headers=auth(tokens["supervisor"])).get_json()[0]
+        assert case["urgency"] == "urgent" and case["community"]["code"] == "110101001001"
+        # ready for the next call: the form is empty, the phone field focused
+        assert page.input_value("[data-testid=call-phone]") == ""
+        assert page.evaluate("document.activeElement.dataset.testid") == "call-phone"
+    finally:
+        ctx.close()
+
+
+def test_callbacks_show_numbers_masked_until_shown_on_purpose(
+        browser, live_server, demo_users, client, tokens, demo_cell, runtime):
+    cid = take_call(client, tokens, call_body(demo_cell))["id"]
+    drain(runtime)
+    act(client, tokens, "supervisor", cid, "accept")
+    act(client, tokens, "supervisor", cid, "dispatch")
+    act(client, tokens, "handler", cid, "sign")
+    act(client, tokens, "handler", cid, "resolve",
+        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    act(client, tokens, "supervisor", cid, "close")
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        _login(page, demo_users)
+        page.click("[data-testid=tab-callbacks]")
+        page.wait_for_selector("[data-testid=callback-item]")
+        assert page.inner_text("[data-testid=callback-phone]") == "138****1234"
+        assert "13812341234" not in page.content()
+        page.click("[data-testid=callback-reveal]")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=callback-phone]').textContent === '13812341234'")
+        trail = client.get(f"/api/v1/cases/{cid}/events", headers=auth(tokens["admin"])).get_json()
+        assert [e["actor_role"] for e in trail if e["action"] == "caller.viewed"] == ["call_taker"]
+        page.click("[data-testid=callback-record]")  # 满意, solved
+        page.wait_for_selector("[data-testid=callbacks] >> text=没有待回访的诉求")
+        c = client.get(f"/api/v1/cases/{cid}", headers=auth(tokens["supervisor"])).get_json()
+        assert c["callback_status"] == "done"
+    finally:
+        ctx.close()

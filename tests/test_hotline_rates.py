@@ -1,0 +1,70 @@
+"""The three rates of 接诉即办 (响应率, 解决率, 满意率) for a month worked out by hand
+(docs/indicators.md), computed from the cases' trails like every other indicator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cases_helpers import act, evidence, submit
+from hotline_helpers import REACHED_DISSATISFIED, REACHED_SATISFIED, call_body, callback, take_call
+
+from conftest import auth
+from followup import drain
+
+
+def _close(client, tokens, cid, *, first=True):
+    if first:
+        act(client, tokens, "supervisor", cid, "accept")
+        act(client, tokens, "supervisor", cid, "dispatch")
+        act(client, tokens, "handler", cid, "sign")
+    act(client, tokens, "handler", cid, "resolve",
+        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    act(client, tokens, "supervisor", cid, "close")
+
+
+def test_three_rates_of_a_hand_worked_month(client, tokens, demo_cell, runtime):
+    # 1 即时答复: rated, responded and solved, no callback
+    answered = take_call(client, tokens, call_body(
+        demo_cell, nature="consultation", answer="可在工作日到街道办事处办理。"))
+    # A: 满意 — B: 不满意 and 未解决, left so — C: 不满意, reopened, then 满意 (the latest
+    # callback counts) — D: three unanswered tries, unreachable
+    a, b, c, d = (take_call(client, tokens, call_body(demo_cell))["id"] for _ in range(4))
+    submit(client, tokens, demo_cell)  # a worker's report: a request without callback
+    drain(runtime)
+    for cid in (a, b, c, d):
+        _close(client, tokens, cid)
+    callback(client, tokens, a, callback=REACHED_SATISFIED)
+    callback(client, tokens, b, callback={"reached": True, "responded": True, "solved": False,
+                                          "satisfaction": "dissatisfied"})
+    callback(client, tokens, c, callback=REACHED_DISSATISFIED, reopen=True, note="仍有垃圾")
+    _close(client, tokens, c, first=False)
+    callback(client, tokens, c, callback={**REACHED_SATISFIED,
+                                          "satisfaction": "basically_satisfied"})
+    for _ in range(3):
+        callback(client, tokens, d, callback={"reached": False})
+
+    month = datetime.fromisoformat(answered["received_at"]).astimezone(
+        ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    table = client.get("/api/v1/stats/indicators",
+                       query_string={"period": month, "group": "source"},
+                       headers=auth(tokens["supervisor"])).get_json()
+    t = table["total"]
+    assert (t["requests"], t["answered_on_call"], t["callbacks"], t["callback_unreachable"],
+            t["rated"], t["responded"], t["solved"], t["satisfied"], t["reopened"]) == (
+        6, 1, 3, 1, 4, 4, 3, 2, 1)
+    # 4 ÷ 4, 3 ÷ 4 (B unsolved), 2 ÷ 3 (A 满意, C 基本满意; B 不满意)
+    assert (t["response_rate"], t["resolution_rate"], t["satisfaction_rate"]) == (
+        100.0, 75.0, 66.67)
+    assert t["reworked"] == 1  # 重新办理 counts as rework
+    rows = {r["key"]: r for r in table["rows"]}
+    assert set(rows) == {"hotline", "worker"}
+    assert rows["hotline"]["name"] == "12345热线" and rows["hotline"]["requests"] == 5
+    assert rows["worker"]["requests"] == 1 and rows["worker"]["response_rate"] is None
+
+    csv = client.get("/api/v1/exports/indicators.csv",
+                     query_string={"period": month, "group": "source"},
+                     headers=auth(tokens["supervisor"])).get_data(as_text=True)
+    head = csv.splitlines()[0]
+    assert "响应率" in head and "解决率" in head and "满意率" in head
+    assert "66.67%" in csv.splitlines()[-1]
