@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
         # photos are the largest bodies; anything bigger is refused before it is read
-        MAX_CONTENT_LENGTH=settings.photo_max_bytes + 64 * 1024,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
