@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -281,12 +282,22 @@ def outbox_retry_failed() -> None:
 
 # --- processes -----------------------------------------------------------------------------
 
+def _worker_slot() -> str | None:
+    """The worker's slot under a supervisor: supervisord names its processes (worker-0, …)."""
+    process = os.environ.get("SUPERVISOR_PROCESS_NAME")
+    return f"{socket.gethostname()}-{process}" if process else None
+
+
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_cmd(burst: bool) -> None:
+@click.option("--name", default=_worker_slot,
+              help="The worker's slot, unique per machine (systemd: %H-%i); a restarted worker "
+                   "of the same slot has the job its predecessor died in sent again at once.")
+def worker_cmd(burst: bool, name: str | None) -> None:
     """Run an RQ worker (non-forking, with the scheduler for retries)."""
 
-    run_worker(build_followup(Runtime(Settings.from_env())), burst=burst)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    run_worker(build_followup(Runtime(Settings.from_env())), burst=burst, name=name)
 
 
 @main.command("relay")

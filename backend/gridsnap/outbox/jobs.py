@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from ..db import is_unavailable
 from . import queries
 
 if TYPE_CHECKING:
@@ -63,8 +64,10 @@ class Followup:
                 queries.mark_done(session, [r["id"] for r in rows])
                 session.commit()
                 return {"done": len(rows), "skipped": len(message_ids) - len(rows)}
-            except Exception:
+            except Exception as exc:
                 session.rollback()
+                if is_unavailable(exc):
+                    raise  # the database is away: the job is retried, no message is to blame
                 log.warning("batch of %d %s failed; retrying one by one", len(rows), topic)
         # One bad message must not hold back the others: retry each alone.
         done = failed = 0
@@ -79,6 +82,8 @@ class Followup:
                     done += 1
                 except Exception as exc:
                     session.rollback()
+                    if is_unavailable(exc):
+                        raise
                     final = row["attempts"] + 1 >= MAX_ATTEMPTS
                     error = "".join(traceback.format_exception_only(exc)).strip()
                     queries.record_failure(session, row["id"], error, final)
