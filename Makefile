@@ -43,4 +43,5 @@ services-down: ## stop the local PostgreSQL and Redis (data stays)
 	@$(GS) services down
 
 clean-data: services-down ## delete .var/ (database, Redis, photos): the demo city is loaded anew
+	@if [ -f .var/pg-location ]; then rm -rf "$$(dirname "$$(cat .var/pg-location)")"; fi
 	rm -rf .var
