@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup pwa run test screenshots bench lint services-up services-down clean-data
+.PHONY: help setup pwa run test screenshots bench reliability lint services-up services-down clean-data
 
 help: ## list the targets
 	@echo "gridsnap — make targets:"
@@ -32,6 +32,9 @@ screenshots: setup pwa ## write docs/screenshots/ anew: the screen tests in Chro
 bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout and docs/benchmarks.md
 	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
+
+reliability: setup ## run the fault drills and write their figures to docs/reliability.md (DRILL_SCALE=10 for more)
+	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
 
 lint: setup ## ruff on backend/ and tests/
 	@$(VENV)/bin/ruff check backend tests bench

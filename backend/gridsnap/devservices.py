@@ -107,14 +107,18 @@ def pg_root() -> Path:
 
 
 class LocalPostgres:
-    def __init__(self) -> None:
-        self.root = pg_root()
+    """The checkout's cluster; or, given a port and a root, a cluster of its own (the fault
+    drills restart one; the postgres user must be able to reach `root` when we are root)."""
+
+    def __init__(self, port: int | None = None, root: Path | None = None) -> None:
+        self._is_default = port is None and root is None
+        self.root = root or pg_root()
         self.data = self.root / "data"
         self.sock = self.root / "run"
         # pg_ctl writes its log as the cluster's owner: next to the cluster when outside .var/
         self.log = (var_dir() / "log" / "postgres.log" if self.root == var_dir() / "pg"
                     else self.root / "postgres.log")
-        self.port = local_pg_port()
+        self.port = port or local_pg_port()
 
     def _as_owner(self, args: list[str]) -> list[str]:
         if os.geteuid() != 0:
@@ -136,12 +140,13 @@ class LocalPostgres:
     def init(self) -> None:
         if (self.data / "PG_VERSION").exists():
             return
-        self.port = _choose_port("pg", self.port)
+        if self._is_default:
+            self.port = _choose_port("pg", self.port)
         bindir = pg_bindir()
         uid, gid = self._owner()
         for d in (self.root, self.sock, self.log.parent):
             d.mkdir(parents=True, exist_ok=True)
-        if self.root.parent.parent == OUTSIDE_ROOT:
+        if self._is_default and self.root.parent.parent == OUTSIDE_ROOT:
             (var_dir() / "pg-location").write_text(f"{self.root}\n")  # for people and clean-data
         for d in (self.root, self.sock):
             os.chown(d, uid, gid)

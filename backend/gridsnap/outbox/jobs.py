@@ -52,6 +52,19 @@ class Followup:
     def run(self, topic: str, message_ids: list[int]) -> dict:
         """Handle the undone messages among `message_ids`; returns counts. Raises
         BatchIncomplete when some failed (they are retried; after MAX_ATTEMPTS, marked failed)."""
+        try:
+            return self._run(topic, message_ids)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The database is away: no message is to blame and none is counted as failed. The
+            # job ends as "finished" with its messages undone, which the relay's sweep sends
+            # again once PostgreSQL answers (not RQ's retry: it needs its scheduler alive).
+            log.warning("%s ×%d: database unavailable (%s); left for the sweep", topic,
+                        len(message_ids), type(exc).__name__)
+            return {"done": 0, "postponed": len(message_ids)}
+
+    def _run(self, topic: str, message_ids: list[int]) -> dict:
         rt = self.runtime
         handler = self.handlers[topic]
         with rt.sessions() as session:
@@ -67,7 +80,7 @@ class Followup:
             except Exception as exc:
                 session.rollback()
                 if is_unavailable(exc):
-                    raise  # the database is away: the job is retried, no message is to blame
+                    raise  # the database is away (run() answers it): no message is to blame
                 log.warning("batch of %d %s failed; retrying one by one", len(rows), topic)
         # One bad message must not hold back the others: retry each alone.
         done = failed = 0
