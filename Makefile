@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup pwa run test screenshots bench lint services-up services-down clean-data
+.PHONY: help setup pwa run test screenshots bench reliability lint services-up services-down clean-data
 
 help: ## list the targets
 	@echo "gridsnap — make targets:"
@@ -34,6 +34,9 @@ bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures
 	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
 
+reliability: setup ## run the fault drills and write their figures to docs/reliability.md (DRILL_SCALE=10 for more)
+	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
+
 lint: setup pwa ## ruff on backend/ and tests/, eslint on pwa/
 	@$(VENV)/bin/ruff check backend tests bench
 	@cd pwa && npm run --silent lint
@@ -45,4 +48,5 @@ services-down: ## stop the local PostgreSQL and Redis (data stays)
 	@$(GS) services down
 
 clean-data: services-down ## delete .var/ (database, Redis, photos): the demo city is loaded anew
+	@if [ -f .var/pg-location ]; then rm -rf "$$(dirname "$$(cat .var/pg-location)")"; fi
 	rm -rf .var

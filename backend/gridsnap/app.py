@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import swagger_ui_bundle
-from flask import Flask, g, jsonify, send_from_directory
+from flask import Flask, g, jsonify, request, send_from_directory
 
 from . import __version__
 from .campaigns.api import blp as campaigns_blp
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .categories.api import blp as categories_blp
-from .errors import register_error_handlers
+from .errors import AppError, register_error_handlers
 from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
 from .grid.api import blp as grid_blp
@@ -30,6 +31,8 @@ from .stats.api import blp as stats_blp
 from .users.api import admin_blp as admin_users_blp
 from .users.api import blp as auth_blp
 from .web.api import blp as web_blp
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -53,7 +56,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
         # photos are the largest bodies; anything bigger is refused before it is read
-        MAX_CONTENT_LENGTH=settings.photo_max_bytes + 64 * 1024,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
@@ -82,13 +85,34 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        evidence={"max_age_hours": settings.photo_exif_warn_age_hours,
                                  "max_distance_m": settings.photo_exif_warn_distance_m})
 
+    @app.before_request
+    def _whole_json_body():
+        # A JSON body shorter than its Content-Length (the client half-closed) is refused
+        # before it is parsed: a cut-off body can still be valid JSON. Flask caches the bytes,
+        # so reading them here costs nothing more. Photos check their own (photos/api.py).
+        length = request.content_length
+        if length and request.is_json:
+            got = len(request.get_data(cache=True))
+            if got != length:
+                raise AppError("request.incomplete_body",
+                               f"{got} of {length} bytes arrived; send the request again.")
+
     app.register_blueprint(open311_blp)  # GeoReport v2: the spec's formats, not OpenAPI
+
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
 
     @app.teardown_appcontext
     def _close_session(exc):
+        # never raises: an exception here would reach gunicorn, which answers with its own
+        # HTML page; a connection that cannot even be closed is thrown away instead
         session = g.pop("db", None)
-        if session is not None:
+        if session is None:
+            return
+        try:
             session.close()
+        except Exception:
+            log.warning("closing the request's database session failed", exc_info=True)
+            with contextlib.suppress(Exception):
+                session.invalidate()
 
     return app

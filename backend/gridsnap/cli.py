@@ -6,10 +6,11 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -22,7 +23,8 @@ from .grid.service import import_grid
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
 from .outbox import queries as outbox_queries
-from .settings import REPO_ROOT, Settings
+from .settings import REPO_ROOT, Settings, var_dir
+from .supervise import Stack, StackError, free_port, nginx_site
 from .users.service import add_user, disable_user, revoke_all_tokens, set_scopes
 from .worker import build_followup, run_relay, run_worker
 
@@ -328,12 +330,22 @@ def outbox_retry_failed() -> None:
 
 # --- processes -----------------------------------------------------------------------------
 
+def _worker_slot() -> str | None:
+    """The worker's slot under a supervisor: supervisord names its processes (worker-0, …)."""
+    process = os.environ.get("SUPERVISOR_PROCESS_NAME")
+    return f"{socket.gethostname()}-{process}" if process else None
+
+
 @main.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_cmd(burst: bool) -> None:
+@click.option("--name", default=_worker_slot,
+              help="The worker's slot, unique per machine (systemd: %H-%i); a restarted worker "
+                   "of the same slot has the job its predecessor died in sent again at once.")
+def worker_cmd(burst: bool, name: str | None) -> None:
     """Run an RQ worker (non-forking, with the scheduler for retries)."""
 
-    run_worker(build_followup(Runtime(Settings.from_env())), burst=burst)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    run_worker(build_followup(Runtime(Settings.from_env())), burst=burst, name=name)
 
 
 @main.command("relay")
@@ -355,26 +367,39 @@ def _gunicorn_args(port: int, workers: int) -> list[str]:
 @main.command("serve")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")))
 @click.option("--workers", type=int,
-              default=lambda: int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1)))))
+              default=lambda: _web_workers())
 def serve_cmd(port: int, workers: int) -> None:
     """Serve the API with gunicorn (sync workers)."""
     os.execv(sys.executable, _gunicorn_args(port, workers))
+
+
+def _web_workers() -> int:
+    return int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
+
+
+def _stack(port: int, rq_workers: int) -> Stack:
+    return Stack(root=var_dir() / "run", listen=f"{os.environ.get('HOST', '127.0.0.1')}:{port}",
+                 api_port=free_port(), web_workers=_web_workers(), rq_workers=rq_workers,
+                 max_body_bytes=Settings.from_env().max_body_bytes,
+                 access_log=bool(os.environ.get("GRIDSNAP_ACCESS_LOG")))
 
 
 @main.command("run")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")))
 @click.option("--rq-workers", type=int, default=2)
 def run_cmd(port: int, rq_workers: int) -> None:
-    """Everything `make run` does: services, migrations, demo city, API, workers, relay.
+    """Everything `make run` does: services, migrations, demo city, then nginx, the API, the
+    workers and the relay under supervisord.
 
-    Ctrl-C stops what this started; the data stays in .var/.
+    A process that dies is restarted (and logged); PostgreSQL and Redis stay up whatever
+    happens to the others. Ctrl-C (or SIGTERM) stops what this started; the data stays in .var/.
     """
 
     try:
         started = up()
     except ServiceError as exc:
         _fail(str(exc))
-    procs: list[subprocess.Popen] = []
+    supervisor: subprocess.Popen | None = None
 
     def _interrupt(*_):
         raise KeyboardInterrupt
@@ -388,30 +413,61 @@ def run_cmd(port: int, rq_workers: int) -> None:
         with _session() as session:
             users = None if demo_loaded(session) else load_demo(session)
         _print_demo_users(users)
-        workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
-        gridsnap = [sys.executable, "-m", "gridsnap.cli"]
-        procs.append(subprocess.Popen(_gunicorn_args(port, workers)))
-        for _ in range(rq_workers):
-            procs.append(subprocess.Popen([*gridsnap, "worker"]))
-        procs.append(subprocess.Popen([*gridsnap, "relay"]))
-        click.echo(f"\ngridsnap serves at http://{os.environ.get('HOST', '127.0.0.1')}:{port}/ "
-                   f"(API docs: /api/v1/docs). Ctrl-C stops.\n")
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        dead = [p.args for p in procs if p.poll() is not None]
-        click.echo(f"gridsnap: a process ended unexpectedly: {dead}", err=True)
+        stack = _stack(port, rq_workers)
+        try:
+            stack.write()
+        except StackError as exc:
+            _fail(str(exc))
+        # its own session: Ctrl-C reaches this process only, which stops supervisord in order
+        supervisor = subprocess.Popen(stack.argv(), start_new_session=True)
+        click.echo(f"\ngridsnap serves at http://{stack.listen}/ (API docs: /api/v1/docs) "
+                   f"through nginx; processes: gridsnap ctl status. Ctrl-C stops.\n")
+        supervisor.wait()
+        click.echo(f"gridsnap: supervisord ended (exit {supervisor.returncode})", err=True)
     except KeyboardInterrupt:
         click.echo("\nstopping…")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
+        if supervisor is not None and supervisor.poll() is None:
+            supervisor.send_signal(signal.SIGTERM)
             try:
-                p.wait(timeout=15)
+                supervisor.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                p.kill()
+                supervisor.kill()
+                supervisor.wait()
         down(started)
+
+
+@main.command("ctl", context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def ctl_cmd(args) -> None:
+    """supervisorctl for the processes of a running `gridsnap run` (status, restart worker:*, tail -f api)."""
+    stack = Stack(root=var_dir() / "run", listen="", api_port=0, web_workers=0, rq_workers=0,
+                  max_body_bytes=0)
+    if not stack.conf.exists():
+        _fail("no supervised stack here: start one with make run")
+    os.execv(sys.executable, stack.ctl_argv(*(args or ("status",))))
+
+
+@main.command("deploy-config")
+@click.argument("what", type=click.Choice(["nginx", "supervisord"]))
+@click.option("--listen", default="80", help="nginx: address:port or port to listen on.")
+@click.option("--upstream", default="127.0.0.1:8000", help="nginx: where gunicorn listens.")
+@click.option("--temp-dir", default="/var/cache/nginx/gridsnap", help="nginx: temp files.")
+@click.option("--state-dir", default="/var/lib/gridsnap/run", help="supervisord: its state.")
+@click.option("--api-port", type=int, default=8000, help="supervisord: gunicorn's port.")
+@click.option("--rq-workers", type=int, default=2)
+def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_workers) -> None:
+    """Print a production configuration rendered from deploy/ (nginx: a conf.d file)."""
+    settings = Settings.from_env()
+    if what == "nginx":
+        click.echo(nginx_site(listen=listen, upstream=upstream,
+                              max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir))
+        return
+    stack = Stack(root=Path(state_dir), listen=listen, api_port=api_port,
+                  web_workers=_web_workers(), rq_workers=rq_workers,
+                  max_body_bytes=settings.max_body_bytes, log_to_stdout=False)
+    stack.write()
+    click.echo(stack.conf.read_text())
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import MetaData, create_engine
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -16,6 +18,23 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# The database is away (restarting, unreachable, the connection cut) or the statement may simply
+# be tried again (a deadlock, a serialization failure, a cancelled query): the request is answered
+# 503 with Retry-After, a job is retried without counting it as the message's failure, the relay
+# and workers wait and carry on (invariant 9). psycopg's own come from RawStatement.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError, sa_exc.InterfaceError, psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means "the database cannot answer now", as opposed to a bug or bad data."""
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        return True
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 class Base(DeclarativeBase):

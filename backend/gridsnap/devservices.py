@@ -8,6 +8,7 @@ as root); Redis keeps an append-only file so queued jobs survive a restart.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -77,13 +78,47 @@ class Started:
     redis: bool = False
 
 
+OUTSIDE_ROOT = Path("/var/lib/gridsnap")
+
+
+def _postgres_reaches(path: Path) -> bool:
+    """Whether the postgres system user can enter `path` (every folder on the way)."""
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+def outside_pg_root() -> Path:
+    """Where this checkout's cluster lives when the postgres user cannot reach .var/."""
+    checkout = hashlib.sha1(str(var_dir()).encode()).hexdigest()[:12]
+    return OUTSIDE_ROOT / checkout / "pg"
+
+
+def pg_root() -> Path:
+    """The folder of the local cluster: .var/pg, or outside_pg_root() when we are root and the
+    postgres user cannot reach .var/ (decided once: an existing cluster stays where it is)."""
+    local = var_dir() / "pg"
+    if os.geteuid() != 0 or (local / "data" / "PG_VERSION").exists():
+        return local
+    outside = outside_pg_root()
+    if (outside / "data" / "PG_VERSION").exists():
+        return outside
+    var_dir().mkdir(parents=True, exist_ok=True)
+    return local if _postgres_reaches(var_dir()) else outside
+
+
 class LocalPostgres:
-    def __init__(self) -> None:
-        self.root = var_dir() / "pg"
+    """The checkout's cluster; or, given a port and a root, a cluster of its own (the fault
+    drills restart one; the postgres user must be able to reach `root` when we are root)."""
+
+    def __init__(self, port: int | None = None, root: Path | None = None) -> None:
+        self._is_default = port is None and root is None
+        self.root = root or pg_root()
         self.data = self.root / "data"
         self.sock = self.root / "run"
-        self.log = var_dir() / "log" / "postgres.log"
-        self.port = local_pg_port()
+        # pg_ctl writes its log as the cluster's owner: next to the cluster when outside .var/
+        self.log = (var_dir() / "log" / "postgres.log" if self.root == var_dir() / "pg"
+                    else self.root / "postgres.log")
+        self.port = port or local_pg_port()
 
     def _as_owner(self, args: list[str]) -> list[str]:
         if os.geteuid() != 0:
@@ -105,11 +140,14 @@ class LocalPostgres:
     def init(self) -> None:
         if (self.data / "PG_VERSION").exists():
             return
-        self.port = _choose_port("pg", self.port)
+        if self._is_default:
+            self.port = _choose_port("pg", self.port)
         bindir = pg_bindir()
         uid, gid = self._owner()
         for d in (self.root, self.sock, self.log.parent):
             d.mkdir(parents=True, exist_ok=True)
+        if self._is_default and self.root.parent.parent == OUTSIDE_ROOT:
+            (var_dir() / "pg-location").write_text(f"{self.root}\n")  # for people and clean-data
         for d in (self.root, self.sock):
             os.chown(d, uid, gid)
             d.chmod(0o700)
@@ -121,8 +159,8 @@ class LocalPostgres:
             probe = subprocess.run(self._as_owner(["test", "-w", str(self.root)]))
             if probe.returncode != 0:
                 raise ServiceError(
-                    f"the postgres user cannot reach {self.root}; keep the repository in a folder "
-                    "others may traverse (chmod o+x on its parents) or set DATABASE_URL")
+                    f"the postgres user cannot reach {self.root}; set DATABASE_URL or "
+                    "GRIDSNAP_VAR_DIR to a folder it can reach")
         subprocess.run(
             self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "gridsnap",
                             "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),

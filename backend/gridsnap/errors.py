@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import psycopg
 from flask import Flask, jsonify
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+
+from .db import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +22,9 @@ log = logging.getLogger(__name__)
 CODES: dict[str, int] = {
     "request.invalid": 422,
     "request.malformed_json": 400,
+    "request.bad_request": 400,
+    "request.incomplete_body": 400,
+    "request.timeout": 408,
     "request.too_large": 413,
     "request.not_found": 404,
     "request.method_not_allowed": 405,
@@ -26,6 +33,7 @@ CODES: dict[str, int] = {
     "auth.invalid_token": 401,
     "auth.bad_credentials": 401,
     "auth.forbidden": 403,
+    "auth.too_many_attempts": 429,
     "report.not_found": 404,
     "report.id_conflict": 409,
     "report.unknown_category": 422,
@@ -124,6 +132,18 @@ _HTTP_CODES = {
 }
 
 
+RETRY_AFTER_S = 2
+
+
+def unavailable_response():
+    """503 service.unavailable with Retry-After: a dependency is away, try again shortly."""
+    resp = jsonify(error_body("service.unavailable",
+                              "The service is briefly unavailable; try again shortly."))
+    resp.status_code = 503
+    resp.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
@@ -156,17 +176,15 @@ def register_error_handlers(app: Flask) -> None:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp
 
-    from sqlalchemy.exc import DBAPIError
-
     @app.errorhandler(DBAPIError)
-    def _database_error(exc: DBAPIError):
-        if exc.connection_invalidated:
-            # the pool dropped the broken connection; the next request gets a fresh one
-            resp = jsonify(error_body("service.unavailable",
-                                      "The database connection was lost; try again."))
-            resp.status_code = 503
-            resp.headers["Retry-After"] = "1"
-            return resp
+    @app.errorhandler(psycopg.Error)
+    def _database_error(exc: Exception):
+        if is_unavailable(exc):
+            # PostgreSQL restarting or out of reach, the connection cut: nothing was saved
+            # (the transaction did not commit), the client sends the same request again
+            # (invariant 9). The pool drops broken connections; the next ones are fresh.
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return unavailable_response()
         return _unexpected(exc)
 
     @app.errorhandler(Exception)

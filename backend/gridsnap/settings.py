@@ -119,6 +119,12 @@ class Settings:
     open311_contact: str = ""
     extra: dict = field(default_factory=dict)
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body: a photo plus room for a form's headers (the app's
+        MAX_CONTENT_LENGTH and nginx's client_max_body_size are both this)."""
+        return self.photo_max_bytes + 64 * 1024
+
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         start, _, end = os.environ.get("GRIDSNAP_BUSINESS_HOURS", "09:00-18:00").partition("-")

@@ -7,8 +7,12 @@ outbox topics it handles and its periodic tasks, and this is the one place that 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
+import os
 import signal
+import threading
 import time
 
 from redis.exceptions import RedisError
@@ -16,9 +20,11 @@ from rq import Queue, Retry, SimpleWorker
 from rq.job import Job
 
 from .cases import jobs as case_jobs
+from .db import UNAVAILABLE_ERRORS
 from .extensions import Runtime
 from .outbox import jobs as outbox_jobs
 from .outbox.jobs import Followup
+from .outbox.rules import job_timeout_s
 from .outbox.service import relay_pending, sweep_lost
 from .photos import jobs as photo_jobs
 
@@ -54,7 +60,7 @@ def make_enqueue(rt: Runtime):
     def enqueue(specs) -> None:
         datas = [Queue.prepare_data(_RUN_MESSAGES, args=(s.topic, s.message_ids),
                                     job_id=s.job_id, retry=retry, result_ttl=3600,
-                                    failure_ttl=7 * 86400, timeout=600,
+                                    failure_ttl=7 * 86400, timeout=job_timeout_s(s.topic),
                                     description=f"{s.topic} ×{len(s.message_ids)}")
                  for s in specs]
         for i in range(0, len(datas), 500):
@@ -71,22 +77,44 @@ def enqueue_overdue_sweep(rt: Runtime) -> None:
         result_ttl=600, failure_ttl=86400, job_timeout=600)
 
 
+_WORKER_KEY = SimpleWorker.redis_worker_namespace_prefix
+
+
 def make_job_states(rt: Runtime):
+    """job_states(job ids) -> {id: RQ status, None if Redis has no such job, or "abandoned" for
+    a started job whose worker is gone (its heartbeat expired, it died, or a successor took its
+    name: a worker's key names the job it runs now)."""
+
     def job_states(job_ids: list[str]) -> dict:
         out = {}
         for i in range(0, len(job_ids), 500):
             chunk = job_ids[i:i + 500]
+            started = []
             for job_id, job in zip(chunk, Job.fetch_many(chunk, connection=rt.redis),
                                    strict=True):
                 out[job_id] = None if job is None else job.get_status(refresh=False)
+                if job is not None and out[job_id] == "started":
+                    started.append((job_id, job.worker_name or ""))
+            if started:
+                with rt.redis.pipeline(transaction=False) as pipe:
+                    for _job_id, worker in started:
+                        pipe.hmget(f"{_WORKER_KEY}{worker}", "death", "current_job")
+                    seen = pipe.execute()
+                for (job_id, _worker), (death, current) in zip(started, seen, strict=True):
+                    if death is not None or current is None or current.decode() != job_id:
+                        out[job_id] = "abandoned"
         return out
 
     return job_states
 
 
 def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
-              sweep_every_s: float = 30.0, stop_after_s: float | None = None) -> int:
-    """Relay outbox messages to RQ until stopped; returns messages sent (useful with once)."""
+              sweep_every_s: float = 15.0, stop_after_s: float | None = None) -> int:
+    """Relay outbox messages to RQ until stopped; returns messages sent (useful with once).
+
+    An outage of Redis or PostgreSQL is waited out with a growing pause (up to 10 s), never a
+    reason to exit (invariant 9): the messages wait in PostgreSQL meanwhile.
+    """
     enqueue, job_states = make_enqueue(rt), make_job_states(rt)
     stopping = False
 
@@ -99,6 +127,7 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
         signal.signal(signal.SIGINT, _stop)
     sent_total, backoff, last_sweep, last_overdue = 0, idle_s, 0.0, 0.0
     started = time.monotonic()
+    stopped = threading.Event()
     while not stopping:
         try:
             with rt.sessions() as session:
@@ -117,19 +146,87 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
             sent = 0
             backoff = min(backoff * 2, 10.0)
             log.warning("relay: Redis unavailable (%s); retrying in %.1f s", exc, backoff)
+        except UNAVAILABLE_ERRORS as exc:
+            # PostgreSQL down or restarting: the pool drops the broken connections
+            sent = 0
+            backoff = min(backoff * 2, 10.0)
+            log.warning("relay: PostgreSQL unavailable (%s); retrying in %.1f s",
+                        type(exc).__name__, backoff)
         if once:
             break
         if stop_after_s is not None and time.monotonic() - started > stop_after_s:
             break
-        if sent == 0:
-            time.sleep(backoff)
+        if sent == 0 and not stopping:
+            stopped.wait(backoff)
     return sent_total
 
 
-def run_worker(followup: Followup, *, burst: bool = False) -> None:
+def _retire_predecessor(rt: Runtime, name: str) -> None:
+    """A worker's slot (`name`) has one process at a time: a live-looking registration under it
+    is a predecessor that died (kill -9, OOM). Mark it dead, so that its job reads "abandoned"
+    to the sweep at once, not when its heartbeat expires."""
+    key = f"{_WORKER_KEY}{name}"
+    death, current = rt.redis.hmget(key, "death", "current_job")
+    if rt.redis.exists(key) and death is None:
+        old = SimpleWorker.find_by_key(key, connection=rt.redis)
+        if old is not None:
+            old.register_death()
+        log.warning("worker %s: the previous process of this slot died%s", name,
+                    f" running {current.decode()}; its messages will be sent again"
+                    if current else "")
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In a child forked by the worker (RQ's scheduler): get SIGTERM when the worker dies, so
+    that a worker killed with -9 leaves no scheduler behind holding the scheduler's lock."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the scheduler outlives a killed worker
+        pass
+
+
+def run_worker(followup: Followup, *, burst: bool = False, name: str | None = None,
+               max_backoff_s: float = 10.0) -> None:
     """An RQ worker that runs jobs in-process (no fork per job: ~3× the throughput of the
-    forking worker on this kind of machine), with the scheduler that runs retries."""
+    forking worker on this kind of machine), with the scheduler that runs retries.
+
+    `name` is the worker's slot (e.g. "host-worker-0" under supervisord): a restarted worker
+    retires its dead predecessor's registration, which lets the sweep re-send that one's job
+    at once. Redis going away ends RQ's loop; this waits (growing pauses up to `max_backoff_s`)
+    and starts a new one, until SIGTERM/SIGINT (invariant 9). A database outage fails the jobs
+    it meets, which RQ retries and the outbox sweep re-sends.
+    """
     rt = followup.runtime
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
-    worker = GridsnapWorker([queue], connection=rt.redis, followup=followup)
-    worker.work(with_scheduler=True, burst=burst, logging_level="WARNING")
+    stop = threading.Event()
+    backoff = 0.5
+    if not burst:
+        os.register_at_fork(after_in_child=_die_with_parent)
+    while True:
+        began = time.monotonic()
+        worker = GridsnapWorker([queue], connection=rt.redis, followup=followup, name=name)
+        try:
+            if name is not None:
+                _retire_predecessor(rt, name)
+            worker.work(with_scheduler=True, burst=burst, logging_level="WARNING")
+            if burst or worker._shutdown_requested_date is not None:
+                return
+            log.warning("worker %s: its loop ended (Redis away?); starting again in %.1f s",
+                        worker.name, backoff)
+        except (RedisError, OSError) as exc:  # registering or tearing down while Redis is away
+            if burst:
+                raise
+            log.warning("worker %s: Redis unavailable (%s); retrying in %.1f s",
+                        worker.name, type(exc).__name__, backoff)
+        # RQ's handlers are gone with its loop; a stop now ends the wait
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        if time.monotonic() - began > 60:
+            backoff = 0.5  # it had worked a while: a new outage starts with short pauses
+        if stop.wait(backoff):
+            return
+        backoff = min(backoff * 2, max_backoff_s)

@@ -27,6 +27,11 @@ fi
 if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null 2>&1; then
   need_apt+=(redis-server)
 fi
+# the front server of `make run` and of the fault drills in `make test` (deploy/nginx.conf.tmpl);
+# supervisord comes from PyPI with the Python dependencies (pyproject.toml)
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  need_apt+=(nginx)
+fi
 # the PWA is built with npm (make pwa); Node >= 18 (Debian bookworm's nodejs is 18)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   need_apt+=(nodejs npm)

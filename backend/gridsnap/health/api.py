@@ -5,9 +5,13 @@ from __future__ import annotations
 from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from rq import Worker
 from sqlalchemy import text
 
 from ..extensions import db_session, runtime
+
+# below this, the photo store is reported not ok (uploads would soon fail with 503)
+MIN_FREE_BYTES = 1 << 30
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Service health")
 
@@ -17,7 +21,9 @@ class Health(MethodView):
     @blp.doc(responses={"200": {"description": "All is well."},
                         "503": {"description": "A dependency is down."}})
     def get(self):
-        """Checks PostgreSQL (with PostGIS) and Redis; reports the outbox backlog."""
+        """Checks PostgreSQL (with PostGIS), Redis (and how many RQ workers it knows) and the
+        free space of the photo store; reports the outbox backlog. 503 when PostgreSQL or the
+        photo store cannot take reports; Redis down only delays the follow-up ("degraded")."""
         checks: dict = {}
         ok = True
         try:
@@ -33,11 +39,19 @@ class Health(MethodView):
             ok = False
             checks["postgres"] = {"ok": False, "error": type(exc).__name__}
         try:
-            runtime().redis.ping()
-            checks["redis"] = {"ok": True}
+            redis = runtime().redis
+            redis.ping()
+            checks["redis"] = {"ok": True, "workers": Worker.count(connection=redis)}
         except Exception as exc:
             # Redis down degrades follow-up (jobs wait in the outbox), not intake.
             checks["redis"] = {"ok": False, "error": type(exc).__name__}
+        try:
+            free = runtime().storage.free_bytes()
+            checks["storage"] = {"ok": free is None or free >= MIN_FREE_BYTES,
+                                 "free_bytes": free}
+        except OSError as exc:
+            checks["storage"] = {"ok": False, "error": type(exc).__name__}
+        ok = ok and checks["storage"]["ok"]
         status = "ok" if ok and checks["redis"]["ok"] else ("degraded" if ok else "down")
         resp = jsonify({"status": status, "checks": checks})
         resp.status_code = 200 if ok else 503

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from ..db import is_unavailable
 from . import queries
 
 if TYPE_CHECKING:
@@ -51,6 +52,19 @@ class Followup:
     def run(self, topic: str, message_ids: list[int]) -> dict:
         """Handle the undone messages among `message_ids`; returns counts. Raises
         BatchIncomplete when some failed (they are retried; after MAX_ATTEMPTS, marked failed)."""
+        try:
+            return self._run(topic, message_ids)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The database is away: no message is to blame and none is counted as failed. The
+            # job ends as "finished" with its messages undone, which the relay's sweep sends
+            # again once PostgreSQL answers (not RQ's retry: it needs its scheduler alive).
+            log.warning("%s ×%d: database unavailable (%s); left for the sweep", topic,
+                        len(message_ids), type(exc).__name__)
+            return {"done": 0, "postponed": len(message_ids)}
+
+    def _run(self, topic: str, message_ids: list[int]) -> dict:
         rt = self.runtime
         handler = self.handlers[topic]
         with rt.sessions() as session:
@@ -63,8 +77,10 @@ class Followup:
                 queries.mark_done(session, [r["id"] for r in rows])
                 session.commit()
                 return {"done": len(rows), "skipped": len(message_ids) - len(rows)}
-            except Exception:
+            except Exception as exc:
                 session.rollback()
+                if is_unavailable(exc):
+                    raise  # the database is away (run() answers it): no message is to blame
                 log.warning("batch of %d %s failed; retrying one by one", len(rows), topic)
         # One bad message must not hold back the others: retry each alone.
         done = failed = 0
@@ -79,6 +95,8 @@ class Followup:
                     done += 1
                 except Exception as exc:
                     session.rollback()
+                    if is_unavailable(exc):
+                        raise
                     final = row["attempts"] + 1 >= MAX_ATTEMPTS
                     error = "".join(traceback.format_exception_only(exc)).strip()
                     queries.record_failure(session, row["id"], error, final)

@@ -15,6 +15,21 @@ CASE_DEADLINE = "case.deadline"
 BATCH_SIZES = {PHOTO_UPLOADED: 4}
 DEFAULT_BATCH = 100
 
+# How long one job may run before RQ stops it, by topic: a batch of 4 photos is a few seconds
+# of decoding (draft mode) even at the pixel limit; a worker killed mid-job is noticed by the
+# sweep from its heartbeat (worker.make_job_states), but RQ itself gives up on a job only after
+# this plus a minute, so it must fit the work, not be ten minutes for everything.
+JOB_TIMEOUTS_S = {PHOTO_UPLOADED: 120}
+DEFAULT_JOB_TIMEOUT_S = 600
+
+# Job states in which a message in flight will never be done by its job: the sweep sends it
+# again. "abandoned" is ours: started by a worker that is gone (worker.make_job_states).
+LOST_JOB_STATES = frozenset({None, "failed", "stopped", "canceled", "finished", "abandoned"})
+
+
+def job_timeout_s(topic: str) -> int:
+    return JOB_TIMEOUTS_S.get(topic, DEFAULT_JOB_TIMEOUT_S)
+
 
 @dataclass(frozen=True)
 class JobSpec:

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from . import queries
-from .rules import DEFAULT_BATCH, plan_jobs
+from .rules import DEFAULT_BATCH, LOST_JOB_STATES, plan_jobs
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +41,13 @@ def relay_pending(session: Session, enqueue, *, limit: int = 2000,
     return len(rows)
 
 
-def sweep_lost(session: Session, job_states, *, older_than_s: int = 120) -> int:
-    """Make messages pending again whose job Redis no longer has or gave up on.
+def sweep_lost(session: Session, job_states, *, older_than_s: int = 20) -> int:
+    """Make messages pending again whose job Redis no longer has, gave up on, or whose worker
+    died while running it.
 
-    `job_states(job_ids)` returns {job_id: status or None}. Returns how many were reset.
+    `job_states(job_ids)` returns {job_id: status or None}, "abandoned" for a job started by a
+    worker that is gone. `older_than_s` leaves alone the messages the relay has just marked and
+    is putting on the queue. Returns how many were reset.
     """
     rows = queries.in_flight_older_than(session, older_than_s)
     if not rows:
@@ -53,9 +56,7 @@ def sweep_lost(session: Session, job_states, *, older_than_s: int = 120) -> int:
     states = job_states(sorted({r.job_id for r in rows if r.job_id}))
     # a finished job whose messages are not done skipped them (it cannot have done them):
     # send those again too
-    lost = [r.id for r in rows
-            if r.job_id is None or states.get(r.job_id) in (None, "failed", "stopped",
-                                                            "canceled", "finished")]
+    lost = [r.id for r in rows if r.job_id is None or states.get(r.job_id) in LOST_JOB_STATES]
     n = queries.reset_enqueued(session, lost) if lost else 0
     session.commit()
     if n:

@@ -34,6 +34,12 @@ class ReportPhoto(MethodView):
             raise AppError("photo.too_large", f"The photo is larger than {limit} bytes.")
         content_type = (request.mimetype or "").lower()
         data = request.get_data(cache=False)
+        if request.content_length is not None and len(data) != request.content_length:
+            # the client went away mid-body (gunicorn hands over what came): store nothing,
+            # or the honest retry with every byte would meet photo.id_conflict
+            raise AppError("request.incomplete_body",
+                           f"{len(data)} of {request.content_length} bytes arrived; "
+                           "send the photo again.")
         photo, created = service.add_photo(
             db_session(), runtime().storage, settings(), current_principal(), report_id,
             photo_id, data, content_type, purpose=query["purpose"],

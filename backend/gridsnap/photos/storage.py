@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +45,10 @@ class PhotoStorage(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object; no error if there is none."""
+        ...
+
+    def free_bytes(self) -> int | None:
+        """Room left for new objects, or None where the store has no such limit (S3)."""
         ...
 
 
@@ -152,6 +157,13 @@ class LocalPhotoStorage:
             return
         _fsync_dir(path.parent)
         # Empty directories stay: removing them would race with a put into the same one.
+
+    def free_bytes(self) -> int | None:
+        """Free space on the file system of the root (or of its nearest existing parent)."""
+        path = self.root
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        return shutil.disk_usage(path).free
 
     def _make_dirs(self, directory: Path) -> None:
         """Create `directory` and missing parents, fsyncing each new entry's parent."""
