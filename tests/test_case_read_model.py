@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from cases_helpers import act, evidence
+
 from conftest import auth, new_id, report_body
 from followup import drain
 

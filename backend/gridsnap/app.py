@@ -12,6 +12,7 @@ from .campaigns.api import blp as campaigns_blp
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .categories.api import blp as categories_blp
+from .edge import init_edge
 from .errors import register_error_handlers
 from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error
+    init_edge(app)
 
     for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
                 routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 # code -> HTTP status
 CODES: dict[str, int] = {
     "request.invalid": 422,
+    "request.invalid_text": 422,
+    "request.too_deep": 400,
     "request.malformed_json": 400,
     "request.too_large": 413,
     "request.not_found": 404,
@@ -26,9 +28,11 @@ CODES: dict[str, int] = {
     "auth.invalid_token": 401,
     "auth.bad_credentials": 401,
     "auth.forbidden": 403,
+    "auth.too_many_attempts": 429,
     "report.not_found": 404,
     "report.id_conflict": 409,
     "report.unknown_category": 422,
+    "report.implausible_time": 422,
     "photo.not_found": 404,
     "photo.id_conflict": 409,
     "photo.too_large": 413,

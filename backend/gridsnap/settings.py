@@ -93,6 +93,8 @@ class Settings:
     verify_distance_m: int = 50
     token_cache_seconds: int = 10
     duplicate_window_days: int = 7
+    captured_max_age_days: int = 60
+    captured_max_ahead_seconds: int = 600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -112,6 +114,8 @@ class Settings:
             verify_distance_m=_int("GRIDSNAP_VERIFY_DISTANCE_M", 50),
             token_cache_seconds=_int("GRIDSNAP_TOKEN_CACHE_SECONDS", 10),
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
+            captured_max_age_days=_int("GRIDSNAP_CAPTURED_MAX_AGE_DAYS", 60),
+            captured_max_ahead_seconds=_int("GRIDSNAP_CAPTURED_MAX_AHEAD_SECONDS", 600),
         )
         values.update(overrides)
         if "database_url" in overrides:

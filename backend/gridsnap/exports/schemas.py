@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..cases.rules import STATUSES
+from ..schemas import Date
 
 
 class CaseExportQuerySchema(Schema):
@@ -11,7 +12,7 @@ class CaseExportQuerySchema(Schema):
     department = fields.String(validate=validate.Length(max=40))
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                          metadata={"description": "An area code prefix."})
-    from_ = fields.Date(data_key="from", metadata={
+    from_ = Date(data_key="from", metadata={
         "description": "First day of receipt (deployment time zone), included."})
-    to = fields.Date(metadata={"description": "Last day of receipt, included."})
+    to = Date(metadata={"description": "Last day of receipt, included."})
     overdue = fields.Boolean()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from ..edge import Blueprint
 from ..extensions import db_session, runtime
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Service health")

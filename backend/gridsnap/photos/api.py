@@ -6,9 +6,9 @@ import uuid
 
 from flask import Response, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
 from . import service

@@ -9,12 +9,14 @@ import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..cases import views
 from ..cases.queries import find_case_row
 from ..errors import AppError
+from ..settings import Settings
 from ..users.rules import Principal
 from . import queries
-from .rules import fingerprint
+from .rules import capture_time_problem, fingerprint
 
 
 @dataclass
@@ -24,11 +26,13 @@ class Submitted:
 
 
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
-                  body: dict) -> Submitted:
+                  body: dict, settings: Settings) -> Submitted:
     """信息采集: record a report from the field, idempotent by the client's id (invariant 2).
 
     Returns Submitted(created=True) for a new report; created=False for an identical replay.
-    Raises AppError report.id_conflict (same id, other content) or report.unknown_category.
+    Raises AppError report.id_conflict (same id, other content), report.unknown_category or
+    report.implausible_time (captured_at outside the plausible window; an identical replay of
+    a report acknowledged earlier is still answered as a replay).
     """
     loc = body["location"]
     source = loc.get("source", "gps")
@@ -44,6 +48,15 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
         "accuracy_m": loc.get("accuracy_m"), "source": source,
         "captured_at": body["captured_at"], "fingerprint": fp,
     }
+    problem = capture_time_problem(
+        body["captured_at"], clock.now(), max_age_days=settings.captured_max_age_days,
+        max_ahead_seconds=settings.captured_max_ahead_seconds)
+    if problem:
+        existing = find_case_row(session, report_id)
+        if existing is not None and bytes(existing["fingerprint"]) == fp:
+            return Submitted(views.report_view(existing), created=False)
+        raise AppError("report.implausible_time", f"captured_at: {problem}",
+                       {"captured_at": [problem]})
     try:
         row = queries.insert_report(session, params)
         session.commit()

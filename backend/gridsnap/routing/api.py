@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session
+from ..schemas import AwareDateTime
 from . import queries, service
 
 blp = Blueprint("routing", __name__, url_prefix="/routing-rules",
@@ -30,7 +31,7 @@ class RuleSchema(Schema):
     department = fields.String(attribute="department_code")
     note = fields.String(allow_none=True)
     active = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
     created_by = fields.String(allow_none=True)
 
 

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..schemas import AwareDateTime
+
 
 class TokenRequestSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -22,7 +24,7 @@ class UserSchema(Schema):
 class TokenSchema(Schema):
     token = fields.String(required=True)
     token_type = fields.String(dump_default="Bearer")
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = AwareDateTime(required=True)
     user = fields.Nested(UserSchema)
 
 
@@ -43,5 +45,5 @@ class UserPatchSchema(Schema):
 
 
 class AdminUserSchema(UserSchema):
-    disabled_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
+    disabled_at = AwareDateTime(allow_none=True)
+    created_at = AwareDateTime()
