@@ -16,6 +16,12 @@ class CampaignInSchema(Schema):
     note = fields.String(validate=validate.Length(max=2000))
 
 
+class CampaignEndSchema(Schema):
+    ends_on = Date(metadata={
+        "description": "The last day, included (default: today, or the planned last day if "
+                       "earlier)."})
+
+
 class CampaignCategorySchema(Schema):
     code = fields.String()
     name = fields.String(allow_none=True)
