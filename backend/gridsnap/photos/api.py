@@ -48,7 +48,9 @@ class PhotoFile(MethodView):
     @auth_required
     @blp.arguments(PhotoSizeQuery, location="query")
     def get(self, query, photo_id: uuid.UUID):
-        """A photo: thumb or display (JPEG, EXIF stripped) or the original, if you may see it."""
+        """A photo: thumb or display (JPEG, EXIF stripped), if you may see its case; the
+        original (with its EXIF, as an attachment) only for the uploader, admins and the
+        supervisors of its area — others get 404 and ask for the display size."""
         key, content_type, etag = service.photo_file(db_session(), current_principal(),
                                                      photo_id, query["size"])
         storage = runtime().storage
@@ -61,6 +63,9 @@ class PhotoFile(MethodView):
             else:
                 resp = Response(storage.get(key), mimetype=content_type)
         resp.set_etag(etag)
+        if query["size"] == "original":
+            # the uploaded bytes, EXIF and all: saved, never shown inline
+            resp.headers["Content-Disposition"] = f'attachment; filename="{photo_id}-original"'
         # content-addressed: a given URL+size never changes; private to the logged-in user
         resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
         return resp
