@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from gridsnap.users.rules import LOGIN_LOCK_MAX_SECONDS
+
 from conftest import PERSONAS, auth
 
 
@@ -119,3 +121,49 @@ def test_token_cache_serves_repeat_requests_and_forgets_on_revocation(client, de
         revoke_all_tokens(s, name)
         with pytest.raises(AppError):
             authenticate(s, token, cache_seconds=60)
+
+
+def _login(client, username, password, address="127.0.0.11"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_are_throttled_per_account_and_address_with_retry_after(
+        client, demo_users):
+    name = PERSONAS["worker"]
+    for _ in range(5):
+        assert _login(client, name, "wrong-password").status_code == 401
+    r = _login(client, name, demo_users[name]["password"])  # even the right one must wait
+    assert r.status_code == 429 and r.get_json()["code"] == "auth.too_many_attempts"
+    assert 0 < int(r.headers["Retry-After"]) <= 60
+    # the same account from another address, and another account from this one, go on
+    assert _login(client, name, demo_users[name]["password"], "127.0.0.12").status_code == 201
+    other = PERSONAS["worker2"]
+    assert _login(client, other, demo_users[other]["password"]).status_code == 201
+
+
+def test_a_guesser_spread_over_addresses_locks_the_account_for_minutes_not_longer(
+        client, demo_users):
+    name = PERSONAS["supervisor"]
+    for i in range(20):
+        assert _login(client, name, "wrong-password", f"127.1.0.{i}").status_code == 401
+    r = _login(client, name, demo_users[name]["password"], "127.2.0.1")
+    assert r.status_code == 429
+    assert 0 < int(r.headers["Retry-After"]) <= LOGIN_LOCK_MAX_SECONDS <= 300
+
+
+def test_one_address_guessing_many_accounts_is_throttled(client):
+    for i in range(50):
+        assert _login(client, f"nobody{i}", "wrong-password", "127.3.0.1").status_code == 401
+    assert _login(client, "nobody-else", "wrong-password", "127.3.0.1").status_code == 429
+    assert _login(client, "nobody-else", "wrong-password", "127.3.0.2").status_code == 401
+
+
+def test_a_success_clears_the_failures_of_that_account_and_address(client, demo_users):
+    name = PERSONAS["handler"]
+    for _ in range(4):
+        assert _login(client, name, "wrong-password").status_code == 401
+    assert _login(client, name, demo_users[name]["password"]).status_code == 201
+    for _ in range(4):
+        assert _login(client, name, "wrong-password").status_code == 401
+    assert _login(client, name, demo_users[name]["password"]).status_code == 201

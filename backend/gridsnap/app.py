@@ -6,6 +6,7 @@ import logging
 
 import swagger_ui_bundle
 from flask import Flask, g, jsonify, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .campaigns.api import blp as campaigns_blp
@@ -55,6 +56,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
+    if settings.trusted_proxies:
+        # the client's address (login throttling) from X-Forwarded-For, as set by our proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     app.extensions["gridsnap"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

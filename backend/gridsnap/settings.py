@@ -95,6 +95,7 @@ class Settings:
     duplicate_window_days: int = 7
     captured_max_age_days: int = 60
     captured_max_ahead_seconds: int = 600
+    trusted_proxies: int = 0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -116,6 +117,7 @@ class Settings:
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
             captured_max_age_days=_int("GRIDSNAP_CAPTURED_MAX_AGE_DAYS", 60),
             captured_max_ahead_seconds=_int("GRIDSNAP_CAPTURED_MAX_AHEAD_SECONDS", 600),
+            trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import secrets
 import time
 from datetime import datetime, timedelta
 
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,7 +18,9 @@ from .. import clock
 from ..errors import AppError
 from . import queries
 from .models import ROLES, User
-from .rules import Principal, valid_scope
+from .rules import LOGIN_LIMITS, Principal, valid_scope
+
+log = logging.getLogger(__name__)
 
 # A constant hash to compare against when the user does not exist, so that timing does not
 # tell which usernames exist.
@@ -25,15 +31,76 @@ def hash_token(raw: str) -> bytes:
     return hashlib.sha256(raw.encode()).digest()
 
 
+def _throttle_keys(username: str, address: str) -> dict[str, str]:
+    account = hashlib.sha256(username.encode()).hexdigest()[:32]
+    return {"account_ip": f"gridsnap:login:account_ip:{account}:{address}",
+            "account": f"gridsnap:login:account:{account}",
+            "ip": f"gridsnap:login:ip:{address}"}
+
+
+def login_wait_seconds(redis: Redis, username: str, address: str) -> int:
+    """How long this login must wait (0: it may try now), by rules.LOGIN_LIMITS. Without Redis
+    it may try (logged): a Redis outage must not stop field workers logging in."""
+    keys = _throttle_keys(username, address)
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for kind, _, _ in LOGIN_LIMITS:
+            pipe.get(keys[kind])
+            pipe.ttl(keys[kind])
+        answers = pipe.execute()
+    except RedisError:
+        log.warning("login throttling skipped: Redis unreachable")
+        return 0
+    wait = 0
+    for i, (_, limit, window) in enumerate(LOGIN_LIMITS):
+        count, ttl = answers[2 * i], answers[2 * i + 1]
+        if count is not None and int(count) >= limit:
+            wait = max(wait, ttl if ttl and ttl > 0 else window)
+    return wait
+
+
+def _count_failure(redis: Redis, username: str, address: str) -> None:
+    keys = _throttle_keys(username, address)
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for kind, _, window in LOGIN_LIMITS:
+            pipe.set(keys[kind], 0, ex=window, nx=True)  # the window starts at the first failure
+            pipe.incr(keys[kind])
+        pipe.execute()
+    except RedisError:
+        log.warning("login failure not counted: Redis unreachable")
+
+
+def _forget_failures(redis: Redis, username: str, address: str) -> None:
+    with contextlib.suppress(RedisError):
+        redis.delete(_throttle_keys(username, address)["account_ip"])
+
+
 def issue_token(session: Session, username: str, password: str, *, ttl_days: int,
-                label: str | None = None) -> tuple[str, datetime, User]:
-    """Log in: returns (raw token, expiry, user); raises AppError auth.bad_credentials."""
+                label: str | None = None, redis: Redis | None = None,
+                address: str = "") -> tuple[str, datetime, User]:
+    """Log in: returns (raw token, expiry, user). With `redis`, failed logins are counted per
+    account, per address and per both (rules.LOGIN_LIMITS) and a login past a limit is refused
+    before its password is checked. Raises AppError auth.bad_credentials or
+    auth.too_many_attempts (with Retry-After)."""
+    if redis is not None:
+        wait = login_wait_seconds(redis, username, address)
+        if wait:
+            raise AppError("auth.too_many_attempts",
+                           f"Too many failed logins; try again in {wait} s.",
+                           headers={"Retry-After": str(wait)})
     user = queries.find_user_by_username(session, username)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
+        ok = False
+    else:
+        ok = check_password_hash(user.password_hash, password) and user.disabled_at is None
+    if not ok:
+        if redis is not None:
+            _count_failure(redis, username, address)
         raise AppError("auth.bad_credentials", "Wrong username or password.")
-    if not check_password_hash(user.password_hash, password) or user.disabled_at is not None:
-        raise AppError("auth.bad_credentials", "Wrong username or password.")
+    if redis is not None:
+        _forget_failures(redis, username, address)
     raw = secrets.token_urlsafe(32)
     expires_at = clock.now() + timedelta(days=ttl_days)
     queries.insert_token(session, user_id=user.id, token_hash=hash_token(raw),
