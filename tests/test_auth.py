@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
+from gridsnap.errors import AppError
 from gridsnap.users.rules import LOGIN_LOCK_MAX_SECONDS
+from gridsnap.users.service import (
+    add_user,
+    authenticate,
+    hash_token,
+    revocation_epoch,
+    revoke_all_tokens,
+)
 
 from conftest import PERSONAS, auth
 
@@ -84,43 +93,38 @@ def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):
     assert login(client, "temp_worker", "temp-pass-123").status_code == 401
 
 
-def test_token_cache_serves_repeat_requests_and_forgets_on_revocation(client, demo_users,
-                                                                      runtime, engine):
-    import pytest
-
-    from gridsnap.errors import AppError
-    from gridsnap.users.service import (
-        add_user,
-        authenticate,
-        forget_cached_tokens,
-        hash_token,
-        revoke_all_tokens,
-    )
-
+def test_token_cache_serves_repeat_requests_and_ends_with_a_new_revocation_epoch(
+        client, demo_users, runtime, engine):
     name, password = "cache_probe", "cache-pass-123"  # not a persona: its tokens get revoked
     with runtime.sessions() as s:
         add_user(s, username=name, display_name="缓存", role="worker", password=password,
                  scopes=["110101001"])
     token = login(client, name, password).get_json()["token"]
+    epoch = revocation_epoch(runtime.redis)
     with runtime.sessions() as s:
-        assert authenticate(s, token, cache_seconds=60).username == name
-    # revoked behind the process's back (another gunicorn worker): served from the cache
-    # until the TTL runs out
+        assert authenticate(s, token, cache_seconds=60, epoch=epoch).username == name
+    # revoked behind the process's back without an announcement: served from the cache
     with engine.begin() as conn:
         conn.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = :h"),
                      {"h": hash_token(token)})
     with runtime.sessions() as s:
-        assert authenticate(s, token, cache_seconds=60).username == name
-        forget_cached_tokens()
+        assert authenticate(s, token, cache_seconds=60, epoch=epoch).username == name
+        # another process announced a revocation: the cached answer no longer holds
+        other_process = revocation_epoch(runtime.redis) + "-changed"
         with pytest.raises(AppError):
-            authenticate(s, token, cache_seconds=60)
-    # revoked through this process: forgotten at once
+            authenticate(s, token, cache_seconds=60, epoch=other_process)
+        # no epoch (Redis unreachable): no cache
+        with pytest.raises(AppError):
+            authenticate(s, token, cache_seconds=60, epoch=None)
+    # revoked through the service: a new epoch for every process
     token = login(client, name, password).get_json()["token"]
     with runtime.sessions() as s:
-        authenticate(s, token, cache_seconds=60)
-        revoke_all_tokens(s, name)
+        authenticate(s, token, cache_seconds=60, epoch=revocation_epoch(runtime.redis))
+        before = revocation_epoch(runtime.redis)
+        revoke_all_tokens(s, name, runtime.redis)
+        assert revocation_epoch(runtime.redis) != before
         with pytest.raises(AppError):
-            authenticate(s, token, cache_seconds=60)
+            authenticate(s, token, cache_seconds=60, epoch=revocation_epoch(runtime.redis))
 
 
 def _login(client, username, password, address="127.0.0.11"):

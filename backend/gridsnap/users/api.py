@@ -41,7 +41,7 @@ class TokenResource(MethodView):
     @auth_required
     def delete(self):
         """Log out: revoke the token this request carries."""
-        service.revoke_token(db_session(), current_principal().token_id)
+        service.revoke_token(db_session(), current_principal().token_id, runtime().redis)
 
 
 @blp.route("/me")
@@ -102,9 +102,9 @@ class AdminUser(MethodView):
         try:
             user = None
             if "scopes" in body:
-                user = service.set_scopes(session, username, body["scopes"])
+                user = service.set_scopes(session, username, body["scopes"], runtime().redis)
             if body.get("disabled") is True:
-                user = service.disable_user(session, username)
+                user = service.disable_user(session, username, runtime().redis)
             elif body.get("disabled") is False:
                 user = service.enable_user(session, username)
             if user is None:

@@ -109,23 +109,55 @@ def issue_token(session: Session, username: str, password: str, *, ttl_days: int
     return raw, expires_at, user
 
 
-# token hash -> (principal, monotonic expiry): a short per-process cache, so that a busy
-# intake does not ask PostgreSQL who the caller is on every request. A revocation or a
-# disabled user takes effect in this process at once and in the others within the TTL.
-_CACHE: dict[bytes, tuple[Principal, float]] = {}
+# token hash -> (principal, monotonic expiry, revocation epoch): a short per-process cache, so
+# that a busy intake does not ask PostgreSQL who the caller is on every request. An entry holds
+# only while the revocation epoch in Redis is the one it was made under: every revocation
+# (logout, revoke-tokens, a disabled user, changed scopes) sets a new epoch, so it takes effect
+# on every API process with their next request. Without Redis the cache is not used.
+_CACHE: dict[bytes, tuple[Principal, float, str]] = {}
 _CACHE_MAX = 10_000
+EPOCH_KEY = "gridsnap:auth:revocation_epoch"
 
 
 def forget_cached_tokens() -> None:
     _CACHE.clear()
 
 
-def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0) -> Principal:
-    """The principal behind a bearer token; raises AppError auth.invalid_token."""
+def revocation_epoch(redis: Redis) -> str | None:
+    """The current revocation epoch (made if Redis has none, e.g. after it lost its data), or
+    None if Redis cannot be reached (then no cached token is trusted)."""
+    try:
+        epoch = redis.get(EPOCH_KEY)
+        if epoch is None:
+            redis.set(EPOCH_KEY, secrets.token_hex(8), nx=True)
+            epoch = redis.get(EPOCH_KEY)
+    except RedisError:
+        return None
+    return None if epoch is None else epoch.decode() if isinstance(epoch, bytes) else str(epoch)
+
+
+def announce_revocation(redis: Redis | None) -> None:
+    """After a revocation commits: a new epoch, so that every process drops its cached tokens.
+    Without Redis the caches still end within GRIDSNAP_TOKEN_CACHE_SECONDS (logged)."""
+    forget_cached_tokens()
+    if redis is None:
+        return
+    try:
+        redis.set(EPOCH_KEY, secrets.token_hex(8))
+    except RedisError:
+        log.warning("revocation not announced: Redis unreachable; other processes' token "
+                    "caches end within their TTL")
+
+
+def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0,
+                 epoch: str | None = None) -> Principal:
+    """The principal behind a bearer token; raises AppError auth.invalid_token. A cached answer
+    is used only under the same revocation `epoch` (None: never)."""
     token_hash = hash_token(raw_token)
-    if cache_seconds > 0:
+    use_cache = cache_seconds > 0 and epoch is not None
+    if use_cache:
         hit = _CACHE.get(token_hash)
-        if hit is not None and hit[1] > time.monotonic():
+        if hit is not None and hit[1] > time.monotonic() and hit[2] == epoch:
             return hit[0]
     row = queries.find_principal_row(session, token_hash)
     if row is None:
@@ -136,26 +168,27 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0) 
                           display_name=row["display_name"], role=row["role"],
                           scopes=tuple(row["scopes"] or ()),
                           department_code=row["department_code"], token_id=row["token_id"])
-    if cache_seconds > 0:
+    if use_cache:
         if len(_CACHE) >= _CACHE_MAX:
             _CACHE.clear()
         # never past the token's own expiry
         ttl = min(cache_seconds, (row["expires_at"] - clock.now()).total_seconds())
-        _CACHE[token_hash] = (principal, time.monotonic() + ttl)
+        _CACHE[token_hash] = (principal, time.monotonic() + ttl, epoch)
     return principal
 
 
-def revoke_token(session: Session, token_id: int) -> None:
+def revoke_token(session: Session, token_id: int, redis: Redis | None = None) -> None:
+    """Log out: the token is revoked on every API process at once (announce_revocation)."""
     queries.revoke_token(session, token_id)
     session.commit()
-    forget_cached_tokens()
+    announce_revocation(redis)
 
 
-def revoke_all_tokens(session: Session, username: str) -> int:
+def revoke_all_tokens(session: Session, username: str, redis: Redis | None = None) -> int:
     user = _get_user(session, username)
     n = queries.revoke_user_tokens(session, user.id)
     session.commit()
-    forget_cached_tokens()
+    announce_revocation(redis)
     return n
 
 
@@ -190,14 +223,15 @@ def add_user(session: Session, *, username: str, display_name: str, role: str, p
     return user
 
 
-def set_scopes(session: Session, username: str, scopes: list[str]) -> User:
+def set_scopes(session: Session, username: str, scopes: list[str],
+               redis: Redis | None = None) -> User:
     bad = [s for s in scopes if not valid_scope(s)]
     if bad:
         raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
     user = _get_user(session, username)
     user.scopes = list(scopes)
     session.commit()
-    forget_cached_tokens()
+    announce_revocation(redis)
     return user
 
 
@@ -208,12 +242,12 @@ def enable_user(session: Session, username: str) -> User:
     return user
 
 
-def disable_user(session: Session, username: str) -> User:
+def disable_user(session: Session, username: str, redis: Redis | None = None) -> User:
     user = _get_user(session, username)
     user.disabled_at = clock.now()
     queries.revoke_user_tokens(session, user.id)
     session.commit()
-    forget_cached_tokens()
+    announce_revocation(redis)
     return user
 
 
