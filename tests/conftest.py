@@ -13,12 +13,13 @@ import contextlib
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from gridsnap import clock
 from gridsnap.app import create_app
 from gridsnap.extensions import Runtime
 from gridsnap.outbox.jobs import Followup
@@ -195,11 +196,14 @@ def at(monkeypatch):
 
 
 def report_body(cell: dict, **overrides) -> dict:
+    """A report of `cell`, captured ten minutes before the application's clock (tests move it),
+    whole seconds in UTC, so the capture time is always plausible."""
+    captured = (clock.now() - timedelta(minutes=10)).astimezone(UTC).replace(microsecond=0)
     body = {
         "category": "E0101",
         "description": "垃圾堆放在路边",
         "location": {"lon": cell["lon"], "lat": cell["lat"], "accuracy_m": 8.5},
-        "captured_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC).isoformat(),
+        "captured_at": captured.isoformat(),
     }
     body.update(overrides)
     return body

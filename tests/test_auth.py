@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
+
+from gridsnap.errors import AppError
+from gridsnap.users.rules import LOGIN_LOCK_MAX_SECONDS
+from gridsnap.users.service import (
+    add_user,
+    authenticate,
+    hash_token,
+    revocation_epoch,
+    revoke_all_tokens,
+)
 
 from conftest import PERSONAS, auth
 
@@ -82,40 +93,81 @@ def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):
     assert login(client, "temp_worker", "temp-pass-123").status_code == 401
 
 
-def test_token_cache_serves_repeat_requests_and_forgets_on_revocation(client, demo_users,
-                                                                      runtime, engine):
-    import pytest
-
-    from gridsnap.errors import AppError
-    from gridsnap.users.service import (
-        add_user,
-        authenticate,
-        forget_cached_tokens,
-        hash_token,
-        revoke_all_tokens,
-    )
-
+def test_token_cache_serves_repeat_requests_and_ends_with_a_new_revocation_epoch(
+        client, demo_users, runtime, engine):
     name, password = "cache_probe", "cache-pass-123"  # not a persona: its tokens get revoked
     with runtime.sessions() as s:
         add_user(s, username=name, display_name="缓存", role="worker", password=password,
                  scopes=["110101001"])
     token = login(client, name, password).get_json()["token"]
+    epoch = revocation_epoch(runtime.redis)
     with runtime.sessions() as s:
-        assert authenticate(s, token, cache_seconds=60).username == name
-    # revoked behind the process's back (another gunicorn worker): served from the cache
-    # until the TTL runs out
+        assert authenticate(s, token, cache_seconds=60, epoch=epoch).username == name
+    # revoked behind the process's back without an announcement: served from the cache
     with engine.begin() as conn:
         conn.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE token_hash = :h"),
                      {"h": hash_token(token)})
     with runtime.sessions() as s:
-        assert authenticate(s, token, cache_seconds=60).username == name
-        forget_cached_tokens()
+        assert authenticate(s, token, cache_seconds=60, epoch=epoch).username == name
+        # another process announced a revocation: the cached answer no longer holds
+        other_process = revocation_epoch(runtime.redis) + "-changed"
         with pytest.raises(AppError):
-            authenticate(s, token, cache_seconds=60)
-    # revoked through this process: forgotten at once
+            authenticate(s, token, cache_seconds=60, epoch=other_process)
+        # no epoch (Redis unreachable): no cache
+        with pytest.raises(AppError):
+            authenticate(s, token, cache_seconds=60, epoch=None)
+    # revoked through the service: a new epoch for every process
     token = login(client, name, password).get_json()["token"]
     with runtime.sessions() as s:
-        authenticate(s, token, cache_seconds=60)
-        revoke_all_tokens(s, name)
+        authenticate(s, token, cache_seconds=60, epoch=revocation_epoch(runtime.redis))
+        before = revocation_epoch(runtime.redis)
+        revoke_all_tokens(s, name, runtime.redis)
+        assert revocation_epoch(runtime.redis) != before
         with pytest.raises(AppError):
-            authenticate(s, token, cache_seconds=60)
+            authenticate(s, token, cache_seconds=60, epoch=revocation_epoch(runtime.redis))
+
+
+def _login(client, username, password, address="127.0.0.11"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_are_throttled_per_account_and_address_with_retry_after(
+        client, demo_users):
+    name = PERSONAS["worker"]
+    for _ in range(5):
+        assert _login(client, name, "wrong-password").status_code == 401
+    r = _login(client, name, demo_users[name]["password"])  # even the right one must wait
+    assert r.status_code == 429 and r.get_json()["code"] == "auth.too_many_attempts"
+    assert 0 < int(r.headers["Retry-After"]) <= 60
+    # the same account from another address, and another account from this one, go on
+    assert _login(client, name, demo_users[name]["password"], "127.0.0.12").status_code == 201
+    other = PERSONAS["worker2"]
+    assert _login(client, other, demo_users[other]["password"]).status_code == 201
+
+
+def test_a_guesser_spread_over_addresses_locks_the_account_for_minutes_not_longer(
+        client, demo_users):
+    name = PERSONAS["supervisor"]
+    for i in range(20):
+        assert _login(client, name, "wrong-password", f"127.1.0.{i}").status_code == 401
+    r = _login(client, name, demo_users[name]["password"], "127.2.0.1")
+    assert r.status_code == 429
+    assert 0 < int(r.headers["Retry-After"]) <= LOGIN_LOCK_MAX_SECONDS <= 300
+
+
+def test_one_address_guessing_many_accounts_is_throttled(client):
+    for i in range(50):
+        assert _login(client, f"nobody{i}", "wrong-password", "127.3.0.1").status_code == 401
+    assert _login(client, "nobody-else", "wrong-password", "127.3.0.1").status_code == 429
+    assert _login(client, "nobody-else", "wrong-password", "127.3.0.2").status_code == 401
+
+
+def test_a_success_clears_the_failures_of_that_account_and_address(client, demo_users):
+    name = PERSONAS["handler"]
+    for _ in range(4):
+        assert _login(client, name, "wrong-password").status_code == 401
+    assert _login(client, name, demo_users[name]["password"]).status_code == 201
+    for _ in range(4):
+        assert _login(client, name, "wrong-password").status_code == 401
+    assert _login(client, name, demo_users[name]["password"]).status_code == 201

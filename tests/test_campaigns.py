@@ -101,3 +101,55 @@ def test_recurrence_verdicts():
     assert verdict(8, 56, 0, 14) == "gone"
     assert verdict(8, 56, 1, 14) == "reduced"  # 0.5 a week against 1
     assert verdict(8, 56, 2, 14) == "recurs"
+
+
+def _campaign_body(**overrides) -> dict:
+    body = {"name": "垃圾整治", "category": "E0101", "area_prefix": "110101",
+            "starts_on": "2026-11-01", "ends_on": "2026-11-30"}
+    body.update(overrides)
+    return body
+
+
+def _campaign_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM campaigns")).scalar()
+
+
+@pytest.mark.parametrize("overrides,field", [
+    ({"starts_on": "0001-01-01"}, "starts_on"),
+    ({"ends_on": "9999-12-31"}, "ends_on"),
+    ({"starts_on": "2020-01-01", "ends_on": "2026-11-30"}, "ends_on"),
+    ({"ends_on": "2026-10-01"}, "ends_on"),
+])
+def test_a_campaign_that_cannot_be_one_is_422_and_nothing_is_saved(sc, tokens, engine,
+                                                                   overrides, field):
+    r = sc.post("/api/v1/campaigns", json=_campaign_body(**overrides),
+                headers=auth(tokens["supervisor"]))
+    assert r.status_code == 422, r.get_json()
+    assert list(r.get_json()["fields"]) == [field]
+    assert _campaign_count(engine) == 0
+    assert sc.get("/api/v1/campaigns", headers=auth(tokens["supervisor"])).get_json() == []
+
+
+def test_a_campaign_is_ended_early_and_deleted_by_its_area_supervisor(sc, tokens, engine,
+                                                                      runtime, at):
+    at(cst(11, 10, 12))
+    camp = sc.post("/api/v1/campaigns", json=_campaign_body(),
+                   headers=auth(tokens["supervisor"])).get_json()
+    url = f"/api/v1/campaigns/{camp['id']}"
+    outsider = add_user(runtime, sc, "xicheng_sup3", "supervisor", ["110102"])
+    assert sc.patch(url, json={}, headers=auth(outsider)).status_code == 404
+    assert sc.patch(url, json={}, headers=auth(tokens["worker"])).status_code == 403
+    assert sc.delete(url, headers=auth(outsider)).status_code == 404
+    assert sc.delete(url, headers=auth(tokens["worker"])).status_code == 403
+
+    r = sc.patch(url, json={}, headers=auth(tokens["supervisor"]))
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["ends_on"] == "2026-11-10"
+    r = sc.patch(url, json={"ends_on": "2026-10-31"}, headers=auth(tokens["supervisor"]))
+    assert r.status_code == 422
+    assert list(r.get_json()["fields"]) == ["ends_on"]
+
+    assert sc.delete(url, headers=auth(tokens["supervisor"])).status_code == 204
+    assert sc.get(url, headers=auth(tokens["supervisor"])).status_code == 404
+    assert _campaign_count(engine) == 0

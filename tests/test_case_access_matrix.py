@@ -263,9 +263,16 @@ def assert_inside(world: World, name: str, seat: Seat, resp, case_id: str) -> No
         assert resp.status_code == 200, body
         assert body["id"] == case_id and [p["id"] for p in body["photos"]][0] == \
             world.photos[case_id]
-    elif name == "GET /photos/{pid}":
+    elif name == "GET /photos/{pid}" and ("supervisor" in seat.persona or "admin" in seat.persona):
         assert resp.status_code == 200
         assert resp.mimetype == "image/jpeg" and resp.data == make_jpeg(seed=11)
+    elif name == "GET /photos/{pid}":
+        # the original (EXIF and all) is the uploader's, admins' and area supervisors'; others
+        # in scope get the EXIF-free sizes (still being made here: 409, not 404)
+        assert resp.status_code == 404 and body["code"] == "photo.not_found"
+        shown = world.client.get(f"/api/v1/photos/{world.photos[case_id]}?size=display",
+                                 headers=world.headers(seat.persona))
+        assert shown.status_code == 409 and shown.get_json()["code"] == "photo.not_ready"
     elif name == "PUT /reports/{id}/photos/{pid}":
         assert resp.status_code == 201, body
     else:  # pragma: no cover

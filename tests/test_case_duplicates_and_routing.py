@@ -5,6 +5,7 @@ from __future__ import annotations
 from cases_helpers import act, case, resolve_case, submit
 
 from conftest import auth
+from evaluation_samples import add_user
 from followup import drain
 
 
@@ -99,7 +100,7 @@ def test_routing_rules_are_edited_by_supervisors_within_scope(client, tokens):
     _rule(client, tokens, "worker", expect=403, area_prefix="110101", department="water")
     _rule(client, tokens, "admin", expect=422, area_prefix="1101x", department="water")
     rule = _rule(client, tokens, "admin", area_prefix="", department="street_office")
-    listed = client.get("/api/v1/routing-rules", headers=auth(tokens["worker"])).get_json()
+    listed = client.get("/api/v1/routing-rules", headers=auth(tokens["admin"])).get_json()
     assert {r["id"] for r in listed} >= {rule["id"]}
     r = client.delete(f"/api/v1/routing-rules/{rule['id']}", headers=auth(tokens["admin"]))
     assert r.status_code == 204
@@ -127,3 +128,32 @@ def test_auto_accept_and_auto_dispatch_per_category(client, tokens, demo_cell, r
             conn.execute(text("UPDATE categories SET auto_accept = false, auto_dispatch = false "
                               "WHERE code = 'E0103'"))
     drain(runtime)
+
+
+def test_routing_rules_are_listed_and_retired_only_within_scope(client, tokens, runtime):
+    mine = _rule(client, tokens, "supervisor", area_prefix="110101001", department="water")
+    city = _rule(client, tokens, "admin", area_prefix="", department="street_office",
+                 note="全市兜底")
+    other = _rule(client, tokens, "admin", area_prefix="110102", department="water",
+                  note="西城 only")
+    for persona in ("worker", "handler"):
+        r = client.get("/api/v1/routing-rules", headers=auth(tokens[persona]))
+        assert r.status_code == 403
+        r = client.delete(f"/api/v1/routing-rules/{mine['id']}", headers=auth(tokens[persona]))
+        assert r.status_code == 403
+    listed = {r["id"]: r for r in client.get(
+        "/api/v1/routing-rules", headers=auth(tokens["supervisor"])).get_json()}
+    # its own area's rules, and the city-wide one that routes its area; not another district's
+    assert set(listed) == {mine["id"], city["id"]}
+    assert (listed[mine["id"]]["editable"], listed[city["id"]]["editable"]) == (True, False)
+    r = client.delete(f"/api/v1/routing-rules/{other['id']}", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 404
+    r = client.delete(f"/api/v1/routing-rules/{city['id']}", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 403
+    street_sup = add_user(runtime, client, "street_sup", "supervisor", ["110101002"])
+    r = client.delete(f"/api/v1/routing-rules/{mine['id']}", headers=auth(street_sup))
+    assert r.status_code == 404
+    r = client.delete(f"/api/v1/routing-rules/{mine['id']}", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 204
+    listed = client.get("/api/v1/routing-rules", headers=auth(tokens["admin"])).get_json()
+    assert {r["id"] for r in listed} == {city["id"], other["id"]}

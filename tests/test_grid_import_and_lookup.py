@@ -167,3 +167,30 @@ def test_lookup_uses_the_spatial_index(imported, engine):
             "EXPLAIN SELECT code FROM areas WHERE level = 'cell' AND "
             "ST_Covers(boundary, ST_SetSRID(ST_MakePoint(100.0015, 30.0015), 4326))")))
     assert "ix_areas_cell_boundary" in plan
+
+
+def _areas(engine) -> list:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT code, level, parent_code, name, ST_AsText(boundary) FROM areas "
+            "ORDER BY code")).all()
+
+
+def test_a_file_with_one_bad_and_one_good_cell_leaves_the_database_unchanged(
+        runtime, tmp_path, engine):
+    before = _areas(engine)
+    bowtie = {"type": "Polygon", "coordinates": [[[100, 30], [100.001, 30.001],
+                                                  [100.001, 30], [100, 30.001], [100, 30]]]}
+    grid = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "990101001001001", "name": "自相交"},
+         "geometry": bowtie},
+        {"type": "Feature", "properties": {"code": "990101001001002", "name": "好的"},
+         "geometry": poly(box(1, 0, 2, 1))}]}
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "half.geojson", grid))
+    assert not result.ok and result.written == 0
+    assert _areas(engine) == before
+    # and the correct file imports afterwards
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "grid.geojson", sample_grid()))
+    assert result.ok, [p.message for p in result.problems]

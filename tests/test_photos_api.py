@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from conftest import auth, new_id, report_body
+from evaluation_samples import add_user
 from followup import drain
 from photo_samples import TIANANMEN, make_bomb_png, make_gif, make_jpeg, make_png
 
@@ -159,3 +160,33 @@ def test_png_and_webp_are_accepted(client, tokens, report):
                      ).status_code == 201
     assert put_photo(client, tokens["worker"], report["id"], new_id(), make_webp(),
                      "image/webp").status_code == 201
+
+
+def test_originals_go_only_to_the_uploader_admins_and_the_area_supervisors(
+        client, tokens, report, runtime, runtime_users):
+    rid, pid = report["id"], new_id()
+    assert put_photo(client, tokens["worker"], rid, pid, make_jpeg()).status_code == 201
+    drain(runtime)
+    act = client.post(f"/api/v1/cases/{rid}/actions", json={"action": "accept"},
+                      headers=auth(tokens["supervisor"]))
+    assert act.status_code == 200
+    act = client.post(f"/api/v1/cases/{rid}/actions",
+                      json={"action": "dispatch", "department": "sanitation"},
+                      headers=auth(tokens["supervisor"]))
+    assert act.status_code == 200, act.get_json()
+    original, display = f"/api/v1/photos/{pid}?size=original", f"/api/v1/photos/{pid}"
+    for token in (tokens["worker"], tokens["supervisor"], tokens["admin"]):
+        r = client.get(original, headers=auth(token))
+        assert r.status_code == 200
+        assert r.headers["Content-Disposition"].startswith("attachment")
+    # the department's handler and another worker of the community see the case, not the EXIF
+    for token in (tokens["handler"], runtime_users):
+        assert client.get(display, headers=auth(token)).status_code == 200
+        r = client.get(original, headers=auth(token))
+        assert r.status_code == 404 and r.get_json()["code"] == "photo.not_found"
+
+
+@pytest.fixture()
+def runtime_users(runtime, client, demo_cell) -> str:
+    """A token of a second worker of the demo worker's community."""
+    return add_user(runtime, client, "neighbour_worker", "worker", [demo_cell["code"][:12]])

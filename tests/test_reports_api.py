@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import text
 
@@ -15,9 +16,11 @@ def put(client, token, rid, body):
     return client.put(f"/api/v1/reports/{rid}", json=body, headers=auth(token))
 
 
-def test_new_report_is_201_with_its_cell_and_area_chain(client, tokens, demo_cell):
+def test_new_report_is_201_with_its_cell_and_area_chain(client, tokens, demo_cell, at):
     rid = new_id()
-    r = put(client, tokens["worker"], rid, report_body(demo_cell))
+    sent = report_body(demo_cell, captured_at="2026-11-23T17:30:00+08:00")
+    at(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    r = put(client, tokens["worker"], rid, sent)
     assert r.status_code == 201
     body = r.get_json()
     assert body["id"] == rid
@@ -46,8 +49,12 @@ def test_resubmit_returns_same_case_when_body_is_identical(client, tokens, demo_
 
 def test_same_instant_in_another_offset_is_an_identical_replay(client, tokens, demo_cell):
     rid = new_id()
-    assert put(client, tokens["worker"], rid, report_body(demo_cell)).status_code == 201
-    shifted = report_body(demo_cell, captured_at="2026-11-23T17:30:00+08:00")
+    body = report_body(demo_cell)
+    assert put(client, tokens["worker"], rid, body).status_code == 201
+    in_utc = datetime.fromisoformat(body["captured_at"])
+    shifted = report_body(demo_cell, captured_at=in_utc.astimezone(
+        timezone(timedelta(hours=8))).isoformat())
+    assert shifted["captured_at"] != body["captured_at"]
     assert put(client, tokens["worker"], rid, shifted).status_code == 200
 
 

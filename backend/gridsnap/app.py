@@ -7,12 +7,14 @@ import logging
 
 import swagger_ui_bundle
 from flask import Flask, g, jsonify, request, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__
 from .campaigns.api import blp as campaigns_blp
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .categories.api import blp as categories_blp
+from .edge import init_edge
 from .errors import AppError, register_error_handlers
 from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
@@ -60,11 +62,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
+    if settings.trusted_proxies:
+        # the client's address (login throttling) from X-Forwarded-For, as set by our proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     app.extensions["gridsnap"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error
+    init_edge(app)
 
     for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
                 routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,

@@ -7,9 +7,9 @@ from functools import wraps
 from flask import g, request
 
 from .errors import AppError
-from .extensions import db_session, settings
+from .extensions import db_session, runtime, settings
 from .users.rules import Principal
-from .users.service import authenticate
+from .users.service import authenticate, revocation_epoch
 
 SECURITY = [{"bearerAuth": []}]
 
@@ -24,8 +24,11 @@ def current_principal() -> Principal:
     if scheme.lower() != "bearer" or not raw.strip():
         raise AppError("auth.required", "Log in first: send 'Authorization: Bearer <token>'.",
                        headers={"WWW-Authenticate": "Bearer"})
-    principal = authenticate(db_session(), raw.strip(),
-                             cache_seconds=settings().token_cache_seconds)
+    cache_seconds = settings().token_cache_seconds
+    # one Redis GET instead of a PostgreSQL lookup: a revocation ends every process's cache
+    epoch = revocation_epoch(runtime().redis) if cache_seconds > 0 else None
+    principal = authenticate(db_session(), raw.strip(), cache_seconds=cache_seconds,
+                             epoch=epoch)
     g.principal = principal
     return principal
 

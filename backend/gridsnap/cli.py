@@ -25,7 +25,13 @@ from .open311 import service as open311_service
 from .outbox import queries as outbox_queries
 from .settings import REPO_ROOT, Settings, var_dir
 from .supervise import Stack, StackError, free_port, nginx_site
-from .users.service import add_user, disable_user, revoke_all_tokens, set_scopes
+from .users.service import (
+    add_user,
+    announce_revocation,
+    disable_user,
+    revoke_all_tokens,
+    set_scopes,
+)
 from .worker import build_followup, run_relay, run_worker
 
 
@@ -35,6 +41,15 @@ def _session():
     try:
         with rt.sessions() as session:
             yield session
+    finally:
+        rt.dispose()
+
+
+def _announce_revocation() -> None:
+    """Tell every API process that tokens were revoked (their token caches end at once)."""
+    rt = Runtime(Settings.from_env())
+    try:
+        announce_revocation(rt.redis)
     finally:
         rt.dispose()
 
@@ -220,6 +235,7 @@ def user_scope(username, prefixes) -> None:
             u = set_scopes(session, username, list(prefixes))
         except (ValueError, LookupError) as exc:
             _fail(str(exc))
+    _announce_revocation()
     click.echo(f"{u.username} now sees {list(u.scopes)}")
 
 
@@ -233,6 +249,7 @@ def user_disable(username) -> None:
             disable_user(session, username)
         except LookupError as exc:
             _fail(str(exc))
+    _announce_revocation()
     click.echo(f"{username} disabled; their tokens are revoked")
 
 
@@ -246,6 +263,7 @@ def revoke_tokens(username) -> None:
             n = revoke_all_tokens(session, username)
         except LookupError as exc:
             _fail(str(exc))
+    _announce_revocation()
     click.echo(f"revoked {n} token(s) of {username}")
 
 

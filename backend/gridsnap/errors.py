@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # code -> HTTP status
 CODES: dict[str, int] = {
     "request.invalid": 422,
+    "request.invalid_text": 422,
+    "request.too_deep": 400,
     "request.malformed_json": 400,
     "request.bad_request": 400,
     "request.incomplete_body": 400,
@@ -37,6 +39,7 @@ CODES: dict[str, int] = {
     "report.not_found": 404,
     "report.id_conflict": 409,
     "report.unknown_category": 422,
+    "report.implausible_time": 422,
     "photo.not_found": 404,
     "photo.id_conflict": 409,
     "photo.too_large": 413,

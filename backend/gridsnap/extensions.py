@@ -6,16 +6,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from flask import current_app, g
-from flask_smorest import Api
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .db import make_engine, make_session_factory
+from .edge import EdgeApi
 from .photos.storage import LocalPhotoStorage, PhotoStorage
 from .settings import Settings
 
-api = Api()
+api = EdgeApi()
 
 
 @dataclass

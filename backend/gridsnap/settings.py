@@ -117,6 +117,9 @@ class Settings:
         DEFAULT_HOTLINE_LIMITS)
     open311_jurisdiction_id: str = "gridsnap.local"
     open311_contact: str = ""
+    captured_max_age_days: int = 60
+    captured_max_ahead_seconds: int = 600
+    trusted_proxies: int = 0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -150,6 +153,9 @@ class Settings:
             open311_jurisdiction_id=os.environ.get("GRIDSNAP_OPEN311_JURISDICTION",
                                                    "gridsnap.local"),
             open311_contact=os.environ.get("GRIDSNAP_OPEN311_CONTACT", ""),
+            captured_max_age_days=_int("GRIDSNAP_CAPTURED_MAX_AGE_DAYS", 60),
+            captured_max_ahead_seconds=_int("GRIDSNAP_CAPTURED_MAX_AHEAD_SECONDS", 600),
+            trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..extensions import db_session, settings
 from . import service
-from .schemas import CampaignInSchema, CampaignSchema, CampaignSummarySchema
+from .schemas import CampaignEndSchema, CampaignInSchema, CampaignSchema, CampaignSummarySchema
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
                 description="专项: take on a whole class of problem, see whether it recurs")
@@ -42,6 +42,24 @@ class CampaignResource(MethodView):
     def get(self, campaign_id: int):
         """The campaign, its cases by status, and whether the class recurs after it."""
         return service.get_campaign(db_session(), current_principal(), settings(), campaign_id)
+
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CampaignEndSchema)
+    @blp.response(200, CampaignSchema)
+    def patch(self, body, campaign_id: int):
+        """End the campaign (supervisors and admins of its area): its last day becomes ends_on,
+        today by default."""
+        return service.end_campaign(db_session(), current_principal(), settings(), campaign_id,
+                                    body.get("ends_on"))
+
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(204)
+    def delete(self, campaign_id: int):
+        """Delete the campaign and its links (supervisors and admins of its area); the cases
+        stay as they are."""
+        service.delete_campaign(db_session(), current_principal(), campaign_id)
 
 
 @blp.route("/<int:campaign_id>/links")

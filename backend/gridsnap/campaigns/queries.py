@@ -60,6 +60,16 @@ def link_cases(session: Session, principal: Principal, campaign_id: int, *, star
     """), params).rowcount
 
 
+def set_ends_on(session: Session, campaign_id: int, ends_on) -> None:
+    session.execute(text("UPDATE campaigns SET ends_on = :e WHERE id = :id"),
+                    {"e": ends_on, "id": campaign_id})
+
+
+def delete_campaign(session: Session, campaign_id: int) -> None:
+    """The campaign and its links (the cases stay)."""
+    session.execute(text("DELETE FROM campaigns WHERE id = :id"), {"id": campaign_id})
+
+
 def find_campaign(session: Session, campaign_id: int):
     return session.execute(text(f"SELECT {_COLUMNS} FROM campaigns c {_JOINS} WHERE c.id = :id"),
                            {"id": campaign_id}).mappings().first()

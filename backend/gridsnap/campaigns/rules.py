@@ -19,6 +19,19 @@ WINDOW_DAYS = 56
 NOT_LINKED = ("rejected", "duplicate")
 
 
+# the longest campaign: a few years of one class of problem
+MAX_DAYS = 3 * 366
+
+
+def span_problem(starts_on: date, ends_on: date) -> tuple[str, str] | None:
+    """(field, why) if the days cannot be a campaign's, else None."""
+    if ends_on < starts_on:
+        return "ends_on", "Before starts_on."
+    if (ends_on - starts_on).days >= MAX_DAYS:
+        return "ends_on", f"A campaign lasts at most {MAX_DAYS} days."
+    return None
+
+
 def may_run(p: Principal, area_prefix: str) -> bool:
     """Supervisors and admins start campaigns in areas their scope covers."""
     return p.role in RUNNERS and (p.sees_everything or any(
@@ -41,13 +54,18 @@ class Window:
         return self.first_day + timedelta(days=self.days - 1) if self.days > 0 else None
 
 
+def today(now: datetime, tz: str) -> date:
+    """The calendar day it is now in the deployment's time zone."""
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
 def windows(starts_on: date, ends_on: date, now: datetime, tz: str) -> tuple[Window, Window]:
     """The WINDOW_DAYS before the campaign, and the complete days after it so far (at most
     WINDOW_DAYS): the new cases of the class are counted in each."""
-    today = now.astimezone(ZoneInfo(tz)).date()
+    day = today(now, tz)
     before = Window(starts_on - timedelta(days=WINDOW_DAYS), WINDOW_DAYS)
     after_first = ends_on + timedelta(days=1)
-    elapsed = max(0, min(WINDOW_DAYS, (today - after_first).days))
+    elapsed = max(0, min(WINDOW_DAYS, (day - after_first).days))
     return before, Window(after_first, elapsed)
 
 

@@ -2,16 +2,24 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..schemas import AwareDateTime, Date
+
 
 class CampaignInSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     category = fields.String(required=True, validate=validate.Length(min=1, max=8))
     area_prefix = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{0,15}$"),
                                 metadata={"description": "An area code prefix; \"\" the city."})
-    starts_on = fields.Date(required=True, metadata={
+    starts_on = Date(required=True, metadata={
         "description": "First day (deployment time zone), included."})
-    ends_on = fields.Date(required=True, metadata={"description": "Last day, included."})
+    ends_on = Date(required=True, metadata={"description": "Last day, included."})
     note = fields.String(validate=validate.Length(max=2000))
+
+
+class CampaignEndSchema(Schema):
+    ends_on = Date(metadata={
+        "description": "The last day, included (default: today, or the planned last day if "
+                       "earlier)."})
 
 
 class CampaignCategorySchema(Schema):
@@ -20,8 +28,8 @@ class CampaignCategorySchema(Schema):
 
 
 class WindowSchema(Schema):
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date(allow_none=True)
+    from_ = Date(data_key="from", attribute="from")
+    to = Date(allow_none=True)
     days = fields.Integer(metadata={"description": "Complete days counted."})
     cases = fields.Integer(metadata={"description": "New cases of the class received."})
     per_week = fields.Float(allow_none=True)
@@ -44,11 +52,11 @@ class CampaignSummarySchema(Schema):
     category = fields.Nested(CampaignCategorySchema)
     area_prefix = fields.String()
     area_name = fields.String(allow_none=True)
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = Date()
+    ends_on = Date()
     note = fields.String(allow_none=True)
     created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
     linked = fields.Integer(metadata={"description": "Linked cases you may see."})
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
 

@@ -32,9 +32,7 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
         raise AppError("campaign.outside_scope",
                        f"Area {prefix or '(the city)'} is not within your scope.",
                        {"area_prefix": ["Outside your scope."]})
-    if body["ends_on"] < body["starts_on"]:
-        raise AppError("request.invalid", "ends_on must not be before starts_on.",
-                       {"ends_on": ["Before starts_on."]})
+    _check_span(body["starts_on"], body["ends_on"])
     if not queries.category_exists(session, body["category"]):
         raise AppError("request.invalid", f"There is no category {body['category']!r}.",
                        {"category": ["Unknown category code."]})
@@ -43,16 +41,53 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
         starts_on=body["starts_on"], ends_on=body["ends_on"], note=body.get("note"),
         created_by_id=principal.id)
     _link(session, principal, settings, campaign_id, body["starts_on"], body["ends_on"])
+    # the answer is made before the commit: a campaign that cannot be shown is not saved
+    view = get_campaign(session, principal, settings, campaign_id)
     session.commit()
-    return get_campaign(session, principal, settings, campaign_id)
+    return view
+
+
+def _check_span(starts_on, ends_on) -> None:
+    problem = rules.span_problem(starts_on, ends_on)
+    if problem:
+        field, why = problem
+        raise AppError("request.invalid", f"{field}: {why}", {field: [why]})
+
+
+def _runnable(session: Session, principal: Principal, campaign_id: int):
+    row = _visible(session, principal, campaign_id)
+    if not rules.may_run(principal, row["area_prefix"]):
+        raise AppError("auth.forbidden", "Only supervisors and admins of its area change it.")
+    return row
+
+
+def end_campaign(session: Session, principal: Principal, settings: Settings, campaign_id: int,
+                 ends_on=None) -> dict:
+    """End a campaign on `ends_on` (default: today in the deployment's time zone, or its
+    planned last day if earlier). Returns it as get_campaign shows it.
+    Raises AppError campaign.not_found, auth.forbidden, request.invalid (before it starts)."""
+    row = _runnable(session, principal, campaign_id)
+    if ends_on is None:
+        ends_on = min(row["ends_on"], rules.today(clock.now(), settings.timezone))
+    _check_span(row["starts_on"], ends_on)
+    queries.set_ends_on(session, campaign_id, ends_on)
+    view = get_campaign(session, principal, settings, campaign_id)
+    session.commit()
+    return view
+
+
+def delete_campaign(session: Session, principal: Principal, campaign_id: int) -> None:
+    """Delete a campaign and its links (the cases stay). Raises AppError campaign.not_found or
+    auth.forbidden."""
+    _runnable(session, principal, campaign_id)
+    queries.delete_campaign(session, campaign_id)
+    session.commit()
 
 
 def relink_campaign(session: Session, principal: Principal, settings: Settings,
                     campaign_id: int) -> dict:
     """Link the cases of the class that came in since the campaign was started (idempotent)."""
-    row = _visible(session, principal, campaign_id)
-    if not rules.may_run(principal, row["area_prefix"]):
-        raise AppError("auth.forbidden", "Only supervisors and admins of its area link cases.")
+    row = _runnable(session, principal, campaign_id)
     _link(session, principal, settings, campaign_id, row["starts_on"], row["ends_on"])
     session.commit()
     return get_campaign(session, principal, settings, campaign_id)

@@ -146,6 +146,13 @@ def _merge(ctx: ActionContext) -> Outcome:
 
 
 def _unmerge(ctx: ActionContext) -> Outcome:
+    primary = queries.find_case_row(ctx.session, ctx.case["duplicate_of"])
+    if primary is not None and not ctx.principal.may_see_report(
+            reporter_id=primary["reporter_id"], area_code=primary["area_code"],
+            department_code=primary["department_code"],
+            responsible_department_code=primary["responsible_department_code"]):
+        raise AppError("case.action_forbidden",
+                       "Only someone who may see both cases can undo the merge.")
     # back to where it was before the merge
     back = "accepted" if ctx.case["accepted_at"] is not None else "reported"
     return Outcome({"status": back, "duplicate_of": None, **ctx.enter_stage("accept")},

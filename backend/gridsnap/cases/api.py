@@ -6,9 +6,9 @@ import uuid
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, settings
 from ..grid.schemas import parse_bbox

@@ -64,6 +64,9 @@ EXTENSION_JOIN = """
 # follows its primary), over `reports r` joined by AREA_JOINS and CASE_JOINS.
 VIEW_COLUMNS = f"""{CASE_COLUMNS}, {AREA_NAME_COLUMNS}, prim.status AS primary_status,
     (SELECT u.display_name FROM users u WHERE u.id = r.reporter_id) AS reporter_name,
+    prim.reporter_id AS primary_reporter_id, prim.area_code AS primary_area_code,
+    prim.department_code AS primary_department_code,
+    prim.responsible_department_code AS primary_responsible_department_code,
     coalesce(ph.list, '[]') AS photos_json,
     (EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id)
      OR EXISTS (SELECT 1 FROM case_links l WHERE l.other_id = r.id)
@@ -309,6 +312,17 @@ def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal
          WHERE o.duplicate_of = ANY(:ids) AND {scope}
          ORDER BY kind DESC, distance_m, received_at, number
     """), params).mappings().all()
+
+
+def visible_ids(session: Session, principal: Principal, report_ids) -> set:
+    """Which of these cases the principal may see (invariant 4), in one statement."""
+    if not report_ids:
+        return set()
+    params: dict = {"ids": [str(i) for i in report_ids]}
+    scope = scope_predicate(principal, params)
+    return {str(i) for i in session.execute(text(
+        f"SELECT r.id FROM reports r WHERE r.id = ANY(CAST(:ids AS uuid[])) AND {scope}"),
+        params).scalars()}
 
 
 # --- deadlines (限时办理) ------------------------------------------------------------------------

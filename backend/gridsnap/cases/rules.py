@@ -104,6 +104,7 @@ class CaseFacts:
     source: str = "worker"  # worker, hotline, open311, other
     nature: str | None = None  # 诉求性质 of a hotline call
     callback_status: str | None = None  # pending, done, negative, unreachable
+    sees_primary: bool = True  # a duplicate: the caller may see the case it was merged into
 
 
 def facts_of(row, principal: Principal) -> CaseFacts:
@@ -114,7 +115,19 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         pending_extension=row["pending_extension_id"] is not None,
         verifier_id=row["verifier_id"], resolved_by_id=row["resolved_by_id"],
         covers_case=principal.covers_area(row["area_code"]), source=row["source"],
-        nature=row["nature"], callback_status=row["callback_status"])
+        nature=row["nature"], callback_status=row["callback_status"],
+        sees_primary=sees_primary(row, principal))
+
+
+def sees_primary(row, principal: Principal) -> bool:
+    """Whether the principal may see the case a duplicate was merged into (True when the row
+    is no duplicate or does not carry its primary's columns: the merge action checks then)."""
+    if row["duplicate_of"] is None or "primary_area_code" not in row:
+        return True
+    return principal.may_see_report(
+        reporter_id=row["primary_reporter_id"], area_code=row["primary_area_code"],
+        department_code=row["primary_department_code"],
+        responsible_department_code=row["primary_responsible_department_code"])
 
 
 def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
@@ -124,7 +137,8 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
     if p.role == SYSTEM_ROLE:
         return True
     if p.role in SUPERVISORS:
-        return c.covers_case
+        # unmerge: only those who may see both cases (invariant 4)
+        return c.covers_case and (action.name != "unmerge" or c.sees_primary)
     if p.role == "handler":
         if p.department_code is None or p.department_code != c.department_code:
             return False
@@ -216,3 +230,21 @@ def pick_level(rows, level: str, admins: Callable[[], list[int]]) -> list[int]:
     if len(depths) < 2:
         return [r["id"] for r in rows if r["depth"] == depths[0]] + admins()
     return [r["id"] for r in rows if r["depth"] == depths[1]]
+
+
+# event data naming another case: the key of its id, and what else it tells about that case
+LINK_KEYS = {"other_id": ("distance_m",), "target_case_id": ("target_number",),
+             "former_primary": ()}
+
+
+def without_hidden_links(data, visible_ids: set):
+    """An event's data without the cases the caller may not see: their ids and what is told
+    about them (distance, number) are left out (invariant 4)."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for key, related in LINK_KEYS.items():
+        if out.get(key) and str(out[key]) not in visible_ids:
+            for k in (key, *related):
+                out.pop(k, None)
+    return out

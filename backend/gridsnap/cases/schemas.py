@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
 from ..photos.schemas import PhotoOutSchema
+from ..schemas import AwareDateTime
 from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES
 
 
@@ -18,9 +19,9 @@ class ReportOutSchema(Schema):
     description = fields.String()
     address = fields.String(allow_none=True)
     location = fields.Nested(LocationOutSchema)
-    captured_at = fields.AwareDateTime()
-    received_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    captured_at = AwareDateTime()
+    received_at = AwareDateTime()
+    updated_at = AwareDateTime()
     reporter_id = fields.Integer()
     outside_grid = fields.Boolean()
     area_code = fields.String(allow_none=True)
@@ -31,7 +32,7 @@ class ReportOutSchema(Schema):
     department = fields.String(allow_none=True, metadata={"description": "Dispatched to."})
     suggested_department = fields.String(
         allow_none=True, metadata={"description": "What the routing rules suggest (精准派单)."})
-    due_at = fields.AwareDateTime(allow_none=True,
+    due_at = AwareDateTime(allow_none=True,
                                   metadata={"description": "The running stage's deadline."})
     source = fields.String(validate=validate.OneOf(SOURCES), metadata={
         "description": "Where it came from: worker, hotline (12345), open311, other."})
@@ -81,7 +82,7 @@ class PendingExtensionSchema(Schema):
     amount = fields.Integer()
     unit = fields.String()
     reason = fields.String()
-    requested_at = fields.AwareDateTime()
+    requested_at = AwareDateTime()
 
 
 class LinkedCaseSchema(Schema):
@@ -89,7 +90,7 @@ class LinkedCaseSchema(Schema):
     number = fields.Integer()
     status = fields.String()
     category_code = fields.String()
-    received_at = fields.AwareDateTime()
+    received_at = AwareDateTime()
     distance_m = fields.Float()
     description = fields.String()
 
@@ -101,20 +102,20 @@ class DuplicateSchema(Schema):
 
 class CaseSchema(ReportDetailSchema):
     stage = fields.String(allow_none=True, metadata={"description": "accept, handle, verify"})
-    stage_started_at = fields.AwareDateTime(allow_none=True)
+    stage_started_at = AwareDateTime(allow_none=True)
     overdue = fields.Boolean()
-    overdue_at = fields.AwareDateTime(allow_none=True)
+    overdue_at = AwareDateTime(allow_none=True)
     escalation_level = fields.Integer()
     version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
     suggested_department = fields.String(allow_none=True)
     routing_source = fields.String(allow_none=True)
     routing_rule_id = fields.Integer(allow_none=True)
     responsible_department = fields.String(allow_none=True)
-    accepted_at = fields.AwareDateTime(allow_none=True)
-    dispatched_at = fields.AwareDateTime(allow_none=True)
-    signed_at = fields.AwareDateTime(allow_none=True)
-    resolved_at = fields.AwareDateTime(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
+    accepted_at = AwareDateTime(allow_none=True)
+    dispatched_at = AwareDateTime(allow_none=True)
+    signed_at = AwareDateTime(allow_none=True)
+    resolved_at = AwareDateTime(allow_none=True)
+    closed_at = AwareDateTime(allow_none=True)
     verifier_id = fields.Integer(allow_none=True)
     reporter_name = fields.String(allow_none=True, metadata={
         "description": "Who reported it (a staff account's display name), for a handler to ask."})
@@ -141,13 +142,13 @@ class CaseQuerySchema(Schema):
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                          metadata={"description": "An area code prefix."})
     bbox = fields.String(metadata={"description": "minlon,minlat,maxlon,maxlat"})
-    updated_since = fields.AwareDateTime()
+    updated_since = AwareDateTime()
     order = fields.String(validate=validate.OneOf(("received", "due")), load_default="received")
 
 
 class EventSchema(Schema):
     id = fields.Integer()
-    at = fields.AwareDateTime()
+    at = AwareDateTime()
     action = fields.String()
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)

@@ -292,4 +292,10 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
 def list_events(session: Session, principal: Principal, report_id: uuid.UUID) -> list[dict]:
     """The audit trail of a case the caller may see, oldest first; raises case.not_found."""
     views.get_case_row(session, principal, report_id)
-    return [dict(e) for e in list_for_case(session, report_id)]
+    events = [dict(e) for e in list_for_case(session, report_id)]
+    linked = {e["data"][k] for e in events for k in rules.LINK_KEYS
+              if isinstance(e["data"], dict) and e["data"].get(k)}
+    visible = queries.visible_ids(session, principal, linked)
+    for e in events:
+        e["data"] = rules.without_hidden_links(e["data"], visible)
+    return events

@@ -56,6 +56,7 @@ def report_view(row) -> dict:
 
 def _case_view(row, principal: Principal) -> dict:
     view = report_view(row)
+    facts = rules.facts_of(row, principal)
     pending = None
     if row["pending_extension_id"] is not None:
         pending = {"amount": row["pending_extension_amount"],
@@ -72,12 +73,14 @@ def _case_view(row, principal: Principal) -> dict:
         signed_at=row["signed_at"], resolved_at=row["resolved_at"],
         closed_at=row["closed_at"], verifier_id=row["verifier_id"],
         rework_count=row["rework_count"], return_count=row["return_count"],
-        duplicate_of=row["duplicate_of"], pending_extension=pending,
-        reporter_name=row["reporter_name"],
+        # a merged case names its primary only to those who may see it (invariant 4)
+        duplicate_of=row["duplicate_of"] if facts.sees_primary else None,
+        pending_extension=pending, reporter_name=row["reporter_name"],
         callback_status=row["callback_status"], callback_attempts=row["callback_attempts"],
         # a duplicate follows its primary case
-        outcome=row["primary_status"] if row["duplicate_of"] is not None else row["status"],
-        allowed_actions=rules.allowed_actions(principal, rules.facts_of(row, principal)),
+        outcome=(row["primary_status"] if row["duplicate_of"] is not None and facts.sees_primary
+                 else row["status"]),
+        allowed_actions=rules.allowed_actions(principal, facts),
     )
     return view
 

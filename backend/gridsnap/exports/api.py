@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..extensions import db_session, runtime, settings
 from ..stats.schemas import IndicatorQuerySchema
 from . import service
@@ -17,7 +17,7 @@ blp = Blueprint("exports", __name__, url_prefix="/exports",
 
 
 def _send(export: service.Export) -> Response:
-    return Response(stream_with_context(export.chunks), mimetype=export.media_type, headers={
+    return Response(stream_with_context(export.chunks), content_type=export.media_type, headers={
         "Content-Disposition": f'attachment; filename="{export.filename}"',
         "Cache-Control": "no-store"})
 

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from ..cases.rules import STATUSES
 from ..hotline.rules import SOURCES
+from ..schemas import Date
 
 
 class CaseExportQuerySchema(Schema):
@@ -13,7 +14,7 @@ class CaseExportQuerySchema(Schema):
     source = fields.String(validate=validate.OneOf(SOURCES))
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                          metadata={"description": "An area code prefix."})
-    from_ = fields.Date(data_key="from", metadata={
+    from_ = Date(data_key="from", metadata={
         "description": "First day of receipt (deployment time zone), included."})
-    to = fields.Date(metadata={"description": "Last day of receipt, included."})
+    to = Date(metadata={"description": "Last day of receipt, included."})
     overdue = fields.Boolean()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session
 from . import queries, service

@@ -48,7 +48,7 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
     }
     to_write, problems = validate_areas(areas, existing)
     result.problems.extend(problems)
-    if problems:
+    if result.problems:  # a problem of parsing as much as of validation: nothing is written
         return result
     in_file = {a.code for a in areas}
     result.created_ancestors = sum(1 for a in to_write if a.code not in in_file)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from rq import Worker
 from sqlalchemy import text
 
+from ..edge import Blueprint
 from ..extensions import db_session, runtime
 
 # below this, the photo store is reported not ok (uploads would soon fail with 503)

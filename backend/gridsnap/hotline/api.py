@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, settings
 from . import service

@@ -62,7 +62,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
               "address": body.get("address"), "location": location,
               "captured_at": body["called_at"]}
     submitted = submit_report(
-        session, principal, call_id, report, source="hotline", nature=body["nature"],
+        session, principal, call_id, report, settings, source="hotline", nature=body["nature"],
         urgency=body["urgency"], commit=False,
         caller={"name": caller.get("name") or None, "phone": caller.get("phone") or None,
                 "email": None, "anonymous": bool(caller.get("anonymous"))})

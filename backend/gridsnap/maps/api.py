@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import SECURITY, auth_required, current_principal
 from ..cases.rules import STATUSES
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session
 from ..hotline.rules import SOURCES
+from ..schemas import AwareDateTime
 from . import queries, rules
 
 blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map (vector tiles)")
@@ -24,8 +25,8 @@ class TileQuerySchema(Schema):
     department = fields.String(validate=validate.Length(max=40))
     overdue = fields.Boolean()
     area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"))
-    received_from = fields.AwareDateTime(data_key="from")
-    received_to = fields.AwareDateTime(data_key="to")
+    received_from = AwareDateTime(data_key="from")
+    received_to = AwareDateTime(data_key="to")
 
 
 @blp.route("/cases/<int:z>/<int:x>/<int:y>.mvt")

@@ -44,14 +44,24 @@ def insert_json_cte(name: str, param: str) -> str:
     return f"{name} AS ({_insert_from_json(param)})"
 
 
-def list_inbox(session: Session, user_id: int, *, after_id: int, unread: bool, limit: int = 200):
-    return session.execute(text("""
-        SELECT n.id, n.kind, n.report_id, r.number AS case_number, n.data, n.created_at,
-               n.read_at
-          FROM notifications n LEFT JOIN reports r ON r.id = n.report_id
+def list_inbox(session: Session, user_id: int, *, after_id: int, unread: bool,
+               visible_sql: str, params: dict, limit: int = 200):
+    """The inbox, newest first; a notice's case (id, number, data) only where `visible_sql`
+    (an SQL condition over `reports r`, with its `params`) holds."""
+    params = {**params, "u": user_id, "after": after_id, "unread": unread, "limit": limit}
+    return session.execute(text(f"""
+        SELECT n.id, n.kind, v.report_id, v.case_number,
+               CASE WHEN v.report_id IS NOT NULL OR n.report_id IS NULL THEN n.data
+                    ELSE '{{}}'::jsonb END AS data,
+               n.created_at, n.read_at
+          FROM notifications n
+          LEFT JOIN LATERAL (
+              SELECT r.id AS report_id, r.number AS case_number FROM reports r
+               WHERE r.id = n.report_id AND {visible_sql}
+          ) v ON true
          WHERE n.user_id = :u AND n.id > :after AND (NOT :unread OR n.read_at IS NULL)
          ORDER BY n.id DESC LIMIT :limit
-    """), {"u": user_id, "after": after_id, "unread": unread, "limit": limit}).mappings().all()
+    """), params).mappings().all()
 
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> bool:

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from ..schemas import AwareDateTime
+
 
 class NotificationSchema(Schema):
     id = fields.Integer()
@@ -9,8 +11,8 @@ class NotificationSchema(Schema):
     case_id = fields.UUID(attribute="report_id", allow_none=True)
     case_number = fields.Integer(allow_none=True)
     data = fields.Dict()
-    created_at = fields.AwareDateTime()
-    read_at = fields.AwareDateTime(allow_none=True)
+    created_at = AwareDateTime()
+    read_at = AwareDateTime(allow_none=True)
 
 
 class InboxQuerySchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ..cases.queries import scope_predicate
 from ..errors import AppError
 from ..users.rules import Principal
 from . import queries
@@ -11,9 +12,13 @@ from . import queries
 
 def list_inbox(session: Session, principal: Principal, *, after_id: int = 0,
                unread: bool = False) -> list[dict]:
-    """My notifications, newest first (at most 200)."""
+    """My notifications, newest first (at most 200); a notice names its case only while the
+    principal may see it (a narrowed scope hides the cases now outside it: invariant 4)."""
+    params: dict = {}
+    visible = scope_predicate(principal, params)
     return [dict(r) for r in queries.list_inbox(session, principal.id, after_id=after_id,
-                                                unread=unread)]
+                                                unread=unread, visible_sql=visible,
+                                                params=params)]
 
 
 def mark_read(session: Session, principal: Principal, notification_id: int) -> None:

@@ -8,9 +8,10 @@ import uuid
 
 from flask import Blueprint, Response, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint as ApiBlueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint as ApiBlueprint
+from ..edge import check_mapping
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
 from . import rules, service
@@ -52,6 +53,10 @@ def _error(exc: AppError):
 
 
 def _checked() -> None:
+    # the one text rule of the API (NUL, lone surrogates, controls, bidi) for query and form,
+    # answered in the spec's error format
+    check_mapping(request.args, "query")
+    check_mapping(request.form, "form")
     if (request.view_args or {}).get("fmt") not in rules.FORMATS:
         raise AppError("open311.bad_request", "The format is .xml or .json.")
     service.check_jurisdiction(settings(), request.values.get("jurisdiction_id"))
@@ -89,7 +94,8 @@ def post_request(fmt: str):
     _checked()
     client = service.client_for_key(db_session(), request.form.get("api_key"), required=True)
     # 200, as the spec's examples and the clients written against them expect
-    return _respond("requests", service.post_request(db_session(), client, request.form))
+    return _respond("requests", service.post_request(db_session(), client, request.form,
+                                                       settings()))
 
 
 @blp.get("/requests.<fmt>")

@@ -94,7 +94,8 @@ def _float(form: dict, name: str) -> float | None:
     return value
 
 
-def post_request(session: Session, client: Principal, form: dict) -> list[dict]:
+def post_request(session: Session, client: Principal, form: dict,
+                 settings: Settings) -> list[dict]:
     """POST Service Request: a case with source open311 (realtime: the service_request_id —
     the case number — at once). The citizen's name, email and phone are personal data, stored
     once like a 12345 caller's. Raises AppError open311.bad_request / open311.not_found."""
@@ -134,7 +135,7 @@ def post_request(session: Session, client: Principal, form: dict) -> list[dict]:
         session, client, report_id,
         {"category": code, "description": description, "address": address,
          "location": {"lon": lon, "lat": lat, "source": "manual"},
-         "captured_at": clock.now()},
+         "captured_at": clock.now()}, settings,
         source="open311", caller=caller if any((name, phone, email)) else None)
     return [{"service_request_id": submitted.report["number"],
              "service_notice": "已受理，将按期办理。", "account_id": None}]

@@ -6,9 +6,9 @@ import uuid
 
 from flask import Response, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
 from . import service
@@ -55,7 +55,9 @@ class PhotoFile(MethodView):
     @auth_required
     @blp.arguments(PhotoSizeQuery, location="query")
     def get(self, query, photo_id: uuid.UUID):
-        """A photo: thumb or display (JPEG, EXIF stripped) or the original, if you may see it."""
+        """A photo: thumb or display (JPEG, EXIF stripped), if you may see its case; the
+        original (with its EXIF, as an attachment) only for the uploader, admins and the
+        supervisors of its area — others get 404 and ask for the display size."""
         key, content_type, etag = service.photo_file(db_session(), current_principal(),
                                                      photo_id, query["size"])
         storage = runtime().storage
@@ -68,6 +70,9 @@ class PhotoFile(MethodView):
             else:
                 resp = Response(storage.get(key), mimetype=content_type)
         resp.set_etag(etag)
+        if query["size"] == "original":
+            # the uploaded bytes, EXIF and all: saved, never shown inline
+            resp.headers["Content-Disposition"] = f'attachment; filename="{photo_id}-original"'
         # content-addressed: a given URL+size never changes; private to the logged-in user
         resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
         return resp

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..users.rules import Principal
+
 PURPOSES = ("report", "resolution", "verification")
 SIZES = ("thumb", "display", "original")
+
+
+def may_get_original(principal: Principal, *, uploader_id: int | None,
+                     area_code: str | None) -> bool:
+    """The uploaded bytes carry the full EXIF (GPS, camera): only the uploader, admins and the
+    supervisors whose scope covers the case get them; everyone else the EXIF-free sizes."""
+    if principal.id == uploader_id or principal.role == "admin":
+        return True
+    return principal.role == "supervisor" and principal.covers_area(area_code)
 
 
 def _time(value):

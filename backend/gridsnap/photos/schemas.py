@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from ..grid.schemas import LocationOutSchema
+from ..schemas import AwareDateTime
 from .rules import PURPOSES, SIZES
 
 
@@ -13,10 +14,10 @@ class PhotoOutSchema(Schema):
     size_bytes = fields.Integer()
     width = fields.Integer()
     height = fields.Integer()
-    uploaded_at = fields.AwareDateTime()
+    uploaded_at = AwareDateTime()
     purpose = fields.String(metadata={"description": "report, resolution or verification"})
     processed = fields.Boolean()
-    exif_taken_at = fields.AwareDateTime(allow_none=True)
+    exif_taken_at = AwareDateTime(allow_none=True)
     exif_location = fields.Nested(LocationOutSchema, allow_none=True)
     exif_distance_m = fields.Float(allow_none=True)
     urls = fields.Dict(keys=fields.String(), values=fields.String())

@@ -11,13 +11,14 @@ from ..settings import Settings
 from ..users.rules import Principal
 from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
-from .rules import photo_view
+from .rules import may_get_original, photo_view
 from .storage import PhotoStorage, original_key
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
     row = queries.report_scope(session, report_id)
     return row is not None and principal.may_see_report(**row)
+
 
 def _same_photo(existing, report_id: uuid.UUID, digest: str, purpose: str) -> bool:
     return (existing["report_id"] == report_id and existing["sha256"] == digest
@@ -96,13 +97,20 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
                size: str) -> tuple[str, str, str]:
     """(storage key, content type, etag) of a photo the principal may see.
 
-    Raises AppError photo.not_found (missing or out of scope) or photo.not_ready (the
-    derivative is still being made; the client retries).
+    Raises AppError photo.not_found (missing or out of scope, or the original asked for by
+    someone rules.may_get_original refuses: they are not told it exists) or photo.not_ready
+    (the derivative is still being made; the client retries).
     """
     row = queries.find_photo(session, photo_id)
-    if row is None or not _may_see_report(session, principal, row["report_id"]):
+    scope = row is not None and queries.report_scope(session, row["report_id"])
+    if not scope or not principal.may_see_report(**scope):
         raise AppError("photo.not_found", f"There is no photo {photo_id}.")
     if size == "original":
+        if not may_get_original(principal, uploader_id=row["uploader_id"],
+                                area_code=scope["area_code"]):
+            raise AppError("photo.not_found",
+                           f"There is no original of photo {photo_id} for you; ask for the "
+                           "display size.")
         return row["original_key"], row["content_type"], f"{row['sha256']}-o"
     key = row["thumb_key"] if size == "thumb" else row["display_key"]
     if key is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
 from ..cases.schemas import ReportDetailSchema, ReportOutSchema
-from ..extensions import db_session
+from ..edge import Blueprint
+from ..extensions import db_session, settings
 from . import service
 from .schemas import ReportInSchema, ReportQuerySchema
 
@@ -45,7 +45,8 @@ class ReportResource(MethodView):
     @blp.response(201, ReportOutSchema)
     def put(self, body, report_id: uuid.UUID):
         """Submit a report under the id the phone made; a replay is harmless."""
-        result = service.submit_report(db_session(), current_principal(), report_id, body)
+        result = service.submit_report(db_session(), current_principal(), report_id, body,
+                                       settings())
         if result.created:
             return result.report
         return result.report, 200

@@ -1,10 +1,11 @@
-"""Pure decisions about reports: the fingerprint that tells a replay from a conflict."""
+"""Pure decisions about reports: the fingerprint that tells a replay from a conflict, and
+whether a capture time is plausible."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def fingerprint(*, reporter_id: int, category: str, description: str, address: str | None,
@@ -31,3 +32,17 @@ def fingerprint(*, reporter_id: int, category: str, description: str, address: s
         canonical["origin"] = origin
     blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).digest()
+
+
+def capture_time_problem(captured_at: datetime, now: datetime, *, max_age_days: int,
+                         max_ahead_seconds: int) -> str | None:
+    """Why a device's capture time cannot be right, or None: an offline phone holds a report
+    for weeks (up to max_age_days), not decades, and its clock may run a little ahead
+    (max_ahead_seconds), not years."""
+    if captured_at > now + timedelta(seconds=max_ahead_seconds):
+        return (f"Lies in the future (more than {max_ahead_seconds} s ahead of the server's "
+                "clock): check the phone's date and time.")
+    if captured_at < now - timedelta(days=max_age_days):
+        return (f"Lies more than {max_age_days} days in the past: check the phone's date and "
+                "time.")
+    return None

@@ -4,13 +4,14 @@ from marshmallow import Schema, fields, validate, validates_schema
 
 from ..cases.rules import STATUSES
 from ..grid.schemas import LocationSchema, parse_bbox
+from ..schemas import AwareDateTime
 
 
 class ReportInSchema(Schema):
     category = fields.String(required=True, validate=validate.Length(min=1, max=8))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     location = fields.Nested(LocationSchema, required=True)
-    captured_at = fields.AwareDateTime(
+    captured_at = AwareDateTime(
         required=True, metadata={"description": "When the device captured it, with offset."})
     address = fields.String(allow_none=True, validate=validate.Length(max=300))
 
@@ -21,7 +22,7 @@ class ReportQuerySchema(Schema):
     category = fields.String(validate=validate.Length(max=8))
     cell = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                          metadata={"description": "An area code prefix."})
-    updated_since = fields.AwareDateTime()
+    updated_since = AwareDateTime()
 
     @validates_schema
     def _bbox(self, data, **kwargs):

@@ -9,12 +9,14 @@ import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..cases import views
 from ..cases.queries import find_case_row
 from ..errors import AppError
+from ..settings import Settings
 from ..users.rules import Principal
 from . import queries
-from .rules import fingerprint
+from .rules import capture_time_problem, fingerprint
 
 
 @dataclass
@@ -24,15 +26,17 @@ class Submitted:
 
 
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
-                  body: dict, *, source: str = "worker", nature: str | None = None,
-                  urgency: str | None = None, caller: dict | None = None,
-                  commit: bool = True) -> Submitted:
+                  body: dict, settings: Settings, *, source: str = "worker",
+                  nature: str | None = None, urgency: str | None = None,
+                  caller: dict | None = None, commit: bool = True) -> Submitted:
     """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
     by default; a hotline call or an Open311 request names its source, nature, urgency and
     caller (personal data, stored once in the hotline's table in the same statement).
 
     Returns Submitted(created=True) for a new report; created=False for an identical replay.
-    Raises AppError report.id_conflict (same id, other content) or report.unknown_category.
+    Raises AppError report.id_conflict (same id, other content), report.unknown_category or
+    report.implausible_time (captured_at outside the plausible window; an identical replay of
+    a report acknowledged earlier is still answered as a replay).
     Without `commit` the caller's transaction goes on (and is rolled back on an error).
     """
     loc = body["location"]
@@ -53,6 +57,15 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
         "captured_at": body["captured_at"], "fingerprint": fp,
         "origin": origin, "nature": nature, "urgency": urgency,
     }
+    problem = capture_time_problem(
+        body["captured_at"], clock.now(), max_age_days=settings.captured_max_age_days,
+        max_ahead_seconds=settings.captured_max_ahead_seconds)
+    if problem:
+        existing = find_case_row(session, report_id)
+        if existing is not None and bytes(existing["fingerprint"]) == fp:
+            return Submitted(views.report_view(existing), created=False)
+        raise AppError("report.implausible_time", f"captured_at: {problem}",
+                       {"captured_at": [problem]})
     try:
         row = queries.insert_report(session, params, caller)
         if commit:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from ..auth import SECURITY, auth_required, current_principal
-from ..errors import AppError
+from ..edge import Blueprint
 from ..extensions import db_session
-from . import queries, service
+from ..schemas import AwareDateTime
+from . import service
 
 blp = Blueprint("routing", __name__, url_prefix="/routing-rules",
                 description="精准派单: category × area → department")
@@ -30,15 +30,9 @@ class RuleSchema(Schema):
     department = fields.String(attribute="department_code")
     note = fields.String(allow_none=True)
     active = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
     created_by = fields.String(allow_none=True)
-
-
-def _require_editor():
-    p = current_principal()
-    if p.role not in ("supervisor", "admin"):
-        raise AppError("auth.forbidden", "Only supervisors and admins edit routing rules.")
-    return p
+    editable = fields.Boolean(metadata={"description": "Whether you may retire it."})
 
 
 @blp.route("")
@@ -47,8 +41,9 @@ class Rules(MethodView):
     @auth_required
     @blp.response(200, RuleSchema(many=True))
     def get(self):
-        """The active rules, strongest first."""
-        return queries.list_rules(db_session())
+        """The active rules within your scope and the broader ones that route your area,
+        strongest first (supervisors and admins)."""
+        return service.list_rules(db_session(), current_principal())
 
     @blp.doc(security=SECURITY)
     @auth_required
@@ -56,14 +51,13 @@ class Rules(MethodView):
     @blp.response(201, RuleSchema)
     def post(self, body):
         """Add a rule; a supervisor only for an area within their scope."""
-        p = _require_editor()
-        if not p.covers_area(body["area_prefix"] or None) and not p.sees_everything:
-            raise AppError("auth.forbidden", "That area is outside your scope.",
-                           {"area_prefix": ["Outside your scope."]})
-        return service.add_rule(db_session(), category_code=body.get("category"),
+        p = current_principal()
+        service.check_may_add(p, body["area_prefix"])
+        rule = service.add_rule(db_session(), category_code=body.get("category"),
                                 area_prefix=body["area_prefix"],
                                 department_code=body["department"], note=body.get("note"),
                                 created_by_id=p.id)
+        return {**rule, "editable": True}
 
 
 @blp.route("/<int:rule_id>")
@@ -72,6 +66,6 @@ class RuleResource(MethodView):
     @auth_required
     @blp.response(204)
     def delete(self, rule_id: int):
-        """Retire a rule (kept for the record: dispatches name the rule that chose them)."""
-        _require_editor()
-        service.remove_rule(db_session(), rule_id)
+        """Retire a rule within your scope (kept for the record: dispatches name the rule that
+        chose them)."""
+        service.remove_rule(db_session(), current_principal(), rule_id)

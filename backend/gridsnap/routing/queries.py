@@ -37,6 +37,12 @@ def insert_rule(session: Session, params: dict):
     """), params).mappings().one()
 
 
+def find_active_rule(session: Session, rule_id: int):
+    return session.execute(text(
+        "SELECT id, area_prefix FROM routing_rules WHERE id = :id AND active FOR UPDATE"),
+        {"id": rule_id}).mappings().first()
+
+
 def deactivate_rule(session: Session, rule_id: int) -> bool:
     return bool(session.execute(text(
         "UPDATE routing_rules SET active = false WHERE id = :id AND active"),

@@ -1,33 +1,22 @@
-"""Which routing rule wins (精准派单): a rule for the category beats one for every category;
-among those, the longest area prefix (the most specific area) wins; ties go to the older rule."""
+"""Who may see and edit routing rules (精准派单): supervisors and admins, within their scope."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..users.rules import Principal
+
+EDITORS = frozenset({"supervisor", "admin"})
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: int
-    category_code: str | None
-    area_prefix: str
-    department_code: str
+def may_edit(p: Principal, area_prefix: str) -> bool:
+    """A rule is changed only by an editor whose scope covers its whole area ("" is the city)."""
+    return p.role in EDITORS and p.covers_area(area_prefix or None)
 
 
-def applies(rule: Rule, category_code: str, area_code: str | None) -> bool:
-    if rule.category_code is not None and rule.category_code != category_code:
+def may_view(p: Principal, area_prefix: str) -> bool:
+    """An editor sees the rules within their scope and the broader ones that route their area
+    (a city-wide or district rule), not the rules of other areas."""
+    if p.role not in EDITORS:
         return False
-    if rule.area_prefix == "":
+    if p.sees_everything:
         return True
-    return area_code is not None and area_code.startswith(rule.area_prefix)
-
-
-def precedence(rule: Rule) -> tuple:
-    """Sort key: smaller is stronger."""
-    return (rule.category_code is None, -len(rule.area_prefix), rule.id)
-
-
-def choose(rules: list[Rule], category_code: str, area_code: str | None) -> Rule | None:
-    """The winning rule for a case, or None (then the category's default department)."""
-    candidates = [r for r in rules if applies(r, category_code, area_code)]
-    return min(candidates, key=precedence) if candidates else None
+    return any(area_prefix.startswith(s) or s.startswith(area_prefix) for s in p.scopes if s)

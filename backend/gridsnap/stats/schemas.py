@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..schemas import MONTH_PATTERN, AwareDateTime, Date
 from .rules import GROUPS, INDICATORS, TOP_LEVELS
 
 _AREA = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
@@ -9,11 +10,11 @@ _AREA = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
 
 
 class PeriodQuerySchema(Schema):
-    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"), metadata={
+    period = fields.String(validate=validate.Regexp(MONTH_PATTERN), metadata={
         "description": "A month, YYYY-MM, in the deployment's time zone (default: this month)."})
-    from_ = fields.Date(data_key="from", metadata={
+    from_ = Date(data_key="from", metadata={
         "description": "First day of a custom period (with `to`), both days included."})
-    to = fields.Date(metadata={"description": "Last day of a custom period."})
+    to = Date(metadata={"description": "Last day of a custom period."})
     area = _AREA
 
 
@@ -22,7 +23,7 @@ class IndicatorQuerySchema(PeriodQuerySchema):
 
 
 class TopProblemsQuerySchema(Schema):
-    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+    period = fields.String(validate=validate.Regexp(MONTH_PATTERN),
                            metadata={"description": "The month, YYYY-MM (default: this month)."})
     area = _AREA
     level = fields.String(load_default="community", validate=validate.OneOf(TOP_LEVELS),
@@ -34,11 +35,11 @@ class TopProblemsQuerySchema(Schema):
 
 class PeriodSchema(Schema):
     label = fields.String()
-    from_ = fields.Date(data_key="from", attribute="from")
-    to = fields.Date()
-    start = fields.AwareDateTime(metadata={"description": "The period's first instant."})
-    end = fields.AwareDateTime(metadata={"description": "The instant after the period."})
-    cutoff = fields.AwareDateTime(metadata={
+    from_ = Date(data_key="from", attribute="from")
+    to = Date()
+    start = AwareDateTime(metadata={"description": "The period's first instant."})
+    end = AwareDateTime(metadata={"description": "The instant after the period."})
+    cutoff = AwareDateTime(metadata={
         "description": "The figures are taken at this instant: the end, or now if earlier."})
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ..auth import SECURITY, auth_required, current_principal
+from ..edge import Blueprint, ErrorSchema
 from ..errors import AppError
-from ..extensions import db_session, settings
+from ..extensions import db_session, runtime, settings
 from . import service
 from .schemas import (
     AdminUserSchema,
@@ -25,11 +26,14 @@ blp = Blueprint("auth", __name__, url_prefix="/auth", description="Log in and ou
 class TokenResource(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
+    @blp.alt_response(429, schema=ErrorSchema, description="auth.too_many_attempts: too many failed logins for "
+                      "this account or from this address; wait Retry-After seconds.")
     def post(self, body):
         """Log in: a bearer token valid for offline field work (30 days by default)."""
         raw, expires_at, user = service.issue_token(
             db_session(), body["username"], body["password"],
-            ttl_days=settings().token_ttl_days, label=body.get("label"))
+            ttl_days=settings().token_ttl_days, label=body.get("label"),
+            redis=runtime().redis, address=request.remote_addr or "")
         return {"token": raw, "token_type": "Bearer", "expires_at": expires_at, "user": user}
 
     @blp.doc(security=SECURITY)
@@ -37,7 +41,7 @@ class TokenResource(MethodView):
     @auth_required
     def delete(self):
         """Log out: revoke the token this request carries."""
-        service.revoke_token(db_session(), current_principal().token_id)
+        service.revoke_token(db_session(), current_principal().token_id, runtime().redis)
 
 
 @blp.route("/me")
@@ -98,9 +102,9 @@ class AdminUser(MethodView):
         try:
             user = None
             if "scopes" in body:
-                user = service.set_scopes(session, username, body["scopes"])
+                user = service.set_scopes(session, username, body["scopes"], runtime().redis)
             if body.get("disabled") is True:
-                user = service.disable_user(session, username)
+                user = service.disable_user(session, username, runtime().redis)
             elif body.get("disabled") is False:
                 user = service.enable_user(session, username)
             if user is None:

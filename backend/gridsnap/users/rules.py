@@ -45,6 +45,19 @@ class Principal:
         return self.covers_area(area_code)
 
 
+# Login throttling: (what is counted, failed logins allowed, in how many seconds). Only
+# failures count. The strict limit is per account and address; the account-wide one stops a
+# guesser spread over many addresses, and its short window means an attacker keeps a real user
+# from logging in anew for at most LOGIN_LOCK_MAX_SECONDS at a time — tokens already issued (30
+# days) keep working.
+LOGIN_LIMITS: tuple[tuple[str, int, int], ...] = (
+    ("account_ip", 5, 60),
+    ("account", 20, 300),
+    ("ip", 50, 300),
+)
+LOGIN_LOCK_MAX_SECONDS = max(window for _, _, window in LOGIN_LIMITS)
+
+
 def valid_scope(prefix: str) -> bool:
     """A scope is "" (the city) or a run of digits no longer than a cell code."""
     return prefix == "" or (prefix.isdigit() and len(prefix) <= 15)

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..schemas import AwareDateTime
 from .models import ROLES
 
 
@@ -24,7 +25,7 @@ class UserSchema(Schema):
 class TokenSchema(Schema):
     token = fields.String(required=True)
     token_type = fields.String(dump_default="Bearer")
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = AwareDateTime(required=True)
     user = fields.Nested(UserSchema)
 
 
@@ -45,5 +46,5 @@ class UserPatchSchema(Schema):
 
 
 class AdminUserSchema(UserSchema):
-    disabled_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
+    disabled_at = AwareDateTime(allow_none=True)
+    created_at = AwareDateTime()

@@ -35,7 +35,10 @@ export default function MapView({ pick }) {
     }
     layers.current.cells = L.geoJSON(null, {
       style: { color: '#0b5cad', weight: 1.5, fillColor: '#0b5cad', fillOpacity: 0.04 },
-      onEachFeature: (f, layer) => layer.bindTooltip(`${nameOf(f.properties)}`, { sticky: true }),
+      // a cell's name is data: as a text node, never HTML (a string tooltip is innerHTML)
+      onEachFeature: (f, layer) => layer.bindTooltip(
+        Object.assign(document.createElement('span'), { textContent: `${nameOf(f.properties)}` }),
+        { sticky: true }),
     }).addTo(m);
     layers.current.marks = L.layerGroup().addTo(m);
     layers.current.me = L.layerGroup().addTo(m);

@@ -1,0 +1,191 @@
+"""The API's edge: what every request passes before a view sees it, and how the OpenAPI document
+describes what is sent back (invariant 5).
+
+- JSON bodies: malformed → 400 `request.malformed_json`; nested deeper than MAX_JSON_DEPTH →
+  400 `request.too_deep`; every key and string value, every query parameter, form field and
+  path parameter passes the text rule of gridsnap.schemas (→ 422 `request.invalid_text`,
+  naming the field).
+- Pagination: `page` at most MAX_PAGE (a larger one is a 422, not an SQL overflow).
+- The document: every error is `{code, message, fields}` (errors.py), and `X-Pagination` is a
+  string header holding JSON.
+
+Every blueprint is made from `Blueprint` here, and the app's `Api` is `EdgeApi`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask_smorest
+import flask_smorest.pagination as _pagination
+import marshmallow as ma
+from flask import Flask, request
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from .errors import AppError
+from .schemas import text_problem
+
+MAX_JSON_DEPTH = 32
+MAX_PAGE = 1_000_000
+
+
+# --- text and JSON ---------------------------------------------------------------------------
+
+def _refuse_text(field: str, problem: str):
+    raise AppError("request.invalid_text", f"Invalid text in '{field}': {problem}",
+                   {field: [problem]})
+
+
+def _key_label(key: str) -> str:
+    # a key that is itself bad text is named by its escaped form
+    return key if text_problem(key) is None else key.encode("unicode_escape").decode("ascii")
+
+
+def check_json(value: Any) -> None:
+    """Walk a parsed JSON document without recursion: refuse it if deeper than MAX_JSON_DEPTH
+    or if a key or a string breaks the text rule (the field named by its dotted path)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, str):
+            problem = text_problem(node)
+            if problem:
+                _refuse_text(path or "_body", problem)
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise AppError("request.too_deep",
+                           f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                label = _key_label(key)
+                child = f"{path}.{label}" if path else label
+                problem = text_problem(key)
+                if problem:
+                    _refuse_text(child, problem)
+                stack.append((item, child, depth + 1))
+        else:
+            for i, item in enumerate(node):
+                stack.append((item, f"{path}.{i}" if path else str(i), depth + 1))
+
+
+def load_json_body(raw: bytes) -> Any:
+    """A request body as JSON, checked by check_json; raises AppError request.malformed_json or
+    request.too_deep (json.JSONDecodeError for an empty body, which webargs reads as absent)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AppError("request.malformed_json", "The request body is not UTF-8 JSON.") from None
+    if not text.strip():
+        raise json.JSONDecodeError("empty body", "", 0)
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise AppError("request.too_deep",
+                       f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
+    except json.JSONDecodeError as exc:
+        raise AppError("request.malformed_json",
+                       f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                       f"column {exc.colno}.") from None
+    check_json(value)
+    return value
+
+
+def check_mapping(values, location: str) -> None:
+    """Query parameters, form fields or path parameters: keys and values pass the text rule."""
+    for key, value in (values.items(multi=True) if hasattr(values, "getlist")
+                       else values.items()):
+        for name, text in ((key, key), (key, value)):
+            if isinstance(text, str):
+                problem = text_problem(text)
+                if problem:
+                    _refuse_text(_key_label(name) if location != "path" else name, problem)
+
+
+class EdgeParser(FlaskParser):
+    """webargs' Flask parser with the edge's JSON loading and the text rule on every location."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        return load_json_body(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise AppError("request.malformed_json", "The request body is not valid JSON.")
+
+    def load_querystring(self, req, schema):
+        check_mapping(req.args, "query")
+        return super().load_querystring(req, schema)
+
+    def load_form(self, req, schema):
+        check_mapping(req.form, "form")
+        return super().load_form(req, schema)
+
+
+PARSER = EdgeParser()
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every feature's blueprint: the edge's parser for arguments and pagination."""
+
+    ARGUMENTS_PARSER = PARSER
+    PAGINATION_ARGUMENTS_PARSER = PARSER
+
+
+def _bounded_pagination_schema(def_page, def_page_size, def_max_page_size):
+    base = _original_pagination_schema(def_page, def_page_size, def_max_page_size)
+
+    class PaginationParametersSchema(base):
+        page = ma.fields.Integer(load_default=def_page,
+                                 validate=ma.validate.Range(min=1, max=MAX_PAGE))
+
+    return PaginationParametersSchema
+
+
+# flask-smorest builds the page parameters' schema in this module-level factory (no hook on the
+# Blueprint in 0.47): bound `page`, so that OFFSET stays a bigint and the bound is documented
+_original_pagination_schema = _pagination._pagination_parameters_schema_factory
+_pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
+
+
+# --- the document ----------------------------------------------------------------------------
+
+class ErrorSchema(ma.Schema):
+    """Every error the API sends (gridsnap.errors.error_body)."""
+
+    code = ma.fields.String(required=True, metadata={
+        "description": "A stable code, e.g. report.id_conflict; clients switch on it."})
+    message = ma.fields.String(required=True, metadata={"description": "For people."})
+    fields_ = ma.fields.Dict(
+        data_key="fields", keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "The fields at fault (dotted paths) and what is wrong."})
+
+
+PAGINATION_HEADER_DOC = {
+    "description": "Pagination metadata as a JSON object in a string: "
+                   '{"total", "total_pages", "first_page", "last_page", "page", '
+                   '"previous_page", "next_page"}.',
+    "schema": {"type": "string"},
+}
+
+
+class EdgeApi(flask_smorest.Api):
+    """The API: errors documented as errors.py sends them, X-Pagination as a string header."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_pagination_header(self):
+        if self.spec.openapi_version.major >= 3:
+            self.spec.components.header("PAGINATION", PAGINATION_HEADER_DOC, lazy=True)
+
+
+def init_edge(app: Flask) -> None:
+    """Path parameters pass the text rule before any view runs (e.g. PATCH /admin/users/%00)."""
+
+    @app.before_request
+    def _check_path():
+        if request.view_args:
+            check_mapping(request.view_args, "path")
