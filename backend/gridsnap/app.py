@@ -20,6 +20,7 @@ from .health.api import blp as health_blp
 from .maps.api import blp as maps_blp
 from .notifications.api import blp as notifications_blp
 from .photos.api import blp as photos_blp
+from .photos.api import uploads_blp
 from .reports.api import blp as reports_blp
 from .routing.api import blp as routing_blp
 from .settings import Settings
@@ -60,8 +61,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error
 
-    for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
-                routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,
+    for blp in (auth_blp, reports_blp, photos_blp, uploads_blp, cases_blp, tasks_blp,
+                notifications_blp, routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,
                 categories_blp, admin_users_blp, health_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 

@@ -94,6 +94,7 @@ class Settings:
     verify_distance_m: int = 50
     token_cache_seconds: int = 10
     duplicate_window_days: int = 7
+    upload_expiry_hours: int = 24
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -116,6 +117,8 @@ class Settings:
             photo_exif_warn_age_hours=_int("GRIDSNAP_PHOTO_WARN_AGE_HOURS", 24),
             token_cache_seconds=_int("GRIDSNAP_TOKEN_CACHE_SECONDS", 10),
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
+            # a resumable photo upload left this long since its last bytes is swept
+            upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
         )
         values.update(overrides)
         if "database_url" in overrides:
