@@ -18,6 +18,7 @@ from .extensions import Runtime, api
 from .grid.api import blp as grid_blp
 from .health.api import blp as health_blp
 from .maps.api import blp as maps_blp
+from .maps.rules import basemap_view
 from .notifications.api import blp as notifications_blp
 from .photos.api import blp as photos_blp
 from .photos.api import uploads_blp
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        docs="/api/v1/docs", health="/api/v1/health",
                        timezone=settings.timezone,
                        evidence={"max_age_hours": settings.photo_exif_warn_age_hours,
-                                 "max_distance_m": settings.photo_exif_warn_distance_m})
+                                 "max_distance_m": settings.photo_exif_warn_distance_m},
+                       basemap=basemap_view(settings))
 
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
 
