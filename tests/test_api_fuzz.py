@@ -33,6 +33,9 @@ from gridsnap.users.service import hash_token
 
 from conftest import PERSONAS
 
+# a tus PATCH sends raw bytes, as application/octet-stream does
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
+
 ROLES = ("worker", "supervisor")
 EXAMPLES = int(os.environ.get("GRIDSNAP_FUZZ_EXAMPLES", "12"))
 # the answers by status, for a person reading a run with -s

@@ -22,10 +22,12 @@ from .grid.api import blp as grid_blp
 from .health.api import blp as health_blp
 from .hotline.api import blp as hotline_blp
 from .maps.api import blp as maps_blp
+from .maps.rules import basemap_view
 from .notifications.api import blp as notifications_blp
 from .open311.api import admin_blp as admin_open311_blp
 from .open311.api import blp as open311_blp
 from .photos.api import blp as photos_blp
+from .photos.api import uploads_blp
 from .reports.api import blp as reports_blp
 from .routing.api import blp as routing_blp
 from .settings import Settings
@@ -73,9 +75,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     register_error_handlers(app)  # after the Api, so ours answer every error
     init_edge(app)
 
-    for blp in (auth_blp, reports_blp, photos_blp, cases_blp, tasks_blp, notifications_blp,
-                routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp, grid_blp,
-                categories_blp, admin_users_blp, health_blp, hotline_blp, admin_open311_blp):
+    for blp in (auth_blp, reports_blp, photos_blp, uploads_blp, cases_blp, tasks_blp,
+                notifications_blp, routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp,
+                grid_blp, categories_blp, admin_users_blp, health_blp, hotline_blp,
+                admin_open311_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     @app.get("/api/v1/docs/static/<path:filename>")
@@ -90,7 +93,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        docs="/api/v1/docs", health="/api/v1/health",
                        timezone=settings.timezone,
                        evidence={"max_age_hours": settings.photo_exif_warn_age_hours,
-                                 "max_distance_m": settings.photo_exif_warn_distance_m})
+                                 "max_distance_m": settings.photo_exif_warn_distance_m},
+                       basemap=basemap_view(settings))
 
     @app.before_request
     def _whole_json_body():

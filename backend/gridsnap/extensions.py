@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .db import make_engine, make_session_factory
 from .edge import EdgeApi
-from .photos.storage import LocalPhotoStorage, PhotoStorage
+from .photos.storage import LocalPhotoStorage, PartialUploads, PhotoStorage
 from .settings import Settings
 
 api = EdgeApi()
@@ -35,6 +35,11 @@ class Runtime:
     @cached_property
     def storage(self) -> PhotoStorage:
         return LocalPhotoStorage(self.settings.media_dir)
+
+    @cached_property
+    def partials(self) -> PartialUploads:
+        """Resumable photo uploads in progress (tus), next to the photos."""
+        return PartialUploads(self.settings.media_dir / "uploads")
 
     @cached_property
     def redis(self):

@@ -120,6 +120,15 @@ class Settings:
     captured_max_age_days: int = 60
     captured_max_ahead_seconds: int = 600
     trusted_proxies: int = 0
+    upload_expiry_hours: int = 24
+    # the base map (none by default: nothing is fetched from the internet unless configured)
+    basemap: str = ""
+    basemap_url: str = ""
+    basemap_labels_url: str = ""
+    basemap_labels_url_en: str = ""
+    basemap_attribution: str = ""
+    basemap_max_zoom: int = 18
+    tianditu_key: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -156,6 +165,15 @@ class Settings:
             captured_max_age_days=_int("GRIDSNAP_CAPTURED_MAX_AGE_DAYS", 60),
             captured_max_ahead_seconds=_int("GRIDSNAP_CAPTURED_MAX_AHEAD_SECONDS", 600),
             trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
+            # a resumable photo upload left this long since its last bytes is swept
+            upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
+            basemap=os.environ.get("GRIDSNAP_BASEMAP", "").strip().lower(),
+            basemap_url=os.environ.get("GRIDSNAP_BASEMAP_URL", "").strip(),
+            basemap_labels_url=os.environ.get("GRIDSNAP_BASEMAP_LABELS_URL", "").strip(),
+            basemap_labels_url_en=os.environ.get("GRIDSNAP_BASEMAP_LABELS_URL_EN", "").strip(),
+            basemap_attribution=os.environ.get("GRIDSNAP_BASEMAP_ATTRIBUTION", "").strip(),
+            basemap_max_zoom=_int("GRIDSNAP_BASEMAP_MAX_ZOOM", 18),
+            tianditu_key=os.environ.get("GRIDSNAP_TIANDITU_KEY", "").strip(),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -37,7 +37,7 @@ _RUN_TASK = f"{outbox_jobs.__name__}.run_task"
 def build_followup(rt: Runtime) -> Followup:
     """Every feature's outbox handlers and periodic tasks, with the runtime they run with."""
     handlers = {**case_jobs.OUTBOX_HANDLERS, **photo_jobs.OUTBOX_HANDLERS}
-    return Followup(runtime=rt, handlers=handlers, tasks=dict(case_jobs.TASKS))
+    return Followup(runtime=rt, handlers=handlers, tasks={**case_jobs.TASKS, **photo_jobs.TASKS})
 
 
 class GridsnapWorker(SimpleWorker):
@@ -78,6 +78,14 @@ def enqueue_overdue_sweep(rt: Runtime) -> None:
 
 
 _WORKER_KEY = SimpleWorker.redis_worker_namespace_prefix
+
+
+def enqueue_upload_sweep(rt: Runtime) -> None:
+    """The hour's sweep of abandoned resumable photo uploads (one job per hour)."""
+    hour = int(time.time() // 3600)
+    Queue(rt.settings.queue_name, connection=rt.redis).enqueue(
+        _RUN_TASK, photo_jobs.SWEEP_UPLOADS, job_id=f"sweep-uploads-{hour}",
+        result_ttl=600, failure_ttl=86400, job_timeout=600)
 
 
 def make_job_states(rt: Runtime):
@@ -139,6 +147,7 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
                 last_sweep = time.monotonic()
             if not once and time.monotonic() - last_overdue > 60:
                 enqueue_overdue_sweep(rt)
+                enqueue_upload_sweep(rt)  # the job id makes it once an hour
                 last_overdue = time.monotonic()
             backoff = idle_s
         except RedisError as exc:

@@ -6,6 +6,7 @@ import { ExpirationPlugin } from 'workbox-expiration';
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
+import { BASEMAP_CACHE } from './lib/basemap.js';
 import { runSync } from './lib/sync.js';
 
 cleanupOutdatedCaches();
@@ -16,19 +17,24 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL('/index.html'), {
   denylist: [/^\/api\//],
 }));
 
-// base-map tiles (only when the worker set a tile URL): the ones seen once work offline.
-// Only full CORS answers are kept: an opaque one counts megabytes against the quota that also
-// holds the outbox, and the browser may clear a full origin's storage.
+// base-map tiles: those of the scope the worker saved for offline use first (BASEMAP_CACHE,
+// written by the page), then the ones seen once. Only full CORS answers are kept: an opaque one
+// counts megabytes against the quota that also holds the outbox, and the browser may clear a
+// full origin's storage.
+const visitedTiles = new CacheFirst({
+  cacheName: 'gridsnap-tiles',
+  plugins: [
+    new CacheableResponsePlugin({ statuses: [200] }),
+    new ExpirationPlugin({ maxEntries: 3000, maxAgeSeconds: 30 * 86400, purgeOnQuotaError: true }),
+  ],
+});
 registerRoute(
   ({ request, url }) => request.destination === 'image' && !url.pathname.startsWith('/api/') &&
     url.origin !== self.location.origin,
-  new CacheFirst({
-    cacheName: 'gridsnap-tiles',
-    plugins: [
-      new CacheableResponsePlugin({ statuses: [200] }),
-      new ExpirationPlugin({ maxEntries: 3000, maxAgeSeconds: 30 * 86400, purgeOnQuotaError: true }),
-    ],
-  }),
+  async (options) => {
+    const saved = await (await caches.open(BASEMAP_CACHE)).match(options.request.url);
+    return saved || visitedTiles.handle(options);
+  },
 );
 
 self.addEventListener('install', () => {

@@ -28,3 +28,40 @@ def area_level_for(z: int) -> str:
 
 def valid_tile(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_Z and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+
+
+# The base map under the grid. Tianditu (天地图) by its WMTS in key-value form, Web Mercator
+# tile matrix set "w": its coordinates are CGCS2000, which agrees with the grid's WGS 84
+# (EPSG:4326) to centimetres, so no shift is needed (unlike GCJ-02 sources such as AMap).
+# Labels come as a separate layer: cva (Chinese) and eva (English).
+_TIANDITU = ("https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+             "&LAYER=%s&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+             "&TILECOL={x}&tk=%s")
+TIANDITU_SUBDOMAINS = "01234567"
+
+
+def basemap_view(settings) -> dict | None:
+    """The base map the apps draw under the grid (GET /api/v1 → basemap), or None.
+
+    GRIDSNAP_BASEMAP: "tianditu" (with GRIDSNAP_TIANDITU_KEY) or "xyz" (GRIDSNAP_BASEMAP_URL, an
+    XYZ raster template with {z}/{x}/{y} and optionally {s}); unset: none. Labels: a URL per
+    language ("zh-CN", "en"), or none when the base tiles carry their own.
+    """
+    kind = settings.basemap or ("xyz" if settings.basemap_url else "")
+    if kind == "tianditu" and settings.tianditu_key:
+        key = settings.tianditu_key
+        return {"kind": "tianditu", "url": _TIANDITU % ("vec", "vec", key),
+                "subdomains": TIANDITU_SUBDOMAINS,
+                "labels": {"zh-CN": _TIANDITU % ("cva", "cva", key),
+                           "en": _TIANDITU % ("eva", "eva", key)},
+                "attribution": settings.basemap_attribution or "© 天地图 Tianditu",
+                "max_zoom": min(settings.basemap_max_zoom, 18)}
+    if kind == "xyz" and settings.basemap_url:
+        labels = {}
+        if settings.basemap_labels_url:
+            labels["zh-CN"] = settings.basemap_labels_url
+            labels["en"] = settings.basemap_labels_url_en or settings.basemap_labels_url
+        return {"kind": "xyz", "url": settings.basemap_url, "subdomains": "abc",
+                "labels": labels or None, "attribution": settings.basemap_attribution,
+                "max_zoom": settings.basemap_max_zoom}
+    return None

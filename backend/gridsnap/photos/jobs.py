@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..outbox import rules as topics
-from . import queries
+from . import queries, service
 from .imaging import distance_m, make_derivatives, read_exif
 from .storage import derivative_key
 
@@ -55,5 +56,15 @@ def _photos_uploaded(session: Session, rt, payloads: list[dict]) -> None:
     process_photos(session, rt, [p["photo_id"] for p in payloads])
 
 
-# what this feature does with outbox messages (registered by worker.build_followup)
+SWEEP_UPLOADS = "photos.sweep_uploads"
+
+
+def sweep_uploads(session: Session, rt) -> int:
+    """Every hour: forget resumable uploads abandoned past their expiry, and their bytes."""
+    return service.sweep_expired_uploads(session, rt.partials, clock.now())
+
+
+# what this feature does with outbox messages and its periodic tasks (registered by
+# worker.build_followup)
 OUTBOX_HANDLERS = {topics.PHOTO_UPLOADED: _photos_uploaded}
+TASKS = {SWEEP_UPLOADS: sweep_uploads}

@@ -6,8 +6,18 @@ import uuid
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -49,3 +59,40 @@ class Photo(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PhotoUpload(Base):
+    """A resumable (tus) upload of one photo in progress, bound at creation to its report, photo
+    id, purpose and uploader. The bytes so far live in a partial file under the media dir
+    (storage.PartialUploads); `offset_bytes` is how many of them are durable (fsynced), and the
+    truth: a longer file (a crash after fsync, before the update) is cut back to it. Done
+    (`completed_at`) once handed to the photo service; swept after `expires_at`."""
+
+    __tablename__ = "photo_uploads"
+    __table_args__ = (
+        CheckConstraint("length_bytes > 0", name="length_positive"),
+        CheckConstraint("offset_bytes >= 0 AND offset_bytes <= length_bytes",
+                        name="offset_within_length"),
+        CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'image/webp')",
+                        name="content_type_known"),
+        CheckConstraint("purpose IN ('report', 'resolution', 'verification')",
+                        name="purpose_known"),
+        Index("ix_photo_uploads_expires_at", "expires_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    photo_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    uploader_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    purpose: Mapped[str] = mapped_column(String(12), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    # the EXIF the phone read before downscaling, as the plain PUT takes it in its query
+    device_exif: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    length_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    offset_bytes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -113,3 +113,55 @@ def of_case(session: Session, report_id: uuid.UUID, photo_ids: list[uuid.UUID]):
         SELECT id, purpose, uploader_id FROM photos
          WHERE report_id = :r AND id = ANY(CAST(:ids AS uuid[]))
     """), {"r": report_id, "ids": [str(p) for p in photo_ids]}).mappings().all()
+
+
+# resumable (tus) uploads
+
+_UPLOAD_COLUMNS = """id, report_id, photo_id, uploader_id, purpose, content_type, device_exif,
+                     length_bytes, offset_bytes, created_at, expires_at, completed_at"""
+
+
+def insert_upload(session: Session, params: dict):
+    """A new upload at offset 0; returns its row."""
+    return session.execute(text(f"""
+        INSERT INTO photo_uploads (id, report_id, photo_id, uploader_id, purpose, content_type,
+                                   device_exif, length_bytes, expires_at)
+        VALUES (:id, :report_id, :photo_id, :uploader_id, :purpose, :content_type,
+                CAST(:device_exif AS jsonb), :length_bytes, :expires_at)
+        RETURNING {_UPLOAD_COLUMNS}
+    """), params).mappings().one()
+
+
+def find_upload(session: Session, upload_id: uuid.UUID):
+    return session.execute(text(f"SELECT {_UPLOAD_COLUMNS} FROM photo_uploads WHERE id = :id"),
+                           {"id": upload_id}).mappings().first()
+
+
+def advance_upload(session: Session, upload_id: uuid.UUID, old: int, new: int, expires_at):
+    """Record the durable offset, if it still is `old`; returns the row, or None."""
+    return session.execute(text(f"""
+        UPDATE photo_uploads SET offset_bytes = :new, expires_at = :expires_at
+         WHERE id = :id AND offset_bytes = :old
+        RETURNING {_UPLOAD_COLUMNS}
+    """), {"id": upload_id, "old": old, "new": new, "expires_at": expires_at}).mappings().first()
+
+
+def complete_upload(session: Session, upload_id: uuid.UUID, now, expires_at) -> None:
+    session.execute(text("""
+        UPDATE photo_uploads SET completed_at = :now, expires_at = :expires_at
+         WHERE id = :id AND completed_at IS NULL
+    """), {"id": upload_id, "now": now, "expires_at": expires_at})
+
+
+def delete_upload(session: Session, upload_id: uuid.UUID) -> None:
+    session.execute(text("DELETE FROM photo_uploads WHERE id = :id"), {"id": upload_id})
+
+
+def delete_expired_uploads(session: Session, now, limit: int) -> list[uuid.UUID]:
+    """Forget up to `limit` uploads past their expiry; returns their ids (their files go next)."""
+    return list(session.execute(text("""
+        DELETE FROM photo_uploads WHERE id IN (
+            SELECT id FROM photo_uploads WHERE expires_at <= :now
+             ORDER BY expires_at LIMIT :limit FOR UPDATE SKIP LOCKED)
+        RETURNING id
+    """), {"now": now, "limit": limit}).scalars())

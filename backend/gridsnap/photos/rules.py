@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+import binascii
+from datetime import datetime, timedelta
 
 from ..users.rules import Principal
 
@@ -40,3 +42,49 @@ def photo_view(p) -> dict:
         "exif_distance_m": p.get("exif_distance_m"),
         "urls": {size: f"/api/v1/photos/{pid}?size={size}" for size in SIZES},
     }
+
+
+# tus 1.0.0 (https://tus.io/protocols/resumable-upload): the resumable upload of a photo
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = ("creation", "termination", "expiration")
+# what Upload-Metadata may carry: the photo's binding (report_id, photo_id, purpose), its
+# content type, and the EXIF the phone read (as the plain PUT's query)
+UPLOAD_METADATA_KEYS = ("report_id", "photo_id", "purpose", "content_type", "exif_taken_at",
+                        "exif_lon", "exif_lat")
+
+
+class MetadataError(ValueError):
+    """Upload-Metadata that does not follow the tus grammar."""
+
+
+def parse_upload_metadata(header: str) -> dict[str, str]:
+    """tus Upload-Metadata ("key base64value,key2 base64value2,key3") as {key: value}.
+
+    Keys are non-empty, without spaces or commas, and unique; values are Base64 of UTF-8 text
+    (a key alone has the value ""). Raises MetadataError otherwise.
+    """
+    out: dict[str, str] = {}
+    if not header.strip():
+        return out
+    for pair in header.split(","):
+        parts = pair.strip().split(" ")
+        key = parts[0]
+        if not key or len(parts) > 2 or key in out:
+            raise MetadataError(f"Bad pair {pair.strip()!r}.")
+        raw = parts[1] if len(parts) == 2 else ""
+        try:
+            out[key] = base64.b64decode(raw, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise MetadataError(f"The value of {key!r} is not Base64 of UTF-8 text.") from None
+    return out
+
+
+def upload_expires_at(now: datetime, hours: int) -> datetime:
+    """When an upload created (or last advanced) at `now` may be swept."""
+    return now + timedelta(hours=hours)
+
+
+def upload_offset_view(upload) -> dict:
+    """The tus state of an upload row: {offset, length, expires_at}."""
+    return {"offset": upload["offset_bytes"], "length": upload["length_bytes"],
+            "expires_at": upload["expires_at"], "completed": upload["completed_at"] is not None}

@@ -1,6 +1,6 @@
 """Shapes of photos at the API edge."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..grid.schemas import LocationOutSchema
 from ..schemas import AwareDateTime
@@ -36,3 +36,17 @@ class PhotoPutQuery(Schema):
 
 class PhotoSizeQuery(Schema):
     size = fields.String(load_default="display", validate=validate.OneOf(SIZES))
+
+
+class UploadMetadataSchema(PhotoPutQuery):
+    """What a resumable upload's Upload-Metadata binds it to (tus creation), besides the EXIF
+    and purpose the plain PUT takes in its query. Other keys (a client's filename) are
+    ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    report_id = fields.UUID(required=True)
+    photo_id = fields.UUID(required=True)
+    content_type = fields.String(required=True, metadata={
+        "description": "image/jpeg, image/png or image/webp"})

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterable
+from contextlib import contextmanager
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import AppError
 from ..settings import Settings
 from ..users.rules import Principal
 from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
-from .rules import may_get_original, photo_view
-from .storage import PhotoStorage, original_key
+from .rules import may_get_original, photo_view, upload_expires_at, upload_offset_view
+from .storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
@@ -136,3 +141,177 @@ def display_file(session: Session, photo_id: uuid.UUID) -> tuple[uuid.UUID, str,
     if row is None or row["display_key"] is None:
         return None
     return row["report_id"], row["display_key"], f"{row['sha256']}-d"
+
+
+# Resumable uploads (tus 1.0.0; the protocol's headers are the api's business). An upload is
+# bound at creation to a report the caller may see, a photo id and a purpose; only its uploader
+# reaches it, and only while they may still see the report (else: as if it did not exist). The
+# last byte hands the whole photo to add_photo, so a photo arrives exactly as by the plain PUT.
+
+_SWEEP_ON_CREATE = 100
+
+
+def create_upload(session: Session, partials: PartialUploads, settings: Settings,
+                  principal: Principal, *, length: int, binding: dict) -> dict:
+    """A new upload of `length` bytes for binding {report_id, photo_id, purpose, content_type,
+    exif_*}; returns its row. Expired uploads are swept on the way.
+
+    Raises AppError photo.too_large, photo.unsupported_type, report.not_found.
+    """
+    now = clock.now()
+    sweep_expired_uploads(session, partials, now, limit=_SWEEP_ON_CREATE)
+    if length > settings.photo_max_bytes:
+        raise AppError("photo.too_large",
+                       f"The photo is larger than {settings.photo_max_bytes} bytes.")
+    if binding["content_type"] not in ALLOWED_TYPES:
+        raise AppError("photo.unsupported_type",
+                       "Send the photo as image/jpeg, image/png or image/webp.",
+                       {"content_type": [f"{binding['content_type']} is not accepted."]})
+    if not _may_see_report(session, principal, binding["report_id"]):
+        raise AppError("report.not_found", f"There is no report {binding['report_id']}.")
+    exif = exif_from_query(binding)
+    row = queries.insert_upload(session, {
+        "id": uuid.uuid4(), "report_id": binding["report_id"], "photo_id": binding["photo_id"],
+        "uploader_id": principal.id, "purpose": binding["purpose"],
+        "content_type": binding["content_type"], "length_bytes": length,
+        "device_exif": json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v)
+                                   for k, v in exif.items() if v is not None}),
+        "expires_at": upload_expires_at(now, settings.upload_expiry_hours)})
+    session.commit()
+    return row
+
+
+def _own_upload(session: Session, principal: Principal, upload_id: uuid.UUID, now):
+    row = queries.find_upload(session, upload_id)
+    if (row is None or row["uploader_id"] != principal.id
+            or not _may_see_report(session, principal, row["report_id"])):
+        raise AppError("upload.not_found", f"There is no upload {upload_id}.")
+    if row["completed_at"] is None and row["expires_at"] <= now:
+        raise AppError("upload.gone", "This upload expired; start it again.")
+    return row
+
+
+def upload_state(session: Session, storage: PhotoStorage, partials: PartialUploads,
+                 settings: Settings, principal: Principal, upload_id: uuid.UUID) -> dict:
+    """{offset, length, expires_at, completed} of the caller's upload. All bytes there but the
+    photo not yet added (the server failed between the two): it is added now.
+
+    Raises AppError upload.not_found, upload.gone, upload.locked, and add_photo's errors.
+    """
+    now = clock.now()
+    row = _own_upload(session, principal, upload_id, now)
+    if row["offset_bytes"] == row["length_bytes"] and row["completed_at"] is None:
+        with _enter(partials, upload_id) as partial:
+            row = _hand_over(session, storage, partials, settings, principal, row, partial, now)
+    return upload_offset_view(row)
+
+
+def append_upload(session: Session, storage: PhotoStorage, partials: PartialUploads,
+                  settings: Settings, principal: Principal, upload_id: uuid.UUID, offset: int,
+                  chunks: Iterable[bytes], content_length: int | None) -> dict:
+    """Append the chunks at `offset` (the tus PATCH): what arrives is kept, also when the
+    chunks stop early. Returns the upload's state; its last byte adds the photo.
+
+    Raises AppError upload.not_found, upload.gone, upload.offset_mismatch, upload.too_long,
+    upload.locked, and add_photo's errors (the upload is dropped unless it may be retried).
+    """
+    now = clock.now()
+    row = _own_upload(session, principal, upload_id, now)
+    _check_offset(row, offset, content_length)
+    session.commit()  # no transaction stays open while the body arrives
+    with _enter(partials, upload_id) as partial:
+        row = queries.find_upload(session, upload_id)
+        if row is None:  # terminated meanwhile
+            raise AppError("upload.not_found", f"There is no upload {upload_id}.")
+        _check_offset(row, offset, content_length)
+        if row["completed_at"] is None:
+            if partial.size() < row["offset_bytes"]:
+                # the file lost bytes the database counted (a crash before the directory
+                # reached the disk): start again from 0
+                queries.advance_upload(session, upload_id, row["offset_bytes"], 0, row["expires_at"])
+                session.commit()
+                raise AppError("upload.offset_mismatch", "The server lost this upload's bytes; "
+                               "ask for the offset (HEAD) and send from there.")
+            session.commit()
+            written = partial.write_at(offset, chunks, row["length_bytes"] - offset)
+            if written:
+                row = queries.advance_upload(
+                    session, upload_id, offset, offset + written,
+                    upload_expires_at(now, settings.upload_expiry_hours)) or row
+                session.commit()
+            if row["offset_bytes"] == row["length_bytes"]:
+                row = _hand_over(session, storage, partials, settings, principal, row, partial,
+                                 now)
+    return upload_offset_view(row)
+
+
+@contextmanager
+def _enter(partials: PartialUploads, upload_id: uuid.UUID):
+    try:
+        with partials.locked(upload_id) as partial:
+            yield partial
+    except UploadLocked:
+        raise AppError("upload.locked", "This upload is being written by another request; "
+                       "try again shortly.", headers={"Retry-After": "1"}) from None
+
+
+def _check_offset(row, offset: int, content_length: int | None) -> None:
+    if offset != row["offset_bytes"]:
+        raise AppError("upload.offset_mismatch",
+                       f"The upload is at byte {row['offset_bytes']}, not {offset}.",
+                       {"Upload-Offset": [f"Expected {row['offset_bytes']}."]})
+    if content_length is not None and offset + content_length > row["length_bytes"]:
+        raise AppError("upload.too_long",
+                       f"The upload is {row['length_bytes']} bytes long; this body goes past it.",
+                       {"Content-Length": [f"At most {row['length_bytes'] - offset}."]})
+
+
+def _hand_over(session: Session, storage: PhotoStorage, partials: PartialUploads,
+               settings: Settings, principal: Principal, row, partial, now):
+    """The whole photo to add_photo (idempotent by photo id, so a second hand-over after a
+    crash is a replay). A refusal (not an image, a conflict…) drops the upload; a failure
+    worth retrying (5xx) keeps it, and the next HEAD tries again."""
+    data = partial.read(row["length_bytes"])
+    exif = row["device_exif"] or {}
+    taken_at = exif.get("exif_taken_at")
+    try:
+        add_photo(session, storage, settings, principal, row["report_id"], row["photo_id"],
+                  data, row["content_type"], purpose=row["purpose"],
+                  device_exif={"exif_taken_at": taken_at and datetime.fromisoformat(taken_at),
+                               "exif_lon": exif.get("exif_lon"), "exif_lat": exif.get("exif_lat")})
+    except AppError as exc:
+        session.rollback()
+        if exc.status < 500:
+            queries.delete_upload(session, row["id"])
+            session.commit()
+            partials.delete(row["id"])
+        raise
+    queries.complete_upload(session, row["id"], now,
+                            upload_expires_at(now, settings.upload_expiry_hours))
+    session.commit()
+    partials.delete(row["id"])
+    return queries.find_upload(session, row["id"])
+
+
+def terminate_upload(session: Session, partials: PartialUploads, principal: Principal,
+                     upload_id: uuid.UUID) -> None:
+    """Forget the caller's upload and its bytes (tus termination); a photo it already added
+    stays. Raises AppError upload.not_found, upload.locked."""
+    row = queries.find_upload(session, upload_id)
+    if (row is None or row["uploader_id"] != principal.id
+            or not _may_see_report(session, principal, row["report_id"])):
+        raise AppError("upload.not_found", f"There is no upload {upload_id}.")
+    with _enter(partials, upload_id):
+        queries.delete_upload(session, upload_id)
+        session.commit()
+        partials.delete(upload_id)
+
+
+def sweep_expired_uploads(session: Session, partials: PartialUploads, now,
+                          limit: int = 1000) -> int:
+    """Forget uploads past their expiry and delete their bytes; returns how many. Does not
+    commit (a file deleted before a failed commit only makes its upload start again)."""
+    ids = queries.delete_expired_uploads(session, now, limit)
+    for upload_id in ids:
+        partials.delete(upload_id)
+    return len(ids)

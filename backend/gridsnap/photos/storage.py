@@ -7,10 +7,13 @@ implement PhotoStorage later without changing callers.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -178,6 +181,81 @@ class LocalPhotoStorage:
             with contextlib.suppress(FileExistsError):  # a concurrent put made it
                 new.mkdir()
             _fsync_dir(new.parent)
+
+
+class UploadLocked(Exception):
+    """Another request is appending to this upload right now."""
+
+
+class PartialFile:
+    """The bytes of one resumable upload so far, open and exclusively locked."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def size(self) -> int:
+        return os.fstat(self._file.fileno()).st_size
+
+    def write_at(self, offset: int, chunks: Iterable[bytes], limit: int) -> int:
+        """Cut the file to `offset` (bytes past it were never acknowledged), append the chunks
+        until they end or `limit` bytes were written, fsync, and return how many were written.
+        The chunks may stop early (a cut connection): what arrived is kept."""
+        self._file.truncate(offset)
+        self._file.seek(offset)
+        written = 0
+        try:
+            for chunk in chunks:
+                chunk = chunk[:limit - written]
+                self._file.write(chunk)
+                written += len(chunk)
+                if written >= limit:
+                    break
+        finally:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        return written
+
+    def read(self, length: int) -> bytes:
+        self._file.seek(0)
+        return self._file.read(length)
+
+
+class PartialUploads:
+    """Resumable uploads in progress: one file per upload, `<root>/<upload id>.part`.
+
+    Local files, also when photos go to an object store later: a partial upload is appended
+    to in place, which object stores cannot do. An upload is written by one request at a
+    time (an exclusive flock, which also holds between the threads of one process).
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(os.path.abspath(root))
+
+    def __repr__(self) -> str:
+        return f"PartialUploads({str(self.root)!r})"
+
+    def _path(self, upload_id: uuid.UUID) -> Path:
+        return self.root / f"{uuid.UUID(str(upload_id))}.part"
+
+    @contextlib.contextmanager
+    def locked(self, upload_id: uuid.UUID) -> Iterator[PartialFile]:
+        """The upload's file (created empty if missing), locked for this block.
+        Raises UploadLocked when another request holds it."""
+        path = self._path(upload_id)
+        if not self.root.is_dir():
+            self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+        with open(fd, "r+b", buffering=0) as file:
+            try:
+                fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UploadLocked(str(upload_id)) from None
+            yield PartialFile(file)
+
+    def delete(self, upload_id: uuid.UUID) -> None:
+        """Remove the upload's file; no error if there is none."""
+        with contextlib.suppress(FileNotFoundError):
+            self._path(upload_id).unlink()
 
 
 def _fsync_dir(directory: Path) -> None:

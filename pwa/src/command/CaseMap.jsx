@@ -4,7 +4,8 @@
 import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { t } from '../i18n/index.js';
+import { getLang, t } from '../i18n/index.js';
+import { basemapOf } from '../lib/basemap.js';
 import { cellsBounds } from '../lib/grid.js';
 import { useStore } from '../store.js';
 import { filterQuery, token } from './api.js';
@@ -24,15 +25,25 @@ function tileUrl(filters, version) {
   return `${window.location.origin}/api/v1/tiles/cases/{z}/{x}/{y}.mvt?${q}`;
 }
 
-function style(settings, filters, version) {
+/** MapLibre has no {s}: the template once per subdomain. */
+function rasterTiles(template, subdomains) {
+  if (!template.includes('{s}')) return [template];
+  return [...(subdomains || 'abc')].map((d) => template.replace('{s}', d));
+}
+
+function style(bm, filters, version) {
   const sources = {
     cases: { type: 'vector', tiles: [tileUrl(filters, version)], minzoom: 0, maxzoom: 16 },
   };
   const layers = [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef2f5' } }];
-  if (settings.tileUrl) {
-    sources.base = { type: 'raster', tiles: [settings.tileUrl], tileSize: 256,
-      attribution: settings.tileAttribution || '' };
+  if (bm) {
+    sources.base = { type: 'raster', tiles: rasterTiles(bm.url, bm.subdomains), tileSize: 256,
+      maxzoom: bm.maxZoom, attribution: bm.attribution || '' };
     layers.push({ id: 'base', type: 'raster', source: 'base' });
+    if (bm.labels) {
+      sources.labels = { type: 'raster', tiles: rasterTiles(bm.labels, bm.subdomains),
+        tileSize: 256, maxzoom: bm.maxZoom };
+    }
   }
   layers.push(
     { id: 'areas-fill', type: 'fill', source: 'cases', 'source-layer': 'areas',
@@ -45,6 +56,7 @@ function style(settings, filters, version) {
       paint: { 'line-color': '#7a8a9c', 'line-width': 0.6 } },
     { id: 'cells-line', type: 'line', source: 'cases', 'source-layer': 'cells',
       paint: { 'line-color': '#0b5cad', 'line-width': 0.8 } },
+    ...(bm?.labels ? [{ id: 'labels', type: 'raster', source: 'labels' }] : []),
     { id: 'cases-ring', type: 'circle', source: 'cases', 'source-layer': 'cases',
       filter: ['==', ['get', 'overdue'], true],
       paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#d32f2f',
@@ -74,13 +86,15 @@ export default function CaseMap({ onOpen }) {
   const map = useRef(null);
   const [zoom, setZoom] = useState(null);
   const [noGl] = useState(() => !webglAvailable());
+  const [reachable, setReachable] = useState(true);
 
   useEffect(() => {
     if (noGl) return undefined;
     const b = cellsBounds(s.cells);
+    const bm = basemapOf(s.server, s.settings, getLang());
     const m = new maplibregl.Map({
       container: el.current,
-      style: style(s.settings, lv.filters, lv.changed),
+      style: style(bm, lv.filters, lv.changed),
       center: CENTRE, zoom: 13, attributionControl: false, maxZoom: 19,
       // the tiles want the bearer token: added to every request to our own API
       transformRequest: (url) => (url.startsWith(`${window.location.origin}/api/`)
@@ -91,7 +105,22 @@ export default function CaseMap({ onOpen }) {
     if (b) m.fitBounds([[b[0][1], b[0][0]], [b[1][1], b[1][0]]], { padding: 20, duration: 0 });
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
     m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
-    if (s.settings.tileUrl) m.addControl(new maplibregl.AttributionControl({ compact: true }));
+    if (bm) m.addControl(new maplibregl.AttributionControl({ compact: true }));
+    // no base map reachable: say so, the shading and the points work without it
+    let baseLoaded = 0;
+    let baseFailed = 0;
+    m.on('error', (e) => {
+      if (e.sourceId !== 'base') return;
+      baseFailed += 1;
+      if (!baseLoaded && baseFailed === 2) setReachable(false);
+    });
+    m.on('data', (e) => {
+      if (e.sourceId === 'base' && e.tile) {
+        baseLoaded += 1;
+        setReachable(true);
+        m.getContainer().dataset.baseTiles = String(baseLoaded);
+      }
+    });
     m.on('zoomend', () => setZoom(m.getZoom()));
     setZoom(m.getZoom());
     m.on('click', 'cases-dot', (e) => {
@@ -149,6 +178,8 @@ export default function CaseMap({ onOpen }) {
   return (
     <div class="cmd-map-wrap">
       <div ref={el} class="cmd-map" data-testid="cmd-map" role="application" aria-label={t('map.label')} />
+      {!reachable && <p class="notice map-note" role="status" data-testid="basemap-unreachable">
+        {t('map.basemap_unreachable')}</p>}
       <div class="map-legend small cmd-legend" data-testid="map-legend">
         <div><strong>{zoom != null && zoom >= 14 ? t('cmd.legend_points') : t('cmd.legend_shaded')}</strong></div>
         {zoom != null && zoom >= 14 ? (

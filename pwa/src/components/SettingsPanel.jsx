@@ -2,6 +2,7 @@
 // the base map, the accuracy warning, storage and logging out.
 import { useEffect, useState } from 'preact/hooks';
 import { getLang, setLang, t, tn } from '../i18n/index.js';
+import { basemapOf, deleteOfflineBasemap, offlineBasemap, saveOfflineBasemap } from '../lib/basemap.js';
 import { kvSet } from '../lib/db.js';
 import { pending } from '../lib/outbox.js';
 import { logout } from '../lib/session.js';
@@ -15,6 +16,30 @@ export function SettingsPanel() {
   const [tileUrl, setTileUrl] = useState(s.settings.tileUrl || '');
   const [warnM, setWarnM] = useState(String(s.settings.accuracyWarnM));
   const [storage, setStorage] = useState(null);
+  const [offline, setOffline] = useState(null);
+  const [saving, setSaving] = useState(null);
+  const bm = basemapOf(s.server, s.settings, getLang());
+
+  useEffect(() => {
+    offlineBasemap().then(setOffline);
+  }, []);
+
+  async function saveBasemap() {
+    setSaving({ done: 0, total: 0 });
+    try {
+      const saved = await saveOfflineBasemap(bm, s.cells, (done, total) => setSaving({ done, total }));
+      setOffline(saved);
+      toast(saved.failed ? t('settings.basemap_partly', { failed: saved.failed })
+        : t('settings.basemap_done'), saved.failed ? 'error' : 'ok');
+    } finally {
+      setSaving(null);
+    }
+  }
+
+  async function dropBasemap() {
+    await deleteOfflineBasemap();
+    setOffline(null);
+  }
 
   useEffect(() => {
     (async () => {
@@ -81,6 +106,28 @@ export function SettingsPanel() {
           onInput={(e) => setWarnM(e.currentTarget.value)} />
         <button type="submit" class="primary">{t('settings.save')}</button>
       </form>
+      <section class="card stack" data-testid="basemap-offline">
+        <h2>{t('settings.basemap_offline')}</h2>
+        {!bm ? <p class="small muted">{t('settings.basemap_none')}</p> : (
+          <>
+            <p class="small muted">{t('settings.basemap_help')}</p>
+            {offline?.tiles ? (
+              <p class="small" data-testid="basemap-saved">{t('settings.basemap_saved',
+                { tiles: offline.tiles, mb: mb(offline.bytes), when: new Date(offline.savedAt).toLocaleDateString(getLang()) })}</p>
+            ) : null}
+            {saving ? (
+              <p class="small" role="status">{t('settings.basemap_saving', saving)}</p>
+            ) : (
+              <div class="row">
+                <button type="button" class="secondary" onClick={saveBasemap}
+                  disabled={!s.cells.length} data-testid="basemap-save">{t('settings.basemap_save')}</button>
+                {offline?.tiles ? <button type="button" class="secondary" onClick={dropBasemap}
+                  data-testid="basemap-delete">{t('settings.basemap_delete')}</button> : null}
+              </div>
+            )}
+          </>
+        )}
+      </section>
       <section class="card">
         <h2>{t('settings.offline_data')}</h2>
         <p class="small">{t('settings.cached', { cells: s.cells.length, categories: s.categories.length, tasks: s.tasks.length })}</p>

@@ -13,6 +13,14 @@ export function lastAnswerAt() {
   return answeredAt;
 }
 
+/** An answer came (status): the network works, unless it is a 5xx (a proxy, the app down). */
+export function heard(status) {
+  if (status < 500) {
+    answeredAt = Date.now();
+    answerListeners.forEach((fn) => fn(status));
+  }
+}
+
 /** fn() after every answer; returns the unsubscribe. */
 export function onAnswer(fn) {
   answerListeners.add(fn);
@@ -73,10 +81,7 @@ export async function request(path, { method = 'GET', token, json, body, content
   } finally {
     clearTimeout(timer);
   }
-  if (resp.status < 500) {
-    answeredAt = Date.now();
-    answerListeners.forEach((fn) => fn(resp.status));
-  }
+  heard(resp.status);
   if (!resp.ok) {
     let data = null;
     try {

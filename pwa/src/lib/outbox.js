@@ -13,8 +13,10 @@
 //                              'verification', with location) or the handler's sign, resolve,
 //                              return (reason) or request_extension (extension) (purpose
 //                              'resolution'); purpose is what the photos are evidence of
-//   photos: [{id, size, width, height, exif, sent}],   bytes in the "blobs" store under the photo
-//                            id; exif: {taken_at, lon, lat} read on the phone before downscaling
+//   photos: [{id, size, width, height, exif, sent, upload}],   bytes in the "blobs" store under the photo
+//                            id; exif: {taken_at, lon, lat} read on the phone before downscaling;
+//                            upload: the tus upload's URL while a large photo is on its way
+//                            (a cut upload resumes there, also after a reload: upload.js)
 //   state: 'saved' | 'sending' | 'accepted' | 'rejected',
 //   progress: {photo, of}    while sending photos
 //   server,                  the server's answer once the report was accepted (number, cell…)

@@ -47,9 +47,11 @@ async function pullServer() {
   const { data } = await request('/api/v1');
   const before = await kvGet('server', null);
   const server = { name: data?.name || null, version: data?.version || null,
-    timezone: data?.timezone || null, evidence: data?.evidence || null };
+    timezone: data?.timezone || null, evidence: data?.evidence || null,
+    basemap: data?.basemap || null };
   await kvSet('server', server);
-  if (before?.timezone !== server.timezone || before?.name !== server.name) emit('server');
+  if (before?.timezone !== server.timezone || before?.name !== server.name ||
+    JSON.stringify(before?.basemap || null) !== JSON.stringify(server.basemap)) emit('server');
 }
 
 /** The worker's scope cells, to find the cell offline (the server's answer stays the authority). */

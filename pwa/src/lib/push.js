@@ -7,6 +7,7 @@
 import { ApiError, NetworkError, request } from './api.js';
 import { getBlob, listItems, markAccepted, pruneAccepted, putItem } from './outbox.js';
 import { caseActed } from './tasks.js';
+import { TUS_MIN_BYTES, uploadResumable } from './upload.js';
 
 const KEEP_ACCEPTED_MS = 3 * 24 * 3600 * 1000;
 
@@ -84,8 +85,12 @@ async function sendPhotos(item, token, base, query, reportKind) {
       throw err;
     }
     try {
-      await request(`${base}/${p.id}${withExif(query, p.exif)}`, { method: 'PUT', token, body: blob,
-        contentType: p.type || blob.type || 'image/jpeg', timeoutMs: 30000 + blob.size / 4 });
+      if (blob.size >= TUS_MIN_BYTES) await sendResumable(item, p, blob, token, base, query);
+      else {
+        await request(`${base}/${p.id}${withExif(query, p.exif)}`, { method: 'PUT', token,
+          body: blob, contentType: p.type || blob.type || 'image/jpeg',
+          timeoutMs: 30000 + blob.size / 4 });
+      }
     } catch (err) {
       if (err instanceof ApiError) {
         err.photo = i + 1;
@@ -97,6 +102,28 @@ async function sendPhotos(item, token, base, query, reportKind) {
     p.sent = true;
     await putItem(item);
   }
+}
+
+/**
+ * A large photo by tus: resumed at the upload URL kept with the photo in the outbox item (so a
+ * cut upload goes on from the server's offset, also after a reload), or a new upload bound to the
+ * report (base: reports/{id}/photos), the photo id, its purpose and EXIF.
+ */
+async function sendResumable(item, p, blob, token, base, query) {
+  const purpose = new URLSearchParams(query.replace(/^\?/, '')).get('purpose') || 'report';
+  const metadata = { report_id: base.split('/')[1], photo_id: p.id, purpose,
+    content_type: p.type || blob.type || 'image/jpeg' };
+  if (p.exif?.taken_at) metadata.exif_taken_at = p.exif.taken_at;
+  if (p.exif?.lon != null && p.exif?.lat != null) {
+    metadata.exif_lon = String(p.exif.lon);
+    metadata.exif_lat = String(p.exif.lat);
+  }
+  await uploadResumable({ blob, token, metadata, url: p.upload || null,
+    onUrl: (url) => {
+      p.upload = url;
+      return putItem(item);
+    } });
+  p.upload = null;
 }
 
 /** The query with the photo's EXIF as read on the phone (the server keeps it as evidence). */

@@ -1,9 +1,11 @@
-// The map of my cells, my position, my reports and tasks (Leaflet, no base map unless a tile URL
-// is set: the grid alone is readable). In pick mode a tap sets the report's point by hand.
+// The map of my cells, my position, my reports and tasks (Leaflet, on the deployment's base map or
+// the worker's tile URL, if any: the grid alone is readable). In pick mode a tap sets the report's point by hand.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { nameOf, t } from '../i18n/index.js';
+import { addBasemap } from '../components/leafletBase.js';
+import { getLang, nameOf, t } from '../i18n/index.js';
+import { basemapOf } from '../lib/basemap.js';
 import { loadDraft, saveDraft } from '../lib/draft.js';
 import { cellsBounds, locateCell } from '../lib/grid.js';
 import { go } from '../nav.js';
@@ -21,18 +23,15 @@ export default function MapView({ pick }) {
   const map = useRef(null);
   const layers = useRef({});
   const [point, setPoint] = useState(null);
+  const [reachable, setReachable] = useState(true);
 
   useEffect(() => {
-    const m = L.map(el.current, { zoomControl: false, attributionControl: !!s.settings.tileUrl,
+    const bm = basemapOf(s.server, s.settings, getLang());
+    const m = L.map(el.current, { zoomControl: false, attributionControl: !!bm,
       preferCanvas: true, tap: true });
     L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(m);
     map.current = m;
-    if (s.settings.tileUrl) {
-      // CORS requests, so the service worker can keep the tiles (opaque responses would count
-      // megabytes each against the storage that also holds the outbox)
-      L.tileLayer(s.settings.tileUrl, { maxZoom: 19, crossOrigin: 'anonymous',
-        attribution: s.settings.tileAttribution || '' }).addTo(m);
-    }
+    addBasemap(L, m, bm, setReachable);
     layers.current.cells = L.geoJSON(null, {
       style: { color: '#0b5cad', weight: 1.5, fillColor: '#0b5cad', fillOpacity: 0.04 },
       // a cell's name is data: as a text node, never HTML (a string tooltip is innerHTML)
@@ -142,6 +141,8 @@ export default function MapView({ pick }) {
         </div>
       )}
       {!s.cells.length && <p class="notice map-note">{t('location.cells_missing')}</p>}
+      {!reachable && <p class="notice map-note" role="status" data-testid="basemap-unreachable">
+        {t('map.basemap_unreachable')}</p>}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 """hotline and open311: a case's source, 诉求性质 and urgency, callbacks (回访), callers'
 personal data, the call-taker and client roles
 
-Revision ID: 0007
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-26 10:00:00
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
+revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
