@@ -132,7 +132,8 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
     """The indicator table of GET /stats/indicators, with a total row (合计) at the end."""
     table = stats_service.indicator_table(
         session, principal, settings, group=query["group"], period=query.get("period"),
-        first=query.get("from_"), last=query.get("to"), area=query.get("area"))
+        first=query.get("from_"), last=query.get("to"), area=query.get("area"),
+        source=query.get("source"))
     columns = rules.indicator_columns(table["group"])
     rows = [rules.flatten_indicator_row(r, table["group"])
             for r in [*table["rows"], table["total"]]]
@@ -148,6 +149,7 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
             ("截止时间", cutoff.strftime(rules.TIME_FORMAT)),
             ("分组", rules.GROUP_HEADERS[table["group"]]),
             ("区域", table["area"] or "全部"),
+            ("来源", rules.SOURCE_NAMES.get(table["source"], "全部")),
             ("口径", "各指标定义见 docs/indicators.md；比率保留两位小数，分母为 0 记为 —"),
         ]))
     return Export(name, MEDIA_TYPES[fmt], chunks)
