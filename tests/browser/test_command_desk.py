@@ -12,6 +12,7 @@ import pytest
 from cases_helpers import act, submit
 from hotline_helpers import call_body, take_call
 
+from .a11y import assert_accessible
 from .command import (
     DESKTOP,
     case_state,
@@ -22,7 +23,7 @@ from .command import (
     zoom_map_to,
 )
 from .pwa import wait_for_idb
-from conftest import PERSONAS
+from conftest import PERSONAS, auth
 from followup import drain
 
 
@@ -257,3 +258,31 @@ def test_source_filter_narrows_the_map_the_list_and_the_numbers(
     with page.expect_request(lambda r: "/stats/indicators?" in r.url
                              and "source=" not in r.url):
         page.select_option("[data-testid=filter-source]", "")
+
+
+def test_the_caller_in_the_case_panel_is_masked_and_only_an_admin_may_reveal_it(
+        browser, live_server, demo_users, client, tokens, demo_cell, runtime):
+    hot = take_call(client, tokens, call_body(demo_cell))["id"]
+    drain(runtime)
+    for persona in ("supervisor", "admin"):
+        ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+        page = ctx.new_page()
+        try:
+            login_supervisor(page, demo_users, persona)
+            page.goto(f"/#/list?case={hot}")
+            page.wait_for_selector("[data-testid=case-caller-text]")
+            assert page.inner_text("[data-testid=case-caller-text]") == "张* · 138****1234"
+            assert "13812341234" not in page.content()
+            reveal = page.locator("[data-testid=case-caller-reveal]")
+            if persona == "supervisor":
+                assert reveal.count() == 0
+                continue
+            assert_accessible(page, "case panel with caller", taps=False)
+            reveal.click()
+            page.wait_for_function("document.querySelector('[data-testid=case-caller-text]')"
+                                   ".textContent === '张三 · 13812341234'")
+            assert page.locator("[data-testid=case-caller-reveal]").count() == 0
+        finally:
+            ctx.close()
+    trail = client.get(f"/api/v1/cases/{hot}/events", headers=auth(tokens["admin"])).get_json()
+    assert [e["actor_role"] for e in trail if e["action"] == "caller.viewed"] == ["admin"]
