@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from cases_helpers import submit
+from hotline_helpers import call_body, take_call
 
 from conftest import auth
 from evaluation_samples import cst, put_case, user_id
@@ -137,3 +138,51 @@ def test_indicator_exports_parse_back(sc, tokens, november, at):
     assert row["结案率"] == pytest.approx(0.625) and row["处置用时中位数（小时）"] == 5.0
     notes = dict(book["说明"].iter_rows(values_only=True))
     assert notes["统计周期"] == "2026-11-01 至 2026-11-30"
+
+
+def _trail_views(client, tokens, case_id) -> list[dict]:
+    trail = client.get(f"/api/v1/cases/{case_id}/events", headers=auth(tokens["admin"])).get_json()
+    return [e for e in trail if e["action"] == "caller.viewed"]
+
+
+def test_callers_leave_in_an_export_only_when_an_admin_asks_and_every_such_case_is_audited(
+        sc, tokens, client, demo_cell):
+    from openpyxl import load_workbook
+
+    hot = take_call(client, tokens, call_body(
+        demo_cell, caller={"name": "=1+2", "phone": "+86 13812341234", "anonymous": True}))["id"]
+    plain = submit(client, tokens, demo_cell)  # a worker's report: no caller
+
+    # without the option: no caller column, the number nowhere, nothing on the trail
+    for persona in ("supervisor", "admin"):
+        raw = _export(sc, tokens[persona], "cases.csv").get_data().decode("utf-8-sig")
+        assert "来电人电话" not in raw and "13812341234" not in raw and "=1+2" not in raw
+    # anyone but an admin asking for it: 403, and nothing is written
+    for persona in ("supervisor", "call_taker", "worker"):
+        r = _export(sc, tokens[persona], "cases.csv", expect=403, with_callers="true")
+        assert r.get_json()["code"] == "export.callers_forbidden"
+    assert _trail_views(client, tokens, hot) == []
+
+    # an admin's CSV: the caller as stored, formulas defused as in the other columns
+    r = _export(sc, tokens["admin"], "cases.csv", with_callers="true")
+    rows = {x["案件ID"]: x for x in csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig")))}
+    h, p = rows[hot], rows[plain]
+    assert (h["来电人姓名"], h["来电人电话"], h["是否匿名"]) == ("'=1+2", "'+86 13812341234", "是")
+    assert (p["来电人姓名"], p["来电人电话"], p["是否匿名"]) == ("", "", "")
+    views = _trail_views(client, tokens, hot)
+    assert len(views) == 1 and views[0]["actor_role"] == "admin"
+    assert views[0]["data"]["via"] == "export" and views[0]["data"]["format"] == "csv"
+    assert _trail_views(client, tokens, plain) == []  # only cases that have a caller
+
+    # XLSX: strings, never formulas; GeoJSON: properties; each export one more event per case
+    r = _export(sc, tokens["admin"], "cases.xlsx", with_callers="true", source="hotline")
+    sheet = load_workbook(io.BytesIO(r.get_data()))["案件"]
+    head = [c.value for c in sheet[1]]
+    name_cell = sheet.cell(row=2, column=head.index("来电人姓名") + 1)
+    assert (name_cell.value, name_cell.data_type) == ("=1+2", "s")
+    assert sheet.cell(row=2, column=head.index("来电人电话") + 1).value == "+86 13812341234"
+    r = _export(sc, tokens["admin"], "cases.geojson", with_callers="true", source="hotline")
+    props = json.loads(r.get_data())["features"][0]["properties"]
+    assert props["caller_phone"] == "+86 13812341234" and props["caller_anonymous"] is True
+    assert [v["data"]["format"] for v in _trail_views(client, tokens, hot)] == [
+        "csv", "xlsx", "geojson"]

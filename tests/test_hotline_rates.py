@@ -68,3 +68,31 @@ def test_three_rates_of_a_hand_worked_month(client, tokens, demo_cell, runtime):
     head = csv.splitlines()[0]
     assert "响应率" in head and "解决率" in head and "满意率" in head
     assert "66.67%" in csv.splitlines()[-1]
+
+
+def test_numbers_and_their_exports_can_be_narrowed_to_one_source(client, tokens, demo_cell,
+                                                                 runtime):
+    take_call(client, tokens, call_body(demo_cell))
+    take_call(client, tokens, call_body(demo_cell))
+    submit(client, tokens, demo_cell)  # a worker's report
+    drain(runtime)
+    h = auth(tokens["supervisor"])
+
+    def total(source=None, group="category"):
+        q = {"group": group, **({"source": source} if source else {})}
+        return client.get("/api/v1/stats/indicators", query_string=q, headers=h).get_json()
+
+    assert total()["total"]["requests"] == 3
+    hot = total("hotline", "source")
+    assert hot["source"] == "hotline" and hot["total"]["requests"] == 2
+    assert [r["key"] for r in hot["rows"]] == ["hotline"]
+    assert total("worker")["total"]["requests"] == 1
+    assert total("open311")["total"]["requests"] == 0
+    bad = client.get("/api/v1/stats/indicators", query_string={"source": "fax"}, headers=h)
+    assert bad.status_code == 422 and "source" in bad.get_json()["fields"]
+    r = client.get("/api/v1/stats/top-problems", query_string={"source": "open311"}, headers=h)
+    assert r.status_code == 200 and r.get_json()["items"] == []
+    csv = client.get("/api/v1/exports/indicators.csv",
+                     query_string={"group": "source", "source": "worker"},
+                     headers=h).get_data(as_text=True)
+    assert "网格员上报" in csv and "12345热线" not in csv

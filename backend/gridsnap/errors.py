@@ -68,6 +68,7 @@ CODES: dict[str, int] = {
     "campaign.not_found": 404,
     "campaign.outside_scope": 403,
     "export.too_many_rows": 422,
+    "export.callers_forbidden": 403,
     "routing.conflict": 409,
     "routing.not_found": 404,
     "notification.not_found": 404,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from cases_helpers import act, evidence
 from hotline_helpers import call_body, take_call
 
+from .a11y import assert_accessible
 from .command import DESKTOP
 from conftest import PERSONAS, auth
 from followup import drain
@@ -107,5 +108,52 @@ def test_callbacks_show_numbers_masked_until_shown_on_purpose(
         page.wait_for_selector("[data-testid=callbacks] >> text=没有待回访的诉求")
         c = client.get(f"/api/v1/cases/{cid}", headers=auth(tokens["supervisor"])).get_json()
         assert c["callback_status"] == "done"
+    finally:
+        ctx.close()
+
+
+def _point_on_screen(page, lon, lat) -> dict:
+    """Centres the call form's map on (lon, lat) at street level; the point's pixel in the map."""
+    return page.evaluate("""([lon, lat]) => { const m = window.__gridsnapCallMap;
+        m.setView([lat, lon], 17, { animate: false });
+        const p = m.latLngToContainerPoint([lat, lon]);
+        return { x: p.x, y: p.y }; }""", [lon, lat])
+
+
+def test_a_point_picked_on_the_map_places_the_call_and_is_named_by_the_grid(
+        browser, live_server, demo_users, client, tokens, demo_cell):
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        _login(page, demo_users)
+        page.wait_for_selector("[data-testid=call-map][data-ready='1']")
+        assert_accessible(page, "call form with map", taps=False)
+        # from the keyboard: the map focused, Enter sets the point at the cross (its centre)
+        _point_on_screen(page, demo_cell["lon"], demo_cell["lat"])
+        page.focus("[data-testid=call-map]")
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.querySelector('[data-testid=call-point]')"
+                               f"?.textContent.includes({demo_cell['name']!r})")
+        assert page.locator("[data-testid=call-done]").count() == 0  # Enter there sends nothing
+        page.click("[data-testid=call-point-clear]")
+        assert page.locator("[data-testid=call-point]").count() == 0
+        # with the mouse: a click on the cell, no address typed
+        at = _point_on_screen(page, demo_cell["lon"], demo_cell["lat"])
+        page.click("[data-testid=call-map]", position=at)
+        page.wait_for_function("document.querySelector('[data-testid=call-point]')"
+                               f"?.textContent.includes({demo_cell['name']!r})")
+        page.fill("[data-testid=call-phone]", "13900001111")
+        page.select_option("[data-testid=call-category]", "E0101")
+        page.fill("[data-testid=call-description]", "路灯不亮")
+        page.click("[data-testid=call-submit]")
+        page.wait_for_selector("[data-testid=call-done], .call-form .error")
+        assert page.locator("[data-testid=call-done]").count() == 1, page.inner_text("[data-testid=call-form]")
+        assert page.locator("[data-testid=call-point]").count() == 0  # ready for the next call
+        case = client.get("/api/v1/cases", query_string={"source": "hotline"},
+                          headers=auth(tokens["supervisor"])).get_json()[0]
+        assert case["cell"]["code"] == demo_cell["code"]
+        assert abs(case["location"]["lon"] - demo_cell["lon"]) < 1e-4
+        assert abs(case["location"]["lat"] - demo_cell["lat"]) < 1e-4
+        assert case["location"]["source"] == "manual" and case["address"] is None
     finally:
         ctx.close()

@@ -10,7 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from cases_helpers import act, submit
+from hotline_helpers import call_body, take_call
 
+from .a11y import assert_accessible
 from .command import (
     DESKTOP,
     case_state,
@@ -21,7 +23,8 @@ from .command import (
     zoom_map_to,
 )
 from .pwa import wait_for_idb
-from conftest import PERSONAS
+from conftest import PERSONAS, auth
+from followup import drain
 
 
 @pytest.fixture()
@@ -214,3 +217,72 @@ def test_open_cases_list_leaves_out_closed_ones_and_opening_a_case_moves_the_map
                            " return [c.lng, c.lat, window.__gridsnapMap.getZoom()]; })()")
     assert abs(centre[0] - demo_cell["lon"]) < 0.001 and abs(centre[1] - demo_cell["lat"]) < 0.001
     assert centre[2] >= 16
+
+
+def test_source_filter_narrows_the_map_the_list_and_the_numbers(
+        desktop, demo_users, client, tokens, demo_cell, runtime):
+    """来源: a worker's report and a 12345 call in the same cell; choosing 12345热线 leaves the
+    call alone on the map and in the list, and the numbers are asked for that source."""
+    worker = submit(client, tokens, demo_cell, runtime, description="网格员上报的")
+    hot = take_call(client, tokens, call_body(demo_cell))["id"]
+    drain(runtime)
+    page = desktop.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/stats/" in r.url else None)
+    login_supervisor(page, demo_users)
+    page.wait_for_selector("[data-testid=cmd-map] canvas")
+    wait_map_idle(page)
+    zoom_map_to(page, demo_cell["lon"], demo_cell["lat"], 16)
+    wait_map_feature(page, hot)
+    assert {worker, hot} <= {f["id"] for f in map_features(page)}
+
+    labels = page.locator("[data-testid=filter-source] option").all_inner_texts()
+    assert labels == ["全部", "网格员上报", "12345热线", "Open311", "其他渠道"]
+    page.select_option("[data-testid=filter-source]", "hotline")
+    page.wait_for_function("() => window.__gridsnapMap.getSource('cases').tiles[0]"
+                           ".includes('source=hotline')")
+    wait_map_idle(page)
+    assert {f["id"] for f in map_features(page)} == {hot}
+
+    page.click("[data-testid=tab-list]")
+    page.wait_for_selector(f"[data-testid=case-row][data-id='{hot}']")
+    assert page.locator(f"[data-testid=case-row][data-id='{worker}']").count() == 0
+    assert page.input_value("[data-testid=filter-source]") == "hotline"  # the filter stays
+
+    page.click("[data-testid=tab-numbers]")
+    page.wait_for_selector("[data-testid=indicator-row]")
+    assert page.input_value("[data-testid=filter-source]") == "hotline"
+    assert any("/stats/indicators?" in u and "source=hotline" in u for u in asked)
+    assert any("/stats/top-problems?" in u and "source=hotline" in u for u in asked)
+    # back to every source: the numbers are asked again without one
+    with page.expect_request(lambda r: "/stats/indicators?" in r.url
+                             and "source=" not in r.url):
+        page.select_option("[data-testid=filter-source]", "")
+
+
+def test_the_caller_in_the_case_panel_is_masked_and_only_an_admin_may_reveal_it(
+        browser, live_server, demo_users, client, tokens, demo_cell, runtime):
+    hot = take_call(client, tokens, call_body(demo_cell))["id"]
+    drain(runtime)
+    for persona in ("supervisor", "admin"):
+        ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+        page = ctx.new_page()
+        try:
+            login_supervisor(page, demo_users, persona)
+            page.goto(f"/#/list?case={hot}")
+            page.wait_for_selector("[data-testid=case-caller-text]")
+            assert page.inner_text("[data-testid=case-caller-text]") == "张* · 138****1234"
+            assert "13812341234" not in page.content()
+            reveal = page.locator("[data-testid=case-caller-reveal]")
+            if persona == "supervisor":
+                assert reveal.count() == 0
+                continue
+            assert_accessible(page, "case panel with caller", taps=False)
+            reveal.click()
+            page.wait_for_function("document.querySelector('[data-testid=case-caller-text]')"
+                                   ".textContent === '张三 · 13812341234'")
+            assert page.locator("[data-testid=case-caller-reveal]").count() == 0
+        finally:
+            ctx.close()
+    trail = client.get(f"/api/v1/cases/{hot}/events", headers=auth(tokens["admin"])).get_json()
+    assert [e["actor_role"] for e in trail if e["action"] == "caller.viewed"] == ["admin"]

@@ -28,12 +28,15 @@ _FILE = {"200": {"description": "The file, streamed."},
 
 @blp.route("/cases.<any(csv, xlsx, geojson):fmt>")
 class CaseExport(MethodView):
-    @blp.doc(security=SECURITY, responses=_FILE)
+    @blp.doc(security=SECURITY, responses={
+        **_FILE, "403": {"description": "export.callers_forbidden: with_callers by anyone "
+                                        "but an admin."}})
     @auth_required
     @blp.arguments(CaseExportQuerySchema, location="query")
     def get(self, query, fmt: str):
         """The cases you may see, with the case list's filters: CSV (UTF-8 with BOM, Chinese
-        headers), XLSX (at most 200,000 rows) or GeoJSON points; every row with its grid codes."""
+        headers), XLSX (at most 200,000 rows) or GeoJSON points; every row with its grid codes.
+        Callers' personal data only with with_callers=true, by an admin, on the audit trail."""
         return _send(service.export_cases(db_session(), runtime().sessions, current_principal(),
                                           settings(), fmt, query))
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..cases.queries import case_filter_sql
+from ..events import rules as ev
+from ..events.queries import insert_cte
+from ..hotline.queries import caller_join
 from ..users.rules import Principal
 
 _COLUMNS = """
@@ -44,13 +48,36 @@ def count_cases(session: Session, principal: Principal, **filters) -> int:
 
 
 def stream_cases(session: Session, principal: Principal, *, batch: int = 2000,
-                 **filters) -> Iterator:
+                 with_callers: bool = False, **filters) -> Iterator:
     """The matching cases in order of receipt, fetched `batch` rows at a time from a
-    server-side cursor (the whole result never sits in memory)."""
+    server-side cursor (the whole result never sits in memory); with their callers' rows
+    (caller_name, caller_phone, caller_email, caller_anonymous, has_caller) when asked."""
     params: dict = {}
     cond = _where(principal, params, **filters)
+    columns, joins = _COLUMNS, _JOINS
+    if with_callers:
+        join, caller_columns = caller_join("clr", "r")
+        columns, joins = f"{_COLUMNS}, {caller_columns}", f"{_JOINS} {join}"
     result = session.execute(
-        text(f"SELECT {_COLUMNS} FROM reports r {_JOINS} WHERE {cond} "
+        text(f"SELECT {columns} FROM reports r {joins} WHERE {cond} "
              f"ORDER BY r.received_at, r.number"),
         params, execution_options={"stream_results": True, "yield_per": batch})
     yield from result.mappings()
+
+
+def audit_caller_export(session: Session, principal: Principal, *, data: dict,
+                        **filters) -> set:
+    """Writes `caller.viewed` (by the principal, with `data`) on the trail of every matching
+    case that has a caller, in one statement; returns those cases' ids."""
+    params: dict = {"actor": principal.id, "data": json.dumps(data, ensure_ascii=False)}
+    cond = _where(principal, params, **filters)
+    join, _ = caller_join("clr", "r")
+    event = insert_cte("viewed", source="picked", report_id="picked.id",
+                       action=ev.CALLER_VIEWED, actor_id="CAST(:actor AS bigint)",
+                       data="CAST(:data AS jsonb)")
+    return set(session.execute(text(f"""
+        WITH picked AS (SELECT r.id FROM reports r {join}
+                         WHERE clr.report_id IS NOT NULL AND {cond}),
+             {event}
+        SELECT id FROM picked
+    """), params).scalars())

@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ..grid.rules import AREA_LEVELS
+from ..hotline.rules import caller_view
 from ..stats.rules import INDICATORS, SOURCE_NAMES
 
 XLSX_MAX_ROWS = 200_000
@@ -69,6 +70,14 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("address", "地址", width=24),
     Column("description", "问题描述", width=40),
     Column("id", "案件ID", width=36),
+)
+
+# an admin's export with_callers=true adds these (invariant 10: never otherwise)
+CALLER_COLUMNS: tuple[Column, ...] = (
+    Column("caller_name", "来电人姓名", width=12),
+    Column("caller_phone", "来电人电话", width=16),
+    Column("caller_email", "来电人邮箱", width=24),
+    Column("caller_anonymous", "是否匿名", "bool", 8),
 )
 
 _GRID_COLUMNS: tuple[Column, ...] = (
@@ -130,6 +139,24 @@ def text_value(column: Column, value, tz: str) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return str(value)
+
+
+def may_export_callers(principal) -> bool:
+    """Callers' personal data leaves in an export only when an admin asks for it."""
+    return principal.role == "admin"
+
+
+def with_caller(row: dict, audited: set) -> dict:
+    """A case row of an export with callers: the caller as stored when the export's audit
+    event names the case, masked when it does not (a case that arrived after the audit)."""
+    if not row.pop("has_caller", False):
+        return row
+    view = caller_view({"name": row["caller_name"], "phone": row["caller_phone"],
+                        "email": row["caller_email"], "anonymous": row["caller_anonymous"]},
+                       unmasked=row["id"] in audited)
+    row.update(caller_name=view["name"], caller_phone=view["phone"],
+               caller_email=view["email"])
+    return row
 
 
 def case_row(row) -> dict:

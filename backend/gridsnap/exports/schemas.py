@@ -18,3 +18,7 @@ class CaseExportQuerySchema(Schema):
         "description": "First day of receipt (deployment time zone), included."})
     to = Date(metadata={"description": "Last day of receipt, included."})
     overdue = fields.Boolean()
+    with_callers = fields.Boolean(load_default=False, metadata={
+        "description": "Admins only (else 403 export.callers_forbidden): add the callers' "
+                       "name, phone, e-mail and anonymity; every exported case with a caller "
+                       "gets a caller.viewed event on its audit trail."})

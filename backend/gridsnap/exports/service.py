@@ -57,16 +57,29 @@ def _case_filters(settings: Settings, query: dict) -> dict:
 def export_cases(session: Session, sessions: Callable[[], Session], principal: Principal,
                  settings: Settings, fmt: str, query: dict) -> Export:
     """The cases the caller may see under the case list's filters (status, category,
-    department, area, from/to days of receipt, overdue), oldest first.
+    department, area, source, from/to days of receipt, overdue), oldest first.
+
+    With `with_callers` (admins only) the callers' name, phone, e-mail and anonymity are added
+    as they are stored, and the export is on the audit trail first: one `caller.viewed` event
+    (data: via export, the format, the file name) on the trail of every exported case that
+    has a caller, committed before a byte is sent (invariant 10) — so each case's trail says
+    who took its caller away, as it does for a view on the screen. A case that arrives between
+    that commit and its row being read is exported with its caller masked.
 
     An XLSX is written with `session` before this returns; CSV and GeoJSON are read as they
     are sent, through a session of their own from `sessions`, closed when the last row is out
     or the client goes away (the request's session ends when the view returns, before a
     streamed body is read).
 
-    Raises AppError export.too_many_rows for an XLSX beyond XLSX_MAX_ROWS (CSV and GeoJSON
-    stream any size), request.invalid for to before from.
+    Raises AppError export.callers_forbidden (with_callers by anyone but an admin),
+    export.too_many_rows for an XLSX beyond XLSX_MAX_ROWS (CSV and GeoJSON stream any size),
+    request.invalid for to before from.
     """
+    with_callers = bool(query.get("with_callers"))
+    if with_callers and not rules.may_export_callers(principal):
+        raise AppError("export.callers_forbidden",
+                       "Only admins export callers' personal data.",
+                       {"with_callers": ["Admins only."]})
     filters = _case_filters(settings, query)
     tz = settings.timezone
     stamp = clock.now().astimezone(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
@@ -79,24 +92,39 @@ def export_cases(session: Session, sessions: Callable[[], Session], principal: P
                 f"{n:,} cases match; an XLSX holds at most {rules.XLSX_MAX_ROWS:,}. Narrow the "
                 "filters (from/to, area, status) or export CSV, which has no limit.",
                 {"_schema": [f"{n} rows > {rules.XLSX_MAX_ROWS}"]})
+    columns = rules.CASE_COLUMNS
+    audited: set | None = None
+    if with_callers:
+        columns = rules.CASE_COLUMNS + rules.CALLER_COLUMNS
+        audited = queries.audit_caller_export(
+            session, principal, data={"fields": ["name", "phone", "email"], "via": "export",
+                                      "format": fmt, "file": name}, **filters)
+        session.commit()
     if fmt == "xlsx":
-        rows = (rules.case_row(r) for r in queries.stream_cases(session, principal, **filters))
-        chunks = _xlsx_chunks(rules.CASE_COLUMNS, rows, tz, "案件", _info(principal, tz, [
+        rows = (_row(r, audited) for r in queries.stream_cases(
+            session, principal, with_callers=with_callers, **filters))
+        chunks = _xlsx_chunks(columns, rows, tz, "案件", _info(principal, tz, [
             ("筛选条件", _describe(query))]))
     elif fmt == "csv":
-        chunks = _csv_chunks(rules.CASE_COLUMNS, _streamed(sessions, principal, filters), tz)
+        chunks = _csv_chunks(columns, _streamed(sessions, principal, filters, audited), tz)
     else:
-        chunks = _geojson_chunks(_streamed(sessions, principal, filters), tz)
+        chunks = _geojson_chunks(_streamed(sessions, principal, filters, audited), tz, columns)
     return Export(name, MEDIA_TYPES[fmt], chunks)
 
 
+def _row(row, audited: set | None) -> dict:
+    out = rules.case_row(row)
+    return out if audited is None else rules.with_caller(out, audited)
+
+
 def _streamed(sessions: Callable[[], Session], principal: Principal,
-              filters: dict) -> Iterator[dict]:
+              filters: dict, audited: set | None) -> Iterator[dict]:
     """The matching case rows from a session opened on the first row and closed after the
-    last (or when the reader stops)."""
+    last (or when the reader stops); with their callers when `audited` (the audited ids)."""
     with sessions() as session:
-        for row in queries.stream_cases(session, principal, **filters):
-            yield rules.case_row(row)
+        for row in queries.stream_cases(session, principal, with_callers=audited is not None,
+                                        **filters):
+            yield _row(row, audited)
 
 
 def export_indicators(session: Session, principal: Principal, settings: Settings, fmt: str,
@@ -104,7 +132,8 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
     """The indicator table of GET /stats/indicators, with a total row (合计) at the end."""
     table = stats_service.indicator_table(
         session, principal, settings, group=query["group"], period=query.get("period"),
-        first=query.get("from_"), last=query.get("to"), area=query.get("area"))
+        first=query.get("from_"), last=query.get("to"), area=query.get("area"),
+        source=query.get("source"))
     columns = rules.indicator_columns(table["group"])
     rows = [rules.flatten_indicator_row(r, table["group"])
             for r in [*table["rows"], table["total"]]]
@@ -120,13 +149,15 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
             ("截止时间", cutoff.strftime(rules.TIME_FORMAT)),
             ("分组", rules.GROUP_HEADERS[table["group"]]),
             ("区域", table["area"] or "全部"),
+            ("来源", rules.SOURCE_NAMES.get(table["source"], "全部")),
             ("口径", "各指标定义见 docs/indicators.md；比率保留两位小数，分母为 0 记为 —"),
         ]))
     return Export(name, MEDIA_TYPES[fmt], chunks)
 
 
 def _describe(query: dict) -> str:
-    parts = [f"{k.rstrip('_')}={v}" for k, v in sorted(query.items()) if v not in (None, [])]
+    parts = [f"{k.rstrip('_')}={v}" for k, v in sorted(query.items())
+             if v not in (None, []) and not (k == "with_callers" and not v)]
     return "; ".join(parts) or "全部"
 
 
@@ -227,7 +258,8 @@ def _xlsx_cell(ws, i, j, c: rules.Column, value, tz, when, pct, dec) -> None:
         ws.write_string(i, j, str(value))
 
 
-def _geojson_chunks(rows: Iterable[dict], tz: str, every: int = 500) -> Iterator[bytes]:
+def _geojson_chunks(rows: Iterable[dict], tz: str, columns=rules.CASE_COLUMNS,
+                    every: int = 500) -> Iterator[bytes]:
     """A FeatureCollection of points (lon, lat in EPSG:4326); times ISO 8601 with the local
     offset; properties named as in the API."""
     zone = ZoneInfo(tz)
@@ -236,7 +268,7 @@ def _geojson_chunks(rows: Iterable[dict], tz: str, every: int = 500) -> Iterator
     first = True
     for i, row in enumerate(rows, 1):
         props = {}
-        for c in rules.CASE_COLUMNS:
+        for c in columns:
             if c.key in ("lon", "lat"):
                 continue
             v = row.get(c.key)

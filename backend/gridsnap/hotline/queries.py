@@ -23,6 +23,16 @@ def insert_caller_cte(name: str, *, source: str, report_id: str) -> str:
     )"""
 
 
+def caller_join(alias: str, report: str) -> tuple[str, str]:
+    """For a statement over reports that must show their callers (an admin's export):
+    (the LEFT JOIN on `callers` as `alias` for the report alias `report`, the select list
+    caller_name, caller_phone, caller_email, caller_anonymous)."""
+    return (f"LEFT JOIN callers {alias} ON {alias}.report_id = {report}.id",
+            f"{alias}.name AS caller_name, {alias}.phone AS caller_phone, "
+            f"{alias}.email AS caller_email, {alias}.anonymous AS caller_anonymous, "
+            f"({alias}.report_id IS NOT NULL) AS has_caller")
+
+
 def find_caller(session: Session, report_id: uuid.UUID):
     return session.execute(text(
         "SELECT report_id, name, phone, email, anonymous FROM callers WHERE report_id = :id"),

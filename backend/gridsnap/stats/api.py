@@ -31,7 +31,7 @@ class Indicators(MethodView):
         return service.indicator_table(
             db_session(), current_principal(), settings(), group=query["group"],
             period=query.get("period"), first=query.get("from_"), last=query.get("to"),
-            area=query.get("area"))
+            area=query.get("area"), source=query.get("source"))
 
 
 @blp.route("/top-problems")
@@ -46,4 +46,4 @@ class TopProblems(MethodView):
         return service.top_problems(
             db_session(), current_principal(), settings(), period=query.get("period"),
             area=query.get("area"), level=query["level"], limit=query["limit"],
-            cells=query["cells"])
+            cells=query["cells"], source=query.get("source"))

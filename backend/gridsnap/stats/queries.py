@@ -158,16 +158,26 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
 """
 
 
+def _narrowing(params: dict, area_prefix: str | None, source: str | None) -> str:
+    """` AND …` for an area code prefix and a source (worker, hotline, open311, other)."""
+    out = ""
+    if area_prefix:
+        params["area_pattern"] = area_prefix + "%"
+        out += " AND r.area_code LIKE :area_pattern"
+    if source:
+        params["source"] = source
+        out += " AND r.source = :source"
+    return out
+
+
 def indicator_counts(session: Session, principal: Principal, *, group: str, start: datetime,
-                     cutoff: datetime, area_prefix: str | None = None) -> list[dict]:
+                     cutoff: datetime, area_prefix: str | None = None,
+                     source: str | None = None) -> list[dict]:
     """Per group key (and one total row, is_total), the counts and median seconds over the
     cases and reports the principal may see; docs/indicators.md defines each one."""
     params: dict = {"start": start, "cutoff": cutoff, "cutoff_epoch": cutoff.timestamp()}
     scope = scope_predicate(principal, params)
-    area = ""
-    if area_prefix:
-        params["area_pattern"] = area_prefix + "%"
-        area = " AND r.area_code LIKE :area_pattern"
+    area = _narrowing(params, area_prefix, source)
     in_period = _IN_PERIOD.format(scope=scope, area=area)
     # Folding the whole period's trail costs less than first finding whose it is, when the
     # caller sees the whole city; a narrower scope reads only its own cases' trails.
@@ -268,16 +278,14 @@ _AREA_KEY = {"district": "r.district_code", "street": "r.street_code",
 
 def top_problem_rows(session: Session, principal: Principal, *, level: str, start: datetime,
                      trend_start: datetime, cutoff: datetime, tz: str, limit: int,
-                     cells: int, area_prefix: str | None = None) -> list[dict]:
+                     cells: int, area_prefix: str | None = None,
+                     source: str | None = None) -> list[dict]:
     """The most frequent category × area classes of the month, with counts per month since
     trend_start and their top cells."""
     params: dict = {"start": start, "trend_start": trend_start, "cutoff": cutoff, "tz": tz,
                     "limit": limit, "cells": cells}
     scope = scope_predicate(principal, params)
-    area = ""
-    if area_prefix:
-        params["area_pattern"] = area_prefix + "%"
-        area = " AND r.area_code LIKE :area_pattern"
+    area = _narrowing(params, area_prefix, source)
     sql = _TOP_SQL.format(area_key=_AREA_KEY[level], scope=scope, area=area)
     _tune(session)
     return [dict(r) for r in session.execute(text(sql), params).mappings()]

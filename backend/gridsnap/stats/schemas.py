@@ -2,11 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..hotline.rules import SOURCES
 from ..schemas import MONTH_PATTERN, AwareDateTime, Date
 from .rules import GROUPS, INDICATORS, TOP_LEVELS
 
 _AREA = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                       metadata={"description": "An area code prefix: only cases under it."})
+_SOURCE = fields.String(validate=validate.OneOf(SOURCES), metadata={
+    "description": "Only cases from this source: worker, hotline, open311, other."})
 
 
 class PeriodQuerySchema(Schema):
@@ -16,6 +19,7 @@ class PeriodQuerySchema(Schema):
         "description": "First day of a custom period (with `to`), both days included."})
     to = Date(metadata={"description": "Last day of a custom period."})
     area = _AREA
+    source = _SOURCE
 
 
 class IndicatorQuerySchema(PeriodQuerySchema):
@@ -26,6 +30,7 @@ class TopProblemsQuerySchema(Schema):
     period = fields.String(validate=validate.Regexp(MONTH_PATTERN),
                            metadata={"description": "The month, YYYY-MM (default: this month)."})
     area = _AREA
+    source = _SOURCE
     level = fields.String(load_default="community", validate=validate.OneOf(TOP_LEVELS),
                           metadata={"description": "The area level a class is counted at."})
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100))
@@ -87,6 +92,7 @@ class IndicatorTableSchema(Schema):
     period = fields.Nested(PeriodSchema)
     group = fields.String()
     area = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
     rows = fields.List(fields.Nested(IndicatorRowSchema))
     total = fields.Nested(IndicatorRowSchema)
 

@@ -34,7 +34,7 @@ def _period_view(p: rules.Period, cutoff) -> dict:
 def indicator_table(session: Session, principal: Principal, settings: Settings, *,
                     group: str = "district", period: str | None = None,
                     first: date | None = None, last: date | None = None,
-                    area: str | None = None) -> dict:
+                    area: str | None = None, source: str | None = None) -> dict:
     """Every indicator per group (area level, department or category) and for all of them,
     over the cases the principal may see, taken at the period's end (or now, if earlier).
 
@@ -44,7 +44,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     p = period_of(settings, period=period, first=first, last=last)
     cutoff = p.cutoff(clock.now())
     counts = queries.indicator_counts(session, principal, group=group, start=p.start,
-                                      cutoff=cutoff, area_prefix=area)
+                                      cutoff=cutoff, area_prefix=area, source=source)
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}
@@ -72,12 +72,13 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     if total is None:  # nothing visible in the period: a total of zeros
         total = {"key": None, "name": "合计", "name_en": "Total", "areas": None,
                  **rules.indicator_row({})}
-    return {"period": _period_view(p, cutoff), "group": group, "area": area, "rows": rows,
-            "total": total}
+    return {"period": _period_view(p, cutoff), "group": group, "area": area, "source": source,
+            "rows": rows, "total": total}
 
 
 def top_problems(session: Session, principal: Principal, settings: Settings, *,
                  period: str | None = None, area: str | None = None, level: str = "community",
+                 source: str | None = None,
                  limit: int = 10, cells: int = 5, trend_months: int = 3) -> dict:
     """每月一题: the category × area classes (area at `level`) with the most 立案 cases in
     the month, each with its counts in the `trend_months` months before and the cells where it
@@ -88,7 +89,8 @@ def top_problems(session: Session, principal: Principal, settings: Settings, *,
     months = [p.shifted_months(-k, settings.timezone) for k in range(trend_months, 0, -1)] + [p]
     rows = queries.top_problem_rows(
         session, principal, level=level, start=p.start, trend_start=months[0].start,
-        cutoff=cutoff, tz=settings.timezone, limit=limit, cells=cells, area_prefix=area)
+        cutoff=cutoff, tz=settings.timezone, limit=limit, cells=cells, area_prefix=area,
+        source=source)
     points = queries.cell_points(session, sorted({c["code"] for r in rows for c in r["cells"]}))
     items = []
     for r in rows:

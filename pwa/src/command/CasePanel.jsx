@@ -85,6 +85,50 @@ function EvidenceFlags({ photo, c, limits }) {
   );
 }
 // actions that need a form; the others are one click
+// who may see a caller unmasked (hotline/rules.py UNMASKED_ROLES); the server decides and audits
+const UNMASKING_ROLES = new Set(['call_taker', 'admin']);
+const WITH_CALLER = new Set(['hotline', 'open311']);
+
+/** The caller of a hotline or Open311 case (invariant 10): masked for everyone; call-takers and
+ * admins may ask for the number, which the server writes to the case's audit trail. */
+function CallerLine({ c, role, onRevealed }) {
+  const [caller, setCaller] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    setCaller(null);
+    setError(null);
+    if (!WITH_CALLER.has(c.source)) return undefined;
+    let on = true;
+    call(`hotline/cases/${c.id}/caller`).then(({ data }) => on && setCaller(data))
+      .catch((err) => on && setCaller(err instanceof ApiError && err.status === 404 ? false : null));
+    return () => { on = false; };
+  }, [c.id, c.source]);
+  async function reveal() {
+    try {
+      const { data } = await call(`hotline/cases/${c.id}/caller?unmasked=true`);
+      setCaller(data);
+      onRevealed();
+    } catch (err) {
+      setError(err instanceof ApiError ? reasonText(err) : t('cmd.offline'));
+    }
+  }
+  if (!caller) return null;
+  const who = [caller.name, caller.phone || t('hot.no_phone'), caller.email].filter(Boolean).join(' · ');
+  return (
+    <div class="small" data-testid="case-caller">
+      <p class="row wrap">
+        <span>{t('cmd.caller')}: <span data-testid="case-caller-text">{who}</span>
+          {caller.anonymous && <> ({t('hot.anonymous')})</>}</span>
+        {caller.masked && UNMASKING_ROLES.has(role) && (
+          <button type="button" class="secondary" onClick={reveal} data-testid="case-caller-reveal">
+            {t('hot.reveal')}</button>
+        )}
+      </p>
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
 const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework']);
 
 export function CasePanel({ id, onClose }) {
@@ -192,6 +236,8 @@ export function CasePanel({ id, onClose }) {
           unit: t(`unit.${c.pending_extension.unit}`), reason: c.pending_extension.reason || '' })}</p>
       )}
       {c.description && <p>{c.description}</p>}
+      <CallerLine c={c} role={s.session.user.role}
+        onRevealed={() => call(`cases/${id}/events`).then((r) => setEvents(r.data || [])).catch(() => {})} />
       {notice && <p class={notice.kind === 'ok' ? 'notice' : 'error'} role="status" data-testid="panel-notice">{notice.text}</p>}
 
       {actions.length > 0 && !pending && (

@@ -1,8 +1,8 @@
 // The filters the map and the list share: status, category, department, time range (map),
-// overdue only, area (a code prefix).
+// overdue only, area (a code prefix), source (grid worker, 12345 hotline, Open311, other).
 import { nameOf, t } from '../i18n/index.js';
 import { useStore } from '../store.js';
-import { departmentsOf } from './api.js';
+import { departmentsOf, SOURCES } from './api.js';
 import { live, setLive, useLive } from './live.js';
 
 const STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved', 'closed', 'rejected',
@@ -41,6 +41,7 @@ export function Filters({ timeRange = true }) {
           {departments.map((d) => <option value={d.code}>{nameOf(d)}</option>)}
         </select>
       </label>
+      <SourceSelect value={f.source} onChange={(source) => set({ source })} />
       <label>
         <span>{t('cmd.area')}</span>
         <input type="text" inputMode="numeric" pattern="[0-9]*" value={f.area} size="12"
@@ -65,5 +66,18 @@ export function Filters({ timeRange = true }) {
         <span>{t('cmd.overdue_only')}</span>
       </label>
     </form>
+  );
+}
+
+/** The source filter (来源), shared by the map, the list and the numbers. */
+export function SourceSelect({ value, onChange }) {
+  return (
+    <label>
+      <span>{t('cmd.source')}</span>
+      <select value={value} data-testid="filter-source" onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">{t('cmd.all')}</option>
+        {SOURCES.map((src) => <option value={src}>{t(`source.${src}`)}</option>)}
+      </select>
+    </label>
   );
 }

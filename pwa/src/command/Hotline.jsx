@@ -2,12 +2,17 @@
 // form read top to bottom (phone, name, nature, category, address, description, urgency; the
 // answer for a consultation answered on the call), sent with Enter in any single-line field or
 // Ctrl+Enter anywhere; and the callbacks (回访) waiting for a call. Callers' numbers are shown
-// masked; "show number" asks the server, which writes the view to the audit trail.
+// masked; "show number" asks the server, which writes the view to the audit trail. The place is
+// a typed address or a point picked on the small map (CallMap, a lazy chunk), each shown as the
+// grid's names the server resolves it to; a picked point wins over the address.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { lazy, Suspense } from 'preact/compat';
 import { nameOf, t } from '../i18n/index.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call } from './api.js';
+
+const CallMap = lazy(() => import('./CallMap.jsx'));
 
 const NATURES = ['complaint', 'help', 'consultation', 'report', 'suggestion', 'praise'];
 const URGENCIES = ['ordinary', 'urgent', 'emergency', 'complex'];
@@ -18,6 +23,8 @@ export function CallForm() {
   const s = useStore();
   const [f, setF] = useState(EMPTY);
   const [place, setPlace] = useState(null);
+  const [point, setPoint] = useState(null);
+  const [located, setLocated] = useState(null);
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -38,6 +45,21 @@ export function CallForm() {
     }
   }
 
+  async function pickPoint(p) {
+    setPoint(p);
+    setLocated(null);
+    try {
+      const { data } = await call(`cells/locate?${new URLSearchParams({ lon: p.lon, lat: p.lat })}`);
+      setLocated(data);
+    } catch {
+      setLocated(false);
+    }
+  }
+  function clearPoint() {
+    setPoint(null);
+    setLocated(null);
+  }
+
   async function submit(e) {
     e?.preventDefault();
     if (busy) return;
@@ -48,12 +70,14 @@ export function CallForm() {
       nature: f.nature, category: f.category, description: f.description, urgency: f.urgency,
       address: f.address.trim() || null, called_at: new Date().toISOString(),
     };
+    if (point) body.location = point;
     if (f.nature === 'consultation' && f.answer.trim()) body.answer = f.answer.trim();
     try {
       const { data } = await call(`hotline/calls/${uuid()}`, { method: 'PUT', json: body });
       setDone(data);
       setF(EMPTY);
       setPlace(null);
+      clearPoint();
       first.current?.focus();
     } catch (err) {
       setError(err.message);
@@ -94,13 +118,28 @@ export function CallForm() {
         <label><span>{t('hot.address')}</span>
           <input value={f.address} onInput={set('address')} onBlur={locate} data-testid="call-address" /></label>
         {place && <p class="small" data-testid="call-place">{t('hot.placed', { name: place.name })}</p>}
-        {place === false && <p class="small error">{t('hot.not_placed')}</p>}
+        {place === false && !point && <p class="small error">{t('hot.not_placed')}</p>}
         <label><span>{t('hot.description')}</span>
           <textarea rows="3" value={f.description} onInput={set('description')} data-testid="call-description" /></label>
         {f.nature === 'consultation' && (
           <label><span>{t('hot.answer')}</span>
             <textarea rows="2" value={f.answer} onInput={set('answer')} data-testid="call-answer" /></label>
         )}
+        <fieldset class="call-point">
+          <legend>{t('hot.point')}</legend>
+          <p class="small muted" id="call-map-help">{t('hot.map_help')}</p>
+          <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
+            <CallMap point={point} onPick={pickPoint} />
+          </Suspense>
+          {point && (
+            <div class="row wrap" role="status">
+              <span data-testid="call-point">{placeLine(located)}</span>
+              <span class="small muted">{point.lat.toFixed(6)}, {point.lon.toFixed(6)}</span>
+              <button type="button" class="secondary" onClick={clearPoint} data-testid="call-point-clear">
+                {t('hot.point_clear')}</button>
+            </div>
+          )}
+        </fieldset>
         <div class="row">
           <button type="submit" disabled={busy} data-testid="call-submit">{t('hot.record')}</button>
           <span class="small muted">{t('hot.keys')}</span>
@@ -115,6 +154,15 @@ export function CallForm() {
       )}
     </div>
   );
+}
+
+/** The grid's names of a picked point: cell · community · street, or why there are none. */
+function placeLine(located) {
+  if (located == null) return t('common.loading');
+  if (located === false) return t('hot.not_placed');
+  const names = ['cell', 'community', 'street'].map((k) => located[k]).filter(Boolean).map(nameOf);
+  if (!names.length) return t('hot.point_outside');
+  return t(located.outside_grid ? 'hot.point_near' : 'hot.placed', { name: names.join(' · ') });
 }
 
 function CallbackItem({ c, onDone }) {

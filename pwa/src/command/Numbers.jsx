@@ -1,11 +1,13 @@
 // 综合评价: the month's indicator table by street, community, department or category; 每月一题;
-// and the exports (fetched with the bearer header, saved as files).
+// and the exports (fetched with the bearer header, saved as files). The source filter is the
+// map's and the list's (live filters): the numbers, 每月一题 and both exports follow it.
 import { useEffect, useState } from 'preact/hooks';
 import { nameOf, t, tn } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
-import { live } from './live.js';
+import { SourceSelect } from './Filters.jsx';
+import { live, setLive, useLive } from './live.js';
 
 const GROUPS = ['street', 'community', 'department', 'category', 'source'];
 const COLUMNS = ['accepted', 'due', 'closed', 'closure_rate', 'on_time_closure_rate',
@@ -34,11 +36,18 @@ export function Numbers() {
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(null);
+  const lv = useLive();
+  const source = lv.filters.source;
+  const q = (extra) => {
+    const out = new URLSearchParams(extra);
+    if (source) out.set('source', source);
+    return out.toString();
+  };
 
   useEffect(() => {
     let on = true;
     setError(null);
-    call(`stats/indicators?${new URLSearchParams({ period, group })}`)
+    call(`stats/indicators?${q({ period, group })}`)
       .then(({ data }) => on && setTable(data))
       .catch((err) => {
         if (!on) return;
@@ -46,10 +55,10 @@ export function Numbers() {
         if (err instanceof ApiError && err.status === 404) setMissing(true);
         else setError(err.message);
       });
-    call(`stats/top-problems?${new URLSearchParams({ period })}`)
+    call(`stats/top-problems?${q({ period })}`)
       .then(({ data }) => on && setTop(data)).catch(() => on && setTop(null));
     return () => { on = false; };
-  }, [period, group]);
+  }, [period, group, source]);
 
   async function save(path, name) {
     setBusy(name);
@@ -62,7 +71,7 @@ export function Numbers() {
     }
   }
   const caseQuery = filterQuery(live().filters, { exports: true }).toString();
-  const ind = new URLSearchParams({ period, group }).toString();
+  const ind = q({ period, group });
 
   if (missing) return <p class="notice" data-testid="numbers-missing">{t('num.not_available')}</p>;
   const rows = table ? [...table.rows, { ...table.total, key: null, name: t('num.total'), total: true }] : [];
@@ -76,6 +85,7 @@ export function Numbers() {
           <select value={group} data-testid="num-group" onChange={(e) => setGroup(e.currentTarget.value)}>
             {GROUPS.map((g) => <option value={g}>{t(`num.group_${g}`)}</option>)}
           </select></label>
+        <SourceSelect value={source} onChange={(v) => setLive({ filters: { ...live().filters, source: v } })} />
         <div class="row wrap exports">
           {['csv', 'xlsx'].map((fmt) => (
             <button type="button" class="secondary" disabled={!!busy} data-testid={`export-indicators-${fmt}`}

@@ -35,6 +35,7 @@ export function filterQuery(f, { tiles = false, exports = false } = {}) {
   if (f.department) q.set('department', f.department);
   if (f.overdue) q.set('overdue', 'true');
   if (f.area) q.set('area', f.area);
+  if (f.source) q.set('source', f.source);
   if (tiles) {
     // days in the deployment's zone, with its offset on that day; both days included
     if (f.from) q.set('from', zonedIso(f.from, '00:00:00'));
@@ -58,6 +59,9 @@ export async function download(path, filename) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
+
+/** Where cases come from (hotline/rules.py SOURCES): the source filter's choices. */
+export const SOURCES = ['worker', 'hotline', 'open311', 'other'];
 
 /** Distinct departments of the categories: [{code, name, name_en}]. */
 export function departmentsOf(categories) {

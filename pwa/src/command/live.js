@@ -4,7 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { call } from './api.js';
 
 const state = {
-  filters: { status: [], category: '', department: '', overdue: false, area: '', from: '', to: '' },
+  filters: { status: [], category: '', department: '', overdue: false, area: '', source: '', from: '',
+    to: '' },
   changed: 0, // bumped when any case in scope changed
   focus: null, // {id, lon, lat}: the case opened, the map moves to it
   lastChangeAt: null,
