@@ -150,10 +150,12 @@ def import_grid_cmd(file: str, dry_run: bool) -> None:
     levels = ", ".join(f"{n} {lvl}" for lvl, n in sorted(result.levels.items()))
     if dry_run:
         click.echo(f"{file} is valid: {levels} "
-                   f"({result.created_ancestors} ancestors would be created)")
+                   f"({result.created_ancestors} ancestors would be created, "
+                   f"{result.recomputed_ancestors} recomputed)")
     else:
         click.echo(f"imported {result.written} areas ({levels}); "
-                   f"{result.created_ancestors} ancestors created from their children")
+                   f"{result.created_ancestors} ancestors created from their children, "
+                   f"{result.recomputed_ancestors} recomputed with them")
 
 
 @main.command("load-catalogue")
