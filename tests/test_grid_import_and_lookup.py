@@ -282,3 +282,20 @@ def test_a_district_built_from_children_becomes_the_files_when_a_file_gives_it(
         assert import_grid(s, write(tmp_path / "district.geojson", given)).ok
     row = _district(engine)
     assert not row["derived"] and row["name"] == "测试区" and row["covers_second"]
+
+
+def test_a_cell_overlapping_a_neighbouring_districts_cell_is_refused(runtime, tmp_path, engine):
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
+    before = _areas(engine)
+    neighbour = _cells("990102001", 1.5)  # its first cell covers half of 990101001002001
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "neighbour.geojson", neighbour))
+    overlaps = {(p.kind, p.code): p.message for p in result.problems}
+    assert overlaps[("cell.overlap", "990102001001001")].startswith(
+        "cell 990102001001001 (feature [0]) overlaps 990101001002001 (already imported) by ")
+    assert ("area.overlap", "990102") in overlaps  # and the districts made of them
+    assert _areas(engine) == before
+    # beside it, not over it, the neighbour imports
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "beside.geojson", _cells("990102001", 2))).ok

@@ -74,15 +74,21 @@ _EXISTING = text("""
     SELECT code, level, derived, ST_AsBinary(boundary) AS wkb
       FROM areas
      WHERE code LIKE ANY(:patterns)
+        OR boundary && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
 """)
 
 
-def existing_areas(session: Session, codes: set[str]) -> list:
+def existing_areas(session: Session, codes: set[str], bbox) -> list:
     """(code, level, derived, WKB) of the stored areas an import must be checked against: every
-    area of the districts of `codes` (their ancestors, siblings and children)."""
+    area of the districts of `codes` (their ancestors, siblings and children), and every area,
+    whatever its code, whose box meets `bbox` (minlon, minlat, maxlon, maxlat) — a neighbouring
+    district's cells too (the indexed `&&`)."""
     if not codes:
         return []
-    return session.execute(_EXISTING, {"patterns": sorted({c[:6] + "%" for c in codes})}).all()
+    minlon, minlat, maxlon, maxlat = bbox
+    return session.execute(_EXISTING, {
+        "patterns": sorted({c[:6] + "%" for c in codes}),
+        "minlon": minlon, "minlat": minlat, "maxlon": maxlon, "maxlat": maxlat}).all()
 
 
 def lock_grid(session: Session) -> None:

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import shapely
 from shapely import wkb as shapely_wkb
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -47,7 +48,10 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
     areas, problems = parse_feature_collection(obj)
     result.problems.extend(problems)  # and go on: every problem of the file is reported at once
     queries.lock_grid(session)  # held to the commit: the grid checked is the grid written to
-    stored = queries.existing_areas(session, {a.code for a in areas})
+    # the file's districts, and whatever lies in its box: overlaps are checked against every
+    # stored area, a neighbouring district's cells as much as the file's own district's
+    bbox = tuple(shapely.total_bounds([a.boundary for a in areas])) if areas else None
+    stored = queries.existing_areas(session, {a.code for a in areas}, bbox)
     existing = {code: (level, shapely_wkb.loads(bytes(raw))) for code, level, _, raw in stored}
     derived = {code for code, _, is_derived, _ in stored if is_derived}
     to_write, problems = validate_areas(areas, existing, derived=derived)
