@@ -299,9 +299,10 @@ def open311_revoke(name) -> None:
     """Revoke client NAME: its keys stop working at once."""
     with _session() as session:
         try:
-            open311_service.revoke_client(session, name)
+            open311_service.revoke_client(session, name, None)
         except AppError as exc:
             _fail(exc.message)
+    _announce_revocation()
     click.echo(f"client {name} revoked")
 
 
