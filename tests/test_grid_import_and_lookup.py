@@ -194,3 +194,108 @@ def test_a_file_with_one_bad_and_one_good_cell_leaves_the_database_unchanged(
     with runtime.sessions() as s:
         result = import_grid(s, write(tmp_path / "grid.geojson", sample_grid()))
     assert result.ok, [p.message for p in result.problems]
+
+
+# --- a city imported street by street -----------------------------------------------------------
+
+
+def _cells(street: str, x0: float) -> dict:
+    """Two communities of one cell each in `street`, side by side from x0 (in 0.001°)."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": f"{street}001001", "name": f"{street}甲"},
+         "geometry": poly(box(x0, 0, x0 + 1, 1))},
+        {"type": "Feature", "properties": {"code": f"{street}002001", "name": f"{street}乙"},
+         "geometry": poly(box(x0 + 1, 0, x0 + 2, 1))}]}
+
+
+def _district(engine, code="990101"):
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT derived, name, round(ST_Area(boundary::geography)) AS m2, "
+            "ST_Covers(boundary, ST_SetSRID(ST_MakePoint(:x1, :y), 4326)) AS covers_first, "
+            "ST_Covers(boundary, ST_SetSRID(ST_MakePoint(:x2, :y), 4326)) AS covers_second "
+            "FROM areas WHERE code = :code"),
+            {"code": code, "y": 30.0005, "x1": 100.0005, "x2": 100.0105}).mappings().one()
+
+
+def test_a_district_imported_street_by_street_grows_with_each_street(runtime, tmp_path, engine):
+    with runtime.sessions() as s:
+        first = import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0)))
+    assert first.ok and first.created_ancestors == 4  # 2 communities, the street, the district
+    one_street = _district(engine)
+    assert one_street["derived"] and one_street["covers_first"]
+    assert not one_street["covers_second"]
+
+    with runtime.sessions() as s:
+        second = import_grid(s, write(tmp_path / "street2.geojson", _cells("990101002", 10)))
+    assert second.ok, [p.message for p in second.problems]
+    assert (second.created_ancestors, second.recomputed_ancestors) == (3, 1)
+    district = _district(engine)
+    assert district["derived"] and district["name"] == "990101"
+    assert district["covers_first"] and district["covers_second"]
+    assert district["m2"] == pytest.approx(2 * one_street["m2"], rel=1e-4)
+    with engine.connect() as conn:
+        streets = conn.execute(text(
+            "SELECT code FROM areas WHERE level = 'street' AND derived "
+            "AND parent_code = '990101' ORDER BY code")).scalars().all()
+    assert streets == ["990101001", "990101002"]
+
+    # a third file with a cell over an existing one is refused and changes nothing
+    before = _areas(engine)
+    overlapping = _cells("990101003", 20)
+    overlapping["features"][1]["geometry"] = poly(box(10.5, 0, 11.5, 1))
+    with runtime.sessions() as s:
+        third = import_grid(s, write(tmp_path / "street3.geojson", overlapping))
+    assert not third.ok and third.problems[0].kind == "cell.overlap"
+    assert third.problems[0].message.startswith(
+        "cell 990101003002001 (feature [1]) overlaps 990101002001001 (already imported)")
+    assert _areas(engine) == before
+
+
+def test_an_area_imported_from_a_file_is_never_overwritten_by_derivation(
+        runtime, tmp_path, engine):
+    district = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "990101", "name": "测试区"},
+         "geometry": poly(box(0, 0, 12, 2))}]}
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "district.geojson", district)).ok
+        assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
+        result = import_grid(s, write(tmp_path / "street2.geojson", _cells("990101002", 10)))
+    assert result.ok and result.recomputed_ancestors == 0
+    row = _district(engine)
+    assert not row["derived"] and row["name"] == "测试区"
+    # a street reaching beyond the district given by a file is still refused
+    with runtime.sessions() as s:
+        beyond = import_grid(s, write(tmp_path / "street3.geojson", _cells("990101003", 20)))
+    assert [p.kind for p in beyond.problems] == ["cell.outside_parent"] * 2
+    assert "its nearest ancestor, district 990101 (already imported)" in (
+        beyond.problems[0].message)
+
+
+def test_a_district_built_from_children_becomes_the_files_when_a_file_gives_it(
+        runtime, tmp_path, engine):
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
+        given = {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"code": "990101", "name": "测试区"},
+             "geometry": poly(box(0, 0, 12, 2))}]}
+        assert import_grid(s, write(tmp_path / "district.geojson", given)).ok
+    row = _district(engine)
+    assert not row["derived"] and row["name"] == "测试区" and row["covers_second"]
+
+
+def test_a_cell_overlapping_a_neighbouring_districts_cell_is_refused(runtime, tmp_path, engine):
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
+    before = _areas(engine)
+    neighbour = _cells("990102001", 1.5)  # its first cell covers half of 990101001002001
+    with runtime.sessions() as s:
+        result = import_grid(s, write(tmp_path / "neighbour.geojson", neighbour))
+    overlaps = {(p.kind, p.code): p.message for p in result.problems}
+    assert overlaps[("cell.overlap", "990102001001001")].startswith(
+        "cell 990102001001001 (feature [0]) overlaps 990101001002001 (already imported) by ")
+    assert ("area.overlap", "990102") in overlaps  # and the districts made of them
+    assert _areas(engine) == before
+    # beside it, not over it, the neighbour imports
+    with runtime.sessions() as s:
+        assert import_grid(s, write(tmp_path / "beside.geojson", _cells("990102001", 2))).ok

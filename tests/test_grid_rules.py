@@ -425,6 +425,44 @@ def test_ancestors_in_the_database_are_not_derived_again():
     assert [a.code for a in out if a.code not in CELLS] == ["110101001001"]
 
 
+def test_ancestors_derived_before_are_recomputed_with_the_stored_and_the_new_children():
+    first_street = cell_box(0, 0, 2, 2)
+    existing = {"110101": ("district", first_street), "110101001": ("street", first_street),
+                "110101001001": ("community", COMMUNITY),
+                **{c: ("cell", b) for c, b in CELLS.items()}}
+    second_street = [area("110101002001001", cell_box(3, 0)), area("110101002001002",
+                                                                   cell_box(4, 0))]
+    out, problems = validate_areas(second_street, existing, derived={"110101", "110101001"})
+    assert problems == []
+    derived = {a.code: a for a in out if a.feature_index is None and len(a.code) < 15}
+    assert sorted(derived) == ["110101", "110101002", "110101002001"]
+    assert derived["110101"].boundary.equals(
+        shapely.union_all([first_street, cell_box(3, 0, 2, 1)]))
+    assert derived["110101"].name == "110101"
+
+
+def test_a_cell_is_checked_against_its_nearest_ancestor_not_derived_from_children():
+    existing = {"110101": ("district", cell_box(0, 0, 10, 10)),
+                "110101001": ("street", COMMUNITY)}
+    inside_district = [area("110101001002001", cell_box(5, 5))]
+    _, problems = validate_areas(inside_district, existing, derived={"110101001"})
+    assert problems == []
+    _, problems = validate_areas([area("110101001002001", cell_box(12, 12))], existing,
+                                 derived={"110101001"})
+    assert kinds(problems) == ["cell.outside_parent"]
+    assert problems[0].message.endswith("its nearest ancestor, district 110101 (already imported)")
+    # without the mark, the street's stored boundary is the limit
+    _, problems = validate_areas(inside_district, existing)
+    assert kinds(problems) == ["cell.outside_parent"]
+
+
+def test_an_ancestor_not_derived_is_never_recomputed():
+    existing = {"110101": ("district", STREET), "110101001": ("street", STREET)}
+    out, _ = validate_areas([area(c, b) for c, b in CELLS.items()], existing,
+                            derived={"110101001"})
+    assert sorted(a.code for a in out if a.code not in CELLS) == ["110101001", "110101001001"]
+
+
 def test_a_derived_community_overlapping_an_existing_one_is_reported():
     existing = {"110101001002": ("community", cell_box(0, 0, 2, 2))}
     _, problems = validate_areas([area("110101001001001", cell_box(1, 1))], existing)

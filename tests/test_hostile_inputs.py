@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from gridsnap.edge import MAX_JSON_BYTES, load_json_body
+from gridsnap.errors import AppError
+
 from conftest import PERSONAS, auth, new_id, report_body
 
 NUL = "\u0000"
@@ -151,6 +154,7 @@ def test_a_capture_time_weeks_old_or_a_little_ahead_is_accepted(client, tokens, 
     "/api/v1/stats/indicators?period=0000-01", "/api/v1/stats/indicators?period=9999-12",
     "/api/v1/stats/top-problems?period=0000-01", "/api/v1/stats/top-problems?period=9999-12",
     "/api/v1/exports/indicators.csv?period=9999-12",
+    "/api/v1/exports/indicators.csv?period=0000-01",
     "/api/v1/stats/indicators?from=2026-01-01&to=9999-12-31",
     "/api/v1/exports/cases.csv?to=9999-12-31", "/api/v1/exports/cases.csv?from=0001-01-01",
     "/api/v1/cases?updated_since=9999-12-31T23:59:59-01:00",
@@ -188,6 +192,23 @@ def test_json_nested_past_the_limit_inside_an_object_is_400(client, tokens, demo
     r = client.put(f"/api/v1/reports/{new_id()}", json=body, headers=auth(tokens["worker"]))
     assert r.status_code == 400
     assert r.get_json()["code"] == "request.too_deep"
+
+
+def test_a_json_body_over_a_mebibyte_is_413_and_saves_nothing(client, tokens, demo_cell,
+                                                              engine):
+    body = report_body(demo_cell, description="长" * 10)
+    body["padding"] = " " * (1024 * 1024)
+    r = client.put(f"/api/v1/reports/{new_id()}", json=body, headers=auth(tokens["worker"]))
+    assert r.status_code == 413 and r.get_json()["code"] == "request.too_large"
+    assert _count(engine, "reports") == 0
+
+
+def test_a_json_body_read_without_an_announced_length_is_bounded_too():
+    # a chunked body has no Content-Length to refuse it by: the parser counts what it read
+    with pytest.raises(AppError) as refused:
+        load_json_body(b"[" + b" " * MAX_JSON_BYTES + b"]")
+    assert refused.value.code == "request.too_large"
+    assert load_json_body(b"[" + b" " * (MAX_JSON_BYTES - 2) + b"]") == []
 
 
 @pytest.mark.parametrize("raw", ['{"category": ', "{'a': 1}", "\xff\xfe", "[1,]"])

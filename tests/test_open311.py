@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from cases_helpers import act, evidence, submit
 from gridsnap.cli import main as cli
+from gridsnap.users.service import revocation_epoch
 
 from conftest import auth
 from followup import drain
@@ -202,7 +203,8 @@ def test_a_request_posted_through_open311_is_seen_closed_through_open311(
     assert x.find("request/status_notes").text == "核实已办结"
 
 
-def test_a_revoked_key_is_refused_and_keys_are_stored_hashed(client, tokens, api_key, engine):
+def test_a_revoked_key_is_refused_and_keys_are_stored_hashed(client, tokens, api_key, engine,
+                                                            runtime):
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT token_hash FROM api_tokens")).scalars().all()
     assert all(api_key.encode() not in bytes(h) for h in stored)
@@ -211,9 +213,12 @@ def test_a_revoked_key_is_refused_and_keys_are_stored_hashed(client, tokens, api
     assert [c["name"] for c in listed] == ["citizen-app"] and not listed[0]["revoked"]
     assert client.post("/api/v1/admin/open311-clients", headers=auth(tokens["supervisor"]),
                        json={"name": "x-app", "scopes": [""]}).status_code == 403
+    before = revocation_epoch(runtime.redis)
     assert client.delete("/api/v1/admin/open311-clients/citizen-app",
                          headers=auth(tokens["admin"])).status_code == 204
     assert _post(client, api_key).status_code == 403
+    # announced: every API process drops the key from its token cache at once
+    assert revocation_epoch(runtime.redis) != before
 
 
 def test_the_cli_issues_and_revokes_keys(client, runtime, settings, monkeypatch):
@@ -224,5 +229,7 @@ def test_the_cli_issues_and_revokes_keys(client, runtime, settings, monkeypatch)
     key = out.output.split("api_key=")[1].split()[0]
     assert _post(client, key).status_code == 200
     assert "hotline-bridge\tactive" in CliRunner().invoke(cli, ["open311", "list"]).output
+    before = revocation_epoch(runtime.redis)
     assert CliRunner().invoke(cli, ["open311", "revoke", "hotline-bridge"]).exit_code == 0
     assert _post(client, key).status_code == 403
+    assert revocation_epoch(runtime.redis) != before  # announced to every API process

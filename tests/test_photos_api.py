@@ -176,14 +176,36 @@ def test_originals_go_only_to_the_uploader_admins_and_the_area_supervisors(
     assert act.status_code == 200, act.get_json()
     original, display = f"/api/v1/photos/{pid}?size=original", f"/api/v1/photos/{pid}"
     for token in (tokens["worker"], tokens["supervisor"], tokens["admin"]):
+        assert _listed_urls(client, token, rid, pid) == {"thumb", "display", "original"}
         r = client.get(original, headers=auth(token))
         assert r.status_code == 200
         assert r.headers["Content-Disposition"].startswith("attachment")
-    # the department's handler and another worker of the community see the case, not the EXIF
+    # the department's handler and another worker of the community see the case, not the EXIF:
+    # the original is neither listed for them nor served
     for token in (tokens["handler"], runtime_users):
+        assert _listed_urls(client, token, rid, pid) == {"thumb", "display"}
         assert client.get(display, headers=auth(token)).status_code == 200
         r = client.get(original, headers=auth(token))
         assert r.status_code == 404 and r.get_json()["code"] == "photo.not_found"
+
+
+def _listed_urls(client, token, rid, pid) -> set[str]:
+    """The sizes of photo `pid` that the case (and the list of cases) offers to `token`."""
+    case = client.get(f"/api/v1/cases/{rid}", headers=auth(token))
+    assert case.status_code == 200, case.get_json()
+    photos = {p["id"]: p for p in case.get_json()["photos"]}
+    listed = client.get("/api/v1/cases", headers=auth(token)).get_json()
+    in_list = next(c for c in listed if c["id"] == rid)
+    assert {p["id"]: p["urls"] for p in in_list["photos"]}[pid] == photos[pid]["urls"]
+    return set(photos[pid]["urls"])
+
+
+def test_the_uploader_is_offered_the_original_on_upload_and_replay(client, tokens, report):
+    pid, data = new_id(), make_jpeg()
+    first = put_photo(client, tokens["worker"], report["id"], pid, data)
+    again = put_photo(client, tokens["worker"], report["id"], pid, data)
+    assert set(first.get_json()["urls"]) == set(again.get_json()["urls"]) == {
+        "thumb", "display", "original"}
 
 
 @pytest.fixture()

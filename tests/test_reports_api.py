@@ -146,10 +146,15 @@ def test_unknown_category_is_422_and_saves_nothing(client, tokens, demo_cell, en
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
 
 
-def test_a_one_megabyte_description_is_rejected(client, tokens, demo_cell):
-    r = put(client, tokens["worker"], new_id(), report_body(demo_cell, description="垃" * 1_000_000))
+def test_a_description_over_2000_characters_is_422_naming_it(client, tokens, demo_cell):
+    r = put(client, tokens["worker"], new_id(), report_body(demo_cell, description="垃" * 2001))
     assert r.status_code == 422
     assert "description" in r.get_json()["fields"]
+
+
+def test_a_one_megabyte_description_is_refused_unread(client, tokens, demo_cell):
+    r = put(client, tokens["worker"], new_id(), report_body(demo_cell, description="垃" * 1_000_000))
+    assert r.status_code == 413 and r.get_json()["code"] == "request.too_large"
 
 
 def test_malformed_json_is_a_json_error(client, tokens):

@@ -150,10 +150,12 @@ def import_grid_cmd(file: str, dry_run: bool) -> None:
     levels = ", ".join(f"{n} {lvl}" for lvl, n in sorted(result.levels.items()))
     if dry_run:
         click.echo(f"{file} is valid: {levels} "
-                   f"({result.created_ancestors} ancestors would be created)")
+                   f"({result.created_ancestors} ancestors would be created, "
+                   f"{result.recomputed_ancestors} recomputed)")
     else:
         click.echo(f"imported {result.written} areas ({levels}); "
-                   f"{result.created_ancestors} ancestors created from their children")
+                   f"{result.created_ancestors} ancestors created from their children, "
+                   f"{result.recomputed_ancestors} recomputed with them")
 
 
 @main.command("load-catalogue")
@@ -297,9 +299,10 @@ def open311_revoke(name) -> None:
     """Revoke client NAME: its keys stop working at once."""
     with _session() as session:
         try:
-            open311_service.revoke_client(session, name)
+            open311_service.revoke_client(session, name, None)
         except AppError as exc:
             _fail(exc.message)
+    _announce_revocation()
     click.echo(f"client {name} revoked")
 
 

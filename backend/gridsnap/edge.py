@@ -1,8 +1,9 @@
 """The API's edge: what every request passes before a view sees it, and how the OpenAPI document
 describes what is sent back (invariant 5).
 
-- JSON bodies: malformed → 400 `request.malformed_json`; nested deeper than MAX_JSON_DEPTH →
-  400 `request.too_deep`; every key and string value, every query parameter, form field and
+- JSON bodies: larger than MAX_JSON_BYTES → 413 `request.too_large` (before they are read;
+  other bodies, photos, are bounded by the app's MAX_CONTENT_LENGTH); malformed → 400
+  `request.malformed_json`; nested deeper than MAX_JSON_DEPTH → 400 `request.too_deep`; every key and string value, every query parameter, form field and
   path parameter passes the text rule of gridsnap.schemas (→ 422 `request.invalid_text`,
   naming the field).
 - Pagination: `page` at most MAX_PAGE (a larger one is a 422, not an SQL overflow).
@@ -28,6 +29,8 @@ from .errors import AppError
 from .schemas import text_problem
 
 MAX_JSON_DEPTH = 32
+# the largest JSON body: a report, an action or a campaign takes a few kilobytes
+MAX_JSON_BYTES = 1024 * 1024
 MAX_PAGE = 1_000_000
 
 
@@ -72,9 +75,17 @@ def check_json(value: Any) -> None:
                 stack.append((item, f"{path}.{i}" if path else str(i), depth + 1))
 
 
+def _refuse_large_json():
+    raise AppError("request.too_large",
+                   f"A JSON body may have at most {MAX_JSON_BYTES} bytes.")
+
+
 def load_json_body(raw: bytes) -> Any:
-    """A request body as JSON, checked by check_json; raises AppError request.malformed_json or
-    request.too_deep (json.JSONDecodeError for an empty body, which webargs reads as absent)."""
+    """A request body as JSON, checked by check_json; raises AppError request.too_large,
+    request.malformed_json or request.too_deep (json.JSONDecodeError for an empty body, which
+    webargs reads as absent)."""
+    if len(raw) > MAX_JSON_BYTES:
+        _refuse_large_json()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -183,9 +194,12 @@ class EdgeApi(flask_smorest.Api):
 
 
 def init_edge(app: Flask) -> None:
-    """Path parameters pass the text rule before any view runs (e.g. PATCH /admin/users/%00)."""
+    """Path parameters pass the text rule before any view runs (e.g. PATCH /admin/users/%00),
+    and a JSON body announced larger than MAX_JSON_BYTES is refused unread."""
 
     @app.before_request
     def _check_path():
+        if request.is_json and (request.content_length or 0) > MAX_JSON_BYTES:
+            _refuse_large_json()  # before the body is read
         if request.view_args:
             check_mapping(request.view_args, "path")

@@ -77,7 +77,8 @@ CASE_JOINS = f"""{EXTENSION_JOIN}
     LEFT JOIN reports prim ON prim.id = r.duplicate_of
     LEFT JOIN LATERAL (
         SELECT json_agg(json_build_object(
-                   'id', p.id, 'sha256', p.sha256, 'content_type', p.content_type,
+                   'id', p.id, 'uploader_id', p.uploader_id, 'sha256', p.sha256,
+                   'content_type', p.content_type,
                    'size_bytes', p.size_bytes, 'width', p.width, 'height', p.height,
                    'uploaded_at', p.uploaded_at, 'purpose', p.purpose,
                    'processed_at', p.processed_at, 'exif_taken_at', p.exif_taken_at,

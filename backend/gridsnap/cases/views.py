@@ -93,7 +93,7 @@ def case_views(session: Session, principal: Principal, rows, *,
     rows."""
     views = [_case_view(r, principal) for r in rows]
     for v, r in zip(views, rows, strict=True):
-        v["photos"] = [photo_view(p) for p in r["photos_json"]]
+        v["photos"] = [photo_view(p, principal, r["area_code"]) for p in r["photos_json"]]
     ids = [r["id"] for r in rows if r["has_links"]] if with_links else []
     if with_links:
         for v in views:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -43,6 +43,10 @@ class Area(Base):
     name_en: Mapped[str | None] = mapped_column(Text)
     boundary = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    # made by an import as the union of its children (the file did not contain it), named by its
+    # code; recomputed whenever a later import adds or changes one of its children. An area a
+    # file contains is never derived, and never overwritten by derivation.
+    derived: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(

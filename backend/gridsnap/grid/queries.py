@@ -70,24 +70,41 @@ def areas_in_box(session: Session, bbox, *, level: str, prefix: str, limit: int)
         "level": level, "prefix": prefix, "limit": limit}).mappings().all()
 
 
-def existing_areas(session: Session, codes_or_prefixes: set[str] | None = None):
-    """(code, level, WKB) of stored areas: all of them, or those under the given prefixes."""
-    if codes_or_prefixes is None:
-        return session.execute(text(
-            "SELECT code, level, ST_AsBinary(boundary) AS wkb FROM areas")).all()
-    patterns = sorted({c[:6] + "%" for c in codes_or_prefixes})
-    return session.execute(text(
-        "SELECT code, level, ST_AsBinary(boundary) AS wkb FROM areas WHERE code LIKE ANY(:p)"),
-        {"p": patterns}).all()
+_EXISTING = text("""
+    SELECT code, level, derived, ST_AsBinary(boundary) AS wkb
+      FROM areas
+     WHERE code LIKE ANY(:patterns)
+        OR boundary && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
+""")
+
+
+def existing_areas(session: Session, codes: set[str], bbox) -> list:
+    """(code, level, derived, WKB) of the stored areas an import must be checked against: every
+    area of the districts of `codes` (their ancestors, siblings and children), and every area,
+    whatever its code, whose box meets `bbox` (minlon, minlat, maxlon, maxlat) — a neighbouring
+    district's cells too (the indexed `&&`)."""
+    if not codes:
+        return []
+    minlon, minlat, maxlon, maxlat = bbox
+    return session.execute(_EXISTING, {
+        "patterns": sorted({c[:6] + "%" for c in codes}),
+        "minlon": minlon, "minlat": minlat, "maxlon": maxlon, "maxlat": maxlat}).all()
+
+
+def lock_grid(session: Session) -> None:
+    """Serialize grid imports: between reading the stored grid and writing the file, no other
+    import changes it (a transaction-scoped advisory lock, released at commit or rollback)."""
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('gridsnap.import_grid'))"))
 
 
 UPSERT_AREA = text("""
-    INSERT INTO areas (code, level, parent_code, name, name_en, boundary)
+    INSERT INTO areas (code, level, parent_code, name, name_en, boundary, derived)
     VALUES (:code, :level, :parent_code, :name, :name_en,
-            ST_Multi(ST_GeomFromWKB(:wkb, 4326)))
+            ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :derived)
     ON CONFLICT (code) DO UPDATE
        SET level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
-           name_en = EXCLUDED.name_en, boundary = EXCLUDED.boundary, updated_at = now()
+           name_en = EXCLUDED.name_en, boundary = EXCLUDED.boundary, derived = EXCLUDED.derived,
+           updated_at = now()
 """)
 
 

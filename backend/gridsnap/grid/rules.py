@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -333,6 +333,7 @@ def validate_areas(
     areas: list[AreaIn],
     existing: Mapping[str, tuple[str, BaseGeometry]] | None = None,
     *,
+    derived: Collection[str] = frozenset(),
     overlap_tolerance_m2: float = OVERLAP_TOLERANCE_M2,
     outside_tolerance_m2: float = OUTSIDE_TOLERANCE_M2,
 ) -> tuple[list[AreaIn], list[Problem]]:
@@ -345,18 +346,25 @@ def validate_areas(
     nearest ancestor that has a boundary (in the file or existing) up to
     `outside_tolerance_m2`, and a replaced parent still covers its existing children.
 
-    The areas returned are the good input areas plus every missing ancestor (in neither the
-    file nor `existing`), made as the union of its children and named by its code; ordered
-    district, street, community, cell, then by code, so parents come before children. When
-    problems are returned the caller should write nothing.
+    `derived` holds the codes in `existing` that an earlier import derived from their children
+    (rather than read from a file): such an ancestor of an area in the file is recomputed as the
+    union of all its children, stored and new, so a city can be imported street by street. An
+    area in `existing` that is not derived is never recomputed, and an area is checked against
+    its nearest ancestor that is not derived (a derived one covers its children by making).
+
+    The areas returned are the good input areas plus every ancestor to derive — missing (in
+    neither the file nor `existing`) or derived before — made as the union of its children and
+    named by its code (`feature_index` None); ordered district, street, community, cell, then
+    by code, so parents come before children. When problems are returned the caller should
+    write nothing.
     """
     existing = existing or {}
     problems: list[Problem] = []
     good = _check_codes(areas, problems)
     _check_cell_lengths(good, existing, problems)
-    created = _derive_missing_ancestors(good, existing)
+    created = _derive_ancestors(good, existing, derived)
     _check_overlaps(good, created, existing, problems, overlap_tolerance_m2)
-    _check_inside_ancestors(good, existing, problems, outside_tolerance_m2)
+    _check_inside_ancestors(good, existing, derived, problems, outside_tolerance_m2)
     _check_replaced_parents_cover_children(good, existing, problems, outside_tolerance_m2)
     result = [*good.values(), *created.values()]
     result.sort(key=lambda a: (LEVEL_RANK[a.level or "cell"], a.code))
@@ -438,21 +446,35 @@ def _check_cell_lengths(good: dict[str, AreaIn], existing: Mapping, problems: li
         f"{why}; a deployment uses one cell code length", first.feature_index))
 
 
-def _derive_missing_ancestors(good: dict[str, AreaIn], existing: Mapping) -> dict[str, AreaIn]:
-    """Return the ancestors in neither the file nor `existing`, each the union of its children."""
-    children: dict[str, list[MultiPolygon]] = defaultdict(list)
+def _derive_ancestors(good: dict[str, AreaIn], existing: Mapping,
+                      derived: Collection[str]) -> dict[str, AreaIn]:
+    """Return the ancestors of the file's areas to derive, each the union of its children.
+
+    An ancestor is derived when it is in neither the file nor `existing` (missing), or when it
+    is in `existing` as derived: then its stored children that the file does not replace count
+    too, so it grows with every import that adds children to it.
+    """
+    to_derive = {ancestor for area in good.values() for ancestor in _ancestor_codes(area.code)
+                 if ancestor not in good and (ancestor not in existing or ancestor in derived)}
+    if not to_derive:
+        return {}
+    children: dict[str, dict[str, BaseGeometry]] = defaultdict(dict)
+    for code, (level, boundary) in existing.items():
+        if code in good or level == "district":
+            continue
+        parent = code[: _PARENT_LENGTH[level]]
+        if parent in to_derive:
+            children[parent][code] = boundary
     for area in good.values():
         if area.level != "district":
-            children[area.code[: _PARENT_LENGTH[area.level]]].append(area.boundary)
+            children[area.code[: _PARENT_LENGTH[area.level]]][area.code] = area.boundary
     created: dict[str, AreaIn] = {}
     for level in ("community", "street", "district"):  # bottom-up: a new street has new children
-        for code in sorted(c for c in children if LEVELS[len(c)] == level):
-            if code in good or code in existing:
-                continue
-            boundary = _as_multipolygon(shapely.union_all(children[code]))
+        for code in sorted(c for c in to_derive if LEVELS[len(c)] == level):
+            boundary = _as_multipolygon(shapely.union_all(list(children[code].values())))
             created[code] = AreaIn(code, code, None, level, boundary, None)
             if level != "district":
-                children[code[: _PARENT_LENGTH[level]]].append(boundary)
+                children[code[: _PARENT_LENGTH[level]]][code] = boundary
     return created
 
 
@@ -462,8 +484,8 @@ def _check_overlaps(good, created, existing, problems, tolerance_m2) -> None:
     for area in [*good.values(), *created.values()]:
         new_by_level[area.level].append(area)
     old_by_level: dict[str, list[tuple[str, BaseGeometry]]] = defaultdict(list)
-    for code, (level, boundary) in existing.items():
-        if code not in good and level in new_by_level:
+    for code, (level, boundary) in existing.items():  # less what the file replaces or re-derives
+        if code not in good and code not in created and level in new_by_level:
             old_by_level[level].append((code, boundary))
 
     for level, new in new_by_level.items():
@@ -493,22 +515,23 @@ def _check_overlaps(good, created, existing, problems, tolerance_m2) -> None:
                                     a.feature_index))
 
 
-def _nearest_ancestor(code, good, existing) -> tuple[str, str, BaseGeometry, bool] | None:
-    """Return (code, level, boundary, is_existing) of the nearest ancestor that has a boundary."""
+def _nearest_ancestor(code, good, existing, derived) -> tuple[str, str, BaseGeometry, bool] | None:
+    """Return (code, level, boundary, is_existing) of the nearest ancestor that has a boundary
+    of its own: in the file, or stored and not derived from its children."""
     for ancestor in _ancestor_codes(code):
         if ancestor in good:
             return ancestor, good[ancestor].level, good[ancestor].boundary, False
-        if ancestor in existing:
+        if ancestor in existing and ancestor not in derived:
             level, boundary = existing[ancestor]
             return ancestor, level, boundary, True
     return None
 
 
-def _check_inside_ancestors(good, existing, problems, tolerance_m2) -> None:
+def _check_inside_ancestors(good, existing, derived, problems, tolerance_m2) -> None:
     """Report areas sticking out of their parent (or nearest known ancestor) by > tolerance."""
     rows = []
     for area in good.values():
-        found = _nearest_ancestor(area.code, good, existing)
+        found = _nearest_ancestor(area.code, good, existing, derived)
         if found is not None:
             rows.append((area, *found))
     if not rows:

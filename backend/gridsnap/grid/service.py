@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import shapely
 from shapely import wkb as shapely_wkb
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from . import queries
 from .rules import Problem, area_chain, parent_code, parse_feature_collection, validate_areas
@@ -18,7 +20,8 @@ CHUNK = 1000
 @dataclass
 class ImportResult:
     written: int = 0
-    created_ancestors: int = 0
+    created_ancestors: int = 0  # ancestors the file lacks, made from their children
+    recomputed_ancestors: int = 0  # ancestors derived before, made anew with the file's children
     problems: list[Problem] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
 
@@ -29,7 +32,9 @@ class ImportResult:
 
 def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
                 progress: bool = False) -> ImportResult:
-    """Validate a GeoJSON grid file against itself and the stored grid, then upsert by code.
+    """Validate a GeoJSON grid file against itself and the stored grid, then upsert by code,
+    with the ancestors derived from their children (new ones, and those derived before, which
+    grow with the file's children), in one transaction.
 
     Returns the result with every problem found; if there is any, nothing is written.
     """
@@ -42,29 +47,39 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
         return result
     areas, problems = parse_feature_collection(obj)
     result.problems.extend(problems)  # and go on: every problem of the file is reported at once
-    existing = {
-        code: (level, shapely_wkb.loads(bytes(raw)))
-        for code, level, raw in queries.existing_areas(session, {a.code for a in areas})
-    }
-    to_write, problems = validate_areas(areas, existing)
+    queries.lock_grid(session)  # held to the commit: the grid checked is the grid written to
+    # the file's districts, and whatever lies in its box: overlaps are checked against every
+    # stored area, a neighbouring district's cells as much as the file's own district's
+    bbox = tuple(shapely.total_bounds([a.boundary for a in areas])) if areas else None
+    stored = queries.existing_areas(session, {a.code for a in areas}, bbox)
+    existing = {code: (level, shapely_wkb.loads(bytes(raw))) for code, level, _, raw in stored}
+    derived = {code for code, _, is_derived, _ in stored if is_derived}
+    to_write, problems = validate_areas(areas, existing, derived=derived)
     result.problems.extend(problems)
     if result.problems:  # a problem of parsing as much as of validation: nothing is written
+        session.rollback()  # and the lock is released
         return result
     in_file = {a.code for a in areas}
-    result.created_ancestors = sum(1 for a in to_write if a.code not in in_file)
+    for a in to_write:
+        if a.code in in_file:
+            continue
+        if a.code in existing:
+            result.recomputed_ancestors += 1
+        else:
+            result.created_ancestors += 1
     for a in to_write:
         result.levels[a.level] = result.levels.get(a.level, 0) + 1
     if dry_run:
         result.written = 0
+        session.rollback()
         return result
     # validated: every cell has the same length
     cell_len = next((len(a.code) for a in to_write if a.level == "cell"), 15)
     rows = [{"code": a.code, "level": a.level, "parent_code": parent_code(a.code, cell_len),
-             "name": a.name, "name_en": a.name_en, "wkb": a.boundary.wkb} for a in to_write]
+             "name": a.name, "name_en": a.name_en, "wkb": a.boundary.wkb,
+             "derived": a.code not in in_file} for a in to_write]
     bar = None
     if progress and len(rows) > CHUNK:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(rows), unit="area", desc="importing")
     try:
         for i in range(0, len(rows), CHUNK):

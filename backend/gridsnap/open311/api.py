@@ -169,4 +169,4 @@ class Client(MethodView):
     def delete(self, name: str):
         """Revoke a client: its keys stop working at once."""
         _require_admin()
-        service.revoke_client(db_session(), name)
+        service.revoke_client(db_session(), name, runtime().redis)

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
+from redis import Redis
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -267,10 +268,11 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
     return key
 
 
-def revoke_client(session: Session, name: str) -> None:
-    """Disable the client and revoke its keys at once; raises open311.client_not_found."""
+def revoke_client(session: Session, name: str, redis: Redis | None) -> None:
+    """Disable the client and revoke its keys on every API process at once (a new revocation
+    epoch in `redis`); raises open311.client_not_found."""
     try:
-        user_service.disable_user(session, rules.USERNAME_PREFIX + name)
+        user_service.disable_user(session, rules.USERNAME_PREFIX + name, redis)
     except LookupError:
         raise AppError("open311.client_not_found", f"There is no client {name!r}.") from None
 

@@ -100,13 +100,6 @@ def mark_processed(session: Session, params: list[dict]) -> None:
         session.execute(_PROCESSED, p)
 
 
-def rows_for_reports(session: Session, report_ids: list[uuid.UUID]):
-    """The photos of many reports in one statement, oldest first."""
-    return session.execute(text(f"""
-        SELECT {_OUT_COLUMNS} FROM photos WHERE report_id = ANY(:ids) ORDER BY uploaded_at, id
-    """), {"ids": list(report_ids)}).mappings().all()
-
-
 def of_case(session: Session, report_id: uuid.UUID, photo_ids: list[uuid.UUID]):
     """(id, purpose, uploader_id) of those of `photo_ids` that belong to the case."""
     return session.execute(text("""

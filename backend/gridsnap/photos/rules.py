@@ -26,9 +26,10 @@ def _time(value):
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def photo_view(p) -> dict:
-    """A photo row (or its JSON from the case read model) as the API shows it, with the URLs
-    of its sizes."""
+def photo_view(p, principal: Principal, area_code: str | None) -> dict:
+    """A photo row (or its JSON from the case read model, with its `uploader_id`) as the API
+    shows it to `principal`, in a case of area `area_code`: with the URLs of the sizes they may
+    fetch — the original only for those may_get_original lets have it."""
     exif_location = None
     if p.get("exif_lon") is not None:
         exif_location = {"lon": p["exif_lon"], "lat": p["exif_lat"]}
@@ -40,7 +41,9 @@ def photo_view(p) -> dict:
         "purpose": p.get("purpose", "report"),
         "exif_taken_at": _time(p.get("exif_taken_at")), "exif_location": exif_location,
         "exif_distance_m": p.get("exif_distance_m"),
-        "urls": {size: f"/api/v1/photos/{pid}?size={size}" for size in SIZES},
+        "urls": {size: f"/api/v1/photos/{pid}?size={size}" for size in SIZES
+                 if size != "original" or may_get_original(
+                     principal, uploader_id=p["uploader_id"], area_code=area_code)},
     }
 
 

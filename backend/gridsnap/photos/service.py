@@ -21,8 +21,13 @@ from .storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
+    return _visible_scope(session, principal, report_id) is not None
+
+
+def _visible_scope(session: Session, principal: Principal, report_id: uuid.UUID):
+    """The report's scope (queries.report_scope) if the principal may see it, else None."""
     row = queries.report_scope(session, report_id)
-    return row is not None and principal.may_see_report(**row)
+    return row if row is not None and principal.may_see_report(**row) else None
 
 
 def _same_photo(existing, report_id: uuid.UUID, digest: str, purpose: str) -> bool:
@@ -54,13 +59,14 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     The bytes are stored (by content hash) before the row is committed, so an acknowledged
     photo is never missing its file; a file whose row never committed is only an orphan.
     """
-    if not _may_see_report(session, principal, report_id):
+    scope = _visible_scope(session, principal, report_id)
+    if scope is None:
         raise AppError("report.not_found", f"There is no report {report_id}.")
     digest = sha256_hex(data)
     existing = queries.find_photo(session, photo_id)
     if existing is not None:
         if _same_photo(existing, report_id, digest, purpose):
-            return photo_view(existing), False
+            return photo_view(existing, principal, scope["area_code"]), False
         raise AppError("photo.id_conflict",
                        f"Photo {photo_id} exists already with other content or another report.")
     if content_type not in ALLOWED_TYPES:
@@ -89,11 +95,11 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     })
     session.commit()
     if row is not None:
-        return photo_view(row), True
+        return photo_view(row, principal, scope["area_code"]), True
     # a concurrent upload of the same photo id won the race
     existing = queries.find_photo(session, photo_id)
     if existing is not None and _same_photo(existing, report_id, digest, purpose):
-        return photo_view(existing), False
+        return photo_view(existing, principal, scope["area_code"]), False
     raise AppError("photo.id_conflict",
                    f"Photo {photo_id} exists already with other content or another report.")
 
@@ -122,15 +128,6 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
         raise AppError("photo.not_ready", "This size is still being made; try again shortly.",
                        headers={"Retry-After": "5"})
     return key, "image/jpeg", f"{row['sha256']}-{size[0]}"
-
-
-def photos_by_report(session: Session, report_ids: list) -> dict:
-    """The photos of many reports, as the API shows them: {report id: [photo, ...]}."""
-    out: dict = {rid: [] for rid in report_ids}
-    if report_ids:
-        for p in queries.rows_for_reports(session, report_ids):
-            out[p["report_id"]].append(photo_view(p))
-    return out
 
 
 def display_file(session: Session, photo_id: uuid.UUID) -> tuple[uuid.UUID, str, str] | None:
