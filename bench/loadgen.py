@@ -29,6 +29,8 @@ class WrkRun:
     socket_errors: int  # connect + read + write + timeout
     rows_written: int | None = None  # reports the database gained during the run
     background_cores: float | None = None  # CPU other processes used meanwhile
+    # CPU seconds the servers' process groups used during the run, by name ("api", "nginx")
+    server_cpu_s: dict[str, float] | None = None
 
     @property
     def ok(self) -> bool:

@@ -136,6 +136,20 @@ class Results:
         direct = median([r.p50_ms for r in self.wrk_runs("real", grid)])
         return proxied - direct if proxied is not None and direct is not None else None
 
+    def front_cpu_us(self, grid: str) -> dict | None:
+        """Median CPU microseconds per request of nginx and of gunicorn (its workers) in the
+        runs through nginx, and nginx's share of gunicorn's: what the front server costs in
+        CPU, which other processes' load hardly disturbs (the rates above it does)."""
+        per = {"nginx": [], "api": []}
+        for r in self.wrk_runs("nginx", grid):
+            if r.server_cpu_s and r.requests:
+                for k in per:
+                    per[k].append(r.server_cpu_s.get(k, 0.0) / r.requests * 1e6)
+        nginx, api = median(per["nginx"]), median(per["api"])
+        if not nginx or not api:
+            return None
+        return {"nginx": nginx, "api": api, "share": nginx / api}
+
     def grid_ratio(self):
         a, b = self.rps("real", "1k"), self.rps("real", "100k")
         return b / a if a and b else None
@@ -231,6 +245,9 @@ class Results:
                     lambda g: "–" if self.front_ratio(g) is None else
                     f"{(1 - self.front_ratio(g)) * 100:.0f}%, "
                     f"{self.front_added_p50_ms(g):+.1f} ms")
+                row("CPU per report through nginx: nginx / gunicorn, µs (nginx's share)",
+                    lambda g: "–" if not (c := self.front_cpu_us(g)) else
+                    f"{c['nginx']:,.0f} / {c['api']:,.0f} (**{c['share'] * 100:.1f}%**)")
             if "minimal" in servers:
                 row("**real API / floor A** (target ≥ 0.6)",
                     lambda g: f"**{_n(self.ratio_vs_minimal(g), 2)}**")

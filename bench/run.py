@@ -28,7 +28,7 @@ from pathlib import Path
 
 from . import database, loadgen, report
 from . import grid as gridmod
-from .cpu import Background
+from .cpu import Background, group_cpu_s
 from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
@@ -150,7 +150,11 @@ def check_one_put(port: int, token: str | None, grid: gridmod.Grid) -> None:
 
 
 def measure_intake(res: report.Results, plan: Plan, bg: Background, conn, grid: gridmod.Grid,
-                   servers: dict[str, tuple[int, str | None]], log_dir: Path) -> None:
+                   servers: dict[str, tuple[int, str | None]], log_dir: Path,
+                   server_groups: dict[str, int] | None = None) -> None:
+    """wrk against each server, alternating their order run by run; with server_groups
+    ({name: process group}) the CPU seconds each group used during each run are kept too."""
+    groups = server_groups or {}
     for port, token in servers.values():
         check_one_put(port, token, grid)
         loadgen.run_wrk(port, grid, token=token, seconds=plan.warmup_s,
@@ -163,10 +167,13 @@ def measure_intake(res: report.Results, plan: Plan, bg: Background, conn, grid: 
 
             def take(port=port, token=token):
                 before = database.count_reports(conn)
+                cpu0 = group_cpu_s(set(groups.values()))
                 run = loadgen.run_wrk(port, grid, token=token, seconds=plan.wrk_s,
                                       log=log_dir / "wrk.log")
                 time.sleep(SETTLE_S)
+                cpu1 = group_cpu_s(set(groups.values()))
                 run.rows_written = database.count_reports(conn) - before
+                run.server_cpu_s = {k: cpu1[g] - cpu0[g] for k, g in groups.items()}
                 return run
 
             run = measured(bg, plan, f"{grid.name} {name}", take)
@@ -183,9 +190,13 @@ def say_front(res: report.Results, grid: str) -> None:
     if ratio is None:
         return
     added = res.front_added_p50_ms(grid)
+    cpu = res.front_cpu_us(grid)
     say(f"  {grid:>4} grid  through nginx {proxied:,.0f} reports/s, straight to gunicorn "
         f"{direct:,.0f} reports/s: ratio {ratio:.2f} (the front server costs "
         f"{(1 - ratio) * 100:.0f}% of the rate, {added:+.1f} ms at p50)")
+    if cpu:
+        say(f"  {grid:>4} grid  CPU per report: nginx {cpu['nginx']:.0f} µs, gunicorn "
+            f"{cpu['api']:.0f} µs → the front server adds {cpu['share'] * 100:.1f}%")
 
 
 def measure_pgbench(res: report.Results, plan: Plan, bg: Background, env: BenchEnv,
@@ -268,17 +279,20 @@ def main(argv: list[str] | None = None) -> int:
             # as `make run` has it: nginx is the one proxy in front (deploy/supervisord)
             child = env.child_env(GRIDSNAP_TRUSTED_PROXIES="1")
             servers: dict[str, tuple[int, str | None]] = {}
+            groups: dict[str, int] = {}
             api = None
             front = "intake" in parts or "front" in parts
             if front or "storm" in parts:
                 api = gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, args.workers,
                                child, "/api/v1/health")
                 bg.add(api.pid)
+                groups["api"] = api.pid
                 servers["real"] = (api_port, login(api_port, DEMO_WORKER))
             if front:
                 proxy = nginx(procs, "nginx", log_dir / "nginx", front_port, api_port,
                               env.settings().max_body_bytes)
                 bg.add(proxy.pid)
+                groups["nginx"] = proxy.pid
                 servers["nginx"] = (front_port, servers["real"][1])
             if "intake" in parts:
                 minimal = gunicorn(procs, "minimal", "bench.minimal_app:app", min_port,
@@ -300,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"{grid.name} grid: {n:,} cells under {grid.district} installed "
                     f"({time.monotonic() - t:.1f} s)")
                 if "intake" in parts or "front" in parts:
-                    measure_intake(res, plan, bg, conn, grid, servers, log_dir)
+                    measure_intake(res, plan, bg, conn, grid, servers, log_dir, groups)
                     say_front(res, grid.name)
                 if "pgbench" in parts:
                     measure_pgbench(res, plan, bg, env, grid, scripts, reporter_id, log_dir)
