@@ -29,6 +29,8 @@ class WrkRun:
     socket_errors: int  # connect + read + write + timeout
     rows_written: int | None = None  # reports the database gained during the run
     background_cores: float | None = None  # CPU other processes used meanwhile
+    # CPU seconds the servers' process groups used during the run, by name ("api", "nginx")
+    server_cpu_s: dict[str, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -132,9 +134,13 @@ def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
         "description": "'pgbench report'", "address": "NULL", "accuracy_m": "8.5",
         "source": "'gps'", "captured_at": "now()", "lon": ":lon", "lat": ":lat",
         "fingerprint": "sha256(convert_to(random()::text, 'UTF8'))",
+        # a report from the field, as reports.queries.insert_report fills them in by default
+        "origin": "'worker'", "nature": "NULL", "urgency": "NULL",
     }
     scripts = {}
-    for name, statement in (("minimal", MINIMAL_SQL), ("full", _SUBMIT_SQL)):
+    # the statement without the hotline's caller CTE, as insert_report sends it for a worker
+    full = _SUBMIT_SQL.replace("{caller}", "")
+    for name, statement in (("minimal", MINIMAL_SQL), ("full", full)):
         path = out_dir / f"intake_{name}.pgbench.sql"
         path.write_text(header + "\n" + pgbench_sql(statement, values) + ";\n")
         scripts[name] = path

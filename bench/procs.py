@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from gridsnap.supervise import FrontServer
+
 from .env import REPO_ROOT
 
 
@@ -131,6 +133,20 @@ def gunicorn(procs: Procs, name: str, app: str, port: int, workers: int, env: di
             "--no-control-socket", *extra_args, app]
     proc = procs.start(name, argv, env=env, cwd=REPO_ROOT)
     wait_http(procs, proc, port, ready_path)
+    return proc
+
+
+def nginx(procs: Procs, name: str, root: Path, port: int, upstream_port: int,
+          max_body_bytes: int) -> subprocess.Popen:
+    """nginx on 127.0.0.1:port in front of 127.0.0.1:upstream_port, configured from the
+    deploy/nginx template exactly as `make run` renders it (supervise.FrontServer: access log
+    off, one worker process), once GET /api/v1/health answers 2xx through it; raises
+    ProcessFailed if it does not."""
+    front = FrontServer(root, f"127.0.0.1:{port}", f"127.0.0.1:{upstream_port}", max_body_bytes)
+    front.write()
+    front.check()
+    proc = procs.start(name, front.argv(), env=dict(os.environ), cwd=REPO_ROOT)
+    wait_http(procs, proc, port, "/api/v1/health")
     return proc
 
 

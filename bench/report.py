@@ -17,6 +17,7 @@ TARGET_P99_MS = 50
 TARGET_VS_MINIMAL = 0.6
 TARGET_GRID_RATIO = 1 / 1.2  # the 100k grid within 1.2× of the 1k grid
 TARGET_DRAIN = 2.0
+TARGET_FRONT = 0.9  # nginx in front keeps at least 90% of the rate straight to gunicorn
 
 DOC_HEADER = """# Benchmarks
 
@@ -28,6 +29,11 @@ ratios taken in one run, not absolute figures across runs (the machines are nois
 - **Real API**: `PUT /api/v1/reports/{uuid}` served by `gunicorn -w 2` (sync workers) with
   `gridsnap.wsgi:app`, loaded by `wrk -t2 -c16` with `bench/intake.lua` (a fresh UUID v4 and a
   point inside a random cell per request, category E0101, a bearer token of the demo worker).
+- **Through nginx**: the same server with nginx in front (`deploy/nginx/gridsnap.conf.tmpl`
+  rendered as `make run` renders it: whole requests buffered, gzip, security headers, access
+  log off, one worker process), the same wrk script against nginx's port, in the same run; the
+  ratio to straight-to-gunicorn is what the front server costs. `--only front` measures just
+  that (100k grid).
 - **Floor A**: `bench/minimal_app.py`, the same INSERT with the same cell lookup (gridsnap's
   `LOCATE_CTE`) through Flask + psycopg_pool, no auth, validation, event or outbox; same
   gunicorn settings, same wrk script.
@@ -120,6 +126,30 @@ class Results:
         real, minimal = self.rps("real", grid), self.rps("minimal", grid)
         return real / minimal if real and minimal else None
 
+    def front_ratio(self, grid: str):
+        """reports/s through nginx over reports/s straight to gunicorn (same run, same grid)."""
+        proxied, direct = self.rps("nginx", grid), self.rps("real", grid)
+        return proxied / direct if proxied and direct else None
+
+    def front_added_p50_ms(self, grid: str):
+        proxied = median([r.p50_ms for r in self.wrk_runs("nginx", grid)])
+        direct = median([r.p50_ms for r in self.wrk_runs("real", grid)])
+        return proxied - direct if proxied is not None and direct is not None else None
+
+    def front_cpu_us(self, grid: str) -> dict | None:
+        """Median CPU microseconds per request of nginx and of gunicorn (its workers) in the
+        runs through nginx, and nginx's share of gunicorn's: what the front server costs in
+        CPU, which other processes' load hardly disturbs (the rates above it does)."""
+        per = {"nginx": [], "api": []}
+        for r in self.wrk_runs("nginx", grid):
+            if r.server_cpu_s and r.requests:
+                for k in per:
+                    per[k].append(r.server_cpu_s.get(k, 0.0) / r.requests * 1e6)
+        nginx, api = median(per["nginx"]), median(per["api"])
+        if not nginx or not api:
+            return None
+        return {"nginx": nginx, "api": api, "share": nginx / api}
+
     def grid_ratio(self):
         a, b = self.rps("real", "1k"), self.rps("real", "100k")
         return b / a if a and b else None
@@ -174,7 +204,8 @@ class Results:
             f"wrk {i.get('wrk')}.")
         out.append("")
         if self.wrk or self.pgbench:
-            cols = [g for g in self.grids]
+            measured = {k[-1] for k in [*self.wrk, *self.pgbench]}
+            cols = [g for g in self.grids if g.name in measured]
             head = "| | " + " | ".join(f"{g.name} grid ({g.cells:,} cells)" for g in cols) + " |"
             out += [
                 f"### Intake: `PUT /api/v1/reports/{{uuid}}`, wrk -t2 -c16 -d{self.seconds:g}s, "
@@ -184,16 +215,18 @@ class Results:
             def row(label, fn):
                 out.append(f"| {label} | " + " | ".join(fn(g.name) for g in cols) + " |")
 
-            if self.wrk:
-                row("real API, reports/s", lambda g: self._cell_rps("real", g))
-                row("real API, p50 / p99 latency, ms", lambda g: self._cell_latency("real", g))
-                row("real API, non-2xx / socket errors", lambda g: self._cell_errors("real", g))
-                row("floor A: minimal endpoint, reports/s",
-                    lambda g: self._cell_rps("minimal", g))
-                row("floor A, p50 / p99 latency, ms",
-                    lambda g: self._cell_latency("minimal", g))
-                row("floor A, non-2xx / socket errors",
-                    lambda g: self._cell_errors("minimal", g))
+            servers = {k[0] for k in self.wrk}
+            for server, label in (("real", "real API"),
+                                  ("nginx", "real API through nginx"),
+                                  ("minimal", "floor A: minimal endpoint")):
+                if server not in servers:
+                    continue
+                short = "floor A" if server == "minimal" else label
+                row(f"{label}, reports/s", lambda g, s=server: self._cell_rps(s, g))
+                row(f"{short}, p50 / p99 latency, ms",
+                    lambda g, s=server: self._cell_latency(s, g))
+                row(f"{short}, non-2xx / socket errors",
+                    lambda g, s=server: self._cell_errors(s, g))
             if self.pgbench:
                 row(f"floor B: same INSERT from pgbench, 2 clients, TPS (-T {self.pg_seconds:g})",
                     lambda g: self._cell_pg("minimal", 2, g))
@@ -205,9 +238,20 @@ class Results:
                 lambda g: _n(max([r.background_cores or 0 for k, v in
                                   [*self.wrk.items(), *self.pgbench.items()]
                                   if k[-1] == g for r in v], default=None), 2))
-            if self.wrk:
+            if "nginx" in servers:
+                row(f"**through nginx / straight to gunicorn** (target ≥ {TARGET_FRONT:g})",
+                    lambda g: f"**{_n(self.front_ratio(g), 2)}**")
+                row("what the front server costs: rate lost, p50 added",
+                    lambda g: "–" if self.front_ratio(g) is None else
+                    f"{(1 - self.front_ratio(g)) * 100:.0f}%, "
+                    f"{self.front_added_p50_ms(g):+.1f} ms")
+                row("CPU per report through nginx: nginx / gunicorn, µs (nginx's share)",
+                    lambda g: "–" if not (c := self.front_cpu_us(g)) else
+                    f"{c['nginx']:,.0f} / {c['api']:,.0f} (**{c['share'] * 100:.1f}%**)")
+            if "minimal" in servers:
                 row("**real API / floor A** (target ≥ 0.6)",
                     lambda g: f"**{_n(self.ratio_vs_minimal(g), 2)}**")
+            if "minimal" in servers and self.pgbench:
                 row("real API / floor B at 2 clients",
                     lambda g: _n(self._ratio_pg(g), 2))
             out.append("")
@@ -242,9 +286,16 @@ class Results:
                             f"{v(rps is not None and rps >= TARGET_RPS)} |")
                 rows.append(f"| real API p99 < {TARGET_P99_MS} ms ({g} grid) | {_n(p99, 1)} ms | "
                             f"{v(p99 is not None and p99 < TARGET_P99_MS)} |")
-                rows.append(f"| real API / minimal endpoint ≥ {TARGET_VS_MINIMAL} ({g} grid) | "
-                            f"{_n(ratio, 2)} | "
-                            f"{v(None if ratio is None else ratio >= TARGET_VS_MINIMAL, bad)} |")
+                if self.wrk_runs("minimal", g):
+                    rows.append(
+                        f"| real API / minimal endpoint ≥ {TARGET_VS_MINIMAL} ({g} grid) | "
+                        f"{_n(ratio, 2)} | "
+                        f"{v(None if ratio is None else ratio >= TARGET_VS_MINIMAL, bad)} |")
+                front = self.front_ratio(g)
+                if front is not None:
+                    bad = invalid or self.failed_runs("nginx", g) > 0
+                    rows.append(f"| through nginx / straight to gunicorn ≥ {TARGET_FRONT:g} "
+                                f"({g} grid) | {front:.2f} | {v(front >= TARGET_FRONT, bad)} |")
             gr = self.grid_ratio()
             if gr is not None:
                 bad = self.failed_runs("real", "1k") + self.failed_runs("real", "100k") > 0

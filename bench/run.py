@@ -2,7 +2,7 @@
 
     python -m bench.run            # full run (~10 min): table on stdout + docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|pgbench|storm|cases|stats|import-grid|pwa
+    python -m bench.run --only intake|front|pgbench|storm|cases|stats|import-grid|pwa
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -28,11 +28,11 @@ from pathlib import Path
 
 from . import database, loadgen, report
 from . import grid as gridmod
-from .cpu import Background
+from .cpu import Background, group_cpu_s
 from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
-from .procs import ProcessFailed, Procs, free_ports, gunicorn, login
+from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
-PARTS = ("intake", "pgbench", "storm", "cases", "stats", "import-grid", "pwa")
+PARTS = ("intake", "front", "pgbench", "storm", "cases", "stats", "import-grid", "pwa")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
@@ -70,6 +70,9 @@ def run_module_parts(parts, quick: bool) -> tuple[str, int]:
         out.append("")
     return "\n".join(out), code
 PORTS = range(18000, 18011)
+# the front part alone measures on this grid (a city's worth of cells); the intake part
+# measures the front server on both grids as it measures the rest
+FRONT_GRID = gridmod.GRID_100K
 # After a wrk run the server still answers the requests that were in flight (up to one per
 # connection, queued in the listen backlog): wait for them before counting rows or going on.
 SETTLE_S = 0.5
@@ -147,7 +150,11 @@ def check_one_put(port: int, token: str | None, grid: gridmod.Grid) -> None:
 
 
 def measure_intake(res: report.Results, plan: Plan, bg: Background, conn, grid: gridmod.Grid,
-                   servers: dict[str, tuple[int, str | None]], log_dir: Path) -> None:
+                   servers: dict[str, tuple[int, str | None]], log_dir: Path,
+                   server_groups: dict[str, int] | None = None) -> None:
+    """wrk against each server, alternating their order run by run; with server_groups
+    ({name: process group}) the CPU seconds each group used during each run are kept too."""
+    groups = server_groups or {}
     for port, token in servers.values():
         check_one_put(port, token, grid)
         loadgen.run_wrk(port, grid, token=token, seconds=plan.warmup_s,
@@ -160,10 +167,13 @@ def measure_intake(res: report.Results, plan: Plan, bg: Background, conn, grid: 
 
             def take(port=port, token=token):
                 before = database.count_reports(conn)
+                cpu0 = group_cpu_s(set(groups.values()))
                 run = loadgen.run_wrk(port, grid, token=token, seconds=plan.wrk_s,
                                       log=log_dir / "wrk.log")
                 time.sleep(SETTLE_S)
+                cpu1 = group_cpu_s(set(groups.values()))
                 run.rows_written = database.count_reports(conn) - before
+                run.server_cpu_s = {k: cpu1[g] - cpu0[g] for k, g in groups.items()}
                 return run
 
             run = measured(bg, plan, f"{grid.name} {name}", take)
@@ -173,6 +183,20 @@ def measure_intake(res: report.Results, plan: Plan, bg: Background, conn, grid: 
                 f"p50 {run.p50_ms:6.1f} ms  p99 {run.p99_ms:6.1f} ms  non-2xx {run.non_2xx}  "
                 f"socket errors {run.socket_errors}  rows +{run.rows_written}  "
                 f"others {run.background_cores:.2f} cores{flag}")
+
+
+def say_front(res: report.Results, grid: str) -> None:
+    ratio, direct, proxied = res.front_ratio(grid), res.rps("real", grid), res.rps("nginx", grid)
+    if ratio is None:
+        return
+    added = res.front_added_p50_ms(grid)
+    cpu = res.front_cpu_us(grid)
+    say(f"  {grid:>4} grid  through nginx {proxied:,.0f} reports/s, straight to gunicorn "
+        f"{direct:,.0f} reports/s: ratio {ratio:.2f} (the front server costs "
+        f"{(1 - ratio) * 100:.0f}% of the rate, {added:+.1f} ms at p50)")
+    if cpu:
+        say(f"  {grid:>4} grid  CPU per report: nginx {cpu['nginx']:.0f} µs, gunicorn "
+            f"{cpu['api']:.0f} µs → the front server adds {cpu['share'] * 100:.1f}%")
 
 
 def measure_pgbench(res: report.Results, plan: Plan, bg: Background, env: BenchEnv,
@@ -198,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 1 run of 3 s each, a storm of 500 reports + 20 photos")
     ap.add_argument("--only", choices=PARTS, action="append",
-                    help="run only this part (repeatable): intake (real API and floor A on "
-                         "both grids), pgbench (floor B), storm, cases, stats (and map "
+                    help="run only this part (repeatable): intake (real API, through nginx, "
+                         "and floor A on both grids), front (the real API through nginx "
+                         "versus straight to gunicorn, 100k grid), pgbench (floor B), storm, cases, stats (and map "
                          "tiles), import-grid (validate_areas by grid size), pwa")
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
@@ -250,15 +275,25 @@ def main(argv: list[str] | None = None) -> int:
                 f"({time.monotonic() - t:.1f} s); Redis {env.redis_url}; media {media}")
 
             bg = Background(BENCH_DB)
-            api_port, min_port = free_ports(2, PORTS)
-            child = env.child_env()
+            api_port, min_port, front_port = free_ports(3, PORTS)
+            # as `make run` has it: nginx is the one proxy in front (deploy/supervisord)
+            child = env.child_env(GRIDSNAP_TRUSTED_PROXIES="1")
             servers: dict[str, tuple[int, str | None]] = {}
+            groups: dict[str, int] = {}
             api = None
-            if "intake" in parts or "storm" in parts:
+            front = "intake" in parts or "front" in parts
+            if front or "storm" in parts:
                 api = gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, args.workers,
                                child, "/api/v1/health")
                 bg.add(api.pid)
+                groups["api"] = api.pid
                 servers["real"] = (api_port, login(api_port, DEMO_WORKER))
+            if front:
+                proxy = nginx(procs, "nginx", log_dir / "nginx", front_port, api_port,
+                              env.settings().max_body_bytes)
+                bg.add(proxy.pid)
+                groups["nginx"] = proxy.pid
+                servers["nginx"] = (front_port, servers["real"][1])
             if "intake" in parts:
                 minimal = gunicorn(procs, "minimal", "bench.minimal_app:app", min_port,
                                    args.workers,
@@ -270,15 +305,17 @@ def main(argv: list[str] | None = None) -> int:
             scripts = loadgen.write_pgbench_scripts(log_dir)
 
             for grid in grids:
-                if "intake" not in parts and "pgbench" not in parts:
-                    break
+                if "intake" not in parts and "pgbench" not in parts and (
+                        "front" not in parts or grid is not FRONT_GRID):
+                    continue
                 t = time.monotonic()
                 database.reset_intake(conn)
                 n = gridmod.install(conn, grid, others=[g for g in grids if g is not grid])
                 say(f"{grid.name} grid: {n:,} cells under {grid.district} installed "
                     f"({time.monotonic() - t:.1f} s)")
-                if "intake" in parts:
-                    measure_intake(res, plan, bg, conn, grid, servers, log_dir)
+                if "intake" in parts or "front" in parts:
+                    measure_intake(res, plan, bg, conn, grid, servers, log_dir, groups)
+                    say_front(res, grid.name)
                 if "pgbench" in parts:
                     measure_pgbench(res, plan, bg, env, grid, scripts, reporter_id, log_dir)
 

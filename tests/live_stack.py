@@ -76,14 +76,15 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gunicorn(settings: Settings, log: Path, workers: int = 2):
-    """gunicorn with sync workers (as `gridsnap serve`) on a free port; yields the port."""
+def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None = None):
+    """gunicorn with sync workers (as `gridsnap serve`) on a free port; yields the port.
+    `env` adds to (or overrides) the environment made from `settings`."""
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
              "--timeout", "60", "--no-control-socket", "gridsnap.wsgi:app"],
-            env=server_env(settings), stdout=out, stderr=subprocess.STDOUT)
+            env={**server_env(settings), **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: proc.poll() is not None or answers(port), 60, "gunicorn to answer")
         assert proc.poll() is None, log.read_text()[-3000:]

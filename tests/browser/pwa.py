@@ -110,7 +110,7 @@ def capture(page, photos: list[Path], category: str, description: str = "") -> N
     for n, photo in enumerate(photos, start=before + 1):  # one shot at a time, like a camera
         page.set_input_files("[data-testid=camera-input]", str(photo))
         page.wait_for_function(
-            f"document.querySelectorAll('[data-testid=draft-photos] li').length >= {n}")
+            "(n) => document.querySelectorAll('[data-testid=draft-photos] li').length >= n", arg=n)
     page.click("[data-testid=category-button]")
     page.fill("#cat-search", category)
     page.click(f"button.choice[data-code={category}]")
@@ -118,7 +118,10 @@ def capture(page, photos: list[Path], category: str, description: str = "") -> N
         page.fill("#description", description)
     page.wait_for_selector("[data-testid=save-report]:not([disabled])")
     page.click("[data-testid=save-report]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=draft-photos] li').length === 0")
+    # waits are functions, not bare expressions: Playwright eval()s an expression in the page,
+    # which the front server's CSP (no 'unsafe-eval') refuses; a function it sends compiled
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=draft-photos] li').length === 0")
 
 
 _OUTBOX = """async () => {
