@@ -132,6 +132,7 @@ def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
         "description": "'pgbench report'", "address": "NULL", "accuracy_m": "8.5",
         "source": "'gps'", "captured_at": "now()", "lon": ":lon", "lat": ":lat",
         "fingerprint": "sha256(convert_to(random()::text, 'UTF8'))",
+        "origin": "'worker'", "nature": "NULL", "urgency": "NULL",  # a report from the field
     }
     scripts = {}
     for name, statement in (("minimal", MINIMAL_SQL), ("full", _SUBMIT_SQL)):
