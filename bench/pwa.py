@@ -7,7 +7,12 @@
 - the time to the capture screen offline: after a first visit, reload with no network until
   the capture screen is on screen (median of 5; 3 when quick);
 - the time for the browser to sync 100 queued reports (20 when quick) with one 300 KB photo each
-  over loopback: IndexedDB outbox → PUT report → PUT photo, one at a time, as on a phone.
+  over loopback: IndexedDB outbox → PUT report → the photo (by tus: it is over 256 KB), one at a
+  time, as on a phone;
+- the same sync of 100 more reports (10 when quick) over an emulated 3G link: Chromium's network
+  conditions through CDP on the page (750 kbit/s up, 1.6 Mbit/s down, 300 ms latency); every
+  request of the round is the page's (the service worker's, which CDP on the page would not
+  throttle, are counted in the note and should be none). Bounded: 15 minutes at most.
 
 Own database `gridsnap_bench_pwa` (dropped and made anew), gunicorn with 2 sync workers on a
 free port, the project-local PostgreSQL; stops everything it started.
@@ -41,6 +46,9 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-d
                  "--no-first-run", "--disable-extensions"]
 WORKER = DEMO_WORKER
 PHOTO_BYTES = 300 * 1024
+# the emulated 3G link: bytes/s up and down, and the latency Chromium adds to each request
+LINK_3G = {"up_kbit": 750, "down_kbit": 1600, "latency_ms": 300}
+SYNC_3G_TIMEOUT_S = 15 * 60
 
 
 def _newest(path: Path) -> float:
@@ -61,7 +69,8 @@ def build() -> None:
 def precached_files() -> list[str]:
     """The URLs in the service worker's precache manifest (and sw.js itself)."""
     sw = (DIST / "sw.js").read_text(encoding="utf-8")
-    urls = sorted(set(re.findall(r'"?url"?\s*:\s*"([^"]+)"', sw)))
+    # the manifest's entries only: {"revision":…,"url":"…"} (tus-js-client's code has url: too)
+    urls = sorted(set(re.findall(r'"revision":(?:null|"[0-9a-f]+"),"url":"([^"]+)"', sw)))
     return [*urls, "sw.js"]
 
 
@@ -245,10 +254,59 @@ def _browser_rows(base_url: str, db_url: str, point: tuple[float, float], quick:
                          f"from IndexedDB over loopback, one request at a time: {n_reports / elapsed:.1f} "
                          f"reports/s, {mb / elapsed:.1f} MB/s; server has {reports} reports, "
                          f"{photos} photos; {rejected} rejected"})
+            rows.append(_sync_over_3g(ctx, page, db_url, photo, point, 10 if quick else 100))
             ctx.close()
         finally:
             browser.close()
     return rows
+
+
+def _sync_over_3g(ctx, page, db_url: str, photo: bytes, point, n_reports: int) -> dict:
+    """n more reports queued offline, then sent over the emulated 3G link from the 'online'
+    event until the outbox has every one accepted (or refused)."""
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Network.enable")
+    # offline through the same CDP session (Playwright's set_offline sends its own conditions,
+    # which would undo the throttling)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    page.wait_for_function("!navigator.onLine")
+    before = page.evaluate(_ACCEPTED)
+    reports0, photos0 = _count(db_url)
+    page.evaluate(_QUEUE, {"n": n_reports, "b64": base64.b64encode(photo).decode(),
+                           "user": WORKER[0], "lon": point[0], "lat": point[1]})
+    seen = {"page": 0, "worker": 0, "up": 0}
+
+    def on_request(req):
+        if "/api/v1/reports" in req.url or "/api/v1/uploads" in req.url:
+            seen["worker" if req.service_worker else "page"] += 1
+            seen["up"] += len(req.post_data_buffer or b"")
+
+    ctx.on("request", on_request)
+    t0 = time.perf_counter()
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": LINK_3G["latency_ms"],
+        "downloadThroughput": LINK_3G["down_kbit"] * 1000 // 8,
+        "uploadThroughput": LINK_3G["up_kbit"] * 1000 // 8})  # the 'online' event starts the sync
+    accepted, rejected = _poll(page, _ACCEPTED, timeout_s=SYNC_3G_TIMEOUT_S,
+                               ok=lambda v: v[0] + v[1] >= before[0] + before[1] + n_reports)
+    elapsed = time.perf_counter() - t0
+    ctx.remove_listener("request", on_request)
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    reports, photos = _count(db_url)
+    mb = n_reports * len(photo) / 1e6
+    floor = mb * 1e6 * 8 / (LINK_3G["up_kbit"] * 1000)
+    return {"name": f"pwa_sync_{n_reports}_reports_3g", "value": round(elapsed, 1), "unit": "s",
+            "note": f"{n_reports} reports with one {len(photo) // 1024} KB photo each (by tus) from "
+                    f"IndexedDB over emulated 3G ({LINK_3G['up_kbit']} kbit/s up, "
+                    f"{LINK_3G['down_kbit'] / 1000:g} Mbit/s down, {LINK_3G['latency_ms']} ms "
+                    f"latency, Chromium network conditions via CDP): {elapsed / n_reports:.2f} s "
+                    f"a report; the photo bytes alone need {floor:.0f} s at that uplink "
+                    f"({floor / elapsed:.0%} of the time); {seen['page']} API requests from the "
+                    f"page, {seen['worker']} from the service worker; server has "
+                    f"{reports - reports0} more reports, {photos - photos0} more photos; "
+                    f"{rejected - before[1]} rejected"}
 
 
 def run(quick: bool) -> list[dict]:

@@ -9,6 +9,7 @@ import { startStore, useStore } from './store.js';
 import { Icon } from './components/Icon.jsx';
 import { pillText, statusOf } from './components/SyncBar.jsx';
 import { Capture } from './screens/Capture.jsx';
+import { Drafts } from './screens/Drafts.jsx';
 import { Login } from './screens/Login.jsx';
 import { Records } from './screens/Records.jsx';
 import { Settings } from './screens/Settings.jsx';
@@ -81,6 +82,7 @@ export function App() {
   let screen;
   switch (route.name) {
     case 'records': screen = <Records />; break;
+    case 'drafts': screen = <Drafts />; break;
     case 'tasks': screen = route.arg ? <TaskDetail id={route.arg} /> : <Tasks />; break;
     case 'map': screen = (
       <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
@@ -91,7 +93,8 @@ export function App() {
     case 'desk': screen = route.arg ? <HandlerCase id={route.arg} /> : <HandlerDesk />; break;
     default: screen = handler ? <HandlerDesk /> : <Capture edit={route.query.get('edit')} />;
   }
-  const active = handler && !['desk', 'records', 'settings'].includes(route.name) ? 'desk' : route.name;
+  let active = handler && !['desk', 'records', 'settings'].includes(route.name) ? 'desk' : route.name;
+  if (active === 'drafts') active = 'capture'; // the saved drafts belong to capture
   const tabs = handler ? [
     ['desk', 'nav.desk', 'check', s.tasks.length],
     ['records', 'nav.records', 'outbox', mine.length + rejected.length],

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { db, kvGet } from './lib/db.js';
 import { subscribe } from './lib/events.js';
+import { listDrafts } from './lib/draft.js';
 import { loadCells } from './lib/grid.js';
 import { listItems } from './lib/outbox.js';
 import { getSettings } from './lib/settings.js';
@@ -12,6 +13,7 @@ const state = {
   ready: false,
   session: null,
   items: [],
+  drafts: [], // saved drafts: unfinished reports on this phone
   reports: [],
   tasks: [],
   categories: [],
@@ -49,6 +51,7 @@ export function useStore() {
 const loaders = {
   async session() { return { session: await kvGet('session', null) }; },
   async items() { return { items: await listItems() }; },
+  async drafts() { return { drafts: await listDrafts() }; },
   async reports() {
     const rows = await (await db()).getAll('reports');
     rows.sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
@@ -87,7 +90,7 @@ export function toast(text, kind = 'info') {
 const ON = {
   outbox: ['items'], session: ['session'], reports: ['reports'], tasks: ['tasks', 'items'],
   categories: ['categories'], cells: ['cells'], settings: ['settings'], 'auth-expired': ['session'],
-  server: ['server'],
+  server: ['server'], drafts: ['drafts'],
   'task-photo': ['tasks'], // a photo arrived in the cache: the list shows it
 };
 

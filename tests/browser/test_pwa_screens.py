@@ -96,6 +96,14 @@ def test_main_screens_in_both_languages(browser, live_server, demo_cell, worker_
         page.click("button.choice[data-code=E0102]")
         assert page.locator("[data-testid=location-accuracy].warn").count() == 1
         shot("capture")
+        # kept for later: the saved drafts, this one and the next
+        page.click("[data-testid=keep-draft]")
+        page.wait_for_selector("[data-testid=draft-photos]", state="detached")
+        page.set_input_files("[data-testid=camera-input]", str(photo))
+        page.wait_for_selector("[data-testid=draft-photos] li")
+        page.click("[data-testid=drafts-link]")
+        page.wait_for_function("document.querySelectorAll('[data-testid=draft-item] img').length === 2")
+        shot("drafts")
 
         page.click("[data-testid=tab-records]")
         page.wait_for_selector("[data-testid=outbox-item][data-id] [data-state=rejected]")
@@ -121,7 +129,7 @@ def test_main_screens_in_both_languages(browser, live_server, demo_cell, worker_
             page.wait_for_selector(ready)
             body = page.inner_text("body")
             keys = re.findall(r"\b(?:app|nav|net|common|login|capture|category|location|records|"
-                              r"state|status|sync|tasks|map|settings|role|error)\.[a-z_]+\b", body)
+                              r"state|status|sync|tasks|map|settings|role|error|drafts)\.[a-z_]+\b", body)
             assert not keys, body
     finally:
         ctx.close()

@@ -3,8 +3,9 @@
 import { openDB } from 'idb';
 
 export const DB_NAME = 'gridsnap';
-// 1: the stores; 2: case actions stored as kind 'action' (they were 'verification')
-const VERSION = 2;
+// 1: the stores; 2: case actions stored as kind 'action' (they were 'verification');
+// 3: saved drafts in their own store (there was one, in kv 'draft')
+const VERSION = 3;
 
 let dbPromise = null;
 
@@ -24,6 +25,10 @@ export function db() {
           d.createObjectStore('taskPhotos'); // task photo blobs by "<photo id>:<size>"
         }
         if (oldVersion < 2) await renameVerificationKind(tx.objectStore('outbox'));
+        if (oldVersion < 3) {
+          d.createObjectStore('drafts', { keyPath: 'id' }); // unfinished reports, photos inline
+          await moveSingleDraft(tx);
+        }
       },
       blocking() {
         // a newer version of the app wants to upgrade: let it
@@ -47,6 +52,22 @@ async function renameVerificationKind(store) {
     if (cursor.value.kind === 'verification') cursor.update({ ...cursor.value, kind: 'action' });
     cursor = await cursor.continue();
   }
+}
+
+/**
+ * Version 3: the one draft the capture screen kept in kv 'draft' becomes the first saved draft
+ * (and stays the open one), so an update never loses the photos of a report being captured.
+ */
+async function moveSingleDraft(tx) {
+  const kv = tx.objectStore('kv');
+  const old = await kv.get('draft');
+  if (old && (old.photos?.length || old.category || old.description || old.editOf
+      || old.location?.source === 'manual')) {
+    const id = old.id || `draft-${Date.now()}`;
+    await tx.objectStore('drafts').put({ ...old, id, createdAt: Date.now(), updatedAt: Date.now() });
+    await kv.put(id, 'draftId');
+  }
+  await kv.delete('draft');
 }
 
 export async function kvGet(key, fallback = undefined) {

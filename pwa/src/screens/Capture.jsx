@@ -5,8 +5,9 @@ import { BlobImage } from '../components/BlobImage.jsx';
 import { Icon } from '../components/Icon.jsx';
 import { LocationCard } from '../components/LocationCard.jsx';
 import { useLiveFix } from '../hooks/useLiveFix.js';
-import { formatTime, nameOf, t } from '../i18n/index.js';
-import { clearDraft, emptyDraft, loadDraft, saveDraft } from '../lib/draft.js';
+import { formatTime, nameOf, t, tn } from '../i18n/index.js';
+import { deleteDraft, draftEditing, emptyDraft, hasContent, loadDraft, openDraft, saveDraft,
+  startNewDraft } from '../lib/draft.js';
 import { isoWithOffset, uuid } from '../lib/ids.js';
 import { addItem, getBlob, getItem, replaceRejected } from '../lib/outbox.js';
 import { photoFlags } from '../lib/evidence.js';
@@ -51,8 +52,13 @@ export function Capture({ edit }) {
     (async () => {
       let d = await loadDraft();
       if (edit && d.editOf !== edit) {
-        const item = await getItem(edit);
-        if (item && item.state === 'rejected' && !item.server) {
+        // the correction begun earlier, if any; the draft open until now stays saved
+        const begun = await draftEditing(edit);
+        const item = begun ? null : await getItem(edit);
+        if (begun) {
+          await openDraft(begun.id);
+          d = { ...emptyDraft(begun.id), ...begun };
+        } else if (item && item.state === 'rejected' && !item.server) {
           const photos = [];
           for (const p of item.photos) {
             photos.push({ id: p.id, blob: await getBlob(p.id), width: p.width, height: p.height,
@@ -62,6 +68,7 @@ export function Capture({ edit }) {
             category: item.body.category, description: item.body.description || '',
             capturedAt: item.body.captured_at, location: item.body.location };
           await saveDraft(d);
+          await openDraft(d.id);
         }
       }
       setDraft(d);
@@ -83,9 +90,11 @@ export function Capture({ edit }) {
 
   if (!draft) return <p class="loading">{t('common.loading')}</p>;
 
+  // changes: an object, or a function of the draft as it is by then (a photo decoded while the
+  // worker kept the draft for later belongs to the next one, which has none of the old photos)
   function update(changes) {
     setDraft((d) => {
-      const next = { ...d, ...changes };
+      const next = { ...d, ...(typeof changes === 'function' ? changes(d) : changes) };
       saveDraft(next);
       return next;
     });
@@ -104,15 +113,17 @@ export function Capture({ edit }) {
       }
     }
     if (!added.length) return;
-    const changes = { photos: [...draft.photos, ...added] };
-    if (!draft.capturedAt) {
-      changes.capturedAt = isoWithOffset(new Date());
-      if (fix.fix && draft.location?.source !== 'manual') {
-        const f = fix.fix;
-        changes.location = { lon: f.lon, lat: f.lat, accuracy_m: f.accuracy_m, source: f.source };
+    update((d) => {
+      const changes = { photos: [...d.photos, ...added].slice(0, MAX_PHOTOS) };
+      if (!d.capturedAt) {
+        changes.capturedAt = isoWithOffset(new Date());
+        if (fix.fix && d.location?.source !== 'manual') {
+          const f = fix.fix;
+          changes.location = { lon: f.lon, lat: f.lat, accuracy_m: f.accuracy_m, source: f.source };
+        }
       }
-    }
-    update(changes);
+      return changes;
+    });
   }
 
   const location = draft.location || (fix.fix && {
@@ -140,8 +151,8 @@ export function Capture({ edit }) {
       if (old && old.state === 'rejected' && !old.server) await replaceRejected(old, { body, photos });
       else await addItem({ kind: 'report', user: s.session.user.username, body, photos });
       await noteCategoryUsed(draft.category);
-      await clearDraft();
-      setDraft(emptyDraft());
+      await deleteDraft(draft.id); // finished: it is in the outbox now
+      setDraft(await startNewDraft());
       setRecent(await recentCategories());
       await reload('items');
       toast(t('capture.saved'), 'ok');
@@ -157,13 +168,27 @@ export function Capture({ edit }) {
 
   async function discard() {
     if (!window.confirm(t('capture.discard_confirm'))) return;
-    await clearDraft();
-    setDraft(emptyDraft());
+    await deleteDraft(draft.id);
+    setDraft(await startNewDraft());
     if (edit) go('records');
   }
 
+  // this one stays among the saved drafts, to be finished later; an empty form for the next
+  async function keepForLater() {
+    await saveDraft(draft);
+    setDraft(await startNewDraft());
+    toast(t('drafts.kept'), 'ok');
+    if (edit) go('capture');
+  }
+
+  const others = s.drafts.filter((d) => d.id !== draft.id).length;
+
   return (
     <div class="capture">
+      {others > 0 && (
+        <a class="button secondary drafts-link" href="#/drafts" data-testid="drafts-link">
+          <Icon name="outbox" /> {tn('drafts.saved_n', others)}</a>
+      )}
       {draft.editOf && <p class="notice" data-testid="editing">{t('capture.editing')}</p>}
       <section class="card" aria-labelledby="photos-title">
         <h2 id="photos-title">{t('capture.photos')} <small>({draft.photos.length}/{MAX_PHOTOS})</small></h2>
@@ -224,9 +249,15 @@ export function Capture({ edit }) {
       {problem && <p class="error" role="alert">{problem}</p>}
       <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
       {/* one row, about 70 px: a taller block hid the category chips behind it */}
-      <div class="actions sticky" data-testid="save-block">
-        {(draft.photos.length > 0 || draft.editOf) && (
+      {hasContent(draft) && (
+        <div class="row discard-row">
           <button type="button" class="link" onClick={discard}>{t('capture.discard')}</button>
+        </div>
+      )}
+      <div class="actions sticky" data-testid="save-block">
+        {hasContent(draft) && (
+          <button type="button" class="secondary" onClick={keepForLater} data-testid="keep-draft">
+            {t('drafts.keep')}</button>
         )}
         <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
           data-testid="save-report" aria-describedby="save-hint">

@@ -1,20 +1,30 @@
 // The map of my cells, my position, my reports and tasks (Leaflet, on the deployment's base map or
-// the worker's tile URL, if any: the grid alone is readable). In pick mode a tap sets the report's point by hand.
+// the worker's tile URL, if any: the grid alone is readable). My reports are marked by where they
+// stand — waiting in the outbox, refused, or the case's status as last pulled — with a legend that
+// counts them. In pick mode a tap sets the report's point by hand.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { addBasemap } from '../components/leafletBase.js';
-import { getLang, nameOf, t } from '../i18n/index.js';
+import { getLang, nameOf, statusText, t } from '../i18n/index.js';
 import { basemapOf } from '../lib/basemap.js';
 import { loadDraft, saveDraft } from '../lib/draft.js';
 import { cellsBounds, locateCell } from '../lib/grid.js';
+import { countByGroup, myReportMarks, STYLE } from '../lib/mine.js';
 import { go } from '../nav.js';
 import { useStore } from '../store.js';
 import { useLiveFix } from '../hooks/useLiveFix.js';
 
 const BEIJING = [39.9163, 116.3972];
-const STATUS_COLOURS = { reported: '#0b5cad', accepted: '#0b5cad', dispatched: '#b35c00',
-  returned: '#b35c00', resolved: '#2e7d32', closed: '#607d8b', rejected: '#9e9e9e', duplicate: '#9e9e9e' };
+
+/** A mark's tooltip as text (category names are data: never HTML). */
+function markLabel(m, categories) {
+  const cat = categories.find((c) => c.code === m.category);
+  const head = m.number != null ? t('records.case_n', { n: m.number }) : t(`map.g_${m.group}`);
+  const what = m.status ? statusText(m.status) : '';
+  const text = [head, what, cat ? nameOf(cat) : m.category].filter(Boolean).join(' · ');
+  return Object.assign(document.createElement('span'), { textContent: text });
+}
 
 export default function MapView({ pick }) {
   const s = useStore();
@@ -24,6 +34,8 @@ export default function MapView({ pick }) {
   const layers = useRef({});
   const [point, setPoint] = useState(null);
   const [reachable, setReachable] = useState(true);
+  const user = s.session?.user?.username;
+  const marks = useMemo(() => myReportMarks(s.reports, s.items, user), [s.reports, s.items, user]);
 
   useEffect(() => {
     const bm = basemapOf(s.server, s.settings, getLang());
@@ -85,17 +97,11 @@ export default function MapView({ pick }) {
   useEffect(() => {
     const g = layers.current.marks;
     g.clearLayers();
-    for (const r of s.reports) {
-      if (!r.location) continue;
-      L.circleMarker([r.location.lat, r.location.lon], { radius: 6, weight: 1, color: '#fff',
-        fillColor: STATUS_COLOURS[r.status] || '#0b5cad', fillOpacity: 0.9 })
-        .bindTooltip(t('records.case_n', { n: r.number })).addTo(g);
-    }
-    for (const i of s.items) {
-      if (i.kind !== 'report' || i.state === 'accepted' || !i.body.location) continue;
-      L.circleMarker([i.body.location.lat, i.body.location.lon], { radius: 6, weight: 2,
-        color: '#555', dashArray: '2 2', fillColor: '#fff', fillOpacity: 0.9 })
-        .bindTooltip(t('map.outbox_item')).addTo(g);
+    for (const m of marks) {
+      const st = STYLE[m.group];
+      L.circleMarker([m.lat, m.lon], { radius: 7, weight: st.dashed ? 3 : 2, color: st.ring,
+        dashArray: st.dashed ? '3 2' : null, opacity: 1, fillColor: st.fill, fillOpacity: 1 })
+        .bindTooltip(markLabel(m, s.categories)).addTo(g);
     }
     for (const task of s.tasks) {
       if (!task.location) continue;
@@ -103,7 +109,7 @@ export default function MapView({ pick }) {
         html: '<span>✓</span>', iconSize: [44, 44] }), title: t('records.case_n', { n: task.number }) })
         .on('click', () => !pick && go(`tasks/${task.id}`)).addTo(g);
     }
-  }, [s.reports, s.items, s.tasks]);
+  }, [marks, s.tasks, s.categories]);
 
   useEffect(() => {
     const g = layers.current.pick;
@@ -135,10 +141,17 @@ export default function MapView({ pick }) {
           </div>
         </div>
       ) : (
-        <div class="map-legend small" aria-hidden="true">
-          <span class="dot me" /> {t('map.you')} <span class="dot rep" /> {t('map.reports')}
-          <span class="dot task" /> {t('map.tasks')}
-        </div>
+        <ul class="map-legend small" data-testid="map-legend" aria-label={t('map.legend')}>
+          <li><span class="dot me" aria-hidden="true" /> {t('map.you')}</li>
+          {s.tasks.length > 0 && <li><span class="dot task" aria-hidden="true" /> {t('map.tasks')}</li>}
+          {Object.entries(countByGroup(marks)).map(([g, n]) => (
+            <li key={g} data-group={g}>
+              <span class={`swatch ${STYLE[g].dashed ? 'dashed' : ''}`} aria-hidden="true"
+                style={{ background: STYLE[g].fill, borderColor: STYLE[g].dashed ? STYLE[g].ring : STYLE[g].fill }} />
+              {' '}{t(`map.g_${g}`)} <strong data-testid={`legend-${g}`}>{n}</strong>
+            </li>
+          ))}
+        </ul>
       )}
       {!s.cells.length && <p class="notice map-note">{t('location.cells_missing')}</p>}
       {!reachable && <p class="notice map-note" role="status" data-testid="basemap-unreachable">

@@ -72,7 +72,8 @@ beforeEach(async () => {
 });
 afterEach(() => vi.unstubAllGlobals());
 
-describe('a large photo', () => {
+// megabytes through a fake tus server byte by byte: seconds on a loaded 2-core machine, not 5
+describe('a large photo', { timeout: 30000 }, () => {
   it('goes by tus, bound to its report and photo, and resumes where the server stopped', async () => {
     const data = bytes(TUS_MIN_BYTES * 3);
     const item = await addItem({ kind: 'report', user: USER.username, body: { category: 'E0101' },
