@@ -18,7 +18,7 @@ setup: ## install what is missing (Debian packages as root, Python deps in .venv
 pwa: setup ## build the field worker's app into pwa/dist with npm (npm ci when the lock file changed)
 	@cd pwa && if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi && npm run build --silent
 
-run: setup pwa ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load the demo city, serve on :8000
+run: setup pwa ## start PostgreSQL+PostGIS and Redis under .var/, migrate, load the demo city, serve on :8000 (nginx, API, workers, relay under supervisord)
 	@$(GS) run
 
 test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium
