@@ -69,23 +69,22 @@ def make_enqueue(rt: Runtime):
     return enqueue
 
 
-def enqueue_overdue_sweep(rt: Runtime) -> None:
-    """The minute's overdue sweep (one job per minute whatever the number of relays)."""
-    minute = int(time.time() // 60)
-    Queue(rt.settings.queue_name, connection=rt.redis).enqueue(
-        _RUN_TASK, case_jobs.SWEEP_OVERDUE, job_id=f"sweep-overdue-{minute}",
-        result_ttl=600, failure_ttl=86400, job_timeout=600)
+# the periodic tasks the relay puts on the queue: (task name, job id prefix, period in seconds)
+PERIODIC = ((case_jobs.SWEEP_OVERDUE, "sweep-overdue", 60),
+            (photo_jobs.SWEEP_UPLOADS, "sweep-uploads", 3600))
+
+
+def enqueue_periodic(rt: Runtime) -> None:
+    """Each periodic task once per period, whatever the number of relays: the job id names the
+    period (the overdue sweep every minute, the sweep of abandoned uploads every hour)."""
+    queue = Queue(rt.settings.queue_name, connection=rt.redis)
+    now = time.time()
+    for task, prefix, period_s in PERIODIC:
+        queue.enqueue(_RUN_TASK, task, job_id=f"{prefix}-{int(now // period_s)}",
+                      result_ttl=600, failure_ttl=86400, job_timeout=600)
 
 
 _WORKER_KEY = SimpleWorker.redis_worker_namespace_prefix
-
-
-def enqueue_upload_sweep(rt: Runtime) -> None:
-    """The hour's sweep of abandoned resumable photo uploads (one job per hour)."""
-    hour = int(time.time() // 3600)
-    Queue(rt.settings.queue_name, connection=rt.redis).enqueue(
-        _RUN_TASK, photo_jobs.SWEEP_UPLOADS, job_id=f"sweep-uploads-{hour}",
-        result_ttl=600, failure_ttl=86400, job_timeout=600)
 
 
 def make_job_states(rt: Runtime):
@@ -146,8 +145,7 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
                     sweep_lost(session, job_states)
                 last_sweep = time.monotonic()
             if not once and time.monotonic() - last_overdue > 60:
-                enqueue_overdue_sweep(rt)
-                enqueue_upload_sweep(rt)  # the job id makes it once an hour
+                enqueue_periodic(rt)
                 last_overdue = time.monotonic()
             backoff = idle_s
         except RedisError as exc:

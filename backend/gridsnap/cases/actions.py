@@ -147,10 +147,7 @@ def _merge(ctx: ActionContext) -> Outcome:
 
 def _unmerge(ctx: ActionContext) -> Outcome:
     primary = queries.find_case_row(ctx.session, ctx.case["duplicate_of"])
-    if primary is not None and not ctx.principal.may_see_report(
-            reporter_id=primary["reporter_id"], area_code=primary["area_code"],
-            department_code=primary["department_code"],
-            responsible_department_code=primary["responsible_department_code"]):
+    if primary is not None and not rules.visible_to(ctx.principal, primary):
         raise AppError("case.action_forbidden",
                        "Only someone who may see both cases can undo the merge.")
     # back to where it was before the merge

@@ -119,6 +119,14 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         sees_primary=sees_primary(row, principal))
 
 
+def visible_to(principal: Principal, row) -> bool:
+    """Whether the principal may see the case of this row (invariant 4)."""
+    return principal.may_see_report(
+        reporter_id=row["reporter_id"], area_code=row["area_code"],
+        department_code=row["department_code"],
+        responsible_department_code=row["responsible_department_code"])
+
+
 def sees_primary(row, principal: Principal) -> bool:
     """Whether the principal may see the case a duplicate was merged into (True when the row
     is no duplicate or does not carry its primary's columns: the merge action checks then)."""

@@ -56,7 +56,7 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
         done = find_by_client_action(session, client_action_id)
         if done is not None:
             return _replayed(session, principal, row, done, body)
-    if row is None or not _visible(principal, row):
+    if row is None or not rules.visible_to(principal, row):
         raise AppError("case.not_found", f"There is no case {report_id}.")
     if if_match is not None and if_match != row["version"]:
         raise AppError("case.precondition_failed",
@@ -76,20 +76,13 @@ def change_case(session: Session, principal: Principal, report_id: uuid.UUID, st
     by the same rules and the same writer as `act`; returns the case's new read-model row.
     Does not commit. Raises AppError like `act`."""
     row = queries.lock_case(session, report_id)
-    if row is None or not _visible(principal, row):
+    if row is None or not rules.visible_to(principal, row):
         raise AppError("case.not_found", f"There is no case {report_id}.")
     return _change(session, principal, row, steps, body, settings=settings)
 
 
-def _visible(principal: Principal, row) -> bool:
-    return principal.may_see_report(
-        reporter_id=row["reporter_id"], area_code=row["area_code"],
-        department_code=row["department_code"],
-        responsible_department_code=row["responsible_department_code"])
-
-
 def _replayed(session: Session, principal: Principal, row, done, body: dict) -> dict:
-    if done["actor_id"] != principal.id and not _visible(principal, row):
+    if done["actor_id"] != principal.id and not rules.visible_to(principal, row):
         raise AppError("case.not_found", f"There is no case {row['id']}.")
     action = rules.ACTIONS.get(body["action"])
     if (done["report_id"] != row["id"] or done["actor_id"] != principal.id

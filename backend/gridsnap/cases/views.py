@@ -116,12 +116,7 @@ def case_views(session: Session, principal: Principal, rows, *,
 def find_visible_row(session: Session, principal: Principal, report_id: uuid.UUID):
     """The case row if it exists and the principal may see it (invariant 4), else None."""
     row = queries.find_case_row(session, report_id)
-    if row is None or not principal.may_see_report(
-            reporter_id=row["reporter_id"], area_code=row["area_code"],
-            department_code=row["department_code"],
-            responsible_department_code=row["responsible_department_code"]):
-        return None
-    return row
+    return row if row is not None and rules.visible_to(principal, row) else None
 
 
 def get_case_row(session: Session, principal: Principal, report_id: uuid.UUID):
