@@ -94,6 +94,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        timezone=settings.timezone,
                        evidence={"max_age_hours": settings.photo_exif_warn_age_hours,
                                  "max_distance_m": settings.photo_exif_warn_distance_m},
+                       # 退单审核 and 挂账: how this city runs them (the apps offer what fits)
+                       cases={"return_review": settings.return_review,
+                              "suspended_leave_due": settings.suspended_leave_due,
+                              "suspension_max_days": settings.suspension_max_days},
                        basemap=basemap_view(settings))
 
     @app.before_request

@@ -65,6 +65,8 @@ CODES: dict[str, int] = {
     "case.too_far": 422,
     "case.bad_target": 422,
     "case.action_id_conflict": 409,
+    "case.bad_review_date": 422,
+    "case.no_department": 409,
     "campaign.not_found": 404,
     "campaign.outside_scope": 403,
     "export.too_many_rows": 422,

@@ -20,6 +20,17 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"gridsnap: {name} must be a whole number, not {raw!r}") from exc
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"gridsnap: {name} must be on or off (1/0, true/false), not {raw!r}")
+
+
 def var_dir() -> Path:
     """The folder for local state (database cluster, Redis, media, logs): `.var/` by default."""
     return Path(os.environ.get("GRIDSNAP_VAR_DIR", REPO_ROOT / ".var")).resolve()
@@ -129,6 +140,12 @@ class Settings:
     basemap_attribution: str = ""
     basemap_max_zoom: int = 18
     tianditu_key: str = ""
+    # 退单审核: a department's return waits for a supervisor (off: it takes effect at once)
+    return_review: bool = True
+    # 挂账: a case suspended at the period's end leaves 应结案 (read by the indicators)
+    suspended_leave_due: bool = True
+    # 挂账: the review date is at most this many days ahead
+    suspension_max_days: int = 365
     extra: dict = field(default_factory=dict)
 
     @property
@@ -174,6 +191,9 @@ class Settings:
             basemap_attribution=os.environ.get("GRIDSNAP_BASEMAP_ATTRIBUTION", "").strip(),
             basemap_max_zoom=_int("GRIDSNAP_BASEMAP_MAX_ZOOM", 18),
             tianditu_key=os.environ.get("GRIDSNAP_TIANDITU_KEY", "").strip(),
+            return_review=_bool("GRIDSNAP_RETURN_REVIEW", True),
+            suspended_leave_due=_bool("GRIDSNAP_SUSPENDED_LEAVE_DUE", True),
+            suspension_max_days=_int("GRIDSNAP_SUSPENSION_MAX_DAYS", 365),
         )
         values.update(overrides)
         if "database_url" in overrides:

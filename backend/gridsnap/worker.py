@@ -71,12 +71,14 @@ def make_enqueue(rt: Runtime):
 
 # the periodic tasks the relay puts on the queue: (task name, job id prefix, period in seconds)
 PERIODIC = ((case_jobs.SWEEP_OVERDUE, "sweep-overdue", 60),
+            (case_jobs.RESUME_SUSPENDED, "resume-suspended", 300),
             (photo_jobs.SWEEP_UPLOADS, "sweep-uploads", 3600))
 
 
 def enqueue_periodic(rt: Runtime) -> None:
     """Each periodic task once per period, whatever the number of relays: the job id names the
-    period (the overdue sweep every minute, the sweep of abandoned uploads every hour)."""
+    period (the overdue sweep every minute, 挂账 cases due back every five minutes, the sweep of
+    abandoned uploads every hour)."""
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     now = time.time()
     for task, prefix, period_s in PERIODIC:

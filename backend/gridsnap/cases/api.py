@@ -85,7 +85,9 @@ class CaseActions(MethodView):
     @blp.alt_response(412, description="case.precondition_failed")
     def post(self, body, case_id: uuid.UUID):
         """Take an action: accept, reject, merge, unmerge, dispatch, sign, return,
-        request/approve/refuse_extension, resolve, verify_pass, verify_fail, close, rework."""
+        approve/refuse_return (退单审核), request/approve/refuse_extension,
+        request/approve/refuse_suspension and resume (挂账), resolve, verify_pass, verify_fail,
+        close, rework."""
         case = service.act(db_session(), current_principal(), case_id, body,
                            settings=settings(), if_match=_if_match())
         return case, 200, {"ETag": f'"{case["version"]}"'}

@@ -1,5 +1,5 @@
 """The case loop's follow-up jobs: route and link new cases, check deadlines when they fall
-due, and the minute's sweep behind those checks. Registered with the worker by
+due, and the minute's sweep behind those checks; bring 挂账 cases back on their review date. Registered with the worker by
 worker.build_followup; each takes (session, runtime, ...) and is idempotent."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from ..outbox import rules as topics
 from . import service
 
 SWEEP_OVERDUE = "cases.sweep_overdue"
+RESUME_SUSPENDED = "cases.resume_suspended"
 
 
 def route_and_link(session: Session, rt, payloads: list[dict]) -> None:
@@ -30,6 +31,11 @@ def sweep_overdue(session: Session, rt) -> int:
     return service.escalate_overdue(session)
 
 
+def resume_suspended(session: Session, rt) -> int:
+    """Every few minutes: the 挂账 cases whose review date has come are dispatched again."""
+    return service.resume_suspended(session, rt.settings)
+
+
 OUTBOX_HANDLERS = {topics.REPORT_SUBMITTED: route_and_link,
                    topics.CASE_DEADLINE: check_deadlines}
-TASKS = {SWEEP_OVERDUE: sweep_overdue}
+TASKS = {SWEEP_OVERDUE: sweep_overdue, RESUME_SUSPENDED: resume_suspended}

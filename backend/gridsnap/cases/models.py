@@ -1,13 +1,15 @@
-"""The case loop's own tables: possible duplicates (links) and extension requests (延期)."""
+"""The case loop's own tables: possible duplicates (links), extension requests (延期), and
+the requests a supervisor decides: returns under review (退单审核) and 挂账/缓办."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -65,5 +67,52 @@ class ExtensionRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class CaseRequest(Base):
+    """A department's request a supervisor decides: a return (退单, kind "return") waiting for
+    review, or a 挂账/缓办 (kind "suspension"): pending, then approved or refused; an approved
+    suspension ends ("ended") when the case resumes. At most one live request per case (pending,
+    or a suspension in force), which the case read model joins."""
+
+    __tablename__ = "case_requests"
+    __table_args__ = (
+        CheckConstraint("kind IN ('return', 'suspension')", name="kind_known"),
+        CheckConstraint("status IN ('pending', 'approved', 'refused', 'ended')",
+                        name="status_known"),
+        CheckConstraint("status <> 'ended' OR kind = 'suspension'", name="only_suspensions_end"),
+        CheckConstraint("kind <> 'suspension' OR (review_on IS NOT NULL AND reason_kind IN "
+                        "('funding', 'planning', 'court', 'other'))", name="suspension_complete"),
+        CheckConstraint("kind <> 'return' OR reason_kind IN ('wrong_department', "
+                        "'outside_duties', 'duplicate', 'other')", name="return_reason_known"),
+        Index("uq_case_requests_one_live", "report_id", unique=True,
+              postgresql_where="status = 'pending' OR (kind = 'suspension' "
+                               "AND status = 'approved')"),
+        # the daily return of 挂账 cases: the suspensions in force by review date
+        Index("ix_case_requests_review_on", "review_on",
+              postgresql_where="kind = 'suspension' AND status = 'approved'"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="pending")
+    # the department that asked (a return: the one the case goes back to if refused)
+    department_code: Mapped[str | None] = mapped_column(String(40))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
+    reason_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)  # the note
+    review_on: Mapped[date | None] = mapped_column(Date)  # 挂账: the review date
+    # a return: the handling deadline in force when it was returned (kept if refused)
+    held_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())

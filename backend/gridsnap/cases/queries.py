@@ -53,11 +53,19 @@ CASE_COLUMNS = """
     r.district_code, r.source, r.nature, r.urgency, r.callback_status, r.callback_attempts,
     pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
     pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
-    pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at
+    pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at,
+    rq.id AS request_id, rq.kind AS request_kind, rq.status AS request_status,
+    rq.department_code AS request_department, rq.requested_by_id AS request_by,
+    rq.reason_kind AS request_reason_kind, rq.reason AS request_reason,
+    rq.review_on AS request_review_on, rq.held_due_at AS request_held_due_at,
+    rq.created_at AS request_at, rq.decided_at AS request_decided_at
 """
-# at most one pending extension per case (a partial unique index)
-EXTENSION_JOIN = """
+# at most one pending extension per case (a partial unique index), and at most one live
+# request (a return awaiting review, a 挂账 asked for or in force: another partial unique index)
+LIVE_REQUEST = "(rq.status = 'pending' OR (rq.kind = 'suspension' AND rq.status = 'approved'))"
+EXTENSION_JOIN = f"""
     LEFT JOIN extension_requests pe ON pe.report_id = r.id AND pe.status = 'pending'
+    LEFT JOIN case_requests rq ON rq.report_id = r.id AND {LIVE_REQUEST}
 """
 
 # The case read model: the case, the names of its areas, its primary's status (a duplicate
@@ -257,6 +265,55 @@ def decide_extension(session: Session, ext_id: int, status: str, decided_by_id: 
         UPDATE extension_requests SET status = :s, decided_by_id = :u, decided_at = now(),
                decision_note = :n WHERE id = :id
     """), {"s": status, "u": decided_by_id, "n": note, "id": ext_id})
+
+
+# --- requests a supervisor decides: 退单审核 and 挂账 ------------------------------------------------
+
+def insert_request(session: Session, report_id, requested_by_id, reason, columns: dict) -> None:
+    """A new pending request (columns: kind, reason_kind, department_code, review_on,
+    held_due_at); the note is its reason."""
+    session.execute(text("""
+        INSERT INTO case_requests (report_id, kind, reason_kind, department_code, review_on,
+                                   held_due_at, requested_by_id, reason)
+        VALUES (:r, :kind, :reason_kind, :department_code, :review_on, :held_due_at, :u,
+                :reason)
+    """), {"kind": None, "reason_kind": None, "department_code": None, "review_on": None,
+           "held_due_at": None, **columns, "r": report_id, "u": requested_by_id,
+           "reason": reason})
+
+
+def decide_request(session: Session, request_id: int, status: str, decided_by_id: int | None,
+                   note: str | None) -> None:
+    session.execute(text("""
+        UPDATE case_requests SET status = :s, decided_by_id = :u, decided_at = now(),
+               decision_note = :n WHERE id = :id AND status = 'pending'
+    """), {"s": status, "u": decided_by_id, "n": note, "id": request_id})
+
+
+def end_request(session: Session, request_id: int, ended_by_id: int | None) -> None:
+    """An approved suspension ends: the case resumed (by a supervisor, or None: the system)."""
+    session.execute(text("""
+        UPDATE case_requests SET status = 'ended', ended_by_id = :u, ended_at = now()
+         WHERE id = :id AND status = 'approved'
+    """), {"u": ended_by_id, "id": request_id})
+
+
+_LOCK_DUE_SUSPENSIONS = text(f"""
+    SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
+      FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
+     WHERE r.status = 'suspended' AND rq.kind = 'suspension' AND rq.status = 'approved'
+       AND rq.review_on <= :today
+     ORDER BY rq.review_on, r.number
+     LIMIT :limit
+       FOR UPDATE OF r SKIP LOCKED
+""")
+
+
+def lock_due_suspensions(session: Session, today, *, limit: int):
+    """The suspended cases (挂账) whose review date is `today` or past, locked (cases an action
+    holds are skipped: the next run takes them), earliest review date first."""
+    return session.execute(_LOCK_DUE_SUSPENSIONS, {"today": today, "limit": limit}
+                           ).mappings().all()
 
 
 # --- links: possible duplicates and merged duplicates -------------------------------------------

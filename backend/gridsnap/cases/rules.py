@@ -3,7 +3,12 @@
 Pure decisions, no database: the service asks `allowed_actions` and `check_action`, then writes.
 States: reported → accepted (立案) | rejected (不予立案) | duplicate (merged);
 accepted → dispatched (派遣); the department signs (签收; the first to sign answers for it:
-首接负责) and resolves (处置完毕) or, before signing, returns it (退单) → returned → dispatched;
+首接负责) and resolves (处置完毕) or, before signing, returns it (退单) → returned, where a
+supervisor reviews the return (退单审核): approved → accepted → dispatched elsewhere, refused →
+dispatched back to the same department under the deadline that was running (with the review
+off, GRIDSNAP_RETURN_REVIEW, a return goes straight back to accepted);
+a signed department may ask for 挂账/缓办: approved → suspended (no deadline runs) → dispatched
+again on its review date (the system) or earlier (a supervisor), under a new deadline;
 resolved → closed (核查通过) or back to dispatched as rework (返工).
 
 The system is a principal too: it routes every new case (精准派单 suggestion and the accept
@@ -15,15 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from ..events import rules as ev
 from ..users.rules import Principal
 
 STATUSES = ("reported", "accepted", "rejected", "duplicate", "dispatched", "returned",
-            "resolved", "closed")
-OPEN_STATUSES = ("reported", "accepted", "dispatched", "returned", "resolved")
+            "resolved", "closed", "suspended")
+# open: not ended; a suspended case (挂账) is open but no deadline runs for it
+OPEN_STATUSES = ("reported", "accepted", "dispatched", "returned", "resolved", "suspended")
+# where a stage's deadline may run: the overdue sweep looks only here
+RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s != "suspended")
 STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
+# 挂账/缓办: why a case cannot be solved now (needs funding, planning, a court's decision)
+SUSPENSION_REASONS = ("funding", "planning", "court", "other")
+REQUEST_KINDS = ("return", "suspension")
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline
@@ -60,11 +72,25 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("merge", {"reported", "accepted"}, "duplicate", _S, ev.CASE_MERGED,
        fields=("target_case_id",)),
     _a("unmerge", {"duplicate"}, None, _S, ev.CASE_UNMERGED),
+    # from returned only when no return awaits review (a case returned with the review off)
     _a("dispatch", {"accepted", "returned"}, "dispatched", _S | _SYS, ev.CASE_DISPATCHED,
        fields=("department",)),
     _a("sign", {"dispatched"}, None, {"handler"}, ev.CASE_SIGNED),
+    # 退单: to returned (awaits review), or to accepted at once when the review is off
     _a("return", {"dispatched"}, "returned", {"handler"}, ev.CASE_RETURNED, needs_note=True,
        fields=("reason",)),
+    # 退单审核: with a department, approve_return is followed by dispatch there (one change)
+    _a("approve_return", {"returned"}, "accepted", _S, ev.CASE_RETURN_APPROVED,
+       fields=("department",)),
+    _a("refuse_return", {"returned"}, "dispatched", _S, ev.CASE_RETURN_REFUSED,
+       needs_note=True),
+    # 挂账/缓办
+    _a("request_suspension", {"dispatched"}, None, {"handler"}, ev.CASE_SUSPENSION_REQUESTED,
+       needs_note=True, fields=("reason_kind", "review_on")),
+    _a("approve_suspension", {"dispatched"}, "suspended", _S, ev.CASE_SUSPENDED),
+    _a("refuse_suspension", {"dispatched"}, None, _S, ev.CASE_SUSPENSION_REFUSED,
+       needs_note=True),
+    _a("resume", {"suspended"}, "dispatched", _S | _SYS, ev.CASE_RESUMED),
     _a("request_extension", {"dispatched"}, None, {"handler"}, ev.CASE_EXTENSION_REQUESTED,
        needs_note=True, fields=("extension",)),
     _a("approve_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_APPROVED),
@@ -78,7 +104,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("close", {"resolved"}, "closed", _S, ev.CASE_CLOSED),
     _a("rework", {"resolved"}, "dispatched", _S, ev.CASE_REWORK_ORDERED, needs_note=True),
     # the deadline sweep (限时办理): a running stage past its due time; the status stays
-    _a("mark_overdue", OPEN_STATUSES, None, _SYS, ev.CASE_OVERDUE),
+    _a("mark_overdue", RUNNING_STATUSES, None, _SYS, ev.CASE_OVERDUE),
     # 接诉即办: a consultation answered on the call (即时答复) is closed at once; a closed
     # hotline case is called back (回访); 不满意 or 未解决 reopens it (重新办理)
     _a("answer", {"reported"}, "closed", _CT, ev.CASE_ANSWERED, needs_note=True),
@@ -105,6 +131,8 @@ class CaseFacts:
     nature: str | None = None  # 诉求性质 of a hotline call
     callback_status: str | None = None  # pending, done, negative, unreachable
     sees_primary: bool = True  # a duplicate: the caller may see the case it was merged into
+    pending_return: bool = False  # a return (退单) awaits a supervisor's review
+    pending_suspension: bool = False  # a 挂账 request awaits a supervisor's decision
 
 
 def facts_of(row, principal: Principal) -> CaseFacts:
@@ -116,7 +144,10 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         verifier_id=row["verifier_id"], resolved_by_id=row["resolved_by_id"],
         covers_case=principal.covers_area(row["area_code"]), source=row["source"],
         nature=row["nature"], callback_status=row["callback_status"],
-        sees_primary=sees_primary(row, principal))
+        sees_primary=sees_primary(row, principal),
+        pending_return=row["request_status"] == "pending" and row["request_kind"] == "return",
+        pending_suspension=(row["request_status"] == "pending"
+                            and row["request_kind"] == "suspension"))
 
 
 def visible_to(principal: Principal, row) -> bool:
@@ -154,9 +185,11 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
             return not c.signed
         if action.name == "return":
             return not c.signed  # after 签收 the department answers for it (首接负责)
-        if action.name == "request_extension":
-            return c.signed and not c.pending_extension
-        return c.signed  # resolve: sign first
+        if action.name in ("request_extension", "request_suspension"):
+            # one request at a time: 延期 or 挂账
+            return c.signed and not c.pending_extension and not c.pending_suspension
+        # resolve: sign first; not while a 挂账 request waits for the supervisor
+        return c.signed and not c.pending_suspension
     if p.role == "worker":
         # 核查: a worker of the case's area who did not handle it; the assigned verifier first
         if not c.covers_case or p.id == c.resolved_by_id:
@@ -173,15 +206,31 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
     return False
 
 
-def _needs_pending(action: Action) -> bool:
-    return action.name in ("approve_extension", "refuse_extension")
+# decisions need the request they decide: action -> (the fact, what is missing)
+_NEEDS_PENDING = {
+    "approve_extension": ("pending_extension", "extension request"),
+    "refuse_extension": ("pending_extension", "extension request"),
+    "approve_return": ("pending_return", "return (退单) awaiting review"),
+    "refuse_return": ("pending_return", "return (退单) awaiting review"),
+    "approve_suspension": ("pending_suspension", "挂账 request"),
+    "refuse_suspension": ("pending_suspension", "挂账 request"),
+}
+# actions a pending request holds back: action -> the fact that blocks it
+_BLOCKED_BY = {"dispatch": "pending_return"}
+
+
+def _state_allows(action: Action, c: CaseFacts) -> bool:
+    need = _NEEDS_PENDING.get(action.name)
+    if need is not None and not getattr(c, need[0]):
+        return False
+    block = _BLOCKED_BY.get(action.name)
+    return block is None or not getattr(c, block)
 
 
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:
     """The actions the principal may take on the case now, in the table's order."""
     return [a.name for a in ACTIONS.values()
-            if c.status in a.from_statuses and who_may(a, p, c)
-            and (c.pending_extension or not _needs_pending(a))]
+            if c.status in a.from_statuses and _state_allows(a, c) and who_may(a, p, c)]
 
 
 class TransitionError(Exception):
@@ -203,13 +252,30 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
             "case.invalid_transition",
             f"A case that is {c.status} cannot be {name}: allowed from "
             f"{', '.join(sorted(action.from_statuses))}.")
-    if _needs_pending(action) and not c.pending_extension:
+    if not _state_allows(action, c):
+        if action.name in _NEEDS_PENDING:
+            raise TransitionError("case.invalid_transition",
+                                  f"There is no {_NEEDS_PENDING[action.name][1]} on this case.")
         raise TransitionError("case.invalid_transition",
-                              "There is no pending extension request on this case.")
+                              "The department's return awaits review: approve it (and "
+                              "dispatch) or refuse it first.")
     if not who_may(action, p, c):
         raise TransitionError("case.action_forbidden",
                               f"You may not {name} this case in its present state.")
     return action
+
+
+def follow_up_steps(action: str, body: dict) -> list[str]:
+    """The steps of a person's change: the action, and a dispatch after an approved return
+    when a department is named (退单审核: "approve and re-dispatch to …" in one change)."""
+    if action == "approve_return" and body.get("department"):
+        return [action, "dispatch"]
+    return [action]
+
+
+def local_date(now, timezone: str):
+    """The date of an instant in the deployment's time zone (a review date is such a date)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def next_automatic_action(case) -> str | None:

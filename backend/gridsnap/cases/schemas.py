@@ -6,7 +6,7 @@ from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime
-from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES
+from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES, SUSPENSION_REASONS
 
 
 class ReportOutSchema(Schema):
@@ -70,9 +70,15 @@ class ActionInSchema(Schema):
     photo_ids = fields.List(fields.UUID(), validate=validate.Length(max=10))
     location = fields.Nested(LocationSchema, metadata={
         "description": "Where the worker stands (verify_pass: within 50 m of the case)."})
-    department = fields.String(validate=validate.Length(min=1, max=40),
-                               metadata={"description": "dispatch: overrides the routing."})
-    reason = fields.String(validate=validate.OneOf(RETURN_REASONS))
+    department = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "dispatch: overrides the routing; approve_return: dispatch there next."})
+    reason = fields.String(validate=validate.OneOf(RETURN_REASONS),
+                           metadata={"description": "return (退单): why."})
+    reason_kind = fields.String(validate=validate.OneOf(SUSPENSION_REASONS), metadata={
+        "description": "request_suspension (挂账): funding, planning, court, other."})
+    review_on = fields.Date(metadata={
+        "description": "request_suspension: the review date (after today, at most "
+                       "GRIDSNAP_SUSPENSION_MAX_DAYS ahead, in the deployment's time zone)."})
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
     extension = fields.Nested(ExtensionSchema)
     callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
@@ -83,6 +89,27 @@ class PendingExtensionSchema(Schema):
     unit = fields.String()
     reason = fields.String()
     requested_at = AwareDateTime()
+
+
+class PendingReturnSchema(Schema):
+    """退单审核: the department's return waiting for a supervisor."""
+
+    reason = fields.String(metadata={"description": ", ".join(RETURN_REASONS)})
+    note = fields.String(allow_none=True)
+    department = fields.String(allow_none=True, metadata={"description": "Who returned it."})
+    requested_at = AwareDateTime()
+
+
+class SuspensionSchema(Schema):
+    """挂账/缓办: asked for (pending) or in force (approved)."""
+
+    status = fields.String(metadata={"description": "pending, approved"})
+    reason_kind = fields.String(metadata={"description": ", ".join(SUSPENSION_REASONS)})
+    note = fields.String(allow_none=True)
+    review_on = fields.Date(metadata={"description": "The review date: back then."})
+    department = fields.String(allow_none=True)
+    requested_at = AwareDateTime()
+    decided_at = AwareDateTime(allow_none=True)
 
 
 class LinkedCaseSchema(Schema):
@@ -124,6 +151,8 @@ class CaseSchema(ReportDetailSchema):
     duplicate_of = fields.UUID(allow_none=True)
     outcome = fields.String(metadata={"description": "A duplicate follows its primary case."})
     pending_extension = fields.Nested(PendingExtensionSchema, allow_none=True)
+    pending_return = fields.Nested(PendingReturnSchema, allow_none=True)
+    suspension = fields.Nested(SuspensionSchema, allow_none=True)
     callback_status = fields.String(allow_none=True, metadata={
         "description": "回访: pending, done, negative (不满意 or 未解决), unreachable."})
     callback_attempts = fields.Integer()

@@ -62,8 +62,8 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
         raise AppError("case.precondition_failed",
                        "The case changed since you loaded it; reload and try again.",
                        headers={"ETag": f'"{row["version"]}"'})
-    changed = _change(session, principal, row, [body["action"]], body, settings=settings,
-                      client_action_id=client_action_id)
+    changed = _change(session, principal, row, rules.follow_up_steps(body["action"], body), body,
+                      settings=settings, client_action_id=client_action_id)
     session.commit()
     # the actor gets the case as it now is, even if the action took it out of their sight
     # (a department returning a case no longer sees it)
@@ -126,6 +126,7 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
     events: list[Event] = []
     notices: list[tuple[str, list[int]]] = []
     extensions = []
+    requests = []
     last = steps[0]
     pending = list(steps)
     while pending and len(events) < _MAX_STEPS:
@@ -161,6 +162,9 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
             client_action_id=client_action_id if not events else None, data=data))
         if out.extension is not None:
             extensions.append((out.extension, principal.id))
+        if out.request is not None:
+            requests.append(out.request)
+            case.update(out.request.applied_to(case))
         case.update(out.changes)
         changes.update(out.changes)
         # the people hear once, of where the change ended (a case routed, accepted and
@@ -170,11 +174,21 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
             following = next_step(case)
             if following:
                 pending.append(following)
-    return _write(session, principal, case, changes, events, notices, extensions, note, last)
+    return _write(session, principal, case, changes, events, notices, extensions, note, last,
+                  requests)
 
 
 def _write(session: Session, principal: Principal, case: dict, changes: dict,
-           events: list[Event], notices, extensions, note, last_action: str) -> dict:
+           events: list[Event], notices, extensions, note, last_action: str,
+           requests=()) -> dict:
+    actor = None if principal.role == rules.SYSTEM_ROLE else principal.id
+    for req in requests:
+        if req.new is not None:
+            queries.insert_request(session, case["id"], actor, note, req.new)
+        if req.decide is not None:
+            queries.decide_request(session, req.decide[0], req.decide[1], actor, note)
+        if req.end is not None:
+            queries.end_request(session, req.end, actor)
     for ext, actor_id in extensions:
         if ext.request is not None:
             queries.insert_extension(session, case["id"], actor_id, ext.request.amount,
@@ -209,6 +223,23 @@ def route_new_cases(session: Session, settings: Settings, report_ids: list[str])
     for row in rows:
         _change(session, rules.SYSTEM, row, ["route"], {}, settings=settings,
                 next_step=rules.next_automatic_action)
+    return len(rows)
+
+
+# --- the system: 挂账 cases back on their review date -------------------------------------------
+
+def resume_suspended(session: Session, settings: Settings, *, now: datetime | None = None,
+                     limit: int = 500) -> int:
+    """Resume every suspended case (挂账) whose review date has come in the deployment's time
+    zone, by the system principal through the case rules (rules.ACTIONS["resume"]): dispatched
+    to the same department under a new handling deadline. Idempotent: a resumed case is no
+    longer suspended, and cases an action holds locked wait for the next run. Does not commit;
+    returns the count (at most `limit` a run)."""
+    now = now or clock.now()
+    rows = queries.lock_due_suspensions(session, rules.local_date(now, settings.timezone),
+                                        limit=limit)
+    for row in rows:
+        _change(session, rules.SYSTEM, row, ["resume"], {}, settings=settings)
     return len(rows)
 
 

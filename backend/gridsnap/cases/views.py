@@ -63,7 +63,18 @@ def _case_view(row, principal: Principal) -> dict:
                    "unit": row["pending_extension_unit"],
                    "reason": row["pending_extension_reason"],
                    "requested_at": row["pending_extension_at"]}
+    pending_return = suspension = None
+    if row["request_kind"] == "return":
+        pending_return = {"reason": row["request_reason_kind"], "note": row["request_reason"],
+                          "department": row["request_department"],
+                          "requested_at": row["request_at"]}
+    elif row["request_kind"] == "suspension":
+        suspension = {"status": row["request_status"], "reason_kind": row["request_reason_kind"],
+                      "note": row["request_reason"], "review_on": row["request_review_on"],
+                      "department": row["request_department"],
+                      "requested_at": row["request_at"], "decided_at": row["request_decided_at"]}
     view.update(
+        pending_return=pending_return, suspension=suspension,
         stage=row["stage"], stage_started_at=row["stage_started_at"], overdue=row["overdue"],
         overdue_at=row["overdue_at"], escalation_level=row["escalation_level"],
         version=row["version"], suggested_department=row["suggested_department_code"],
@@ -147,8 +158,8 @@ MY_TASKS_LIMIT = 500
 
 def list_my_tasks(session: Session, principal: Principal, *, updated_since=None) -> list[dict]:
     """Cases waiting for the principal, by due time (at most MY_TASKS_LIMIT): verifications
-    (核查) for a worker, dispatched work for a handler's department, cases to accept, dispatch
-    or close for a supervisor. With updated_since, a delta: every case of the list's kind that
+    (核查) for a worker, dispatched work for a handler's department, cases to accept, dispatch,
+    review (a return, 退单审核) or close for a supervisor. With updated_since, a delta: every case of the list's kind that
     changed since, including those that just left the list, so the phone drops them."""
     filters: dict = {"updated_since": updated_since, "order": "due"}
     if principal.role == "worker":

@@ -18,7 +18,15 @@ CASE_MERGED = "case.merged"
 CASE_UNMERGED = "case.unmerged"
 CASE_DISPATCHED = "case.dispatched"
 CASE_SIGNED = "case.signed"
-CASE_RETURNED = "case.returned"
+CASE_RETURNED = "case.returned"  # 退单: data {reason, department_code, review}
+# 退单审核: the supervisor approves the return (a wrong dispatch: 派遣准确率) or refuses it
+CASE_RETURN_APPROVED = "case.return_approved"  # data {department_code, reason}
+CASE_RETURN_REFUSED = "case.return_refused"  # data {department_code, due_at, stage}
+# 挂账/缓办: the long-term list, back on its review date
+CASE_SUSPENSION_REQUESTED = "case.suspension_requested"  # data {reason_kind, review_on}
+CASE_SUSPENDED = "case.suspended"  # data {reason_kind, review_on, department_code}
+CASE_SUSPENSION_REFUSED = "case.suspension_refused"
+CASE_RESUMED = "case.resumed"  # data {department_code, due_at, stage, by}
 CASE_EXTENSION_REQUESTED = "case.extension_requested"
 CASE_EXTENSION_APPROVED = "case.extension_approved"
 CASE_EXTENSION_REFUSED = "case.extension_refused"

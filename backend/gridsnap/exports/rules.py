@@ -24,7 +24,8 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 STATUS_NAMES = {
     "reported": "待立案", "accepted": "已立案", "rejected": "不予立案", "duplicate": "已合并",
-    "dispatched": "处置中", "returned": "已退回", "resolved": "待核查", "closed": "已结案",
+    "dispatched": "处置中", "returned": "退单待审", "resolved": "待核查", "closed": "已结案",
+    "suspended": "挂账",
 }
 
 

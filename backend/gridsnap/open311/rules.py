@@ -22,7 +22,8 @@ USERNAME_PREFIX = "open311-"
 # status_notes when the trail's note says nothing
 _STATUS_TEXT = {
     "reported": "已受理，待立案。", "accepted": "已立案，待派遣。", "dispatched": "已派遣，处置中。",
-    "returned": "已退回指挥中心，重新派遣中。", "resolved": "已处置，待核查。", "closed": "已办结。",
+    "returned": "已退回指挥中心，待审核后重新派遣。",
+    "suspended": "已挂账（暂缓办理），到复查日期后继续办理。", "resolved": "已处置，待核查。", "closed": "已办结。",
     "rejected": "不予立案。", "duplicate": "重复诉求，已与其他案件合并。",
 }
 

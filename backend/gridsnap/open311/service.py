@@ -208,7 +208,8 @@ def list_requests(session: Session, client: Principal | None, args: dict, settin
     ours = None
     if statuses and set(statuses) != {"open", "closed"}:
         ours = (sorted(rules.CLOSED_STATUSES) if statuses == ["closed"] else
-                [s for s in ("reported", "accepted", "dispatched", "returned", "resolved")])
+                [s for s in ("reported", "accepted", "dispatched", "returned", "resolved",
+                             "suspended")])
     rows = queries.list_requests(session, client, service_codes=_list_arg(args, "service_code"),
                                  start=start, end=end, statuses=ours, limit=rules.MAX_REQUESTS)
     return [_request_view(r, settings, base_url) for r in rows]

@@ -33,7 +33,7 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         CheckConstraint("status IN ('reported', 'accepted', 'rejected', 'duplicate', 'dispatched',"
-                        " 'returned', 'resolved', 'closed')", name="status_known"),
+                        " 'returned', 'resolved', 'closed', 'suspended')", name="status_known"),
         CheckConstraint("location_source IN ('gps', 'network', 'manual')", name="source_known"),
         CheckConstraint("accuracy_m IS NULL OR (accuracy_m >= 0 AND accuracy_m <= 100000)",
                         name="accuracy_range"),
