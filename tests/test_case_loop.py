@@ -40,7 +40,7 @@ def test_full_loop_report_accept_dispatch_sign_resolve_verify_close(
     assert set(h["allowed_actions"]) == {"sign", "return"}
     h = act(client, tokens, "handler", cid, "sign")
     assert h["responsible_department"] == "sanitation"
-    assert set(h["allowed_actions"]) == {"resolve", "request_extension"}
+    assert set(h["allowed_actions"]) == {"resolve", "request_extension", "request_suspension"}
     act(client, tokens, "handler", cid, "resolve", expect=422)  # no after-photo
     photo = evidence(client, tokens, "handler", cid, "resolution")
     h = act(client, tokens, "handler", cid, "resolve", photo_ids=[photo], note="已清运")
@@ -93,13 +93,16 @@ def test_return_before_signing_then_redispatch_to_another_department(
     c = act(client, tokens, "handler", cid, "return", reason="wrong_department",
             note="此处为园林绿地，应由园林部门处理")
     assert c["status"] == "returned" and c["return_count"] == 1
-    assert "case.returned" in _inbox(client, tokens, "supervisor")
+    assert "case.return_review" in _inbox(client, tokens, "supervisor")
     # the handler no longer sees it once it left the department
     r = client.get(f"/api/v1/cases/{cid}", headers=auth(tokens["handler"]))
     assert r.status_code == 404
-    c = act(client, tokens, "supervisor", cid, "dispatch", department="landscaping")
+    # 退单审核: the return waits for the supervisor, who approves it and re-dispatches
+    act(client, tokens, "supervisor", cid, "dispatch", department="landscaping", expect=409)
+    c = act(client, tokens, "supervisor", cid, "approve_return", department="landscaping")
     assert c["status"] == "dispatched" and c["department"] == "landscaping"
-    assert events(client, tokens, "supervisor", cid)[-2:] == ["case.returned",
+    assert events(client, tokens, "supervisor", cid)[-3:] == ["case.returned",
+                                                              "case.return_approved",
                                                               "case.dispatched"]
 
 
