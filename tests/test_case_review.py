@@ -7,6 +7,7 @@ suspended case by, and it comes back on its review date under a new deadline."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,7 @@ from cases_helpers import act, case, submit
 from gridsnap.cases.jobs import RESUME_SUSPENDED
 from gridsnap.cases.service import escalate_overdue
 
-from conftest import auth
+from conftest import REPO, auth
 
 CST = timezone(timedelta(hours=8))
 MONDAY = datetime(2026, 11, 2, 10, 0, tzinfo=CST)
@@ -333,3 +334,32 @@ def test_a_decision_without_a_request_is_a_conflict(client, tokens, demo_cell, r
     cid, _ = _signed(client, tokens, demo_cell, runtime, at)
     r = act(client, tokens, "supervisor", cid, "approve_suspension", expect=409)
     assert r["code"] == "case.invalid_transition" and "挂账" in r["message"]
+
+
+def _migration_0007():
+    path = next((REPO / "backend" / "gridsnap" / "migrations" / "versions").glob("*_0007_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0007", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_case_returned_before_the_review_existed_awaits_review_after_the_migration(
+        client, tokens, demo_cell, runtime, engine, at):
+    cid, c = _dispatched(client, tokens, demo_cell, runtime, at)
+    act(client, tokens, "handler", cid, "return", reason="duplicate", note="与另一案件重复")
+    with engine.begin() as conn:  # as it was before migration 0007: no request row
+        conn.execute(text("DELETE FROM case_requests WHERE report_id = :id"), {"id": cid})
+    s = case(client, tokens, "supervisor", cid)
+    assert s["pending_return"] is None and "refuse_return" not in s["allowed_actions"]
+    with engine.begin() as conn:
+        conn.execute(text(_migration_0007().BACKFILL_RETURNS))
+        conn.execute(text(_migration_0007().BACKFILL_RETURNS))  # once per case
+        assert conn.execute(text("SELECT count(*) FROM case_requests")).scalar() == 1
+    s = case(client, tokens, "supervisor", cid)
+    assert s["pending_return"]["reason"] == "duplicate"
+    assert s["pending_return"]["department"] == "sanitation"
+    assert s["pending_return"]["note"] == "与另一案件重复"
+    assert "dispatch" not in s["allowed_actions"]
+    back = act(client, tokens, "supervisor", cid, "refuse_return", note="并不重复")
+    assert back["department"] == "sanitation" and back["due_at"] == c["due_at"]

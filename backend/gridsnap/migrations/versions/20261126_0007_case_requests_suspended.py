@@ -25,6 +25,33 @@ _OLD_STATUSES = ("'reported', 'accepted', 'rejected', 'duplicate', 'dispatched',
                  "'resolved', 'closed'")
 
 
+# a returned case without a live request gets a pending return request from its trail
+BACKFILL_RETURNS = """
+        INSERT INTO case_requests (report_id, kind, status, department_code, requested_by_id,
+                                   reason_kind, reason, held_due_at, created_at)
+        SELECT r.id, 'return', 'pending', e.department_code, e.actor_id,
+               CASE WHEN e.data->>'reason' IN ('wrong_department', 'outside_duties',
+                                               'duplicate', 'other')
+                    THEN e.data->>'reason' ELSE 'other' END,
+               e.note, h.due_at, coalesce(e.at, r.updated_at)
+          FROM reports r
+          LEFT JOIN LATERAL (
+              SELECT x.id, x.at, x.actor_id, x.department_code, x.note, x.data
+                FROM case_events x
+               WHERE x.report_id = r.id AND x.action = 'case.returned'
+               ORDER BY x.id DESC LIMIT 1) e ON true
+          LEFT JOIN LATERAL (
+              SELECT (y.data->>'due_at')::timestamptz AS due_at
+                FROM case_events y
+               WHERE y.report_id = r.id AND y.id < e.id AND y.data->>'stage' = 'handle'
+                 AND y.data ? 'due_at'
+               ORDER BY y.id DESC LIMIT 1) h ON true
+         WHERE r.status = 'returned'
+           AND NOT EXISTS (SELECT 1 FROM case_requests q
+                            WHERE q.report_id = r.id AND q.status = 'pending')
+    """
+
+
 def upgrade() -> None:
     op.drop_constraint(op.f('ck_reports_status_known'), 'reports', type_='check')
     op.create_check_constraint(op.f('ck_reports_status_known'), 'reports',
@@ -78,28 +105,7 @@ def upgrade() -> None:
     op.create_index('ix_case_requests_review_on', 'case_requests', ['review_on'], unique=False,
                     postgresql_where="kind = 'suspension' AND status = 'approved'")
     # the cases returned before review existed await it now
-    op.execute("""
-        INSERT INTO case_requests (report_id, kind, status, department_code, requested_by_id,
-                                   reason_kind, reason, held_due_at, created_at)
-        SELECT r.id, 'return', 'pending', e.department_code, e.actor_id,
-               CASE WHEN e.data->>'reason' IN ('wrong_department', 'outside_duties',
-                                               'duplicate', 'other')
-                    THEN e.data->>'reason' ELSE 'other' END,
-               e.note, h.due_at, coalesce(e.at, r.updated_at)
-          FROM reports r
-          LEFT JOIN LATERAL (
-              SELECT x.id, x.at, x.actor_id, x.department_code, x.note, x.data
-                FROM case_events x
-               WHERE x.report_id = r.id AND x.action = 'case.returned'
-               ORDER BY x.id DESC LIMIT 1) e ON true
-          LEFT JOIN LATERAL (
-              SELECT (y.data->>'due_at')::timestamptz AS due_at
-                FROM case_events y
-               WHERE y.report_id = r.id AND y.id < e.id AND y.data->>'stage' = 'handle'
-                 AND y.data ? 'due_at'
-               ORDER BY y.id DESC LIMIT 1) h ON true
-         WHERE r.status = 'returned'
-    """)
+    op.execute(BACKFILL_RETURNS)
 
 
 def downgrade() -> None:
