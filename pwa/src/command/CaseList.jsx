@@ -1,4 +1,5 @@
-// The cases as a table, with the map's filters, sortable by received or due time, paginated.
+// The cases as a table, with the map's filters, sortable by received or due time, paginated. The
+// 挂账 list (status suspended) shows each case's reason and review date; a 挂账 asked for is tagged.
 import { useEffect, useState } from 'preact/hooks';
 import { formatTime, nameOf, statusText, t, tn } from '../i18n/index.js';
 import { useStore } from '../store.js';
@@ -33,6 +34,7 @@ export function CaseList({ onOpen, selected }) {
   }, [lv.filters, lv.changed, order, page]);
 
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const suspendedList = lv.filters.status?.length === 1 && lv.filters.status[0] === 'suspended';
   const departments = departmentsOf(s.categories);
   const deptName = (code) => {
     const d = departments.find((x) => x.code === code);
@@ -45,6 +47,7 @@ export function CaseList({ onOpen, selected }) {
   return (
     <div class="cmd-list" data-testid="case-list">
       {error && <p class="error">{error}</p>}
+      {suspendedList && <h2 data-testid="suspended-list">{t('cmd.suspended_list')}</h2>}
       <p class="small muted" data-testid="list-total">{tn('cmd.total', total)}</p>
       <div class="table-wrap" tabIndex={0} role="region" aria-label={tn('cmd.total', total)}>
         <table>
@@ -55,6 +58,8 @@ export function CaseList({ onOpen, selected }) {
               <th>{t('capture.category')}</th>
               <th>{t('cmd.where')}</th>
               <th>{t('cmd.department')}</th>
+              {suspendedList && <th>{t('cmd.suspend_reason')}</th>}
+              {suspendedList && <th>{t('cmd.review_on')}</th>}
               <th>{sortButton('received', t('cmd.received'))}</th>
               <th>{sortButton('due', t('cmd.due'))}</th>
             </tr>
@@ -71,10 +76,14 @@ export function CaseList({ onOpen, selected }) {
                   <td>
                     <span class={`status-tag st-${c.status}`}>{statusText(c.status)}</span>
                     {c.overdue && <span class="tag danger">{t('tasks.overdue')}</span>}
+                    {c.suspension?.status === 'pending' && <span class="tag">{t('cmd.suspension_asked')}</span>}
                   </td>
                   <td class="desc">{cat ? nameOf(cat) : c.category}</td>
                   <td class="desc">{c.cell ? nameOf(c.cell) : t('records.outside_grid')}</td>
                   <td class="dept" title={c.department || ''}>{c.department ? deptName(c.department) : '—'}</td>
+                  {suspendedList && <td data-testid="suspend-reason">
+                    {c.suspension ? t(`suspend.${c.suspension.reason_kind}`) : '—'}</td>}
+                  {suspendedList && <td data-testid="review-on">{c.suspension?.review_on || '—'}</td>}
                   <td>{formatTime(c.received_at)}</td>
                   <td>{c.due_at ? formatTime(c.due_at) : '—'}</td>
                 </tr>

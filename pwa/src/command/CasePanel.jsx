@@ -129,7 +129,11 @@ function CallerLine({ c, role, onRevealed }) {
   );
 }
 
-const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework']);
+const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework', 'refuse_return',
+  'refuse_suspension']);
+// actions with a form (the others are one click): a department to choose, or a note to give
+const WITH_DEPARTMENT = new Set(['dispatch', 'approve_return']);
+const DANGER = new Set(['reject', 'rework', 'refuse_return', 'refuse_suspension']);
 
 export function CasePanel({ id, onClose }) {
   const s = useStore();
@@ -204,7 +208,14 @@ export function CasePanel({ id, onClose }) {
     setNotice(null);
     setNote('');
     if (action === 'dispatch') setDepartment(c.suggested_department || c.department || departments[0]?.code || '');
-    if (action === 'dispatch' || NEEDS_NOTE.has(action)) setPending(action);
+    if (action === 'approve_return') {
+      // 退单审核: approve and re-dispatch to another department than the one that returned it
+      const back = c.pending_return?.department;
+      const other = [c.suggested_department, ...departments.map((d) => d.code)]
+        .find((code) => code && code !== back);
+      setDepartment(other || '');
+    }
+    if (WITH_DEPARTMENT.has(action) || NEEDS_NOTE.has(action)) setPending(action);
     else act(action);
   }
 
@@ -231,6 +242,17 @@ export function CasePanel({ id, onClose }) {
       </p>
       {c.due_at && <p class="small">{t('tasks.due', { time: formatTime(c.due_at) })}</p>}
       {c.department && <p class="small">{t('cmd.department')}: {deptName(c.department)}</p>}
+      {c.pending_return && (
+        <p class="notice small" data-testid="case-return-pending">{t('cmd.return_pending', {
+          dept: c.pending_return.department ? deptName(c.pending_return.department) : '—',
+          reason: t(`reason.${c.pending_return.reason}`), note: c.pending_return.note || '' })}</p>
+      )}
+      {c.suspension && (
+        <p class="notice small" data-testid="case-suspension" data-state={c.suspension.status}>
+          {t(c.suspension.status === 'pending' ? 'cmd.suspension_pending' : 'cmd.suspended_until', {
+            reason: t(`suspend.${c.suspension.reason_kind}`), date: c.suspension.review_on,
+            note: c.suspension.note || '' })}</p>
+      )}
       {c.pending_extension && (
         <p class="notice small">{t('cmd.extension_asked', { amount: c.pending_extension.amount,
           unit: t(`unit.${c.pending_extension.unit}`), reason: c.pending_extension.reason || '' })}</p>
@@ -243,7 +265,7 @@ export function CasePanel({ id, onClose }) {
       {actions.length > 0 && !pending && (
         <div class="row wrap panel-actions" data-testid="case-actions">
           {actions.map((a) => (
-            <button type="button" class={a === 'reject' || a === 'rework' ? 'danger' : 'primary'}
+            <button type="button" class={DANGER.has(a) ? 'danger' : 'primary'}
               data-testid={`action-${a}`} disabled={busy} onClick={() => start(a)}>{t(`action.${a}`)}</button>
           ))}
         </div>
@@ -251,11 +273,12 @@ export function CasePanel({ id, onClose }) {
       {pending && (
         <div class="card stack" data-testid="action-form">
           <strong>{t(`action.${pending}`)}</strong>
-          {pending === 'dispatch' && (
+          {WITH_DEPARTMENT.has(pending) && (
             <>
-              <label for="dispatch-dept">{t('cmd.department')}</label>
+              <label for="dispatch-dept">{pending === 'dispatch' ? t('cmd.department') : t('cmd.redispatch_to')}</label>
               <select id="dispatch-dept" value={department} data-testid="dispatch-department"
                 onChange={(e) => setDepartment(e.currentTarget.value)}>
+                {pending === 'approve_return' && <option value="">{t('cmd.approve_only')}</option>}
                 {departments.map((d) => (
                   <option value={d.code}>{nameOf(d)}{d.code === c.suggested_department ? ` (${t('cmd.suggested')})` : ''}</option>
                 ))}
@@ -268,8 +291,9 @@ export function CasePanel({ id, onClose }) {
             <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>
             <button type="button" class="primary" data-testid="action-confirm"
               disabled={busy || (NEEDS_NOTE.has(pending) && !note.trim())}
-              onClick={() => act(pending, pending === 'dispatch' && department ? { department } : {})}>
-              {t(`action.${pending}`)}</button>
+              onClick={() => act(pending, WITH_DEPARTMENT.has(pending) && department ? { department } : {})}>
+              {pending === 'approve_return' && department
+                ? t('cmd.approve_and_dispatch', { dept: deptName(department) }) : t(`action.${pending}`)}</button>
           </div>
         </div>
       )}

@@ -5,7 +5,8 @@ import { useStore } from '../store.js';
 import { departmentsOf, SOURCES } from './api.js';
 import { live, setLive, useLive } from './live.js';
 
-const STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved', 'closed', 'rejected',
+const STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'suspended', 'resolved', 'closed',
+  'rejected',
   'duplicate'];
 
 export function Filters({ timeRange = true }) {

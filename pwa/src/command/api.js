@@ -4,7 +4,8 @@ import { zonedIso } from '../lib/zone.js';
 import { getState } from '../store.js';
 
 /** The open statuses (cases/rules.py OPEN_STATUSES): what 未结案件 shows. */
-export const OPEN_STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved'];
+export const OPEN_STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved',
+  'suspended'];
 
 export function token() {
   return getState().session?.token;

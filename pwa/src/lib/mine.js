@@ -8,7 +8,7 @@ export const GROUPS = ['waiting', 'refused', 'reported', 'accepted', 'handling',
 
 // a case status → its group (处置中: dispatched to a department, or handed back by it)
 const OF_STATUS = { reported: 'reported', accepted: 'accepted', dispatched: 'handling',
-  returned: 'handling', resolved: 'resolved', closed: 'closed', rejected: 'void', duplicate: 'void' };
+  returned: 'handling', suspended: 'handling', resolved: 'resolved', closed: 'closed', rejected: 'void', duplicate: 'void' };
 
 /** Fill and ring of each group: outbox items hollow with a dashed ring, cases filled. */
 export const STYLE = {

@@ -48,7 +48,7 @@ async function pullServer() {
   const before = await kvGet('server', null);
   const server = { name: data?.name || null, version: data?.version || null,
     timezone: data?.timezone || null, evidence: data?.evidence || null,
-    basemap: data?.basemap || null };
+    basemap: data?.basemap || null, cases: data?.cases || null };
   await kvSet('server', server);
   if (before?.timezone !== server.timezone || before?.name !== server.name ||
     JSON.stringify(before?.basemap || null) !== JSON.stringify(server.basemap)) emit('server');

@@ -153,6 +153,8 @@ async function sendAction(item, token) {
   if (b.location) json.location = b.location;
   if (b.reason) json.reason = b.reason;
   if (b.extension) json.extension = b.extension;
+  if (b.reason_kind) json.reason_kind = b.reason_kind;
+  if (b.review_on) json.review_on = b.review_on;
   const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json });
   await markAccepted(item, { number: data?.number, status: data?.status });
   await caseActed(b.case_id, data);

@@ -5,12 +5,19 @@ import { emit } from './events.js';
 
 const VERIFY_ACTIONS = ['verify_pass', 'verify_fail'];
 /** What a department handler may do with a case dispatched to them. */
-export const HANDLER_ACTIONS = ['sign', 'resolve', 'return', 'request_extension'];
+export const HANDLER_ACTIONS = ['sign', 'resolve', 'return', 'request_extension',
+  'request_suspension'];
+
+/** A dispatched case whose 挂账 request waits for the command centre: it stays on the desk. */
+function awaitsSuspension(task) {
+  return task.status === 'dispatched' && task.suspension?.status === 'pending';
+}
 
 /** True when the case still waits for this role (a server without allowed_actions: keep it). */
 export function waitsFor(task, role) {
   const wanted = role === 'handler' ? HANDLER_ACTIONS : VERIFY_ACTIONS;
-  return !task.allowed_actions || task.allowed_actions.some((a) => wanted.includes(a));
+  return !task.allowed_actions || task.allowed_actions.some((a) => wanted.includes(a)) ||
+    (role === 'handler' && awaitsSuspension(task));
 }
 
 /**
@@ -39,7 +46,8 @@ export async function storeTasks(tasks, { full, role, since = null }) {
 export async function caseActed(caseId, data) {
   const d = await db();
   if (data && data.status === 'dispatched' &&
-      (data.allowed_actions || []).some((a) => HANDLER_ACTIONS.includes(a))) await d.put('tasks', data);
+      ((data.allowed_actions || []).some((a) => HANDLER_ACTIONS.includes(a)) ||
+       awaitsSuspension(data))) await d.put('tasks', data);
   else await d.delete('tasks', caseId);
   emit('tasks');
 }

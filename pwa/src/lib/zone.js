@@ -71,3 +71,15 @@ export function monthOf(instantMs, z = zone) {
   const p = partsOf(instantMs, z);
   return `${p.year}-${p.month}`;
 }
+
+/** The day ("2026-11-20") an instant falls on, in the zone. */
+export function dayOf(instantMs, z = zone) {
+  const p = partsOf(instantMs, z);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** The day `n` days after `day` ("2026-11-20", 3 → "2026-11-23"). */
+export function addDays(day, n) {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}

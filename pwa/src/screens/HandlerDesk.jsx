@@ -1,5 +1,6 @@
 // The department handler's desk (处置部门): the cases dispatched to my department. Sign (签收),
-// resolve with after-photos (处置完毕), hand back with a reason (退单), ask for more time (延期).
+// resolve with after-photos (处置完毕), hand back with a reason (退单), ask for more time (延期) or
+// for the long-term list (挂账/缓办: a reason, a note and a review date).
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
 import { useRef, useState } from 'preact/hooks';
@@ -12,6 +13,7 @@ import { TaskItem } from '../components/TaskItem.jsx';
 import { TaskPhoto } from '../components/TaskPhoto.jsx';
 import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { addItem } from '../lib/outbox.js';
+import { addDays, dayOf } from '../lib/zone.js';
 import { go, syncAfterSave } from '../nav.js';
 import { reload, toast, useStore } from '../store.js';
 
@@ -21,7 +23,7 @@ const CaseSpot = lazy(() => import('../components/CaseSpot.jsx'));
 /** What the desk shows of a case, kept with a queued action: the card stays after it is sent. */
 function snapshotOf(task) {
   const keep = ['id', 'number', 'category', 'status', 'description', 'address', 'location', 'cell',
-    'community', 'street', 'due_at', 'overdue', 'signed_at', 'reporter_name', 'photos'];
+    'community', 'street', 'due_at', 'overdue', 'signed_at', 'reporter_name', 'photos', 'suspension'];
   return Object.fromEntries(keep.map((k) => [k, task[k] ?? null]));
 }
 
@@ -41,6 +43,9 @@ export function Directions({ location, label }) {
 }
 
 export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate', 'other'];
+/** 挂账/缓办: why it cannot be solved now (cases/rules.py SUSPENSION_REASONS). */
+export const SUSPENSION_REASONS = ['funding', 'planning', 'court', 'other'];
+const SUSPENSION_MAX_DAYS = 365; // GRIDSNAP_SUSPENSION_MAX_DAYS until the server says
 const UNITS = ['hours', 'working_hours', 'working_days'];
 
 /**
@@ -53,10 +58,14 @@ function localActions(task, items) {
     (i.state === 'saved' || i.state === 'sending'));
   let actions = [...(task.allowed_actions || [])];
   if (queued.some((i) => i.body.action === 'sign') && actions.includes('sign')) {
-    actions = actions.filter((a) => a !== 'sign' && a !== 'return').concat(['resolve', 'request_extension']);
+    actions = actions.filter((a) => a !== 'sign' && a !== 'return')
+      .concat(['resolve', 'request_extension', 'request_suspension']);
   }
   const done = queued.filter((i) => i.body.action !== 'sign').map((i) => i.body.action);
-  if (done.some((a) => a === 'resolve' || a === 'return')) return [];
+  // a 挂账 request waits for the command centre: nothing more until it decides
+  if (done.some((a) => a === 'resolve' || a === 'return' || a === 'request_suspension')) return [];
+  // one request at a time (延期 or 挂账)
+  if (done.includes('request_extension')) actions = actions.filter((a) => a !== 'request_suspension');
   return actions.filter((a) => !done.includes(a));
 }
 
@@ -84,11 +93,13 @@ export function HandlerCase({ id }) {
   const task = s.tasks.find((x) => x.id === id);
   const mine = s.items.filter((i) => i.kind === 'action' && i.body.case_id === id)
     .sort((a, b) => a.createdAt - b.createdAt);
-  const [mode, setMode] = useState(null); // resolve | return | request_extension
+  const [mode, setMode] = useState(null); // resolve | return | request_extension | request_suspension
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('wrong_department');
   const [amount, setAmount] = useState('2');
   const [unit, setUnit] = useState('working_days');
+  const [suspendReason, setSuspendReason] = useState('funding');
+  const [reviewOn, setReviewOn] = useState('');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
   const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
@@ -106,6 +117,10 @@ export function HandlerCase({ id }) {
     );
   }
   const actions = task ? localActions(task, s.items) : [];
+  // the review date: after today, at most the city's limit ahead (days in the deployment's zone)
+  const today = dayOf(Date.now());
+  const firstReview = addDays(today, 1);
+  const lastReview = addDays(today, s.server?.cases?.suspension_max_days || SUSPENSION_MAX_DAYS);
   const cat = shown && s.categories.find((c) => c.code === shown.category);
 
   async function queue(action, extra = {}, withPhotos = []) {
@@ -131,7 +146,11 @@ export function HandlerCase({ id }) {
 
   const missing = [];
   if (mode === 'resolve' && !photos.length) missing.push(t('desk.need_after_photo'));
-  if ((mode === 'return' || mode === 'request_extension') && !note.trim()) missing.push(t('desk.need_note'));
+  if ((mode === 'return' || mode === 'request_extension' || mode === 'request_suspension') &&
+    !note.trim()) missing.push(t('desk.need_note'));
+  if (mode === 'request_suspension' && !(reviewOn >= firstReview && reviewOn <= lastReview)) {
+    missing.push(t('desk.need_review_on'));
+  }
   if (mode === 'request_extension' && !(Number(amount) >= 1)) missing.push(t('desk.need_amount'));
 
   function submit() {
@@ -140,6 +159,8 @@ export function HandlerCase({ id }) {
     else if (mode === 'return') queue('return', { reason });
     else if (mode === 'request_extension') {
       queue('request_extension', { extension: { amount: Number(amount), unit } });
+    } else if (mode === 'request_suspension') {
+      queue('request_suspension', { reason_kind: suspendReason, review_on: reviewOn });
     }
   }
 
@@ -155,6 +176,11 @@ export function HandlerCase({ id }) {
             {statusText(task ? task.status : (last?.server?.status || shown.status))}
             {task && <>{' · '}{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</>}</p>
           {shown.due_at && task && <p class="small">{t('tasks.due', { time: formatTime(shown.due_at) })}</p>}
+          {task?.suspension?.status === 'pending' && (
+            <p class="notice small" data-testid="desk-suspension-pending">
+              {t('desk.suspension_pending', { date: task.suspension.review_on,
+                reason: t(`suspend.${task.suspension.reason_kind}`) })}</p>
+          )}
           {shown.description && <p>{shown.description}</p>}
           <dl class="facts small">
             <dt>{t('desk.address')}</dt>
@@ -207,6 +233,11 @@ export function HandlerCase({ id }) {
             <button type="button" class="secondary" data-testid="desk-extension"
               onClick={() => setMode('request_extension')}>{t('tasks.request_extension')}</button>
           )}
+          {actions.includes('request_suspension') && (
+            <button type="button" class="secondary" data-testid="desk-suspension"
+              onClick={() => { setReviewOn(''); setMode('request_suspension'); }}>
+              {t('tasks.request_suspension')}</button>
+          )}
         </section>
       )}
       {task && mode && (
@@ -242,6 +273,20 @@ export function HandlerCase({ id }) {
                 {UNITS.map((u) => <option value={u}>{t(`unit.${u}`)}</option>)}
               </select>
             </div>
+          )}
+          {mode === 'request_suspension' && (
+            <>
+              <label for="desk-suspend-reason">{t('desk.suspend_reason')}</label>
+              <select id="desk-suspend-reason" value={suspendReason} data-testid="desk-suspend-reason"
+                onChange={(e) => setSuspendReason(e.currentTarget.value)}>
+                {SUSPENSION_REASONS.map((r) => <option value={r}>{t(`suspend.${r}`)}</option>)}
+              </select>
+              <label for="desk-review-on">{t('desk.review_on')}</label>
+              <input id="desk-review-on" type="date" min={firstReview} max={lastReview} value={reviewOn}
+                data-testid="desk-review-on" onInput={(e) => setReviewOn(e.currentTarget.value)}
+                onChange={(e) => setReviewOn(e.currentTarget.value)} />
+              <p class="small muted">{t('desk.review_on_hint', { from: firstReview, to: lastReview })}</p>
+            </>
           )}
           <label for="desk-note">{mode === 'resolve' ? t('desk.note_optional') : t('desk.note_required')}</label>
           <textarea id="desk-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
