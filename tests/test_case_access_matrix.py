@@ -104,7 +104,8 @@ class World:
 
     def case(self, kind: str) -> str:
         """reported | dispatched (to sanitation) | dispatched_other (to water) | resolved
-        (by sanitation, waiting for the demo worker's 核查) | nowhere (outside every area,
+        (by sanitation, waiting for the demo worker's 核查) | returned (by sanitation, awaiting
+        review) | suspension_asked (挂账 asked by sanitation) | nowhere (outside every area,
         reported by the demo worker)."""
         if kind in self.cases:
             return self.cases[kind]
@@ -116,6 +117,16 @@ class World:
             self.act("supervisor", cid, "accept")
             department = "water" if kind == "dispatched_other" else "sanitation"
             self.act("supervisor", cid, "dispatch", department=department)
+        if kind == "returned":  # 退单, awaiting the supervisor's review
+            self.act("supervisor", cid, "accept")
+            self.act("supervisor", cid, "dispatch", department="sanitation")
+            self.act("handler", cid, "return", reason="wrong_department", note="不归环卫")
+        if kind == "suspension_asked":  # 挂账 asked for by sanitation, awaiting a decision
+            self.act("supervisor", cid, "accept")
+            self.act("supervisor", cid, "dispatch", department="sanitation")
+            self.act("handler", cid, "sign")
+            self.act("handler", cid, "request_suspension", reason_kind="funding",
+                     review_on=str(datetime.now(UTC).date() + timedelta(days=30)), note="需资金")
         if kind == "resolved":
             self.act("handler", cid, "sign")
             photo = evidence(self.client, self.tokens, "handler", cid, "resolution")
@@ -374,6 +385,43 @@ def test_a_handler_loses_sight_of_a_case_returned_before_signing(world):
         assert_same_as_missing(world, probe, seat, probe.send(world, seat, cid), cid)
     listed = world.client.get("/api/v1/cases", headers=world.headers("handler")).get_json()
     assert cid not in [c["id"] for c in listed]
+
+
+# --- who decides a department's request: 退单审核 and 挂账 ----------------------------------------
+
+# persona -> the answer to a decision: supervisors of the case's area decide, the department
+# that asked may not (or no longer sees the case), the rest are outside scope or may only look
+DECIDERS = {
+    "supervisor-own-district": ("supervisor", 200, 200),
+    "supervisor-other-district": ("supervisor_other", 404, 404),
+    "city-supervisor": ("city_supervisor", 200, 200),
+    "admin": ("admin", 200, 200),
+    "handler-who-asked": ("handler", 404, 403),  # a returned case left the department's sight
+    "worker-own-community": ("worker", 403, 403),
+    "worker-other-community": ("worker2", 404, 404),
+}
+DECISIONS = {"refuse_return": ("returned", 1), "approve_return": ("returned", 1),
+             "refuse_suspension": ("suspension_asked", 2),
+             "approve_suspension": ("suspension_asked", 2)}
+
+
+@pytest.mark.parametrize("decision", DECISIONS.keys())
+@pytest.mark.parametrize(("persona", "on_return", "on_suspension"), DECIDERS.values(),
+                         ids=DECIDERS.keys())
+def test_only_supervisors_of_the_area_decide_a_return_or_a_suspension(
+        world, persona, on_return, on_suspension, decision):
+    kind, which = DECISIONS[decision]
+    expected = on_return if which == 1 else on_suspension
+    case_id = world.case(kind)
+    before = world.trail(case_id)
+    r = world.client.post(f"/api/v1/cases/{case_id}/actions",
+                          json={"action": decision, "note": "审核意见"},
+                          headers=world.headers(persona))
+    assert r.status_code == expected, r.get_json()
+    if expected != 200:
+        assert world.trail(case_id) == before
+        assert r.get_json()["code"] == {403: "case.action_forbidden",
+                                         404: "case.not_found"}[expected]
 
 
 # --- a case outside every area (no area_code) -----------------------------------------------

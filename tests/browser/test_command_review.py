@@ -55,7 +55,7 @@ def test_supervisor_refuses_one_return_and_approves_another_with_a_new_departmen
     confirm = page.locator("[data-testid=action-confirm]")
     assert confirm.is_disabled()  # a refusal says why
     page.fill("#action-note", "占道堆物属环卫职责")
-    assert_accessible(page)
+    assert_accessible(page, "refusing a return", taps=False)
     confirm.click()
     page.wait_for_selector("[data-testid=case-panel][data-status=dispatched]")
     page.wait_for_function(
@@ -99,5 +99,5 @@ def test_supervisor_approves_a_suspension_and_finds_it_on_the_long_term_list(
     row.wait_for()
     assert row.locator("[data-testid=suspend-reason]").inner_text() == "需规划调整"
     assert row.locator("[data-testid=review-on]").inner_text() == review_on
-    assert "环卫" in row.inner_text() or "sanitation" in row.inner_text()
-    assert_accessible(page)
+    assert "环境卫生" in row.inner_text()  # the department's name
+    assert_accessible(page, "the long-term list", taps=False)
