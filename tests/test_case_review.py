@@ -363,3 +363,49 @@ def test_a_case_returned_before_the_review_existed_awaits_review_after_the_migra
     assert "dispatch" not in s["allowed_actions"]
     back = act(client, tokens, "supervisor", cid, "refuse_return", note="并不重复")
     assert back["department"] == "sanitation" and back["due_at"] == c["due_at"]
+
+
+def _row(**kw) -> dict:
+    base = {"request_id": 7, "request_kind": "suspension", "request_status": "pending",
+            "request_department": "sanitation", "status": "dispatched",
+            "department_code": "sanitation"}
+    return {**base, **kw}
+
+
+OVERTAKEN = {
+    "no-request": (_row(request_id=None, status="closed"), True),
+    "return-awaiting-review": (_row(request_kind="return", status="returned",
+                                    department_code=None), True),
+    "return-but-dispatched-elsewhere": (_row(request_kind="return", department_code="water"),
+                                        False),
+    "suspension-asked-by-the-holder": (_row(), True),
+    "suspension-asked-but-sent-to-another-department": (_row(department_code="water"), False),
+    "suspension-asked-but-resolved": (_row(status="resolved"), False),
+    "suspension-in-force": (_row(request_status="approved", status="suspended"), True),
+    "suspension-in-force-but-dispatched": (_row(request_status="approved"), False),
+}
+
+
+@pytest.mark.parametrize(("row", "alive"), OVERTAKEN.values(), ids=OVERTAKEN.keys())
+def test_a_request_another_change_overtook_is_withdrawn(row, alive):
+    from gridsnap.cases.rules import request_alive
+
+    assert request_alive(row) is alive
+
+
+def test_the_next_change_of_a_case_withdraws_a_request_it_overtook(
+        client, tokens, demo_cell, runtime, engine, at):
+    # a state no action of this branch leaves (another feature re-dispatched a returned case,
+    # say): a dispatched case still holding a return "awaiting review"
+    cid, _ = _dispatched(client, tokens, demo_cell, runtime, at)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO case_requests (report_id, kind, reason_kind, "
+                          "department_code) VALUES (:id, 'return', 'other', 'water')"),
+                     {"id": cid})
+    act(client, tokens, "handler", cid, "sign")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM case_requests WHERE report_id = :id"),
+                            {"id": cid}).scalar() == "withdrawn"
+    c = act(client, tokens, "handler", cid, "request_suspension", reason_kind="other",
+            review_on="2026-12-01", note="x")
+    assert c["suspension"]["status"] == "pending"

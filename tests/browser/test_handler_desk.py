@@ -3,6 +3,8 @@ an after-photo while offline; both reach the server once, photo first, when the 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import text
 
@@ -132,3 +134,34 @@ def test_handler_asks_for_more_time_and_the_supervisor_approves(
         actions = [r[0] for r in conn.execute(text(
             "SELECT action FROM case_events WHERE report_id = :id ORDER BY id"), {"id": cid})]
     assert actions[-2:] == ["case.extension_requested", "case.extension_approved"]
+
+
+def test_handler_asks_for_the_long_term_list_with_a_reason_and_a_review_date(
+        phone, handler_login, client, tokens, demo_cell, runtime, engine):
+    cid = make_dispatched_case(client, tokens, demo_cell, runtime)
+    act(client, tokens, "handler", cid, "sign")
+    page = phone.new_page()
+    login(page, *handler_login)
+    page.click("[data-testid=task-link]")
+    page.click("[data-testid=desk-suspension]")
+    page.select_option("[data-testid=desk-suspend-reason]", "court")
+    page.fill("#desk-note", "产权纠纷，等待法院判决")
+    submit = page.locator("[data-testid=desk-submit]")
+    assert submit.is_disabled()  # no review date yet
+    first = page.get_attribute("[data-testid=desk-review-on]", "min")
+    last = page.get_attribute("[data-testid=desk-review-on]", "max")
+    assert date.fromisoformat(last) - date.fromisoformat(first) == timedelta(days=364)
+    review_on = str(date.fromisoformat(first) + timedelta(days=59))
+    page.fill("[data-testid=desk-review-on]", review_on)
+    submit.click()
+    wait_outbox(page, lambda xs: len(xs) == 1 and xs[0]["state"] == "accepted", what="asked")
+    # the case stays on the desk, waiting for the command centre
+    page.wait_for_selector("[data-testid=desk-suspension-pending]")
+    assert review_on in page.inner_text("[data-testid=desk-suspension-pending]")
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT kind, status, reason_kind, review_on::text, reason FROM case_requests "
+            "WHERE report_id = :id"), {"id": cid}).one()
+    assert tuple(row) == ("suspension", "pending", "court", review_on, "产权纠纷，等待法院判决")
+    page.click("[data-testid=tab-desk]")
+    page.wait_for_selector("[data-testid=task-link]")

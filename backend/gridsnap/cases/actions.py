@@ -96,6 +96,7 @@ class RequestWrite:
     new: dict | None = None  # a new pending request's columns; the note is its reason
     decide: tuple[int, str] | None = None  # (request id, "approved" | "refused")
     end: int | None = None  # an approved suspension ends (the case resumed)
+    withdraw: int | None = None  # another change overtook the request (rules.request_alive)
 
     def applied_to(self, case: dict) -> dict:
         """The request columns of the case row after this write, for the next step of the
@@ -104,7 +105,7 @@ class RequestWrite:
             case.get("request_kind") == "suspension")
         if self.decide is not None and live:
             return {"request_status": "approved"}
-        if self.decide is not None or self.end is not None:
+        if self.decide is not None or self.end is not None or self.withdraw is not None:
             return {k: None for k in case if k.startswith("request_")}
         return {}
 

@@ -74,13 +74,14 @@ class ExtensionRequest(Base):
 class CaseRequest(Base):
     """A department's request a supervisor decides: a return (退单, kind "return") waiting for
     review, or a 挂账/缓办 (kind "suspension"): pending, then approved or refused; an approved
-    suspension ends ("ended") when the case resumes. At most one live request per case (pending,
-    or a suspension in force), which the case read model joins."""
+    suspension ends ("ended") when the case resumes; a request another change of the case
+    overtook (the case left the state it was asked in) is "withdrawn". At most one live request
+    per case (pending, or a suspension in force), which the case read model joins."""
 
     __tablename__ = "case_requests"
     __table_args__ = (
         CheckConstraint("kind IN ('return', 'suspension')", name="kind_known"),
-        CheckConstraint("status IN ('pending', 'approved', 'refused', 'ended')",
+        CheckConstraint("status IN ('pending', 'approved', 'refused', 'ended', 'withdrawn')",
                         name="status_known"),
         CheckConstraint("status <> 'ended' OR kind = 'suspension'", name="only_suspensions_end"),
         CheckConstraint("kind <> 'suspension' OR (review_on IS NOT NULL AND reason_kind IN "

@@ -298,6 +298,14 @@ def end_request(session: Session, request_id: int, ended_by_id: int | None) -> N
     """), {"u": ended_by_id, "id": request_id})
 
 
+def withdraw_request(session: Session, request_id: int) -> None:
+    """A live request another change of the case overtook (rules.request_alive)."""
+    session.execute(text("""
+        UPDATE case_requests SET status = 'withdrawn', decided_at = now()
+         WHERE id = :id AND status IN ('pending', 'approved')
+    """), {"id": request_id})
+
+
 _LOCK_DUE_SUSPENSIONS = text(f"""
     SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
       FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code

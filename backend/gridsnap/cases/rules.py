@@ -265,6 +265,22 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
     return action
 
 
+def request_alive(case) -> bool:
+    """Whether the case's live request (case_requests) still fits the case: a return awaits
+    review while the case is returned; a 挂账 request waits while the department that asked
+    holds the dispatched case; a 挂账 in force lasts while the case is suspended. A change that
+    takes the case elsewhere (another feature's action, say) overtakes it: it is withdrawn."""
+    if case.get("request_id") is None:
+        return True
+    kind, status = case["request_kind"], case["request_status"]
+    if kind == "return":
+        return case["status"] == "returned"
+    if status == "pending":
+        return (case["status"] == "dispatched"
+                and case["department_code"] == case["request_department"])
+    return case["status"] == "suspended"
+
+
 def follow_up_steps(action: str, body: dict) -> list[str]:
     """The steps of a person's change: the action, and a dispatch after an approved return
     when a department is named (退单审核: "approve and re-dispatch to …" in one change)."""

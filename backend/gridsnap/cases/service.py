@@ -33,7 +33,7 @@ from ..settings import Settings
 from ..users import queries as users
 from ..users.rules import Principal
 from . import queries, rules, views
-from .actions import APPLY, ActionContext, Outcome
+from .actions import APPLY, ActionContext, Outcome, RequestWrite
 
 # at most this many steps in one change (route → accept → dispatch)
 _MAX_STEPS = 3
@@ -166,6 +166,10 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
             requests.append(out.request)
             case.update(out.request.applied_to(case))
         case.update(out.changes)
+        if not rules.request_alive(case):
+            overtaken = RequestWrite(withdraw=case["request_id"])
+            requests.append(overtaken)
+            case.update(overtaken.applied_to(case))
         changes.update(out.changes)
         # the people hear once, of where the change ended (a case routed, accepted and
         # dispatched on its own is news for the department only)
@@ -189,6 +193,8 @@ def _write(session: Session, principal: Principal, case: dict, changes: dict,
             queries.decide_request(session, req.decide[0], req.decide[1], actor, note)
         if req.end is not None:
             queries.end_request(session, req.end, actor)
+        if req.withdraw is not None:
+            queries.withdraw_request(session, req.withdraw)
     for ext, actor_id in extensions:
         if ext.request is not None:
             queries.insert_extension(session, case["id"], actor_id, ext.request.amount,

@@ -77,7 +77,7 @@ def upgrade() -> None:
                   nullable=False),
         sa.CheckConstraint("kind IN ('return', 'suspension')",
                            name=op.f('ck_case_requests_kind_known')),
-        sa.CheckConstraint("status IN ('pending', 'approved', 'refused', 'ended')",
+        sa.CheckConstraint("status IN ('pending', 'approved', 'refused', 'ended', 'withdrawn')",
                            name=op.f('ck_case_requests_status_known')),
         sa.CheckConstraint("status <> 'ended' OR kind = 'suspension'",
                            name=op.f('ck_case_requests_only_suspensions_end')),
