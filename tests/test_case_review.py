@@ -16,6 +16,7 @@ from sqlalchemy import text
 from cases_helpers import act, case, submit
 from gridsnap.cases.jobs import RESUME_SUSPENDED
 from gridsnap.cases.service import escalate_overdue
+from gridsnap.worker import PERIODIC, enqueue_periodic, run_worker
 
 from conftest import REPO, auth
 
@@ -409,3 +410,16 @@ def test_the_next_change_of_a_case_withdraws_a_request_it_overtook(
     c = act(client, tokens, "handler", cid, "request_suspension", reason_kind="other",
             review_on="2026-12-01", note="x")
     assert c["suspension"]["status"] == "pending"
+
+
+def test_the_relay_puts_the_return_of_suspended_cases_on_the_queue_and_a_worker_runs_it(
+        client, tokens, demo_cell, runtime, at, followup):
+    cid, _ = _signed(client, tokens, demo_cell, runtime, at)
+    act(client, tokens, "handler", cid, "request_suspension", reason_kind="funding",
+        review_on="2026-11-05", note="x")
+    act(client, tokens, "supervisor", cid, "approve_suspension")
+    at(datetime(2026, 11, 5, 0, 30, tzinfo=CST))
+    assert RESUME_SUSPENDED in {task for task, _, _ in PERIODIC}
+    enqueue_periodic(runtime)
+    run_worker(followup, burst=True)
+    assert case(client, tokens, "supervisor", cid)["status"] == "dispatched"

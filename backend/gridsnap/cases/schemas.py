@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
 from ..photos.schemas import PhotoOutSchema
-from ..schemas import AwareDateTime
+from ..schemas import AwareDateTime, Date
 from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES, SUSPENSION_REASONS
 
 
@@ -76,7 +76,7 @@ class ActionInSchema(Schema):
                            metadata={"description": "return (退单): why."})
     reason_kind = fields.String(validate=validate.OneOf(SUSPENSION_REASONS), metadata={
         "description": "request_suspension (挂账): funding, planning, court, other."})
-    review_on = fields.Date(metadata={
+    review_on = Date(metadata={
         "description": "request_suspension: the review date (after today, at most "
                        "GRIDSNAP_SUSPENSION_MAX_DAYS ahead, in the deployment's time zone)."})
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
@@ -106,7 +106,7 @@ class SuspensionSchema(Schema):
     status = fields.String(metadata={"description": "pending, approved"})
     reason_kind = fields.String(metadata={"description": ", ".join(SUSPENSION_REASONS)})
     note = fields.String(allow_none=True)
-    review_on = fields.Date(metadata={"description": "The review date: back then."})
+    review_on = Date(metadata={"description": "The review date: back then."})
     department = fields.String(allow_none=True)
     requested_at = AwareDateTime()
     decided_at = AwareDateTime(allow_none=True)
