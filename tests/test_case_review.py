@@ -106,6 +106,10 @@ def test_a_return_approved_and_redispatched_to_another_department_in_one_change(
         client, tokens, demo_cell, runtime, at):
     cid, _ = _dispatched(client, tokens, demo_cell, runtime, at)
     act(client, tokens, "handler", cid, "return", reason="outside_duties", note="不归环卫")
+    # approving it and sending it back where it came from is a refusal: say so
+    r = act(client, tokens, "supervisor", cid, "approve_return", expect=422,
+            department="sanitation")
+    assert r["code"] == "request.invalid" and "department" in r["fields"]
     c = act(client, tokens, "supervisor", cid, "approve_return", department="landscaping",
             note="同意，改派园林")
     assert c["status"] == "dispatched" and c["department"] == "landscaping"

@@ -243,6 +243,10 @@ def _approve_return(ctx: ActionContext) -> Outcome:
     # a right return: the dispatch was wrong (派遣准确率); the accept stage's clock runs on
     # until the case is dispatched elsewhere (often the next step of this same change)
     c = ctx.case
+    if ctx.body.get("department") and ctx.body["department"] == c["request_department"]:
+        raise AppError("request.invalid",
+                       "That is the department that returned it: refuse the return instead.",
+                       {"department": ["The department that returned it."]})
     return Outcome({"status": "accepted"},
                    {"department_code": c["request_department"],
                     "reason": c["request_reason_kind"]},

@@ -35,7 +35,6 @@ STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
 # 挂账/缓办: why a case cannot be solved now (needs funding, planning, a court's decision)
 SUSPENSION_REASONS = ("funding", "planning", "court", "other")
-REQUEST_KINDS = ("return", "suspension")
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline

@@ -159,8 +159,9 @@ MY_TASKS_LIMIT = 500
 def list_my_tasks(session: Session, principal: Principal, *, updated_since=None) -> list[dict]:
     """Cases waiting for the principal, by due time (at most MY_TASKS_LIMIT): verifications
     (核查) for a worker, dispatched work for a handler's department, cases to accept, dispatch,
-    review (a return, 退单审核) or close for a supervisor. With updated_since, a delta: every case of the list's kind that
-    changed since, including those that just left the list, so the phone drops them."""
+    review (a return, 退单审核) or close for a supervisor. With updated_since, a delta: every
+    case of the list's kind that changed since, including those that just left the list, so
+    the phone drops them."""
     filters: dict = {"updated_since": updated_since, "order": "due"}
     if principal.role == "worker":
         filters.update(verifier_id=principal.id, statuses=["resolved"])
