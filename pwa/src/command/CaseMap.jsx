@@ -12,7 +12,8 @@ import { filterQuery, token } from './api.js';
 import { useLive } from './live.js';
 
 export const STATUS_COLOURS = { reported: '#1565c0', accepted: '#6a1b9a', dispatched: '#ef6c00',
-  returned: '#ad1457', suspended: '#5d4037', resolved: '#2e7d32', closed: '#607d8b', rejected: '#9e9e9e', duplicate: '#9e9e9e' };
+  returned: '#ad1457', suspended: '#5d4037', resolved: '#2e7d32', closed: '#607d8b',
+  rejected: '#9e9e9e', duplicate: '#9e9e9e' };
 const CENTRE = [116.4105, 39.9280]; // 东城区
 // open cases per cell/area → fill; overdue → red
 const COUNT_RAMP = ['interpolate', ['linear'], ['coalesce', ['get', 'cases'], 0],
