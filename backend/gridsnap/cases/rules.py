@@ -6,6 +6,13 @@ accepted → dispatched (派遣); the department signs (签收; the first to sig
 首接负责) and resolves (处置完毕) or, before signing, returns it (退单) → returned → dispatched;
 resolved → closed (核查通过) or back to dispatched as rework (返工).
 
+A supervisor may blow the whistle (吹哨) on a case one department cannot solve: it is
+dispatched to a lead department (主办) with co-departments (协办), each of which reports in
+(报到) within a limit; a co-department feeds back to the lead after reporting in, and the lead
+(which reports in before signing) resolves only when every co-department has fed back. On a
+case overdue or handed back twice a supervisor may issue a notice (督办) to a department of the
+case, which replies.
+
 The system is a principal too: it routes every new case (精准派单 suggestion and the accept
 deadline), accepts and dispatches it where the category says so, and marks overdue cases — by
 the same table, so every change of a case, by a person or a job, passes here.
@@ -24,6 +31,9 @@ STATUSES = ("reported", "accepted", "rejected", "duplicate", "dispatched", "retu
 OPEN_STATUSES = ("reported", "accepted", "dispatched", "returned", "resolved")
 STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
+MAX_CO_DEPARTMENTS = 8  # 协办 departments of one joint case
+# a notice (督办) or a whistle proposal needs a case handed back (退单) or reworked this often
+REPEATED = 2
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline
@@ -70,6 +80,17 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("approve_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_APPROVED),
     _a("refuse_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_REFUSED,
        needs_note=True),
+    # 吹哨报到: a joint case, its report-ins and the co-departments' feedback
+    _a("whistle", {"accepted", "dispatched", "returned"}, "dispatched", _S, ev.CASE_WHISTLED,
+       needs_note=True, fields=("lead_department", "co_departments")),
+    _a("report_in", {"dispatched"}, None, {"handler"}, ev.CASE_REPORTED_IN),
+    _a("joint_feedback", {"dispatched"}, None, {"handler"}, ev.CASE_JOINT_FEEDBACK,
+       needs_note=True),
+    # 督办: a supervision notice to a department of the case, and its reply
+    _a("issue_notice", {"accepted", "dispatched", "returned", "resolved"}, None, _S,
+       ev.CASE_NOTICE_ISSUED, needs_note=True, fields=("department",)),
+    _a("reply_notice", {*OPEN_STATUSES, "closed"}, None, {"handler"}, ev.CASE_NOTICE_REPLIED,
+       needs_note=True, fields=("notice_id",)),
     _a("resolve", {"dispatched"}, "resolved", {"handler"}, ev.CASE_RESOLVED, needs_photo=True),
     _a("verify_pass", {"resolved"}, "closed", {"worker"}, ev.CASE_VERIFIED, needs_photo=True,
        fields=("location",)),
@@ -105,6 +126,45 @@ class CaseFacts:
     nature: str | None = None  # 诉求性质 of a hotline call
     callback_status: str | None = None  # pending, done, negative, unreachable
     sees_primary: bool = True  # a duplicate: the caller may see the case it was merged into
+    joint: bool = False  # a joint case (吹哨报到)
+    joint_role: str | None = None  # the caller's department in it: lead, co or None
+    reported_in: bool = False  # the caller's department reported in (报到)
+    fed_back: bool = False  # the caller's department (co) fed back
+    feedback_missing: bool = False  # some co-department has not fed back yet
+    open_notice: bool = False  # a notice (督办) to the caller's department awaits its reply
+    notice_due: bool = False  # overdue, or handed back or reworked REPEATED times
+
+
+def _joint_facts(row, principal: Principal) -> dict:
+    parts = row.get("joint_json") or []
+    mine = next((p for p in parts if principal.department_code is not None
+                 and p["department_code"] == principal.department_code), None)
+    notices = row.get("notices_json") or []
+    return {
+        "joint": row.get("joint_departments") is not None,
+        "joint_role": mine["role"] if mine else None,
+        "reported_in": bool(mine and mine["reported_in_at"]),
+        "fed_back": bool(mine and mine["fed_back_at"]),
+        "feedback_missing": any(p["role"] == "co" and not p["fed_back_at"] for p in parts),
+        "open_notice": principal.department_code is not None and any(
+            n["department_code"] == principal.department_code and n["replied_at"] is None
+            for n in notices),
+        "notice_due": notice_due(row),
+    }
+
+
+def notice_due(row) -> bool:
+    """Whether a notice (督办) may be issued on the case: it is overdue, or was handed back
+    (退单) or reworked (返工) REPEATED times."""
+    return bool(row["overdue"]) or row["return_count"] >= REPEATED or (
+        row["rework_count"] >= REPEATED)
+
+
+def proposes_whistle(row) -> bool:
+    """Whether the overdue escalation proposes a whistle (吹哨) on a case: at escalation level
+    2 or more, or handed back REPEATED times — unless it is a joint case already."""
+    return row["joint_departments"] is None and (
+        row["escalation_level"] >= 2 or row["return_count"] >= REPEATED)
 
 
 def facts_of(row, principal: Principal) -> CaseFacts:
@@ -116,7 +176,7 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         verifier_id=row["verifier_id"], resolved_by_id=row["resolved_by_id"],
         covers_case=principal.covers_area(row["area_code"]), source=row["source"],
         nature=row["nature"], callback_status=row["callback_status"],
-        sees_primary=sees_primary(row, principal))
+        sees_primary=sees_primary(row, principal), **_joint_facts(row, principal))
 
 
 def visible_to(principal: Principal, row) -> bool:
@@ -124,7 +184,8 @@ def visible_to(principal: Principal, row) -> bool:
     return principal.may_see_report(
         reporter_id=row["reporter_id"], area_code=row["area_code"],
         department_code=row["department_code"],
-        responsible_department_code=row["responsible_department_code"])
+        responsible_department_code=row["responsible_department_code"],
+        joint_departments=row["joint_departments"])
 
 
 def sees_primary(row, principal: Principal) -> bool:
@@ -135,7 +196,8 @@ def sees_primary(row, principal: Principal) -> bool:
     return principal.may_see_report(
         reporter_id=row["primary_reporter_id"], area_code=row["primary_area_code"],
         department_code=row["primary_department_code"],
-        responsible_department_code=row["primary_responsible_department_code"])
+        responsible_department_code=row["primary_responsible_department_code"],
+        joint_departments=row["primary_joint_departments"])
 
 
 def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
@@ -148,12 +210,24 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
         # unmerge: only those who may see both cases (invariant 4)
         return c.covers_case and (action.name != "unmerge" or c.sees_primary)
     if p.role == "handler":
-        if p.department_code is None or p.department_code != c.department_code:
+        if p.department_code is None:
+            return False
+        # 吹哨报到 and 督办: any department summoned to the case, or the notice's department
+        if action.name == "report_in":
+            return c.joint_role is not None and not c.reported_in
+        if action.name == "joint_feedback":
+            return c.joint_role == "co" and c.reported_in and not c.fed_back
+        if action.name == "reply_notice":
+            return c.open_notice
+        if p.department_code != c.department_code:
             return False
         if action.name == "sign":
-            return not c.signed
+            # the lead of a joint case reports in (报到) before it signs
+            return not c.signed and (not c.joint or c.reported_in)
         if action.name == "return":
-            return not c.signed  # after 签收 the department answers for it (首接负责)
+            # after 签收 the department answers for it (首接负责); the lead of a joint case
+            # was chosen by the supervisor and does not hand it back
+            return not c.signed and not c.joint
         if action.name == "request_extension":
             return c.signed and not c.pending_extension
         return c.signed  # resolve: sign first
@@ -177,11 +251,23 @@ def _needs_pending(action: Action) -> bool:
     return action.name in ("approve_extension", "refuse_extension")
 
 
+def _waits_for(action: Action, c: CaseFacts) -> TransitionError | None:
+    """What keeps an action the caller may take from being possible yet, if anything."""
+    if action.name == "resolve" and c.feedback_missing:
+        return TransitionError("case.joint_feedback_missing",
+                               "Every co-department (协办) feeds back before the lead resolves.")
+    if action.name == "issue_notice" and not c.notice_due:
+        return TransitionError("case.notice_not_allowed",
+                               f"A notice (督办) is for a case overdue, or handed back or "
+                               f"reworked {REPEATED} times.")
+    return None
+
+
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:
     """The actions the principal may take on the case now, in the table's order."""
     return [a.name for a in ACTIONS.values()
             if c.status in a.from_statuses and who_may(a, p, c)
-            and (c.pending_extension or not _needs_pending(a))]
+            and (c.pending_extension or not _needs_pending(a)) and _waits_for(a, c) is None]
 
 
 class TransitionError(Exception):
@@ -209,6 +295,9 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
     if not who_may(action, p, c):
         raise TransitionError("case.action_forbidden",
                               f"You may not {name} this case in its present state.")
+    waiting = _waits_for(action, c)
+    if waiting is not None:
+        raise waiting
     return action
 
 
