@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from cases_helpers import act, case, events, evidence, submit
-from conftest import auth
 from gridsnap.cases.service import escalate_overdue
+
+from conftest import auth
 
 CST = timezone(timedelta(hours=8))
 PASSWORD = "joint-password-1"

@@ -153,6 +153,7 @@ async function sendAction(item, token) {
   if (b.location) json.location = b.location;
   if (b.reason) json.reason = b.reason;
   if (b.extension) json.extension = b.extension;
+  if (b.notice_id) json.notice_id = b.notice_id;
   const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json });
   await markAccepted(item, { number: data?.number, status: data?.status });
   await caseActed(b.case_id, data);

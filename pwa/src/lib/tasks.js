@@ -5,7 +5,9 @@ import { emit } from './events.js';
 
 const VERIFY_ACTIONS = ['verify_pass', 'verify_fail'];
 /** What a department handler may do with a case dispatched to them. */
-export const HANDLER_ACTIONS = ['sign', 'resolve', 'return', 'request_extension'];
+export const HANDLER_ACTIONS = ['sign', 'resolve', 'return', 'request_extension',
+  // 吹哨报到: a summoned department reports in, a co-department feeds back; 督办: a reply
+  'report_in', 'joint_feedback', 'reply_notice'];
 
 /** True when the case still waits for this role (a server without allowed_actions: keep it). */
 export function waitsFor(task, role) {
