@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from cases_helpers import act
 
+from .a11y import assert_accessible
 from .command import DESKTOP, make_dispatched_case
 from conftest import PERSONAS, auth
 from gridsnap.cases.service import escalate_overdue
@@ -137,5 +138,6 @@ def test_a_notice_issued_in_the_panel_is_listed_under_supervision_with_its_reply
     assert listed.count() == 1
     assert listed.first.get_attribute("data-state") == "replied"
     assert "车辆故障，今日处理" in listed.first.inner_text()
+    assert_accessible(page, "督办 list", taps=False)
     page.select_option("[data-testid=notice-state-filter]", "open")
     page.wait_for_selector("[data-testid=notices] >> text=暂无督办。")
