@@ -12,6 +12,7 @@ from cases_helpers import act
 
 from .a11y import assert_accessible
 from .command import DESKTOP, make_dispatched_case
+from .pwa import login, wait_outbox
 from conftest import PERSONAS, auth
 from gridsnap.cases.service import escalate_overdue
 
@@ -141,3 +142,44 @@ def test_a_notice_issued_in_the_panel_is_listed_under_supervision_with_its_reply
     assert_accessible(page, "督办 list", taps=False)
     page.select_option("[data-testid=notice-state-filter]", "open")
     page.wait_for_selector("[data-testid=notices] >> text=暂无督办。")
+
+
+def test_a_co_department_reports_in_feeds_back_and_answers_a_notice_on_its_desk(
+        phone, demo_users, client, tokens, demo_cell, runtime, engine):
+    cid = make_dispatched_case(client, tokens, demo_cell, runtime)
+    act(client, tokens, "supervisor", cid, "whistle", lead_department="water",
+        co_departments=["sanitation"], note="积水与垃圾")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET overdue = true, updated_at = now() WHERE id = :id"),
+                     {"id": cid})
+    act(client, tokens, "supervisor", cid, "issue_notice", department="sanitation",
+        note="请尽快报到")
+    name = PERSONAS["handler"]  # sanitation: a co-department (协办) of this case
+    page = phone.new_page()
+    login(page, name, demo_users[name]["password"])
+    page.wait_for_selector("[data-testid=task-link]")
+    assert page.inner_text("[data-testid=desk-joint-tag]") == "协办"
+    page.wait_for_selector("[data-testid=desk-notices] [data-testid=desk-notice][data-state=open]")
+
+    page.click("[data-testid=task-link]")
+    page.wait_for_selector("[data-testid=desk-joint-participant][data-department=water]")
+    assert not page.is_visible("[data-testid=desk-sign]")  # the lead signs, not a co-department
+    page.click("[data-testid=desk-report-in]")
+    wait_outbox(page, lambda xs: any(i["body"]["action"] == "report_in"
+                                     and i["state"] == "accepted" for i in xs),
+                timeout_s=40, what="the report-in sent")
+    page.click("[data-testid=desk-feedback]")
+    page.fill("#desk-note", "垃圾已清运")
+    page.click("[data-testid=desk-submit]")
+    page.fill("[data-testid=desk-case-notices] [data-testid=desk-notice-reply]", "已报到并清运")
+    page.click("[data-testid=desk-case-notices] [data-testid=desk-notice-send]")
+    wait_outbox(page, lambda xs: len(xs) == 3 and all(i["state"] == "accepted" for i in xs),
+                timeout_s=40, what="the feedback and the reply sent")
+    with engine.connect() as conn:
+        part = conn.execute(text(
+            "SELECT reported_in_at IS NOT NULL AS reported, feedback FROM joint_participants "
+            "WHERE report_id = :id AND department_code = 'sanitation'"), {"id": cid}).one()
+        reply = conn.execute(text("SELECT reply FROM case_notices WHERE report_id = :id"),
+                             {"id": cid}).scalar()
+    assert part.reported and part.feedback == "垃圾已清运"
+    assert reply == "已报到并清运"
