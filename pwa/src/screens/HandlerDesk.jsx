@@ -52,17 +52,20 @@ const UNITS = ['hours', 'working_hours', 'working_days'];
  * outbox counted as done (a queued sign offers resolve at once). Sent items are already in the
  * server's answer, which replaced the task (a resolved case that came back as rework is new work).
  */
-function localActions(task, items) {
+function localActions(task, items, myDepartment) {
   const queued = items.filter((i) => i.kind === 'action' && i.body.case_id === task.id &&
     (i.state === 'saved' || i.state === 'sending'));
   let actions = [...(task.allowed_actions || [])];
-  if (queued.some((i) => i.body.action === 'sign') && actions.includes('sign')) {
-    actions = actions.filter((a) => a !== 'sign' && a !== 'return').concat(['resolve', 'request_extension']);
-  }
   if (queued.some((i) => i.body.action === 'report_in') && task.joint) {
-    // reported in: the lead signs next, a co-department feeds back
-    const lead = task.department && task.joint.lead === task.department && !actions.includes('joint_feedback');
-    actions = actions.concat(lead && !task.signed_at ? ['sign'] : []);
+    // reported in (报到): the lead signs next, a co-department feeds back
+    if (task.joint.lead === myDepartment) actions = actions.concat(task.signed_at ? [] : ['sign']);
+    else actions = actions.concat(['joint_feedback']);
+  }
+  if (queued.some((i) => i.body.action === 'sign') && actions.includes('sign')) {
+    // the lead of a joint case resolves only once every co-department fed back
+    const waits = (task.joint?.feedback_missing || []).length > 0;
+    actions = actions.filter((a) => a !== 'sign' && a !== 'return')
+      .concat(waits ? ['request_extension'] : ['resolve', 'request_extension']);
   }
   const done = queued.filter((i) => i.body.action !== 'sign').map((i) => i.body.action);
   if (done.some((a) => a === 'resolve' || a === 'return')) return [];
@@ -215,7 +218,7 @@ export function HandlerCase({ id }) {
       </div>
     );
   }
-  const actions = task ? localActions(task, s.items) : [];
+  const actions = task ? localActions(task, s.items, s.session.user.department) : [];
   const cat = shown && s.categories.find((c) => c.code === shown.category);
 
   async function queue(action, extra = {}, withPhotos = []) {
