@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import text
 
 from cases_helpers import act
+from gridsnap.cases.service import escalate_overdue
 
 from .a11y import assert_accessible
 from .command import DESKTOP, make_dispatched_case
 from .pwa import login, wait_outbox
 from conftest import PERSONAS, auth
-from gridsnap.cases.service import escalate_overdue
 
 
 def _context(browser, live_server, locale):
