@@ -106,7 +106,8 @@ class World:
         """reported | dispatched (to sanitation) | dispatched_other (to water) | resolved
         (by sanitation, waiting for the demo worker's 核查) | returned (by sanitation, awaiting
         review) | suspension_asked (挂账 asked by sanitation) | nowhere (outside every area,
-        reported by the demo worker)."""
+        reported by the demo worker) | joint_co (a joint case led by water, sanitation summoned
+        as a co-department: 吹哨报到) | joint_other (led by water with municipal)."""
         if kind in self.cases:
             return self.cases[kind]
         if kind == "nowhere":
@@ -127,6 +128,11 @@ class World:
             self.act("handler", cid, "sign")
             self.act("handler", cid, "request_suspension", reason_kind="funding",
                      review_on=str(datetime.now(UTC).date() + timedelta(days=30)), note="需资金")
+        if kind in ("joint_co", "joint_other"):
+            self.act("supervisor", cid, "accept")
+            co = "sanitation" if kind == "joint_co" else "municipal"
+            self.act("supervisor", cid, "whistle", lead_department="water",
+                     co_departments=[co], note="吹哨")
         if kind == "resolved":
             self.act("handler", cid, "sign")
             photo = evidence(self.client, self.tokens, "handler", cid, "resolution")
@@ -201,6 +207,9 @@ SEATS = {
     "handler-own-department": Seat("handler", "dispatched", True, "sign", 200),
     "handler-other-department": Seat("handler", "dispatched_other", False, "sign"),
     "handler-not-yet-dispatched": Seat("handler", "reported", False, "sign"),
+    # 吹哨报到: a co-department sees the joint case and reports in; a joint case of others no
+    "handler-co-department": Seat("handler", "joint_co", True, "report_in", 200),
+    "handler-joint-elsewhere": Seat("handler", "joint_other", False, "report_in"),
     "admin": Seat("admin", "reported", True, "accept", 200),
     "city-supervisor": Seat("city_supervisor", "reported", True, "accept", 200),
 }
@@ -268,6 +277,8 @@ def assert_inside(world: World, name: str, seat: Seat, resp, case_id: str) -> No
             assert body["code"] == "case.action_forbidden"
         elif seat.action == "accept":
             assert body["id"] == case_id and body["status"] == "accepted"
+        elif seat.action == "report_in":
+            assert body["id"] == case_id and body["joint"]["not_reported_in"] == ["water"]
         else:
             assert body["id"] == case_id and body["responsible_department"] == "sanitation"
     elif name == "GET /reports/{id}":
@@ -334,6 +345,8 @@ TASKS = {
     "handler-own-department": ("handler", "dispatched", True),
     "handler-other-department": ("handler", "dispatched_other", False),
     "handler-not-yet-dispatched": ("handler", "reported", False),
+    "handler-co-department": ("handler", "joint_co", True),
+    "handler-joint-elsewhere": ("handler", "joint_other", False),
     "admin": ("admin", "reported", True),
 }
 

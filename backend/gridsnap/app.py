@@ -13,6 +13,7 @@ from . import __version__
 from .campaigns.api import blp as campaigns_blp
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
+from .cases.api import notices_blp
 from .categories.api import blp as categories_blp
 from .edge import init_edge
 from .errors import AppError, register_error_handlers
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for blp in (auth_blp, reports_blp, photos_blp, uploads_blp, cases_blp, tasks_blp,
                 notifications_blp, routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp,
                 grid_blp, categories_blp, admin_users_blp, health_blp, hotline_blp,
-                admin_open311_blp):
+                admin_open311_blp, notices_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     @app.get("/api/v1/docs/static/<path:filename>")

@@ -105,6 +105,21 @@ def parse_hotline_limits(raw: str) -> tuple[tuple[str, int, str], ...]:
     return tuple(out)
 
 
+def parse_limit(name: str, raw: str) -> tuple[int, str]:
+    """"2wh" → (2, "working_hours"): one time limit in the units above; SystemExit if
+    unreadable."""
+    raw = raw.strip()
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    unit = _LIMIT_UNITS.get(raw[len(digits):].strip())
+    if not digits or unit is None or not raw.startswith(digits) or not 1 <= int(digits) <= 10000:
+        raise SystemExit(f"gridsnap: {name}: cannot read {raw!r} (write e.g. 2wh, 24h or 2wd)")
+    return int(digits), unit
+
+
+DEFAULT_REPORT_IN_LIMIT = "2wh"  # 报到: a summoned department reports in within this
+DEFAULT_NOTICE_REPLY_LIMIT = "2wd"  # 督办: a department replies to a notice within this
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -126,6 +141,10 @@ class Settings:
     duplicate_window_days: int = 7
     hotline_time_limits: tuple[tuple[str, int, str], ...] = parse_hotline_limits(
         DEFAULT_HOTLINE_LIMITS)
+    report_in_limit: tuple[int, str] = parse_limit("GRIDSNAP_REPORT_IN_LIMIT",
+                                                   DEFAULT_REPORT_IN_LIMIT)
+    notice_reply_limit: tuple[int, str] = parse_limit("GRIDSNAP_NOTICE_REPLY_LIMIT",
+                                                      DEFAULT_NOTICE_REPLY_LIMIT)
     open311_jurisdiction_id: str = "gridsnap.local"
     open311_contact: str = ""
     captured_max_age_days: int = 60
@@ -176,6 +195,12 @@ class Settings:
             duplicate_window_days=_int("GRIDSNAP_DUPLICATE_WINDOW_DAYS", 7),
             hotline_time_limits=parse_hotline_limits(
                 os.environ.get("GRIDSNAP_HOTLINE_TIME_LIMITS") or DEFAULT_HOTLINE_LIMITS),
+            report_in_limit=parse_limit(
+                "GRIDSNAP_REPORT_IN_LIMIT",
+                os.environ.get("GRIDSNAP_REPORT_IN_LIMIT") or DEFAULT_REPORT_IN_LIMIT),
+            notice_reply_limit=parse_limit(
+                "GRIDSNAP_NOTICE_REPLY_LIMIT",
+                os.environ.get("GRIDSNAP_NOTICE_REPLY_LIMIT") or DEFAULT_NOTICE_REPLY_LIMIT),
             open311_jurisdiction_id=os.environ.get("GRIDSNAP_OPEN311_JURISDICTION",
                                                    "gridsnap.local"),
             open311_contact=os.environ.get("GRIDSNAP_OPEN311_CONTACT", ""),

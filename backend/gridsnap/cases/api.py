@@ -13,11 +13,20 @@ from ..errors import AppError
 from ..extensions import db_session, settings
 from ..grid.schemas import parse_bbox
 from . import service, views
-from .schemas import ActionInSchema, CaseQuerySchema, CaseSchema, EventSchema
+from .schemas import (
+    ActionInSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    EventSchema,
+    NoticeListItemSchema,
+    NoticeQuerySchema,
+)
 
 blp = Blueprint("cases", __name__, url_prefix="/cases",
                 description="Cases: the closed loop (立案, 派遣, 处置, 核查结案)")
 me_blp = Blueprint("my_tasks", __name__, url_prefix="/me", description="What waits for me")
+notices_blp = Blueprint("notices", __name__, url_prefix="/notices",
+                        description="Supervision notices (督办) and their replies")
 
 
 def _if_match() -> int | None:
@@ -87,7 +96,8 @@ class CaseActions(MethodView):
         """Take an action: accept, reject, merge, unmerge, dispatch, sign, return,
         approve/refuse_return (退单审核), request/approve/refuse_extension,
         request/approve/refuse_suspension and resume (挂账), resolve, verify_pass, verify_fail,
-        close, rework."""
+        close, rework; whistle (吹哨), report_in (报到), joint_feedback, issue_notice (督办),
+        reply_notice."""
         case = service.act(db_session(), current_principal(), case_id, body,
                            settings=settings(), if_match=_if_match())
         return case, 200, {"ETag": f'"{case["version"]}"'}
@@ -114,3 +124,20 @@ class MyTasks(MethodView):
         handler's department, cases to accept or re-dispatch for a supervisor."""
         return views.list_my_tasks(db_session(), current_principal(),
                                    updated_since=query.get("updated_since"))
+
+
+@notices_blp.route("")
+class NoticeList(MethodView):
+    @notices_blp.doc(security=SECURITY)
+    @auth_required
+    @notices_blp.arguments(NoticeQuerySchema, location="query")
+    @notices_blp.response(200, NoticeListItemSchema(many=True))
+    @notices_blp.paginate(page_size=50, max_page_size=500)
+    def get(self, query, pagination_parameters):
+        """Notices (督办) on the cases you may see — a handler's, those to their department —
+        newest first; state: open, replied or overdue."""
+        p = pagination_parameters
+        items, p.item_count = service.list_notices(
+            db_session(), current_principal(), state=query.get("state"), page=p.page,
+            page_size=p.page_size)
+        return items

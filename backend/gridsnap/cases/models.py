@@ -1,5 +1,6 @@
-"""The case loop's own tables: possible duplicates (links), extension requests (延期), and
-the requests a supervisor decides: returns under review (退单审核) and 挂账/缓办."""
+"""The case loop's own tables: possible duplicates (links), extension requests (延期), the
+requests a supervisor decides (returns under review, 退单审核, and 挂账/缓办), the
+participants of joint cases (吹哨报到) and supervision notices (督办)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -117,3 +119,66 @@ class CaseRequest(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now())
+class JointParticipant(Base):
+    """吹哨报到: one department summoned to a joint case — the lead (主办) or a co-department
+    (协办) — when it was summoned, by when it must report in (报到), when it did, and (a
+    co-department) its feedback to the lead."""
+
+    __tablename__ = "joint_participants"
+    __table_args__ = (
+        CheckConstraint("role IN ('lead', 'co')", name="role_known"),
+        CheckConstraint("(reported_in_at IS NULL) = (reported_in_by_id IS NULL)",
+                        name="reported_in_by_whom"),
+        CheckConstraint("(fed_back_at IS NULL) = (fed_back_by_id IS NULL)",
+                        name="fed_back_by_whom"),
+        CheckConstraint("role = 'co' OR fed_back_at IS NULL", name="feedback_from_co"),
+        Index("uq_joint_participants_one_lead", "report_id", unique=True,
+              postgresql_where="role = 'lead'"),
+        Index("ix_joint_participants_department", "department_code"),
+    )
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(4), nullable=False)
+    summoned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    summoned_by_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    report_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    reported_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    fed_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fed_back_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+class CaseNotice(Base):
+    """督办: a supervisor's notice to a department about an overdue or repeatedly returned case,
+    with a reply deadline; the department's reply."""
+
+    __tablename__ = "case_notices"
+    __table_args__ = (
+        CheckConstraint("(replied_at IS NULL) = (replied_by_id IS NULL)",
+                        name="replied_by_whom"),
+        CheckConstraint("(replied_at IS NULL) = (reply IS NULL)", name="reply_when_replied"),
+        Index("ix_case_notices_report_id", "report_id"),
+        Index("ix_case_notices_department_open", "department_code", "reply_due_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False)
+    department_code: Mapped[str] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    issued_by_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    reply_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"))
+    reply: Mapped[str | None] = mapped_column(Text)

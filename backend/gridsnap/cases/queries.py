@@ -39,8 +39,35 @@ AREA_NAME_COLUMNS = """
     names.street_name, names.street_name_en, names.district_name, names.district_name_en
 """
 
+# 吹哨报到: the departments of a joint case (the lead first) with their report-in and feedback;
+# read only for a joint case
+JOINT_COLUMN = """CASE WHEN r.joint_departments IS NOT NULL THEN (
+    SELECT json_agg(json_build_object(
+               'department_code', jp.department_code, 'name', d.name, 'name_en', d.name_en,
+               'role', jp.role, 'summoned_at', jp.summoned_at,
+               'report_due_at', jp.report_due_at, 'reported_in_at', jp.reported_in_at,
+               'reported_in_by', ru.display_name, 'feedback', jp.feedback,
+               'fed_back_at', jp.fed_back_at, 'fed_back_by', fu.display_name)
+               ORDER BY jp.role DESC, jp.department_code)
+      FROM joint_participants jp JOIN departments d ON d.code = jp.department_code
+      LEFT JOIN users ru ON ru.id = jp.reported_in_by_id
+      LEFT JOIN users fu ON fu.id = jp.fed_back_by_id
+     WHERE jp.report_id = r.id) END AS joint_json"""
+# 督办: the case's notices, oldest first (an index probe per case; most cases have none)
+NOTICES_COLUMN = """(
+    SELECT json_agg(json_build_object(
+               'id', n.id, 'department_code', n.department_code, 'name', d.name,
+               'name_en', d.name_en, 'issued_at', n.issued_at, 'issued_by', iu.display_name,
+               'issued_by_id', n.issued_by_id, 'note', n.note, 'reply_due_at', n.reply_due_at,
+               'replied_at', n.replied_at, 'replied_by', pu.display_name, 'reply', n.reply)
+               ORDER BY n.issued_at, n.id)
+      FROM case_notices n JOIN departments d ON d.code = n.department_code
+      JOIN users iu ON iu.id = n.issued_by_id
+      LEFT JOIN users pu ON pu.id = n.replied_by_id
+     WHERE n.report_id = r.id) AS notices_json"""
+
 # What the rules and the actions read of a case (over `reports r` and EXTENSION_JOIN).
-CASE_COLUMNS = """
+CASE_COLUMNS = f"""
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
@@ -51,6 +78,7 @@ CASE_COLUMNS = """
     r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
     r.return_count, r.duplicate_of, r.cell_code, r.community_code, r.street_code,
     r.district_code, r.source, r.nature, r.urgency, r.callback_status, r.callback_attempts,
+    r.joint_departments, {JOINT_COLUMN}, {NOTICES_COLUMN},
     pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
     pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
     pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at,
@@ -75,6 +103,7 @@ VIEW_COLUMNS = f"""{CASE_COLUMNS}, {AREA_NAME_COLUMNS}, prim.status AS primary_s
     prim.reporter_id AS primary_reporter_id, prim.area_code AS primary_area_code,
     prim.department_code AS primary_department_code,
     prim.responsible_department_code AS primary_responsible_department_code,
+    prim.joint_departments AS primary_joint_departments,
     coalesce(ph.list, '[]') AS photos_json,
     (EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id)
      OR EXISTS (SELECT 1 FROM case_links l WHERE l.other_id = r.id)
@@ -114,6 +143,8 @@ def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str
             params["scope_dept"] = principal.department_code
             clauses.append(f"{alias}.department_code = :scope_dept")
             clauses.append(f"{alias}.responsible_department_code = :scope_dept")
+            # summoned to a joint case (吹哨报到): the GIN index finds them
+            clauses.append(f"{alias}.joint_departments @> ARRAY[CAST(:scope_dept AS text)]")
         return "(" + " OR ".join(clauses) + ")"
     if principal.sees_everything:
         return "TRUE"
@@ -129,6 +160,7 @@ def case_filter_sql(principal: Principal, params: dict, *, statuses=None, catego
                     overdue: bool | None = None, stage: str | None = None,
                     source: str | None = None, ids: list | None = None,
                     verifier_id: int | None = None, bbox=None,
+                    department_or_joint: str | None = None,
                     updated_since: datetime | None = None,
                     received_from: datetime | None = None,
                     received_to: datetime | None = None) -> str:
@@ -149,6 +181,10 @@ def case_filter_sql(principal: Principal, params: dict, *, statuses=None, catego
         if value is not None and value != "":
             params[name] = value
             where.append(clause)
+    if department_or_joint:  # a handler's tasks: dispatched to it, or summoned (吹哨报到)
+        params["department_or_joint"] = department_or_joint
+        where.append("(r.department_code = :department_or_joint OR r.joint_departments "
+                     "@> ARRAY[CAST(:department_or_joint AS text)])")
     if bbox is not None:
         params.update(minlon=bbox[0], minlat=bbox[1], maxlon=bbox[2], maxlat=bbox[3])
         where.append("r.location && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)")
@@ -408,7 +444,7 @@ _MARK_OVERDUE = text(f"""
                version = r.version + 1, updated_at = now()
           FROM due WHERE r.id = due.id
         RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
-                  r.escalation_level
+                  r.escalation_level, r.return_count, r.joint_departments
     ),
     {event_queries.insert_cte(
         "ev", source="upd", report_id="id", action=ev.CASE_OVERDUE, at=":now",
@@ -424,3 +460,84 @@ def mark_overdue(session: Session, *, now: datetime, statuses, ids: list | None,
     return session.execute(_MARK_OVERDUE, {
         "now": now, "statuses": list(statuses), "limit": limit,
         "ids": None if ids is None else [str(i) for i in ids]}).mappings().all()
+
+
+# --- joint cases (吹哨报到) and supervision notices (督办): their one writer -------------------
+
+def insert_participants(session: Session, report_id: uuid.UUID, rows: list[dict]) -> None:
+    """The departments summoned to a joint case: dicts of department_code, role, summoned_at,
+    summoned_by_id, report_due_at."""
+    session.execute(text("""
+        INSERT INTO joint_participants (report_id, department_code, role, summoned_at,
+                                        summoned_by_id, report_due_at)
+        VALUES (:r, :department_code, :role, :summoned_at, :summoned_by_id, :report_due_at)
+    """), [{"r": report_id, **row} for row in rows])
+
+
+def record_report_in(session: Session, report_id: uuid.UUID, department_code: str, at,
+                     by_id: int) -> None:
+    session.execute(text("""
+        UPDATE joint_participants SET reported_in_at = :at, reported_in_by_id = :by
+         WHERE report_id = :r AND department_code = :d AND reported_in_at IS NULL
+    """), {"r": report_id, "d": department_code, "at": at, "by": by_id})
+
+
+def record_feedback(session: Session, report_id: uuid.UUID, department_code: str, at,
+                    by_id: int, feedback: str) -> None:
+    session.execute(text("""
+        UPDATE joint_participants SET fed_back_at = :at, fed_back_by_id = :by, feedback = :f
+         WHERE report_id = :r AND department_code = :d AND role = 'co'
+    """), {"r": report_id, "d": department_code, "at": at, "by": by_id, "f": feedback})
+
+
+def insert_notice(session: Session, row: dict) -> None:
+    """A notice (督办): dicts of id, report_id, department_code, issued_at, issued_by_id, note,
+    reply_due_at."""
+    session.execute(text("""
+        INSERT INTO case_notices (id, report_id, department_code, issued_at, issued_by_id,
+                                  note, reply_due_at)
+        VALUES (:id, :report_id, :department_code, :issued_at, :issued_by_id, :note,
+                :reply_due_at)
+    """), row)
+
+
+def record_reply(session: Session, notice_id: uuid.UUID, at, by_id: int, reply: str) -> None:
+    session.execute(text("""
+        UPDATE case_notices SET replied_at = :at, replied_by_id = :by, reply = :reply
+         WHERE id = :id AND replied_at IS NULL
+    """), {"id": notice_id, "at": at, "by": by_id, "reply": reply})
+
+
+def list_notice_rows(session: Session, principal: Principal, *, state: str | None, now,
+                     offset: int, limit: int):
+    """A page of the notices on cases the principal may see (invariant 4) — a handler only
+    those to their department — newest first, and the total.
+    state: open (no reply yet), replied, overdue (open past its reply deadline)."""
+    params: dict = {"now": now, "offset": offset, "limit": limit}
+    where = [scope_predicate(principal, params)]
+    if principal.role == "handler":
+        params["dept"] = principal.department_code
+        where.append("n.department_code = :dept")
+    if state == "open":
+        where.append("n.replied_at IS NULL")
+    elif state == "replied":
+        where.append("n.replied_at IS NOT NULL")
+    elif state == "overdue":
+        where.append("n.replied_at IS NULL AND n.reply_due_at < :now")
+    cond = " AND ".join(where)
+    total = session.execute(text(
+        f"SELECT count(*) FROM case_notices n JOIN reports r ON r.id = n.report_id "
+        f"WHERE {cond}"), params).scalar()
+    rows = session.execute(text(f"""
+        SELECT n.id, n.report_id, r.number, r.status, r.category_code, r.description,
+               n.department_code, d.name, d.name_en, n.issued_at, iu.display_name AS issued_by,
+               n.issued_by_id, n.note, n.reply_due_at, n.replied_at,
+               pu.display_name AS replied_by, n.reply
+          FROM case_notices n JOIN reports r ON r.id = n.report_id
+          JOIN departments d ON d.code = n.department_code
+          JOIN users iu ON iu.id = n.issued_by_id
+          LEFT JOIN users pu ON pu.id = n.replied_by_id
+         WHERE {cond}
+         ORDER BY n.issued_at DESC, n.id OFFSET :offset LIMIT :limit
+    """), params).mappings().all()
+    return rows, total

@@ -11,6 +11,13 @@ a signed department may ask for 挂账/缓办: approved → suspended (no deadli
 again on its review date (the system) or earlier (a supervisor), under a new deadline;
 resolved → closed (核查通过) or back to dispatched as rework (返工).
 
+A supervisor may blow the whistle (吹哨) on a case one department cannot solve: it is
+dispatched to a lead department (主办) with co-departments (协办), each of which reports in
+(报到) within a limit; a co-department feeds back to the lead after reporting in, and the lead
+(which reports in before signing) resolves only when every co-department has fed back. On a
+case overdue or handed back twice a supervisor may issue a notice (督办) to a department of the
+case, which replies.
+
 The system is a principal too: it routes every new case (精准派单 suggestion and the accept
 deadline), accepts and dispatches it where the category says so, and marks overdue cases — by
 the same table, so every change of a case, by a person or a job, passes here.
@@ -35,6 +42,9 @@ STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
 # 挂账/缓办: why a case cannot be solved now (needs funding, planning, a court's decision)
 SUSPENSION_REASONS = ("funding", "planning", "court", "other")
+MAX_CO_DEPARTMENTS = 8  # 协办 departments of one joint case
+# a notice (督办) or a whistle proposal needs a case handed back (退单) or reworked this often
+REPEATED = 2
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline
@@ -95,6 +105,17 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("approve_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_APPROVED),
     _a("refuse_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_REFUSED,
        needs_note=True),
+    # 吹哨报到: a joint case, its report-ins and the co-departments' feedback
+    _a("whistle", {"accepted", "dispatched", "returned"}, "dispatched", _S, ev.CASE_WHISTLED,
+       needs_note=True, fields=("lead_department", "co_departments")),
+    _a("report_in", {"dispatched"}, None, {"handler"}, ev.CASE_REPORTED_IN),
+    _a("joint_feedback", {"dispatched"}, None, {"handler"}, ev.CASE_JOINT_FEEDBACK,
+       needs_note=True),
+    # 督办: a supervision notice to a department of the case, and its reply
+    _a("issue_notice", {"accepted", "dispatched", "returned", "resolved"}, None, _S,
+       ev.CASE_NOTICE_ISSUED, needs_note=True, fields=("department",)),
+    _a("reply_notice", {*OPEN_STATUSES, "closed"}, None, {"handler"}, ev.CASE_NOTICE_REPLIED,
+       needs_note=True, fields=("notice_id",)),
     _a("resolve", {"dispatched"}, "resolved", {"handler"}, ev.CASE_RESOLVED, needs_photo=True),
     _a("verify_pass", {"resolved"}, "closed", {"worker"}, ev.CASE_VERIFIED, needs_photo=True,
        fields=("location",)),
@@ -132,6 +153,45 @@ class CaseFacts:
     sees_primary: bool = True  # a duplicate: the caller may see the case it was merged into
     pending_return: bool = False  # a return (退单) awaits a supervisor's review
     pending_suspension: bool = False  # a 挂账 request awaits a supervisor's decision
+    joint: bool = False  # a joint case (吹哨报到)
+    joint_role: str | None = None  # the caller's department in it: lead, co or None
+    reported_in: bool = False  # the caller's department reported in (报到)
+    fed_back: bool = False  # the caller's department (co) fed back
+    feedback_missing: bool = False  # some co-department has not fed back yet
+    open_notice: bool = False  # a notice (督办) to the caller's department awaits its reply
+    notice_due: bool = False  # overdue, or handed back or reworked REPEATED times
+
+
+def _joint_facts(row, principal: Principal) -> dict:
+    parts = row.get("joint_json") or []
+    mine = next((p for p in parts if principal.department_code is not None
+                 and p["department_code"] == principal.department_code), None)
+    notices = row.get("notices_json") or []
+    return {
+        "joint": row.get("joint_departments") is not None,
+        "joint_role": mine["role"] if mine else None,
+        "reported_in": bool(mine and mine["reported_in_at"]),
+        "fed_back": bool(mine and mine["fed_back_at"]),
+        "feedback_missing": any(p["role"] == "co" and not p["fed_back_at"] for p in parts),
+        "open_notice": principal.department_code is not None and any(
+            n["department_code"] == principal.department_code and n["replied_at"] is None
+            for n in notices),
+        "notice_due": notice_due(row),
+    }
+
+
+def notice_due(row) -> bool:
+    """Whether a notice (督办) may be issued on the case: it is overdue, or was handed back
+    (退单) or reworked (返工) REPEATED times."""
+    return bool(row["overdue"]) or row["return_count"] >= REPEATED or (
+        row["rework_count"] >= REPEATED)
+
+
+def proposes_whistle(row) -> bool:
+    """Whether the overdue escalation proposes a whistle (吹哨) on a case: at escalation level
+    2 or more, or handed back REPEATED times — unless it is a joint case already."""
+    return row["joint_departments"] is None and (
+        row["escalation_level"] >= 2 or row["return_count"] >= REPEATED)
 
 
 def facts_of(row, principal: Principal) -> CaseFacts:
@@ -146,7 +206,8 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         sees_primary=sees_primary(row, principal),
         pending_return=row["request_status"] == "pending" and row["request_kind"] == "return",
         pending_suspension=(row["request_status"] == "pending"
-                            and row["request_kind"] == "suspension"))
+                            and row["request_kind"] == "suspension"),
+        **_joint_facts(row, principal))
 
 
 def visible_to(principal: Principal, row) -> bool:
@@ -154,7 +215,8 @@ def visible_to(principal: Principal, row) -> bool:
     return principal.may_see_report(
         reporter_id=row["reporter_id"], area_code=row["area_code"],
         department_code=row["department_code"],
-        responsible_department_code=row["responsible_department_code"])
+        responsible_department_code=row["responsible_department_code"],
+        joint_departments=row["joint_departments"])
 
 
 def sees_primary(row, principal: Principal) -> bool:
@@ -165,7 +227,8 @@ def sees_primary(row, principal: Principal) -> bool:
     return principal.may_see_report(
         reporter_id=row["primary_reporter_id"], area_code=row["primary_area_code"],
         department_code=row["primary_department_code"],
-        responsible_department_code=row["primary_responsible_department_code"])
+        responsible_department_code=row["primary_responsible_department_code"],
+        joint_departments=row["primary_joint_departments"])
 
 
 def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
@@ -178,12 +241,24 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
         # unmerge: only those who may see both cases (invariant 4)
         return c.covers_case and (action.name != "unmerge" or c.sees_primary)
     if p.role == "handler":
-        if p.department_code is None or p.department_code != c.department_code:
+        if p.department_code is None:
+            return False
+        # 吹哨报到 and 督办: any department summoned to the case, or the notice's department
+        if action.name == "report_in":
+            return c.joint_role is not None and not c.reported_in
+        if action.name == "joint_feedback":
+            return c.joint_role == "co" and c.reported_in and not c.fed_back
+        if action.name == "reply_notice":
+            return c.open_notice
+        if p.department_code != c.department_code:
             return False
         if action.name == "sign":
-            return not c.signed
+            # the lead of a joint case reports in (报到) before it signs
+            return not c.signed and (not c.joint or c.reported_in)
         if action.name == "return":
-            return not c.signed  # after 签收 the department answers for it (首接负责)
+            # after 签收 the department answers for it (首接负责); the lead of a joint case
+            # was chosen by the supervisor and does not hand it back
+            return not c.signed and not c.joint
         if action.name in ("request_extension", "request_suspension"):
             # one request at a time: 延期 or 挂账
             return c.signed and not c.pending_extension and not c.pending_suspension
@@ -226,10 +301,23 @@ def _state_allows(action: Action, c: CaseFacts) -> bool:
     return block is None or not getattr(c, block)
 
 
+def _waits_for(action: Action, c: CaseFacts) -> TransitionError | None:
+    """What keeps an action the caller may take from being possible yet, if anything."""
+    if action.name == "resolve" and c.feedback_missing:
+        return TransitionError("case.joint_feedback_missing",
+                               "Every co-department (协办) feeds back before the lead resolves.")
+    if action.name == "issue_notice" and not c.notice_due:
+        return TransitionError("case.notice_not_allowed",
+                               f"A notice (督办) is for a case overdue, or handed back or "
+                               f"reworked {REPEATED} times.")
+    return None
+
+
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:
     """The actions the principal may take on the case now, in the table's order."""
     return [a.name for a in ACTIONS.values()
-            if c.status in a.from_statuses and _state_allows(a, c) and who_may(a, p, c)]
+            if c.status in a.from_statuses and _state_allows(a, c) and who_may(a, p, c)
+            and _waits_for(a, c) is None]
 
 
 class TransitionError(Exception):
@@ -261,6 +349,9 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
     if not who_may(action, p, c):
         raise TransitionError("case.action_forbidden",
                               f"You may not {name} this case in its present state.")
+    waiting = _waits_for(action, c)
+    if waiting is not None:
+        raise waiting
     return action
 
 

@@ -6,7 +6,14 @@ from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime, Date
-from .rules import HUMAN_ACTIONS, RETURN_REASONS, STAGES, STATUSES, SUSPENSION_REASONS
+from .rules import (
+    HUMAN_ACTIONS,
+    MAX_CO_DEPARTMENTS,
+    RETURN_REASONS,
+    STAGES,
+    STATUSES,
+    SUSPENSION_REASONS,
+)
 
 
 class ReportOutSchema(Schema):
@@ -82,6 +89,15 @@ class ActionInSchema(Schema):
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
     extension = fields.Nested(ExtensionSchema)
     callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
+    lead_department = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "whistle (吹哨): the lead department (主办)."})
+    co_departments = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        validate=validate.Length(max=50), metadata={
+            "description": f"whistle: the co-departments (协办), 1 to {MAX_CO_DEPARTMENTS}, "
+                           "distinct, not the lead."})
+    notice_id = fields.UUID(metadata={
+        "description": "reply_notice: the notice (督办) answered; default: your oldest open one."})
 
 
 class PendingExtensionSchema(Schema):
@@ -127,6 +143,65 @@ class DuplicateSchema(Schema):
     number = fields.Integer()
 
 
+class JointParticipantSchema(Schema):
+    department = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    role = fields.String(metadata={"description": "lead (主办) or co (协办)"})
+    summoned_at = AwareDateTime()
+    report_due_at = AwareDateTime(metadata={"description": "报到: report in by then."})
+    reported_in_at = AwareDateTime(allow_none=True)
+    reported_in_by = fields.String(allow_none=True)
+    late = fields.Boolean(allow_none=True, metadata={
+        "description": "Reported in after report_due_at; null until it reports in."})
+    report_in_overdue = fields.Boolean(metadata={
+        "description": "Not reported in and past report_due_at."})
+    feedback = fields.String(allow_none=True)
+    fed_back_at = AwareDateTime(allow_none=True)
+    fed_back_by = fields.String(allow_none=True)
+
+
+class JointSchema(Schema):
+    """吹哨报到: a joint case's departments and their report-in and feedback."""
+
+    lead = fields.String()
+    co = fields.List(fields.String())
+    participants = fields.List(fields.Nested(JointParticipantSchema))
+    not_reported_in = fields.List(fields.String())
+    feedback_missing = fields.List(fields.String())
+
+
+class NoticeSchema(Schema):
+    """督办: a supervision notice to a department and its reply."""
+
+    id = fields.UUID()
+    department_code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    issued_at = AwareDateTime()
+    issued_by = fields.String()
+    note = fields.String()
+    reply_due_at = AwareDateTime()
+    replied_at = AwareDateTime(allow_none=True)
+    replied_by = fields.String(allow_none=True)
+    reply = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "open, replied, overdue (open, past due)"})
+    late = fields.Boolean(allow_none=True, metadata={
+        "description": "Replied after reply_due_at; null until replied."})
+
+
+class NoticeListItemSchema(NoticeSchema):
+    report_id = fields.UUID()
+    number = fields.Integer()
+    status = fields.String()
+    category_code = fields.String()
+    description = fields.String()
+
+
+class NoticeQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf(("open", "replied", "overdue")))
+
+
 class CaseSchema(ReportDetailSchema):
     stage = fields.String(allow_none=True, metadata={"description": "accept, handle, verify"})
     stage_started_at = AwareDateTime(allow_none=True)
@@ -157,6 +232,11 @@ class CaseSchema(ReportDetailSchema):
         "description": "回访: pending, done, negative (不满意 or 未解决), unreachable."})
     callback_attempts = fields.Integer()
     allowed_actions = fields.List(fields.String())
+    joint = fields.Nested(JointSchema, allow_none=True, metadata={
+        "description": "吹哨报到: null unless a joint case."})
+    notices = fields.List(fields.Nested(NoticeSchema), metadata={"description": "督办"})
+    notice_due = fields.Boolean(metadata={
+        "description": "Overdue, or handed back or reworked twice: a notice (督办) may be issued."})
     possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema))
     duplicates = fields.List(fields.Nested(DuplicateSchema))
 

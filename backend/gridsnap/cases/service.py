@@ -127,6 +127,7 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
     notices: list[tuple[str, list[int]]] = []
     extensions = []
     requests = []
+    side_writes: list[Outcome] = []  # joint participants (吹哨报到) and notices (督办)
     last = steps[0]
     pending = list(steps)
     while pending and len(events) < _MAX_STEPS:
@@ -165,6 +166,8 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
         if out.request is not None:
             requests.append(out.request)
             case.update(out.request.applied_to(case))
+        if out.joint is not None or out.notice is not None:
+            side_writes.append(out)
         case.update(out.changes)
         if not rules.request_alive(case):
             overtaken = RequestWrite(withdraw=case["request_id"])
@@ -178,6 +181,8 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
             following = next_step(case)
             if following:
                 pending.append(following)
+    for out in side_writes:
+        _write_joint_and_notice(session, case["id"], out, principal.id, note, now)
     return _write(session, principal, case, changes, events, notices, extensions, note, last,
                   requests)
 
@@ -215,6 +220,23 @@ def _write(session: Session, principal: Principal, case: dict, changes: dict,
                              for kind, who in notices]),
         messages=message_rows(messages))
     return changed
+
+
+def _write_joint_and_notice(session: Session, case_id, out: Outcome, actor_id: int,
+                            note, now: datetime) -> None:
+    """The participants of a joint case (吹哨报到) and the notices (督办) an action changes
+    (before the case's row, whose read model shows them)."""
+    j, n = out.joint, out.notice
+    if j is not None and j.summon:
+        queries.insert_participants(session, case_id, j.summon)
+    if j is not None and j.report_in:
+        queries.record_report_in(session, case_id, j.report_in, now, actor_id)
+    if j is not None and j.feedback:
+        queries.record_feedback(session, case_id, j.feedback, now, actor_id, note)
+    if n is not None and n.issue:
+        queries.insert_notice(session, n.issue)
+    if n is not None and n.reply:
+        queries.record_reply(session, n.reply, now, actor_id, note)
 
 
 # --- the system: first routing, auto-accept and auto-dispatch --------------------------------
@@ -269,8 +291,10 @@ def link_duplicates(session: Session, settings: Settings, report_ids: list[str])
 def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list | None = None,
                      limit: int = 200_000) -> int:
     """Mark every case past its stage's due time overdue (rules.ACTIONS["mark_overdue"]; the
-    case.overdue event is written with the mark), and escalate: the supervisors one area level above those who own the case are
-    notified (街乡吹哨), and in the handling stage the department's handlers too. Idempotent:
+    case.overdue event is written with the mark), and escalate: the supervisors one area level
+    above those who own the case are notified, and in the handling stage the department's
+    handlers too; at escalation level 2 or more, or on a case handed back twice, the
+    notification proposes a whistle (data proposal "whistle": 街乡吹哨, rules.proposes_whistle). Idempotent:
     an overdue case is not marked again until a new stage starts; a case that moved on is not
     touched. Set-based, for sweeps over many thousands of cases. Does not commit; returns the
     count."""
@@ -309,15 +333,27 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
         events.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
                             data={"escalation_level": c["escalation_level"], "notified": who,
                                   "stage": c["stage"]}))
-        notices.append(Notice(kinds.CASE_OVERDUE, tuple(who), c["id"], {
-            "number": c["number"], "stage": c["stage"],
-            "escalation_level": c["escalation_level"]}))
+        data = {"number": c["number"], "stage": c["stage"],
+                "escalation_level": c["escalation_level"]}
+        if rules.proposes_whistle(c):  # 吹哨: the command centre offers the whistle form
+            data["proposal"] = "whistle"
+        notices.append(Notice(kinds.CASE_OVERDUE, tuple(who), c["id"], data))
     insert_events(session, events)
     add_notices(session, notices)
     return len(rows)
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+def list_notices(session: Session, principal: Principal, *, state: str | None, page: int,
+                 page_size: int) -> tuple[list[dict], int]:
+    """A page of the notices (督办) on cases the caller may see — a handler's only those to
+    their department — newest first, each with whether it is overdue or was replied late."""
+    now = clock.now()
+    rows, total = queries.list_notice_rows(session, principal, state=state, now=now,
+                                           offset=(page - 1) * page_size, limit=page_size)
+    return [views.notice_view(r, now) for r in rows], total
+
 
 def list_events(session: Session, principal: Principal, report_id: uuid.UUID) -> list[dict]:
     """The audit trail of a case the caller may see, oldest first; raises case.not_found."""

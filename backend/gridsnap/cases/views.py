@@ -8,9 +8,11 @@ map and the exports ask here rather than reading the case columns themselves.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..errors import AppError
 from ..photos.rules import photo_view
 from ..users.rules import Principal
@@ -54,7 +56,50 @@ def report_view(row) -> dict:
     }
 
 
+def _when(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def notice_view(n, now: datetime) -> dict:
+    """A notice (督办) as the API shows it: open, replied (late or not), overdue."""
+    due, replied = _when(n["reply_due_at"]), _when(n["replied_at"])
+    out = {k: n[k] for k in ("id", "department_code", "name", "name_en", "issued_by", "note",
+                             "replied_by", "reply")}
+    out.update(issued_at=_when(n["issued_at"]), reply_due_at=due, replied_at=replied,
+               state="replied" if replied else ("overdue" if now > due else "open"),
+               late=(replied > due) if replied else None)
+    for k in ("report_id", "number", "status", "category_code", "description"):
+        if k in n:
+            out[k] = n[k]
+    return out
+
+
+def joint_view(parts, now: datetime) -> dict | None:
+    """吹哨报到: the lead and co-departments, who reported in when (late or not), who did not
+    yet (overdue once past the deadline), and who fed back."""
+    if not parts:
+        return None
+    out = []
+    for p in parts:
+        due, at = _when(p["report_due_at"]), _when(p["reported_in_at"])
+        out.append({
+            "department": p["department_code"], "name": p["name"], "name_en": p["name_en"],
+            "role": p["role"], "summoned_at": _when(p["summoned_at"]), "report_due_at": due,
+            "reported_in_at": at, "reported_in_by": p["reported_in_by"],
+            "late": (at > due) if at else None,
+            "report_in_overdue": at is None and now > due,
+            "feedback": p["feedback"], "fed_back_at": _when(p["fed_back_at"]),
+            "fed_back_by": p["fed_back_by"]})
+    return {"lead": next(p["department"] for p in out if p["role"] == "lead"),
+            "co": [p["department"] for p in out if p["role"] == "co"],
+            "participants": out,
+            "not_reported_in": [p["department"] for p in out if p["reported_in_at"] is None],
+            "feedback_missing": [p["department"] for p in out
+                                 if p["role"] == "co" and p["fed_back_at"] is None]}
+
+
 def _case_view(row, principal: Principal) -> dict:
+    now = clock.now()
     view = report_view(row)
     facts = rules.facts_of(row, principal)
     pending = None
@@ -92,6 +137,9 @@ def _case_view(row, principal: Principal) -> dict:
         outcome=(row["primary_status"] if row["duplicate_of"] is not None and facts.sees_primary
                  else row["status"]),
         allowed_actions=rules.allowed_actions(principal, facts),
+        joint=joint_view(row["joint_json"], now),
+        notices=[notice_view(n, now) for n in row["notices_json"] or []],
+        notice_due=rules.notice_due(row),
     )
     return view
 
@@ -166,7 +214,8 @@ def list_my_tasks(session: Session, principal: Principal, *, updated_since=None)
     if principal.role == "worker":
         filters.update(verifier_id=principal.id, statuses=["resolved"])
     elif principal.role == "handler":
-        filters.update(department=principal.department_code, statuses=["dispatched"])
+        # dispatched to the department, or summoned to a joint case (吹哨报到)
+        filters.update(department_or_joint=principal.department_code, statuses=["dispatched"])
     else:
         filters.update(statuses=["reported", "accepted", "returned", "resolved"])
     if updated_since is not None:

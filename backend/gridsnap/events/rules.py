@@ -34,6 +34,13 @@ CASE_RESOLVED = "case.resolved"
 CASE_VERIFIED = "case.verified"
 CASE_REWORK_ORDERED = "case.rework_ordered"
 CASE_CLOSED = "case.closed"
+# 街乡吹哨、部门报到: a joint case with a lead department (主办) and co-departments (协办)
+CASE_WHISTLED = "case.whistled"  # data {lead, co, report_due_at, due_at, stage}
+CASE_REPORTED_IN = "case.reported_in"  # 报到: data {department_code, report_due_at, late}
+CASE_JOINT_FEEDBACK = "case.joint_feedback"  # a co-department's feedback: {department_code}
+# 督办: a supervision notice to a department, and its reply
+CASE_NOTICE_ISSUED = "case.notice_issued"  # data {notice_id, department_code, reply_due_at}
+CASE_NOTICE_REPLIED = "case.notice_replied"  # data {notice_id, department_code, late}
 # 接诉即办
 CASE_ANSWERED = "case.answered"  # 即时答复: a consultation answered on the call, closed at once
 CASE_CALLBACK_RECORDED = "case.callback_recorded"  # 回访: one try, reached or not

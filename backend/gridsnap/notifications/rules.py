@@ -25,6 +25,10 @@ CASE_VERIFICATION_REQUESTED = "case.verification_requested"  # the worker who ve
 CASE_REWORK = "case.rework"
 CASE_CLOSED = "case.closed"
 CASE_OVERDUE = "case.overdue"  # escalation (街乡吹哨)
+CASE_WHISTLED = "case.whistled"  # handlers of the summoned departments: report in (报到)
+CASE_JOINT_FEEDBACK = "case.joint_feedback"  # the lead's handlers: a co-department fed back
+CASE_NOTICE_ISSUED = "case.notice_issued"  # handlers of the department: a 督办 to answer
+CASE_NOTICE_REPLIED = "case.notice_replied"  # the supervisor who issued it: the reply
 CASE_CALLBACK_DUE = "case.callback_due"  # call-takers: a hotline case closed, call back (回访)
 
 

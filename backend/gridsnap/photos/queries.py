@@ -86,7 +86,8 @@ def insert_photo(session: Session, params: dict):
 def report_scope(session: Session, report_id: uuid.UUID):
     """What decides who may see a report's photos (users.rules.Principal.may_see_report)."""
     return session.execute(text("""
-        SELECT reporter_id, area_code, department_code, responsible_department_code
+        SELECT reporter_id, area_code, department_code, responsible_department_code,
+               joint_departments
           FROM reports WHERE id = :id
     """), {"id": report_id}).mappings().first()
 

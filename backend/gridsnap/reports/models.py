@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -68,6 +68,9 @@ class Report(Base):
         Index("ix_reports_area_code_prefix", "area_code",
               postgresql_ops={"area_code": "text_pattern_ops"}),
         Index("ix_reports_updated_at", "updated_at", "id"),
+        # 吹哨报到: the handlers of every summoned department see a joint case (invariant 4)
+        Index("ix_reports_joint_departments", "joint_departments", postgresql_using="gin",
+              postgresql_where="joint_departments IS NOT NULL"),
         Index("ix_reports_open_cell", "cell_code",
               postgresql_where="status NOT IN ('closed', 'rejected', 'duplicate')"),
     )
@@ -133,6 +136,9 @@ class Report(Base):
     return_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     duplicate_of: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="RESTRICT"), index=True)
+    # 吹哨报到: the departments summoned to a joint case (the lead first), None for a plain
+    # case; the participants' state is in joint_participants (cases.models)
+    joint_departments: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     # --- where it came from (接诉即办) ---
     # worker (网格员), hotline (12345 call-taker), open311 (another system), other
     source: Mapped[str] = mapped_column(String(10), nullable=False, server_default="worker")

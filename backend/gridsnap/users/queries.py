@@ -57,6 +57,12 @@ def department_exists(session: Session, code: str) -> bool:
                            {"c": code}).first() is not None
 
 
+def known_departments(session: Session, codes: list[str]) -> set[str]:
+    """Which of these department codes exist."""
+    return set(session.execute(text("SELECT code FROM departments WHERE code = ANY(:c)"),
+                               {"c": list(codes)}).scalars())
+
+
 def supervisors_by_depth(session: Session, area_codes: list[str | None]):
     """Active supervisors whose scope covers each area: (area_code, id, depth) rows, depth the
     length of their longest covering prefix (the deeper, the closer to the ground)."""

@@ -34,14 +34,17 @@ class Principal:
 
     def may_see_report(self, *, reporter_id: int, area_code: str | None,
                        department_code: str | None,
-                       responsible_department_code: str | None = None) -> bool:
-        """Invariant 4. Handlers see the cases of their department (dispatched to it now, or
-        signed for by it: 首接负责), whatever their area; everyone sees what they reported."""
+                       responsible_department_code: str | None = None,
+                       joint_departments=None) -> bool:
+        """Invariant 4. Handlers see the cases of their department (dispatched to it now,
+        signed for by it: 首接负责, or summoned to it as a joint case: 吹哨报到), whatever their
+        area; everyone sees what they reported."""
         if reporter_id == self.id:
             return True
         if self.role == "handler":
-            return self.department_code is not None and self.department_code in (
-                department_code, responsible_department_code)
+            return self.department_code is not None and (
+                self.department_code in (department_code, responsible_department_code)
+                or self.department_code in (joint_departments or ()))
         return self.covers_area(area_code)
 
 

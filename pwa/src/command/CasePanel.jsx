@@ -13,6 +13,7 @@ import { photoFlags } from '../lib/evidence.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
+import { JointBlock, NoticeBlock, NoticeForm, WhistleForm } from './Joint.jsx';
 import { bump, live, setLive, useLive } from './live.js';
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
@@ -134,8 +135,10 @@ const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework', 'refuse_retu
 // actions with a form (the others are one click): a department to choose, or a note to give
 const WITH_DEPARTMENT = new Set(['dispatch', 'approve_return']);
 const DANGER = new Set(['reject', 'rework', 'refuse_return', 'refuse_suspension']);
+// actions with a form of their own (Joint.jsx)
+const OWN_FORM = new Set(['whistle', 'issue_notice']);
 
-export function CasePanel({ id, onClose }) {
+export function CasePanel({ id, onClose, form = null }) {
   const s = useStore();
   const lv = useLive();
   const [c, setCase] = useState(null);
@@ -170,8 +173,9 @@ export function CasePanel({ id, onClose }) {
     setCase(null);
     setPending(null);
     setNotice(null);
-    load();
-  }, [id]);
+    // opened from a proposal (吹哨): the form comes up at once when the action is allowed
+    load().then((one) => { if (form && (one?.allowed_actions || []).includes(form)) setPending(form); });
+  }, [id, form]);
   // something changed in scope: this case may be among it
   useEffect(() => { if (c && !busy) load(); }, [lv.changed]);
 
@@ -215,7 +219,7 @@ export function CasePanel({ id, onClose }) {
         .find((code) => code && code !== back);
       setDepartment(other || '');
     }
-    if (WITH_DEPARTMENT.has(action) || NEEDS_NOTE.has(action)) setPending(action);
+    if (WITH_DEPARTMENT.has(action) || NEEDS_NOTE.has(action) || OWN_FORM.has(action)) setPending(action);
     else act(action);
   }
 
@@ -270,7 +274,15 @@ export function CasePanel({ id, onClose }) {
           ))}
         </div>
       )}
-      {pending && (
+      {pending === 'whistle' && (
+        <WhistleForm c={c} departments={departments} busy={busy} onCancel={() => setPending(null)}
+          onSubmit={(extra) => act('whistle', extra)} />
+      )}
+      {pending === 'issue_notice' && (
+        <NoticeForm c={c} departments={departments} busy={busy} onCancel={() => setPending(null)}
+          onSubmit={(extra) => act('issue_notice', extra)} />
+      )}
+      {pending && !OWN_FORM.has(pending) && (
         <div class="card stack" data-testid="action-form">
           <strong>{t(`action.${pending}`)}</strong>
           {WITH_DEPARTMENT.has(pending) && (
@@ -297,6 +309,9 @@ export function CasePanel({ id, onClose }) {
           </div>
         </div>
       )}
+
+      <JointBlock joint={c.joint} departments={departments} />
+      <NoticeBlock notices={c.notices} departments={departments} />
 
       <h3>{t('cmd.photos')}</h3>
       {PURPOSES.map((purpose) => {

@@ -12,13 +12,14 @@ import { CasePanel } from './CasePanel.jsx';
 import { Callbacks, CallForm } from './Hotline.jsx';
 import { Filters } from './Filters.jsx';
 import { Inbox, useUnread } from './Inbox.jsx';
+import { Notices } from './Joint.jsx';
 import { Numbers } from './Numbers.jsx';
 import { startPolling, useLive } from './live.js';
 
 const CaseMap = lazy(() => import('./CaseMap.jsx'));
 
 const TABS = [['map', 'cmd.tab_map'], ['list', 'cmd.tab_list'], ['inbox', 'cmd.tab_inbox'],
-  ['numbers', 'cmd.tab_numbers'], ['settings', 'nav.settings']];
+  ['notices', 'cmd.tab_notices'], ['numbers', 'cmd.tab_numbers'], ['settings', 'nav.settings']];
 // the call-taker (话务员) takes calls and calls back first; the rest of the centre follows
 const CALL_TABS = [['call', 'hot.tab_call'], ['callbacks', 'hot.tab_callbacks'], ...TABS];
 
@@ -30,13 +31,15 @@ export default function Command({ route }) {
   const tabs = s.session.user.role === 'call_taker' ? CALL_TABS : TABS;
   const name = tabs.some(([n]) => n === route.name) ? route.name : tabs[0][0];
   const selected = route.query.get('case');
-  const open = (id) => go(`${name === 'map' || name === 'list' ? name : 'list'}?case=${id}`);
+  // form: open the case with an action's form up (the inbox's 吹哨 proposal)
+  const open = (id, form) => go(`${name === 'map' || name === 'list' ? name : 'list'}?case=${id}${form ? `&form=${form}` : ''}`);
   const close = () => go(name);
 
   let main;
   switch (name) {
     case 'list': main = <CaseList onOpen={open} selected={selected} />; break;
     case 'inbox': main = <Inbox onOpen={open} unread={unread} refresh={refreshUnread} />; break;
+    case 'notices': main = <Notices onOpen={open} />; break;
     case 'numbers': main = <Numbers />; break;
     case 'call': main = <CallForm />; break;
     case 'callbacks': main = <Callbacks />; break;
@@ -72,7 +75,7 @@ export default function Command({ route }) {
       {withFilters && <Filters timeRange={name === 'map'} />}
       <div class={`cmd-body ${selected && withFilters ? 'with-panel' : ''}`}>
         <main class="cmd-main" id="main">{main}</main>
-        {selected && withFilters && <CasePanel id={selected} onClose={close} />}
+        {selected && withFilters && <CasePanel id={selected} onClose={close} form={route.query.get('form')} />}
       </div>
       {s.toast && <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite">{s.toast.text}</div>}
     </div>

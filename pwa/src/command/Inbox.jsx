@@ -41,6 +41,13 @@ export function Inbox({ onOpen, unread, refresh }) {
                 {n.case_number != null && ` · ${t('records.case_n', { n: n.case_number })}`}</strong>
               <small>{formatTime(n.created_at)}</small>
             </div>
+            {n.data?.proposal === 'whistle' && (
+              <p class="small" data-testid="proposal">
+                <span class="tag warn-tag">{t('joint.proposal')}</span>{' '}
+                {n.case_id && <button type="button" class="secondary" data-testid="proposal-whistle"
+                  onClick={() => { read(n); onOpen(n.case_id, 'whistle'); }}>{t('joint.open_whistle')}</button>}
+              </p>
+            )}
             <div class="row">
               {n.case_id && <button type="button" class="link" onClick={() => { read(n); onOpen(n.case_id); }}>
                 {t('cmd.open_case')}</button>}

@@ -155,6 +155,7 @@ async function sendAction(item, token) {
   if (b.extension) json.extension = b.extension;
   if (b.reason_kind) json.reason_kind = b.reason_kind;
   if (b.review_on) json.review_on = b.review_on;
+  if (b.notice_id) json.notice_id = b.notice_id;
   const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json });
   await markAccepted(item, { number: data?.number, status: data?.status });
   await caseActed(b.case_id, data);

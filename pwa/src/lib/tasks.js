@@ -6,7 +6,9 @@ import { emit } from './events.js';
 const VERIFY_ACTIONS = ['verify_pass', 'verify_fail'];
 /** What a department handler may do with a case dispatched to them. */
 export const HANDLER_ACTIONS = ['sign', 'resolve', 'return', 'request_extension',
-  'request_suspension'];
+  'request_suspension',
+  // 吹哨报到: a summoned department reports in, a co-department feeds back; 督办: a reply
+  'report_in', 'joint_feedback', 'reply_notice'];
 
 /** A dispatched case whose 挂账 request waits for the command centre: it stays on the desk. */
 function awaitsSuspension(task) {

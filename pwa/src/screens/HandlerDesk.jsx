@@ -1,9 +1,11 @@
 // The department handler's desk (处置部门): the cases dispatched to my department. Sign (签收),
 // resolve with after-photos (处置完毕), hand back with a reason (退单), ask for more time (延期) or
 // for the long-term list (挂账/缓办: a reason, a note and a review date).
+// A joint case (吹哨报到): report in (报到), and a co-department feeds back to the lead; a
+// supervision notice (督办) is answered here too (the 督办 list, read when online).
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
 import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
@@ -12,6 +14,7 @@ import { SyncBar } from '../components/SyncBar.jsx';
 import { TaskItem } from '../components/TaskItem.jsx';
 import { TaskPhoto } from '../components/TaskPhoto.jsx';
 import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
+import { request } from '../lib/api.js';
 import { addItem } from '../lib/outbox.js';
 import { addDays, dayOf } from '../lib/zone.js';
 import { go, syncAfterSave } from '../nav.js';
@@ -23,7 +26,8 @@ const CaseSpot = lazy(() => import('../components/CaseSpot.jsx'));
 /** What the desk shows of a case, kept with a queued action: the card stays after it is sent. */
 function snapshotOf(task) {
   const keep = ['id', 'number', 'category', 'status', 'description', 'address', 'location', 'cell',
-    'community', 'street', 'due_at', 'overdue', 'signed_at', 'reporter_name', 'photos', 'suspension'];
+    'community', 'street', 'due_at', 'overdue', 'signed_at', 'reporter_name', 'photos', 'suspension',
+    'joint', 'notices'];
   return Object.fromEntries(keep.map((k) => [k, task[k] ?? null]));
 }
 
@@ -53,13 +57,21 @@ const UNITS = ['hours', 'working_hours', 'working_days'];
  * outbox counted as done (a queued sign offers resolve at once). Sent items are already in the
  * server's answer, which replaced the task (a resolved case that came back as rework is new work).
  */
-function localActions(task, items) {
+function localActions(task, items, myDepartment) {
   const queued = items.filter((i) => i.kind === 'action' && i.body.case_id === task.id &&
     (i.state === 'saved' || i.state === 'sending'));
   let actions = [...(task.allowed_actions || [])];
+  if (queued.some((i) => i.body.action === 'report_in') && task.joint) {
+    // reported in (报到): the lead signs next, a co-department feeds back
+    if (task.joint.lead === myDepartment) actions = actions.concat(task.signed_at ? [] : ['sign']);
+    else actions = actions.concat(['joint_feedback']);
+  }
   if (queued.some((i) => i.body.action === 'sign') && actions.includes('sign')) {
+    // the lead of a joint case resolves only once every co-department fed back
+    const waits = (task.joint?.feedback_missing || []).length > 0;
     actions = actions.filter((a) => a !== 'sign' && a !== 'return')
-      .concat(['resolve', 'request_extension', 'request_suspension']);
+      .concat(waits ? ['request_extension', 'request_suspension']
+        : ['resolve', 'request_extension', 'request_suspension']);
   }
   const done = queued.filter((i) => i.body.action !== 'sign').map((i) => i.body.action);
   // a 挂账 request waits for the command centre: nothing more until it decides
@@ -69,18 +81,119 @@ function localActions(task, items) {
   return actions.filter((a) => !done.includes(a));
 }
 
+/** Report-in state of a summoned department in words (command/Joint.jsx says the same). */
+function reportIn(p) {
+  if (p.reported_in_at) {
+    return t(p.late ? 'joint.reported_late' : 'joint.reported_on_time', { time: formatTime(p.reported_in_at) });
+  }
+  return t(p.report_in_overdue ? 'joint.not_reported_overdue' : 'joint.not_reported', { time: formatTime(p.report_due_at) });
+}
+
+function JointFacts({ joint }) {
+  if (!joint) return null;
+  return (
+    <section class="card" data-testid="desk-joint">
+      <h2>{t('joint.title')}</h2>
+      <ul class="small">
+        {joint.participants.map((p) => (
+          <li key={p.department} data-testid="desk-joint-participant" data-department={p.department}>
+            <strong>{nameOf(p)}</strong> · {t(`joint.role_${p.role}`)} · {reportIn(p)}
+            {p.role === 'co' && <> · {p.fed_back_at ? `${t('joint.feedback')}: ${p.feedback}` : t('joint.no_feedback')}</>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function noticeState(n) {
+  if (n.state === 'replied') return t(n.late ? 'notice.replied_late' : 'notice.replied_on_time', { time: formatTime(n.replied_at) });
+  return t(n.state === 'overdue' ? 'notice.overdue' : 'notice.open', { time: formatTime(n.reply_due_at) });
+}
+
+/** One open notice (督办) with its reply form; the reply is queued like every desk action. */
+function NoticeReply({ n, caseNumber }) {
+  const s = useStore();
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const queued = s.items.some((i) => i.kind === 'action' && i.body.action === 'reply_notice' &&
+    i.body.notice_id === n.id);
+  async function send() {
+    if (busy || !note.trim()) return;
+    setBusy(true);
+    try {
+      await addItem({ kind: 'action', user: s.session.user.username, photos: [],
+        body: { case_id: n.report_id, case_number: caseNumber, action: 'reply_notice',
+          notice_id: n.id, note: note.trim(), snapshot: { id: n.report_id, number: caseNumber } } });
+      await reload('items');
+      toast(t('desk.saved'), 'ok');
+      setNote('');
+      syncAfterSave();
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="stack" data-testid="desk-notice" data-state={n.state}>
+      <p class="small"><strong>{n.issued_by}</strong> · {formatTime(n.issued_at)}</p>
+      <p>{n.note}</p>
+      <p class={`small ${n.state === 'overdue' ? 'warn-text' : 'muted'}`}>{noticeState(n)}</p>
+      {n.reply && <p class="small">{t('notice.reply')}: {n.reply}</p>}
+      {n.state !== 'replied' && !queued && (
+        <>
+          <label for={`reply-${n.id}`}>{t('notice.reply')}</label>
+          <textarea id={`reply-${n.id}`} rows="2" value={note} data-testid="desk-notice-reply"
+            onInput={(e) => setNote(e.currentTarget.value)} />
+          <button type="button" class="primary" disabled={busy || !note.trim()}
+            data-testid="desk-notice-send" onClick={send}>{t('action.reply_notice')}</button>
+        </>
+      )}
+      {queued && <p class="small muted">{t('desk.saved')}</p>}
+    </div>
+  );
+}
+
+/** 督办: the open notices to my department (read when online; replies work offline). */
+function DeskNotices() {
+  const s = useStore();
+  const [list, setList] = useState(null);
+  useEffect(() => {
+    let on = true;
+    request('notices?state=open&page_size=100', { token: s.session.token })
+      .then(({ data }) => on && setList(data || []))
+      .catch(() => on && setList(null));
+    return () => { on = false; };
+  }, [s.online, s.tasks.length]);
+  if (!list || !list.length) return null;
+  return (
+    <section class="card" data-testid="desk-notices">
+      <h2>{t('notice.title')} <small>({list.length})</small></h2>
+      {list.map((n) => (
+        <div key={n.id} class="stack">
+          <a href={`#/desk/${n.report_id}`}>{t('records.case_n', { n: n.number })}</a>
+          <NoticeReply n={n} caseNumber={n.number} />
+        </div>
+      ))}
+    </section>
+  );
+}
+
 export function HandlerDesk() {
   const s = useStore();
   return (
     <div class="tasks">
       <SyncBar />
+      <DeskNotices />
       <h2>{t('desk.title')} <small>({s.tasks.length})</small></h2>
       {s.tasks.length === 0 && <p class="muted" data-testid="tasks-empty">{t('desk.empty')}</p>}
       <ul class="items" data-testid="task-list">
         {s.tasks.map((task) => {
           return (
             <TaskItem task={task} href={`#/desk/${task.id}`} key={task.id}
-              before={<><span class="tag">{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</span>{' '}</>} />
+              before={<>
+                {task.joint && <><span class="tag" data-testid="desk-joint-tag">{t(task.joint.lead === s.session.user.department
+                  ? 'joint.role_lead' : 'joint.role_co')}</span>{' '}</>}
+                <span class="tag">{task.signed_at ? t('desk.signed') : t('desk.not_signed')}</span>{' '}</>} />
           );
         })}
       </ul>
@@ -116,7 +229,7 @@ export function HandlerCase({ id }) {
       </div>
     );
   }
-  const actions = task ? localActions(task, s.items) : [];
+  const actions = task ? localActions(task, s.items, s.session.user.department) : [];
   // the review date: after today, at most the city's limit ahead (days in the deployment's zone)
   const today = dayOf(Date.now());
   const firstReview = addDays(today, 1);
@@ -146,8 +259,8 @@ export function HandlerCase({ id }) {
 
   const missing = [];
   if (mode === 'resolve' && !photos.length) missing.push(t('desk.need_after_photo'));
-  if ((mode === 'return' || mode === 'request_extension' || mode === 'request_suspension') &&
-    !note.trim()) missing.push(t('desk.need_note'));
+  if ((mode === 'return' || mode === 'request_extension' || mode === 'request_suspension' ||
+    mode === 'joint_feedback') && !note.trim()) missing.push(t('desk.need_note'));
   if (mode === 'request_suspension' && !(reviewOn >= firstReview && reviewOn <= lastReview)) {
     missing.push(t('desk.need_review_on'));
   }
@@ -157,6 +270,7 @@ export function HandlerCase({ id }) {
     if (missing.length) return;
     if (mode === 'resolve') queue('resolve', {}, photos);
     else if (mode === 'return') queue('return', { reason });
+    else if (mode === 'joint_feedback') queue('joint_feedback');
     else if (mode === 'request_extension') {
       queue('request_extension', { extension: { amount: Number(amount), unit } });
     } else if (mode === 'request_suspension') {
@@ -204,6 +318,13 @@ export function HandlerCase({ id }) {
           </ul>
         </section>
       )}
+      {task && <JointFacts joint={task.joint} />}
+      {task && (task.notices || []).length > 0 && (
+        <section class="card" data-testid="desk-case-notices">
+          <h2>{t('notice.title')}</h2>
+          {task.notices.map((n) => <NoticeReply key={n.id} n={{ ...n, report_id: task.id }} caseNumber={task.number} />)}
+        </section>
+      )}
       {mine.length > 0 && (
         <section class="card" data-testid="desk-queue">
           <h2>{t('desk.your_actions')}</h2>
@@ -217,6 +338,14 @@ export function HandlerCase({ id }) {
       )}
       {task && actions.length > 0 && !mode && (
         <section class="card actions" aria-label={t('desk.actions')}>
+          {actions.includes('report_in') && (
+            <button type="button" class="primary big" data-testid="desk-report-in" disabled={busy}
+              onClick={() => queue('report_in')}>{t('action.report_in')}</button>
+          )}
+          {actions.includes('joint_feedback') && (
+            <button type="button" class="primary big" data-testid="desk-feedback"
+              onClick={() => setMode('joint_feedback')}>{t('action.joint_feedback')}</button>
+          )}
           {actions.includes('sign') && (
             <button type="button" class="primary big" data-testid="desk-sign" disabled={busy}
               onClick={() => queue('sign')}>{t('tasks.sign')}</button>
