@@ -325,11 +325,12 @@ def test_notice_may_be_issued_on_a_case_handed_back_twice(
         client, people, demo_cell, runtime, at):
     t = people
     cid = _accepted(client, t, demo_cell, runtime, at)
-    for dept in ("water", "municipal"):
-        act(client, t, "supervisor", cid, "dispatch", department=dept)
+    act(client, t, "supervisor", cid, "dispatch", department="water")
+    for dept, then in (("water", "municipal"), ("municipal", "sanitation")):
         assert case(client, t, "supervisor", cid)["notice_due"] is False
         act(client, t, dept, cid, "return", note="不属于本部门", reason="wrong_department")
-    act(client, t, "supervisor", cid, "dispatch", department="sanitation")
+        # 退单审核: the supervisor approves the return and re-dispatches in one change
+        act(client, t, "supervisor", cid, "approve_return", department=then)
     c = case(client, t, "supervisor", cid)
     assert c["overdue"] is False and c["return_count"] == 2 and c["notice_due"] is True
     c = act(client, t, "supervisor", cid, "issue_notice", note="反复退单，请主动认领")
