@@ -44,7 +44,7 @@ CASE_COLUMNS = """
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
-    r.department_code, r.due_at, r.routed_at, r.fingerprint,
+    r.department_code, r.due_at, r.due_at_guessed_years, r.routed_at, r.fingerprint,
     r.stage, r.stage_started_at, r.overdue, r.overdue_at, r.escalation_level, r.version,
     r.suggested_department_code, r.routing_rule_id, r.routing_source, r.accepted_at,
     r.dispatched_at, r.signed_at, r.signed_by_id, r.responsible_department_code,
@@ -359,3 +359,35 @@ def mark_overdue(session: Session, *, now: datetime, statuses, ids: list | None,
     return session.execute(_MARK_OVERDUE, {
         "now": now, "statuses": list(statuses), "limit": limit,
         "ids": None if ids is None else [str(i) for i in ids]}).mappings().all()
+
+
+def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[uuid.UUID]:
+    """The open cases whose stage's deadline runs (only those counted over a year without a
+    holiday notice, with `only_guessed`), by case number."""
+    return list(session.execute(text("""
+        SELECT id FROM reports
+         WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status = ANY(:statuses)
+           AND (NOT :only_guessed OR due_at_guessed_years IS NOT NULL)
+         ORDER BY number
+    """), {"statuses": list(statuses), "only_guessed": only_guessed}).scalars())
+
+
+def running_deadline_years(session: Session, *, statuses, tz: str) -> tuple[list, list[int]]:
+    """The running deadlines of open cases: per local year they fall due in, how many and how
+    many of them are estimates (due_at_guessed_years); and every year those estimates were
+    guessed over."""
+    params = {"statuses": list(statuses), "tz": tz}
+    per_year = session.execute(text("""
+        SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases,
+               count(*) FILTER (WHERE due_at_guessed_years IS NOT NULL) AS estimated
+          FROM reports
+         WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status = ANY(:statuses)
+         GROUP BY 1 ORDER BY 1
+    """), params).mappings().all()
+    guessed = session.execute(text("""
+        SELECT DISTINCT g FROM reports, unnest(due_at_guessed_years) g
+         WHERE stage IS NOT NULL AND due_at_guessed_years IS NOT NULL
+           AND status = ANY(:statuses)
+         ORDER BY g
+    """), params).scalars().all()
+    return list(per_year), list(guessed)

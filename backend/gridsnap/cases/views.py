@@ -54,6 +54,17 @@ def report_view(row) -> dict:
     }
 
 
+def estimate_reason(guessed_years) -> str | None:
+    """Why a deadline is an estimate (None: it is not): the years it was counted over without
+    the State Council's holiday notice."""
+    if not guessed_years:
+        return None
+    years = ", ".join(str(y) for y in guessed_years)
+    return (f"Counted over {years} without the State Council's holiday notice (statutory "
+            "holidays only, no 调休): an estimate until the notice is added and the deadline "
+            "recomputed (gridsnap deadlines recompute).")
+
+
 def _case_view(row, principal: Principal) -> dict:
     view = report_view(row)
     facts = rules.facts_of(row, principal)
@@ -63,7 +74,10 @@ def _case_view(row, principal: Principal) -> dict:
                    "unit": row["pending_extension_unit"],
                    "reason": row["pending_extension_reason"],
                    "requested_at": row["pending_extension_at"]}
+    guessed = sorted(row["due_at_guessed_years"] or ())
     view.update(
+        due_at_estimated=bool(guessed), due_at_guessed_years=guessed,
+        due_at_estimated_reason=estimate_reason(guessed),
         stage=row["stage"], stage_started_at=row["stage_started_at"], overdue=row["overdue"],
         overdue_at=row["overdue_at"], escalation_level=row["escalation_level"],
         version=row["version"], suggested_department=row["suggested_department_code"],

@@ -17,11 +17,12 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -101,6 +102,9 @@ class Report(Base):
     department_code: Mapped[str | None] = mapped_column(
         ForeignKey("departments.code", ondelete="RESTRICT"))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the years without a State Council holiday notice that due_at was counted over (an
+    # estimate, deadlines.rules.guessed_years); None: counted on official data
+    due_at_guessed_years: Mapped[list[int] | None] = mapped_column(ARRAY(SmallInteger))
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # --- the closed loop (cases) ---
     # which deadline runs now: accept (立案), handle (处置) or verify (核查); None when ended

@@ -1,0 +1,41 @@
+"""Shapes of the calendar coverage at the API edge."""
+
+from marshmallow import Schema, fields
+
+from ..schemas import AwareDateTime
+
+
+class CalendarYearSchema(Schema):
+    year = fields.Integer()
+    official = fields.Boolean(metadata={
+        "description": "The year's State Council holiday notice is known (调休 included)."})
+    source = fields.String(allow_none=True, metadata={
+        "description": "library (the holidays library), file (GRIDSNAP_HOLIDAYS_FILE), or null: "
+                       "estimated (statutory holidays only)."})
+
+
+class RunningYearSchema(Schema):
+    year = fields.Integer()
+    cases = fields.Integer(metadata={"description": "Running deadlines falling due in it."})
+    estimated = fields.Integer(metadata={"description": "Of those, estimates."})
+
+
+class HolidaysFileSchema(Schema):
+    sha256 = fields.String()
+    years = fields.List(fields.Integer())
+
+
+class CalendarCoverageSchema(Schema):
+    ok = fields.Boolean(metadata={"description": "No warning."})
+    years = fields.List(fields.Nested(CalendarYearSchema))
+    uncovered_in_use = fields.List(fields.Integer(), metadata={
+        "description": "Years without official holiday data that running deadlines, or a stage "
+                       "starting now under the longest configured limit, fall in or run across."})
+    longest_limit_due_at = AwareDateTime(metadata={
+        "description": "When a stage starting now under the longest configured limit is due."})
+    running = fields.List(fields.Nested(RunningYearSchema))
+    estimated_cases = fields.Integer()
+    recompute_needed = fields.Boolean(metadata={
+        "description": "Estimated deadlines were counted over years that now have data."})
+    holidays_file = fields.Nested(HolidaysFileSchema, allow_none=True)
+    warnings = fields.List(fields.String())
