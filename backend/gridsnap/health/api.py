@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from .. import clock
 from ..deadlines.rules import HolidaysFileError
+from ..deadlines.schemas import CalendarCoverageSchema
 from ..deadlines.service import calendar_report
 from ..edge import Blueprint
 from ..extensions import db_session, runtime, settings
@@ -60,7 +61,8 @@ class Health(MethodView):
         warnings: list[str] = []
         if checks["postgres"]["ok"]:
             try:
-                checks["calendar"] = calendar_report(db_session(), settings(), clock.now())
+                checks["calendar"] = CalendarCoverageSchema().dump(
+                    calendar_report(db_session(), settings(), clock.now()))
                 warnings += checks["calendar"]["warnings"]
             except HolidaysFileError as exc:
                 checks["calendar"] = {"ok": False, "error": str(exc)}

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { formatTime, nameOf, statusText, t, tn } from '../i18n/index.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf, filterQuery, pagination } from './api.js';
+import { EstimatedMark } from './CalendarBanner.jsx';
 import { useLive } from './live.js';
 
 const PAGE_SIZE = 25;
@@ -76,7 +77,7 @@ export function CaseList({ onOpen, selected }) {
                   <td class="desc">{c.cell ? nameOf(c.cell) : t('records.outside_grid')}</td>
                   <td class="dept" title={c.department || ''}>{c.department ? deptName(c.department) : '—'}</td>
                   <td>{formatTime(c.received_at)}</td>
-                  <td>{c.due_at ? formatTime(c.due_at) : '—'}</td>
+                  <td>{c.due_at ? formatTime(c.due_at) : '—'}<EstimatedMark c={c} /></td>
                 </tr>
               );
             })}

@@ -14,6 +14,7 @@ import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
 import { bump, live, setLive, useLive } from './live.js';
+import { EstimatedMark } from './CalendarBanner.jsx';
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
 
@@ -229,7 +230,7 @@ export function CasePanel({ id, onClose }) {
         {c.overdue && <span class="tag danger" data-testid="case-overdue">{t('tasks.overdue')}</span>}
         {c.stage && <span class="tag">{t(`stage.${c.stage}`)}</span>}
       </p>
-      {c.due_at && <p class="small">{t('tasks.due', { time: formatTime(c.due_at) })}</p>}
+      {c.due_at && <p class="small">{t('tasks.due', { time: formatTime(c.due_at) })}<EstimatedMark c={c} /></p>}
       {c.department && <p class="small">{t('cmd.department')}: {deptName(c.department)}</p>}
       {c.pending_extension && (
         <p class="notice small">{t('cmd.extension_asked', { amount: c.pending_extension.amount,
