@@ -382,9 +382,8 @@ def deadlines_status() -> None:
         source = {"library": "holidays library", "file": "holidays file"}.get(
             y["source"] or "", "ESTIMATED (statutory holidays only)")
         click.echo(f"{y['year']}: {source}")
-    for r in report["running"]:
-        click.echo(f"running deadlines due in {r['year']}: {r['cases']} "
-                   f"({r['estimated']} estimated)")
+    for r in report["estimated"]:
+        click.echo(f"estimated running deadlines due in {r['year']}: {r['cases']}")
     for w in report["warnings"]:
         click.echo(f"warning: {w}")
     if report["ok"]:

@@ -10,6 +10,7 @@ import pytest
 
 from cases_helpers import act, submit
 
+from .a11y import assert_accessible
 from .command import DESKTOP
 from conftest import PERSONAS
 
@@ -42,13 +43,15 @@ def test_command_centre_warns_of_a_year_without_holiday_data_and_marks_estimates
     page = ctx.new_page()
     try:
         name = PERSONAS["supervisor"]
-        page.goto("/#/list")
+        page.goto("/")
         page.fill("#username", name)
         page.fill("#password", demo_users[name]["password"])
         page.click("button[type=submit]")
         banner = page.wait_for_selector("[data-testid=calendar-banner]")
         assert BANNER[lang] in banner.inner_text()
         assert banner.get_attribute("role") == "alert"
+        page.wait_for_selector("[data-testid=cmd-map] canvas")
+        assert_accessible(page, f"{lang} command-calendar-banner", taps=False)
 
         page.goto("/#/list")
         row = page.wait_for_selector(f"[data-testid=case-row][data-id='{estimated}']")

@@ -367,26 +367,27 @@ def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[
     return list(session.execute(text("""
         SELECT id FROM reports
          WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status = ANY(:statuses)
-           AND (NOT :only_guessed OR due_at_guessed_years IS NOT NULL)
+           {}
          ORDER BY number
-    """), {"statuses": list(statuses), "only_guessed": only_guessed}).scalars())
+    """.format("AND due_at_guessed_years IS NOT NULL" if only_guessed else "")),
+        {"statuses": list(statuses)}).scalars())
 
 
-def running_deadline_years(session: Session, *, statuses, tz: str) -> tuple[list, list[int]]:
-    """The running deadlines of open cases: per local year they fall due in, how many and how
-    many of them are estimates (due_at_guessed_years); and every year those estimates were
-    guessed over."""
+def estimated_deadlines(session: Session, *, statuses, tz: str) -> tuple[list, list[int]]:
+    """The running deadlines of open cases that are estimates (due_at_guessed_years; a partial
+    index keeps this cheap whatever the number of cases): how many fall due in each local
+    year, and every year they were guessed over."""
     params = {"statuses": list(statuses), "tz": tz}
     per_year = session.execute(text("""
-        SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases,
-               count(*) FILTER (WHERE due_at_guessed_years IS NOT NULL) AS estimated
+        SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases
           FROM reports
-         WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status = ANY(:statuses)
+         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+           AND status = ANY(:statuses)
          GROUP BY 1 ORDER BY 1
     """), params).mappings().all()
     guessed = session.execute(text("""
         SELECT DISTINCT g FROM reports, unnest(due_at_guessed_years) g
-         WHERE stage IS NOT NULL AND due_at_guessed_years IS NOT NULL
+         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
            AND status = ANY(:statuses)
          ORDER BY g
     """), params).scalars().all()

@@ -14,10 +14,9 @@ class CalendarYearSchema(Schema):
                        "estimated (statutory holidays only)."})
 
 
-class RunningYearSchema(Schema):
+class EstimatedYearSchema(Schema):
     year = fields.Integer()
-    cases = fields.Integer(metadata={"description": "Running deadlines falling due in it."})
-    estimated = fields.Integer(metadata={"description": "Of those, estimates."})
+    cases = fields.Integer(metadata={"description": "Running estimated deadlines due in it."})
 
 
 class HolidaysFileSchema(Schema):
@@ -29,11 +28,13 @@ class CalendarCoverageSchema(Schema):
     ok = fields.Boolean(metadata={"description": "No warning."})
     years = fields.List(fields.Nested(CalendarYearSchema))
     uncovered_in_use = fields.List(fields.Integer(), metadata={
-        "description": "Years without official holiday data that running deadlines, or a stage "
-                       "starting now under the longest configured limit, fall in or run across."})
+        "description": "Years without official holiday data that running deadlines were counted "
+                       "over, or that a stage starting now under the longest configured limit "
+                       "reaches."})
     longest_limit_due_at = AwareDateTime(metadata={
         "description": "When a stage starting now under the longest configured limit is due."})
-    running = fields.List(fields.Nested(RunningYearSchema))
+    estimated = fields.List(fields.Nested(EstimatedYearSchema), metadata={
+        "description": "The running deadlines that are estimates, by the year they fall due in."})
     estimated_cases = fields.Integer()
     recompute_needed = fields.Boolean(metadata={
         "description": "Estimated deadlines were counted over years that now have data."})

@@ -59,16 +59,19 @@ def configured_limits(session: Session, settings: Settings) -> list[TimeLimit]:
 def calendar_report(session: Session, settings: Settings, now: datetime) -> dict:
     """What the calendar covers and whether that is enough (the rule, README "Holidays"):
 
-    A year is *in use* when an open case's running deadline falls due in it, or was counted
-    over it (its stage's start to its deadline), or when a stage starting now under the
-    longest configured limit would fall due in it or run across it. A warning is given for
-    each year in use without official data, and when running deadlines are estimates over
-    years that now have data (they need `gridsnap deadlines recompute`).
+    A year is *in use* when an open case's running deadline was counted over it (from its
+    stage's start to its deadline, the due year included; natural hours read no calendar),
+    or when a stage starting now under the longest configured limit would fall due in it or
+    run across it. A deadline counted over a year without data is an estimate and carries
+    that year (due_at_guessed_years), so the years in use are this year to the horizon, and
+    the guessed years of the running estimates. A warning is given for each year in use
+    without official data, and when running estimates were counted over years that now have
+    data (they need `gridsnap deadlines recompute`).
 
     Returns: ok (no warning), years [{year, official, source}] from this year to the last in
-    use (at least the next), uncovered_in_use, longest_limit_due_at, running [{year, cases,
-    estimated}], estimated_cases, recompute_needed, holidays_file ({sha256, years} | None),
-    warnings (English sentences).
+    use (at least the next), uncovered_in_use, longest_limit_due_at, estimated [{year, cases}]
+    (the running estimates by the year they fall due in), estimated_cases, recompute_needed,
+    holidays_file ({sha256, years} | None), warnings (English sentences).
     """
     cal = calendar_of(settings)
     zone = cal.zone
@@ -76,27 +79,24 @@ def calendar_report(session: Session, settings: Settings, now: datetime) -> dict
     limits = configured_limits(session, settings)
     horizon = max((due_at(now, lim, cal) for lim in limits), default=now)
     horizon_year = horizon.astimezone(zone).year
-    per_year, guessed = case_queries.running_deadline_years(
+    per_year, guessed = case_queries.estimated_deadlines(
         session, statuses=OPEN_STATUSES, tz=settings.timezone)
     in_use = set(range(this_year, horizon_year + 1))
-    in_use.update(r["year"] for r in per_year)
     in_use.update(guessed)
     uncovered = sorted(y for y in in_use if not cal.covers(y))
     now_covered = sorted(y for y in guessed if cal.covers(y))
-    estimated = sum(r["estimated"] for r in per_year)
+    estimated = sum(r["cases"] for r in per_year)
     last = max([this_year + 1, *in_use])
 
     warnings = []
     if uncovered:
         years = ", ".join(map(str, uncovered))
-        due_in = sum(r["cases"] for r in per_year if r["year"] in uncovered)
         warnings.append(
             f"No official holiday data (the State Council's notice) for {years}: deadlines "
-            f"counted over it are estimates (statutory holidays only, no 调休) — {due_in} "
-            f"running deadline(s) fall due in it, {estimated} are flagged estimates, and a "
-            f"stage starting now may run until {horizon.astimezone(zone):%Y-%m-%d}. Add the "
-            "notice to GRIDSNAP_HOLIDAYS_FILE (or upgrade the holidays library), then run "
-            "`gridsnap deadlines recompute`.")
+            f"counted over it are estimates (statutory holidays only, no 调休) — {estimated} "
+            "running deadline(s) are, and a stage starting now may run until "
+            f"{horizon.astimezone(zone):%Y-%m-%d}. Add the notice to GRIDSNAP_HOLIDAYS_FILE "
+            "(or upgrade the holidays library), then run `gridsnap deadlines recompute`.")
     if now_covered:
         warnings.append(
             f"Running deadlines were estimated over {', '.join(map(str, now_covered))}, "
@@ -108,8 +108,7 @@ def calendar_report(session: Session, settings: Settings, now: datetime) -> dict
                   for y in range(min([this_year, *in_use]), last + 1)],
         "uncovered_in_use": uncovered,
         "longest_limit_due_at": horizon,
-        "running": [{"year": r["year"], "cases": r["cases"], "estimated": r["estimated"]}
-                    for r in per_year],
+        "estimated": [{"year": r["year"], "cases": r["cases"]} for r in per_year],
         "estimated_cases": estimated,
         "recompute_needed": bool(now_covered),
         "holidays_file": ({"sha256": data.sha256, "years": sorted(data.file_years)}

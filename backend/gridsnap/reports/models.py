@@ -64,6 +64,10 @@ class Report(Base):
         # the sweep's work list: running deadlines not yet overdue
         Index("ix_reports_running_due", "due_at",
               postgresql_where="stage IS NOT NULL AND NOT overdue"),
+        # running deadlines that are estimates (a year without a holiday notice): few, read by
+        # /health and `gridsnap deadlines recompute`
+        Index("ix_reports_estimated_due", "due_at",
+              postgresql_where="due_at_guessed_years IS NOT NULL AND stage IS NOT NULL"),
         Index("ix_reports_department_status", "department_code", "status"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
         Index("ix_reports_area_code_prefix", "area_code",

@@ -43,7 +43,11 @@ def upgrade() -> None:
          WHERE r.id = y.id AND cardinality(y.years) > 0
     """).bindparams(tz=os.environ.get('GRIDSNAP_TIMEZONE') or 'Asia/Shanghai',
                     first=FIRST_UNCOVERED_YEAR))
+    op.create_index('ix_reports_estimated_due', 'reports', ['due_at'], unique=False,
+                    postgresql_where='due_at_guessed_years IS NOT NULL AND stage IS NOT NULL')
 
 
 def downgrade() -> None:
+    op.drop_index('ix_reports_estimated_due', table_name='reports',
+                  postgresql_where='due_at_guessed_years IS NOT NULL AND stage IS NOT NULL')
     op.drop_column('reports', 'due_at_guessed_years')
