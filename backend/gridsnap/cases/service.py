@@ -322,7 +322,8 @@ def recompute_deadlines(session: Session, settings: Settings, *, dry_run: bool =
         written = []
         for report_id in ids[i:i + batch]:
             row = queries.lock_case(session, report_id)
-            if row is None or row["stage"] is None or row["status"] not in rules.OPEN_STATUSES:
+            if (row is None or row["stage"] is None or row["stage_started_at"] is None
+                    or row["status"] not in rules.OPEN_STATUSES):
                 continue  # it moved on since it was listed
             ctx = ActionContext(session=session, principal=rules.SYSTEM, case=dict(row),
                                 body={}, note=None, now=now, settings=settings)

@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, get_args
@@ -436,6 +436,7 @@ def load_holidays_file(path: str) -> HolidayData:
 
 
 _loaded: dict[str, tuple[tuple[int, int], HolidayData]] = {}
+_refused: dict[str, tuple[int, int]] = {}
 _loaded_lock = threading.Lock()
 
 
@@ -452,24 +453,20 @@ def holidays_data(path: str = "") -> HolidayData:
     except OSError:
         stamp = (0, -1)
     known = _loaded.get(path)
-    if known is not None and known[0] == stamp:
+    if known is not None and (known[0] == stamp or _refused.get(path) == stamp):
         return known[1]
     try:
         data = load_holidays_file(path)
     except HolidaysFileError:
         if known is None:
             raise
+        _refused[path] = stamp  # logged once per change of the file
         log.error("the holidays file changed and is now invalid; keeping the days it gave "
                   "before", exc_info=True)
         return known[1]
     with _loaded_lock:
         _loaded[path] = (stamp, data)
     return data
-
-
-def years_without_notice(cal: WorkCalendar, years: Iterable[int]) -> list[int]:
-    """Those of `years` the calendar has no notice for."""
-    return [y for y in years if not cal.covers(y)]
 
 
 # --- working-day tables -------------------------------------------------------------------
