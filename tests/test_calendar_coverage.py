@@ -359,3 +359,22 @@ def test_the_recompute_command_prints_what_changes_and_dry_run_writes_nothing(
                                                        "broken.json"))
     broken = CliRunner().invoke(cli, ["deadlines", "recompute"])
     assert broken.exit_code == 1 and "2027.notice" in broken.output
+
+
+def test_the_status_command_lists_the_years_and_warns(client, tokens, demo_cell, runtime,
+                                                      settings, tmp_path, at, monkeypatch):
+    _dispatched(client, tokens, demo_cell, runtime, at, datetime(2026, 12, 31, 10, tzinfo=CST))
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+
+    out = CliRunner().invoke(cli, ["deadlines", "status"])
+    assert out.exit_code == 0, out.output
+    assert "2026: holidays library" in out.output
+    assert "2027: ESTIMATED (statutory holidays only)" in out.output
+    assert "estimated running deadlines due in 2027: 1" in out.output
+    assert "warning: No official holiday data (the State Council's notice) for 2027" in out.output
+
+    monkeypatch.setenv("GRIDSNAP_HOLIDAYS_FILE", _file(tmp_path))
+    out = CliRunner().invoke(cli, ["deadlines", "status"])
+    assert "2027: holidays file" in out.output
+    assert "which now has official holiday data: run `gridsnap deadlines recompute`" in out.output
