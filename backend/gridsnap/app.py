@@ -9,12 +9,14 @@ import swagger_ui_bundle
 from flask import Flask, g, jsonify, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import __version__
+from . import __version__, clock
 from .campaigns.api import blp as campaigns_blp
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
 from .categories.api import blp as categories_blp
+from .deadlines.api import blp as calendar_blp
+from .deadlines.service import calendar_of, log_missing_years
 from .edge import init_edge
 from .errors import AppError, register_error_handlers
 from .exports.api import blp as exports_blp
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                                 x_proto=settings.trusted_proxies)
     app.extensions["gridsnap"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_missing_years(settings)  # reads the holidays file: a bad one stops the start here
 
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error
@@ -79,7 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for blp in (auth_blp, reports_blp, photos_blp, uploads_blp, cases_blp, tasks_blp,
                 notifications_blp, routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp,
                 grid_blp, categories_blp, admin_users_blp, health_blp, hotline_blp,
-                admin_open311_blp, notices_blp):
+                admin_open311_blp, notices_blp, calendar_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     @app.get("/api/v1/docs/static/<path:filename>")
@@ -99,7 +102,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        cases={"return_review": settings.return_review,
                               "suspended_leave_due": settings.suspended_leave_due,
                               "suspension_max_days": settings.suspension_max_days},
-                       basemap=basemap_view(settings))
+                       basemap=basemap_view(settings), calendar=calendar_facts())
+
+    def calendar_facts() -> dict:
+        # this year and the next: whether their deadlines follow an official holiday notice
+        # (the coverage of the deadlines in use: GET /api/v1/calendar, /api/v1/health)
+        cal = calendar_of(settings)
+        year = clock.now().astimezone(cal.zone).year
+        return {"years": [{"year": y, "official": cal.covers(y)} for y in (year, year + 1)],
+                "coverage": "/api/v1/calendar"}
 
     @app.before_request
     def _whole_json_body():

@@ -10,11 +10,16 @@ import socket
 import subprocess
 import sys
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
 
+from . import clock
+from .cases import service as case_service
 from .categories.service import load_categories, load_departments
+from .deadlines import service as deadline_service
+from .deadlines.rules import HolidaysFileError, WorkCalendar, load_holidays_file
 from .demo import demo_loaded, load_demo
 from .devservices import ServiceError, down, up
 from .errors import AppError
@@ -347,6 +352,97 @@ def outbox_retry_failed() -> None:
         n = outbox_queries.retry_failed(session)
         session.commit()
     click.echo(f"{n} message(s) will be sent again")
+
+
+# --- deadlines and the holiday calendar ------------------------------------------------------
+
+@main.group()
+def deadlines() -> None:
+    """Stage deadlines and the holiday calendar they are counted on."""
+
+
+def _calendar_or_fail(settings: Settings):
+    try:
+        return deadline_service.calendar_of(settings)
+    except HolidaysFileError as exc:
+        _fail(f"GRIDSNAP_HOLIDAYS_FILE: {exc}")
+        raise  # unreachable: _fail exits
+
+
+@deadlines.command("status")
+def deadlines_status() -> None:
+    """Which years have official holiday data, and whether the deadlines in use need one that
+    has none (what /api/v1/health and the command centre warn of)."""
+
+    settings = Settings.from_env()
+    _calendar_or_fail(settings)
+    with _session() as session:
+        report = deadline_service.calendar_report(session, settings, clock.now())
+    for y in report["years"]:
+        source = {"library": "holidays library", "file": "holidays file"}.get(
+            y["source"] or "", "ESTIMATED (statutory holidays only)")
+        click.echo(f"{y['year']}: {source}")
+    for r in report["estimated"]:
+        click.echo(f"estimated running deadlines due in {r['year']}: {r['cases']}")
+    for w in report["warnings"]:
+        click.echo(f"warning: {w}")
+    if report["ok"]:
+        click.echo("the calendar covers the deadlines in use")
+
+
+@deadlines.command("check-holidays")
+@click.argument("file", type=click.Path(dir_okay=False))
+def deadlines_check_holidays(file: str) -> None:
+    """Validate a holidays file (before pointing GRIDSNAP_HOLIDAYS_FILE at it) and list, per
+    year it gives, the weekdays off and the weekend days worked."""
+
+    try:
+        data = load_holidays_file(file)
+    except HolidaysFileError as exc:
+        _fail(str(exc))
+    cal = WorkCalendar(holidays=data)
+    for year, notice in sorted(data.file_years.items()):
+        days = [date(year, 1, 1) + timedelta(n) for n in range(366)]
+        days = [d for d in days if d.year == year]
+        off = [d for d in days if d.weekday() < 5 and not cal.is_working_day(d)]
+        worked = [d for d in days if d.weekday() >= 5 and cal.is_working_day(d)]
+        working = sum(cal.is_working_day(d) for d in days)
+        click.echo(f"{year} ({notice.notice}): {working} working days")
+        click.echo("  weekdays off: " + " ".join(f"{d:%m-%d}" for d in off))
+        click.echo("  weekends worked: " + (" ".join(f"{d:%m-%d}" for d in worked) or "none"))
+
+
+@deadlines.command("recompute")
+@click.option("--dry-run", is_flag=True, help="Only print what would change.")
+@click.option("--all", "every", is_flag=True,
+              help="Every running deadline, not only the estimated ones (after correcting a "
+                   "year that had data; applies the current limits of categories too).")
+def deadlines_recompute(dry_run: bool, every: bool) -> None:
+    """Count the running deadlines of open cases again on the holiday data in use, after a
+    notice was added (GRIDSNAP_HOLIDAYS_FILE or a newer holidays library). Each change is on
+    the case's trail (case.deadline_recomputed)."""
+
+    settings = Settings.from_env()
+    cal = _calendar_or_fail(settings)
+    with _session() as session:
+        changed = case_service.recompute_deadlines(session, settings, dry_run=dry_run,
+                                                   every=every)
+
+    def when(t):
+        return t.astimezone(cal.zone).strftime("%Y-%m-%d %H:%M") if t else "-"
+
+    for c in changed:
+        note = []
+        if c["old_guessed_years"] and not c["guessed_years"]:
+            note.append("now official")
+        elif c["guessed_years"]:
+            note.append("still estimated over " + ", ".join(map(str, c["guessed_years"])))
+        if c["overdue_cleared"]:
+            note.append("no longer overdue")
+        click.echo(f"case {c['number']} ({c['stage']}): {when(c['old_due_at'])} -> "
+                   f"{when(c['due_at'])}" + (f"  [{'; '.join(note)}]" if note else ""))
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{len(changed)} deadline(s) {verb}{' (dry run: nothing written)' if dry_run else ''}")
 
 
 # --- processes -----------------------------------------------------------------------------

@@ -131,6 +131,9 @@ class Settings:
     description_max_chars: int = 2000
     timezone: str = "Asia/Shanghai"
     business_hours: tuple[str, str] = ("09:00", "18:00")
+    # a JSON file of State Council holiday notices for years the holidays library lacks
+    # (deadlines.rules.parse_holidays); "" for none
+    holidays_file: str = ""
     queue_name: str = "gridsnap"
     outbox_batch_size: int = 100
     job_retry_intervals: tuple[int, ...] = (5, 30, 120, 600)
@@ -185,6 +188,7 @@ class Settings:
             photo_max_pixels=_int("GRIDSNAP_PHOTO_MAX_PIXELS", 50_000_000),
             timezone=os.environ.get("GRIDSNAP_TIMEZONE", "Asia/Shanghai"),
             business_hours=(start.strip() or "09:00", end.strip() or "18:00"),
+            holidays_file=os.environ.get("GRIDSNAP_HOLIDAYS_FILE", "").strip(),
             queue_name=os.environ.get("GRIDSNAP_QUEUE", "gridsnap"),
             outbox_batch_size=_int("GRIDSNAP_OUTBOX_BATCH", 100),
             verify_distance_m=_int("GRIDSNAP_VERIFY_DISTANCE_M", 50),

@@ -13,8 +13,9 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from ..deadlines.rules import TimeLimit, WorkCalendar, calendar_for, due_at
+from ..deadlines.rules import TimeLimit, WorkCalendar, calendar_for, due_at, guessed_years
 from ..errors import AppError
+from ..events import queries as event_queries
 from ..hotline import rules as hotline_rules
 from ..notifications import rules as kinds
 from ..photos.imaging import distance_m
@@ -44,24 +45,51 @@ class ActionContext:
 
     @cached_property
     def calendar(self) -> WorkCalendar:
-        return calendar_for(self.settings.timezone, self.settings.business_hours)
+        s = self.settings
+        return calendar_for(s.timezone, s.business_hours, s.holidays_file)
+
+    def limit(self, stage: str) -> TimeLimit:
+        """The time limit of `stage`: the category's; a hotline case is handled within the
+        hotline's limit for its urgency (接诉即办)."""
+        if stage == "handle" and self.case.get("urgency"):
+            return hotline_rules.hotline_limit(self.settings.hotline_time_limits,
+                                               self.case["urgency"])
+        return TimeLimit.from_dict(self.case["time_limits"][stage])
 
     def due(self, stage: str, start: datetime) -> datetime:
-        """When `stage` falls due if it starts at `start`, by the category's time limit; a
-        hotline case is handled within the hotline's limit for its urgency (接诉即办)."""
-        if stage == "handle" and self.case.get("urgency"):
-            limit = hotline_rules.hotline_limit(self.settings.hotline_time_limits,
-                                                self.case["urgency"])
-        else:
-            limit = TimeLimit.from_dict(self.case["time_limits"][stage])
-        return due_at(start, limit, self.calendar)
+        """When `stage` falls due if it starts at `start`."""
+        return due_at(start, self.limit(stage), self.calendar)
+
+    def deadline(self, stage: str, start: datetime) -> tuple[datetime, list[int] | None]:
+        """When `stage` falls due if it starts at `start`, and the years without a holiday
+        notice that deadline was counted over (None: none, it is not an estimate)."""
+        limit = self.limit(stage)
+        due = due_at(start, limit, self.calendar)
+        return due, list(guessed_years(start, due, limit, self.calendar)) or None
 
     def enter_stage(self, stage: str | None, start: datetime | None = None) -> dict:
         """The changes of a new stage starting: its deadline, and no longer overdue (an
         escalation stays on record). None: the case has ended, no deadline runs."""
         start = start or self.now
+        due, guessed = self.deadline(stage, start) if stage else (None, None)
         return {"stage": stage, "stage_started_at": start if stage else None, "overdue": False,
-                "overdue_at": None, "due_at": self.due(stage, start) if stage else None}
+                "overdue_at": None, "due_at": due, "due_at_guessed_years": guessed}
+
+    def recomputed_deadline(self) -> tuple[datetime, list[int] | None]:
+        """The running stage's deadline counted again on the calendar in use: from the stage's
+        start by its limit, then each extension (延期) approved since, in order, as approving it
+        did — from the deadline then in force, or from the approval when that had passed."""
+        c = self.case
+        due, guessed = self.deadline(c["stage"], c["stage_started_at"])
+        years = set(guessed or ())
+        for approved_at, limit in rules.extensions_of_stage(
+                event_queries.deadline_events(self.session, c["id"])):
+            base = max(due, approved_at)
+            if base != due:  # the extension ran from its approval: earlier guesses don't count
+                years = set()
+            due = due_at(base, limit, self.calendar)
+            years.update(guessed_years(base, due, limit, self.calendar))
+        return due, sorted(years) or None
 
     def supervisors(self, level: str = "owner") -> list[int]:
         """The supervisors closest to the case ("owner") or the level above ("next_up")."""
@@ -506,7 +534,12 @@ def _approve_extension(ctx: ActionContext) -> Outcome:
     limit = TimeLimit(c["pending_extension_amount"], c["pending_extension_unit"])
     base = max(c["due_at"], ctx.now) if c["due_at"] is not None else ctx.now
     new_due = due_at(base, limit, ctx.calendar)
-    return Outcome({"due_at": new_due, "overdue": False, "overdue_at": None, "stage": "handle"},
+    # an extension of an estimated deadline is estimated too
+    guessed = set(guessed_years(base, new_due, limit, ctx.calendar))
+    if base == c["due_at"]:
+        guessed.update(c["due_at_guessed_years"] or ())
+    return Outcome({"due_at": new_due, "overdue": False, "overdue_at": None, "stage": "handle",
+                    "due_at_guessed_years": sorted(guessed) or None},
                    {"extension": {"amount": limit.amount, "unit": limit.unit},
                     "new_due_at": new_due.isoformat()},
                    extension=ExtensionWrite(decide=(c["pending_extension_id"], "approved")),
@@ -596,6 +629,23 @@ def _reopen(ctx: ActionContext) -> Outcome:
                                                           ctx.supervisors())])
 
 
+def _recompute_deadline(ctx: ActionContext) -> Outcome:
+    # the holiday data changed (a notice added): the running deadline counted again. A case
+    # marked overdue whose new deadline is still ahead is overdue no longer (the mark came
+    # from a guessed calendar; the escalation stays on record); one whose new deadline has
+    # passed stays overdue from when it was marked, and an unmarked one whose new deadline has
+    # passed is marked by the sweep (cases.service.recompute_deadlines runs it at once).
+    c = ctx.case
+    due, guessed = ctx.recomputed_deadline()
+    changes: dict = {"due_at": due, "due_at_guessed_years": guessed}
+    cleared = bool(c["overdue"]) and due > ctx.now
+    if cleared:
+        changes.update(overdue=False, overdue_at=None)
+    return Outcome(changes, {
+        "old_due_at": c["due_at"].isoformat() if c["due_at"] is not None else None,
+        "old_guessed_years": c["due_at_guessed_years"] or [], "overdue_cleared": cleared})
+
+
 APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "route": _route, "accept": _accept, "reject": _reject, "merge": _merge,
     "unmerge": _unmerge, "dispatch": _dispatch, "sign": _sign, "return": _return,
@@ -607,5 +657,5 @@ APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "verify_fail": _rework, "close": _close, "rework": _rework, "answer": _answer,
     "callback": _callback, "reopen": _reopen, "whistle": _whistle, "report_in": _report_in,
     "joint_feedback": _joint_feedback, "issue_notice": _issue_notice,
-    "reply_notice": _reply_notice,
+    "reply_notice": _reply_notice, "recompute_deadline": _recompute_deadline,
 }

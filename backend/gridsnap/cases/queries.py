@@ -71,7 +71,7 @@ CASE_COLUMNS = f"""
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.accuracy_m, r.location_source,
     r.captured_at, r.received_at, r.updated_at, r.area_code, r.outside_grid, r.status,
-    r.department_code, r.due_at, r.routed_at, r.fingerprint,
+    r.department_code, r.due_at, r.due_at_guessed_years, r.routed_at, r.fingerprint,
     r.stage, r.stage_started_at, r.overdue, r.overdue_at, r.escalation_level, r.version,
     r.suggested_department_code, r.routing_rule_id, r.routing_source, r.accepted_at,
     r.dispatched_at, r.signed_at, r.signed_by_id, r.responsible_department_code,
@@ -541,3 +541,34 @@ def list_notice_rows(session: Session, principal: Principal, *, state: str | Non
          ORDER BY n.issued_at DESC, n.id OFFSET :offset LIMIT :limit
     """), params).mappings().all()
     return rows, total
+def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[uuid.UUID]:
+    """The open cases whose stage's deadline runs (only those counted over a year without a
+    holiday notice, with `only_guessed`), by case number."""
+    return list(session.execute(text("""
+        SELECT id FROM reports
+         WHERE stage IS NOT NULL AND due_at IS NOT NULL AND status = ANY(:statuses)
+           {}
+         ORDER BY number
+    """.format("AND due_at_guessed_years IS NOT NULL" if only_guessed else "")),
+        {"statuses": list(statuses)}).scalars())
+
+
+def estimated_deadlines(session: Session, *, statuses, tz: str) -> tuple[list, list[int]]:
+    """The running deadlines of open cases that are estimates (due_at_guessed_years; a partial
+    index keeps this cheap whatever the number of cases): how many fall due in each local
+    year, and every year they were guessed over."""
+    params = {"statuses": list(statuses), "tz": tz}
+    per_year = session.execute(text("""
+        SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases
+          FROM reports
+         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+           AND status = ANY(:statuses)
+         GROUP BY 1 ORDER BY 1
+    """), params).mappings().all()
+    guessed = session.execute(text("""
+        SELECT DISTINCT g FROM reports, unnest(due_at_guessed_years) g
+         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+           AND status = ANY(:statuses)
+         ORDER BY g
+    """), params).scalars().all()
+    return list(per_year), list(guessed)

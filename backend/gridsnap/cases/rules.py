@@ -25,10 +25,12 @@ the same table, so every change of a case, by a person or a job, passes here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ..deadlines.rules import TimeLimit
 from ..events import rules as ev
 from ..users.rules import Principal
 
@@ -125,6 +127,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("rework", {"resolved"}, "dispatched", _S, ev.CASE_REWORK_ORDERED, needs_note=True),
     # the deadline sweep (限时办理): a running stage past its due time; the status stays
     _a("mark_overdue", RUNNING_STATUSES, None, _SYS, ev.CASE_OVERDUE),
+    # the holiday data changed: the running deadline counted again (gridsnap deadlines
+    # recompute); the status stays
+    _a("recompute_deadline", RUNNING_STATUSES, None, _SYS, ev.CASE_DEADLINE_RECOMPUTED),
     # 接诉即办: a consultation answered on the call (即时答复) is closed at once; a closed
     # hotline case is called back (回访); 不满意 or 未解决 reopens it (重新办理)
     _a("answer", {"reported"}, "closed", _CT, ev.CASE_ANSWERED, needs_note=True),
@@ -428,3 +433,21 @@ def without_hidden_links(data, visible_ids: set):
             for k in (key, *related):
                 out.pop(k, None)
     return out
+
+
+# events that move or mark the running deadline without starting a stage: walking a case's
+# trail back from its end, the first other event with a due_at started the running stage
+DEADLINE_MOVES = frozenset({ev.CASE_EXTENSION_APPROVED, ev.CASE_DEADLINE_RECOMPUTED,
+                            ev.CASE_OVERDUE})
+
+
+def extensions_of_stage(deadline_events: Sequence) -> list[tuple[datetime, TimeLimit]]:
+    """From a case's events that carry a due_at (oldest first), the extensions (延期) approved
+    since its running stage started, oldest first: (approved at, the limit granted)."""
+    out = []
+    for e in reversed(deadline_events):
+        if e["action"] not in DEADLINE_MOVES:
+            break
+        if e["action"] == ev.CASE_EXTENSION_APPROVED:
+            out.append((e["at"], TimeLimit.from_dict(e["data"]["extension"])))
+    return out[::-1]

@@ -203,6 +203,14 @@ class NoticeQuerySchema(Schema):
 
 
 class CaseSchema(ReportDetailSchema):
+    due_at_estimated = fields.Boolean(metadata={"description": (
+        "The running deadline was counted over a year without official holiday data (the "
+        "State Council's notice): an estimate, which may move when the notice is added and "
+        "the deadline recomputed.")})
+    due_at_guessed_years = fields.List(fields.Integer(), metadata={
+        "description": "The years without official holiday data the deadline was counted over."})
+    due_at_estimated_reason = fields.String(allow_none=True, metadata={
+        "description": "Why the deadline is an estimate, in a sentence (null when it is not)."})
     stage = fields.String(allow_none=True, metadata={"description": "accept, handle, verify"})
     stage_started_at = AwareDateTime(allow_none=True)
     overdue = fields.Boolean()

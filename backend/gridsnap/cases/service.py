@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..deadlines.rules import uncovered_between
 from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, find_by_client_action, insert_events, list_for_case
@@ -141,16 +142,19 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
                            {"note": ["Required for this action."]})
         if action.needs_photo:
             _check_photos(session, case["id"], principal, photo_ids, action)
-        out: Outcome = APPLY[action.name](ActionContext(
-            session=session, principal=principal, case=case, body=body, note=note, now=now,
-            settings=settings))
+        ctx = ActionContext(session=session, principal=principal, case=case, body=body,
+                            note=note, now=now, settings=settings)
+        out: Outcome = APPLY[action.name](ctx)
         data = dict(out.data)
         if "due_at" in out.changes:
             # the trail records every deadline an action starts or moves, so the evaluation
             # (综合评价) can tell from the trail alone whether a deadline had come by a given time
             due = out.changes["due_at"]
+            guessed = _guessed(ctx, out.changes, due)
             data.update(stage=out.changes.get("stage", case["stage"]),
                         due_at=due.isoformat() if due is not None else None)
+            if guessed:  # counted over a year without a holiday notice: an estimate
+                data["guessed_years"] = guessed
         if photo_ids and not events:
             data["photo_ids"] = [str(p) for p in photo_ids]
         events.append(Event(
@@ -185,6 +189,18 @@ def _change(session: Session, principal: Principal, row, steps: list[str], body:
         _write_joint_and_notice(session, case["id"], out, principal.id, note, now)
     return _write(session, principal, case, changes, events, notices, extensions, note, last,
                   requests)
+
+
+def _guessed(ctx: ActionContext, changes: dict, due: datetime | None) -> list[int] | None:
+    """The years without a holiday notice the deadline an action set was counted over, as the
+    action said (ActionContext.deadline); for an action that did not say, every such year from
+    its stage's start to the deadline (an estimate may be flagged that is none, never the
+    reverse). Stored with the deadline (reports.due_at_guessed_years)."""
+    if "due_at_guessed_years" not in changes:
+        start = changes.get("stage_started_at", ctx.case["stage_started_at"]) or ctx.now
+        changes["due_at_guessed_years"] = (
+            list(uncovered_between(start, due, ctx.calendar)) or None) if due else None
+    return changes["due_at_guessed_years"]
 
 
 def _write(session: Session, principal: Principal, case: dict, changes: dict,
@@ -341,6 +357,59 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
     insert_events(session, events)
     add_notices(session, notices)
     return len(rows)
+
+
+# --- the system: deadlines counted again after the holiday data changed ----------------------
+
+def recompute_deadlines(session: Session, settings: Settings, *, dry_run: bool = False,
+                        every: bool = False, batch: int = 200) -> list[dict]:
+    """Count the running deadlines of open cases again on the calendar in use (after a holiday
+    notice was added: GRIDSNAP_HOLIDAYS_FILE, or a newer holidays library), each from its
+    stage's start by its limit and the extensions approved since (actions._recompute_deadline
+    says what happens to overdue cases). Only the estimated ones (due_at_guessed_years), or
+    `every` running deadline (after a correction of a year that was covered already; note that
+    this also applies the current limits of categories and of the hotline).
+
+    Each case whose deadline or estimate changes gets it through the one writer with a
+    `case.deadline_recomputed` event and a new deadline check; those whose new deadline has
+    passed are then marked overdue. Commits every `batch` cases; `dry_run` writes nothing.
+    Returns one dict per changed case: id, number, stage, old_due_at, due_at,
+    old_guessed_years, guessed_years, overdue_cleared.
+    """
+    now = clock.now()
+    ids = queries.running_case_ids(session, statuses=rules.OPEN_STATUSES,
+                                   only_guessed=not every)
+    session.rollback()
+    changed: list[dict] = []
+    for i in range(0, len(ids), batch):
+        written = []
+        for report_id in ids[i:i + batch]:
+            row = queries.lock_case(session, report_id)
+            if (row is None or row["stage"] is None or row["stage_started_at"] is None
+                    or row["status"] not in rules.OPEN_STATUSES):
+                continue  # it moved on since it was listed
+            ctx = ActionContext(session=session, principal=rules.SYSTEM, case=dict(row),
+                                body={}, note=None, now=now, settings=settings)
+            due, guessed = ctx.recomputed_deadline()
+            if due == row["due_at"] and (guessed or None) == (row["due_at_guessed_years"] or None):
+                continue
+            changed.append({
+                "id": row["id"], "number": row["number"], "stage": row["stage"],
+                "old_due_at": row["due_at"], "due_at": due,
+                "old_guessed_years": row["due_at_guessed_years"] or [],
+                "guessed_years": guessed or [],
+                "overdue_cleared": bool(row["overdue"]) and due > now})
+            if not dry_run:
+                _change(session, rules.SYSTEM, row, ["recompute_deadline"], {},
+                        settings=settings)
+                written.append(row["id"])
+        if written:
+            escalate_overdue(session, now=now, ids=written)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    return changed
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -96,6 +96,15 @@ def joint_view(parts, now: datetime) -> dict | None:
             "not_reported_in": [p["department"] for p in out if p["reported_in_at"] is None],
             "feedback_missing": [p["department"] for p in out
                                  if p["role"] == "co" and p["fed_back_at"] is None]}
+def estimate_reason(guessed_years) -> str | None:
+    """Why a deadline is an estimate (None: it is not): the years it was counted over without
+    the State Council's holiday notice."""
+    if not guessed_years:
+        return None
+    years = ", ".join(str(y) for y in guessed_years)
+    return (f"Counted over {years} without the State Council's holiday notice (statutory "
+            "holidays only, no 调休): an estimate until the notice is added and the deadline "
+            "recomputed (gridsnap deadlines recompute).")
 
 
 def _case_view(row, principal: Principal) -> dict:
@@ -118,8 +127,11 @@ def _case_view(row, principal: Principal) -> dict:
                       "note": row["request_reason"], "review_on": row["request_review_on"],
                       "department": row["request_department"],
                       "requested_at": row["request_at"], "decided_at": row["request_decided_at"]}
+    guessed = sorted(row["due_at_guessed_years"] or ())
     view.update(
         pending_return=pending_return, suspension=suspension,
+        due_at_estimated=bool(guessed), due_at_guessed_years=guessed,
+        due_at_estimated_reason=estimate_reason(guessed),
         stage=row["stage"], stage_started_at=row["stage_started_at"], overdue=row["overdue"],
         overdue_at=row["overdue_at"], escalation_level=row["escalation_level"],
         version=row["version"], suggested_department=row["suggested_department_code"],

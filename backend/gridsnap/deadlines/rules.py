@@ -5,19 +5,34 @@ Council notice (国务院办公厅关于部分节假日安排的通知): public 
 off around them, and the weekend days worked in exchange (调休上班). No holiday list is kept
 here. Only the PUBLIC category counts; HALF_DAY days (妇女节, 五四青年节, …) concern some
 groups of people only and are ordinary working days for a city's departments.
+
+An operator may add a year the library does not know yet (a notice is out in November, a
+library release follows later) with a holidays file (`GRIDSNAP_HOLIDAYS_FILE`, read by
+`load_holidays_file`): for the years it gives, it wins.
+
+A deadline whose computation used a year without a notice is an estimate: `guessed_years`
+names those years, and the case carries them (`due_at_guessed_years`) until its deadline is
+recomputed on official data.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import logging
+import os
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+
+log = logging.getLogger(__name__)
 
 Unit = Literal["hours", "working_hours", "working_days"]
 UNITS: tuple[str, ...] = get_args(Unit)
@@ -67,16 +82,63 @@ class TimeLimit:
 
 
 @dataclass(frozen=True)
+class YearNotice:
+    """One year's State Council holiday notice as an operator typed it into the holidays file:
+    the days off (休) and the weekend days worked (调休上班, 班)."""
+
+    notice: str  # where it comes from, e.g. 国办发明电〔2026〕12号
+    off: frozenset[date]
+    work: frozenset[date]
+
+
+class HolidayData:
+    """Where the working days of each year come from: the holidays library, and the years an
+    operator's holidays file gives (those win). Year tables are computed once per instance.
+    Compared by identity: one instance per loaded file."""
+
+    def __init__(self, years: Mapping[int, YearNotice] | None = None, *, path: str = "",
+                 sha256: str = ""):
+        self.file_years: dict[int, YearNotice] = dict(years or {})
+        self.path = path
+        self.sha256 = sha256
+        self._tables: dict[int, _YearTable] = {}
+        self._lock = threading.Lock()
+
+    def table(self, year: int) -> _YearTable:
+        table = self._tables.get(year)
+        if table is None:
+            notice = self.file_years.get(year)
+            table = _library_table(year) if notice is None else _file_table(year, notice)
+            with self._lock:
+                self._tables.setdefault(year, table)
+        return table
+
+    def covers(self, year: int) -> bool:
+        """True when the year's notice is known (the library's or the file's)."""
+        return self.table(year).covered
+
+    def source_of(self, year: int) -> str | None:
+        """"file", "library", or None: no notice, the year is estimated."""
+        if year in self.file_years:
+            return "file"
+        return "library" if self.covers(year) else None
+
+
+LIBRARY = HolidayData()  # the holidays library alone
+
+
+@dataclass(frozen=True)
 class WorkCalendar:
     """Business hours (办公时间) on Chinese working days, in one time zone.
 
     `day_start` and `day_end` are local wall-clock times of every working day; there is no
-    lunch break.
+    lunch break. `holidays` says which days are working days (the library, and a holidays file).
     """
 
     tz: str = "Asia/Shanghai"
     day_start: time = time(9, 0)
     day_end: time = time(18, 0)
+    holidays: HolidayData = field(default=LIBRARY, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -91,13 +153,14 @@ class WorkCalendar:
                 f"-{self.day_end:%H:%M}")
 
     @classmethod
-    def from_business_hours(cls, tz: str, business_hours: tuple[str, str]) -> WorkCalendar:
+    def from_business_hours(cls, tz: str, business_hours: tuple[str, str],
+                            holidays: HolidayData = LIBRARY) -> WorkCalendar:
         """Build from settings' strings, e.g. `("Asia/Shanghai", ("09:00", "18:00"))`.
 
         Raises ValueError on an unreadable time or the errors of the constructor.
         """
         start, end = (time.fromisoformat(value.strip()) for value in business_hours)
-        return cls(tz=tz, day_start=start, day_end=end)
+        return cls(tz=tz, day_start=start, day_end=end, holidays=holidays)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -111,28 +174,57 @@ class WorkCalendar:
     def is_working_day(self, d: date) -> bool:
         """True on Mon-Fri that are not public holidays, and on make-up weekend days (调休).
 
-        For a year the library has no State Council notice for (see `calendar_coverage`),
-        only the statutory holidays are taken off Mon-Fri and no weekend day is worked.
+        For a year with no State Council notice (see `covers`), only the statutory holidays
+        are taken off Mon-Fri and no weekend day is worked.
         """
-        return d.toordinal() in _year_table(d.year).working
+        return d.toordinal() in self.holidays.table(d.year).working
+
+    def covers(self, year: int) -> bool:
+        """True when the year's working days follow its State Council notice."""
+        return self.holidays.covers(year)
+
+
+def calendar_for(tz: str, business_hours: tuple[str, str], holidays_file: str = "") -> WorkCalendar:
+    """The deployment's calendar from its settings (Settings.timezone, business_hours,
+    holidays_file). The holidays file is read again when it changes on disk (its size or
+    modification time); raises HolidaysFileError when it cannot be read or is invalid."""
+    return _calendar(tz, business_hours, holidays_data(holidays_file))
 
 
 @functools.lru_cache(maxsize=16)
-def calendar_for(tz: str, business_hours: tuple[str, str]) -> WorkCalendar:
-    """The deployment's calendar from its settings' strings (Settings.timezone and
-    Settings.business_hours); built once per distinct setting."""
-    return WorkCalendar.from_business_hours(tz, business_hours)
+def _calendar(tz: str, business_hours: tuple[str, str], data: HolidayData) -> WorkCalendar:
+    return WorkCalendar.from_business_hours(tz, business_hours, data)
 
 
-def calendar_coverage(year: int) -> bool:
-    """True when the holidays library knows that year's State Council holiday notice.
+def calendar_coverage(year: int, data: HolidayData = LIBRARY) -> bool:
+    """True when the holiday data knows that year's State Council holiday notice.
 
     False means the year's working days are a guess: Mon-Fri minus the statutory holidays
     (法定节假日) fixed by 《全国年节及纪念日放假办法》, without the bridge days off and the
     make-up weekend days (调休), which are only known once the notice is out (usually in
-    November of the year before). The app should warn when a deadline falls in such a year.
+    November of the year before). Deadlines computed over such a year are flagged
+    (`guessed_years`).
     """
-    return _year_table(year).covered
+    return data.covers(year)
+
+
+def guessed_years(start: datetime, due: datetime, limit: TimeLimit,
+                  cal: WorkCalendar) -> tuple[int, ...]:
+    """The years without a notice that the deadline `due_at(start, limit, cal)` = `due` was
+    counted over: none for natural hours (no calendar is read); for working hours and working
+    days, every year from the start's to the deadline's (local years) that `cal` does not
+    cover — exactly the years whose working-day tables the computation reads."""
+    if limit.unit == "hours":
+        return ()
+    return uncovered_between(start, due, cal)
+
+
+def uncovered_between(start: datetime, end: datetime, cal: WorkCalendar) -> tuple[int, ...]:
+    """The local years from `start`'s to `end`'s (either order) that `cal` does not cover."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    first, last = sorted((start.astimezone(cal.zone).year, end.astimezone(cal.zone).year))
+    return tuple(y for y in range(first, last + 1) if not cal.covers(y))
 
 
 def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
@@ -173,14 +265,14 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     if limit.unit == "working_days":
         working = cal.is_working_day(day)
         if working and cal.day_start < clock <= cal.day_end:
-            due_day = _nth_working_day_after(day, limit.amount)
+            due_day = _nth_working_day_after(day, limit.amount, cal.holidays)
         elif working and clock <= cal.day_start:  # the whole day is still ahead: it counts
             clock = cal.day_end
             due_day = (day if limit.amount == 1
-                       else _nth_working_day_after(day, limit.amount - 1))
+                       else _nth_working_day_after(day, limit.amount - 1, cal.holidays))
         else:
             clock = cal.day_end
-            due_day = _nth_working_day_after(day, limit.amount)
+            due_day = _nth_working_day_after(day, limit.amount, cal.holidays)
         return datetime.combine(due_day, clock, tzinfo=zone).astimezone(UTC)
 
     # working_hours: place the start on the business clock, then walk whole days at once.
@@ -188,12 +280,12 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     if cal.is_working_day(day) and clock < cal.day_end:
         used = max(_since_midnight(clock) - _since_midnight(cal.day_start), timedelta(0))
     else:
-        day, used = _nth_working_day_after(day, 1), timedelta(0)
+        day, used = _nth_working_day_after(day, 1, cal.holidays), timedelta(0)
     days, rest = divmod(used + timedelta(hours=limit.amount), day_length)
     if not rest:  # ends exactly at a closing: that day's closing, not the next opening
         days, rest = days - 1, day_length
     if days:
-        day = _nth_working_day_after(day, days)
+        day = _nth_working_day_after(day, days, cal.holidays)
     opening = datetime.combine(day, cal.day_start, tzinfo=zone)
     return (opening + rest).astimezone(UTC)
 
@@ -220,12 +312,161 @@ def working_seconds_between(a: datetime, b: datetime, cal: WorkCalendar) -> floa
         return (offset_b - offset_a).total_seconds()
 
     day_length = cal.day_length
-    total = _working_days_in(day_a + timedelta(days=1), day_b) * day_length
+    total = _working_days_in(day_a + timedelta(days=1), day_b, cal.holidays) * day_length
     if offset_a is not None:
         total += day_length - offset_a
     if offset_b is not None:
         total += offset_b
     return total.total_seconds()
+
+
+# --- the holidays file (GRIDSNAP_HOLIDAYS_FILE) ------------------------------------------------
+
+MIN_YEAR, MAX_YEAR = 2000, 2199
+_KEYS = {"notice": "notice", "休": "off", "off": "off", "班": "work", "work": "work"}
+
+
+class HolidaysFileError(ValueError):
+    """The holidays file cannot be read or says something impossible; the message names the
+    file, the place in it and what is wrong."""
+
+
+def parse_holidays(data: object, where: str = "holidays file") -> dict[int, YearNotice]:
+    """Read the holidays file's JSON: `{"2027": {"notice": "国办发明电〔2026〕N号",
+    "休": ["2027-01-01", "2027-02-05/2027-02-11", …], "班": ["2027-02-20", …]}, …}` — per
+    year, the notice it copies, the days off (休; a range `first/last` includes both ends,
+    weekends in it are fine) and the weekend days worked (班). `off` and `work` may be
+    written for 休 and 班.
+
+    Raises HolidaysFileError: not an object of years; a year outside 2000–2199; no notice;
+    an unknown key; a date that is not YYYY-MM-DD, not in its year, or given twice; a 班
+    day that is not a Saturday or Sunday, is a statutory holiday, or is also 休.
+    """
+    if not isinstance(data, dict) or not data:
+        raise HolidaysFileError(f"{where}: expected an object of years, e.g. "
+                                '{"2027": {"notice": "…", "休": [...], "班": [...]}}')
+    years: dict[int, YearNotice] = {}
+    for key, entry in data.items():
+        here = f"{where}: {key}"
+        if not (isinstance(key, str) and key.isdigit() and len(key) == 4
+                and MIN_YEAR <= int(key) <= MAX_YEAR):
+            raise HolidaysFileError(f"{here}: a year from {MIN_YEAR} to {MAX_YEAR} is expected")
+        year = int(key)
+        if not isinstance(entry, dict):
+            raise HolidaysFileError(f"{here}: expected an object with notice, 休 and 班")
+        unknown = sorted(k for k in entry if k not in _KEYS)
+        if unknown:
+            raise HolidaysFileError(f"{here}: unknown key {unknown[0]!r} (use notice, 休, 班)")
+        notice = entry.get("notice")
+        if not isinstance(notice, str) or not notice.strip():
+            raise HolidaysFileError(f"{here}.notice: name the State Council notice the dates "
+                                    "come from (e.g. 国办发明电〔2026〕12号)")
+        lists: dict[str, list[date]] = {"off": [], "work": []}
+        for k, value in entry.items():
+            if k == "notice":
+                continue
+            if _KEYS[k] in lists and lists[_KEYS[k]]:
+                raise HolidaysFileError(f"{here}: give 休 or off, 班 or work, not both")
+            lists[_KEYS[k]] = _dates(value, year, f"{here}.{k}")
+        off, work = set(lists["off"]), set(lists["work"])
+        statutory = _days_off_by_library(year) if year not in _covered_by_library() else set()
+        for d in sorted(work):
+            if d.weekday() < 5:
+                raise HolidaysFileError(
+                    f"{here}.班: {d} is a {d:%A}; a make-up working day (班) is a Saturday "
+                    "or Sunday")
+            if d in off:
+                raise HolidaysFileError(f"{here}: {d} is both 休 and 班")
+            if d in statutory:
+                raise HolidaysFileError(f"{here}.班: {d} is a statutory holiday (法定节假日)")
+        years[year] = YearNotice(notice=notice.strip(), off=frozenset(off),
+                                 work=frozenset(work))
+    return years
+
+
+def _dates(value: object, year: int, here: str) -> list[date]:
+    if not isinstance(value, list):
+        raise HolidaysFileError(f"{here}: expected a list of dates YYYY-MM-DD")
+    out: list[date] = []
+    for i, item in enumerate(value):
+        at = f"{here}[{i}]"
+        if not isinstance(item, str):
+            raise HolidaysFileError(f"{at}: expected a date YYYY-MM-DD, not {item!r}")
+        first_s, sep, last_s = item.partition("/")
+        try:
+            first = date.fromisoformat(first_s.strip())
+            last = date.fromisoformat(last_s.strip()) if sep else first
+        except ValueError:
+            raise HolidaysFileError(
+                f"{at}: {item!r} is not a date YYYY-MM-DD (or a range YYYY-MM-DD/YYYY-MM-DD)"
+            ) from None
+        if len(first_s.strip()) != 10 or (sep and len(last_s.strip()) != 10):
+            raise HolidaysFileError(f"{at}: {item!r}: write dates as YYYY-MM-DD")
+        if last < first:
+            raise HolidaysFileError(f"{at}: the range {item!r} ends before it starts")
+        if first.year != year or last.year != year:
+            raise HolidaysFileError(f"{at}: {item!r} is not in {year}")
+        for n in range((last - first).days + 1):
+            d = first + timedelta(n)
+            if d in out:
+                raise HolidaysFileError(f"{at}: {d} is given twice")
+            out.append(d)
+    return out
+
+
+@functools.cache
+def _covered_by_library() -> frozenset[int]:
+    cn = holidays.country_holidays("CN", years=[])
+    return frozenset(getattr(cn, "special_public_holidays", {}))
+
+
+def load_holidays_file(path: str) -> HolidayData:
+    """The holiday data with the file's years; raises HolidaysFileError (unreadable, not JSON,
+    or invalid as `parse_holidays` says)."""
+    try:
+        raw = open(path, "rb").read()  # noqa: SIM115 - read whole, closed at once
+    except OSError as exc:
+        raise HolidaysFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HolidaysFileError(f"{path}: not UTF-8 JSON ({exc})") from None
+    return HolidayData(parse_holidays(data, path), path=path,
+                       sha256=hashlib.sha256(raw).hexdigest())
+
+
+_loaded: dict[str, tuple[tuple[int, int], HolidayData]] = {}
+_refused: dict[str, tuple[int, int]] = {}
+_loaded_lock = threading.Lock()
+
+
+def holidays_data(path: str = "") -> HolidayData:
+    """The holiday data of the deployment: the library alone without a file; with one, the
+    file read when it is first asked for and again when it changes on disk. A running process
+    that finds the changed file invalid logs the error and keeps the data it had (the first
+    reading raises HolidaysFileError: processes check it at start)."""
+    if not path:
+        return LIBRARY
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, -1)
+    known = _loaded.get(path)
+    if known is not None and (known[0] == stamp or _refused.get(path) == stamp):
+        return known[1]
+    try:
+        data = load_holidays_file(path)
+    except HolidaysFileError:
+        if known is None:
+            raise
+        _refused[path] = stamp  # logged once per change of the file
+        log.error("the holidays file changed and is now invalid; keeping the days it gave "
+                  "before", exc_info=True)
+        return known[1]
+    with _loaded_lock:
+        _loaded[path] = (stamp, data)
+    return data
 
 
 # --- working-day tables -------------------------------------------------------------------
@@ -239,8 +480,8 @@ class _YearTable:
 
 
 @functools.cache
-def _year_table(year: int) -> _YearTable:
-    """The working days of one year, computed once per process."""
+def _library_table(year: int) -> _YearTable:
+    """The working days of one year by the holidays library."""
     cn = holidays.country_holidays("CN", years=year)
     # The library's per-year table of the State Council's substitutions (调休); every
     # notice since 2001 has one. A test pins 2025/2026 so a rename on upgrade is noticed.
@@ -256,26 +497,45 @@ def _year_table(year: int) -> _YearTable:
     return _YearTable(ordinals=ordinals, working=frozenset(ordinals), covered=covered)
 
 
-def _nth_working_day_after(day: date, n: int) -> date:
+@functools.cache
+def _days_off_by_library(year: int) -> frozenset[date]:
+    """The days the library takes off in `year` without guessing: the statutory holidays (and,
+    for a year it covers, its notice's days off)."""
+    return frozenset(holidays.country_holidays("CN", years=year, observed=False))
+
+
+def _file_table(year: int, notice: YearNotice) -> _YearTable:
+    """The working days of a year the holidays file gives: Mon-Fri, less its 休 days and the
+    statutory holidays (off by law, so a forgotten one cannot become a working day), plus its
+    班 days."""
+    off = notice.off | _days_off_by_library(year)
+    first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()
+    ordinals = tuple(
+        o for o in range(first, last + 1)
+        if (d := date.fromordinal(o)) in notice.work or (d.weekday() < 5 and d not in off))
+    return _YearTable(ordinals=ordinals, working=frozenset(ordinals), covered=True)
+
+
+def _nth_working_day_after(day: date, n: int, data: HolidayData) -> date:
     """The nth working day strictly after `day` (n >= 1)."""
     year = day.year
-    ordinals = _year_table(year).ordinals
+    ordinals = data.table(year).ordinals
     index = bisect_right(ordinals, day.toordinal()) + n - 1
     while index >= len(ordinals):
         index -= len(ordinals)
         year += 1
-        ordinals = _year_table(year).ordinals
+        ordinals = data.table(year).ordinals
     return date.fromordinal(ordinals[index])
 
 
-def _working_days_in(first: date, stop: date) -> int:
+def _working_days_in(first: date, stop: date, data: HolidayData) -> int:
     """How many working days are in [first, stop)."""
     if stop <= first:
         return 0
     lo, hi = first.toordinal(), stop.toordinal()
     count = 0
     for year in range(first.year, stop.year + 1):
-        ordinals = _year_table(year).ordinals
+        ordinals = data.table(year).ordinals
         count += bisect_left(ordinals, hi) - bisect_left(ordinals, lo)
     return count
 

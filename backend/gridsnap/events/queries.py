@@ -106,3 +106,12 @@ def list_for_case(session: Session, report_id: uuid.UUID):
           FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
          WHERE e.report_id = :id ORDER BY e.id  -- append-only: insertion order is causal order
     """), {"id": report_id}).mappings().all()
+
+
+def deadline_events(session: Session, report_id: uuid.UUID):
+    """The events of a case that set or marked its running deadline (their data has due_at),
+    oldest first: (id, action, at, data)."""
+    return session.execute(text("""
+        SELECT id, action, at, data FROM case_events
+         WHERE report_id = :id AND data ? 'due_at' ORDER BY id
+    """), {"id": report_id}).mappings().all()

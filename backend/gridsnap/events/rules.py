@@ -10,6 +10,9 @@ PHOTO_PROCESSED = "photo.processed"
 CASE_POSSIBLE_DUPLICATE = "case.possible_duplicate"
 CASE_OVERDUE = "case.overdue"
 CASE_ESCALATED = "case.escalated"
+# the running deadline counted again after the holiday data changed (a notice added):
+# data {stage, due_at, old_due_at, guessed_years, old_guessed_years, overdue_cleared}
+CASE_DEADLINE_RECOMPUTED = "case.deadline_recomputed"
 
 # one event per action of the closed loop (cases.rules.ACTIONS names its event)
 CASE_ACCEPTED = "case.accepted"

@@ -7,8 +7,12 @@ from flask.views import MethodView
 from rq import Worker
 from sqlalchemy import text
 
+from .. import clock
+from ..deadlines.rules import HolidaysFileError
+from ..deadlines.schemas import CalendarCoverageSchema
+from ..deadlines.service import calendar_report
 from ..edge import Blueprint
-from ..extensions import db_session, runtime
+from ..extensions import db_session, runtime, settings
 
 # below this, the photo store is reported not ok (uploads would soon fail with 503)
 MIN_FREE_BYTES = 1 << 30
@@ -23,7 +27,10 @@ class Health(MethodView):
     def get(self):
         """Checks PostgreSQL (with PostGIS), Redis (and how many RQ workers it knows) and the
         free space of the photo store; reports the outbox backlog. 503 when PostgreSQL or the
-        photo store cannot take reports; Redis down only delays the follow-up ("degraded")."""
+        photo store cannot take reports; Redis down only delays the follow-up ("degraded").
+        The calendar's coverage (as GET /calendar) is reported too: its warnings (a year in
+        use without official holiday data) are listed in `warnings` and leave the status as
+        it is — deadlines are estimated, nothing is refused."""
         checks: dict = {}
         ok = True
         try:
@@ -51,8 +58,19 @@ class Health(MethodView):
                                  "free_bytes": free}
         except OSError as exc:
             checks["storage"] = {"ok": False, "error": type(exc).__name__}
+        warnings: list[str] = []
+        if checks["postgres"]["ok"]:
+            try:
+                checks["calendar"] = CalendarCoverageSchema().dump(
+                    calendar_report(db_session(), settings(), clock.now()))
+                warnings += checks["calendar"]["warnings"]
+            except HolidaysFileError as exc:
+                checks["calendar"] = {"ok": False, "error": str(exc)}
+                warnings.append(str(exc))
+            except Exception as exc:
+                checks["calendar"] = {"ok": False, "error": type(exc).__name__}
         ok = ok and checks["storage"]["ok"]
         status = "ok" if ok and checks["redis"]["ok"] else ("degraded" if ok else "down")
-        resp = jsonify({"status": status, "checks": checks})
+        resp = jsonify({"status": status, "checks": checks, "warnings": warnings})
         resp.status_code = 200 if ok else 503
         return resp

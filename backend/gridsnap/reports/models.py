@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     func,
@@ -63,6 +64,10 @@ class Report(Base):
         # the sweep's work list: running deadlines not yet overdue
         Index("ix_reports_running_due", "due_at",
               postgresql_where="stage IS NOT NULL AND NOT overdue"),
+        # running deadlines that are estimates (a year without a holiday notice): few, read by
+        # /health and `gridsnap deadlines recompute`
+        Index("ix_reports_estimated_due", "due_at",
+              postgresql_where="due_at_guessed_years IS NOT NULL AND stage IS NOT NULL"),
         Index("ix_reports_department_status", "department_code", "status"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
         Index("ix_reports_area_code_prefix", "area_code",
@@ -104,6 +109,9 @@ class Report(Base):
     department_code: Mapped[str | None] = mapped_column(
         ForeignKey("departments.code", ondelete="RESTRICT"))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the years without a State Council holiday notice that due_at was counted over (an
+    # estimate, deadlines.rules.guessed_years); None: counted on official data
+    due_at_guessed_years: Mapped[list[int] | None] = mapped_column(ARRAY(SmallInteger))
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # --- the closed loop (cases) ---
     # which deadline runs now: accept (立案), handle (处置) or verify (核查); None when ended

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { formatTime, nameOf, statusText, t, tn } from '../i18n/index.js';
 import { useStore } from '../store.js';
 import { call, departmentsOf, filterQuery, pagination } from './api.js';
+import { EstimatedMark } from './CalendarBanner.jsx';
 import { useLive } from './live.js';
 
 const PAGE_SIZE = 25;
@@ -85,7 +86,7 @@ export function CaseList({ onOpen, selected }) {
                     {c.suspension ? t(`suspend.${c.suspension.reason_kind}`) : '—'}</td>}
                   {suspendedList && <td data-testid="review-on">{c.suspension?.review_on || '—'}</td>}
                   <td>{formatTime(c.received_at)}</td>
-                  <td>{c.due_at ? formatTime(c.due_at) : '—'}</td>
+                  <td>{c.due_at ? formatTime(c.due_at) : '—'}<EstimatedMark c={c} /></td>
                 </tr>
               );
             })}

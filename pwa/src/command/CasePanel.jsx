@@ -15,6 +15,7 @@ import { useStore } from '../store.js';
 import { call, departmentsOf } from './api.js';
 import { JointBlock, NoticeBlock, NoticeForm, WhistleForm } from './Joint.jsx';
 import { bump, live, setLive, useLive } from './live.js';
+import { EstimatedMark } from './CalendarBanner.jsx';
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
 
@@ -244,7 +245,7 @@ export function CasePanel({ id, onClose, form = null }) {
         {c.overdue && <span class="tag danger" data-testid="case-overdue">{t('tasks.overdue')}</span>}
         {c.stage && <span class="tag">{t(`stage.${c.stage}`)}</span>}
       </p>
-      {c.due_at && <p class="small">{t('tasks.due', { time: formatTime(c.due_at) })}</p>}
+      {c.due_at && <p class="small">{t('tasks.due', { time: formatTime(c.due_at) })}<EstimatedMark c={c} /></p>}
       {c.department && <p class="small">{t('cmd.department')}: {deptName(c.department)}</p>}
       {c.pending_return && (
         <p class="notice small" data-testid="case-return-pending">{t('cmd.return_pending', {

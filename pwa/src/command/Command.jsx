@@ -7,6 +7,7 @@ import { t, tn } from '../i18n/index.js';
 import { go } from '../nav.js';
 import { useStore } from '../store.js';
 import { SettingsPanel } from '../components/SettingsPanel.jsx';
+import { CalendarBanner } from './CalendarBanner.jsx';
 import { CaseList } from './CaseList.jsx';
 import { CasePanel } from './CasePanel.jsx';
 import { Callbacks, CallForm } from './Hotline.jsx';
@@ -72,6 +73,7 @@ export default function Command({ route }) {
           {lv.lastChangeAt && <span class="live-dot" title={t('cmd.live')} aria-hidden="true" />}
         </span>
       </header>
+      <CalendarBanner />
       {withFilters && <Filters timeRange={name === 'map'} />}
       <div class={`cmd-body ${selected && withFilters ? 'with-panel' : ''}`}>
         <main class="cmd-main" id="main">{main}</main>

@@ -1,0 +1,117 @@
+"""Calendar coverage: which years have official holiday data, and whether the deadlines in use
+need a year that has none (for /health, GET /calendar, the command centre and the logs)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..cases import queries as case_queries
+from ..cases.rules import OPEN_STATUSES
+from ..categories import queries as category_queries
+from ..hotline.rules import hotline_limit
+from ..settings import Settings
+from .rules import HolidaysFileError, TimeLimit, WorkCalendar, calendar_for, due_at
+
+log = logging.getLogger("gridsnap.deadlines")
+
+
+def calendar_of(settings: Settings) -> WorkCalendar:
+    """The deployment's working calendar (raises HolidaysFileError on a bad holidays file)."""
+    return calendar_for(settings.timezone, settings.business_hours, settings.holidays_file)
+
+
+def years_missing_soon(settings: Settings, now: datetime) -> list[int]:
+    """This year and the next, those without official holiday data (what processes log at
+    start: in November the next year's notice is due)."""
+    cal = calendar_of(settings)
+    year = now.astimezone(cal.zone).year
+    return [y for y in (year, year + 1) if not cal.covers(y)]
+
+
+def log_missing_years(settings: Settings) -> None:
+    """At a process's start: read the holidays file (a bad one stops the start with its
+    error) and log a warning when this year or the next has no official holiday data."""
+    try:
+        missing = years_missing_soon(settings, clock.now())
+    except HolidaysFileError as exc:
+        raise SystemExit(f"gridsnap: GRIDSNAP_HOLIDAYS_FILE: {exc}") from None
+    if missing:
+        log.warning(
+            "no official holiday data (the State Council's notice) for %s: deadlines counted "
+            "over it are estimates (statutory holidays only, no 调休). Add the notice to "
+            "GRIDSNAP_HOLIDAYS_FILE (or upgrade the holidays library), then run `gridsnap "
+            "deadlines recompute`.", ", ".join(map(str, missing)))
+
+
+def configured_limits(session: Session, settings: Settings) -> list[TimeLimit]:
+    """Every time limit in use: each active category's per stage, and the hotline's."""
+    limits = {TimeLimit.from_dict(v) for row in category_queries.list_category_rows(session)
+              for v in row["time_limits"].values()}
+    limits.update(hotline_limit(settings.hotline_time_limits, name)
+                  for name, _, _ in settings.hotline_time_limits)
+    return sorted(limits, key=lambda lim: (lim.unit, lim.amount))
+
+
+def calendar_report(session: Session, settings: Settings, now: datetime) -> dict:
+    """What the calendar covers and whether that is enough (the rule, README "Holidays"):
+
+    A year is *in use* when an open case's running deadline was counted over it (from its
+    stage's start to its deadline, the due year included; natural hours read no calendar),
+    or when a stage starting now under the longest configured limit would fall due in it or
+    run across it. A deadline counted over a year without data is an estimate and carries
+    that year (due_at_guessed_years), so the years in use are this year to the horizon, and
+    the guessed years of the running estimates. A warning is given for each year in use
+    without official data, and when running estimates were counted over years that now have
+    data (they need `gridsnap deadlines recompute`).
+
+    Returns: ok (no warning), years [{year, official, source}] from this year to the last in
+    use (at least the next), uncovered_in_use, longest_limit_due_at, estimated [{year, cases}]
+    (the running estimates by the year they fall due in), estimated_cases, recompute_needed,
+    holidays_file ({sha256, years} | None), warnings (English sentences).
+    """
+    cal = calendar_of(settings)
+    zone = cal.zone
+    this_year = now.astimezone(zone).year
+    limits = configured_limits(session, settings)
+    horizon = max((due_at(now, lim, cal) for lim in limits), default=now)
+    horizon_year = horizon.astimezone(zone).year
+    per_year, guessed = case_queries.estimated_deadlines(
+        session, statuses=OPEN_STATUSES, tz=settings.timezone)
+    in_use = set(range(this_year, horizon_year + 1))
+    in_use.update(guessed)
+    uncovered = sorted(y for y in in_use if not cal.covers(y))
+    now_covered = sorted(y for y in guessed if cal.covers(y))
+    estimated = sum(r["cases"] for r in per_year)
+    last = max([this_year + 1, *in_use])
+
+    warnings = []
+    if uncovered:
+        years = ", ".join(map(str, uncovered))
+        warnings.append(
+            f"No official holiday data (the State Council's notice) for {years}: deadlines "
+            f"counted over it are estimates (statutory holidays only, no 调休) — {estimated} "
+            "running deadline(s) are, and a stage starting now may run until "
+            f"{horizon.astimezone(zone):%Y-%m-%d}. Add the notice to GRIDSNAP_HOLIDAYS_FILE "
+            "(or upgrade the holidays library), then run `gridsnap deadlines recompute`.")
+    if now_covered:
+        warnings.append(
+            f"Running deadlines were estimated over {', '.join(map(str, now_covered))}, "
+            "which now has official holiday data: run `gridsnap deadlines recompute`.")
+    data = cal.holidays
+    return {
+        "ok": not warnings,
+        "years": [{"year": y, "official": cal.covers(y), "source": data.source_of(y)}
+                  for y in range(min([this_year, *in_use]), last + 1)],
+        "uncovered_in_use": uncovered,
+        "longest_limit_due_at": horizon,
+        "estimated": [{"year": r["year"], "cases": r["cases"]} for r in per_year],
+        "estimated_cases": estimated,
+        "recompute_needed": bool(now_covered),
+        "holidays_file": ({"sha256": data.sha256, "years": sorted(data.file_years)}
+                          if data.path else None),
+        "warnings": warnings,
+    }
