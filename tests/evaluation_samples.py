@@ -223,16 +223,31 @@ def november(engine, cells) -> dict:
 # hand-worked figures of November for the street 110101001 (docs/indicators.md)
 NOVEMBER = {
     "reported": 12, "rejected": 1, "accepted": 10,
+    "accepted_of_reported": 9,  # received in November and 立案: A B C D E F G M R (not H I J)
     "due": 8,  # A B C D E L M R (F not yet due, G extended past the month)
     "closed": 5,  # A B C D L
-    "closed_on_time": 4,  # not C
+    "closed_on_time": 3,  # A B D: C was late in handling, L in the accept stage
+    "suspended": 0,
+    "dispatches": 10, "wrong_dispatches": 1, "right_dispatches": 9,  # R's return (退单)
     "due_handling": 8, "handled": 6,  # A B C D L M
     "handled_on_time": 5,  # not C
-    "reworked": 1, "first_time": 4,  # D; A B C L
-    "extended": 1, "overdue": 3, "overdue_handling": 2,  # G; C E L; C E
-    "closure_rate": 62.5, "on_time_closure_rate": 50.0, "on_time_handling_rate": 62.5,
-    "rework_rate": 16.67, "first_time_rate": 80.0, "extension_rate": 12.5,
+    "resolutions": 7,  # D twice
+    "due_verification": 5, "verified": 5, "verified_on_time": 5,  # A B C D L (M on 2 Dec)
+    "reworked": 1, "rework_times": 1, "first_time": 4,  # D; A B C L
+    # G; C E L R (R's accept-stage deadline after its return passed: the trail says so);
+    # C E
+    "extended": 1, "overdue": 4, "overdue_handling": 2,
+    "summoned": 0, "reported_in": 0, "notices": 0,
+    "acceptance_rate": 75.0, "dispatch_accuracy_rate": 90.0,
+    "closure_rate": 62.5, "on_time_closure_rate": 37.5, "handling_rate": 75.0,
+    "on_time_handling_rate": 62.5, "verification_rate": 100.0,
+    "on_time_verification_rate": 100.0, "overdue_rate": 50.0,
+    "rework_rate": 16.67, "rework_times_rate": 14.29,
+    "first_time_rate": 80.0, "extension_rate": 12.5, "report_in_rate": None,
+    "notice_reply_rate": None,
+    # default weights over the rates with a value: (0.3 × 37.5 + 0.2 × 62.5 + 0.15 × 62.5
+    # + 0.1 × 100 + 0.1 × 90 + 0.05 × (100 − 16.67)) ÷ 0.9 = 56.2915 ÷ 0.9 = 62.5461…
+    "composite_score": 62.55,
     # 10 20 30 40 50 | 60 70 80 90 600 min → 55 min; handled 2 3 4 | 6 24 30 h → 5 h
     "median_accept_hours": 0.92, "median_handle_hours": 5.0,
 }
-

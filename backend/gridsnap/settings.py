@@ -20,6 +20,49 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"gridsnap: {name} must be a whole number, not {raw!r}") from exc
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"gridsnap: {name} must be on or off, not {raw!r}")
+
+
+def _on_time_stages(raw: str | None) -> tuple[str, ...]:
+    """GRIDSNAP_ON_TIME_STAGES: "accept,handle,verify" (default) — the stages whose deadlines a
+    case must have met to count as 按期结案."""
+    if not raw or not raw.strip():
+        return ("accept", "handle", "verify")
+    stages = tuple(s.strip() for s in raw.split(",") if s.strip())
+    bad = [s for s in stages if s not in ("accept", "handle", "verify")]
+    if bad or not stages:
+        raise SystemExit("gridsnap: GRIDSNAP_ON_TIME_STAGES lists stages among accept, handle, "
+                         f"verify, not {raw!r}")
+    return stages
+
+
+def _weights(raw: str | None) -> tuple[tuple[str, float], ...]:
+    """GRIDSNAP_INDICATOR_WEIGHTS: "on_time_closure_rate=0.4,closure_rate=0.3" → pairs; empty:
+    the documented default weights (stats.rules.DEFAULT_WEIGHTS)."""
+    if not raw or not raw.strip():
+        return ()
+    out = []
+    for part in raw.split(","):
+        key, sep, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not key.strip() or weight < 0:
+            raise SystemExit("gridsnap: GRIDSNAP_INDICATOR_WEIGHTS is rate=weight pairs, e.g. "
+                             f"on_time_closure_rate=0.4,closure_rate=0.3, not {raw!r}")
+        out.append((key.strip(), weight))
+    return tuple(out)
+
+
 def var_dir() -> Path:
     """The folder for local state (database cluster, Redis, media, logs): `.var/` by default."""
     return Path(os.environ.get("GRIDSNAP_VAR_DIR", REPO_ROOT / ".var")).resolve()
@@ -129,6 +172,11 @@ class Settings:
     basemap_attribution: str = ""
     basemap_max_zoom: int = 18
     tianditu_key: str = ""
+    # the evaluation (docs/indicators.md): a case suspended (挂账) at the cutoff leaves 应结案;
+    # the stages whose deadlines 按期 requires met; the weights of the 综合指标值
+    suspended_leave_due: bool = True
+    on_time_stages: tuple[str, ...] = ("accept", "handle", "verify")
+    indicator_weights: tuple[tuple[str, float], ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property
@@ -174,6 +222,9 @@ class Settings:
             basemap_attribution=os.environ.get("GRIDSNAP_BASEMAP_ATTRIBUTION", "").strip(),
             basemap_max_zoom=_int("GRIDSNAP_BASEMAP_MAX_ZOOM", 18),
             tianditu_key=os.environ.get("GRIDSNAP_TIANDITU_KEY", "").strip(),
+            suspended_leave_due=_bool("GRIDSNAP_SUSPENDED_LEAVE_DUE", True),
+            on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
+            indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
         )
         values.update(overrides)
         if "database_url" in overrides:
