@@ -73,8 +73,12 @@ _INDICATORS_SQL = """
 WITH ev AS (
     -- the period's trail up to the cutoff; for each event that sets a stage's deadline, when
     -- the next such event of the case ended it (none: still in force at the cutoff)
-    SELECT e.report_id, e.id, e.at, e.action, e.department_code, e.actor_id, e.data,
-           s.sets_stage, s.stage_due, s.stage,
+    SELECT e.report_id, e.id, e.at, e.action, e.department_code, e.actor_id,
+           CASE WHEN e.action = 'case.callback_recorded' THEN e.data END AS callback,
+           e.data->>'lead' AS lead, e.data->>'review' AS review,
+           s.sets_stage, s.stage_due,
+           CASE WHEN e.action = 'case.overdue' THEN e.data->>'stage' ELSE s.stage END
+               AS stage,
            CASE WHEN s.sets_stage THEN lead(e.at) OVER (
                 PARTITION BY e.report_id, s.sets_stage ORDER BY e.id) END AS stage_ended_at
       FROM case_events e,
@@ -82,6 +86,14 @@ WITH ev AS (
                            {stage} AS stage) s
      WHERE e.at >= :start AND e.at < :cutoff
        AND e.action IN ({actions}){trail_cases}
+),
+lv AS (
+    -- late in a stage: the sweep said so (case.overdue), or a deadline of that stage passed
+    -- before the next stage event ended it (or before the cutoff)
+    SELECT ev.*, ev.action = 'case.overdue'
+                 OR (ev.sets_stage AND ev.stage_due < coalesce(ev.stage_ended_at, :cutoff))
+                 AS late
+      FROM ev
 ),
 trail AS (
     -- each case's trail from the period's start to the cutoff, folded into the facts the
@@ -114,27 +126,18 @@ trail AS (
            -- at once (no review: data.review false, or a return written before the review)
            count(*) FILTER (WHERE e.action = 'case.return_approved'
                               OR (e.action = 'case.returned'
-                                  AND coalesce(e.data->>'review', 'false') = 'false'))
+                                  AND coalesce(e.review, 'false') = 'false'))
                AS wrong_dispatches,
            bool_or(e.action = 'case.reopened') AS reopened,
            bool_or(e.action = 'case.answered') AS answered,
            -- the latest callback try (回访): reached with its answers, or not
-           (array_agg(e.data ORDER BY e.id DESC)
+           (array_agg(e.callback ORDER BY e.id DESC)
                FILTER (WHERE e.action = 'case.callback_recorded'))[1] AS last_callback,
            bool_or(e.action = 'case.extension_approved') AS extended,
-           -- late in a stage: the sweep said so (case.overdue), or a deadline of that stage
-           -- passed before the next stage event ended it (or before the cutoff)
-           bool_or(e.action = 'case.overdue' OR (e.sets_stage AND e.stage_due
-                   < coalesce(e.stage_ended_at, :cutoff))) AS late_any,
-           bool_or((e.action = 'case.overdue' AND e.data->>'stage' = 'accept')
-                   OR (e.sets_stage AND e.stage = 'accept'
-                       AND e.stage_due < coalesce(e.stage_ended_at, :cutoff))) AS late_accept,
-           bool_or((e.action = 'case.overdue' AND e.data->>'stage' = 'handle')
-                   OR (e.sets_stage AND e.stage = 'handle'
-                       AND e.stage_due < coalesce(e.stage_ended_at, :cutoff))) AS late_handle,
-           bool_or((e.action = 'case.overdue' AND e.data->>'stage' = 'verify')
-                   OR (e.sets_stage AND e.stage = 'verify'
-                       AND e.stage_due < coalesce(e.stage_ended_at, :cutoff))) AS late_verify,
+           bool_or(e.late) AS late_any,
+           bool_or(e.late AND e.stage = 'accept') AS late_accept,
+           bool_or(e.late AND e.stage = 'handle') AS late_handle,
+           bool_or(e.late AND e.stage = 'verify') AS late_verify,
            min(e.at) FILTER (WHERE e.sets_stage) AS first_stage_at,
            max(e.id) FILTER (WHERE e.action = 'case.merged') AS merged_id,
            max(e.id) FILTER (WHERE e.action = 'case.unmerged') AS unmerged_id,
@@ -144,13 +147,13 @@ trail AS (
                AS returned_id,
            -- the latest assignment (event ids follow insertion, which is causal order) with
            -- its department (a whistle's: the lead), as one sortable string
-           max(lpad(e.id::text, 19, '0') || coalesce(e.data->>'lead', e.department_code, ''))
+           max(lpad(e.id::text, 19, '0') || coalesce(e.lead, e.department_code, ''))
                FILTER (WHERE e.action IN ({assigning})) AS dispatch_key,
            -- the handling deadline in force: the due_at set by the latest event that sets or
            -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
            (max(ARRAY[e.id::float8, date_part('epoch', e.stage_due)])
                FILTER (WHERE e.action IN ({handling_due})))[2] AS handling_due_epoch
-      FROM ev e
+      FROM lv e
      GROUP BY e.report_id
 ),
 f AS (
@@ -172,15 +175,13 @@ f AS (
            coalesce(t.dispatches, 0) AS dispatches,
            coalesce(t.wrong_dispatches, 0) AS wrong_dispatches,
            coalesce(t.extended, false) AS extended,
-           coalesce(t.late_accept, false) OR coalesce(pre.stage, 'accept') = 'accept'
-               AND coalesce(pre.late, false) AS late_accept,
-           coalesce(t.late_handle, false)
-               OR coalesce(pre.stage = 'handle', false) AND coalesce(pre.late, false)
+           coalesce(t.late_accept, false) OR coalesce(pre.late_stage = 'accept', false)
+               AS late_accept,
+           coalesce(t.late_handle, false) OR coalesce(pre.late_stage = 'handle', false)
                AS late_handle,
-           coalesce(t.late_verify, false)
-               OR coalesce(pre.stage = 'verify', false) AND coalesce(pre.late, false)
+           coalesce(t.late_verify, false) OR coalesce(pre.late_stage = 'verify', false)
                AS late_verify,
-           coalesce(t.late_any, false) OR coalesce(pre.late, false) AS late_any,
+           coalesce(t.late_any, false) OR pre.late_stage IS NOT NULL AS late_any,
            t.resolved_at IS NOT NULL AND coalesce(t.checked_id > t.resolved_id, false)
                AS checked,
            coalesce(t.suspended_id > coalesce(t.resumed_id, 0), false) AS suspended,
@@ -196,19 +197,20 @@ f AS (
       LEFT JOIN trail t ON t.report_id = r.id
       -- a report received before the period: the stage deadline it brought into the period,
       -- late if it passed before the next stage event (or the cutoff), or a case.overdue
-      -- before the period
-      LEFT JOIN LATERAL (
-          SELECT p.stage, p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
-                          OR EXISTS (SELECT 1 FROM case_events x
-                                      WHERE x.report_id = r.id AND x.action = 'case.overdue'
-                                        AND x.at >= r.received_at AND x.at < :start) AS late
-            FROM (SELECT {stage} AS stage, {stage_due} AS due
-                    FROM case_events e
-                   WHERE e.report_id = r.id AND e.at >= r.received_at AND e.at < :start
-                     AND {sets_stage}
-                   ORDER BY e.id DESC LIMIT 1) p
-            RIGHT JOIN (SELECT 1) one ON true
-      ) pre ON r.received_at < :start
+      -- before the period; the stage it was late in (the CASE keeps the look-up to them)
+      LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
+          SELECT CASE WHEN p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
+                        OR EXISTS (SELECT 1 FROM case_events x
+                                    WHERE x.report_id = r.id AND x.action = 'case.overdue'
+                                      AND x.at >= r.received_at AND x.at < :start)
+                      THEN coalesce(p.stage, 'accept') END
+            FROM (SELECT 1) one
+            LEFT JOIN LATERAL (
+                SELECT {stage} AS stage, {stage_due} AS due
+                  FROM case_events e
+                 WHERE e.report_id = r.id AND e.at >= r.received_at AND e.at < :start
+                   AND {sets_stage}
+                 ORDER BY e.id DESC LIMIT 1) p ON true) END AS late_stage) pre ON true
      WHERE {in_period}
 ),
 g AS (
@@ -460,7 +462,7 @@ def _tune(session: Session) -> None:
     """For this transaction: no JIT (compiling costs more than it saves on these queries) and
     room to aggregate a city's month in memory."""
     session.execute(text("SET LOCAL jit = off"))
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
 
 
 def names_of(session: Session, group: str, keys: list[str]) -> dict[str, dict]:
