@@ -342,3 +342,45 @@ def test_weights_of_the_composite_score_are_a_setting(runtime, cells, engine, at
         assert "happiness" in str(exc)
     else:
         raise AssertionError("an unknown rate in the weights was accepted")
+
+
+# --- the two published bulletins --------------------------------------------------------------
+
+def test_the_two_published_bulletins_come_out_exactly(sc, tokens, cells, engine, at):
+    """Tianmen 2016-12 (立案 996, 应结案 972, 结案 911 = 93.72 %, 按期结案 737 = 75.82 %) and
+    Lianyungang 2017-04 (应结案 24,932, 结案 23,974 = 96.16 %, 按期结案 22,345 = 89.62 %),
+    rebuilt as audit trails with every stage's deadline (evaluation_samples.bulletin_month:
+    the cases not on time late in handling or in verification, the due cases not closed
+    undispatched or late in handling), in JSON, CSV and XLSX."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from evaluation_samples import bulletin_month
+
+    w = user_id(engine, "worker")
+    bulletin_month(engine, cells["cell"], year=2016, month=12, reporter=w, accepted=996,
+                   due=972, closed=911, on_time=737)
+    bulletin_month(engine, cells["cell"], year=2017, month=4, reporter=w, accepted=25_000,
+                   due=24_932, closed=23_974, on_time=22_345)
+    at(cst(6, 1, 9, year=2017))
+    for period, figures in (("2016-12", (996, 972, 911, 737, 93.72, 75.82)),
+                            ("2017-04", (25_000, 24_932, 23_974, 22_345, 96.16, 89.62))):
+        t = indicators(sc, tokens["supervisor"], period=period, group="street")["total"]
+        assert (t["accepted"], t["due"], t["closed"], t["closed_on_time"], t["closure_rate"],
+                t["on_time_closure_rate"]) == figures, period
+        r = sc.get("/api/v1/exports/indicators.csv", headers=auth(tokens["supervisor"]),
+                   query_string={"period": period, "group": "street"})
+        total = list(csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig"))))[-1]
+        assert (total["应结案数"], total["结案数"], total["按期结案数"], total["结案率"],
+                total["按期结案率"]) == (f"{figures[1]}", f"{figures[2]}", f"{figures[3]}",
+                                        f"{figures[4]:.2f}%", f"{figures[5]:.2f}%")
+        r = sc.get("/api/v1/exports/indicators.xlsx", headers=auth(tokens["supervisor"]),
+                   query_string={"period": period, "group": "street"})
+        sheet = list(load_workbook(io.BytesIO(r.get_data()), read_only=True)["综合评价"]
+                     .iter_rows(values_only=True))
+        row = dict(zip(sheet[0], sheet[-1], strict=True))
+        assert (row["应结案数"], row["结案数"], row["按期结案数"]) == figures[1:4]
+        assert round(row["结案率"] * 100, 2) == figures[4]
+        assert round(row["按期结案率"] * 100, 2) == figures[5]
