@@ -70,30 +70,32 @@ _IN_PERIOD = """
 """
 
 _INDICATORS_SQL = """
-WITH ev AS (
-    -- the period's trail up to the cutoff; for each event that sets a stage's deadline, when
-    -- the next such event of the case ended it (none: still in force at the cutoff)
-    SELECT e.report_id, e.id, e.at, e.action, e.department_code, e.actor_id,
-           CASE WHEN e.action = 'case.callback_recorded' THEN e.data END AS callback,
-           e.data->>'lead' AS lead, e.data->>'review' AS review,
-           s.sets_stage, s.stage_due,
-           CASE WHEN e.action = 'case.overdue' THEN e.data->>'stage' ELSE s.stage END
-               AS stage,
-           CASE WHEN s.sets_stage THEN lead(e.at) OVER (
-                PARTITION BY e.report_id, s.sets_stage ORDER BY e.id) END AS stage_ended_at
-      FROM case_events e,
-           LATERAL (SELECT {sets_stage} AS sets_stage, {stage_due} AS stage_due,
-                           {stage} AS stage) s
-     WHERE e.at >= :start AND e.at < :cutoff
-       AND e.action IN ({actions}){trail_cases}
+WITH stages AS (
+    -- the deadlines in the period's trail: each event that starts a stage, ends one or moves
+    -- its deadline, with when the case's next such event ended it (none: in force at the
+    -- cutoff). Only these few events go through the sort the window needs.
+    SELECT s.*, lead(s.at) OVER (PARTITION BY s.report_id ORDER BY s.id) AS ended_at
+      FROM (SELECT e.report_id, e.id, e.at, e.action, {stage} AS stage, {stage_due} AS due
+              FROM case_events e
+             WHERE e.at >= :start AND e.at < :cutoff
+               AND e.action IN ({actions}){trail_cases}
+               AND {sets_stage}) s
 ),
-lv AS (
-    -- late in a stage: the sweep said so (case.overdue), or a deadline of that stage passed
-    -- before the next stage event ended it (or before the cutoff)
-    SELECT ev.*, ev.action = 'case.overdue'
-                 OR (ev.sets_stage AND ev.stage_due < coalesce(ev.stage_ended_at, :cutoff))
-                 AS late
-      FROM ev
+deadlines AS (
+    -- late in a stage: a deadline of that stage passed before the next stage event ended it
+    -- (or before the cutoff), whether or not the sweep marked it
+    SELECT d.report_id,
+           bool_or(d.due < coalesce(d.ended_at, :cutoff)) AS late_any,
+           bool_or(d.stage = 'accept' AND d.due < coalesce(d.ended_at, :cutoff)) AS late_accept,
+           bool_or(d.stage = 'handle' AND d.due < coalesce(d.ended_at, :cutoff)) AS late_handle,
+           bool_or(d.stage = 'verify' AND d.due < coalesce(d.ended_at, :cutoff)) AS late_verify,
+           min(d.at) AS first_stage_at,
+           -- the handling deadline in force: the due_at set by the latest event that sets or
+           -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
+           (max(ARRAY[d.id::float8, date_part('epoch', d.due)])
+               FILTER (WHERE d.action IN ({handling_due})))[2] AS handling_due_epoch
+      FROM stages d
+     GROUP BY d.report_id
 ),
 trail AS (
     -- each case's trail from the period's start to the cutoff, folded into the facts the
@@ -126,19 +128,23 @@ trail AS (
            -- at once (no review: data.review false, or a return written before the review)
            count(*) FILTER (WHERE e.action = 'case.return_approved'
                               OR (e.action = 'case.returned'
-                                  AND coalesce(e.review, 'false') = 'false'))
+                                  AND coalesce(e.data->>'review', 'false') = 'false'))
                AS wrong_dispatches,
            bool_or(e.action = 'case.reopened') AS reopened,
            bool_or(e.action = 'case.answered') AS answered,
-           -- the latest callback try (回访): reached with its answers, or not
-           (array_agg(e.callback ORDER BY e.id DESC)
-               FILTER (WHERE e.action = 'case.callback_recorded'))[1] AS last_callback,
+           -- the latest callback try (回访): reached with its answers, or not (an [id, data]
+           -- string, so no aggregate needs its input sorted)
+           max(lpad(e.id::text, 19, '0') || e.data::text)
+               FILTER (WHERE e.action = 'case.callback_recorded') AS last_callback_key,
            bool_or(e.action = 'case.extension_approved') AS extended,
-           bool_or(e.late) AS late_any,
-           bool_or(e.late AND e.stage = 'accept') AS late_accept,
-           bool_or(e.late AND e.stage = 'handle') AS late_handle,
-           bool_or(e.late AND e.stage = 'verify') AS late_verify,
-           min(e.at) FILTER (WHERE e.sets_stage) AS first_stage_at,
+           -- late in a stage by the sweep (case.overdue)
+           bool_or(e.action = 'case.overdue') AS overdue_any,
+           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'accept')
+               AS overdue_accept,
+           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'handle')
+               AS overdue_handle,
+           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'verify')
+               AS overdue_verify,
            max(e.id) FILTER (WHERE e.action = 'case.merged') AS merged_id,
            max(e.id) FILTER (WHERE e.action = 'case.unmerged') AS unmerged_id,
            max(e.id) FILTER (WHERE e.action = 'case.suspended') AS suspended_id,
@@ -147,13 +153,11 @@ trail AS (
                AS returned_id,
            -- the latest assignment (event ids follow insertion, which is causal order) with
            -- its department (a whistle's: the lead), as one sortable string
-           max(lpad(e.id::text, 19, '0') || coalesce(e.lead, e.department_code, ''))
-               FILTER (WHERE e.action IN ({assigning})) AS dispatch_key,
-           -- the handling deadline in force: the due_at set by the latest event that sets or
-           -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
-           (max(ARRAY[e.id::float8, date_part('epoch', e.stage_due)])
-               FILTER (WHERE e.action IN ({handling_due})))[2] AS handling_due_epoch
-      FROM lv e
+           max(lpad(e.id::text, 19, '0') || coalesce(e.data->>'lead', e.department_code, ''))
+               FILTER (WHERE e.action IN ({assigning})) AS dispatch_key
+      FROM case_events e
+     WHERE e.at >= :start AND e.at < :cutoff
+       AND e.action IN ({actions}){trail_cases}
      GROUP BY e.report_id
 ),
 f AS (
@@ -162,11 +166,15 @@ f AS (
            t.closed_at, t.dispatched_at, t.resolved_at,
            coalesce(t.answered, false) AS answered,
            coalesce(t.reopened, false) AS reopened,
-           coalesce((t.last_callback->>'reached')::boolean, false) AS cb_reached,
-           coalesce((t.last_callback->>'unreachable')::boolean, false) AS cb_unreachable,
-           coalesce((t.last_callback->>'responded')::boolean, false) AS cb_responded,
-           coalesce((t.last_callback->>'solved')::boolean, false) AS cb_solved,
-           t.last_callback->>'satisfaction' AS cb_satisfaction,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
+               AS cb_reached,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'unreachable')::boolean, false)
+               AS cb_unreachable,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'responded')::boolean, false)
+               AS cb_responded,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'solved')::boolean, false)
+               AS cb_solved,
+           substr(t.last_callback_key, 20)::jsonb->>'satisfaction' AS cb_satisfaction,
            NOT coalesce(t.merged_id > coalesce(t.unmerged_id, 0), false) AS not_merged,
            coalesce(t.rejected, false) AS rejected,
            coalesce(t.reworked, false) AS reworked,
@@ -175,13 +183,14 @@ f AS (
            coalesce(t.dispatches, 0) AS dispatches,
            coalesce(t.wrong_dispatches, 0) AS wrong_dispatches,
            coalesce(t.extended, false) AS extended,
-           coalesce(t.late_accept, false) OR coalesce(pre.late_stage = 'accept', false)
-               AS late_accept,
-           coalesce(t.late_handle, false) OR coalesce(pre.late_stage = 'handle', false)
-               AS late_handle,
-           coalesce(t.late_verify, false) OR coalesce(pre.late_stage = 'verify', false)
-               AS late_verify,
-           coalesce(t.late_any, false) OR pre.late_stage IS NOT NULL AS late_any,
+           coalesce(t.overdue_accept, false) OR coalesce(d.late_accept, false)
+               OR coalesce(pre.late_stage = 'accept', false) AS late_accept,
+           coalesce(t.overdue_handle, false) OR coalesce(d.late_handle, false)
+               OR coalesce(pre.late_stage = 'handle', false) AS late_handle,
+           coalesce(t.overdue_verify, false) OR coalesce(d.late_verify, false)
+               OR coalesce(pre.late_stage = 'verify', false) AS late_verify,
+           coalesce(t.overdue_any, false) OR coalesce(d.late_any, false)
+               OR pre.late_stage IS NOT NULL AS late_any,
            t.resolved_at IS NOT NULL AND coalesce(t.checked_id > t.resolved_id, false)
                AS checked,
            coalesce(t.suspended_id > coalesce(t.resumed_id, 0), false) AS suspended,
@@ -189,17 +198,18 @@ f AS (
            -- 立案 in the period and not merged into another case at the cutoff
            r.accepted_at >= :start AND r.accepted_at < :cutoff
                AND NOT coalesce(t.merged_id > coalesce(t.unmerged_id, 0), false) AS is_case,
-           coalesce(t.handling_due_epoch < :cutoff_epoch, false) AS handling_due_come,
+           coalesce(d.handling_due_epoch < :cutoff_epoch, false) AS handling_due_come,
            CASE WHEN t.dispatch_key IS NOT NULL
                  AND coalesce(t.returned_id, 0) < left(t.dispatch_key, 19)::bigint
                 THEN nullif(substr(t.dispatch_key, 20), '') END AS department_code
       FROM reports r
       LEFT JOIN trail t ON t.report_id = r.id
+      LEFT JOIN deadlines d ON d.report_id = r.id
       -- a report received before the period: the stage deadline it brought into the period,
       -- late if it passed before the next stage event (or the cutoff), or a case.overdue
       -- before the period; the stage it was late in (the CASE keeps the look-up to them)
       LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
-          SELECT CASE WHEN p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
+          SELECT CASE WHEN p.due < least(coalesce(d.first_stage_at, :cutoff), :cutoff)
                         OR EXISTS (SELECT 1 FROM case_events x
                                     WHERE x.report_id = r.id AND x.action = 'case.overdue'
                                       AND x.at >= r.received_at AND x.at < :start)
