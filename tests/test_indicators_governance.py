@@ -384,3 +384,39 @@ def test_the_two_published_bulletins_come_out_exactly(sc, tokens, cells, engine,
         assert (row["应结案数"], row["结案数"], row["按期结案数"]) == figures[1:4]
         assert round(row["结案率"] * 100, 2) == figures[4]
         assert round(row["按期结案率"] * 100, 2) == figures[5]
+
+
+# --- right after a bulk load ------------------------------------------------------------------
+
+def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
+        sc, tokens, cells, engine, runtime, at):
+    """12,000 events INSERTed at once (no ANALYZE, autovacuum not yet there): the indicator
+    table analyzes case_events first, and only while it is stale."""
+    from gridsnap.stats import queries
+
+    w = user_id(engine, "worker")
+    rid = put_case(engine, cells["cell"], received=cst(9, 7, 9), accepted=cst(9, 7, 9, 30),
+                   status="accepted", reporter=w)
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO case_events (report_id, at, action, data)
+            SELECT :r, timestamptz '2026-09-07 10:00+08' + make_interval(secs => g),
+                   'case.signed', '{}'::jsonb
+              FROM generate_series(1, 12000) g
+        """), {"r": rid})
+        # the row counts reach pg_stat_user_tables when this transaction ends (not up to 10 s
+        # later, as PostgreSQL may batch them)
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))
+    with runtime.sessions() as s:
+        assert "case_events" in queries.stale_tables(s)
+    at(cst(10, 5, 9))
+    t = indicators(sc, tokens["supervisor"], period="2026-09", area="110101001")["total"]
+    assert (t["accepted"], t["due"]) == (1, 0)
+    with runtime.sessions() as s:
+        assert "case_events" not in queries.stale_tables(s)
+        analyzed = s.execute(text("""
+            SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables
+             WHERE relname = 'case_events' AND schemaname = current_schema()
+        """)).scalar()
+        assert analyzed is True
+        assert queries.analyze_if_stale(s) == []  # nothing stale any more: nothing done

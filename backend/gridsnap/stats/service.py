@@ -55,8 +55,11 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
                     group: str = "district", period: str | None = None,
                     first: date | None = None, last: date | None = None,
                     area: str | None = None, source: str | None = None) -> dict:
-    """Every indicator per group (area level, department or category) and for all of them,
-    over the cases the principal may see, taken at the period's end (or now, if earlier).
+    """Every indicator per group (area level, department, category, kind, major class,
+    source, reporter or handler) and for all of them, over the cases the principal may see,
+    taken at the period's end (or now, if earlier). Stale statistics left by a bulk load are
+    refreshed first (queries.analyze_if_stale); 报到 and 督办 come from their own pass, grouped
+    by department for the summoned / noticed department.
 
     Returns {"period", "group", "rows": [{key, name, areas, …indicators}], "total": {…}}.
     Raises AppError request.invalid for a period that cannot be read.
