@@ -223,16 +223,126 @@ def november(engine, cells) -> dict:
 # hand-worked figures of November for the street 110101001 (docs/indicators.md)
 NOVEMBER = {
     "reported": 12, "rejected": 1, "accepted": 10,
+    "accepted_of_reported": 9,  # received in November and 立案: A B C D E F G M R (not H I J)
     "due": 8,  # A B C D E L M R (F not yet due, G extended past the month)
     "closed": 5,  # A B C D L
-    "closed_on_time": 4,  # not C
+    "closed_on_time": 3,  # A B D: C was late in handling, L in the accept stage
+    "suspended": 0,
+    "dispatches": 10, "wrong_dispatches": 1, "right_dispatches": 9,  # R's return (退单)
     "due_handling": 8, "handled": 6,  # A B C D L M
     "handled_on_time": 5,  # not C
-    "reworked": 1, "first_time": 4,  # D; A B C L
-    "extended": 1, "overdue": 3, "overdue_handling": 2,  # G; C E L; C E
-    "closure_rate": 62.5, "on_time_closure_rate": 50.0, "on_time_handling_rate": 62.5,
-    "rework_rate": 16.67, "first_time_rate": 80.0, "extension_rate": 12.5,
+    "resolutions": 7,  # D twice
+    "due_verification": 5, "verified": 5, "verified_on_time": 5,  # A B C D L (M on 2 Dec)
+    "reworked": 1, "rework_times": 1, "first_time": 4,  # D; A B C L
+    # G; C E L R (R's accept-stage deadline after its return passed: the trail says so);
+    # C E
+    "extended": 1, "overdue": 4, "overdue_handling": 2,
+    "summoned": 0, "reported_in": 0, "notices": 0,
+    "acceptance_rate": 75.0, "dispatch_accuracy_rate": 90.0,
+    "closure_rate": 62.5, "on_time_closure_rate": 37.5, "handling_rate": 75.0,
+    "on_time_handling_rate": 62.5, "verification_rate": 100.0,
+    "on_time_verification_rate": 100.0, "overdue_rate": 50.0,
+    "rework_rate": 16.67, "rework_times_rate": 14.29,
+    "first_time_rate": 80.0, "extension_rate": 12.5, "report_in_rate": None,
+    "notice_reply_rate": None,
+    # default weights over the rates with a value: (0.3 × 37.5 + 0.2 × 62.5 + 0.15 × 62.5
+    # + 0.1 × 100 + 0.1 × 90 + 0.05 × (100 − 16.67)) ÷ 0.9 = 56.2915 ÷ 0.9 = 62.5461…
+    "composite_score": 62.55,
     # 10 20 30 40 50 | 60 70 80 90 600 min → 55 min; handled 2 3 4 | 6 24 30 h → 5 h
     "median_accept_hours": 0.92, "median_handle_hours": 5.0,
 }
 
+
+# --- the two published bulletins, rebuilt as audit trails ------------------------------------
+
+def bulletin_month(engine, cell: dict, *, year: int, month: int, reporter: int, accepted: int,
+                   due: int, closed: int, on_time: int) -> None:
+    """`accepted` cases of a month written straight into reports and case_events with the trail
+    the loop writes (every stage's deadline in its event), so that exactly `due` are 应结案,
+    `closed` 结案 and `on_time` 按期结案 (every stage met its limit). Of the closed cases not on
+    time, half were late in handling and half verified after their verification deadline
+    (never marked by the sweep); of the due cases not closed, half were accepted and never
+    dispatched past their accept-stage deadline, half dispatched and past their handling
+    deadline; the cases not due were dispatched on the month's last day with a deadline after
+    it. Cases are spread over days 1–25 of the month, 09:00 onwards (Beijing time)."""
+    late = closed - on_time
+    open_due = due - closed
+    plan = [("on_time", on_time), ("late_handle", late // 2), ("late_verify", late - late // 2),
+            ("undispatched", open_due // 2), ("open_late", open_due - open_due // 2),
+            ("not_due", accepted - due)]
+    code = cell["code"]
+    first = datetime(year, month, 1, tzinfo=CST)
+    with engine.begin() as conn:
+        offset = 0
+        for kind, n in plan:
+            if n <= 0:
+                continue
+            conn.execute(text("""
+                CREATE TEMP TABLE IF NOT EXISTS bulletin (id uuid, kind text, t0 timestamptz)
+                    ON COMMIT DROP
+            """))
+            conn.execute(text("TRUNCATE bulletin"))
+            conn.execute(text("""
+                INSERT INTO bulletin
+                SELECT gen_random_uuid(), :kind,
+                       CASE WHEN :kind = 'not_due'
+                            THEN :last_day + make_interval(mins => (g % 480))
+                            ELSE :first + make_interval(days => g % 25, mins => (g / 25) % 480)
+                                 + interval '9 hours' END
+                  FROM generate_series(:o, :o + :n - 1) g
+            """), {"kind": kind, "first": first, "o": offset, "n": n,
+                   "last_day": datetime(year, month, 1, tzinfo=CST)
+                   + _month_days(year, month) - timedelta(hours=15)})
+            offset += n
+            conn.execute(text("""
+                INSERT INTO reports (id, reporter_id, category_code, location, captured_at,
+                    received_at, area_code, cell_code, community_code, street_code,
+                    district_code, outside_grid, status, department_code, accepted_at,
+                    closed_at, fingerprint)
+                SELECT b.id, :reporter, 'E0102', ST_SetSRID(ST_MakePoint(:lon, :lat), 4326),
+                       b.t0, b.t0, CAST(:code AS text), CAST(:code AS text),
+                       left(CAST(:code AS text), 12), left(CAST(:code AS text), 9),
+                       left(CAST(:code AS text), 6), false,
+                       CASE b.kind WHEN 'undispatched' THEN 'accepted'
+                                   WHEN 'open_late' THEN 'dispatched'
+                                   WHEN 'not_due' THEN 'dispatched' ELSE 'closed' END,
+                       CASE WHEN b.kind <> 'undispatched' THEN 'sanitation' END,
+                       b.t0 + interval '10 minutes', NULL,
+                       decode(md5(b.id::text) || md5(b.id::text || 'x'), 'hex')
+                  FROM bulletin b
+            """), {"reporter": reporter, "lon": cell["lon"], "lat": cell["lat"], "code": code})
+            # (offset from t0, action, stage, deadline offset from t0, department); the
+            # deadline's offset NULL: the stage ends, no deadline runs
+            conn.execute(text("""
+                INSERT INTO case_events (report_id, at, action, department_code, data)
+                SELECT b.id, b.t0 + s.at_off, s.action, s.dept,
+                       CASE WHEN s.stage IS NULL AND s.due_off IS NULL AND s.ends
+                            THEN jsonb_build_object('stage', NULL, 'due_at', NULL)
+                            WHEN s.stage IS NULL THEN '{}'::jsonb
+                            ELSE jsonb_build_object('stage', s.stage,
+                                                    'due_at', b.t0 + s.due_off) END
+                  FROM bulletin b
+                  JOIN (VALUES
+                    ('report.routed', interval '0', 'accept', interval '1 hour', NULL, false,
+                     '{on_time,late_handle,late_verify,undispatched,open_late,not_due}'),
+                    ('case.accepted', interval '10 minutes', NULL, NULL, NULL, false,
+                     '{on_time,late_handle,late_verify,undispatched,open_late,not_due}'),
+                    ('case.dispatched', interval '20 minutes', 'handle', interval '1 day',
+                     'sanitation', false, '{on_time,late_verify,open_late,not_due}'),
+                    ('case.dispatched', interval '20 minutes', 'handle', interval '4 hours',
+                     'sanitation', false, '{late_handle}'),
+                    ('case.resolved', interval '6 hours', 'verify', interval '1 day',
+                     'sanitation', false, '{on_time,late_handle,late_verify}'),
+                    ('case.verified', interval '9 hours', NULL, NULL, 'sanitation', true,
+                     '{on_time,late_handle}'),
+                    ('case.verified', interval '3 days', NULL, NULL, 'sanitation', true,
+                     '{late_verify}')
+                  ) AS s(action, at_off, stage, due_off, dept, ends, kinds)
+                    ON b.kind = ANY(CAST(s.kinds AS text[]))
+                 ORDER BY b.t0, s.at_off
+            """))
+
+
+def _month_days(year: int, month: int) -> timedelta:
+    nxt = datetime(year + (month == 12), month % 12 + 1, 1)
+    return nxt - datetime(year, month, 1)

@@ -119,7 +119,7 @@ def test_indicator_exports_parse_back(sc, tokens, november, at):
         "110101001", "东华门街道", "110101", "东城区")
     assert total["社区"] == "合计"
     assert (total["立案数"], total["应结案数"], total["结案数"]) == ("10", "8", "5")
-    assert (total["结案率"], total["按期结案率"], total["返工率"]) == ("62.50%", "50.00%", "16.67%")
+    assert (total["结案率"], total["按期结案率"], total["返工率"]) == ("62.50%", "37.50%", "16.67%")
     r = _export(sc, tokens["supervisor"], "indicators.csv", period="2026-11", group="department",
                 area="110101001")
     water = next(x for x in csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig")))
@@ -138,6 +138,11 @@ def test_indicator_exports_parse_back(sc, tokens, november, at):
     assert row["结案率"] == pytest.approx(0.625) and row["处置用时中位数（小时）"] == 5.0
     notes = dict(book["说明"].iter_rows(values_only=True))
     assert notes["统计周期"] == "2026-11-01 至 2026-11-30"
+    # the new indicators, with their English names in the notes
+    assert row["派遣准确率"] == pytest.approx(0.9) and row["返工次数"] == 1
+    assert row["应结案数"] == 8 and row["综合指标值"] == pytest.approx(62.55)
+    assert notes["派遣准确率"] == "Dispatch accuracy = Right dispatches ÷ Dispatches"
+    assert notes["综合指标值"] == "Composite score"
 
 
 def _trail_views(client, tokens, case_id) -> list[dict]:

@@ -35,11 +35,20 @@ from .reports.api import blp as reports_blp
 from .routing.api import blp as routing_blp
 from .settings import Settings
 from .stats.api import blp as stats_blp
+from .stats.rules import weights_of
 from .users.api import admin_blp as admin_users_blp
 from .users.api import blp as auth_blp
 from .web.api import blp as web_blp
 
 log = logging.getLogger(__name__)
+
+
+def _check_weights(settings: Settings) -> None:
+    """GRIDSNAP_INDICATOR_WEIGHTS may name only rates (docs/indicators.md): refuse to start."""
+    try:
+        weights_of(settings.indicator_weights)
+    except ValueError as exc:
+        raise SystemExit(f"gridsnap: {exc}") from None
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -48,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is None:
         runtime = Runtime(settings or Settings.from_env())
     settings = runtime.settings
+    _check_weights(settings)
     app = Flask(__name__, static_folder=None)
     app.config.update(
         API_TITLE="gridsnap",

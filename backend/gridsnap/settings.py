@@ -31,6 +31,38 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"gridsnap: {name} must be on or off (1/0, true/false), not {raw!r}")
 
 
+def _on_time_stages(raw: str | None) -> tuple[str, ...]:
+    """GRIDSNAP_ON_TIME_STAGES: "accept,handle,verify" (default) — the stages whose deadlines a
+    case must have met to count as 按期结案."""
+    if not raw or not raw.strip():
+        return ("accept", "handle", "verify")
+    stages = tuple(s.strip() for s in raw.split(",") if s.strip())
+    bad = [s for s in stages if s not in ("accept", "handle", "verify")]
+    if bad or not stages:
+        raise SystemExit("gridsnap: GRIDSNAP_ON_TIME_STAGES lists stages among accept, handle, "
+                         f"verify, not {raw!r}")
+    return stages
+
+
+def _weights(raw: str | None) -> tuple[tuple[str, float], ...]:
+    """GRIDSNAP_INDICATOR_WEIGHTS: "on_time_closure_rate=0.4,closure_rate=0.3" → pairs; empty:
+    the documented default weights (stats.rules.DEFAULT_WEIGHTS)."""
+    if not raw or not raw.strip():
+        return ()
+    out = []
+    for part in raw.split(","):
+        key, sep, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not key.strip() or weight < 0:
+            raise SystemExit("gridsnap: GRIDSNAP_INDICATOR_WEIGHTS is rate=weight pairs, e.g. "
+                             f"on_time_closure_rate=0.4,closure_rate=0.3, not {raw!r}")
+        out.append((key.strip(), weight))
+    return tuple(out)
+
+
 def var_dir() -> Path:
     """The folder for local state (database cluster, Redis, media, logs): `.var/` by default."""
     return Path(os.environ.get("GRIDSNAP_VAR_DIR", REPO_ROOT / ".var")).resolve()
@@ -164,8 +196,11 @@ class Settings:
     tianditu_key: str = ""
     # 退单审核: a department's return waits for a supervisor (off: it takes effect at once)
     return_review: bool = True
-    # 挂账: a case suspended at the period's end leaves 应结案 (read by the indicators)
+    # the evaluation (docs/indicators.md): a case suspended (挂账) at the cutoff leaves 应结案;
+    # the stages whose deadlines 按期 requires met; the weights of the 综合指标值
     suspended_leave_due: bool = True
+    on_time_stages: tuple[str, ...] = ("accept", "handle", "verify")
+    indicator_weights: tuple[tuple[str, float], ...] = ()
     # 挂账: the review date is at most this many days ahead
     suspension_max_days: int = 365
     extra: dict = field(default_factory=dict)
@@ -223,6 +258,8 @@ class Settings:
             return_review=_bool("GRIDSNAP_RETURN_REVIEW", True),
             suspended_leave_due=_bool("GRIDSNAP_SUSPENDED_LEAVE_DUE", True),
             suspension_max_days=_int("GRIDSNAP_SUSPENSION_MAX_DAYS", 365),
+            on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
+            indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -14,7 +14,9 @@ from conftest import PERSONAS, auth
 
 ROW = {"accepted": 12, "due": 10, "closed": 9, "closure_rate": 90.0, "on_time_closure_rate": 80.0,
        "on_time_handling_rate": 85.714, "rework_rate": 10.0, "first_time_rate": 88.89,
-       "overdue": 1, "median_accept_hours": 1.25, "median_handle_hours": None}
+       "overdue": 1, "median_accept_hours": 1.25, "median_handle_hours": None,
+       "composite_score": 86.5, "summoned": 4, "reported_in_on_time": 2, "report_in_rate": 50.0,
+       "notices": 3, "notice_reply_rate": 66.67}
 TABLE = {"period": {"label": "2026-11"}, "group": "street", "area": None,
          "rows": [{"key": "110101001", "name": "东华门街道", **ROW}],
          "total": {"key": None, "name": None, **ROW}}
@@ -57,6 +59,13 @@ def test_numbers_table_top_problems_and_export(browser, live_server, demo_users)
         first = rows.nth(0).inner_text()
         assert "东华门街道" in first and "90.00%" in first and "85.71%" in first and "—" in first
         assert "合计" in rows.nth(1).inner_text()
+        assert "86.50" in first and "综合指标值" in page.inner_text("[data-testid=indicator-table]")
+        # the view of joint cases and notices (报到率, 督办), by department
+        page.select_option("[data-testid=num-view]", "joint")
+        head = page.inner_text("[data-testid=indicator-table] thead")
+        assert "报到率" in head and "督办数" in head
+        assert "50.00%" in rows.nth(0).inner_text() and "66.67%" in rows.nth(0).inner_text()
+        page.select_option("[data-testid=num-view]", "main")
         assert "暴露垃圾" in page.inner_text("[data-testid=top-problems]")
         with page.expect_download() as dl:
             page.click("[data-testid=export-indicators-csv]")

@@ -89,7 +89,9 @@ _GRID_COLUMNS: tuple[Column, ...] = (
 )
 
 GROUP_HEADERS = {"district": "区县", "street": "街道", "community": "社区", "cell": "网格",
-                 "department": "处置部门", "category": "类别", "source": "来源"}
+                 "department": "处置部门", "category": "类别", "kind": "部件事件",
+                 "major_class": "大类", "source": "来源", "reporter": "监督员",
+                 "handler": "处置人员"}
 
 
 def indicator_columns(group: str) -> tuple[Column, ...]:
@@ -102,8 +104,8 @@ def indicator_columns(group: str) -> tuple[Column, ...]:
         head = (Column("key", f"{GROUP_HEADERS[group]}编码", width=16),
                 Column("name", GROUP_HEADERS[group], width=24))
     body = tuple(Column(i.key, i.title, "percent" if i.numerator else (
-        "float" if i.key.startswith("median_") else "int"), max(8, 2 * len(i.title) + 2))
-        for i in INDICATORS)
+        "float" if i.key.startswith("median_") or i.key == "composite_score" else "int"),
+        max(8, 2 * len(i.title) + 2)) for i in INDICATORS)
     return head + body
 
 

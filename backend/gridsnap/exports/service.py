@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..errors import AppError
 from ..settings import Settings
+from ..stats import rules as stats_rules
 from ..stats import service as stats_service
 from ..stats.rules import midnight
 from ..users.rules import Principal
@@ -151,6 +152,11 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
             ("区域", table["area"] or "全部"),
             ("来源", rules.SOURCE_NAMES.get(table["source"], "全部")),
             ("口径", "各指标定义见 docs/indicators.md；比率保留两位小数，分母为 0 记为 —"),
+            # every column's English name (and a rate's numerator ÷ denominator)
+            *((i.title, i.title_en + (f" = {stats_rules.BY_KEY[i.numerator].title_en} ÷ "
+                                      f"{stats_rules.BY_KEY[i.denominator].title_en}"
+                                      if i.numerator else ""))
+              for i in stats_rules.INDICATORS),
         ]))
     return Export(name, MEDIA_TYPES[fmt], chunks)
 

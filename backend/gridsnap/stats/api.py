@@ -16,7 +16,8 @@ from .schemas import (
 )
 
 blp = Blueprint("stats", __name__, url_prefix="/stats",
-                description="综合评价: indicators per area, department, category; 每月一题")
+                description="综合评价: indicators per area, department, category, major class, source "
+                            "and post; 每月一题")
 
 
 @blp.route("/indicators")
@@ -26,8 +27,11 @@ class Indicators(MethodView):
     @blp.arguments(IndicatorQuerySchema, location="query")
     @blp.response(200, IndicatorTableSchema)
     def get(self, query):
-        """立案数, 应结案数, 结案率, 按期结案率, 按期处置率, 返工率, 一次完成率 … per group and
-        in total, over the cases you may see (definitions: docs/indicators.md)."""
+        """立案数, 应结案数, 结案率, 按期结案率, 立案率, 派遣准确率, 处置率, 核查率, 超期率, 返工率,
+        报到率, 督办, 挂账数, 综合指标值 … per group (area level, department, category, 部件/事件,
+        大类, source, 监督员, 处置人员) and in total, over the cases you may see (definitions:
+        docs/indicators.md). Grouped by department, 报到 and 督办 count for the department
+        summoned or noticed."""
         return service.indicator_table(
             db_session(), current_principal(), settings(), group=query["group"],
             period=query.get("period"), first=query.get("from_"), last=query.get("to"),

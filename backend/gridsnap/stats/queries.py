@@ -7,20 +7,43 @@ group with FILTER aggregates; GROUPING SETS add the total row in the same pass.
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..cases.queries import scope_predicate
 from ..users.rules import Principal
-from .rules import SOURCE_NAMES, SOURCE_NAMES_EN
+from .rules import KIND_NAMES, SOURCE_NAMES, SOURCE_NAMES_EN
+
+log = logging.getLogger(__name__)
 
 # the events the indicators read
-_TRAIL_ACTIONS = ("case.rejected", "case.merged", "case.unmerged", "case.dispatched",
-                  "case.returned", "case.resolved", "case.rework_ordered",
+_TRAIL_ACTIONS = ("report.routed", "case.accepted", "case.rejected", "case.merged",
+                  "case.unmerged", "case.dispatched", "case.returned", "case.return_approved",
+                  "case.return_refused", "case.resolved", "case.rework_ordered",
                   "case.extension_approved", "case.overdue", "case.verified", "case.closed",
-                  "case.answered", "case.callback_recorded", "case.reopened")
+                  "case.answered", "case.callback_recorded", "case.reopened", "case.whistled",
+                  "case.suspended", "case.resumed", "case.deadline_recomputed")
+# events that give the case a department (the latest one, unless a return came after it)
+_ASSIGNING = ("case.dispatched", "case.whistled", "case.return_refused", "case.resumed")
+# events that set or move the handling deadline (处置时限); a suspension stops it
+_HANDLING_DUE = ("case.dispatched", "case.rework_ordered", "case.extension_approved",
+                 "case.reopened", "case.whistled", "case.return_refused", "case.resumed",
+                 "case.suspended", "case.deadline_recomputed")
+
+# whether an event starts a stage, ends one or moves its deadline (the trail records the stage
+# and its due_at; an old extension only its new_due_at; a suspension stops every deadline).
+# A case.overdue or case.escalated repeats the stage in force and starts nothing.
+_SETS_STAGE = """(e.action NOT IN ('case.overdue', 'case.escalated')
+                  AND (e.data ? 'stage' OR e.data ? 'new_due_at'
+                       OR e.action = 'case.suspended'))"""
+_STAGE_DUE = "coalesce(e.data->>'due_at', e.data->>'new_due_at')::timestamptz"
+_STAGE = ("coalesce(e.data->>'stage', CASE WHEN e.action = 'case.extension_approved' "
+          "THEN 'handle' END)")
 
 # the group key of each grouping, as an expression over `f` (the facts of one case)
 GROUP_KEYS = {
@@ -29,8 +52,13 @@ GROUP_KEYS = {
     "community": "f.community_code",
     "cell": "f.cell_code",
     "category": "f.category_code",
+    "kind": ("CASE left(f.category_code, 1) WHEN 'C' THEN 'component' "
+             "WHEN 'E' THEN 'event' END"),
+    "major_class": "left(f.category_code, 3)",
     "department": "f.department_code",
     "source": "f.source",
+    "reporter": "f.reporter_id::text",
+    "handler": "f.handler_id::text",
 }
 
 # The reports of the period: received in it (上报数) or accepted in it (立案), in scope. Written
@@ -43,43 +71,94 @@ _IN_PERIOD = """
 """
 
 _INDICATORS_SQL = """
-WITH trail AS (
+WITH stages AS (
+    -- the deadlines in the period's trail: each event that starts a stage, ends one or moves
+    -- its deadline, with when the case's next such event ended it (none: in force at the
+    -- cutoff). Only these few events go through the sort the window needs.
+    SELECT s.*, lead(s.at) OVER (PARTITION BY s.report_id ORDER BY s.id) AS ended_at
+      FROM (SELECT e.report_id, e.id, e.at, e.action, {stage} AS stage, {stage_due} AS due
+              FROM case_events e
+             WHERE e.at >= :start AND e.at < :cutoff
+               AND e.action IN ({actions}){trail_cases}
+               AND {sets_stage}) s
+),
+deadlines AS (
+    -- late in a stage: a deadline of that stage passed before the next stage event ended it
+    -- (or before the cutoff), whether or not the sweep marked it
+    SELECT d.report_id,
+           bool_or(d.late) AS late_any,
+           bool_or(d.late AND d.stage = 'accept') AS late_accept,
+           bool_or(d.late AND d.stage = 'handle') AS late_handle,
+           bool_or(d.late AND d.stage = 'verify') AS late_verify,
+           min(d.at) AS first_stage_at,
+           -- the handling deadline in force: the due_at set by the latest event that sets or
+           -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
+           (max(ARRAY[d.id::float8, date_part('epoch', d.due)])
+               FILTER (WHERE d.action IN ({handling_due})
+                         AND (d.action <> 'case.deadline_recomputed'
+                              OR d.stage = 'handle')))[2] AS handling_due_epoch
+      FROM (SELECT stages.*, stages.due < coalesce(stages.ended_at, :cutoff) AS late
+              FROM stages) d
+     GROUP BY d.report_id
+),
+trail AS (
     -- each case's trail from the period's start to the cutoff, folded into the facts the
     -- definitions need. Nothing they read can happen before a case is reported or accepted
-    -- in the period, except an accept-stage overdue of a report received earlier (see f).
+    -- in the period, except a stage deadline of a report received earlier (see f).
     SELECT e.report_id,
            -- closed, unless reopened (重新办理) after its latest close
            CASE WHEN max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
                      > coalesce(max(e.id) FILTER (WHERE e.action = 'case.reopened'), 0)
                 THEN min(e.at) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
            END AS closed_at,
-           min(e.at) FILTER (WHERE e.action = 'case.dispatched') AS dispatched_at,
+           min(e.at) FILTER (WHERE e.action IN ('case.dispatched', 'case.whistled'))
+               AS dispatched_at,
            max(e.at) FILTER (WHERE e.action = 'case.resolved') AS resolved_at,
+           max(e.id) FILTER (WHERE e.action = 'case.resolved') AS resolved_id,
+           -- a check (核查) of the latest resolution: passed, closed or sent back
+           max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed',
+                                                'case.rework_ordered')) AS checked_id,
+           -- who resolved (处置人员): the actor of the latest resolution
+           (max(ARRAY[e.id, e.actor_id::bigint])
+               FILTER (WHERE e.action = 'case.resolved' AND e.actor_id IS NOT NULL))[2]
+               AS handler_id,
            bool_or(e.action = 'case.rejected') AS rejected,
            bool_or(e.action IN ('case.rework_ordered', 'case.reopened')) AS reworked,
+           count(*) FILTER (WHERE e.action IN ('case.rework_ordered', 'case.reopened'))
+               AS rework_times,
+           count(*) FILTER (WHERE e.action = 'case.resolved') AS resolutions,
+           count(*) FILTER (WHERE e.action = 'case.dispatched') AS dispatches,
+           -- a wrong dispatch (错派): a return the supervisor approved, or one that took effect
+           -- at once (no review: data.review false, or a return written before the review)
+           count(*) FILTER (WHERE e.action = 'case.return_approved'
+                              OR (e.action = 'case.returned'
+                                  AND coalesce(e.data->>'review', 'false') = 'false'))
+               AS wrong_dispatches,
            bool_or(e.action = 'case.reopened') AS reopened,
            bool_or(e.action = 'case.answered') AS answered,
-           -- the latest callback try (回访): reached with its answers, or not
-           (array_agg(e.data ORDER BY e.id DESC)
-               FILTER (WHERE e.action = 'case.callback_recorded'))[1] AS last_callback,
+           -- the latest callback try (回访): reached with its answers, or not (an [id, data]
+           -- string, so no aggregate needs its input sorted)
+           max(lpad(e.id::text, 19, '0') || e.data::text)
+               FILTER (WHERE e.action = 'case.callback_recorded') AS last_callback_key,
            bool_or(e.action = 'case.extension_approved') AS extended,
-           bool_or(e.action = 'case.overdue') AS overdue,
+           -- late in a stage by the sweep (case.overdue)
+           bool_or(e.action = 'case.overdue') AS overdue_any,
+           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'accept')
+               AS overdue_accept,
            bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'handle')
-               AS overdue_handling,
+               AS overdue_handle,
+           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'verify')
+               AS overdue_verify,
            max(e.id) FILTER (WHERE e.action = 'case.merged') AS merged_id,
            max(e.id) FILTER (WHERE e.action = 'case.unmerged') AS unmerged_id,
-           max(e.id) FILTER (WHERE e.action = 'case.returned') AS returned_id,
-           -- the latest dispatch (event ids follow insertion, which is causal order) with its
-           -- department, as one sortable string
-           max(lpad(e.id::text, 19, '0') || coalesce(e.department_code, ''))
-               FILTER (WHERE e.action = 'case.dispatched') AS dispatch_key,
-           -- the handling deadline in force: the due_at set by the latest dispatch, rework or
-           -- approved extension ([event id, due epoch] pairs compare by id first)
-           (max(ARRAY[e.id::float8, date_part('epoch',
-                   coalesce(e.data->>'due_at', e.data->>'new_due_at')::timestamptz)])
-               FILTER (WHERE e.action IN ('case.dispatched', 'case.rework_ordered',
-                                          'case.extension_approved', 'case.reopened')))[2]
-               AS handling_due_epoch
+           max(e.id) FILTER (WHERE e.action = 'case.suspended') AS suspended_id,
+           max(e.id) FILTER (WHERE e.action = 'case.resumed') AS resumed_id,
+           max(e.id) FILTER (WHERE e.action IN ('case.returned', 'case.return_approved'))
+               AS returned_id,
+           -- the latest assignment (event ids follow insertion, which is causal order) with
+           -- its department (a whistle's: the lead), as one sortable string
+           max(lpad(e.id::text, 19, '0') || coalesce(e.data->>'lead', e.department_code, ''))
+               FILTER (WHERE e.action IN ({assigning})) AS dispatch_key
       FROM case_events e
      WHERE e.at >= :start AND e.at < :cutoff
        AND e.action IN ({actions}){trail_cases}
@@ -87,54 +166,109 @@ WITH trail AS (
 ),
 f AS (
     SELECT r.received_at, r.accepted_at, r.category_code, r.cell_code, r.community_code,
-           r.street_code, r.district_code, r.source, t.closed_at, t.dispatched_at, t.resolved_at,
+           r.street_code, r.district_code, r.source, r.reporter_id, t.handler_id,
+           t.closed_at, t.dispatched_at, t.resolved_at,
            coalesce(t.answered, false) AS answered,
            coalesce(t.reopened, false) AS reopened,
-           coalesce((t.last_callback->>'reached')::boolean, false) AS cb_reached,
-           coalesce((t.last_callback->>'unreachable')::boolean, false) AS cb_unreachable,
-           coalesce((t.last_callback->>'responded')::boolean, false) AS cb_responded,
-           coalesce((t.last_callback->>'solved')::boolean, false) AS cb_solved,
-           t.last_callback->>'satisfaction' AS cb_satisfaction,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
+               AS cb_reached,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'unreachable')::boolean, false)
+               AS cb_unreachable,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'responded')::boolean, false)
+               AS cb_responded,
+           coalesce((substr(t.last_callback_key, 20)::jsonb->>'solved')::boolean, false)
+               AS cb_solved,
+           substr(t.last_callback_key, 20)::jsonb->>'satisfaction' AS cb_satisfaction,
            NOT coalesce(t.merged_id > coalesce(t.unmerged_id, 0), false) AS not_merged,
            coalesce(t.rejected, false) AS rejected,
            coalesce(t.reworked, false) AS reworked,
+           coalesce(t.rework_times, 0) AS rework_times,
+           coalesce(t.resolutions, 0) AS resolutions,
+           coalesce(t.dispatches, 0) AS dispatches,
+           coalesce(t.wrong_dispatches, 0) AS wrong_dispatches,
            coalesce(t.extended, false) AS extended,
-           coalesce(t.overdue_handling, false) AS overdue_handling,
-           coalesce(t.overdue, false)
-               OR (r.received_at < :start AND EXISTS (
-                   SELECT 1 FROM case_events x
-                    WHERE x.report_id = r.id AND x.action = 'case.overdue'
-                      AND x.at >= r.received_at AND x.at < :start)) AS overdue,
+           coalesce(t.overdue_accept, false) OR coalesce(d.late_accept, false)
+               OR coalesce(pre.late_stage = 'accept', false) AS late_accept,
+           coalesce(t.overdue_handle, false) OR coalesce(d.late_handle, false)
+               OR coalesce(pre.late_stage = 'handle', false) AS late_handle,
+           coalesce(t.overdue_verify, false) OR coalesce(d.late_verify, false)
+               OR coalesce(pre.late_stage = 'verify', false) AS late_verify,
+           coalesce(t.overdue_any, false) OR coalesce(d.late_any, false)
+               OR pre.late_stage IS NOT NULL AS late_any,
+           t.resolved_at IS NOT NULL AND coalesce(t.checked_id > t.resolved_id, false)
+               AS checked,
+           coalesce(t.suspended_id > coalesce(t.resumed_id, 0), false) AS suspended,
            r.received_at >= :start AND r.received_at < :cutoff AS in_reported,
            -- 立案 in the period and not merged into another case at the cutoff
            r.accepted_at >= :start AND r.accepted_at < :cutoff
                AND NOT coalesce(t.merged_id > coalesce(t.unmerged_id, 0), false) AS is_case,
-           coalesce(t.overdue_handling, false)
-               OR coalesce(t.handling_due_epoch < :cutoff_epoch, false) AS deadline_come,
+           coalesce(d.handling_due_epoch < :cutoff_epoch, false) AS handling_due_come,
            CASE WHEN t.dispatch_key IS NOT NULL
                  AND coalesce(t.returned_id, 0) < left(t.dispatch_key, 19)::bigint
                 THEN nullif(substr(t.dispatch_key, 20), '') END AS department_code
-      FROM reports r LEFT JOIN trail t ON t.report_id = r.id
+      FROM reports r
+      LEFT JOIN trail t ON t.report_id = r.id
+      LEFT JOIN deadlines d ON d.report_id = r.id
+      -- a report received before the period: the stage deadline it brought into the period,
+      -- late if it passed before the next stage event (or the cutoff), or a case.overdue
+      -- before the period; the stage it was late in (the CASE keeps the look-up to them)
+      LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
+          SELECT CASE WHEN p.due < least(coalesce(d.first_stage_at, :cutoff), :cutoff)
+                        OR EXISTS (SELECT 1 FROM case_events x
+                                    WHERE x.report_id = r.id AND x.action = 'case.overdue'
+                                      AND x.at >= r.received_at AND x.at < :start)
+                      THEN coalesce(p.stage, 'accept') END
+            FROM (SELECT 1) one
+            LEFT JOIN LATERAL (
+                SELECT {stage} AS stage, {stage_due} AS due
+                  FROM case_events e
+                 WHERE e.report_id = r.id AND e.at >= r.received_at AND e.at < :start
+                   AND {sets_stage}
+                 ORDER BY e.id DESC LIMIT 1) p ON true) END AS late_stage) pre ON true
      WHERE {in_period}
+),
+g AS (
+    -- the cases that count towards the rates: a case suspended (挂账) at the cutoff leaves
+    -- 应结案 and the rates built on it when the city says so (GRIDSNAP_SUSPENDED_LEAVE_DUE)
+    SELECT f.*, is_case AND NOT (suspended AND :suspended_leave_due) AS counted,
+           (late_accept AND 'accept' = ANY(:on_time_stages))
+               OR (late_handle AND 'handle' = ANY(:on_time_stages))
+               OR (late_verify AND 'verify' = ANY(:on_time_stages)) AS late_for_on_time
+      FROM f
 )
 SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE in_reported) AS reported,
        count(*) FILTER (WHERE in_reported AND rejected) AS rejected,
+       count(*) FILTER (WHERE in_reported AND not_merged AND accepted_at < :cutoff)
+           AS accepted_of_reported,
        count(*) FILTER (WHERE is_case) AS accepted,
-       count(*) FILTER (WHERE is_case AND (closed_at IS NOT NULL OR deadline_come)) AS due,
-       count(*) FILTER (WHERE is_case AND closed_at IS NOT NULL) AS closed,
-       count(*) FILTER (WHERE is_case AND closed_at IS NOT NULL AND NOT overdue_handling)
+       -- 应结案: closed, or a deadline of any stage had come (late), or the handling deadline
+       -- in force had come
+       count(*) FILTER (WHERE counted AND (closed_at IS NOT NULL OR late_any
+                                          OR handling_due_come)) AS due,
+       count(*) FILTER (WHERE counted AND closed_at IS NOT NULL) AS closed,
+       count(*) FILTER (WHERE counted AND closed_at IS NOT NULL AND NOT late_for_on_time)
            AS closed_on_time,
-       count(*) FILTER (WHERE is_case AND dispatched_at IS NOT NULL
-                          AND (resolved_at IS NOT NULL OR deadline_come)) AS due_handling,
-       count(*) FILTER (WHERE is_case AND resolved_at IS NOT NULL) AS handled,
-       count(*) FILTER (WHERE is_case AND resolved_at IS NOT NULL AND NOT overdue_handling)
+       count(*) FILTER (WHERE is_case AND suspended) AS suspended,
+       sum(dispatches) FILTER (WHERE is_case) AS dispatches,
+       sum(wrong_dispatches) FILTER (WHERE is_case) AS wrong_dispatches,
+       count(*) FILTER (WHERE counted AND dispatched_at IS NOT NULL
+                          AND (resolved_at IS NOT NULL OR late_handle OR handling_due_come))
+           AS due_handling,
+       count(*) FILTER (WHERE counted AND resolved_at IS NOT NULL) AS handled,
+       count(*) FILTER (WHERE counted AND resolved_at IS NOT NULL AND NOT late_handle)
            AS handled_on_time,
-       count(*) FILTER (WHERE is_case AND reworked) AS reworked,
-       count(*) FILTER (WHERE is_case AND closed_at IS NOT NULL AND NOT reworked) AS first_time,
-       count(*) FILTER (WHERE is_case AND extended) AS extended,
-       count(*) FILTER (WHERE is_case AND overdue) AS overdue,
-       count(*) FILTER (WHERE is_case AND overdue_handling) AS overdue_handling,
+       sum(resolutions) FILTER (WHERE counted) AS resolutions,
+       count(*) FILTER (WHERE counted AND resolved_at IS NOT NULL AND (checked OR late_verify))
+           AS due_verification,
+       count(*) FILTER (WHERE counted AND checked) AS verified,
+       count(*) FILTER (WHERE counted AND checked AND NOT late_verify) AS verified_on_time,
+       count(*) FILTER (WHERE counted AND reworked) AS reworked,
+       sum(rework_times) FILTER (WHERE counted) AS rework_times,
+       count(*) FILTER (WHERE counted AND closed_at IS NOT NULL AND NOT reworked) AS first_time,
+       count(*) FILTER (WHERE counted AND extended) AS extended,
+       count(*) FILTER (WHERE counted AND late_any) AS overdue,
+       count(*) FILTER (WHERE counted AND late_handle) AS overdue_handling,
        -- 接诉即办: 诉求 of the period by their receipt (受理), rated by the callback (回访)
        count(*) FILTER (WHERE in_reported AND not_merged) AS requests,
        count(*) FILTER (WHERE in_reported AND answered) AS answered_on_call,
@@ -153,9 +287,84 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
            FILTER (WHERE is_case) AS median_accept_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at - dispatched_at))
            FILTER (WHERE is_case AND resolved_at IS NOT NULL) AS median_handle_s
+  FROM g f
+ GROUP BY GROUPING SETS (({key}), ())
+"""
+
+# 报到率 and 督办: one row per department summoned by a whistle of the period (街乡吹哨、部门
+# 报到) and per notice issued in the period. Grouped by department, a row counts for the
+# summoned / noticed department, not the case's; grouped otherwise, by the case's key.
+_PARTICIPATION_SQL = """
+WITH summons AS (
+    -- every department a whistle of the period summoned (lead and co), the latest whistle
+    -- of a case per department
+    SELECT DISTINCT ON (e.report_id, d.code)
+           e.report_id, e.id AS whistle_id, d.code AS department_code,
+           (e.data->>'report_due_at')::timestamptz AS report_due_at
+      FROM case_events e
+     CROSS JOIN LATERAL (
+           SELECT e.data->>'lead' AS code
+           UNION ALL
+           SELECT jsonb_array_elements_text(coalesce(e.data->'co', '[]'::jsonb))) d
+     WHERE e.action = 'case.whistled' AND e.at >= :start AND e.at < :cutoff
+       AND d.code IS NOT NULL
+     ORDER BY e.report_id, d.code, e.id DESC
+),
+reports_in AS (
+    SELECT s.*, (SELECT min(x.at) FROM case_events x
+                  WHERE x.report_id = s.report_id AND x.action = 'case.reported_in'
+                    AND x.id > s.whistle_id AND x.at < :cutoff
+                    AND x.data->>'department_code' = s.department_code) AS reported_in_at
+      FROM summons s
+),
+notices AS (
+    SELECT e.report_id, e.data->>'department_code' AS department_code,
+           (e.data->>'reply_due_at')::timestamptz AS reply_due_at,
+           (SELECT min(x.at) FROM case_events x
+             WHERE x.report_id = e.report_id AND x.action = 'case.notice_replied'
+               AND x.at < :cutoff AND x.data->>'notice_id' = e.data->>'notice_id')
+               AS replied_at
+      FROM case_events e
+     WHERE e.action = 'case.notice_issued' AND e.at >= :start AND e.at < :cutoff
+),
+p AS (
+    SELECT i.report_id, i.department_code AS own_department,
+           i.report_due_at < :cutoff OR i.reported_in_at IS NOT NULL AS summoned,
+           i.reported_in_at IS NOT NULL AS reported_in,
+           i.reported_in_at <= i.report_due_at AS reported_in_on_time,
+           false AS notice, false AS notice_due, false AS replied, false AS replied_on_time,
+           false AS unanswered_overdue
+      FROM reports_in i
+    UNION ALL
+    SELECT n.report_id, n.department_code, false, false, false, true,
+           n.replied_at IS NOT NULL OR n.reply_due_at < :cutoff,
+           n.replied_at IS NOT NULL, n.replied_at <= n.reply_due_at,
+           n.replied_at IS NULL AND n.reply_due_at < :cutoff
+      FROM notices n
+),
+f AS (
+    SELECT p.*, r.category_code, r.cell_code, r.community_code, r.street_code,
+           r.district_code, r.source, r.reporter_id, r.resolved_by_id AS handler_id,
+           p.own_department AS department_code
+      FROM p JOIN reports r ON r.id = p.report_id
+     WHERE {scope}{area}
+)
+SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
+       count(*) FILTER (WHERE summoned) AS summoned,
+       count(*) FILTER (WHERE reported_in) AS reported_in,
+       count(*) FILTER (WHERE summoned AND coalesce(reported_in_on_time, false))
+           AS reported_in_on_time,
+       count(*) FILTER (WHERE notice) AS notices,
+       count(*) FILTER (WHERE notice_due) AS notices_due,
+       count(*) FILTER (WHERE replied) AS notices_replied,
+       count(*) FILTER (WHERE coalesce(replied_on_time, false)) AS notices_replied_on_time,
+       count(*) FILTER (WHERE unanswered_overdue) AS notices_unanswered_overdue
   FROM f
  GROUP BY GROUPING SETS (({key}), ())
 """
+PARTICIPATION_KEYS = ("summoned", "reported_in", "reported_in_on_time", "notices",
+                      "notices_due", "notices_replied", "notices_replied_on_time",
+                      "notices_unanswered_overdue")
 
 
 def _narrowing(params: dict, area_prefix: str | None, source: str | None) -> str:
@@ -172,10 +381,16 @@ def _narrowing(params: dict, area_prefix: str | None, source: str | None) -> str
 
 def indicator_counts(session: Session, principal: Principal, *, group: str, start: datetime,
                      cutoff: datetime, area_prefix: str | None = None,
-                     source: str | None = None) -> list[dict]:
+                     source: str | None = None, suspended_leave_due: bool = True,
+                     on_time_stages: tuple[str, ...] = ("accept", "handle", "verify"),
+                     ) -> list[dict]:
     """Per group key (and one total row, is_total), the counts and median seconds over the
-    cases and reports the principal may see; docs/indicators.md defines each one."""
-    params: dict = {"start": start, "cutoff": cutoff, "cutoff_epoch": cutoff.timestamp()}
+    cases and reports the principal may see; docs/indicators.md defines each one. The counts
+    of 报到 and 督办 come from their own pass (participation_counts) and are merged by the
+    service."""
+    params: dict = {"start": start, "cutoff": cutoff, "cutoff_epoch": cutoff.timestamp(),
+                    "suspended_leave_due": suspended_leave_due,
+                    "on_time_stages": list(on_time_stages)}
     scope = scope_predicate(principal, params)
     area = _narrowing(params, area_prefix, source)
     in_period = _IN_PERIOD.format(scope=scope, area=area)
@@ -185,17 +400,90 @@ def indicator_counts(session: Session, principal: Principal, *, group: str, star
     trail_cases = "" if whole_city else (
         f"\n       AND e.report_id IN (SELECT r.id FROM reports r WHERE {in_period})")
     sql = _INDICATORS_SQL.format(
-        in_period=in_period, trail_cases=trail_cases,
-        actions=", ".join(f"'{a}'" for a in _TRAIL_ACTIONS), key=GROUP_KEYS[group])
+        in_period=in_period, trail_cases=trail_cases, sets_stage=_SETS_STAGE,
+        stage_due=_STAGE_DUE, stage=_STAGE,
+        actions=_quoted(_TRAIL_ACTIONS), assigning=_quoted(_ASSIGNING),
+        handling_due=_quoted(_HANDLING_DUE), key=GROUP_KEYS[group])
     _tune(session)
     return [dict(r) for r in session.execute(text(sql), params).mappings()]
+
+
+def participation_counts(session: Session, principal: Principal, *, group: str,
+                         start: datetime, cutoff: datetime, area_prefix: str | None = None,
+                         source: str | None = None) -> list[dict]:
+    """报到 (per department summoned by a whistle of the period) and 督办 (per notice issued in
+    the period) counts per group key and in total; grouped by department, the summoned or
+    noticed department's."""
+    params: dict = {"start": start, "cutoff": cutoff}
+    scope = scope_predicate(principal, params)
+    area = _narrowing(params, area_prefix, source)
+    sql = _PARTICIPATION_SQL.format(scope=scope, area=area, key=GROUP_KEYS[group])
+    return [dict(r) for r in session.execute(text(sql), params).mappings()]
+
+
+def _quoted(names) -> str:
+    return ", ".join(f"'{a}'" for a in names)
+
+
+# the tables the indicators read; one is "stale" when more rows changed since its last
+# ANALYZE than autovacuum's own threshold (50 + 10 % of the table) and at least this many
+STATS_TABLES = ("reports", "case_events")
+STALE_MIN_ROWS = 10_000
+
+_STALE_SQL = text("""
+    SELECT s.relname
+      FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+     WHERE s.schemaname = current_schema() AND s.relname = ANY(:tables)
+       AND s.n_mod_since_analyze >= greatest(:min_rows, 50 + 0.1 * greatest(c.reltuples, 0))
+""")
+
+
+def stale_tables(session: Session) -> list[str]:
+    """The tables the indicators read that changed a lot since their last ANALYZE (a bulk
+    load that autovacuum has not caught up with yet)."""
+    return list(session.execute(_STALE_SQL, {"tables": list(STATS_TABLES),
+                                             "min_rows": STALE_MIN_ROWS}).scalars())
+
+
+def analyze_if_stale(session: Session) -> list[str]:
+    """ANALYZE the tables the indicators read if a bulk load left their statistics stale, so
+    the planner does not pick a plan for empty tables (the first query after a bulk load of a
+    month took 709 s before this, 0.4 s after). ANALYZE reads a sample (30,000 rows by
+    default), so this costs under a second at a city's size. Each table is analyzed on a
+    connection of its own in autocommit (side by side), so the statistics stay whatever the
+    caller's transaction does; a role that may not ANALYZE (not the tables' owner) leaves them
+    as they are. Returns the tables analyzed."""
+    stale = stale_tables(session)
+    if not stale:
+        return []
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+
+    def analyze(table: str) -> str | None:
+        try:
+            with engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(text("SET lock_timeout = '5s'"))
+                conn.execute(text(f"ANALYZE {table}"))
+            return table
+        except DBAPIError as exc:  # not the owner, or a lock it could not get
+            log.warning("stats: could not ANALYZE %s: %s", table, exc.orig)
+            return None
+
+    # the tables side by side, each on a connection of its own
+    with ThreadPoolExecutor(max_workers=len(stale)) as pool:
+        done = [t for t in pool.map(analyze, stale) if t]
+    if done:
+        log.info("stats: analyzed %s before the indicators (stale statistics after a bulk "
+                 "load)", ", ".join(done))
+    return done
 
 
 def _tune(session: Session) -> None:
     """For this transaction: no JIT (compiling costs more than it saves on these queries) and
     room to aggregate a city's month in memory."""
     session.execute(text("SET LOCAL jit = off"))
-    session.execute(text("SET LOCAL work_mem = '64MB'"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
 
 
 def names_of(session: Session, group: str, keys: list[str]) -> dict[str, dict]:
@@ -205,6 +493,22 @@ def names_of(session: Session, group: str, keys: list[str]) -> dict[str, dict]:
     if group == "source":
         return {k: {"name": SOURCE_NAMES.get(k, k), "name_en": SOURCE_NAMES_EN.get(k, k)}
                 for k in keys}
+    if group == "kind":
+        return {k: {"name": KIND_NAMES.get(k, (k, k))[0], "name_en": KIND_NAMES.get(k, (k, k))[1]}
+                for k in keys}
+    if group == "major_class":
+        rows = session.execute(text("""
+            SELECT DISTINCT ON (left(code, 3)) left(code, 3) AS code, major_name AS name,
+                   major_name_en AS name_en
+              FROM categories WHERE left(code, 3) = ANY(:k) ORDER BY left(code, 3), code
+        """), {"k": keys}).mappings()
+        return {r["code"]: {"name": r["name"], "name_en": r["name_en"]} for r in rows}
+    if group in ("reporter", "handler"):
+        rows = session.execute(text(
+            "SELECT id::text AS code, display_name AS name, username FROM users "
+            "WHERE id::text = ANY(:k)"), {"k": keys}).mappings()
+        return {r["code"]: {"name": r["name"], "name_en": f"{r['name']} ({r['username']})"}
+                for r in rows}
     table = {"department": "departments", "category": "categories"}.get(group, "areas")
     rows = session.execute(text(f"SELECT code, name, name_en FROM {table} WHERE code = ANY(:k)"),
                            {"k": keys}).mappings()

@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 
 from ..grid.rules import AREA_LEVELS
 
-GROUPS = ("district", "street", "community", "cell", "department", "category", "source")
+GROUPS = ("district", "street", "community", "cell", "department", "category", "kind",
+          "major_class", "source", "reporter", "handler")
+GROUP_NAMES = {"district": ("区县", "District"), "street": ("街道", "Street"),
+               "community": ("社区", "Community"), "cell": ("网格", "Grid cell"),
+               "department": ("部门", "Department"), "category": ("类别", "Category"),
+               "kind": ("部件/事件", "Component / event"),
+               "major_class": ("大类", "Major class"), "source": ("来源", "Source"),
+               "reporter": ("监督员（上报人）", "Reporter (grid worker)"),
+               "handler": ("处置人员", "Handler (who resolved)")}
+KIND_NAMES = {"component": ("部件", "Components"), "event": ("事件", "Events")}
 SOURCE_NAMES = {"worker": "网格员上报", "hotline": "12345热线", "open311": "Open311",
                 "other": "其他渠道"}
 SOURCE_NAMES_EN = {"worker": "Grid workers", "hotline": "12345 hotline", "open311": "Open311",
@@ -127,68 +136,161 @@ class Indicator:
     title: str  # the bulletins' term
     numerator: str | None = None  # rates only
     denominator: str | None = None
+    title_en: str = ""
+    # a rate where less is better: the 综合指标值 counts it as 100 − rate
+    lower_is_better: bool = False
 
 
+_I = Indicator
 # Counts first, then rates, then times: the column order of every table and export.
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("reported", "上报数"),
-    Indicator("rejected", "不予立案数"),
-    Indicator("accepted", "立案数"),
-    Indicator("due", "应结案数"),
-    Indicator("closed", "结案数"),
-    Indicator("closed_on_time", "按期结案数"),
-    Indicator("due_handling", "应处置数"),
-    Indicator("handled", "处置数"),
-    Indicator("handled_on_time", "按期处置数"),
-    Indicator("reworked", "返工数"),
-    Indicator("first_time", "一次完成数"),
-    Indicator("extended", "延期数"),
-    Indicator("overdue", "超期数"),
-    Indicator("overdue_handling", "处置超期数"),
-    Indicator("closure_rate", "结案率", "closed", "due"),
-    Indicator("on_time_closure_rate", "按期结案率", "closed_on_time", "due"),
-    Indicator("on_time_handling_rate", "按期处置率", "handled_on_time", "due_handling"),
-    Indicator("rework_rate", "返工率", "reworked", "handled"),
-    Indicator("first_time_rate", "一次完成率", "first_time", "closed"),
-    Indicator("extension_rate", "延期率", "extended", "due"),
-    Indicator("median_accept_hours", "立案用时中位数（小时）"),
+    _I("reported", "上报数", title_en="Reports"),
+    _I("rejected", "不予立案数", title_en="Rejected"),
+    _I("accepted_of_reported", "上报立案数", title_en="Reports accepted"),
+    _I("accepted", "立案数", title_en="Cases"),
+    _I("due", "应结案数", title_en="Due to close"),
+    _I("closed", "结案数", title_en="Closed"),
+    _I("closed_on_time", "按期结案数", title_en="Closed on time"),
+    _I("suspended", "挂账数", title_en="Suspended (long-term list)"),
+    _I("dispatches", "派遣次数", title_en="Dispatches"),
+    _I("wrong_dispatches", "错派次数", title_en="Wrong dispatches"),
+    _I("right_dispatches", "正确派遣次数", title_en="Right dispatches"),
+    _I("due_handling", "应处置数", title_en="Due to handle"),
+    _I("handled", "处置数", title_en="Handled"),
+    _I("handled_on_time", "按期处置数", title_en="Handled on time"),
+    _I("resolutions", "处置次数", title_en="Resolutions (times)"),
+    _I("due_verification", "应核查数", title_en="Due to verify"),
+    _I("verified", "核查数", title_en="Verified"),
+    _I("verified_on_time", "按时核查数", title_en="Verified on time"),
+    _I("reworked", "返工数", title_en="Reworked cases"),
+    _I("rework_times", "返工次数", title_en="Reworks (times)"),
+    _I("first_time", "一次完成数", title_en="Done first time"),
+    _I("extended", "延期数", title_en="Extended"),
+    _I("overdue", "超期数", title_en="Overdue"),
+    _I("overdue_handling", "处置超期数", title_en="Overdue in handling"),
+    _I("summoned", "应报到数", title_en="Departments summoned"),
+    _I("reported_in", "报到数", title_en="Reported in"),
+    _I("reported_in_on_time", "按时报到数", title_en="Reported in on time"),
+    _I("notices", "督办数", title_en="Supervision notices"),
+    _I("notices_due", "应回复督办数", title_en="Notices due for a reply"),
+    _I("notices_replied", "督办回复数", title_en="Notices replied"),
+    _I("notices_replied_on_time", "督办按时回复数", title_en="Notices replied on time"),
+    _I("notices_unanswered_overdue", "督办超期未回复数", title_en="Notices unanswered, overdue"),
+    _I("acceptance_rate", "立案率", "accepted_of_reported", "reported",
+       title_en="Acceptance rate"),
+    _I("dispatch_accuracy_rate", "派遣准确率", "right_dispatches", "dispatches",
+       title_en="Dispatch accuracy"),
+    _I("closure_rate", "结案率", "closed", "due", title_en="Closure rate"),
+    _I("on_time_closure_rate", "按期结案率", "closed_on_time", "due",
+       title_en="On-time closure rate"),
+    _I("handling_rate", "处置率", "handled", "due_handling", title_en="Handling rate"),
+    _I("on_time_handling_rate", "按期处置率", "handled_on_time", "due_handling",
+       title_en="On-time handling rate"),
+    _I("verification_rate", "核查率", "verified", "due_verification",
+       title_en="Verification rate"),
+    _I("on_time_verification_rate", "按时核查率", "verified_on_time", "due_verification",
+       title_en="On-time verification rate"),
+    _I("overdue_rate", "超期率", "overdue", "due", title_en="Overdue rate",
+       lower_is_better=True),
+    _I("rework_rate", "返工率", "reworked", "handled", title_en="Rework rate (cases)",
+       lower_is_better=True),
+    _I("rework_times_rate", "返工率（次数）", "rework_times", "resolutions",
+       title_en="Rework rate (times)", lower_is_better=True),
+    _I("first_time_rate", "一次完成率", "first_time", "closed", title_en="First-time rate"),
+    _I("extension_rate", "延期率", "extended", "due", title_en="Extension rate",
+       lower_is_better=True),
+    _I("report_in_rate", "报到率", "reported_in_on_time", "summoned",
+       title_en="Report-in rate"),
+    _I("notice_reply_rate", "督办按时回复率", "notices_replied_on_time", "notices_due",
+       title_en="Notice on-time reply rate"),
+    _I("composite_score", "综合指标值", title_en="Composite score"),
+    _I("median_accept_hours", "立案用时中位数（小时）", title_en="Median hours to accept"),
     # 接诉即办: the three rates (三率) of the requests received in the period
-    Indicator("requests", "诉求数"),
-    Indicator("answered_on_call", "即时答复数"),
-    Indicator("callbacks", "回访数"),
-    Indicator("callback_unreachable", "回访未接通数"),
-    Indicator("rated", "参评数"),
-    Indicator("responded", "响应数"),
-    Indicator("solved", "解决数"),
-    Indicator("satisfied", "满意数"),
-    Indicator("reopened", "重新办理数"),
-    Indicator("response_rate", "响应率", "responded", "rated"),
-    Indicator("resolution_rate", "解决率", "solved", "rated"),
-    Indicator("satisfaction_rate", "满意率", "satisfied", "callbacks"),
-    Indicator("median_handle_hours", "处置用时中位数（小时）"),
+    _I("requests", "诉求数", title_en="Requests"),
+    _I("answered_on_call", "即时答复数", title_en="Answered on the call"),
+    _I("callbacks", "回访数", title_en="Callbacks"),
+    _I("callback_unreachable", "回访未接通数", title_en="Callers unreachable"),
+    _I("rated", "参评数", title_en="Rated"),
+    _I("responded", "响应数", title_en="Responded"),
+    _I("solved", "解决数", title_en="Solved"),
+    _I("satisfied", "满意数", title_en="Satisfied"),
+    _I("reopened", "重新办理数", title_en="Reopened"),
+    _I("response_rate", "响应率", "responded", "rated", title_en="Response rate"),
+    _I("resolution_rate", "解决率", "solved", "rated", title_en="Resolution rate"),
+    _I("satisfaction_rate", "满意率", "satisfied", "callbacks", title_en="Satisfaction rate"),
+    _I("median_handle_hours", "处置用时中位数（小时）", title_en="Median hours to handle"),
 )
+BY_KEY = {i.key: i for i in INDICATORS}
+# counts computed in Python from others (not by the query)
+DERIVED_COUNTS = {"right_dispatches": lambda r: r["dispatches"] - r["wrong_dispatches"]}
 COUNT_KEYS = tuple(i.key for i in INDICATORS if i.numerator is None
-                   and not i.key.startswith("median_"))
+                   and not i.key.startswith("median_") and i.key != "composite_score")
 RATES = tuple(i for i in INDICATORS if i.numerator is not None)
+RATE_KEYS = tuple(i.key for i in RATES)
+
+# 综合指标值: the default weights (GRIDSNAP_INDICATOR_WEIGHTS replaces them); see
+# docs/indicators.md. They add up to 1.
+DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("on_time_closure_rate", 0.30), ("closure_rate", 0.20), ("on_time_handling_rate", 0.15),
+    ("on_time_verification_rate", 0.10), ("dispatch_accuracy_rate", 0.10),
+    ("rework_rate", 0.05), ("report_in_rate", 0.05), ("notice_reply_rate", 0.05),
+)
 
 
-def indicator_row(counts: dict) -> dict:
+def weights_of(configured: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """The weights in force; ValueError naming a key that is not a rate."""
+    weights = configured or DEFAULT_WEIGHTS
+    unknown = [k for k, _ in weights if k not in RATE_KEYS]
+    if unknown:
+        raise ValueError(f"GRIDSNAP_INDICATOR_WEIGHTS names no rate: {', '.join(unknown)} "
+                         f"(rates: {', '.join(RATE_KEYS)})")
+    return weights
+
+
+def composite(row: dict, weights: tuple[tuple[str, float], ...]) -> Decimal | None:
+    """Σ weight × rate ÷ Σ weight over the weighted rates that have a value (a rate where less
+    is better counts as 100 − rate), two decimals half up; None when none has a value."""
+    num, den = Fraction(0), Fraction(0)
+    for key, weight in weights:
+        value = row.get(key)
+        if value is None or not weight:
+            continue
+        w = Fraction(str(weight))
+        v = Fraction(str(value))
+        if BY_KEY[key].lower_is_better:
+            v = 100 - v
+        num += w * v
+        den += w
+    if not den:
+        return None
+    exact = num / den
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS) -> dict:
     """The counts of one group (and the medians in seconds) → every indicator."""
-    row = {k: int(counts.get(k) or 0) for k in COUNT_KEYS}
+    row = {k: int(counts.get(k) or 0) for k in COUNT_KEYS if k not in DERIVED_COUNTS}
+    for k, fn in DERIVED_COUNTS.items():
+        row[k] = fn(row)
     for rate in RATES:
         row[rate.key] = percent(row[rate.numerator], row[rate.denominator])
+    row["composite_score"] = composite(row, weights)
     row["median_accept_hours"] = hours(counts.get("median_accept_s"))
     row["median_handle_hours"] = hours(counts.get("median_handle_s"))
-    return row
+    return {i.key: row[i.key] for i in INDICATORS}
 
 
 # what a row with no key stands for, per grouping
 NO_KEY_NAME = {"district": "（网格外）", "street": "（网格外）", "community": "（网格外）",
                "cell": "（网格外）", "department": "（未派遣）", "category": "（无）",
-               "source": "（无）"}
+               "kind": "（无）", "major_class": "（无）", "source": "（无）",
+               "reporter": "（无）", "handler": "（未处置）"}
 NO_KEY_NAME_EN = {"district": "(outside the grid)", "street": "(outside the grid)",
                   "community": "(outside the grid)", "cell": "(outside the grid)",
-                  "department": "(not dispatched)", "category": "(none)", "source": "(none)"}
+                  "department": "(not dispatched)", "category": "(none)", "kind": "(none)",
+                  "major_class": "(none)", "source": "(none)", "reporter": "(none)",
+                  "handler": "(not handled)"}
 
 
 TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell

@@ -23,7 +23,11 @@ class PeriodQuerySchema(Schema):
 
 
 class IndicatorQuerySchema(PeriodQuerySchema):
-    group = fields.String(load_default="district", validate=validate.OneOf(GROUPS))
+    group = fields.String(load_default="district", validate=validate.OneOf(GROUPS), metadata={
+        "description": "district, street, community, cell (area levels), department (报到 and "
+                       "督办: the summoned / noticed department), category, kind (部件/事件), "
+                       "major_class (大类), source, reporter (监督员: who reported), handler "
+                       "(处置人员: who resolved)."})
 
 
 class TopProblemsQuerySchema(Schema):
@@ -67,12 +71,19 @@ def _indicator_fields() -> dict:
         desc = ind.title
         if ind.numerator:
             out[ind.key] = fields.Float(allow_none=True, metadata={
-                "description": f"{desc}: {ind.numerator} ÷ {ind.denominator}, percent with two "
+                "description": f"{desc} ({ind.title_en}): {ind.numerator} ÷ {ind.denominator}, "
+                               "percent with two "
                                "decimals; null when the denominator is 0 (printed —)."})
+        elif ind.key == "composite_score":
+            out[ind.key] = fields.Float(allow_none=True, metadata={
+                "description": f"{desc} ({ind.title_en}): Σ weight × rate ÷ Σ weight over the "
+                               "weighted rates that have a value (GRIDSNAP_INDICATOR_WEIGHTS); "
+                               "null when none has."})
         elif ind.key.startswith("median_"):
-            out[ind.key] = fields.Float(allow_none=True, metadata={"description": desc})
+            out[ind.key] = fields.Float(allow_none=True, metadata={
+                "description": f"{desc} ({ind.title_en})"})
         else:
-            out[ind.key] = fields.Integer(metadata={"description": desc})
+            out[ind.key] = fields.Integer(metadata={"description": f"{desc} ({ind.title_en})"})
     return out
 
 

@@ -26,6 +26,26 @@ def period_of(settings: Settings, *, period: str | None = None, first: date | No
         raise AppError("request.invalid", str(exc), {exc.field: [str(exc)]}) from None
 
 
+def weights_in_force(settings: Settings) -> tuple[tuple[str, float], ...]:
+    """The 综合指标值's weights: GRIDSNAP_INDICATOR_WEIGHTS, or the documented defaults."""
+    return rules.weights_of(settings.indicator_weights)  # checked when the app starts
+
+
+def _merge_participation(counts: list[dict], extra: list[dict]) -> list[dict]:
+    """The 报到/督办 counts added to the rows of the same key (and total); a key only they
+    have (a department summoned to cases of other periods) gets a row of its own."""
+    by_key = {(c["is_total"], c["key"]): c for c in counts}
+    for e in extra:
+        row = by_key.get((e["is_total"], e["key"]))
+        if row is None:
+            row = {"key": e["key"], "is_total": e["is_total"]}
+            by_key[(e["is_total"], e["key"])] = row
+            counts.append(row)
+        for k in queries.PARTICIPATION_KEYS:
+            row[k] = int(e.get(k) or 0)
+    return counts
+
+
 def _period_view(p: rules.Period, cutoff) -> dict:
     return {"label": p.label, "from": p.first_day, "to": p.last_day, "start": p.start,
             "end": p.end, "cutoff": cutoff}
@@ -35,16 +55,26 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
                     group: str = "district", period: str | None = None,
                     first: date | None = None, last: date | None = None,
                     area: str | None = None, source: str | None = None) -> dict:
-    """Every indicator per group (area level, department or category) and for all of them,
-    over the cases the principal may see, taken at the period's end (or now, if earlier).
+    """Every indicator per group (area level, department, category, kind, major class,
+    source, reporter or handler) and for all of them, over the cases the principal may see,
+    taken at the period's end (or now, if earlier). Stale statistics left by a bulk load are
+    refreshed first (queries.analyze_if_stale); 报到 and 督办 come from their own pass, grouped
+    by department for the summoned / noticed department.
 
     Returns {"period", "group", "rows": [{key, name, areas, …indicators}], "total": {…}}.
     Raises AppError request.invalid for a period that cannot be read.
     """
     p = period_of(settings, period=period, first=first, last=last)
     cutoff = p.cutoff(clock.now())
-    counts = queries.indicator_counts(session, principal, group=group, start=p.start,
-                                      cutoff=cutoff, area_prefix=area, source=source)
+    weights = weights_in_force(settings)
+    queries.analyze_if_stale(session)
+    counts = queries.indicator_counts(
+        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
+        source=source, suspended_leave_due=settings.suspended_leave_due,
+        on_time_stages=settings.on_time_stages)
+    counts = _merge_participation(counts, queries.participation_counts(
+        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
+        source=source))
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}
@@ -54,7 +84,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
         area_names = queries.area_names(session, codes)
     rows, total = [], None
     for c in counts:
-        row = rules.indicator_row(c)
+        row = rules.indicator_row(c, weights)
         if c["is_total"]:
             total = {"key": None, "name": "合计", "name_en": "Total", "areas": None, **row}
             continue
@@ -71,7 +101,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     rows.sort(key=lambda r: (r["key"] is None, r["key"] or ""))
     if total is None:  # nothing visible in the period: a total of zeros
         total = {"key": None, "name": "合计", "name_en": "Total", "areas": None,
-                 **rules.indicator_row({})}
+                 **rules.indicator_row({}, weights)}
     return {"period": _period_view(p, cutoff), "group": group, "area": area, "source": source,
             "rows": rows, "total": total}
 

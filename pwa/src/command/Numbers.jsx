@@ -1,4 +1,5 @@
-// 综合评价: the month's indicator table by street, community, department or category; 每月一题;
+// 综合评价: the month's indicator table by area, department, category, 部件/事件, 大类, source or
+// post (监督员, 处置人员), in views of related indicators; 每月一题;
 // and the exports (fetched with the bearer header, saved as files). The source filter is the
 // map's and the list's (live filters): the numbers, 每月一题 and both exports follow it.
 import { useEffect, useState } from 'preact/hooks';
@@ -9,12 +10,23 @@ import { call, download, filterQuery } from './api.js';
 import { SourceSelect } from './Filters.jsx';
 import { live, setLive, useLive } from './live.js';
 
-const GROUPS = ['street', 'community', 'department', 'category', 'source'];
-const COLUMNS = ['accepted', 'due', 'closed', 'closure_rate', 'on_time_closure_rate',
-  'on_time_handling_rate', 'rework_rate', 'first_time_rate', 'overdue', 'median_accept_hours',
-  'median_handle_hours', 'requests', 'response_rate', 'resolution_rate', 'satisfaction_rate'];
-const RATES = new Set(['closure_rate', 'on_time_closure_rate', 'on_time_handling_rate', 'rework_rate',
-  'first_time_rate', 'response_rate', 'resolution_rate', 'satisfaction_rate']);
+const GROUPS = ['street', 'community', 'department', 'category', 'kind', 'major_class', 'source',
+  'reporter', 'handler'];
+// the indicators come in views (docs/indicators.md defines every one): a table of them all
+// would not fit a screen
+const VIEWS = {
+  main: ['accepted', 'due', 'closed', 'suspended', 'closure_rate', 'on_time_closure_rate',
+    'on_time_handling_rate', 'overdue_rate', 'rework_rate', 'first_time_rate', 'composite_score',
+    'median_accept_hours', 'median_handle_hours'],
+  process: ['reported', 'acceptance_rate', 'dispatches', 'wrong_dispatches', 'dispatch_accuracy_rate',
+    'due_handling', 'handled', 'handling_rate', 'on_time_handling_rate', 'due_verification',
+    'verified', 'verification_rate', 'on_time_verification_rate', 'reworked', 'rework_times',
+    'rework_rate', 'rework_times_rate', 'overdue', 'overdue_handling', 'extension_rate'],
+  joint: ['summoned', 'reported_in', 'reported_in_on_time', 'report_in_rate', 'notices',
+    'notices_replied', 'notices_replied_on_time', 'notices_unanswered_overdue', 'notice_reply_rate'],
+  hotline: ['requests', 'answered_on_call', 'callbacks', 'response_rate', 'resolution_rate',
+    'satisfaction_rate'],
+};
 
 /** The current month in the deployment's zone ("2026-11"). */
 function thisMonth() {
@@ -23,7 +35,8 @@ function thisMonth() {
 
 function cell(key, v) {
   if (v == null) return '—';
-  if (RATES.has(key)) return `${Number(v).toFixed(2)}%`;
+  if (key.endsWith('_rate')) return `${Number(v).toFixed(2)}%`;
+  if (key === 'composite_score') return Number(v).toFixed(2);
   if (key.startsWith('median_')) return Number(v).toFixed(1);
   return String(v);
 }
@@ -31,6 +44,7 @@ function cell(key, v) {
 export function Numbers() {
   const [period, setPeriod] = useState(thisMonth());
   const [group, setGroup] = useState('street');
+  const [view, setView] = useState('main');
   const [table, setTable] = useState(null);
   const [top, setTop] = useState(null);
   const [missing, setMissing] = useState(false);
@@ -74,6 +88,7 @@ export function Numbers() {
   const ind = q({ period, group });
 
   if (missing) return <p class="notice" data-testid="numbers-missing">{t('num.not_available')}</p>;
+  const columns = VIEWS[view];
   const rows = table ? [...table.rows, { ...table.total, key: null, name: t('num.total'), total: true }] : [];
   return (
     <div class="cmd-numbers" data-testid="numbers">
@@ -84,6 +99,10 @@ export function Numbers() {
         <label><span>{t('num.group')}</span>
           <select value={group} data-testid="num-group" onChange={(e) => setGroup(e.currentTarget.value)}>
             {GROUPS.map((g) => <option value={g}>{t(`num.group_${g}`)}</option>)}
+          </select></label>
+        <label><span>{t('num.view')}</span>
+          <select value={view} data-testid="num-view" onChange={(e) => setView(e.currentTarget.value)}>
+            {Object.keys(VIEWS).map((v) => <option value={v}>{t(`num.view_${v}`)}</option>)}
           </select></label>
         <SourceSelect value={source} onChange={(v) => setLive({ filters: { ...live().filters, source: v } })} />
         <div class="row wrap exports">
@@ -106,13 +125,13 @@ export function Numbers() {
         <div class="table-wrap" tabIndex={0} role="region" aria-label={t('num.indicators')}>
           <table class="num-table" data-testid="indicator-table">
             <thead>
-              <tr><th>{t(`num.group_${group}`)}</th>{COLUMNS.map((k) => <th>{t(`ind.${k}`)}</th>)}</tr>
+              <tr><th>{t(`num.group_${group}`)}</th>{columns.map((k) => <th>{t(`ind.${k}`)}</th>)}</tr>
             </thead>
             <tbody>
               {rows.map((r) => (
                 <tr class={r.total ? 'total' : ''} data-testid="indicator-row">
                   <td>{nameOf(r) || r.key || t('num.none')}</td>
-                  {COLUMNS.map((k) => <td class="num">{cell(k, r[k])}</td>)}
+                  {columns.map((k) => <td class="num">{cell(k, r[k])}</td>)}
                 </tr>
               ))}
             </tbody>
@@ -120,6 +139,7 @@ export function Numbers() {
         </div>
         {table && table.rows.length === 0 && <p class="muted">{t('num.no_rows')}</p>}
         <p class="small muted">{t('num.definitions')}</p>
+        {view === 'joint' && group === 'department' && <p class="small muted">{t('num.joint_by_department')}</p>}
       </section>
       <section class="card" data-testid="top-problems">
         <h2>{t('num.top_problems')}</h2>
