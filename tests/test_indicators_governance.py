@@ -420,3 +420,62 @@ def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
         """)).scalar()
         assert analyzed is True
         assert queries.analyze_if_stale(s) == []  # nothing stale any more: nothing done
+
+
+def test_the_whole_city_does_not_wait_for_the_analyze_its_plan_does_not_need(
+        sc, tokens, cells, engine, runtime, at):
+    """The whole city's table folds the period's trail in one pass whatever the statistics
+    say: its ANALYZE of stale tables runs in the background (for every later query), and the
+    table is answered without waiting for it. A narrower scope waits (the test above)."""
+    import time
+
+    from gridsnap.stats import queries
+    from gridsnap.users.rules import Principal
+
+    admin = Principal(id=0, username="t", display_name="t", role="admin", scopes=("",))
+    supervisor = Principal(id=0, username="t", display_name="t", role="supervisor",
+                           scopes=("110101",))
+    assert queries.needs_statistics(admin, None, None) is False
+    assert queries.needs_statistics(admin, "110101001", None) is True
+    assert queries.needs_statistics(admin, None, "hotline") is True
+    assert queries.needs_statistics(supervisor, None, None) is True
+
+    w = user_id(engine, "worker")
+    rid = put_case(engine, cells["cell"], received=cst(9, 7, 9), accepted=cst(9, 7, 9, 30),
+                   status="accepted", reporter=w)
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO case_events (report_id, at, action, data)
+            SELECT :r, timestamptz '2026-09-07 10:00+08' + make_interval(secs => g),
+                   'case.signed', '{}'::jsonb
+              FROM generate_series(1, 12000) g
+        """), {"r": rid})
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))
+    at(cst(10, 5, 9))
+    with runtime.sessions() as s:
+        assert "case_events" in queries.stale_tables(s)
+        # a table whose statistics another request is refreshing is not analyzed twice
+        with queries._ANALYZING_LOCK:
+            queries._ANALYZING.add("case_events")
+        try:
+            assert queries.analyze_if_stale(s, wait=False) == []
+        finally:
+            with queries._ANALYZING_LOCK:
+                queries._ANALYZING.discard("case_events")
+    t = indicators(sc, tokens["admin"], period="2026-09")["total"]
+    assert (t["accepted"], t["due"]) == (1, 0)
+
+    # the background ANALYZE finishes: wait for that condition (bounded), not a fixed time
+    deadline = time.monotonic() + 60
+    while True:
+        with runtime.sessions() as s:
+            if "case_events" not in queries.stale_tables(s):
+                break
+        assert time.monotonic() < deadline, "the background ANALYZE did not finish"
+        time.sleep(0.05)
+    with runtime.sessions() as s:
+        analyzed = s.execute(text("""
+            SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables
+             WHERE relname = 'case_events' AND schemaname = current_schema()
+        """)).scalar()
+    assert analyzed is True

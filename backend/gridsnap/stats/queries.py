@@ -8,6 +8,7 @@ group with FILTER aggregates; GROUPING SETS add the total row in the same pass.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
@@ -445,14 +446,34 @@ def stale_tables(session: Session) -> list[str]:
                                              "min_rows": STALE_MIN_ROWS}).scalars())
 
 
-def analyze_if_stale(session: Session) -> list[str]:
+def needs_statistics(principal: Principal, area_prefix: str | None,
+                     source: str | None) -> bool:
+    """Whether the indicator table's plan depends on fresh statistics: a narrower scope than
+    the whole city (an area, a source, a supervisor's areas, a department) reads its own
+    cases' trails through index probes the planner sizes from them; the whole city folds the
+    period's trail in one pass whatever the statistics say."""
+    params: dict = {}
+    return not (scope_predicate(principal, params) == "TRUE"
+                and not _narrowing(params, area_prefix, source))
+
+
+# the tables being analyzed in the background by this process (not started twice)
+_ANALYZING: set[str] = set()
+_ANALYZING_LOCK = threading.Lock()
+
+
+def analyze_if_stale(session: Session, *, wait: bool = True) -> list[str]:
     """ANALYZE the tables the indicators read if a bulk load left their statistics stale, so
     the planner does not pick a plan for empty tables (the first query after a bulk load of a
     month took 709 s before this, 0.4 s after). ANALYZE reads a sample (30,000 rows by
-    default), so this costs under a second at a city's size. Each table is analyzed on a
+    default), so this costs about a second at a city's size. Each table is analyzed on a
     connection of its own in autocommit (side by side), so the statistics stay whatever the
     caller's transaction does; a role that may not ANALYZE (not the tables' owner) leaves them
-    as they are. Returns the tables analyzed."""
+    as they are.
+
+    wait=True: returns once they are analyzed (the tables analyzed). wait=False (the caller's
+    plan does not depend on them, needs_statistics): the ANALYZE runs in the background, for
+    every later query, and this returns at once (the tables whose ANALYZE it started)."""
     stale = stale_tables(session)
     if not stale:
         return []
@@ -465,18 +486,27 @@ def analyze_if_stale(session: Session) -> list[str]:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 conn.execute(text("SET lock_timeout = '5s'"))
                 conn.execute(text(f"ANALYZE {table}"))
+            log.info("stats: analyzed %s (stale statistics after a bulk load)", table)
             return table
         except DBAPIError as exc:  # not the owner, or a lock it could not get
             log.warning("stats: could not ANALYZE %s: %s", table, exc.orig)
             return None
+        finally:
+            with _ANALYZING_LOCK:
+                _ANALYZING.discard(table)
 
-    # the tables side by side, each on a connection of its own
+    with _ANALYZING_LOCK:
+        started = [t for t in stale if t not in _ANALYZING]
+        _ANALYZING.update(started)
+    if not wait:
+        for table in started:
+            threading.Thread(target=analyze, args=(table,), name=f"analyze-{table}",
+                             daemon=True).start()
+        return started
+    # the tables side by side, each on a connection of its own (one another request of this
+    # process is analyzing already is analyzed again: this caller needs it done)
     with ThreadPoolExecutor(max_workers=len(stale)) as pool:
-        done = [t for t in pool.map(analyze, stale) if t]
-    if done:
-        log.info("stats: analyzed %s before the indicators (stale statistics after a bulk "
-                 "load)", ", ".join(done))
-    return done
+        return [t for t in pool.map(analyze, stale) if t]
 
 
 def _tune(session: Session) -> None:

@@ -58,7 +58,8 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     """Every indicator per group (area level, department, category, kind, major class,
     source, reporter or handler) and for all of them, over the cases the principal may see,
     taken at the period's end (or now, if earlier). Stale statistics left by a bulk load are
-    refreshed first (queries.analyze_if_stale); 报到 and 督办 come from their own pass, grouped
+    refreshed first (queries.analyze_if_stale) — in the background when the plan does not
+    depend on them (the whole city: queries.needs_statistics); 报到 and 督办 come from their own pass, grouped
     by department for the summoned / noticed department.
 
     Returns {"period", "group", "rows": [{key, name, areas, …indicators}], "total": {…}}.
@@ -67,7 +68,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     p = period_of(settings, period=period, first=first, last=last)
     cutoff = p.cutoff(clock.now())
     weights = weights_in_force(settings)
-    queries.analyze_if_stale(session)
+    queries.analyze_if_stale(session, wait=queries.needs_statistics(principal, area, source))
     counts = queries.indicator_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,
