@@ -68,11 +68,17 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     p = period_of(settings, period=period, first=first, last=last)
     cutoff = p.cutoff(clock.now())
     weights = weights_in_force(settings)
-    queries.analyze_if_stale(session, wait=queries.needs_statistics(principal, area, source))
+    # a narrower scope's plan needs fresh statistics: analyze first; the whole city's does not:
+    # analyze after its query, in the background (not competing with it for the CPU)
+    wait = queries.needs_statistics(principal, area, source)
+    if wait:
+        queries.analyze_if_stale(session)
     counts = queries.indicator_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,
         on_time_stages=settings.on_time_stages)
+    if not wait:
+        queries.analyze_if_stale(session, wait=False)
     counts = _merge_participation(counts, queries.participation_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source))
