@@ -72,35 +72,20 @@ _IN_PERIOD = """
 """
 
 _INDICATORS_SQL = """
-WITH stages AS (
-    -- the deadlines in the period's trail: each event that starts a stage, ends one or moves
-    -- its deadline, with when the case's next such event ended it (none: in force at the
-    -- cutoff). Only these few events go through the sort the window needs.
-    SELECT s.*, lead(s.at) OVER (PARTITION BY s.report_id ORDER BY s.id) AS ended_at
-      FROM (SELECT e.report_id, e.id, e.at, e.action, {stage} AS stage, {stage_due} AS due
-              FROM case_events e
-             WHERE e.at >= :start AND e.at < :cutoff
-               AND e.action IN ({actions}){trail_cases}
-               AND {sets_stage}) s
-),
-deadlines AS (
-    -- late in a stage: a deadline of that stage passed before the next stage event ended it
-    -- (or before the cutoff), whether or not the sweep marked it
-    SELECT d.report_id,
-           bool_or(d.late) AS late_any,
-           bool_or(d.late AND d.stage = 'accept') AS late_accept,
-           bool_or(d.late AND d.stage = 'handle') AS late_handle,
-           bool_or(d.late AND d.stage = 'verify') AS late_verify,
-           min(d.at) AS first_stage_at,
-           -- the handling deadline in force: the due_at set by the latest event that sets or
-           -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
-           (max(ARRAY[d.id::float8, date_part('epoch', d.due)])
-               FILTER (WHERE d.action IN ({handling_due})
-                         AND (d.action <> 'case.deadline_recomputed'
-                              OR d.stage = 'handle')))[2] AS handling_due_epoch
-      FROM (SELECT stages.*, stages.due < coalesce(stages.ended_at, :cutoff) AS late
-              FROM stages) d
-     GROUP BY d.report_id
+WITH w AS (
+    -- the period's trail, one scan: each event, and for an event that starts a stage, ends
+    -- one or moves its deadline (is_stage) the stage, its deadline and when the case's next
+    -- such event ended it (none: in force at the cutoff). One sort serves the window and the
+    -- fold per case below.
+    SELECT e.report_id, e.id, e.at, e.action, e.data, e.department_code, e.actor_id,
+           s.is_stage,
+           CASE WHEN s.is_stage THEN {stage} END AS stage,
+           CASE WHEN s.is_stage THEN {stage_due} END AS due,
+           lead(e.at) OVER (PARTITION BY e.report_id, s.is_stage ORDER BY e.id) AS ended_at
+      FROM case_events e
+     CROSS JOIN LATERAL (SELECT {sets_stage} AS is_stage) s
+     WHERE e.at >= :start AND e.at < :cutoff
+       AND e.action IN ({actions}){trail_cases}
 ),
 trail AS (
     -- each case's trail from the period's start to the cutoff, folded into the facts the
@@ -159,10 +144,25 @@ trail AS (
            -- the latest assignment (event ids follow insertion, which is causal order) with
            -- its department (a whistle's: the lead), as one sortable string
            max(lpad(e.id::text, 19, '0') || coalesce(e.data->>'lead', e.department_code, ''))
-               FILTER (WHERE e.action IN ({assigning})) AS dispatch_key
-      FROM case_events e
-     WHERE e.at >= :start AND e.at < :cutoff
-       AND e.action IN ({actions}){trail_cases}
+               FILTER (WHERE e.action IN ({assigning})) AS dispatch_key,
+           -- late in a stage: a deadline of that stage passed before the next stage event
+           -- ended it (or before the cutoff), whether or not the sweep marked it
+           coalesce(bool_or(e.due < coalesce(e.ended_at, :cutoff)) FILTER (WHERE e.is_stage),
+                    false) AS late_any,
+           coalesce(bool_or(e.due < coalesce(e.ended_at, :cutoff))
+               FILTER (WHERE e.is_stage AND e.stage = 'accept'), false) AS late_accept,
+           coalesce(bool_or(e.due < coalesce(e.ended_at, :cutoff))
+               FILTER (WHERE e.is_stage AND e.stage = 'handle'), false) AS late_handle,
+           coalesce(bool_or(e.due < coalesce(e.ended_at, :cutoff))
+               FILTER (WHERE e.is_stage AND e.stage = 'verify'), false) AS late_verify,
+           min(e.at) FILTER (WHERE e.is_stage) AS first_stage_at,
+           -- the handling deadline in force: the due_at set by the latest event that sets or
+           -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
+           (max(ARRAY[e.id::float8, date_part('epoch', e.due)])
+               FILTER (WHERE e.is_stage AND e.action IN ({handling_due})
+                         AND (e.action <> 'case.deadline_recomputed'
+                              OR e.stage = 'handle')))[2] AS handling_due_epoch
+      FROM w e
      GROUP BY e.report_id
 ),
 f AS (
@@ -188,13 +188,13 @@ f AS (
            coalesce(t.dispatches, 0) AS dispatches,
            coalesce(t.wrong_dispatches, 0) AS wrong_dispatches,
            coalesce(t.extended, false) AS extended,
-           coalesce(t.overdue_accept, false) OR coalesce(d.late_accept, false)
+           coalesce(t.overdue_accept, false) OR coalesce(t.late_accept, false)
                OR coalesce(pre.late_stage = 'accept', false) AS late_accept,
-           coalesce(t.overdue_handle, false) OR coalesce(d.late_handle, false)
+           coalesce(t.overdue_handle, false) OR coalesce(t.late_handle, false)
                OR coalesce(pre.late_stage = 'handle', false) AS late_handle,
-           coalesce(t.overdue_verify, false) OR coalesce(d.late_verify, false)
+           coalesce(t.overdue_verify, false) OR coalesce(t.late_verify, false)
                OR coalesce(pre.late_stage = 'verify', false) AS late_verify,
-           coalesce(t.overdue_any, false) OR coalesce(d.late_any, false)
+           coalesce(t.overdue_any, false) OR coalesce(t.late_any, false)
                OR pre.late_stage IS NOT NULL AS late_any,
            t.resolved_at IS NOT NULL AND coalesce(t.checked_id > t.resolved_id, false)
                AS checked,
@@ -203,18 +203,17 @@ f AS (
            -- 立案 in the period and not merged into another case at the cutoff
            r.accepted_at >= :start AND r.accepted_at < :cutoff
                AND NOT coalesce(t.merged_id > coalesce(t.unmerged_id, 0), false) AS is_case,
-           coalesce(d.handling_due_epoch < :cutoff_epoch, false) AS handling_due_come,
+           coalesce(t.handling_due_epoch < :cutoff_epoch, false) AS handling_due_come,
            CASE WHEN t.dispatch_key IS NOT NULL
                  AND coalesce(t.returned_id, 0) < left(t.dispatch_key, 19)::bigint
                 THEN nullif(substr(t.dispatch_key, 20), '') END AS department_code
       FROM reports r
       LEFT JOIN trail t ON t.report_id = r.id
-      LEFT JOIN deadlines d ON d.report_id = r.id
       -- a report received before the period: the stage deadline it brought into the period,
       -- late if it passed before the next stage event (or the cutoff), or a case.overdue
       -- before the period; the stage it was late in (the CASE keeps the look-up to them)
       LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
-          SELECT CASE WHEN p.due < least(coalesce(d.first_stage_at, :cutoff), :cutoff)
+          SELECT CASE WHEN p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
                         OR EXISTS (SELECT 1 FROM case_events x
                                     WHERE x.report_id = r.id AND x.action = 'case.overdue'
                                       AND x.at >= r.received_at AND x.at < :start)
