@@ -388,12 +388,9 @@ def test_the_two_published_bulletins_come_out_exactly(sc, tokens, cells, engine,
 
 # --- right after a bulk load ------------------------------------------------------------------
 
-def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
-        sc, tokens, cells, engine, runtime, at):
-    """12,000 events INSERTed at once (no ANALYZE, autovacuum not yet there): the indicator
-    table analyzes case_events first, and only while it is stale."""
-    from gridsnap.stats import queries
-
+def _bulk_loaded_case(engine, cells) -> None:
+    """One case of September with 12,000 events INSERTed at once (no ANALYZE, autovacuum not
+    yet there): case_events is left stale, as a bulk load leaves it."""
     w = user_id(engine, "worker")
     rid = put_case(engine, cells["cell"], received=cst(9, 7, 9), accepted=cst(9, 7, 9, 30),
                    status="accepted", reporter=w)
@@ -407,6 +404,15 @@ def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
         # the row counts reach pg_stat_user_tables when this transaction ends (not up to 10 s
         # later, as PostgreSQL may batch them)
         conn.execute(text("SELECT pg_stat_force_next_flush()"))
+
+
+def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
+        sc, tokens, cells, engine, runtime, at):
+    """12,000 events INSERTed at once (no ANALYZE, autovacuum not yet there): the indicator
+    table analyzes case_events first, and only while it is stale."""
+    from gridsnap.stats import queries
+
+    _bulk_loaded_case(engine, cells)
     with runtime.sessions() as s:
         assert "case_events" in queries.stale_tables(s)
     at(cst(10, 5, 9))
@@ -440,17 +446,7 @@ def test_the_whole_city_does_not_wait_for_the_analyze_its_plan_does_not_need(
     assert queries.needs_statistics(admin, None, "hotline") is True
     assert queries.needs_statistics(supervisor, None, None) is True
 
-    w = user_id(engine, "worker")
-    rid = put_case(engine, cells["cell"], received=cst(9, 7, 9), accepted=cst(9, 7, 9, 30),
-                   status="accepted", reporter=w)
-    with engine.begin() as conn:
-        conn.execute(text("""
-            INSERT INTO case_events (report_id, at, action, data)
-            SELECT :r, timestamptz '2026-09-07 10:00+08' + make_interval(secs => g),
-                   'case.signed', '{}'::jsonb
-              FROM generate_series(1, 12000) g
-        """), {"r": rid})
-        conn.execute(text("SELECT pg_stat_force_next_flush()"))
+    _bulk_loaded_case(engine, cells)
     at(cst(10, 5, 9))
     with runtime.sessions() as s:
         assert "case_events" in queries.stale_tables(s)

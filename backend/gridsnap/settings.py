@@ -123,13 +123,19 @@ DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"
 _LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days"}
 
 
+def _read_limit(text: str) -> tuple[str, str | None]:
+    """"2wh" → ("2", "working_hours"): the leading digits and the unit they are in (None:
+    no unit of _LIMIT_UNITS follows them)."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return digits, _LIMIT_UNITS.get(text[len(digits):].strip())
+
+
 def parse_hotline_limits(raw: str) -> tuple[tuple[str, int, str], ...]:
     """"emergency=2h,urgent=24h,…" → ((urgency, amount, unit), …); SystemExit if unreadable."""
     out = []
     for part in filter(None, (p.strip() for p in raw.split(","))):
         name, _, limit = part.partition("=")
-        digits = "".join(ch for ch in limit if ch.isdigit())
-        unit = _LIMIT_UNITS.get(limit[len(digits):].strip())
+        digits, unit = _read_limit(limit)
         if not name or not digits or unit is None:
             raise SystemExit(f"gridsnap: GRIDSNAP_HOTLINE_TIME_LIMITS: cannot read {part!r} "
                              "(write e.g. emergency=2h,urgent=24h,ordinary=7wd,complex=15wd)")
@@ -141,8 +147,7 @@ def parse_limit(name: str, raw: str) -> tuple[int, str]:
     """"2wh" → (2, "working_hours"): one time limit in the units above; SystemExit if
     unreadable."""
     raw = raw.strip()
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    unit = _LIMIT_UNITS.get(raw[len(digits):].strip())
+    digits, unit = _read_limit(raw)
     if not digits or unit is None or not raw.startswith(digits) or not 1 <= int(digits) <= 10000:
         raise SystemExit(f"gridsnap: {name}: cannot read {raw!r} (write e.g. 2wh, 24h or 2wd)")
     return int(digits), unit

@@ -453,14 +453,10 @@ def _mine(ctx: ActionContext) -> dict:
                 if p["department_code"] == ctx.principal.department_code)
 
 
-def _when(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
 def _report_in(ctx: ActionContext) -> Outcome:
     # 报到: late when after the report-in deadline
     dept = ctx.principal.department_code
-    due = _when(_mine(ctx)["report_due_at"])
+    due = rules.instant(_mine(ctx)["report_due_at"])
     return Outcome(data={"department_code": dept, "report_due_at": due.isoformat(),
                          "late": ctx.now > due},
                    department=dept, joint=JointWrite(report_in=dept))
@@ -512,7 +508,7 @@ def _reply_notice(ctx: ActionContext) -> Outcome:
     if notice is None:
         raise AppError("case.notice_not_found", "No open notice to your department with this "
                        "id on this case.", {"notice_id": ["Not an open notice of yours."]})
-    due = _when(notice["reply_due_at"])
+    due = rules.instant(notice["reply_due_at"])
     return Outcome(data={"notice_id": notice["id"], "department_code": dept,
                          "late": ctx.now > due},
                    department=dept, notice=NoticeWrite(reply=uuid.UUID(notice["id"])),

@@ -384,6 +384,11 @@ def follow_up_steps(action: str, body: dict) -> list[str]:
     return [action]
 
 
+def instant(value):
+    """A stored instant as a datetime: a JSON column gives its ISO text; None stays None."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def local_date(now, timezone: str):
     """The date of an instant in the deployment's time zone (a review date is such a date)."""
     return now.astimezone(ZoneInfo(timezone)).date()

@@ -56,16 +56,12 @@ def report_view(row) -> dict:
     }
 
 
-def _when(value):
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def notice_view(n, now: datetime) -> dict:
     """A notice (督办) as the API shows it: open, replied (late or not), overdue."""
-    due, replied = _when(n["reply_due_at"]), _when(n["replied_at"])
+    due, replied = rules.instant(n["reply_due_at"]), rules.instant(n["replied_at"])
     out = {k: n[k] for k in ("id", "department_code", "name", "name_en", "issued_by", "note",
                              "replied_by", "reply")}
-    out.update(issued_at=_when(n["issued_at"]), reply_due_at=due, replied_at=replied,
+    out.update(issued_at=rules.instant(n["issued_at"]), reply_due_at=due, replied_at=replied,
                state="replied" if replied else ("overdue" if now > due else "open"),
                late=(replied > due) if replied else None)
     for k in ("report_id", "number", "status", "category_code", "description"):
@@ -81,14 +77,14 @@ def joint_view(parts, now: datetime) -> dict | None:
         return None
     out = []
     for p in parts:
-        due, at = _when(p["report_due_at"]), _when(p["reported_in_at"])
+        due, at = rules.instant(p["report_due_at"]), rules.instant(p["reported_in_at"])
         out.append({
             "department": p["department_code"], "name": p["name"], "name_en": p["name_en"],
-            "role": p["role"], "summoned_at": _when(p["summoned_at"]), "report_due_at": due,
+            "role": p["role"], "summoned_at": rules.instant(p["summoned_at"]), "report_due_at": due,
             "reported_in_at": at, "reported_in_by": p["reported_in_by"],
             "late": (at > due) if at else None,
             "report_in_overdue": at is None and now > due,
-            "feedback": p["feedback"], "fed_back_at": _when(p["fed_back_at"]),
+            "feedback": p["feedback"], "fed_back_at": rules.instant(p["fed_back_at"]),
             "fed_back_by": p["fed_back_by"]})
     return {"lead": next(p["department"] for p in out if p["role"] == "lead"),
             "co": [p["department"] for p in out if p["role"] == "co"],
