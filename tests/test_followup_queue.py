@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import socket
 from dataclasses import replace
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
 
+from gridsnap import clock
 from gridsnap.deadlines.rules import TimeLimit, WorkCalendar, due_at
 from gridsnap.devservices import LocalRedis
 from gridsnap.extensions import Runtime
-from gridsnap.outbox.jobs import MAX_ATTEMPTS, BatchIncomplete
+from gridsnap.outbox.jobs import BatchIncomplete
+from gridsnap.outbox.rules import MAX_ATTEMPTS, retry_delay_s
 from gridsnap.outbox.service import sweep_lost
 from gridsnap.worker import build_followup, make_job_states, run_relay, run_worker
 
@@ -33,7 +35,7 @@ def _outbox(engine, *, scheduled: bool = False):
     with engine.connect() as conn:
         return conn.execute(text(
             "SELECT id, topic, enqueued_at IS NOT NULL AS enqueued, done_at IS NOT NULL AS done,"
-            " failed_at IS NOT NULL AS failed, attempts, last_error FROM outbox "
+            " failed_at IS NOT NULL AS failed, attempts, last_error, available_at FROM outbox "
             "WHERE :scheduled OR available_at IS NULL ORDER BY id"), {"scheduled": scheduled}
         ).mappings().all()
 
@@ -124,7 +126,8 @@ def test_sweep_resends_jobs_that_redis_lost(client, tokens, demo_cell, own_redis
     assert run_relay(rt, once=True) == 1
     rt.redis.flushdb()  # e.g. Redis restarted from an old snapshot: the job is gone
     with engine.begin() as conn:
-        conn.execute(text("UPDATE outbox SET enqueued_at = now() - interval '10 minutes'"))
+        conn.execute(text("UPDATE outbox SET enqueued_at = :t"),
+                     {"t": clock.now() - timedelta(minutes=10)})
     with rt.sessions() as s:
         assert sweep_lost(s, make_job_states(rt)) == 1
     assert run_relay(rt, once=True) == 1
@@ -133,7 +136,9 @@ def test_sweep_resends_jobs_that_redis_lost(client, tokens, demo_cell, own_redis
 
 
 def test_a_failing_message_does_not_hold_back_its_batch_and_fails_visibly(
-        client, tokens, demo_cell, runtime, engine, followup):
+        client, tokens, demo_cell, runtime, engine, followup, at):
+    now = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    at(now)
     rid = new_id()
     client.put(f"/api/v1/reports/{rid}", json=report_body(demo_cell),
                headers=auth(tokens["worker"]))
@@ -150,9 +155,14 @@ def test_a_failing_message_does_not_hold_back_its_batch_and_fails_visibly(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         with pytest.raises(BatchIncomplete):
             followup.run("photo.uploaded", photo_msgs)
-        failed = [m for m in _outbox(engine) if m["topic"] == "photo.uploaded"
+        failed = [m for m in _outbox(engine, scheduled=True) if m["topic"] == "photo.uploaded"
                   and not m["done"]][0]
         assert failed["attempts"] == attempt
+        if attempt < MAX_ATTEMPTS:
+            # the outbox's one retry policy: pending again, not before the pause for this try
+            assert failed["enqueued"] is False and failed["failed"] is False
+            delay = timedelta(seconds=retry_delay_s(attempt, runtime.settings.job_retry_intervals))
+            assert failed["available_at"] == now + delay
     assert failed["failed"] is True and "KeyError" in failed["last_error"]
     with engine.connect() as conn:
         processed = dict(conn.execute(text(

@@ -459,7 +459,7 @@ def _worker_slot() -> str | None:
               help="The worker's slot, unique per machine (systemd: %H-%i); a restarted worker "
                    "of the same slot has the job its predecessor died in sent again at once.")
 def worker_cmd(burst: bool, name: str | None) -> None:
-    """Run an RQ worker (non-forking, with the scheduler for retries)."""
+    """Run an RQ worker (non-forking; retries are the outbox's own)."""
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
     run_worker(build_followup(Runtime(Settings.from_env())), burst=burst, name=name)

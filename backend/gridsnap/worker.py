@@ -1,5 +1,4 @@
-"""The follow-up processes and their composition root: RQ workers (with the scheduler for
-retries) and the outbox relay.
+"""The follow-up processes and their composition root: RQ workers and the outbox relay.
 
 `build_followup` is where the features meet the queue: each feature's jobs module lists the
 outbox topics it handles and its periodic tasks, and this is the one place that knows them all.
@@ -7,16 +6,13 @@ outbox topics it handles and its periodic tasks, and this is the one place that 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
-import os
 import signal
 import threading
 import time
 
 from redis.exceptions import RedisError
-from rq import Queue, Retry, SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from .cases import jobs as case_jobs
@@ -54,13 +50,13 @@ class GridsnapWorker(SimpleWorker):
 
 
 def make_enqueue(rt: Runtime):
-    """An enqueue(specs) for the relay: one Redis pipeline, all jobs or none."""
+    """An enqueue(specs) for the relay: one Redis pipeline, all jobs or none. No RQ retries:
+    a failed message is retried by the outbox itself (outbox.rules.retry_delay_s)."""
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
-    retry = Retry(max=3, interval=list(rt.settings.job_retry_intervals[:3]))
 
     def enqueue(specs) -> None:
         datas = [Queue.prepare_data(_RUN_MESSAGES, args=(s.topic, s.message_ids),
-                                    job_id=s.job_id, retry=retry, result_ttl=3600,
+                                    job_id=s.job_id, result_ttl=3600,
                                     failure_ttl=7 * 86400, timeout=job_timeout_s(s.topic),
                                     description=f"{s.topic} ×{len(s.message_ids)}")
                  for s in specs]
@@ -186,44 +182,30 @@ def _retire_predecessor(rt: Runtime, name: str) -> None:
                     if current else "")
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In a child forked by the worker (RQ's scheduler): get SIGTERM when the worker dies, so
-    that a worker killed with -9 leaves no scheduler behind holding the scheduler's lock."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the scheduler outlives a killed worker
-        pass
-
-
 def run_worker(followup: Followup, *, burst: bool = False, name: str | None = None,
                max_backoff_s: float = 10.0) -> None:
     """An RQ worker that runs jobs in-process (no fork per job: ~3× the throughput of the
-    forking worker on this kind of machine), with the scheduler that runs retries.
+    forking worker on this kind of machine). No RQ scheduler: retries are the outbox's
+    (outbox.rules.retry_delay_s) and the periodic tasks are put on the queue by the relay.
 
     `name` is the worker's slot (e.g. "host-worker-0" under supervisord): a restarted worker
     retires its dead predecessor's registration, which lets the sweep re-send that one's job
     at once. Redis going away ends RQ's loop; this waits (growing pauses up to `max_backoff_s`)
-    and starts a new one, until SIGTERM/SIGINT (invariant 9). A database outage fails the jobs
-    it meets, which RQ retries and the outbox sweep re-sends.
+    and starts a new one, until SIGTERM/SIGINT (invariant 9). A database outage leaves the
+    messages of the jobs it meets undone, which the outbox sweep re-sends.
     """
     rt = followup.runtime
     log_missing_years(rt.settings)  # the deadlines it computes: a bad holidays file stops it
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     stop = threading.Event()
     backoff = 0.5
-    if not burst:
-        os.register_at_fork(after_in_child=_die_with_parent)
     while True:
         began = time.monotonic()
         worker = GridsnapWorker([queue], connection=rt.redis, followup=followup, name=name)
         try:
             if name is not None:
                 _retire_predecessor(rt, name)
-            worker.work(with_scheduler=True, burst=burst, logging_level="WARNING")
+            worker.work(with_scheduler=False, burst=burst, logging_level="WARNING")
             if burst or worker._shutdown_requested_date is not None:
                 return
             log.warning("worker %s: its loop ended (Redis away?); starting again in %.1f s",

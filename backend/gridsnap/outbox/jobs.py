@@ -24,20 +24,20 @@ from sqlalchemy.orm import Session
 
 from ..db import is_unavailable
 from . import queries
+from .rules import MAX_ATTEMPTS, retry_delay_s
 
 if TYPE_CHECKING:
     from ..extensions import Runtime
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-
 Handler = Callable[[Session, "Runtime", list[dict]], Any]
 Task = Callable[[Session, "Runtime"], int]
 
 
 class BatchIncomplete(Exception):
-    """Some messages failed and will be retried (RQ retries the job with backoff)."""
+    """Some messages failed: each is pending again after its delay (outbox.rules.retry_delay_s)
+    or, after MAX_ATTEMPTS, failed for good. The job ends failed, so RQ shows it too."""
 
 
 @dataclass
@@ -51,7 +51,8 @@ class Followup:
 
     def run(self, topic: str, message_ids: list[int]) -> dict:
         """Handle the undone messages among `message_ids`; returns counts. Raises
-        BatchIncomplete when some failed (they are retried; after MAX_ATTEMPTS, marked failed)."""
+        BatchIncomplete when some failed (each is pending again after its delay; after
+        MAX_ATTEMPTS, marked failed)."""
         try:
             return self._run(topic, message_ids)
         except Exception as exc:
@@ -97,9 +98,12 @@ class Followup:
                     session.rollback()
                     if is_unavailable(exc):
                         raise
-                    final = row["attempts"] + 1 >= MAX_ATTEMPTS
+                    attempts = row["attempts"] + 1
+                    final = attempts >= MAX_ATTEMPTS
                     error = "".join(traceback.format_exception_only(exc)).strip()
-                    queries.record_failure(session, row["id"], error, final)
+                    queries.record_failure(
+                        session, row["id"], error, final=final,
+                        retry_after_s=retry_delay_s(attempts, rt.settings.job_retry_intervals))
                     session.commit()
                     failed += 1
                     log.error("outbox message %s (%s) failed%s: %s", row["id"], topic,

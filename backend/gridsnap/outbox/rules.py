@@ -22,6 +22,19 @@ DEFAULT_BATCH = 100
 JOB_TIMEOUTS_S = {PHOTO_UPLOADED: 120}
 DEFAULT_JOB_TIMEOUT_S = 600
 
+# One retry policy, the outbox's own: a message whose handler failed is made pending again, not
+# before a growing delay (settings.job_retry_intervals, the last repeated), and after
+# MAX_ATTEMPTS it is marked failed for a person to look at (`gridsnap outbox retry-failed`).
+# RQ's own retries are not used: they need RQ's scheduler alive, and a retry it holds
+# ("scheduled") is invisible to the sweep.
+MAX_ATTEMPTS = 5
+
+
+def retry_delay_s(attempts: int, intervals: tuple[int, ...]) -> int:
+    """The pause before the next try of a message that has failed `attempts` times (>= 1)."""
+    return intervals[min(attempts, len(intervals)) - 1] if intervals else 0
+
+
 # Job states in which a message in flight will never be done by its job: the sweep sends it
 # again. "abandoned" is ours: started by a worker that is gone (worker.make_job_states).
 LOST_JOB_STATES = frozenset({None, "failed", "stopped", "canceled", "finished", "abandoned"})
