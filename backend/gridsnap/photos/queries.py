@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..cases.queries import touch_cte
 from ..events import rules as ev
 from ..events.queries import insert_cte as event_cte
@@ -26,9 +27,9 @@ _FIND = text(f"SELECT {_OUT_COLUMNS}, original_key, thumb_key, display_key "
 _INSERT = text(f"""
 WITH ins AS (
     INSERT INTO photos (id, report_id, uploader_id, sha256, content_type, size_bytes, width,
-                        height, original_key, purpose, exif_taken_at, exif_location)
+                        height, original_key, purpose, exif_taken_at, uploaded_at, exif_location)
     VALUES (:id, :report_id, :uploader_id, :sha256, :content_type, :size_bytes, :width,
-            :height, :original_key, :purpose, :exif_taken_at,
+            :height, :original_key, :purpose, :exif_taken_at, :now,
             CASE WHEN CAST(:exif_lon AS float8) IS NULL THEN NULL
                  ELSE ST_SetSRID(ST_MakePoint(:exif_lon, :exif_lat), 4326) END)
     ON CONFLICT (id) DO NOTHING
@@ -62,7 +63,7 @@ WITH upd AS (
            exif_taken_at = :taken_at,
            exif_location = CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
                                 ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
-           exif_distance_m = :distance_m, processed_at = now()
+           exif_distance_m = :distance_m, processed_at = :now
      WHERE id = :id AND processed_at IS NULL
     RETURNING id, report_id
 ),
@@ -80,7 +81,7 @@ def find_photo(session: Session, photo_id: uuid.UUID):
 def insert_photo(session: Session, params: dict):
     """Insert the photo row with its audit event, the case's updated_at and the outbox message
     in one statement; returns the new row, or None if the id exists already."""
-    return session.execute(_INSERT, params).mappings().first()
+    return session.execute(_INSERT, {**params, "now": clock.now()}).mappings().first()
 
 
 def report_scope(session: Session, report_id: uuid.UUID):
@@ -96,9 +97,25 @@ def unprocessed(session: Session, photo_ids: list[str]):
     return session.execute(_UNPROCESSED, {"ids": list(photo_ids)}).mappings().all()
 
 
+# The cases of the photos, locked as every job that locks several cases locks them: by case
+# number. A photo's event takes a key-share lock on its case; the routing job locks its cases
+# FOR UPDATE by number (cases.queries.lock_unrouted). Both in one order, they cannot deadlock.
+_LOCK_CASES_OF = text("""
+    SELECT r.id FROM reports r
+     WHERE r.id IN (SELECT report_id FROM photos WHERE id = ANY(CAST(:ids AS uuid[])))
+     ORDER BY r.number
+       FOR KEY SHARE OF r
+""")
+
+
 def mark_processed(session: Session, params: list[dict]) -> None:
+    """Record each photo's derivatives and EXIF with its photo.processed event."""
+    if not params:
+        return
+    session.execute(_LOCK_CASES_OF, {"ids": [str(p["id"]) for p in params]})
+    now = clock.now()
     for p in params:
-        session.execute(_PROCESSED, p)
+        session.execute(_PROCESSED, {**p, "now": now})
 
 
 def of_case(session: Session, report_id: uuid.UUID, photo_ids: list[uuid.UUID]):
@@ -119,11 +136,11 @@ def insert_upload(session: Session, params: dict):
     """A new upload at offset 0; returns its row."""
     return session.execute(text(f"""
         INSERT INTO photo_uploads (id, report_id, photo_id, uploader_id, purpose, content_type,
-                                   device_exif, length_bytes, expires_at)
+                                   device_exif, length_bytes, expires_at, created_at)
         VALUES (:id, :report_id, :photo_id, :uploader_id, :purpose, :content_type,
-                CAST(:device_exif AS jsonb), :length_bytes, :expires_at)
+                CAST(:device_exif AS jsonb), :length_bytes, :expires_at, :now)
         RETURNING {_UPLOAD_COLUMNS}
-    """), params).mappings().one()
+    """), {**params, "now": clock.now()}).mappings().one()
 
 
 def find_upload(session: Session, upload_id: uuid.UUID):
