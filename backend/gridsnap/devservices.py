@@ -12,6 +12,7 @@ import hashlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -48,6 +49,30 @@ def _choose_port(service: str, port: int) -> int:
     chosen = _free_port()
     record_port(service, chosen)
     return chosen
+
+
+def _wait_gone(pid: int, port: int, seconds: float) -> bool:
+    """Wait until process `pid` has exited and nothing listens on `port`; False on time-out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid) and not _port_open(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie — exited, not yet reaped by a parent that may never reap
+    it, as PID 1 of some containers — does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _wait_port(port: int, seconds: float, what: str, log: Path) -> None:
@@ -257,17 +282,18 @@ class LocalRedis:
             pid = int(self.pidfile.read_text().strip())
         except ValueError:
             return
-        try:
-            os.kill(pid, 15)
-        except ProcessLookupError:
-            self.pidfile.unlink(missing_ok=True)
-            return
-        for _ in range(100):
+        # Returns only once Redis is gone and its port closed: a caller that stops Redis (a
+        # test of an outage) must find it stopped, however slowly a busy machine lets it exit.
+        # TERM first (append-only file flushed), KILL if it still runs after 20 s.
+        for sig, seconds in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 60.0)):
             try:
-                os.kill(pid, 0)
+                os.kill(pid, sig)
             except ProcessLookupError:
                 break
-            time.sleep(0.05)
+            if _wait_gone(pid, self.port, seconds):
+                break
+        else:
+            raise ServiceError(f"Redis (pid {pid}) did not stop; see {self.log}")
         self.pidfile.unlink(missing_ok=True)
 
 
