@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from gridsnap import clock
 from gridsnap.app import create_app
@@ -48,9 +48,30 @@ PERSONAS = _personas()
 
 
 def _test_urls() -> tuple[str, str]:
-    db = os.environ.get("GRIDSNAP_TEST_DATABASE_URL") or default_database_url("gridsnap_test")
-    redis = os.environ.get("GRIDSNAP_TEST_REDIS_URL") or default_redis_url(1)
+    """The test database and Redis database: one pair per pytest-xdist worker (gw0, gw1, …),
+    so that workers run side by side without seeing each other's rows and jobs;
+    GRIDSNAP_TEST_RUN names a separate set (two runs at once on one checkout)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") else 0
+    run = os.environ.get("GRIDSNAP_TEST_RUN", "")
+    name = "gridsnap_test" + (f"_{run}" if run else "") + (f"_{worker}" if worker else "")
+    db = os.environ.get("GRIDSNAP_TEST_DATABASE_URL") or default_database_url(name)
+    # Redis has 16 databases: 0 is `make run`'s; the tests take 1 to 15
+    redis_db = 1 + (index + (7 if run else 0)) % 15
+    redis = os.environ.get("GRIDSNAP_TEST_REDIS_URL") or default_redis_url(redis_db)
     return db, redis
+
+
+def _ensure_database(url: str) -> None:
+    """Create the test database (with PostGIS) if it does not exist yet."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": target.database}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +106,7 @@ def database(settings):
     from gridsnap.demo import load_demo
     from gridsnap.migrate import upgrade
 
+    _ensure_database(settings.database_url)
     admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -119,8 +141,11 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
-def tokens(app, demo_users) -> dict[str, str]:
-    """A bearer token per persona: worker, worker2, supervisor, handler, admin."""
+def tokens(app, demo_users, runtime) -> dict[str, str]:
+    """A bearer token per persona: worker, worker2, supervisor, handler, admin. Tests move the
+    application's clock anywhere from 2016 to 2030 (and `make test` runs some with the
+    machine's date moved too), so these session-long logins are made to outlive every clock a
+    test sets; a test of expiry logs in at its own time."""
     c = app.test_client()
     out = {}
     for persona, name in PERSONAS.items():
@@ -128,6 +153,10 @@ def tokens(app, demo_users) -> dict[str, str]:
                    json={"username": name, "password": demo_users[name]["password"]})
         assert r.status_code == 201, r.get_json()
         out[persona] = r.get_json()["token"]
+    with runtime.engine.begin() as conn:
+        conn.execute(text("UPDATE api_tokens t SET expires_at = '2999-01-01T00:00:00Z' "
+                          "FROM users u WHERE u.id = t.user_id AND u.username = ANY(:names)"),
+                     {"names": list(PERSONAS.values())})
     return out
 
 
@@ -181,17 +210,36 @@ def demo_cell(engine, database) -> dict:
     return dict(row)
 
 
+# `make test` runs the tests of everything that reads a clock again with the application's
+# clock moved years away from the machine's (GRIDSNAP_TEST_CLOCK_SHIFT_DAYS, e.g. -1100 and
+# 1100), while PostgreSQL keeps the real date: a rule that mixes the application's clock with
+# the database's, or a test that leans on today's date, fails there.
+CLOCK_SHIFT = timedelta(days=float(os.environ.get("GRIDSNAP_TEST_CLOCK_SHIFT_DAYS") or 0))
+
+
+def _unset_now() -> datetime:
+    """The application's time when no test set it: the machine's, moved by CLOCK_SHIFT."""
+    return datetime.now(UTC) + CLOCK_SHIFT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shifted_clock():
+    with pytest.MonkeyPatch.context() as mp:
+        if CLOCK_SHIFT:
+            mp.setattr(clock, "now", _unset_now)
+        yield
+
+
 @pytest.fixture()
 def at(monkeypatch):
-    """A controlled clock for the application: at(datetime) moves it (unset: the real time)."""
-    from gridsnap import clock
-
+    """A controlled clock for the application: at(datetime) moves it (unset: the real time,
+    moved by CLOCK_SHIFT)."""
     state: dict = {"now": None}
 
     def set_now(when: datetime) -> None:
         state["now"] = when
 
-    monkeypatch.setattr(clock, "now", lambda: state["now"] or datetime.now(UTC))
+    monkeypatch.setattr(clock, "now", lambda: state["now"] or _unset_now())
     return set_now
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import text
 
@@ -22,17 +24,16 @@ def login(client, username, password):
     return client.post("/api/v1/auth/token", json={"username": username, "password": password})
 
 
-def test_login_returns_a_token_valid_for_thirty_days(client, demo_users):
+def test_login_returns_a_token_valid_for_thirty_days(client, demo_users, at):
+    issued = datetime(2027, 2, 10, 8, 15, tzinfo=UTC)
+    at(issued)
     name = PERSONAS["worker"]
     r = login(client, name, demo_users[name]["password"])
     assert r.status_code == 201
     j = r.get_json()
     assert j["token_type"] == "Bearer" and len(j["token"]) >= 40
     assert j["user"]["role"] == "worker" and j["user"]["scopes"]
-    from datetime import UTC, datetime
-
-    days = (datetime.fromisoformat(j["expires_at"]) - datetime.now(UTC)).days
-    assert days in (29, 30)
+    assert datetime.fromisoformat(j["expires_at"]) == issued + timedelta(days=30)
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client):
@@ -68,16 +69,19 @@ def test_logout_revokes_the_token(client, demo_users):
     assert r.status_code == 401 and r.get_json()["code"] == "auth.invalid_token"
 
 
-def test_expired_token_is_refused(client, demo_users, engine):
+def test_a_token_expires_after_its_days_on_the_applications_clock(client, demo_users, at,
+                                                                  settings):
+    # years away from the real date: neither the machine's nor the database's clock may count
+    issued = datetime(2031, 3, 1, 9, tzinfo=UTC)
+    at(issued)
     name = PERSONAS["admin"]
     token = login(client, name, demo_users[name]["password"]).get_json()["token"]
-    from gridsnap.users.service import hash_token
-
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE api_tokens SET created_at = now() - interval '31 days', "
-                          "expires_at = now() - interval '1 day' WHERE token_hash = :h"),
-                     {"h": hash_token(token)})
-    assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
+    life = timedelta(days=settings.token_ttl_days)
+    at(issued + life - timedelta(seconds=1))
+    assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 200
+    at(issued + life)
+    r = client.get("/api/v1/auth/me", headers=auth(token))
+    assert r.status_code == 401 and r.get_json()["code"] == "auth.invalid_token"
 
 
 def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):

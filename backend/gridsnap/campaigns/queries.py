@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..cases.queries import scope_predicate
 from ..cases.rules import OPEN_STATUSES
 from ..users.rules import Principal
@@ -26,12 +27,12 @@ def insert_campaign(session: Session, *, name, category_code, area_prefix, start
                     note, created_by_id) -> int:
     return session.execute(text("""
         INSERT INTO campaigns (name, category_code, area_prefix, starts_on, ends_on, note,
-                               created_by_id)
-        VALUES (:name, :category, :prefix, :starts_on, :ends_on, :note, :by)
+                               created_by_id, created_at)
+        VALUES (:name, :category, :prefix, :starts_on, :ends_on, :note, :by, :now)
         RETURNING id
     """), {"name": name, "category": category_code, "prefix": area_prefix,
            "starts_on": starts_on, "ends_on": ends_on, "note": note,
-           "by": created_by_id}).scalar_one()
+           "by": created_by_id, "now": clock.now()}).scalar_one()
 
 
 def category_exists(session: Session, code: str) -> bool:
@@ -44,11 +45,12 @@ def link_cases(session: Session, principal: Principal, campaign_id: int, *, star
     """Link the cases of the campaign's class the principal may see: received in [start, end),
     or earlier and still open. Idempotent; returns how many were newly linked."""
     params: dict = {"cid": campaign_id, "start": start, "end": end,
-                    "open": list(OPEN_STATUSES), "not_linked": list(NOT_LINKED)}
+                    "open": list(OPEN_STATUSES), "not_linked": list(NOT_LINKED),
+                    "now": clock.now()}
     scope = scope_predicate(principal, params)
     return session.execute(text(f"""
-        INSERT INTO campaign_cases (campaign_id, report_id)
-        SELECT c.id, r.id
+        INSERT INTO campaign_cases (campaign_id, report_id, linked_at)
+        SELECT c.id, r.id, :now
           FROM campaigns c
           JOIN reports r ON r.category_code = c.category_code
                         AND r.area_code LIKE c.area_prefix || '%'

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import clock
 from ..db import Base
 
 
@@ -42,7 +43,7 @@ class CaseLink(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     distance_m: Mapped[float] = mapped_column(Float, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 
 
 class ExtensionRequest(Base):
@@ -70,7 +71,7 @@ class ExtensionRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 
 
 class CaseRequest(Base):
@@ -118,7 +119,7 @@ class CaseRequest(Base):
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 class JointParticipant(Base):
     """吹哨报到: one department summoned to a joint case — the lead (主办) or a co-department
     (协办) — when it was summoned, by when it must report in (报到), when it did, and (a

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..db import RawStatement
 from ..events import queries as event_queries
 from ..events import rules as ev
@@ -258,7 +259,7 @@ def _change_statement(columns: tuple[str, ...]) -> RawStatement:
     sets = "".join(f"{k} = :{k}, " for k in columns)
     return RawStatement(f"""
         WITH r AS (
-            UPDATE reports SET {sets}version = version + 1, updated_at = now()
+            UPDATE reports SET {sets}version = version + 1, updated_at = :_now
              WHERE id = :_id RETURNING *
         ),
         {event_queries.insert_json_cte("ev", "_events")},
@@ -275,14 +276,15 @@ def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, event
     by the owners' rows_json). Returns the case's new read-model row."""
     return _change_statement(tuple(sorted(changes))).one(session, {
         **changes, "_id": report_id, "_events": events, "_notices": notices,
-        "_messages": messages})
+        "_messages": messages, "_now": clock.now()})
 
 
 def touch_cte(name: str, *, source: str, report_id: str) -> str:
     """`name AS (UPDATE reports ...)` for a WITH clause: the case changed without a new
-    version (a photo arrived), so delta syncs pick it up."""
+    version (a photo arrived), so delta syncs pick it up; the statement binds :now (the
+    application's clock)."""
     return f"""{name} AS (
-        UPDATE reports SET updated_at = now() WHERE id IN (SELECT {report_id} FROM {source})
+        UPDATE reports SET updated_at = :now WHERE id IN (SELECT {report_id} FROM {source})
     )"""
 
 
@@ -290,17 +292,19 @@ def touch_cte(name: str, *, source: str, report_id: str) -> str:
 
 def insert_extension(session: Session, report_id, requested_by_id, amount, unit, reason) -> None:
     session.execute(text("""
-        INSERT INTO extension_requests (report_id, requested_by_id, amount, unit, reason)
-        VALUES (:r, :u, :a, :unit, :reason)
-    """), {"r": report_id, "u": requested_by_id, "a": amount, "unit": unit, "reason": reason})
+        INSERT INTO extension_requests (report_id, requested_by_id, amount, unit, reason,
+                                        created_at)
+        VALUES (:r, :u, :a, :unit, :reason, :now)
+    """), {"r": report_id, "u": requested_by_id, "a": amount, "unit": unit, "reason": reason,
+          "now": clock.now()})
 
 
 def decide_extension(session: Session, ext_id: int, status: str, decided_by_id: int,
                      note: str | None) -> None:
     session.execute(text("""
-        UPDATE extension_requests SET status = :s, decided_by_id = :u, decided_at = now(),
+        UPDATE extension_requests SET status = :s, decided_by_id = :u, decided_at = :now,
                decision_note = :n WHERE id = :id
-    """), {"s": status, "u": decided_by_id, "n": note, "id": ext_id})
+    """), {"s": status, "u": decided_by_id, "n": note, "id": ext_id, "now": clock.now()})
 
 
 # --- requests a supervisor decides: 退单审核 and 挂账 ------------------------------------------------
@@ -310,36 +314,36 @@ def insert_request(session: Session, report_id, requested_by_id, reason, columns
     held_due_at); the note is its reason."""
     session.execute(text("""
         INSERT INTO case_requests (report_id, kind, reason_kind, department_code, review_on,
-                                   held_due_at, requested_by_id, reason)
+                                   held_due_at, requested_by_id, reason, created_at)
         VALUES (:r, :kind, :reason_kind, :department_code, :review_on, :held_due_at, :u,
-                :reason)
+                :reason, :now)
     """), {"kind": None, "reason_kind": None, "department_code": None, "review_on": None,
            "held_due_at": None, **columns, "r": report_id, "u": requested_by_id,
-           "reason": reason})
+           "reason": reason, "now": clock.now()})
 
 
 def decide_request(session: Session, request_id: int, status: str, decided_by_id: int | None,
                    note: str | None) -> None:
     session.execute(text("""
-        UPDATE case_requests SET status = :s, decided_by_id = :u, decided_at = now(),
+        UPDATE case_requests SET status = :s, decided_by_id = :u, decided_at = :now,
                decision_note = :n WHERE id = :id AND status = 'pending'
-    """), {"s": status, "u": decided_by_id, "n": note, "id": request_id})
+    """), {"s": status, "u": decided_by_id, "n": note, "id": request_id, "now": clock.now()})
 
 
 def end_request(session: Session, request_id: int, ended_by_id: int | None) -> None:
     """An approved suspension ends: the case resumed (by a supervisor, or None: the system)."""
     session.execute(text("""
-        UPDATE case_requests SET status = 'ended', ended_by_id = :u, ended_at = now()
+        UPDATE case_requests SET status = 'ended', ended_by_id = :u, ended_at = :now
          WHERE id = :id AND status = 'approved'
-    """), {"u": ended_by_id, "id": request_id})
+    """), {"u": ended_by_id, "id": request_id, "now": clock.now()})
 
 
 def withdraw_request(session: Session, request_id: int) -> None:
     """A live request another change of the case overtook (rules.request_alive)."""
     session.execute(text("""
-        UPDATE case_requests SET status = 'withdrawn', decided_at = now()
+        UPDATE case_requests SET status = 'withdrawn', decided_at = :now
          WHERE id = :id AND status IN ('pending', 'approved')
-    """), {"id": request_id})
+    """), {"id": request_id, "now": clock.now()})
 
 
 _LOCK_DUE_SUSPENSIONS = text(f"""
@@ -363,8 +367,8 @@ def lock_due_suspensions(session: Session, today, *, limit: int):
 # --- links: possible duplicates and merged duplicates -------------------------------------------
 
 _LINK_DUPLICATES = text("""
-    INSERT INTO case_links (report_id, other_id, distance_m)
-    SELECT n.id, o.id, ST_Distance(n.location::geography, o.location::geography)
+    INSERT INTO case_links (report_id, other_id, distance_m, created_at)
+    SELECT n.id, o.id, ST_Distance(n.location::geography, o.location::geography), :now
       FROM reports n
       JOIN categories c ON c.code = n.category_code
       JOIN reports o
@@ -388,7 +392,7 @@ def link_duplicates(session: Session, report_ids: list[str], *, window_days: int
     window; returns the new links (report_id, other_id, distance_m)."""
     return session.execute(_LINK_DUPLICATES, {
         "ids": list(report_ids), "window_days": window_days,
-        "open": list(open_statuses)}).all()
+        "open": list(open_statuses), "now": clock.now()}).all()
 
 
 def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
@@ -441,7 +445,7 @@ _MARK_OVERDUE = text(f"""
     upd AS (
         UPDATE reports r
            SET overdue = true, overdue_at = :now, escalation_level = r.escalation_level + 1,
-               version = r.version + 1, updated_at = now()
+               version = r.version + 1, updated_at = :now
           FROM due WHERE r.id = due.id
         RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
                   r.escalation_level, r.return_count, r.joint_departments

@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
+
 _COLUMNS = ("report_id", "at", "actor_id", "action", "from_status", "to_status", "note",
             "department_code", "client_action_id", "data")
 
@@ -31,14 +33,14 @@ class Event:
     department_code: str | None = None
     client_action_id: uuid.UUID | None = None
     data: dict = field(default_factory=dict)
-    at: datetime | None = None  # None: the transaction's time
+    at: datetime | None = None  # None: the application's clock when written
 
 
 def _insert_from_json(param: str) -> str:
     return f"""
     INSERT INTO case_events (report_id, at, actor_id, action, from_status, to_status, note,
                              department_code, client_action_id, data)
-    SELECT x.report_id, coalesce(x.at, now()), x.actor_id, x.action, x.from_status, x.to_status,
+    SELECT x.report_id, x.at, x.actor_id, x.action, x.from_status, x.to_status,
            x.note, x.department_code, x.client_action_id, coalesce(x.data, '{{}}')
       FROM ROWS FROM (jsonb_to_recordset(CAST(:{param} AS jsonb)) AS (
                report_id uuid, at timestamptz, actor_id bigint, action text, from_status text,
@@ -52,8 +54,9 @@ def _insert_from_json(param: str) -> str:
 
 def rows_json(events: list[Event]) -> str:
     """The events as the JSON parameter of `insert_events` or `insert_json_cte`."""
+    now = clock.now()
     return json.dumps([
-        {"report_id": str(e.report_id), "at": e.at.isoformat() if e.at else None,
+        {"report_id": str(e.report_id), "at": (e.at or now).isoformat(),
          "actor_id": e.actor_id, "action": e.action, "from_status": e.from_status,
          "to_status": e.to_status, "note": e.note, "department_code": e.department_code,
          "client_action_id": str(e.client_action_id) if e.client_action_id else None,
@@ -77,10 +80,11 @@ def insert_json_cte(name: str, param: str) -> str:
 
 def insert_cte(name: str, *, source: str, report_id: str, action: str, data: str = "'{}'",
                actor_id: str = "NULL", from_status: str = "NULL", to_status: str = "NULL",
-               department_code: str = "NULL", at: str = "now()") -> str:
+               department_code: str = "NULL", at: str = ":now") -> str:
     """`name AS (INSERT INTO case_events ... SELECT ... FROM source)`, for a WITH clause: one
     event per row of `source`; every other argument is an SQL expression over that row (`action`
-    is a literal event name from events.rules)."""
+    is a literal event name from events.rules). The statement binds :now (the application's
+    clock, `clock.now()`) unless `at` says otherwise: one clock for every row (tests move it)."""
     return f"""{name} AS (
         INSERT INTO case_events (report_id, at, actor_id, action, from_status, to_status,
                                  department_code, data)

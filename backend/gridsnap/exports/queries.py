@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..cases.queries import case_filter_sql
 from ..events import rules as ev
 from ..events.queries import insert_cte
@@ -69,7 +70,8 @@ def audit_caller_export(session: Session, principal: Principal, *, data: dict,
                         **filters) -> set:
     """Writes `caller.viewed` (by the principal, with `data`) on the trail of every matching
     case that has a caller, in one statement; returns those cases' ids."""
-    params: dict = {"actor": principal.id, "data": json.dumps(data, ensure_ascii=False)}
+    params: dict = {"actor": principal.id, "data": json.dumps(data, ensure_ascii=False),
+                    "now": clock.now()}
     cond = _where(principal, params, **filters)
     join, _ = caller_join("clr", "r")
     event = insert_cte("viewed", source="picked", report_id="picked.id",

@@ -8,6 +8,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import clock
 from ..db import Base
 
 
@@ -48,6 +49,6 @@ class Area(Base):
     # file contains is never derived, and never overwritten by derivation.
     derived: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)

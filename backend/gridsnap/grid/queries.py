@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from .rules import PREFIX_LENGTH
 
 # The cell lookup (invariant 3): indexed ST_Covers, cells first; a point on an edge shared by
@@ -98,18 +99,20 @@ def lock_grid(session: Session) -> None:
 
 
 UPSERT_AREA = text("""
-    INSERT INTO areas (code, level, parent_code, name, name_en, boundary, derived)
+    INSERT INTO areas (code, level, parent_code, name, name_en, boundary, derived, created_at,
+                       updated_at)
     VALUES (:code, :level, :parent_code, :name, :name_en,
-            ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :derived)
+            ST_Multi(ST_GeomFromWKB(:wkb, 4326)), :derived, :now, :now)
     ON CONFLICT (code) DO UPDATE
        SET level = EXCLUDED.level, parent_code = EXCLUDED.parent_code, name = EXCLUDED.name,
            name_en = EXCLUDED.name_en, boundary = EXCLUDED.boundary, derived = EXCLUDED.derived,
-           updated_at = now()
+           updated_at = EXCLUDED.updated_at
 """)
 
 
 def upsert_areas(session: Session, rows: list[dict]) -> None:
-    session.execute(UPSERT_AREA, rows)
+    now = clock.now()
+    session.execute(UPSERT_AREA, [{**row, "now": now} for row in rows])
 
 
 _BY_NAME = text("""

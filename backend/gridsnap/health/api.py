@@ -37,9 +37,9 @@ class Health(MethodView):
             row = db_session().execute(text("""
                 SELECT postgis_lib_version() AS postgis,
                        (SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL
-                          AND (available_at IS NULL OR available_at <= now())) AS pending,
+                          AND (available_at IS NULL OR available_at <= :now)) AS pending,
                        (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL) AS failed
-            """)).mappings().one()
+            """), {"now": clock.now()}).mappings().one()
             checks["postgres"] = {"ok": True, "postgis": row["postgis"]}
             checks["outbox"] = {"pending": row["pending"], "failed": row["failed"]}
         except Exception as exc:  # report, don't raise: this endpoint must answer

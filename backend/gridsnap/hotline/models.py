@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import clock
 from ..db import Base
 
 
@@ -32,4 +33,4 @@ class Caller(Base):
     # the caller asked to stay anonymous: the departments never learn who called
     anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)

@@ -14,11 +14,11 @@ from ..users.rules import Principal
 def insert_caller_cte(name: str, *, source: str, report_id: str) -> str:
     """`name AS (INSERT INTO callers ...)` for a WITH clause: the caller of each row of
     `source` (intake's new report), from the parameters :caller_name, :caller_phone,
-    :caller_email and :caller_anonymous."""
+    :caller_email and :caller_anonymous (and :now, the application's clock)."""
     return f"""{name} AS (
-        INSERT INTO callers (report_id, name, phone, email, anonymous)
+        INSERT INTO callers (report_id, name, phone, email, anonymous, created_at)
         SELECT {report_id}, :caller_name, :caller_phone, :caller_email,
-               coalesce(CAST(:caller_anonymous AS boolean), false)
+               coalesce(CAST(:caller_anonymous AS boolean), false), :now
           FROM {source}
     )"""
 

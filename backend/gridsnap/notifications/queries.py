@@ -7,15 +7,16 @@ import json
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from .rules import Notice
 
 
 def _insert_from_json(param: str) -> str:
     return f"""
-    INSERT INTO notifications (user_id, report_id, kind, data)
-    SELECT u, x.report_id, x.kind, coalesce(x.data, '{{}}')
+    INSERT INTO notifications (user_id, report_id, kind, data, created_at)
+    SELECT u, x.report_id, x.kind, coalesce(x.data, '{{}}'), x.created_at
       FROM jsonb_to_recordset(CAST(:{param} AS jsonb))
-           AS x(users bigint[], report_id uuid, kind text, data jsonb),
+           AS x(users bigint[], report_id uuid, kind text, data jsonb, created_at timestamptz),
            unnest(x.users) AS u
     """
 
@@ -23,8 +24,9 @@ def _insert_from_json(param: str) -> str:
 def rows_json(notices: list[Notice]) -> str:
     """The notices as the JSON parameter of `add_notices` or `insert_json_cte`; each person
     once per notice."""
+    now = clock.now().isoformat()
     return json.dumps([
-        {"users": sorted(set(n.user_ids)), "kind": n.kind, "data": n.data,
+        {"users": sorted(set(n.user_ids)), "kind": n.kind, "data": n.data, "created_at": now,
          "report_id": str(n.report_id) if n.report_id is not None else None}
         for n in notices if n.user_ids], default=str, ensure_ascii=False)
 
@@ -66,5 +68,6 @@ def list_inbox(session: Session, user_id: int, *, after_id: int, unread: bool,
 
 def mark_read(session: Session, user_id: int, notification_id: int) -> bool:
     return bool(session.execute(text(
-        "UPDATE notifications SET read_at = coalesce(read_at, now()) "
-        "WHERE id = :id AND user_id = :u"), {"id": notification_id, "u": user_id}).rowcount)
+        "UPDATE notifications SET read_at = coalesce(read_at, :now) "
+        "WHERE id = :id AND user_id = :u"),
+        {"id": notification_id, "u": user_id, "now": clock.now()}).rowcount)

@@ -9,13 +9,15 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
+
 
 def _insert_from_json(param: str) -> str:
     return f"""
-    INSERT INTO outbox (topic, payload, available_at)
-    SELECT x.topic, x.payload, x.available_at
+    INSERT INTO outbox (topic, payload, available_at, created_at)
+    SELECT x.topic, x.payload, x.available_at, x.created_at
       FROM jsonb_to_recordset(CAST(:{param} AS jsonb))
-           AS x(topic text, payload jsonb, available_at timestamptz)
+           AS x(topic text, payload jsonb, available_at timestamptz, created_at timestamptz)
     """
 
 
@@ -24,8 +26,9 @@ Message = tuple[str, dict, "datetime | None"]  # topic, payload, not before (Non
 
 def rows_json(messages: list[Message]) -> str:
     """The messages as the JSON parameter of `add_messages` or `insert_json_cte`."""
-    return json.dumps([{"topic": t, "payload": p, "available_at": a.isoformat() if a else None}
-                       for t, p, a in messages], default=str)
+    now = clock.now().isoformat()
+    return json.dumps([{"topic": t, "payload": p, "available_at": a.isoformat() if a else None,
+                        "created_at": now} for t, p, a in messages], default=str)
 
 
 _ADD = text(_insert_from_json("rows"))
@@ -46,9 +49,11 @@ def insert_json_cte(name: str, param: str) -> str:
 
 def insert_cte(name: str, *, source: str, topic: str, payload: str) -> str:
     """`name AS (INSERT INTO outbox ... SELECT ... FROM source)` for a WITH clause: one message
-    of `topic` (a literal from outbox.rules) per row of `source`, `payload` an SQL expression."""
+    of `topic` (a literal from outbox.rules) per row of `source`, `payload` an SQL expression;
+    the statement binds :now (the application's clock)."""
     return f"""{name} AS (
-        INSERT INTO outbox (topic, payload) SELECT '{topic}', {payload} FROM {source}
+        INSERT INTO outbox (topic, payload, created_at)
+        SELECT '{topic}', {payload}, :now FROM {source}
     )"""
 
 
@@ -58,24 +63,25 @@ def claim_pending(session: Session, limit: int):
     return session.execute(text("""
         SELECT id, topic FROM outbox
          WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
-           AND (available_at IS NULL OR available_at <= now())
+           AND (available_at IS NULL OR available_at <= :now)
          ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
-    """), {"limit": limit}).all()
+    """), {"limit": limit, "now": clock.now()}).all()
 
 
 def mark_enqueued(session: Session, ids_by_job: dict[str, list[int]]) -> None:
+    now = clock.now()
     session.execute(text("""
-        UPDATE outbox SET enqueued_at = now(), job_id = :job_id WHERE id = ANY(:ids)
-    """), [{"job_id": j, "ids": ids} for j, ids in ids_by_job.items()])
+        UPDATE outbox SET enqueued_at = :now, job_id = :job_id WHERE id = ANY(:ids)
+    """), [{"job_id": j, "ids": ids, "now": now} for j, ids in ids_by_job.items()])
 
 
 def in_flight_older_than(session: Session, seconds: int):
     return session.execute(text("""
         SELECT id, job_id FROM outbox
          WHERE enqueued_at IS NOT NULL AND done_at IS NULL AND failed_at IS NULL
-           AND enqueued_at < now() - make_interval(secs => :s)
+           AND enqueued_at < CAST(:now AS timestamptz) - make_interval(secs => :s)
          ORDER BY id LIMIT 10000
-    """), {"s": seconds}).all()
+    """), {"s": seconds, "now": clock.now()}).all()
 
 
 def reset_enqueued(session: Session, ids: list[int]) -> int:
@@ -95,16 +101,22 @@ def load_undone(session: Session, ids: list[int], topic: str):
 
 
 def mark_done(session: Session, ids: list[int]) -> None:
-    session.execute(text("UPDATE outbox SET done_at = now(), last_error = NULL "
-                         "WHERE id = ANY(:ids)"), {"ids": ids})
+    session.execute(text("UPDATE outbox SET done_at = :now, last_error = NULL "
+                         "WHERE id = ANY(:ids)"), {"ids": ids, "now": clock.now()})
 
 
-def record_failure(session: Session, message_id: int, error: str, final: bool) -> None:
+def record_failure(session: Session, message_id: int, error: str, *, final: bool,
+                   retry_after_s: float) -> None:
+    """A failed try: counted; marked failed if `final`, else pending again (the relay sends it
+    once `retry_after_s` have passed)."""
     session.execute(text("""
         UPDATE outbox SET attempts = attempts + 1, last_error = :error,
-               failed_at = CASE WHEN :final THEN now() END
+               failed_at = CASE WHEN :final THEN CAST(:now AS timestamptz) END,
+               enqueued_at = NULL, job_id = NULL,
+               available_at = CAST(:now AS timestamptz) + make_interval(secs => :after)
          WHERE id = :id
-    """), {"id": message_id, "error": error[:4000], "final": final})
+    """), {"id": message_id, "error": error[:4000], "final": final, "now": clock.now(),
+          "after": retry_after_s})
 
 
 def backlog(session: Session):
@@ -112,16 +124,16 @@ def backlog(session: Session):
         SELECT topic,
                count(*) FILTER (WHERE enqueued_at IS NULL AND done_at IS NULL
                                 AND failed_at IS NULL
-                                AND (available_at IS NULL OR available_at <= now()))
+                                AND (available_at IS NULL OR available_at <= :now))
                    AS pending,
                count(*) FILTER (WHERE enqueued_at IS NULL AND done_at IS NULL
-                                AND available_at > now()) AS scheduled,
+                                AND available_at > :now) AS scheduled,
                count(*) FILTER (WHERE enqueued_at IS NOT NULL AND done_at IS NULL
                                 AND failed_at IS NULL) AS in_flight,
                count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed,
                count(*) FILTER (WHERE done_at IS NOT NULL) AS done
           FROM outbox GROUP BY topic ORDER BY topic
-    """)).mappings().all()
+    """), {"now": clock.now()}).mappings().all()
 
 
 def failed_messages(session: Session, limit: int = 50):

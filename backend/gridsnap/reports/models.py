@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import clock
 from ..db import Base
 
 
@@ -93,9 +94,9 @@ class Report(Base):
     location_source: Mapped[str] = mapped_column(String(10), nullable=False, server_default="gps")
     captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now())
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
     # The smallest area that covers the point: the cell, else the community/street/district.
     area_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code", ondelete="RESTRICT"))
     cell_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code", ondelete="RESTRICT"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..cases.queries import AREA_JOINS, AREA_NAME_COLUMNS
 from ..db import RawStatement
 from ..events import rules as ev
@@ -29,11 +30,11 @@ _SUBMIT_SQL = f"""
 WITH {LOCATE_CTE},
 ins AS (
     INSERT INTO reports AS r (id, reporter_id, category_code, description, address, location,
-        accuracy_m, location_source, captured_at, stage_started_at, area_code, cell_code,
-        community_code, street_code, district_code, outside_grid, fingerprint, source, nature,
-        urgency)
+        accuracy_m, location_source, captured_at, received_at, updated_at, stage_started_at,
+        area_code, cell_code, community_code, street_code, district_code, outside_grid,
+        fingerprint, source, nature, urgency)
     SELECT :id, :reporter_id, :category, :description, :address, pt.g, :accuracy_m, :source,
-           :captured_at, now(), h.code, {_CHAIN["cell"]}, {_CHAIN["community"]},
+           :captured_at, :now, :now, :now, h.code, {_CHAIN["cell"]}, {_CHAIN["community"]},
            {_CHAIN["street"]}, {_CHAIN["district"]}, h.level IS DISTINCT FROM 'cell',
            :fingerprint, :origin, :nature, :urgency
       FROM pt LEFT JOIN hit h ON true
@@ -64,7 +65,7 @@ def insert_report(session: Session, params: dict, caller: dict | None = None):
     Returns the new row, or None if a report with this id exists already (straight to psycopg:
     the hot path).
     """
-    params = {**_ORIGIN, **params}
+    params = {**_ORIGIN, **params, "now": clock.now()}
     if caller is None:
         return _SUBMIT.one(session, params)
     return _SUBMIT_WITH_CALLER.one(session, {**params, **{f"caller_{k}": v

@@ -8,13 +8,14 @@ from psycopg.rows import dict_row
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from .. import clock
 from .models import ApiToken, User
 
 _PRINCIPAL_BY_TOKEN = """
     SELECT u.id, u.username, u.display_name, u.role, u.scopes, u.department_code,
            t.id AS token_id, t.expires_at
       FROM api_tokens t JOIN users u ON u.id = t.user_id
-     WHERE t.token_hash = %(h)s AND t.revoked_at IS NULL AND t.expires_at > now()
+     WHERE t.token_hash = %(h)s AND t.revoked_at IS NULL AND t.expires_at > %(now)s
        AND u.disabled_at IS NULL
 """
 
@@ -24,7 +25,7 @@ def find_principal_row(session: Session, token_hash: bytes) -> dict | None:
 
     raw = session.connection().connection.driver_connection
     with raw.cursor(row_factory=dict_row) as cur:
-        cur.execute(_PRINCIPAL_BY_TOKEN, {"h": token_hash})
+        cur.execute(_PRINCIPAL_BY_TOKEN, {"h": token_hash, "now": clock.now()})
         return cur.fetchone()
 
 
@@ -42,13 +43,13 @@ def insert_token(session: Session, *, user_id: int, token_hash: bytes, expires_a
 
 def revoke_token(session: Session, token_id: int) -> None:
     session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-                    .values(revoked_at=text("now()")))
+                    .values(revoked_at=clock.now()))
 
 
 def revoke_user_tokens(session: Session, user_id: int) -> int:
     result = session.execute(
         update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=text("now()")))
+        .values(revoked_at=clock.now()))
     return result.rowcount or 0
 
 
