@@ -37,8 +37,9 @@ bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures
 reliability: setup ## run the fault drills and write their figures to docs/reliability.md (DRILL_SCALE=10 for more)
 	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
 
-lint: setup pwa ## ruff on backend/ and tests/, eslint on pwa/
-	@$(VENV)/bin/ruff check backend tests bench
+lint: setup pwa ## ruff on the Python, the import contracts (layers, no circles: pyproject.toml), eslint on pwa/
+	@$(VENV)/bin/ruff check backend tests bench tools
+	@$(VENV)/bin/lint-imports --no-logo
 	@cd pwa && npm run --silent lint
 
 services-up: setup ## start the local PostgreSQL and Redis (for gridsnap commands in another terminal)
