@@ -30,7 +30,7 @@ screenshots: setup pwa ## write docs/screenshots/ anew: the screen tests in Chro
 	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@GRIDSNAP_SCREENSHOTS=1 $(GS) services run $(PY) -m pytest tests/browser/test_pwa_screens.py tests/browser/test_command_screens.py $(PYTEST_ARGS)
 
-bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout and docs/benchmarks.md
+bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout, the run to docs/benchmarks-history.md, its targets to docs/benchmarks.md
 	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
 
