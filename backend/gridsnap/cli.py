@@ -530,6 +530,12 @@ def run_cmd(port: int, rq_workers: int) -> None:
         with _session() as session:
             users = None if demo_loaded(session) else load_demo(session)
         _print_demo_users(users)
+        # the calendar's warning once for this start (a bad holidays file stops it here); the
+        # processes under supervisord learn from the environment that it was said
+        warning = deadline_service.missing_years_warning(settings)
+        if warning:
+            click.echo(f"gridsnap: warning: {warning}", err=True)
+        os.environ[deadline_service.ANNOUNCED_ENV] = "1"
         stack = _stack(port, rq_workers)
         try:
             stack.write()
