@@ -36,6 +36,7 @@ from .users.service import (
     disable_user,
     revoke_all_tokens,
     set_scopes,
+    working_passwords,
 )
 from .worker import build_followup, run_relay, run_worker
 
@@ -186,21 +187,21 @@ def load_demo_cmd(if_empty: bool) -> None:
     """Load the demo city (Dongcheng district, Beijing) and print the demo users."""
 
     with _session() as session:
-        if if_empty and demo_loaded(session):
-            users = None
-        else:
-            users = load_demo(session, progress=sys.stderr.isatty())
-    _print_demo_users(users)
+        if not (if_empty and demo_loaded(session)):
+            load_demo(session, progress=sys.stderr.isatty())
+        _print_demo_users(session)
 
 
-def _print_demo_users(users) -> None:
-    if users is None:
-        path = REPO_ROOT / "fixtures" / "users.json"
-        users = {u["username"]: u for u in json.loads(path.read_text(encoding="utf-8"))}
+def _print_demo_users(session) -> None:
+    """The demo users, each with its password while that password still logs it in."""
+    path = REPO_ROOT / "fixtures" / "users.json"
+    users = json.loads(path.read_text(encoding="utf-8"))
+    works = working_passwords(session, {u["username"]: u["password"] for u in users})
     click.echo("demo users (change these passwords on a real deployment):")
-    for name, u in users.items():
-        click.echo(f"  {u['role']:<10} {name:<14} password: {u['password']:<18} "
-                   f"({u['display_name']})")
+    for u in users:
+        shown = (f"password: {u['password']:<18}" if works[u["username"]] else
+                 f"{'(password changed)':<28}")
+        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']})")
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -528,8 +529,9 @@ def run_cmd(port: int, rq_workers: int) -> None:
         settings = Settings.from_env()
         upgrade(settings.database_url)
         with _session() as session:
-            users = None if demo_loaded(session) else load_demo(session)
-        _print_demo_users(users)
+            if not demo_loaded(session):
+                load_demo(session)
+            _print_demo_users(session)
         # the calendar's warning once for this start (a bad holidays file stops it here); the
         # processes under supervisord learn from the environment that it was said
         warning = deadline_service.missing_years_warning(settings)

@@ -244,6 +244,17 @@ def set_scopes(session: Session, username: str, scopes: list[str],
     return user
 
 
+def working_passwords(session: Session, passwords: dict[str, str]) -> dict[str, bool]:
+    """username -> whether that password still logs the user in (an enabled user whose stored
+    hash matches it): the demo passwords are shown only while they work."""
+    out = {}
+    for username, password in passwords.items():
+        user = queries.find_user_by_username(session, username)
+        out[username] = (user is not None and user.disabled_at is None
+                         and check_password_hash(user.password_hash, password))
+    return out
+
+
 def enable_user(session: Session, username: str) -> User:
     user = _get_user(session, username)
     user.disabled_at = None
