@@ -34,6 +34,7 @@ from .users.service import (
     add_user,
     announce_revocation,
     disable_user,
+    require_known_areas,
     revoke_all_tokens,
     set_scopes,
     working_passwords,
@@ -216,15 +217,33 @@ def user() -> None:
 @click.option("--role", required=True, type=click.Choice(["worker", "supervisor", "handler",
                                                           "admin", "call_taker"]))
 @click.option("--scope", "scopes", multiple=True,
-              help="Area code prefix (repeatable); '' is the whole city.")
+              help="Area code (repeatable): the user sees what lies in it; '' is the whole "
+                   "city. It must be an area of the imported grid.")
 @click.option("--department", help="Department code (handlers).")
 @click.option("--display-name", default="")
-@click.password_option("--password", help="At least 8 characters; prompted if not given.")
-def user_add(username, role, scopes, department, display_name, password) -> None:
-    """Add a user."""
+@click.option("--password", help="At least 8 characters. Better not on the command line (it "
+                                 "stays in the shell's history): leave it out to be asked.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+def user_add(username, role, scopes, department, display_name, password,
+             password_stdin) -> None:
+    """Add a user. The password is asked for (twice, not shown) at a terminal; a script gives
+    it with --password-stdin, e.g. `printf '%s\\n' "$PW" | gridsnap user add …`."""
 
+    if password is not None and password_stdin:
+        _fail("give the password either with --password or with --password-stdin, not both")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            _fail("--password-stdin: standard input had no password on its first line")
+    elif password is None:
+        if not sys.stdin.isatty():
+            _fail("no password given, and no terminal to ask for one: use --password-stdin "
+                  "with the password on standard input")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _session() as session:
         try:
+            require_known_areas(session, list(scopes))
             u = add_user(session, username=username, display_name=display_name, role=role,
                          password=password, scopes=list(scopes), department_code=department)
         except ValueError as exc:
@@ -236,10 +255,12 @@ def user_add(username, role, scopes, department, display_name, password) -> None
 @click.argument("username")
 @click.argument("prefixes", nargs=-1)
 def user_scope(username, prefixes) -> None:
-    """Replace a user's scopes with PREFIXES."""
+    """Replace a user's scopes with PREFIXES (area codes of the imported grid; '' is the whole
+    city)."""
 
     with _session() as session:
         try:
+            require_known_areas(session, list(prefixes))
             u = set_scopes(session, username, list(prefixes))
         except (ValueError, LookupError) as exc:
             _fail(str(exc))
@@ -285,14 +306,18 @@ def open311() -> None:
 @open311.command("add")
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True,
-              help="Area code prefix its key may read ('' for the city); repeatable.")
+              help="Area code its key may read (of the imported grid; '' for the city); "
+                   "repeatable.")
 @click.option("--display-name", default="")
 def open311_add(name, scopes, display_name) -> None:
     """Issue client NAME an API key (printed once; only its hash is stored)."""
     with _session() as session:
         try:
+            require_known_areas(session, list(scopes))
             key = open311_service.issue_client(session, name, list(scopes),
                                                display_name=display_name)
+        except ValueError as exc:
+            _fail(str(exc))
         except AppError as exc:
             _fail(exc.message)
     click.echo(f"client {name}: api_key={key}")
