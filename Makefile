@@ -47,15 +47,16 @@ screenshots: setup pwa ## write docs/screenshots/ anew: the screen tests in Chro
 	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@GRIDSNAP_SCREENSHOTS=1 $(GS) services run $(PY) -m pytest tests/browser/test_pwa_screens.py tests/browser/test_command_screens.py $(PYTEST_ARGS)
 
-bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout and docs/benchmarks.md
+bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures to stdout, the run to docs/benchmarks-history.md, its targets to docs/benchmarks.md
 	@GRIDSNAP_EXTRA_APT="wrk chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m bench.run $(BENCH_ARGS)
 
 reliability: setup ## run the fault drills and write their figures to docs/reliability.md (DRILL_SCALE=10 for more)
 	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
 
-lint: setup pwa ## ruff on backend/ and tests/, eslint on pwa/
-	@$(VENV)/bin/ruff check backend tests bench
+lint: setup pwa ## ruff on the Python, the import contracts (layers, no circles: pyproject.toml), eslint on pwa/
+	@$(VENV)/bin/ruff check backend tests bench tools
+	@$(VENV)/bin/lint-imports --no-logo
 	@cd pwa && npm run --silent lint
 
 services-up: setup ## start the local PostgreSQL and Redis (for gridsnap commands in another terminal)

@@ -1,16 +1,26 @@
-"""The results as one Markdown table set: printed, and appended to docs/benchmarks.md."""
+"""The results as one Markdown table set: printed, appended as a dated section to
+docs/benchmarks-history.md, and the rows of the current-figures table at the top of
+docs/benchmarks.md replaced by this run's figures of the targets it measured."""
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 from .env import REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
+HISTORY = REPO_ROOT / "docs" / "benchmarks-history.md"
+# the current-figures table of DOC lies between these two lines
+SUMMARY_BEGIN = "<!-- bench:current-figures:begin (bench/report.py rewrites the rows) -->"
+SUMMARY_END = "<!-- bench:current-figures:end -->"
+SUMMARY_HEAD = ("| target | latest | verdict | run (UTC) | commit | machine |\n"
+                "|---|---:|---|---|---|---|")
 
 TARGET_RPS = 800
 TARGET_P99_MS = 50
@@ -19,34 +29,12 @@ TARGET_GRID_RATIO = 1 / 1.2  # the 100k grid within 1.2× of the 1k grid
 TARGET_DRAIN = 2.0
 TARGET_FRONT = 0.9  # nginx in front keeps at least 90% of the rate straight to gunicorn
 
-DOC_HEADER = """# Benchmarks
+HISTORY_HEADER = """# Benchmarks: every recorded run
 
-`make bench` (or `.venv/bin/gridsnap services run .venv/bin/python -m bench.run`) measures
-report intake through the real API next to two floors on the same machine and in the same run,
-then a sync storm with the follow-up running. Each run appends a dated section below; compare
-ratios taken in one run, not absolute figures across runs (the machines are noisy, ±20%).
-
-- **Real API**: `PUT /api/v1/reports/{uuid}` served by `gunicorn -w 2` (sync workers) with
-  `gridsnap.wsgi:app`, loaded by `wrk -t2 -c16` with `bench/intake.lua` (a fresh UUID v4 and a
-  point inside a random cell per request, category E0101, a bearer token of the demo worker).
-- **Through nginx**: the same server with nginx in front (`deploy/nginx/gridsnap.conf.tmpl`
-  rendered as `make run` renders it: whole requests buffered, gzip, security headers, access
-  log off, one worker process), the same wrk script against nginx's port, in the same run; the
-  ratio to straight-to-gunicorn is what the front server costs. `--only front` measures just
-  that (100k grid).
-- **Floor A**: `bench/minimal_app.py`, the same INSERT with the same cell lookup (gridsnap's
-  `LOCATE_CTE`) through Flask + psycopg_pool, no auth, validation, event or outbox; same
-  gunicorn settings, same wrk script.
-- **Floor B**: that statement from pgbench (`-M prepared`, as psycopg prepares repeated
-  statements), no HTTP. For context also the real intake statement (audit event, outbox
-  message and the area-chain joins of the answer).
-- **Grids**: 100 m × 100 m cells generated with SQL (`bench/grid.py`) under 110102 (1k) and
-  110105 (100k), one at a time next to the demo city; points never on a shared edge.
-- **Sync storm**: 16 client connections send reports, every 10th followed by a ~2 MB
-  12-megapixel JPEG with EXIF GPS, while `gridsnap relay` and two `gridsnap worker` run; drain
-  is the time from the first request until no outbox message is left to do.
-
-A run with any non-2xx answer, socket error or missing row is marked as failed.
+Each recorded run of `make bench` appends a dated section here (the current figure of each
+target is the table at the top of [benchmarks.md](benchmarks.md), which says how each part is
+measured). Compare ratios taken in one run, not absolute figures across runs (the machines are
+noisy, ±20%).
 """
 
 
@@ -61,7 +49,7 @@ def _n(v, digits=0) -> str:
     return f"{v:,.{digits}f}"
 
 
-def _verdict(ok: bool | None) -> str:
+def verdict(ok: bool | None) -> str:
     return {True: "PASS", False: "MISS", None: "–"}[ok]
 
 
@@ -84,8 +72,14 @@ def machine_info(versions: dict[str, str]) -> dict[str, str]:
     wrk = (run(["wrk", "--version"]).split("[")[0].replace("wrk", "").strip() or "?")
     import gunicorn
 
+    # the code measured: HEAD, and whether tracked files differ from it
+    commit = run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"]).strip() or "?"
+    changed = run(["git", "-C", str(REPO_ROOT), "status", "--porcelain",
+                   "--untracked-files=no"]).strip()
     return {
         "date": run(["date", "-u"]).strip(),
+        "commit": commit,
+        "uncommitted": "with uncommitted changes" if changed else "",
         "nproc": run(["nproc"]).strip() or str(os.cpu_count()),
         "cpu": cpu,
         "ram": f"{mem_kb / 1024 / 1024:.1f} GiB",
@@ -201,7 +195,8 @@ class Results:
             f"Linux {i.get('kernel')}. PostgreSQL {i.get('postgresql')}, PostGIS "
             f"{i.get('postgis')} (GEOS {i.get('geos')}), Redis {i.get('redis')}; Python "
             f"{i.get('python')}, gunicorn {i.get('gunicorn')} ({self.workers} sync workers), "
-            f"wrk {i.get('wrk')}.")
+            f"wrk {i.get('wrk')}. Commit {i.get('commit', '?')}"
+            f"{' ' + i['uncommitted'] if i.get('uncommitted') else ''}.")
         out.append("")
         if self.wrk or self.pgbench:
             measured = {k[-1] for k in [*self.wrk, *self.pgbench]}
@@ -268,6 +263,14 @@ class Results:
         return real / pg if real and pg else None
 
     def _targets(self) -> list[str]:
+        rows = self.target_rows()
+        if not rows:
+            return []
+        return ["### Targets", "", "| target | measured | verdict |", "|---|---:|---|",
+                *(f"| {t} | {m} | {v} |" for t, m, v in rows), ""]
+
+    def target_rows(self) -> list[tuple[str, str, str]]:
+        """(target, measured, verdict) of every target this run measured."""
         rows = []
         names = [g.name for g in self.grids]
         if self.wrk:
@@ -281,42 +284,38 @@ class Results:
                 bad = invalid or self.failed_runs("minimal", g) > 0
 
                 def v(ok, failed=invalid):
-                    return "FAILED RUN" if failed else _verdict(ok)
-                rows.append(f"| real API ≥ {TARGET_RPS} reports/s ({g} grid) | {_n(rps)} | "
-                            f"{v(rps is not None and rps >= TARGET_RPS)} |")
-                rows.append(f"| real API p99 < {TARGET_P99_MS} ms ({g} grid) | {_n(p99, 1)} ms | "
-                            f"{v(p99 is not None and p99 < TARGET_P99_MS)} |")
+                    return "FAILED RUN" if failed else verdict(ok)
+                rows.append((f"real API ≥ {TARGET_RPS} reports/s ({g} grid)", _n(rps),
+                             v(rps is not None and rps >= TARGET_RPS)))
+                rows.append((f"real API p99 < {TARGET_P99_MS} ms ({g} grid)", f"{_n(p99, 1)} ms",
+                             v(p99 is not None and p99 < TARGET_P99_MS)))
                 if self.wrk_runs("minimal", g):
-                    rows.append(
-                        f"| real API / minimal endpoint ≥ {TARGET_VS_MINIMAL} ({g} grid) | "
-                        f"{_n(ratio, 2)} | "
-                        f"{v(None if ratio is None else ratio >= TARGET_VS_MINIMAL, bad)} |")
+                    rows.append((f"real API / minimal endpoint ≥ {TARGET_VS_MINIMAL} ({g} grid)",
+                                 _n(ratio, 2),
+                                 v(None if ratio is None else ratio >= TARGET_VS_MINIMAL, bad)))
                 front = self.front_ratio(g)
                 if front is not None:
                     bad = invalid or self.failed_runs("nginx", g) > 0
-                    rows.append(f"| through nginx / straight to gunicorn ≥ {TARGET_FRONT:g} "
-                                f"({g} grid) | {front:.2f} | {v(front >= TARGET_FRONT, bad)} |")
+                    rows.append((f"through nginx / straight to gunicorn ≥ {TARGET_FRONT:g} "
+                                 f"({g} grid)", f"{front:.2f}", v(front >= TARGET_FRONT, bad)))
             gr = self.grid_ratio()
             if gr is not None:
                 bad = self.failed_runs("real", "1k") + self.failed_runs("real", "100k") > 0
-                rows.append(f"| 100k grid / 1k grid, real API ≥ {TARGET_GRID_RATIO:.2f} "
-                            f"(within 1.2×) | {gr:.2f} | "
-                            f"{'FAILED RUN' if bad else _verdict(gr >= TARGET_GRID_RATIO)} |")
+                rows.append((f"100k grid / 1k grid, real API ≥ {TARGET_GRID_RATIO:.2f} "
+                             "(within 1.2×)", f"{gr:.2f}",
+                             "FAILED RUN" if bad else verdict(gr >= TARGET_GRID_RATIO)))
         s = self.storm
         if s is not None:
             ok = None if s.drain_over_intake is None else s.drain_over_intake <= TARGET_DRAIN
-            verdict = _verdict(ok) if s.ok or ok is None else f"{_verdict(ok)}, FAILED RUN"
+            said = verdict(ok) if s.ok or ok is None else f"{verdict(ok)}, FAILED RUN"
             if s.drain_over_intake is None:
-                verdict = "FAILED RUN (not drained)"
+                said = "FAILED RUN (not drained)"
             elif s.stuck_messages:
-                verdict = (f"{_verdict(ok)} for all but {s.stuck_messages} stuck messages; "
-                           "FAILED RUN")
-            rows.append(f"| sync storm: follow-up drain / intake ≤ {TARGET_DRAIN:g}× | "
-                        f"{_n(s.drain_over_intake, 2)}× | {verdict} |")
-        if not rows:
-            return []
-        return ["### Targets", "", "| target | measured | verdict |", "|---|---:|---|",
-                *rows, ""]
+                said = (f"{verdict(ok)} for all but {s.stuck_messages} stuck messages; "
+                        "FAILED RUN")
+            rows.append((f"sync storm: follow-up drain / intake ≤ {TARGET_DRAIN:g}×",
+                         f"{_n(s.drain_over_intake, 2)}×", said))
+        return rows
 
     def _storm(self) -> list[str]:
         s = self.storm
@@ -358,9 +357,64 @@ class Results:
         ]
 
 
-def append_to_doc(section: str) -> Path:
+def machine_label(info: dict[str, str]) -> str:
+    """The machine of a run, short enough for a table cell."""
+    return (f"{info.get('nproc', '?')} CPUs, {info.get('cpu', '?')}, {info.get('ram', '?')} RAM, "
+            f"Linux {info.get('kernel', '?')}")
+
+
+def append_to_history(section: str, history: Path = HISTORY) -> Path:
     """Append the dated section, keeping what is there (the header is written once)."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    existing = DOC.read_text(encoding="utf-8") if DOC.exists() else DOC_HEADER
-    DOC.write_text(existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n", encoding="utf-8")
-    return DOC
+    history.parent.mkdir(parents=True, exist_ok=True)
+    existing = history.read_text(encoding="utf-8") if history.exists() else HISTORY_HEADER
+    history.write_text(existing.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n",
+                       encoding="utf-8")
+    return history
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def update_summary(text: str, rows: list[tuple[str, str, str]], *, when: datetime,
+                   commit: str, machine: str) -> str:
+    """`text` (docs/benchmarks.md) with each target of `rows` (target, measured, verdict) set
+    to this run's figure: the row of the same target replaced, a new target added at the end;
+    the targets this run did not measure keep their latest figure."""
+    try:
+        head, rest = text.split(SUMMARY_BEGIN, 1)
+        table, tail = rest.split(SUMMARY_END, 1)
+    except ValueError:
+        raise ValueError(f"no current-figures table ({SUMMARY_BEGIN} … {SUMMARY_END})") from None
+    lines = [ln for ln in table.strip().splitlines() if ln.startswith("|")][2:]
+    key = re.compile(r"^\|\s*(.*?)\s*\|")
+    order: list[str] = []
+    by_target: dict[str, str] = {}
+    for ln in lines:
+        m = key.match(ln)
+        if m:
+            order.append(m.group(1))
+            by_target[m.group(1)] = ln
+    run = when.strftime("%Y-%m-%d %H:%M")
+    for target, measured, verdict in rows:
+        target = _cell(target)
+        if target not in by_target:
+            order.append(target)
+        by_target[target] = (f"| {target} | {_cell(measured)} | {_cell(verdict)} | {run} | "
+                             f"{_cell(commit)} | {_cell(machine)} |")
+    body = "\n".join([SUMMARY_HEAD, *(by_target[t] for t in order)])
+    return f"{head}{SUMMARY_BEGIN}\n{body}\n{SUMMARY_END}{tail}"
+
+
+def record(section: str, rows: list[tuple[str, str, str]], info: dict[str, str], *,
+           when: datetime, doc: Path = DOC, history: Path = HISTORY) -> tuple[Path, Path]:
+    """Write a run down: its section at the end of the history, its targets' figures into
+    the current-figures table of the doc."""
+    commit = f"`{info.get('commit', '?')}`" + (
+        " (uncommitted changes)" if info.get("uncommitted") else "")
+    text = doc.read_text(encoding="utf-8")
+    updated = update_summary(text, rows, when=when, commit=commit, machine=machine_label(info))
+    append_to_history(section, history)
+    if updated != text:
+        doc.write_text(updated, encoding="utf-8")
+    return doc, history

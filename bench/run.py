@@ -1,6 +1,8 @@
 """`python -m bench.run`: intake through the real API next to its floors, and the sync storm.
 
-    python -m bench.run            # full run (~10 min): table on stdout + docs/benchmarks.md
+    python -m bench.run            # full run (~10 min): table on stdout, the run appended to
+                                   # docs/benchmarks-history.md, its targets' figures put in
+                                   # the current-figures table of docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
     python -m bench.run --only intake|front|pgbench|storm|cases|stats|bulk-stats|import-grid|pwa
 
@@ -46,11 +48,12 @@ MODULE_PARTS = {
 }
 
 
-def run_module_parts(parts, quick: bool) -> tuple[str, int]:
-    """Markdown tables of the module parts asked for, and an exit code."""
+def run_module_parts(parts, quick: bool) -> tuple[str, int, list[tuple[str, str, str]]]:
+    """Markdown tables of the module parts asked for, an exit code, and (target, measured,
+    verdict) of each of their rows that has a target ("target" and "ok" in the row)."""
     import importlib
 
-    out, code = [], 0
+    out, code, targets = [], 0, []
     for part in parts:
         if part not in MODULE_PARTS:
             continue
@@ -69,9 +72,12 @@ def run_module_parts(parts, quick: bool) -> tuple[str, int]:
             value = r["value"]
             shown = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
             out.append(f"| {r['name']} | {shown} {r['unit']} | {r.get('note', '')} |")
+            if "target" in r:
+                targets.append((f"{r['name']} {r['target']}", f"{shown} {r['unit']}",
+                                report.verdict(r["ok"])))
             say(f"  {r['name']}: {shown} {r['unit']}  ({r.get('note', '')})")
         out.append("")
-    return "\n".join(out), code
+    return "\n".join(out), code, targets
 PORTS = range(18000, 18011)
 # the front part alone measures on this grid (a city's worth of cells); the intake part
 # measures the front server on both grids as it measures the rest
@@ -232,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
-    ap.add_argument("--no-doc", action="store_true", help="do not append to docs/benchmarks.md")
-    ap.add_argument("--doc", action="store_true", help="append to the doc even with --quick")
+    ap.add_argument("--no-doc", action="store_true",
+                    help="do not record the run in docs/benchmarks.md and its history")
+    ap.add_argument("--doc", action="store_true", help="record the run in the docs even with --quick")
     args = ap.parse_args(argv)
 
     plan = QUICK if args.quick else FULL
@@ -377,17 +384,20 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench": {f"{k[0]}/{k[1]}/{k[2]}": [r.as_dict() for r in v]
                     for k, v in res.pgbench.items()},
         "storm": res.storm.as_dict() if res.storm else None}, indent=2, default=str))
-    extra, extra_code = run_module_parts(parts, args.quick)
+    extra, extra_code, extra_targets = run_module_parts(parts, args.quick)
     code = code or extra_code
     if extra:
         text = text.rstrip() + "\n\n" + extra
     say("")
     say(text)
     if code == 0 and not args.no_doc and (not args.quick or args.doc):
-        path = report.append_to_doc(text)
-        say(f"appended to {path.relative_to(REPO_ROOT)}")
+        doc, history = report.record(text, res.target_rows() + extra_targets, res.info,
+                                     when=started)
+        say(f"appended to {history.relative_to(REPO_ROOT)}; current figures in "
+            f"{doc.relative_to(REPO_ROOT)}")
     elif code == 0:
-        say("(not appended to docs/benchmarks.md: quick run or --no-doc)")
+        say("(not recorded in docs/benchmarks.md and docs/benchmarks-history.md: quick run "
+            "or --no-doc)")
     return code
 
 

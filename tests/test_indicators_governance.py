@@ -1,4 +1,4 @@
-"""综合评价, complete and honest (issue 13): the two holes (an undispatched case overdue in the
+"""综合评价, complete and honest: the two holes (an undispatched case overdue in the
 accept stage is 应结案; a late verification is not 按期), and a hand-built month with 挂账,
 joint cases (吹哨报到: 报到率), 督办 notices and returns (派遣准确率), every figure worked out
 below and in docs/indicators.md.

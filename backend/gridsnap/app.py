@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 
 import swagger_ui_bundle
 from flask import Flask, g, jsonify, request, send_from_directory
@@ -16,7 +17,7 @@ from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
 from .categories.api import blp as categories_blp
 from .deadlines.api import blp as calendar_blp
-from .deadlines.service import calendar_of, log_missing_years
+from .deadlines.service import ANNOUNCED_ENV, calendar_of, log_missing_years
 from .edge import init_edge
 from .errors import AppError, register_error_handlers
 from .exports.api import blp as exports_blp
@@ -83,7 +84,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                                 x_proto=settings.trusted_proxies)
     app.extensions["gridsnap"] = runtime
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log_missing_years(settings)  # reads the holidays file: a bad one stops the start here
+    # reads the holidays file: a bad one stops the start here
+    log_missing_years(settings, announced=os.environ.get(ANNOUNCED_ENV) == "1")
 
     api.init_app(app)
     register_error_handlers(app)  # after the Api, so ours answer every error

@@ -34,8 +34,10 @@ from .users.service import (
     add_user,
     announce_revocation,
     disable_user,
+    require_known_areas,
     revoke_all_tokens,
     set_scopes,
+    working_passwords,
 )
 from .worker import build_followup, run_relay, run_worker
 
@@ -186,21 +188,21 @@ def load_demo_cmd(if_empty: bool) -> None:
     """Load the demo city (Dongcheng district, Beijing) and print the demo users."""
 
     with _session() as session:
-        if if_empty and demo_loaded(session):
-            users = None
-        else:
-            users = load_demo(session, progress=sys.stderr.isatty())
-    _print_demo_users(users)
+        if not (if_empty and demo_loaded(session)):
+            load_demo(session, progress=sys.stderr.isatty())
+        _print_demo_users(session)
 
 
-def _print_demo_users(users) -> None:
-    if users is None:
-        path = REPO_ROOT / "fixtures" / "users.json"
-        users = {u["username"]: u for u in json.loads(path.read_text(encoding="utf-8"))}
+def _print_demo_users(session) -> None:
+    """The demo users, each with its password while that password still logs it in."""
+    path = REPO_ROOT / "fixtures" / "users.json"
+    users = json.loads(path.read_text(encoding="utf-8"))
+    works = working_passwords(session, {u["username"]: u["password"] for u in users})
     click.echo("demo users (change these passwords on a real deployment):")
-    for name, u in users.items():
-        click.echo(f"  {u['role']:<10} {name:<14} password: {u['password']:<18} "
-                   f"({u['display_name']})")
+    for u in users:
+        shown = (f"password: {u['password']:<18}" if works[u["username"]] else
+                 f"{'(password changed)':<28}")
+        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']})")
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -215,15 +217,33 @@ def user() -> None:
 @click.option("--role", required=True, type=click.Choice(["worker", "supervisor", "handler",
                                                           "admin", "call_taker"]))
 @click.option("--scope", "scopes", multiple=True,
-              help="Area code prefix (repeatable); '' is the whole city.")
+              help="Area code (repeatable): the user sees what lies in it; '' is the whole "
+                   "city. It must be an area of the imported grid.")
 @click.option("--department", help="Department code (handlers).")
 @click.option("--display-name", default="")
-@click.password_option("--password", help="At least 8 characters; prompted if not given.")
-def user_add(username, role, scopes, department, display_name, password) -> None:
-    """Add a user."""
+@click.option("--password", help="At least 8 characters. Better not on the command line (it "
+                                 "stays in the shell's history): leave it out to be asked.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+def user_add(username, role, scopes, department, display_name, password,
+             password_stdin) -> None:
+    """Add a user. The password is asked for (twice, not shown) at a terminal; a script gives
+    it with --password-stdin, e.g. `printf '%s\\n' "$PW" | gridsnap user add …`."""
 
+    if password is not None and password_stdin:
+        _fail("give the password either with --password or with --password-stdin, not both")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            _fail("--password-stdin: standard input had no password on its first line")
+    elif password is None:
+        if not sys.stdin.isatty():
+            _fail("no password given, and no terminal to ask for one: use --password-stdin "
+                  "with the password on standard input")
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _session() as session:
         try:
+            require_known_areas(session, list(scopes))
             u = add_user(session, username=username, display_name=display_name, role=role,
                          password=password, scopes=list(scopes), department_code=department)
         except ValueError as exc:
@@ -235,10 +255,12 @@ def user_add(username, role, scopes, department, display_name, password) -> None
 @click.argument("username")
 @click.argument("prefixes", nargs=-1)
 def user_scope(username, prefixes) -> None:
-    """Replace a user's scopes with PREFIXES."""
+    """Replace a user's scopes with PREFIXES (area codes of the imported grid; '' is the whole
+    city)."""
 
     with _session() as session:
         try:
+            require_known_areas(session, list(prefixes))
             u = set_scopes(session, username, list(prefixes))
         except (ValueError, LookupError) as exc:
             _fail(str(exc))
@@ -284,14 +306,18 @@ def open311() -> None:
 @open311.command("add")
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, required=True,
-              help="Area code prefix its key may read ('' for the city); repeatable.")
+              help="Area code its key may read (of the imported grid; '' for the city); "
+                   "repeatable.")
 @click.option("--display-name", default="")
 def open311_add(name, scopes, display_name) -> None:
     """Issue client NAME an API key (printed once; only its hash is stored)."""
     with _session() as session:
         try:
+            require_known_areas(session, list(scopes))
             key = open311_service.issue_client(session, name, list(scopes),
                                                display_name=display_name)
+        except ValueError as exc:
+            _fail(str(exc))
         except AppError as exc:
             _fail(exc.message)
     click.echo(f"client {name}: api_key={key}")
@@ -528,8 +554,15 @@ def run_cmd(port: int, rq_workers: int) -> None:
         settings = Settings.from_env()
         upgrade(settings.database_url)
         with _session() as session:
-            users = None if demo_loaded(session) else load_demo(session)
-        _print_demo_users(users)
+            if not demo_loaded(session):
+                load_demo(session)
+            _print_demo_users(session)
+        # the calendar's warning once for this start (a bad holidays file stops it here); the
+        # processes under supervisord learn from the environment that it was said
+        warning = deadline_service.missing_years_warning(settings)
+        if warning:
+            click.echo(f"gridsnap: warning: {warning}", err=True)
+        os.environ[deadline_service.ANNOUNCED_ENV] = "1"
         stack = _stack(port, rq_workers)
         try:
             stack.write()

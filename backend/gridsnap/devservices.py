@@ -108,7 +108,7 @@ OUTSIDE_ROOT = Path("/var/lib/gridsnap")
 
 def _postgres_reaches(path: Path) -> bool:
     """Whether the postgres system user can enter `path` (every folder on the way)."""
-    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)],
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)], cwd="/",
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
@@ -150,6 +150,14 @@ class LocalPostgres:
             return args
         return ["runuser", "-u", "postgres", "--", *args]
 
+    def run_as_owner(self, args: list[str], **kw) -> subprocess.CompletedProcess:
+        """A PostgreSQL tool run as the cluster's owner, from a folder it can enter: as root,
+        our working directory may be one the postgres user cannot (a checkout in root's mode
+        700 home), and the tools then complain "could not change directory" at every start
+        and stop."""
+        cwd = "/" if os.geteuid() == 0 else None
+        return subprocess.run(self._as_owner(args), cwd=cwd, **kw)
+
     def _owner(self) -> tuple[int, int]:
         if os.geteuid() != 0:
             return os.getuid(), os.getgid()
@@ -181,14 +189,14 @@ class LocalPostgres:
         os.chown(self.log, uid, gid)
         if os.geteuid() == 0:
             # the postgres user must be able to reach .var/pg through the repository's folders
-            probe = subprocess.run(self._as_owner(["test", "-w", str(self.root)]))
+            probe = self.run_as_owner(["test", "-w", str(self.root)])
             if probe.returncode != 0:
                 raise ServiceError(
                     f"the postgres user cannot reach {self.root}; set DATABASE_URL or "
                     "GRIDSNAP_VAR_DIR to a folder it can reach")
-        subprocess.run(
-            self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "gridsnap",
-                            "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
+        self.run_as_owner(
+            [str(bindir / "initdb"), "-D", str(self.data), "-U", "gridsnap", "--auth=trust",
+             "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
             check=True, stdout=subprocess.DEVNULL)
         conf = self.data / "postgresql.conf"
         with conf.open("a") as f:
@@ -213,9 +221,9 @@ class LocalPostgres:
         if _port_open(self.port):
             raise ServiceError(f"port {self.port} is taken by another program; set GRIDSNAP_PG_PORT")
         bindir = pg_bindir()
-        subprocess.run(
-            self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-                            "-w", "-t", "60", "start"]),
+        self.run_as_owner(
+            [str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60",
+             "start"],
             check=True, stdout=subprocess.DEVNULL)
         _wait_port(self.port, 30, "PostgreSQL", self.log)
         self.create_databases()
@@ -237,9 +245,8 @@ class LocalPostgres:
     def stop(self) -> None:
         if not (self.data / "postmaster.pid").exists():
             return
-        subprocess.run(
-            self._as_owner([str(pg_bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast",
-                            "-w", "stop"]),
+        self.run_as_owner(
+            [str(pg_bindir() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
             check=False, stdout=subprocess.DEVNULL)
 
 

@@ -17,7 +17,7 @@ from rq.job import Job
 
 from .cases import jobs as case_jobs
 from .db import UNAVAILABLE_ERRORS
-from .deadlines.service import log_missing_years
+from .deadlines.service import ANNOUNCED_ENV, log_missing_years
 from .extensions import Runtime
 from .outbox import jobs as outbox_jobs
 from .outbox.jobs import Followup
@@ -195,7 +195,8 @@ def run_worker(followup: Followup, *, burst: bool = False, name: str | None = No
     messages of the jobs it meets undone, which the outbox sweep re-sends.
     """
     rt = followup.runtime
-    log_missing_years(rt.settings)  # the deadlines it computes: a bad holidays file stops it
+    # the deadlines it computes: a bad holidays file stops it
+    log_missing_years(rt.settings, announced=os.environ.get(ANNOUNCED_ENV) == "1")
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     stop = threading.Event()
     backoff = 0.5

@@ -124,3 +124,35 @@ def screenshots(tmp_path_factory) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         return SHOTS
     return tmp_path_factory.mktemp("screenshots")
+
+
+class Shots:
+    """The screenshots one screen test draws. The test module declares them up front, in
+    `SCREENS_DRAWN = {test function name: (screen, ...)}`: each screen is drawn as
+    `{zh,en}-{screen}.png`, only a declared screen may be drawn, and a test that passes has
+    drawn every screen it declares. tests/test_screenshots.py checks that the declared screens
+    and docs/screenshots/ are the same set, so a picture no test draws any more is noticed."""
+
+    def __init__(self, folder: Path, test: str, declared) -> None:
+        self.folder, self.test, self.declared = folder, test, set(declared)
+        self.drawn: set[str] = set()
+
+    def take(self, page, prefix: str, screen: str, **kw) -> Path:
+        assert screen in self.declared, f"{screen!r} is not in SCREENS_DRAWN[{self.test!r}]"
+        path = self.folder / f"{prefix}-{screen}.png"
+        page.screenshot(path=str(path), **kw)
+        self.drawn.add(screen)
+        return path
+
+
+@pytest.fixture
+def shots(request, screenshots) -> Shots:
+    name = request.function.__name__
+    declared = getattr(request.module, "SCREENS_DRAWN", {}).get(name)
+    assert declared, f"{request.module.__name__}.SCREENS_DRAWN has no entry for {name}"
+    failed_before = request.session.testsfailed
+    shots = Shots(screenshots, name, declared)
+    yield shots
+    if request.session.testsfailed == failed_before:  # this test passed: it drew them all
+        assert shots.drawn == shots.declared, (
+            f"{name} declares {sorted(shots.declared - shots.drawn)} but did not draw them")

@@ -21,6 +21,12 @@ from .pwa import (
 from photo_samples import make_jpeg
 
 LANGS = {"zh-CN": "zh", "en": "en"}
+# the screens each test draws into docs/screenshots/ as {zh,en}-{screen}.png (see `shots`)
+SCREENS_DRAWN = {
+    "test_main_screens_in_both_languages": (
+        "login", "category-picker", "capture", "drafts", "records", "tasks", "task-verify", "map",
+        "settings"),
+}
 # a screen and what shows once it has loaded what it needs
 SCREENS = {"capture": "[data-testid=category-button]", "records": "[data-testid=outbox-list]",
            "tasks": "[data-testid=task-list]", "settings": "[data-testid=logout]"}
@@ -40,7 +46,7 @@ def _no_horizontal_scroll(page):
 
 @pytest.mark.parametrize("lang", list(LANGS))
 def test_main_screens_in_both_languages(browser, live_server, demo_cell, worker_login,
-                                        screenshots, tmp_path, lang, client, tokens, runtime):
+                                        shots, tmp_path, lang, client, tokens, runtime):
     make_resolved_case(client, tokens, demo_cell, runtime)  # a verification task to show
     photo = tmp_path / "p.jpg"
     photo.write_bytes(make_jpeg(1200, 900, seed=7))
@@ -58,7 +64,7 @@ def test_main_screens_in_both_languages(browser, live_server, demo_cell, worker_
         page.evaluate("document.querySelector('.content')?.scrollTo(0, 0)")
         page.wait_for_selector(".toast", state="detached", timeout=6000)
         assert_accessible(page, f"{lang} {name}")
-        page.screenshot(path=str(screenshots / f"{prefix}-{name}.png"))
+        shots.take(page, prefix, name)
 
     try:
         page.goto("/")

@@ -32,19 +32,33 @@ def years_missing_soon(settings: Settings, now: datetime) -> list[int]:
     return [y for y in (year, year + 1) if not cal.covers(y)]
 
 
-def log_missing_years(settings: Settings) -> None:
+# Set by `gridsnap run` for the processes it starts under supervisord: it has said the
+# warning below once for the whole start, so they do not say it again (one per process).
+ANNOUNCED_ENV = "GRIDSNAP_CALENDAR_ANNOUNCED"
+
+
+def missing_years_warning(settings: Settings) -> str | None:
     """At a process's start: read the holidays file (a bad one stops the start with its
-    error) and log a warning when this year or the next has no official holiday data."""
+    error); the warning to give when this year or the next has no official holiday data."""
     try:
         missing = years_missing_soon(settings, clock.now())
     except HolidaysFileError as exc:
         raise SystemExit(f"gridsnap: GRIDSNAP_HOLIDAYS_FILE: {exc}") from None
-    if missing:
-        log.warning(
-            "no official holiday data (the State Council's notice) for %s: deadlines counted "
-            "over it are estimates (statutory holidays only, no 调休). Add the notice to "
-            "GRIDSNAP_HOLIDAYS_FILE (or upgrade the holidays library), then run `gridsnap "
-            "deadlines recompute`.", ", ".join(map(str, missing)))
+    if not missing:
+        return None
+    return ("no official holiday data (the State Council's notice) for "
+            f"{', '.join(map(str, missing))}: deadlines counted over it are estimates "
+            "(statutory holidays only, no 调休). Add the notice to GRIDSNAP_HOLIDAYS_FILE (or "
+            "upgrade the holidays library), then run `gridsnap deadlines recompute`.")
+
+
+def log_missing_years(settings: Settings, *, announced: bool = False) -> None:
+    """At a process's start: check the holidays file and log the warning of
+    `missing_years_warning`, unless the command that started this process has `announced`
+    it already (see ANNOUNCED_ENV)."""
+    warning = missing_years_warning(settings)
+    if warning and not announced:
+        log.warning("%s", warning)
 
 
 def configured_limits(session: Session, settings: Settings) -> list[TimeLimit]:

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
 from ..errors import AppError
+from ..grid.service import unknown_area_prefixes
 from . import queries
 from .models import ROLES, User
 from .rules import LOGIN_LIMITS, Principal, valid_scope
@@ -242,6 +243,28 @@ def set_scopes(session: Session, username: str, scopes: list[str],
     session.commit()
     announce_revocation(redis)
     return user
+
+
+def require_known_areas(session: Session, scopes: list[str]) -> None:
+    """Raises ValueError unless every scope is '' (the whole city) or the start of a stored
+    area's code: a scope that names no place would give its holder nothing to see."""
+    unknown = unknown_area_prefixes(session, [s for s in scopes if valid_scope(s)])
+    if unknown:
+        raise ValueError(
+            f"no area has a code starting with {', '.join(repr(u) for u in unknown)}: a scope is "
+            "the code of a district, street, community or cell of the imported grid (e.g. "
+            "110101), or '' for the whole city")
+
+
+def working_passwords(session: Session, passwords: dict[str, str]) -> dict[str, bool]:
+    """username -> whether that password still logs the user in (an enabled user whose stored
+    hash matches it): the demo passwords are shown only while they work."""
+    out = {}
+    for username, password in passwords.items():
+        user = queries.find_user_by_username(session, username)
+        out[username] = (user is not None and user.disabled_at is None
+                         and check_password_hash(user.password_hash, password))
+    return out
 
 
 def enable_user(session: Session, username: str) -> User:

@@ -201,13 +201,15 @@ function CallbackItem({ c, onDone }) {
       <div class="row wrap">
         <label class="check"><input type="checkbox" checked={a.responded} onChange={(e) => set('responded', e.currentTarget.checked)} /> {t('hot.responded')}</label>
         <label class="check"><input type="checkbox" checked={a.solved} onChange={(e) => set('solved', e.currentTarget.checked)} /> {t('hot.solved')}</label>
-        <select value={a.satisfaction} onChange={(e) => set('satisfaction', e.currentTarget.value)} data-testid="callback-satisfaction">
-          {['satisfied', 'basically_satisfied', 'dissatisfied'].map((x) => <option value={x}>{t(`hot.sat_${x}`)}</option>)}
-        </select>
+        <label>{t('hot.satisfaction')}{' '}
+          <select value={a.satisfaction} onChange={(e) => set('satisfaction', e.currentTarget.value)} data-testid="callback-satisfaction">
+            {['satisfied', 'basically_satisfied', 'dissatisfied'].map((x) => <option value={x}>{t(`hot.sat_${x}`)}</option>)}
+          </select>
+        </label>
         {negative && (
           <label class="check"><input type="checkbox" checked={a.reopen} onChange={(e) => set('reopen', e.currentTarget.checked)} /> {t('hot.reopen')}</label>
         )}
-        {negative && a.reopen && <input placeholder={t('hot.reopen_note')} value={a.note} onInput={(e) => set('note', e.currentTarget.value)} />}
+        {negative && a.reopen && <input placeholder={t('hot.reopen_note')} aria-label={t('hot.reopen_note')} value={a.note} onInput={(e) => set('note', e.currentTarget.value)} />}
       </div>
       <div class="row">
         <button type="button" onClick={() => record(true)} data-testid="callback-record">{t('hot.record_callback')}</button>
