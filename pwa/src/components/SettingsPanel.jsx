@@ -7,7 +7,7 @@ import { kvSet } from '../lib/db.js';
 import { pending } from '../lib/outbox.js';
 import { logout } from '../lib/session.js';
 import { saveSettings } from '../lib/settings.js';
-import { syncSoon } from '../nav.js';
+import { syncSoon } from '../syncing.js';
 import { reload, toast, useStore } from '../store.js';
 
 export function SettingsPanel() {

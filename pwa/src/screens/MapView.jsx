@@ -11,7 +11,7 @@ import { basemapOf } from '../lib/basemap.js';
 import { loadDraft, saveDraft } from '../lib/draft.js';
 import { cellsBounds, locateCell } from '../lib/grid.js';
 import { countByGroup, myReportMarks, STYLE } from '../lib/mine.js';
-import { go } from '../nav.js';
+import { go } from '../router.js';
 import { useStore } from '../store.js';
 import { useLiveFix } from '../hooks/useLiveFix.js';
 
