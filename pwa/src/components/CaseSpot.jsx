@@ -30,6 +30,15 @@ export default function CaseSpot({ location, cell = null }) {
       dragging: false, scrollWheelZoom: false, keyboard: false, boxZoom: false,
       doubleClickZoom: false, touchZoom: false, tap: false });
     addBasemap(L, m, basemapOf(s.server, s.settings, getLang()));
+    const radius = location.accuracy_m || 5;
+    // the circle's own bounds need a view first: take them from the point
+    const bounds = L.latLng(ll).toBounds(Math.max(radius, 30) * 4);
+    const fit = () => {
+      m.invalidateSize(false);
+      m.fitBounds(bounds, { maxZoom: 18, animate: false });
+      node.dataset.fittedWidth = String(node.clientWidth); // for the browser tests: settled
+    };
+    fit(); // a view first: vector layers on a canvas need one
     const near = cellsNear(s.cells, location.lon, location.lat);
     if (near.length) {
       L.geoJSON({ type: 'FeatureCollection', features: near.map((c) => ({ type: 'Feature',
@@ -39,17 +48,8 @@ export default function CaseSpot({ location, cell = null }) {
         : { color: '#7a8a9c', weight: 1, fillOpacity: 0 }) }).addTo(m);
       node.dataset.cells = String(near.length);
     }
-    const radius = location.accuracy_m || 5;
-    // the circle's own bounds need a view first: take them from the point
-    const bounds = L.latLng(ll).toBounds(Math.max(radius, 30) * 4);
     L.circle(ll, { radius, color: '#0b5cad', weight: 1, fillOpacity: 0.15 }).addTo(m);
     L.circleMarker(ll, { radius: 6, color: '#fff', weight: 2, fillColor: '#d32f2f', fillOpacity: 1 }).addTo(m);
-    const fit = () => {
-      m.invalidateSize(false);
-      m.fitBounds(bounds, { maxZoom: 18, animate: false });
-      node.dataset.fittedWidth = String(node.clientWidth); // for the browser tests: settled
-    };
-    fit();
     // a panel's width settles after the first paint: fit again whenever the map's size changes
     const resized = new ResizeObserver(fit);
     resized.observe(node);
