@@ -27,7 +27,7 @@ from .health.api import blp as health_blp
 from .hotline import rules as hotline_rules
 from .hotline.api import blp as hotline_blp
 from .maps.api import blp as maps_blp
-from .maps.rules import basemap_view
+from .maps.rules import basemap_origins, basemap_view
 from .notifications.api import blp as notifications_blp
 from .open311.api import admin_blp as admin_open311_blp
 from .open311.api import blp as open311_blp
@@ -125,7 +125,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        # settings the server enforces, never typed again in the apps
                        limits={"verify_distance_m": settings.verify_distance_m,
                                "photo_max_bytes": settings.photo_max_bytes},
-                       basemap=basemap_view(settings), calendar=calendar_facts())
+                       basemap=basemap_view(settings), tile_origins=basemap_origins(settings),
+                       calendar=calendar_facts())
 
     def calendar_facts() -> dict:
         # this year and the next: whether their deadlines follow an official holiday notice
