@@ -42,6 +42,7 @@ function AuthPhoto({ photo, size, alt, onClick }) {
 }
 
 const PURPOSES = ['report', 'resolution', 'verification'];
+const DUPES_SHOWN = 4; // the nearest possible duplicates shown at first (the server sends nearest first)
 
 /** A photo's EXIF time, and the same flags the worker saw: old, or taken far from the case. */
 function EvidenceFlags({ photo, c, limits }) {
@@ -120,6 +121,7 @@ export function CasePanel({ id, onClose, form = null }) {
   const [department, setDepartment] = useState('');
   const [busy, setBusy] = useState(false);
   const [big, setBig] = useState(null);
+  const [allDupes, setAllDupes] = useState(false); // a hot spot has dozens: the nearest first
   const departments = departmentsOf(s.categories);
 
   async function load() {
@@ -140,6 +142,7 @@ export function CasePanel({ id, onClose, form = null }) {
 
   useEffect(() => {
     setCase(null);
+    setAllDupes(false);
     setPending(null);
     setNotice(null);
     // opened from a proposal (吹哨): the form comes up at once when the action is allowed
@@ -326,7 +329,7 @@ export function CasePanel({ id, onClose, form = null }) {
               <p class="small">{statusText(c.status)}</p>
               <p class="small">{c.description}</p>
             </div>
-            {c.possible_duplicates.map((d) => (
+            {(allDupes ? c.possible_duplicates : c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
               <div class="dupe" key={d.id}>
                 <strong>{t('records.case_n', { n: d.number })}</strong>
                 <p class="small">{statusText(d.status)} · {t('cmd.distance', { m: Math.round(d.distance_m) })}</p>
@@ -338,6 +341,14 @@ export function CasePanel({ id, onClose, form = null }) {
               </div>
             ))}
           </div>
+          {c.possible_duplicates.length > DUPES_SHOWN && (
+            <p class="small row wrap" data-testid="duplicates-count">
+              {t('cmd.duplicates_shown', { shown: allDupes ? c.possible_duplicates.length : DUPES_SHOWN,
+                total: c.possible_duplicates.length })}
+              <button type="button" class="link" onClick={() => setAllDupes(!allDupes)}
+                data-testid="duplicates-toggle">{t(allDupes ? 'cmd.duplicates_fewer' : 'cmd.duplicates_all')}</button>
+            </p>
+          )}
         </>
       )}
       {(c.allowed_actions || []).includes('unmerge') && (
