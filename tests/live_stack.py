@@ -94,11 +94,13 @@ def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None =
 
 
 @contextmanager
-def nginx_in_front(root: Path, upstream_port: int, max_body_bytes: int):
-    """nginx configured from deploy/ (as make run has it) in front of 127.0.0.1:upstream_port;
-    yields its port."""
+def nginx_in_front(root: Path, upstream_port: int, max_body_bytes: int,
+                   tile_origins: tuple[str, ...] = ()):
+    """nginx configured from deploy/ (as make run has it) in front of 127.0.0.1:upstream_port,
+    its CSP allowing the base map's tile_origins; yields its port."""
     port = free_port()
-    front = FrontServer(root, f"127.0.0.1:{port}", f"127.0.0.1:{upstream_port}", max_body_bytes)
+    front = FrontServer(root, f"127.0.0.1:{port}", f"127.0.0.1:{upstream_port}", max_body_bytes,
+                        tile_origins=tile_origins)
     front.write()
     front.check()
     proc = subprocess.Popen(front.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

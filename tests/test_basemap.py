@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from gridsnap.maps.rules import basemap_view
+from gridsnap.maps.rules import basemap_origins, basemap_view
 from gridsnap.settings import Settings
+from gridsnap.supervise import nginx_site
 
 PLAIN = Settings(database_url="postgresql+psycopg://x/y", redis_url="redis://x", media_dir=".")
 
@@ -32,4 +33,28 @@ def test_an_xyz_template_with_optional_label_layers():
 
 
 def test_the_api_index_passes_it_to_the_apps(client):
-    assert client.get("/api/v1").get_json()["basemap"] is None
+    root = client.get("/api/v1").get_json()
+    assert root["basemap"] is None and root["tile_origins"] == []
+
+
+def test_the_csp_allows_exactly_the_configured_tile_origins_http_included():
+    assert basemap_origins(PLAIN) == ()
+    intranet = dataclasses.replace(PLAIN, basemap_url="http://10.1.2.3:8080/tiles/{z}/{x}/{y}.png",
+                                   basemap_labels_url="http://labels.city.local/{z}/{x}/{y}.png")
+    assert basemap_origins(intranet) == ("http://10.1.2.3:8080", "http://labels.city.local")
+    subs = dataclasses.replace(PLAIN, basemap_url="https://{s}.tile.example.org/{z}/{x}/{y}.png")
+    assert basemap_origins(subs) == tuple(f"https://{d}.tile.example.org" for d in "abc")
+    tdt = basemap_origins(dataclasses.replace(PLAIN, basemap="tianditu", tianditu_key="k"))
+    assert tdt == tuple(f"https://t{d}.tianditu.gov.cn" for d in "01234567")
+
+    def policy(origins):
+        site = nginx_site(listen="80", upstream="127.0.0.1:8000", max_body_bytes=1,
+                          temp_dir="/tmp", tile_origins=origins)
+        return site.split("default \"", 1)[1].split("\";", 1)[0]
+
+    csp = policy(basemap_origins(intranet))
+    assert "img-src 'self' data: blob: http://10.1.2.3:8080 http://labels.city.local;" in csp
+    assert "connect-src 'self' http://10.1.2.3:8080 http://labels.city.local;" in csp
+    # no scheme-wide source: not https:, not http:
+    assert " https:;" not in csp and " http:;" not in csp and " https: " not in csp
+    assert "img-src 'self' data: blob:;" in policy(()) and "connect-src 'self';" in policy(())

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 from sqlalchemy import text
 
 from cases_helpers import act, case, events, evidence, resolve_case, submit
+from gridsnap.app import create_app
+from gridsnap.extensions import Runtime
 
 from conftest import auth
 from followup import drain
@@ -265,3 +268,31 @@ def test_handler_sees_only_cases_of_their_department(client, tokens, demo_cell, 
     tasks = client.get("/api/v1/me/tasks", headers=auth(tokens["handler"])).get_json()
     assert [t["id"] for t in tasks] == [mine]
     drain(runtime)
+
+
+def test_the_api_index_publishes_the_limits_the_server_enforces(app, settings):
+    """The phone warns before it sends with the limits of GET /api/v1 (cached for offline), so
+    they are the settings the server checks, whatever the deployment set."""
+    limits = app.test_client().get("/api/v1").get_json()["limits"]
+    assert limits == {"verify_distance_m": settings.verify_distance_m,
+                      "photo_max_bytes": settings.photo_max_bytes}
+    other = dataclasses.replace(settings, verify_distance_m=120, photo_max_bytes=5_000_000)
+    runtime = Runtime(other)
+    try:
+        limits = create_app(runtime=runtime).test_client().get("/api/v1").get_json()["limits"]
+    finally:
+        runtime.dispose()
+    assert limits == {"verify_distance_m": 120, "photo_max_bytes": 5_000_000}
+
+
+def test_the_api_index_publishes_the_case_vocabulary(client):
+    """The apps read which actions need a note or a photo, the open statuses and the sources
+    from the server's rules, not from a copy of them."""
+    root = client.get("/api/v1").get_json()
+    actions = root["cases"]["actions"]
+    assert actions["reject"] == {"note": True, "photo": False}
+    assert actions["resolve"] == {"note": False, "photo": True}
+    assert "mark_overdue" not in actions and "route" not in actions  # the system's own
+    assert root["cases"]["open_statuses"][0] == "reported" and "closed" not in root["cases"]["open_statuses"]
+    assert root["hotline"] == {"sources": ["worker", "hotline", "open311", "other"],
+                               "unmasked_roles": ["admin", "call_taker"]}

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, clock
 from .campaigns.api import blp as campaigns_blp
+from .cases import rules as case_rules
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
@@ -24,9 +25,10 @@ from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
 from .grid.api import blp as grid_blp
 from .health.api import blp as health_blp
+from .hotline import rules as hotline_rules
 from .hotline.api import blp as hotline_blp
 from .maps.api import blp as maps_blp
-from .maps.rules import basemap_view
+from .maps.rules import basemap_origins, basemap_view
 from .notifications.api import blp as notifications_blp
 from .open311.api import admin_blp as admin_open311_blp
 from .open311.api import blp as open311_blp
@@ -113,8 +115,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        # 退单审核 and 挂账: how this city runs them (the apps offer what fits)
                        cases={"return_review": settings.return_review,
                               "suspended_leave_due": settings.suspended_leave_due,
-                              "suspension_max_days": settings.suspension_max_days},
-                       basemap=basemap_view(settings), calendar=calendar_facts())
+                              "suspension_max_days": settings.suspension_max_days,
+                              # the vocabulary the apps need, from its owner (never typed again)
+                              "open_statuses": list(case_rules.OPEN_STATUSES),
+                              "actions": {name: {"note": a.needs_note, "photo": a.needs_photo}
+                                          for name, a in case_rules.ACTIONS.items()
+                                          if name in case_rules.HUMAN_ACTIONS}},
+                       hotline={"sources": list(hotline_rules.SOURCES),
+                                "unmasked_roles": sorted(hotline_rules.UNMASKED_ROLES)},
+                       # the limits the phone checks before it sends (offline too): the same
+                       # settings the server enforces, never typed again in the apps
+                       limits={"verify_distance_m": settings.verify_distance_m,
+                               "photo_max_bytes": settings.photo_max_bytes},
+                       basemap=basemap_view(settings), tile_origins=basemap_origins(settings),
+                       calendar=calendar_facts())
 
     def calendar_facts() -> dict:
         # this year and the next: whether their deadlines follow an official holiday notice

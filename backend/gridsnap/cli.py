@@ -25,6 +25,7 @@ from .devservices import ServiceError, down, up
 from .errors import AppError
 from .extensions import Runtime
 from .grid.service import import_grid
+from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
 from .outbox import queries as outbox_queries
@@ -521,10 +522,12 @@ def _web_workers() -> int:
 
 
 def _stack(port: int, rq_workers: int) -> Stack:
+    settings = Settings.from_env()
     return Stack(root=var_dir() / "run", listen=f"{os.environ.get('HOST', '127.0.0.1')}:{port}",
                  api_port=free_port(), web_workers=_web_workers(), rq_workers=rq_workers,
-                 max_body_bytes=Settings.from_env().max_body_bytes,
-                 access_log=bool(os.environ.get("GRIDSNAP_ACCESS_LOG")))
+                 max_body_bytes=settings.max_body_bytes,
+                 access_log=bool(os.environ.get("GRIDSNAP_ACCESS_LOG")),
+                 tile_origins=basemap_origins(settings))
 
 
 @main.command("run")
@@ -611,11 +614,13 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     settings = Settings.from_env()
     if what == "nginx":
         click.echo(nginx_site(listen=listen, upstream=upstream,
-                              max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir))
+                              max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir,
+                              tile_origins=basemap_origins(settings)))
         return
     stack = Stack(root=Path(state_dir), listen=listen, api_port=api_port,
                   web_workers=_web_workers(), rq_workers=rq_workers,
-                  max_body_bytes=settings.max_body_bytes, log_to_stdout=False)
+                  max_body_bytes=settings.max_body_bytes, log_to_stdout=False,
+                  tile_origins=basemap_origins(settings))
     stack.write()
     click.echo(stack.conf.read_text())
 

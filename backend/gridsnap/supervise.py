@@ -67,10 +67,14 @@ def _mime_types() -> str:
     raise StackError("nginx's mime.types is missing: sudo apt-get install nginx")
 
 
-def nginx_site(*, listen: str, upstream: str, max_body_bytes: int, temp_dir: Path | str) -> str:
-    """The server-level nginx configuration (deploy/nginx/gridsnap.conf.tmpl) filled in."""
+def nginx_site(*, listen: str, upstream: str, max_body_bytes: int, temp_dir: Path | str,
+               tile_origins: tuple[str, ...] = ()) -> str:
+    """The server-level nginx configuration (deploy/nginx/gridsnap.conf.tmpl) filled in;
+    tile_origins: the base map's origins (maps.rules.basemap_origins), the only ones besides
+    our own that the Content-Security-Policy lets the apps fetch from."""
     return render(NGINX_SITE, {"listen": listen, "upstream": upstream,
-                               "max_body_bytes": max_body_bytes, "temp_dir": temp_dir})
+                               "max_body_bytes": max_body_bytes, "temp_dir": temp_dir,
+                               "tile_origins": "".join(f" {o}" for o in tile_origins)})
 
 
 @dataclass
@@ -82,6 +86,7 @@ class FrontServer:
     upstream: str
     max_body_bytes: int
     access_log: bool = False
+    tile_origins: tuple[str, ...] = ()
 
     @property
     def conf(self) -> Path:
@@ -94,7 +99,8 @@ class FrontServer:
             d.mkdir(parents=True, exist_ok=True)
         site = self.root / "gridsnap-site.conf"
         site.write_text(nginx_site(listen=self.listen, upstream=self.upstream,
-                                   max_body_bytes=self.max_body_bytes, temp_dir=temp))
+                                   max_body_bytes=self.max_body_bytes, temp_dir=temp,
+                                   tile_origins=self.tile_origins))
         # nginx's master, when root, runs its workers as `nobody` by default; they could not
         # reach a state folder under a home only root may enter, so they stay root here (a
         # production install uses Debian's nginx.conf, whose workers are www-data)
@@ -130,6 +136,7 @@ class Stack:
     max_body_bytes: int
     log_to_stdout: bool = True
     access_log: bool = False
+    tile_origins: tuple[str, ...] = ()
 
     @property
     def conf(self) -> Path:
@@ -147,7 +154,7 @@ class Stack:
     @property
     def front(self) -> FrontServer:
         return FrontServer(self.root / "nginx", self.listen, f"127.0.0.1:{self.api_port}",
-                           self.max_body_bytes, self.access_log)
+                           self.max_body_bytes, self.access_log, self.tile_origins)
 
     def write(self) -> Path:
         """Write supervisord's and nginx's configuration; returns supervisord's."""

@@ -4,7 +4,8 @@ import { lazy, Suspense } from 'preact/compat';
 import { getLang, onLang, t, tn } from './i18n/index.js';
 import { pending } from './lib/outbox.js';
 import { registerServiceWorker } from './lib/swclient.js';
-import { followConnectivity, go, syncSoon } from './nav.js';
+import { followConnectivity, syncSoon } from './syncing.js';
+import { go, useRoute } from './router.js';
 import { startStore, useStore } from './store.js';
 import { Icon } from './components/Icon.jsx';
 import { pillText, statusOf } from './components/SyncBar.jsx';
@@ -24,22 +25,13 @@ const COMMAND_ROLES = new Set(['supervisor', 'admin', 'call_taker']);
 
 const SYNC_EVERY_MS = 60 * 1000;
 
-function parseRoute() {
-  const raw = window.location.hash.replace(/^#\/?/, '');
-  const [path, query = ''] = raw.split('?');
-  const parts = path.split('/').filter(Boolean);
-  return { name: parts[0] || 'capture', arg: parts[1] || null, query: new URLSearchParams(query) };
-}
-
 export function App() {
   const s = useStore();
-  const [route, setRoute] = useState(parseRoute());
+  const route = useRoute();
   const [, setLangTick] = useState(getLang());
   const [update, setUpdate] = useState(null);
 
   useEffect(() => {
-    const onHash = () => setRoute(parseRoute());
-    window.addEventListener('hashchange', onHash);
     const offLang = onLang(setLangTick);
     startStore().then(() => syncSoon({ force: true, reason: 'start' }));
     registerServiceWorker((apply) => setUpdate(() => apply));
@@ -53,7 +45,6 @@ export function App() {
     }, SYNC_EVERY_MS);
     if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
     return () => {
-      window.removeEventListener('hashchange', onHash);
       stopFollowing();
       document.removeEventListener('visibilitychange', onVisible);
       clearInterval(timer);

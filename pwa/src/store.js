@@ -1,15 +1,15 @@
 // The page's state, read from IndexedDB and refreshed on change notices (from this page's sync,
 // another tab, or the service worker's Background Sync).
-import { useEffect, useState } from 'preact/hooks';
 import { db, kvGet } from './lib/db.js';
 import { subscribe } from './lib/events.js';
+import { createStore } from './lib/store.js';
 import { listDrafts } from './lib/draft.js';
 import { loadCells } from './lib/grid.js';
 import { listItems } from './lib/outbox.js';
 import { getSettings } from './lib/settings.js';
 import { DEFAULT_ZONE, setTimeZone } from './lib/zone.js';
 
-const state = {
+const store = createStore({
   ready: false,
   session: null,
   items: [],
@@ -25,28 +25,12 @@ const state = {
   syncing: false,
   online: typeof navigator === 'undefined' ? true : navigator.onLine,
   toast: null,
-};
-const listeners = new Set();
+});
 
-export function getState() {
-  return state;
-}
-
-export function setState(changes) {
-  Object.assign(state, changes);
-  listeners.forEach((fn) => fn());
-}
-
+export const getState = store.get;
+export const setState = store.set;
 /** Re-renders the calling component whenever the state changes. */
-export function useStore() {
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    const fn = () => setTick((n) => n + 1);
-    listeners.add(fn);
-    return () => listeners.delete(fn);
-  }, []);
-  return state;
-}
+export const useStore = store.use;
 
 const loaders = {
   async session() { return { session: await kvGet('session', null) }; },

@@ -286,3 +286,26 @@ def test_the_caller_in_the_case_panel_is_masked_and_only_an_admin_may_reveal_it(
             ctx.close()
     trail = client.get(f"/api/v1/cases/{hot}/events", headers=auth(tokens["admin"])).get_json()
     assert [e["actor_role"] for e in trail if e["action"] == "caller.viewed"] == ["admin"]
+
+
+def test_a_hot_spot_of_80_possible_duplicates_shows_the_nearest_few_and_a_count(
+        desktop, demo_users, client, tokens, demo_cell, runtime):
+    """80 reports of one overflowing bin: the case panel lists a few nearest possible duplicates
+    and says how many there are (not 80 cards, 10,000 px), and shows them all on request."""
+    ids = [submit(client, tokens, demo_cell, description=f"垃圾满溢 {i}") for i in range(80)]
+    drain(runtime)
+    r = client.get(f"/api/v1/cases/{ids[-1]}", headers=auth(tokens["supervisor"]))
+    total = len(r.get_json()["possible_duplicates"])
+    assert total > 10  # a hot spot indeed
+    page = desktop.new_page()
+    login_supervisor(page, demo_users)
+    page.goto(f"/#/list?case={ids[-1]}")
+    panel = page.wait_for_selector("[data-testid=case-panel]")
+    page.wait_for_selector("[data-testid=duplicates]")
+    assert page.locator("[data-testid=duplicates] .dupe:not(.this)").count() == 4
+    count = page.wait_for_selector("[data-testid=duplicates-count]").inner_text()
+    assert f"共 {total} 个" in count
+    assert panel.evaluate("(el) => el.querySelector('[data-testid=duplicates]').offsetHeight") < 1500
+    page.click("[data-testid=duplicates-toggle]")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=duplicates] .dupe:not(.this)').length === {total}")

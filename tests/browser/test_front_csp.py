@@ -11,6 +11,7 @@ so nothing leaves the machine; the CSP is checked before any route sees a reques
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from contextlib import ExitStack
 
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from cases_helpers import submit
+from gridsnap.maps.rules import basemap_origins
 
 from .command import DESKTOP, wait_map_feature, wait_map_idle, zoom_map_to
 from .conftest import PHONE
@@ -36,6 +38,10 @@ from photo_samples import make_jpeg
 
 BASEMAP_HOST = "https://tiles.gridsnap.test"
 BASEMAP = BASEMAP_HOST + "/{z}/{x}/{y}.png"
+# a city intranet's tile server over http, and a place the policy must not let the page reach
+HTTP_BASEMAP_HOST = "http://tiles.intranet.test:8080"
+HTTP_BASEMAP = HTTP_BASEMAP_HOST + "/{z}/{x}/{y}.png"
+ELSEWHERE = "https://elsewhere.gridsnap.test"
 
 # Every violation the document sees goes to Python at once (an exposed binding survives reloads).
 _WATCH = """(() => {
@@ -74,7 +80,24 @@ def front(settings, database, pwa_dist, tmp_path_factory):
         api = stack.enter_context(gunicorn(settings, root / "gunicorn.log", env={
             "GRIDSNAP_TRUSTED_PROXIES": "1", "GRIDSNAP_BASEMAP": "xyz",
             "GRIDSNAP_BASEMAP_URL": BASEMAP, "GRIDSNAP_BASEMAP_ATTRIBUTION": "test tiles"}))
-        port = stack.enter_context(nginx_in_front(root / "nginx", api, settings.max_body_bytes))
+        origins = basemap_origins(dataclasses.replace(settings, basemap="xyz", basemap_url=BASEMAP))
+        port = stack.enter_context(nginx_in_front(root / "nginx", api, settings.max_body_bytes,
+                                                  origins))
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def front_http(settings, database, pwa_dist, tmp_path_factory):
+    """The same front with the deployment's base map on an http intranet tile server."""
+    root = tmp_path_factory.mktemp("front-http")
+    with ExitStack() as stack:
+        api = stack.enter_context(gunicorn(settings, root / "gunicorn.log", env={
+            "GRIDSNAP_TRUSTED_PROXIES": "1", "GRIDSNAP_BASEMAP": "xyz",
+            "GRIDSNAP_BASEMAP_URL": HTTP_BASEMAP}))
+        origins = basemap_origins(dataclasses.replace(settings, basemap="xyz",
+                                                      basemap_url=HTTP_BASEMAP))
+        port = stack.enter_context(nginx_in_front(root / "nginx", api, settings.max_body_bytes,
+                                                  origins))
         yield f"http://127.0.0.1:{port}"
 
 
@@ -83,7 +106,7 @@ class Watched:
     events and Chromium's console errors about the policy) and errors thrown in pages, and
     answers the https base map's tiles itself."""
 
-    def __init__(self, browser, base_url: str, **options) -> None:
+    def __init__(self, browser, base_url: str, tiles_host: str = BASEMAP_HOST, **options) -> None:
         self.violations: list[str] = []
         self.errors: list[str] = []
         self.tiles: list[str] = []
@@ -99,7 +122,8 @@ class Watched:
                 "Content-Type": "image/png", "Access-Control-Allow-Origin": "*",
                 "Cache-Control": "no-store"})
 
-        self.ctx.route(BASEMAP_HOST + "/**", tile)
+        self.ctx.route(tiles_host + "/**", tile)
+        self.ctx.route(ELSEWHERE + "/**", tile)
 
     def new_page(self):
         page = self.ctx.new_page()
@@ -120,12 +144,14 @@ class Watched:
         self.ctx.close()
 
 
-def assert_front_headers(resp) -> None:
-    """The document came through nginx with the policy of deploy/nginx/gridsnap.conf.tmpl."""
+def assert_front_headers(resp, tiles_host: str = BASEMAP_HOST) -> None:
+    """The document came through nginx with the policy of deploy/nginx/gridsnap.conf.tmpl: the
+    configured base map's origin allowed for images and fetches, and no other."""
     h = resp.headers
     csp = h.get("content-security-policy", "")
     for part in ("default-src 'self'", "script-src 'self';", "worker-src 'self' blob:",
-                 "img-src 'self' data: blob: https:", "frame-ancestors 'none'",
+                 f"img-src 'self' data: blob: {tiles_host};",
+                 f"connect-src 'self' {tiles_host};", "frame-ancestors 'none'",
                  "object-src 'none'"):
         assert part in csp, (part, csp)
     assert h.get("x-content-type-options") == "nosniff"
@@ -196,5 +222,35 @@ def test_command_centre_through_nginx_draws_its_map_under_the_csp(
 
         assert w.violations == []
         assert w.errors == []
+    finally:
+        w.close()
+
+
+def test_an_http_tile_server_is_allowed_when_configured_and_nothing_else(
+        browser, front_http, worker_login, demo_cell):
+    """Many city intranets serve tiles over http: the configured origin is in the policy (and
+    only it), so the worker's map draws its tiles; a fetch elsewhere is still refused."""
+    w = Watched(browser, front_http, tiles_host=HTTP_BASEMAP_HOST, viewport=PHONE,
+                is_mobile=True, has_touch=True, locale="zh-CN", timezone_id="Asia/Shanghai",
+                permissions=["geolocation"],
+                geolocation={"latitude": demo_cell["lat"], "longitude": demo_cell["lon"],
+                             "accuracy": 8})
+    try:
+        page = w.new_page()
+        assert_front_headers(page.goto("/"), HTTP_BASEMAP_HOST)
+        login(page, *worker_login)
+        wait_for_offline_data(page)
+        wait_for_idb(page, _BASEMAP_ON_DEVICE, what="the deployment's base map on the device")
+        page.reload()
+        page.click("[data-testid=tab-map]")
+        page.wait_for_function(_TILES_SHOWN)
+        assert w.tiles and all(u.startswith(HTTP_BASEMAP_HOST) for u in w.tiles)
+        assert page.locator("[data-testid=basemap-unreachable]").count() == 0
+        assert w.violations == []
+
+        refused = page.evaluate("""(u) => fetch(u).then(() => 'fetched', () => 'refused')""",
+                                ELSEWHERE + "/x.png")
+        assert refused == "refused"
+        assert any("connect-src" in v and "elsewhere.gridsnap.test" in v for v in w.violations)
     finally:
         w.close()

@@ -119,7 +119,21 @@ def test_worker_map_draws_saves_and_uses_the_base_map_offline(
         page.reload()
         page.click("[data-testid=tab-map]")
         page.wait_for_function(_TILES_SHOWN)  # loaded, and faded in
-        assert magenta_share(page.locator("[data-testid=map]").screenshot()) > 0.3
+        # the opening view is wider than the cells: the saved margin fills it
+        share = magenta_share(page.locator("[data-testid=map]").screenshot())
+        print(f"offline opening view: {share:.0%} base map")
+        assert share > 0.6
+        assert page.locator("[data-testid=basemap-unreachable]").count() == 0
+
+        # deeper than the saved levels (z17): the saved tiles stretched, not a blank map
+        page.evaluate("([lat, lon]) => window.__gridsnapWorkerMap.setView([lat, lon], 18, "
+                      "{ animate: false })", [demo_cell["lat"], demo_cell["lon"]])
+        page.wait_for_function("() => window.__gridsnapWorkerMap.getZoom() === 18")
+        page.wait_for_selector("[data-testid=map][data-native-zoom='17']")
+        page.wait_for_function(_TILES_SHOWN)
+        share = magenta_share(page.locator("[data-testid=map]").screenshot())
+        print(f"offline at z18: {share:.0%} base map")
+        assert share > 0.6
         assert page.locator("[data-testid=basemap-unreachable]").count() == 0
 
         # deleted, and nothing kept from visits either: the screen says so, the grid stays
@@ -128,7 +142,9 @@ def test_worker_map_draws_saves_and_uses_the_base_map_offline(
         page.wait_for_selector("[data-testid=basemap-save]")
         page.evaluate("() => caches.delete('gridsnap-tiles')")
         page.click("[data-testid=tab-map]")
-        page.wait_for_selector("[data-testid=basemap-unreachable]:has-text('底图无法加载')")
+        # offline: it says so (not "no network or no base map service")
+        page.wait_for_selector("[data-testid=basemap-unreachable][data-why='map.basemap_offline']"
+                               ":has-text('离线')")
         page.wait_for_selector(".leaflet-overlay-pane canvas")  # the cells are drawn all the same
     finally:
         ctx.close()

@@ -7,6 +7,8 @@ z < 12 (district, city): per-community counts (street counts below z 10) on thei
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 POINTS_FROM_Z = 14
 CELLS_FROM_Z = 12
 GRID_FROM_Z = 13
@@ -65,3 +67,22 @@ def basemap_view(settings) -> dict | None:
                 "labels": labels or None, "attribution": settings.basemap_attribution,
                 "max_zoom": settings.basemap_max_zoom}
     return None
+
+
+def basemap_origins(settings) -> tuple[str, ...]:
+    """The origins the apps fetch base-map tiles from (scheme://host[:port], http included:
+    many city intranets serve tiles over http), one per subdomain of a {s} template, sorted: what
+    the front server's Content-Security-Policy allows in img-src and connect-src, and nothing
+    else. None when no base map is configured."""
+    view = basemap_view(settings)
+    if not view:
+        return ()
+    templates = [view["url"], *(view["labels"] or {}).values()]
+    out = set()
+    for template in templates:
+        subs = view["subdomains"] if "{s}" in template else " "
+        for sub in subs:
+            parts = urlsplit(template.replace("{s}", sub.strip()))
+            if parts.scheme in ("http", "https") and parts.netloc:
+                out.add(f"{parts.scheme}://{parts.netloc}")
+    return tuple(sorted(out))

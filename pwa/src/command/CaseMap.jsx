@@ -5,6 +5,7 @@ import maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getLang, t } from '../i18n/index.js';
+import { basemapTrouble } from '../components/leafletBase.js';
 import { basemapOf } from '../lib/basemap.js';
 import { cellsBounds } from '../lib/grid.js';
 import { useStore } from '../store.js';
@@ -87,7 +88,7 @@ export default function CaseMap({ onOpen }) {
   const map = useRef(null);
   const [zoom, setZoom] = useState(null);
   const [noGl] = useState(() => !webglAvailable());
-  const [reachable, setReachable] = useState(true);
+  const [trouble, setTrouble] = useState(null); // why the base map shows nothing
 
   useEffect(() => {
     if (noGl) return undefined;
@@ -113,12 +114,12 @@ export default function CaseMap({ onOpen }) {
     m.on('error', (e) => {
       if (e.sourceId !== 'base') return;
       baseFailed += 1;
-      if (!baseLoaded && baseFailed === 2) setReachable(false);
+      if (!baseLoaded && baseFailed === 2) setTrouble(basemapTrouble(bm, s.server));
     });
     m.on('data', (e) => {
       if (e.sourceId === 'base' && e.tile) {
         baseLoaded += 1;
-        setReachable(true);
+        setTrouble(null);
         m.getContainer().dataset.baseTiles = String(baseLoaded);
       }
     });
@@ -179,8 +180,8 @@ export default function CaseMap({ onOpen }) {
   return (
     <div class="cmd-map-wrap">
       <div ref={el} class="cmd-map" data-testid="cmd-map" role="application" aria-label={t('map.label')} />
-      {!reachable && <p class="notice map-note" role="status" data-testid="basemap-unreachable">
-        {t('map.basemap_unreachable')}</p>}
+      {trouble && <p class="notice map-note" role="status" data-testid="basemap-unreachable"
+        data-why={trouble.key}>{t(trouble.key, { origin: trouble.origin })}</p>}
       <div class="map-legend small cmd-legend" data-testid="map-legend">
         <div><strong>{zoom != null && zoom >= 14 ? t('cmd.legend_points') : t('cmd.legend_shaded')}</strong></div>
         {zoom != null && zoom >= 14 ? (

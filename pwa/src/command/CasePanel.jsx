@@ -2,9 +2,8 @@
 // cell and area chain, the audit trail, due time and stage, possible duplicates side by side, and
 // exactly the actions the server allows (If-Match: the case's ETag; a stale one reloads and says
 // why).
-import L from 'leaflet';
-import 'leaflet/dist/leaflet.css';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { lazy, Suspense } from 'preact/compat';
 import { BlobImage } from '../components/BlobImage.jsx';
 import { reasonText } from '../components/ItemState.jsx';
 import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
@@ -12,10 +11,13 @@ import { ApiError } from '../lib/api.js';
 import { photoFlags } from '../lib/evidence.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
-import { call, departmentsOf } from './api.js';
+import { call, departmentsOf, needsNote, vocabulary } from './api.js';
 import { JointBlock, NoticeBlock, NoticeForm, WhistleForm } from './Joint.jsx';
 import { bump, live, setLive, useLive } from './live.js';
 import { EstimatedMark } from './CalendarBanner.jsx';
+
+// the one position map (Leaflet, its own chunk: the panel paints before it)
+const CaseSpot = lazy(() => import('../components/CaseSpot.jsx'));
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
 
@@ -39,37 +41,8 @@ function AuthPhoto({ photo, size, alt, onClick }) {
     : <BlobImage blob={blob} alt={alt} />;
 }
 
-function PositionMap({ location }) {
-  const el = useRef(null);
-  useEffect(() => {
-    if (!location) return undefined;
-    const ll = [location.lat, location.lon];
-    // keyboard: false — a static picture inside aria-hidden must not take the focus
-    const m = L.map(el.current, { zoomControl: false, attributionControl: false, preferCanvas: true,
-      dragging: false, scrollWheelZoom: false, keyboard: false, boxZoom: false, doubleClickZoom: false,
-      touchZoom: false });
-    const radius = location.accuracy_m || 5;
-    // the circle's own bounds need a view first: take them from the point
-    const bounds = L.latLng(ll).toBounds(Math.max(radius, 20) * 4);
-    m.fitBounds(bounds, { maxZoom: 18 });
-    L.circle(ll, { radius, color: '#0b5cad', weight: 1, fillOpacity: 0.15 }).addTo(m);
-    L.circleMarker(ll, { radius: 5, color: '#fff', weight: 2, fillColor: '#d32f2f', fillOpacity: 1 }).addTo(m);
-    const node = el.current;
-    const fit = () => {
-      m.invalidateSize(false);
-      m.fitBounds(bounds, { maxZoom: 18, animate: false });
-      node.dataset.fittedWidth = String(node.clientWidth); // for the browser tests: settled
-    };
-    fit();
-    // the panel's width settles after the first paint: fit again whenever the map's size changes
-    const resized = new ResizeObserver(fit);
-    resized.observe(node);
-    return () => { resized.disconnect(); m.remove(); };
-  }, [location?.lat, location?.lon, location?.accuracy_m]);
-  return <div ref={el} class="mini-map" aria-hidden="true" />;
-}
-
 const PURPOSES = ['report', 'resolution', 'verification'];
+const DUPES_SHOWN = 4; // the nearest possible duplicates shown at first (the server sends nearest first)
 
 /** A photo's EXIF time, and the same flags the worker saw: old, or taken far from the case. */
 function EvidenceFlags({ photo, c, limits }) {
@@ -87,8 +60,6 @@ function EvidenceFlags({ photo, c, limits }) {
   );
 }
 // actions that need a form; the others are one click
-// who may see a caller unmasked (hotline/rules.py UNMASKED_ROLES); the server decides and audits
-const UNMASKING_ROLES = new Set(['call_taker', 'admin']);
 const WITH_CALLER = new Set(['hotline', 'open311']);
 
 /** The caller of a hotline or Open311 case (invariant 10): masked for everyone; call-takers and
@@ -121,7 +92,7 @@ function CallerLine({ c, role, onRevealed }) {
       <p class="row wrap">
         <span>{t('cmd.caller')}: <span data-testid="case-caller-text">{who}</span>
           {caller.anonymous && <> ({t('hot.anonymous')})</>}</span>
-        {caller.masked && UNMASKING_ROLES.has(role) && (
+        {caller.masked && vocabulary().unmaskedRoles.includes(role) && (
           <button type="button" class="secondary" onClick={reveal} data-testid="case-caller-reveal">
             {t('hot.reveal')}</button>
         )}
@@ -131,8 +102,6 @@ function CallerLine({ c, role, onRevealed }) {
   );
 }
 
-const NEEDS_NOTE = new Set(['reject', 'refuse_extension', 'rework', 'refuse_return',
-  'refuse_suspension']);
 // actions with a form (the others are one click): a department to choose, or a note to give
 const WITH_DEPARTMENT = new Set(['dispatch', 'approve_return']);
 const DANGER = new Set(['reject', 'rework', 'refuse_return', 'refuse_suspension']);
@@ -152,6 +121,7 @@ export function CasePanel({ id, onClose, form = null }) {
   const [department, setDepartment] = useState('');
   const [busy, setBusy] = useState(false);
   const [big, setBig] = useState(null);
+  const [allDupes, setAllDupes] = useState(false); // a hot spot has dozens: the nearest first
   const departments = departmentsOf(s.categories);
 
   async function load() {
@@ -172,6 +142,7 @@ export function CasePanel({ id, onClose, form = null }) {
 
   useEffect(() => {
     setCase(null);
+    setAllDupes(false);
     setPending(null);
     setNotice(null);
     // opened from a proposal (吹哨): the form comes up at once when the action is allowed
@@ -220,7 +191,7 @@ export function CasePanel({ id, onClose, form = null }) {
         .find((code) => code && code !== back);
       setDepartment(other || '');
     }
-    if (WITH_DEPARTMENT.has(action) || NEEDS_NOTE.has(action) || OWN_FORM.has(action)) setPending(action);
+    if (WITH_DEPARTMENT.has(action) || needsNote(action) || OWN_FORM.has(action)) setPending(action);
     else act(action);
   }
 
@@ -298,12 +269,12 @@ export function CasePanel({ id, onClose, form = null }) {
               </select>
             </>
           )}
-          <label for="action-note">{NEEDS_NOTE.has(pending) ? t('desk.note_required') : t('cmd.note_optional')}</label>
+          <label for="action-note">{needsNote(pending) ? t('desk.note_required') : t('cmd.note_optional')}</label>
           <textarea id="action-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           <div class="row">
             <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>
             <button type="button" class="primary" data-testid="action-confirm"
-              disabled={busy || (NEEDS_NOTE.has(pending) && !note.trim())}
+              disabled={busy || (needsNote(pending) && !note.trim())}
               onClick={() => act(pending, WITH_DEPARTMENT.has(pending) && department ? { department } : {})}>
               {pending === 'approve_return' && department
                 ? t('cmd.approve_and_dispatch', { dept: deptName(department) }) : t(`action.${pending}`)}</button>
@@ -334,7 +305,11 @@ export function CasePanel({ id, onClose, form = null }) {
       {!(c.photos || []).length && <p class="small muted">—</p>}
 
       <h3>{t('cmd.position')}</h3>
-      <PositionMap location={c.location} />
+      {c.location && (
+        <Suspense fallback={<div class="mini-map" aria-hidden="true" />}>
+          <CaseSpot location={c.location} cell={c.cell?.code} />
+        </Suspense>
+      )}
       <p class="small muted">
         {c.location && `${c.location.lon.toFixed(6)}, ${c.location.lat.toFixed(6)}`}
         {c.location?.accuracy_m != null && ` · ±${Math.round(c.location.accuracy_m)} m`}
@@ -354,7 +329,7 @@ export function CasePanel({ id, onClose, form = null }) {
               <p class="small">{statusText(c.status)}</p>
               <p class="small">{c.description}</p>
             </div>
-            {c.possible_duplicates.map((d) => (
+            {(allDupes ? c.possible_duplicates : c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
               <div class="dupe" key={d.id}>
                 <strong>{t('records.case_n', { n: d.number })}</strong>
                 <p class="small">{statusText(d.status)} · {t('cmd.distance', { m: Math.round(d.distance_m) })}</p>
@@ -366,6 +341,14 @@ export function CasePanel({ id, onClose, form = null }) {
               </div>
             ))}
           </div>
+          {c.possible_duplicates.length > DUPES_SHOWN && (
+            <p class="small row wrap" data-testid="duplicates-count">
+              {t('cmd.duplicates_shown', { shown: allDupes ? c.possible_duplicates.length : DUPES_SHOWN,
+                total: c.possible_duplicates.length })}
+              <button type="button" class="link" onClick={() => setAllDupes(!allDupes)}
+                data-testid="duplicates-toggle">{t(allDupes ? 'cmd.duplicates_fewer' : 'cmd.duplicates_all')}</button>
+            </p>
+          )}
         </>
       )}
       {(c.allowed_actions || []).includes('unmerge') && (

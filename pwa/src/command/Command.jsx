@@ -4,7 +4,8 @@
 import { useEffect } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
 import { t, tn } from '../i18n/index.js';
-import { go } from '../nav.js';
+import { pullServer } from '../lib/pull.js';
+import { go } from '../router.js';
 import { useStore } from '../store.js';
 import { SettingsPanel } from '../components/SettingsPanel.jsx';
 import { CalendarBanner } from './CalendarBanner.jsx';
@@ -29,6 +30,11 @@ export default function Command({ route }) {
   const lv = useLive();
   const [unread, refreshUnread] = useUnread();
   useEffect(() => startPolling(), []);
+  // the server's vocabulary (open statuses, actions, sources): asked now when this page has none
+  const known = !!s.server?.cases?.open_statuses;
+  useEffect(() => {
+    if (!known) pullServer().catch(() => {});
+  }, [known]);
   const tabs = s.session.user.role === 'call_taker' ? CALL_TABS : TABS;
   const name = tabs.some(([n]) => n === route.name) ? route.name : tabs[0][0];
   const selected = route.query.get('case');
@@ -37,6 +43,7 @@ export default function Command({ route }) {
   const close = () => go(name);
 
   let main;
+  if (!known) return <p class="boot">{t('common.loading')}</p>;
   switch (name) {
     case 'list': main = <CaseList onOpen={open} selected={selected} />; break;
     case 'inbox': main = <Inbox onOpen={open} unread={unread} refresh={refreshUnread} />; break;

@@ -2,7 +2,7 @@
 // overdue only, area (a code prefix), source (grid worker, 12345 hotline, Open311, other).
 import { nameOf, t } from '../i18n/index.js';
 import { useStore } from '../store.js';
-import { departmentsOf, SOURCES } from './api.js';
+import { departmentsOf, vocabulary } from './api.js';
 import { live, setLive, useLive } from './live.js';
 
 const STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'suspended', 'resolved', 'closed',
@@ -77,7 +77,7 @@ export function SourceSelect({ value, onChange }) {
       <span>{t('cmd.source')}</span>
       <select value={value} data-testid="filter-source" onChange={(e) => onChange(e.currentTarget.value)}>
         <option value="">{t('cmd.all')}</option>
-        {SOURCES.map((src) => <option value={src}>{t(`source.${src}`)}</option>)}
+        {vocabulary().sources.map((src) => <option value={src}>{t(`source.${src}`)}</option>)}
       </select>
     </label>
   );

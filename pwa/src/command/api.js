@@ -3,9 +3,21 @@ import { request } from '../lib/api.js';
 import { zonedIso } from '../lib/zone.js';
 import { getState } from '../store.js';
 
-/** The open statuses (cases/rules.py OPEN_STATUSES): what 未结案件 shows. */
-export const OPEN_STATUSES = ['reported', 'accepted', 'dispatched', 'returned', 'resolved',
-  'suspended'];
+/**
+ * The server's vocabulary as GET /api/v1 publishes it (cases/rules.py, hotline/rules.py): the open
+ * statuses (what 未结案件 shows), the actions and whether they need a note or a photo, the sources
+ * of cases, who may unmask a caller. The command centre waits for it (Command.jsx).
+ */
+export function vocabulary() {
+  const server = getState().server;
+  return { openStatuses: server?.cases?.open_statuses || [], actions: server?.cases?.actions || {},
+    sources: server?.hotline?.sources || [], unmaskedRoles: server?.hotline?.unmasked_roles || [] };
+}
+
+/** Whether the server's rules want a note with this action. */
+export function needsNote(action) {
+  return !!vocabulary().actions[action]?.note;
+}
 
 export function token() {
   return getState().session?.token;
@@ -31,7 +43,7 @@ export function pagination(headers) {
 export function filterQuery(f, { tiles = false, exports = false } = {}) {
   const q = new URLSearchParams();
   // 未结案件 (no status chosen) are the open ones: said explicitly, as /cases lists all by default
-  for (const st of (f.status?.length ? f.status : OPEN_STATUSES)) q.append('status', st);
+  for (const st of (f.status?.length ? f.status : vocabulary().openStatuses)) q.append('status', st);
   if (f.category) q.set('category', f.category);
   if (f.department) q.set('department', f.department);
   if (f.overdue) q.set('overdue', 'true');
@@ -60,9 +72,6 @@ export async function download(path, filename) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
-
-/** Where cases come from (hotline/rules.py SOURCES): the source filter's choices. */
-export const SOURCES = ['worker', 'hotline', 'open311', 'other'];
 
 /** Distinct departments of the categories: [{code, name, name_en}]. */
 export function departmentsOf(categories) {

@@ -1,38 +1,22 @@
 // Shared state of the command centre: filters, the selected case, and a "something changed"
 // counter the map and list follow (the 5 s poll of /cases?updated_since bumps it).
-import { useEffect, useState } from 'preact/hooks';
+import { createStore } from '../lib/store.js';
 import { call } from './api.js';
 
-const state = {
+const store = createStore({
   filters: { status: [], category: '', department: '', overdue: false, area: '', source: '', from: '',
     to: '' },
   changed: 0, // bumped when any case in scope changed
   focus: null, // {id, lon, lat}: the case opened, the map moves to it
   lastChangeAt: null,
-};
-const listeners = new Set();
+});
 
-export function live() {
-  return state;
-}
-
-export function setLive(changes) {
-  Object.assign(state, changes);
-  listeners.forEach((fn) => fn());
-}
-
-export function useLive() {
-  const [, tick] = useState(0);
-  useEffect(() => {
-    const fn = () => tick((n) => n + 1);
-    listeners.add(fn);
-    return () => listeners.delete(fn);
-  }, []);
-  return state;
-}
+export const live = store.get;
+export const setLive = store.set;
+export const useLive = store.use;
 
 export function bump() {
-  setLive({ changed: state.changed + 1, lastChangeAt: Date.now() });
+  setLive({ changed: live().changed + 1, lastChangeAt: Date.now() });
 }
 
 const POLL_MS = 5000;

@@ -2,12 +2,13 @@
 // the base map, the accuracy warning, storage and logging out.
 import { useEffect, useState } from 'preact/hooks';
 import { getLang, setLang, t, tn } from '../i18n/index.js';
+import { basemapTrouble } from './leafletBase.js';
 import { basemapOf, deleteOfflineBasemap, offlineBasemap, saveOfflineBasemap } from '../lib/basemap.js';
 import { kvSet } from '../lib/db.js';
 import { pending } from '../lib/outbox.js';
 import { logout } from '../lib/session.js';
 import { saveSettings } from '../lib/settings.js';
-import { syncSoon } from '../nav.js';
+import { syncSoon } from '../syncing.js';
 import { reload, toast, useStore } from '../store.js';
 
 export function SettingsPanel() {
@@ -27,9 +28,18 @@ export function SettingsPanel() {
   async function saveBasemap() {
     setSaving({ done: 0, total: 0 });
     try {
-      const saved = await saveOfflineBasemap(bm, s.cells, (done, total) => setSaving({ done, total }));
+      // around where the worker works: their tasks and reports, newest first
+      const spots = [...s.tasks, ...s.reports].map((r) => r.location).filter((l) => l?.lon != null);
+      const saved = await saveOfflineBasemap(bm, s.cells, (done, total) => setSaving({ done, total }),
+        spots);
+      if (!saved.tiles) {
+        // nothing came: say why, and keep no "saved" record of nothing
+        const why = basemapTrouble(bm, s.server);
+        toast(t('settings.basemap_nothing', { why: t(why.key, { origin: why.origin }) }), 'error');
+        return;
+      }
       setOffline(saved);
-      toast(saved.failed ? t('settings.basemap_partly', { failed: saved.failed })
+      toast(saved.failed ? t('settings.basemap_partly', { failed: saved.failed, tiles: saved.tiles })
         : t('settings.basemap_done'), saved.failed ? 'error' : 'ok');
     } finally {
       setSaving(null);

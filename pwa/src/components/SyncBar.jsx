@@ -3,7 +3,7 @@
 import { formatClock, formatTime, t, tn } from '../i18n/index.js';
 import { pending } from '../lib/outbox.js';
 import { syncStatus } from '../lib/status.js';
-import { syncSoon } from '../nav.js';
+import { syncSoon } from '../syncing.js';
 import { useStore } from '../store.js';
 
 /** The app's one sync status from the page state. */

@@ -39,27 +39,58 @@ function tileXY(lon, lat, z) {
   return [Math.max(0, Math.min(n - 1, x)), Math.max(0, Math.min(n - 1, y))];
 }
 
-/** Every tile URL (base and labels) over the cells' bounds, zoom by zoom from the one that shows
- * them whole to 17, while the total stays under MAX_OFFLINE_TILES. */
-export function scopeTiles(bm, cells) {
+/** The last zoom saved for offline use: beyond it the map stretches the saved tiles. */
+export const OFFLINE_TOP_ZOOM = TOP_ZOOM;
+const SPOT_FROM_ZOOM = 15; // around the places the worker works: 3 × 3 tiles from here to the top
+const MAX_SPOTS = 12;
+
+/**
+ * Every tile URL (base and labels) to save: first around the spots where the worker works (their
+ * reports, their tasks, where they stand: 3 × 3 tiles from z15 to 17), then over the cells' bounds
+ * with a tile of margin on each side (the view that shows the cells whole is wider than they
+ * are), zoom by zoom from the one that shows them whole to 17, while the total stays under
+ * MAX_OFFLINE_TILES. Returns {urls, topZoom}.
+ */
+export function scopeTiles(bm, cells, spots = []) {
   const b = cellsBounds(cells);
-  if (!bm || !b) return [];
-  const [[south, west], [north, east]] = b;
+  if (!bm || (!b && !spots.length)) return { urls: [], topZoom: null };
+  const top = Math.min(TOP_ZOOM, bm.maxZoom);
   const layers = bm.labels ? [bm.url, bm.labels] : [bm.url];
+  const seen = new Set();
   const out = [];
-  for (let z = 10; z <= Math.min(TOP_ZOOM, bm.maxZoom); z += 1) {
-    const [x0, y0] = tileXY(west, north, z);
-    const [x1, y1] = tileXY(east, south, z);
-    const count = (x1 - x0 + 1) * (y1 - y0 + 1) * layers.length;
-    if (count > 4 * 4 * layers.length && z < 13) continue; // too far out to be of use
-    if (out.length + count > MAX_OFFLINE_TILES) break;
-    for (let x = x0; x <= x1; x += 1) {
-      for (let y = y0; y <= y1; y += 1) {
-        for (const l of layers) out.push(tileUrl(l, bm.subdomains, z, x, y));
+  let topZoom = null;
+  const add = (z, x0, y0, x1, y1) => {
+    const n = 2 ** z;
+    const fresh = [];
+    for (let x = Math.max(0, x0); x <= Math.min(n - 1, x1); x += 1) {
+      for (let y = Math.max(0, y0); y <= Math.min(n - 1, y1); y += 1) {
+        for (const l of layers) {
+          const url = tileUrl(l, bm.subdomains, z, x, y);
+          if (!seen.has(url)) fresh.push(url);
+        }
       }
     }
+    if (out.length + fresh.length > MAX_OFFLINE_TILES) return false;
+    fresh.forEach((u) => { seen.add(u); out.push(u); });
+    return true;
+  };
+  for (const p of spots.slice(0, MAX_SPOTS)) {
+    for (let z = SPOT_FROM_ZOOM; z <= top; z += 1) {
+      const [x, y] = tileXY(p.lon, p.lat, z);
+      if (add(z, x - 1, y - 1, x + 1, y + 1)) topZoom = Math.max(topZoom ?? 0, z);
+    }
   }
-  return out;
+  if (b) {
+    const [[south, west], [north, east]] = b;
+    for (let z = 10; z <= top; z += 1) {
+      const [x0, y0] = tileXY(west, north, z);
+      const [x1, y1] = tileXY(east, south, z);
+      if ((x1 - x0 + 1) * (y1 - y0 + 1) > 4 * 4 && z < 13) continue; // too far out to be of use
+      if (!add(z, x0 - 1, y0 - 1, x1 + 1, y1 + 1)) break;
+      topZoom = Math.max(topZoom ?? 0, z);
+    }
+  }
+  return { urls: out, topZoom };
 }
 
 /** What is saved: {tiles, bytes, savedAt} or null. */
@@ -68,11 +99,12 @@ export async function offlineBasemap() {
 }
 
 /**
- * Fetches the scope's tiles into the cache, 6 at a time; onProgress(done, total). Returns
- * {tiles, bytes, failed, savedAt}; a tile that fails is skipped (counted in failed).
+ * Fetches the scope's tiles (and those around the spots) into the cache, 6 at a time;
+ * onProgress(done, total). Returns {tiles, bytes, failed, savedAt, topZoom}; a tile that fails is
+ * skipped (counted in failed).
  */
-export async function saveOfflineBasemap(bm, cells, onProgress = () => {}) {
-  const urls = scopeTiles(bm, cells);
+export async function saveOfflineBasemap(bm, cells, onProgress = () => {}, spots = []) {
+  const { urls, topZoom } = scopeTiles(bm, cells, spots);
   const cache = await caches.open(BASEMAP_CACHE);
   let done = 0;
   let bytes = 0;
@@ -96,8 +128,8 @@ export async function saveOfflineBasemap(bm, cells, onProgress = () => {}) {
     }
   }
   await Promise.all(Array.from({ length: 6 }, worker));
-  const saved = { tiles: done - failed, bytes, failed, savedAt: Date.now() };
-  await kvSet('basemapOffline', saved);
+  const saved = { tiles: done - failed, bytes, failed, savedAt: Date.now(), topZoom };
+  if (saved.tiles) await kvSet('basemapOffline', saved);
   return saved;
 }
 

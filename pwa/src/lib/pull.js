@@ -7,6 +7,8 @@ import { emit } from './events.js';
 import { storeTasks } from './tasks.js';
 
 const SERVER_MAX_AGE_MS = 6 * 3600 * 1000;
+// bumped when more of GET /api/v1 is kept: a phone that kept less asks again at once
+const SERVER_SHAPE = 2;
 const CATEGORIES_MAX_AGE_MS = 6 * 3600 * 1000;
 const CELLS_MAX_AGE_MS = 24 * 3600 * 1000;
 const TASKS_FULL_EVERY_MS = 15 * 60 * 1000;
@@ -18,8 +20,9 @@ const TASKS_FULL_EVERY_MS = 15 * 60 * 1000;
 export async function pull(session) {
   const now = Date.now();
   const marks = await kvGet('pullMarks', {});
-  if (!marks.serverAt || now - marks.serverAt > SERVER_MAX_AGE_MS) {
+  if (!marks.serverAt || now - marks.serverAt > SERVER_MAX_AGE_MS || marks.serverShape !== SERVER_SHAPE) {
     await pullServer();
+    marks.serverShape = SERVER_SHAPE;
     marks.serverAt = now;
     await kvSet('pullMarks', marks);
   }
@@ -42,16 +45,21 @@ export async function pull(session) {
   return pullTasks(session, marks);
 }
 
-/** The deployment as GET /api/v1 (no token) tells it: its name and time zone (kv "server"). */
-async function pullServer() {
+/**
+ * The deployment as GET /api/v1 (no token) tells it (kv "server", so it holds offline): its name
+ * and time zone, the evidence flags' limits, the limits the server enforces (limits), how it runs
+ * cases and their vocabulary (cases: actions needing a note or a photo, the open statuses), the
+ * hotline's (sources, who may unmask a caller), the base map.
+ */
+export async function pullServer() {
   const { data } = await request('/api/v1');
   const before = await kvGet('server', null);
   const server = { name: data?.name || null, version: data?.version || null,
     timezone: data?.timezone || null, evidence: data?.evidence || null,
-    basemap: data?.basemap || null, cases: data?.cases || null };
+    limits: data?.limits || null, basemap: data?.basemap || null, cases: data?.cases || null,
+    hotline: data?.hotline || null };
   await kvSet('server', server);
-  if (before?.timezone !== server.timezone || before?.name !== server.name ||
-    JSON.stringify(before?.basemap || null) !== JSON.stringify(server.basemap)) emit('server');
+  if (JSON.stringify(before) !== JSON.stringify(server)) emit('server');
 }
 
 /** The worker's scope cells, to find the cell offline (the server's answer stays the authority). */

@@ -1,7 +1,7 @@
 // Sync: one round pushes the outbox (lib/push.js), then pulls what the worker needs offline
 // (lib/pull.js), and backs off after a failure (lib/backoff.js).
 //
-// Runs in the page (nav.js: start, online, visible, timer, the retry at the back-off's time, a
+// Runs in the page (syncing.js: start, online, visible, timer, the retry at the back-off's time, a
 // manual tap, after a save) and in the service worker (Background Sync); a Web Lock keeps the two
 // from running at once. Every request is idempotent by the ids the phone made, so a retry after
 // any failure can never duplicate anything. A network error or 5xx ends the round and backs off;

@@ -1,19 +1,19 @@
 // Capture, photo first: photos → position and cell → category → a few words → save.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { CategoryPicker } from '../components/CategoryPicker.jsx';
-import { BlobImage } from '../components/BlobImage.jsx';
 import { Icon } from '../components/Icon.jsx';
 import { LocationCard } from '../components/LocationCard.jsx';
+import { PhotoPicker, preparePhotos } from '../components/PhotoPicker.jsx';
 import { useLiveFix } from '../hooks/useLiveFix.js';
 import { formatTime, nameOf, t, tn } from '../i18n/index.js';
 import { deleteDraft, draftEditing, emptyDraft, hasContent, loadDraft, openDraft, saveDraft,
   startNewDraft } from '../lib/draft.js';
-import { isoWithOffset, uuid } from '../lib/ids.js';
+import { isoWithOffset } from '../lib/ids.js';
 import { addItem, getBlob, getItem, replaceRejected } from '../lib/outbox.js';
 import { photoFlags } from '../lib/evidence.js';
-import { preparePhoto } from '../lib/photos.js';
 import { noteCategoryUsed, recentCategories } from '../lib/settings.js';
-import { go, syncAfterSave } from '../nav.js';
+import { syncAfterSave } from '../syncing.js';
+import { go } from '../router.js';
 import { reload, toast, useStore } from '../store.js';
 
 const MAX_PHOTOS = 6;
@@ -45,8 +45,6 @@ export function Capture({ edit }) {
   const [recent, setRecent] = useState([]);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
-  const cameraRef = useRef(null);
-  const galleryRef = useRef(null);
 
   useEffect(() => {
     (async () => {
@@ -102,16 +100,7 @@ export function Capture({ edit }) {
 
   async function addFiles(files) {
     setProblem(null);
-    const list = [...files].slice(0, MAX_PHOTOS - draft.photos.length);
-    const added = [];
-    for (const file of list) {
-      try {
-        const p = await preparePhoto(file);
-        added.push({ id: uuid(), ...p });
-      } catch {
-        setProblem(t('capture.photo_unreadable'));
-      }
-    }
+    const added = await preparePhotos(files, MAX_PHOTOS - draft.photos.length, setProblem);
     if (!added.length) return;
     update((d) => {
       const changes = { photos: [...d.photos, ...added].slice(0, MAX_PHOTOS) };
@@ -192,31 +181,10 @@ export function Capture({ edit }) {
       {draft.editOf && <p class="notice" data-testid="editing">{t('capture.editing')}</p>}
       <section class="card" aria-labelledby="photos-title">
         <h2 id="photos-title">{t('capture.photos')} <small>({draft.photos.length}/{MAX_PHOTOS})</small></h2>
-        <div class="row">
-          <button type="button" class="primary big" onClick={() => cameraRef.current.click()}
-            disabled={draft.photos.length >= MAX_PHOTOS}><Icon name="camera" /> {t('capture.take_photo')}</button>
-          <button type="button" class="secondary big" onClick={() => galleryRef.current.click()}
-            disabled={draft.photos.length >= MAX_PHOTOS}><Icon name="gallery" /> {t('capture.from_gallery')}</button>
-        </div>
-        <label class="sr-only" for="camera-input">{t('capture.take_photo')}</label>
-        <input id="camera-input" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
-          capture="environment" data-testid="camera-input"
-          onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
-        <label class="sr-only" for="gallery-input">{t('capture.from_gallery')}</label>
-        <input id="gallery-input" ref={galleryRef} class="hidden-input" type="file" accept="image/*" multiple
-          data-testid="gallery-input"
-          onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
-        {draft.photos.length > 0 && (
-          <ul class="thumbs" data-testid="draft-photos">
-            {draft.photos.map((p, i) => (
-              <li key={p.id}>
-                <BlobImage blob={p.blob} alt={t('capture.photo_n', { n: i + 1 })} />
-                <button type="button" class="remove" aria-label={t('capture.remove_photo', { n: i + 1 })}
-                  onClick={() => update({ photos: draft.photos.filter((x) => x.id !== p.id) })}>✕</button>
-              </li>
-            ))}
-          </ul>
-        )}
+        <PhotoPicker id="camera-input" galleryId="gallery-input" photos={draft.photos} max={MAX_PHOTOS}
+          take={t('capture.take_photo')} gallery={t('capture.from_gallery')} onFiles={addFiles}
+          onRemove={(id) => update({ photos: draft.photos.filter((x) => x.id !== id) })}
+          inputTestid="camera-input" galleryTestid="gallery-input" thumbsTestid="draft-photos" />
         <PhotoEvidence photos={draft.photos} at={draft.capturedAt} location={location}
           limits={s.server?.evidence} />
         {draft.capturedAt && <p class="muted small">{t('capture.captured_at', { time: formatTime(draft.capturedAt) })}</p>}

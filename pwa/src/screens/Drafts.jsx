@@ -5,7 +5,7 @@ import { BlobImage } from '../components/BlobImage.jsx';
 import { formatTime, nameOf, t, tn } from '../i18n/index.js';
 import { deleteDraft, openDraft, startNewDraft } from '../lib/draft.js';
 import { locateCell } from '../lib/grid.js';
-import { go } from '../nav.js';
+import { go } from '../router.js';
 import { toast, useStore } from '../store.js';
 
 function DraftItem({ draft, categories, cells }) {

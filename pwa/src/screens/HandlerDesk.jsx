@@ -5,11 +5,10 @@
 // supervision notice (督办) is answered here too (the 督办 list, read when online).
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
-import { Icon } from '../components/Icon.jsx';
 import { ItemState } from '../components/ItemState.jsx';
-import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
+import { PhotoPicker, usePickedPhotos } from '../components/PhotoPicker.jsx';
 import { SyncBar } from '../components/SyncBar.jsx';
 import { TaskItem } from '../components/TaskItem.jsx';
 import { TaskPhoto } from '../components/TaskPhoto.jsx';
@@ -17,7 +16,8 @@ import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { request } from '../lib/api.js';
 import { addItem } from '../lib/outbox.js';
 import { addDays, dayOf } from '../lib/zone.js';
-import { go, syncAfterSave } from '../nav.js';
+import { syncAfterSave } from '../syncing.js';
+import { go } from '../router.js';
 import { reload, toast, useStore } from '../store.js';
 
 // Leaflet with the small map only (a lazy chunk, precached like the worker's map)
@@ -216,7 +216,6 @@ export function HandlerCase({ id }) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
   const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
-  const cameraRef = useRef(null);
 
   // the case as the server last told it, else as it was when I acted (it left my desk since)
   const shown = task || [...mine].reverse().find((i) => i.body.snapshot)?.body.snapshot || null;
@@ -307,7 +306,7 @@ export function HandlerCase({ id }) {
           </dl>
           {shown.location && (
             <Suspense fallback={<div class="mini-map" aria-hidden="true" />}>
-              <CaseSpot location={shown.location} />
+              <CaseSpot location={shown.location} cell={shown.cell?.code} />
             </Suspense>
           )}
           <Directions location={shown.location} label={t('records.case_n', { n: shown.number })} />
@@ -374,13 +373,9 @@ export function HandlerCase({ id }) {
           <h2 id="desk-form-title">{t(`tasks.${mode}`)}</h2>
           {mode === 'resolve' && (
             <>
-              <button type="button" class="primary big wide" onClick={() => cameraRef.current.click()}>
-                <Icon name="camera" /> {t('desk.take_after_photo')}</button>
-              <label class="sr-only" for="desk-photo">{t('desk.take_after_photo')}</label>
-              <input id="desk-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
-                capture="environment" data-testid="desk-photo-input"
-                onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
-              <PickedThumbs photos={photos} setPhotos={setPhotos} testid="desk-photos" />
+              <PhotoPicker id="desk-photo" photos={photos} take={t('desk.take_after_photo')} wide
+                onFiles={addFiles} onRemove={(pid) => setPhotos(photos.filter((x) => x.id !== pid))}
+                inputTestid="desk-photo-input" thumbsTestid="desk-photos" />
             </>
           )}
           {mode === 'return' && (

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { getLang, setLang, t, tn } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { login } from '../lib/session.js';
-import { syncSoon } from '../nav.js';
+import { syncSoon } from '../syncing.js';
 import { getState, reload } from '../store.js';
 import { pending } from '../lib/outbox.js';
 

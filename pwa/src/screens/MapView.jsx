@@ -5,13 +5,13 @@
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { addBasemap } from '../components/leafletBase.js';
+import { addBasemap, basemapTrouble } from '../components/leafletBase.js';
 import { getLang, nameOf, statusText, t } from '../i18n/index.js';
 import { basemapOf } from '../lib/basemap.js';
 import { loadDraft, saveDraft } from '../lib/draft.js';
 import { cellsBounds, locateCell } from '../lib/grid.js';
 import { countByGroup, myReportMarks, STYLE } from '../lib/mine.js';
-import { go } from '../nav.js';
+import { go } from '../router.js';
 import { useStore } from '../store.js';
 import { useLiveFix } from '../hooks/useLiveFix.js';
 
@@ -33,7 +33,7 @@ export default function MapView({ pick }) {
   const map = useRef(null);
   const layers = useRef({});
   const [point, setPoint] = useState(null);
-  const [reachable, setReachable] = useState(true);
+  const [trouble, setTrouble] = useState(null); // why the base map shows nothing
   const user = s.session?.user?.username;
   const marks = useMemo(() => myReportMarks(s.reports, s.items, user), [s.reports, s.items, user]);
 
@@ -43,7 +43,8 @@ export default function MapView({ pick }) {
       preferCanvas: true, tap: true });
     L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(m);
     map.current = m;
-    addBasemap(L, m, bm, setReachable);
+    window.__gridsnapWorkerMap = m; // for the browser tests
+    addBasemap(L, m, bm, (ok) => setTrouble(ok ? null : basemapTrouble(bm, s.server)));
     layers.current.cells = L.geoJSON(null, {
       style: { color: '#0b5cad', weight: 1.5, fillColor: '#0b5cad', fillOpacity: 0.04 },
       // a cell's name is data: as a text node, never HTML (a string tooltip is innerHTML)
@@ -154,8 +155,8 @@ export default function MapView({ pick }) {
         </ul>
       )}
       {!s.cells.length && <p class="notice map-note">{t('location.cells_missing')}</p>}
-      {!reachable && <p class="notice map-note" role="status" data-testid="basemap-unreachable">
-        {t('map.basemap_unreachable')}</p>}
+      {trouble && <p class="notice map-note" role="status" data-testid="basemap-unreachable"
+        data-why={trouble.key}>{t(trouble.key, { origin: trouble.origin })}</p>}
     </div>
   );
 }

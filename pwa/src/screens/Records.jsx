@@ -5,7 +5,8 @@ import { fieldLines, ItemState } from '../components/ItemState.jsx';
 import { SyncBar } from '../components/SyncBar.jsx';
 import { formatTime, nameOf, statusText, t, tn } from '../i18n/index.js';
 import { deleteItem, dropRejectedPhoto, resend } from '../lib/outbox.js';
-import { go, syncSoon } from '../nav.js';
+import { syncSoon } from '../syncing.js';
+import { go } from '../router.js';
 import { reload, useStore } from '../store.js';
 
 export function OutboxItem({ item, categories, syncing, mine }) {

@@ -1,9 +1,8 @@
 // My tasks: cases in my cells waiting for my verification (核查), with their photos cached for
 // offline viewing. A verification is done offline like a report: after-photo + pass/fail.
-import { useRef, useState } from 'preact/hooks';
-import { Icon } from '../components/Icon.jsx';
+import { useState } from 'preact/hooks';
 import { ItemState } from '../components/ItemState.jsx';
-import { PickedThumbs, usePickedPhotos } from '../components/PickedPhotos.jsx';
+import { PhotoPicker, usePickedPhotos } from '../components/PhotoPicker.jsx';
 import { SyncBar } from '../components/SyncBar.jsx';
 import { TaskItem } from '../components/TaskItem.jsx';
 import { TaskPhoto } from '../components/TaskPhoto.jsx';
@@ -11,10 +10,9 @@ import { useLiveFix } from '../hooks/useLiveFix.js';
 import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
 import { distanceM } from '../lib/geo.js';
 import { addItem } from '../lib/outbox.js';
-import { go, syncAfterSave } from '../nav.js';
+import { syncAfterSave } from '../syncing.js';
+import { go } from '../router.js';
 import { reload, toast, useStore } from '../store.js';
-
-const TOO_FAR_M = 50;
 
 export function Tasks() {
   const s = useStore();
@@ -49,7 +47,6 @@ export function TaskDetail({ id }) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
   const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
-  const cameraRef = useRef(null);
 
   if (!task && !existing) {
     return (
@@ -62,6 +59,9 @@ export function TaskDetail({ id }) {
   const cat = task && s.categories.find((c) => c.code === task.category);
   const here = fix.fix;
   const dist = task && here && task.location ? distanceM(here, task.location) : null;
+  // the server's GRIDSNAP_VERIFY_DISTANCE_M as GET /api/v1 told it (kept offline); unknown: no warning
+  const tooFarM = s.server?.limits?.verify_distance_m ?? null;
+  const tooFar = dist != null && tooFarM != null && dist > tooFarM;
 
   async function submit() {
     if (!result || !photos.length || !here || busy) return;
@@ -101,9 +101,9 @@ export function TaskDetail({ id }) {
           {task.due_at && <p class="small">{t('tasks.due', { time: formatTime(task.due_at) })}</p>}
           {task.description && <p>{task.description}</p>}
           {dist != null && (
-            <p class={dist > TOO_FAR_M ? 'warn' : 'muted'} data-testid="task-distance">
+            <p class={tooFar ? 'warn' : 'muted'} data-testid="task-distance" data-too-far={tooFar}>
               {t('tasks.distance', { m: Math.round(dist) })}
-              {dist > TOO_FAR_M && ` — ${t('tasks.too_far', { m: TOO_FAR_M })}`}
+              {tooFar && ` — ${t('tasks.too_far', { m: tooFarM })}`}
             </p>
           )}
           <ul class="photos">
@@ -122,13 +122,9 @@ export function TaskDetail({ id }) {
       {task && canRedo && (
         <section class="card" aria-labelledby="verify-title">
           <h2 id="verify-title">{t('tasks.verify')}</h2>
-          <button type="button" class="primary big wide" onClick={() => cameraRef.current.click()}>
-            <Icon name="camera" /> {t('tasks.take_after_photo')}</button>
-          <label class="sr-only" for="verify-photo">{t('tasks.take_after_photo')}</label>
-          <input id="verify-photo" ref={cameraRef} class="hidden-input" type="file" accept="image/*"
-            capture="environment" data-testid="verify-photo-input"
-            onChange={(e) => { addFiles(e.currentTarget.files); e.currentTarget.value = ''; }} />
-          <PickedThumbs photos={photos} setPhotos={setPhotos} />
+          <PhotoPicker id="verify-photo" photos={photos} take={t('tasks.take_after_photo')} wide
+            onFiles={addFiles} onRemove={(pid) => setPhotos(photos.filter((x) => x.id !== pid))}
+            inputTestid="verify-photo-input" />
           <fieldset class="segmented big">
             <legend>{t('tasks.result')}</legend>
             {['verify_pass', 'verify_fail'].map((a) => (

@@ -1,4 +1,4 @@
-// Moving between screens, and the page's sync coordinator: every trigger starts a round here,
+// The page's sync coordinator: every trigger starts a round here,
 // and the next try is scheduled here (at the back-off's time, not at the next 60 s tick).
 import { onAnswer } from './lib/api.js';
 import { subscribe } from './lib/events.js';
@@ -10,10 +10,6 @@ const AGAIN_MS = 10 * 1000;
 
 let timer = null;
 let timerAt = 0;
-
-export function go(path) {
-  window.location.hash = `#/${path}`;
-}
 
 /** Runs a round at `at` (ms since epoch), unless one is already planned sooner. */
 function planAt(at) {
