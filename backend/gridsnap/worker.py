@@ -7,6 +7,7 @@ outbox topics it handles and its periodic tasks, and this is the one place that 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
