@@ -33,7 +33,14 @@ def test_gallery_photo_exif_time_and_distance_reach_the_worker_and_the_superviso
     page.set_input_files("[data-testid=gallery-input]", str(photo))
     flag = page.wait_for_selector("[data-testid=photo-evidence] li")
     assert flag.get_attribute("data-old") == "true" and flag.get_attribute("data-far") == "true"
-    assert taken.strftime("%m/%d") in flag.inner_text() or taken.strftime("%m-%d") in flag.inner_text()
+    # the capture time as the app writes it (zh-CN, the deployment's zone), by this browser's own
+    # formatter; it names the photo's month and day
+    shown = page.evaluate(
+        "(iso) => new Date(iso).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai',"
+        " month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'})",
+        taken.replace(tzinfo=zone).isoformat())
+    assert taken.strftime("%m") in shown and taken.strftime("%d") in shown
+    assert shown in flag.inner_text()
     page.click("[data-testid=category-button]")
     page.fill("#cat-search", "E0101")
     page.click("button.choice[data-code=E0101]")

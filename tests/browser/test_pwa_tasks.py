@@ -96,9 +96,8 @@ def test_verification_of_a_case_that_moved_on_is_shown_refused_not_retried(
     act(client, tokens, "supervisor", resolved_case, "close")  # meanwhile, from the desk
     phone.set_offline(False)
     item = wait_outbox(page, lambda xs: xs[0]["state"] == "rejected", what="refused")[0]
-    assert item["error"]["status"] == 409
-    assert "状态已变化" in page.inner_text("[data-testid=verification-state]") or \
-        item["error"]["code"] != "case.invalid_transition"
+    assert item["error"]["status"] == 409 and item["error"]["code"] == "case.invalid_transition"
+    assert "案件状态已变化" in page.inner_text("[data-testid=verification-state]")
 
 
 # The phone's database as the previous app version left it (IndexedDB version 1), with a
