@@ -11,6 +11,7 @@ from flask import Flask, g, jsonify, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, clock
+from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .campaigns.api import blp as campaigns_blp
 from .cases import rules as case_rules
 from .cases.api import blp as cases_blp

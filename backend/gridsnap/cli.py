@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from . import clock
+from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .cases import service as case_service
 from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service

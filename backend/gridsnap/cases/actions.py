@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from ..deadlines.rules import TimeLimit, WorkCalendar, calendar_for, due_at, guessed_years
 from ..errors import AppError
 from ..events import queries as event_queries
+from ..grid.rules import distance_m
 from ..hotline import rules as hotline_rules
 from ..notifications import rules as kinds
-from ..photos.imaging import distance_m
 from ..routing.service import route_case
 from ..settings import Settings
 from ..users import queries as users

@@ -17,6 +17,7 @@ from ..events import queries as event_queries
 from ..events import rules as ev
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
 # the names of the areas a case lies in, in one index scan of `areas` (four plain joins
@@ -132,28 +133,6 @@ _FROM = f"reports r {AREA_JOINS} {CASE_JOINS}"
 _CATEGORY_COLUMNS = """
     c.time_limits, c.department_code AS category_department, c.auto_accept, c.auto_dispatch
 """
-
-
-def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str:
-    """SQL that keeps only the cases the principal may see (invariant 4); fills `params`."""
-    params["scope_uid"] = principal.id
-    clauses = [f"{alias}.reporter_id = :scope_uid"]
-    if principal.role == "handler":
-        # the same rule as Principal.may_see_report
-        if principal.department_code:
-            params["scope_dept"] = principal.department_code
-            clauses.append(f"{alias}.department_code = :scope_dept")
-            clauses.append(f"{alias}.responsible_department_code = :scope_dept")
-            # summoned to a joint case (吹哨报到): the GIN index finds them
-            clauses.append(f"{alias}.joint_departments @> ARRAY[CAST(:scope_dept AS text)]")
-        return "(" + " OR ".join(clauses) + ")"
-    if principal.sees_everything:
-        return "TRUE"
-    prefixes = [p for p in principal.scopes if p]
-    if prefixes:
-        params["scope_patterns"] = [p + "%" for p in prefixes]
-        clauses.append(f"{alias}.area_code LIKE ANY(:scope_patterns)")
-    return "(" + " OR ".join(clauses) + ")"
 
 
 def case_filter_sql(principal: Principal, params: dict, *, statuses=None, category=None,

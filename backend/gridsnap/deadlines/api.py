@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from .. import clock
-from ..auth import SECURITY, auth_required
 from ..edge import Blueprint
 from ..extensions import db_session, settings
+from ..users.auth import SECURITY, auth_required
 from . import service
 from .schemas import CalendarCoverageSchema
 
