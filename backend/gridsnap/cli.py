@@ -26,6 +26,7 @@ from .devservices import ServiceError, down, up
 from .errors import AppError
 from .extensions import Runtime
 from .grid.service import import_grid
+from .health import service as health_service
 from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
@@ -405,7 +406,7 @@ def deadlines_status() -> None:
     settings = Settings.from_env()
     _calendar_or_fail(settings)
     with _session() as session:
-        report = deadline_service.calendar_report(session, settings, clock.now())
+        report = health_service.calendar_coverage(session, settings, clock.now())
     for y in report["years"]:
         source = {"library": "holidays library", "file": "holidays file"}.get(
             y["source"] or "", "ESTIMATED (statutory holidays only)")

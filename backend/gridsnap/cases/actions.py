@@ -13,17 +13,24 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
-from ..deadlines.rules import TimeLimit, WorkCalendar, calendar_for, due_at, guessed_years
+from ..deadlines.rules import (
+    TimeLimit,
+    WorkCalendar,
+    calendar_for,
+    due_at,
+    guessed_years,
+    hotline_limit,
+)
 from ..errors import AppError
 from ..events import queries as event_queries
 from ..grid.rules import distance_m
-from ..hotline import rules as hotline_rules
 from ..notifications import rules as kinds
 from ..routing.service import route_case
 from ..settings import Settings
 from ..users import queries as users
 from ..users.rules import Principal
 from . import queries, rules
+from .callback import rules as callback_rules
 
 
 @dataclass
@@ -52,7 +59,7 @@ class ActionContext:
         """The time limit of `stage`: the category's; a hotline case is handled within the
         hotline's limit for its urgency (接诉即办)."""
         if stage == "handle" and self.case.get("urgency"):
-            return hotline_rules.hotline_limit(self.settings.hotline_time_limits,
+            return hotline_limit(self.settings.hotline_time_limits,
                                                self.case["urgency"])
         return TimeLimit.from_dict(self.case["time_limits"][stage])
 
@@ -602,14 +609,14 @@ def _answer(ctx: ActionContext) -> Outcome:
 def _callback(ctx: ActionContext) -> Outcome:
     # 回访: one try; reached, it records 响应 / 解决 / 满意; three tries unanswered: unreachable
     try:
-        result = hotline_rules.callback_result(ctx.body.get("callback") or {},
+        result = callback_rules.callback_result(ctx.body.get("callback") or {},
                                                ctx.case["callback_attempts"])
     except ValueError as exc:
         raise AppError("request.invalid", str(exc), {"callback": [str(exc)]}) from None
     if not result["reached"]:
         status = "unreachable" if result["unreachable"] else "pending"
     else:
-        status = "negative" if hotline_rules.calls_for_rework(result) else "done"
+        status = "negative" if callback_rules.calls_for_rework(result) else "done"
     return Outcome({"callback_status": status, "callback_attempts": result["attempt"]}, result)
 
 
