@@ -34,7 +34,8 @@ from ..settings import Settings
 from ..users import queries as users
 from ..users.rules import Principal
 from . import queries, rules, views
-from .actions import APPLY, ActionContext, Outcome, RequestWrite
+from .actions import APPLY
+from .outcome import ActionContext, Outcome, RequestWrite
 
 # at most this many steps in one change (route → accept → dispatch)
 _MAX_STEPS = 3
