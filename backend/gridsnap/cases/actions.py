@@ -1,6 +1,6 @@
 """What each action of the loop changes: one function per action, taking an ActionContext and
 returning an Outcome. They read what they need (routing, the verifier, who to tell) but write
-nothing: the case service writes every outcome the same way (service._write).
+nothing: the one writer applies every outcome the same way (change.write).
 """
 
 from __future__ import annotations
@@ -21,7 +21,20 @@ from ..routing.service import route_case
 from ..users import queries as users
 from . import queries, rules
 from .callback import actions as callback_actions
-from .outcome import ActionContext, ExtensionWrite, JointWrite, NoticeWrite, Outcome, RequestWrite
+from .outcome import (
+    ActionContext,
+    ExtensionDecided,
+    ExtensionRequested,
+    FedBack,
+    NoticeIssued,
+    NoticeReplied,
+    Outcome,
+    ParticipantsSummoned,
+    ReportedIn,
+    RequestDecided,
+    RequestEnded,
+    RequestOpened,
+)
 
 
 def _route(ctx: ActionContext) -> Outcome:
@@ -135,9 +148,9 @@ def _return(ctx: ActionContext) -> Outcome:
                        notices=[(kinds.CASE_RETURNED, ctx.supervisors())])
     held = c["due_at"] if c["stage"] == "handle" else None
     return Outcome(changes, data, department=c["department_code"],
-                   request=RequestWrite(new={"kind": "return", "reason_kind": reason,
-                                             "department_code": c["department_code"],
-                                             "held_due_at": held}),
+                   writes=[RequestOpened({"kind": "return", "reason_kind": reason,
+                                           "department_code": c["department_code"],
+                                           "held_due_at": held})],
                    notices=[(kinds.CASE_RETURN_REVIEW, ctx.supervisors())])
 
 
@@ -153,7 +166,7 @@ def _approve_return(ctx: ActionContext) -> Outcome:
                    {"department_code": c["request_department"],
                     "reason": c["request_reason_kind"]},
                    department=c["request_department"],
-                   request=RequestWrite(decide=(c["request_id"], "approved")))
+                   writes=[RequestDecided(c["request_id"], "approved")])
 
 
 def _refuse_return(ctx: ActionContext) -> Outcome:
@@ -171,7 +184,7 @@ def _refuse_return(ctx: ActionContext) -> Outcome:
                     "stage_started_at": c["dispatched_at"] or ctx.now, "due_at": due,
                     "overdue": False, "overdue_at": None},
                    {"department_code": department}, department=department,
-                   request=RequestWrite(decide=(c["request_id"], "refused")),
+                   writes=[RequestDecided(c["request_id"], "refused")],
                    notices=[(kinds.CASE_RETURN_REFUSED, ctx.handlers(department))])
 
 
@@ -207,9 +220,9 @@ def _request_suspension(ctx: ActionContext) -> Outcome:
                        {"review_on": ["Required."]})
     review_on = _review_date(ctx, ctx.body["review_on"])
     return Outcome(data={"reason_kind": kind, "review_on": review_on.isoformat()},
-                   request=RequestWrite(new={"kind": "suspension", "reason_kind": kind,
-                                             "review_on": review_on,
-                                             "department_code": ctx.case["department_code"]}),
+                   writes=[RequestOpened({"kind": "suspension", "reason_kind": kind,
+                                           "review_on": review_on,
+                                           "department_code": ctx.case["department_code"]})],
                    notices=[(kinds.CASE_SUSPENSION_REQUESTED, ctx.supervisors())])
 
 
@@ -224,7 +237,7 @@ def _approve_suspension(ctx: ActionContext) -> Outcome:
     return Outcome({"status": "suspended", **ctx.enter_stage(None)},
                    {"reason_kind": c["request_reason_kind"], "review_on": review_on.isoformat(),
                     "department_code": c["department_code"]},
-                   request=RequestWrite(decide=(c["request_id"], "approved")),
+                   writes=[RequestDecided(c["request_id"], "approved")],
                    notices=[(kinds.CASE_SUSPENSION_APPROVED, [c["request_by"]])])
 
 
@@ -232,7 +245,7 @@ def _refuse_suspension(ctx: ActionContext) -> Outcome:
     c = ctx.case
     return Outcome(data={"reason_kind": c["request_reason_kind"],
                          "review_on": c["request_review_on"].isoformat()},
-                   request=RequestWrite(decide=(c["request_id"], "refused")),
+                   writes=[RequestDecided(c["request_id"], "refused")],
                    notices=[(kinds.CASE_SUSPENSION_REFUSED, [c["request_by"]])])
 
 
@@ -243,8 +256,8 @@ def _resume(ctx: ActionContext) -> Outcome:
     return Outcome({"status": "dispatched", **ctx.enter_stage("handle")},
                    {"department_code": c["department_code"],
                     "by": "review_date" if ctx.is_system else "supervisor"},
-                   request=(RequestWrite(end=c["request_id"])
-                            if c["request_kind"] == "suspension" else None),
+                   writes=([RequestEnded(c["request_id"])]
+                           if c["request_kind"] == "suspension" else []),
                    notices=[(kinds.CASE_RESUMED, ctx.handlers(c["department_code"])
                              if c["department_code"] else ctx.supervisors())])
 
@@ -297,7 +310,7 @@ def _whistle(ctx: ActionContext) -> Outcome:
                "report_due_at": report_due} for d in (lead, *co)]
     handlers = users.handlers_of(ctx.session, [lead, *co])
     return Outcome(changes, {"lead": lead, "co": co, "report_due_at": report_due.isoformat()},
-                   department=lead, joint=JointWrite(summon=summon),
+                   department=lead, writes=[ParticipantsSummoned(summon)],
                    notices=[(kinds.CASE_WHISTLED, [u for d in (lead, *co)
                                                    for u in handlers[d]])])
 
@@ -314,14 +327,14 @@ def _report_in(ctx: ActionContext) -> Outcome:
     due = rules.instant(_mine(ctx)["report_due_at"])
     return Outcome(data={"department_code": dept, "report_due_at": due.isoformat(),
                          "late": ctx.now > due},
-                   department=dept, joint=JointWrite(report_in=dept))
+                   department=dept, writes=[ReportedIn(dept)])
 
 
 def _joint_feedback(ctx: ActionContext) -> Outcome:
     # a co-department (协办) tells the lead what it did; the note is the feedback
     dept = ctx.principal.department_code
     return Outcome(data={"department_code": dept}, department=dept,
-                   joint=JointWrite(feedback=dept),
+                   writes=[FedBack(dept)],
                    notices=[(kinds.CASE_JOINT_FEEDBACK,
                              ctx.handlers(ctx.case["department_code"])
                              if ctx.case["department_code"] else [])])
@@ -347,10 +360,10 @@ def _issue_notice(ctx: ActionContext) -> Outcome:
     return Outcome(data={"notice_id": str(notice_id), "department_code": dept,
                          "reply_due_at": reply_due.isoformat()},
                    department=dept, notices=[(kinds.CASE_NOTICE_ISSUED, ctx.handlers(dept))],
-                   notice=NoticeWrite(issue={
+                   writes=[NoticeIssued({
                        "id": notice_id, "report_id": c["id"], "department_code": dept,
                        "issued_at": ctx.now, "issued_by_id": ctx.principal.id,
-                       "note": ctx.note, "reply_due_at": reply_due}))
+                       "note": ctx.note, "reply_due_at": reply_due})])
 
 
 def _reply_notice(ctx: ActionContext) -> Outcome:
@@ -366,7 +379,7 @@ def _reply_notice(ctx: ActionContext) -> Outcome:
     due = rules.instant(notice["reply_due_at"])
     return Outcome(data={"notice_id": notice["id"], "department_code": dept,
                          "late": ctx.now > due},
-                   department=dept, notice=NoticeWrite(reply=uuid.UUID(notice["id"])),
+                   department=dept, writes=[NoticeReplied(uuid.UUID(notice["id"]))],
                    notices=[(kinds.CASE_NOTICE_REPLIED, [notice["issued_by_id"]])])
 
 
@@ -376,7 +389,7 @@ def _request_extension(ctx: ActionContext) -> Outcome:
         limit = TimeLimit.from_dict(ext)
     except ValueError as exc:
         raise AppError("request.invalid", str(exc), {"extension": [str(exc)]}) from None
-    return Outcome(data={"extension": ext}, extension=ExtensionWrite(request=limit),
+    return Outcome(data={"extension": ext}, writes=[ExtensionRequested(limit)],
                    notices=[(kinds.CASE_EXTENSION_REQUESTED, ctx.supervisors())])
 
 
@@ -393,13 +406,13 @@ def _approve_extension(ctx: ActionContext) -> Outcome:
                     "due_at_guessed_years": sorted(guessed) or None},
                    {"extension": {"amount": limit.amount, "unit": limit.unit},
                     "new_due_at": new_due.isoformat()},
-                   extension=ExtensionWrite(decide=(c["pending_extension_id"], "approved")),
+                   writes=[ExtensionDecided(c["pending_extension_id"], "approved")],
                    notices=[(kinds.CASE_EXTENSION_APPROVED, [c["pending_extension_by"]])])
 
 
 def _refuse_extension(ctx: ActionContext) -> Outcome:
     c = ctx.case
-    return Outcome(extension=ExtensionWrite(decide=(c["pending_extension_id"], "refused")),
+    return Outcome(writes=[ExtensionDecided(c["pending_extension_id"], "refused")],
                    notices=[(kinds.CASE_EXTENSION_REFUSED, [c["pending_extension_by"]])])
 
 

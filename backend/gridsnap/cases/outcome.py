@@ -1,6 +1,7 @@
 """The vocabulary of a case change: the context an action function is given (`ActionContext`)
-and what it returns (`Outcome`, with the typed writes that go with it). The core's actions and
-each sub-process's (`callback/`, ...) import it; the writer (`service._write`) applies it."""
+and what it returns (`Outcome`, with the typed side writes that go with it: `Write`). The
+core's actions and each sub-process's (`callback/`, ...) import it; the one writer
+(`change.write`) applies it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from ..notifications import rules as kinds
 from ..settings import Settings
 from ..users import queries as users
 from ..users.rules import Principal
-from . import rules
+from . import queries, rules
 
 
 @dataclass
@@ -110,50 +111,166 @@ class ActionContext:
                 notices + [(kinds.CASE_CALLBACK_DUE, users.call_takers(self.session))])
 
 
-@dataclass
-class ExtensionWrite:
-    """A change to the extension requests that goes with the action."""
+@dataclass(frozen=True)
+class WriteContext:
+    """What a side write is applied with: the change's session, case, actor, note and time."""
 
-    request: TimeLimit | None = None  # a new request, with the note as its reason
-    decide: tuple[int, str] | None = None  # (request id, "approved" | "refused")
+    session: Session
+    case_id: uuid.UUID
+    principal: Principal
+    note: str | None
+    now: datetime
+
+    @property
+    def actor_id(self) -> int | None:
+        """The person who acted; None: the system."""
+        return None if self.principal.role == rules.SYSTEM_ROLE else self.principal.id
 
 
-@dataclass
-class RequestWrite:
-    """A change to the case's requests (case_requests: 退单审核, 挂账) that goes with the action."""
+class Write:
+    """A side write that goes with an action: rows of a table beside the case's own (a request,
+    an extension, a participant, a notice), each applied by its owner's query function. The
+    writer (change.write) applies them in the order the steps made them, before the case's row,
+    whose read model shows them."""
 
-    new: dict | None = None  # a new pending request's columns; the note is its reason
-    decide: tuple[int, str] | None = None  # (request id, "approved" | "refused")
-    end: int | None = None  # an approved suspension ends (the case resumed)
-    withdraw: int | None = None  # another change overtook the request (rules.request_alive)
+    def apply(self, w: WriteContext) -> None:
+        raise NotImplementedError
 
     def applied_to(self, case: dict) -> dict:
-        """The request columns of the case row after this write, for the next step of the
-        same change (a new request is seen only after the write)."""
-        live = self.decide is not None and self.decide[1] == "approved" and (
-            case.get("request_kind") == "suspension")
-        if self.decide is not None and live:
-            return {"request_status": "approved"}
-        if self.decide is not None or self.end is not None or self.withdraw is not None:
-            return {k: None for k in case if k.startswith("request_")}
+        """The case's columns after this write, for the next step of the same change (the read
+        model's request_*, ... columns); most writes are seen only after the write."""
         return {}
 
 
-@dataclass
-class JointWrite:
-    """A change to the participants of a joint case (吹哨报到) that goes with the action."""
-
-    summon: list[dict] | None = None  # the departments summoned (rows of joint_participants)
-    report_in: str | None = None  # this department reported in (报到)
-    feedback: str | None = None  # this co-department fed back (the note is its feedback)
+def _no_request(case: dict) -> dict:
+    return {k: None for k in case if k.startswith("request_")}
 
 
 @dataclass
-class NoticeWrite:
-    """A notice (督办) issued, or the reply (the note) to one."""
+class ExtensionRequested(Write):
+    """A new extension request (延期); the note is its reason."""
 
-    issue: dict | None = None  # the new notice's row
-    reply: uuid.UUID | None = None  # the notice answered
+    limit: TimeLimit
+
+    def apply(self, w: WriteContext) -> None:
+        queries.insert_extension(w.session, w.case_id, w.principal.id, self.limit.amount,
+                                 self.limit.unit, w.note)
+
+
+@dataclass
+class ExtensionDecided(Write):
+    """An extension request approved or refused."""
+
+    extension_id: int
+    status: str  # "approved" | "refused"
+
+    def apply(self, w: WriteContext) -> None:
+        queries.decide_extension(w.session, self.extension_id, self.status, w.principal.id,
+                                 w.note)
+
+
+@dataclass
+class RequestOpened(Write):
+    """A new pending request (case_requests: 退单审核, 挂账); the note is its reason."""
+
+    columns: dict  # kind, reason_kind, department_code, review_on, held_due_at
+
+    def apply(self, w: WriteContext) -> None:
+        queries.insert_request(w.session, w.case_id, w.actor_id, w.note, self.columns)
+
+
+@dataclass
+class RequestDecided(Write):
+    """A pending request approved or refused; an approved 挂账 stays in force."""
+
+    request_id: int
+    status: str  # "approved" | "refused"
+
+    def apply(self, w: WriteContext) -> None:
+        queries.decide_request(w.session, self.request_id, self.status, w.actor_id, w.note)
+
+    def applied_to(self, case: dict) -> dict:
+        if self.status == "approved" and case.get("request_kind") == "suspension":
+            return {"request_status": "approved"}
+        return _no_request(case)
+
+
+@dataclass
+class RequestEnded(Write):
+    """An approved suspension ends: the case resumed."""
+
+    request_id: int
+
+    def apply(self, w: WriteContext) -> None:
+        queries.end_request(w.session, self.request_id, w.actor_id)
+
+    def applied_to(self, case: dict) -> dict:
+        return _no_request(case)
+
+
+@dataclass
+class RequestWithdrawn(Write):
+    """Another change overtook the live request (rules.request_alive)."""
+
+    request_id: int
+
+    def apply(self, w: WriteContext) -> None:
+        queries.withdraw_request(w.session, self.request_id)
+
+    def applied_to(self, case: dict) -> dict:
+        return _no_request(case)
+
+
+@dataclass
+class ParticipantsSummoned(Write):
+    """The departments summoned to a joint case (吹哨报到): rows of joint_participants."""
+
+    rows: list[dict]
+
+    def apply(self, w: WriteContext) -> None:
+        queries.insert_participants(w.session, w.case_id, self.rows)
+
+
+@dataclass
+class ReportedIn(Write):
+    """A summoned department reported in (报到)."""
+
+    department_code: str
+
+    def apply(self, w: WriteContext) -> None:
+        queries.record_report_in(w.session, w.case_id, self.department_code, w.now,
+                                 w.principal.id)
+
+
+@dataclass
+class FedBack(Write):
+    """A co-department fed back to the lead; the note is its feedback."""
+
+    department_code: str
+
+    def apply(self, w: WriteContext) -> None:
+        queries.record_feedback(w.session, w.case_id, self.department_code, w.now,
+                                w.principal.id, w.note)
+
+
+@dataclass
+class NoticeIssued(Write):
+    """A notice (督办) issued: its row of case_notices."""
+
+    row: dict
+
+    def apply(self, w: WriteContext) -> None:
+        queries.insert_notice(w.session, self.row)
+
+
+@dataclass
+class NoticeReplied(Write):
+    """The reply (the note) to a notice."""
+
+    notice_id: uuid.UUID
+
+    def apply(self, w: WriteContext) -> None:
+        queries.record_reply(w.session, self.notice_id, w.now, w.principal.id, w.note)
 
 
 @dataclass
@@ -164,7 +281,4 @@ class Outcome:
     data: dict = field(default_factory=dict)
     department: str | None = None  # the event's department; None: the case's
     notices: list[tuple[str, list[int]]] = field(default_factory=list)
-    extension: ExtensionWrite | None = None
-    request: RequestWrite | None = None
-    joint: JointWrite | None = None
-    notice: NoticeWrite | None = None
+    writes: list[Write] = field(default_factory=list)  # side writes, in order
