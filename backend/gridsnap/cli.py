@@ -17,7 +17,7 @@ import click
 
 from . import clock
 from . import models as _models  # noqa: F401 (every table known to the sessions)
-from .cases import service as case_service
+from .cases import sweeps as case_sweeps
 from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service
 from .deadlines.rules import HolidaysFileError, WorkCalendar, load_holidays_file
@@ -454,7 +454,7 @@ def deadlines_recompute(dry_run: bool, every: bool) -> None:
     settings = Settings.from_env()
     cal = _calendar_or_fail(settings)
     with _session() as session:
-        changed = case_service.recompute_deadlines(session, settings, dry_run=dry_run,
+        changed = case_sweeps.recompute_deadlines(session, settings, dry_run=dry_run,
                                                    every=every)
 
     def when(t):

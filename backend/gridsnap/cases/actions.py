@@ -7,13 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
 
-from ..deadlines.rules import (
-    TimeLimit,
-    due_at,
-    guessed_years,
-)
 from ..errors import AppError
 from ..grid.rules import distance_m
 from ..notifications import rules as kinds
@@ -21,20 +15,13 @@ from ..routing.service import route_case
 from ..users import queries as users
 from . import queries, rules
 from .callback import actions as callback_actions
+from .extension import actions as extension_actions
+from .joint import actions as joint_actions
 from .outcome import (
     ActionContext,
-    ExtensionDecided,
-    ExtensionRequested,
-    FedBack,
-    NoticeIssued,
-    NoticeReplied,
     Outcome,
-    ParticipantsSummoned,
-    ReportedIn,
-    RequestDecided,
-    RequestEnded,
-    RequestOpened,
 )
+from .review import actions as review_actions
 
 
 def _route(ctx: ActionContext) -> Outcome:
@@ -131,291 +118,6 @@ def _sign(ctx: ActionContext) -> Outcome:
     return Outcome(changes)
 
 
-def _return(ctx: ActionContext) -> Outcome:
-    # 退单: the department hands it back before signing; the command centre's clock (the accept
-    # stage) runs for the review and the new dispatch
-    reason = ctx.body.get("reason") or "other"
-    if reason not in rules.RETURN_REASONS:
-        raise AppError("request.invalid", f"reason is one of {', '.join(rules.RETURN_REASONS)}.",
-                       {"reason": ["Unknown reason."]})
-    c = ctx.case
-    review = ctx.settings.return_review
-    changes = {"status": "returned" if review else "accepted", "department_code": None,
-               "return_count": c["return_count"] + 1, **ctx.enter_stage("accept")}
-    data = {"reason": reason, "department_code": c["department_code"], "review": review}
-    if not review:  # takes effect at once: back in the dispatch queue
-        return Outcome(changes, data, department=c["department_code"],
-                       notices=[(kinds.CASE_RETURNED, ctx.supervisors())])
-    held = c["due_at"] if c["stage"] == "handle" else None
-    return Outcome(changes, data, department=c["department_code"],
-                   writes=[RequestOpened({"kind": "return", "reason_kind": reason,
-                                           "department_code": c["department_code"],
-                                           "held_due_at": held})],
-                   notices=[(kinds.CASE_RETURN_REVIEW, ctx.supervisors())])
-
-
-def _approve_return(ctx: ActionContext) -> Outcome:
-    # a right return: the dispatch was wrong (派遣准确率); the accept stage's clock runs on
-    # until the case is dispatched elsewhere (often the next step of this same change)
-    c = ctx.case
-    if ctx.body.get("department") and ctx.body["department"] == c["request_department"]:
-        raise AppError("request.invalid",
-                       "That is the department that returned it: refuse the return instead.",
-                       {"department": ["The department that returned it."]})
-    return Outcome({"status": "accepted"},
-                   {"department_code": c["request_department"],
-                    "reason": c["request_reason_kind"]},
-                   department=c["request_department"],
-                   writes=[RequestDecided(c["request_id"], "approved")])
-
-
-def _refuse_return(ctx: ActionContext) -> Outcome:
-    # a wrong return: back to the same department, under the handling deadline that was
-    # running (the clock did not stop for it); a new one only if none was recorded
-    c = ctx.case
-    department = c["request_department"]
-    if department is None:
-        raise AppError("case.no_department",
-                       "This return does not say which department returned it: approve it "
-                       "and dispatch the case instead.")
-    due = c["request_held_due_at"] or ctx.due("handle", ctx.now)
-    return Outcome({"status": "dispatched", "department_code": department, "signed_at": None,
-                    "signed_by_id": None, "stage": "handle",
-                    "stage_started_at": c["dispatched_at"] or ctx.now, "due_at": due,
-                    "overdue": False, "overdue_at": None},
-                   {"department_code": department}, department=department,
-                   writes=[RequestDecided(c["request_id"], "refused")],
-                   notices=[(kinds.CASE_RETURN_REFUSED, ctx.handlers(department))])
-
-
-def _review_date(ctx: ActionContext, raw) -> date:
-    """The review date of a 挂账 request: after today, at most GRIDSNAP_SUSPENSION_MAX_DAYS
-    ahead (dates in the deployment's time zone)."""
-    try:
-        review_on = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-    except ValueError:
-        raise AppError("case.bad_review_date", "review_on is a date, e.g. 2027-03-01.",
-                       {"review_on": ["Not a date."]}) from None
-    today = rules.local_date(ctx.now, ctx.settings.timezone)
-    most = ctx.settings.suspension_max_days
-    if review_on <= today:
-        raise AppError("case.bad_review_date", f"The review date must be after today ({today}).",
-                       {"review_on": ["After today."]})
-    if review_on > today + timedelta(days=most):
-        raise AppError("case.bad_review_date",
-                       f"The review date may be at most {most} days ahead.",
-                       {"review_on": [f"At most {most} days ahead."]})
-    return review_on
-
-
-def _request_suspension(ctx: ActionContext) -> Outcome:
-    # 挂账/缓办: cannot be solved now (funding, planning, a court); a supervisor decides
-    kind = ctx.body.get("reason_kind")
-    if kind not in rules.SUSPENSION_REASONS:
-        raise AppError("request.invalid",
-                       f"reason_kind is one of {', '.join(rules.SUSPENSION_REASONS)}.",
-                       {"reason_kind": ["Unknown reason."]})
-    if ctx.body.get("review_on") is None:
-        raise AppError("case.bad_review_date", "Say when to look at it again (review_on).",
-                       {"review_on": ["Required."]})
-    review_on = _review_date(ctx, ctx.body["review_on"])
-    return Outcome(data={"reason_kind": kind, "review_on": review_on.isoformat()},
-                   writes=[RequestOpened({"kind": "suspension", "reason_kind": kind,
-                                           "review_on": review_on,
-                                           "department_code": ctx.case["department_code"]})],
-                   notices=[(kinds.CASE_SUSPENSION_REQUESTED, ctx.supervisors())])
-
-
-def _approve_suspension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    review_on = c["request_review_on"]
-    if review_on <= rules.local_date(ctx.now, ctx.settings.timezone):
-        raise AppError("case.bad_review_date",
-                       f"The review date asked for ({review_on}) has come: refuse this request "
-                       "and let the department ask again.", {"review_on": ["Has come."]})
-    # no deadline runs while it is on the long-term list (the overdue sweep passes it by)
-    return Outcome({"status": "suspended", **ctx.enter_stage(None)},
-                   {"reason_kind": c["request_reason_kind"], "review_on": review_on.isoformat(),
-                    "department_code": c["department_code"]},
-                   writes=[RequestDecided(c["request_id"], "approved")],
-                   notices=[(kinds.CASE_SUSPENSION_APPROVED, [c["request_by"]])])
-
-
-def _refuse_suspension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    return Outcome(data={"reason_kind": c["request_reason_kind"],
-                         "review_on": c["request_review_on"].isoformat()},
-                   writes=[RequestDecided(c["request_id"], "refused")],
-                   notices=[(kinds.CASE_SUSPENSION_REFUSED, [c["request_by"]])])
-
-
-def _resume(ctx: ActionContext) -> Outcome:
-    # back from the long-term list: to the same department (which signed for it already),
-    # under a new handling deadline from now
-    c = ctx.case
-    return Outcome({"status": "dispatched", **ctx.enter_stage("handle")},
-                   {"department_code": c["department_code"],
-                    "by": "review_date" if ctx.is_system else "supervisor"},
-                   writes=([RequestEnded(c["request_id"])]
-                           if c["request_kind"] == "suspension" else []),
-                   notices=[(kinds.CASE_RESUMED, ctx.handlers(c["department_code"])
-                             if c["department_code"] else ctx.supervisors())])
-
-
-def _limit(pair: tuple[int, str]) -> TimeLimit:
-    return TimeLimit(pair[0], pair[1])
-
-
-def _bad_departments(message: str, field_name: str, problem: str) -> AppError:
-    return AppError("case.bad_departments", message, {field_name: [problem]})
-
-
-def _whistle(ctx: ActionContext) -> Outcome:
-    # 街乡吹哨、部门报到: dispatched to the lead (主办) under a new handling deadline; every
-    # summoned department reports in within the report-in limit
-    c = ctx.case
-    if c["joint_departments"] is not None:
-        raise AppError("case.already_joint", "This case is a joint case already.")
-    lead = ctx.body.get("lead_department")
-    co = list(ctx.body.get("co_departments") or [])
-    if not lead:
-        raise _bad_departments("Name the lead department (主办).", "lead_department",
-                               "Required.")
-    if not 1 <= len(co) <= rules.MAX_CO_DEPARTMENTS:
-        raise _bad_departments(
-            f"Name 1 to {rules.MAX_CO_DEPARTMENTS} co-departments (协办).", "co_departments",
-            f"1 to {rules.MAX_CO_DEPARTMENTS} departments.")
-    if len(set(co)) != len(co):
-        raise _bad_departments("A co-department is named twice.", "co_departments",
-                               "Each department once.")
-    if lead in co:
-        raise _bad_departments("The lead department is not also a co-department.",
-                               "co_departments", "The lead is not a co-department.")
-    known = users.known_departments(ctx.session, [lead, *co])
-    if lead not in known:
-        raise _bad_departments(f"Unknown department {lead!r}.", "lead_department",
-                               "Unknown department code.")
-    unknown = [d for d in co if d not in known]
-    if unknown:
-        raise _bad_departments(f"Unknown departments: {', '.join(unknown)}.", "co_departments",
-                               "Unknown department code.")
-    report_due = due_at(ctx.now, _limit(ctx.settings.report_in_limit), ctx.calendar)
-    changes = {"status": "dispatched", "department_code": lead, "dispatched_at": ctx.now,
-               "signed_at": None, "signed_by_id": None, "joint_departments": [lead, *co],
-               **ctx.enter_stage("handle")}
-    if c["accepted_at"] is None:
-        changes["accepted_at"] = ctx.now
-    summon = [{"department_code": d, "role": "lead" if d == lead else "co",
-               "summoned_at": ctx.now, "summoned_by_id": ctx.principal.id,
-               "report_due_at": report_due} for d in (lead, *co)]
-    handlers = users.handlers_of(ctx.session, [lead, *co])
-    return Outcome(changes, {"lead": lead, "co": co, "report_due_at": report_due.isoformat()},
-                   department=lead, writes=[ParticipantsSummoned(summon)],
-                   notices=[(kinds.CASE_WHISTLED, [u for d in (lead, *co)
-                                                   for u in handlers[d]])])
-
-
-def _mine(ctx: ActionContext) -> dict:
-    """The caller's department's row of the joint case (the rules checked it is summoned)."""
-    return next(p for p in ctx.case["joint_json"]
-                if p["department_code"] == ctx.principal.department_code)
-
-
-def _report_in(ctx: ActionContext) -> Outcome:
-    # 报到: late when after the report-in deadline
-    dept = ctx.principal.department_code
-    due = rules.instant(_mine(ctx)["report_due_at"])
-    return Outcome(data={"department_code": dept, "report_due_at": due.isoformat(),
-                         "late": ctx.now > due},
-                   department=dept, writes=[ReportedIn(dept)])
-
-
-def _joint_feedback(ctx: ActionContext) -> Outcome:
-    # a co-department (协办) tells the lead what it did; the note is the feedback
-    dept = ctx.principal.department_code
-    return Outcome(data={"department_code": dept}, department=dept,
-                   writes=[FedBack(dept)],
-                   notices=[(kinds.CASE_JOINT_FEEDBACK,
-                             ctx.handlers(ctx.case["department_code"])
-                             if ctx.case["department_code"] else [])])
-
-
-def _issue_notice(ctx: ActionContext) -> Outcome:
-    # 督办: to a department of the case (the one it is dispatched to unless named), which
-    # replies within the notice reply limit
-    c = ctx.case
-    dept = ctx.body.get("department") or c["department_code"] or (
-        c["responsible_department_code"])
-    if not dept:
-        raise _bad_departments("The case has no department: name the one to notify.",
-                               "department", "Required here.")
-    related = {c["department_code"], c["responsible_department_code"],
-               *(c["joint_departments"] or ())} - {None}
-    if dept not in related:
-        raise _bad_departments(
-            f"{dept!r} is not a department of this case (dispatched, responsible or "
-            f"summoned).", "department", "Not a department of this case.")
-    notice_id = uuid.uuid4()
-    reply_due = due_at(ctx.now, _limit(ctx.settings.notice_reply_limit), ctx.calendar)
-    return Outcome(data={"notice_id": str(notice_id), "department_code": dept,
-                         "reply_due_at": reply_due.isoformat()},
-                   department=dept, notices=[(kinds.CASE_NOTICE_ISSUED, ctx.handlers(dept))],
-                   writes=[NoticeIssued({
-                       "id": notice_id, "report_id": c["id"], "department_code": dept,
-                       "issued_at": ctx.now, "issued_by_id": ctx.principal.id,
-                       "note": ctx.note, "reply_due_at": reply_due})])
-
-
-def _reply_notice(ctx: ActionContext) -> Outcome:
-    # the department's reply to a notice (督办): the note; late when after its reply deadline
-    dept = ctx.principal.department_code
-    mine = [n for n in ctx.case["notices_json"] or []
-            if n["department_code"] == dept and n["replied_at"] is None]
-    wanted = ctx.body.get("notice_id")
-    notice = next((n for n in mine if wanted is None or n["id"] == str(wanted)), None)
-    if notice is None:
-        raise AppError("case.notice_not_found", "No open notice to your department with this "
-                       "id on this case.", {"notice_id": ["Not an open notice of yours."]})
-    due = rules.instant(notice["reply_due_at"])
-    return Outcome(data={"notice_id": notice["id"], "department_code": dept,
-                         "late": ctx.now > due},
-                   department=dept, writes=[NoticeReplied(uuid.UUID(notice["id"]))],
-                   notices=[(kinds.CASE_NOTICE_REPLIED, [notice["issued_by_id"]])])
-
-
-def _request_extension(ctx: ActionContext) -> Outcome:
-    ext = ctx.body.get("extension") or {}
-    try:
-        limit = TimeLimit.from_dict(ext)
-    except ValueError as exc:
-        raise AppError("request.invalid", str(exc), {"extension": [str(exc)]}) from None
-    return Outcome(data={"extension": ext}, writes=[ExtensionRequested(limit)],
-                   notices=[(kinds.CASE_EXTENSION_REQUESTED, ctx.supervisors())])
-
-
-def _approve_extension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    limit = TimeLimit(c["pending_extension_amount"], c["pending_extension_unit"])
-    base = max(c["due_at"], ctx.now) if c["due_at"] is not None else ctx.now
-    new_due = due_at(base, limit, ctx.calendar)
-    # an extension of an estimated deadline is estimated too
-    guessed = set(guessed_years(base, new_due, limit, ctx.calendar))
-    if base == c["due_at"]:
-        guessed.update(c["due_at_guessed_years"] or ())
-    return Outcome({"due_at": new_due, "overdue": False, "overdue_at": None, "stage": "handle",
-                    "due_at_guessed_years": sorted(guessed) or None},
-                   {"extension": {"amount": limit.amount, "unit": limit.unit},
-                    "new_due_at": new_due.isoformat()},
-                   writes=[ExtensionDecided(c["pending_extension_id"], "approved")],
-                   notices=[(kinds.CASE_EXTENSION_APPROVED, [c["pending_extension_by"]])])
-
-
-def _refuse_extension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    return Outcome(writes=[ExtensionDecided(c["pending_extension_id"], "refused")],
-                   notices=[(kinds.CASE_EXTENSION_REFUSED, [c["pending_extension_by"]])])
-
-
 def _resolve(ctx: ActionContext) -> Outcome:
     verifier = users.choose_verifier(ctx.session, ctx.case["area_code"], [ctx.principal.id])
     who = [verifier] if verifier is not None else ctx.supervisors()
@@ -484,7 +186,7 @@ def _recompute_deadline(ctx: ActionContext) -> Outcome:
     # marked overdue whose new deadline is still ahead is overdue no longer (the mark came
     # from a guessed calendar; the escalation stays on record); one whose new deadline has
     # passed stays overdue from when it was marked, and an unmarked one whose new deadline has
-    # passed is marked by the sweep (cases.service.recompute_deadlines runs it at once).
+    # passed is marked by the sweep (cases.sweeps.recompute_deadlines runs it at once).
     c = ctx.case
     due, guessed = ctx.recomputed_deadline()
     changes: dict = {"due_at": due, "due_at_guessed_years": guessed}
@@ -498,16 +200,10 @@ def _recompute_deadline(ctx: ActionContext) -> Outcome:
 
 APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "route": _route, "accept": _accept, "reject": _reject, "merge": _merge,
-    "unmerge": _unmerge, "dispatch": _dispatch, "sign": _sign, "return": _return,
-    "approve_return": _approve_return, "refuse_return": _refuse_return,
-    "request_suspension": _request_suspension, "approve_suspension": _approve_suspension,
-    "refuse_suspension": _refuse_suspension, "resume": _resume,
-    "request_extension": _request_extension, "approve_extension": _approve_extension,
-    "refuse_extension": _refuse_extension, "resolve": _resolve, "verify_pass": _verify_pass,
-    "verify_fail": _rework, "close": _close, "rework": _rework, "answer": _answer,
-    "reopen": _reopen, "whistle": _whistle, "report_in": _report_in,
-    "joint_feedback": _joint_feedback, "issue_notice": _issue_notice,
-    "reply_notice": _reply_notice, "recompute_deadline": _recompute_deadline,
+    "unmerge": _unmerge, "dispatch": _dispatch, "sign": _sign, "resolve": _resolve,
+    "verify_pass": _verify_pass, "verify_fail": _rework, "close": _close, "rework": _rework,
+    "answer": _answer, "reopen": _reopen, "recompute_deadline": _recompute_deadline,
     # the sub-processes: each folder's own rows
+    **review_actions.APPLY, **extension_actions.APPLY, **joint_actions.APPLY,
     **callback_actions.APPLY,
 }

@@ -30,7 +30,8 @@ from ..settings import Settings
 from ..users.rules import Principal
 from . import queries, rules
 from .actions import APPLY
-from .outcome import ActionContext, Outcome, RequestWithdrawn, Write, WriteContext
+from .outcome import ActionContext, Outcome, Write, WriteContext
+from .review.writes import RequestWithdrawn
 
 # at most this many steps in one change (route → accept → dispatch)
 MAX_STEPS = 3

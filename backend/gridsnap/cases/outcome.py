@@ -25,7 +25,7 @@ from ..notifications import rules as kinds
 from ..settings import Settings
 from ..users import queries as users
 from ..users.rules import Principal
-from . import queries, rules
+from . import rules
 
 
 @dataclass
@@ -140,137 +140,6 @@ class Write:
         """The case's columns after this write, for the next step of the same change (the read
         model's request_*, ... columns); most writes are seen only after the write."""
         return {}
-
-
-def _no_request(case: dict) -> dict:
-    return {k: None for k in case if k.startswith("request_")}
-
-
-@dataclass
-class ExtensionRequested(Write):
-    """A new extension request (延期); the note is its reason."""
-
-    limit: TimeLimit
-
-    def apply(self, w: WriteContext) -> None:
-        queries.insert_extension(w.session, w.case_id, w.principal.id, self.limit.amount,
-                                 self.limit.unit, w.note)
-
-
-@dataclass
-class ExtensionDecided(Write):
-    """An extension request approved or refused."""
-
-    extension_id: int
-    status: str  # "approved" | "refused"
-
-    def apply(self, w: WriteContext) -> None:
-        queries.decide_extension(w.session, self.extension_id, self.status, w.principal.id,
-                                 w.note)
-
-
-@dataclass
-class RequestOpened(Write):
-    """A new pending request (case_requests: 退单审核, 挂账); the note is its reason."""
-
-    columns: dict  # kind, reason_kind, department_code, review_on, held_due_at
-
-    def apply(self, w: WriteContext) -> None:
-        queries.insert_request(w.session, w.case_id, w.actor_id, w.note, self.columns)
-
-
-@dataclass
-class RequestDecided(Write):
-    """A pending request approved or refused; an approved 挂账 stays in force."""
-
-    request_id: int
-    status: str  # "approved" | "refused"
-
-    def apply(self, w: WriteContext) -> None:
-        queries.decide_request(w.session, self.request_id, self.status, w.actor_id, w.note)
-
-    def applied_to(self, case: dict) -> dict:
-        if self.status == "approved" and case.get("request_kind") == "suspension":
-            return {"request_status": "approved"}
-        return _no_request(case)
-
-
-@dataclass
-class RequestEnded(Write):
-    """An approved suspension ends: the case resumed."""
-
-    request_id: int
-
-    def apply(self, w: WriteContext) -> None:
-        queries.end_request(w.session, self.request_id, w.actor_id)
-
-    def applied_to(self, case: dict) -> dict:
-        return _no_request(case)
-
-
-@dataclass
-class RequestWithdrawn(Write):
-    """Another change overtook the live request (rules.request_alive)."""
-
-    request_id: int
-
-    def apply(self, w: WriteContext) -> None:
-        queries.withdraw_request(w.session, self.request_id)
-
-    def applied_to(self, case: dict) -> dict:
-        return _no_request(case)
-
-
-@dataclass
-class ParticipantsSummoned(Write):
-    """The departments summoned to a joint case (吹哨报到): rows of joint_participants."""
-
-    rows: list[dict]
-
-    def apply(self, w: WriteContext) -> None:
-        queries.insert_participants(w.session, w.case_id, self.rows)
-
-
-@dataclass
-class ReportedIn(Write):
-    """A summoned department reported in (报到)."""
-
-    department_code: str
-
-    def apply(self, w: WriteContext) -> None:
-        queries.record_report_in(w.session, w.case_id, self.department_code, w.now,
-                                 w.principal.id)
-
-
-@dataclass
-class FedBack(Write):
-    """A co-department fed back to the lead; the note is its feedback."""
-
-    department_code: str
-
-    def apply(self, w: WriteContext) -> None:
-        queries.record_feedback(w.session, w.case_id, self.department_code, w.now,
-                                w.principal.id, w.note)
-
-
-@dataclass
-class NoticeIssued(Write):
-    """A notice (督办) issued: its row of case_notices."""
-
-    row: dict
-
-    def apply(self, w: WriteContext) -> None:
-        queries.insert_notice(w.session, self.row)
-
-
-@dataclass
-class NoticeReplied(Write):
-    """The reply (the note) to a notice."""
-
-    notice_id: uuid.UUID
-
-    def apply(self, w: WriteContext) -> None:
-        queries.record_reply(w.session, self.notice_id, w.now, w.principal.id, w.note)
 
 
 @dataclass
