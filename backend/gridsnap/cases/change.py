@@ -9,6 +9,7 @@ notifications, and the next deadline check in the outbox — in the caller's tra
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,3 +180,17 @@ def write(session: Session, change: Change) -> dict:
                                                 and u != principal.id), case["id"], data)
                              for kind, who in change.notices]),
         messages=message_rows(messages))
+
+
+def write_set(session: Session, rows: list[dict], events: list[Event], notices: list[Notice],
+              *, now: datetime) -> int:
+    """Apply a change of many cases at once (a sweep by the system, set-based): each row is a
+    case's id and its new columns (the same columns in every row; the version bumps), with the
+    events and notices that go with them, in one statement (queries.apply_changes). Does not
+    commit; returns the count of cases changed."""
+    if not rows:
+        return 0
+    columns = tuple(k for k in rows[0] if k != "id")
+    return queries.apply_changes(
+        session, json.dumps(rows, default=str), columns, events=event_rows(events),
+        notices=notice_rows(notices), messages=message_rows([]), now=now)

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..db import RawStatement
 from ..events import queries as event_queries
-from ..events import rules as ev
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
 from ..users.queries import scope_predicate
@@ -336,37 +335,53 @@ def visible_ids(session: Session, principal: Principal, report_ids) -> set:
 
 # --- deadlines (限时办理) ------------------------------------------------------------------------
 
-_MARK_OVERDUE = text(f"""
-    WITH due AS (
-        SELECT id FROM reports
-         WHERE stage IS NOT NULL AND NOT overdue AND due_at <= :now AND status = ANY(:statuses)
-           AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(CAST(:ids AS uuid[])))
-         ORDER BY due_at
-         LIMIT :limit
-         FOR UPDATE SKIP LOCKED
-    ),
-    upd AS (
-        UPDATE reports r
-           SET overdue = true, overdue_at = :now, escalation_level = r.escalation_level + 1,
-               version = r.version + 1, updated_at = :now
-          FROM due WHERE r.id = due.id
-        RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
-                  r.escalation_level, r.return_count, r.joint_departments
-    ),
-    {event_queries.insert_cte(
-        "ev", source="upd", report_id="id", action=ev.CASE_OVERDUE, at=":now",
-        from_status="status", to_status="status", department_code="department_code",
-        data="jsonb_build_object('stage', stage, 'due_at', due_at)")}
-    SELECT * FROM upd
+_LOCK_OVERDUE = text("""
+    SELECT id, number, status, stage, due_at, area_code, department_code, escalation_level,
+           return_count, joint_departments
+      FROM reports
+     WHERE stage IS NOT NULL AND NOT overdue AND due_at <= :now AND status = ANY(:statuses)
+       AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(CAST(:ids AS uuid[])))
+     ORDER BY due_at
+     LIMIT :limit
+       FOR UPDATE SKIP LOCKED
 """)
 
 
-def mark_overdue(session: Session, *, now: datetime, statuses, ids: list | None, limit: int):
-    """Mark the running stages past their due time overdue (skipping cases locked by an
-    action), each with its case.overdue event; returns the cases marked."""
-    return session.execute(_MARK_OVERDUE, {
+def lock_overdue(session: Session, *, now: datetime, statuses, ids: list | None, limit: int):
+    """The running stages past their due time not yet marked overdue, locked (cases an action
+    holds are skipped: the next run takes them), earliest due first."""
+    return session.execute(_LOCK_OVERDUE, {
         "now": now, "statuses": list(statuses), "limit": limit,
         "ids": None if ids is None else [str(i) for i in ids]}).mappings().all()
+
+
+@functools.lru_cache(maxsize=16)
+def _changes_statement(columns: tuple[str, ...]):
+    sets = "".join(f"{k} = x.{k}, " for k in columns)
+    return text(f"""
+        WITH x AS (
+            SELECT * FROM jsonb_populate_recordset(NULL::reports, CAST(:_rows AS jsonb))
+        ),
+        r AS (
+            UPDATE reports SET {sets}version = reports.version + 1, updated_at = :_now
+              FROM x WHERE reports.id = x.id RETURNING reports.id
+        ),
+        {event_queries.insert_json_cte("ev", "_events")},
+        {notice_queries.insert_json_cte("nt", "_notices")},
+        {outbox_queries.insert_json_cte("ob", "_messages")}
+        SELECT count(*) FROM r
+    """)
+
+
+def apply_changes(session: Session, rows: str, columns: tuple[str, ...], *, events: str,
+                  notices: str, messages: str, now: datetime) -> int:
+    """The one write of a change of many cases (a sweep), in one statement: each case's
+    `columns` from its row of the JSON array `rows` (with its id; the version bumps), the
+    audit events, notifications and outbox messages (JSON parameters made by the owners'
+    rows_json); `now` is their updated_at. Returns the count of cases changed."""
+    return session.execute(_changes_statement(tuple(sorted(columns))), {
+        "_rows": rows, "_events": events, "_notices": notices, "_messages": messages,
+        "_now": now}).scalar()
 
 
 def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[uuid.UUID]:

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..events import rules as ev
-from ..events.queries import Event, insert_events
+from ..events.queries import Event
 from ..notifications import rules as kinds
-from ..notifications.queries import add_notices
 from ..notifications.rules import Notice
 from ..settings import Settings
 from ..users import queries as users
@@ -43,18 +42,19 @@ def resume_suspended(session: Session, settings: Settings, *, now: datetime | No
 
 def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list | None = None,
                      limit: int = 200_000) -> int:
-    """Mark every case past its stage's due time overdue (rules.ACTIONS["mark_overdue"]; the
-    case.overdue event is written with the mark), and escalate: the supervisors one area level
+    """Mark every case past its stage's due time overdue (rules.ACTIONS["mark_overdue"]: its
+    case.overdue event), and escalate (a case.escalated event): the supervisors one area level
     above those who own the case are notified, and in the handling stage the department's
     handlers too; at escalation level 2 or more, or on a case handed back twice, the
     notification proposes a whistle (data proposal "whistle": 街乡吹哨, rules.proposes_whistle). Idempotent:
     an overdue case is not marked again until a new stage starts; a case that moved on is not
-    touched. Set-based, for sweeps over many thousands of cases. Does not commit; returns the
-    count."""
+    touched. Set-based, for sweeps over many thousands of cases: the cases locked in one
+    statement, marked with their events and notices in one more (change.write_set). Does not
+    commit; returns the count."""
     now = now or clock.now()
     action = rules.ACTIONS["mark_overdue"]
-    rows = queries.mark_overdue(session, now=now, statuses=sorted(action.from_statuses),
-                                ids=ids, limit=limit)
+    rows = [dict(r, escalation_level=r["escalation_level"] + 1) for r in queries.lock_overdue(
+        session, now=now, statuses=sorted(action.from_statuses), ids=ids, limit=limit)]
     if not rows:
         return 0
     # every area's supervisors and every department's handlers in one statement each
@@ -73,9 +73,14 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
         return admin_ids
 
     targets: dict = {}
-    events: list[Event] = []
+    marks: list[Event] = []
+    escalations: list[Event] = []
     notices: list[Notice] = []
     for c in rows:
+        marks.append(Event(report_id=c["id"], action=action.event, at=now,
+                           from_status=c["status"], to_status=c["status"],
+                           department_code=c["department_code"],
+                           data={"stage": c["stage"], "due_at": c["due_at"].isoformat()}))
         if c["area_code"] not in targets:
             targets[c["area_code"]] = rules.pick_level(sups.get(c["area_code"], []), "next_up",
                                                        admins)
@@ -83,17 +88,18 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
         if c["stage"] == "handle" and c["department_code"]:
             who += handlers.get(c["department_code"], [])
         who = sorted(set(who))
-        events.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
-                            data={"escalation_level": c["escalation_level"], "notified": who,
-                                  "stage": c["stage"]}))
+        escalations.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
+                                 data={"escalation_level": c["escalation_level"],
+                                       "notified": who, "stage": c["stage"]}))
         data = {"number": c["number"], "stage": c["stage"],
                 "escalation_level": c["escalation_level"]}
         if rules.proposes_whistle(c):  # 吹哨: the command centre offers the whistle form
             data["proposal"] = "whistle"
         notices.append(Notice(kinds.CASE_OVERDUE, tuple(who), c["id"], data))
-    insert_events(session, events)
-    add_notices(session, notices)
-    return len(rows)
+    return change.write_set(
+        session, [{"id": str(c["id"]), "overdue": True, "overdue_at": now.isoformat(),
+                   "escalation_level": c["escalation_level"]} for c in rows],
+        marks + escalations, notices, now=now)
 
 
 # --- the system: deadlines counted again after the holiday data changed ----------------------
