@@ -147,7 +147,7 @@ def _timed_sweep(sessions, now: datetime, *, commit: bool = False) -> tuple[floa
     unless `commit`."""
     from sqlalchemy import text
 
-    from gridsnap.cases.service import escalate_overdue
+    from gridsnap.cases.sweeps import escalate_overdue
 
     with sessions() as session:
         t = time.perf_counter()

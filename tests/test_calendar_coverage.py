@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from cases_helpers import act, case, submit
-from gridsnap.cases.service import escalate_overdue, recompute_deadlines
+from gridsnap.cases.sweeps import escalate_overdue, recompute_deadlines
 from gridsnap.cli import main as cli
 from gridsnap.deadlines.rules import (
     HolidaysFileError,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import text
 
 from cases_helpers import act, case, submit
-from gridsnap.cases.service import escalate_overdue
+from gridsnap.cases.sweeps import escalate_overdue
 
 from conftest import auth
 from followup import drain

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from cases_helpers import act, case, submit
 from gridsnap.cases.jobs import RESUME_SUSPENDED
-from gridsnap.cases.service import escalate_overdue
+from gridsnap.cases.sweeps import escalate_overdue
 from gridsnap.worker import PERIODIC, enqueue_periodic, run_worker
 
 from conftest import REPO, auth

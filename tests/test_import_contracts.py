@@ -46,7 +46,7 @@ def test_the_contracts_hold_on_the_code_as_it_is():
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout
     for contract in ("layers", "no-flask-below-api", "no-api-below-api", "api-through-service",
-                     "schemas-no-sql", "no-circles"):
+                     "schemas-no-sql", "no-circles", "features", "case-core"):
         assert lint_imports(REPO, contract).returncode == 0, contract
 
 
@@ -93,3 +93,27 @@ def test_a_circle_hidden_in_a_function_breaks_the_no_circle_rule(copy):
     chain = circle.strip().split(" -> ")
     assert chain[0] == chain[-1], circle
     assert "gridsnap.events.rules" in chain and "gridsnap.cases.rules" in chain, circle
+
+
+def test_a_feature_importing_one_above_it_breaks_the_feature_layers(copy):
+    # the calendar is below the case loop: a deadline rule that reads the cases' statuses
+    # would put the two folders in a circle again
+    add_line(copy, "gridsnap.deadlines.rules", "from ..cases import rules as _case_rules")
+    run = lint_imports(copy, "features")
+    assert run.returncode == 1, run.stdout
+    assert "gridsnap.deadlines is not allowed to import gridsnap.cases" in run.stdout
+
+
+def test_two_features_of_one_layer_importing_each_other_break_the_feature_layers(copy):
+    add_line(copy, "gridsnap.maps.queries", "from ..exports import rules as _export_rules")
+    run = lint_imports(copy, "features")
+    assert run.returncode == 1, run.stdout
+    assert "gridsnap.maps is not allowed to import gridsnap.exports" in run.stdout
+
+
+def test_the_change_vocabulary_importing_a_sub_process_breaks_the_case_core(copy):
+    # a sub-process (cases/callback) builds on the core's Outcome, never the other way round
+    add_line(copy, "gridsnap.cases.outcome", "from .callback import rules as _callback_rules")
+    run = lint_imports(copy, "case-core")
+    assert run.returncode == 1, run.stdout
+    assert "gridsnap.cases.outcome is not allowed to import gridsnap.cases.callback" in run.stdout

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from cases_helpers import act, case, events, evidence, submit
-from gridsnap.cases.service import escalate_overdue
+from gridsnap.cases.sweeps import escalate_overdue
 
 from conftest import auth
 

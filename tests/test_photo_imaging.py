@@ -13,18 +13,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PIL import Image, ImageCms
 
+from gridsnap.grid.rules import distance_m
 from gridsnap.photos.imaging import (
     NOT_AN_IMAGE,
     TOO_MANY_PIXELS,
     UNSUPPORTED_TYPE,
     PhotoError,
-    distance_m,
     inspect_image,
     make_derivatives,
     read_exif,
     sha256_hex,
 )
-from gridsnap.photos.storage import LocalPhotoStorage, derivative_key, original_key
+from gridsnap.storage import LocalPhotoStorage, derivative_key, original_key
 
 from photo_samples import (
     TIANANMEN,

@@ -167,7 +167,7 @@ def _received(engine, cid, when):
 
 
 def _sweep(runtime, when) -> int:
-    from gridsnap.cases.service import escalate_overdue
+    from gridsnap.cases.sweeps import escalate_overdue
 
     with runtime.sessions() as s:
         n = escalate_overdue(s, now=when)

@@ -11,13 +11,13 @@ from flask import Flask, g, jsonify, request, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import __version__, clock
+from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .campaigns.api import blp as campaigns_blp
 from .cases import rules as case_rules
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
 from .categories.api import blp as categories_blp
-from .deadlines.api import blp as calendar_blp
 from .deadlines.service import ANNOUNCED_ENV, calendar_of, log_missing_years
 from .edge import init_edge
 from .errors import AppError, register_error_handlers
@@ -25,6 +25,7 @@ from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
 from .grid.api import blp as grid_blp
 from .health.api import blp as health_blp
+from .health.api import calendar_blp
 from .hotline import rules as hotline_rules
 from .hotline.api import blp as hotline_blp
 from .maps.api import blp as maps_blp
@@ -121,7 +122,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                               "actions": {name: {"note": a.needs_note, "photo": a.needs_photo}
                                           for name, a in case_rules.ACTIONS.items()
                                           if name in case_rules.HUMAN_ACTIONS}},
-                       hotline={"sources": list(hotline_rules.SOURCES),
+                       hotline={"sources": list(case_rules.SOURCES),
                                 "unmasked_roles": sorted(hotline_rules.UNMASKED_ROLES)},
                        # the limits the phone checks before it sends (offline too): the same
                        # settings the server enforces, never typed again in the apps

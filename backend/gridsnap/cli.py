@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from . import clock
-from .cases import service as case_service
+from . import models as _models  # noqa: F401 (every table known to the sessions)
+from .cases import sweeps as case_sweeps
 from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service
 from .deadlines.rules import HolidaysFileError, WorkCalendar, load_holidays_file
@@ -25,6 +26,7 @@ from .devservices import ServiceError, down, up
 from .errors import AppError
 from .extensions import Runtime
 from .grid.service import import_grid
+from .health import service as health_service
 from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
@@ -404,7 +406,7 @@ def deadlines_status() -> None:
     settings = Settings.from_env()
     _calendar_or_fail(settings)
     with _session() as session:
-        report = deadline_service.calendar_report(session, settings, clock.now())
+        report = health_service.calendar_coverage(session, settings, clock.now())
     for y in report["years"]:
         source = {"library": "holidays library", "file": "holidays file"}.get(
             y["source"] or "", "ESTIMATED (statutory holidays only)")
@@ -452,7 +454,7 @@ def deadlines_recompute(dry_run: bool, every: bool) -> None:
     settings = Settings.from_env()
     cal = _calendar_or_fail(settings)
     with _session() as session:
-        changed = case_service.recompute_deadlines(session, settings, dry_run=dry_run,
+        changed = case_sweeps.recompute_deadlines(session, settings, dry_run=dry_run,
                                                    every=every)
 
     def when(t):

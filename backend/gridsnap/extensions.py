@@ -9,11 +9,10 @@ from flask import current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .db import make_engine, make_session_factory
 from .edge import EdgeApi
-from .photos.storage import LocalPhotoStorage, PartialUploads, PhotoStorage
 from .settings import Settings
+from .storage import LocalPhotoStorage, PartialUploads, PhotoStorage
 
 api = EdgeApi()
 

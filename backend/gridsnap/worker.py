@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
+from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .cases import jobs as case_jobs
 from .db import UNAVAILABLE_ERRORS
 from .deadlines.service import ANNOUNCED_ENV, log_missing_years

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from cases_helpers import act
-from gridsnap.cases.service import escalate_overdue
+from gridsnap.cases.sweeps import escalate_overdue
 
 from .a11y import assert_accessible
 from .command import DESKTOP, make_dispatched_case

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint
 from ..extensions import db_session, settings
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import CampaignEndSchema, CampaignInSchema, CampaignSchema, CampaignSummarySchema
 

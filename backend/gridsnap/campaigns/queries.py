@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..cases.queries import scope_predicate
 from ..cases.rules import OPEN_STATUSES
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 from .rules import NOT_LINKED
 

@@ -1,172 +1,27 @@
 """What each action of the loop changes: one function per action, taking an ActionContext and
 returning an Outcome. They read what they need (routing, the verifier, who to tell) but write
-nothing: the case service writes every outcome the same way (service._write).
+nothing: the one writer applies every outcome the same way (change.write).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from functools import cached_property
 
-from sqlalchemy.orm import Session
-
-from ..deadlines.rules import TimeLimit, WorkCalendar, calendar_for, due_at, guessed_years
 from ..errors import AppError
-from ..events import queries as event_queries
-from ..hotline import rules as hotline_rules
+from ..grid.rules import distance_m
 from ..notifications import rules as kinds
-from ..photos.imaging import distance_m
 from ..routing.service import route_case
-from ..settings import Settings
 from ..users import queries as users
-from ..users.rules import Principal
 from . import queries, rules
-
-
-@dataclass
-class ActionContext:
-    """One action on one case: who, the locked case as it stands (after earlier steps of the
-    same change), what was sent, when, and the deployment's settings."""
-
-    session: Session
-    principal: Principal
-    case: dict
-    body: dict
-    note: str | None
-    now: datetime
-    settings: Settings
-
-    @property
-    def is_system(self) -> bool:
-        return self.principal.role == rules.SYSTEM_ROLE
-
-    @cached_property
-    def calendar(self) -> WorkCalendar:
-        s = self.settings
-        return calendar_for(s.timezone, s.business_hours, s.holidays_file)
-
-    def limit(self, stage: str) -> TimeLimit:
-        """The time limit of `stage`: the category's; a hotline case is handled within the
-        hotline's limit for its urgency (接诉即办)."""
-        if stage == "handle" and self.case.get("urgency"):
-            return hotline_rules.hotline_limit(self.settings.hotline_time_limits,
-                                               self.case["urgency"])
-        return TimeLimit.from_dict(self.case["time_limits"][stage])
-
-    def due(self, stage: str, start: datetime) -> datetime:
-        """When `stage` falls due if it starts at `start`."""
-        return due_at(start, self.limit(stage), self.calendar)
-
-    def deadline(self, stage: str, start: datetime) -> tuple[datetime, list[int] | None]:
-        """When `stage` falls due if it starts at `start`, and the years without a holiday
-        notice that deadline was counted over (None: none, it is not an estimate)."""
-        limit = self.limit(stage)
-        due = due_at(start, limit, self.calendar)
-        return due, list(guessed_years(start, due, limit, self.calendar)) or None
-
-    def enter_stage(self, stage: str | None, start: datetime | None = None) -> dict:
-        """The changes of a new stage starting: its deadline, and no longer overdue (an
-        escalation stays on record). None: the case has ended, no deadline runs."""
-        start = start or self.now
-        due, guessed = self.deadline(stage, start) if stage else (None, None)
-        return {"stage": stage, "stage_started_at": start if stage else None, "overdue": False,
-                "overdue_at": None, "due_at": due, "due_at_guessed_years": guessed}
-
-    def recomputed_deadline(self) -> tuple[datetime, list[int] | None]:
-        """The running stage's deadline counted again on the calendar in use: from the stage's
-        start by its limit, then each extension (延期) approved since, in order, as approving it
-        did — from the deadline then in force, or from the approval when that had passed."""
-        c = self.case
-        due, guessed = self.deadline(c["stage"], c["stage_started_at"])
-        years = set(guessed or ())
-        for approved_at, limit in rules.extensions_of_stage(
-                event_queries.deadline_events(self.session, c["id"])):
-            base = max(due, approved_at)
-            if base != due:  # the extension ran from its approval: earlier guesses don't count
-                years = set()
-            due = due_at(base, limit, self.calendar)
-            years.update(guessed_years(base, due, limit, self.calendar))
-        return due, sorted(years) or None
-
-    def supervisors(self, level: str = "owner") -> list[int]:
-        """The supervisors closest to the case ("owner") or the level above ("next_up")."""
-        rows = users.supervisors_by_depth(self.session, [self.case["area_code"]])
-        return rules.pick_level(rows, level, lambda: users.admins(self.session))
-
-    def handlers(self, department_code: str) -> list[int]:
-        return users.handlers_of(self.session, [department_code])[department_code]
-
-    def closing(self) -> tuple[dict, list[tuple[str, list[int]]]]:
-        """The changes and notices of a case closing: a hotline case waits for its callback
-        (回访) by the call-takers; the reporter hears it closed."""
-        notices = [(kinds.CASE_CLOSED, [self.case["reporter_id"]])]
-        if self.case["source"] != "hotline":
-            return {}, notices
-        return ({"callback_status": "pending", "callback_attempts": 0},
-                notices + [(kinds.CASE_CALLBACK_DUE, users.call_takers(self.session))])
-
-
-@dataclass
-class ExtensionWrite:
-    """A change to the extension requests that goes with the action."""
-
-    request: TimeLimit | None = None  # a new request, with the note as its reason
-    decide: tuple[int, str] | None = None  # (request id, "approved" | "refused")
-
-
-@dataclass
-class RequestWrite:
-    """A change to the case's requests (case_requests: 退单审核, 挂账) that goes with the action."""
-
-    new: dict | None = None  # a new pending request's columns; the note is its reason
-    decide: tuple[int, str] | None = None  # (request id, "approved" | "refused")
-    end: int | None = None  # an approved suspension ends (the case resumed)
-    withdraw: int | None = None  # another change overtook the request (rules.request_alive)
-
-    def applied_to(self, case: dict) -> dict:
-        """The request columns of the case row after this write, for the next step of the
-        same change (a new request is seen only after the write)."""
-        live = self.decide is not None and self.decide[1] == "approved" and (
-            case.get("request_kind") == "suspension")
-        if self.decide is not None and live:
-            return {"request_status": "approved"}
-        if self.decide is not None or self.end is not None or self.withdraw is not None:
-            return {k: None for k in case if k.startswith("request_")}
-        return {}
-
-
-@dataclass
-class JointWrite:
-    """A change to the participants of a joint case (吹哨报到) that goes with the action."""
-
-    summon: list[dict] | None = None  # the departments summoned (rows of joint_participants)
-    report_in: str | None = None  # this department reported in (报到)
-    feedback: str | None = None  # this co-department fed back (the note is its feedback)
-
-
-@dataclass
-class NoticeWrite:
-    """A notice (督办) issued, or the reply (the note) to one."""
-
-    issue: dict | None = None  # the new notice's row
-    reply: uuid.UUID | None = None  # the notice answered
-
-
-@dataclass
-class Outcome:
-    """What an action changes: case columns, the event's data and department, who is told."""
-
-    changes: dict = field(default_factory=dict)
-    data: dict = field(default_factory=dict)
-    department: str | None = None  # the event's department; None: the case's
-    notices: list[tuple[str, list[int]]] = field(default_factory=list)
-    extension: ExtensionWrite | None = None
-    request: RequestWrite | None = None
-    joint: JointWrite | None = None
-    notice: NoticeWrite | None = None
+from .callback import actions as callback_actions
+from .extension import actions as extension_actions
+from .joint import actions as joint_actions
+from .outcome import (
+    ActionContext,
+    Outcome,
+)
+from .review import actions as review_actions
 
 
 def _route(ctx: ActionContext) -> Outcome:
@@ -263,291 +118,6 @@ def _sign(ctx: ActionContext) -> Outcome:
     return Outcome(changes)
 
 
-def _return(ctx: ActionContext) -> Outcome:
-    # 退单: the department hands it back before signing; the command centre's clock (the accept
-    # stage) runs for the review and the new dispatch
-    reason = ctx.body.get("reason") or "other"
-    if reason not in rules.RETURN_REASONS:
-        raise AppError("request.invalid", f"reason is one of {', '.join(rules.RETURN_REASONS)}.",
-                       {"reason": ["Unknown reason."]})
-    c = ctx.case
-    review = ctx.settings.return_review
-    changes = {"status": "returned" if review else "accepted", "department_code": None,
-               "return_count": c["return_count"] + 1, **ctx.enter_stage("accept")}
-    data = {"reason": reason, "department_code": c["department_code"], "review": review}
-    if not review:  # takes effect at once: back in the dispatch queue
-        return Outcome(changes, data, department=c["department_code"],
-                       notices=[(kinds.CASE_RETURNED, ctx.supervisors())])
-    held = c["due_at"] if c["stage"] == "handle" else None
-    return Outcome(changes, data, department=c["department_code"],
-                   request=RequestWrite(new={"kind": "return", "reason_kind": reason,
-                                             "department_code": c["department_code"],
-                                             "held_due_at": held}),
-                   notices=[(kinds.CASE_RETURN_REVIEW, ctx.supervisors())])
-
-
-def _approve_return(ctx: ActionContext) -> Outcome:
-    # a right return: the dispatch was wrong (派遣准确率); the accept stage's clock runs on
-    # until the case is dispatched elsewhere (often the next step of this same change)
-    c = ctx.case
-    if ctx.body.get("department") and ctx.body["department"] == c["request_department"]:
-        raise AppError("request.invalid",
-                       "That is the department that returned it: refuse the return instead.",
-                       {"department": ["The department that returned it."]})
-    return Outcome({"status": "accepted"},
-                   {"department_code": c["request_department"],
-                    "reason": c["request_reason_kind"]},
-                   department=c["request_department"],
-                   request=RequestWrite(decide=(c["request_id"], "approved")))
-
-
-def _refuse_return(ctx: ActionContext) -> Outcome:
-    # a wrong return: back to the same department, under the handling deadline that was
-    # running (the clock did not stop for it); a new one only if none was recorded
-    c = ctx.case
-    department = c["request_department"]
-    if department is None:
-        raise AppError("case.no_department",
-                       "This return does not say which department returned it: approve it "
-                       "and dispatch the case instead.")
-    due = c["request_held_due_at"] or ctx.due("handle", ctx.now)
-    return Outcome({"status": "dispatched", "department_code": department, "signed_at": None,
-                    "signed_by_id": None, "stage": "handle",
-                    "stage_started_at": c["dispatched_at"] or ctx.now, "due_at": due,
-                    "overdue": False, "overdue_at": None},
-                   {"department_code": department}, department=department,
-                   request=RequestWrite(decide=(c["request_id"], "refused")),
-                   notices=[(kinds.CASE_RETURN_REFUSED, ctx.handlers(department))])
-
-
-def _review_date(ctx: ActionContext, raw) -> date:
-    """The review date of a 挂账 request: after today, at most GRIDSNAP_SUSPENSION_MAX_DAYS
-    ahead (dates in the deployment's time zone)."""
-    try:
-        review_on = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-    except ValueError:
-        raise AppError("case.bad_review_date", "review_on is a date, e.g. 2027-03-01.",
-                       {"review_on": ["Not a date."]}) from None
-    today = rules.local_date(ctx.now, ctx.settings.timezone)
-    most = ctx.settings.suspension_max_days
-    if review_on <= today:
-        raise AppError("case.bad_review_date", f"The review date must be after today ({today}).",
-                       {"review_on": ["After today."]})
-    if review_on > today + timedelta(days=most):
-        raise AppError("case.bad_review_date",
-                       f"The review date may be at most {most} days ahead.",
-                       {"review_on": [f"At most {most} days ahead."]})
-    return review_on
-
-
-def _request_suspension(ctx: ActionContext) -> Outcome:
-    # 挂账/缓办: cannot be solved now (funding, planning, a court); a supervisor decides
-    kind = ctx.body.get("reason_kind")
-    if kind not in rules.SUSPENSION_REASONS:
-        raise AppError("request.invalid",
-                       f"reason_kind is one of {', '.join(rules.SUSPENSION_REASONS)}.",
-                       {"reason_kind": ["Unknown reason."]})
-    if ctx.body.get("review_on") is None:
-        raise AppError("case.bad_review_date", "Say when to look at it again (review_on).",
-                       {"review_on": ["Required."]})
-    review_on = _review_date(ctx, ctx.body["review_on"])
-    return Outcome(data={"reason_kind": kind, "review_on": review_on.isoformat()},
-                   request=RequestWrite(new={"kind": "suspension", "reason_kind": kind,
-                                             "review_on": review_on,
-                                             "department_code": ctx.case["department_code"]}),
-                   notices=[(kinds.CASE_SUSPENSION_REQUESTED, ctx.supervisors())])
-
-
-def _approve_suspension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    review_on = c["request_review_on"]
-    if review_on <= rules.local_date(ctx.now, ctx.settings.timezone):
-        raise AppError("case.bad_review_date",
-                       f"The review date asked for ({review_on}) has come: refuse this request "
-                       "and let the department ask again.", {"review_on": ["Has come."]})
-    # no deadline runs while it is on the long-term list (the overdue sweep passes it by)
-    return Outcome({"status": "suspended", **ctx.enter_stage(None)},
-                   {"reason_kind": c["request_reason_kind"], "review_on": review_on.isoformat(),
-                    "department_code": c["department_code"]},
-                   request=RequestWrite(decide=(c["request_id"], "approved")),
-                   notices=[(kinds.CASE_SUSPENSION_APPROVED, [c["request_by"]])])
-
-
-def _refuse_suspension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    return Outcome(data={"reason_kind": c["request_reason_kind"],
-                         "review_on": c["request_review_on"].isoformat()},
-                   request=RequestWrite(decide=(c["request_id"], "refused")),
-                   notices=[(kinds.CASE_SUSPENSION_REFUSED, [c["request_by"]])])
-
-
-def _resume(ctx: ActionContext) -> Outcome:
-    # back from the long-term list: to the same department (which signed for it already),
-    # under a new handling deadline from now
-    c = ctx.case
-    return Outcome({"status": "dispatched", **ctx.enter_stage("handle")},
-                   {"department_code": c["department_code"],
-                    "by": "review_date" if ctx.is_system else "supervisor"},
-                   request=(RequestWrite(end=c["request_id"])
-                            if c["request_kind"] == "suspension" else None),
-                   notices=[(kinds.CASE_RESUMED, ctx.handlers(c["department_code"])
-                             if c["department_code"] else ctx.supervisors())])
-
-
-def _limit(pair: tuple[int, str]) -> TimeLimit:
-    return TimeLimit(pair[0], pair[1])
-
-
-def _bad_departments(message: str, field_name: str, problem: str) -> AppError:
-    return AppError("case.bad_departments", message, {field_name: [problem]})
-
-
-def _whistle(ctx: ActionContext) -> Outcome:
-    # 街乡吹哨、部门报到: dispatched to the lead (主办) under a new handling deadline; every
-    # summoned department reports in within the report-in limit
-    c = ctx.case
-    if c["joint_departments"] is not None:
-        raise AppError("case.already_joint", "This case is a joint case already.")
-    lead = ctx.body.get("lead_department")
-    co = list(ctx.body.get("co_departments") or [])
-    if not lead:
-        raise _bad_departments("Name the lead department (主办).", "lead_department",
-                               "Required.")
-    if not 1 <= len(co) <= rules.MAX_CO_DEPARTMENTS:
-        raise _bad_departments(
-            f"Name 1 to {rules.MAX_CO_DEPARTMENTS} co-departments (协办).", "co_departments",
-            f"1 to {rules.MAX_CO_DEPARTMENTS} departments.")
-    if len(set(co)) != len(co):
-        raise _bad_departments("A co-department is named twice.", "co_departments",
-                               "Each department once.")
-    if lead in co:
-        raise _bad_departments("The lead department is not also a co-department.",
-                               "co_departments", "The lead is not a co-department.")
-    known = users.known_departments(ctx.session, [lead, *co])
-    if lead not in known:
-        raise _bad_departments(f"Unknown department {lead!r}.", "lead_department",
-                               "Unknown department code.")
-    unknown = [d for d in co if d not in known]
-    if unknown:
-        raise _bad_departments(f"Unknown departments: {', '.join(unknown)}.", "co_departments",
-                               "Unknown department code.")
-    report_due = due_at(ctx.now, _limit(ctx.settings.report_in_limit), ctx.calendar)
-    changes = {"status": "dispatched", "department_code": lead, "dispatched_at": ctx.now,
-               "signed_at": None, "signed_by_id": None, "joint_departments": [lead, *co],
-               **ctx.enter_stage("handle")}
-    if c["accepted_at"] is None:
-        changes["accepted_at"] = ctx.now
-    summon = [{"department_code": d, "role": "lead" if d == lead else "co",
-               "summoned_at": ctx.now, "summoned_by_id": ctx.principal.id,
-               "report_due_at": report_due} for d in (lead, *co)]
-    handlers = users.handlers_of(ctx.session, [lead, *co])
-    return Outcome(changes, {"lead": lead, "co": co, "report_due_at": report_due.isoformat()},
-                   department=lead, joint=JointWrite(summon=summon),
-                   notices=[(kinds.CASE_WHISTLED, [u for d in (lead, *co)
-                                                   for u in handlers[d]])])
-
-
-def _mine(ctx: ActionContext) -> dict:
-    """The caller's department's row of the joint case (the rules checked it is summoned)."""
-    return next(p for p in ctx.case["joint_json"]
-                if p["department_code"] == ctx.principal.department_code)
-
-
-def _report_in(ctx: ActionContext) -> Outcome:
-    # 报到: late when after the report-in deadline
-    dept = ctx.principal.department_code
-    due = rules.instant(_mine(ctx)["report_due_at"])
-    return Outcome(data={"department_code": dept, "report_due_at": due.isoformat(),
-                         "late": ctx.now > due},
-                   department=dept, joint=JointWrite(report_in=dept))
-
-
-def _joint_feedback(ctx: ActionContext) -> Outcome:
-    # a co-department (协办) tells the lead what it did; the note is the feedback
-    dept = ctx.principal.department_code
-    return Outcome(data={"department_code": dept}, department=dept,
-                   joint=JointWrite(feedback=dept),
-                   notices=[(kinds.CASE_JOINT_FEEDBACK,
-                             ctx.handlers(ctx.case["department_code"])
-                             if ctx.case["department_code"] else [])])
-
-
-def _issue_notice(ctx: ActionContext) -> Outcome:
-    # 督办: to a department of the case (the one it is dispatched to unless named), which
-    # replies within the notice reply limit
-    c = ctx.case
-    dept = ctx.body.get("department") or c["department_code"] or (
-        c["responsible_department_code"])
-    if not dept:
-        raise _bad_departments("The case has no department: name the one to notify.",
-                               "department", "Required here.")
-    related = {c["department_code"], c["responsible_department_code"],
-               *(c["joint_departments"] or ())} - {None}
-    if dept not in related:
-        raise _bad_departments(
-            f"{dept!r} is not a department of this case (dispatched, responsible or "
-            f"summoned).", "department", "Not a department of this case.")
-    notice_id = uuid.uuid4()
-    reply_due = due_at(ctx.now, _limit(ctx.settings.notice_reply_limit), ctx.calendar)
-    return Outcome(data={"notice_id": str(notice_id), "department_code": dept,
-                         "reply_due_at": reply_due.isoformat()},
-                   department=dept, notices=[(kinds.CASE_NOTICE_ISSUED, ctx.handlers(dept))],
-                   notice=NoticeWrite(issue={
-                       "id": notice_id, "report_id": c["id"], "department_code": dept,
-                       "issued_at": ctx.now, "issued_by_id": ctx.principal.id,
-                       "note": ctx.note, "reply_due_at": reply_due}))
-
-
-def _reply_notice(ctx: ActionContext) -> Outcome:
-    # the department's reply to a notice (督办): the note; late when after its reply deadline
-    dept = ctx.principal.department_code
-    mine = [n for n in ctx.case["notices_json"] or []
-            if n["department_code"] == dept and n["replied_at"] is None]
-    wanted = ctx.body.get("notice_id")
-    notice = next((n for n in mine if wanted is None or n["id"] == str(wanted)), None)
-    if notice is None:
-        raise AppError("case.notice_not_found", "No open notice to your department with this "
-                       "id on this case.", {"notice_id": ["Not an open notice of yours."]})
-    due = rules.instant(notice["reply_due_at"])
-    return Outcome(data={"notice_id": notice["id"], "department_code": dept,
-                         "late": ctx.now > due},
-                   department=dept, notice=NoticeWrite(reply=uuid.UUID(notice["id"])),
-                   notices=[(kinds.CASE_NOTICE_REPLIED, [notice["issued_by_id"]])])
-
-
-def _request_extension(ctx: ActionContext) -> Outcome:
-    ext = ctx.body.get("extension") or {}
-    try:
-        limit = TimeLimit.from_dict(ext)
-    except ValueError as exc:
-        raise AppError("request.invalid", str(exc), {"extension": [str(exc)]}) from None
-    return Outcome(data={"extension": ext}, extension=ExtensionWrite(request=limit),
-                   notices=[(kinds.CASE_EXTENSION_REQUESTED, ctx.supervisors())])
-
-
-def _approve_extension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    limit = TimeLimit(c["pending_extension_amount"], c["pending_extension_unit"])
-    base = max(c["due_at"], ctx.now) if c["due_at"] is not None else ctx.now
-    new_due = due_at(base, limit, ctx.calendar)
-    # an extension of an estimated deadline is estimated too
-    guessed = set(guessed_years(base, new_due, limit, ctx.calendar))
-    if base == c["due_at"]:
-        guessed.update(c["due_at_guessed_years"] or ())
-    return Outcome({"due_at": new_due, "overdue": False, "overdue_at": None, "stage": "handle",
-                    "due_at_guessed_years": sorted(guessed) or None},
-                   {"extension": {"amount": limit.amount, "unit": limit.unit},
-                    "new_due_at": new_due.isoformat()},
-                   extension=ExtensionWrite(decide=(c["pending_extension_id"], "approved")),
-                   notices=[(kinds.CASE_EXTENSION_APPROVED, [c["pending_extension_by"]])])
-
-
-def _refuse_extension(ctx: ActionContext) -> Outcome:
-    c = ctx.case
-    return Outcome(extension=ExtensionWrite(decide=(c["pending_extension_id"], "refused")),
-                   notices=[(kinds.CASE_EXTENSION_REFUSED, [c["pending_extension_by"]])])
-
-
 def _resolve(ctx: ActionContext) -> Outcome:
     verifier = users.choose_verifier(ctx.session, ctx.case["area_code"], [ctx.principal.id])
     who = [verifier] if verifier is not None else ctx.supervisors()
@@ -599,20 +169,6 @@ def _answer(ctx: ActionContext) -> Outcome:
                     **ctx.enter_stage(None)}, {"nature": ctx.case["nature"]})
 
 
-def _callback(ctx: ActionContext) -> Outcome:
-    # 回访: one try; reached, it records 响应 / 解决 / 满意; three tries unanswered: unreachable
-    try:
-        result = hotline_rules.callback_result(ctx.body.get("callback") or {},
-                                               ctx.case["callback_attempts"])
-    except ValueError as exc:
-        raise AppError("request.invalid", str(exc), {"callback": [str(exc)]}) from None
-    if not result["reached"]:
-        status = "unreachable" if result["unreachable"] else "pending"
-    else:
-        status = "negative" if hotline_rules.calls_for_rework(result) else "done"
-    return Outcome({"callback_status": status, "callback_attempts": result["attempt"]}, result)
-
-
 def _reopen(ctx: ActionContext) -> Outcome:
     # 重新办理: back to the department that handled it, as rework, under a new deadline
     c = ctx.case
@@ -630,7 +186,7 @@ def _recompute_deadline(ctx: ActionContext) -> Outcome:
     # marked overdue whose new deadline is still ahead is overdue no longer (the mark came
     # from a guessed calendar; the escalation stays on record); one whose new deadline has
     # passed stays overdue from when it was marked, and an unmarked one whose new deadline has
-    # passed is marked by the sweep (cases.service.recompute_deadlines runs it at once).
+    # passed is marked by the sweep (cases.sweeps.recompute_deadlines runs it at once).
     c = ctx.case
     due, guessed = ctx.recomputed_deadline()
     changes: dict = {"due_at": due, "due_at_guessed_years": guessed}
@@ -644,14 +200,10 @@ def _recompute_deadline(ctx: ActionContext) -> Outcome:
 
 APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "route": _route, "accept": _accept, "reject": _reject, "merge": _merge,
-    "unmerge": _unmerge, "dispatch": _dispatch, "sign": _sign, "return": _return,
-    "approve_return": _approve_return, "refuse_return": _refuse_return,
-    "request_suspension": _request_suspension, "approve_suspension": _approve_suspension,
-    "refuse_suspension": _refuse_suspension, "resume": _resume,
-    "request_extension": _request_extension, "approve_extension": _approve_extension,
-    "refuse_extension": _refuse_extension, "resolve": _resolve, "verify_pass": _verify_pass,
-    "verify_fail": _rework, "close": _close, "rework": _rework, "answer": _answer,
-    "callback": _callback, "reopen": _reopen, "whistle": _whistle, "report_in": _report_in,
-    "joint_feedback": _joint_feedback, "issue_notice": _issue_notice,
-    "reply_notice": _reply_notice, "recompute_deadline": _recompute_deadline,
+    "unmerge": _unmerge, "dispatch": _dispatch, "sign": _sign, "resolve": _resolve,
+    "verify_pass": _verify_pass, "verify_fail": _rework, "close": _close, "rework": _rework,
+    "answer": _answer, "reopen": _reopen, "recompute_deadline": _recompute_deadline,
+    # the sub-processes: each folder's own rows
+    **review_actions.APPLY, **extension_actions.APPLY, **joint_actions.APPLY,
+    **callback_actions.APPLY,
 }

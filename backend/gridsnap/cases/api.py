@@ -7,11 +7,11 @@ import uuid
 from flask import request
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, settings
 from ..grid.schemas import parse_bbox
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service, views
 from .schemas import (
     ActionInSchema,

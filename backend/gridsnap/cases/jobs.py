@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ..outbox import rules as topics
-from . import service
+from . import service, sweeps
 
 SWEEP_OVERDUE = "cases.sweep_overdue"
 RESUME_SUSPENDED = "cases.resume_suspended"
@@ -22,18 +22,18 @@ def route_and_link(session: Session, rt, payloads: list[dict]) -> None:
 
 def check_deadlines(session: Session, rt, payloads: list[dict]) -> int:
     """The scheduled check at a due time: only the cases named, and only if still due."""
-    return service.escalate_overdue(session, ids=[p["report_id"] for p in payloads])
+    return sweeps.escalate_overdue(session, ids=[p["report_id"] for p in payloads])
 
 
 def sweep_overdue(session: Session, rt) -> int:
     """Every minute: the safety net behind the scheduled checks (a lost message, a clock
     change)."""
-    return service.escalate_overdue(session)
+    return sweeps.escalate_overdue(session)
 
 
 def resume_suspended(session: Session, rt) -> int:
     """Every few minutes: the 挂账 cases whose review date has come are dispatched again."""
-    return service.resume_suspended(session, rt.settings)
+    return sweeps.resume_suspended(session, rt.settings)
 
 
 OUTBOX_HANDLERS = {topics.REPORT_SUBMITTED: route_and_link,

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..db import RawStatement
 from ..events import queries as event_queries
-from ..events import rules as ev
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
 # the names of the areas a case lies in, in one index scan of `areas` (four plain joins
@@ -129,31 +129,9 @@ CASE_JOINS = f"""{EXTENSION_JOIN}
 _FROM = f"reports r {AREA_JOINS} {CASE_JOINS}"
 
 # what the system's steps need beside the case: its category's limits and automation
-_CATEGORY_COLUMNS = """
+CATEGORY_COLUMNS = """
     c.time_limits, c.department_code AS category_department, c.auto_accept, c.auto_dispatch
 """
-
-
-def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str:
-    """SQL that keeps only the cases the principal may see (invariant 4); fills `params`."""
-    params["scope_uid"] = principal.id
-    clauses = [f"{alias}.reporter_id = :scope_uid"]
-    if principal.role == "handler":
-        # the same rule as Principal.may_see_report
-        if principal.department_code:
-            params["scope_dept"] = principal.department_code
-            clauses.append(f"{alias}.department_code = :scope_dept")
-            clauses.append(f"{alias}.responsible_department_code = :scope_dept")
-            # summoned to a joint case (吹哨报到): the GIN index finds them
-            clauses.append(f"{alias}.joint_departments @> ARRAY[CAST(:scope_dept AS text)]")
-        return "(" + " OR ".join(clauses) + ")"
-    if principal.sees_everything:
-        return "TRUE"
-    prefixes = [p for p in principal.scopes if p]
-    if prefixes:
-        params["scope_patterns"] = [p + "%" for p in prefixes]
-        clauses.append(f"{alias}.area_code LIKE ANY(:scope_patterns)")
-    return "(" + " OR ".join(clauses) + ")"
 
 
 def case_filter_sql(principal: Principal, params: dict, *, statuses=None, category=None,
@@ -227,7 +205,7 @@ def find_case_row(session: Session, report_id: uuid.UUID):
 
 
 _LOCK = RawStatement(f"""
-    SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
+    SELECT {CASE_COLUMNS}, {CATEGORY_COLUMNS}
       FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = :id
        FOR UPDATE OF r
@@ -241,7 +219,7 @@ def lock_case(session: Session, report_id: uuid.UUID):
 
 
 _LOCK_UNROUTED = text(f"""
-    SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
+    SELECT {CASE_COLUMNS}, {CATEGORY_COLUMNS}
       FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = ANY(CAST(:ids AS uuid[])) AND r.routed_at IS NULL
      ORDER BY r.number
@@ -286,82 +264,6 @@ def touch_cte(name: str, *, source: str, report_id: str) -> str:
     return f"""{name} AS (
         UPDATE reports SET updated_at = :now WHERE id IN (SELECT {report_id} FROM {source})
     )"""
-
-
-# --- extensions (延期) -------------------------------------------------------------------------
-
-def insert_extension(session: Session, report_id, requested_by_id, amount, unit, reason) -> None:
-    session.execute(text("""
-        INSERT INTO extension_requests (report_id, requested_by_id, amount, unit, reason,
-                                        created_at)
-        VALUES (:r, :u, :a, :unit, :reason, :now)
-    """), {"r": report_id, "u": requested_by_id, "a": amount, "unit": unit, "reason": reason,
-          "now": clock.now()})
-
-
-def decide_extension(session: Session, ext_id: int, status: str, decided_by_id: int,
-                     note: str | None) -> None:
-    session.execute(text("""
-        UPDATE extension_requests SET status = :s, decided_by_id = :u, decided_at = :now,
-               decision_note = :n WHERE id = :id
-    """), {"s": status, "u": decided_by_id, "n": note, "id": ext_id, "now": clock.now()})
-
-
-# --- requests a supervisor decides: 退单审核 and 挂账 ------------------------------------------------
-
-def insert_request(session: Session, report_id, requested_by_id, reason, columns: dict) -> None:
-    """A new pending request (columns: kind, reason_kind, department_code, review_on,
-    held_due_at); the note is its reason."""
-    session.execute(text("""
-        INSERT INTO case_requests (report_id, kind, reason_kind, department_code, review_on,
-                                   held_due_at, requested_by_id, reason, created_at)
-        VALUES (:r, :kind, :reason_kind, :department_code, :review_on, :held_due_at, :u,
-                :reason, :now)
-    """), {"kind": None, "reason_kind": None, "department_code": None, "review_on": None,
-           "held_due_at": None, **columns, "r": report_id, "u": requested_by_id,
-           "reason": reason, "now": clock.now()})
-
-
-def decide_request(session: Session, request_id: int, status: str, decided_by_id: int | None,
-                   note: str | None) -> None:
-    session.execute(text("""
-        UPDATE case_requests SET status = :s, decided_by_id = :u, decided_at = :now,
-               decision_note = :n WHERE id = :id AND status = 'pending'
-    """), {"s": status, "u": decided_by_id, "n": note, "id": request_id, "now": clock.now()})
-
-
-def end_request(session: Session, request_id: int, ended_by_id: int | None) -> None:
-    """An approved suspension ends: the case resumed (by a supervisor, or None: the system)."""
-    session.execute(text("""
-        UPDATE case_requests SET status = 'ended', ended_by_id = :u, ended_at = :now
-         WHERE id = :id AND status = 'approved'
-    """), {"u": ended_by_id, "id": request_id, "now": clock.now()})
-
-
-def withdraw_request(session: Session, request_id: int) -> None:
-    """A live request another change of the case overtook (rules.request_alive)."""
-    session.execute(text("""
-        UPDATE case_requests SET status = 'withdrawn', decided_at = :now
-         WHERE id = :id AND status IN ('pending', 'approved')
-    """), {"id": request_id, "now": clock.now()})
-
-
-_LOCK_DUE_SUSPENSIONS = text(f"""
-    SELECT {CASE_COLUMNS}, {_CATEGORY_COLUMNS}
-      FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
-     WHERE r.status = 'suspended' AND rq.kind = 'suspension' AND rq.status = 'approved'
-       AND rq.review_on <= :today
-     ORDER BY rq.review_on, r.number
-     LIMIT :limit
-       FOR UPDATE OF r SKIP LOCKED
-""")
-
-
-def lock_due_suspensions(session: Session, today, *, limit: int):
-    """The suspended cases (挂账) whose review date is `today` or past, locked (cases an action
-    holds are skipped: the next run takes them), earliest review date first."""
-    return session.execute(_LOCK_DUE_SUSPENSIONS, {"today": today, "limit": limit}
-                           ).mappings().all()
 
 
 # --- links: possible duplicates and merged duplicates -------------------------------------------
@@ -433,118 +335,55 @@ def visible_ids(session: Session, principal: Principal, report_ids) -> set:
 
 # --- deadlines (限时办理) ------------------------------------------------------------------------
 
-_MARK_OVERDUE = text(f"""
-    WITH due AS (
-        SELECT id FROM reports
-         WHERE stage IS NOT NULL AND NOT overdue AND due_at <= :now AND status = ANY(:statuses)
-           AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(CAST(:ids AS uuid[])))
-         ORDER BY due_at
-         LIMIT :limit
-         FOR UPDATE SKIP LOCKED
-    ),
-    upd AS (
-        UPDATE reports r
-           SET overdue = true, overdue_at = :now, escalation_level = r.escalation_level + 1,
-               version = r.version + 1, updated_at = :now
-          FROM due WHERE r.id = due.id
-        RETURNING r.id, r.number, r.status, r.stage, r.due_at, r.area_code, r.department_code,
-                  r.escalation_level, r.return_count, r.joint_departments
-    ),
-    {event_queries.insert_cte(
-        "ev", source="upd", report_id="id", action=ev.CASE_OVERDUE, at=":now",
-        from_status="status", to_status="status", department_code="department_code",
-        data="jsonb_build_object('stage', stage, 'due_at', due_at)")}
-    SELECT * FROM upd
+_LOCK_OVERDUE = text("""
+    SELECT id, number, status, stage, due_at, area_code, department_code, escalation_level,
+           return_count, joint_departments
+      FROM reports
+     WHERE stage IS NOT NULL AND NOT overdue AND due_at <= :now AND status = ANY(:statuses)
+       AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(CAST(:ids AS uuid[])))
+     ORDER BY due_at
+     LIMIT :limit
+       FOR UPDATE SKIP LOCKED
 """)
 
 
-def mark_overdue(session: Session, *, now: datetime, statuses, ids: list | None, limit: int):
-    """Mark the running stages past their due time overdue (skipping cases locked by an
-    action), each with its case.overdue event; returns the cases marked."""
-    return session.execute(_MARK_OVERDUE, {
+def lock_overdue(session: Session, *, now: datetime, statuses, ids: list | None, limit: int):
+    """The running stages past their due time not yet marked overdue, locked (cases an action
+    holds are skipped: the next run takes them), earliest due first."""
+    return session.execute(_LOCK_OVERDUE, {
         "now": now, "statuses": list(statuses), "limit": limit,
         "ids": None if ids is None else [str(i) for i in ids]}).mappings().all()
 
 
-# --- joint cases (吹哨报到) and supervision notices (督办): their one writer -------------------
-
-def insert_participants(session: Session, report_id: uuid.UUID, rows: list[dict]) -> None:
-    """The departments summoned to a joint case: dicts of department_code, role, summoned_at,
-    summoned_by_id, report_due_at."""
-    session.execute(text("""
-        INSERT INTO joint_participants (report_id, department_code, role, summoned_at,
-                                        summoned_by_id, report_due_at)
-        VALUES (:r, :department_code, :role, :summoned_at, :summoned_by_id, :report_due_at)
-    """), [{"r": report_id, **row} for row in rows])
-
-
-def record_report_in(session: Session, report_id: uuid.UUID, department_code: str, at,
-                     by_id: int) -> None:
-    session.execute(text("""
-        UPDATE joint_participants SET reported_in_at = :at, reported_in_by_id = :by
-         WHERE report_id = :r AND department_code = :d AND reported_in_at IS NULL
-    """), {"r": report_id, "d": department_code, "at": at, "by": by_id})
+@functools.lru_cache(maxsize=16)
+def _changes_statement(columns: tuple[str, ...]):
+    sets = "".join(f"{k} = x.{k}, " for k in columns)
+    return text(f"""
+        WITH x AS (
+            SELECT * FROM jsonb_populate_recordset(NULL::reports, CAST(:_rows AS jsonb))
+        ),
+        r AS (
+            UPDATE reports SET {sets}version = reports.version + 1, updated_at = :_now
+              FROM x WHERE reports.id = x.id RETURNING reports.id
+        ),
+        {event_queries.insert_json_cte("ev", "_events")},
+        {notice_queries.insert_json_cte("nt", "_notices")},
+        {outbox_queries.insert_json_cte("ob", "_messages")}
+        SELECT count(*) FROM r
+    """)
 
 
-def record_feedback(session: Session, report_id: uuid.UUID, department_code: str, at,
-                    by_id: int, feedback: str) -> None:
-    session.execute(text("""
-        UPDATE joint_participants SET fed_back_at = :at, fed_back_by_id = :by, feedback = :f
-         WHERE report_id = :r AND department_code = :d AND role = 'co'
-    """), {"r": report_id, "d": department_code, "at": at, "by": by_id, "f": feedback})
+def apply_changes(session: Session, rows: str, columns: tuple[str, ...], *, events: str,
+                  notices: str, messages: str, now: datetime) -> int:
+    """The one write of a change of many cases (a sweep), in one statement: each case's
+    `columns` from its row of the JSON array `rows` (with its id; the version bumps), the
+    audit events, notifications and outbox messages (JSON parameters made by the owners'
+    rows_json); `now` is their updated_at. Returns the count of cases changed."""
+    return session.execute(_changes_statement(tuple(sorted(columns))), {
+        "_rows": rows, "_events": events, "_notices": notices, "_messages": messages,
+        "_now": now}).scalar()
 
 
-def insert_notice(session: Session, row: dict) -> None:
-    """A notice (督办): dicts of id, report_id, department_code, issued_at, issued_by_id, note,
-    reply_due_at."""
-    session.execute(text("""
-        INSERT INTO case_notices (id, report_id, department_code, issued_at, issued_by_id,
-                                  note, reply_due_at)
-        VALUES (:id, :report_id, :department_code, :issued_at, :issued_by_id, :note,
-                :reply_due_at)
-    """), row)
-
-
-def record_reply(session: Session, notice_id: uuid.UUID, at, by_id: int, reply: str) -> None:
-    session.execute(text("""
-        UPDATE case_notices SET replied_at = :at, replied_by_id = :by, reply = :reply
-         WHERE id = :id AND replied_at IS NULL
-    """), {"id": notice_id, "at": at, "by": by_id, "reply": reply})
-
-
-def list_notice_rows(session: Session, principal: Principal, *, state: str | None, now,
-                     offset: int, limit: int):
-    """A page of the notices on cases the principal may see (invariant 4) — a handler only
-    those to their department — newest first, and the total.
-    state: open (no reply yet), replied, overdue (open past its reply deadline)."""
-    params: dict = {"now": now, "offset": offset, "limit": limit}
-    where = [scope_predicate(principal, params)]
-    if principal.role == "handler":
-        params["dept"] = principal.department_code
-        where.append("n.department_code = :dept")
-    if state == "open":
-        where.append("n.replied_at IS NULL")
-    elif state == "replied":
-        where.append("n.replied_at IS NOT NULL")
-    elif state == "overdue":
-        where.append("n.replied_at IS NULL AND n.reply_due_at < :now")
-    cond = " AND ".join(where)
-    total = session.execute(text(
-        f"SELECT count(*) FROM case_notices n JOIN reports r ON r.id = n.report_id "
-        f"WHERE {cond}"), params).scalar()
-    rows = session.execute(text(f"""
-        SELECT n.id, n.report_id, r.number, r.status, r.category_code, r.description,
-               n.department_code, d.name, d.name_en, n.issued_at, iu.display_name AS issued_by,
-               n.issued_by_id, n.note, n.reply_due_at, n.replied_at,
-               pu.display_name AS replied_by, n.reply
-          FROM case_notices n JOIN reports r ON r.id = n.report_id
-          JOIN departments d ON d.code = n.department_code
-          JOIN users iu ON iu.id = n.issued_by_id
-          LEFT JOIN users pu ON pu.id = n.replied_by_id
-         WHERE {cond}
-         ORDER BY n.issued_at DESC, n.id OFFSET :offset LIMIT :limit
-    """), params).mappings().all()
-    return rows, total
 def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[uuid.UUID]:
     """The open cases whose stage's deadline runs (only those counted over a year without a
     holiday notice, with `only_guessed`), by case number."""

@@ -44,6 +44,12 @@ STAGES = ("accept", "handle", "verify")
 RETURN_REASONS = ("wrong_department", "outside_duties", "duplicate", "other")
 # 挂账/缓办: why a case cannot be solved now (needs funding, planning, a court's decision)
 SUSPENSION_REASONS = ("funding", "planning", "court", "other")
+# where a case came from and, for a hotline call (接诉即办), its nature and time-limit class
+SOURCES = ("worker", "hotline", "open311", "other")
+# 诉求性质: 咨询, 求助, 投诉, 举报, 建议, 表扬
+NATURES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
+URGENCIES = ("emergency", "urgent", "ordinary", "complex")
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意 / 基本满意 / 不满意
 MAX_CO_DEPARTMENTS = 8  # 协办 departments of one joint case
 # a notice (督办) or a whistle proposal needs a case handed back (退单) or reworked this often
 REPEATED = 2

@@ -3,16 +3,19 @@
 from marshmallow import Schema, fields, validate
 
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
-from ..hotline.rules import NATURES, SATISFACTION, SOURCES, URGENCIES
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime, Date
 from .rules import (
     HUMAN_ACTIONS,
     MAX_CO_DEPARTMENTS,
+    NATURES,
     RETURN_REASONS,
+    SATISFACTION,
+    SOURCES,
     STAGES,
     STATUSES,
     SUSPENSION_REASONS,
+    URGENCIES,
 )
 
 

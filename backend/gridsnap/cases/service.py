@@ -1,43 +1,27 @@
 """Use cases of the closed loop: act on a case (a person), route new cases and accept or
-dispatch them on their own (the system), mark overdue cases (the deadline sweep), find
-possible duplicates; and read a case's trail.
+dispatch them on their own (the system), find possible duplicates; and read a case's trail
+and the notices. The sweeps over many cases (overdue, 挂账 back, deadlines counted again)
+are sweeps.py.
 
-Every change of a case goes through `_change`: the rules decide (state × action × role ×
-scope), the action's function says what changes (actions.py), and one writer applies it —
-the row (its version bumps), one audit event per step, the notifications, and the next
-deadline check in the outbox — in the caller's transaction.
+Every change of a case goes through the one writer, `change.run`: the rules decide (state ×
+action × role × scope), the action's function says what changes (actions.py), and
+`change.write` applies it in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Callable
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..deadlines.rules import uncovered_between
 from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, find_by_client_action, insert_events, list_for_case
-from ..events.queries import rows_json as event_rows
-from ..notifications import rules as kinds
-from ..notifications.queries import add_notices
-from ..notifications.queries import rows_json as notice_rows
-from ..notifications.rules import Notice
-from ..outbox import rules as topics
-from ..outbox.queries import rows_json as message_rows
-from ..photos import queries as photo_queries
 from ..settings import Settings
-from ..users import queries as users
 from ..users.rules import Principal
-from . import queries, rules, views
-from .actions import APPLY, ActionContext, Outcome, RequestWrite
-
-# at most this many steps in one change (route → accept → dispatch)
-_MAX_STEPS = 3
+from . import change, queries, rules, views
+from .joint import queries as joint_queries
 
 
 def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict, *,
@@ -63,8 +47,8 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
         raise AppError("case.precondition_failed",
                        "The case changed since you loaded it; reload and try again.",
                        headers={"ETag": f'"{row["version"]}"'})
-    changed = _change(session, principal, row, rules.follow_up_steps(body["action"], body), body,
-                      settings=settings, client_action_id=client_action_id)
+    changed = change.run(session, principal, row, rules.follow_up_steps(body["action"], body),
+                         body, settings=settings, client_action_id=client_action_id)
     session.commit()
     # the actor gets the case as it now is, even if the action took it out of their sight
     # (a department returning a case no longer sees it)
@@ -79,7 +63,7 @@ def change_case(session: Session, principal: Principal, report_id: uuid.UUID, st
     row = queries.lock_case(session, report_id)
     if row is None or not rules.visible_to(principal, row):
         raise AppError("case.not_found", f"There is no case {report_id}.")
-    return _change(session, principal, row, steps, body, settings=settings)
+    return change.run(session, principal, row, steps, body, settings=settings)
 
 
 def _replayed(session: Session, principal: Principal, row, done, body: dict) -> dict:
@@ -95,166 +79,6 @@ def _replayed(session: Session, principal: Principal, row, done, body: dict) -> 
                             with_links=True)[0]
 
 
-def _check_photos(session: Session, case_id, principal: Principal, photo_ids, action) -> None:
-    purpose = "resolution" if action.name == "resolve" else "verification"
-    if not photo_ids:
-        raise AppError("case.photo_required",
-                       f"{action.name} needs at least one photo (uploaded with "
-                       f"?purpose={purpose}).", {"photo_ids": ["At least one photo."]})
-    found = {p["id"]: p for p in photo_queries.of_case(session, case_id, photo_ids)}
-    bad = [str(p) for p in photo_ids
-           if p not in found or found[p]["purpose"] != purpose
-           or found[p]["uploader_id"] != principal.id]
-    if bad:
-        raise AppError("case.photo_required",
-                       f"These are not your {purpose} photos of this case (upload them first): "
-                       f"{', '.join(bad)}.", {"photo_ids": ["Unknown or not yours."]})
-
-
-def _change(session: Session, principal: Principal, row, steps: list[str], body: dict, *,
-            settings: Settings, client_action_id=None,
-            next_step: Callable[[dict], str | None] | None = None):
-    """Run the steps (action names; `next_step` may add more, up to _MAX_STEPS) on the locked
-    case row and write the outcome; returns the case's new read-model row. Does not commit.
-
-    Raises AppError (via rules.TransitionError and the actions) when a step is not allowed.
-    """
-    case = dict(row)
-    now = clock.now()
-    note = (body.get("note") or "").strip() or None
-    photo_ids = [uuid.UUID(str(p)) for p in body.get("photo_ids") or []]
-    changes: dict = {}
-    events: list[Event] = []
-    notices: list[tuple[str, list[int]]] = []
-    extensions = []
-    requests = []
-    side_writes: list[Outcome] = []  # joint participants (吹哨报到) and notices (督办)
-    last = steps[0]
-    pending = list(steps)
-    while pending and len(events) < _MAX_STEPS:
-        name = pending.pop(0)
-        try:
-            action = rules.check_action(name, principal, rules.facts_of(case, principal))
-        except rules.TransitionError as exc:
-            raise AppError(exc.code, exc.message) from None
-        if action.needs_note and not note:
-            raise AppError("case.note_required", f"Say why ({action.name} needs a note).",
-                           {"note": ["Required for this action."]})
-        if action.needs_photo:
-            _check_photos(session, case["id"], principal, photo_ids, action)
-        ctx = ActionContext(session=session, principal=principal, case=case, body=body,
-                            note=note, now=now, settings=settings)
-        out: Outcome = APPLY[action.name](ctx)
-        data = dict(out.data)
-        if "due_at" in out.changes:
-            # the trail records every deadline an action starts or moves, so the evaluation
-            # (综合评价) can tell from the trail alone whether a deadline had come by a given time
-            due = out.changes["due_at"]
-            guessed = _guessed(ctx, out.changes, due)
-            data.update(stage=out.changes.get("stage", case["stage"]),
-                        due_at=due.isoformat() if due is not None else None)
-            if guessed:  # counted over a year without a holiday notice: an estimate
-                data["guessed_years"] = guessed
-        if photo_ids and not events:
-            data["photo_ids"] = [str(p) for p in photo_ids]
-        events.append(Event(
-            report_id=case["id"], action=action.event, at=now,
-            actor_id=None if principal.role == rules.SYSTEM_ROLE else principal.id,
-            from_status=case["status"], to_status=out.changes.get("status", case["status"]),
-            note=note if not events else None,
-            department_code=(out.department if out.department is not None
-                             else case["department_code"]),
-            client_action_id=client_action_id if not events else None, data=data))
-        if out.extension is not None:
-            extensions.append((out.extension, principal.id))
-        if out.request is not None:
-            requests.append(out.request)
-            case.update(out.request.applied_to(case))
-        if out.joint is not None or out.notice is not None:
-            side_writes.append(out)
-        case.update(out.changes)
-        if not rules.request_alive(case):
-            overtaken = RequestWrite(withdraw=case["request_id"])
-            requests.append(overtaken)
-            case.update(overtaken.applied_to(case))
-        changes.update(out.changes)
-        # the people hear once, of where the change ended (a case routed, accepted and
-        # dispatched on its own is news for the department only)
-        notices, last = out.notices, action.name
-        if next_step is not None and not pending:
-            following = next_step(case)
-            if following:
-                pending.append(following)
-    for out in side_writes:
-        _write_joint_and_notice(session, case["id"], out, principal.id, note, now)
-    return _write(session, principal, case, changes, events, notices, extensions, note, last,
-                  requests)
-
-
-def _guessed(ctx: ActionContext, changes: dict, due: datetime | None) -> list[int] | None:
-    """The years without a holiday notice the deadline an action set was counted over, as the
-    action said (ActionContext.deadline); for an action that did not say, every such year from
-    its stage's start to the deadline (an estimate may be flagged that is none, never the
-    reverse). Stored with the deadline (reports.due_at_guessed_years)."""
-    if "due_at_guessed_years" not in changes:
-        start = changes.get("stage_started_at", ctx.case["stage_started_at"]) or ctx.now
-        changes["due_at_guessed_years"] = (
-            list(uncovered_between(start, due, ctx.calendar)) or None) if due else None
-    return changes["due_at_guessed_years"]
-
-
-def _write(session: Session, principal: Principal, case: dict, changes: dict,
-           events: list[Event], notices, extensions, note, last_action: str,
-           requests=()) -> dict:
-    actor = None if principal.role == rules.SYSTEM_ROLE else principal.id
-    for req in requests:
-        if req.new is not None:
-            queries.insert_request(session, case["id"], actor, note, req.new)
-        if req.decide is not None:
-            queries.decide_request(session, req.decide[0], req.decide[1], actor, note)
-        if req.end is not None:
-            queries.end_request(session, req.end, actor)
-        if req.withdraw is not None:
-            queries.withdraw_request(session, req.withdraw)
-    for ext, actor_id in extensions:
-        if ext.request is not None:
-            queries.insert_extension(session, case["id"], actor_id, ext.request.amount,
-                                     ext.request.unit, note)
-        if ext.decide is not None:
-            queries.decide_extension(session, ext.decide[0], ext.decide[1], actor_id, note)
-    data = {"number": case["number"], "action": last_action, "by": events[-1].actor_id,
-            "category": case["category_code"]}
-    messages = []
-    if changes.get("due_at") is not None:
-        messages.append((topics.CASE_DEADLINE, {
-            "report_id": str(case["id"]), "stage": case["stage"],
-            "due_at": changes["due_at"].isoformat()}, changes["due_at"]))
-    changed = queries.apply_change(
-        session, case["id"], changes, events=event_rows(events),
-        notices=notice_rows([Notice(kind, tuple(u for u in who if u is not None
-                                                and u != principal.id), case["id"], data)
-                             for kind, who in notices]),
-        messages=message_rows(messages))
-    return changed
-
-
-def _write_joint_and_notice(session: Session, case_id, out: Outcome, actor_id: int,
-                            note, now: datetime) -> None:
-    """The participants of a joint case (吹哨报到) and the notices (督办) an action changes
-    (before the case's row, whose read model shows them)."""
-    j, n = out.joint, out.notice
-    if j is not None and j.summon:
-        queries.insert_participants(session, case_id, j.summon)
-    if j is not None and j.report_in:
-        queries.record_report_in(session, case_id, j.report_in, now, actor_id)
-    if j is not None and j.feedback:
-        queries.record_feedback(session, case_id, j.feedback, now, actor_id, note)
-    if n is not None and n.issue:
-        queries.insert_notice(session, n.issue)
-    if n is not None and n.reply:
-        queries.record_reply(session, n.reply, now, actor_id, note)
-
-
 # --- the system: first routing, auto-accept and auto-dispatch --------------------------------
 
 def route_new_cases(session: Session, settings: Settings, report_ids: list[str]) -> int:
@@ -265,25 +89,8 @@ def route_new_cases(session: Session, settings: Settings, report_ids: list[str])
     """
     rows = queries.lock_unrouted(session, report_ids)
     for row in rows:
-        _change(session, rules.SYSTEM, row, ["route"], {}, settings=settings,
-                next_step=rules.next_automatic_action)
-    return len(rows)
-
-
-# --- the system: 挂账 cases back on their review date -------------------------------------------
-
-def resume_suspended(session: Session, settings: Settings, *, now: datetime | None = None,
-                     limit: int = 500) -> int:
-    """Resume every suspended case (挂账) whose review date has come in the deployment's time
-    zone, by the system principal through the case rules (rules.ACTIONS["resume"]): dispatched
-    to the same department under a new handling deadline. Idempotent: a resumed case is no
-    longer suspended, and cases an action holds locked wait for the next run. Does not commit;
-    returns the count (at most `limit` a run)."""
-    now = now or clock.now()
-    rows = queries.lock_due_suspensions(session, rules.local_date(now, settings.timezone),
-                                        limit=limit)
-    for row in rows:
-        _change(session, rules.SYSTEM, row, ["resume"], {}, settings=settings)
+        change.run(session, rules.SYSTEM, row, ["route"], {}, settings=settings,
+                   next_step=rules.next_automatic_action)
     return len(rows)
 
 
@@ -302,116 +109,6 @@ def link_duplicates(session: Session, settings: Settings, report_ids: list[str])
     return len(links)
 
 
-# --- the system: deadlines (限时办理) and escalation (街乡吹哨) ----------------------------------
-
-def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list | None = None,
-                     limit: int = 200_000) -> int:
-    """Mark every case past its stage's due time overdue (rules.ACTIONS["mark_overdue"]; the
-    case.overdue event is written with the mark), and escalate: the supervisors one area level
-    above those who own the case are notified, and in the handling stage the department's
-    handlers too; at escalation level 2 or more, or on a case handed back twice, the
-    notification proposes a whistle (data proposal "whistle": 街乡吹哨, rules.proposes_whistle). Idempotent:
-    an overdue case is not marked again until a new stage starts; a case that moved on is not
-    touched. Set-based, for sweeps over many thousands of cases. Does not commit; returns the
-    count."""
-    now = now or clock.now()
-    action = rules.ACTIONS["mark_overdue"]
-    rows = queries.mark_overdue(session, now=now, statuses=sorted(action.from_statuses),
-                                ids=ids, limit=limit)
-    if not rows:
-        return 0
-    # every area's supervisors and every department's handlers in one statement each
-    sups: dict = defaultdict(list)
-    for r in users.supervisors_by_depth(session, sorted({r["area_code"] for r in rows},
-                                                         key=lambda a: a or "")):
-        sups[r["area_code"]].append(r)
-    handlers = users.handlers_of(session, sorted({
-        r["department_code"] for r in rows if r["stage"] == "handle" and r["department_code"]}))
-    admin_ids: list[int] | None = None
-
-    def admins() -> list[int]:
-        nonlocal admin_ids
-        if admin_ids is None:
-            admin_ids = users.admins(session)
-        return admin_ids
-
-    targets: dict = {}
-    events: list[Event] = []
-    notices: list[Notice] = []
-    for c in rows:
-        if c["area_code"] not in targets:
-            targets[c["area_code"]] = rules.pick_level(sups.get(c["area_code"], []), "next_up",
-                                                       admins)
-        who = list(targets[c["area_code"]])
-        if c["stage"] == "handle" and c["department_code"]:
-            who += handlers.get(c["department_code"], [])
-        who = sorted(set(who))
-        events.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
-                            data={"escalation_level": c["escalation_level"], "notified": who,
-                                  "stage": c["stage"]}))
-        data = {"number": c["number"], "stage": c["stage"],
-                "escalation_level": c["escalation_level"]}
-        if rules.proposes_whistle(c):  # 吹哨: the command centre offers the whistle form
-            data["proposal"] = "whistle"
-        notices.append(Notice(kinds.CASE_OVERDUE, tuple(who), c["id"], data))
-    insert_events(session, events)
-    add_notices(session, notices)
-    return len(rows)
-
-
-# --- the system: deadlines counted again after the holiday data changed ----------------------
-
-def recompute_deadlines(session: Session, settings: Settings, *, dry_run: bool = False,
-                        every: bool = False, batch: int = 200) -> list[dict]:
-    """Count the running deadlines of open cases again on the calendar in use (after a holiday
-    notice was added: GRIDSNAP_HOLIDAYS_FILE, or a newer holidays library), each from its
-    stage's start by its limit and the extensions approved since (actions._recompute_deadline
-    says what happens to overdue cases). Only the estimated ones (due_at_guessed_years), or
-    `every` running deadline (after a correction of a year that was covered already; note that
-    this also applies the current limits of categories and of the hotline).
-
-    Each case whose deadline or estimate changes gets it through the one writer with a
-    `case.deadline_recomputed` event and a new deadline check; those whose new deadline has
-    passed are then marked overdue. Commits every `batch` cases; `dry_run` writes nothing.
-    Returns one dict per changed case: id, number, stage, old_due_at, due_at,
-    old_guessed_years, guessed_years, overdue_cleared.
-    """
-    now = clock.now()
-    ids = queries.running_case_ids(session, statuses=rules.OPEN_STATUSES,
-                                   only_guessed=not every)
-    session.rollback()
-    changed: list[dict] = []
-    for i in range(0, len(ids), batch):
-        written = []
-        for report_id in ids[i:i + batch]:
-            row = queries.lock_case(session, report_id)
-            if (row is None or row["stage"] is None or row["stage_started_at"] is None
-                    or row["status"] not in rules.OPEN_STATUSES):
-                continue  # it moved on since it was listed
-            ctx = ActionContext(session=session, principal=rules.SYSTEM, case=dict(row),
-                                body={}, note=None, now=now, settings=settings)
-            due, guessed = ctx.recomputed_deadline()
-            if due == row["due_at"] and (guessed or None) == (row["due_at_guessed_years"] or None):
-                continue
-            changed.append({
-                "id": row["id"], "number": row["number"], "stage": row["stage"],
-                "old_due_at": row["due_at"], "due_at": due,
-                "old_guessed_years": row["due_at_guessed_years"] or [],
-                "guessed_years": guessed or [],
-                "overdue_cleared": bool(row["overdue"]) and due > now})
-            if not dry_run:
-                _change(session, rules.SYSTEM, row, ["recompute_deadline"], {},
-                        settings=settings)
-                written.append(row["id"])
-        if written:
-            escalate_overdue(session, now=now, ids=written)
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-    return changed
-
-
 # --- reading ----------------------------------------------------------------------------------
 
 def list_notices(session: Session, principal: Principal, *, state: str | None, page: int,
@@ -419,7 +116,7 @@ def list_notices(session: Session, principal: Principal, *, state: str | None, p
     """A page of the notices (督办) on cases the caller may see — a handler's only those to
     their department — newest first, each with whether it is overdue or was replied late."""
     now = clock.now()
-    rows, total = queries.list_notice_rows(session, principal, state=state, now=now,
+    rows, total = joint_queries.list_notice_rows(session, principal, state=state, now=now,
                                            offset=(page - 1) * page_size, limit=page_size)
     return [views.notice_view(r, now) for r in rows], total
 

@@ -554,3 +554,11 @@ def _business_offset(local: datetime, cal: WorkCalendar) -> timedelta:
 def _require_aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, not naive {value!r}")
+
+
+def hotline_limit(limits, urgency: str) -> TimeLimit:
+    """The handling time limit of a hotline case of this urgency (settings' table)."""
+    for name, amount, unit in limits:
+        if name == urgency:
+            return TimeLimit(amount, unit)
+    raise ValueError(f"no hotline time limit for urgency {urgency!r}")

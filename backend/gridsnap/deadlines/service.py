@@ -6,13 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from .. import clock
-from ..cases import queries as case_queries
-from ..cases.rules import OPEN_STATUSES
-from ..categories import queries as category_queries
-from ..hotline.rules import hotline_limit
 from ..settings import Settings
 from .rules import HolidaysFileError, TimeLimit, WorkCalendar, calendar_for, due_at
 
@@ -61,16 +55,8 @@ def log_missing_years(settings: Settings, *, announced: bool = False) -> None:
         log.warning("%s", warning)
 
 
-def configured_limits(session: Session, settings: Settings) -> list[TimeLimit]:
-    """Every time limit in use: each active category's per stage, and the hotline's."""
-    limits = {TimeLimit.from_dict(v) for row in category_queries.list_category_rows(session)
-              for v in row["time_limits"].values()}
-    limits.update(hotline_limit(settings.hotline_time_limits, name)
-                  for name, _, _ in settings.hotline_time_limits)
-    return sorted(limits, key=lambda lim: (lim.unit, lim.amount))
-
-
-def calendar_report(session: Session, settings: Settings, now: datetime) -> dict:
+def calendar_report(settings: Settings, now: datetime, *, limits: list[TimeLimit],
+                    per_year: list, guessed: list[int]) -> dict:
     """What the calendar covers and whether that is enough (the rule, README "Holidays"):
 
     A year is *in use* when an open case's running deadline was counted over it (from its
@@ -82,6 +68,10 @@ def calendar_report(session: Session, settings: Settings, now: datetime) -> dict
     without official data, and when running estimates were counted over years that now have
     data (they need `gridsnap deadlines recompute`).
 
+    `limits` are the time limits in use, `per_year` the running estimated deadlines by the year
+    they fall due in ([{year, cases}]) and `guessed` the years they were estimated over: the
+    caller gathers them (`health.service.calendar_coverage`), this module reads no case.
+
     Returns: ok (no warning), years [{year, official, source}] from this year to the last in
     use (at least the next), uncovered_in_use, longest_limit_due_at, estimated [{year, cases}]
     (the running estimates by the year they fall due in), estimated_cases, recompute_needed,
@@ -90,11 +80,8 @@ def calendar_report(session: Session, settings: Settings, now: datetime) -> dict
     cal = calendar_of(settings)
     zone = cal.zone
     this_year = now.astimezone(zone).year
-    limits = configured_limits(session, settings)
     horizon = max((due_at(now, lim, cal) for lim in limits), default=now)
     horizon_year = horizon.astimezone(zone).year
-    per_year, guessed = case_queries.estimated_deadlines(
-        session, statuses=OPEN_STATUSES, tz=settings.timezone)
     in_use = set(range(this_year, horizon_year + 1))
     in_use.update(guessed)
     uncovered = sorted(y for y in in_use if not cal.covers(y))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Response, stream_with_context
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint
 from ..extensions import db_session, runtime, settings
 from ..stats.schemas import IndicatorQuerySchema
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import CaseExportQuerySchema
 

@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..cases.rules import STATUSES
-from ..hotline.rules import SOURCES
+from ..cases.rules import SOURCES, STATUSES
 from ..schemas import Date
 
 

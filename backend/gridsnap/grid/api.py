@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required
 from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session
+from ..users.auth import SECURITY, auth_required
 from . import queries, service
 from .schemas import CellLocateQuerySchema, CellsQuerySchema, LocatedSchema, parse_bbox
 

@@ -52,18 +52,6 @@ def area_names(session: Session, codes: list[str]) -> dict[str, dict]:
     return {r["code"]: dict(r) for r in rows}
 
 
-_UNKNOWN_PREFIXES = text("""
-    SELECT p FROM unnest(CAST(:prefixes AS text[])) WITH ORDINALITY AS given(p, n)
-     WHERE p <> '' AND NOT EXISTS (SELECT 1 FROM areas a WHERE starts_with(a.code, p))
-     ORDER BY n
-""")
-
-
-def unknown_prefixes(session: Session, prefixes: list[str]) -> list[str]:
-    """The prefixes that no area's code starts with ('' is the whole city: never unknown)."""
-    return list(session.execute(_UNKNOWN_PREFIXES, {"prefixes": list(prefixes)}).scalars())
-
-
 _CELLS_IN_BOX = text("""
     SELECT code, name, name_en, level, parent_code,
            ST_AsGeoJSON(boundary, 7)::json AS geometry

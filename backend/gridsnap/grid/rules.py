@@ -263,6 +263,20 @@ def _as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
     return MultiPolygon(parts)
 
 
+# --- distance ----------------------------------------------------------------------------------
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle (haversine) distance in metres between two WGS 84 points, mean Earth radius."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
+
+
 # --- area in square metres --------------------------------------------------------------------
 
 # WGS84 ellipsoid. Areas are measured in the Lambert cylindrical equal-area projection on the

@@ -112,11 +112,6 @@ def locate_point(session: Session, lon: float, lat: float) -> dict:
     return out
 
 
-def unknown_area_prefixes(session: Session, prefixes: list[str]) -> list[str]:
-    """Of these area code prefixes, the ones no stored area has (a scope naming no place)."""
-    return queries.unknown_prefixes(session, prefixes)
-
-
 def resolve_address(session: Session, address: str) -> dict | None:
     """Where a typed address lies, as far as the grid's names tell: the smallest area named
     in it and a point inside that area ({code, level, name, lon, lat}), or None."""

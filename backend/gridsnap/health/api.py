@@ -1,18 +1,19 @@
-"""GET /health: PostgreSQL, Redis and the follow-up backlog, for load balancers and operators."""
+"""GET /health: PostgreSQL, Redis and the follow-up backlog, for load balancers and operators;
+GET /calendar: whether the working calendar covers the deadlines in use."""
 
 from __future__ import annotations
 
 from flask import jsonify
 from flask.views import MethodView
 from rq import Worker
-from sqlalchemy import text
 
 from .. import clock
 from ..deadlines.rules import HolidaysFileError
 from ..deadlines.schemas import CalendarCoverageSchema
-from ..deadlines.service import calendar_report
 from ..edge import Blueprint
 from ..extensions import db_session, runtime, settings
+from ..users.auth import SECURITY, auth_required
+from . import service
 
 # below this, the photo store is reported not ok (uploads would soon fail with 503)
 MIN_FREE_BYTES = 1 << 30
@@ -34,12 +35,7 @@ class Health(MethodView):
         checks: dict = {}
         ok = True
         try:
-            row = db_session().execute(text("""
-                SELECT postgis_lib_version() AS postgis,
-                       (SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL
-                          AND (available_at IS NULL OR available_at <= :now)) AS pending,
-                       (SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL) AS failed
-            """), {"now": clock.now()}).mappings().one()
+            row = service.database_facts(db_session(), clock.now())
             checks["postgres"] = {"ok": True, "postgis": row["postgis"]}
             checks["outbox"] = {"pending": row["pending"], "failed": row["failed"]}
         except Exception as exc:  # report, don't raise: this endpoint must answer
@@ -62,7 +58,7 @@ class Health(MethodView):
         if checks["postgres"]["ok"]:
             try:
                 checks["calendar"] = CalendarCoverageSchema().dump(
-                    calendar_report(db_session(), settings(), clock.now()))
+                    service.calendar_coverage(db_session(), settings(), clock.now()))
                 warnings += checks["calendar"]["warnings"]
             except HolidaysFileError as exc:
                 checks["calendar"] = {"ok": False, "error": str(exc)}
@@ -74,3 +70,19 @@ class Health(MethodView):
         resp = jsonify({"status": status, "checks": checks, "warnings": warnings})
         resp.status_code = 200 if ok else 503
         return resp
+
+
+calendar_blp = Blueprint("calendar", __name__, url_prefix="/calendar",
+                         description="The working calendar (holidays and 调休) and its coverage")
+
+
+@calendar_blp.route("")
+class CalendarCoverage(MethodView):
+    @calendar_blp.doc(security=SECURITY)
+    @auth_required
+    @calendar_blp.response(200, CalendarCoverageSchema)
+    def get(self):
+        """Which years have official holiday data, and a warning when running deadlines, or
+        a stage starting now under the longest configured limit, need a year that has none
+        (the command centre shows it as a banner)."""
+        return service.calendar_coverage(db_session(), settings(), clock.now())

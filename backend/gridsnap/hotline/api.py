@@ -6,10 +6,10 @@ import uuid
 
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, settings
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
     AddressQuerySchema,

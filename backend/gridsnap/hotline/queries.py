@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..cases.queries import scope_predicate
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
 

@@ -1,28 +1,14 @@
-"""Pure decisions of 接诉即办: the vocabulary of a call, the hotline's time limits, how a
-caller's personal data is masked, and what a callback (回访) decides."""
+"""Pure decisions of 接诉即办: how a caller's personal data is masked, and who sees it unmasked.
+The vocabulary of a call (source, nature, urgency) is the case's (`cases.rules`), its time
+limits the calendar's (`deadlines.rules.hotline_limit`), the callback (回访) a sub-process of
+the case loop (`cases.callback`)."""
 
 from __future__ import annotations
 
 import re
 
-from ..deadlines.rules import TimeLimit
-
-SOURCES = ("worker", "hotline", "open311", "other")
-# 诉求性质: 咨询, 求助, 投诉, 举报, 建议, 表扬
-NATURES = ("consultation", "help", "complaint", "report", "suggestion", "praise")
-URGENCIES = ("emergency", "urgent", "ordinary", "complex")
-SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意 / 基本满意 / 不满意
-CALLBACK_TRIES = 3  # not reachable after three tries: recorded as unreachable
 # who sees a caller's personal data unmasked (each view on the audit trail, invariant 10)
 UNMASKED_ROLES = frozenset({"call_taker", "admin"})
-
-
-def hotline_limit(limits, urgency: str) -> TimeLimit:
-    """The handling time limit of a hotline case of this urgency (settings' table)."""
-    for name, amount, unit in limits:
-        if name == urgency:
-            return TimeLimit(amount, unit)
-    raise ValueError(f"no hotline time limit for urgency {urgency!r}")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -63,28 +49,3 @@ def caller_view(row, *, unmasked: bool) -> dict | None:
     return {"name": None if row["anonymous"] else mask_name(row["name"]),
             "phone": mask_phone(row["phone"]), "email": mask_email(row["email"]),
             "anonymous": row["anonymous"], "masked": True}
-
-
-def callback_result(body: dict, attempts_before: int) -> dict:
-    """What a callback attempt records: reached or not; when reached, 响应 / 解决 / 满意;
-    the third unanswered try makes the caller unreachable. Raises ValueError when a reached
-    callback lacks an answer."""
-    reached = bool(body.get("reached"))
-    if not reached:
-        attempt = attempts_before + 1
-        return {"reached": False, "attempt": attempt,
-                "unreachable": attempt >= CALLBACK_TRIES}
-    missing = [k for k in ("responded", "solved", "satisfaction") if body.get(k) is None]
-    if missing:
-        raise ValueError(f"a callback that reached the caller records {', '.join(missing)}")
-    if body["satisfaction"] not in SATISFACTION:
-        raise ValueError(f"satisfaction is one of {', '.join(SATISFACTION)}")
-    return {"reached": True, "attempt": attempts_before + 1,
-            "responded": bool(body["responded"]), "solved": bool(body["solved"]),
-            "satisfaction": body["satisfaction"]}
-
-
-def calls_for_rework(result: dict) -> bool:
-    """不满意 or 未解决: the case may be reopened (重新办理)."""
-    return result.get("reached", False) and (
-        not result["solved"] or result["satisfaction"] == "dissatisfied")

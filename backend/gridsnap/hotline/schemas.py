@@ -2,9 +2,9 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..cases.rules import NATURES, URGENCIES
 from ..cases.schemas import CallbackInSchema, CaseSchema
 from ..grid.schemas import LocationSchema
-from .rules import NATURES, URGENCIES
 
 
 class CallerInSchema(Schema):

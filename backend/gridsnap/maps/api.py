@@ -6,13 +6,12 @@ from flask import Response
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..auth import SECURITY, auth_required, current_principal
-from ..cases.rules import STATUSES
+from ..cases.rules import SOURCES, STATUSES
 from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session
-from ..hotline.rules import SOURCES
 from ..schemas import AwareDateTime
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import queries, rules
 
 blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map (vector tiles)")

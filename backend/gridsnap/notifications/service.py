@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..cases.queries import scope_predicate
 from ..errors import AppError
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 from . import queries
 

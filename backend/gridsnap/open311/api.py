@@ -9,11 +9,11 @@ import uuid
 from flask import Blueprint, Response, request, send_file
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint as ApiBlueprint
 from ..edge import check_mapping
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import rules, service
 from .schemas import ClientInSchema, ClientSchema, IssuedKeySchema
 

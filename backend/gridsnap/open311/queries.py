@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..cases.queries import scope_predicate
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
 

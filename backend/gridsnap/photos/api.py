@@ -11,10 +11,10 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import http_date
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .rules import TUS_EXTENSIONS, TUS_VERSION, MetadataError, parse_upload_metadata
 from .schemas import PhotoOutSchema, PhotoPutQuery, PhotoSizeQuery, UploadMetadataSchema

@@ -30,7 +30,6 @@ ALLOWED_TYPES: dict[str, str] = {"image/jpeg": "JPEG", "image/png": "PNG", "imag
 EXTENSIONS: dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 DEFAULT_MAX_PIXELS = 50_000_000
-EARTH_RADIUS_M = 6_371_008.8
 
 _FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 _DAMAGED = "The image is damaged or incomplete; please take or upload it again."
@@ -562,15 +561,6 @@ def _srgb_transform(icc_profile: bytes) -> ImageCms.ImageCmsTransform | None:
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle (haversine) distance in metres between two WGS 84 points, mean Earth radius."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
 
 
 def sha256_hex(data: bytes) -> str:

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..grid.rules import distance_m
 from ..outbox import rules as topics
+from ..storage import derivative_key
 from . import queries, service
-from .imaging import distance_m, make_derivatives, read_exif
-from .storage import derivative_key
+from .imaging import make_derivatives, read_exif
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..errors import AppError
 from ..settings import Settings
+from ..storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 from ..users.rules import Principal
 from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
 from .rules import may_get_original, photo_view, upload_expires_at, upload_offset_view
-from .storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:

@@ -6,10 +6,10 @@ import uuid
 
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..cases.schemas import ReportDetailSchema, ReportOutSchema
 from ..edge import Blueprint
 from ..extensions import db_session, settings
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import ReportInSchema, ReportQuerySchema
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint
 from ..extensions import db_session
 from ..schemas import AwareDateTime
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 
 blp = Blueprint("routing", __name__, url_prefix="/routing-rules",

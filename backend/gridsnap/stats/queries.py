@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ..cases.queries import scope_predicate
+from ..users.queries import scope_predicate
 from ..users.rules import Principal
 from .rules import KIND_NAMES, SOURCE_NAMES, SOURCE_NAMES_EN
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..hotline.rules import SOURCES
+from ..cases.rules import SOURCES
 from ..schemas import MONTH_PATTERN, AwareDateTime, Date
 from .rules import GROUPS, INDICATORS, TOP_LEVELS
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from ..auth import SECURITY, auth_required, current_principal
 from ..edge import Blueprint, ErrorSchema
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
 from . import service
+from .auth import SECURITY, auth_required, current_principal
 from .schemas import (
     AdminUserSchema,
     TokenRequestSchema,

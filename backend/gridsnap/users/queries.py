@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from .models import ApiToken, User
+from .rules import Principal
 
 _PRINCIPAL_BY_TOKEN = """
     SELECT u.id, u.username, u.display_name, u.role, u.scopes, u.department_code,
@@ -116,3 +117,40 @@ def choose_verifier(session: Session, area_code: str | None, exclude: list[int])
                   u.id
          LIMIT 1
     """), {"area": area_code, "exclude": exclude}).scalar()
+
+
+# --- scope: what a principal may see (invariant 4) -----------------------------------------
+
+def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str:
+    """SQL that keeps only the cases the principal may see (invariant 4); fills `params`."""
+    params["scope_uid"] = principal.id
+    clauses = [f"{alias}.reporter_id = :scope_uid"]
+    if principal.role == "handler":
+        # the same rule as Principal.may_see_report
+        if principal.department_code:
+            params["scope_dept"] = principal.department_code
+            clauses.append(f"{alias}.department_code = :scope_dept")
+            clauses.append(f"{alias}.responsible_department_code = :scope_dept")
+            # summoned to a joint case (吹哨报到): the GIN index finds them
+            clauses.append(f"{alias}.joint_departments @> ARRAY[CAST(:scope_dept AS text)]")
+        return "(" + " OR ".join(clauses) + ")"
+    if principal.sees_everything:
+        return "TRUE"
+    prefixes = [p for p in principal.scopes if p]
+    if prefixes:
+        params["scope_patterns"] = [p + "%" for p in prefixes]
+        clauses.append(f"{alias}.area_code LIKE ANY(:scope_patterns)")
+    return "(" + " OR ".join(clauses) + ")"
+
+
+# a scope is the start of an area code: the grid's `areas` read (never written) to check it
+_UNKNOWN_PREFIXES = text("""
+    SELECT p FROM unnest(CAST(:prefixes AS text[])) WITH ORDINALITY AS given(p, n)
+     WHERE p <> '' AND NOT EXISTS (SELECT 1 FROM areas a WHERE starts_with(a.code, p))
+     ORDER BY n
+""")
+
+
+def unknown_prefixes(session: Session, prefixes: list[str]) -> list[str]:
+    """The prefixes that no area's code starts with ('' is the whole city: never unknown)."""
+    return list(session.execute(_UNKNOWN_PREFIXES, {"prefixes": list(prefixes)}).scalars())

@@ -16,7 +16,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock
 from ..errors import AppError
-from ..grid.service import unknown_area_prefixes
 from . import queries
 from .models import ROLES, User
 from .rules import LOGIN_LIMITS, Principal, valid_scope
@@ -248,7 +247,7 @@ def set_scopes(session: Session, username: str, scopes: list[str],
 def require_known_areas(session: Session, scopes: list[str]) -> None:
     """Raises ValueError unless every scope is '' (the whole city) or the start of a stored
     area's code: a scope that names no place would give its holder nothing to see."""
-    unknown = unknown_area_prefixes(session, [s for s in scopes if valid_scope(s)])
+    unknown = queries.unknown_prefixes(session, [s for s in scopes if valid_scope(s)])
     if unknown:
         raise ValueError(
             f"no area has a code starting with {', '.join(repr(u) for u in unknown)}: a scope is "

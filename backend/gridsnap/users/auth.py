@@ -6,10 +6,10 @@ from functools import wraps
 
 from flask import g, request
 
-from .errors import AppError
-from .extensions import db_session, runtime, settings
-from .users.rules import Principal
-from .users.service import authenticate, revocation_epoch
+from ..errors import AppError
+from ..extensions import db_session, runtime, settings
+from .rules import Principal
+from .service import authenticate, revocation_epoch
 
 SECURITY = [{"bearerAuth": []}]
 
