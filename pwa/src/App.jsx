@@ -52,6 +52,12 @@ export function App() {
     };
   }, []);
 
+  // a new screen opens at its top, not at the scroll position of the one before (main scrolls)
+  useEffect(() => {
+    document.getElementById('main')?.scrollTo?.(0, 0);
+    window.scrollTo?.(0, 0);
+  }, [route.name, route.arg]);
+
   if (!s.ready) return <p class="boot">gridsnap…</p>;
   if (!s.session || s.session.expired) {
     return <Login expired={!!s.session?.expired} lastUser={s.session?.user} />;

@@ -1,0 +1,86 @@
+"""The worker's app in a real street, on a 360 × 640 phone: queued reports told apart in the
+outbox, the Records tab opening at its top with "Sync now" in view, the category and the reason
+Save is grey never under the sticky Save bar, the before and after photos of a verification
+labelled, a "will be sent" toast gone once it was sent, and the pill saying offline when it is."""
+
+from __future__ import annotations
+
+from cases_helpers import evidence
+
+from .a11y import assert_accessible
+from .pwa import (
+    capture,
+    login,
+    make_resolved_case,
+    wait_for_offline_data,
+    wait_for_service_worker,
+    wait_idb_count,
+    wait_outbox,
+)
+from followup import drain
+from photo_samples import make_jpeg
+
+_IN_VIEW = """(sel) => {
+    const el = document.querySelector(sel);
+    if (!el) return false;
+    const r = el.getBoundingClientRect();
+    return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+}"""
+
+# the pill's every text from now on, and the data-kind it had (a MutationObserver: a transient
+# "syncing" is caught, not only the last state)
+_WATCH_PILL = """() => {
+    const pill = document.querySelector('[data-testid=netpill]');
+    window.__pill = [pill.dataset.kind + '|' + pill.innerText];
+    new MutationObserver(() => window.__pill.push(pill.dataset.kind + '|' + pill.innerText))
+        .observe(pill, { attributes: true, childList: true, subtree: true, characterData: true });
+}"""
+
+
+def _photos(tmp_path, n):
+    out = []
+    for i in range(n):
+        p = tmp_path / f"street{i}.jpg"
+        p.write_bytes(make_jpeg(800, 600, seed=40 + i))
+        out.append(p)
+    return out
+
+
+def test_queued_reports_are_told_apart_and_records_opens_at_its_top_offline(
+        phone, worker_login, demo_cell, tmp_path):
+    page = phone.new_page()
+    login(page, *worker_login)
+    wait_for_offline_data(page)
+    wait_for_service_worker(page)
+    phone.set_offline(True)
+    notes = ["垃圾桶满溢，东侧路口北边第二个", "人行道上有碎玻璃，靠近公交站",
+             "绿化带里堆着建筑垃圾，约两立方"]
+    for photo, note in zip(_photos(tmp_path, 3), notes, strict=True):
+        capture(page, [photo], "E0101", note)
+    wait_outbox(page, lambda xs: len(xs) == 3, what="three reports saved")
+    page.wait_for_selector("[data-testid=netpill][data-kind=offline]")
+    pill = page.inner_text("[data-testid=netpill]")
+    assert "离线" in pill and "3" in pill and "同步中" not in pill and "正在同步" not in pill
+
+    # the capture screen scrolled down, as a worker leaves it; then the Records tab
+    page.evaluate("() => document.getElementById('main').scrollTo(0, 5000)")
+    assert page.evaluate("() => document.getElementById('main').scrollTop") > 0
+    page.click("[data-testid=tab-records]")
+    page.wait_for_selector("[data-testid=outbox-item]")
+    page.wait_for_function("() => document.getElementById('main').scrollTop === 0")
+    assert page.evaluate(_IN_VIEW, "[data-testid=sync-now]"), "Sync now is out of view"
+
+    items = page.locator("[data-testid=outbox-list] [data-testid=outbox-item]")
+    assert items.count() == 3
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=outbox-list] img[data-testid=outbox-thumb]')"
+        ".length === 3")
+    shown = [items.nth(i).inner_text() for i in range(3)]
+    assert len(set(shown)) == 3, shown  # no two alike
+    for note in notes:  # each with its own words (their start), newest first
+        assert sum(note[:8] in text for text in shown) == 1, (note, shown)
+    for text in shown:
+        assert demo_cell["name"] in text  # the cell, found on the phone offline
+    times = [items.nth(i).locator("[data-testid=outbox-time]").inner_text() for i in range(3)]
+    assert all(t.strip() for t in times)
+    assert_accessible(page, "records offline with three queued")
