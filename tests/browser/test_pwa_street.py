@@ -84,3 +84,42 @@ def test_queued_reports_are_told_apart_and_records_opens_at_its_top_offline(
     times = [items.nth(i).locator("[data-testid=outbox-time]").inner_text() for i in range(3)]
     assert all(t.strip() for t in times)
     assert_accessible(page, "records offline with three queued")
+
+
+def test_after_the_first_photo_the_category_and_why_save_is_grey_are_in_view(
+        phone, worker_login, tmp_path):
+    page = phone.new_page()
+    login(page, *worker_login)
+    wait_for_offline_data(page)
+    page.click("[data-testid=tab-capture]")
+    page.set_input_files("[data-testid=camera-input]", str(_photos(tmp_path, 1)[0]))
+    page.wait_for_selector("[data-testid=draft-photos] li")
+    assert page.is_disabled("[data-testid=save-report]")
+    # the reason is next to the grey Save, in view, and names what is missing
+    reason = page.wait_for_selector("[data-testid=save-block] [data-testid=save-reason]")
+    assert "类别" in reason.inner_text()
+    assert page.evaluate(_IN_VIEW, "[data-testid=save-reason]")
+    # the category button is not under the Save bar
+    page.wait_for_function("""() => {
+        const cat = document.querySelector('[data-testid=category-button]').getBoundingClientRect();
+        const bar = document.querySelector('[data-testid=save-block]').getBoundingClientRect();
+        const main = document.getElementById('main').getBoundingClientRect();
+        return cat.top >= main.top && cat.bottom <= bar.top;
+    }""")
+    page.click("[data-testid=category-button]")  # a real click: nothing on top of it
+    page.fill("#cat-search", "E0101")
+    page.click("button.choice[data-code=E0101]")
+    page.wait_for_selector("[data-testid=save-report]:not([disabled])")
+    assert page.locator("[data-testid=save-reason]").count() == 0
+    assert_accessible(page, "capture after the first photo")
+    # saved: the toast says so without covering the buttons at the bottom
+    phone.set_offline(True)  # it stays "will be sent", and on screen
+    page.click("[data-testid=save-report]")
+    page.wait_for_selector(".toast")
+    assert not page.evaluate("""() => {
+        const a = document.querySelector('.toast').getBoundingClientRect();
+        return [...document.querySelectorAll('#main button, nav.tabbar a')].some((el) => {
+            const b = el.getBoundingClientRect();
+            return b.width && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+        });
+    }"""), "the toast covers a button"

@@ -100,8 +100,14 @@ export function Capture({ edit }) {
 
   async function addFiles(files) {
     setProblem(null);
+    const first = !draft.photos.length;
     const added = await preparePhotos(files, MAX_PHOTOS - draft.photos.length, setProblem);
     if (!added.length) return;
+    // the first photo pushes the category down under the Save bar: bring it up, above the bar
+    if (first && !draft.category) {
+      requestAnimationFrame(() => document.getElementById('category-card')
+        ?.scrollIntoView({ block: 'nearest' }));
+    }
     update((d) => {
       const changes = { photos: [...d.photos, ...added].slice(0, MAX_PHOTOS) };
       if (!d.capturedAt) {
@@ -193,7 +199,7 @@ export function Capture({ edit }) {
       <LocationCard location={location} fixError={fix.error} cells={s.cells} cellsNote={s.cellsNote}
         warnM={s.settings.accuracyWarnM} onPickOnMap={() => go(`map?pick=${edit ? `edit:${edit}` : 'capture'}`)} />
 
-      <section class="card" aria-labelledby="cat-label">
+      <section class="card category-card" aria-labelledby="cat-label" id="category-card">
         <h2 id="cat-label">{t('capture.category')}</h2>
         <button type="button" class={`select ${category ? '' : 'empty'}`} onClick={() => setPicking(true)}
           data-testid="category-button" aria-describedby="cat-label">
@@ -215,7 +221,7 @@ export function Capture({ edit }) {
       </section>
 
       {problem && <p class="error" role="alert">{problem}</p>}
-      <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
+      {!missing.length && <p id="save-hint" class="muted small">{t('capture.save_hint')}</p>}
       {/* one row, about 70 px: a taller block hid the category chips behind it */}
       {hasContent(draft) && (
         <div class="row discard-row">
@@ -223,14 +229,21 @@ export function Capture({ edit }) {
         </div>
       )}
       <div class="actions sticky" data-testid="save-block">
-        {hasContent(draft) && (
-          <button type="button" class="secondary" onClick={keepForLater} data-testid="keep-draft">
-            {t('drafts.keep')}</button>
+        {/* why Save is grey, next to it: the bar never hides the reason */}
+        {missing.length > 0 && (
+          <p id="save-hint" class="save-reason small" data-testid="save-reason">
+            {t('capture.missing', { what: missing.join(t('common.list_sep')) })}</p>
         )}
-        <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
-          data-testid="save-report" aria-describedby="save-hint">
-          {t('capture.save')}
-        </button>
+        <div class="save-row">
+          {hasContent(draft) && (
+            <button type="button" class="secondary" onClick={keepForLater} data-testid="keep-draft">
+              {t('drafts.keep')}</button>
+          )}
+          <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
+            data-testid="save-report" aria-describedby="save-hint">
+            {t('capture.save')}
+          </button>
+        </div>
       </div>
 
       {picking && (
