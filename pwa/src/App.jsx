@@ -25,6 +25,11 @@ const COMMAND_ROLES = new Set(['supervisor', 'admin', 'call_taker']);
 
 const SYNC_EVERY_MS = 60 * 1000;
 
+/** Whether a toast about an outbox item is out of date: the item was sent meanwhile. */
+function sentAlready(toastState, items) {
+  return !!toastState.item && items.some((i) => i.id === toastState.item && i.state === 'accepted');
+}
+
 export function App() {
   const s = useStore();
   const route = useRoute();
@@ -119,8 +124,11 @@ export function App() {
           <button type="button" class="link" onClick={() => update()}>{t('app.update_now')}</button>
         </div>
       )}
+      {/* between the bar and the screen, in the flow: it pushes the screen down and never covers
+          a button; a "will be sent" goes once its item was sent */}
+      {s.toast && !sentAlready(s.toast, s.items) && (
+        <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite" data-testid="toast">{s.toast.text}</div>)}
       <main class="content" id="main">{screen}</main>
-      {s.toast && <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite">{s.toast.text}</div>}
       <nav class="tabbar" aria-label={t('nav.label')}>
         {tabs.map(([name, label, icon, badge]) => (
           <a href={`#/${name}`} class={active === name ? 'active' : ''}

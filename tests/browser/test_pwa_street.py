@@ -123,3 +123,51 @@ def test_after_the_first_photo_the_category_and_why_save_is_grey_are_in_view(
             return b.width && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
         });
     }"""), "the toast covers a button"
+
+
+def test_verification_labels_before_and_after_and_the_toast_goes_once_sent(
+        phone, worker_login, client, tokens, demo_cell, runtime, tmp_path):
+    cid = make_resolved_case(client, tokens, demo_cell, runtime)
+    evidence(client, tokens, "worker", cid, "report", seed=8)  # the reporter's "before" photo
+    drain(runtime)
+    page = phone.new_page()
+    login(page, *worker_login)
+    wait_for_offline_data(page)
+    page.click("[data-testid=tab-tasks]")
+    page.click("[data-testid=task-link]")
+    wait_idb_count(page, "taskPhotos", 4)
+    before = page.wait_for_selector("[data-testid=task-photos-report]")
+    after = page.wait_for_selector("[data-testid=task-photos-resolution]")
+    assert "处置前" in before.inner_text() and "处置后" in after.inner_text()
+    assert "处置前" in before.query_selector("img, [role=img]").get_attribute(
+        "alt" if before.query_selector("img") else "aria-label")
+    assert_accessible(page, "verification with before and after")
+
+    photo = tmp_path / "onsite.jpg"
+    photo.write_bytes(make_jpeg(1024, 768, seed=12))
+    page.set_input_files("[data-testid=verify-photo-input]", str(photo))
+    page.wait_for_selector(".task-detail .thumbs li")
+    page.check("[data-testid=verify_pass]")
+    page.click("[data-testid=submit-verification]")
+    # online it is sent at once; the "will be sent" toast goes in the same render that shows it
+    # sent (its own 4 s are long past the send on this link)
+    page.wait_for_selector("[data-testid=verification-state] [data-state=accepted]")
+    assert page.locator(".toast").count() == 0
+
+
+def test_the_pill_says_offline_while_a_round_runs_with_no_network(
+        phone, worker_login, tmp_path):
+    page = phone.new_page()
+    login(page, *worker_login)
+    wait_for_offline_data(page)
+    phone.set_offline(True)
+    page.wait_for_selector("[data-testid=netpill][data-kind=offline]")
+    page.evaluate(_WATCH_PILL)
+    capture(page, _photos(tmp_path, 1), "E0101", "离线保存")  # the save starts a round
+    wait_outbox(page, lambda xs: len(xs) == 1, what="saved")
+    page.click("[data-testid=tab-records]")
+    page.click("[data-testid=sync-now]")  # and so does the button
+    page.wait_for_selector("[data-testid=sync-now]:not([disabled])")
+    seen = page.evaluate("() => window.__pill")
+    assert seen and all(p.startswith("offline|") for p in seen), seen
+    assert all("正在同步" not in p for p in seen), seen

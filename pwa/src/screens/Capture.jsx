@@ -143,14 +143,15 @@ export function Capture({ edit }) {
       const photos = draft.photos.map((p) => ({ id: p.id, blob: p.blob, width: p.width, height: p.height,
         exif: p.exif || null }));
       const old = draft.editOf ? await getItem(draft.editOf) : null;
-      if (old && old.state === 'rejected' && !old.server) await replaceRejected(old, { body, photos });
-      else await addItem({ kind: 'report', user: s.session.user.username, body, photos });
+      const added = old && old.state === 'rejected' && !old.server
+        ? await replaceRejected(old, { body, photos })
+        : await addItem({ kind: 'report', user: s.session.user.username, body, photos });
       await noteCategoryUsed(draft.category);
       await deleteDraft(draft.id); // finished: it is in the outbox now
       setDraft(await startNewDraft());
       setRecent(await recentCategories());
       await reload('items');
-      toast(t('capture.saved'), 'ok');
+      toast(t('capture.saved'), 'ok', { item: added.id });
       if (edit) go('records');
       syncAfterSave();
     } catch (err) {
