@@ -111,7 +111,7 @@ export function App() {
   return (
     <div class="shell">
       <header class="topbar">
-        <span class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</span>
+        <h1 class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</h1>
         <button type="button" class={`netpill ${s.online ? 'on' : 'off'} ${status.kind}`}
           data-testid="netpill" data-kind={status.kind} onClick={() => go('records')}
           aria-label={`${pill}${t('sync.status_aria')}`}>
