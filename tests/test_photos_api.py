@@ -115,6 +115,7 @@ def test_photo_pipeline_reads_exif_and_makes_sizes_without_metadata(
     assert datetime.fromisoformat(photo["exif_taken_at"]) == taken
     assert photo["exif_location"]["lat"] == pytest.approx(lat, abs=1e-5)
     assert 38 < photo["exif_distance_m"] < 48
+    assert photo["exif_source"] == "file"  # read from the bytes
     thumb = client.get(photo["urls"]["thumb"], headers=auth(tokens["worker"]))
     display = client.get(photo["urls"]["display"], headers=auth(tokens["worker"]))
     original = client.get(photo["urls"]["original"], headers=auth(tokens["worker"]))
@@ -134,6 +135,30 @@ def test_photo_pipeline_reads_exif_and_makes_sizes_without_metadata(
             "SELECT action FROM case_events WHERE report_id = :r ORDER BY id"), {"r": rid}
         ).scalars().all()
     assert actions == ["report.submitted", "photo.added", "report.routed", "photo.processed"]
+
+
+def test_exif_source_says_whether_the_bytes_or_the_phone_gave_the_evidence(
+        client, tokens, runtime, report):
+    """A photo without EXIF of its own: 'device' when the phone sent its values, None when no
+    one had any; the bytes' own EXIF wins over the phone's (the 'file' case above)."""
+    sent, bare, both = new_id(), new_id(), new_id()
+    lat, lon = TIANANMEN
+    taken = datetime(2026, 11, 23, 9, 15, tzinfo=CST)
+    q = f"?exif_taken_at={taken.isoformat().replace('+', '%2B')}&exif_lon={lon}&exif_lat={lat}"
+    for pid, data, query in ((sent, make_jpeg(seed=1), q), (bare, make_jpeg(seed=2), ""),
+                             (both, make_jpeg(seed=3, taken_at=taken + timedelta(hours=1)), q)):
+        r = client.put(f"/api/v1/reports/{report['id']}/photos/{pid}{query}", data=data,
+                       content_type="image/jpeg", headers=auth(tokens["worker"]))
+        assert r.status_code == 201, r.get_json()
+        assert r.get_json()["exif_source"] is None  # not read yet
+    drain(runtime)
+    detail = client.get(f"/api/v1/reports/{report['id']}", headers=auth(tokens["worker"]))
+    photos = {p["id"]: p for p in detail.get_json()["photos"]}
+    assert photos[sent]["exif_source"] == "device"
+    assert datetime.fromisoformat(photos[sent]["exif_taken_at"]) == taken
+    assert photos[bare]["exif_source"] is None and photos[bare]["exif_taken_at"] is None
+    assert photos[both]["exif_source"] == "file"
+    assert datetime.fromisoformat(photos[both]["exif_taken_at"]) == taken + timedelta(hours=1)
 
 
 def test_photos_are_served_only_to_those_who_may_see_the_report(client, tokens, report):

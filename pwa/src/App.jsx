@@ -25,6 +25,11 @@ const COMMAND_ROLES = new Set(['supervisor', 'admin', 'call_taker']);
 
 const SYNC_EVERY_MS = 60 * 1000;
 
+/** Whether a toast about an outbox item is out of date: the item was sent meanwhile. */
+function sentAlready(toastState, items) {
+  return !!toastState.item && items.some((i) => i.id === toastState.item && i.state === 'accepted');
+}
+
 export function App() {
   const s = useStore();
   const route = useRoute();
@@ -51,6 +56,12 @@ export function App() {
       offLang();
     };
   }, []);
+
+  // a new screen opens at its top, not at the scroll position of the one before (main scrolls)
+  useEffect(() => {
+    document.getElementById('main')?.scrollTo?.(0, 0);
+    window.scrollTo?.(0, 0);
+  }, [route.name, route.arg]);
 
   if (!s.ready) return <p class="boot">gridsnap…</p>;
   if (!s.session || s.session.expired) {
@@ -100,7 +111,7 @@ export function App() {
   return (
     <div class="shell">
       <header class="topbar">
-        <span class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</span>
+        <h1 class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</h1>
         <button type="button" class={`netpill ${s.online ? 'on' : 'off'} ${status.kind}`}
           data-testid="netpill" data-kind={status.kind} onClick={() => go('records')}
           aria-label={`${pill}${t('sync.status_aria')}`}>
@@ -113,8 +124,11 @@ export function App() {
           <button type="button" class="link" onClick={() => update()}>{t('app.update_now')}</button>
         </div>
       )}
+      {/* between the bar and the screen, in the flow: it pushes the screen down and never covers
+          a button; a "will be sent" goes once its item was sent */}
+      {s.toast && !sentAlready(s.toast, s.items) && (
+        <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite" data-testid="toast">{s.toast.text}</div>)}
       <main class="content" id="main">{screen}</main>
-      {s.toast && <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite">{s.toast.text}</div>}
       <nav class="tabbar" aria-label={t('nav.label')}>
         {tabs.map(([name, label, icon, badge]) => (
           <a href={`#/${name}`} class={active === name ? 'active' : ''}

@@ -65,9 +65,11 @@ export async function reload(...names) {
 }
 
 let toastTimer = null;
-export function toast(text, kind = 'info') {
+/** A short message; with `item` (an outbox item's id) it goes as soon as that item was sent — a
+ * "will be sent" must not outlive the sending. */
+export function toast(text, kind = 'info', { item = null } = {}) {
   clearTimeout(toastTimer);
-  setState({ toast: { text, kind } });
+  setState({ toast: { text, kind, item } });
   toastTimer = setTimeout(() => setState({ toast: null }), 4000);
 }
 

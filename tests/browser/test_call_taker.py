@@ -157,3 +157,40 @@ def test_a_point_picked_on_the_map_places_the_call_and_is_named_by_the_grid(
         assert case["location"]["source"] == "manual" and case["address"] is None
     finally:
         ctx.close()
+
+
+def test_the_anonymous_box_sits_in_its_line_and_the_recorded_call_is_in_view(
+        browser, live_server, demo_users):
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        _login(page, demo_users)
+        box = page.evaluate("""() => {
+            const cb = document.querySelector('[data-testid=call-anonymous]');
+            const label = cb.closest('label');
+            const r = cb.getBoundingClientRect(), l = label.getBoundingClientRect();
+            return { w: r.width, h: r.height, cy: r.top + r.height / 2, ly: l.top + l.height / 2,
+                     inside: r.left >= l.left && r.right <= l.right && r.top >= l.top
+                             && r.bottom <= l.bottom, lh: l.height };
+        }""")
+        # a box beside its words, in its label's line: not a field-wide input on its own
+        assert box["w"] <= 24 and box["h"] <= 24, box
+        assert box["inside"] and abs(box["cy"] - box["ly"]) < 4 and box["lh"] <= 48, box
+        page.click("[data-testid=call-anonymous] >> xpath=..")  # the label toggles it
+        assert page.is_checked("[data-testid=call-anonymous]")
+        page.fill("[data-testid=call-phone]", "13812341234")
+        page.select_option("[data-testid=call-category]", "E0101")
+        page.fill("[data-testid=call-address]", "东华门街道多福巷社区")
+        page.fill("[data-testid=call-description]", "楼道堆物")
+        page.click("[data-testid=call-submit]")
+        done = page.wait_for_selector("[data-testid=call-done]")
+        assert "已受理" in done.inner_text()
+        # in view without scrolling, however tall the form with its map
+        page.wait_for_function("""() => {
+            const r = document.querySelector('[data-testid=call-done]').getBoundingClientRect();
+            return r.top >= 0 && r.bottom <= window.innerHeight;
+        }""")
+        assert page.evaluate("() => document.activeElement.dataset.testid") == "call-phone"
+        assert_accessible(page, "call recorded", taps=False)
+    finally:
+        ctx.close()

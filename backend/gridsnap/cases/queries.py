@@ -121,7 +121,8 @@ CASE_JOINS = f"""{EXTENSION_JOIN}
                    'uploaded_at', p.uploaded_at, 'purpose', p.purpose,
                    'processed_at', p.processed_at, 'exif_taken_at', p.exif_taken_at,
                    'exif_lon', ST_X(p.exif_location), 'exif_lat', ST_Y(p.exif_location),
-                   'exif_distance_m', p.exif_distance_m) ORDER BY p.uploaded_at, p.id) AS list
+                   'exif_distance_m', p.exif_distance_m, 'exif_source', p.exif_source)
+                   ORDER BY p.uploaded_at, p.id) AS list
           FROM photos p WHERE p.report_id = r.id
     ) ph ON true
 """

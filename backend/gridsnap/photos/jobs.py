@@ -11,7 +11,7 @@ from .. import clock
 from ..grid.rules import distance_m
 from ..outbox import rules as topics
 from ..storage import derivative_key
-from . import queries, service
+from . import queries, rules, service
 from .imaging import make_derivatives, read_exif
 
 log = logging.getLogger(__name__)
@@ -39,16 +39,22 @@ def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
         if taken_at is not None and taken_at.tzinfo is None:
             # cameras write local wall time without an offset: read it in the deployment's zone
             taken_at = taken_at.replace(tzinfo=ZoneInfo(rt.settings.timezone))
-        # the bytes' own EXIF first; else what the phone read before it made the photo smaller
+        # the bytes' own EXIF first (the camera's, which the phone copies into a photo it makes
+        # smaller); else what the phone read and sent; exif_source says which
+        from_file = taken_at is not None or (exif.lon is not None and exif.lat is not None)
         lon, lat = exif.lon, exif.lat
         if lon is None or lat is None:
             lon, lat = r["device_lon"], r["device_lat"]
+        from_device = (r["device_taken_at"] is not None
+                       or (r["device_lon"] is not None and r["device_lat"] is not None))
         taken_at = taken_at or r["device_taken_at"]
         distance = None
         if lat is not None and lon is not None:
             distance = round(distance_m(r["lon"], r["lat"], lon, lat), 1)
         params.append({"id": r["id"], "thumb_key": keys["thumb"], "display_key": keys["display"],
-                       "taken_at": taken_at, "lon": lon, "lat": lat, "distance_m": distance})
+                       "taken_at": taken_at, "lon": lon, "lat": lat, "distance_m": distance,
+                       "exif_source": rules.exif_source(from_file=from_file,
+                                                        from_device=from_device)})
     queries.mark_processed(session, params)
     return len(params)
 

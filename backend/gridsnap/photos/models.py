@@ -36,6 +36,7 @@ class Photo(Base):
         CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),
         CheckConstraint("purpose IN ('report', 'resolution', 'verification')",
                         name="purpose_known"),
+        CheckConstraint("exif_source IN ('file', 'device')", name="exif_source_known"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -54,6 +55,10 @@ class Photo(Base):
     exif_taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     exif_location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False))
     exif_distance_m: Mapped[float | None] = mapped_column(Float)
+    # where the EXIF time and place above came from (photos.rules.EXIF_SOURCES): 'file', read
+    # by the photo job from the stored bytes; 'device', only what the phone sent with them; NULL
+    # before processing or when neither had any
+    exif_source: Mapped[str | None] = mapped_column(String(6))
     # report: taken with the report; resolution: the handler's after-photo;
     # verification: the worker's on-site photo (核查)
     purpose: Mapped[str] = mapped_column(String(12), nullable=False, server_default="report")

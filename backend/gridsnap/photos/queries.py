@@ -18,7 +18,7 @@ from ..outbox.queries import insert_cte as outbox_cte
 _OUT_COLUMNS = """
     id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
     purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
-    ST_Y(exif_location) AS exif_lat, exif_distance_m
+    ST_Y(exif_location) AS exif_lat, exif_distance_m, exif_source
 """
 
 _FIND = text(f"SELECT {_OUT_COLUMNS}, original_key, thumb_key, display_key "
@@ -44,7 +44,8 @@ WITH ins AS (
             payload="jsonb_build_object('photo_id', id)")}
 SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
        purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
-       ST_Y(exif_location) AS exif_lat, NULL::float AS exif_distance_m
+       ST_Y(exif_location) AS exif_lat, NULL::float AS exif_distance_m,
+       NULL::text AS exif_source
   FROM ins
 """)
 
@@ -63,13 +64,14 @@ WITH upd AS (
            exif_taken_at = :taken_at,
            exif_location = CASE WHEN CAST(:lon AS float8) IS NULL THEN NULL
                                 ELSE ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) END,
-           exif_distance_m = :distance_m, processed_at = :now
+           exif_distance_m = :distance_m, exif_source = :exif_source, processed_at = :now
      WHERE id = :id AND processed_at IS NULL
     RETURNING id, report_id
 ),
 {event_cte("ev", source="upd", report_id="report_id", action=ev.PHOTO_PROCESSED,
            data="jsonb_build_object('photo_id', id, "
-                "'exif_distance_m', CAST(:distance_m AS float8))")}
+                "'exif_distance_m', CAST(:distance_m AS float8), "
+                "'exif_source', CAST(:exif_source AS text))")}
 SELECT count(*) FROM upd
 """)
 

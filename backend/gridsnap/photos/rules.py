@@ -10,6 +10,18 @@ from ..users.rules import Principal
 
 PURPOSES = ("report", "resolution", "verification")
 SIZES = ("thumb", "display", "original")
+# where a photo's EXIF evidence came from: read from the stored bytes, or sent by the phone only
+EXIF_FROM_FILE = "file"
+EXIF_FROM_DEVICE = "device"
+EXIF_SOURCES = (EXIF_FROM_FILE, EXIF_FROM_DEVICE)
+
+
+def exif_source(*, from_file: bool, from_device: bool) -> str | None:
+    """'file' when the bytes' own EXIF gave the time or the place, else 'device' when only the
+    phone's values did, else None."""
+    if from_file:
+        return EXIF_FROM_FILE
+    return EXIF_FROM_DEVICE if from_device else None
 
 
 def may_get_original(principal: Principal, *, uploader_id: int | None,
@@ -40,7 +52,7 @@ def photo_view(p, principal: Principal, area_code: str | None) -> dict:
         "uploaded_at": _time(p["uploaded_at"]), "processed": p.get("processed_at") is not None,
         "purpose": p.get("purpose", "report"),
         "exif_taken_at": _time(p.get("exif_taken_at")), "exif_location": exif_location,
-        "exif_distance_m": p.get("exif_distance_m"),
+        "exif_distance_m": p.get("exif_distance_m"), "exif_source": p.get("exif_source"),
         "urls": {size: f"/api/v1/photos/{pid}?size={size}" for size in SIZES
                  if size != "original" or may_get_original(
                      principal, uploader_id=p["uploader_id"], area_code=area_code)},

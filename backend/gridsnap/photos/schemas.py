@@ -4,7 +4,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..grid.schemas import LocationOutSchema
 from ..schemas import AwareDateTime
-from .rules import PURPOSES, SIZES
+from .rules import EXIF_SOURCES, PURPOSES, SIZES
 
 
 class PhotoOutSchema(Schema):
@@ -20,6 +20,11 @@ class PhotoOutSchema(Schema):
     exif_taken_at = AwareDateTime(allow_none=True)
     exif_location = fields.Nested(LocationOutSchema, allow_none=True)
     exif_distance_m = fields.Float(allow_none=True)
+    exif_source = fields.String(allow_none=True, validate=validate.OneOf(EXIF_SOURCES), metadata={
+        "description": "Where exif_taken_at and exif_location came from: `file`, the EXIF of the "
+                       "stored bytes (the camera's own record; the phone copies it into a photo it "
+                       "makes smaller); `device`, only the values the phone read and sent with "
+                       "them; null before processing or when there were none."})
     urls = fields.Dict(keys=fields.String(), values=fields.String())
 
 

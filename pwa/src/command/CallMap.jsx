@@ -11,6 +11,7 @@ import { basemapOf } from '../lib/basemap.js';
 import { cellsBounds } from '../lib/grid.js';
 import { useStore } from '../store.js';
 import { addBasemap } from '../components/leafletBase.js';
+import { leafletZoom } from '../lib/maplocale.js';
 
 const CENTRE = [39.9280, 116.4105]; // 东城区, when no cells are on the device
 
@@ -25,8 +26,9 @@ export default function CallMap({ point, onPick }) {
   pick.current = onPick;
 
   useEffect(() => {
-    const m = L.map(el.current, { zoomControl: true, attributionControl: false, keyboard: true,
+    const m = L.map(el.current, { zoomControl: false, attributionControl: false, keyboard: true,
       preferCanvas: true });
+    leafletZoom(L).addTo(m);
     map.current = m;
     window.__gridsnapCallMap = m; // for the browser tests
     addBasemap(L, m, basemapOf(s.server, s.settings, getLang()));

@@ -81,7 +81,7 @@ export function CaseList({ onOpen, selected }) {
                   </td>
                   <td class="desc">{cat ? nameOf(cat) : c.category}</td>
                   <td class="desc">{c.cell ? nameOf(c.cell) : t('records.outside_grid')}</td>
-                  <td class="dept" title={c.department || ''}>{c.department ? deptName(c.department) : '—'}</td>
+                  <td class="dept">{c.department ? deptName(c.department) : '—'}</td>
                   {suspendedList && <td data-testid="suspend-reason">
                     {c.suspension ? t(`suspend.${c.suspension.reason_kind}`) : '—'}</td>}
                   {suspendedList && <td data-testid="review-on">{c.suspension?.review_on || '—'}</td>}

@@ -11,6 +11,7 @@ import { cellsBounds } from '../lib/grid.js';
 import { useStore } from '../store.js';
 import { filterQuery, token } from './api.js';
 import { useLive } from './live.js';
+import { maplibreLocale } from '../lib/maplocale.js';
 
 export const STATUS_COLOURS = { reported: '#1565c0', accepted: '#6a1b9a', dispatched: '#ef6c00',
   returned: '#ad1457', suspended: '#5d4037', resolved: '#2e7d32', closed: '#607d8b',
@@ -98,6 +99,7 @@ export default function CaseMap({ onOpen }) {
       container: el.current,
       style: style(bm, lv.filters, lv.changed),
       center: CENTRE, zoom: 13, attributionControl: false, maxZoom: 19,
+      locale: maplibreLocale(), // the controls' titles in the UI's language
       // the tiles want the bearer token: added to every request to our own API
       transformRequest: (url) => (url.startsWith(`${window.location.origin}/api/`)
         ? { url, headers: { Authorization: `Bearer ${token()}` } } : { url }),

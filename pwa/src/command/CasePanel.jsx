@@ -52,12 +52,21 @@ function EvidenceFlags({ photo, c, limits }) {
   const f = photoFlags(exif, { at: c.captured_at, location: c.location }, limits);
   if (!f.takenAt && f.distanceM == null) return null;
   return (
-    <p class="small evidence-flags" data-testid="photo-evidence" data-old={f.old} data-far={f.far}>
+    <p class="small evidence-flags" data-testid="photo-evidence" data-old={f.old} data-far={f.far}
+      data-source={photo.exif_source || ''}>
       {f.takenAt && <span class={f.old ? 'tag warn-tag' : 'muted'}>
         {f.old ? t('evidence.flag_old', { time: formatTime(f.takenAt) }) : t('evidence.exif_time', { time: formatTime(f.takenAt) })}</span>}
       {f.far && <span class="tag warn-tag"> {t('evidence.flag_far', { m: Math.round(f.distanceM) })}</span>}
+      <ExifSource photo={photo} />
     </p>
   );
+}
+
+/** Where a photo's EXIF came from: the stored file's own, or only what the phone sent. */
+function ExifSource({ photo }) {
+  if (!photo.exif_source) return null;
+  return <span class="muted exif-source" data-testid="exif-source" data-source={photo.exif_source}>
+    {' · '}{t(`evidence.source_${photo.exif_source}`)}</span>;
 }
 // actions that need a form; the others are one click
 const WITH_CALLER = new Set(['hotline', 'open311']);
@@ -375,7 +384,12 @@ export function CasePanel({ id, onClose, form = null }) {
 
       {big && (
         <div class="lightbox" role="dialog" aria-label={t('cmd.photo')} onClick={() => setBig(null)}>
-          <AuthPhoto photo={big} size="display" alt={t('cmd.photo')} />
+          <figure>
+            <AuthPhoto photo={big} size="display" alt={t('cmd.photo')} />
+            {big.exif_source && <figcaption data-testid="lightbox-exif-source">
+              {big.exif_taken_at && t('evidence.exif_time', { time: formatTime(big.exif_taken_at) })}
+              <ExifSource photo={big} /></figcaption>}
+          </figure>
           <button type="button" class="close" aria-label={t('common.close')}>✕</button>
         </div>
       )}

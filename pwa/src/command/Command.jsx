@@ -62,7 +62,7 @@ export default function Command({ route }) {
   return (
     <div class="cmd-shell" data-testid="command">
       <header class="topbar cmd-top">
-        <span class="brand">{t('cmd.title')}</span>
+        <h1 class="brand">{t('cmd.title')}</h1>
         <nav class="cmd-nav" aria-label={t('nav.label')}>
           {tabs.map(([n, label]) => (
             <a href={`#/${n}`} class={name === n ? 'active' : ''} aria-current={name === n ? 'page' : undefined}

@@ -33,7 +33,10 @@ export function CallForm() {
     const v = e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value;
     setF((old) => ({ ...old, [k]: v }));
   };
+  const doneRef = useRef(null);
   useEffect(() => { first.current?.focus(); }, []);
+  // a call recorded: its number in view, the phone field ready for the next call below it
+  useEffect(() => { if (done) doneRef.current?.scrollIntoView({ block: 'start' }); }, [done]);
 
   async function locate() {
     if (!f.address.trim()) return setPlace(null);
@@ -78,7 +81,7 @@ export function CallForm() {
       setF(EMPTY);
       setPlace(null);
       clearPoint();
-      first.current?.focus();
+      first.current?.focus({ preventScroll: true });
     } catch (err) {
       setError(err.message);
     } finally {
@@ -90,6 +93,14 @@ export function CallForm() {
   };
   return (
     <div class="cmd-narrow hotline" data-testid="call-form-wrap">
+      {/* above the form, where the call-taker's eyes are when the next call starts: the form with
+          its map is taller than a screen, and below it "已受理" went unseen */}
+      {done && (
+        <p class="notice" role="status" data-testid="call-done" ref={doneRef}>
+          {t(done.status === 'closed' ? 'hot.answered' : 'hot.recorded', { n: done.number })}
+          {done.caller?.phone && <> · <span data-testid="call-done-phone">{done.caller.phone}</span></>}
+        </p>
+      )}
       <form class="card call-form" data-testid="call-form" onSubmit={submit} onKeyDown={onKey}>
         <h2>{t('hot.take_call')}</h2>
         <div class="row wrap">
@@ -146,12 +157,6 @@ export function CallForm() {
         </div>
         {error && <p class="error" role="alert">{error}</p>}
       </form>
-      {done && (
-        <p class="notice" role="status" data-testid="call-done">
-          {t(done.status === 'closed' ? 'hot.answered' : 'hot.recorded', { n: done.number })}
-          {done.caller?.phone && <> · <span data-testid="call-done-phone">{done.caller.phone}</span></>}
-        </p>
-      )}
     </div>
   );
 }

@@ -1,7 +1,9 @@
 // Photos are made smaller on the phone before they are stored: long side about 2048 px, JPEG.
 // Their EXIF time and position are read first (exifr's lite build: JPEG, HEIC, TIFF; EXIF and
-// GPS only), since the smaller copy carries no EXIF: they travel with the photo as evidence.
+// GPS only) and travel with the photo; a JPEG's own EXIF segment is also copied into the smaller
+// copy (lib/exifcopy.js), so that the stored original keeps the camera's record as evidence.
 import { parse as parseExif } from 'exifr/dist/lite.esm.mjs';
+import { keepExif } from './exifcopy.js';
 
 export const MAX_SIDE = 2048;
 const QUALITY = 0.85;
@@ -48,8 +50,10 @@ export async function readExif(file) {
 }
 
 /**
- * Returns {blob, width, height, exif}: a JPEG whose long side is at most MAX_SIDE. A JPEG already
- * small enough is kept as it is (with its EXIF, which the server checks against the report).
+ * Returns {blob, width, height, exif, exifKept}: a JPEG whose long side is at most MAX_SIDE. A JPEG
+ * already small enough is kept as it is; a larger one is re-encoded with the original's EXIF
+ * segment copied in (Orientation 1, its new size): exifKept says whether the stored bytes carry
+ * the camera's EXIF (which the server reads and checks against the report).
  * Throws when the file is not an image the browser can read.
  */
 export async function preparePhoto(file) {
@@ -60,7 +64,7 @@ export async function preparePhoto(file) {
   const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
   if (scale === 1 && file.type === 'image/jpeg' && file.size <= 4 * 1024 * 1024) {
     bmp.close?.();
-    return { blob: new Blob([file], { type: 'image/jpeg' }), width, height, exif };
+    return { blob: new Blob([file], { type: 'image/jpeg' }), width, height, exif, exifKept: !!exif };
   }
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
@@ -71,8 +75,9 @@ export async function preparePhoto(file) {
   ctx.imageSmoothingQuality = 'high';
   ctx.drawImage(bmp, 0, 0, w, h);
   bmp.close?.();
-  const blob = await new Promise((resolve, reject) => canvas.toBlob(
+  const encoded = await new Promise((resolve, reject) => canvas.toBlob(
     (b) => (b ? resolve(b) : reject(new Error('encode'))), 'image/jpeg', QUALITY));
   canvas.width = 0; // free the bitmap memory at once on small phones
-  return { blob, width: w, height: h, exif };
+  const { blob, kept } = await keepExif(file, encoded, w, h);
+  return { blob, width: w, height: h, exif, exifKept: kept };
 }

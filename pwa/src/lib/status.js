@@ -9,9 +9,10 @@ export function syncStatus({ online = true, syncing = false, lastSync = null, wa
   expired = false }) {
   const base = { waiting, at: lastSync?.at || null, okAt: lastSync?.okAt || null, nextAt: null };
   if (expired || lastSync?.outcome === 'auth') return { ...base, kind: 'auth' };
-  if (syncing) return { ...base, kind: 'syncing' };
   const failedLast = lastSync && (lastSync.outcome === 'offline' || lastSync.outcome === 'error');
+  // with no network nothing is being sent, whatever a round started meanwhile tries
   if (!online) return { ...base, kind: 'offline', nextAt: failedLast ? lastSync.nextAt || null : null };
+  if (syncing) return { ...base, kind: 'syncing' };
   if (failedLast) {
     return { ...base, kind: 'retry', nextAt: lastSync.nextAt || null,
       cause: lastSync.outcome === 'error' ? 'error' : 'network' };

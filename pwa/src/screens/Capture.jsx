@@ -100,8 +100,14 @@ export function Capture({ edit }) {
 
   async function addFiles(files) {
     setProblem(null);
+    const first = !draft.photos.length;
     const added = await preparePhotos(files, MAX_PHOTOS - draft.photos.length, setProblem);
     if (!added.length) return;
+    // the first photo pushes the category down under the Save bar: bring it up, above the bar
+    if (first && !draft.category) {
+      requestAnimationFrame(() => document.getElementById('category-card')
+        ?.scrollIntoView({ block: 'nearest' }));
+    }
     update((d) => {
       const changes = { photos: [...d.photos, ...added].slice(0, MAX_PHOTOS) };
       if (!d.capturedAt) {
@@ -137,14 +143,15 @@ export function Capture({ edit }) {
       const photos = draft.photos.map((p) => ({ id: p.id, blob: p.blob, width: p.width, height: p.height,
         exif: p.exif || null }));
       const old = draft.editOf ? await getItem(draft.editOf) : null;
-      if (old && old.state === 'rejected' && !old.server) await replaceRejected(old, { body, photos });
-      else await addItem({ kind: 'report', user: s.session.user.username, body, photos });
+      const added = old && old.state === 'rejected' && !old.server
+        ? await replaceRejected(old, { body, photos })
+        : await addItem({ kind: 'report', user: s.session.user.username, body, photos });
       await noteCategoryUsed(draft.category);
       await deleteDraft(draft.id); // finished: it is in the outbox now
       setDraft(await startNewDraft());
       setRecent(await recentCategories());
       await reload('items');
-      toast(t('capture.saved'), 'ok');
+      toast(t('capture.saved'), 'ok', { item: added.id });
       if (edit) go('records');
       syncAfterSave();
     } catch (err) {
@@ -193,7 +200,7 @@ export function Capture({ edit }) {
       <LocationCard location={location} fixError={fix.error} cells={s.cells} cellsNote={s.cellsNote}
         warnM={s.settings.accuracyWarnM} onPickOnMap={() => go(`map?pick=${edit ? `edit:${edit}` : 'capture'}`)} />
 
-      <section class="card" aria-labelledby="cat-label">
+      <section class="card category-card" aria-labelledby="cat-label" id="category-card">
         <h2 id="cat-label">{t('capture.category')}</h2>
         <button type="button" class={`select ${category ? '' : 'empty'}`} onClick={() => setPicking(true)}
           data-testid="category-button" aria-describedby="cat-label">
@@ -215,7 +222,7 @@ export function Capture({ edit }) {
       </section>
 
       {problem && <p class="error" role="alert">{problem}</p>}
-      <p id="save-hint" class="muted small">{missing.length ? t('capture.missing', { what: missing.join(t('common.list_sep')) }) : t('capture.save_hint')}</p>
+      {!missing.length && <p id="save-hint" class="muted small">{t('capture.save_hint')}</p>}
       {/* one row, about 70 px: a taller block hid the category chips behind it */}
       {hasContent(draft) && (
         <div class="row discard-row">
@@ -223,14 +230,21 @@ export function Capture({ edit }) {
         </div>
       )}
       <div class="actions sticky" data-testid="save-block">
-        {hasContent(draft) && (
-          <button type="button" class="secondary" onClick={keepForLater} data-testid="keep-draft">
-            {t('drafts.keep')}</button>
+        {/* why Save is grey, next to it: the bar never hides the reason */}
+        {missing.length > 0 && (
+          <p id="save-hint" class="save-reason small" data-testid="save-reason">
+            {t('capture.missing', { what: missing.join(t('common.list_sep')) })}</p>
         )}
-        <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
-          data-testid="save-report" aria-describedby="save-hint">
-          {t('capture.save')}
-        </button>
+        <div class="save-row">
+          {hasContent(draft) && (
+            <button type="button" class="secondary" onClick={keepForLater} data-testid="keep-draft">
+              {t('drafts.keep')}</button>
+          )}
+          <button type="button" class="primary big wide" onClick={save} disabled={missing.length > 0 || busy}
+            data-testid="save-report" aria-describedby="save-hint">
+            {t('capture.save')}
+          </button>
+        </div>
       </div>
 
       {picking && (

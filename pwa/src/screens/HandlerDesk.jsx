@@ -122,11 +122,11 @@ function NoticeReply({ n, caseNumber }) {
     if (busy || !note.trim()) return;
     setBusy(true);
     try {
-      await addItem({ kind: 'action', user: s.session.user.username, photos: [],
+      const added = await addItem({ kind: 'action', user: s.session.user.username, photos: [],
         body: { case_id: n.report_id, case_number: caseNumber, action: 'reply_notice',
           notice_id: n.id, note: note.trim(), snapshot: { id: n.report_id, number: caseNumber } } });
       await reload('items');
-      toast(t('desk.saved'), 'ok');
+      toast(t('desk.saved'), 'ok', { item: added.id });
       setNote('');
       syncAfterSave();
     } finally {
@@ -239,11 +239,11 @@ export function HandlerCase({ id }) {
     if (busy) return;
     setBusy(true);
     try {
-      await addItem({ kind: 'action', user: s.session.user.username, photos: withPhotos,
+      const added = await addItem({ kind: 'action', user: s.session.user.username, photos: withPhotos,
         body: { case_id: task.id, case_number: task.number, action, note: note.trim(),
           purpose: 'resolution', snapshot: snapshotOf(task), ...extra } });
       await reload('items');
-      toast(t('desk.saved'), 'ok');
+      toast(t('desk.saved'), 'ok', { item: added.id });
       setMode(null);
       setPhotos([]);
       setNote('');

@@ -14,6 +14,7 @@ import { countByGroup, myReportMarks, STYLE } from '../lib/mine.js';
 import { go } from '../router.js';
 import { useStore } from '../store.js';
 import { useLiveFix } from '../hooks/useLiveFix.js';
+import { leafletZoom, localizeAttribution } from '../lib/maplocale.js';
 
 const BEIJING = [39.9163, 116.3972];
 
@@ -41,7 +42,8 @@ export default function MapView({ pick }) {
     const bm = basemapOf(s.server, s.settings, getLang());
     const m = L.map(el.current, { zoomControl: false, attributionControl: !!bm,
       preferCanvas: true, tap: true });
-    L.control.zoom({ zoomInTitle: t('map.zoom_in'), zoomOutTitle: t('map.zoom_out') }).addTo(m);
+    leafletZoom(L).addTo(m);
+    localizeAttribution(m);
     map.current = m;
     window.__gridsnapWorkerMap = m; // for the browser tests
     addBasemap(L, m, bm, (ok) => setTrouble(ok ? null : basemapTrouble(bm, s.server)));

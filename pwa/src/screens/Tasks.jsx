@@ -14,6 +14,8 @@ import { syncAfterSave } from '../syncing.js';
 import { go } from '../router.js';
 import { reload, toast, useStore } from '../store.js';
 
+const PURPOSES = ['report', 'resolution', 'verification'];
+
 export function Tasks() {
   const s = useStore();
   const pendingFor = new Set(s.items.filter((i) => i.kind === 'action' && i.state !== 'accepted')
@@ -67,13 +69,13 @@ export function TaskDetail({ id }) {
     if (!result || !photos.length || !here || busy) return;
     setBusy(true);
     try {
-      await addItem({
+      const added = await addItem({
         kind: 'action', user: s.session.user.username, photos,
         body: { case_id: task.id, case_number: task.number, action: result, note: note.trim(),
           location: { lon: here.lon, lat: here.lat, accuracy_m: here.accuracy_m } },
       });
       await reload('items');
-      toast(t('tasks.saved'), 'ok');
+      toast(t('tasks.saved'), 'ok', { item: added.id });
       syncAfterSave();
     } catch (err) {
       console.error(err);
@@ -106,11 +108,22 @@ export function TaskDetail({ id }) {
               {tooFar && ` — ${t('tasks.too_far', { m: tooFarM })}`}
             </p>
           )}
-          <ul class="photos">
-            {(task.photos || []).map((p, i) => (
-              <li key={p.id}><TaskPhoto photo={p} size="display" alt={t('capture.photo_n', { n: i + 1 })} /></li>
-            ))}
-          </ul>
+          {PURPOSES.map((purpose) => {
+            const list = (task.photos || []).filter((p) => (p.purpose || 'report') === purpose);
+            if (!list.length) return null;
+            // before and after side by side in words: which photo is the reporter's, which the handler's
+            return (
+              <div key={purpose} class="photo-group" data-testid={`task-photos-${purpose}`}>
+                <h3 class="small">{t(`purpose.${purpose}`)}</h3>
+                <ul class="photos">
+                  {list.map((p, i) => (
+                    <li key={p.id}><TaskPhoto photo={p} size="display"
+                      alt={`${t(`purpose.${purpose}`)} ${t('capture.photo_n', { n: i + 1 })}`} /></li>
+                  ))}
+                </ul>
+              </div>
+            );
+          })}
         </section>
       )}
       {existing && (

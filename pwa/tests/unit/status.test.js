@@ -18,6 +18,11 @@ describe('one sync status', () => {
     expect(syncStatus({ syncing: true, expired: true }).kind).toBe('auth');
   });
 
+  it('says offline, not syncing, when a round runs with no network (it sends nothing)', () => {
+    const st = syncStatus({ online: false, syncing: true, waiting: 5 });
+    expect(st).toMatchObject({ kind: 'offline', waiting: 5 });
+  });
+
   it('is ok after a round that went through, and never before the first', () => {
     expect(syncStatus({ lastSync: { outcome: 'ok', at: 5, okAt: 5 } })).toMatchObject({ kind: 'ok', okAt: 5 });
     expect(syncStatus({}).kind).toBe('never');
