@@ -142,22 +142,28 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def tokens(app, demo_users, runtime) -> dict[str, str]:
-    """A bearer token per persona: worker, worker2, supervisor, handler, admin. Tests move the
-    application's clock anywhere from 2016 to 2030 (and `make test` runs some with the
-    machine's date moved too), so these session-long logins are made to outlive every clock a
-    test sets; a test of expiry logs in at its own time."""
+    """A bearer token per persona: worker, worker2, supervisor, handler, admin, each lasting
+    (lasting_token): the session's tests use them at every time they set."""
     c = app.test_client()
     out = {}
     for persona, name in PERSONAS.items():
         r = c.post("/api/v1/auth/token",
                    json={"username": name, "password": demo_users[name]["password"]})
         assert r.status_code == 201, r.get_json()
-        out[persona] = r.get_json()["token"]
-    with runtime.engine.begin() as conn:
-        conn.execute(text("UPDATE api_tokens t SET expires_at = '2999-01-01T00:00:00Z' "
-                          "FROM users u WHERE u.id = t.user_id AND u.username = ANY(:names)"),
-                     {"names": list(PERSONAS.values())})
+        out[persona] = lasting_token(runtime.engine, r.get_json()["token"])
     return out
+
+
+def lasting_token(engine, token: str) -> str:
+    """`token`, made to outlive every clock a test sets (tests move the application's clock
+    anywhere from 2016 to 2036, and `make test` moves the unset clock ~3 years either way): for
+    a login a test makes once and uses at other times. A test of expiry logs in at its own time."""
+    from gridsnap.users.service import hash_token
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE api_tokens SET expires_at = '2999-01-01T00:00:00Z' "
+                          "WHERE token_hash = :h"), {"h": hash_token(token)})
+    return token
 
 
 def auth(token: str) -> dict[str, str]:

@@ -32,15 +32,15 @@ def sc(app, tokens):
 
 
 @pytest.fixture()
-def worker2_token(sc, demo_users) -> str:
-    """A fresh login of the second worker (another test revokes their session tokens)."""
-    from conftest import PERSONAS
+def worker2_token(sc, demo_users, engine) -> str:
+    """A fresh login of the second worker (another test revokes their session tokens), lasting."""
+    from conftest import PERSONAS, lasting_token
 
     name = PERSONAS["worker2"]
     r = sc.post("/api/v1/auth/token",
                 json={"username": name, "password": demo_users[name]["password"]})
     assert r.status_code == 201, r.get_json()
-    return r.get_json()["token"]
+    return lasting_token(engine, r.get_json()["token"])
 
 
 @pytest.fixture()
@@ -62,12 +62,14 @@ def cells(engine, demo_cell) -> dict:
 def add_user(runtime, client, username, role, scopes, department=None) -> str:
     from gridsnap.users.service import add_user as add
 
+    from conftest import lasting_token
+
     with runtime.sessions() as s:
         add(s, username=username, display_name=username, role=role, password=PASSWORD,
             scopes=scopes, department_code=department)
     r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert r.status_code == 201, r.get_json()
-    return r.get_json()["token"]
+    return lasting_token(runtime.engine, r.get_json()["token"])
 
 
 def user_id(engine, username: str) -> int:

@@ -30,7 +30,7 @@ import pytest
 
 from cases_helpers import act, submit
 
-from conftest import auth
+from conftest import auth, lasting_token
 
 CST = timezone(timedelta(hours=8))
 PASSWORD = "loop-password-1"
@@ -52,7 +52,8 @@ def people(client, tokens) -> dict:
         r = client.post("/api/v1/auth/token",
                         json={"username": f"loop_{dept}", "password": PASSWORD})
         assert r.status_code == 201, r.get_json()
-        out[dept] = r.get_json()["token"]
+        out[dept] = lasting_token(client.application.extensions["gridsnap"].engine,
+                                  r.get_json()["token"])
     out["sanitation"] = tokens["handler"]
     return out
 

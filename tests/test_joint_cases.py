@@ -14,7 +14,7 @@ from sqlalchemy import text
 from cases_helpers import act, case, events, evidence, submit
 from gridsnap.cases.sweeps import escalate_overdue
 
-from conftest import auth
+from conftest import auth, lasting_token
 
 CST = timezone(timedelta(hours=8))
 PASSWORD = "joint-password-1"
@@ -34,7 +34,8 @@ def people(client, tokens) -> dict:
         r = client.post("/api/v1/auth/token",
                         json={"username": f"joint_{dept}", "password": PASSWORD})
         assert r.status_code == 201, r.get_json()
-        out[dept] = r.get_json()["token"]
+        out[dept] = lasting_token(client.application.extensions["gridsnap"].engine,
+                                  r.get_json()["token"])
     return out
 
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
+from gridsnap import clock
 from gridsnap.app import create_app
 from gridsnap.photos.jobs import SWEEP_UPLOADS
 
@@ -234,7 +235,7 @@ def test_an_expired_upload_is_410_then_swept_with_its_bytes(client, tokens, repo
     url = create(client, token, report["id"], len(data)).headers["Location"]
     assert patch(client, token, url, 0, data[:1000]).status_code == 204
     part = runtime.partials.root / f"{url.rsplit('/', 1)[1]}.part"
-    at(datetime.now(UTC) + timedelta(hours=25))
+    at(clock.now() + timedelta(hours=25))
     gone = patch(client, token, url, 1000, data[1000:])
     assert (gone.status_code, gone.get_json()["code"]) == (410, "upload.gone")
     assert followup.run_task(SWEEP_UPLOADS) == 1
@@ -246,7 +247,7 @@ def test_an_expired_upload_is_410_then_swept_with_its_bytes(client, tokens, repo
 def test_creation_sweeps_expired_uploads(client, tokens, report, at, engine):
     token = tokens["worker"]
     create(client, token, report["id"], 100)
-    at(datetime.now(UTC) + timedelta(hours=25))
+    at(clock.now() + timedelta(hours=25))
     create(client, token, report["id"], 100)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM photo_uploads")).scalar() == 1
