@@ -536,7 +536,7 @@ def test_drill_slow_uploads_held_open_while_reports_are_acknowledged(fresh, demo
         assert u.answers[-1][0] == 204, u.answers[-1]
         assert u.cut_second_chunk_and_resume() == u.chunk  # at most the chunk in flight lost
         fig.photos_acknowledged += 1
-        # no 500, and every refusal in JSON
-        assert all(s < 500 and (s < 400 or t.startswith("application/json"))
+        # no 500, no HTML: every refusal in JSON, and no body (none) on success
+        assert all(s < 500 and t == ("" if s < 400 else "application/json")
                    for s, t, _ in u.answers), u.answers
     _finish(drill, fig, clients, time.monotonic())
