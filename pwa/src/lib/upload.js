@@ -79,7 +79,7 @@ class FetchRequest {
 
   getHeader(name) { return this.headers[name]; }
 
-  setProgressHandler() {} // fetch tells no upload progress; the outbox shows photo n of m
+  setProgressHandler() {} // fetch tells no upload progress: tus tells each acknowledged offset
 
   async send(body = null) {
     // a body is a bounded chunk (a few seconds of the link): no answer within stallMs, whatever
