@@ -26,9 +26,12 @@ export const CHUNK = { first: 64 * 1024, min: 16 * 1024, max: 1024 * 1024, targe
 /** Stalls in a row resumed here before the outbox takes over (and backs off). */
 const STALL_RESUMES = [0, 1000, 3000];
 
-/** The timeout of a PUT of `size` bytes: a stall, plus 2 ms a KB (a link of 0.5 KB/s at worst). */
+/**
+ * The timeout of a PUT of `size` bytes (under TUS_MIN_BYTES: fetch tells no progress to watch):
+ * a stall, plus the body at 2 KB/s — 52 s at most.
+ */
 export function putTimeoutMs(size) {
-  return STALL_MS + size / 512;
+  return STALL_MS + size / 2;
 }
 
 /** The next chunk's size after one of `bytes` took `ms` (halved after a stall: ms = null). */

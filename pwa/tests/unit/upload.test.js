@@ -180,7 +180,8 @@ describe('chunks and stalls', { timeout: 30000 }, () => {
     expect(nextChunkSize(CHUNK.first, 10 * 1024, 1000)).toBe(60 * 1024); // 6 s of 10 KB/s
     expect(nextChunkSize(CHUNK.min, 1, 60000)).toBe(CHUNK.min);
     expect(nextChunkSize(CHUNK.first, 0, null)).toBe(CHUNK.first / 2); // after a stall
-    // a photo under the tus threshold, even at 0.5 KB/s: no 14-minute wait
-    expect(putTimeoutMs(TUS_MIN_BYTES)).toBeLessThan(3 * 60 * 1000);
+    // a photo under the tus threshold: its body at 2 KB/s, and no 14-minute wait
+    expect(putTimeoutMs(TUS_MIN_BYTES)).toBe(20000 + 32 * 1024);
+    expect(putTimeoutMs(TUS_MIN_BYTES)).toBeLessThan(60 * 1000);
   });
 });
