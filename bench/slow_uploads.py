@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import database, loadgen
 from . import grid as gridmod
+from .cpu import Background, group_cpu_s
 from .env import DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import Procs, free_ports, gunicorn, login, nginx
 
@@ -160,36 +161,43 @@ def run(quick: bool) -> list[dict]:
          LIMIT 1""", (DEMO_WORKER[0],)).fetchone()
     cell = {"lon": cell[0], "lat": cell[1]}
     api_port, front_port = free_ports(2, PORTS)
+    bg = Background(DB_NAME)
     with Procs(log_dir) as procs:
-        gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, 2,
-                 env.child_env(GRIDSNAP_TRUSTED_PROXIES="1"), "/api/v1/health",
-                 extra_args=("--timeout", "60"))
-        nginx(procs, "nginx", log_dir / "nginx", front_port, api_port,
-              env.settings().max_body_bytes)
+        api = gunicorn(procs, "api", "gridsnap.wsgi:app", api_port, 2,
+                       env.child_env(GRIDSNAP_TRUSTED_PROXIES="1"), "/api/v1/health",
+                       extra_args=("--timeout", "60"))
+        front = nginx(procs, "nginx", log_dir / "nginx", front_port, api_port,
+                      env.settings().max_body_bytes)
+        for pgid in (api.pid, front.pid):
+            bg.add(pgid)
         token = login(front_port, DEMO_WORKER)
         loadgen.run_wrk(front_port, grid, token=token, seconds=3)  # warm-up, not counted
-        say(f"slow uploads: intake alone for {seconds} s …")
-        alone = loadgen.run_wrk(front_port, grid, token=token, seconds=seconds,
+
+        def measured(what: str):
+            """A wrk run, with the API's CPU µs per report and the cores others kept busy."""
+            say(f"slow uploads: {what} for {seconds} s …")
+            watch, cpu0 = bg.start(), group_cpu_s({api.pid})[api.pid]
+            r = loadgen.run_wrk(front_port, grid, token=token, seconds=seconds,
                                 log=log_dir / "wrk.log")
-        say(f"  {alone.rps:,.0f} reports/s, p99 {alone.p99_ms:.0f} ms")
+            api_us = (group_cpu_s({api.pid})[api.pid] - cpu0) / max(r.requests, 1) * 1e6
+            others = bg.cores(watch)
+            say(f"  {r.rps:,.0f} reports/s, p99 {r.p99_ms:.0f} ms, API {api_us:,.0f} µs CPU "
+                f"a report; other processes kept {others:.1f} cores busy")
+            return r, api_us, others
+
+        alone, alone_us, alone_bg = measured("intake alone")
         slow = [SlowPhone(front_port, token, cell, size, seed=k) for k in range(phones)]
         for p in slow:
             p.start()
         for p in slow:
             p.started.wait(60)
-        say(f"slow uploads: {phones} photos of {size // 1024} KB at {RATE // 1024} KB/s each, "
-            f"intake for {seconds} s meanwhile …")
-        during = loadgen.run_wrk(front_port, grid, token=token, seconds=seconds,
-                                 log=log_dir / "wrk.log")
+        during, during_us, during_bg = measured(
+            f"{phones} photos of {size // 1024} KB at {RATE // 1024} KB/s each, and intake")
         running = sum(p.is_alive() for p in slow)
-        say(f"  {during.rps:,.0f} reports/s, p99 {during.p99_ms:.0f} ms; {running} uploads "
-            "still running when wrk stopped")
+        say(f"  {running} uploads still running when wrk stopped")
         for p in slow:
             p.join(600)
-        say(f"slow uploads: intake alone again for {seconds} s …")
-        after = loadgen.run_wrk(front_port, grid, token=token, seconds=seconds,
-                                log=log_dir / "wrk.log")
-        say(f"  {after.rps:,.0f} reports/s, p99 {after.p99_ms:.0f} ms")
+        after, after_us, after_bg = measured("intake alone again")
     stored = conn.execute("SELECT count(*) FROM photos").fetchone()[0]
     conn.close()
     complete = sum(p.done for p in slow)
@@ -202,10 +210,14 @@ def run(quick: bool) -> list[dict]:
         {"name": "intake alone (wrk -c16, through nginx), before and after", "value": base,
          "unit": "reports/s",
          "note": f"{alone.rps:,.0f} and {after.rps:,.0f}/s; p99 {alone.p99_ms:.0f} and "
-                 f"{after.p99_ms:.0f} ms; non-2xx {alone.non_2xx + after.non_2xx}"},
+                 f"{after.p99_ms:.0f} ms; non-2xx {alone.non_2xx + after.non_2xx}; API "
+                 f"{alone_us:,.0f} and {after_us:,.0f} µs CPU a report; other processes kept "
+                 f"{alone_bg:.1f} and {after_bg:.1f} cores busy"},
         {"name": f"intake with {phones} uploads at {RATE // 1024} KB/s running",
          "value": during.rps, "unit": "reports/s",
-         "note": f"non-2xx {during.non_2xx}; {running} uploads still running when wrk stopped"},
+         "note": f"non-2xx {during.non_2xx}; {running} uploads still running when wrk stopped; "
+                 f"API {during_us:,.0f} µs CPU a report (the uploads' PATCHes included); "
+                 f"other processes kept {during_bg:.1f} cores busy"},
         {"name": f"intake p99 with {phones} slow uploads running", "value": during.p99_ms,
          "unit": "ms", "target": "< 1000 ms", "ok": during.p99_ms < 1000 and not during.non_2xx,
          "note": ""},
