@@ -136,6 +136,8 @@ def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
         "fingerprint": "sha256(convert_to(random()::text, 'UTF8'))",
         # a report from the field, as reports.queries.insert_report fills them in by default
         "origin": "'worker'", "nature": "NULL", "urgency": "NULL",
+        # the application passes its clock's time; pgbench has the database's
+        "now": "now()",
     }
     scripts = {}
     # the statement without the hotline's caller CTE, as insert_report sends it for a worker

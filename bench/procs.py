@@ -130,7 +130,8 @@ def gunicorn(procs: Procs, name: str, app: str, port: int, workers: int, env: di
     raises ProcessFailed if it does not."""
     # as `gridsnap serve` runs it; no control socket: two gunicorns would share its one path
     argv = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--no-control-socket", *extra_args, app]
+            "--no-control-socket", "--worker-class", "gridsnap.serving.JsonErrorsWorker",
+            *extra_args, app]
     proc = procs.start(name, argv, env=env, cwd=REPO_ROOT)
     wait_http(procs, proc, port, ready_path)
     return proc

@@ -53,7 +53,10 @@ def _conclusion(rows: list[dict], passed: bool) -> list[str]:
     return ["No acknowledged report or photo was lost or stored twice in any drill, and clients",
             "saw no 500 and no HTML page: only 2xx, and 503 with `Retry-After` while PostgreSQL",
             "restarted. The worker drill's recovery is the sweep's pace (every 15 s, for",
-            "messages in flight 20 s or more)."]
+            "messages in flight 20 s or more). In the slow-uploads drill more tus uploads than",
+            "the API has workers were held open at a byte a second (nginx buffers each `PATCH`)",
+            "while every report was acknowledged; each then ended 204, and a chunk cut half-way",
+            "resumed from the last whole chunk."]
 
 
 def write_doc(rows: list[dict], *, scale: str = "1", minutes: float | None = None,

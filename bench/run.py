@@ -4,7 +4,7 @@
                                    # docs/benchmarks-history.md, its targets' figures put in
                                    # the current-figures table of docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|front|pgbench|storm|cases|stats|bulk-stats|import-grid|pwa
+    python -m bench.run --only intake|front|pgbench|storm|cases|stats|bulk-stats|import-grid|pwa|slow-uploads
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -35,7 +35,7 @@ from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
 PARTS = ("intake", "front", "pgbench", "storm", "cases", "stats", "bulk-stats", "import-grid",
-         "pwa")
+         "pwa", "slow-uploads")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
@@ -45,6 +45,8 @@ MODULE_PARTS = {
                    "any ANALYZE", "bench.bulk_stats"),
     "import-grid": ("The grid import's checks on 10,000 and 100,000 cells", "bench.import_grid"),
     "pwa": ("The field worker's PWA in Chromium", "bench.pwa"),
+    "slow-uploads": ("Slow phones: photos by tus at 10 KB/s each while wrk sends reports",
+                     "bench.slow_uploads"),
 }
 
 

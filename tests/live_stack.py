@@ -76,17 +76,20 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None = None):
+def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None = None,
+             app: str = "gridsnap.wsgi:app", timeout: int = 60):
     """gunicorn with sync workers (as `gridsnap serve`) on a free port; yields the port.
-    `env` adds to (or overrides) the environment made from `settings`."""
+    `env` adds to (or overrides) the environment made from `settings`; `app` is the WSGI app."""
     port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-             "--timeout", "60", "--no-control-socket", "gridsnap.wsgi:app"],
+             "--timeout", str(timeout), "--no-control-socket",
+             "--worker-class", "gridsnap.serving.JsonErrorsWorker", app],
             env={**server_env(settings), **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: proc.poll() is not None or answers(port), 60, "gunicorn to answer")
+        wait_until(lambda: proc.poll() is not None or _listening(port), 60,
+                   "gunicorn to answer")
         assert proc.poll() is None, log.read_text()[-3000:]
         yield port
     finally:

@@ -13,6 +13,7 @@ short on two cores (DRILL_SCALE multiplies them).
 from __future__ import annotations
 
 import asyncio
+import base64
 import http.client
 import json
 import os
@@ -431,3 +432,111 @@ def test_drill_a_lossy_network_cutting_a_fifth_of_the_connections(fresh, demo_ce
             t.join(RECOVERY_S)
     assert sum(proxy.cuts.values()) > 0
     _finish(drill, fig, threads, time.monotonic())
+
+
+class SlowUpload:
+    """A phone on a 2G link sending a large photo by tus in two chunks (one PATCH each): the
+    first chunk goes half at once and then a byte a second until `release` is set; the second
+    is cut half-way (the line drops), then sent again from the offset the server tells (HEAD)."""
+
+    def __init__(self, port: int, token: str, report_id: str, seed: int, release: threading.Event):
+        self.port, self.token, self.release = port, token, release
+        self.data = make_jpeg(640, 480, quality=95, seed=seed)
+        self.chunk = len(self.data) // 2
+        self.photo_id = str(uuid.uuid4())
+        self.answers: list[tuple[int, str, bytes]] = []  # (status, content type, body) of each
+        self.answered_first = threading.Event()
+        status, hdrs, body = self._tus("POST", "/api/v1/uploads/", b"", {
+            "Upload-Length": str(len(self.data)),
+            "Upload-Metadata": ",".join(
+                f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in {
+                    "report_id": report_id, "photo_id": self.photo_id, "purpose": "report",
+                    "content_type": "image/jpeg"}.items())})
+        assert status == 201, body
+        self.url = hdrs["location"]
+
+    def _tus(self, method: str, path: str, body: bytes, headers: dict):
+        status, hdrs, raw = request(self.port, method, path, body, {
+            "Authorization": f"Bearer {self.token}", "Tus-Resumable": "1.0.0", **headers})
+        self.answers.append((status, hdrs.get("content-type", ""), raw[:200]))
+        return status, hdrs, raw
+
+    def _head(self, offset: int, length: int) -> bytes:
+        return (f"PATCH {self.url} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {self.token}\r\nTus-Resumable: 1.0.0\r\n"
+                "Content-Type: application/offset+octet-stream\r\n"
+                f"Upload-Offset: {offset}\r\nContent-Length: {length}\r\n"
+                "Connection: close\r\n\r\n").encode()
+
+    def first_chunk_slowly(self) -> None:
+        body = self.data[:self.chunk]
+        with socket.create_connection(("127.0.0.1", self.port), timeout=RECOVERY_S) as sock:
+            sock.sendall(self._head(0, len(body)) + body[:len(body) // 2])
+            sent = len(body) // 2
+            while not self.release.is_set() and sent < len(body) - 1:
+                sock.sendall(body[sent:sent + 1])  # the phone's pace, not a test's wait
+                sent += 1
+                self.release.wait(1.0)
+            sock.sendall(body[sent:])
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, rest = answer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        hdrs = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+        self.answers.append((int(lines[0].split()[1]), hdrs.get("content-type", ""), rest[:200]))
+        self.answered_first.set()
+
+    def cut_second_chunk_and_resume(self) -> int:
+        """The second chunk cut half-way, then the offset asked and the rest sent; returns the
+        offset the server told after the cut."""
+        body = self.data[self.chunk:]
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
+            sock.sendall(self._head(self.chunk, len(body)) + body[:len(body) // 2])
+        # ask until the server holds no lock on it (the cut request may still be ending)
+        status, hdrs, _ = wait_until(
+            lambda: (r := self._tus("HEAD", self.url, b"", {}))[0] == 200 and r, 30,
+            "the offset after the cut")
+        offset = int(hdrs["upload-offset"])
+        status, hdrs, raw = self._tus("PATCH", self.url, self.data[offset:], {
+            "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+        assert status == 204 and hdrs["upload-offset"] == str(len(self.data)), (status, raw)
+        return offset
+
+
+def test_drill_slow_uploads_held_open_while_reports_are_acknowledged(fresh, demo_cell):
+    """Phones sending photos at 2G speed cost the API nothing: while their PATCHes are held open
+    (more of them than the API has workers), every report is acknowledged; each slow PATCH then
+    ends 204, and a chunk cut half-way resumes from the last whole chunk."""
+    drill, fig = fresh, Figures("slow uploads held open during intake")
+    token = drill.token()
+    report = str(uuid.uuid4())
+    status, _, body = request(drill.port, "PUT", f"/api/v1/reports/{report}", {
+        "category": "E0101", "description": "slow photos",
+        "location": {"lon": demo_cell["lon"], "lat": demo_cell["lat"], "accuracy_m": 5},
+        "captured_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC).isoformat()},
+        {"Authorization": f"Bearer {token}"})
+    assert status == 201, body
+    fig.sent = fig.acknowledged = 1
+    release = threading.Event()
+    slow = [SlowUpload(drill.port, token, report, seed=k, release=release) for k in range(_n(4))]
+    senders = [threading.Thread(target=u.first_chunk_slowly, daemon=True) for u in slow]
+    for t in senders:
+        t.start()
+    clients = _clients(drill, demo_cell, fig, 4, _n(10), photos=False)
+    for t in clients[0]:
+        t.join(RECOVERY_S)
+    assert not clients[1], clients[1][:3]
+    # every report came through while the slow phones were still sending
+    assert not any(u.answered_first.is_set() for u in slow), [u.answers for u in slow]
+    release.set()
+    for t in senders:
+        t.join(RECOVERY_S)
+    for u in slow:
+        assert u.answers[-1][0] == 204, u.answers[-1]
+        assert u.cut_second_chunk_and_resume() == u.chunk  # at most the chunk in flight lost
+        fig.photos_acknowledged += 1
+        # no 500, no HTML: every refusal in JSON, and no body (none) on success
+        assert all(s < 500 and t == ("" if s < 400 else "application/json")
+                   for s, t, _ in u.answers), u.answers
+    _finish(drill, fig, clients, time.monotonic())

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
 from contextlib import ExitStack, closing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -150,3 +152,25 @@ def test_the_api_down_is_answered_503_json_by_nginx(settings, tmp_path):
     assert status == 503 and headers["retry-after"] == "5"
     assert headers["content-type"] == "application/json"
     assert json.loads(body)["code"] == "service.unavailable"
+
+
+def test_gunicorn_answers_its_own_errors_in_json_never_an_html_page(settings, tmp_path):
+    """A worker killed past --timeout mid-request, an exception outside Flask, a request gunicorn
+    cannot parse: JSON with a stable code, and 503 with Retry-After rather than 500."""
+    here = str(Path(__file__).parent)
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)}
+    with gunicorn(settings, tmp_path / "gunicorn.log", workers=1, env=env,
+                  app="failing_app:app", timeout=2) as port:
+        for path in ("/raise", "/hang"):
+            status, headers, body = request(port, "GET", path, timeout=60)
+            assert (status, headers["content-type"]) == (503, "application/json"), body
+            assert headers["retry-after"] == "5"
+            assert json.loads(body)["code"] == "service.unavailable"
+        with closing(socket.create_connection(("127.0.0.1", port), timeout=30)) as s:
+            s.sendall(b"NOT A REQUEST LINE\r\n\r\n")
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/json" in head
+        assert json.loads(body)["code"] == "request.bad_request"

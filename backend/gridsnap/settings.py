@@ -191,6 +191,9 @@ class Settings:
     captured_max_ahead_seconds: int = 600
     trusted_proxies: int = 0
     upload_expiry_hours: int = 24
+    # /health reports the photo store "degraded" when it has room for fewer photos at the limit
+    # than this (low space is an alert, not an outage: reports are still taken)
+    storage_low_photos: int = 100
     # the base map (none by default: nothing is fetched from the internet unless configured)
     basemap: str = ""
     basemap_url: str = ""
@@ -215,6 +218,12 @@ class Settings:
         """The largest request body: a photo plus room for a form's headers (the app's
         MAX_CONTENT_LENGTH and nginx's client_max_body_size are both this)."""
         return self.photo_max_bytes + 64 * 1024
+
+    @property
+    def storage_low_bytes(self) -> int:
+        """Free space below which the photo store is reported low: room for
+        storage_low_photos photos at the limit."""
+        return self.storage_low_photos * self.photo_max_bytes
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -253,6 +262,7 @@ class Settings:
             trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
             # a resumable photo upload left this long since its last bytes is swept
             upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
+            storage_low_photos=_int("GRIDSNAP_STORAGE_LOW_PHOTOS", 100),
             basemap=os.environ.get("GRIDSNAP_BASEMAP", "").strip().lower(),
             basemap_url=os.environ.get("GRIDSNAP_BASEMAP_URL", "").strip(),
             basemap_labels_url=os.environ.get("GRIDSNAP_BASEMAP_LABELS_URL", "").strip(),

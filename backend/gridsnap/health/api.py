@@ -15,20 +15,20 @@ from ..extensions import db_session, runtime, settings
 from ..users.auth import SECURITY, auth_required
 from . import service
 
-# below this, the photo store is reported not ok (uploads would soon fail with 503)
-MIN_FREE_BYTES = 1 << 30
-
 blp = Blueprint("health", __name__, url_prefix="/health", description="Service health")
 
 
 @blp.route("")
 class Health(MethodView):
     @blp.doc(responses={"200": {"description": "All is well."},
-                        "503": {"description": "A dependency is down."}})
+                        "503": {"description": "PostgreSQL is down: no report can be taken."}})
     def get(self):
         """Checks PostgreSQL (with PostGIS), Redis (and how many RQ workers it knows) and the
-        free space of the photo store; reports the outbox backlog. 503 when PostgreSQL or the
-        photo store cannot take reports; Redis down only delays the follow-up ("degraded").
+        free space of the photo store; reports the outbox backlog. 503 "down" only when
+        PostgreSQL cannot take reports. "degraded" (200), each cause in `reasons`: Redis down
+        (the follow-up waits), the photo store with room for fewer than
+        GRIDSNAP_STORAGE_LOW_PHOTOS photos at the limit, or follow-up postponed because a
+        resource ran out (a full disk: it is retried with back-off until space returns).
         The calendar's coverage (as GET /calendar) is reported too: its warnings (a year in
         use without official holiday data) are listed in `warnings` and leave the status as
         it is — deadlines are estimated, nothing is refused."""
@@ -37,7 +37,8 @@ class Health(MethodView):
         try:
             row = service.database_facts(db_session(), clock.now())
             checks["postgres"] = {"ok": True, "postgis": row["postgis"]}
-            checks["outbox"] = {"pending": row["pending"], "failed": row["failed"]}
+            checks["outbox"] = {"pending": row["pending"], "failed": row["failed"],
+                                "postponed": row["postponed"]}
         except Exception as exc:  # report, don't raise: this endpoint must answer
             ok = False
             checks["postgres"] = {"ok": False, "error": type(exc).__name__}
@@ -48,12 +49,14 @@ class Health(MethodView):
         except Exception as exc:
             # Redis down degrades follow-up (jobs wait in the outbox), not intake.
             checks["redis"] = {"ok": False, "error": type(exc).__name__}
+        low = settings().storage_low_bytes
         try:
             free = runtime().storage.free_bytes()
-            checks["storage"] = {"ok": free is None or free >= MIN_FREE_BYTES,
-                                 "free_bytes": free}
+            checks["storage"] = {"ok": free is None or free >= low, "free_bytes": free,
+                                 "low_below_bytes": low}
         except OSError as exc:
-            checks["storage"] = {"ok": False, "error": type(exc).__name__}
+            checks["storage"] = {"ok": False, "error": type(exc).__name__,
+                                 "low_below_bytes": low}
         warnings: list[str] = []
         if checks["postgres"]["ok"]:
             try:
@@ -65,9 +68,18 @@ class Health(MethodView):
                 warnings.append(str(exc))
             except Exception as exc:
                 checks["calendar"] = {"ok": False, "error": type(exc).__name__}
-        ok = ok and checks["storage"]["ok"]
-        status = "ok" if ok and checks["redis"]["ok"] else ("degraded" if ok else "down")
-        resp = jsonify({"status": status, "checks": checks, "warnings": warnings})
+        reasons = []
+        if not checks["redis"]["ok"]:
+            reasons.append("redis.down")
+        if not checks["storage"]["ok"]:
+            reasons.append("storage.low_space")
+        if checks.get("outbox", {}).get("postponed"):
+            reasons.append("outbox.resource_exhausted")
+        if not ok:
+            reasons.insert(0, "postgres.down")
+        status = "down" if not ok else ("degraded" if reasons else "ok")
+        resp = jsonify({"status": status, "checks": checks, "reasons": reasons,
+                        "warnings": warnings})
         resp.status_code = 200 if ok else 503
         return resp
 

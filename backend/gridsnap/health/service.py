@@ -17,7 +17,8 @@ from . import queries
 
 
 def database_facts(session: Session, now: datetime) -> dict:
-    """{postgis, pending, failed}: PostGIS's version, the outbox's due and failed messages."""
+    """{postgis, pending, failed, postponed}: PostGIS's version, the outbox's due and failed
+    messages, and those postponed because a resource ran out."""
     return dict(queries.database_facts(session, now))
 
 

@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 
 from ..db import is_unavailable
 from . import queries
-from .rules import MAX_ATTEMPTS, retry_delay_s
+from .rules import (
+    EXHAUSTED,
+    MAX_ATTEMPTS,
+    POSTPONE_MAX_S,
+    POSTPONE_MIN_S,
+    exhaustion,
+    retry_delay_s,
+)
 
 if TYPE_CHECKING:
     from ..extensions import Runtime
@@ -82,9 +89,14 @@ class Followup:
                 session.rollback()
                 if is_unavailable(exc):
                     raise  # the database is away (run() answers it): no message is to blame
+                if exhaustion(exc) is not None:
+                    # a full disk, say: no message is to blame either; all wait and come again
+                    self._postpone(session, topic, [r["id"] for r in rows], exc)
+                    return {"done": 0, "postponed": len(rows),
+                            "skipped": len(message_ids) - len(rows)}
                 log.warning("batch of %d %s failed; retrying one by one", len(rows), topic)
         # One bad message must not hold back the others: retry each alone.
-        done = failed = 0
+        done = failed = postponed = 0
         for row in rows:
             with rt.sessions() as session:
                 try:
@@ -98,6 +110,10 @@ class Followup:
                     session.rollback()
                     if is_unavailable(exc):
                         raise
+                    if exhaustion(exc) is not None:
+                        self._postpone(session, topic, [row["id"]], exc)
+                        postponed += 1
+                        continue
                     attempts = row["attempts"] + 1
                     final = attempts >= MAX_ATTEMPTS
                     error = "".join(traceback.format_exception_only(exc)).strip()
@@ -110,7 +126,17 @@ class Followup:
                               " for good" if final else "", error)
         if failed:
             raise BatchIncomplete(f"{failed} of {len(rows)} {topic} messages failed")
-        return {"done": done, "skipped": len(message_ids) - len(rows)}
+        return {"done": done, "postponed": postponed, "skipped": len(message_ids) - len(rows)}
+
+    @staticmethod
+    def _postpone(session: Session, topic: str, ids: list[int], exc: BaseException) -> None:
+        """Resource exhaustion: the messages wait with back-off (not failed, whatever their
+        attempts); /health says degraded meanwhile (outbox.rules.EXHAUSTED)."""
+        cause = exhaustion(exc)
+        error = EXHAUSTED + "".join(traceback.format_exception_only(cause)).strip()
+        queries.postpone(session, ids, error, POSTPONE_MIN_S, POSTPONE_MAX_S)
+        session.commit()
+        log.error("%d %s message(s) postponed: %s", len(ids), topic, error)
 
     def run_task(self, name: str) -> int:
         """Run one periodic task in its own transaction; returns what it counted."""

@@ -119,6 +119,18 @@ def record_failure(session: Session, message_id: int, error: str, *, final: bool
           "after": retry_after_s})
 
 
+def postpone(session: Session, ids: list[int], error: str, min_s: int, max_s: int) -> None:
+    """Back to pending, not before as long again as each message has waited (between min_s
+    and max_s): back-off without counting an attempt (a passing fault, outbox.rules)."""
+    session.execute(text("""
+        UPDATE outbox SET enqueued_at = NULL, job_id = NULL, last_error = :error,
+               available_at = CAST(:now AS timestamptz) + make_interval(secs => LEAST(GREATEST(
+                   EXTRACT(epoch FROM CAST(:now AS timestamptz) - created_at), :min_s), :max_s))
+         WHERE id = ANY(:ids) AND done_at IS NULL
+    """), {"ids": ids, "error": error[:4000], "min_s": min_s, "max_s": max_s,
+          "now": clock.now()})
+
+
 def backlog(session: Session):
     return session.execute(text("""
         SELECT topic,

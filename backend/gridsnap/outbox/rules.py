@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -38,6 +39,29 @@ def retry_delay_s(attempts: int, intervals: tuple[int, ...]) -> int:
 # Job states in which a message in flight will never be done by its job: the sweep sends it
 # again. "abandoned" is ours: started by a worker that is gone (worker.make_job_states).
 LOST_JOB_STATES = frozenset({None, "failed", "stopped", "canceled", "finished", "abandoned"})
+
+
+# A resource running out (a full disk, a quota, memory, file handles) is a passing fault, like
+# an outage: the message is postponed with back-off until it clears — as long as the message has
+# waited so far, between these bounds — never counted as a failed attempt. Its last_error starts
+# with EXHAUSTED, which /health counts and reports (degraded) until the message is done.
+EXHAUSTION_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.ENOMEM, errno.EMFILE,
+                               errno.ENFILE})
+EXHAUSTED = "resource exhausted: "
+POSTPONE_MIN_S, POSTPONE_MAX_S = 15, 300
+
+
+def exhaustion(exc: BaseException | None) -> BaseException | None:
+    """The resource-exhaustion error (OSError of EXHAUSTION_ERRNOS, or MemoryError) that `exc`
+    is or was caused by, else None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, MemoryError) or (isinstance(exc, OSError)
+                                            and exc.errno in EXHAUSTION_ERRNOS):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def job_timeout_s(topic: str) -> int:

@@ -108,6 +108,9 @@ def _tus_version():
 @uploads_blp.after_request
 def _tus_resumable(resp):
     resp.headers["Tus-Resumable"] = TUS_VERSION
+    if resp.status_code < 400 and not resp.direct_passthrough and not resp.get_data():
+        # no body (201, 204, HEAD's 200): no Flask default "text/html" for it either
+        resp.headers.pop("Content-Type", None)
     return resp
 
 

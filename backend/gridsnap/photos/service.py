@@ -210,7 +210,8 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
     chunks stop early. Returns the upload's state; its last byte adds the photo.
 
     Raises AppError upload.not_found, upload.gone, upload.offset_mismatch, upload.too_long,
-    upload.locked, and add_photo's errors (the upload is dropped unless it may be retried).
+    upload.locked, photo.storage_failed (503: the bytes could not be written), and add_photo's
+    errors (the upload is dropped unless it may be retried).
     """
     now = clock.now()
     row = _own_upload(session, principal, upload_id, now)
@@ -230,7 +231,12 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
                 raise AppError("upload.offset_mismatch", "The server lost this upload's bytes; "
                                "ask for the offset (HEAD) and send from there.")
             session.commit()
-            written = partial.write_at(offset, chunks, row["length_bytes"] - offset)
+            try:
+                written = partial.write_at(offset, chunks, row["length_bytes"] - offset)
+            except OSError as exc:  # a full disk, say: nothing counted, the client comes again
+                raise AppError("photo.storage_failed",
+                               "The photo could not be stored; try again later.",
+                               headers={"Retry-After": "30"}) from exc
             if written:
                 row = queries.advance_upload(
                     session, upload_id, offset, offset + written,

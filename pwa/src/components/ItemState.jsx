@@ -16,9 +16,19 @@ export function stateText(item, syncing) {
     const p = item.progress;
     if (!p || p.photo === 0) return t('state.sending_report');
     if (p.action) return t('state.sending_action');
+    if (p.stalled) {
+      return t('state.stalled_resuming', { n: p.photo, of: p.of, acked: kb(p.acked), size: kb(p.size) });
+    }
+    if (p.size) {
+      return t('state.sending_photo_bytes', { n: p.photo, of: p.of, acked: kb(p.acked), size: kb(p.size) });
+    }
     return t('state.sending_photo', { n: p.photo, of: p.of });
   }
   return t('state.saved');
+}
+
+function kb(bytes) {
+  return Math.round((bytes || 0) / 1024);
 }
 
 /** The server's reason in the worker's language where the code is known, else its message. */
@@ -43,7 +53,8 @@ export function ItemState({ item, syncing }) {
     <p class={`state ${cls}`} data-testid="item-state" data-state={item.state}>
       {stateText(item, syncing)}
       {item.state !== 'accepted' && item.state !== 'rejected' && item.retry && (
-        <small class="retry"> · {t('state.retry', { n: item.retry.count })}</small>
+        <small class="retry"> · {t(item.retry.code === 'network.stalled' ? 'state.retry_stalled'
+          : 'state.retry', { n: item.retry.count })}</small>
       )}
     </p>
   );

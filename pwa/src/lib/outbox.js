@@ -18,7 +18,9 @@
 //                            upload: the tus upload's URL while a large photo is on its way
 //                            (a cut upload resumes there, also after a reload: upload.js)
 //   state: 'saved' | 'sending' | 'accepted' | 'rejected',
-//   progress: {photo, of}    while sending photos
+//   progress: {photo, of, acked, size, stalled}   while sending photos; a large one tells the
+//                            bytes the server acknowledged, and stalled while it resumes
+//                            after a stall (upload.js)
 //   server,                  the server's answer once the report was accepted (number, cell…)
 //   retry: {at, code, message, count}   the last passing failure (network, 5xx), tried again
 //   error: {status, code, message, fields, photo}   why the server refused it (state rejected)

@@ -7,7 +7,7 @@
 import { ApiError, NetworkError, request } from './api.js';
 import { getBlob, listItems, markAccepted, pruneAccepted, putItem } from './outbox.js';
 import { caseActed } from './tasks.js';
-import { TUS_MIN_BYTES, uploadResumable } from './upload.js';
+import { TUS_MIN_BYTES, putTimeoutMs, uploadResumable } from './upload.js';
 
 const KEEP_ACCEPTED_MS = 3 * 24 * 3600 * 1000;
 
@@ -89,7 +89,7 @@ async function sendPhotos(item, token, base, query, reportKind) {
       else {
         await request(`${base}/${p.id}${withExif(query, p.exif)}`, { method: 'PUT', token,
           body: blob, contentType: p.type || blob.type || 'image/jpeg',
-          timeoutMs: 30000 + blob.size / 4 });
+          timeoutMs: putTimeoutMs(blob.size) });
       }
     } catch (err) {
       if (err instanceof ApiError) {
@@ -118,10 +118,16 @@ async function sendResumable(item, p, blob, token, base, query) {
     metadata.exif_lon = String(p.exif.lon);
     metadata.exif_lat = String(p.exif.lat);
   }
+  const progress = item.progress;
   await uploadResumable({ blob, token, metadata, url: p.upload || null,
     onUrl: (url) => {
       p.upload = url;
       return putItem(item);
+    },
+    // the screen shows the bytes the server holds, and says so when a stall is being resumed
+    onProgress: ({ acked, size, stalled }) => {
+      item.progress = { ...progress, acked, size, stalled };
+      putItem(item).catch(() => {});
     } });
   p.upload = null;
 }

@@ -1,0 +1,46 @@
+"""gunicorn's sync worker with its own error answers in the API's JSON shape (errors.py).
+
+gunicorn answers by itself, with an HTML page, when a request line or header cannot be parsed
+(400) and when the application fails outside Flask's handlers — above all when the master kills
+a worker past `--timeout` mid-request (500). A client of the API must only ever meet JSON with
+a stable code, and a server's passing trouble is 503 with Retry-After, never 500 (invariant 9):
+this worker writes those answers instead, and is otherwise gunicorn's SyncWorker.
+`gridsnap serve`, `make run` (deploy/supervisord.conf.tmpl) and the tests run it
+(`--worker-class gridsnap.serving.JsonErrorsWorker`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from gunicorn import util
+from gunicorn.workers.sync import SyncWorker
+
+RETRY_AFTER_S = 5
+
+
+def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's util.write_error, in JSON: a client's malformed request keeps its 4xx (code
+    request.bad_request), anything of the server's becomes 503 service.unavailable."""
+    if 400 <= status_int < 500:
+        status, code, message, extra = status_int, "request.bad_request", mesg or reason, ""
+    else:
+        status, code, extra = 503, "service.unavailable", f"Retry-After: {RETRY_AFTER_S}\r\n"
+        message, reason = "The service is restarting; try again shortly.", "Service Unavailable"
+    body = json.dumps({"code": code, "message": message}).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n")
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class JsonErrorsWorker(SyncWorker):
+    """SyncWorker whose own error answers are JSON (see the module's doc)."""
+
+    def handle_error(self, req, client, addr, exc):
+        # one request at a time in a sync worker: the swap cannot meet another request
+        write_error = util.write_error
+        util.write_error = _json_error
+        try:
+            super().handle_error(req, client, addr, exc)
+        finally:
+            util.write_error = write_error
