@@ -203,11 +203,14 @@ def run_worker(followup: Followup, *, burst: bool = False, name: str | None = No
     stop = threading.Event()
     backoff = 0.5
     while True:
-        began = time.monotonic()
-        worker = GridsnapWorker([queue], connection=rt.redis, followup=followup, name=name)
+        began, worker = time.monotonic(), None
         try:
+            # inside the try: RQ's constructor talks to Redis (CLIENT SETNAME)
+            worker = GridsnapWorker([queue], connection=rt.redis, followup=followup, name=name)
             if name is not None:
                 _retire_predecessor(rt, name)
+            if stop.is_set():  # stopped while waiting for Redis
+                return
             worker.work(with_scheduler=False, burst=burst, logging_level="WARNING")
             if burst or worker._shutdown_requested_date is not None:
                 return
@@ -217,8 +220,9 @@ def run_worker(followup: Followup, *, burst: bool = False, name: str | None = No
             if burst:
                 raise
             log.warning("worker %s: Redis unavailable (%s); retrying in %.1f s",
-                        worker.name, type(exc).__name__, backoff)
-        # RQ's handlers are gone with its loop; a stop now ends the wait
+                        worker.name if worker is not None else name or "(starting)",
+                        type(exc).__name__, backoff)
+        # RQ's handlers are gone with its loop (or were never set); a stop now ends the wait
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         if time.monotonic() - began > 60:
