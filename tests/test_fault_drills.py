@@ -1,8 +1,9 @@
 """Fault drills (invariants 1, 2 and 9): the whole stack as `make run` has it — nginx, gunicorn,
 two RQ workers and the relay under supervisord — on a PostgreSQL and a Redis of its own, with
 faults injected on loopback: kill -9 of a worker mid-photo and of the relay mid-batch, Redis
-stopped during intake, PostgreSQL restarted under 16 clients, a lossy TCP proxy, and a Redis
-outage long enough for every follow-up process to retry several times (none exits).
+stopped during intake, PostgreSQL restarted under 16 clients, a lossy TCP proxy, kill -9 of the
+nginx master (what it leaves is cleared, one restart, no loop), and
+a Redis outage long enough for every follow-up process to retry several times (none exits).
 
 Each drill asserts that every acknowledged report and photo is stored exactly once, that all the
 follow-up is done, that clients saw only 2xx or 503 JSON (no 500, no HTML), and that the stack
@@ -38,6 +39,7 @@ from drills import RECOVERY_S, SCALE, Figures, finish, n_scaled, start_clients
 from gridsnap.demo import load_demo
 from gridsnap.devservices import LocalPostgres, LocalRedis
 from gridsnap.migrate import upgrade
+from gridsnap.procs import alive, group_members
 from gridsnap.supervise import Stack, free_port
 
 from conftest import PERSONAS
@@ -297,6 +299,36 @@ def test_drill_a_lossy_network_cutting_a_fifth_of_the_connections(fresh, demo_ce
             t.join(RECOVERY_S)
     assert sum(proxy.cuts.values()) > 0
     finish(drill, fig, threads, time.monotonic())
+
+
+def _spawns(drill, program: str) -> int:
+    """How many times supervisord has started `program` (its log says each)."""
+    return (drill.stack.root / "log" / "supervisord.log").read_text().count(
+        f"spawned: '{program}'")
+
+
+def _kill_9_a_master(drill, fig: Figures, program: str, cell) -> None:
+    """kill -9 the master of `program` (nginx, gunicorn) while clients send reports: what it
+    left (its workers, holding the port) must be gone and a new master must serve — once
+    restarted, no crash loop; the time until it serves again is the drill's figure."""
+    clients = start_clients(drill, cell, fig, 4, n_scaled(10), photos=False)
+    wait_until(lambda: drill.scalar("SELECT count(*) FROM reports") >= 4, 60, "intake to start")
+    master = drill.pid(program)
+    group = [master, *group_members(master)]
+    assert len(group) > 1, f"{program}: a master with workers"
+    spawns = _spawns(drill, program)
+    killed = time.monotonic()
+    os.kill(master, 9)
+    wait_until(lambda: not any(alive(p) for p in group) and drill.healthy(), RECOVERY_S,
+               f"{program}'s old workers to be gone and a new {program} to serve")
+    fig.service_back_s = time.monotonic() - killed
+    wait_until(lambda: drill.running(program), RECOVERY_S, f"{program} to be RUNNING")
+    assert _spawns(drill, program) - spawns == 1, "restarted once, not in a loop"
+    finish(drill, fig, clients, time.monotonic())
+
+
+def test_drill_kill_9_the_nginx_master(fresh, demo_cell):
+    _kill_9_a_master(fresh, Figures("kill -9 the nginx master"), "nginx", demo_cell)
 
 
 _RETRY = re.compile(r"retrying in|starting again in", re.IGNORECASE)

@@ -168,6 +168,9 @@ class Stack:
             # stated, so that supervisord does not warn that it kept root's privileges
             "user_line": "user=root" if os.geteuid() == 0 else "",
             "python": shlex.quote(sys.executable), "web_workers": self.web_workers,
+            "launch": shlex.join([sys.executable, "-m", "gridsnap.launch",
+                                  "--state", str(self.root / "launch")]),
+            "listen": self.listen,
             "api_bind": f"127.0.0.1:{self.api_port}", "rq_workers": self.rq_workers,
             "api_access_log": "-" if self.access_log else "/dev/null",
             "nginx_command": shlex.join(front.argv()),
