@@ -2,7 +2,7 @@
 two RQ workers and the relay under supervisord — on a PostgreSQL and a Redis of its own, with
 faults injected on loopback: kill -9 of a worker mid-photo and of the relay mid-batch, Redis
 stopped during intake, PostgreSQL restarted under 16 clients, a lossy TCP proxy, kill -9 of the
-nginx master (what it leaves is cleared, one restart, no loop), and
+nginx master and of the gunicorn master (what they leave is cleared, one restart, no loop), and
 a Redis outage long enough for every follow-up process to retry several times (none exits).
 
 Each drill asserts that every acknowledged report and photo is stored exactly once, that all the
@@ -329,6 +329,10 @@ def _kill_9_a_master(drill, fig: Figures, program: str, cell) -> None:
 
 def test_drill_kill_9_the_nginx_master(fresh, demo_cell):
     _kill_9_a_master(fresh, Figures("kill -9 the nginx master"), "nginx", demo_cell)
+
+
+def test_drill_kill_9_the_gunicorn_master(fresh, demo_cell):
+    _kill_9_a_master(fresh, Figures("kill -9 the gunicorn master"), "api", demo_cell)
 
 
 _RETRY = re.compile(r"retrying in|starting again in", re.IGNORECASE)

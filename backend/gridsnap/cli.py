@@ -505,7 +505,8 @@ def relay_cmd() -> None:
 
 def _gunicorn_args(port: int, workers: int) -> list[str]:
     host = os.environ.get("HOST", "127.0.0.1")
-    return [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{host}:{port}",
+    return [sys.executable, "-m", "gunicorn", "-c", "python:gridsnap.gunicorn_conf",
+            "-w", str(workers), "-b", f"{host}:{port}",
             "--access-logfile", "-" if os.environ.get("GRIDSNAP_ACCESS_LOG") else "/dev/null",
             "--timeout", "60", "--no-control-socket", "gridsnap.wsgi:app"]
 
