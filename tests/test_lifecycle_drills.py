@@ -3,7 +3,11 @@ folder, a PostgreSQL and a Redis of its own (GRIDSNAP_VAR_DIR, free ports), kill
 the ways a machine and its operator do it:
 
 - kill -9 of supervisord under clients: its programs end with it (parent-death signal), what is
-  left of its session is cleared, `gridsnap run` starts it again, service comes back.
+  left of its session is cleared, `gridsnap run` starts it again, service comes back;
+- a second signal during shutdown (Ctrl-C twice): everything `gridsnap run` started stops,
+  PostgreSQL and Redis included;
+- TERM then KILL (a service manager whose stop timed out): the stack ends with its supervisor,
+  and the next `gridsnap run` starts clean and stops what the killed one left running.
 
 Figures go to docs/reliability.md like the fault drills' (tests/drills.py).
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from drills import RECOVERY_S, Figures, finish, n_scaled, start_clients
+from drills import RECOVERY_S, Figures, finish, n_scaled, record, start_clients
 from gridsnap.procs import alive, session_members
 from gridsnap.settings import REPO_ROOT
 from gridsnap.supervise import Stack, free_port
@@ -155,3 +159,45 @@ def test_drill_kill_9_supervisord(run_drill, demo_cell):
     assert drill.proc.returncode == 0, drill.output()[-2000:]
     wait_until(lambda: drill.everything_stopped(sid), RECOVERY_S, "everything to stop")
     drill.assert_services_stopped()
+
+
+def test_drill_a_second_ctrl_c_during_shutdown_still_stops_everything(run_drill):
+    drill, fig = run_drill, Figures("Ctrl-C twice: everything stops")
+    drill.start()
+    sid, mark = drill.supervisord(), len(drill.output())
+    stopping = time.monotonic()
+    drill.proc.send_signal(signal.SIGINT)
+    wait_until(lambda: "stopping" in drill.output()[mark:], 30, "gridsnap run to start stopping")
+    drill.proc.send_signal(signal.SIGINT)
+    drill.proc.wait(RECOVERY_S)
+    wait_until(lambda: drill.everything_stopped(sid), RECOVERY_S, "everything to stop")
+    fig.stopped_s = time.monotonic() - stopping
+    assert "stopping already" in drill.output()[mark:]
+    assert "Aborted" not in drill.output()[mark:] and "Traceback" not in drill.output()[mark:]
+    drill.assert_services_stopped()
+    record(fig)
+
+
+def test_drill_term_then_kill_and_the_next_run_starts_clean(run_drill):
+    """A service manager's stop that timed out: TERM, then KILL of `gridsnap run` while it
+    stops. Its stack ends with it (nothing outlives its supervisor); PostgreSQL and Redis,
+    which it never got to stop, are stopped by the next `gridsnap run` when that one stops."""
+    drill, fig = run_drill, Figures("TERM then KILL gridsnap run; next run")
+    drill.start()
+    sid, mark = drill.supervisord(), len(drill.output())
+    drill.proc.send_signal(signal.SIGTERM)
+    wait_until(lambda: "stopping" in drill.output()[mark:], 30, "gridsnap run to start stopping")
+    killed = time.monotonic()
+    drill.proc.kill()
+    drill.proc.wait()
+    wait_until(lambda: not drill.stack_left(sid), RECOVERY_S,
+               "the killed run's stack to end by itself")
+    fig.stopped_s = time.monotonic() - killed
+    assert _port_open(drill.pg_port) and _port_open(drill.redis_port)  # left running: no owner
+    fig.service_back_s = drill.start()
+    sid = drill.supervisord()
+    drill.stop()
+    assert drill.proc.returncode == 0, drill.output()[-2000:]
+    wait_until(lambda: drill.everything_stopped(sid), RECOVERY_S, "everything to stop")
+    drill.assert_services_stopped()
+    record(fig)

@@ -109,7 +109,7 @@ def services_run(command) -> None:
     """Run COMMAND with the services up; stop afterwards those this call started."""
 
     try:
-        started = up()
+        started = up(owner=True)
     except ServiceError as exc:
         _fail(str(exc))
     try:
@@ -564,8 +564,8 @@ def run_cmd(port: int, rq_workers: int) -> None:
 
     A process that dies is restarted (and logged); supervisord itself is started again if it
     dies (its programs die with it: none outlives it). PostgreSQL and Redis stay up whatever
-    happens to the others. Ctrl-C (or SIGTERM) stops what this started; the data stays in .var/.
-    After a kill -9 of this command, the next one clears what its stack left.
+    happens to the others. Ctrl-C (or SIGTERM) stops what this started, a second one at once;
+    the data stays in .var/. After a kill -9 of this command, the next one clears what it left.
     """
 
     stack = _stack(port, rq_workers)
@@ -578,17 +578,26 @@ def run_cmd(port: int, rq_workers: int) -> None:
     left = keeper.clear_leftovers()
     if left:
         say(f"ended {left} process(es) a previous `gridsnap run` left running")
-    stop = threading.Event()  # never set here: Ctrl-C raises KeyboardInterrupt
+    phase, stop = ["preparing"], threading.Event()
 
     def _signal(*_):
-        raise KeyboardInterrupt
+        if phase[0] == "preparing":
+            phase[0] = "stopping"
+            raise KeyboardInterrupt
+        if phase[0] == "serving":
+            phase[0] = "stopping"
+            stop.set()
+            return
+        # stopping already: a second Ctrl-C, or a service manager's TERM after ours
+        say("stopping already: ending every process of the stack now")
+        keeper.kill_now()
 
     # explicit, so that Ctrl-C and `kill` work even where SIGINT came in ignored (a `&` job)
     signal.signal(signal.SIGINT, _signal)
     signal.signal(signal.SIGTERM, _signal)
     started = Started()
     try:
-        started = up()
+        up(owner=True, into=started)
         if not port_free(*split_listen(stack.listen)):
             _fail(f"{stack.listen} is taken by another program: stop it, or set PORT")
         settings = Settings.from_env()
@@ -607,13 +616,16 @@ def run_cmd(port: int, rq_workers: int) -> None:
         keeper.start()
         click.echo(f"\ngridsnap serves at http://{stack.listen}/ (API docs: /api/v1/docs) "
                    f"through nginx; processes: gridsnap ctl status. Ctrl-C stops.\n")
-        keeper.keep(stop)
+        if phase[0] == "preparing":
+            phase[0] = "serving"
+            keeper.keep(stop)
     except KeyboardInterrupt:
         pass
     except (ServiceError, StackError) as exc:
         say(str(exc))
         sys.exit(1)
     finally:
+        phase[0] = "stopping"
         click.echo("\nstopping…", err=True)
         keeper.stop()
         down(started)
