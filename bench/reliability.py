@@ -45,8 +45,9 @@ def _commit() -> str:
                               text=True).stdout.strip()
 
     head = git("rev-parse", "--short=10", "HEAD") or "unknown"
-    return head + (" with local changes" if git("status", "--porcelain", "--untracked-files=no")
-                   else "")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                ":(exclude)docs/reliability.md")  # this file, written by the last run
+    return head + (" with local changes" if dirty else "")
 
 
 def _machine() -> str:
@@ -74,6 +75,8 @@ def _conclusion(rows: list[dict], passed: bool) -> list[str]:
             "through nginx, with every process the killed one left ended (" + "; ".join(
                 f"{name}: {s} s" for name, s in back.items()) + "). Each killed program was",
             "started again once, not in a loop; no process exited during the long Redis outage.",
+            "After TERM then KILL of `gridsnap run`, serving again is the next `gridsnap run`'s",
+            "start (services, migrations, supervisord) until it serves.",
             "All stopped: from the signal until no process of the stack, PostgreSQL or Redis is",
             "left (after a KILL of `gridsnap run`: until its stack ended by itself; the next run",
             "stopped PostgreSQL and Redis)."]
