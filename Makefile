@@ -35,7 +35,7 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 
 test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium, then the clock tests with the application's clock moved years away
 	@cd pwa && npm run --silent lint && npm test --silent
-	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei" bash backend/scripts/bootstrap.sh
+	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei systemd" bash backend/scripts/bootstrap.sh
 	@$(GS) services run $(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 	@for days in $(DATE_SHIFTS); do \
 	  echo "gridsnap: the clock tests again, the application's clock moved $$days days (the database's is not)"; \

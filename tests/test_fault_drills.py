@@ -1,7 +1,9 @@
 """Fault drills (invariants 1, 2 and 9): the whole stack as `make run` has it — nginx, gunicorn,
 two RQ workers and the relay under supervisord — on a PostgreSQL and a Redis of its own, with
 faults injected on loopback: kill -9 of a worker mid-photo and of the relay mid-batch, Redis
-stopped during intake, PostgreSQL restarted under 16 clients, and a lossy TCP proxy.
+stopped during intake, PostgreSQL restarted under 16 clients, a lossy TCP proxy, kill -9 of the
+nginx master and of the gunicorn master (what they leave is cleared, one restart, no loop), and
+a Redis outage long enough for every follow-up process to retry several times (none exits).
 
 Each drill asserts that every acknowledged report and photo is stored exactly once, that all the
 follow-up is done, that clients saw only 2xx or 503 JSON (no 500, no HTML), and that the stack
@@ -14,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import http.client
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -27,8 +29,8 @@ import time
 import uuid
 from collections import Counter
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,47 +38,16 @@ from redis import Redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from drills import RECOVERY_S, SCALE, Figures, finish, n_scaled, start_clients
 from gridsnap.demo import load_demo
 from gridsnap.devservices import LocalPostgres, LocalRedis
 from gridsnap.migrate import upgrade
+from gridsnap.procs import alive, group_members
 from gridsnap.supervise import Stack, free_port
 
 from conftest import PERSONAS
 from live_stack import request, server_env, wait_until
 from photo_samples import make_jpeg
-
-SCALE = float(os.environ.get("DRILL_SCALE", "1"))
-RECOVERY_S = 120  # a drill fails if the stack is not whole again within this
-
-
-def _n(count: int) -> int:
-    return max(4, int(count * SCALE))
-
-
-@dataclass
-class Figures:
-    """What a drill saw; one row of docs/reliability.md."""
-
-    drill: str
-    sent: int = 0
-    acknowledged: int = 0
-    photos_acknowledged: int = 0
-    statuses: Counter = field(default_factory=Counter)
-    stored: int = 0
-    photos_stored: int = 0
-    followup_done: str = ""
-    recovery_s: float = 0.0
-    bad: list = field(default_factory=list)
-
-    def row(self) -> dict:
-        return {"drill": self.drill, "sent": self.sent, "acknowledged": self.acknowledged,
-                "photos_acknowledged": self.photos_acknowledged, "stored": self.stored,
-                "photos_stored": self.photos_stored, "followup_done": self.followup_done,
-                "lost": self.acknowledged - self.stored
-                + self.photos_acknowledged - self.photos_stored,
-                "5xx_other_than_503": sum(n for s, n in self.statuses.items()
-                                          if s >= 500 and s != 503),
-                "503": self.statuses.get(503, 0), "recovery_s": round(self.recovery_s, 1)}
 
 
 class DrillStack:
@@ -195,106 +166,6 @@ def fresh(drill):
     yield drill
 
 
-class Client:
-    """A phone: PUTs reports with a photo each, retrying on 503 and dropped connections, as
-    the PWA's outbox does; remembers what was acknowledged and every status it saw."""
-
-    def __init__(self, port: int, token: str, cell: dict, figures: Figures, photos: bool):
-        self.port, self.token, self.cell, self.fig, self.photos = port, token, cell, figures, photos
-        self.lock = threading.Lock()
-
-    def _put(self, path: str, body, content_type: str, deadline: float) -> dict:
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": content_type}
-        pause = 0.05
-        while True:
-            try:
-                status, hdrs, raw = request(self.port, "PUT", path, body, headers, timeout=30)
-            except (OSError, ValueError, http.client.HTTPException):  # cut, reset, torn answer
-                status = None
-            if status is not None:
-                with self.lock:
-                    self.fig.statuses[status] += 1
-                    if not hdrs.get("content-type", "").startswith("application/json"):
-                        self.fig.bad.append((status, raw[:200]))
-                if status in (200, 201):
-                    return json.loads(raw)
-                if status != 503:
-                    with self.lock:
-                        self.fig.bad.append((status, raw[:200]))
-                    raise AssertionError(f"{path}: {status} {raw[:200]!r}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{path}: no answer before the deadline")
-            time.sleep(pause)  # the client's back-off before a retry (not a test's wait)
-            pause = min(pause * 2, 1.0)
-
-    def push(self, n: int, seed: int) -> None:
-        deadline = time.monotonic() + RECOVERY_S
-        rng = random.Random(seed)
-        for i in range(n):
-            rid = str(uuid.uuid4())
-            body = json.dumps({
-                "category": "E0101", "description": f"drill {seed}-{i}",
-                "location": {"lon": self.cell["lon"] + rng.uniform(-1e-5, 1e-5),
-                             "lat": self.cell["lat"], "accuracy_m": 5},
-                "captured_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC).isoformat()}).encode()
-            with self.lock:
-                self.fig.sent += 1
-            self._put(f"/api/v1/reports/{rid}", body, "application/json", deadline)
-            with self.lock:
-                self.fig.acknowledged += 1
-            if self.photos:
-                self._put(f"/api/v1/reports/{rid}/photos/{uuid.uuid4()}",
-                          make_jpeg(320, 240, seed=seed * 10_000 + i), "image/jpeg", deadline)
-                with self.lock:
-                    self.fig.photos_acknowledged += 1
-
-
-def _clients(drill, cell, figures, count: int, per_client: int, photos: bool,
-             port: int | None = None):
-    """`count` clients pushing `per_client` reports each, in threads; (threads, errors)."""
-    token = drill.token()
-    errors: list = []
-
-    def run(k):
-        try:
-            Client(port or drill.port, token, cell, figures, photos).push(per_client, seed=k)
-        except AssertionError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(count)]
-    for t in threads:
-        t.start()
-    return threads, errors
-
-
-def _finish(drill, figures: Figures, clients, fault_over: float) -> None:
-    threads, errors = clients
-    for t in threads:
-        t.join(RECOVERY_S)
-    assert not errors, (errors[:3], figures.bad[:3])
-    try:
-        wait_until(lambda: drill.healthy() and drill.followup_done(), RECOVERY_S,
-                   "all the follow-up to be done")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; {drill.diagnosis()}") from None
-    figures.recovery_s = time.monotonic() - fault_over
-    figures.stored = drill.scalar("SELECT count(*) FROM reports")
-    figures.photos_stored = drill.scalar("SELECT count(*) FROM photos")
-    figures.followup_done = "all"
-    _record(figures)
-    assert not figures.bad, figures.bad[:3]
-    assert figures.stored == figures.acknowledged == figures.sent
-    assert figures.photos_stored == figures.photos_acknowledged
-    assert set(figures.statuses) <= {200, 201, 503}, figures.statuses
-
-
-def _record(figures: Figures) -> None:
-    out = os.environ.get("GRIDSNAP_RELIABILITY_OUT")
-    if out:
-        with open(out, "a", encoding="utf-8") as f:
-            f.write(json.dumps(figures.row()) + "\n")
-
-
 def _worker_running_photo(drill, redis: Redis) -> str | None:
     """The supervisor name of a worker that is processing photos now, if any (a worker's RQ
     name is its slot, host-worker-k, and its key names its current job)."""
@@ -307,7 +178,7 @@ def _worker_running_photo(drill, redis: Redis) -> str | None:
 
 def test_drill_kill_9_a_worker_while_it_processes_photos(fresh, demo_cell):
     drill, fig = fresh, Figures("kill -9 a worker mid-photo")
-    threads = _clients(drill, demo_cell, fig, 4, _n(8), photos=True)
+    threads = start_clients(drill, demo_cell, fig, 4, n_scaled(8), photos=True)
     redis = Redis.from_url(drill.settings.redis_url)
     victim = wait_until(lambda: _worker_running_photo(drill, redis), 60,
                         "a worker to process photos", every=0.005)
@@ -315,24 +186,24 @@ def test_drill_kill_9_a_worker_while_it_processes_photos(fresh, demo_cell):
     os.kill(pid, 9)
     wait_until(lambda: drill.running(victim) and drill.pid(victim) != pid, 30,
                "supervisord to restart the worker")
-    _finish(drill, fig, threads, time.monotonic())
+    finish(drill, fig, threads, time.monotonic())
 
 
 def test_drill_kill_9_the_relay_mid_batch(fresh, demo_cell):
     drill, fig = fresh, Figures("kill -9 the relay mid-batch")
-    threads = _clients(drill, demo_cell, fig, 4, _n(15), photos=False)
+    threads = start_clients(drill, demo_cell, fig, 4, n_scaled(15), photos=False)
     wait_until(lambda: drill.scalar("SELECT count(*) FROM outbox WHERE enqueued_at IS NOT NULL"),
                60, "the relay to send a batch", every=0.01)
     pid = drill.pid("relay")
     os.kill(pid, 9)
     wait_until(lambda: drill.running("relay") and drill.pid("relay") != pid, 30,
                "supervisord to restart the relay")
-    _finish(drill, fig, threads, time.monotonic())
+    finish(drill, fig, threads, time.monotonic())
 
 
 def test_drill_redis_stopped_during_intake_and_started_again(fresh, demo_cell):
     drill, fig = fresh, Figures("Redis stopped during intake")
-    clients = _clients(drill, demo_cell, fig, 4, _n(10), photos=True)
+    clients = start_clients(drill, demo_cell, fig, 4, n_scaled(10), photos=True)
     wait_until(lambda: drill.scalar("SELECT count(*) FROM reports") >= 4, 60, "intake to start")
     drill.redis.stop()
     # intake goes on without Redis: every client gets its reports acknowledged meanwhile
@@ -341,17 +212,17 @@ def test_drill_redis_stopped_during_intake_and_started_again(fresh, demo_cell):
     assert not clients[1] and fig.acknowledged == fig.sent
     assert not drill.healthy()  # Redis is down: degraded, the follow-up waits in the outbox
     drill.redis.start()
-    _finish(drill, fig, clients, time.monotonic())
+    finish(drill, fig, clients, time.monotonic())
 
 
-def test_drill_postgresql_restarted_under_16_clients(fresh, demo_cell):
+def test_drill_postgresql_restarted_under_16start_clients(fresh, demo_cell):
     drill, fig = fresh, Figures("PostgreSQL restarted under 16 clients")
-    threads = _clients(drill, demo_cell, fig, 16, _n(4), photos=True)
+    threads = start_clients(drill, demo_cell, fig, 16, n_scaled(4), photos=True)
     wait_until(lambda: drill.scalar("SELECT count(*) FROM reports") >= 16, 60, "intake to start")
     drill.engine.dispose()
     drill.pg.stop()
     drill.pg.start()
-    _finish(drill, fig, threads, time.monotonic())
+    finish(drill, fig, threads, time.monotonic())
     # every process lived through it: nothing needed a restart
     assert all(drill.running(p) for p in ("api", "relay", "worker:worker-0", "worker:worker-1"))
 
@@ -427,11 +298,87 @@ class LossyProxy:
 def test_drill_a_lossy_network_cutting_a_fifth_of_the_connections(fresh, demo_cell):
     drill, fig = fresh, Figures("lossy proxy cutting 20% of connections")
     with LossyProxy(drill.port, 0.2) as proxy:
-        threads = _clients(drill, demo_cell, fig, 4, _n(15), photos=True, port=proxy.port)
+        threads = start_clients(drill, demo_cell, fig, 4, n_scaled(15), photos=True, port=proxy.port)
         for t in threads[0]:
             t.join(RECOVERY_S)
     assert sum(proxy.cuts.values()) > 0
-    _finish(drill, fig, threads, time.monotonic())
+    finish(drill, fig, threads, time.monotonic())
+
+
+def _spawns(drill, program: str) -> int:
+    """How many times supervisord has started `program` (its log says each)."""
+    return (drill.stack.root / "log" / "supervisord.log").read_text().count(
+        f"spawned: '{program}'")
+
+
+def _kill_9_a_master(drill, fig: Figures, program: str, cell) -> None:
+    """kill -9 the master of `program` (nginx, gunicorn) while clients send reports: what it
+    left (its workers, holding the port) must be gone and a new master must serve — once
+    restarted, no crash loop; the time until it serves again is the drill's figure."""
+    clients = start_clients(drill, cell, fig, 4, n_scaled(10), photos=False)
+    wait_until(lambda: drill.scalar("SELECT count(*) FROM reports") >= 4, 60, "intake to start")
+    master = drill.pid(program)
+    group = [master, *group_members(master)]
+    assert len(group) > 1, f"{program}: a master with workers"
+    spawns = _spawns(drill, program)
+    killed = time.monotonic()
+    os.kill(master, 9)
+    wait_until(lambda: not any(alive(p) for p in group) and drill.healthy(), RECOVERY_S,
+               f"{program}'s old workers to be gone and a new {program} to serve")
+    fig.service_back_s = time.monotonic() - killed
+    wait_until(lambda: drill.running(program), RECOVERY_S, f"{program} to be RUNNING")
+    assert _spawns(drill, program) - spawns == 1, "restarted once, not in a loop"
+    finish(drill, fig, clients, time.monotonic())
+
+
+def test_drill_kill_9_the_nginx_master(fresh, demo_cell):
+    _kill_9_a_master(fresh, Figures("kill -9 the nginx master"), "nginx", demo_cell)
+
+
+def test_drill_kill_9_the_gunicorn_master(fresh, demo_cell):
+    _kill_9_a_master(fresh, Figures("kill -9 the gunicorn master"), "api", demo_cell)
+
+
+_RETRY = re.compile(r"retrying in|starting again in", re.IGNORECASE)
+
+
+def test_drill_a_long_redis_outage_ends_no_process(fresh, demo_cell):
+    """Redis away while every follow-up process has retried several times (more at a larger
+    scale): no process of the stack exits, and the follow-up is done once Redis is back."""
+    drill, fig = fresh, Figures("Redis away long: no process exits")
+    programs = ("api", "nginx", "relay", "worker:worker-0", "worker:worker-1")
+    pids = {p: drill.pid(p) for p in programs}
+    logs = drill.stack.root / "log"
+    watched = [logs / "worker-0.log", logs / "worker-1.log", logs / "relay-0.log"]
+    assert all(p.exists() for p in watched), sorted(x.name for x in logs.iterdir())
+    offsets = {p: p.stat().st_size for p in watched}
+    supervisord_log = logs / "supervisord.log"
+    supervisord_offset = supervisord_log.stat().st_size
+    retries = min(3 + int(SCALE), 8)
+
+    def retried_enough() -> bool:
+        for path in watched:
+            with path.open("rb") as f:
+                f.seek(offsets[path])
+                if len(_RETRY.findall(f.read().decode(errors="replace"))) < retries:
+                    return False
+        return True
+
+    clients = start_clients(drill, demo_cell, fig, 2, n_scaled(5), photos=True)
+    drill.redis.stop()
+    def exits() -> list[str]:
+        with supervisord_log.open("rb") as f:
+            f.seek(supervisord_offset)
+            return [line for line in f.read().decode().splitlines() if "exited:" in line]
+
+    wait_until(lambda: exits() or retried_enough(), RECOVERY_S * 2,
+               f"each worker and the relay to retry {retries} times", every=0.2)
+    assert not exits(), exits()
+    assert {p: drill.pid(p) for p in programs} == pids
+    drill.redis.start()
+    finish(drill, fig, clients, time.monotonic())
+    assert {p: drill.pid(p) for p in programs} == pids
+
 
 
 class SlowUpload:
@@ -514,16 +461,16 @@ def test_drill_slow_uploads_held_open_while_reports_are_acknowledged(fresh, demo
     status, _, body = request(drill.port, "PUT", f"/api/v1/reports/{report}", {
         "category": "E0101", "description": "slow photos",
         "location": {"lon": demo_cell["lon"], "lat": demo_cell["lat"], "accuracy_m": 5},
-        "captured_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC).isoformat()},
+        "captured_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat()},
         {"Authorization": f"Bearer {token}"})
     assert status == 201, body
     fig.sent = fig.acknowledged = 1
     release = threading.Event()
-    slow = [SlowUpload(drill.port, token, report, seed=k, release=release) for k in range(_n(4))]
+    slow = [SlowUpload(drill.port, token, report, seed=k, release=release) for k in range(n_scaled(4))]
     senders = [threading.Thread(target=u.first_chunk_slowly, daemon=True) for u in slow]
     for t in senders:
         t.start()
-    clients = _clients(drill, demo_cell, fig, 4, _n(10), photos=False)
+    clients = start_clients(drill, demo_cell, fig, 4, n_scaled(10), photos=False)
     for t in clients[0]:
         t.join(RECOVERY_S)
     assert not clients[1], clients[1][:3]
@@ -539,4 +486,4 @@ def test_drill_slow_uploads_held_open_while_reports_are_acknowledged(fresh, demo
         # no 500, no HTML: every refusal in JSON, and no body (none) on success
         assert all(s < 500 and t == ("" if s < 400 else "application/json")
                    for s, t, _ in u.answers), u.answers
-    _finish(drill, fig, clients, time.monotonic())
+    finish(drill, fig, clients, time.monotonic())

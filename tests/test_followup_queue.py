@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from rq import Queue
+from rq.intermediate_queue import IntermediateQueue
 from sqlalchemy import text
 
 from gridsnap import clock
@@ -17,7 +19,7 @@ from gridsnap.extensions import Runtime
 from gridsnap.outbox.jobs import BatchIncomplete
 from gridsnap.outbox.rules import MAX_ATTEMPTS, retry_delay_s
 from gridsnap.outbox.service import sweep_lost
-from gridsnap.worker import build_followup, make_job_states, run_relay, run_worker
+from gridsnap.worker import STRANDED_S, build_followup, make_job_states, run_relay, run_worker
 
 from conftest import auth, new_id, report_body
 from followup import drain
@@ -130,6 +132,31 @@ def test_sweep_resends_jobs_that_redis_lost(client, tokens, demo_cell, own_redis
                      {"t": clock.now() - timedelta(minutes=10)})
     with rt.sessions() as s:
         assert sweep_lost(s, make_job_states(rt)) == 1
+    assert run_relay(rt, once=True) == 1
+    run_worker(build_followup(rt), burst=True)
+    assert [m["done"] for m in _outbox(engine)] == [True]
+
+
+def test_sweep_resends_a_job_stranded_between_queue_and_worker(client, tokens, demo_cell,
+                                                               own_redis, engine):
+    """A worker took the job off the queue (into RQ's intermediate queue) and lost Redis before
+    starting it: the job stays "queued" where no worker looks. The sweep sends it again once it
+    has stayed there STRANDED_S after the sweep first saw it."""
+    redis, rt = own_redis
+    client.put(f"/api/v1/reports/{new_id()}", json=report_body(demo_cell),
+               headers=auth(tokens["worker"]))
+    assert run_relay(rt, once=True) == 1
+    queue = Queue(rt.settings.queue_name, connection=rt.redis)
+    intermediate = IntermediateQueue(queue.key, rt.redis)
+    job_id = rt.redis.lmove(queue.key, intermediate.key).decode()  # what RQ's dequeue does
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET enqueued_at = now() - interval '10 minutes'"))
+    with rt.sessions() as s:
+        assert sweep_lost(s, make_job_states(rt)) == 0  # first seen now: it may be starting
+        seen = datetime.now(UTC) - timedelta(seconds=STRANDED_S + 1)  # as if seen there then
+        rt.redis.set(intermediate.get_first_seen_key(job_id), seen.timestamp())
+        assert sweep_lost(s, make_job_states(rt)) == 1
+    assert job_id not in intermediate.get_job_ids()
     assert run_relay(rt, once=True) == 1
     run_worker(build_followup(rt), burst=True)
     assert [m["done"] for m in _outbox(engine)] == [True]

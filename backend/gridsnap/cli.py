@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,17 +24,18 @@ from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service
 from .deadlines.rules import HolidaysFileError, WorkCalendar, load_holidays_file
 from .demo import demo_loaded, load_demo
-from .devservices import ServiceError, down, up
+from .devservices import ServiceError, Started, down, up
 from .errors import AppError
 from .extensions import Runtime
 from .grid.service import import_grid
 from .health import service as health_service
+from .launch import port_free, split_listen
 from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
 from .outbox import queries as outbox_queries
 from .settings import REPO_ROOT, Settings, var_dir
-from .supervise import Stack, StackError, free_port, nginx_site
+from .supervise import Keeper, Stack, StackError, free_port, nginx_site, systemd_units
 from .users.service import (
     add_user,
     announce_revocation,
@@ -106,7 +109,7 @@ def services_run(command) -> None:
     """Run COMMAND with the services up; stop afterwards those this call started."""
 
     try:
-        started = up()
+        started = up(owner=True)
     except ServiceError as exc:
         _fail(str(exc))
     try:
@@ -505,7 +508,8 @@ def relay_cmd() -> None:
 
 def _gunicorn_args(port: int, workers: int) -> list[str]:
     host = os.environ.get("HOST", "127.0.0.1")
-    return [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"{host}:{port}",
+    return [sys.executable, "-m", "gunicorn", "-c", "python:gridsnap.gunicorn_conf",
+            "-w", str(workers), "-b", f"{host}:{port}",
             "--access-logfile", "-" if os.environ.get("GRIDSNAP_ACCESS_LOG") else "/dev/null",
             "--timeout", "60", "--no-control-socket",
             "--worker-class", "gridsnap.serving.JsonErrorsWorker", "gridsnap.wsgi:app"]
@@ -533,6 +537,25 @@ def _stack(port: int, rq_workers: int) -> Stack:
                  tile_origins=basemap_origins(settings))
 
 
+def _run_lock(root: Path):
+    """An exclusive lock on the checkout's stack, held while `gridsnap run` lives (the kernel
+    drops it when the process ends, even by kill -9). Returns the open file, or fails naming
+    the `gridsnap run` that holds it."""
+    root.mkdir(parents=True, exist_ok=True)
+    handle = (root / "gridsnap-run.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        _fail(f"another `gridsnap run` serves from this checkout (pid {handle.read().strip()}); "
+              "stop it first (Ctrl-C there, or kill it)")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 @main.command("run")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "8000")))
 @click.option("--rq-workers", type=int, default=2)
@@ -540,23 +563,44 @@ def run_cmd(port: int, rq_workers: int) -> None:
     """Everything `make run` does: services, migrations, demo city, then nginx, the API, the
     workers and the relay under supervisord.
 
-    A process that dies is restarted (and logged); PostgreSQL and Redis stay up whatever
-    happens to the others. Ctrl-C (or SIGTERM) stops what this started; the data stays in .var/.
+    A process that dies is restarted (and logged); supervisord itself is started again if it
+    dies (its programs die with it: none outlives it). PostgreSQL and Redis stay up whatever
+    happens to the others. Ctrl-C (or SIGTERM) stops what this started, a second one at once;
+    the data stays in .var/. After a kill -9 of this command, the next one clears what it left.
     """
 
-    try:
-        started = up()
-    except ServiceError as exc:
-        _fail(str(exc))
-    supervisor: subprocess.Popen | None = None
+    stack = _stack(port, rq_workers)
+    lock = _run_lock(stack.root)  # noqa: F841 (held until the process ends)
 
-    def _interrupt(*_):
-        raise KeyboardInterrupt
+    def say(message: str) -> None:
+        click.echo(f"gridsnap: {message}", err=True)
+
+    keeper = Keeper(stack, say=say)
+    left = keeper.clear_leftovers()
+    if left:
+        say(f"ended {left} process(es) a previous `gridsnap run` left running")
+    phase, stop = ["preparing"], threading.Event()
+
+    def _signal(*_):
+        if phase[0] == "preparing":
+            phase[0] = "stopping"
+            raise KeyboardInterrupt
+        if phase[0] == "serving":
+            phase[0] = "stopping"
+            stop.set()
+            return
+        # stopping already: a second Ctrl-C, or a service manager's TERM after ours
+        say("stopping already: ending every process of the stack now")
+        keeper.kill_now()
 
     # explicit, so that Ctrl-C and `kill` work even where SIGINT came in ignored (a `&` job)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _signal)
+    signal.signal(signal.SIGTERM, _signal)
+    started = Started()
     try:
+        up(owner=True, into=started)
+        if not port_free(*split_listen(stack.listen)):
+            _fail(f"{stack.listen} is taken by another program: stop it, or set PORT")
         settings = Settings.from_env()
         upgrade(settings.database_url)
         with _session() as session:
@@ -569,27 +613,22 @@ def run_cmd(port: int, rq_workers: int) -> None:
         if warning:
             click.echo(f"gridsnap: warning: {warning}", err=True)
         os.environ[deadline_service.ANNOUNCED_ENV] = "1"
-        stack = _stack(port, rq_workers)
-        try:
-            stack.write()
-        except StackError as exc:
-            _fail(str(exc))
-        # its own session: Ctrl-C reaches this process only, which stops supervisord in order
-        supervisor = subprocess.Popen(stack.argv(), start_new_session=True)
+        stack.write()
+        keeper.start()
         click.echo(f"\ngridsnap serves at http://{stack.listen}/ (API docs: /api/v1/docs) "
                    f"through nginx; processes: gridsnap ctl status. Ctrl-C stops.\n")
-        supervisor.wait()
-        click.echo(f"gridsnap: supervisord ended (exit {supervisor.returncode})", err=True)
+        if phase[0] == "preparing":
+            phase[0] = "serving"
+            keeper.keep(stop)
     except KeyboardInterrupt:
-        click.echo("\nstopping…")
+        pass
+    except (ServiceError, StackError) as exc:
+        say(str(exc))
+        sys.exit(1)
     finally:
-        if supervisor is not None and supervisor.poll() is None:
-            supervisor.send_signal(signal.SIGTERM)
-            try:
-                supervisor.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                supervisor.kill()
-                supervisor.wait()
+        phase[0] = "stopping"
+        click.echo("\nstopping…", err=True)
+        keeper.stop()
         down(started)
 
 
@@ -605,20 +644,40 @@ def ctl_cmd(args) -> None:
 
 
 @main.command("deploy-config")
-@click.argument("what", type=click.Choice(["nginx", "supervisord"]))
+@click.argument("what", type=click.Choice(["nginx", "supervisord", "systemd"]))
 @click.option("--listen", default="80", help="nginx: address:port or port to listen on.")
 @click.option("--upstream", default="127.0.0.1:8000", help="nginx: where gunicorn listens.")
 @click.option("--temp-dir", default="/var/cache/nginx/gridsnap", help="nginx: temp files.")
 @click.option("--state-dir", default="/var/lib/gridsnap/run", help="supervisord: its state.")
-@click.option("--api-port", type=int, default=8000, help="supervisord: gunicorn's port.")
+@click.option("--api-port", type=int, default=8000, help="supervisord, systemd: gunicorn's port.")
 @click.option("--rq-workers", type=int, default=2)
-def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_workers) -> None:
-    """Print a production configuration rendered from deploy/ (nginx: a conf.d file)."""
+@click.option("--prefix", default="/opt/gridsnap", help="systemd: the checkout (with its .venv).")
+@click.option("--user", "unix_user", default="gridsnap", help="systemd: the user it runs as.")
+@click.option("--env-file", default="/etc/gridsnap/env", help="systemd: the settings file.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="systemd: write the units into this folder (else print them).")
+def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_workers,
+                      prefix, unix_user, env_file, out) -> None:
+    """Print a production configuration rendered from deploy/ (nginx: a conf.d file; systemd:
+    the units and nginx's drop-in, or write them into --out)."""
     settings = Settings.from_env()
     if what == "nginx":
         click.echo(nginx_site(listen=listen, upstream=upstream,
                               max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir,
                               tile_origins=basemap_origins(settings)))
+        return
+    if what == "systemd":
+        units = systemd_units(prefix=prefix, user=unix_user, env_file=env_file,
+                              api_port=api_port, state_dir=state_dir)
+        for name, text_ in units.items():
+            if out:
+                path = Path(out) / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text_)
+            else:
+                click.echo(f"### {name}\n{text_}")
+        if out:
+            click.echo(f"wrote {len(units)} files into {out}: copy them to /etc/systemd/system/")
         return
     stack = Stack(root=Path(state_dir), listen=listen, api_port=api_port,
                   web_workers=_web_workers(), rq_workers=rq_workers,

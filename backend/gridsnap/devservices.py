@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import pwd
 import shutil
@@ -32,6 +33,13 @@ def _port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.3)
         return s.connect_ex((host, port)) == 0
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _free_port() -> int:
@@ -289,6 +297,9 @@ class LocalRedis:
             pid = int(self.pidfile.read_text().strip())
         except ValueError:
             return
+        if b"redis-server" not in _cmdline(pid):  # ended (kill -9?); the number may be reused
+            self.pidfile.unlink(missing_ok=True)
+            return
         # Returns only once Redis is gone and its port closed: a caller that stops Redis (a
         # test of an outage) must find it stopped, however slowly a busy machine lets it exit.
         # TERM first (append-only file flushed), KILL if it still runs after 20 s.
@@ -304,14 +315,52 @@ class LocalRedis:
         self.pidfile.unlink(missing_ok=True)
 
 
-def up() -> Started:
-    """Start the local services that DATABASE_URL / REDIS_URL do not replace."""
-    started = Started()
+def _owner_file() -> Path:
+    return var_dir() / "services.owner"
+
+
+def _owner() -> dict:
+    try:
+        return json.loads(_owner_file().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def up(owner: bool = False, into: Started | None = None) -> Started:
+    """Start the local services that DATABASE_URL / REDIS_URL do not replace; returns (and
+    fills `into` as it goes, so that an interrupted call still says) which this call started.
+
+    `owner`: the caller stops at its end what it started (`gridsnap run`, `services run`). Such a
+    caller records it in .var/services.owner; when the recorded caller died without stopping
+    them (kill -9), the next owner adopts the services it left running and stops them in turn.
+    """
+    started = into if into is not None else Started()
     if not os.environ.get("DATABASE_URL"):
         started.postgres = LocalPostgres().start()
     if not os.environ.get("REDIS_URL"):
         started.redis = LocalRedis().start()
+    if owner:
+        previous = _owner()
+        pid = previous.get("pid")
+        if isinstance(pid, int) and pid != os.getpid() and not _alive(pid):
+            started.postgres |= bool(previous.get("postgres")) and not os.environ.get(
+                "DATABASE_URL")
+            started.redis |= bool(previous.get("redis")) and not os.environ.get("REDIS_URL")
+        if started.postgres or started.redis:
+            var_dir().mkdir(parents=True, exist_ok=True)
+            _owner_file().write_text(json.dumps({"pid": os.getpid(), "postgres": started.postgres,
+                                                 "redis": started.redis}))
     return started
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def down(started: Started | None = None) -> None:
@@ -320,3 +369,5 @@ def down(started: Started | None = None) -> None:
         LocalRedis().stop()
     if started is None or started.postgres:
         LocalPostgres().stop()
+    if started is None or _owner().get("pid") == os.getpid():
+        _owner_file().unlink(missing_ok=True)

@@ -12,21 +12,26 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from hashlib import sha1
 from pathlib import Path
 
+from .procs import alive, cmdline, die_with_parent, end, send, session_members
 from .settings import REPO_ROOT
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
 NGINX_SITE = DEPLOY_DIR / "nginx" / "gridsnap.conf.tmpl"
 NGINX_LOCAL = DEPLOY_DIR / "nginx" / "nginx-local.conf.tmpl"
 SUPERVISORD = DEPLOY_DIR / "supervisord.conf.tmpl"
+SYSTEMD_DIR = DEPLOY_DIR / "systemd"
 
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 # a unix socket's path must fit in sockaddr_un (108 bytes on Linux, with the terminating NUL)
@@ -75,6 +80,15 @@ def nginx_site(*, listen: str, upstream: str, max_body_bytes: int, temp_dir: Pat
     return render(NGINX_SITE, {"listen": listen, "upstream": upstream,
                                "max_body_bytes": max_body_bytes, "temp_dir": temp_dir,
                                "tile_origins": "".join(f" {o}" for o in tile_origins)})
+
+
+def systemd_units(*, prefix: Path | str, user: str, env_file: str, api_port: int,
+                  state_dir: Path | str) -> dict[str, str]:
+    """The systemd units of deploy/systemd/ filled in: {path under /etc/systemd/system: text}."""
+    values = {"prefix": prefix, "user": user, "group": user, "env_file": env_file,
+              "api_port": api_port, "state_dir": state_dir}
+    return {str(t.relative_to(SYSTEMD_DIR)).removesuffix(".tmpl"): render(t, values)
+            for t in sorted(SYSTEMD_DIR.rglob("*.tmpl"))}
 
 
 @dataclass
@@ -143,6 +157,11 @@ class Stack:
         return self.root / "supervisord.conf"
 
     @property
+    def pidfile(self) -> Path:
+        """supervisord's (it is the leader of the stack's session: its pid is the session id)."""
+        return self.root / "supervisord.pid"
+
+    @property
     def socket(self) -> Path:
         path = self.root / "supervisor.sock"
         if len(str(path)) <= _MAX_SOCKET_PATH:
@@ -168,6 +187,9 @@ class Stack:
             # stated, so that supervisord does not warn that it kept root's privileges
             "user_line": "user=root" if os.geteuid() == 0 else "",
             "python": shlex.quote(sys.executable), "web_workers": self.web_workers,
+            "launch": shlex.join([sys.executable, "-m", "gridsnap.launch",
+                                  "--state", str(self.root / "launch")]),
+            "listen": self.listen,
             "api_bind": f"127.0.0.1:{self.api_port}", "rq_workers": self.rq_workers,
             "api_access_log": "-" if self.access_log else "/dev/null",
             "nginx_command": shlex.join(front.argv()),
@@ -186,3 +208,117 @@ class Stack:
     def ctl(self, *args: str) -> str:
         """supervisorctl's output for `args` (e.g. "status", "pid worker:worker-0")."""
         return subprocess.run(self.ctl_argv(*args), capture_output=True, text=True).stdout
+
+
+def _supervisord_child() -> None:
+    """In supervisord's process before exec: SIGTERM when `gridsnap run` dies (even by kill -9),
+    on which supervisord stops its programs in order."""
+    die_with_parent(signal.SIGTERM)
+
+
+class Keeper:
+    """Keeps the stack's supervisord running, as `gridsnap run` does: supervisord is the leader
+    of a session of its own, and every process of the stack is in that session, whatever became
+    of its parent. When supervisord dies (kill -9, OOM) its children get SIGTERM (the
+    parent-death signal gridsnap.launch sets); the keeper ends what is left of the session
+    (TERM, `grace_s`, KILL) and starts supervisord again — at once the first time, then after
+    1 s, 2 s, 4 s, … up to 30 s while it keeps dying within a minute. The same clearing runs
+    before the first start, for what a predecessor killed with -9 left (supervisord.pid names
+    its session). An exit 0 (`gridsnap ctl shutdown`, a TERM sent to supervisord) is a
+    deliberate stop: keep() returns."""
+
+    def __init__(self, stack: Stack, say: Callable[[str], None] = print,
+                 env: Mapping[str, str] | None = None, grace_s: float = 5.0):
+        self.stack, self.say, self.env, self.grace_s = stack, say, env, grace_s
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.restarts = 0
+
+    def _recorded_session(self) -> int | None:
+        try:
+            return int(self.stack.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _ours(self, pid: int) -> bool:
+        line = cmdline(pid)
+        return "supervisord" in line and str(self.stack.conf) in line
+
+    def leftovers(self, sid: int | None = None) -> list[int]:
+        """The processes left of the session `sid` (default: the one supervisord.pid names),
+        its supervisord first if that lives."""
+        sid = self._recorded_session() if sid is None else sid
+        if sid is None:
+            return []
+        if alive(sid):
+            # a live number is a session leader: this stack's supervisord, or (the number was
+            # taken again after every member had ended) another program, with nothing of ours
+            return [sid, *session_members(sid)] if self._ours(sid) else []
+        return session_members(sid)
+
+    def clear_leftovers(self, sid: int | None = None) -> int:
+        """End what is left of a previous supervisord's session; returns how many processes.
+        A supervisord of this stack still alive (its `gridsnap run` was killed) is stopped
+        first, in order (it stops its programs); the rest get TERM, a grace, then KILL."""
+        sid = self._recorded_session() if sid is None else sid
+        left = self.leftovers(sid)
+        if left:
+            if alive(sid) and self._ours(sid):
+                end([sid], 60)
+            end(self.leftovers(sid), self.grace_s)
+        self.stack.pidfile.unlink(missing_ok=True)
+        return len(left)
+
+    def start(self) -> None:
+        self.clear_leftovers()
+        self.proc = subprocess.Popen(self.stack.argv(), start_new_session=True,
+                                     env=None if self.env is None else dict(self.env),
+                                     preexec_fn=_supervisord_child)
+        self.started_at = time.monotonic()
+
+    def keep(self, stop: threading.Event) -> None:
+        """Watch supervisord until `stop` is set or it ends with exit 0; start it again when it
+        dies otherwise."""
+        quick = 0
+        while not stop.is_set():
+            if self.proc is None:
+                self.start()
+            while self.proc.poll() is None and not stop.wait(0.1):
+                pass
+            if stop.is_set():
+                return
+            code, lived = self.proc.returncode, time.monotonic() - self.started_at
+            if code == 0:
+                self.say("supervisord was shut down (exit 0): stopping")
+                return
+            quick = quick + 1 if lived < 60 else 0
+            delay = 0.0 if quick <= 1 else min(2.0 ** (quick - 2), 30.0)
+            how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+            left = self.clear_leftovers(self.proc.pid)
+            self.say(f"supervisord died ({how}) after {lived:.0f} s; ended the {left} "
+                     f"process(es) it left; starting it again"
+                     + (f" in {delay:.0f} s" if delay else ""))
+            self.proc = None
+            self.restarts += 1
+            if delay and stop.wait(delay):
+                return
+
+    def kill_now(self) -> None:
+        """KILL every process of the stack (a second Ctrl-C or TERM while stopping)."""
+        if self.proc is None:
+            return
+        for pid in [self.proc.pid, *session_members(self.proc.pid)]:
+            send(pid, signal.SIGKILL)
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Stop supervisord (it stops its programs in order) and end whatever is left."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.kill_now()
+                self.proc.wait()
+        self.clear_leftovers(self.proc.pid)

@@ -11,9 +11,11 @@ import os
 import signal
 import threading
 import time
+from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 
 from . import models as _models  # noqa: F401 (every table known to the sessions)
@@ -88,10 +90,30 @@ def enqueue_periodic(rt: Runtime) -> None:
 _WORKER_KEY = SimpleWorker.redis_worker_namespace_prefix
 
 
+# a job taken off the queue (into RQ's intermediate queue) that no worker started this long
+# after the sweep first saw it there: its worker lost Redis between the two steps
+STRANDED_S = 30
+
+
 def make_job_states(rt: Runtime):
     """job_states(job ids) -> {id: RQ status, None if Redis has no such job, or "abandoned" for
     a started job whose worker is gone (its heartbeat expired, it died, or a successor took its
-    name: a worker's key names the job it runs now)."""
+    name: a worker's key names the job it runs now), and for a job stranded in RQ's intermediate
+    queue: taken off the queue by a worker that lost Redis before starting it. RQ itself fails
+    such a job only in its ten-minute maintenance; this takes it out of the intermediate queue
+    once it has stayed there STRANDED_S after the sweep first saw it (the job handlers are
+    idempotent, so a job that was only slow runs harmlessly twice)."""
+    queue = Queue(rt.settings.queue_name, connection=rt.redis)
+    intermediate = IntermediateQueue(queue.key, rt.redis)
+
+    def stranded(job_id: str) -> bool:
+        if rt.redis.lpos(intermediate.key, job_id) is None or intermediate.set_first_seen(job_id):
+            return False
+        first = intermediate.get_first_seen(job_id)
+        if first is None or (datetime.now(UTC) - first).total_seconds() < STRANDED_S:
+            return False
+        intermediate.remove(job_id)
+        return True
 
     def job_states(job_ids: list[str]) -> dict:
         out = {}
@@ -103,6 +125,8 @@ def make_job_states(rt: Runtime):
                 out[job_id] = None if job is None else job.get_status(refresh=False)
                 if job is not None and out[job_id] == "started":
                     started.append((job_id, job.worker_name or ""))
+                elif out[job_id] == "queued" and stranded(job_id):
+                    out[job_id] = "abandoned"
             if started:
                 with rt.redis.pipeline(transaction=False) as pipe:
                     for _job_id, worker in started:
@@ -203,11 +227,14 @@ def run_worker(followup: Followup, *, burst: bool = False, name: str | None = No
     stop = threading.Event()
     backoff = 0.5
     while True:
-        began = time.monotonic()
-        worker = GridsnapWorker([queue], connection=rt.redis, followup=followup, name=name)
+        began, worker = time.monotonic(), None
         try:
+            # inside the try: RQ's constructor talks to Redis (CLIENT SETNAME)
+            worker = GridsnapWorker([queue], connection=rt.redis, followup=followup, name=name)
             if name is not None:
                 _retire_predecessor(rt, name)
+            if stop.is_set():  # stopped while waiting for Redis
+                return
             worker.work(with_scheduler=False, burst=burst, logging_level="WARNING")
             if burst or worker._shutdown_requested_date is not None:
                 return
@@ -217,8 +244,9 @@ def run_worker(followup: Followup, *, burst: bool = False, name: str | None = No
             if burst:
                 raise
             log.warning("worker %s: Redis unavailable (%s); retrying in %.1f s",
-                        worker.name, type(exc).__name__, backoff)
-        # RQ's handlers are gone with its loop; a stop now ends the wait
+                        worker.name if worker is not None else name or "(starting)",
+                        type(exc).__name__, backoff)
+        # RQ's handlers are gone with its loop (or were never set); a stop now ends the wait
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         if time.monotonic() - began > 60:
