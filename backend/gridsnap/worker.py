@@ -11,7 +11,6 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
@@ -110,7 +109,8 @@ def make_job_states(rt: Runtime):
         if rt.redis.lpos(intermediate.key, job_id) is None or intermediate.set_first_seen(job_id):
             return False
         first = intermediate.get_first_seen(job_id)
-        if first is None or (datetime.now(UTC) - first).total_seconds() < STRANDED_S:
+        # RQ stamps first-seen with the machine's time (not the application's clock)
+        if first is None or time.time() - first.timestamp() < STRANDED_S:
             return False
         intermediate.remove(job_id)
         return True
