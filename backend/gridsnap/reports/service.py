@@ -31,7 +31,8 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                   caller: dict | None = None, commit: bool = True) -> Submitted:
     """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
     by default; a hotline call or an Open311 request names its source, nature, urgency and
-    caller (personal data, stored once in the hotline's table in the same statement).
+    caller (personal data: part of what makes a replay identical; the feature that took it
+    stores it, in the same transaction, with hotline.service.record_caller).
 
     Returns Submitted(created=True) for a new report; created=False for an identical replay.
     Raises AppError report.id_conflict (same id, other content), report.unknown_category or
@@ -67,7 +68,7 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
         raise AppError("report.implausible_time", f"captured_at: {problem}",
                        {"captured_at": [problem]})
     try:
-        row = queries.insert_report(session, params, caller)
+        row = queries.insert_report(session, params)
         if commit:
             session.commit()
     except (IntegrityError, psycopg.IntegrityError) as exc:
