@@ -16,6 +16,7 @@ from ..errors import AppError
 from ..settings import Settings
 from ..users.rules import Principal
 from . import queries
+from .models import CATEGORY_FK
 from .rules import capture_time_problem, fingerprint
 
 
@@ -23,6 +24,14 @@ from .rules import capture_time_problem, fingerprint
 class Submitted:
     report: dict
     created: bool
+
+
+def _violates(exc: Exception, constraint: str) -> bool:
+    """Whether the database refused a row for a foreign key, by its name (psycopg's
+    diagnostics, not the message's text)."""
+    orig = getattr(exc, "orig", exc)
+    return (isinstance(orig, psycopg.errors.ForeignKeyViolation)
+            and orig.diag.constraint_name == constraint)
 
 
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
@@ -73,7 +82,7 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
             session.commit()
     except (IntegrityError, psycopg.IntegrityError) as exc:
         session.rollback()
-        if "fk_reports_category_code_categories" in str(getattr(exc, "orig", exc)):
+        if _violates(exc, CATEGORY_FK):
             raise AppError("report.unknown_category",
                            f"There is no category with code {body['category']!r}.",
                            {"category": ["Unknown category code."]}) from None
