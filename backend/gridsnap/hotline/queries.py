@@ -7,20 +7,20 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
 
-def insert_caller_cte(name: str, *, source: str, report_id: str) -> str:
-    """`name AS (INSERT INTO callers ...)` for a WITH clause: the caller of each row of
-    `source` (intake's new report), from the parameters :caller_name, :caller_phone,
-    :caller_email and :caller_anonymous (and :now, the application's clock)."""
-    return f"""{name} AS (
+def insert_caller(session: Session, report_id: uuid.UUID, caller: dict) -> None:
+    """The caller of a new case (name, phone, email, anonymous), stamped by the application's
+    clock."""
+    session.execute(text("""
         INSERT INTO callers (report_id, name, phone, email, anonymous, created_at)
-        SELECT {report_id}, :caller_name, :caller_phone, :caller_email,
-               coalesce(CAST(:caller_anonymous AS boolean), false), :now
-          FROM {source}
-    )"""
+        VALUES (:report_id, :name, :phone, :email, coalesce(CAST(:anonymous AS boolean), false),
+                :now)
+    """), {"name": None, "phone": None, "email": None, "anonymous": None, **caller,
+           "report_id": report_id, "now": clock.now()})
 
 
 def caller_join(alias: str, report: str) -> tuple[str, str]:

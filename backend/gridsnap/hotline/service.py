@@ -27,6 +27,12 @@ def _require(principal: Principal, roles, what: str) -> None:
         raise AppError("auth.forbidden", f"Only call-takers {what}.")
 
 
+def record_caller(session: Session, case_id: uuid.UUID, caller: dict) -> None:
+    """Store the caller of a case just taken (a 12345 call, an Open311 request): personal data,
+    once, in the transaction that made the case. Does not commit."""
+    queries.insert_caller(session, case_id, caller)
+
+
 def _with_callers(session: Session, principal: Principal, cases: list[dict]) -> list[dict]:
     """The cases with their callers, masked (invariant 10: a list is never an unmasked view)."""
     found = queries.callers_of(session, [c["id"] for c in cases])
@@ -61,11 +67,13 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
     report = {"category": body["category"], "description": body.get("description") or "",
               "address": body.get("address"), "location": location,
               "captured_at": body["called_at"]}
+    caller = {"name": caller.get("name") or None, "phone": caller.get("phone") or None,
+              "email": None, "anonymous": bool(caller.get("anonymous"))}
     submitted = submit_report(
         session, principal, call_id, report, settings, source="hotline", nature=body["nature"],
-        urgency=body["urgency"], commit=False,
-        caller={"name": caller.get("name") or None, "phone": caller.get("phone") or None,
-                "email": None, "anonymous": bool(caller.get("anonymous"))})
+        urgency=body["urgency"], commit=False, caller=caller)
+    if submitted.created:
+        record_caller(session, call_id, caller)
     if submitted.created and body.get("answer"):
         case_service.change_case(session, principal, call_id, ["answer"],
                                  {"note": body["answer"]}, settings=settings)

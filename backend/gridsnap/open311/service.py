@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..errors import AppError
 from ..grid.service import resolve_address
+from ..hotline import service as hotline_service
 from ..photos import service as photo_service
 from ..reports.service import submit_report
 from ..settings import Settings
@@ -137,7 +138,10 @@ def post_request(session: Session, client: Principal, form: dict,
         {"category": code, "description": description, "address": address,
          "location": {"lon": lon, "lat": lat, "source": "manual"},
          "captured_at": clock.now()}, settings,
-        source="open311", caller=caller if any((name, phone, email)) else None)
+        source="open311", caller=caller if any((name, phone, email)) else None, commit=False)
+    if submitted.created and any((name, phone, email)):
+        hotline_service.record_caller(session, report_id, caller)
+    session.commit()
     return [{"service_request_id": submitted.report["number"],
              "service_notice": "已受理，将按期办理。", "account_id": None}]
 

@@ -11,7 +11,6 @@ from ..db import RawStatement
 from ..events import rules as ev
 from ..events.queries import insert_cte as event_cte
 from ..grid.queries import LOCATE_CTE, chain_sql
-from ..hotline.queries import insert_caller_cte
 from ..outbox import rules as topics
 from ..outbox.queries import insert_cte as outbox_cte
 
@@ -45,28 +44,22 @@ ins AS (
            action=ev.REPORT_SUBMITTED, to_status="status",
            data="jsonb_build_object('area_code', area_code, 'outside_grid', outside_grid)")},
 {outbox_cte("ob", source="ins", topic=topics.REPORT_SUBMITTED,
-            payload="jsonb_build_object('report_id', id)")}{{caller}}
+            payload="jsonb_build_object('report_id', id)")}
 SELECT {_INTAKE_COLUMNS} FROM ins r {AREA_JOINS}
 """
 
-_SUBMIT = RawStatement(_SUBMIT_SQL.replace("{caller}", ""))
-# a hotline call or an Open311 request: the caller's personal data in the same statement
-_SUBMIT_WITH_CALLER = RawStatement(_SUBMIT_SQL.replace(
-    "{caller}", ",\n" + insert_caller_cte("cl", source="ins", report_id="id")))
+_SUBMIT = RawStatement(_SUBMIT_SQL)
 
 _ORIGIN = {"origin": "worker", "nature": None, "urgency": None}
 
 
-def insert_report(session: Session, params: dict, caller: dict | None = None):
-    """Insert the report with its cell, audit event and outbox message in one statement; with
-    `caller` (name, phone, email, anonymous), the caller's row too. `params` may name the
-    report's origin (source), nature and urgency (接诉即办); a report from the field by default.
+def insert_report(session: Session, params: dict):
+    """Insert the report with its cell, audit event and outbox message in one statement.
+    `params` may name the report's origin (source), nature and urgency (接诉即办); a report
+    from the field by default (a caller's personal data is the hotline's to store).
 
     Returns the new row, or None if a report with this id exists already (straight to psycopg:
     the hot path).
     """
     params = {**_ORIGIN, **params, "now": clock.now()}
-    if caller is None:
-        return _SUBMIT.one(session, params)
-    return _SUBMIT_WITH_CALLER.one(session, {**params, **{f"caller_{k}": v
-                                                          for k, v in caller.items()}})
+    return _SUBMIT.one(session, params)

@@ -16,6 +16,7 @@ from ..errors import AppError
 from ..settings import Settings
 from ..users.rules import Principal
 from . import queries
+from .models import CATEGORY_FK
 from .rules import capture_time_problem, fingerprint
 
 
@@ -25,13 +26,22 @@ class Submitted:
     created: bool
 
 
+def _violates(exc: Exception, constraint: str) -> bool:
+    """Whether the database refused a row for a foreign key, by its name (psycopg's
+    diagnostics, not the message's text)."""
+    orig = getattr(exc, "orig", exc)
+    return (isinstance(orig, psycopg.errors.ForeignKeyViolation)
+            and orig.diag.constraint_name == constraint)
+
+
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                   body: dict, settings: Settings, *, source: str = "worker",
                   nature: str | None = None, urgency: str | None = None,
                   caller: dict | None = None, commit: bool = True) -> Submitted:
     """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
     by default; a hotline call or an Open311 request names its source, nature, urgency and
-    caller (personal data, stored once in the hotline's table in the same statement).
+    caller (personal data: part of what makes a replay identical; the feature that took it
+    stores it, in the same transaction, with hotline.service.record_caller).
 
     Returns Submitted(created=True) for a new report; created=False for an identical replay.
     Raises AppError report.id_conflict (same id, other content), report.unknown_category or
@@ -67,12 +77,12 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
         raise AppError("report.implausible_time", f"captured_at: {problem}",
                        {"captured_at": [problem]})
     try:
-        row = queries.insert_report(session, params, caller)
+        row = queries.insert_report(session, params)
         if commit:
             session.commit()
     except (IntegrityError, psycopg.IntegrityError) as exc:
         session.rollback()
-        if "fk_reports_category_code_categories" in str(getattr(exc, "orig", exc)):
+        if _violates(exc, CATEGORY_FK):
             raise AppError("report.unknown_category",
                            f"There is no category with code {body['category']!r}.",
                            {"category": ["Unknown category code."]}) from None
