@@ -150,7 +150,8 @@ def test_sweep_resends_a_job_stranded_between_queue_and_worker(client, tokens, d
     intermediate = IntermediateQueue(queue.key, rt.redis)
     job_id = rt.redis.lmove(queue.key, intermediate.key).decode()  # what RQ's dequeue does
     with engine.begin() as conn:
-        conn.execute(text("UPDATE outbox SET enqueued_at = now() - interval '10 minutes'"))
+        conn.execute(text("UPDATE outbox SET enqueued_at = :t"),
+                     {"t": clock.now() - timedelta(minutes=10)})
     with rt.sessions() as s:
         assert sweep_lost(s, make_job_states(rt)) == 0  # first seen now: it may be starting
         seen = datetime.now(UTC) - timedelta(seconds=STRANDED_S + 1)  # as if seen there then
