@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from . import clock
+from . import clock, transaction
 from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .cases import sweeps as case_sweeps
 from .categories.service import load_categories, load_departments
@@ -50,9 +50,11 @@ from .worker import build_followup, run_relay, run_worker
 
 @contextmanager
 def _session():
+    """The command's session and its one transaction: committed when the command's block
+    ends, rolled back if it fails (_fail included)."""
     rt = Runtime(Settings.from_env())
     try:
-        with rt.sessions() as session:
+        with rt.sessions() as session, transaction.unit(session, "command"):
             yield session
     finally:
         rt.dispose()
@@ -185,7 +187,6 @@ def load_catalogue(departments, categories) -> None:
                 click.echo(f"{load_categories(session, categories)} categories")
             except ValueError as exc:
                 _fail(str(exc))
-        session.commit()
 
 
 @main.command("load-demo")
@@ -382,7 +383,6 @@ def outbox_retry_failed() -> None:
 
     with _session() as session:
         n = outbox_queries.retry_failed(session)
-        session.commit()
     click.echo(f"{n} message(s) will be sent again")
 
 
@@ -456,9 +456,13 @@ def deadlines_recompute(dry_run: bool, every: bool) -> None:
 
     settings = Settings.from_env()
     cal = _calendar_or_fail(settings)
+    changed: list[dict] = []
     with _session() as session:
-        changed = case_sweeps.recompute_deadlines(session, settings, dry_run=dry_run,
-                                                   every=every)
+        # each batch in a transaction of its own (the locks go with it); a dry run writes none
+        for batch in case_sweeps.recompute_deadlines(session, settings, dry_run=dry_run,
+                                                      every=every):
+            changed += batch
+            (transaction.rollback if dry_run else transaction.commit)(session)
 
     def when(t):
         return t.astimezone(cal.zone).strftime("%Y-%m-%d %H:%M") if t else "-"

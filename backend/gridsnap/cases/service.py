@@ -26,7 +26,7 @@ from .joint import queries as joint_queries
 
 def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict, *,
         settings: Settings, if_match: int | None = None) -> dict:
-    """Take an action on a case; commits and returns the case as the caller now sees it.
+    """Take an action on a case; returns the case as the caller now sees it.
 
     Raises AppError: case.not_found (missing or out of scope), case.invalid_transition,
     case.action_forbidden, case.precondition_failed (If-Match is stale), case.note_required,
@@ -49,7 +49,6 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
                        headers={"ETag": f'"{row["version"]}"'})
     changed = change.run(session, principal, row, rules.follow_up_steps(body["action"], body),
                          body, settings=settings, client_action_id=client_action_id)
-    session.commit()
     # the actor gets the case as it now is, even if the action took it out of their sight
     # (a department returning a case no longer sees it)
     return views.case_views(session, principal, [changed], with_links=True)[0]

@@ -71,13 +71,12 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
               "email": None, "anonymous": bool(caller.get("anonymous"))}
     submitted = submit_report(
         session, principal, call_id, report, settings, source="hotline", nature=body["nature"],
-        urgency=body["urgency"], commit=False, caller=caller)
+        urgency=body["urgency"], caller=caller)
     if submitted.created:
         record_caller(session, call_id, caller)
     if submitted.created and body.get("answer"):
         case_service.change_case(session, principal, call_id, ["answer"],
                                  {"note": body["answer"]}, settings=settings)
-    session.commit()
     case = views.get_case(session, principal, call_id)
     return _with_callers(session, principal, [case])[0], submitted.created
 
@@ -99,7 +98,7 @@ def record_callback(session: Session, principal: Principal, case_id: uuid.UUID, 
                     settings: Settings) -> dict:
     """回访: record one try at calling the caller back — reached with 响应 / 解决 / 满意, or not
     (the third unanswered try makes them unreachable); with `reopen`, a 不满意 or 未解决 answer
-    reopens the case (重新办理) as rework in the same change. Commits; returns the case.
+    reopens the case (重新办理) as rework in the same change. Returns the case.
 
     Raises AppError case.not_found, case.invalid_transition, case.action_forbidden (no
     callback due, or reopening a satisfied caller's case), case.note_required,
@@ -109,7 +108,6 @@ def record_callback(session: Session, principal: Principal, case_id: uuid.UUID, 
     case_service.change_case(session, principal, case_id, steps,
                              {"callback": body["callback"], "note": body.get("note")},
                              settings=settings)
-    session.commit()
     case = views.get_case(session, principal, case_id)
     return _with_callers(session, principal, [case])[0]
 
@@ -132,7 +130,6 @@ def show_caller(session: Session, principal: Principal, case_id: uuid.UUID, *,
     insert_events(session, [Event(report_id=case_id, action=ev.CALLER_VIEWED, at=clock.now(),
                                   actor_id=principal.id, data={"fields": ["name", "phone",
                                                                           "email"]})])
-    session.commit()
     return rules.caller_view(row, unmasked=True)
 
 

@@ -138,10 +138,9 @@ def post_request(session: Session, client: Principal, form: dict,
         {"category": code, "description": description, "address": address,
          "location": {"lon": lon, "lat": lat, "source": "manual"},
          "captured_at": clock.now()}, settings,
-        source="open311", caller=caller if any((name, phone, email)) else None, commit=False)
+        source="open311", caller=caller if any((name, phone, email)) else None)
     if submitted.created and any((name, phone, email)):
         hotline_service.record_caller(session, report_id, caller)
-    session.commit()
     return [{"service_request_id": submitted.report["number"],
              "service_notice": "已受理，将按期办理。", "account_id": None}]
 
@@ -269,7 +268,6 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
                                  role="client", password=secrets.token_urlsafe(24),
                                  scopes=scopes)
     key = user_service.issue_api_key(session, user.id, years=years, label="open311 api key")
-    session.commit()
     return key
 
 

@@ -41,9 +41,7 @@ def add_rule(session: Session, *, category_code: str | None, area_prefix: str,
         row = queries.insert_rule(session, {
             "category_code": category_code, "area_prefix": area_prefix,
             "department_code": department_code, "note": note, "created_by_id": created_by_id})
-        session.commit()
     except IntegrityError as exc:
-        session.rollback()
         msg = str(exc.orig)
         if "uq_routing_rules_active_key" in msg:
             raise AppError("routing.conflict",
@@ -87,4 +85,3 @@ def remove_rule(session: Session, principal: Principal, rule_id: int) -> None:
     if not rules.may_edit(principal, row["area_prefix"]):
         raise AppError("auth.forbidden", "That rule covers more than your scope.")
     queries.deactivate_rule(session, rule_id)
-    session.commit()
