@@ -11,6 +11,7 @@ from .. import clock
 from ..errors import AppError
 from ..settings import Settings
 from ..stats.rules import midnight
+from ..users import permissions
 from ..users.rules import Principal
 from . import queries, rules
 
@@ -26,8 +27,7 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     starts).
     """
     prefix = body["area_prefix"]
-    if principal.role not in rules.RUNNERS:
-        raise AppError("auth.forbidden", "Only supervisors and admins start campaigns.")
+    permissions.require(principal, permissions.RUN_CAMPAIGNS)
     if not rules.may_run(principal, prefix):
         raise AppError("campaign.outside_scope",
                        f"Area {prefix or '(the city)'} is not within your scope.",

@@ -16,15 +16,11 @@ from ..events.queries import Event, insert_events
 from ..grid.service import resolve_address
 from ..reports.service import submit_report
 from ..settings import Settings
+from ..users import permissions
 from ..users.rules import Principal
 from . import queries, rules
 
 CALLBACK_LIST_LIMIT = 500
-
-
-def _require(principal: Principal, roles, what: str) -> None:
-    if principal.role not in roles:
-        raise AppError("auth.forbidden", f"Only call-takers {what}.")
 
 
 def record_caller(session: Session, case_id: uuid.UUID, caller: dict) -> None:
@@ -53,7 +49,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
     and an address the grid's names do not place), report.unknown_category,
     report.id_conflict.
     """
-    _require(principal, {"call_taker"}, "take calls")
+    permissions.require(principal, permissions.TAKE_CALLS)
     location = body.get("location")
     if location is None:
         found = resolve_address(session, body.get("address") or "")
@@ -84,7 +80,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
 def list_callbacks(session: Session, principal: Principal) -> list[dict]:
     """The closed hotline cases waiting for their callback (回访), the longest waiting first,
     with their callers masked; at most CALLBACK_LIST_LIMIT. Call-takers and admins."""
-    _require(principal, rules.UNMASKED_ROLES, "call back")
+    permissions.require(principal, permissions.CALL_BACK)
     ids = queries.pending_callback_ids(session, principal, limit=CALLBACK_LIST_LIMIT)
     if not ids:
         return []
@@ -125,8 +121,7 @@ def show_caller(session: Session, principal: Principal, case_id: uuid.UUID, *,
         raise AppError("caller.not_found", "This case has no caller on record.")
     if not unmasked:
         return rules.caller_view(row, unmasked=False)
-    if principal.role not in rules.UNMASKED_ROLES:
-        raise AppError("auth.forbidden", "Only call-takers and admins see a caller unmasked.")
+    permissions.require(principal, permissions.UNMASK_CALLERS)
     insert_events(session, [Event(report_id=case_id, action=ev.CALLER_VIEWED, at=clock.now(),
                                   actor_id=principal.id, data={"fields": ["name", "phone",
                                                                           "email"]})])
@@ -136,5 +131,5 @@ def show_caller(session: Session, principal: Principal, case_id: uuid.UUID, *,
 def place_address(session: Session, principal: Principal, address: str) -> dict | None:
     """Where a typed address lies by the grid's names (the call-taker's screen asks as the
     call-taker types); None when no name matches."""
-    _require(principal, {"call_taker", "admin"}, "resolve addresses")
+    permissions.require(principal, permissions.PLACE_ADDRESSES)
     return resolve_address(session, address)

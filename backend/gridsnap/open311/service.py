@@ -19,6 +19,7 @@ from ..hotline import service as hotline_service
 from ..photos import service as photo_service
 from ..reports.service import submit_report
 from ..settings import Settings
+from ..users import permissions
 from ..users import queries as user_queries
 from ..users import service as user_service
 from ..users.rules import Principal, valid_scope
@@ -47,8 +48,9 @@ def client_for_key(session: Session, api_key: str | None, *, required: bool) -> 
         principal = user_service.authenticate(session, api_key)
     except AppError:
         principal = None
-    if principal is None or principal.role != "client":
-        raise AppError("open311.forbidden", "Invalid api_key received -- can't proceed.")
+    verb = permissions.FILE_OPEN311_REQUESTS
+    if principal is None or not permissions.may(principal, verb):
+        raise AppError(verb.code, verb.refusal)
     return principal
 
 
