@@ -33,7 +33,7 @@ from .launch import port_free, split_listen
 from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
-from .outbox import queries as outbox_queries
+from .outbox import service as outbox_service
 from .settings import REPO_ROOT, Settings, var_dir
 from .supervise import Keeper, Stack, StackError, free_port, nginx_site, systemd_units
 from .users.service import (
@@ -366,8 +366,7 @@ def outbox_status() -> None:
     """Pending, in flight, failed and done messages per topic, and the latest failures."""
 
     with _session() as session:
-        rows = outbox_queries.backlog(session)
-        failed = outbox_queries.failed_messages(session, 10)
+        rows, failed = outbox_service.status(session, failures=10)
     click.echo(f"{'topic':<20} {'pending':>8} {'scheduled':>10} {'in flight':>10} "
                f"{'failed':>7} {'done':>8}")
     for r in rows:
@@ -382,7 +381,7 @@ def outbox_retry_failed() -> None:
     """Send the messages that failed for good once more (after fixing the cause)."""
 
     with _session() as session:
-        n = outbox_queries.retry_failed(session)
+        n = outbox_service.retry_failed(session)
     click.echo(f"{n} message(s) will be sent again")
 
 

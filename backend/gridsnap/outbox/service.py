@@ -66,3 +66,15 @@ def sweep_lost(session: Session, job_states, *, older_than_s: int = 20) -> int:
     if n:
         log.warning("outbox sweep: %d messages had lost their job; sent again", n)
     return n
+
+
+def status(session: Session, *, failures: int = 10) -> tuple[list, list]:
+    """The follow-up queue as the database sees it (`gridsnap outbox status`): per topic the
+    pending, scheduled, in-flight, failed and done messages, and the latest `failures`."""
+    return list(queries.backlog(session)), list(queries.failed_messages(session, failures))
+
+
+def retry_failed(session: Session) -> int:
+    """Send the messages that failed for good once more (`gridsnap outbox retry-failed`, after
+    fixing the cause); returns how many. Does not commit."""
+    return queries.retry_failed(session)
