@@ -7,14 +7,10 @@ group with FILTER aggregates; GROUPING SETS add the total row in the same pass.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from sqlalchemy import text as _sql
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..events import rules as ev
@@ -31,8 +27,6 @@ def text(sql: str):
     """An SQL statement with its `ev.NAME`s written in as events.rules spells them."""
     return _sql(_EVENT_NAME.sub(lambda m: "'" + getattr(ev, m.group(1)) + "'", sql))
 
-
-log = logging.getLogger(__name__)
 
 # the events the indicators read
 _TRAIL_ACTIONS = (ev.REPORT_ROUTED, ev.CASE_ACCEPTED, ev.CASE_REJECTED, ev.CASE_MERGED,
@@ -468,56 +462,16 @@ def needs_statistics(principal: Principal, area_prefix: str | None,
                 and not _narrowing(params, area_prefix, source))
 
 
-# the tables being analyzed in the background by this process (not started twice)
-_ANALYZING: set[str] = set()
-_ANALYZING_LOCK = threading.Lock()
-
-
-def analyze_if_stale(session: Session, *, wait: bool = True) -> list[str]:
-    """ANALYZE the tables the indicators read if a bulk load left their statistics stale, so
-    the planner does not pick a plan for empty tables (the first query after a bulk load of a
-    month took 709 s before this, 0.4 s after). ANALYZE reads a sample (30,000 rows by
-    default), so this costs about a second at a city's size. Each table is analyzed on a
-    connection of its own in autocommit (side by side), so the statistics stay whatever the
-    caller's transaction does; a role that may not ANALYZE (not the tables' owner) leaves them
-    as they are.
-
-    wait=True: returns once they are analyzed (the tables analyzed). wait=False (the caller's
-    plan does not depend on them, needs_statistics): the ANALYZE runs in the background, for
-    every later query, and this returns at once (the tables whose ANALYZE it started)."""
-    stale = stale_tables(session)
-    if not stale:
-        return []
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-
-    def analyze(table: str) -> str | None:
-        try:
-            with engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.execute(text("SET lock_timeout = '5s'"))
-                conn.execute(text(f"ANALYZE {table}"))
-            log.info("stats: analyzed %s (stale statistics after a bulk load)", table)
-            return table
-        except DBAPIError as exc:  # not the owner, or a lock it could not get
-            log.warning("stats: could not ANALYZE %s: %s", table, exc.orig)
-            return None
-        finally:
-            with _ANALYZING_LOCK:
-                _ANALYZING.discard(table)
-
-    with _ANALYZING_LOCK:
-        started = [t for t in stale if t not in _ANALYZING]
-        _ANALYZING.update(started)
-    if not wait:
-        for table in started:
-            threading.Thread(target=analyze, args=(table,), name=f"analyze-{table}",
-                             daemon=True).start()
-        return started
-    # the tables side by side, each on a connection of its own (one another request of this
-    # process is analyzing already is analyzed again: this caller needs it done)
-    with ThreadPoolExecutor(max_workers=len(stale)) as pool:
-        return [t for t in pool.map(analyze, stale) if t]
+def analyze_table(engine, table: str) -> None:
+    """ANALYZE one of STATS_TABLES on a connection of its own in autocommit (so the statistics
+    stay whatever a caller's transaction does), waiting at most 5 s for its lock. Raises
+    DBAPIError when the role may not (not the table's owner) or the lock was not got."""
+    if table not in STATS_TABLES:
+        raise ValueError(f"not a table the indicators read: {table!r}")
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("SET lock_timeout = '5s'"))
+        conn.execute(text(f"ANALYZE {table}"))
 
 
 def _tune(session: Session) -> None:
