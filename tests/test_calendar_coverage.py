@@ -23,10 +23,9 @@ from gridsnap.deadlines.rules import (
     calendar_coverage,
     due_at,
     guessed_years,
-    holidays_data,
-    load_holidays_file,
     parse_holidays,
 )
+from gridsnap.deadlines.service import holidays_data, load_holidays_file
 from hotline_helpers import call_body, take_call
 
 from conftest import auth

@@ -22,7 +22,7 @@ from . import models as _models  # noqa: F401 (every table known to the sessions
 from .cases import sweeps as case_sweeps
 from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service
-from .deadlines.rules import HolidaysFileError, WorkCalendar, load_holidays_file
+from .deadlines.rules import HolidaysFileError, WorkCalendar
 from .demo import demo_loaded, load_demo
 from .devservices import ServiceError, Started, down, up
 from .errors import AppError
@@ -428,7 +428,7 @@ def deadlines_check_holidays(file: str) -> None:
     year it gives, the weekdays off and the weekend days worked."""
 
     try:
-        data = load_holidays_file(file)
+        data = deadline_service.load_holidays_file(file)
     except HolidaysFileError as exc:
         _fail(str(exc))
     cal = WorkCalendar(holidays=data)
