@@ -117,7 +117,7 @@ def database(settings):
     eng = create_engine(settings.database_url)
     from sqlalchemy.orm import Session
 
-    with Session(eng) as session:
+    with Session(eng) as session, session.begin():
         users = load_demo(session)
     eng.dispose()
     return users

@@ -64,7 +64,7 @@ def add_user(runtime, client, username, role, scopes, department=None) -> str:
 
     from conftest import lasting_token
 
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         add(s, username=username, display_name=username, role=role, password=PASSWORD,
             scopes=scopes, department_code=department)
     r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from cases_helpers import act, case, submit
-from gridsnap.cases.sweeps import escalate_overdue, recompute_deadlines
+from gridsnap.cases import sweeps
+from gridsnap.cases.sweeps import escalate_overdue
 from gridsnap.cli import main as cli
 from gridsnap.deadlines.rules import (
     HolidaysFileError,
@@ -22,10 +23,9 @@ from gridsnap.deadlines.rules import (
     calendar_coverage,
     due_at,
     guessed_years,
-    holidays_data,
-    load_holidays_file,
     parse_holidays,
 )
+from gridsnap.deadlines.service import holidays_data, load_holidays_file
 from hotline_helpers import call_body, take_call
 
 from conftest import auth
@@ -38,6 +38,18 @@ CST = timezone(timedelta(hours=8))
 NOTICE_2027 = {"2027": {"notice": "国办发明电〔2026〕（测试）",
                         "休": ["2027-01-01", "2027-10-01/2027-10-07"],
                         "班": ["2027-09-26", "2027-10-09"]}}
+
+
+def recompute_deadlines(session, settings, **kw) -> list[dict]:
+    """As `gridsnap deadlines recompute` runs it: each batch committed (a dry run's rolled back)."""
+    changed = []
+    for batch in sweeps.recompute_deadlines(session, settings, **kw):
+        changed += batch
+        if kw.get("dry_run"):
+            session.rollback()
+        else:
+            session.commit()
+    return changed
 
 
 def _file(tmp_path, content=NOTICE_2027, name="holidays.json"):

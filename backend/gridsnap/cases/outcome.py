@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from ..deadlines.rules import (
     TimeLimit,
     WorkCalendar,
-    calendar_for,
     due_at,
     guessed_years,
     hotline_limit,
 )
+from ..deadlines.service import calendar_of
 from ..events import queries as event_queries
 from ..notifications import rules as kinds
 from ..settings import Settings
@@ -47,8 +47,7 @@ class ActionContext:
 
     @cached_property
     def calendar(self) -> WorkCalendar:
-        s = self.settings
-        return calendar_for(s.timezone, s.business_hours, s.holidays_file)
+        return calendar_of(self.settings)
 
     def limit(self, stage: str) -> TimeLimit:
         """The time limit of `stage`: the category's; a hotline case is handled within the

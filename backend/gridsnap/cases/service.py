@@ -19,6 +19,7 @@ from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, find_by_client_action, insert_events, list_for_case
 from ..settings import Settings
+from ..users import permissions
 from ..users.rules import Principal
 from . import change, queries, rules, views
 from .joint import queries as joint_queries
@@ -26,7 +27,7 @@ from .joint import queries as joint_queries
 
 def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict, *,
         settings: Settings, if_match: int | None = None) -> dict:
-    """Take an action on a case; commits and returns the case as the caller now sees it.
+    """Take an action on a case; returns the case as the caller now sees it.
 
     Raises AppError: case.not_found (missing or out of scope), case.invalid_transition,
     case.action_forbidden, case.precondition_failed (If-Match is stale), case.note_required,
@@ -41,15 +42,14 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
         done = find_by_client_action(session, client_action_id)
         if done is not None:
             return _replayed(session, principal, row, done, body)
-    if row is None or not rules.visible_to(principal, row):
-        raise AppError("case.not_found", f"There is no case {report_id}.")
+    permissions.require(principal, permissions.READ_CASE,
+                        rules.subject_of(row, principal, report_id))
     if if_match is not None and if_match != row["version"]:
         raise AppError("case.precondition_failed",
                        "The case changed since you loaded it; reload and try again.",
                        headers={"ETag": f'"{row["version"]}"'})
     changed = change.run(session, principal, row, rules.follow_up_steps(body["action"], body),
                          body, settings=settings, client_action_id=client_action_id)
-    session.commit()
     # the actor gets the case as it now is, even if the action took it out of their sight
     # (a department returning a case no longer sees it)
     return views.case_views(session, principal, [changed], with_links=True)[0]
@@ -61,8 +61,8 @@ def change_case(session: Session, principal: Principal, report_id: uuid.UUID, st
     by the same rules and the same writer as `act`; returns the case's new read-model row.
     Does not commit. Raises AppError like `act`."""
     row = queries.lock_case(session, report_id)
-    if row is None or not rules.visible_to(principal, row):
-        raise AppError("case.not_found", f"There is no case {report_id}.")
+    permissions.require(principal, permissions.READ_CASE,
+                        rules.subject_of(row, principal, report_id))
     return change.run(session, principal, row, steps, body, settings=settings)
 
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import re
 
-# who sees a caller's personal data unmasked (each view on the audit trail, invariant 10)
-UNMASKED_ROLES = frozenset({"call_taker", "admin"})
+from ..users.permissions import UNMASK_CALLERS
+
+# who sees a caller's personal data unmasked (each view on the audit trail, invariant 10): the
+# holders of the verb (users.permissions), published in GET /api/v1
+UNMASKED_ROLES = UNMASK_CALLERS.roles
 
 
 def mask_phone(phone: str | None) -> str | None:

@@ -13,6 +13,7 @@ from ..edge import Blueprint as ApiBlueprint
 from ..edge import check_mapping
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
+from ..users import permissions
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import rules, service
 from .schemas import ClientInSchema, ClientSchema, IssuedKeySchema
@@ -135,8 +136,7 @@ admin_blp = ApiBlueprint("admin_open311", __name__, url_prefix="/admin/open311-c
 
 
 def _require_admin():
-    if current_principal().role != "admin":
-        raise AppError("auth.forbidden", "Only admins manage Open311 clients.")
+    permissions.require(current_principal(), permissions.MANAGE_OPEN311_CLIENTS)
 
 
 @admin_blp.route("")

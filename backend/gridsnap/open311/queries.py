@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ..events import rules as ev
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
@@ -25,8 +26,8 @@ def list_services(session: Session, code: str | None = None):
 
 
 # the public note of the latest change of status (the events people wrote a note on)
-_PUBLIC_NOTE_EVENTS = ("case.answered", "case.closed", "case.verified", "case.rejected",
-                       "case.resolved", "case.reopened")
+_PUBLIC_NOTE_EVENTS = (ev.CASE_ANSWERED, ev.CASE_CLOSED, ev.CASE_VERIFIED, ev.CASE_REJECTED,
+                       ev.CASE_RESOLVED, ev.CASE_REOPENED)
 
 _REQUEST_COLUMNS = f"""
     r.id, r.number, r.status, r.category_code, k.name AS service_name, r.description,

@@ -19,6 +19,7 @@ from ..hotline import service as hotline_service
 from ..photos import service as photo_service
 from ..reports.service import submit_report
 from ..settings import Settings
+from ..users import permissions
 from ..users import queries as user_queries
 from ..users import service as user_service
 from ..users.rules import Principal, valid_scope
@@ -47,8 +48,9 @@ def client_for_key(session: Session, api_key: str | None, *, required: bool) -> 
         principal = user_service.authenticate(session, api_key)
     except AppError:
         principal = None
-    if principal is None or principal.role != "client":
-        raise AppError("open311.forbidden", "Invalid api_key received -- can't proceed.")
+    verb = permissions.FILE_OPEN311_REQUESTS
+    if principal is None or not permissions.may(principal, verb):
+        raise AppError(verb.code, verb.refusal)
     return principal
 
 
@@ -138,10 +140,9 @@ def post_request(session: Session, client: Principal, form: dict,
         {"category": code, "description": description, "address": address,
          "location": {"lon": lon, "lat": lat, "source": "manual"},
          "captured_at": clock.now()}, settings,
-        source="open311", caller=caller if any((name, phone, email)) else None, commit=False)
+        source="open311", caller=caller if any((name, phone, email)) else None)
     if submitted.created and any((name, phone, email)):
         hotline_service.record_caller(session, report_id, caller)
-    session.commit()
     return [{"service_request_id": submitted.report["number"],
              "service_notice": "已受理，将按期办理。", "account_id": None}]
 
@@ -269,7 +270,6 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
                                  role="client", password=secrets.token_urlsafe(24),
                                  scopes=scopes)
     key = user_service.issue_api_key(session, user.id, years=years, label="open311 api key")
-    session.commit()
     return key
 
 

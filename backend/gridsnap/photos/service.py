@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, transaction
 from ..errors import AppError
 from ..settings import Settings
 from ..storage import PartialUploads, PhotoStorage, UploadLocked, original_key
@@ -56,8 +56,9 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
 
     Raises AppError: report.not_found (the client retries later), photo.unsupported_type,
     photo.too_large, photo.not_an_image, photo.too_many_pixels, photo.id_conflict.
-    The bytes are stored (by content hash) before the row is committed, so an acknowledged
-    photo is never missing its file; a file whose row never committed is only an orphan.
+    The bytes are stored (by content hash) before the row is committed (by the caller's
+    transaction's owner, the API's edge before its 2xx), so an acknowledged photo is never
+    missing its file; a file whose row never committed is only an orphan.
     """
     scope = _visible_scope(session, principal, report_id)
     if scope is None:
@@ -93,7 +94,6 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
         "height": info.height, "original_key": key, "purpose": purpose,
         **(device_exif or _NO_EXIF),
     })
-    session.commit()
     if row is not None:
         return photo_view(row, principal, scope["area_code"]), True
     # a concurrent upload of the same photo id won the race
@@ -174,7 +174,6 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
         "device_exif": json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v)
                                    for k, v in exif.items() if v is not None}),
         "expires_at": upload_expires_at(now, settings.upload_expiry_hours)})
-    session.commit()
     return row
 
 
@@ -216,7 +215,7 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
     now = clock.now()
     row = _own_upload(session, principal, upload_id, now)
     _check_offset(row, offset, content_length)
-    session.commit()  # no transaction stays open while the body arrives
+    transaction.step(session)  # no transaction stays open while the body arrives
     with _enter(partials, upload_id) as partial:
         row = queries.find_upload(session, upload_id)
         if row is None:  # terminated meanwhile
@@ -227,10 +226,10 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
                 # the file lost bytes the database counted (a crash before the directory
                 # reached the disk): start again from 0
                 queries.advance_upload(session, upload_id, row["offset_bytes"], 0, row["expires_at"])
-                session.commit()
+                transaction.step(session)  # kept, though the request is refused
                 raise AppError("upload.offset_mismatch", "The server lost this upload's bytes; "
                                "ask for the offset (HEAD) and send from there.")
-            session.commit()
+            transaction.step(session)
             try:
                 written = partial.write_at(offset, chunks, row["length_bytes"] - offset)
             except OSError as exc:  # a full disk, say: nothing counted, the client comes again
@@ -241,7 +240,7 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
                 row = queries.advance_upload(
                     session, upload_id, offset, offset + written,
                     upload_expires_at(now, settings.upload_expiry_hours)) or row
-                session.commit()
+                transaction.step(session)
             if row["offset_bytes"] == row["length_bytes"]:
                 row = _hand_over(session, storage, partials, settings, principal, row, partial,
                                  now)
@@ -286,12 +285,12 @@ def _hand_over(session: Session, storage: PhotoStorage, partials: PartialUploads
         session.rollback()
         if exc.status < 500:
             queries.delete_upload(session, row["id"])
-            session.commit()
+            transaction.step(session)  # dropped, though the request is refused
             partials.delete(row["id"])
         raise
     queries.complete_upload(session, row["id"], now,
                             upload_expires_at(now, settings.upload_expiry_hours))
-    session.commit()
+    transaction.step(session)  # the photo and its upload's end, before the bytes go
     partials.delete(row["id"])
     return queries.find_upload(session, row["id"])
 
@@ -306,7 +305,7 @@ def terminate_upload(session: Session, partials: PartialUploads, principal: Prin
         raise AppError("upload.not_found", f"There is no upload {upload_id}.")
     with _enter(partials, upload_id):
         queries.delete_upload(session, upload_id)
-        session.commit()
+        transaction.step(session)  # the row before its bytes
         partials.delete(upload_id)
 
 

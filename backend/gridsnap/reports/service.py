@@ -1,4 +1,5 @@
-"""Use cases for reports: submit (信息采集), read one, list; each one transaction."""
+"""Use cases for reports: submit (信息采集), read one, list; in the caller's transaction (the
+API's edge commits it before the 2xx leaves: invariant 1)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _violates(exc: Exception, constraint: str) -> bool:
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                   body: dict, settings: Settings, *, source: str = "worker",
                   nature: str | None = None, urgency: str | None = None,
-                  caller: dict | None = None, commit: bool = True) -> Submitted:
+                  caller: dict | None = None) -> Submitted:
     """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
     by default; a hotline call or an Open311 request names its source, nature, urgency and
     caller (personal data: part of what makes a replay identical; the feature that took it
@@ -47,7 +48,8 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
     Raises AppError report.id_conflict (same id, other content), report.unknown_category or
     report.implausible_time (captured_at outside the plausible window; an identical replay of
     a report acknowledged earlier is still answered as a replay).
-    Without `commit` the caller's transaction goes on (and is rolled back on an error).
+    Does not commit: a hotline call or an Open311 request stores its caller in the same
+    transaction, and the owner of the transaction ends it (rolled back on an error).
     """
     loc = body["location"]
     origin = source
@@ -78,10 +80,7 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                        {"captured_at": [problem]})
     try:
         row = queries.insert_report(session, params)
-        if commit:
-            session.commit()
     except (IntegrityError, psycopg.IntegrityError) as exc:
-        session.rollback()
         if _violates(exc, CATEGORY_FK):
             raise AppError("report.unknown_category",
                            f"There is no category with code {body['category']!r}.",

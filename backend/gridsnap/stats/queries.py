@@ -7,43 +7,49 @@ group with FILTER aggregates; GROUPING SETS add the total row in the same pass.
 
 from __future__ import annotations
 
-import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import re
 from datetime import datetime
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text as _sql
 from sqlalchemy.orm import Session
 
+from ..events import rules as ev
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
 from .rules import KIND_NAMES, SOURCE_NAMES, SOURCE_NAMES_EN
 
-log = logging.getLogger(__name__)
+# Event names are their owner's (events.rules): the statements here name them as `ev.CASE_…`,
+# and text() writes each one in as its quoted value, never typed again in SQL.
+_EVENT_NAME = re.compile(r"\bev\.([A-Z][A-Z_]*)\b")
+
+
+def text(sql: str):
+    """An SQL statement with its `ev.NAME`s written in as events.rules spells them."""
+    return _sql(_EVENT_NAME.sub(lambda m: "'" + getattr(ev, m.group(1)) + "'", sql))
+
 
 # the events the indicators read
-_TRAIL_ACTIONS = ("report.routed", "case.accepted", "case.rejected", "case.merged",
-                  "case.unmerged", "case.dispatched", "case.returned", "case.return_approved",
-                  "case.return_refused", "case.resolved", "case.rework_ordered",
-                  "case.extension_approved", "case.overdue", "case.verified", "case.closed",
-                  "case.answered", "case.callback_recorded", "case.reopened", "case.whistled",
-                  "case.suspended", "case.resumed", "case.deadline_recomputed")
+_TRAIL_ACTIONS = (ev.REPORT_ROUTED, ev.CASE_ACCEPTED, ev.CASE_REJECTED, ev.CASE_MERGED,
+                  ev.CASE_UNMERGED, ev.CASE_DISPATCHED, ev.CASE_RETURNED, ev.CASE_RETURN_APPROVED,
+                  ev.CASE_RETURN_REFUSED, ev.CASE_RESOLVED, ev.CASE_REWORK_ORDERED,
+                  ev.CASE_EXTENSION_APPROVED, ev.CASE_OVERDUE, ev.CASE_VERIFIED, ev.CASE_CLOSED,
+                  ev.CASE_ANSWERED, ev.CASE_CALLBACK_RECORDED, ev.CASE_REOPENED, ev.CASE_WHISTLED,
+                  ev.CASE_SUSPENDED, ev.CASE_RESUMED, ev.CASE_DEADLINE_RECOMPUTED)
 # events that give the case a department (the latest one, unless a return came after it)
-_ASSIGNING = ("case.dispatched", "case.whistled", "case.return_refused", "case.resumed")
+_ASSIGNING = (ev.CASE_DISPATCHED, ev.CASE_WHISTLED, ev.CASE_RETURN_REFUSED, ev.CASE_RESUMED)
 # events that set or move the handling deadline (处置时限); a suspension stops it
-_HANDLING_DUE = ("case.dispatched", "case.rework_ordered", "case.extension_approved",
-                 "case.reopened", "case.whistled", "case.return_refused", "case.resumed",
-                 "case.suspended", "case.deadline_recomputed")
+_HANDLING_DUE = (ev.CASE_DISPATCHED, ev.CASE_REWORK_ORDERED, ev.CASE_EXTENSION_APPROVED,
+                 ev.CASE_REOPENED, ev.CASE_WHISTLED, ev.CASE_RETURN_REFUSED, ev.CASE_RESUMED,
+                 ev.CASE_SUSPENDED, ev.CASE_DEADLINE_RECOMPUTED)
 
 # whether an event starts a stage, ends one or moves its deadline (the trail records the stage
 # and its due_at; an old extension only its new_due_at; a suspension stops every deadline).
 # A case.overdue or case.escalated repeats the stage in force and starts nothing.
-_SETS_STAGE = """(e.action NOT IN ('case.overdue', 'case.escalated')
+_SETS_STAGE = """(e.action NOT IN (ev.CASE_OVERDUE, ev.CASE_ESCALATED)
                   AND (e.data ? 'stage' OR e.data ? 'new_due_at'
-                       OR e.action = 'case.suspended'))"""
+                       OR e.action = ev.CASE_SUSPENDED))"""
 _STAGE_DUE = "coalesce(e.data->>'due_at', e.data->>'new_due_at')::timestamptz"
-_STAGE = ("coalesce(e.data->>'stage', CASE WHEN e.action = 'case.extension_approved' "
+_STAGE = ("coalesce(e.data->>'stage', CASE WHEN e.action = ev.CASE_EXTENSION_APPROVED "
           "THEN 'handle' END)")
 
 # the group key of each grouping, as an expression over `f` (the facts of one case)
@@ -93,53 +99,53 @@ trail AS (
     -- in the period, except a stage deadline of a report received earlier (see f).
     SELECT e.report_id,
            -- closed, unless reopened (重新办理) after its latest close
-           CASE WHEN max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
-                     > coalesce(max(e.id) FILTER (WHERE e.action = 'case.reopened'), 0)
-                THEN min(e.at) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
+           CASE WHEN max(e.id) FILTER (WHERE e.action IN (ev.CASE_VERIFIED, ev.CASE_CLOSED))
+                     > coalesce(max(e.id) FILTER (WHERE e.action = ev.CASE_REOPENED), 0)
+                THEN min(e.at) FILTER (WHERE e.action IN (ev.CASE_VERIFIED, ev.CASE_CLOSED))
            END AS closed_at,
-           min(e.at) FILTER (WHERE e.action IN ('case.dispatched', 'case.whistled'))
+           min(e.at) FILTER (WHERE e.action IN (ev.CASE_DISPATCHED, ev.CASE_WHISTLED))
                AS dispatched_at,
-           max(e.at) FILTER (WHERE e.action = 'case.resolved') AS resolved_at,
-           max(e.id) FILTER (WHERE e.action = 'case.resolved') AS resolved_id,
+           max(e.at) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolved_at,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolved_id,
            -- a check (核查) of the latest resolution: passed, closed or sent back
-           max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed',
-                                                'case.rework_ordered')) AS checked_id,
+           max(e.id) FILTER (WHERE e.action IN (ev.CASE_VERIFIED, ev.CASE_CLOSED,
+                                                ev.CASE_REWORK_ORDERED)) AS checked_id,
            -- who resolved (处置人员): the actor of the latest resolution
            (max(ARRAY[e.id, e.actor_id::bigint])
-               FILTER (WHERE e.action = 'case.resolved' AND e.actor_id IS NOT NULL))[2]
+               FILTER (WHERE e.action = ev.CASE_RESOLVED AND e.actor_id IS NOT NULL))[2]
                AS handler_id,
-           bool_or(e.action = 'case.rejected') AS rejected,
-           bool_or(e.action IN ('case.rework_ordered', 'case.reopened')) AS reworked,
-           count(*) FILTER (WHERE e.action IN ('case.rework_ordered', 'case.reopened'))
+           bool_or(e.action = ev.CASE_REJECTED) AS rejected,
+           bool_or(e.action IN (ev.CASE_REWORK_ORDERED, ev.CASE_REOPENED)) AS reworked,
+           count(*) FILTER (WHERE e.action IN (ev.CASE_REWORK_ORDERED, ev.CASE_REOPENED))
                AS rework_times,
-           count(*) FILTER (WHERE e.action = 'case.resolved') AS resolutions,
-           count(*) FILTER (WHERE e.action = 'case.dispatched') AS dispatches,
+           count(*) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolutions,
+           count(*) FILTER (WHERE e.action = ev.CASE_DISPATCHED) AS dispatches,
            -- a wrong dispatch (错派): a return the supervisor approved, or one that took effect
            -- at once (no review: data.review false, or a return written before the review)
-           count(*) FILTER (WHERE e.action = 'case.return_approved'
-                              OR (e.action = 'case.returned'
+           count(*) FILTER (WHERE e.action = ev.CASE_RETURN_APPROVED
+                              OR (e.action = ev.CASE_RETURNED
                                   AND coalesce(e.data->>'review', 'false') = 'false'))
                AS wrong_dispatches,
-           bool_or(e.action = 'case.reopened') AS reopened,
-           bool_or(e.action = 'case.answered') AS answered,
+           bool_or(e.action = ev.CASE_REOPENED) AS reopened,
+           bool_or(e.action = ev.CASE_ANSWERED) AS answered,
            -- the latest callback try (回访): reached with its answers, or not (an [id, data]
            -- string, so no aggregate needs its input sorted)
            max(lpad(e.id::text, 19, '0') || e.data::text)
-               FILTER (WHERE e.action = 'case.callback_recorded') AS last_callback_key,
-           bool_or(e.action = 'case.extension_approved') AS extended,
+               FILTER (WHERE e.action = ev.CASE_CALLBACK_RECORDED) AS last_callback_key,
+           bool_or(e.action = ev.CASE_EXTENSION_APPROVED) AS extended,
            -- late in a stage by the sweep (case.overdue)
-           bool_or(e.action = 'case.overdue') AS overdue_any,
-           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'accept')
+           bool_or(e.action = ev.CASE_OVERDUE) AS overdue_any,
+           bool_or(e.action = ev.CASE_OVERDUE AND e.data->>'stage' = 'accept')
                AS overdue_accept,
-           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'handle')
+           bool_or(e.action = ev.CASE_OVERDUE AND e.data->>'stage' = 'handle')
                AS overdue_handle,
-           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'verify')
+           bool_or(e.action = ev.CASE_OVERDUE AND e.data->>'stage' = 'verify')
                AS overdue_verify,
-           max(e.id) FILTER (WHERE e.action = 'case.merged') AS merged_id,
-           max(e.id) FILTER (WHERE e.action = 'case.unmerged') AS unmerged_id,
-           max(e.id) FILTER (WHERE e.action = 'case.suspended') AS suspended_id,
-           max(e.id) FILTER (WHERE e.action = 'case.resumed') AS resumed_id,
-           max(e.id) FILTER (WHERE e.action IN ('case.returned', 'case.return_approved'))
+           max(e.id) FILTER (WHERE e.action = ev.CASE_MERGED) AS merged_id,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_UNMERGED) AS unmerged_id,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_SUSPENDED) AS suspended_id,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_RESUMED) AS resumed_id,
+           max(e.id) FILTER (WHERE e.action IN (ev.CASE_RETURNED, ev.CASE_RETURN_APPROVED))
                AS returned_id,
            -- the latest assignment (event ids follow insertion, which is causal order) with
            -- its department (a whistle's: the lead), as one sortable string
@@ -160,7 +166,7 @@ trail AS (
            -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
            (max(ARRAY[e.id::float8, date_part('epoch', e.due)])
                FILTER (WHERE e.is_stage AND e.action IN ({handling_due})
-                         AND (e.action <> 'case.deadline_recomputed'
+                         AND (e.action <> ev.CASE_DEADLINE_RECOMPUTED
                               OR e.stage = 'handle')))[2] AS handling_due_epoch
       FROM w e
      GROUP BY e.report_id
@@ -215,7 +221,7 @@ f AS (
       LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
           SELECT CASE WHEN p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
                         OR EXISTS (SELECT 1 FROM case_events x
-                                    WHERE x.report_id = r.id AND x.action = 'case.overdue'
+                                    WHERE x.report_id = r.id AND x.action = ev.CASE_OVERDUE
                                       AND x.at >= r.received_at AND x.at < :start)
                       THEN coalesce(p.stage, 'accept') END
             FROM (SELECT 1) one
@@ -306,13 +312,13 @@ WITH summons AS (
            SELECT e.data->>'lead' AS code
            UNION ALL
            SELECT jsonb_array_elements_text(coalesce(e.data->'co', '[]'::jsonb))) d
-     WHERE e.action = 'case.whistled' AND e.at >= :start AND e.at < :cutoff
+     WHERE e.action = ev.CASE_WHISTLED AND e.at >= :start AND e.at < :cutoff
        AND d.code IS NOT NULL
      ORDER BY e.report_id, d.code, e.id DESC
 ),
 reports_in AS (
     SELECT s.*, (SELECT min(x.at) FROM case_events x
-                  WHERE x.report_id = s.report_id AND x.action = 'case.reported_in'
+                  WHERE x.report_id = s.report_id AND x.action = ev.CASE_REPORTED_IN
                     AND x.id > s.whistle_id AND x.at < :cutoff
                     AND x.data->>'department_code' = s.department_code) AS reported_in_at
       FROM summons s
@@ -321,11 +327,11 @@ notices AS (
     SELECT e.report_id, e.data->>'department_code' AS department_code,
            (e.data->>'reply_due_at')::timestamptz AS reply_due_at,
            (SELECT min(x.at) FROM case_events x
-             WHERE x.report_id = e.report_id AND x.action = 'case.notice_replied'
+             WHERE x.report_id = e.report_id AND x.action = ev.CASE_NOTICE_REPLIED
                AND x.at < :cutoff AND x.data->>'notice_id' = e.data->>'notice_id')
                AS replied_at
       FROM case_events e
-     WHERE e.action = 'case.notice_issued' AND e.at >= :start AND e.at < :cutoff
+     WHERE e.action = ev.CASE_NOTICE_ISSUED AND e.at >= :start AND e.at < :cutoff
 ),
 p AS (
     SELECT i.report_id, i.department_code AS own_department,
@@ -456,56 +462,16 @@ def needs_statistics(principal: Principal, area_prefix: str | None,
                 and not _narrowing(params, area_prefix, source))
 
 
-# the tables being analyzed in the background by this process (not started twice)
-_ANALYZING: set[str] = set()
-_ANALYZING_LOCK = threading.Lock()
-
-
-def analyze_if_stale(session: Session, *, wait: bool = True) -> list[str]:
-    """ANALYZE the tables the indicators read if a bulk load left their statistics stale, so
-    the planner does not pick a plan for empty tables (the first query after a bulk load of a
-    month took 709 s before this, 0.4 s after). ANALYZE reads a sample (30,000 rows by
-    default), so this costs about a second at a city's size. Each table is analyzed on a
-    connection of its own in autocommit (side by side), so the statistics stay whatever the
-    caller's transaction does; a role that may not ANALYZE (not the tables' owner) leaves them
-    as they are.
-
-    wait=True: returns once they are analyzed (the tables analyzed). wait=False (the caller's
-    plan does not depend on them, needs_statistics): the ANALYZE runs in the background, for
-    every later query, and this returns at once (the tables whose ANALYZE it started)."""
-    stale = stale_tables(session)
-    if not stale:
-        return []
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-
-    def analyze(table: str) -> str | None:
-        try:
-            with engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.execute(text("SET lock_timeout = '5s'"))
-                conn.execute(text(f"ANALYZE {table}"))
-            log.info("stats: analyzed %s (stale statistics after a bulk load)", table)
-            return table
-        except DBAPIError as exc:  # not the owner, or a lock it could not get
-            log.warning("stats: could not ANALYZE %s: %s", table, exc.orig)
-            return None
-        finally:
-            with _ANALYZING_LOCK:
-                _ANALYZING.discard(table)
-
-    with _ANALYZING_LOCK:
-        started = [t for t in stale if t not in _ANALYZING]
-        _ANALYZING.update(started)
-    if not wait:
-        for table in started:
-            threading.Thread(target=analyze, args=(table,), name=f"analyze-{table}",
-                             daemon=True).start()
-        return started
-    # the tables side by side, each on a connection of its own (one another request of this
-    # process is analyzing already is analyzed again: this caller needs it done)
-    with ThreadPoolExecutor(max_workers=len(stale)) as pool:
-        return [t for t in pool.map(analyze, stale) if t]
+def analyze_table(engine, table: str) -> None:
+    """ANALYZE one of STATS_TABLES on a connection of its own in autocommit (so the statistics
+    stay whatever a caller's transaction does), waiting at most 5 s for its lock. Raises
+    DBAPIError when the role may not (not the table's owner) or the lock was not got."""
+    if table not in STATS_TABLES:
+        raise ValueError(f"not a table the indicators read: {table!r}")
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("SET lock_timeout = '5s'"))
+        conn.execute(text(f"ANALYZE {table}"))
 
 
 def _tune(session: Session) -> None:

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from ..edge import Blueprint, ErrorSchema
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
-from . import service
+from . import permissions, service
 from .auth import SECURITY, auth_required, current_principal
 from .schemas import (
     AdminUserSchema,
@@ -59,8 +59,7 @@ admin_blp = Blueprint("admin_users", __name__, url_prefix="/admin/users",
 
 
 def _require_admin():
-    if current_principal().role != "admin":
-        raise AppError("auth.forbidden", "Only admins manage users.")
+    permissions.require(current_principal(), permissions.MANAGE_USERS)
 
 
 @admin_blp.route("")
