@@ -34,6 +34,7 @@ CODES: dict[str, int] = {
     "auth.required": 401,
     "auth.invalid_token": 401,
     "auth.bad_credentials": 401,
+    "auth.open311_key": 401,
     "auth.forbidden": 403,
     "auth.too_many_attempts": 429,
     "report.not_found": 404,
@@ -87,6 +88,8 @@ CODES: dict[str, int] = {
     # GeoReport v2 answers with its own HTTP codes: 400 bad request, 403 key, 404 not found
     "open311.bad_request": 400,
     "open311.forbidden": 403,
+    "open311.outside_area": 403,
+    "open311.no_grid": 400,
     "open311.not_found": 404,
     "open311.client_not_found": 404,
     "service.unavailable": 503,

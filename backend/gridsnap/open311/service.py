@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import AppError
-from ..grid.service import resolve_address
+from ..grid.service import locate_point, resolve_address
 from ..hotline import service as hotline_service
 from ..photos import service as photo_service
 from ..reports.service import submit_report
@@ -96,6 +96,18 @@ def _float(form: dict, name: str) -> float | None:
     return value
 
 
+def _require_client_area(session: Session, client: Principal, lon: float, lat: float) -> None:
+    """A client files requests only where it is responsible: a point in no area of this city's
+    grid is 400 (no grid there), one outside the client's scopes the spec's 403."""
+    area_code = locate_point(session, lon, lat)["area_code"]
+    if area_code is None:
+        raise AppError("open311.no_grid", "There is no grid of this city at that location.")
+    if not client.covers_area(area_code):
+        raise AppError("open311.outside_area",
+                       "This api_key may not file requests at that location (outside the "
+                       "client's area).")
+
+
 def post_request(session: Session, client: Principal, form: dict,
                  settings: Settings) -> list[dict]:
     """POST Service Request: a case with source open311 (realtime: the service_request_id —
@@ -120,6 +132,7 @@ def post_request(session: Session, client: Principal, form: dict,
             raise _bad("address_string names no street, community or grid cell of this city; "
                        "send lat & long.")
         lat, lon = found["lat"], found["lon"]
+    _require_client_area(session, client, lon, lat)
     description = form.get("description") or ""
     if len(description) > rules.MAX_DESCRIPTION:
         raise _bad(f"description is limited to {rules.MAX_DESCRIPTION} characters here.")
