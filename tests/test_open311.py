@@ -185,22 +185,39 @@ def test_a_request_posted_through_open311_is_seen_closed_through_open311(
     act(client, tokens, "supervisor", cid, "accept")
     act(client, tokens, "supervisor", cid, "dispatch")
     act(client, tokens, "handler", cid, "sign")
-    act(client, tokens, "handler", cid, "resolve", note="已清运完毕",
-        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    after = evidence(client, tokens, "handler", cid, "resolution")
+    act(client, tokens, "handler", cid, "resolve", note="已清运完毕，联系人13912345678",
+        public_note="已清运完毕", photo_ids=[after])
     drain(runtime)  # the after-photo's EXIF-free sizes
-    act(client, tokens, "supervisor", cid, "close", note="核实已办结")
+    # internal notes never leave; a photo is private until a supervisor marks it public
+    j = client.get(f"{V2}/requests/{number}.json").get_json()
+    assert j[0]["status_notes"] == "已清运完毕" and j[0]["media_url"] is None
+    assert client.get(f"{V2}/media/{after}.jpg").status_code == 404
+    act(client, tokens, "supervisor", cid, "close", note="电话回访13912345678，核实已办结",
+        public_note="核实已办结")
+    r = client.put(f"/api/v1/photos/{after}/public", headers=auth(tokens["handler"]))
+    assert r.status_code == 403  # the department does not decide what the public sees
+    r = client.put(f"/api/v1/photos/{after}/public", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 200 and r.get_json()["public"] is True
     j = client.get(f"{V2}/requests/{number}.json").get_json()
     assert len(j) == 1 and j[0]["status"] == "closed"
     assert j[0]["status_notes"] == "核实已办结"
+    assert "13912345678" not in str(j)
     assert j[0]["agency_responsible"] and j[0]["updated_datetime"]
     media = j[0]["media_url"]
     assert media and media.endswith(".jpg")
     img = client.get(urlparse(media).path)
     assert img.status_code == 200 and img.content_type == "image/jpeg"
     assert b"Exif" not in img.data[:200]
+    trail = client.get(f"/api/v1/cases/{cid}/events", headers=auth(tokens["supervisor"]))
+    closed = [e for e in trail.get_json() if e["action"] == "case.closed"][0]
+    assert closed["public_note"] == "核实已办结" and "13912345678" in closed["note"]
     x = _xml(client.get(f"{V2}/requests/{number}.xml"))
     assert x.find("request/status").text == "closed"
     assert x.find("request/status_notes").text == "核实已办结"
+    r = client.delete(f"/api/v1/photos/{after}/public", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 200 and r.get_json()["public"] is False
+    assert client.get(urlparse(media).path).status_code == 404
 
 
 def test_a_revoked_key_is_refused_and_keys_are_stored_hashed(client, tokens, api_key, engine,

@@ -257,7 +257,7 @@ def get_token(session: Session, client: Principal | None, token: str) -> list[di
 def public_media(session: Session, photo_id: uuid.UUID) -> tuple[str, str]:
     """(storage key, etag) of the display size (EXIF-free) of a public case's photo."""
     found = photo_service.display_file(session, photo_id)
-    if found is None or not queries.is_public(session, found[0]):
+    if found is None or not queries.is_public(session, found[0], photo_id):
         raise AppError("open311.not_found", "There is no such media.")
     return found[1], found[2]
 

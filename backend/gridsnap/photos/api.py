@@ -90,6 +90,25 @@ class PhotoFile(MethodView):
         return resp
 
 
+@blp.route("/photos/<uuid:photo_id>/public")
+class PhotoPublic(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, PhotoOutSchema)
+    def put(self, photo_id: uuid.UUID):
+        """Mark the photo public (公开): Open311 shows it (its display size, EXIF-free) as the
+        request's media_url. A photo is private until then. Supervisors of the case's area
+        and admins."""
+        return service.set_public(db_session(), current_principal(), photo_id, True)
+
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, PhotoOutSchema)
+    def delete(self, photo_id: uuid.UUID):
+        """Make the photo private again: Open311 no longer shows it."""
+        return service.set_public(db_session(), current_principal(), photo_id, False)
+
+
 # --- tus 1.0.0 ------------------------------------------------------------------------------
 
 _TUS_DOC = {"parameters": [{"in": "header", "name": "Tus-Resumable", "required": True,

@@ -17,7 +17,7 @@ from ..outbox.queries import insert_cte as outbox_cte
 
 _OUT_COLUMNS = """
     id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
-    purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
+    purpose, processed_at, public_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
     ST_Y(exif_location) AS exif_lat, exif_distance_m, exif_source
 """
 
@@ -84,6 +84,15 @@ def insert_photo(session: Session, params: dict):
     """Insert the photo row with its audit event, the case's updated_at and the outbox message
     in one statement; returns the new row, or None if the id exists already."""
     return session.execute(_INSERT, {**params, "now": clock.now()}).mappings().first()
+
+
+def set_public(session: Session, photo_id: uuid.UUID, public: bool) -> None:
+    """Mark a photo public (now, on the application's clock) or not; a photo marked already
+    keeps its first time."""
+    session.execute(text("""
+        UPDATE photos SET public_at = CASE WHEN :public THEN coalesce(public_at, :now) END
+         WHERE id = :id
+    """), {"id": photo_id, "public": public, "now": clock.now()})
 
 
 def report_scope(session: Session, report_id: uuid.UUID):

@@ -17,6 +17,8 @@ class PhotoOutSchema(Schema):
     uploaded_at = AwareDateTime()
     purpose = fields.String(metadata={"description": "report, resolution or verification"})
     processed = fields.Boolean()
+    public = fields.Boolean(metadata={
+        "description": "Marked public (公开) by staff: only then does Open311 show it."})
     exif_taken_at = AwareDateTime(allow_none=True)
     exif_location = fields.Nested(LocationOutSchema, allow_none=True)
     exif_distance_m = fields.Float(allow_none=True)

@@ -17,7 +17,13 @@ from ..storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 from ..users.rules import Principal
 from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
-from .rules import may_get_original, photo_view, upload_expires_at, upload_offset_view
+from .rules import (
+    may_get_original,
+    may_publish,
+    photo_view,
+    upload_expires_at,
+    upload_offset_view,
+)
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
@@ -128,6 +134,24 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
         raise AppError("photo.not_ready", "This size is still being made; try again shortly.",
                        headers={"Retry-After": "5"})
     return key, "image/jpeg", f"{row['sha256']}-{size[0]}"
+
+
+def set_public(session: Session, principal: Principal, photo_id: uuid.UUID,
+               public: bool) -> dict:
+    """Mark a photo public (公开: Open311 may show it) or private again; returns the photo as
+    the caller sees it. Raises AppError photo.not_found (missing or out of the caller's
+    sight) or case.action_forbidden (only the case's supervisors and admins decide)."""
+    row = queries.find_photo(session, photo_id)
+    scope = row is not None and _visible_scope(session, principal, row["report_id"])
+    if not scope:
+        raise AppError("photo.not_found", f"There is no photo {photo_id}.")
+    if not may_publish(principal, area_code=scope["area_code"]):
+        raise AppError("case.action_forbidden",
+                       "Only the supervisors of the case's area (or an admin) make a photo "
+                       "public.")
+    queries.set_public(session, photo_id, public)
+    session.commit()
+    return photo_view(queries.find_photo(session, photo_id), principal, scope["area_code"])
 
 
 def display_file(session: Session, photo_id: uuid.UUID) -> tuple[uuid.UUID, str, str] | None:
