@@ -9,6 +9,10 @@ The scopes of the story (demo city, 东城区 110101):
 - supervisor 张敏: the district 110101; supervisor_other: a made-up district 110102.
 - handler 刘强 (环卫 sanitation): the cases dispatched to sanitation; not those dispatched to
   another department, nor those not dispatched yet.
+- responsible units (责任单位: department × area): handler2 孙华 the street office of 东华门
+  (which holds demo_cell), handler3 周杰 the street office of 东四, handler4 吴芳 sanitation in
+  东四; handler_no_area: sanitation with no scope (sees nothing), handler_city: sanitation with
+  the city scope "" (given explicitly: today's reach).
 - admin: everything; city_supervisor (scope ""): everything, like the admin.
 The cases are reported by a separate worker (scoped elsewhere), so nobody above sees them only
 because they reported them.
@@ -78,16 +82,22 @@ class World:
             return self._seat_user("matrix_sup_110102", "supervisor", [OTHER_DISTRICT])
         if persona == "city_supervisor":
             return self._seat_user("matrix_sup_city", "supervisor", [""])
+        if persona == "handler_no_area":
+            return self._seat_user("matrix_hdl_none", "handler", [], "sanitation")
+        if persona == "handler_city":
+            return self._seat_user("matrix_hdl_city", "handler", [""], "sanitation")
         raise KeyError(persona)
 
-    def _seat_user(self, username: str, role: str, scopes: list[str]) -> str:
+    def _seat_user(self, username: str, role: str, scopes: list[str],
+                   department: str | None = None) -> str:
         """A user and a token straight in the database: the matrix makes one or two per test,
         and hashing a password each time (scrypt) would double its run time. The admin API
         that makes users for real is tested below."""
         raw = secrets.token_urlsafe(16)
         with self.runtime.sessions() as session:
             user = User(username=username, display_name=username, role=role,
-                        password_hash=_password_hash(), scopes=scopes)
+                        password_hash=_password_hash(), scopes=scopes,
+                        department_code=department)
             session.add(user)
             session.flush()
             user_queries.insert_token(session, user_id=user.id, token_hash=hash_token(raw),
@@ -114,9 +124,10 @@ class World:
             cid = self._submit("worker", NOWHERE)
         else:
             cid = self._submit("reporter", self.cell)
-        if kind in ("dispatched", "dispatched_other", "resolved"):
+        if kind in ("dispatched", "dispatched_other", "dispatched_street", "resolved"):
             self.act("supervisor", cid, "accept")
-            department = "water" if kind == "dispatched_other" else "sanitation"
+            department = {"dispatched_other": "water",
+                          "dispatched_street": "street_office"}.get(kind, "sanitation")
             self.act("supervisor", cid, "dispatch", department=department)
         if kind == "returned":  # 退单, awaiting the supervisor's review
             self.act("supervisor", cid, "accept")
@@ -212,6 +223,15 @@ SEATS = {
     "handler-joint-elsewhere": Seat("handler", "joint_other", False, "report_in"),
     "admin": Seat("admin", "reported", True, "accept", 200),
     "city-supervisor": Seat("city_supervisor", "reported", True, "accept", 200),
+    # responsible units: department × area (the case lies in 东华门)
+    "handler-own-street-office": Seat("handler2", "dispatched_street", True, "sign", 200),
+    "handler-street-office-of-another-street": Seat("handler3", "dispatched_street", False,
+                                                    "sign"),
+    "handler-own-department-other-street": Seat("handler4", "dispatched", False, "sign"),
+    "handler-district-department-in-a-street": Seat("handler", "dispatched_street", False,
+                                                    "sign"),
+    "handler-with-no-area": Seat("handler_no_area", "dispatched", False, "sign"),
+    "handler-given-the-city": Seat("handler_city", "dispatched", True, "sign", 200),
 }
 
 
@@ -280,7 +300,8 @@ def assert_inside(world: World, name: str, seat: Seat, resp, case_id: str) -> No
         elif seat.action == "report_in":
             assert body["id"] == case_id and body["joint"]["not_reported_in"] == ["water"]
         else:
-            assert body["id"] == case_id and body["responsible_department"] == "sanitation"
+            department = "street_office" if seat.kind == "dispatched_street" else "sanitation"
+            assert body["id"] == case_id and body["responsible_department"] == department
     elif name == "GET /reports/{id}":
         assert resp.status_code == 200, body
         assert body["id"] == case_id and [p["id"] for p in body["photos"]][0] == \
@@ -348,6 +369,9 @@ TASKS = {
     "handler-co-department": ("handler", "joint_co", True),
     "handler-joint-elsewhere": ("handler", "joint_other", False),
     "admin": ("admin", "reported", True),
+    "handler-own-street-office": ("handler2", "dispatched_street", True),
+    "handler-street-office-of-another-street": ("handler3", "dispatched_street", False),
+    "handler-own-department-other-street": ("handler4", "dispatched", False),
 }
 
 
@@ -621,3 +645,26 @@ def test_disabling_a_user_revokes_their_tokens_and_their_login(world):
         assert conn.execute(text(
             "SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id "
             "WHERE u.username = 'matrix_leaver' AND t.revoked_at IS NULL")).scalar() == 0
+
+
+# --- responsible units hear only of their area's cases ----------------------------------------
+
+def test_only_the_unit_covering_the_case_hears_of_its_dispatch(world):
+    """A case of 东华门 dispatched to the street offices (街道办事处): the office of 东华门 is
+    told, the office of 东四 is not; sanitation of 东四 hears nothing of a 东华门 sanitation case,
+    the district's sanitation centre does."""
+    def told(persona: str, cid: str) -> bool:
+        r = world.client.get("/api/v1/me/notifications", headers=world.headers(persona))
+        assert r.status_code == 200, r.get_json()
+        return any(n.get("case_id") == cid for n in r.get_json())
+
+    street = world.case("dispatched_street")
+    sanitation = world.case("dispatched")
+    assert told("handler2", street) and not told("handler3", street)
+    assert told("handler", sanitation) and not told("handler4", sanitation)
+    for persona in ("handler3", "handler4"):
+        for path in ("/api/v1/notices", "/api/v1/exports/cases.geojson"):
+            r = world.client.get(path, headers=world.headers(persona))
+            assert r.status_code == 200, (path, r.status_code)
+            assert street not in r.get_data(as_text=True)
+            assert sanitation not in r.get_data(as_text=True)

@@ -208,7 +208,10 @@ def _print_demo_users(session) -> None:
     for u in users:
         shown = (f"password: {u['password']:<18}" if works[u["username"]] else
                  f"{'(password changed)':<28}")
-        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']})")
+        # a handler works for a responsible unit (责任单位): a department in an area
+        unit = (f" · {u['department']} × {', '.join(u['scopes']) or '(no area)'}"
+                if u["role"] == "handler" else "")
+        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']}{unit})")
 
 
 # --- users ---------------------------------------------------------------------------------

@@ -36,13 +36,15 @@ class Principal:
                        department_code: str | None,
                        responsible_department_code: str | None = None,
                        joint_departments=None) -> bool:
-        """Invariant 4. Handlers see the cases of their department (dispatched to it now,
-        signed for by it: 首接负责, or summoned to it as a joint case: 吹哨报到), whatever their
-        area; everyone sees what they reported."""
+        """Invariant 4. A handler works for a responsible unit (责任单位): their department in
+        their area (their scopes; '' only when an admin gave them the whole city). They see the
+        cases of that unit: in their area and dispatched to their department now, signed for by
+        it (首接负责) or summoned to it as a joint case (吹哨报到). Everyone sees what they
+        reported."""
         if reporter_id == self.id:
             return True
         if self.role == "handler":
-            return self.department_code is not None and (
+            return self.department_code is not None and self.covers_area(area_code) and (
                 self.department_code in (department_code, responsible_department_code)
                 or self.department_code in (joint_departments or ()))
         return self.covers_area(area_code)
