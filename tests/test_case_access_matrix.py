@@ -36,6 +36,7 @@ from cases_helpers import evidence
 from gridsnap.users import queries as user_queries
 from gridsnap.users.models import User
 from gridsnap.users.service import hash_token
+from hotline_helpers import call_body, take_call
 
 from conftest import PERSONAS, auth, new_id, report_body
 from followup import drain
@@ -668,3 +669,110 @@ def test_only_the_unit_covering_the_case_hears_of_its_dispatch(world):
             assert r.status_code == 200, (path, r.status_code)
             assert street not in r.get_data(as_text=True)
             assert sanitation not in r.get_data(as_text=True)
+
+
+# --- scoped admins are scoped --------------------------------------------------------------------
+
+DONGHUAMEN, DONGSI = "110101001", "110101006"
+
+
+def _point_in(world: World, prefix: str) -> dict:
+    with world.engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT ST_X(ST_PointOnSurface(boundary)) AS lon, "
+            "ST_Y(ST_PointOnSurface(boundary)) AS lat FROM areas "
+            "WHERE code LIKE :p AND level = 'cell' ORDER BY code LIMIT 1"),
+            {"p": prefix + "%"}).mappings().one()
+    return dict(row)
+
+
+@pytest.fixture()
+def street_admin(world) -> str:
+    """An admin of 东华门 only; returns its token."""
+    return world._seat_user("matrix_admin_dhm", "admin", [DONGHUAMEN])
+
+
+def test_a_street_admin_sees_and_exports_its_street_only(world, street_admin):
+    h = auth(street_admin)
+    here = world.case("reported")  # demo_cell lies in 东华门
+    there = world._submit("worker2", _point_in(world, DONGSI))
+    assert world.client.get(f"/api/v1/cases/{here}", headers=h).status_code == 200
+    r = world.client.get(f"/api/v1/cases/{there}", headers=h)
+    assert r.status_code == 404 and r.get_json()["code"] == "case.not_found"
+    ids = [c["id"] for c in world.client.get("/api/v1/cases", headers=h).get_json()]
+    assert here in ids and there not in ids
+    r = world.client.get("/api/v1/exports/cases.geojson?with_callers=true", headers=h)
+    assert r.status_code == 200, r.get_json()
+    assert here in r.get_data(as_text=True) and there not in r.get_data(as_text=True)
+    # 12345 callers: a 东华门 caller unmasked, a 东四 caller neither unmasked nor exported
+    calls = {}
+    for street in (DONGHUAMEN, DONGSI):
+        calls[street] = take_call(world.client, world.tokens, call_body(
+            _point_in(world, street), address="", caller={
+                "name": "张三", "phone": f"138123{street[-5:]}", "anonymous": False}))["id"]
+    r = world.client.get(f"/api/v1/hotline/cases/{calls[DONGHUAMEN]}/caller?unmasked=true",
+                         headers=h)
+    assert r.status_code == 200 and r.get_json()["phone"] == "13812301001"
+    r = world.client.get(f"/api/v1/hotline/cases/{calls[DONGSI]}/caller?unmasked=true",
+                         headers=h)
+    assert r.status_code == 404
+    r = world.client.get("/api/v1/exports/cases.csv?with_callers=true", headers=h)
+    assert r.status_code == 200 and "13812301001" in r.get_data(as_text=True)
+    assert "13812301006" not in r.get_data(as_text=True)
+
+
+def test_a_street_admin_manages_users_and_keys_within_its_street_only(world, street_admin):
+    h = auth(street_admin)
+    listed = {u["username"] for u in world.client.get("/api/v1/admin/users",
+                                                       headers=h).get_json()}
+    assert PERSONAS["handler2"] in listed  # 东华门's street office
+    assert not listed & {PERSONAS["admin"], PERSONAS["supervisor"], PERSONAS["handler3"]}
+    new = {"username": "matrix_dhm_worker", "role": "worker", "password": PASSWORD}
+    r = world.client.post("/api/v1/admin/users", headers=h, json={**new, "scopes": [DONGSI]})
+    assert r.status_code == 403 and "scopes" in r.get_json()["fields"]
+    r = world.client.post("/api/v1/admin/users", headers=h, json={**new, "scopes": [""]})
+    assert r.status_code == 403
+    r = world.client.post("/api/v1/admin/users", headers=h,
+                          json={**new, "scopes": [DONGHUAMEN + "001"]})
+    assert r.status_code == 201, r.get_json()
+    # a broader user, or one of another street, is as if there were none
+    for username in (PERSONAS["admin"], PERSONAS["supervisor"], PERSONAS["handler3"]):
+        r = world.client.patch(f"/api/v1/admin/users/{username}", headers=h,
+                               json={"scopes": [DONGHUAMEN]})
+        assert r.status_code == 404, (username, r.get_json())
+    # no widening of a user it manages, nor of itself
+    r = world.client.patch(f"/api/v1/admin/users/{PERSONAS['handler2']}", headers=h,
+                           json={"scopes": ["110101"]})
+    assert r.status_code == 403
+    r = world.client.patch("/api/v1/admin/users/matrix_admin_dhm", headers=h,
+                           json={"scopes": [""]})
+    assert r.status_code == 403
+    r = world.client.patch("/api/v1/admin/users/matrix_admin_dhm", headers=h,
+                           json={"disabled": True})
+    assert r.status_code == 422 and "disabled" in r.get_json()["fields"]
+    with world.engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT username, scopes FROM users WHERE username = ANY(:u)"),
+            {"u": [PERSONAS["admin"], PERSONAS["handler2"], "matrix_admin_dhm"]}).all())
+    assert rows == {PERSONAS["admin"]: [""], PERSONAS["handler2"]: [DONGHUAMEN],
+                    "matrix_admin_dhm": [DONGHUAMEN]}
+    # Open311 keys likewise
+    r = world.client.post("/api/v1/admin/open311-clients", headers=h,
+                          json={"name": "wide-app", "scopes": ["110101"]})
+    assert r.status_code == 403
+    r = world.client.post("/api/v1/admin/open311-clients", headers=world.headers("admin"),
+                          json={"name": "district-app", "scopes": ["110101"]})
+    assert r.status_code == 201
+    assert world.client.get("/api/v1/admin/open311-clients", headers=h).get_json() == []
+    r = world.client.delete("/api/v1/admin/open311-clients/district-app", headers=h)
+    assert r.status_code == 404
+    r = world.client.post("/api/v1/admin/open311-clients", headers=h,
+                          json={"name": "dhm-app", "scopes": [DONGHUAMEN]})
+    assert r.status_code == 201
+
+
+def test_nobody_disables_themselves(world):
+    r = world.client.patch(f"/api/v1/admin/users/{PERSONAS['admin']}",
+                           headers=world.headers("admin"), json={"disabled": True})
+    assert r.status_code == 422
+    assert world.client.get("/api/v1/auth/me", headers=world.headers("admin")).status_code == 200

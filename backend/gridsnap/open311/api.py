@@ -147,7 +147,7 @@ class Clients(MethodView):
     def get(self):
         """The client systems, their scopes and whether revoked."""
         _require_admin()
-        return service.list_clients(db_session())
+        return service.list_clients(db_session(), current_principal())
 
     @admin_blp.doc(security=SECURITY)
     @auth_required
@@ -157,7 +157,7 @@ class Clients(MethodView):
         """Issue a client system its API key (shown once; stored hashed)."""
         _require_admin()
         key = service.issue_client(db_session(), body["name"], body["scopes"],
-                                   display_name=body["display_name"])
+                                   display_name=body["display_name"], actor=current_principal())
         return {"name": body["name"], "api_key": key}
 
 
@@ -169,4 +169,4 @@ class Client(MethodView):
     def delete(self, name: str):
         """Revoke a client: its keys stop working at once."""
         _require_admin()
-        service.revoke_client(db_session(), name, runtime().redis)
+        service.revoke_client(db_session(), name, runtime().redis, actor=current_principal())

@@ -265,7 +265,7 @@ def public_media(session: Session, photo_id: uuid.UUID) -> tuple[str, str]:
 # --- clients and their API keys (admins) -------------------------------------------------------
 
 def issue_client(session: Session, name: str, scopes: list[str], *, display_name: str = "",
-                 years: int = 5) -> str:
+                 years: int = 5, actor: Principal | None = None) -> str:
     """A client system (an account of role client, `open311-<name>`) and its API key, shown
     once (only its hash is stored). Its scope (area code prefixes) bounds what its key reads.
     Raises AppError user.invalid, open311.client_exists."""
@@ -275,6 +275,10 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
     if bad or not scopes:
         raise AppError("user.invalid", "Give the client one or more scopes (area code "
                        "prefixes, or '' for the city).")
+    if actor is not None and not actor.manages(scopes):
+        # an admin issues keys within its own scope only
+        raise AppError("auth.forbidden", "You may give a client only scopes within your own.",
+                       {"scopes": ["Wider than yours."]})
     username = rules.USERNAME_PREFIX + name
     if user_queries.find_user_by_username(session, username) is not None:
         raise AppError("open311.client_exists", f"There is a client named {name!r} already.")
@@ -286,15 +290,22 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
     return key
 
 
-def revoke_client(session: Session, name: str, redis: Redis | None) -> None:
+def revoke_client(session: Session, name: str, redis: Redis | None,
+                  actor: Principal | None = None) -> None:
     """Disable the client and revoke its keys on every API process at once (a new revocation
-    epoch in `redis`); raises open311.client_not_found."""
+    epoch in `redis`); raises open311.client_not_found (also for a client outside the scope
+    of `actor`, an admin)."""
+    client = user_queries.find_user_by_username(session, rules.USERNAME_PREFIX + name)
+    if client is not None and actor is not None and not actor.manages(client.scopes):
+        raise AppError("open311.client_not_found", f"There is no client {name!r}.")
     try:
         user_service.disable_user(session, rules.USERNAME_PREFIX + name, redis)
     except LookupError:
         raise AppError("open311.client_not_found", f"There is no client {name!r}.") from None
 
 
-def list_clients(session: Session) -> list[dict]:
+def list_clients(session: Session, actor: Principal | None = None) -> list[dict]:
+    """The client systems (those `actor`, an admin, manages)."""
     return [{**dict(r), "name": r["username"].removeprefix(rules.USERNAME_PREFIX),
-             "revoked": r["disabled_at"] is not None} for r in queries.client_users(session)]
+             "revoked": r["disabled_at"] is not None} for r in queries.client_users(session)
+            if actor is None or actor.manages(r["scopes"])]

@@ -19,7 +19,17 @@ class Principal:
 
     @property
     def sees_everything(self) -> bool:
-        return self.role == "admin" or "" in self.scopes
+        """The city scope ''. An admin's reach is their scopes too: an admin of one street
+        sees, unmasks and exports that street only."""
+        return "" in self.scopes
+
+    def manages(self, scopes) -> bool:
+        """An admin manages the users, keys and data whose scopes all lie within their own:
+        nobody grants a scope wider than theirs, nor edits a broader user. A user of no scope
+        is the city admin's."""
+        if self.role != "admin":
+            return False
+        return "" in self.scopes or (bool(scopes) and scopes_within(scopes, self.scopes))
 
     def covers_area(self, area_code: str | None) -> bool:
         """True if the area (or a report with that smallest area) lies in one of the scopes.
@@ -61,6 +71,11 @@ LOGIN_LIMITS: tuple[tuple[str, int, int], ...] = (
     ("ip", 50, 300),
 )
 LOGIN_LOCK_MAX_SECONDS = max(window for _, _, window in LOGIN_LIMITS)
+
+
+def scopes_within(inner, outer) -> bool:
+    """Every scope of `inner` lies inside one of `outer` ('' only inside '')."""
+    return all(any(s.startswith(p) for p in outer) for s in inner)
 
 
 def valid_scope(prefix: str) -> bool:
