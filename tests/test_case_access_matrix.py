@@ -514,6 +514,41 @@ def test_replaying_someone_elses_client_action_id_reveals_nothing(world):
     assert _normalised(r, [cid]) == _normalised(missing, [])
 
 
+def test_replaying_my_own_client_action_id_after_losing_sight_reveals_nothing(world):
+    """The handler returned (退单) a case before signing: it left their sight. Replaying that
+    return, with its old client_action_id, is answered as a case that does not exist."""
+    cid = world.case("dispatched")
+    action_id = new_id()
+    world.act("handler", cid, "return", reason="wrong_department", note="不归环卫",
+              client_action_id=action_id)
+    assert world.client.get(f"/api/v1/cases/{cid}",
+                            headers=world.headers("handler")).status_code == 404
+    r = world.client.post(f"/api/v1/cases/{cid}/actions",
+                          json={"action": "return", "reason": "wrong_department",
+                                "note": "不归环卫", "client_action_id": action_id},
+                          headers=world.headers("handler"))
+    missing = world.client.post(f"/api/v1/cases/{uuid.uuid4()}/actions",
+                                json={"action": "return"}, headers=world.headers("handler"))
+    assert _normalised(r, [cid]) == _normalised(missing, [])
+
+
+def test_put_of_someone_elses_report_id_is_404_like_get(world):
+    """Another worker's report id: PUT answers as GET does (as if it did not exist), whatever
+    the body; the reporter's own replay and conflict are answered as before (invariant 2)."""
+    cid = world.case("reported")  # reported by the matrix reporter
+    body = report_body(world.cell)
+    for persona in ("worker2", "handler3"):
+        put = world.client.put(f"/api/v1/reports/{cid}", json=body,
+                               headers=world.headers(persona))
+        get = world.client.get(f"/api/v1/reports/{cid}", headers=world.headers(persona))
+        assert put.status_code == get.status_code == 404, put.get_json()
+        assert put.get_json() == get.get_json()
+    # the reporter: a different body under their id is still the conflict
+    r = world.client.put(f"/api/v1/reports/{cid}", json={**body, "description": "另一件事"},
+                         headers=world.headers("reporter"))
+    assert r.status_code == 409 and r.get_json()["code"] == "report.id_conflict"
+
+
 def test_possible_duplicates_never_name_a_case_outside_scope(world):
     # worker2 reports in the demo worker's community (they see it as its reporter); the
     # supervisor's report of the same thing 10 m away is outside worker2's scope
