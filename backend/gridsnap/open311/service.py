@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 from sqlalchemy.orm import Session
@@ -140,6 +140,9 @@ def post_request(session: Session, client: Principal, form: dict,
     # a Chinese name is family name first, without a space: 王小明; else "John Smith"
     chinese = any(ord(ch) >= 0x2E80 for ch in last + first)
     name = (last + first if chinese else " ".join(x for x in (first, last) if x)) or None
+    if name and len(name) > rules.MAX_NAME:
+        raise _bad(f"first_name and last_name are limited to {rules.MAX_NAME} characters "
+                   "together here.")
     phone = (form.get("phone") or "").strip() or None
     if phone and not re.fullmatch(r"[0-9+() -]{3,32}", phone):
         raise _bad("phone must be a phone number.")
@@ -188,6 +191,12 @@ def _parse_date(args: dict, name: str) -> datetime | None:
         raise _bad(f"{name} must be a W3C date-time, e.g. 2026-11-01T00:00:00Z.") from None
     if value.tzinfo is None:
         raise _bad(f"{name} must carry its time zone (Z or an offset).")
+    try:
+        # a range of 90 days around it must be expressible: 0001-01-01 and 9999-12-31 are not
+        value.astimezone(UTC) - timedelta(days=rules.DEFAULT_DAYS + 1)
+        value.astimezone(UTC) + timedelta(days=rules.DEFAULT_DAYS + 1)
+    except (OverflowError, ValueError):
+        raise _bad(f"{name} is out of range.") from None
     return value
 
 
@@ -201,7 +210,7 @@ def list_requests(session: Session, client: Principal | None, args: dict, settin
     the range defaults to the most recent 90 days and spans at most 90; at most 1000)."""
     ids = _list_arg(args, "service_request_id")
     if ids:
-        if not all(i.isdigit() for i in ids):
+        if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in ids):
             raise _bad("service_request_id is a comma-separated list of request ids.")
         rows = queries.list_requests(session, client, numbers=[int(i) for i in ids],
                                      limit=rules.MAX_REQUESTS)
@@ -234,7 +243,7 @@ def list_requests(session: Session, client: Principal | None, args: dict, settin
 
 def get_request(session: Session, client: Principal | None, request_id: str,
                 settings: Settings, base_url: str) -> list[dict]:
-    if not request_id.isdigit():
+    if not (request_id.isascii() and request_id.isdigit()) or len(request_id) > 18:
         raise AppError("open311.not_found", f"service_request_id {request_id!r} was not found.")
     rows = queries.list_requests(session, client, numbers=[int(request_id)], limit=1)
     if not rows:

@@ -145,7 +145,8 @@ def _int_header(name: str, required: bool = True) -> int | None:
     raw = request.headers.get(name)
     if raw is None and not required:
         return None
-    if raw is None or not raw.isdigit():
+    # tus: 1*DIGIT, ASCII only (str.isdigit also takes '²' and other digits int() refuses)
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise AppError("upload.bad_header", f"Send {name} as a whole number of bytes.",
                        {name: ["Missing." if raw is None else f"{raw!r} is not a whole number."]})
     return int(raw)

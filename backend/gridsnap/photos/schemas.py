@@ -31,7 +31,7 @@ class PhotoOutSchema(Schema):
 
 
 class PhotoPutQuery(Schema):
-    exif_taken_at = fields.AwareDateTime(metadata={
+    exif_taken_at = AwareDateTime(metadata={
         "description": "The photo's EXIF time as the phone read it before downscaling."})
     exif_lon = fields.Float(validate=validate.Range(-180, 180),
                             metadata={"description": "Its EXIF position (with exif_lat)."})
