@@ -174,3 +174,26 @@ def test_gunicorn_answers_its_own_errors_in_json_never_an_html_page(settings, tm
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/json" in head
         assert json.loads(body)["code"] == "request.bad_request"
+
+
+def _raw(port: int, head: bytes) -> tuple[bytes, bytes]:
+    with closing(socket.create_connection(("127.0.0.1", port), timeout=30)) as s:
+        s.sendall(head)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def test_an_address_too_long_or_a_method_refused_is_json_from_nginx_and_gunicorn(servers):
+    api, front = servers
+    long_uri = b"/api/v1/cases?q=" + b"a" * 20_000
+    for port in (front, api):
+        head, body = _raw(port, b"GET " + long_uri + b" HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 414 "), head
+        assert b"application/json" in head and json.loads(body)["code"] == "request.uri_too_long"
+    head, body = _raw(front, b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405 "), head
+    assert json.loads(body)["code"] == "request.method_not_allowed"

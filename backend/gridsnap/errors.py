@@ -30,6 +30,8 @@ CODES: dict[str, int] = {
     "request.too_large": 413,
     "request.not_found": 404,
     "request.method_not_allowed": 405,
+    "request.uri_too_long": 414,
+    "request.headers_too_large": 431,
     "request.unsupported_media_type": 415,
     "auth.required": 401,
     "auth.invalid_token": 401,

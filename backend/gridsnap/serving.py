@@ -17,13 +17,18 @@ from gunicorn import util
 from gunicorn.workers.sync import SyncWorker
 
 RETRY_AFTER_S = 5
+# gunicorn's own 4xx refusals with a code of their own (errors.CODES); the rest are
+# request.bad_request
+_CODES = {405: "request.method_not_allowed", 414: "request.uri_too_long",
+          431: "request.headers_too_large"}
 
 
 def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's util.write_error, in JSON: a client's malformed request keeps its 4xx (code
     request.bad_request), anything of the server's becomes 503 service.unavailable."""
     if 400 <= status_int < 500:
-        status, code, message, extra = status_int, "request.bad_request", mesg or reason, ""
+        code = _CODES.get(status_int, "request.bad_request")
+        status, message, extra = status_int, mesg or reason, ""
     else:
         status, code, extra = 503, "service.unavailable", f"Retry-After: {RETRY_AFTER_S}\r\n"
         message, reason = "The service is restarting; try again shortly.", "Service Unavailable"
