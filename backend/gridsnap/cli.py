@@ -515,7 +515,8 @@ def _gunicorn_args(port: int, workers: int) -> list[str]:
             "-w", str(workers), "-b", f"{host}:{port}",
             "--access-logfile", "-" if os.environ.get("GRIDSNAP_ACCESS_LOG") else "/dev/null",
             "--timeout", "60", "--no-control-socket",
-            "--worker-class", "gridsnap.serving.JsonErrorsWorker", "gridsnap.wsgi:app"]
+            "--worker-class", "gridsnap.serving.JsonErrorsWorker",
+            "--logger-class", "gridsnap.serving.RedactingLogger", "gridsnap.wsgi:app"]
 
 
 @main.command("serve")

@@ -12,8 +12,10 @@ this worker writes those answers instead, and is otherwise gunicorn's SyncWorker
 from __future__ import annotations
 
 import json
+import re
 
 from gunicorn import util
+from gunicorn.glogging import Logger
 from gunicorn.workers.sync import SyncWorker
 
 RETRY_AFTER_S = 5
@@ -36,6 +38,26 @@ def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+_API_KEY = re.compile(r"([?&]api_key=)[^&\s\"]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A request line or URL with the value of every api_key parameter replaced."""
+    return _API_KEY.sub(r"\1[redacted]", text) if text else text
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, its access lines without api_key values (an Open311 client may send
+    its key in the query string): the request line, query string and referrer are redacted."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "q", "f", "U"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
 
 
 class JsonErrorsWorker(SyncWorker):
