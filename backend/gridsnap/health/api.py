@@ -14,8 +14,8 @@ from .. import clock
 from ..deadlines.rules import HolidaysFileError
 from ..deadlines.schemas import CalendarCoverageSchema
 from ..edge import Blueprint
-from ..extensions import db_session, runtime, settings
 from ..errors import AppError
+from ..extensions import db_session, runtime, settings
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 
