@@ -4,6 +4,7 @@ posted through Open311, handled in the loop, seen closed through Open311."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from urllib.parse import urlparse
 from xml.etree import ElementTree as ET
@@ -324,3 +325,16 @@ def test_a_client_files_requests_only_inside_its_area(client, engine, street_key
     r = _post(client, street_key, lat="", long="", address_string=dongsi)
     assert r.status_code == 403, r.get_json()
     assert stored() == 1
+
+
+def test_the_host_header_is_never_echoed_into_discovery_or_media_url(client, runtime,
+                                                                      monkeypatch):
+    forged = {"Host": "evil.example"}
+    url = client.get(f"{V2}/discovery.json", headers=forged).get_json()["endpoints"][0]["url"]
+    assert "evil.example" not in url and url == "/open311/v2"
+    monkeypatch.setattr(runtime, "settings", dataclasses.replace(
+        runtime.settings, public_url="https://grid.example.gov.cn"))
+    url = client.get(f"{V2}/discovery.json", headers=forged).get_json()["endpoints"][0]["url"]
+    assert url == "https://grid.example.gov.cn/open311/v2"
+    x = _xml(client.get(f"{V2}/discovery.xml", headers=forged))
+    assert x.find("endpoints/endpoint/url").text == "https://grid.example.gov.cn/open311/v2"

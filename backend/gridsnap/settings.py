@@ -194,6 +194,9 @@ class Settings:
     # /health reports the photo store "degraded" when it has room for fewer photos at the limit
     # than this (low space is an alert, not an outage: reports are still taken)
     storage_low_photos: int = 100
+    # the deployment's public address (https://grid.example.gov.cn): the absolute URLs the API
+    # gives out (Open311 discovery, media_url) start with it, never with a request's Host
+    public_url: str = ""
     # the base map (none by default: nothing is fetched from the internet unless configured)
     basemap: str = ""
     basemap_url: str = ""
@@ -263,6 +266,7 @@ class Settings:
             # a resumable photo upload left this long since its last bytes is swept
             upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
             storage_low_photos=_int("GRIDSNAP_STORAGE_LOW_PHOTOS", 100),
+            public_url=os.environ.get("GRIDSNAP_PUBLIC_URL", "").strip().rstrip("/"),
             basemap=os.environ.get("GRIDSNAP_BASEMAP", "").strip().lower(),
             basemap_url=os.environ.get("GRIDSNAP_BASEMAP_URL", "").strip(),
             basemap_labels_url=os.environ.get("GRIDSNAP_BASEMAP_LABELS_URL", "").strip(),

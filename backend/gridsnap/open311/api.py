@@ -63,7 +63,10 @@ def _checked() -> None:
 
 
 def _base_url() -> str:
-    return request.host_url.rstrip("/") + blp.url_prefix
+    """Where Open311 lives, from GRIDSNAP_PUBLIC_URL; never from the request's Host header (a
+    forged Host would put another site into discovery and media_url). Unset: a path on this
+    server."""
+    return settings().public_url + request.script_root + blp.url_prefix
 
 
 def _reader():
