@@ -58,6 +58,8 @@ CODES: dict[str, int] = {
     "upload.too_long": 413,
     "upload.version_unsupported": 412,
     "upload.bad_header": 400,
+    "upload.quota_exceeded": 429,
+    "photo.too_many": 409,
     "grid.bbox_too_large": 422,
     "case.not_found": 404,
     "case.invalid_transition": 409,

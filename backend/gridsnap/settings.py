@@ -191,6 +191,13 @@ class Settings:
     captured_max_ahead_seconds: int = 600
     trusted_proxies: int = 0
     upload_expiry_hours: int = 24
+    # what one user may hold open in resumable uploads (a phone needs a few), and the longest an
+    # upload may live from its creation however often it is advanced
+    upload_max_open: int = 20
+    upload_max_reserved_bytes: int = 100 * 1024 * 1024
+    upload_max_age_hours: int = 72
+    # photos (and open uploads) a report may have
+    photo_max_per_report: int = 30
     # /health reports the photo store "degraded" when it has room for fewer photos at the limit
     # than this (low space is an alert, not an outage: reports are still taken)
     storage_low_photos: int = 100
@@ -265,6 +272,11 @@ class Settings:
             trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
             # a resumable photo upload left this long since its last bytes is swept
             upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
+            upload_max_open=_int("GRIDSNAP_UPLOAD_MAX_OPEN", 20),
+            upload_max_reserved_bytes=_int("GRIDSNAP_UPLOAD_MAX_RESERVED_BYTES",
+                                           100 * 1024 * 1024),
+            upload_max_age_hours=_int("GRIDSNAP_UPLOAD_MAX_AGE_HOURS", 72),
+            photo_max_per_report=_int("GRIDSNAP_PHOTO_MAX_PER_REPORT", 30),
             storage_low_photos=_int("GRIDSNAP_STORAGE_LOW_PHOTOS", 100),
             public_url=os.environ.get("GRIDSNAP_PUBLIC_URL", "").strip().rstrip("/"),
             basemap=os.environ.get("GRIDSNAP_BASEMAP", "").strip().lower(),

@@ -154,6 +154,24 @@ def insert_upload(session: Session, params: dict):
     """), {**params, "now": clock.now()}).mappings().one()
 
 
+def open_uploads_of(session: Session, uploader_id: int, now) -> tuple[int, int]:
+    """(count, reserved bytes) of a user's uploads neither completed nor expired."""
+    row = session.execute(text("""
+        SELECT count(*), coalesce(sum(length_bytes), 0) FROM photo_uploads
+         WHERE uploader_id = :u AND completed_at IS NULL AND expires_at > :now
+    """), {"u": uploader_id, "now": now}).one()
+    return int(row[0]), int(row[1])
+
+
+def photos_of_report(session: Session, report_id: uuid.UUID, now) -> int:
+    """A report's photos and its open uploads (each will be one)."""
+    return int(session.execute(text("""
+        SELECT (SELECT count(*) FROM photos WHERE report_id = :r)
+             + (SELECT count(*) FROM photo_uploads
+                 WHERE report_id = :r AND completed_at IS NULL AND expires_at > :now)
+    """), {"r": report_id, "now": now}).scalar())
+
+
 def find_upload(session: Session, upload_id: uuid.UUID):
     return session.execute(text(f"SELECT {_UPLOAD_COLUMNS} FROM photo_uploads WHERE id = :id"),
                            {"id": upload_id}).mappings().first()

@@ -101,9 +101,15 @@ def parse_upload_metadata(header: str) -> dict[str, str]:
     return out
 
 
-def upload_expires_at(now: datetime, hours: int) -> datetime:
-    """When an upload created (or last advanced) at `now` may be swept."""
-    return now + timedelta(hours=hours)
+def upload_expires_at(now: datetime, hours: int, *, created_at: datetime | None = None,
+                      max_age_hours: int | None = None) -> datetime:
+    """When an upload created (or last advanced) at `now` may be swept: `hours` on, but never
+    later than `max_age_hours` after its creation (advancing it a byte at a time does not keep
+    it forever)."""
+    expires = now + timedelta(hours=hours)
+    if created_at is not None and max_age_hours is not None:
+        expires = min(expires, created_at + timedelta(hours=max_age_hours))
+    return expires
 
 
 def upload_offset_view(upload) -> dict:
