@@ -165,6 +165,8 @@ class Settings:
     token_ttl_days: int = 30
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 50_000_000
+    # the memory a follow-up job may use to decode one large image (in a capped child process)
+    photo_decode_max_bytes: int = 1024 * 1024 * 1024
     description_max_chars: int = 2000
     timezone: str = "Asia/Shanghai"
     business_hours: tuple[str, str] = ("09:00", "18:00")
@@ -245,6 +247,7 @@ class Settings:
             token_ttl_days=_int("GRIDSNAP_TOKEN_TTL_DAYS", 30),
             photo_max_bytes=_int("GRIDSNAP_PHOTO_MAX_BYTES", 15 * 1024 * 1024),
             photo_max_pixels=_int("GRIDSNAP_PHOTO_MAX_PIXELS", 50_000_000),
+            photo_decode_max_bytes=_int("GRIDSNAP_PHOTO_DECODE_MAX_BYTES", 1024 * 1024 * 1024),
             timezone=os.environ.get("GRIDSNAP_TIMEZONE", "Asia/Shanghai"),
             business_hours=(start.strip() or "09:00", end.strip() or "18:00"),
             holidays_file=os.environ.get("GRIDSNAP_HOLIDAYS_FILE", "").strip(),
