@@ -177,3 +177,18 @@ def test_a_success_clears_the_failures_of_that_account_and_address(client, demo_
     for _ in range(4):
         assert _login(client, name, "wrong-password").status_code == 401
     assert _login(client, name, demo_users[name]["password"]).status_code == 201
+
+
+def test_health_tells_outsiders_up_or_down_only(client, tokens):
+    outside = {"REMOTE_ADDR": "203.0.113.7"}
+    r = client.get("/api/v1/health", environ_base=outside)
+    assert r.status_code == 200 and r.get_json() == {"status": "up"}
+    # relayed by the proxy from outside: the same, though the proxy is on loopback
+    r = client.get("/api/v1/health", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert r.get_json() == {"status": "up"}
+    r = client.get("/api/v1/health", environ_base=outside, headers=auth(tokens["worker"]))
+    assert r.get_json() == {"status": "up"}
+    # an admin, or an operator on this machine, sees the checks
+    r = client.get("/api/v1/health", environ_base=outside, headers=auth(tokens["admin"]))
+    assert r.get_json()["checks"]["postgres"]["postgis"]
+    assert "checks" in client.get("/api/v1/health").get_json()

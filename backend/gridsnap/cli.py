@@ -209,7 +209,10 @@ def _print_demo_users(session) -> None:
     for u in users:
         shown = (f"password: {u['password']:<18}" if works[u["username"]] else
                  f"{'(password changed)':<28}")
-        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']})")
+        # a handler works for a responsible unit (责任单位): a department in an area
+        unit = (f" · {u['department']} × {', '.join(u['scopes']) or '(no area)'}"
+                if u["role"] == "handler" else "")
+        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']}{unit})")
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -515,7 +518,8 @@ def _gunicorn_args(port: int, workers: int) -> list[str]:
             "-w", str(workers), "-b", f"{host}:{port}",
             "--access-logfile", "-" if os.environ.get("GRIDSNAP_ACCESS_LOG") else "/dev/null",
             "--timeout", "60", "--no-control-socket",
-            "--worker-class", "gridsnap.serving.JsonErrorsWorker", "gridsnap.wsgi:app"]
+            "--worker-class", "gridsnap.serving.JsonErrorsWorker",
+            "--logger-class", "gridsnap.serving.RedactingLogger", "gridsnap.wsgi:app"]
 
 
 @main.command("serve")

@@ -165,6 +165,8 @@ class Settings:
     token_ttl_days: int = 30
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 50_000_000
+    # the memory a follow-up job may use to decode one large image (in a capped child process)
+    photo_decode_max_bytes: int = 1024 * 1024 * 1024
     description_max_chars: int = 2000
     timezone: str = "Asia/Shanghai"
     business_hours: tuple[str, str] = ("09:00", "18:00")
@@ -191,9 +193,19 @@ class Settings:
     captured_max_ahead_seconds: int = 600
     trusted_proxies: int = 0
     upload_expiry_hours: int = 24
+    # what one user may hold open in resumable uploads (a phone needs a few), and the longest an
+    # upload may live from its creation however often it is advanced
+    upload_max_open: int = 20
+    upload_max_reserved_bytes: int = 100 * 1024 * 1024
+    upload_max_age_hours: int = 72
+    # photos (and open uploads) a report may have
+    photo_max_per_report: int = 30
     # /health reports the photo store "degraded" when it has room for fewer photos at the limit
     # than this (low space is an alert, not an outage: reports are still taken)
     storage_low_photos: int = 100
+    # the deployment's public address (https://grid.example.gov.cn): the absolute URLs the API
+    # gives out (Open311 discovery, media_url) start with it, never with a request's Host
+    public_url: str = ""
     # the base map (none by default: nothing is fetched from the internet unless configured)
     basemap: str = ""
     basemap_url: str = ""
@@ -235,6 +247,7 @@ class Settings:
             token_ttl_days=_int("GRIDSNAP_TOKEN_TTL_DAYS", 30),
             photo_max_bytes=_int("GRIDSNAP_PHOTO_MAX_BYTES", 15 * 1024 * 1024),
             photo_max_pixels=_int("GRIDSNAP_PHOTO_MAX_PIXELS", 50_000_000),
+            photo_decode_max_bytes=_int("GRIDSNAP_PHOTO_DECODE_MAX_BYTES", 1024 * 1024 * 1024),
             timezone=os.environ.get("GRIDSNAP_TIMEZONE", "Asia/Shanghai"),
             business_hours=(start.strip() or "09:00", end.strip() or "18:00"),
             holidays_file=os.environ.get("GRIDSNAP_HOLIDAYS_FILE", "").strip(),
@@ -262,7 +275,13 @@ class Settings:
             trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
             # a resumable photo upload left this long since its last bytes is swept
             upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
+            upload_max_open=_int("GRIDSNAP_UPLOAD_MAX_OPEN", 20),
+            upload_max_reserved_bytes=_int("GRIDSNAP_UPLOAD_MAX_RESERVED_BYTES",
+                                           100 * 1024 * 1024),
+            upload_max_age_hours=_int("GRIDSNAP_UPLOAD_MAX_AGE_HOURS", 72),
+            photo_max_per_report=_int("GRIDSNAP_PHOTO_MAX_PER_REPORT", 30),
             storage_low_photos=_int("GRIDSNAP_STORAGE_LOW_PHOTOS", 100),
+            public_url=os.environ.get("GRIDSNAP_PUBLIC_URL", "").strip().rstrip("/"),
             basemap=os.environ.get("GRIDSNAP_BASEMAP", "").strip().lower(),
             basemap_url=os.environ.get("GRIDSNAP_BASEMAP_URL", "").strip(),
             basemap_labels_url=os.environ.get("GRIDSNAP_BASEMAP_LABELS_URL", "").strip(),

@@ -73,13 +73,17 @@ def _mime_types() -> str:
 
 
 def nginx_site(*, listen: str, upstream: str, max_body_bytes: int, temp_dir: Path | str,
-               tile_origins: tuple[str, ...] = ()) -> str:
+               tile_origins: tuple[str, ...] = (),
+               access_log: str | None = "/var/log/nginx/gridsnap-access.log") -> str:
     """The server-level nginx configuration (deploy/nginx/gridsnap.conf.tmpl) filled in;
     tile_origins: the base map's origins (maps.rules.basemap_origins), the only ones besides
-    our own that the Content-Security-Policy lets the apps fetch from."""
+    our own that the Content-Security-Policy lets the apps fetch from; access_log: the file
+    of the server's access log (None: off), written with api_key values redacted."""
     return render(NGINX_SITE, {"listen": listen, "upstream": upstream,
                                "max_body_bytes": max_body_bytes, "temp_dir": temp_dir,
-                               "tile_origins": "".join(f" {o}" for o in tile_origins)})
+                               "tile_origins": "".join(f" {o}" for o in tile_origins),
+                               "access_log": (f"{access_log} gridsnap_redacted"
+                                              if access_log else "off")})
 
 
 def systemd_units(*, prefix: Path | str, user: str, env_file: str, api_port: int,
@@ -114,7 +118,9 @@ class FrontServer:
         site = self.root / "gridsnap-site.conf"
         site.write_text(nginx_site(listen=self.listen, upstream=self.upstream,
                                    max_body_bytes=self.max_body_bytes, temp_dir=temp,
-                                   tile_origins=self.tile_origins))
+                                   tile_origins=self.tile_origins,
+                                   access_log=(f"{logs}/nginx-access.log" if self.access_log
+                                               else None)))
         # nginx's master, when root, runs its workers as `nobody` by default; they could not
         # reach a state folder under a home only root may enter, so they stay root here (a
         # production install uses Debian's nginx.conf, whose workers are www-data)

@@ -98,7 +98,9 @@ class ActionContext:
         return rules.pick_level(rows, level, lambda: users.admins(self.session))
 
     def handlers(self, department_code: str) -> list[int]:
-        return users.handlers_of(self.session, [department_code])[department_code]
+        """The handlers of the unit of `department_code` covering this case's area."""
+        unit = (department_code, self.case["area_code"])
+        return users.handlers_covering(self.session, [unit])[unit]
 
     def closing(self) -> tuple[dict, list[tuple[str, list[int]]]]:
         """The changes and notices of a case closing: a hotline case waits for its callback

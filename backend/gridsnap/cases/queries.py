@@ -119,7 +119,8 @@ CASE_JOINS = f"""{EXTENSION_JOIN}
                    'content_type', p.content_type,
                    'size_bytes', p.size_bytes, 'width', p.width, 'height', p.height,
                    'uploaded_at', p.uploaded_at, 'purpose', p.purpose,
-                   'processed_at', p.processed_at, 'exif_taken_at', p.exif_taken_at,
+                   'processed_at', p.processed_at, 'public_at', p.public_at,
+                   'exif_taken_at', p.exif_taken_at,
                    'exif_lon', ST_X(p.exif_location), 'exif_lat', ST_Y(p.exif_location),
                    'exif_distance_m', p.exif_distance_m, 'exif_source', p.exif_source)
                    ORDER BY p.uploaded_at, p.id) AS list

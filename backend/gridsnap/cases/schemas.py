@@ -76,7 +76,11 @@ class ActionInSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(sorted(HUMAN_ACTIONS)))
     client_action_id = fields.UUID(metadata={
         "description": "Made by the client; the same id again is answered without acting twice."})
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "Internal (内部意见): staff see it in the trail; never shown outside."})
+    public_note = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "The public reply (公开答复): the only text of the trail Open311 shows "
+                       "(status_notes); staff write it on purpose, apart from the note."})
     photo_ids = fields.List(fields.UUID(), validate=validate.Length(max=10))
     location = fields.Nested(LocationSchema, metadata={
         "description": "Where the worker stands (verify_pass: within 50 m of the case)."})
@@ -272,7 +276,9 @@ class EventSchema(Schema):
     action = fields.String()
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "Internal."})
+    public_note = fields.String(allow_none=True, metadata={
+        "description": "The public reply: shown through Open311."})
     department = fields.String(attribute="department_code", allow_none=True)
     actor_id = fields.Integer(allow_none=True)
     actor_username = fields.String(allow_none=True)

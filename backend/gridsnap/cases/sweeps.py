@@ -63,8 +63,9 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
     for r in users.supervisors_by_depth(session, sorted({r["area_code"] for r in rows},
                                                          key=lambda a: a or "")):
         sups[r["area_code"]].append(r)
-    handlers = users.handlers_of(session, sorted({
-        r["department_code"] for r in rows if r["stage"] == "handle" and r["department_code"]}))
+    handlers = users.handlers_covering(session, sorted({
+        (r["department_code"], r["area_code"]) for r in rows
+        if r["stage"] == "handle" and r["department_code"]}, key=lambda u: (u[0], u[1] or "")))
     admin_ids: list[int] | None = None
 
     def admins() -> list[int]:
@@ -87,7 +88,7 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
                                                        admins)
         who = list(targets[c["area_code"]])
         if c["stage"] == "handle" and c["department_code"]:
-            who += handlers.get(c["department_code"], [])
+            who += handlers.get((c["department_code"], c["area_code"]), [])
         who = sorted(set(who))
         escalations.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
                                  data={"escalation_level": c["escalation_level"],

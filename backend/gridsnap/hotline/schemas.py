@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..cases.rules import NATURES, URGENCIES
 from ..cases.schemas import CallbackInSchema, CaseSchema
 from ..grid.schemas import LocationSchema
+from ..schemas import AwareDateTime
 
 
 class CallerInSchema(Schema):
@@ -31,7 +32,7 @@ class CallInSchema(Schema):
     location = fields.Nested(LocationSchema, metadata={
         "description": "A point picked on the map; else the address is resolved against the "
                        "grid's area names."})
-    called_at = fields.AwareDateTime(required=True, metadata={
+    called_at = AwareDateTime(required=True, metadata={
         "description": "When the call came in, with offset."})
     answer = fields.String(validate=validate.Length(min=1, max=2000), metadata={
         "description": "即时答复: a consultation answered on the call is closed at once with "

@@ -64,7 +64,10 @@ def _checked() -> None:
 
 
 def _base_url() -> str:
-    return request.host_url.rstrip("/") + blp.url_prefix
+    """Where Open311 lives, from GRIDSNAP_PUBLIC_URL; never from the request's Host header (a
+    forged Host would put another site into discovery and media_url). Unset: a path on this
+    server."""
+    return settings().public_url + request.script_root + blp.url_prefix
 
 
 def _reader():
@@ -147,7 +150,7 @@ class Clients(MethodView):
     def get(self):
         """The client systems, their scopes and whether revoked."""
         _require_admin()
-        return service.list_clients(db_session())
+        return service.list_clients(db_session(), current_principal())
 
     @admin_blp.doc(security=SECURITY)
     @auth_required
@@ -157,7 +160,7 @@ class Clients(MethodView):
         """Issue a client system its API key (shown once; stored hashed)."""
         _require_admin()
         key = service.issue_client(db_session(), body["name"], body["scopes"],
-                                   display_name=body["display_name"])
+                                   display_name=body["display_name"], actor=current_principal())
         return {"name": body["name"], "api_key": key}
 
 
@@ -169,4 +172,4 @@ class Client(MethodView):
     def delete(self, name: str):
         """Revoke a client: its keys stop working at once."""
         _require_admin()
-        service.revoke_client(db_session(), name, runtime().redis)
+        service.revoke_client(db_session(), name, runtime().redis, actor=current_principal())

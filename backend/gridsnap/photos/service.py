@@ -17,7 +17,13 @@ from ..storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 from ..users.rules import Principal
 from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
-from .rules import may_get_original, photo_view, upload_expires_at, upload_offset_view
+from .rules import (
+    may_get_original,
+    may_publish,
+    photo_view,
+    upload_expires_at,
+    upload_offset_view,
+)
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
@@ -51,11 +57,13 @@ _NO_EXIF = {"exif_taken_at": None, "exif_lon": None, "exif_lat": None}
 def add_photo(session: Session, storage: PhotoStorage, settings: Settings, principal: Principal,
               report_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
               content_type: str, purpose: str = "report",
-              device_exif: dict | None = None) -> tuple[dict, bool]:
+              device_exif: dict | None = None,
+              from_upload: bool = False) -> tuple[dict, bool]:
     """Attach a photo to a report. Returns (photo, created); a replay returns created=False.
 
     Raises AppError: report.not_found (the client retries later), photo.unsupported_type,
-    photo.too_large, photo.not_an_image, photo.too_many_pixels, photo.id_conflict.
+    photo.too_large, photo.not_an_image, photo.too_many_pixels, photo.id_conflict,
+    photo.too_many (the report has settings.photo_max_per_report).
     The bytes are stored (by content hash) before the row is committed (by the caller's
     transaction's owner, the API's edge before its 2xx), so an acknowledged photo is never
     missing its file; a file whose row never committed is only an orphan.
@@ -77,6 +85,8 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     if len(data) > settings.photo_max_bytes:
         raise AppError("photo.too_large",
                        f"The photo is larger than {settings.photo_max_bytes} bytes.")
+    if not from_upload:  # a finished upload counted itself when it began
+        _require_room_on_report(session, settings, report_id, clock.now())
     try:
         info = inspect_image(data, content_type, max_pixels=settings.photo_max_pixels)
     except PhotoError as exc:
@@ -130,6 +140,24 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
     return key, "image/jpeg", f"{row['sha256']}-{size[0]}"
 
 
+def set_public(session: Session, principal: Principal, photo_id: uuid.UUID,
+               public: bool) -> dict:
+    """Mark a photo public (公开: Open311 may show it) or private again; returns the photo as
+    the caller sees it. Raises AppError photo.not_found (missing or out of the caller's
+    sight) or case.action_forbidden (only the case's supervisors and admins decide)."""
+    row = queries.find_photo(session, photo_id)
+    scope = row is not None and _visible_scope(session, principal, row["report_id"])
+    if not scope:
+        raise AppError("photo.not_found", f"There is no photo {photo_id}.")
+    if not may_publish(principal, area_code=scope["area_code"]):
+        raise AppError("case.action_forbidden",
+                       "Only the supervisors of the case's area (or an admin) make a photo "
+                       "public.")
+    queries.set_public(session, photo_id, public)
+    session.commit()
+    return photo_view(queries.find_photo(session, photo_id), principal, scope["area_code"])
+
+
 def display_file(session: Session, photo_id: uuid.UUID) -> tuple[uuid.UUID, str, str] | None:
     """(report id, storage key, etag) of a photo's display size — EXIF-free, the size fit to be
     public — or None if the photo is missing or the size not made yet. The caller decides
@@ -153,7 +181,9 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
     """A new upload of `length` bytes for binding {report_id, photo_id, purpose, content_type,
     exif_*}; returns its row. Expired uploads are swept on the way.
 
-    Raises AppError photo.too_large, photo.unsupported_type, report.not_found.
+    Raises AppError photo.too_large, photo.unsupported_type, report.not_found,
+    upload.quota_exceeded (the user's open uploads or reserved bytes at their cap),
+    photo.too_many (the report's photos and open uploads at their cap).
     """
     now = clock.now()
     sweep_expired_uploads(session, partials, now, limit=_SWEEP_ON_CREATE)
@@ -166,6 +196,15 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
                        {"content_type": [f"{binding['content_type']} is not accepted."]})
     if not _may_see_report(session, principal, binding["report_id"]):
         raise AppError("report.not_found", f"There is no report {binding['report_id']}.")
+    # an upload reserves its length on our disk: a user holds a few open at a time
+    count, reserved = queries.open_uploads_of(session, principal.id, now)
+    if count >= settings.upload_max_open or reserved + length > settings.upload_max_reserved_bytes:
+        raise AppError("upload.quota_exceeded",
+                       f"You have {count} uploads open ({reserved} bytes reserved; at most "
+                       f"{settings.upload_max_open} and {settings.upload_max_reserved_bytes}): "
+                       "finish or cancel (DELETE) one first.",
+                       headers={"Retry-After": "60"})
+    _require_room_on_report(session, settings, binding["report_id"], now)
     exif = exif_from_query(binding)
     row = queries.insert_upload(session, {
         "id": uuid.uuid4(), "report_id": binding["report_id"], "photo_id": binding["photo_id"],
@@ -175,6 +214,14 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
                                    for k, v in exif.items() if v is not None}),
         "expires_at": upload_expires_at(now, settings.upload_expiry_hours)})
     return row
+
+
+def _require_room_on_report(session: Session, settings: Settings, report_id: uuid.UUID,
+                            now) -> None:
+    if queries.photos_of_report(session, report_id, now) >= settings.photo_max_per_report:
+        raise AppError("photo.too_many",
+                       f"This report has {settings.photo_max_per_report} photos already.",
+                       {"photo_id": ["No more photos on this report."]})
 
 
 def _own_upload(session: Session, principal: Principal, upload_id: uuid.UUID, now):
@@ -239,7 +286,9 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
             if written:
                 row = queries.advance_upload(
                     session, upload_id, offset, offset + written,
-                    upload_expires_at(now, settings.upload_expiry_hours)) or row
+                    upload_expires_at(now, settings.upload_expiry_hours,
+                                      created_at=row["created_at"],
+                                      max_age_hours=settings.upload_max_age_hours)) or row
                 transaction.step(session)
             if row["offset_bytes"] == row["length_bytes"]:
                 row = _hand_over(session, storage, partials, settings, principal, row, partial,
@@ -280,7 +329,8 @@ def _hand_over(session: Session, storage: PhotoStorage, partials: PartialUploads
         add_photo(session, storage, settings, principal, row["report_id"], row["photo_id"],
                   data, row["content_type"], purpose=row["purpose"],
                   device_exif={"exif_taken_at": taken_at and datetime.fromisoformat(taken_at),
-                               "exif_lon": exif.get("exif_lon"), "exif_lat": exif.get("exif_lat")})
+                               "exif_lon": exif.get("exif_lon"), "exif_lat": exif.get("exif_lat")},
+                  from_upload=True)
     except AppError as exc:
         session.rollback()
         if exc.status < 500:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..cases import rules as case_rules
 from ..cases import views
 from ..cases.queries import find_case_row
 from ..errors import AppError
@@ -74,6 +75,7 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
         max_ahead_seconds=settings.captured_max_ahead_seconds)
     if problem:
         existing = find_case_row(session, report_id)
+        _require_visible(principal, existing, report_id)
         if existing is not None and bytes(existing["fingerprint"]) == fp:
             return Submitted(views.report_view(existing), created=False)
         raise AppError("report.implausible_time", f"captured_at: {problem}",
@@ -89,11 +91,20 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
     if row is not None:
         return Submitted(views.report_view(row), created=True)
     existing = find_case_row(session, report_id)
+    _require_visible(principal, existing, report_id)
     if existing is None or bytes(existing["fingerprint"]) != fp:
         raise AppError("report.id_conflict",
                        f"Report {report_id} exists already with different content; "
                        "make a new id for a new report.")
     return Submitted(views.report_view(existing), created=False)
+
+
+def _require_visible(principal: Principal, existing, report_id: uuid.UUID) -> None:
+    """An id taken by a report the caller may not see is answered as GET answers it (404),
+    so a PUT tells nothing of other people's ids; the reporter always sees their own, so a
+    replay and a conflict (invariant 2) are answered to them as before."""
+    if existing is not None and not case_rules.visible_to(principal, existing):
+        raise AppError("report.not_found", f"There is no report {report_id}.")
 
 
 def get_report(session: Session, principal: Principal, report_id: uuid.UUID) -> dict:

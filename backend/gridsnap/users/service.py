@@ -281,7 +281,31 @@ def disable_user(session: Session, username: str, redis: Redis | None = None) ->
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session, actor: Principal | None = None) -> list[User]:
+    """Every user, or with `actor` (an admin) the users it manages (Principal.manages)."""
     from sqlalchemy import select
 
-    return list(session.scalars(select(User).order_by(User.role, User.username)))
+    users = list(session.scalars(select(User).order_by(User.role, User.username)))
+    return [u for u in users if actor is None or actor.manages(u.scopes)]
+
+
+def require_may_grant(actor: Principal, scopes: list[str]) -> None:
+    """Raises PermissionError unless `actor` may give a user these scopes (all within its
+    own)."""
+    if not actor.manages(scopes):
+        raise PermissionError("You may give only scopes within your own "
+                              f"({', '.join(repr(s) for s in actor.scopes) or 'none'}).")
+
+
+def require_may_edit(session: Session, actor: Principal, username: str, *,
+                     scopes: list[str] | None, disabling: bool) -> None:
+    """May `actor` change this user (to `scopes`, or disable them)? Raises LookupError for a
+    user outside its reach (as if there were none), PermissionError for a scope wider than
+    its own, ValueError for disabling itself."""
+    user = queries.find_user_by_username(session, username)
+    if user is None or not actor.manages(user.scopes):
+        raise LookupError(f"no user named {username!r}")
+    if scopes is not None:
+        require_may_grant(actor, scopes)
+    if disabling and user.id == actor.id:
+        raise ValueError("You may not disable yourself: ask another admin.")

@@ -127,6 +127,7 @@ export function CasePanel({ id, onClose, form = null }) {
   const [notice, setNotice] = useState(null);
   const [pending, setPending] = useState(null); // the action whose form is open
   const [note, setNote] = useState('');
+  const [publicNote, setPublicNote] = useState(''); // 公开答复: the only text the public sees
   const [department, setDepartment] = useState('');
   const [busy, setBusy] = useState(false);
   const [big, setBig] = useState(null);
@@ -167,12 +168,14 @@ export function CasePanel({ id, onClose, form = null }) {
     try {
       const json = { action, client_action_id: uuid(), ...extra };
       if (note.trim()) json.note = note.trim();
+      if (publicNote.trim()) json.public_note = publicNote.trim();
       const { data, headers } = await call(`cases/${id}/actions`, { method: 'POST', json,
         headers: etag ? { 'If-Match': etag } : {} });
       setCase(data);
       setEtag(headers.get('ETag'));
       setPending(null);
       setNote('');
+      setPublicNote('');
       setNotice({ kind: 'ok', text: t('cmd.done', { action: t(`action.${action}`) }) });
       call(`cases/${id}/events`).then((r) => setEvents(r.data || [])).catch(() => {});
       bump(); // the map and list follow at once
@@ -189,9 +192,21 @@ export function CasePanel({ id, onClose, form = null }) {
     }
   }
 
+  // a photo is private until a supervisor of the area (or an admin) makes it public (Open311)
+  const canPublish = ['supervisor', 'admin'].includes(s.session?.user?.role);
+  async function setPhotoPublic(p, on) {
+    try {
+      await call(`photos/${p.id}/public`, { method: on ? 'PUT' : 'DELETE' });
+      await load();
+    } catch (err) {
+      setNotice({ kind: 'error', text: err instanceof ApiError ? reasonText(err) : t('cmd.offline') });
+    }
+  }
+
   function start(action) {
     setNotice(null);
     setNote('');
+    setPublicNote('');
     if (action === 'dispatch') setDepartment(c.suggested_department || c.department || departments[0]?.code || '');
     if (action === 'approve_return') {
       // 退单审核: approve and re-dispatch to another department than the one that returned it
@@ -280,6 +295,11 @@ export function CasePanel({ id, onClose, form = null }) {
           )}
           <label for="action-note">{needsNote(pending) ? t('desk.note_required') : t('cmd.note_optional')}</label>
           <textarea id="action-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          <p class="small muted">{t('cmd.note_internal')}</p>
+          <label for="action-public-note">{t('cmd.public_note')} <span class="tag public">{t('cmd.public')}</span></label>
+          <textarea id="action-public-note" rows="2" value={publicNote} data-testid="action-public-note"
+            onInput={(e) => setPublicNote(e.currentTarget.value)} />
+          <p class="small muted">{t('cmd.public_note_hint')}</p>
           <div class="row">
             <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>
             <button type="button" class="primary" data-testid="action-confirm"
@@ -305,7 +325,13 @@ export function CasePanel({ id, onClose, form = null }) {
               {list.map((p, i) => (
                 <li key={p.id}><AuthPhoto photo={p} size="thumb" alt={t('capture.photo_n', { n: i + 1 })}
                   onClick={() => setBig(p)} />
-                <EvidenceFlags photo={p} c={c} limits={s.server?.evidence} /></li>
+                <EvidenceFlags photo={p} c={c} limits={s.server?.evidence} />
+                {p.public && <span class="tag public">{t('cmd.public')}</span>}
+                {canPublish && (
+                  <button type="button" class="link small" data-testid="photo-public"
+                    onClick={() => setPhotoPublic(p, !p.public)}>
+                    {p.public ? t('cmd.photo_private') : t('cmd.photo_public')}</button>
+                )}</li>
               ))}
             </ul>
           </div>
@@ -377,6 +403,9 @@ export function CasePanel({ id, onClose, form = null }) {
               <div class="small muted">{e.actor_display_name || e.actor_username || t('cmd.system')}
                 {e.department ? ` · ${deptName(e.department)}` : ''}</div>
               {e.note && <div class="small">{e.note}</div>}
+              {e.public_note && (
+                <div class="small"><span class="tag public">{t('cmd.public')}</span> {e.public_note}</div>
+              )}
             </div>
           </li>
         ))}
