@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..events import rules as ev
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
 

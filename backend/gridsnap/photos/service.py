@@ -154,7 +154,6 @@ def set_public(session: Session, principal: Principal, photo_id: uuid.UUID,
                        "Only the supervisors of the case's area (or an admin) make a photo "
                        "public.")
     queries.set_public(session, photo_id, public)
-    session.commit()
     return photo_view(queries.find_photo(session, photo_id), principal, scope["area_code"])
 
 
