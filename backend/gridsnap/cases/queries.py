@@ -224,7 +224,9 @@ _LOCK_UNROUTED = text(f"""
       FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = ANY(CAST(:ids AS uuid[])) AND r.routed_at IS NULL
      ORDER BY r.number
-       FOR UPDATE OF r
+       -- not FOR UPDATE: the other worker's duplicate links to these cases (their foreign
+       -- keys' KEY SHARE) must not wait for this routing, nor this for theirs (a deadlock)
+       FOR NO KEY UPDATE OF r
 """)
 
 
