@@ -75,7 +75,8 @@ def run_module_parts(parts, quick: bool, options: dict | None = None,
         out.append(f"### {title}\n\n| measurement | value | note |\n|---|---:|---|")
         for r in rows:
             value = r["value"]
-            shown = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+            shown = (f"{value:,}" if isinstance(value, int)
+                     else f"{value:,.2f}" if r["unit"] == "×" else f"{value:,.1f}")
             out.append(f"| {r['name']} | {shown} {r['unit']} | {r.get('note', '')} |")
             if "target" in r:
                 targets.append((f"{r['name']} {r['target']}", f"{shown} {r['unit']}",
