@@ -507,22 +507,19 @@ def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[
         {"statuses": list(statuses)}).scalars())
 
 
-def estimated_deadlines(session: Session, *, statuses, tz: str) -> tuple[list, list[int]]:
-    """The running deadlines of open cases that are estimates (due_at_guessed_years; a partial
-    index keeps this cheap whatever the number of cases): how many fall due in each local
-    year, and every year they were guessed over."""
-    params = {"statuses": list(statuses), "tz": tz}
-    per_year = session.execute(text("""
-        SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases
-          FROM reports
-         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
-           AND status = ANY(:statuses)
-         GROUP BY 1 ORDER BY 1
-    """), params).mappings().all()
-    guessed = session.execute(text("""
-        SELECT DISTINCT g FROM reports, unnest(due_at_guessed_years) g
-         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
-           AND status = ANY(:statuses)
-         ORDER BY g
-    """), params).scalars().all()
-    return list(per_year), list(guessed)
+# The running deadlines of open cases that are estimates (due_at_guessed_years; a partial
+# index keeps these cheap whatever the number of cases), as one JSON value each, for a statement
+# that gathers more (health.queries: GET /health, GET /calendar, `gridsnap deadlines`): how many fall due in each local year, and every year they
+# were guessed over. They bind :tz and :statuses.
+ESTIMATED_PER_YEAR_JSON = """(
+    SELECT coalesce(json_agg(json_build_object('year', year, 'cases', cases) ORDER BY year), '[]')
+      FROM (SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases
+              FROM reports
+             WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+               AND status = ANY(:statuses)
+             GROUP BY 1) per_year)"""
+ESTIMATED_YEARS_JSON = """(
+    SELECT coalesce(json_agg(DISTINCT g ORDER BY g), '[]')
+      FROM reports, unnest(due_at_guessed_years) g
+     WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+       AND status = ANY(:statuses))"""
