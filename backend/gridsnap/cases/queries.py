@@ -286,9 +286,9 @@ _LINK_DUPLICATES = text(f"""
     ), near AS (
         -- the few nearest earlier open cases of its class within its radius and the window:
         -- the partial index walks the open cases in the radius nearest first, and stops
-        SELECT n.id AS report_id, o.id AS other_id
+        SELECT n.id AS report_id, o.id AS other_id, o.received_at, o.number, o.location
           FROM n CROSS JOIN LATERAL (
-              SELECT o.id FROM reports o
+              SELECT o.id, o.received_at, o.number, o.location FROM reports o
                WHERE o.{_OPEN_SQL}
                  AND o.category_code = n.category_code AND o.id <> n.id
                  AND (o.received_at, o.number) < (n.received_at, n.number)
@@ -299,50 +299,51 @@ _LINK_DUPLICATES = text(f"""
                  AND ST_DWithin(o.location::geography, n.location::geography, n.radius)
                ORDER BY o.location <-> n.location
                LIMIT :nearest) o
-    ), chosen AS (
-        -- the cluster's primary: the earliest of those nearest and of the primaries they were
-        -- linked to that is still a candidate (open, of the class, in the radius and window)
-        SELECT DISTINCT ON (n.id) n.id AS report_id, o.id AS other_id
-          FROM (SELECT report_id, other_id FROM near
-                UNION
-                SELECT near.report_id, l.other_id
-                  FROM near JOIN case_links l ON l.report_id = near.other_id AND l.is_primary
-               ) cand
-          JOIN n ON n.id = cand.report_id
-          JOIN reports o ON o.id = cand.other_id
+    ), linked AS (
+        -- the primaries those nearest were linked to that are still candidates (each a lookup
+        -- by key: LIMIT keeps the planner from scanning whole tables as they grow)
+        SELECT near.report_id, o.id AS other_id, o.received_at, o.number, o.location
+          FROM near
+          JOIN n ON n.id = near.report_id
+         CROSS JOIN LATERAL (SELECT l.other_id FROM case_links l
+                              WHERE l.report_id = near.other_id AND l.is_primary LIMIT 1) l
+         CROSS JOIN LATERAL (SELECT o.* FROM reports o WHERE o.id = l.other_id LIMIT 1) o
          WHERE o.{_OPEN_SQL} AND o.category_code = n.category_code
            AND (o.received_at, o.number) < (n.received_at, n.number)
            AND o.received_at >= n.received_at - make_interval(days => :window_days)
            AND ST_DWithin(o.location::geography, n.location::geography, n.radius)
-         ORDER BY n.id, o.received_at, o.number
+    ), chosen AS (
+        -- the cluster's primary: the earliest of those nearest and of their primaries
+        SELECT DISTINCT ON (report_id) report_id, other_id, location, received_at
+          FROM (SELECT * FROM near UNION ALL SELECT * FROM linked) cand
+         ORDER BY report_id, received_at, number
     ), walk AS (
         -- a case of this same batch chosen as primary has its primary chosen here too (its
         -- links are not in the table yet): follow the chain to the earliest
-        SELECT report_id, other_id, 0 AS depth FROM chosen
+        SELECT report_id, other_id, location, received_at, 0 AS depth FROM chosen
         UNION ALL
-        SELECT w.report_id, c.other_id, w.depth + 1
+        SELECT w.report_id, c.other_id, c.location, c.received_at, w.depth + 1
           FROM walk w JOIN chosen c ON c.report_id = w.other_id
     ), primaries AS (
         -- the earliest on the chain still within the new case's radius and window
         SELECT DISTINCT ON (w.report_id) w.report_id, w.other_id
-          FROM walk w
-          JOIN n ON n.id = w.report_id
-          JOIN reports o ON o.id = w.other_id
+          FROM walk w JOIN n ON n.id = w.report_id
          WHERE w.depth = 0
-            OR (o.received_at >= n.received_at - make_interval(days => :window_days)
-                AND ST_DWithin(o.location::geography, n.location::geography, n.radius))
+            OR (w.received_at >= n.received_at - make_interval(days => :window_days)
+                AND ST_DWithin(w.location::geography, n.location::geography, n.radius))
          ORDER BY w.report_id, w.depth DESC
     ), ins AS (
         INSERT INTO case_links (report_id, other_id, distance_m, is_primary, created_at)
-        SELECT n.id, o.id, ST_Distance(n.location::geography, o.location::geography),
+        SELECT n.id, l.other_id, ST_Distance(n.location::geography, l.location::geography),
                bool_or(l.is_primary), :now
-          FROM (SELECT report_id, other_id, false AS is_primary FROM near
+          FROM (SELECT report_id, other_id, location, false AS is_primary FROM near
                 UNION ALL
-                SELECT report_id, other_id, true FROM primaries) l
+                SELECT p.report_id, p.other_id, c.location, true
+                  FROM primaries p
+                  JOIN walk c ON c.report_id = p.report_id AND c.other_id = p.other_id) l
           JOIN n ON n.id = l.report_id
-          JOIN reports o ON o.id = l.other_id
-         GROUP BY n.id, o.id, n.location, o.location
-         ORDER BY n.id, o.id
+         GROUP BY n.id, l.other_id, n.location, l.location
+         ORDER BY n.id, l.other_id
         ON CONFLICT DO NOTHING
         RETURNING report_id, other_id, distance_m, is_primary
     ), counted AS (
