@@ -390,3 +390,26 @@ def test_the_status_command_lists_the_years_and_warns(client, tokens, demo_cell,
     out = CliRunner().invoke(cli, ["deadlines", "status"])
     assert "2027: holidays file" in out.output
     assert "which now has official holiday data: run `gridsnap deadlines recompute`" in out.output
+
+
+def test_the_coverage_health_keeps_follows_a_changed_holidays_file_at_once(
+        runtime, settings, tmp_path):
+    """/health keeps the coverage it counted (a probe every second), but a holidays file
+    changed on disk shows in the very next answer, the same minute."""
+    from sqlalchemy.orm import Session
+
+    from gridsnap.health import service as health_service
+
+    now = datetime(2026, 12, 20, 10, 0, 5, tzinfo=CST)  # the longest limit reaches 2027
+    path = tmp_path / "holidays.json"
+    path.write_text(json.dumps(NOTICE_2027, ensure_ascii=False), encoding="utf-8")
+    with_file = dataclasses.replace(settings, holidays_file=str(path))
+    with Session(runtime.engine) as session:
+        first = health_service.calendar_coverage(session, with_file, now)
+        assert first["uncovered_in_use"] == [] and first["holidays_file"]["years"] == [2027]
+        # another year's notice instead (a different size: read again)
+        path.write_text(json.dumps({"2029": {"notice": "测试", "休": ["2029-01-01"], "班": []}},
+                                   ensure_ascii=False), encoding="utf-8")
+        then = health_service.calendar_coverage(session, with_file, now + timedelta(seconds=1))
+    assert then["uncovered_in_use"] == [2027] and then["holidays_file"]["years"] == [2029]
+    assert then["warnings"] and "2027" in then["warnings"][0]

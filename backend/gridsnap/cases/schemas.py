@@ -252,7 +252,11 @@ class CaseSchema(ReportDetailSchema):
     notices = fields.List(fields.Nested(NoticeSchema), metadata={"description": "督办"})
     notice_due = fields.Boolean(metadata={
         "description": "Overdue, or handed back or reworked twice: a notice (督办) may be issued."})
-    possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema))
+    possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema), metadata={
+        "description": "The nearest few possible duplicates (at most 5), nearest first; all "
+                       "of them, a page at a time, at /cases/{id}/possible-duplicates."})
+    possible_duplicates_total = fields.Integer(metadata={
+        "description": "How many possible duplicates the case has that you may see."})
     duplicates = fields.List(fields.Nested(DuplicateSchema))
 
 

@@ -98,12 +98,12 @@ def route_new_cases(session: Session, settings: Settings, report_ids: list[str])
 # --- the system: possible duplicates ------------------------------------------------------------
 
 def link_duplicates(session: Session, settings: Settings, report_ids: list[str]) -> int:
-    """Link each new case to earlier open cases of its category nearby (per-category radius,
-    default 50 m) within the window (default 7 days), each link on the trail. Idempotent.
-    Does not commit; returns the links made."""
+    """Link each new case to its cluster's primary and the few nearest earlier open cases of
+    its category nearby (per-category radius, default 50 m) within the window (default 7
+    days), each link on the trail: at most NEAREST_LINKS + 1 links a case, however many share
+    the place. Idempotent. Does not commit; returns the links made."""
     links = queries.link_duplicates(session, report_ids,
-                                    window_days=settings.duplicate_window_days,
-                                    open_statuses=rules.OPEN_STATUSES)
+                                    window_days=settings.duplicate_window_days)
     insert_events(session, [Event(report_id=r.report_id, action=ev.CASE_POSSIBLE_DUPLICATE,
                                   data={"other_id": str(r.other_id), "distance_m": r.distance_m})
                              for r in links])

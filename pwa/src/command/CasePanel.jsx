@@ -43,6 +43,7 @@ function AuthPhoto({ photo, size, alt, onClick }) {
 
 const PURPOSES = ['report', 'resolution', 'verification'];
 const DUPES_SHOWN = 4; // the nearest possible duplicates shown at first (the server sends nearest first)
+const DUPES_PAGE = 100; // asked for at a time when all are shown
 
 /** A photo's EXIF time, and the same flags the worker saw: old, or taken far from the case. */
 function EvidenceFlags({ photo, c, limits }) {
@@ -131,7 +132,9 @@ export function CasePanel({ id, onClose, form = null }) {
   const [department, setDepartment] = useState('');
   const [busy, setBusy] = useState(false);
   const [big, setBig] = useState(null);
-  const [allDupes, setAllDupes] = useState(false); // a hot spot has dozens: the nearest first
+  // a hot spot has hundreds: the case names the nearest few and the count; all of them are
+  // asked for a page at a time (null: the nearest only)
+  const [allDupes, setAllDupes] = useState(null);
   const departments = departmentsOf(s.categories);
 
   async function load() {
@@ -152,7 +155,7 @@ export function CasePanel({ id, onClose, form = null }) {
 
   useEffect(() => {
     setCase(null);
-    setAllDupes(false);
+    setAllDupes(null);
     setPending(null);
     setNotice(null);
     // opened from a proposal (吹哨): the form comes up at once when the action is allowed
@@ -160,6 +163,17 @@ export function CasePanel({ id, onClose, form = null }) {
   }, [id, form]);
   // something changed in scope: this case may be among it
   useEffect(() => { if (c && !busy) load(); }, [lv.changed]);
+
+  async function moreDupes() {
+    const have = allDupes || [];
+    try {
+      const { data } = await call(
+        `cases/${id}/possible-duplicates?page=${Math.floor(have.length / DUPES_PAGE) + 1}&page_size=${DUPES_PAGE}`);
+      setAllDupes([...have, ...(data || [])]);
+    } catch (err) {
+      setError(err instanceof ApiError ? reasonText(err) : t('cmd.offline'));
+    }
+  }
 
   async function act(action, extra = {}) {
     if (busy) return;
@@ -226,6 +240,8 @@ export function CasePanel({ id, onClose, form = null }) {
     const d = departments.find((x) => x.code === code);
     return d ? nameOf(d) : code;
   };
+  // how many possible duplicates there are (the case names only the nearest few)
+  const dupesTotal = c.possible_duplicates_total ?? (c.possible_duplicates || []).length;
   const chain = [['cell', c.cell], ['community', c.community], ['street', c.street], ['district', c.district]]
     .filter(([, a]) => a);
   const actions = (c.allowed_actions || []).filter((a) => a !== 'merge' && a !== 'unmerge');
@@ -364,7 +380,7 @@ export function CasePanel({ id, onClose, form = null }) {
               <p class="small">{statusText(c.status)}</p>
               <p class="small">{c.description}</p>
             </div>
-            {(allDupes ? c.possible_duplicates : c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
+            {(allDupes || c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
               <div class="dupe" key={d.id}>
                 <strong>{t('records.case_n', { n: d.number })}</strong>
                 <p class="small">{statusText(d.status)} · {t('cmd.distance', { m: Math.round(d.distance_m) })}</p>
@@ -376,11 +392,14 @@ export function CasePanel({ id, onClose, form = null }) {
               </div>
             ))}
           </div>
-          {c.possible_duplicates.length > DUPES_SHOWN && (
+          {dupesTotal > DUPES_SHOWN && (
             <p class="small row wrap" data-testid="duplicates-count">
-              {t('cmd.duplicates_shown', { shown: allDupes ? c.possible_duplicates.length : DUPES_SHOWN,
-                total: c.possible_duplicates.length })}
-              <button type="button" class="link" onClick={() => setAllDupes(!allDupes)}
+              {t('cmd.duplicates_shown', { shown: allDupes ? allDupes.length : DUPES_SHOWN, total: dupesTotal })}
+              {allDupes && allDupes.length < dupesTotal && (
+                <button type="button" class="link" onClick={moreDupes}
+                  data-testid="duplicates-more">{t('cmd.duplicates_more')}</button>
+              )}
+              <button type="button" class="link" onClick={() => (allDupes ? setAllDupes(null) : moreDupes())}
                 data-testid="duplicates-toggle">{t(allDupes ? 'cmd.duplicates_fewer' : 'cmd.duplicates_all')}</button>
             </p>
           )}
