@@ -31,6 +31,15 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"gridsnap: {name} must be on or off (1/0, true/false), not {raw!r}")
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise SystemExit(f"gridsnap: {name} is one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 def _on_time_stages(raw: str | None) -> tuple[str, ...]:
     """GRIDSNAP_ON_TIME_STAGES: "accept,handle,verify" (default) — the stages whose deadlines a
     case must have met to count as 按期结案."""
@@ -209,6 +218,8 @@ class Settings:
     suspended_leave_due: bool = True
     on_time_stages: tuple[str, ...] = ("accept", "handle", "verify")
     indicator_weights: tuple[tuple[str, float], ...] = ()
+    # what a weighted rate without a value counts as in the 综合指标值: exclude, zero, full
+    indicator_missing: str = "exclude"
     # 挂账: the review date is at most this many days ahead
     suspension_max_days: int = 365
     extra: dict = field(default_factory=dict)
@@ -275,6 +286,8 @@ class Settings:
             suspension_max_days=_int("GRIDSNAP_SUSPENSION_MAX_DAYS", 365),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
+            indicator_missing=_choice("GRIDSNAP_INDICATOR_MISSING", "exclude",
+                                      ("exclude", "zero", "full")),
         )
         values.update(overrides)
         if "database_url" in overrides:
