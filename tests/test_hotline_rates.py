@@ -18,6 +18,8 @@ def _close(client, tokens, cid, *, first=True):
         act(client, tokens, "supervisor", cid, "accept")
         act(client, tokens, "supervisor", cid, "dispatch")
         act(client, tokens, "handler", cid, "sign")
+        # 先行联系: the unit reached the caller at once (响应 needs it, docs/indicators.md)
+        act(client, tokens, "handler", cid, "record_contact", contact={"outcome": "reached"})
     act(client, tokens, "handler", cid, "resolve",
         photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
     act(client, tokens, "supervisor", cid, "close")

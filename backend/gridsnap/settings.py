@@ -163,7 +163,9 @@ def parse_limit(name: str, raw: str) -> tuple[int, str]:
 
 
 DEFAULT_REPORT_IN_LIMIT = "2wh"  # 报到: a summoned department reports in within this
-DEFAULT_NOTICE_REPLY_LIMIT = "2wd"  # 督办: a department replies to a notice within this
+DEFAULT_NOTICE_REPLY_LIMIT = "2wd"
+# 先行联系: the unit a hotline case is dispatched to contacts the caller within this
+DEFAULT_HOTLINE_CONTACT_LIMIT = "24h"  # 督办: a department replies to a notice within this
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ class Settings:
                                                    DEFAULT_REPORT_IN_LIMIT)
     notice_reply_limit: tuple[int, str] = parse_limit("GRIDSNAP_NOTICE_REPLY_LIMIT",
                                                       DEFAULT_NOTICE_REPLY_LIMIT)
+    hotline_contact_limit: tuple[int, str] = parse_limit("GRIDSNAP_HOTLINE_CONTACT_LIMIT",
+                                                         DEFAULT_HOTLINE_CONTACT_LIMIT)
     open311_jurisdiction_id: str = "gridsnap.local"
     open311_contact: str = ""
     captured_max_age_days: int = 60
@@ -265,6 +269,9 @@ class Settings:
             notice_reply_limit=parse_limit(
                 "GRIDSNAP_NOTICE_REPLY_LIMIT",
                 os.environ.get("GRIDSNAP_NOTICE_REPLY_LIMIT") or DEFAULT_NOTICE_REPLY_LIMIT),
+            hotline_contact_limit=parse_limit(
+                "GRIDSNAP_HOTLINE_CONTACT_LIMIT",
+                os.environ.get("GRIDSNAP_HOTLINE_CONTACT_LIMIT") or DEFAULT_HOTLINE_CONTACT_LIMIT),
             open311_jurisdiction_id=os.environ.get("GRIDSNAP_OPEN311_JURISDICTION",
                                                    "gridsnap.local"),
             open311_contact=os.environ.get("GRIDSNAP_OPEN311_CONTACT", ""),

@@ -28,7 +28,8 @@ _TRAIL_ACTIONS = ("report.routed", "case.accepted", "case.rejected", "case.merge
                   "case.return_refused", "case.resolved", "case.rework_ordered",
                   "case.extension_approved", "case.overdue", "case.verified", "case.closed",
                   "case.answered", "case.callback_recorded", "case.reopened", "case.whistled",
-                  "case.suspended", "case.resumed", "case.deadline_recomputed")
+                  "case.suspended", "case.resumed", "case.deadline_recomputed",
+                  "case.contacted")
 # events that give the case a department (the latest one, unless a return came after it)
 _ASSIGNING = ("case.dispatched", "case.whistled", "case.return_refused", "case.resumed")
 # events that set or move the handling deadline (处置时限); a suspension stops it
@@ -119,6 +120,9 @@ trail AS (
            count(*) FILTER (WHERE e.action = 'case.resolved') AS resolutions,
            bool_or(e.action = 'case.reopened') AS reopened,
            bool_or(e.action = 'case.answered') AS answered,
+           -- 先行联系: the unit reached the caller within its contact limit
+           bool_or(e.action = 'case.contacted' AND e.data->>'outcome' = 'reached'
+                   AND coalesce((e.data->>'in_time')::boolean, false)) AS contacted_in_time,
            -- the latest callback try (回访): reached with its answers, or not (an [id, data]
            -- string, so no aggregate needs its input sorted)
            max(lpad(e.id::text, 19, '0') || e.data::text)
@@ -168,6 +172,7 @@ f AS (
            t.dispatcher_id,
            t.closed_at, t.dispatched_at, t.resolved_at,
            coalesce(t.answered, false) AS answered,
+           coalesce(t.contacted_in_time, false) AS contacted_in_time,
            coalesce(t.reopened, false) AS reopened,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
                AS cb_reached,
@@ -292,8 +297,11 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE dispatched_request AND cb_reached) AS callbacks,
        count(*) FILTER (WHERE dispatched_request AND cb_unreachable) AS callback_unreachable,
        count(*) FILTER (WHERE dispatched_request AND cb_reached) AS rated,
-       count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_responded)
-           AS responded,
+       count(*) FILTER (WHERE dispatched_request AND contacted_in_time) AS contacted_in_time,
+       -- 响应: the unit's record shows it reached the caller in time, and the caller, called
+       -- back, confirms they got an answer
+       count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_responded
+                          AND contacted_in_time) AS responded,
        count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_solved) AS solved,
        count(*) FILTER (WHERE dispatched_request AND cb_reached
                           AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
