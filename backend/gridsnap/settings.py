@@ -128,8 +128,10 @@ def _normalise_db_url(url: str) -> str:
 
 
 # 接诉即办 time limits by urgency: h hours, wh working hours, wd working days
-DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"
-_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days"}
+# 接诉即办: the 条例 and the city's rules count 日 (calendar days: "7天 / 15天"); write 7wd
+# for working days
+DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7d,complex=15d"
+_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days", "d": "days"}
 
 
 def _read_limit(text: str) -> tuple[str, str | None]:
@@ -147,7 +149,8 @@ def parse_hotline_limits(raw: str) -> tuple[tuple[str, int, str], ...]:
         digits, unit = _read_limit(limit)
         if not name or not digits or unit is None:
             raise SystemExit(f"gridsnap: GRIDSNAP_HOTLINE_TIME_LIMITS: cannot read {part!r} "
-                             "(write e.g. emergency=2h,urgent=24h,ordinary=7wd,complex=15wd)")
+                             "(write e.g. emergency=2h,urgent=24h,ordinary=7d,complex=15d: "
+                             "h hours, wh working hours, d calendar days, wd working days)")
         out.append((name.strip(), int(digits), unit))
     return tuple(out)
 
