@@ -327,7 +327,13 @@ def test_recompute_counts_an_approved_extension_again_from_the_new_deadline(
 
 
 def test_recompute_uses_the_hotline_limit_of_the_urgency(client, tokens, demo_cell, runtime,
-                                                         settings, tmp_path, at):
+                                                         settings, tmp_path, at, monkeypatch):
+    from gridsnap.settings import parse_hotline_limits
+
+    # a city that counts its hotline limits in working days (the default is calendar days)
+    settings = dataclasses.replace(settings, hotline_time_limits=parse_hotline_limits(
+        "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"))
+    monkeypatch.setattr(runtime, "settings", settings)
     t0 = datetime(2027, 9, 30, 10, tzinfo=CST)
     at(t0)
     cid = take_call(client, tokens, call_body(  # ordinary: 7 working days, not the category's
@@ -386,6 +392,16 @@ def test_the_status_command_lists_the_years_and_warns(client, tokens, demo_cell,
     assert "estimated running deadlines due in 2027: 1" in out.output
     assert "warning: No official holiday data (the State Council's notice) for 2027" in out.output
 
+    # the served stack's settings file says where the holidays file is: the command reads it
+    # too (it said 2027 was estimated while the server knew better)
+    env_file = tmp_path / "env"
+    env_file.write_text(f"# the stack's settings\nGRIDSNAP_HOLIDAYS_FILE={_file(tmp_path)}\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("GRIDSNAP_ENV_FILE", str(env_file))
+    monkeypatch.setenv("GRIDSNAP_HOLIDAYS_FILE", "")
+    monkeypatch.delenv("GRIDSNAP_HOLIDAYS_FILE")
+    out = CliRunner().invoke(cli, ["deadlines", "status"])
+    assert "2027: holidays file" in out.output, out.output
     monkeypatch.setenv("GRIDSNAP_HOLIDAYS_FILE", _file(tmp_path))
     out = CliRunner().invoke(cli, ["deadlines", "status"])
     assert "2027: holidays file" in out.output

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
+import dotenv
 
 from . import clock, transaction
 from . import models as _models  # noqa: F401 (every table known to the sessions)
@@ -74,9 +75,28 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+# the served stack's settings file (the systemd units' EnvironmentFile, `gridsnap deploy
+# systemd --env-file`): every command reads it too, so `gridsnap deadlines status` run from a
+# shell knows what the server knows (GRIDSNAP_HOLIDAYS_FILE, the time limits, ...)
+DEFAULT_ENV_FILE = "/etc/gridsnap/env"
+
+
+def load_env_file() -> str | None:
+    """Read GRIDSNAP_ENV_FILE (default /etc/gridsnap/env) into the environment when it
+    exists, without overriding what the shell set; the path read, or None."""
+    path = os.environ.get("GRIDSNAP_ENV_FILE", DEFAULT_ENV_FILE)
+    if not path or not os.path.isfile(path):
+        return None
+    dotenv.load_dotenv(path, override=False)
+    return path
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """gridsnap: grid management (网格化管理) for a city."""
+    """gridsnap: grid management (网格化管理) for a city. Reads the served stack's settings
+    file (GRIDSNAP_ENV_FILE, default /etc/gridsnap/env) when there is one; the shell's own
+    variables win."""
+    load_env_file()
 
 
 # --- services ------------------------------------------------------------------------------

@@ -88,6 +88,7 @@ CODES: dict[str, int] = {
     "user.invalid": 422,
     "hotline.location_required": 422,
     "caller.not_found": 404,
+    "caller.reason_required": 422,
     "open311.client_exists": 409,
     # GeoReport v2 answers with its own HTTP codes: 400 bad request, 403 key, 404 not found
     "open311.bad_request": 400,

@@ -31,6 +31,15 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"gridsnap: {name} must be on or off (1/0, true/false), not {raw!r}")
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise SystemExit(f"gridsnap: {name} is one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 def _on_time_stages(raw: str | None) -> tuple[str, ...]:
     """GRIDSNAP_ON_TIME_STAGES: "accept,handle,verify" (default) — the stages whose deadlines a
     case must have met to count as 按期结案."""
@@ -119,8 +128,10 @@ def _normalise_db_url(url: str) -> str:
 
 
 # 接诉即办 time limits by urgency: h hours, wh working hours, wd working days
-DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"
-_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days"}
+# 接诉即办: the 条例 and the city's rules count 日 (calendar days: "7天 / 15天"); write 7wd
+# for working days
+DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7d,complex=15d"
+_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days", "d": "days"}
 
 
 def _read_limit(text: str) -> tuple[str, str | None]:
@@ -138,7 +149,8 @@ def parse_hotline_limits(raw: str) -> tuple[tuple[str, int, str], ...]:
         digits, unit = _read_limit(limit)
         if not name or not digits or unit is None:
             raise SystemExit(f"gridsnap: GRIDSNAP_HOTLINE_TIME_LIMITS: cannot read {part!r} "
-                             "(write e.g. emergency=2h,urgent=24h,ordinary=7wd,complex=15wd)")
+                             "(write e.g. emergency=2h,urgent=24h,ordinary=7d,complex=15d: "
+                             "h hours, wh working hours, d calendar days, wd working days)")
         out.append((name.strip(), int(digits), unit))
     return tuple(out)
 
@@ -154,7 +166,9 @@ def parse_limit(name: str, raw: str) -> tuple[int, str]:
 
 
 DEFAULT_REPORT_IN_LIMIT = "2wh"  # 报到: a summoned department reports in within this
-DEFAULT_NOTICE_REPLY_LIMIT = "2wd"  # 督办: a department replies to a notice within this
+DEFAULT_NOTICE_REPLY_LIMIT = "2wd"
+# 先行联系: the unit a hotline case is dispatched to contacts the caller within this
+DEFAULT_HOTLINE_CONTACT_LIMIT = "24h"  # 督办: a department replies to a notice within this
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,8 @@ class Settings:
                                                    DEFAULT_REPORT_IN_LIMIT)
     notice_reply_limit: tuple[int, str] = parse_limit("GRIDSNAP_NOTICE_REPLY_LIMIT",
                                                       DEFAULT_NOTICE_REPLY_LIMIT)
+    hotline_contact_limit: tuple[int, str] = parse_limit("GRIDSNAP_HOTLINE_CONTACT_LIMIT",
+                                                         DEFAULT_HOTLINE_CONTACT_LIMIT)
     open311_jurisdiction_id: str = "gridsnap.local"
     open311_contact: str = ""
     captured_max_age_days: int = 60
@@ -221,6 +237,8 @@ class Settings:
     suspended_leave_due: bool = True
     on_time_stages: tuple[str, ...] = ("accept", "handle", "verify")
     indicator_weights: tuple[tuple[str, float], ...] = ()
+    # what a weighted rate without a value counts as in the 综合指标值: exclude, zero, full
+    indicator_missing: str = "exclude"
     # 挂账: the review date is at most this many days ahead
     suspension_max_days: int = 365
     extra: dict = field(default_factory=dict)
@@ -267,6 +285,9 @@ class Settings:
             notice_reply_limit=parse_limit(
                 "GRIDSNAP_NOTICE_REPLY_LIMIT",
                 os.environ.get("GRIDSNAP_NOTICE_REPLY_LIMIT") or DEFAULT_NOTICE_REPLY_LIMIT),
+            hotline_contact_limit=parse_limit(
+                "GRIDSNAP_HOTLINE_CONTACT_LIMIT",
+                os.environ.get("GRIDSNAP_HOTLINE_CONTACT_LIMIT") or DEFAULT_HOTLINE_CONTACT_LIMIT),
             open311_jurisdiction_id=os.environ.get("GRIDSNAP_OPEN311_JURISDICTION",
                                                    "gridsnap.local"),
             open311_contact=os.environ.get("GRIDSNAP_OPEN311_CONTACT", ""),
@@ -294,6 +315,8 @@ class Settings:
             suspension_max_days=_int("GRIDSNAP_SUSPENSION_MAX_DAYS", 365),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
+            indicator_missing=_choice("GRIDSNAP_INDICATOR_MISSING", "exclude",
+                                      ("exclude", "zero", "full")),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -152,6 +152,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # 接诉即办: a consultation answered on the call (即时答复) is closed at once; a closed
     # hotline case is called back (回访); 不满意 or 未解决 reopens it (重新办理)
     _a("answer", {"reported"}, "closed", _CT, ev.CASE_ANSWERED, needs_note=True),
+    # 先行联系: the responsible unit records each try at reaching the caller (time, outcome)
+    _a("record_contact", {"dispatched", "resolved"}, None, {"handler"}, ev.CASE_CONTACTED,
+       fields=("contact",)),
     _a("callback", {"closed"}, None, _CT, ev.CASE_CALLBACK_RECORDED, fields=("callback",)),
     _a("reopen", {"closed"}, "dispatched", _CT, ev.CASE_REOPENED, needs_note=True),
 )}
@@ -314,6 +317,8 @@ def _relation_allows(action: str, p: Principal, c: CaseFacts) -> bool:
             return c.open_notice
         if p.department_code != c.department_code:
             return False
+        if action == "record_contact":
+            return c.source == "hotline"  # a caller to contact
         if action == "sign":
             # the lead of a joint case reports in (报到) before it signs
             return not c.signed and (not c.joint or c.reported_in)

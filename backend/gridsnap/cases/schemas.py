@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime, Date
+from .contact.rules import CONTACT_OUTCOMES
 from .rules import (
     HUMAN_ACTIONS,
     MAX_CO_DEPARTMENTS,
@@ -72,6 +73,16 @@ class CallbackInSchema(Schema):
                                  metadata={"description": "满意 / 基本满意 / 不满意"})
 
 
+class ContactInSchema(Schema):
+    """先行联系: one try at reaching the caller."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES), metadata={
+        "description": "reached, no_answer, busy, wrong_number, declined"})
+    contacted_at = AwareDateTime(metadata={
+        "description": "When (RFC 3339); default now. Not in the future, not before the "
+                       "dispatch."})
+
+
 class ActionInSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(sorted(HUMAN_ACTIONS)))
     client_action_id = fields.UUID(metadata={
@@ -96,6 +107,8 @@ class ActionInSchema(Schema):
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
     extension = fields.Nested(ExtensionSchema)
     callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
+    contact = fields.Nested(ContactInSchema, metadata={
+        "description": "record_contact: 先行联系, one try at reaching the caller."})
     lead_department = fields.String(validate=validate.Length(min=1, max=40), metadata={
         "description": "whistle (吹哨): the lead department (主办)."})
     co_departments = fields.List(

@@ -30,14 +30,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-Unit = Literal["hours", "working_hours", "working_days"]
+Unit = Literal["hours", "working_hours", "working_days", "days"]
 UNITS: tuple[str, ...] = get_args(Unit)
 MAX_AMOUNT = 10_000
 
 
 @dataclass(frozen=True)
 class TimeLimit:
-    """A stage's time limit: `amount` natural hours, working hours or working days."""
+    """A stage's time limit: `amount` natural hours, working hours, working days or calendar
+    days (日, as the 12345 rules write "7天 / 15天")."""
 
     amount: int
     unit: Unit
@@ -195,10 +196,10 @@ def calendar_coverage(year: int, data: HolidayData = LIBRARY) -> bool:
 def guessed_years(start: datetime, due: datetime, limit: TimeLimit,
                   cal: WorkCalendar) -> tuple[int, ...]:
     """The years without a notice that the deadline `due_at(start, limit, cal)` = `due` was
-    counted over: none for natural hours (no calendar is read); for working hours and working
-    days, every year from the start's to the deadline's (local years) that `cal` does not
+    counted over: none for natural hours and calendar days (no calendar is read); for working
+    hours and working days, every year from the start's to the deadline's (local years) that `cal` does not
     cover — exactly the years whose working-day tables the computation reads."""
-    if limit.unit == "hours":
+    if limit.unit in ("hours", "days"):
         return ()
     return uncovered_between(start, due, cal)
 
@@ -215,6 +216,7 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     """The deadline of a stage that started at `start`; timezone-aware UTC.
 
     - `hours`: natural hours on the clock, nights, weekends and holidays included.
+    - `days`: calendar days (日): the same local clock time N days later, rest days included.
     - `working_hours`: only business hours of working days count, in the calendar's time
       zone. A start outside business hours counts from the next opening; a limit used up
       exactly at closing is due at that closing (16:00 + 2 h is due 18:00 the same day;
@@ -241,6 +243,12 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     if limit.unit == "hours":
         # In UTC: adding to a DST zone's aware datetime would add wall-clock hours.
         return start.astimezone(UTC) + timedelta(hours=limit.amount)
+    if limit.unit == "days":
+        # N calendar days (N日): the same wall-clock time N days later in the calendar's zone,
+        # weekends and holidays included
+        local = start.astimezone(cal.zone)
+        return datetime.combine(local.date() + timedelta(days=limit.amount), local.timetz()
+                                ).astimezone(UTC)
 
     zone = cal.zone
     local = start.astimezone(zone)

@@ -68,7 +68,11 @@ class CallbackRecordSchema(Schema):
 
 class CallerQuerySchema(Schema):
     unmasked = fields.Boolean(load_default=False, metadata={
-        "description": "Call-takers and admins only; written to the audit trail."})
+        "description": "Call-takers and admins; for 先行联系 the handler of the unit the "
+                       "hotline case is dispatched to (the number only, with a reason). "
+                       "Written to the audit trail."})
+    reason = fields.String(validate=validate.Length(max=500), metadata={
+        "description": "Why the number is needed (a handler must say, at least 4 characters)."})
 
 
 class AddressQuerySchema(Schema):

@@ -109,18 +109,32 @@ def record_callback(session: Session, principal: Principal, case_id: uuid.UUID, 
 
 
 def show_caller(session: Session, principal: Principal, case_id: uuid.UUID, *,
-                unmasked: bool) -> dict:
+                unmasked: bool, reason: str | None = None) -> dict:
     """The caller of a case the principal may see: masked; unmasked only for call-takers and
-    admins, and then the view is written to the case's audit trail (invariant 10).
+    admins — or, for 先行联系, the number alone for the handler of the unit the hotline case
+    is dispatched to, with a stated reason — and then the view is written to the case's audit
+    trail with who, what and why (invariant 10).
 
-    Raises AppError case.not_found, caller.not_found, auth.forbidden.
+    Raises AppError case.not_found, caller.not_found, auth.forbidden, caller.reason_required.
     """
-    views.get_case_row(session, principal, case_id)
+    case = views.get_case_row(session, principal, case_id)
     row = queries.find_caller(session, case_id)
     if row is None:
         raise AppError("caller.not_found", "This case has no caller on record.")
     if not unmasked:
         return rules.caller_view(row, unmasked=False)
+    if principal.role == "handler":
+        if not rules.may_reveal_number(principal, dict(case), row):
+            raise AppError("auth.forbidden", "Only the unit a hotline case is dispatched to "
+                           "sees its caller's number, and never an anonymous caller's.")
+        reason = (reason or "").strip()
+        if len(reason) < rules.REVEAL_REASON_MIN:
+            raise AppError("caller.reason_required", "Say why you need the number (先行联系).",
+                           {"reason": [f"At least {rules.REVEAL_REASON_MIN} characters."]})
+        insert_events(session, [Event(report_id=case_id, action=ev.CALLER_VIEWED,
+                                      at=clock.now(), actor_id=principal.id,
+                                      data={"fields": ["phone"], "reason": reason})])
+        return rules.number_view(row)
     permissions.require(principal, permissions.UNMASK_CALLERS)
     insert_events(session, [Event(report_id=case_id, action=ev.CALLER_VIEWED, at=clock.now(),
                                   actor_id=principal.id, data={"fields": ["name", "phone",

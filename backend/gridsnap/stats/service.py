@@ -37,9 +37,11 @@ def weights_in_force(settings: Settings) -> tuple[tuple[str, float], ...]:
     return rules.weights_of(settings.indicator_weights)  # checked when the app starts
 
 
-def _merge_participation(counts: list[dict], extra: list[dict]) -> list[dict]:
-    """The 报到/督办 counts added to the rows of the same key (and total); a key only they
-    have (a department summoned to cases of other periods) gets a row of its own."""
+def _merge_participation(counts: list[dict], extra: list[dict],
+                         keys: tuple[str, ...] = queries.PARTICIPATION_KEYS) -> list[dict]:
+    """The counts of another pass (报到/督办, dispatches) added to the rows of the same key
+    (and total); a key only they have (a department summoned to cases of other periods, a
+    dispatcher) gets a row of its own."""
     by_key = {(c["is_total"], c["key"]): c for c in counts}
     for e in extra:
         row = by_key.get((e["is_total"], e["key"]))
@@ -47,7 +49,7 @@ def _merge_participation(counts: list[dict], extra: list[dict]) -> list[dict]:
             row = {"key": e["key"], "is_total": e["is_total"]}
             by_key[(e["is_total"], e["key"])] = row
             counts.append(row)
-        for k in queries.PARTICIPATION_KEYS:
+        for k in keys:
             row[k] = int(e.get(k) or 0)
     return counts
 
@@ -88,6 +90,9 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     counts = _merge_participation(counts, queries.participation_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source))
+    counts = _merge_participation(counts, queries.dispatch_counts(
+        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
+        source=source), queries.DISPATCH_KEYS)
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}
@@ -97,7 +102,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
         area_names = queries.area_names(session, codes)
     rows, total = [], None
     for c in counts:
-        row = rules.indicator_row(c, weights)
+        row = rules.indicator_row(c, weights, settings.indicator_missing)
         if c["is_total"]:
             total = {"key": None, "name": "合计", "name_en": "Total", "areas": None, **row}
             continue
@@ -114,7 +119,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     rows.sort(key=lambda r: (r["key"] is None, r["key"] or ""))
     if total is None:  # nothing visible in the period: a total of zeros
         total = {"key": None, "name": "合计", "name_en": "Total", "areas": None,
-                 **rules.indicator_row({}, weights)}
+                 **rules.indicator_row({}, weights, settings.indicator_missing)}
     return {"period": _period_view(p, cutoff), "group": group, "area": area, "source": source,
             "rows": rows, "total": total}
 
