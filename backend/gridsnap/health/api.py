@@ -16,6 +16,7 @@ from ..deadlines.schemas import CalendarCoverageSchema
 from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
+from ..users import permissions
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 
@@ -107,7 +108,7 @@ def _may_see_details() -> bool:
     if not request.headers.get("Authorization"):
         return False
     try:
-        return current_principal().role == "admin"
+        return permissions.may(current_principal(), permissions.READ_HEALTH_DETAILS)
     except AppError:
         return False
 

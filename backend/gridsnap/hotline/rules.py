@@ -20,9 +20,10 @@ REVEAL_REASON_MIN = 4
 
 
 def may_reveal_number(principal, case: dict, caller) -> bool:
-    """Whether a handler may see this case's caller's number: the case came by the hotline,
+    """Whether a handler (users.permissions.CONTACT_CALLERS) may see this case's caller's
+    number: the case came by the hotline,
     it is with the handler's department now, and the caller did not ask to stay anonymous."""
-    return (principal.role == "handler" and principal.department_code is not None
+    return (principal.department_code is not None
             and case.get("source") == "hotline"
             and case.get("department_code") == principal.department_code
             and case.get("status") in ("dispatched", "resolved")

@@ -123,7 +123,7 @@ def show_caller(session: Session, principal: Principal, case_id: uuid.UUID, *,
         raise AppError("caller.not_found", "This case has no caller on record.")
     if not unmasked:
         return rules.caller_view(row, unmasked=False)
-    if principal.role == "handler":
+    if permissions.may(principal, permissions.CONTACT_CALLERS):
         if not rules.may_reveal_number(principal, dict(case), row):
             raise AppError("auth.forbidden", "Only the unit a hotline case is dispatched to "
                            "sees its caller's number, and never an anonymous caller's.")

@@ -74,14 +74,20 @@ EDIT_ROUTING_RULES = _verb("routing.rules.edit", _SUPERVISORS,
                            "Only supervisors and admins edit routing rules.")
 RUN_CAMPAIGNS = _verb("campaigns.run", _SUPERVISORS,
                       "Only supervisors and admins start campaigns.")
+# 先行联系: the handler of the unit a hotline case is dispatched to calls its caller back
+# (the case and the caller decide the rest: hotline.rules.may_reveal_number)
+CONTACT_CALLERS = _verb("callers.contact", {"handler"},
+                        "Only the unit a hotline case is dispatched to sees its caller's number.")
+# /health in full (versions, counts, free disk); a load balancer gets up/down only
+READ_HEALTH_DETAILS = _verb("health.details", _ADMIN, "Only admins see the health details.")
 # a case, for anyone who may see it (invariant 4: the case decides; outside it, 404)
 READ_CASE = _verb("case.read", None, "You may not see this case.")
 
 # the table: every verb outside the case actions, by name
 VERBS: dict[str, Verb] = {v.name: v for v in (
     MANAGE_USERS, MANAGE_OPEN311_CLIENTS, FILE_OPEN311_REQUESTS, TAKE_CALLS, CALL_BACK,
-    PLACE_ADDRESSES, UNMASK_CALLERS, READ_ROUTING_RULES, EDIT_ROUTING_RULES, RUN_CAMPAIGNS,
-    READ_CASE,
+    PLACE_ADDRESSES, UNMASK_CALLERS, CONTACT_CALLERS, READ_ROUTING_RULES, EDIT_ROUTING_RULES,
+    RUN_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
 )}
 
 
