@@ -6,9 +6,11 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
 
+from cachetools import TLRUCache
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
@@ -112,14 +114,19 @@ def issue_token(session: Session, username: str, password: str, *, ttl_days: int
 # that a busy intake does not ask PostgreSQL who the caller is on every request. An entry holds
 # only while the revocation epoch in Redis is the one it was made under: every revocation
 # (logout, revoke-tokens, a disabled user, changed scopes) sets a new epoch, so it takes effect
-# on every API process with their next request. Without Redis the cache is not used.
-_CACHE: dict[bytes, tuple[Principal, float, str]] = {}
+# on every API process with their next request. Without Redis the cache is not used. Each entry
+# lives until its own expiry (cachetools' TLRUCache; never past the token's); when full, the
+# least recently used goes.
 _CACHE_MAX = 10_000
+_CACHE: TLRUCache = TLRUCache(maxsize=_CACHE_MAX, ttu=lambda _key, entry, _now: entry[1],
+                              timer=time.monotonic)
+_CACHE_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
 EPOCH_KEY = "gridsnap:auth:revocation_epoch"
 
 
 def forget_cached_tokens() -> None:
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def revocation_epoch(redis: Redis) -> str | None:
@@ -155,12 +162,14 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0,
     token_hash = hash_token(raw_token)
     use_cache = cache_seconds > 0 and epoch is not None
     if use_cache:
-        hit = _CACHE.get(token_hash)
-        if hit is not None and hit[1] > time.monotonic() and hit[2] == epoch:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(token_hash)
+        if hit is not None and hit[2] == epoch:
             return hit[0]
     row = queries.find_principal_row(session, token_hash)
     if row is None:
-        _CACHE.pop(token_hash, None)
+        with _CACHE_LOCK:
+            _CACHE.pop(token_hash, None)
         raise AppError("auth.invalid_token",
                        "This login has expired or was revoked; log in again.")
     principal = Principal(id=row["id"], username=row["username"],
@@ -168,11 +177,10 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0,
                           scopes=tuple(row["scopes"] or ()),
                           department_code=row["department_code"], token_id=row["token_id"])
     if use_cache:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
         # never past the token's own expiry
         ttl = min(cache_seconds, (row["expires_at"] - clock.now()).total_seconds())
-        _CACHE[token_hash] = (principal, time.monotonic() + ttl, epoch)
+        with _CACHE_LOCK:
+            _CACHE[token_hash] = (principal, time.monotonic() + ttl, epoch)
     return principal
 
 
