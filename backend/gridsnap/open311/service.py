@@ -304,13 +304,11 @@ def revoke_client(session: Session, name: str, redis: Redis | None,
     """Disable the client and revoke its keys on every API process at once (a new revocation
     epoch in `redis`); raises open311.client_not_found (also for a client outside the scope
     of `actor`, an admin)."""
-    client = user_queries.find_user_by_username(session, rules.USERNAME_PREFIX + name)
-    if client is not None and actor is not None and not actor.manages(client.scopes):
+    username = rules.USERNAME_PREFIX + name
+    client = user_queries.find_user_by_username(session, username)
+    if client is None or (actor is not None and not actor.manages(client.scopes)):
         raise AppError("open311.client_not_found", f"There is no client {name!r}.")
-    try:
-        user_service.disable_user(session, rules.USERNAME_PREFIX + name, redis)
-    except LookupError:
-        raise AppError("open311.client_not_found", f"There is no client {name!r}.") from None
+    user_service.disable_user(session, username, redis)
 
 
 def list_clients(session: Session, actor: Principal | None = None) -> list[dict]:
