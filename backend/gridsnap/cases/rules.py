@@ -155,8 +155,22 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # 先行联系: the responsible unit records each try at reaching the caller (time, outcome)
     _a("record_contact", {"dispatched", "resolved"}, None, {"handler"}, ev.CASE_CONTACTED,
        fields=("contact",)),
-    _a("callback", {"closed"}, None, _CT, ev.CASE_CALLBACK_RECORDED, fields=("callback",)),
+    # a hotline request the centre rejected (不予立案) is its answer: called back like any other
+    _a("callback", {"closed", "rejected"}, None, _CT, ev.CASE_CALLBACK_RECORDED,
+       fields=("callback",)),
     _a("reopen", {"closed"}, "dispatched", _CT, ev.CASE_REOPENED, needs_note=True),
+    # 不合理诉求: the unit asks for the request to leave the rates, the centre decides; 申诉:
+    # the unit appeals the rated result, the centre reduces it (核减) or refuses
+    _a("request_exclusion", {"dispatched", "resolved", "closed"}, None, {"handler"},
+       ev.CASE_EXCLUSION_REQUESTED, needs_note=True, fields=("exclusion",)),
+    _a("approve_exclusion", {"dispatched", "resolved", "closed"}, None, _S, ev.CASE_EXCLUDED),
+    _a("refuse_exclusion", {"dispatched", "resolved", "closed"}, None, _S,
+       ev.CASE_EXCLUSION_REFUSED, needs_note=True),
+    _a("appeal", {"closed", "rejected"}, None, {"handler"}, ev.CASE_APPEALED, needs_note=True,
+       fields=("appeal",)),
+    _a("approve_appeal", {"closed", "rejected"}, None, _S, ev.CASE_RATING_REDUCED),
+    _a("refuse_appeal", {"closed", "rejected"}, None, _S, ev.CASE_APPEAL_REFUSED,
+       needs_note=True),
 )}
 
 # what people may send to POST /cases/{id}/actions
@@ -185,6 +199,8 @@ class CaseFacts:
     reported_in: bool = False  # the caller's department reported in (报到)
     fed_back: bool = False  # the caller's department (co) fed back
     feedback_missing: bool = False  # some co-department has not fed back yet
+    pending_exclusion: bool = False  # a unit's exclusion (不合理诉求) awaits the centre
+    pending_appeal: bool = False  # a unit's appeal (申诉) awaits the centre
     open_notice: bool = False  # a notice (督办) to the caller's department awaits its reply
     notice_due: bool = False  # overdue, or handed back or reworked REPEATED times
     visible: bool = True  # the caller may see the case (invariant 4)
@@ -272,6 +288,8 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         pending_return=row["request_status"] == "pending" and row["request_kind"] == "return",
         pending_suspension=(row["request_status"] == "pending"
                             and row["request_kind"] == "suspension"),
+        pending_exclusion=(row["exclusion_json"] or {}).get("kind") == "exclusion",
+        pending_appeal=(row["exclusion_json"] or {}).get("kind") == "appeal",
         visible=visible_to(principal, row), case_id=row["id"],
         **_joint_facts(row, principal))
 
@@ -319,6 +337,11 @@ def _relation_allows(action: str, p: Principal, c: CaseFacts) -> bool:
             return False
         if action == "record_contact":
             return c.source == "hotline"  # a caller to contact
+        if action in ("request_exclusion", "appeal"):
+            # one at a time, on a 12345 request; an appeal is of a rated result (a callback
+            # that reached the caller)
+            return (c.source == "hotline" and not c.pending_exclusion and not c.pending_appeal
+                    and (action != "appeal" or c.callback_status in ("done", "negative")))
         if action == "sign":
             # the lead of a joint case reports in (报到) before it signs
             return not c.signed and (not c.joint or c.reported_in)
@@ -355,6 +378,10 @@ _NEEDS_PENDING = {
     "refuse_return": ("pending_return", "return (退单) awaiting review"),
     "approve_suspension": ("pending_suspension", "挂账 request"),
     "refuse_suspension": ("pending_suspension", "挂账 request"),
+    "approve_exclusion": ("pending_exclusion", "exclusion request (不合理诉求)"),
+    "refuse_exclusion": ("pending_exclusion", "exclusion request (不合理诉求)"),
+    "approve_appeal": ("pending_appeal", "appeal (申诉)"),
+    "refuse_appeal": ("pending_appeal", "appeal (申诉)"),
 }
 # actions a pending request holds back: action -> the fact that blocks it
 _BLOCKED_BY = {"dispatch": "pending_return"}
