@@ -55,6 +55,9 @@ SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意 / 
 MAX_CO_DEPARTMENTS = 8  # 协办 departments of one joint case
 # a notice (督办) or a whistle proposal needs a case handed back (退单) or reworked this often
 REPEATED = 2
+# the grounds of a notice (督办) on any case, beside overdue and repeated hand-backs: a
+# leader's instruction (领导批示), media exposure (媒体曝光), repeated complaints (群众反复投诉)
+NOTICE_GROUNDS = ("leader_instruction", "media_exposure", "repeated_complaints", "other")
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline
@@ -133,8 +136,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("joint_feedback", {"dispatched"}, None, {"handler"}, ev.CASE_JOINT_FEEDBACK,
        needs_note=True),
     # 督办: a supervision notice to a department of the case, and its reply
-    _a("issue_notice", {"accepted", "dispatched", "returned", "resolved"}, None, _S,
-       ev.CASE_NOTICE_ISSUED, needs_note=True, fields=("department",)),
+    _a("issue_notice", {"accepted", "dispatched", "returned", "resolved", "suspended"}, None,
+       _S, ev.CASE_NOTICE_ISSUED, needs_note=True, fields=("department", "ground")),
     _a("reply_notice", {*OPEN_STATUSES, "closed"}, None, {"handler"}, ev.CASE_NOTICE_REPLIED,
        needs_note=True, fields=("notice_id",)),
     _a("resolve", {"dispatched"}, "resolved", {"handler"}, ev.CASE_RESOLVED, needs_photo=True),
@@ -400,11 +403,18 @@ def _waits_for(action: Action, c: CaseFacts) -> TransitionError | None:
     if action.name == "resolve" and c.feedback_missing:
         return TransitionError("case.joint_feedback_missing",
                                "Every co-department (协办) feeds back before the lead resolves.")
-    if action.name == "issue_notice" and not c.notice_due:
-        return TransitionError("case.notice_not_allowed",
-                               f"A notice (督办) is for a case overdue, or handed back or "
-                               f"reworked {REPEATED} times.")
     return None
+
+
+def notice_ground(row, ground: str | None) -> str | None:
+    """The ground of a notice (督办): the one named (NOTICE_GROUNDS), else the case's own —
+    overdue, or handed back or reworked REPEATED times; None: no ground (the notice is
+    refused)."""
+    if ground is not None:
+        return ground
+    if row["overdue"]:
+        return "overdue"
+    return "repeated" if notice_due(row) else None
 
 
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:

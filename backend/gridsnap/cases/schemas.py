@@ -11,6 +11,7 @@ from .rules import (
     HUMAN_ACTIONS,
     MAX_CO_DEPARTMENTS,
     NATURES,
+    NOTICE_GROUNDS,
     RETURN_REASONS,
     SATISFACTION,
     SOURCES,
@@ -125,6 +126,10 @@ class ActionInSchema(Schema):
         "description": "request_suspension: the review date (after today, at most "
                        "GRIDSNAP_SUSPENSION_MAX_DAYS ahead, in the deployment's time zone)."})
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
+    ground = fields.String(validate=validate.OneOf(NOTICE_GROUNDS), metadata={
+        "description": "issue_notice: the ground of a 督办 on any case (领导批示, 媒体曝光, "
+                       "群众反复投诉, other); an overdue case, or one handed back or reworked "
+                       "twice, has its own."})
     extension = fields.Nested(ExtensionSchema)
     callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
     exclusion = fields.Nested(ExclusionInSchema, metadata={
