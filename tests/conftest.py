@@ -59,8 +59,10 @@ def _test_urls() -> tuple[str, str]:
     run = os.environ.get("GRIDSNAP_TEST_RUN", "")
     name = "gridsnap_test" + (f"_{run}" if run else "") + (f"_{worker}" if worker else "")
     db = os.environ.get("GRIDSNAP_TEST_DATABASE_URL") or default_database_url(name)
-    # Redis has 16 databases: 0 is `make run`'s; the tests take 1 to 15
-    redis_db = 1 + (index + (7 if run else 0)) % 15
+    # Redis has 16 databases: 0 is `make run`'s; the tests take 1 to 15 (a plain run 1, the
+    # xdist workers 2, 3, …, a named run 8 and on)
+    slot = index + 1 if worker else 0
+    redis_db = 1 + (slot + (7 if run else 0)) % 15
     redis = os.environ.get("GRIDSNAP_TEST_REDIS_URL") or default_redis_url(redis_db)
     return db, redis
 
