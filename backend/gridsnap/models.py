@@ -6,6 +6,7 @@ from __future__ import annotations
 from .campaigns import models as campaigns
 from .cases import models as cases
 from .categories import models as categories
+from .disputes import models as disputes
 from .events import models as events
 from .grid import models as grid
 from .hotline import models as hotline
@@ -17,5 +18,5 @@ from .routing import models as routing
 from .stats import models as stats
 from .users import models as users
 
-FEATURES = (campaigns, cases, categories, events, grid, hotline, notifications, outbox, photos,
+FEATURES = (campaigns, cases, categories, disputes, events, grid, hotline, notifications, outbox, photos,
             reports, routing, stats, users)

@@ -30,6 +30,10 @@ CASE_JOINT_FEEDBACK = "case.joint_feedback"  # the lead's handlers: a co-departm
 CASE_NOTICE_ISSUED = "case.notice_issued"  # handlers of the department: a 督办 to answer
 CASE_NOTICE_REPLIED = "case.notice_replied"  # the supervisor who issued it: the reply
 CASE_CALLBACK_DUE = "case.callback_due"  # call-takers: a hotline case closed, call back (回访)
+# 矛盾纠纷 (no report: data {dispute_id, kind, risk}, never the parties)
+DISPUTE_REPORTED = "dispute.reported"  # mediators of the community: a dispute to take on (受理)
+DISPUTE_VOLATILE = "dispute.volatile"  # the street's 综治 office at once: risk 可能激化
+DISPUTE_ESCALATED = "dispute.escalated"  # 综治 offices up to the district: 可能激化 not acted on
 
 
 @dataclass(frozen=True)
