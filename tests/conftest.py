@@ -187,7 +187,8 @@ def clean_tables(request):
     with runtime.engine.begin() as conn:
         conn.execute(text("TRUNCATE reports, photos, case_events, outbox, notifications, "
                           "case_links, extension_requests, case_requests, routing_rules, callers, disputes, "
-                          "dispute_parties, dispute_steps RESTART IDENTITY CASCADE"))
+                          "dispute_parties, dispute_steps, patrols, track_points, patrol_cells, patrol_plans "
+                          "RESTART IDENTITY CASCADE"))
         conn.execute(text(
             "DELETE FROM api_tokens WHERE user_id IN "
             "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),

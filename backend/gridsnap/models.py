@@ -12,11 +12,12 @@ from .grid import models as grid
 from .hotline import models as hotline
 from .notifications import models as notifications
 from .outbox import models as outbox
+from .patrols import models as patrols
 from .photos import models as photos
 from .reports import models as reports
 from .routing import models as routing
 from .stats import models as stats
 from .users import models as users
 
-FEATURES = (campaigns, cases, categories, disputes, events, grid, hotline, notifications, outbox, photos,
-            reports, routing, stats, users)
+FEATURES = (campaigns, cases, categories, disputes, events, grid, hotline, notifications, outbox,
+            patrols, photos, reports, routing, stats, users)

@@ -98,6 +98,15 @@ UNMASK_PARTIES = _verb("dispute.parties.unmask", _DISPUTE_STAFF,
                        "Only the dispute's mediators and the 综治 office see its parties.")
 READ_DISPUTE_FIGURES = _verb("disputes.figures", _DISPUTE_STAFF,
                              "Only mediators and the 综治 office read the dispute figures.")
+# 按时巡: a worker records their own patrols; the supervisors (and admins) covering the worker's
+# cells see the tracks (personal data: nobody else), set the plans and read the coverage
+RECORD_PATROLS = _verb("patrols.record", {"worker"}, "Only grid workers record patrols.")
+SUPERVISE_PATROLS = _verb("patrols.supervise", _SUPERVISORS,
+                          "Only supervisors see other workers' tracks.")
+READ_PATROL = _verb("patrol.read", None, "You may not see this patrol.")
+PLAN_PATROLS = _verb("patrols.plan", _SUPERVISORS, "Only supervisors and admins set patrol plans.")
+READ_PATROL_FIGURES = _verb("patrols.figures", _SUPERVISORS,
+                            "Only supervisors and admins read the patrol figures.")
 # a case, for anyone who may see it (invariant 4: the case decides; outside it, 404)
 READ_CASE = _verb("case.read", None, "You may not see this case.")
 
@@ -107,7 +116,8 @@ VERBS: dict[str, Verb] = {v.name: v for v in (
     PLACE_ADDRESSES, UNMASK_CALLERS, CONTACT_CALLERS, READ_ROUTING_RULES, EDIT_ROUTING_RULES,
     RUN_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
     REPORT_DISPUTES, MEDIATE_DISPUTES, OVERSEE_DISPUTES, READ_DISPUTE, WORK_DISPUTE,
-    UNMASK_PARTIES, READ_DISPUTE_FIGURES,
+    UNMASK_PARTIES, READ_DISPUTE_FIGURES, RECORD_PATROLS, SUPERVISE_PATROLS, READ_PATROL,
+    PLAN_PATROLS, READ_PATROL_FIGURES,
 )}
 
 
