@@ -111,10 +111,10 @@ def test_volatile_dispute_tells_the_streets_zongzhi_office_at_once_without_detai
     assert data["risk"] == "may_escalate" and data["dispute_id"] == r.get_json()["id"]
     assert "王" not in str(data) and "138" not in str(data) and "漏水" not in str(data)
     assert set(_notices(engine, nk.DISPUTE_REPORTED)) == {PERSONAS["mediator"]}
-    inbox = client.get("/api/v1/notifications", headers=auth(tokens["mediator"]))
+    inbox = client.get("/api/v1/me/notifications", headers=auth(tokens["mediator"]))
     assert inbox.status_code == 200, inbox.get_json()
     [notice] = [n for n in inbox.get_json() if n["kind"] == nk.DISPUTE_REPORTED]
-    assert notice["data"]["dispute_id"] == r.get_json()["id"] and notice["report_id"] is None
+    assert notice["data"]["dispute_id"] == r.get_json()["id"] and notice["case_id"] is None
 
 
 def test_an_ordinary_dispute_tells_only_the_mediators(client, tokens, demo_cell, engine):
