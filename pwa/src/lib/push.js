@@ -26,6 +26,7 @@ export async function push(session) {
 async function sendItem(item, token) {
   try {
     if (item.kind === 'action') await sendAction(item, token);
+    else if (item.kind === 'dispute') await sendDispute(item, token);
     else await sendReport(item, token);
     return 'ok';
   } catch (err) {
@@ -67,6 +68,14 @@ async function sendReport(item, token) {
   }
   await sendPhotos(item, token, `reports/${item.id}/photos`, '', true);
   await markAccepted(item, item.server);
+}
+
+/** A dispute (矛盾纠纷): one PUT under the phone's id, no photos. */
+async function sendDispute(item, token) {
+  item.state = 'sending';
+  await putItem(item);
+  const { data } = await request(`disputes/${item.id}`, { method: 'PUT', token, json: item.body });
+  await markAccepted(item, { number: data.number, status: data.status });
 }
 
 async function sendPhotos(item, token, base, query, reportKind) {
