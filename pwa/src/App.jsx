@@ -8,6 +8,7 @@ import { followConnectivity, syncSoon } from './syncing.js';
 import { go, useRoute } from './router.js';
 import { startStore, useStore } from './store.js';
 import { Icon } from './components/Icon.jsx';
+import { PatrolBar } from './components/PatrolBar.jsx';
 import { pillText, statusOf } from './components/SyncBar.jsx';
 import { Capture } from './screens/Capture.jsx';
 import { Dispute } from './screens/Dispute.jsx';
@@ -131,6 +132,7 @@ export function App() {
           a button; a "will be sent" goes once its item was sent */}
       {s.toast && !sentAlready(s.toast, s.items) && (
         <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite" data-testid="toast">{s.toast.text}</div>)}
+      {!handler && <PatrolBar username={s.session.user.username} />}
       <main class="content" id="main">{screen}</main>
       <nav class="tabbar" aria-label={t('nav.label')}>
         {tabs.map(([name, label, icon, badge]) => (
