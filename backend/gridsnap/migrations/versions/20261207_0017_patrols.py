@@ -1,8 +1,8 @@
 """按时巡: patrols, their track points, the coverage per cell, the patrol plans
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-08 13:00:00
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-07 13:00:00
 
 Track points are personal data, purged after the retention period (patrols.purge_tracks);
 patrols and patrol_cells keep the figures.
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0015'
-down_revision: str | None = '0014'
+revision: str = '0017'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """矛盾纠纷: disputes, their parties and mediation trail; the role mediator (调解员)
 
-Revision ID: 0014
-Revises: 0013
-Create Date: 2026-12-08 12:00:00
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-07 12:00:00
 
 A dispute is its own table, never a case: it is on no tile, export, Open311 answer or public
 map, and only its reporter, the mediators of its area and the street's 综治 office see it.
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = '0016'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
