@@ -31,7 +31,8 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_case_deadlines.py tests/test_campaigns.py tests/test_stats.py \
 	tests/test_indicators_governance.py tests/test_governance_loop_indicators.py \
 	tests/test_photo_uploads.py tests/test_calendar_coverage.py tests/test_followup_queue.py \
-	tests/test_clock.py tests/test_resource_exhaustion.py
+	tests/test_clock.py tests/test_resource_exhaustion.py tests/test_disputes.py \
+	tests/test_patrols.py
 
 test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium, then the clock tests with the application's clock moved years away
 	@cd pwa && npm run --silent lint && npm test --silent

@@ -188,7 +188,9 @@ def clean_tables(request):
         return  # a pure test: no database touched
     with runtime.engine.begin() as conn:
         conn.execute(text("TRUNCATE reports, photos, case_events, outbox, notifications, "
-                          "case_links, extension_requests, case_requests, routing_rules, callers RESTART IDENTITY CASCADE"))
+                          "case_links, extension_requests, case_requests, routing_rules, callers, disputes, "
+                          "dispute_parties, dispute_steps, patrols, track_points, patrol_cells, patrol_plans "
+                          "RESTART IDENTITY CASCADE"))
         conn.execute(text(
             "DELETE FROM api_tokens WHERE user_id IN "
             "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),
