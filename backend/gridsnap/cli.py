@@ -81,7 +81,7 @@ def main() -> None:
 
 @main.group()
 def services() -> None:
-    """The project-local PostgreSQL+PostGIS and Redis under .var/."""
+    """The project-local PostgreSQL+PostGIS, Redis (and S3 server, when asked) under .var/."""
 
 
 @services.command("up")
@@ -92,7 +92,8 @@ def services_up() -> None:
         started = up()
     except ServiceError as exc:
         _fail(str(exc))
-    click.echo(f"services up (started now: postgres={started.postgres}, redis={started.redis})")
+    click.echo(f"services up (started now: postgres={started.postgres}, redis={started.redis}, "
+               f"s3={started.s3})")
 
 
 @services.command("down")
@@ -384,6 +385,56 @@ def outbox_retry_failed() -> None:
         n = outbox_queries.retry_failed(session)
         session.commit()
     click.echo(f"{n} message(s) will be sent again")
+
+
+# --- photos ---------------------------------------------------------------------------------
+
+@main.group()
+def photos() -> None:
+    """The photo store."""
+
+
+@photos.command("migrate")
+@click.option("--from", "source", default="",
+              help="the local store to copy (file:PATH; default GRIDSNAP_MEDIA_DIR)")
+@click.option("--to", "target", default="",
+              help="the bucket (s3://BUCKET/PREFIX; default GRIDSNAP_PHOTO_STORE)")
+def photos_migrate(source: str, target: str) -> None:
+    """Copy a local photo store into an S3 bucket, verified by checksum; run it again to
+    resume or to copy what arrived meanwhile. Without downtime: first point every node at the
+    bucket with GRIDSNAP_PHOTO_STORE_FALLBACK=file:OLD (new photos go to the bucket, old ones
+    are still read from the folder), then migrate, then drop the fallback."""
+    from .settings import store_options
+    from .storage import LocalPhotoStorage, S3PhotoStorage, migrate, open_store, parse_store
+
+    settings = Settings.from_env()
+    target = target or settings.photo_store
+    try:
+        if not target or parse_store(target)[0] != "s3":
+            _fail("name the bucket: --to s3://BUCKET/PREFIX (or set GRIDSNAP_PHOTO_STORE)")
+        src = (open_store(source) if source
+               else LocalPhotoStorage(settings.photo_store_fallback.removeprefix("file:")
+                                      or settings.media_dir))
+    except ValueError as exc:
+        _fail(str(exc))
+    if not isinstance(src, LocalPhotoStorage):
+        _fail("--from is a local store: file:PATH")
+    options = (dict(settings.photo_store_options) if target == settings.photo_store
+               else dict(store_options(target)))
+    dst = open_store(target, options)
+    assert isinstance(dst, S3PhotoStorage)
+    dst.create_bucket()
+    click.echo(f"copying {src!r} into {dst!r}")
+
+    def progress(key: str, outcome: str) -> None:
+        if outcome == "failed":
+            click.echo(f"  FAILED {key}: the copy does not match the source", err=True)
+
+    counts = migrate(src, dst, on_key=progress)
+    click.echo(f"{counts['copied']} copied, {counts['present']} already there, "
+               f"{counts['failed']} failed")
+    if counts["failed"]:
+        sys.exit(1)
 
 
 # --- deadlines and the holiday calendar ------------------------------------------------------

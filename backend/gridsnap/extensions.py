@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import make_engine, make_session_factory
 from .edge import EdgeApi
 from .settings import Settings
-from .storage import LocalPhotoStorage, PartialUploads, PhotoStorage
+from .storage import LocalPhotoStorage, PartialUploads, PhotoStorage, open_store
 
 api = EdgeApi()
 
@@ -33,12 +33,17 @@ class Runtime:
 
     @cached_property
     def storage(self) -> PhotoStorage:
+        """GRIDSNAP_PHOTO_STORE's store; by default the local folder GRIDSNAP_MEDIA_DIR."""
+        if self.settings.photo_store:
+            return open_store(self.settings.photo_store, dict(self.settings.photo_store_options),
+                              fallback=self.settings.photo_store_fallback)
         return LocalPhotoStorage(self.settings.media_dir)
 
     @cached_property
     def partials(self) -> PartialUploads:
-        """Resumable photo uploads in progress (tus), next to the photos."""
-        return PartialUploads(self.settings.media_dir / "uploads")
+        """Resumable photo uploads in progress (tus): GRIDSNAP_UPLOAD_DIR, which every API node
+        shares, or the folder next to the local photos."""
+        return PartialUploads(self.settings.uploads_dir)
 
     @cached_property
     def redis(self):
