@@ -33,10 +33,21 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_photo_uploads.py tests/test_calendar_coverage.py tests/test_followup_queue.py \
 	tests/test_clock.py tests/test_resource_exhaustion.py
 
-test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium, then the clock tests with the application's clock moved years away
+# The photo tests run a second time with the photos in a bucket of the project-local S3 server
+# (SeaweedFS under .var/s3, started like PostgreSQL and Redis): both photo stores pass the same
+# tests. `make test S3_TESTS=` leaves them out.
+S3_TESTS ?= tests/test_photos_api.py tests/test_photo_uploads.py \
+	tests/test_resource_exhaustion.py tests/test_open311.py
+
+test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS, Redis and an S3 server (SeaweedFS) and the PWA in Chromium, then the photo tests with the photos in S3, then the clock tests with the application's clock moved years away
 	@cd pwa && npm run --silent lint && npm test --silent
 	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei systemd" bash backend/scripts/bootstrap.sh
-	@$(GS) services run $(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	@GRIDSNAP_LOCAL_S3=1 $(GS) services run $(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	@if [ -n "$(strip $(S3_TESTS))" ]; then \
+	  echo "gridsnap: the photo tests again, the photos in a bucket of the local S3 server"; \
+	  GRIDSNAP_LOCAL_S3=1 GRIDSNAP_TEST_PHOTO_STORE=s3 $(GS) services run \
+	    $(PY) -m pytest -q -p no:cacheprovider $(S3_TESTS) || exit 1; \
+	fi
 	@for days in $(DATE_SHIFTS); do \
 	  echo "gridsnap: the clock tests again, the application's clock moved $$days days (the database's is not)"; \
 	  GRIDSNAP_TEST_CLOCK_SHIFT_DAYS=$$days $(GS) services run \
@@ -59,10 +70,10 @@ lint: setup pwa ## ruff on the Python, the import contracts (layers, no circles:
 	@$(VENV)/bin/lint-imports --no-logo
 	@cd pwa && npm run --silent lint
 
-services-up: setup ## start the local PostgreSQL and Redis (for gridsnap commands in another terminal)
+services-up: setup ## start the local PostgreSQL and Redis, and SeaweedFS if GRIDSNAP_LOCAL_S3=1 (for gridsnap commands in another terminal)
 	@$(GS) services up
 
-services-down: ## stop the local PostgreSQL and Redis (data stays)
+services-down: ## stop the local PostgreSQL, Redis and SeaweedFS (data stays)
 	@$(GS) services down
 
 clean-data: services-down ## delete .var/ (database, Redis, photos): the demo city is loaded anew

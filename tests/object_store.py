@@ -30,12 +30,18 @@ def ensure_server() -> tuple[LocalSeaweed, bool]:
     return server, server.start()
 
 
-def new_bucket(prefix: str = "gridsnap-test") -> tuple[str, dict[str, str]]:
-    """A fresh bucket on the local server: (s3://bucket/photos, its connection options)."""
+_made: set[str] = set()
+
+
+def new_bucket(bucket: str = "gridsnap-test") -> tuple[str, dict[str, str]]:
+    """A store of its own on the local server: (s3://bucket/<fresh prefix>, its connection
+    options). One bucket, made once (SeaweedFS gives each bucket volumes of its own: a bucket
+    per test would cost seconds each), a prefix per call."""
     options = local_s3_options()
-    bucket = f"{prefix}-{uuid.uuid4().hex[:12]}"
-    S3PhotoStorage(bucket, "", options).create_bucket()
-    return f"s3://{bucket}/photos", options
+    if bucket not in _made:
+        S3PhotoStorage(bucket, "", options).create_bucket()
+        _made.add(bucket)
+    return f"s3://{bucket}/{uuid.uuid4().hex[:12]}", options
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], bytes]:

@@ -308,3 +308,36 @@ def test_a_resumable_upload_continues_on_another_api_node(settings, runtime, tok
     finally:
         for rt, _ in nodes:
             rt.dispose()
+
+
+def test_behind_nginx_photos_come_from_the_store_through_the_front_server(
+        settings, bucket, tokens, demo_cell, tmp_path):
+    """gunicorn configured by the environment (GRIDSNAP_PHOTO_STORE, AWS_*) and nginx from
+    deploy/: the original arrives whole through nginx's internal location, with the API's
+    headers; a presigned path asked for directly is not served."""
+    from live_stack import gunicorn, nginx_in_front, request
+
+    spec, options, store = bucket
+    env = {"GRIDSNAP_PHOTO_STORE": spec, "AWS_ENDPOINT_URL": options["endpoint_url"],
+           "AWS_ACCESS_KEY_ID": options["access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": options["secret_access_key"], "AWS_REGION": "us-east-1"}
+    with gunicorn(settings, tmp_path / "api.log", workers=1, env=env) as api, \
+            nginx_in_front(tmp_path / "nginx", api, settings.max_body_bytes,
+                           photo_store_origin=store.origin()) as port:
+        token = auth(tokens["worker"])
+        rid = new_id()
+        status, _, _ = request(port, "PUT", f"/api/v1/reports/{rid}", report_body(demo_cell),
+                               {**token, "Content-Type": "application/json"})
+        assert status == 201
+        data, pid = make_jpeg(800, 600, seed=3), new_id()
+        status, _, _ = request(port, "PUT", f"/api/v1/reports/{rid}/photos/{pid}", data,
+                               {**token, "Content-Type": "image/jpeg"})
+        assert status == 201
+        status, headers, body = request(port, "GET", f"/api/v1/photos/{pid}?size=original",
+                                        headers=token)
+        assert status == 200 and body == data
+        assert headers["content-disposition"].startswith("attachment")
+        assert headers["cache-control"].startswith("private")
+        assert "x-accel-redirect" not in headers and "x-amz-request-id" not in headers
+        status, _, _ = request(port, "GET", "/_photo_store/" + spec[5:] + "/x")
+        assert status == 404  # internal: only the API's answer reaches it

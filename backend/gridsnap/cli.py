@@ -585,7 +585,16 @@ def _stack(port: int, rq_workers: int) -> Stack:
                  api_port=free_port(), web_workers=_web_workers(), rq_workers=rq_workers,
                  max_body_bytes=settings.max_body_bytes,
                  access_log=bool(os.environ.get("GRIDSNAP_ACCESS_LOG")),
-                 tile_origins=basemap_origins(settings))
+                 tile_origins=basemap_origins(settings),
+                 photo_store_origin=_photo_store_origin(settings))
+
+
+def _photo_store_origin(settings: Settings) -> str:
+    """The object store's origin the front server fetches photos from ("" for local files)."""
+    from .extensions import Runtime
+
+    origin = getattr(Runtime(settings).storage, "origin", None)
+    return origin() if origin else ""
 
 
 def _run_lock(root: Path):
@@ -697,7 +706,8 @@ def ctl_cmd(args) -> None:
 @main.command("deploy-config")
 @click.argument("what", type=click.Choice(["nginx", "supervisord", "systemd"]))
 @click.option("--listen", default="80", help="nginx: address:port or port to listen on.")
-@click.option("--upstream", default="127.0.0.1:8000", help="nginx: where gunicorn listens.")
+@click.option("--upstream", default="127.0.0.1:8000",
+              help="nginx: where gunicorn listens (several API nodes: a:8000,b:8000).")
 @click.option("--temp-dir", default="/var/cache/nginx/gridsnap", help="nginx: temp files.")
 @click.option("--state-dir", default="/var/lib/gridsnap/run", help="supervisord: its state.")
 @click.option("--api-port", type=int, default=8000, help="supervisord, systemd: gunicorn's port.")
@@ -715,7 +725,8 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     if what == "nginx":
         click.echo(nginx_site(listen=listen, upstream=upstream,
                               max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir,
-                              tile_origins=basemap_origins(settings)))
+                              tile_origins=basemap_origins(settings),
+                              photo_store_origin=_photo_store_origin(settings)))
         return
     if what == "systemd":
         units = systemd_units(prefix=prefix, user=unix_user, env_file=env_file,
@@ -733,7 +744,8 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     stack = Stack(root=Path(state_dir), listen=listen, api_port=api_port,
                   web_workers=_web_workers(), rq_workers=rq_workers,
                   max_body_bytes=settings.max_body_bytes, log_to_stdout=False,
-                  tile_origins=basemap_origins(settings))
+                  tile_origins=basemap_origins(settings),
+                  photo_store_origin=_photo_store_origin(settings))
     stack.write()
     click.echo(stack.conf.read_text())
 

@@ -346,6 +346,12 @@ class S3PhotoStorage:
             pass
         self._call("create bucket", self._client.create_bucket)
 
+    def origin(self) -> str:
+        """scheme://host[:port] of the presigned URLs (the front server fetches from it)."""
+        parts = urlsplit(self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self.prefix + "x"}, ExpiresIn=1))
+        return f"{parts.scheme}://{parts.netloc}"
+
     def url_for(self, key: str, *, expires_s: int, content_type: str,
                 disposition: str | None = None) -> str | None:
         params = {"Bucket": self.bucket, "Key": self._key(key),
@@ -405,6 +411,10 @@ class FallbackStorage:
 
     def free_bytes(self) -> int | None:
         return self.primary.free_bytes()
+
+    def origin(self) -> str:
+        origin = getattr(self.primary, "origin", None)
+        return origin() if origin else ""
 
     def iter_keys(self) -> Iterator[str]:
         return self.primary.iter_keys()
