@@ -271,6 +271,39 @@ class LocalPostgres:
             check=False, stdout=subprocess.DEVNULL)
 
 
+def start_replica(primary: LocalPostgres, root: Path, port: int) -> LocalPostgres:
+    """A streaming replica of the running `primary` in `root` (which the postgres user must
+    reach when we are root), listening on `port`: a base backup by pg_basebackup with the
+    standby's settings (-R: standby.signal and primary_conninfo), then started. Stop it with
+    its stop(); it is a hot standby, read-only."""
+    replica = LocalPostgres(port=port, root=root)
+    uid, gid = replica._owner()
+    for d in (replica.root, replica.sock):
+        d.mkdir(parents=True, exist_ok=True)
+        os.chown(d, uid, gid)
+        d.chmod(0o700)
+    bindir = pg_bindir()
+    replica.run_as_owner(
+        [str(bindir / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+         "-U", "gridsnap", "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast",
+         "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+    with (replica.data / "postgresql.conf").open("a") as f:  # later lines win
+        f.write("\n# gridsnap replica\n"
+                f"port = {port}\n"
+                f"unix_socket_directories = '{replica.sock}'\n"
+                # max_connections and the like stay the primary's: a standby may not have fewer
+                "hot_standby = on\n"
+                "shared_buffers = 128MB\n")
+    if not replica.log.exists():
+        replica.log.touch()
+    os.chown(replica.log, uid, gid)
+    replica.run_as_owner(
+        [str(bindir / "pg_ctl"), "-D", str(replica.data), "-l", str(replica.log), "-w",
+         "-t", "60", "start"], check=True, stdout=subprocess.DEVNULL)
+    _wait_port(port, 30, "the PostgreSQL replica", replica.log)
+    return replica
+
+
 class LocalRedis:
     def __init__(self, port: int | None = None, root: Path | None = None) -> None:
         self._is_default_root = root is None and port is None

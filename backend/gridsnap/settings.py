@@ -20,6 +20,19 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"gridsnap: {name} must be a whole number, not {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise SystemExit(f"gridsnap: {name} must be a number of seconds (0 or more), not {raw!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = (os.environ.get(name) or "").strip().lower()
     if raw == "":
@@ -222,6 +235,10 @@ class Settings:
     database_url: str
     redis_url: str
     media_dir: Path
+    # a streaming replica of database_url for the heavy reads (indicators, 每月一题, tiles,
+    # exports); "" for none. Used only while it is at most replica_max_lag_seconds behind
+    replica_url: str = ""
+    replica_max_lag_seconds: float = 10.0
     token_ttl_days: int = 30
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 50_000_000
@@ -310,6 +327,8 @@ class Settings:
         values = dict(
             database_url=_normalise_db_url(os.environ.get("DATABASE_URL") or default_database_url()),
             redis_url=os.environ.get("REDIS_URL") or default_redis_url(),
+            replica_url=_normalise_db_url(os.environ.get("DATABASE_REPLICA_URL") or ""),
+            replica_max_lag_seconds=_float("GRIDSNAP_REPLICA_MAX_LAG_SECONDS", 10.0),
             media_dir=Path(os.environ.get("GRIDSNAP_MEDIA_DIR", var_dir() / "media")),
             token_ttl_days=_int("GRIDSNAP_TOKEN_TTL_DAYS", 30),
             photo_max_bytes=_int("GRIDSNAP_PHOTO_MAX_BYTES", 15 * 1024 * 1024),
@@ -365,4 +384,6 @@ class Settings:
         values.update(overrides)
         if "database_url" in overrides:
             values["database_url"] = _normalise_db_url(values["database_url"])
+        if "replica_url" in overrides:
+            values["replica_url"] = _normalise_db_url(values["replica_url"])
         return cls(**values)
