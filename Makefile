@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup pwa run test screenshots bench reliability lint services-up services-down clean-data
+.PHONY: help setup pwa run test screenshots bench reliability restore-drill lint services-up services-down clean-data
 
 help: ## list the targets
 	@echo "gridsnap — make targets:"
@@ -64,6 +64,10 @@ bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures
 
 reliability: setup ## run the fault drills and write their figures to docs/reliability.md (DRILL_SCALE=10 for more)
 	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
+
+restore-drill: setup ## back up a PostgreSQL of its own with pgBackRest (WAL archive + full backup), write reports and photos, lose the disk, restore the latest point, check every acknowledged one is back; figures to docs/reliability.md
+	@GRIDSNAP_EXTRA_APT="pgbackrest" bash backend/scripts/bootstrap.sh
+	@$(PY) -m bench.restore_drill
 
 lint: setup pwa ## ruff on the Python, the import contracts (layers, no circles: pyproject.toml), eslint on pwa/
 	@$(VENV)/bin/ruff check backend tests bench tools
