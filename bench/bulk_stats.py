@@ -138,8 +138,8 @@ def measure(env: BenchEnv, loaded: dict, n_cases: int) -> list[dict]:
 
             # what it was before the indicators analyzed stale tables themselves: the same
             # table with that step left out, cut off after UNANALYZED_CAP_S
-            skip = queries.analyze_if_stale
-            queries.analyze_if_stale = lambda _session, **_: []
+            skip = service.refresh_statistics
+            service.refresh_statistics = lambda _session, **_: []
             session.execute(text(f"SET statement_timeout = '{UNANALYZED_CAP_S}s'"))
             t = time.perf_counter()
             try:
@@ -149,7 +149,7 @@ def measure(env: BenchEnv, loaded: dict, n_cases: int) -> list[dict]:
                 session.rollback()
                 unanalyzed = f"> {UNANALYZED_CAP_S} s (cancelled)"
             finally:
-                queries.analyze_if_stale = skip
+                service.refresh_statistics = skip
                 session.execute(text("SET statement_timeout = 0"))
                 session.rollback()
             t = time.perf_counter()

@@ -4,7 +4,7 @@
                                    # docs/benchmarks-history.md, its targets' figures put in
                                    # the current-figures table of docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|front|pgbench|storm|cases|stats|bulk-stats|import-grid|pwa|slow-uploads
+    python -m bench.run --only intake|front|pgbench|storm|cases|hotspot|stats|bulk-stats|import-grid|pwa|slow-uploads
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -34,12 +34,14 @@ from .cpu import Background, group_cpu_s
 from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
-PARTS = ("intake", "front", "pgbench", "storm", "cases", "stats", "bulk-stats", "import-grid",
-         "pwa", "slow-uploads")
+PARTS = ("intake", "front", "pgbench", "storm", "cases", "hotspot", "stats", "bulk-stats",
+         "import-grid", "pwa", "slow-uploads")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
               "bench.cases"),
+    "hotspot": ("A hot spot against a quiet area: server CPU per report with the follow-up, "
+                "and the size of the answers", "bench.hotspot"),
     "stats": ("The evaluation and the live map on 1,000,000 cases", "bench.stats"),
     "bulk-stats": ("The indicators right after a bulk load (COPY) of 1,000,000 cases, before "
                    "any ANALYZE", "bench.bulk_stats"),
@@ -50,7 +52,8 @@ MODULE_PARTS = {
 }
 
 
-def run_module_parts(parts, quick: bool) -> tuple[str, int, list[tuple[str, str, str]]]:
+def run_module_parts(parts, quick: bool, options: dict | None = None,
+                     ) -> tuple[str, int, list[tuple[str, str, str]]]:
     """Markdown tables of the module parts asked for, an exit code, and (target, measured,
     verdict) of each of their rows that has a target ("target" and "ok" in the row)."""
     import importlib
@@ -62,7 +65,7 @@ def run_module_parts(parts, quick: bool) -> tuple[str, int, list[tuple[str, str,
         title, module = MODULE_PARTS[part]
         say(f"{part}: {title} …")
         try:
-            rows = importlib.import_module(module).run(quick)
+            rows = importlib.import_module(module).run(quick, **(options or {}).get(part, {}))
         except Exception:
             import traceback
 
@@ -72,7 +75,8 @@ def run_module_parts(parts, quick: bool) -> tuple[str, int, list[tuple[str, str,
         out.append(f"### {title}\n\n| measurement | value | note |\n|---|---:|---|")
         for r in rows:
             value = r["value"]
-            shown = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
+            shown = (f"{value:,}" if isinstance(value, int)
+                     else f"{value:,.2f}" if r["unit"] == "×" else f"{value:,.1f}")
             out.append(f"| {r['name']} | {shown} {r['unit']} | {r.get('note', '')} |")
             if "target" in r:
                 targets.append((f"{r['name']} {r['target']}", f"{shown} {r['unit']}",
@@ -240,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
+    ap.add_argument("--hotspot-reports", type=int, metavar="N",
+                    help="reports in each phase of the hotspot part (default 2,000; the "
+                         "issue's scale is 20,000)")
     ap.add_argument("--no-doc", action="store_true",
                     help="do not record the run in docs/benchmarks.md and its history")
     ap.add_argument("--doc", action="store_true", help="record the run in the docs even with --quick")
@@ -386,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench": {f"{k[0]}/{k[1]}/{k[2]}": [r.as_dict() for r in v]
                     for k, v in res.pgbench.items()},
         "storm": res.storm.as_dict() if res.storm else None}, indent=2, default=str))
-    extra, extra_code, extra_targets = run_module_parts(parts, args.quick)
+    options = {"hotspot": {"reports": args.hotspot_reports}} if args.hotspot_reports else {}
+    extra, extra_code, extra_targets = run_module_parts(parts, args.quick, options)
     code = code or extra_code
     if extra:
         text = text.rstrip() + "\n\n" + extra

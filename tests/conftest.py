@@ -37,12 +37,15 @@ DEMO_USERS = {u["username"] for u in _DEMO}
 
 
 def _personas() -> dict[str, str]:
-    """persona -> demo username: worker, worker2 (another community), supervisor, handler,
-    call_taker, admin."""
+    """persona -> demo username: worker, worker2 (another community), supervisor, handler
+    (sanitation, the district), handler2 / handler3 (the street offices of 东华门 / 东四),
+    handler4 (sanitation in 东四), call_taker, admin: the role, numbered from its second user."""
     out: dict[str, str] = {}
+    seen: dict[str, int] = {}
     for u in _DEMO:
-        key = u["role"] if u["role"] not in out else f"{u['role']}2"
-        out[key] = u["username"]
+        seen[u["role"]] = seen.get(u["role"], 0) + 1
+        n = seen[u["role"]]
+        out[u["role"] if n == 1 else f"{u['role']}{n}"] = u["username"]
     return out
 
 
@@ -129,7 +132,7 @@ def database(settings):
     eng = create_engine(settings.database_url)
     from sqlalchemy.orm import Session
 
-    with Session(eng) as session:
+    with Session(eng) as session, session.begin():
         users = load_demo(session)
     eng.dispose()
     return users

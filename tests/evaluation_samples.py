@@ -64,7 +64,7 @@ def add_user(runtime, client, username, role, scopes, department=None) -> str:
 
     from conftest import lasting_token
 
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         add(s, username=username, display_name=username, role=role, password=PASSWORD,
             scopes=scopes, department_code=department)
     r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
@@ -85,9 +85,11 @@ def user_id(engine, username: str) -> int:
 def put_case(engine, cell: dict, *, received: datetime, status: str, reporter: int,
              accepted: datetime | None = None, category: str = "E0102",
              department: str | None = None, events: tuple = (), duplicate_of=None,
-             closed: datetime | None = None) -> uuid.UUID:
+             closed: datetime | None = None, source: str = "worker",
+             nature: str | None = None) -> uuid.UUID:
     """A report in `cell` with its columns as the loop leaves them and its trail: events are
-    (action, at, data, department) appended in the order given (ids are causal order)."""
+    (action, at, data, department[, actor id]) appended in the order given (ids are causal
+    order)."""
     rid = uuid.uuid4()
     code = cell["code"]
     with engine.begin() as conn:
@@ -95,24 +97,24 @@ def put_case(engine, cell: dict, *, received: datetime, status: str, reporter: i
             INSERT INTO reports (id, reporter_id, category_code, location, captured_at,
                 received_at, area_code, cell_code, community_code, street_code, district_code,
                 outside_grid, status, stage, department_code, accepted_at, closed_at,
-                duplicate_of, fingerprint)
+                duplicate_of, fingerprint, source, nature)
             VALUES (:id, :reporter, :cat, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :rec,
                 :rec, :code, :code, :community, :street, :district, false,
-                :status, NULL, :dept, :acc, :closed, :dup, :fp)
+                :status, NULL, :dept, :acc, :closed, :dup, :fp, :source, :nature)
         """), {"id": rid, "reporter": reporter, "cat": category, "lon": cell["lon"],
                "lat": cell["lat"], "rec": received, "code": code, "community": code[:12], "street": code[:9],
                "district": code[:6], "status": status,
                "dept": department, "acc": accepted, "closed": closed, "dup": duplicate_of,
-               "fp": os.urandom(32)})
+               "fp": os.urandom(32), "source": source, "nature": nature})
         trail = [("report.submitted", received, {}, None)]
         if accepted is not None:
             trail.append(("case.accepted", accepted, {}, None))
-        for action, when, data, dept in [*trail, *events]:
+        for action, when, data, dept, *actor in [*trail, *events]:
             conn.execute(text("""
-                INSERT INTO case_events (report_id, at, action, department_code, data)
-                VALUES (:r, :at, :a, :d, CAST(:data AS jsonb))
+                INSERT INTO case_events (report_id, at, action, department_code, data, actor_id)
+                VALUES (:r, :at, :a, :d, CAST(:data AS jsonb), :actor)
             """), {"r": rid, "at": when, "a": action, "d": dept,
-                   "data": json.dumps(data, default=str)})
+                   "data": json.dumps(data, default=str), "actor": actor[0] if actor else None})
     return rid
 
 
@@ -236,16 +238,18 @@ NOVEMBER = {
     "resolutions": 7,  # D twice
     "due_verification": 5, "verified": 5, "verified_on_time": 5,  # A B C D L (M on 2 Dec)
     "reworked": 1, "rework_times": 1, "first_time": 4,  # D; A B C L
-    # G; C E L R (R's accept-stage deadline after its return passed: the trail says so);
+    # G's extension counts in 延期数, not in 延期率: G is not due (12.50 % before, a case
+    # outside the denominator in the numerator). Then:
+    # G; none; C E L R (R's accept-stage deadline after its return passed: the trail says so);
     # C E
-    "extended": 1, "overdue": 4, "overdue_handling": 2,
+    "extended": 1, "extended_due": 0, "overdue": 4, "overdue_handling": 2,
     "summoned": 0, "reported_in": 0, "notices": 0,
     "acceptance_rate": 75.0, "dispatch_accuracy_rate": 90.0,
     "closure_rate": 62.5, "on_time_closure_rate": 37.5, "handling_rate": 75.0,
     "on_time_handling_rate": 62.5, "verification_rate": 100.0,
     "on_time_verification_rate": 100.0, "overdue_rate": 50.0,
     "rework_rate": 16.67, "rework_times_rate": 14.29,
-    "first_time_rate": 80.0, "extension_rate": 12.5, "report_in_rate": None,
+    "first_time_rate": 80.0, "extension_rate": 0.0, "report_in_rate": None,
     "notice_reply_rate": None,
     # default weights over the rates with a value: (0.3 × 37.5 + 0.2 × 62.5 + 0.15 × 62.5
     # + 0.1 × 100 + 0.1 × 90 + 0.05 × (100 − 16.67)) ÷ 0.9 = 56.2915 ÷ 0.9 = 62.5461…

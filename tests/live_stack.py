@@ -77,7 +77,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextmanager
 def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None = None,
-             app: str = "gridsnap.wsgi:app", timeout: int = 60):
+             app: str = "gridsnap.wsgi:app", timeout: int = 60, access_log: bool = False):
     """gunicorn with sync workers (as `gridsnap serve`) on a free port; yields the port.
     `env` adds to (or overrides) the environment made from `settings`; `app` is the WSGI app."""
     port = free_port()
@@ -85,7 +85,9 @@ def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None =
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
              "--timeout", str(timeout), "--no-control-socket",
-             "--worker-class", "gridsnap.serving.JsonErrorsWorker", app],
+             "--worker-class", "gridsnap.serving.JsonErrorsWorker",
+             "--logger-class", "gridsnap.serving.RedactingLogger",
+             *(["--access-logfile", "-"] if access_log else []), app],
             env={**server_env(settings), **(env or {})}, stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: proc.poll() is not None or _listening(port), 60,
@@ -98,15 +100,16 @@ def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None =
 
 @contextmanager
 def nginx_in_front(root: Path, upstream_port: int, max_body_bytes: int,
-                   tile_origins: tuple[str, ...] = (), photo_store_origin: str = "",
-                   more_upstreams: tuple[int, ...] = ()):
+                   tile_origins: tuple[str, ...] = (), access_log: bool = False,
+                   photo_store_origin: str = "", more_upstreams: tuple[int, ...] = ()):
     """nginx configured from deploy/ (as make run has it) in front of 127.0.0.1:upstream_port
     (and of more_upstreams: round-robin), its CSP allowing the base map's tile_origins, serving
     photos from the object store at photo_store_origin; yields its port."""
     port = free_port()
     upstream = ",".join(f"127.0.0.1:{p}" for p in (upstream_port, *more_upstreams))
     front = FrontServer(root, f"127.0.0.1:{port}", upstream, max_body_bytes,
-                        tile_origins=tile_origins, photo_store_origin=photo_store_origin)
+                        access_log=access_log, tile_origins=tile_origins,
+                        photo_store_origin=photo_store_origin)
     front.write()
     front.check()
     proc = subprocess.Popen(front.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -87,11 +87,11 @@ def test_a_token_expires_after_its_days_on_the_applications_clock(client, demo_u
 def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):
     from gridsnap.users.service import add_user, disable_user
 
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         add_user(s, username="temp_worker", display_name="临时", role="worker",
                  password="temp-pass-123", scopes=["110101001"])
     token = login(client, "temp_worker", "temp-pass-123").get_json()["token"]
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         disable_user(s, "temp_worker")
     assert client.get("/api/v1/auth/me", headers=auth(token)).status_code == 401
     assert login(client, "temp_worker", "temp-pass-123").status_code == 401
@@ -100,7 +100,7 @@ def test_disabled_user_cannot_use_tokens_or_log_in(client, engine, runtime):
 def test_token_cache_serves_repeat_requests_and_ends_with_a_new_revocation_epoch(
         client, demo_users, runtime, engine):
     name, password = "cache_probe", "cache-pass-123"  # not a persona: its tokens get revoked
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         add_user(s, username=name, display_name="缓存", role="worker", password=password,
                  scopes=["110101001"])
     token = login(client, name, password).get_json()["token"]
@@ -126,6 +126,8 @@ def test_token_cache_serves_repeat_requests_and_ends_with_a_new_revocation_epoch
         authenticate(s, token, cache_seconds=60, epoch=revocation_epoch(runtime.redis))
         before = revocation_epoch(runtime.redis)
         revoke_all_tokens(s, name, runtime.redis)
+        assert revocation_epoch(runtime.redis) == before  # announced once it is durable
+        s.commit()
         assert revocation_epoch(runtime.redis) != before
         with pytest.raises(AppError):
             authenticate(s, token, cache_seconds=60, epoch=revocation_epoch(runtime.redis))
@@ -175,3 +177,18 @@ def test_a_success_clears_the_failures_of_that_account_and_address(client, demo_
     for _ in range(4):
         assert _login(client, name, "wrong-password").status_code == 401
     assert _login(client, name, demo_users[name]["password"]).status_code == 201
+
+
+def test_health_tells_outsiders_up_or_down_only(client, tokens):
+    outside = {"REMOTE_ADDR": "203.0.113.7"}
+    r = client.get("/api/v1/health", environ_base=outside)
+    assert r.status_code == 200 and r.get_json() == {"status": "up"}
+    # relayed by the proxy from outside: the same, though the proxy is on loopback
+    r = client.get("/api/v1/health", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert r.get_json() == {"status": "up"}
+    r = client.get("/api/v1/health", environ_base=outside, headers=auth(tokens["worker"]))
+    assert r.get_json() == {"status": "up"}
+    # an admin, or an operator on this machine, sees the checks
+    r = client.get("/api/v1/health", environ_base=outside, headers=auth(tokens["admin"]))
+    assert r.get_json()["checks"]["postgres"]["postgis"]
+    assert "checks" in client.get("/api/v1/health").get_json()

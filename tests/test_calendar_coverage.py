@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from cases_helpers import act, case, submit
-from gridsnap.cases.sweeps import escalate_overdue, recompute_deadlines
+from gridsnap.cases import sweeps
+from gridsnap.cases.sweeps import escalate_overdue
 from gridsnap.cli import main as cli
 from gridsnap.deadlines.rules import (
     HolidaysFileError,
@@ -22,10 +23,9 @@ from gridsnap.deadlines.rules import (
     calendar_coverage,
     due_at,
     guessed_years,
-    holidays_data,
-    load_holidays_file,
     parse_holidays,
 )
+from gridsnap.deadlines.service import holidays_data, load_holidays_file
 from hotline_helpers import call_body, take_call
 
 from conftest import auth
@@ -38,6 +38,18 @@ CST = timezone(timedelta(hours=8))
 NOTICE_2027 = {"2027": {"notice": "国办发明电〔2026〕（测试）",
                         "休": ["2027-01-01", "2027-10-01/2027-10-07"],
                         "班": ["2027-09-26", "2027-10-09"]}}
+
+
+def recompute_deadlines(session, settings, **kw) -> list[dict]:
+    """As `gridsnap deadlines recompute` runs it: each batch committed (a dry run's rolled back)."""
+    changed = []
+    for batch in sweeps.recompute_deadlines(session, settings, **kw):
+        changed += batch
+        if kw.get("dry_run"):
+            session.rollback()
+        else:
+            session.commit()
+    return changed
 
 
 def _file(tmp_path, content=NOTICE_2027, name="holidays.json"):
@@ -315,7 +327,13 @@ def test_recompute_counts_an_approved_extension_again_from_the_new_deadline(
 
 
 def test_recompute_uses_the_hotline_limit_of_the_urgency(client, tokens, demo_cell, runtime,
-                                                         settings, tmp_path, at):
+                                                         settings, tmp_path, at, monkeypatch):
+    from gridsnap.settings import parse_hotline_limits
+
+    # a city that counts its hotline limits in working days (the default is calendar days)
+    settings = dataclasses.replace(settings, hotline_time_limits=parse_hotline_limits(
+        "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"))
+    monkeypatch.setattr(runtime, "settings", settings)
     t0 = datetime(2027, 9, 30, 10, tzinfo=CST)
     at(t0)
     cid = take_call(client, tokens, call_body(  # ordinary: 7 working days, not the category's
@@ -374,7 +392,40 @@ def test_the_status_command_lists_the_years_and_warns(client, tokens, demo_cell,
     assert "estimated running deadlines due in 2027: 1" in out.output
     assert "warning: No official holiday data (the State Council's notice) for 2027" in out.output
 
+    # the served stack's settings file says where the holidays file is: the command reads it
+    # too (it said 2027 was estimated while the server knew better)
+    env_file = tmp_path / "env"
+    env_file.write_text(f"# the stack's settings\nGRIDSNAP_HOLIDAYS_FILE={_file(tmp_path)}\n",
+                        encoding="utf-8")
+    monkeypatch.setenv("GRIDSNAP_ENV_FILE", str(env_file))
+    monkeypatch.setenv("GRIDSNAP_HOLIDAYS_FILE", "")
+    monkeypatch.delenv("GRIDSNAP_HOLIDAYS_FILE")
+    out = CliRunner().invoke(cli, ["deadlines", "status"])
+    assert "2027: holidays file" in out.output, out.output
     monkeypatch.setenv("GRIDSNAP_HOLIDAYS_FILE", _file(tmp_path))
     out = CliRunner().invoke(cli, ["deadlines", "status"])
     assert "2027: holidays file" in out.output
     assert "which now has official holiday data: run `gridsnap deadlines recompute`" in out.output
+
+
+def test_the_coverage_health_keeps_follows_a_changed_holidays_file_at_once(
+        runtime, settings, tmp_path):
+    """/health keeps the coverage it counted (a probe every second), but a holidays file
+    changed on disk shows in the very next answer, the same minute."""
+    from sqlalchemy.orm import Session
+
+    from gridsnap.health import service as health_service
+
+    now = datetime(2026, 12, 20, 10, 0, 5, tzinfo=CST)  # the longest limit reaches 2027
+    path = tmp_path / "holidays.json"
+    path.write_text(json.dumps(NOTICE_2027, ensure_ascii=False), encoding="utf-8")
+    with_file = dataclasses.replace(settings, holidays_file=str(path))
+    with Session(runtime.engine) as session:
+        first = health_service.calendar_coverage(session, with_file, now)
+        assert first["uncovered_in_use"] == [] and first["holidays_file"]["years"] == [2027]
+        # another year's notice instead (a different size: read again)
+        path.write_text(json.dumps({"2029": {"notice": "测试", "休": ["2029-01-01"], "班": []}},
+                                   ensure_ascii=False), encoding="utf-8")
+        then = health_service.calendar_coverage(session, with_file, now + timedelta(seconds=1))
+    assert then["uncovered_in_use"] == [2027] and then["holidays_file"]["years"] == [2029]
+    assert then["warnings"] and "2027" in then["warnings"][0]

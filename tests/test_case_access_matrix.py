@@ -9,6 +9,10 @@ The scopes of the story (demo city, 东城区 110101):
 - supervisor 张敏: the district 110101; supervisor_other: a made-up district 110102.
 - handler 刘强 (环卫 sanitation): the cases dispatched to sanitation; not those dispatched to
   another department, nor those not dispatched yet.
+- responsible units (责任单位: department × area): handler2 孙华 the street office of 东华门
+  (which holds demo_cell), handler3 周杰 the street office of 东四, handler4 吴芳 sanitation in
+  东四; handler_no_area: sanitation with no scope (sees nothing), handler_city: sanitation with
+  the city scope "" (given explicitly: today's reach).
 - admin: everything; city_supervisor (scope ""): everything, like the admin.
 The cases are reported by a separate worker (scoped elsewhere), so nobody above sees them only
 because they reported them.
@@ -32,6 +36,7 @@ from cases_helpers import evidence
 from gridsnap.users import queries as user_queries
 from gridsnap.users.models import User
 from gridsnap.users.service import hash_token
+from hotline_helpers import call_body, take_call
 
 from conftest import PERSONAS, auth, new_id, report_body
 from followup import drain
@@ -78,16 +83,22 @@ class World:
             return self._seat_user("matrix_sup_110102", "supervisor", [OTHER_DISTRICT])
         if persona == "city_supervisor":
             return self._seat_user("matrix_sup_city", "supervisor", [""])
+        if persona == "handler_no_area":
+            return self._seat_user("matrix_hdl_none", "handler", [], "sanitation")
+        if persona == "handler_city":
+            return self._seat_user("matrix_hdl_city", "handler", [""], "sanitation")
         raise KeyError(persona)
 
-    def _seat_user(self, username: str, role: str, scopes: list[str]) -> str:
+    def _seat_user(self, username: str, role: str, scopes: list[str],
+                   department: str | None = None) -> str:
         """A user and a token straight in the database: the matrix makes one or two per test,
         and hashing a password each time (scrypt) would double its run time. The admin API
         that makes users for real is tested below."""
         raw = secrets.token_urlsafe(16)
         with self.runtime.sessions() as session:
             user = User(username=username, display_name=username, role=role,
-                        password_hash=_password_hash(), scopes=scopes)
+                        password_hash=_password_hash(), scopes=scopes,
+                        department_code=department)
             session.add(user)
             session.flush()
             user_queries.insert_token(session, user_id=user.id, token_hash=hash_token(raw),
@@ -114,9 +125,10 @@ class World:
             cid = self._submit("worker", NOWHERE)
         else:
             cid = self._submit("reporter", self.cell)
-        if kind in ("dispatched", "dispatched_other", "resolved"):
+        if kind in ("dispatched", "dispatched_other", "dispatched_street", "resolved"):
             self.act("supervisor", cid, "accept")
-            department = "water" if kind == "dispatched_other" else "sanitation"
+            department = {"dispatched_other": "water",
+                          "dispatched_street": "street_office"}.get(kind, "sanitation")
             self.act("supervisor", cid, "dispatch", department=department)
         if kind == "returned":  # 退单, awaiting the supervisor's review
             self.act("supervisor", cid, "accept")
@@ -212,6 +224,15 @@ SEATS = {
     "handler-joint-elsewhere": Seat("handler", "joint_other", False, "report_in"),
     "admin": Seat("admin", "reported", True, "accept", 200),
     "city-supervisor": Seat("city_supervisor", "reported", True, "accept", 200),
+    # responsible units: department × area (the case lies in 东华门)
+    "handler-own-street-office": Seat("handler2", "dispatched_street", True, "sign", 200),
+    "handler-street-office-of-another-street": Seat("handler3", "dispatched_street", False,
+                                                    "sign"),
+    "handler-own-department-other-street": Seat("handler4", "dispatched", False, "sign"),
+    "handler-district-department-in-a-street": Seat("handler", "dispatched_street", False,
+                                                    "sign"),
+    "handler-with-no-area": Seat("handler_no_area", "dispatched", False, "sign"),
+    "handler-given-the-city": Seat("handler_city", "dispatched", True, "sign", 200),
 }
 
 
@@ -280,7 +301,8 @@ def assert_inside(world: World, name: str, seat: Seat, resp, case_id: str) -> No
         elif seat.action == "report_in":
             assert body["id"] == case_id and body["joint"]["not_reported_in"] == ["water"]
         else:
-            assert body["id"] == case_id and body["responsible_department"] == "sanitation"
+            department = "street_office" if seat.kind == "dispatched_street" else "sanitation"
+            assert body["id"] == case_id and body["responsible_department"] == department
     elif name == "GET /reports/{id}":
         assert resp.status_code == 200, body
         assert body["id"] == case_id and [p["id"] for p in body["photos"]][0] == \
@@ -348,6 +370,9 @@ TASKS = {
     "handler-co-department": ("handler", "joint_co", True),
     "handler-joint-elsewhere": ("handler", "joint_other", False),
     "admin": ("admin", "reported", True),
+    "handler-own-street-office": ("handler2", "dispatched_street", True),
+    "handler-street-office-of-another-street": ("handler3", "dispatched_street", False),
+    "handler-own-department-other-street": ("handler4", "dispatched", False),
 }
 
 
@@ -489,6 +514,41 @@ def test_replaying_someone_elses_client_action_id_reveals_nothing(world):
     assert _normalised(r, [cid]) == _normalised(missing, [])
 
 
+def test_replaying_my_own_client_action_id_after_losing_sight_reveals_nothing(world):
+    """The handler returned (退单) a case before signing: it left their sight. Replaying that
+    return, with its old client_action_id, is answered as a case that does not exist."""
+    cid = world.case("dispatched")
+    action_id = new_id()
+    world.act("handler", cid, "return", reason="wrong_department", note="不归环卫",
+              client_action_id=action_id)
+    assert world.client.get(f"/api/v1/cases/{cid}",
+                            headers=world.headers("handler")).status_code == 404
+    r = world.client.post(f"/api/v1/cases/{cid}/actions",
+                          json={"action": "return", "reason": "wrong_department",
+                                "note": "不归环卫", "client_action_id": action_id},
+                          headers=world.headers("handler"))
+    missing = world.client.post(f"/api/v1/cases/{uuid.uuid4()}/actions",
+                                json={"action": "return"}, headers=world.headers("handler"))
+    assert _normalised(r, [cid]) == _normalised(missing, [])
+
+
+def test_put_of_someone_elses_report_id_is_404_like_get(world):
+    """Another worker's report id: PUT answers as GET does (as if it did not exist), whatever
+    the body; the reporter's own replay and conflict are answered as before (invariant 2)."""
+    cid = world.case("reported")  # reported by the matrix reporter
+    body = report_body(world.cell)
+    for persona in ("worker2", "handler3"):
+        put = world.client.put(f"/api/v1/reports/{cid}", json=body,
+                               headers=world.headers(persona))
+        get = world.client.get(f"/api/v1/reports/{cid}", headers=world.headers(persona))
+        assert put.status_code == get.status_code == 404, put.get_json()
+        assert put.get_json() == get.get_json()
+    # the reporter: a different body under their id is still the conflict
+    r = world.client.put(f"/api/v1/reports/{cid}", json={**body, "description": "另一件事"},
+                         headers=world.headers("reporter"))
+    assert r.status_code == 409 and r.get_json()["code"] == "report.id_conflict"
+
+
 def test_possible_duplicates_never_name_a_case_outside_scope(world):
     # worker2 reports in the demo worker's community (they see it as its reporter); the
     # supervisor's report of the same thing 10 m away is outside worker2's scope
@@ -621,3 +681,133 @@ def test_disabling_a_user_revokes_their_tokens_and_their_login(world):
         assert conn.execute(text(
             "SELECT count(*) FROM api_tokens t JOIN users u ON u.id = t.user_id "
             "WHERE u.username = 'matrix_leaver' AND t.revoked_at IS NULL")).scalar() == 0
+
+
+# --- responsible units hear only of their area's cases ----------------------------------------
+
+def test_only_the_unit_covering_the_case_hears_of_its_dispatch(world):
+    """A case of 东华门 dispatched to the street offices (街道办事处): the office of 东华门 is
+    told, the office of 东四 is not; sanitation of 东四 hears nothing of a 东华门 sanitation case,
+    the district's sanitation centre does."""
+    def told(persona: str, cid: str) -> bool:
+        r = world.client.get("/api/v1/me/notifications", headers=world.headers(persona))
+        assert r.status_code == 200, r.get_json()
+        return any(n.get("case_id") == cid for n in r.get_json())
+
+    street = world.case("dispatched_street")
+    sanitation = world.case("dispatched")
+    assert told("handler2", street) and not told("handler3", street)
+    assert told("handler", sanitation) and not told("handler4", sanitation)
+    for persona in ("handler3", "handler4"):
+        for path in ("/api/v1/notices", "/api/v1/exports/cases.geojson"):
+            r = world.client.get(path, headers=world.headers(persona))
+            assert r.status_code == 200, (path, r.status_code)
+            assert street not in r.get_data(as_text=True)
+            assert sanitation not in r.get_data(as_text=True)
+
+
+# --- scoped admins are scoped --------------------------------------------------------------------
+
+DONGHUAMEN, DONGSI = "110101001", "110101006"
+
+
+def _point_in(world: World, prefix: str) -> dict:
+    with world.engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT ST_X(ST_PointOnSurface(boundary)) AS lon, "
+            "ST_Y(ST_PointOnSurface(boundary)) AS lat FROM areas "
+            "WHERE code LIKE :p AND level = 'cell' ORDER BY code LIMIT 1"),
+            {"p": prefix + "%"}).mappings().one()
+    return dict(row)
+
+
+@pytest.fixture()
+def street_admin(world) -> str:
+    """An admin of 东华门 only; returns its token."""
+    return world._seat_user("matrix_admin_dhm", "admin", [DONGHUAMEN])
+
+
+def test_a_street_admin_sees_and_exports_its_street_only(world, street_admin):
+    h = auth(street_admin)
+    here = world.case("reported")  # demo_cell lies in 东华门
+    there = world._submit("worker2", _point_in(world, DONGSI))
+    assert world.client.get(f"/api/v1/cases/{here}", headers=h).status_code == 200
+    r = world.client.get(f"/api/v1/cases/{there}", headers=h)
+    assert r.status_code == 404 and r.get_json()["code"] == "case.not_found"
+    ids = [c["id"] for c in world.client.get("/api/v1/cases", headers=h).get_json()]
+    assert here in ids and there not in ids
+    r = world.client.get("/api/v1/exports/cases.geojson?with_callers=true", headers=h)
+    assert r.status_code == 200, r.get_json()
+    assert here in r.get_data(as_text=True) and there not in r.get_data(as_text=True)
+    # 12345 callers: a 东华门 caller unmasked, a 东四 caller neither unmasked nor exported
+    calls = {}
+    for street in (DONGHUAMEN, DONGSI):
+        calls[street] = take_call(world.client, world.tokens, call_body(
+            _point_in(world, street), address="", caller={
+                "name": "张三", "phone": f"138123{street[-5:]}", "anonymous": False}))["id"]
+    r = world.client.get(f"/api/v1/hotline/cases/{calls[DONGHUAMEN]}/caller?unmasked=true",
+                         headers=h)
+    assert r.status_code == 200 and r.get_json()["phone"] == "13812301001"
+    r = world.client.get(f"/api/v1/hotline/cases/{calls[DONGSI]}/caller?unmasked=true",
+                         headers=h)
+    assert r.status_code == 404
+    r = world.client.get("/api/v1/exports/cases.csv?with_callers=true", headers=h)
+    assert r.status_code == 200 and "13812301001" in r.get_data(as_text=True)
+    assert "13812301006" not in r.get_data(as_text=True)
+
+
+def test_a_street_admin_manages_users_and_keys_within_its_street_only(world, street_admin):
+    h = auth(street_admin)
+    listed = {u["username"] for u in world.client.get("/api/v1/admin/users",
+                                                       headers=h).get_json()}
+    assert PERSONAS["handler2"] in listed  # 东华门's street office
+    assert not listed & {PERSONAS["admin"], PERSONAS["supervisor"], PERSONAS["handler3"]}
+    new = {"username": "matrix_dhm_worker", "role": "worker", "password": PASSWORD}
+    r = world.client.post("/api/v1/admin/users", headers=h, json={**new, "scopes": [DONGSI]})
+    assert r.status_code == 403 and "scopes" in r.get_json()["fields"]
+    r = world.client.post("/api/v1/admin/users", headers=h, json={**new, "scopes": [""]})
+    assert r.status_code == 403
+    r = world.client.post("/api/v1/admin/users", headers=h,
+                          json={**new, "scopes": [DONGHUAMEN + "001"]})
+    assert r.status_code == 201, r.get_json()
+    # a broader user, or one of another street, is as if there were none
+    for username in (PERSONAS["admin"], PERSONAS["supervisor"], PERSONAS["handler3"]):
+        r = world.client.patch(f"/api/v1/admin/users/{username}", headers=h,
+                               json={"scopes": [DONGHUAMEN]})
+        assert r.status_code == 404, (username, r.get_json())
+    # no widening of a user it manages, nor of itself
+    r = world.client.patch(f"/api/v1/admin/users/{PERSONAS['handler2']}", headers=h,
+                           json={"scopes": ["110101"]})
+    assert r.status_code == 403
+    r = world.client.patch("/api/v1/admin/users/matrix_admin_dhm", headers=h,
+                           json={"scopes": [""]})
+    assert r.status_code == 403
+    r = world.client.patch("/api/v1/admin/users/matrix_admin_dhm", headers=h,
+                           json={"disabled": True})
+    assert r.status_code == 422 and "disabled" in r.get_json()["fields"]
+    with world.engine.connect() as conn:
+        rows = dict(conn.execute(text(
+            "SELECT username, scopes FROM users WHERE username = ANY(:u)"),
+            {"u": [PERSONAS["admin"], PERSONAS["handler2"], "matrix_admin_dhm"]}).all())
+    assert rows == {PERSONAS["admin"]: [""], PERSONAS["handler2"]: [DONGHUAMEN],
+                    "matrix_admin_dhm": [DONGHUAMEN]}
+    # Open311 keys likewise
+    r = world.client.post("/api/v1/admin/open311-clients", headers=h,
+                          json={"name": "wide-app", "scopes": ["110101"]})
+    assert r.status_code == 403
+    r = world.client.post("/api/v1/admin/open311-clients", headers=world.headers("admin"),
+                          json={"name": "district-app", "scopes": ["110101"]})
+    assert r.status_code == 201
+    assert world.client.get("/api/v1/admin/open311-clients", headers=h).get_json() == []
+    r = world.client.delete("/api/v1/admin/open311-clients/district-app", headers=h)
+    assert r.status_code == 404
+    r = world.client.post("/api/v1/admin/open311-clients", headers=h,
+                          json={"name": "dhm-app", "scopes": [DONGHUAMEN]})
+    assert r.status_code == 201
+
+
+def test_nobody_disables_themselves(world):
+    r = world.client.patch(f"/api/v1/admin/users/{PERSONAS['admin']}",
+                           headers=world.headers("admin"), json={"disabled": True})
+    assert r.status_code == 422
+    assert world.client.get("/api/v1/auth/me", headers=world.headers("admin")).status_code == 200

@@ -52,7 +52,8 @@ def test_time_limit_from_dict_reads_amount_and_unit():
         ({"amount": 1.5, "unit": "hours"}, "whole number"),
         ({"amount": "2", "unit": "hours"}, "whole number"),
         ({"amount": True, "unit": "hours"}, "whole number"),
-        ({"amount": 2, "unit": "days"}, "unit must be one of hours, working_hours, working_days"),
+        ({"amount": 2, "unit": "weeks"},
+         "unit must be one of hours, working_hours, working_days, days"),
         ({"amount": 2}, "missing unit"),
         ({"unit": "hours"}, "missing amount"),
         ({"amount": 2, "unit": "hours", "units": "x"}, "unknown keys: units"),
@@ -221,6 +222,17 @@ def test_working_hours_of_many_days_walk_whole_days():
 def test_working_days_received_in_business_hours_are_due_at_the_same_clock_time():
     assert due_local(local(2026, 3, 10, 10, 30), 1, "working_days") == local(2026, 3, 11, 10, 30)
     assert due_local(local(2026, 3, 13, 14, 5), 1, "working_days") == local(2026, 3, 16, 14, 5)
+
+
+def test_calendar_days_count_rest_days_and_holidays_as_the_hotline_rules_write_them():
+    # 7天: the 12345 rules count 日, so the National Day holiday runs on the clock
+    assert due_local(local(2026, 9, 30, 10), 7, "days") == local(2026, 10, 7, 10)
+    assert due_local(local(2026, 9, 30, 10), 7, "working_days") > local(2026, 10, 12)
+    from gridsnap.settings import DEFAULT_HOTLINE_LIMITS, parse_hotline_limits
+
+    limits = dict((n, (a, u)) for n, a, u in parse_hotline_limits(DEFAULT_HOTLINE_LIMITS))
+    assert limits["ordinary"] == (7, "days") and limits["complex"] == (15, "days")
+    assert parse_hotline_limits("ordinary=7wd") == (("ordinary", 7, "working_days"),)
 
 
 def test_working_days_skip_the_2026_national_day_holiday():

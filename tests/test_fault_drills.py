@@ -73,7 +73,7 @@ class DrillStack:
         self.redis.start()
         upgrade(self.settings.database_url)
         self.engine = create_engine(self.settings.database_url, pool_pre_ping=True)
-        with Session(self.engine) as session:
+        with Session(self.engine) as session, session.begin():
             self.users = load_demo(session)
         self.stack.write()
         env = server_env(self.settings)

@@ -130,7 +130,7 @@ def test_sweep_resends_jobs_that_redis_lost(client, tokens, demo_cell, own_redis
     with engine.begin() as conn:
         conn.execute(text("UPDATE outbox SET enqueued_at = :t"),
                      {"t": clock.now() - timedelta(minutes=10)})
-    with rt.sessions() as s:
+    with rt.sessions.begin() as s:
         assert sweep_lost(s, make_job_states(rt)) == 1
     assert run_relay(rt, once=True) == 1
     run_worker(build_followup(rt), burst=True)
@@ -150,8 +150,9 @@ def test_sweep_resends_a_job_stranded_between_queue_and_worker(client, tokens, d
     intermediate = IntermediateQueue(queue.key, rt.redis)
     job_id = rt.redis.lmove(queue.key, intermediate.key).decode()  # what RQ's dequeue does
     with engine.begin() as conn:
-        conn.execute(text("UPDATE outbox SET enqueued_at = now() - interval '10 minutes'"))
-    with rt.sessions() as s:
+        conn.execute(text("UPDATE outbox SET enqueued_at = :t"),
+                     {"t": clock.now() - timedelta(minutes=10)})
+    with rt.sessions.begin() as s:
         assert sweep_lost(s, make_job_states(rt)) == 0  # first seen now: it may be starting
         seen = datetime.now(UTC) - timedelta(seconds=STRANDED_S + 1)  # as if seen there then
         rt.redis.set(intermediate.get_first_seen_key(job_id), seen.timestamp())

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from gridsnap.supervise import free_port
 
 from conftest import auth, new_id, report_body
-from live_stack import gunicorn, nginx_in_front, request
+from live_stack import gunicorn, nginx_in_front, request, wait_until
 from photo_samples import make_jpeg
 
 
@@ -174,3 +174,45 @@ def test_gunicorn_answers_its_own_errors_in_json_never_an_html_page(settings, tm
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/json" in head
         assert json.loads(body)["code"] == "request.bad_request"
+
+
+def _raw(port: int, head: bytes) -> tuple[bytes, bytes]:
+    with closing(socket.create_connection(("127.0.0.1", port), timeout=30)) as s:
+        s.sendall(head)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def test_an_address_too_long_or_a_method_refused_is_json_from_nginx_and_gunicorn(servers):
+    api, front = servers
+    long_uri = b"/api/v1/cases?q=" + b"a" * 20_000
+    for port in (front, api):
+        head, body = _raw(port, b"GET " + long_uri + b" HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 414 "), head
+        assert b"application/json" in head and json.loads(body)["code"] == "request.uri_too_long"
+    head, body = _raw(front, b"TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405 "), head
+    assert json.loads(body)["code"] == "request.method_not_allowed"
+
+
+def test_an_api_key_in_the_query_string_never_reaches_a_log_line(settings, tmp_path):
+    secret = "k3y-" + new_id()
+    path = f"/open311/v2/requests.json?api_key={secret}&status=open"
+    with ExitStack() as stack:
+        api = stack.enter_context(gunicorn(settings, tmp_path / "gunicorn.log", workers=1,
+                                           access_log=True))
+        front = stack.enter_context(nginx_in_front(tmp_path / "nginx", api,
+                                                   settings.max_body_bytes, access_log=True))
+        status, _, _ = request(front, "GET", path,
+                               headers={"Referer": f"https://x.example/?api_key={secret}"})
+        assert status == 403  # not a key: refused, and logged
+        logs = [tmp_path / "gunicorn.log", tmp_path / "nginx" / "log" / "nginx-access.log"]
+        wait_until(lambda: all("requests.json" in p.read_text() for p in logs), 30,
+                   "both access logs to have the request")
+    for p in logs:
+        text = p.read_text()
+        assert "api_key=[redacted]" in text and secret not in text, (p, text[-500:])

@@ -17,7 +17,7 @@ from geo_samples import box, point, poly, sample_grid, write
 
 @pytest.fixture()
 def imported(runtime, tmp_path):
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "grid.geojson", sample_grid()))
     assert result.ok, [p.message for p in result.problems]
     return result
@@ -41,7 +41,7 @@ def test_import_creates_missing_ancestors_from_their_children(imported, engine):
 
 
 def test_dry_run_reports_and_writes_nothing(runtime, tmp_path, engine):
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "g.geojson", sample_grid()), dry_run=True)
     assert result.ok and result.levels["cell"] == 9
     assert _count(engine) == 0
@@ -52,7 +52,7 @@ def test_overlapping_cells_reject_the_whole_file(runtime, tmp_path, engine):
     grid["features"].append({"type": "Feature",
                              "properties": {"code": "990101001001009", "name": "重叠"},
                              "geometry": poly(box(0.5, 0.5, 1.5, 1.5))})
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "bad.geojson", grid))
     assert not result.ok
     overlaps = [p for p in result.problems if p.kind == "cell.overlap"]
@@ -73,7 +73,7 @@ def test_every_problem_is_reported_by_feature_code(runtime, tmp_path, engine):
         {"type": "Feature", "properties": {"code": "990101001001011", "name": "社区外"},
          "geometry": poly(box(10, 10, 11, 11))},
     ]
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "bad.geojson", grid))
     by_code = {p.code: p.kind for p in result.problems}
     assert by_code.get("9901010010010", "").startswith("code.")
@@ -85,7 +85,7 @@ def test_every_problem_is_reported_by_feature_code(runtime, tmp_path, engine):
 def test_reimport_updates_by_code(imported, runtime, tmp_path, engine):
     grid = copy.deepcopy(sample_grid())
     grid["features"][2]["properties"]["name"] = "一号网格（改名）"
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         assert import_grid(s, write(tmp_path / "again.geojson", grid)).ok
     with engine.connect() as conn:
         assert conn.execute(text(
@@ -186,12 +186,12 @@ def test_a_file_with_one_bad_and_one_good_cell_leaves_the_database_unchanged(
          "geometry": bowtie},
         {"type": "Feature", "properties": {"code": "990101001001002", "name": "好的"},
          "geometry": poly(box(1, 0, 2, 1))}]}
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "half.geojson", grid))
     assert not result.ok and result.written == 0
     assert _areas(engine) == before
     # and the correct file imports afterwards
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "grid.geojson", sample_grid()))
     assert result.ok, [p.message for p in result.problems]
 
@@ -219,14 +219,14 @@ def _district(engine, code="990101"):
 
 
 def test_a_district_imported_street_by_street_grows_with_each_street(runtime, tmp_path, engine):
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         first = import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0)))
     assert first.ok and first.created_ancestors == 4  # 2 communities, the street, the district
     one_street = _district(engine)
     assert one_street["derived"] and one_street["covers_first"]
     assert not one_street["covers_second"]
 
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         second = import_grid(s, write(tmp_path / "street2.geojson", _cells("990101002", 10)))
     assert second.ok, [p.message for p in second.problems]
     assert (second.created_ancestors, second.recomputed_ancestors) == (3, 1)
@@ -244,7 +244,7 @@ def test_a_district_imported_street_by_street_grows_with_each_street(runtime, tm
     before = _areas(engine)
     overlapping = _cells("990101003", 20)
     overlapping["features"][1]["geometry"] = poly(box(10.5, 0, 11.5, 1))
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         third = import_grid(s, write(tmp_path / "street3.geojson", overlapping))
     assert not third.ok and third.problems[0].kind == "cell.overlap"
     assert third.problems[0].message.startswith(
@@ -257,7 +257,7 @@ def test_an_area_imported_from_a_file_is_never_overwritten_by_derivation(
     district = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"code": "990101", "name": "测试区"},
          "geometry": poly(box(0, 0, 12, 2))}]}
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         assert import_grid(s, write(tmp_path / "district.geojson", district)).ok
         assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
         result = import_grid(s, write(tmp_path / "street2.geojson", _cells("990101002", 10)))
@@ -265,7 +265,7 @@ def test_an_area_imported_from_a_file_is_never_overwritten_by_derivation(
     row = _district(engine)
     assert not row["derived"] and row["name"] == "测试区"
     # a street reaching beyond the district given by a file is still refused
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         beyond = import_grid(s, write(tmp_path / "street3.geojson", _cells("990101003", 20)))
     assert [p.kind for p in beyond.problems] == ["cell.outside_parent"] * 2
     assert "its nearest ancestor, district 990101 (already imported)" in (
@@ -274,7 +274,7 @@ def test_an_area_imported_from_a_file_is_never_overwritten_by_derivation(
 
 def test_a_district_built_from_children_becomes_the_files_when_a_file_gives_it(
         runtime, tmp_path, engine):
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
         given = {"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": {"code": "990101", "name": "测试区"},
@@ -285,11 +285,11 @@ def test_a_district_built_from_children_becomes_the_files_when_a_file_gives_it(
 
 
 def test_a_cell_overlapping_a_neighbouring_districts_cell_is_refused(runtime, tmp_path, engine):
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         assert import_grid(s, write(tmp_path / "street1.geojson", _cells("990101001", 0))).ok
     before = _areas(engine)
     neighbour = _cells("990102001", 1.5)  # its first cell covers half of 990101001002001
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         result = import_grid(s, write(tmp_path / "neighbour.geojson", neighbour))
     overlaps = {(p.kind, p.code): p.message for p in result.problems}
     assert overlaps[("cell.overlap", "990102001001001")].startswith(
@@ -297,5 +297,5 @@ def test_a_cell_overlapping_a_neighbouring_districts_cell_is_refused(runtime, tm
     assert ("area.overlap", "990102") in overlaps  # and the districts made of them
     assert _areas(engine) == before
     # beside it, not over it, the neighbour imports
-    with runtime.sessions() as s:
+    with runtime.sessions.begin() as s:
         assert import_grid(s, write(tmp_path / "beside.geojson", _cells("990102001", 2))).ok

@@ -248,3 +248,103 @@ def test_csv_content_type_names_its_charset_once(client, tokens):
 
 def test_unknown_persona_keys_do_not_matter():
     assert {"worker", "supervisor", "admin"} <= set(PERSONAS)
+
+
+# --- the seven inputs that gave 500 (each a 4xx now, nothing half-saved) ----------------------
+
+EXTREME_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize("taken_at", EXTREME_TIMES)
+def test_a_photo_exif_time_at_the_ends_of_the_calendar_is_422(client, tokens, demo_cell,
+                                                             engine, taken_at):
+    rid = new_id()
+    assert client.put(f"/api/v1/reports/{rid}", json=report_body(demo_cell),
+                      headers=auth(tokens["worker"])).status_code == 201
+    r = client.put(f"/api/v1/reports/{rid}/photos/{new_id()}",
+                   query_string={"exif_taken_at": taken_at}, data=b"\xff\xd8\xff\xd9",
+                   content_type="image/jpeg", headers=auth(tokens["worker"]))
+    assert r.status_code == 422, r.get_json()
+    assert "exif_taken_at" in r.get_json()["fields"]
+    assert _count(engine, "photos") == 0
+
+
+def _b64(s: str) -> str:
+    import base64
+    return base64.b64encode(s.encode()).decode()
+
+
+@pytest.mark.parametrize("taken_at", EXTREME_TIMES)
+def test_a_tus_exif_time_at_the_ends_of_the_calendar_is_422(client, tokens, demo_cell, engine,
+                                                           taken_at):
+    rid = new_id()
+    assert client.put(f"/api/v1/reports/{rid}", json=report_body(demo_cell),
+                      headers=auth(tokens["worker"])).status_code == 201
+    meta = ",".join(f"{k} {_b64(v)}" for k, v in {
+        "report_id": rid, "photo_id": new_id(), "purpose": "report",
+        "content_type": "image/jpeg", "exif_taken_at": taken_at}.items())
+    r = client.post("/api/v1/uploads/", headers={
+        **auth(tokens["worker"]), "Tus-Resumable": "1.0.0", "Upload-Length": "100",
+        "Upload-Metadata": meta})
+    assert r.status_code == 422, r.get_json()
+    assert "Upload-Metadata.exif_taken_at" in r.get_json()["fields"]
+    assert _count(engine, "photo_uploads") == 0
+
+
+@pytest.mark.parametrize("header", ["Upload-Length", "Upload-Offset"])
+def test_a_tus_number_header_of_a_superscript_digit_is_400(client, tokens, demo_cell, header):
+    rid = new_id()
+    assert client.put(f"/api/v1/reports/{rid}", json=report_body(demo_cell),
+                      headers=auth(tokens["worker"])).status_code == 201
+    base = {**auth(tokens["worker"]), "Tus-Resumable": "1.0.0"}
+    if header == "Upload-Length":
+        r = client.post("/api/v1/uploads/", headers={**base, "Upload-Length": "\u00b2"})
+    else:
+        meta = ",".join(f"{k} {_b64(v)}" for k, v in {
+            "report_id": rid, "photo_id": new_id(), "purpose": "report",
+            "content_type": "image/jpeg"}.items())
+        r = client.post("/api/v1/uploads/", headers={**base, "Upload-Length": "10",
+                                                      "Upload-Metadata": meta})
+        assert r.status_code == 201, r.get_json()
+        r = client.patch(r.headers["Location"], data=b"x", headers={
+            **base, "Upload-Offset": "\u00b2",
+            "Content-Type": "application/offset+octet-stream"})
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["code"] == "upload.bad_header" and header in r.get_json()["fields"]
+
+
+def test_a_hotline_call_at_the_end_of_the_calendar_is_422(client, tokens, demo_cell, engine):
+    from hotline_helpers import call_body
+
+    r = client.put(f"/api/v1/hotline/calls/{new_id()}",
+                   json=call_body(demo_cell, called_at="9999-12-31T23:59:59-01:00"),
+                   headers=auth(tokens["call_taker"]))
+    assert r.status_code == 422, r.get_json()
+    assert "called_at" in r.get_json()["fields"]
+    assert _count(engine, "reports") == 0
+
+
+@pytest.mark.parametrize("query", [{"start_date": "9999-12-31T00:00:00Z"},
+                                   {"end_date": "0001-01-02T00:00:00Z"}])
+def test_open311_dates_at_the_ends_of_the_calendar_are_400(client, query):
+    r = client.get("/open311/v2/requests.json", query_string=query)
+    assert r.status_code == 400, r.data
+    assert r.get_json()[0]["code"] == 400
+
+
+def test_open311_request_id_of_a_superscript_digit_is_404(client):
+    r = client.get("/open311/v2/requests/%C2%B2.json")
+    assert r.status_code == 404, r.data
+    assert r.get_json()[0]["code"] == 404
+
+
+def test_open311_post_with_a_101_character_first_name_is_400(client, tokens, demo_cell, engine):
+    r = client.post("/api/v1/admin/open311-clients", headers=auth(tokens["admin"]),
+                    json={"name": "hostile-app", "scopes": ["110101"]})
+    key = r.get_json()["api_key"]
+    r = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "E0101", "lat": str(demo_cell["lat"]),
+        "long": str(demo_cell["lon"]), "first_name": "x" * 101})
+    assert r.status_code == 400, r.data
+    assert "first_name" in r.get_json()[0]["description"]
+    assert _count(engine, "reports") == 0

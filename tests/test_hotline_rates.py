@@ -18,6 +18,8 @@ def _close(client, tokens, cid, *, first=True):
         act(client, tokens, "supervisor", cid, "accept")
         act(client, tokens, "supervisor", cid, "dispatch")
         act(client, tokens, "handler", cid, "sign")
+        # 先行联系: the unit reached the caller at once (响应 needs it, docs/indicators.md)
+        act(client, tokens, "handler", cid, "record_contact", contact={"outcome": "reached"})
     act(client, tokens, "handler", cid, "resolve",
         photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
     act(client, tokens, "supervisor", cid, "close")
@@ -50,17 +52,26 @@ def test_three_rates_of_a_hand_worked_month(client, tokens, demo_cell, runtime):
                        query_string={"period": month, "group": "source"},
                        headers=auth(tokens["supervisor"])).get_json()
     t = table["total"]
-    assert (t["requests"], t["answered_on_call"], t["callbacks"], t["callback_unreachable"],
-            t["rated"], t["responded"], t["solved"], t["satisfied"], t["reopened"]) == (
-        6, 1, 3, 1, 4, 4, 3, 2, 1)
-    # 4 ÷ 4, 3 ÷ 4 (B unsolved), 2 ÷ 3 (A 满意, C 基本满意; B 不满意)
-    assert (t["response_rate"], t["resolution_rate"], t["satisfaction_rate"]) == (
-        100.0, 75.0, 66.67)
+    # 诉求数 counts the hotline's requests only (the worker's report is not one); the three
+    # rates are over the dispatched requests: the consultation answered on the call counts in
+    # the hotline's own 直接答复率 (1 ÷ 5), not as responded or solved
+    assert (t["requests"], t["answered_on_call"], t["dispatched_requests"], t["callbacks"],
+            t["callback_unreachable"], t["rated"], t["responded"], t["solved"], t["satisfied"],
+            t["reopened"]) == (5, 1, 4, 3, 1, 3, 3, 2, 2, 1)
+    # 3 ÷ 3, 2 ÷ 3 (B unsolved), 2 ÷ 3 (A 满意, C 基本满意; B 不满意)
+    assert (t["response_rate"], t["resolution_rate"], t["satisfaction_rate"],
+            t["direct_answer_rate"]) == (100.0, 66.67, 66.67, 20.0)
+    # the totals row separates the sources instead of adding them up into 诉求数
+    assert (t["reported_hotline"], t["reported_worker"], t["reported_open311"],
+            t["reported"]) == (5, 1, 0, 6)
     assert t["reworked"] == 1  # 重新办理 counts as rework
     rows = {r["key"]: r for r in table["rows"]}
     assert set(rows) == {"hotline", "worker"}
     assert rows["hotline"]["name"] == "12345热线" and rows["hotline"]["requests"] == 5
-    assert rows["worker"]["requests"] == 1 and rows["worker"]["response_rate"] is None
+    assert rows["worker"]["requests"] == 0 and rows["worker"]["response_rate"] is None
+    # 立案率 leaves the consultation out of its denominator: 4 of 4 (not 4 of 5)
+    assert rows["hotline"]["reported_to_accept"] == 4
+    assert rows["hotline"]["acceptance_rate"] == 100.0
 
     csv = client.get("/api/v1/exports/indicators.csv",
                      query_string={"period": month, "group": "source"},
@@ -82,11 +93,13 @@ def test_numbers_and_their_exports_can_be_narrowed_to_one_source(client, tokens,
         q = {"group": group, **({"source": source} if source else {})}
         return client.get("/api/v1/stats/indicators", query_string=q, headers=h).get_json()
 
-    assert total()["total"]["requests"] == 3
+    assert total()["total"]["requests"] == 2  # the hotline's requests: not the worker's report
+    assert total()["total"]["reported"] == 3
     hot = total("hotline", "source")
     assert hot["source"] == "hotline" and hot["total"]["requests"] == 2
     assert [r["key"] for r in hot["rows"]] == ["hotline"]
-    assert total("worker")["total"]["requests"] == 1
+    assert total("worker")["total"]["reported_worker"] == 1
+    assert total("worker")["total"]["requests"] == 0
     assert total("open311")["total"]["requests"] == 0
     bad = client.get("/api/v1/stats/indicators", query_string={"source": "fax"}, headers=h)
     assert bad.status_code == 422 and "source" in bad.get_json()["fields"]

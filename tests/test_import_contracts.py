@@ -82,6 +82,13 @@ def test_sql_in_a_view_breaks_the_contract(copy):
     assert "gridsnap.hotline.api is not allowed to import gridsnap.hotline.queries" in run.stdout
 
 
+def test_sql_in_a_command_breaks_the_contract(copy):
+    add_line(copy, "gridsnap.cli", "from .outbox import queries as _outbox_queries")
+    run = lint_imports(copy, "api-through-service")
+    assert run.returncode == 1, run.stdout
+    assert "gridsnap.cli is not allowed to import gridsnap.outbox.queries" in run.stdout
+
+
 def test_a_circle_hidden_in_a_function_breaks_the_no_circle_rule(copy):
     # the case rules name their events (events.rules); the event names never need the case
     # rules, and an import inside a function to make them is still a circle

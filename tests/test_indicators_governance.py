@@ -411,6 +411,7 @@ def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
     """12,000 events INSERTed at once (no ANALYZE, autovacuum not yet there): the indicator
     table analyzes case_events first, and only while it is stale."""
     from gridsnap.stats import queries
+    from gridsnap.stats import service as stats_service
 
     _bulk_loaded_case(engine, cells)
     with runtime.sessions() as s:
@@ -425,7 +426,7 @@ def test_tables_left_stale_by_a_bulk_load_are_analyzed_before_the_indicators(
              WHERE relname = 'case_events' AND schemaname = current_schema()
         """)).scalar()
         assert analyzed is True
-        assert queries.analyze_if_stale(s) == []  # nothing stale any more: nothing done
+        assert stats_service.refresh_statistics(s) == []  # nothing stale any more: nothing done
 
 
 def test_the_whole_city_does_not_wait_for_the_analyze_its_plan_does_not_need(
@@ -436,6 +437,7 @@ def test_the_whole_city_does_not_wait_for_the_analyze_its_plan_does_not_need(
     import time
 
     from gridsnap.stats import queries
+    from gridsnap.stats import service as stats_service
     from gridsnap.users.rules import Principal
 
     admin = Principal(id=0, username="t", display_name="t", role="admin", scopes=("",))
@@ -451,13 +453,13 @@ def test_the_whole_city_does_not_wait_for_the_analyze_its_plan_does_not_need(
     with runtime.sessions() as s:
         assert "case_events" in queries.stale_tables(s)
         # a table whose statistics another request is refreshing is not analyzed twice
-        with queries._ANALYZING_LOCK:
-            queries._ANALYZING.add("case_events")
+        with stats_service._ANALYZING_LOCK:
+            stats_service._ANALYZING.add("case_events")
         try:
-            assert queries.analyze_if_stale(s, wait=False) == []
+            assert stats_service.refresh_statistics(s, wait=False) == []
         finally:
-            with queries._ANALYZING_LOCK:
-                queries._ANALYZING.discard("case_events")
+            with stats_service._ANALYZING_LOCK:
+                stats_service._ANALYZING.discard("case_events")
     t = indicators(sc, tokens["admin"], period="2026-09")["total"]
     assert (t["accepted"], t["due"]) == (1, 0)
 

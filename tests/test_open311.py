@@ -4,6 +4,7 @@ posted through Open311, handled in the loop, seen closed through Open311."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from urllib.parse import urlparse
 from xml.etree import ElementTree as ET
@@ -16,7 +17,7 @@ from cases_helpers import act, evidence, submit
 from gridsnap.cli import main as cli
 from gridsnap.users.service import revocation_epoch
 
-from conftest import auth
+from conftest import auth, new_id, report_body
 from followup import drain
 
 V2 = "/open311/v2"
@@ -185,22 +186,39 @@ def test_a_request_posted_through_open311_is_seen_closed_through_open311(
     act(client, tokens, "supervisor", cid, "accept")
     act(client, tokens, "supervisor", cid, "dispatch")
     act(client, tokens, "handler", cid, "sign")
-    act(client, tokens, "handler", cid, "resolve", note="已清运完毕",
-        photo_ids=[evidence(client, tokens, "handler", cid, "resolution")])
+    after = evidence(client, tokens, "handler", cid, "resolution")
+    act(client, tokens, "handler", cid, "resolve", note="已清运完毕，联系人13912345678",
+        public_note="已清运完毕", photo_ids=[after])
     drain(runtime)  # the after-photo's EXIF-free sizes
-    act(client, tokens, "supervisor", cid, "close", note="核实已办结")
+    # internal notes never leave; a photo is private until a supervisor marks it public
+    j = client.get(f"{V2}/requests/{number}.json").get_json()
+    assert j[0]["status_notes"] == "已清运完毕" and j[0]["media_url"] is None
+    assert client.get(f"{V2}/media/{after}.jpg").status_code == 404
+    act(client, tokens, "supervisor", cid, "close", note="电话回访13912345678，核实已办结",
+        public_note="核实已办结")
+    r = client.put(f"/api/v1/photos/{after}/public", headers=auth(tokens["handler"]))
+    assert r.status_code == 403  # the department does not decide what the public sees
+    r = client.put(f"/api/v1/photos/{after}/public", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 200 and r.get_json()["public"] is True
     j = client.get(f"{V2}/requests/{number}.json").get_json()
     assert len(j) == 1 and j[0]["status"] == "closed"
     assert j[0]["status_notes"] == "核实已办结"
+    assert "13912345678" not in str(j)
     assert j[0]["agency_responsible"] and j[0]["updated_datetime"]
     media = j[0]["media_url"]
     assert media and media.endswith(".jpg")
     img = client.get(urlparse(media).path)
     assert img.status_code == 200 and img.content_type == "image/jpeg"
     assert b"Exif" not in img.data[:200]
+    trail = client.get(f"/api/v1/cases/{cid}/events", headers=auth(tokens["supervisor"]))
+    closed = [e for e in trail.get_json() if e["action"] == "case.closed"][0]
+    assert closed["public_note"] == "核实已办结" and "13912345678" in closed["note"]
     x = _xml(client.get(f"{V2}/requests/{number}.xml"))
     assert x.find("request/status").text == "closed"
     assert x.find("request/status_notes").text == "核实已办结"
+    r = client.delete(f"/api/v1/photos/{after}/public", headers=auth(tokens["supervisor"]))
+    assert r.status_code == 200 and r.get_json()["public"] is False
+    assert client.get(urlparse(media).path).status_code == 404
 
 
 def test_a_revoked_key_is_refused_and_keys_are_stored_hashed(client, tokens, api_key, engine,
@@ -233,3 +251,90 @@ def test_the_cli_issues_and_revokes_keys(client, runtime, settings, monkeypatch)
     assert CliRunner().invoke(cli, ["open311", "revoke", "hotline-bridge"]).exit_code == 0
     assert _post(client, key).status_code == 403
     assert revocation_epoch(runtime.redis) != before  # announced to every API process
+
+
+# --- a client key is no staff login, and files requests only inside its area ----------------
+
+DONGHUAMEN, DONGSI = "110101001", "110101006"
+
+
+def _inside(engine, prefix: str) -> tuple[str, str]:
+    """(lat, long) of a point inside a cell of the area `prefix`."""
+    with engine.connect() as conn:
+        lat, lon = conn.execute(text(
+            "SELECT ST_Y(ST_PointOnSurface(boundary)), ST_X(ST_PointOnSurface(boundary)) "
+            "FROM areas WHERE code LIKE :p AND level = 'cell' ORDER BY code LIMIT 1"),
+            {"p": prefix + "%"}).one()
+    return str(lat), str(lon)
+
+
+@pytest.fixture()
+def street_key(client, tokens) -> str:
+    r = client.post("/api/v1/admin/open311-clients", headers=auth(tokens["admin"]),
+                    json={"name": "donghuamen-app", "scopes": [DONGHUAMEN]})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["api_key"]
+
+
+def test_a_client_key_is_refused_everywhere_but_open311(client, tokens, demo_cell, street_key):
+    worker_case = submit(client, tokens, demo_cell)
+    key = auth(street_key)
+    refused = [
+        client.get("/api/v1/cases", headers=key),
+        client.get(f"/api/v1/cases/{worker_case}", headers=key),
+        client.get("/api/v1/reports", headers=key),
+        client.get("/api/v1/auth/me", headers=key),
+        client.get("/api/v1/me/notifications", headers=key),
+        client.get("/api/v1/exports/cases.csv", headers=key),
+        client.get("/api/v1/stats/indicators", headers=key),
+        client.put(f"/api/v1/reports/{new_id()}", json=report_body(demo_cell), headers=key),
+        client.put(f"/api/v1/reports/{worker_case}/photos/{new_id()}?purpose=report",
+                   data=b"\xff\xd8\xff", content_type="image/jpeg", headers=key),
+        client.post("/api/v1/uploads/", headers={**key, "Tus-Resumable": "1.0.0",
+                                                   "Upload-Length": "10"}),
+    ]
+    for r in refused:
+        assert r.status_code == 401, (r.request.path, r.status_code, r.get_json())
+        assert r.get_json()["code"] == "auth.open311_key"
+    # and on Open311 the same key works
+    r = _post(client, street_key, lat=str(demo_cell["lat"]), long=str(demo_cell["lon"]))
+    assert r.status_code == 200, r.get_json()
+
+
+def test_a_client_files_requests_only_inside_its_area(client, engine, street_key):
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM reports")).scalar()
+
+    lat, lon = _inside(engine, DONGHUAMEN)
+    assert _post(client, street_key, lat=lat, long=lon).status_code == 200
+    assert stored() == 1
+    lat, lon = _inside(engine, DONGSI)
+    r = _post(client, street_key, lat=lat, long=lon)
+    assert r.status_code == 403 and r.get_json()[0]["code"] == 403
+    r = _post(client, street_key, fmt="xml", lat=lat, long=lon)
+    assert r.status_code == 403 and _xml(r).find("error/code").text == "403"
+    for lat, lon in (("0", "0"), ("31.2304", "121.4737")):  # nowhere; Shanghai
+        r = _post(client, street_key, lat=lat, long=lon)
+        assert r.status_code == 400, (lat, lon, r.get_json())
+        assert "grid" in r.get_json()[0]["description"]
+    # an address naming a street of another street office is outside the area too
+    with engine.connect() as conn:
+        dongsi = conn.execute(text("SELECT name FROM areas WHERE code = :c"),
+                              {"c": DONGSI}).scalar()
+    r = _post(client, street_key, lat="", long="", address_string=dongsi)
+    assert r.status_code == 403, r.get_json()
+    assert stored() == 1
+
+
+def test_the_host_header_is_never_echoed_into_discovery_or_media_url(client, runtime,
+                                                                      monkeypatch):
+    forged = {"Host": "evil.example"}
+    url = client.get(f"{V2}/discovery.json", headers=forged).get_json()["endpoints"][0]["url"]
+    assert "evil.example" not in url and url == "/open311/v2"
+    monkeypatch.setattr(runtime, "settings", dataclasses.replace(
+        runtime.settings, public_url="https://grid.example.gov.cn"))
+    url = client.get(f"{V2}/discovery.json", headers=forged).get_json()["endpoints"][0]["url"]
+    assert url == "https://grid.example.gov.cn/open311/v2"
+    x = _xml(client.get(f"{V2}/discovery.xml", headers=forged))
+    assert x.find("endpoints/endpoint/url").text == "https://grid.example.gov.cn/open311/v2"

@@ -570,3 +570,35 @@ def test_a_reader_never_sees_a_half_written_object(tmp_path):
     done.set()
     reader.join()
     assert seen <= {(4_000_000, b"o", b"o"), (4_000_000, b"n", b"n")}
+
+
+# --- a large WebP is decoded outside the request, with a memory ceiling ----------------------
+
+def test_a_webp_past_the_in_request_limit_is_not_decoded_in_the_request(monkeypatch):
+    import gridsnap.photos.imaging as imaging
+
+    data = make_webp(300, 200, lossless=True)
+    monkeypatch.setattr(imaging, "IN_REQUEST_DECODE_PIXELS", 300 * 200 - 1)
+
+    def no_decode(self, *args, **kwargs):
+        raise AssertionError("decoded inside the request")
+
+    monkeypatch.setattr(Image.Image, "load", no_decode)
+    monkeypatch.setattr(imaging.ImageFile.ImageFile, "load", no_decode)
+    info = inspect_image(data, "image/webp")
+    assert (info.width, info.height) == (300, 200)
+    # still whole: a cut one is refused from its RIFF length
+    assert _refusal(data[:-10], "image/webp").code == NOT_AN_IMAGE
+
+
+def test_a_large_image_is_decoded_in_a_child_within_a_memory_ceiling(monkeypatch):
+    import gridsnap.photos.imaging as imaging
+
+    data = make_webp(600, 400, lossless=True)
+    monkeypatch.setattr(imaging, "IN_REQUEST_DECODE_PIXELS", 1000)
+    made = imaging.make_derivatives_bounded(data, memory_bytes=256 * 1024 * 1024)
+    assert (made["display"].width, made["display"].height) == (600, 400)
+    big = make_webp(3000, 2000)  # ~24 MB of pixels decoded: far past a 1 MiB ceiling
+    with pytest.raises(PhotoError) as refused:
+        imaging.make_derivatives_bounded(big, memory_bytes=1024 * 1024)
+    assert refused.value.code == TOO_MANY_PIXELS

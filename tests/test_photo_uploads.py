@@ -342,3 +342,74 @@ def test_a_photo_cut_five_times_mid_body_arrives_whole_with_little_sent_twice(
     sent_twice = client.body_bytes_sent - len(data)
     assert offset == 5 * (len(data) // 6)  # every byte that reached the server was kept
     assert 0 <= sent_twice < 0.10 * len(data), (client.body_bytes_sent, len(data))
+
+
+# --- what one user may hold open, and how long ----------------------------------------------
+
+def _count(engine, table: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+
+def test_open_uploads_and_reserved_bytes_per_user_are_capped(client, tokens, report, settings,
+                                                            engine, demo_cell):
+    token = tokens["worker"]
+    for _ in range(settings.upload_max_open):
+        other = new_id()  # a report each, so the report's own cap is not what stops them
+        assert client.put(f"/api/v1/reports/{other}", json=report_body(demo_cell),
+                          headers=auth(token)).status_code == 201
+        assert create(client, token, other, 10).status_code == 201
+    r = create(client, token, report["id"], 10)
+    assert (r.status_code, r.get_json()["code"]) == (429, "upload.quota_exceeded")
+    assert _count(engine, "photo_uploads") == settings.upload_max_open
+    # another user is not held up by them
+    r = client.put(f"/api/v1/reports/{new_id()}", json=report_body(demo_cell),
+                   headers=auth(tokens["supervisor"]))
+    assert create(client, tokens["supervisor"], r.get_json()["id"], 10).status_code == 201
+    # bytes: a few large reservations reach the byte cap before the count
+    token = tokens["worker2"]
+    rid = new_id()
+    cell2 = {"lon": demo_cell["lon"], "lat": demo_cell["lat"]}
+    r = client.put(f"/api/v1/reports/{rid}", json=report_body(cell2), headers=auth(token))
+    assert r.status_code == 201
+    big = settings.photo_max_bytes
+    made = 0
+    while (made + 1) * big <= settings.upload_max_reserved_bytes:
+        assert create(client, token, rid, big).status_code == 201
+        made += 1
+    r = create(client, token, rid, big)
+    assert (r.status_code, r.get_json()["code"]) == (429, "upload.quota_exceeded")
+
+
+def test_a_report_takes_a_limited_number_of_photos(client, tokens, report, runtime,
+                                                   monkeypatch):
+    import dataclasses
+
+    monkeypatch.setattr(runtime, "settings",
+                        dataclasses.replace(runtime.settings, photo_max_per_report=2))
+    token = tokens["worker"]
+    r = client.put(f"/api/v1/reports/{report['id']}/photos/{new_id()}", data=make_jpeg(seed=1),
+                   content_type="image/jpeg", headers=auth(token))
+    assert r.status_code == 201
+    assert create(client, token, report["id"], 100).status_code == 201  # the second, open
+    r = client.put(f"/api/v1/reports/{report['id']}/photos/{new_id()}", data=make_jpeg(seed=2),
+                   content_type="image/jpeg", headers=auth(token))
+    assert (r.status_code, r.get_json()["code"]) == (409, "photo.too_many")
+    r = create(client, token, report["id"], 100)
+    assert (r.status_code, r.get_json()["code"]) == (409, "photo.too_many")
+
+
+def test_an_upload_expires_by_its_creation_time_however_often_it_is_advanced(
+        client, tokens, report, at, settings):
+    token, data = tokens["worker"], make_jpeg()
+    url = create(client, token, report["id"], len(data)).headers["Location"]
+    start = clock.now()
+    offset = 0
+    # a byte every 20 hours renews the idle expiry each time, but not past the maximum age
+    while clock.now() + timedelta(hours=20) < start + timedelta(hours=settings.upload_max_age_hours):
+        at(clock.now() + timedelta(hours=20))
+        assert patch(client, token, url, offset, data[offset:offset + 1]).status_code == 204
+        offset += 1
+    at(start + timedelta(hours=settings.upload_max_age_hours, seconds=1))
+    gone = patch(client, token, url, offset, data[offset:offset + 1])
+    assert (gone.status_code, gone.get_json()["code"]) == (410, "upload.gone")

@@ -19,7 +19,7 @@ from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
 from .categories.api import blp as categories_blp
 from .deadlines.service import ANNOUNCED_ENV, calendar_of, log_missing_years
-from .edge import init_edge
+from .edge import init_edge, own_transactions
 from .errors import AppError, register_error_handlers
 from .exports.api import blp as exports_blp
 from .extensions import Runtime, api
@@ -154,6 +154,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(open311_blp)  # GeoReport v2: the spec's formats, not OpenAPI
 
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
+    own_transactions(app)  # every view: one transaction, committed at the edge
 
     @app.after_request
     def _read_source(resp):

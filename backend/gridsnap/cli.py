@@ -16,13 +16,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
+import dotenv
 
-from . import clock
+from . import clock, transaction
 from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .cases import sweeps as case_sweeps
 from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service
-from .deadlines.rules import HolidaysFileError, WorkCalendar, load_holidays_file
+from .deadlines.rules import HolidaysFileError, WorkCalendar
 from .demo import demo_loaded, load_demo
 from .devservices import ServiceError, Started, down, up
 from .errors import AppError
@@ -33,7 +34,7 @@ from .launch import port_free, split_listen
 from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
 from .open311 import service as open311_service
-from .outbox import queries as outbox_queries
+from .outbox import service as outbox_service
 from .settings import REPO_ROOT, Settings, var_dir
 from .supervise import Keeper, Stack, StackError, free_port, nginx_site, systemd_units
 from .users.service import (
@@ -50,9 +51,11 @@ from .worker import build_followup, run_relay, run_worker
 
 @contextmanager
 def _session():
+    """The command's session and its one transaction: committed when the command's block
+    ends, rolled back if it fails (_fail included)."""
     rt = Runtime(Settings.from_env())
     try:
-        with rt.sessions() as session:
+        with rt.sessions() as session, transaction.unit(session, "command"):
             yield session
     finally:
         rt.dispose()
@@ -72,9 +75,28 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+# the served stack's settings file (the systemd units' EnvironmentFile, `gridsnap deploy
+# systemd --env-file`): every command reads it too, so `gridsnap deadlines status` run from a
+# shell knows what the server knows (GRIDSNAP_HOLIDAYS_FILE, the time limits, ...)
+DEFAULT_ENV_FILE = "/etc/gridsnap/env"
+
+
+def load_env_file() -> str | None:
+    """Read GRIDSNAP_ENV_FILE (default /etc/gridsnap/env) into the environment when it
+    exists, without overriding what the shell set; the path read, or None."""
+    path = os.environ.get("GRIDSNAP_ENV_FILE", DEFAULT_ENV_FILE)
+    if not path or not os.path.isfile(path):
+        return None
+    dotenv.load_dotenv(path, override=False)
+    return path
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """gridsnap: grid management (网格化管理) for a city."""
+    """gridsnap: grid management (网格化管理) for a city. Reads the served stack's settings
+    file (GRIDSNAP_ENV_FILE, default /etc/gridsnap/env) when there is one; the shell's own
+    variables win."""
+    load_env_file()
 
 
 # --- services ------------------------------------------------------------------------------
@@ -186,7 +208,6 @@ def load_catalogue(departments, categories) -> None:
                 click.echo(f"{load_categories(session, categories)} categories")
             except ValueError as exc:
                 _fail(str(exc))
-        session.commit()
 
 
 @main.command("load-demo")
@@ -209,7 +230,10 @@ def _print_demo_users(session) -> None:
     for u in users:
         shown = (f"password: {u['password']:<18}" if works[u["username"]] else
                  f"{'(password changed)':<28}")
-        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']})")
+        # a handler works for a responsible unit (责任单位): a department in an area
+        unit = (f" · {u['department']} × {', '.join(u['scopes']) or '(no area)'}"
+                if u["role"] == "handler" else "")
+        click.echo(f"  {u['role']:<10} {u['username']:<14} {shown} ({u['display_name']}{unit})")
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -366,8 +390,7 @@ def outbox_status() -> None:
     """Pending, in flight, failed and done messages per topic, and the latest failures."""
 
     with _session() as session:
-        rows = outbox_queries.backlog(session)
-        failed = outbox_queries.failed_messages(session, 10)
+        rows, failed = outbox_service.status(session, failures=10)
     click.echo(f"{'topic':<20} {'pending':>8} {'scheduled':>10} {'in flight':>10} "
                f"{'failed':>7} {'done':>8}")
     for r in rows:
@@ -382,8 +405,7 @@ def outbox_retry_failed() -> None:
     """Send the messages that failed for good once more (after fixing the cause)."""
 
     with _session() as session:
-        n = outbox_queries.retry_failed(session)
-        session.commit()
+        n = outbox_service.retry_failed(session)
     click.echo(f"{n} message(s) will be sent again")
 
 
@@ -480,7 +502,7 @@ def deadlines_check_holidays(file: str) -> None:
     year it gives, the weekdays off and the weekend days worked."""
 
     try:
-        data = load_holidays_file(file)
+        data = deadline_service.load_holidays_file(file)
     except HolidaysFileError as exc:
         _fail(str(exc))
     cal = WorkCalendar(holidays=data)
@@ -507,9 +529,13 @@ def deadlines_recompute(dry_run: bool, every: bool) -> None:
 
     settings = Settings.from_env()
     cal = _calendar_or_fail(settings)
+    changed: list[dict] = []
     with _session() as session:
-        changed = case_sweeps.recompute_deadlines(session, settings, dry_run=dry_run,
-                                                   every=every)
+        # each batch in a transaction of its own (the locks go with it); a dry run writes none
+        for batch in case_sweeps.recompute_deadlines(session, settings, dry_run=dry_run,
+                                                      every=every):
+            changed += batch
+            (transaction.rollback if dry_run else transaction.commit)(session)
 
     def when(t):
         return t.astimezone(cal.zone).strftime("%Y-%m-%d %H:%M") if t else "-"
@@ -563,7 +589,8 @@ def _gunicorn_args(port: int, workers: int) -> list[str]:
             "-w", str(workers), "-b", f"{host}:{port}",
             "--access-logfile", "-" if os.environ.get("GRIDSNAP_ACCESS_LOG") else "/dev/null",
             "--timeout", "60", "--no-control-socket",
-            "--worker-class", "gridsnap.serving.JsonErrorsWorker", "gridsnap.wsgi:app"]
+            "--worker-class", "gridsnap.serving.JsonErrorsWorker",
+            "--logger-class", "gridsnap.serving.RedactingLogger", "gridsnap.wsgi:app"]
 
 
 @main.command("serve")

@@ -27,11 +27,10 @@ def load_demo(session: Session, fixtures: Path = FIXTURES, *, progress: bool = F
     """Load (or refresh) the demo city; returns the demo users as {username: password, role}.
 
     Idempotent: departments, categories and areas are upserted by code; users are created
-    only if missing (an existing user's password is never reset).
+    only if missing (an existing user's password is never reset). Does not commit.
     """
     load_departments(session, fixtures / "departments.json")
     load_categories(session, fixtures / "categories.json")
-    session.commit()
     result = import_grid(session, fixtures / "dongcheng.geojson", progress=progress)
     if not result.ok:
         lines = "\n".join(p.message for p in result.problems[:20])

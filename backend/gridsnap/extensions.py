@@ -9,6 +9,7 @@ from flask import current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import transaction
 from .db import ReadRoute, ReplicaLag, is_unavailable, make_engine, make_session_factory
 from .edge import EdgeApi
 from .settings import Settings
@@ -100,9 +101,11 @@ def runtime() -> Runtime:
 
 
 def db_session() -> Session:
-    """The request's session; closed (and rolled back if uncommitted) at teardown."""
+    """The request's session, its transaction owned by the API's edge (edge.unit_of_work:
+    committed once after a successful view); closed (and rolled back if uncommitted) at
+    teardown."""
     if "db" not in g:
-        g.db = runtime().sessions()
+        g.db = transaction.own(runtime().sessions(), "request (edge.unit_of_work)")
     return g.db
 
 

@@ -12,18 +12,25 @@ this worker writes those answers instead, and is otherwise gunicorn's SyncWorker
 from __future__ import annotations
 
 import json
+import re
 
 from gunicorn import util
+from gunicorn.glogging import Logger
 from gunicorn.workers.sync import SyncWorker
 
 RETRY_AFTER_S = 5
+# gunicorn's own 4xx refusals with a code of their own (errors.CODES); the rest are
+# request.bad_request
+_CODES = {405: "request.method_not_allowed", 414: "request.uri_too_long",
+          431: "request.headers_too_large"}
 
 
 def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """gunicorn's util.write_error, in JSON: a client's malformed request keeps its 4xx (code
     request.bad_request), anything of the server's becomes 503 service.unavailable."""
     if 400 <= status_int < 500:
-        status, code, message, extra = status_int, "request.bad_request", mesg or reason, ""
+        code = _CODES.get(status_int, "request.bad_request")
+        status, message, extra = status_int, mesg or reason, ""
     else:
         status, code, extra = 503, "service.unavailable", f"Retry-After: {RETRY_AFTER_S}\r\n"
         message, reason = "The service is restarting; try again shortly.", "Service Unavailable"
@@ -31,6 +38,26 @@ def _json_error(sock, status_int: int, reason: str, mesg: str) -> None:
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n")
     util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+_API_KEY = re.compile(r"([?&]api_key=)[^&\s\"]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A request line or URL with the value of every api_key parameter replaced."""
+    return _API_KEY.sub(r"\1[redacted]", text) if text else text
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, its access lines without api_key values (an Open311 client may send
+    its key in the query string): the request line, query string and referrer are redacted."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "q", "f", "U"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
 
 
 class JsonErrorsWorker(SyncWorker):

@@ -44,6 +44,15 @@ def _bool(name: str, default: bool) -> bool:
     raise SystemExit(f"gridsnap: {name} must be on or off (1/0, true/false), not {raw!r}")
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise SystemExit(f"gridsnap: {name} is one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 def _on_time_stages(raw: str | None) -> tuple[str, ...]:
     """GRIDSNAP_ON_TIME_STAGES: "accept,handle,verify" (default) — the stages whose deadlines a
     case must have met to count as 按期结案."""
@@ -192,8 +201,10 @@ def _normalise_db_url(url: str) -> str:
 
 
 # 接诉即办 time limits by urgency: h hours, wh working hours, wd working days
-DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7wd,complex=15wd"
-_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days"}
+# 接诉即办: the 条例 and the city's rules count 日 (calendar days: "7天 / 15天"); write 7wd
+# for working days
+DEFAULT_HOTLINE_LIMITS = "emergency=2h,urgent=24h,ordinary=7d,complex=15d"
+_LIMIT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days", "d": "days"}
 
 
 def _read_limit(text: str) -> tuple[str, str | None]:
@@ -211,7 +222,8 @@ def parse_hotline_limits(raw: str) -> tuple[tuple[str, int, str], ...]:
         digits, unit = _read_limit(limit)
         if not name or not digits or unit is None:
             raise SystemExit(f"gridsnap: GRIDSNAP_HOTLINE_TIME_LIMITS: cannot read {part!r} "
-                             "(write e.g. emergency=2h,urgent=24h,ordinary=7wd,complex=15wd)")
+                             "(write e.g. emergency=2h,urgent=24h,ordinary=7d,complex=15d: "
+                             "h hours, wh working hours, d calendar days, wd working days)")
         out.append((name.strip(), int(digits), unit))
     return tuple(out)
 
@@ -227,7 +239,9 @@ def parse_limit(name: str, raw: str) -> tuple[int, str]:
 
 
 DEFAULT_REPORT_IN_LIMIT = "2wh"  # 报到: a summoned department reports in within this
-DEFAULT_NOTICE_REPLY_LIMIT = "2wd"  # 督办: a department replies to a notice within this
+DEFAULT_NOTICE_REPLY_LIMIT = "2wd"
+# 先行联系: the unit a hotline case is dispatched to contacts the caller within this
+DEFAULT_HOTLINE_CONTACT_LIMIT = "24h"  # 督办: a department replies to a notice within this
 
 
 @dataclass(frozen=True)
@@ -242,6 +256,8 @@ class Settings:
     token_ttl_days: int = 30
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 50_000_000
+    # the memory a follow-up job may use to decode one large image (in a capped child process)
+    photo_decode_max_bytes: int = 1024 * 1024 * 1024
     description_max_chars: int = 2000
     timezone: str = "Asia/Shanghai"
     business_hours: tuple[str, str] = ("09:00", "18:00")
@@ -262,15 +278,27 @@ class Settings:
                                                    DEFAULT_REPORT_IN_LIMIT)
     notice_reply_limit: tuple[int, str] = parse_limit("GRIDSNAP_NOTICE_REPLY_LIMIT",
                                                       DEFAULT_NOTICE_REPLY_LIMIT)
+    hotline_contact_limit: tuple[int, str] = parse_limit("GRIDSNAP_HOTLINE_CONTACT_LIMIT",
+                                                         DEFAULT_HOTLINE_CONTACT_LIMIT)
     open311_jurisdiction_id: str = "gridsnap.local"
     open311_contact: str = ""
     captured_max_age_days: int = 60
     captured_max_ahead_seconds: int = 600
     trusted_proxies: int = 0
     upload_expiry_hours: int = 24
+    # what one user may hold open in resumable uploads (a phone needs a few), and the longest an
+    # upload may live from its creation however often it is advanced
+    upload_max_open: int = 20
+    upload_max_reserved_bytes: int = 100 * 1024 * 1024
+    upload_max_age_hours: int = 72
+    # photos (and open uploads) a report may have
+    photo_max_per_report: int = 30
     # /health reports the photo store "degraded" when it has room for fewer photos at the limit
     # than this (low space is an alert, not an outage: reports are still taken)
     storage_low_photos: int = 100
+    # the deployment's public address (https://grid.example.gov.cn): the absolute URLs the API
+    # gives out (Open311 discovery, media_url) start with it, never with a request's Host
+    public_url: str = ""
     # where photos live: "" the local folder media_dir; "file:PATH" or "s3://BUCKET/PREFIX"
     # (storage.open_store), with the connection options of an S3 store not from the environment
     photo_store: str = ""
@@ -299,6 +327,8 @@ class Settings:
     suspended_leave_due: bool = True
     on_time_stages: tuple[str, ...] = ("accept", "handle", "verify")
     indicator_weights: tuple[tuple[str, float], ...] = ()
+    # what a weighted rate without a value counts as in the 综合指标值: exclude, zero, full
+    indicator_missing: str = "exclude"
     # 挂账: the review date is at most this many days ahead
     suspension_max_days: int = 365
     extra: dict = field(default_factory=dict)
@@ -333,6 +363,7 @@ class Settings:
             token_ttl_days=_int("GRIDSNAP_TOKEN_TTL_DAYS", 30),
             photo_max_bytes=_int("GRIDSNAP_PHOTO_MAX_BYTES", 15 * 1024 * 1024),
             photo_max_pixels=_int("GRIDSNAP_PHOTO_MAX_PIXELS", 50_000_000),
+            photo_decode_max_bytes=_int("GRIDSNAP_PHOTO_DECODE_MAX_BYTES", 1024 * 1024 * 1024),
             timezone=os.environ.get("GRIDSNAP_TIMEZONE", "Asia/Shanghai"),
             business_hours=(start.strip() or "09:00", end.strip() or "18:00"),
             holidays_file=os.environ.get("GRIDSNAP_HOLIDAYS_FILE", "").strip(),
@@ -352,6 +383,9 @@ class Settings:
             notice_reply_limit=parse_limit(
                 "GRIDSNAP_NOTICE_REPLY_LIMIT",
                 os.environ.get("GRIDSNAP_NOTICE_REPLY_LIMIT") or DEFAULT_NOTICE_REPLY_LIMIT),
+            hotline_contact_limit=parse_limit(
+                "GRIDSNAP_HOTLINE_CONTACT_LIMIT",
+                os.environ.get("GRIDSNAP_HOTLINE_CONTACT_LIMIT") or DEFAULT_HOTLINE_CONTACT_LIMIT),
             open311_jurisdiction_id=os.environ.get("GRIDSNAP_OPEN311_JURISDICTION",
                                                    "gridsnap.local"),
             open311_contact=os.environ.get("GRIDSNAP_OPEN311_CONTACT", ""),
@@ -360,7 +394,13 @@ class Settings:
             trusted_proxies=_int("GRIDSNAP_TRUSTED_PROXIES", 0),
             # a resumable photo upload left this long since its last bytes is swept
             upload_expiry_hours=_int("GRIDSNAP_UPLOAD_EXPIRY_HOURS", 24),
+            upload_max_open=_int("GRIDSNAP_UPLOAD_MAX_OPEN", 20),
+            upload_max_reserved_bytes=_int("GRIDSNAP_UPLOAD_MAX_RESERVED_BYTES",
+                                           100 * 1024 * 1024),
+            upload_max_age_hours=_int("GRIDSNAP_UPLOAD_MAX_AGE_HOURS", 72),
+            photo_max_per_report=_int("GRIDSNAP_PHOTO_MAX_PER_REPORT", 30),
             storage_low_photos=_int("GRIDSNAP_STORAGE_LOW_PHOTOS", 100),
+            public_url=os.environ.get("GRIDSNAP_PUBLIC_URL", "").strip().rstrip("/"),
             photo_store=store,
             photo_store_options=store_options,
             photo_store_fallback=_fallback(os.environ.get("GRIDSNAP_PHOTO_STORE_FALLBACK")),
@@ -380,6 +420,8 @@ class Settings:
             suspension_max_days=_int("GRIDSNAP_SUSPENSION_MAX_DAYS", 365),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
+            indicator_missing=_choice("GRIDSNAP_INDICATOR_MISSING", "exclude",
+                                      ("exclude", "zero", "full")),
         )
         values.update(overrides)
         if "database_url" in overrides:

@@ -73,17 +73,23 @@ def _mime_types() -> str:
 
 
 def nginx_site(*, listen: str, upstream: str, max_body_bytes: int, temp_dir: Path | str,
-               tile_origins: tuple[str, ...] = (), photo_store_origin: str = "") -> str:
+               tile_origins: tuple[str, ...] = (),
+               access_log: str | None = "/var/log/nginx/gridsnap-access.log",
+               photo_store_origin: str = "") -> str:
     """The server-level nginx configuration (deploy/nginx/gridsnap.conf.tmpl) filled in;
     tile_origins: the base map's origins (maps.rules.basemap_origins), the only ones besides
-    our own that the Content-Security-Policy lets the apps fetch from; photo_store_origin: the
-    object store's scheme://host[:port] (storage.S3PhotoStorage.origin), which the internal
-    location that serves photos fetches from."""
+    our own that the Content-Security-Policy lets the apps fetch from; access_log: the file
+    of the server's access log (None: off), written with api_key values redacted;
+    photo_store_origin: the object store's scheme://host[:port]
+    (storage.S3PhotoStorage.origin), which the internal location that serves photos fetches
+    from. `upstream`: one API node, or several separated by commas (round-robin)."""
     servers = "\n".join(f"    server {u.strip()} max_fails=0;"
                         for u in upstream.split(",") if u.strip())
     return render(NGINX_SITE, {"listen": listen, "upstream_servers": servers,
                                "max_body_bytes": max_body_bytes, "temp_dir": temp_dir,
                                "tile_origins": "".join(f" {o}" for o in tile_origins),
+                               "access_log": (f"{access_log} gridsnap_redacted"
+                                              if access_log else "off"),
                                "photo_store_location": photo_store_location(photo_store_origin)})
 
 
@@ -150,6 +156,8 @@ class FrontServer:
         site.write_text(nginx_site(listen=self.listen, upstream=self.upstream,
                                    max_body_bytes=self.max_body_bytes, temp_dir=temp,
                                    tile_origins=self.tile_origins,
+                                   access_log=(f"{logs}/nginx-access.log" if self.access_log
+                                               else None),
                                    photo_store_origin=self.photo_store_origin))
         # nginx's master, when root, runs its workers as `nobody` by default; they could not
         # reach a state folder under a home only root may enter, so they stay root here (a

@@ -18,6 +18,7 @@ from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 
 from . import models as _models  # noqa: F401 (every table known to the sessions)
+from . import transaction
 from .cases import jobs as case_jobs
 from .db import UNAVAILABLE_ERRORS
 from .deadlines.service import ANNOUNCED_ENV, log_missing_years
@@ -162,11 +163,11 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
     stopped = threading.Event()
     while not stopping:
         try:
-            with rt.sessions() as session:
+            with rt.sessions() as session, transaction.unit(session, "relay"):
                 sent = relay_pending(session, enqueue, default_batch=rt.settings.outbox_batch_size)
             sent_total += sent
             if time.monotonic() - last_sweep > sweep_every_s:
-                with rt.sessions() as session:
+                with rt.sessions() as session, transaction.unit(session, "relay's sweep"):
                     sweep_lost(session, job_states)
                 last_sweep = time.monotonic()
             if not once and time.monotonic() - last_overdue > 60:

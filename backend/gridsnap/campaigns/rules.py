@@ -9,9 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from ..users.permissions import RUN_CAMPAIGNS
 from ..users.rules import Principal
 
-RUNNERS = frozenset({"supervisor", "admin"})
+RUNNERS = RUN_CAMPAIGNS.roles  # the holders of the verb (users.permissions)
 # the weeks compared before the campaign and after it
 WINDOW_DAYS = 56
 # statuses a linked case is not: a rejected report is no problem, a duplicate is its

@@ -11,6 +11,7 @@ from .. import clock
 from ..errors import AppError
 from ..settings import Settings
 from ..stats.rules import midnight
+from ..users import permissions
 from ..users.rules import Principal
 from . import queries, rules
 
@@ -26,8 +27,7 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     starts).
     """
     prefix = body["area_prefix"]
-    if principal.role not in rules.RUNNERS:
-        raise AppError("auth.forbidden", "Only supervisors and admins start campaigns.")
+    permissions.require(principal, permissions.RUN_CAMPAIGNS)
     if not rules.may_run(principal, prefix):
         raise AppError("campaign.outside_scope",
                        f"Area {prefix or '(the city)'} is not within your scope.",
@@ -41,10 +41,9 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
         starts_on=body["starts_on"], ends_on=body["ends_on"], note=body.get("note"),
         created_by_id=principal.id)
     _link(session, principal, settings, campaign_id, body["starts_on"], body["ends_on"])
-    # the answer is made before the commit: a campaign that cannot be shown is not saved
-    view = get_campaign(session, principal, settings, campaign_id)
-    session.commit()
-    return view
+    # the answer is made before the commit (the edge's): a campaign that cannot be shown is
+    # not saved
+    return get_campaign(session, principal, settings, campaign_id)
 
 
 def _check_span(starts_on, ends_on) -> None:
@@ -71,9 +70,7 @@ def end_campaign(session: Session, principal: Principal, settings: Settings, cam
         ends_on = min(row["ends_on"], rules.today(clock.now(), settings.timezone))
     _check_span(row["starts_on"], ends_on)
     queries.set_ends_on(session, campaign_id, ends_on)
-    view = get_campaign(session, principal, settings, campaign_id)
-    session.commit()
-    return view
+    return get_campaign(session, principal, settings, campaign_id)
 
 
 def delete_campaign(session: Session, principal: Principal, campaign_id: int) -> None:
@@ -81,7 +78,6 @@ def delete_campaign(session: Session, principal: Principal, campaign_id: int) ->
     auth.forbidden."""
     _runnable(session, principal, campaign_id)
     queries.delete_campaign(session, campaign_id)
-    session.commit()
 
 
 def relink_campaign(session: Session, principal: Principal, settings: Settings,
@@ -89,7 +85,6 @@ def relink_campaign(session: Session, principal: Principal, settings: Settings,
     """Link the cases of the class that came in since the campaign was started (idempotent)."""
     row = _runnable(session, principal, campaign_id)
     _link(session, principal, settings, campaign_id, row["starts_on"], row["ends_on"])
-    session.commit()
     return get_campaign(session, principal, settings, campaign_id)
 
 

@@ -15,6 +15,7 @@ from ..routing.service import route_case
 from ..users import queries as users
 from . import queries, rules
 from .callback import actions as callback_actions
+from .contact import actions as contact_actions
 from .extension import actions as extension_actions
 from .joint import actions as joint_actions
 from .outcome import (
@@ -205,5 +206,5 @@ APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "answer": _answer, "reopen": _reopen, "recompute_deadline": _recompute_deadline,
     # the sub-processes: each folder's own rows
     **review_actions.APPLY, **extension_actions.APPLY, **joint_actions.APPLY,
-    **callback_actions.APPLY,
+    **callback_actions.APPLY, **contact_actions.APPLY,
 }

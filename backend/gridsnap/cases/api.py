@@ -18,6 +18,7 @@ from .schemas import (
     CaseQuerySchema,
     CaseSchema,
     EventSchema,
+    LinkedCaseSchema,
     NoticeListItemSchema,
     NoticeQuerySchema,
 )
@@ -80,6 +81,21 @@ class CaseResource(MethodView):
         """One case with photos, possible duplicates and the actions you may take (ETag)."""
         case = views.get_case(db_session(), current_principal(), case_id)
         return case, 200, {"ETag": f'"{case["version"]}"'}
+
+
+@blp.route("/<uuid:case_id>/possible-duplicates")
+class CasePossibleDuplicates(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, LinkedCaseSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, case_id: uuid.UUID, pagination_parameters):
+        """All the possible duplicates of a case you may see, nearest first, a page at a time
+        (the case itself names the nearest few and how many there are)."""
+        p = pagination_parameters
+        items, p.item_count = views.possible_duplicates(
+            db_session(), current_principal(), case_id, page=p.page, page_size=p.page_size)
+        return items
 
 
 @blp.route("/<uuid:case_id>/actions")

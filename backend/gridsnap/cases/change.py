@@ -124,6 +124,8 @@ def _event(ctx: ActionContext, action, out: Outcome, change: Change, photo_ids,
         actor_id=None if ctx.is_system else ctx.principal.id,
         from_status=case["status"], to_status=out.changes.get("status", case["status"]),
         note=ctx.note if first else None,
+        # the public reply (公开答复): the only text of the trail Open311 shows
+        public_note=((ctx.body.get("public_note") or "").strip() or None) if first else None,
         department_code=(out.department if out.department is not None
                          else case["department_code"]),
         client_action_id=client_action_id if first else None, data=data)

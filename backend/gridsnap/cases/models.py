@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import UUID
@@ -29,12 +31,14 @@ from ..db import Base
 
 
 class CaseLink(Base):
-    """A possible duplicate found by the duplicates job: `report_id` is the later report."""
+    """A possible duplicate found by the duplicates job: `report_id` is the later report,
+    `other_id` its cluster's primary (is_primary) or one of the few nearest earlier cases."""
 
     __tablename__ = "case_links"
     __table_args__ = (
         CheckConstraint("report_id <> other_id", name="not_self"),
-        Index("ix_case_links_other_id", "other_id"),
+        # a case's nearest links first, however many later reports link to it
+        Index("ix_case_links_other_id_distance", "other_id", "distance_m"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -42,8 +46,21 @@ class CaseLink(Base):
     other_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     distance_m: Mapped[float] = mapped_column(Float, nullable=False)
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+
+
+class CaseLinkCount(Base):
+    """How many possible-duplicate links a case has, either way (its cluster's size for a
+    primary): kept by the duplicates job, so that a case shows the count of a hot spot without
+    counting it."""
+
+    __tablename__ = "case_link_counts"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    links: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class ExtensionRequest(Base):

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from ..deadlines.rules import (
     TimeLimit,
     WorkCalendar,
-    calendar_for,
     due_at,
     guessed_years,
     hotline_limit,
 )
+from ..deadlines.service import calendar_of
 from ..events import queries as event_queries
 from ..notifications import rules as kinds
 from ..settings import Settings
@@ -47,8 +47,7 @@ class ActionContext:
 
     @cached_property
     def calendar(self) -> WorkCalendar:
-        s = self.settings
-        return calendar_for(s.timezone, s.business_hours, s.holidays_file)
+        return calendar_of(self.settings)
 
     def limit(self, stage: str) -> TimeLimit:
         """The time limit of `stage`: the category's; a hotline case is handled within the
@@ -99,7 +98,9 @@ class ActionContext:
         return rules.pick_level(rows, level, lambda: users.admins(self.session))
 
     def handlers(self, department_code: str) -> list[int]:
-        return users.handlers_of(self.session, [department_code])[department_code]
+        """The handlers of the unit of `department_code` covering this case's area."""
+        unit = (department_code, self.case["area_code"])
+        return users.handlers_covering(self.session, [unit])[unit]
 
     def closing(self) -> tuple[dict, list[tuple[str, list[int]]]]:
         """The changes and notices of a case closing: a hotline case waits for its callback

@@ -119,7 +119,8 @@ CASE_JOINS = f"""{EXTENSION_JOIN}
                    'content_type', p.content_type,
                    'size_bytes', p.size_bytes, 'width', p.width, 'height', p.height,
                    'uploaded_at', p.uploaded_at, 'purpose', p.purpose,
-                   'processed_at', p.processed_at, 'exif_taken_at', p.exif_taken_at,
+                   'processed_at', p.processed_at, 'public_at', p.public_at,
+                   'exif_taken_at', p.exif_taken_at,
                    'exif_lon', ST_X(p.exif_location), 'exif_lat', ST_Y(p.exif_location),
                    'exif_distance_m', p.exif_distance_m, 'exif_source', p.exif_source)
                    ORDER BY p.uploaded_at, p.id) AS list
@@ -224,7 +225,9 @@ _LOCK_UNROUTED = text(f"""
       FROM reports r {EXTENSION_JOIN} JOIN categories c ON c.code = r.category_code
      WHERE r.id = ANY(CAST(:ids AS uuid[])) AND r.routed_at IS NULL
      ORDER BY r.number
-       FOR UPDATE OF r
+       -- not FOR UPDATE: the other worker's duplicate links to these cases (their foreign
+       -- keys' KEY SHARE) must not wait for this routing, nor this for theirs (a deadlock)
+       FOR NO KEY UPDATE OF r
 """)
 
 
@@ -269,58 +272,167 @@ def touch_cte(name: str, *, source: str, report_id: str) -> str:
 
 # --- links: possible duplicates and merged duplicates -------------------------------------------
 
-_LINK_DUPLICATES = text("""
-    INSERT INTO case_links (report_id, other_id, distance_m, created_at)
-    SELECT n.id, o.id, ST_Distance(n.location::geography, o.location::geography), :now
-      FROM reports n
-      JOIN categories c ON c.code = n.category_code
-      JOIN reports o
-        ON o.category_code = n.category_code AND o.id <> n.id
-       AND o.status = ANY(:open)
-       AND (o.received_at, o.number) < (n.received_at, n.number)
-       AND o.received_at >= n.received_at - make_interval(days => :window_days)
-       -- the index finds candidates in a box a little larger than the radius,
-       -- the geography distance then decides in metres
-       AND ST_DWithin(o.location, n.location, c.duplicate_radius_m / 80000.0)
-       AND ST_DWithin(o.location::geography, n.location::geography, c.duplicate_radius_m)
-     WHERE n.id = ANY(CAST(:ids AS uuid[])) AND c.duplicate_radius_m > 0
-    ON CONFLICT DO NOTHING
-    RETURNING report_id, other_id, distance_m
+# how many of the nearest earlier open cases a new case is linked to, beside its cluster's
+# primary; and how many possible duplicates a case answer names (the nearest)
+NEAREST_LINKS = 5
+LINKS_SHOWN = 5
+_OPEN_SQL = "status NOT IN ('closed', 'rejected', 'duplicate')"  # ix_reports_open_location's
+
+_LINK_DUPLICATES = text(f"""
+    WITH RECURSIVE n AS (
+        SELECT r.id, r.number, r.received_at, r.location, r.category_code,
+               c.duplicate_radius_m AS radius
+          FROM reports r JOIN categories c ON c.code = r.category_code
+         WHERE r.id = ANY(CAST(:ids AS uuid[])) AND c.duplicate_radius_m > 0
+    ), near AS (
+        -- the few nearest earlier open cases of its class within its radius and the window:
+        -- the partial index walks the open cases in the radius nearest first, and stops
+        SELECT n.id AS report_id, o.id AS other_id, o.received_at, o.number, o.location
+          FROM n CROSS JOIN LATERAL (
+              SELECT o.id, o.received_at, o.number, o.location FROM reports o
+               WHERE o.{_OPEN_SQL}
+                 AND o.category_code = n.category_code AND o.id <> n.id
+                 AND (o.received_at, o.number) < (n.received_at, n.number)
+                 AND o.received_at >= n.received_at - make_interval(days => :window_days)
+                 -- the index finds candidates in a box a little larger than the radius,
+                 -- the geography distance then decides in metres
+                 AND ST_DWithin(o.location, n.location, n.radius / 80000.0)
+                 AND ST_DWithin(o.location::geography, n.location::geography, n.radius)
+               ORDER BY o.location <-> n.location
+               LIMIT :nearest) o
+    ), linked AS (
+        -- the primaries those nearest were linked to that are still candidates (each a lookup
+        -- by key: LIMIT keeps the planner from scanning whole tables as they grow)
+        SELECT near.report_id, o.id AS other_id, o.received_at, o.number, o.location
+          FROM near
+          JOIN n ON n.id = near.report_id
+         CROSS JOIN LATERAL (SELECT l.other_id FROM case_links l
+                              WHERE l.report_id = near.other_id AND l.is_primary LIMIT 1) l
+         CROSS JOIN LATERAL (SELECT o.* FROM reports o WHERE o.id = l.other_id LIMIT 1) o
+         WHERE o.{_OPEN_SQL} AND o.category_code = n.category_code
+           AND (o.received_at, o.number) < (n.received_at, n.number)
+           AND o.received_at >= n.received_at - make_interval(days => :window_days)
+           AND ST_DWithin(o.location::geography, n.location::geography, n.radius)
+    ), chosen AS (
+        -- the cluster's primary: the earliest of those nearest and of their primaries
+        SELECT DISTINCT ON (report_id) report_id, other_id, location, received_at
+          FROM (SELECT * FROM near UNION ALL SELECT * FROM linked) cand
+         ORDER BY report_id, received_at, number
+    ), walk AS (
+        -- a case of this same batch chosen as primary has its primary chosen here too (its
+        -- links are not in the table yet): follow the chain to the earliest
+        SELECT report_id, other_id, location, received_at, 0 AS depth FROM chosen
+        UNION ALL
+        SELECT w.report_id, c.other_id, c.location, c.received_at, w.depth + 1
+          FROM walk w JOIN chosen c ON c.report_id = w.other_id
+    ), primaries AS (
+        -- the earliest on the chain still within the new case's radius and window
+        SELECT DISTINCT ON (w.report_id) w.report_id, w.other_id
+          FROM walk w JOIN n ON n.id = w.report_id
+         WHERE w.depth = 0
+            OR (w.received_at >= n.received_at - make_interval(days => :window_days)
+                AND ST_DWithin(w.location::geography, n.location::geography, n.radius))
+         ORDER BY w.report_id, w.depth DESC
+    ), ins AS (
+        INSERT INTO case_links (report_id, other_id, distance_m, is_primary, created_at)
+        SELECT n.id, l.other_id, ST_Distance(n.location::geography, l.location::geography),
+               bool_or(l.is_primary), :now
+          FROM (SELECT report_id, other_id, location, false AS is_primary FROM near
+                UNION ALL
+                SELECT p.report_id, p.other_id, c.location, true
+                  FROM primaries p
+                  JOIN walk c ON c.report_id = p.report_id AND c.other_id = p.other_id) l
+          JOIN n ON n.id = l.report_id
+         GROUP BY n.id, l.other_id, n.location, l.location
+         ORDER BY n.id, l.other_id
+        ON CONFLICT DO NOTHING
+        RETURNING report_id, other_id, distance_m, is_primary
+    ), counted AS (
+        -- both ends of every new link counted; rows taken in one order (no deadlock between
+        -- two workers counting the same primary)
+        INSERT INTO case_link_counts (report_id, links)
+        SELECT id, count(*) FROM (SELECT report_id AS id FROM ins
+                                  UNION ALL SELECT other_id FROM ins) e
+         GROUP BY id ORDER BY id
+        ON CONFLICT (report_id) DO UPDATE SET links = case_link_counts.links + EXCLUDED.links
+    )
+    SELECT report_id, other_id, distance_m, is_primary FROM ins
 """)
 
 
-def link_duplicates(session: Session, report_ids: list[str], *, window_days: int,
-                    open_statuses) -> list:
-    """Link each new case to earlier open cases of its category within its radius and the
-    window; returns the new links (report_id, other_id, distance_m)."""
+def link_duplicates(session: Session, report_ids: list[str], *, window_days: int) -> list:
+    """Link each new case to its cluster's primary (the earliest open case of its category
+    nearby within the window) and to the NEAREST_LINKS nearest such cases, and count the links
+    of both ends: the cost per case is the same in a hot spot as in a quiet street. Returns the
+    new links (report_id, other_id, distance_m, is_primary)."""
     return session.execute(_LINK_DUPLICATES, {
-        "ids": list(report_ids), "window_days": window_days,
-        "open": list(open_statuses), "now": clock.now()}).all()
+        "ids": list(report_ids), "window_days": window_days, "nearest": NEAREST_LINKS,
+        "now": clock.now()}).all()
+
+
+def _possible_sql(scope: str, case_ref: str, limit: str) -> str:
+    """The possible duplicates of the case `case_ref` the principal may see, nearest first
+    (distance, then the other case's id), at most `limit`: each side walks its index in
+    distance order, so the cost is the page's, not the number of links."""
+    cols = "o.id, o.number, o.status, o.category_code, o.received_at, l.distance_m, " \
+           "o.description, o.reporter_id"
+    return f"""
+        SELECT * FROM (
+            (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.other_id
+              WHERE l.report_id = {case_ref} AND {scope}
+              ORDER BY l.distance_m, l.other_id LIMIT {limit})
+            UNION ALL
+            (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.report_id
+              WHERE l.other_id = {case_ref} AND {scope}
+              ORDER BY l.distance_m, l.report_id LIMIT {limit})
+        ) both_ways ORDER BY distance_m, id LIMIT {limit}"""
 
 
 def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
     """The cases linked to these cases that the principal may see (invariant 4), in one
-    statement: kind "possible" (a possible duplicate either way, nearest first) or "merged"
-    (merged into it, by number), with case_id the case it belongs to."""
-    params: dict = {"ids": list(report_ids)}
+    statement: kind "possible" (a possible duplicate either way, the LINKS_SHOWN nearest) or
+    "merged" (merged into it, by number), with case_id the case it belongs to."""
+    params: dict = {"ids": list(report_ids), "shown": LINKS_SHOWN}
     scope = scope_predicate(principal, params, alias="o")
     return session.execute(text(f"""
-        SELECT 'possible' AS kind, l.report_id AS case_id, o.id, o.number, o.status,
-               o.category_code, o.received_at, l.distance_m, o.description, o.reporter_id
-          FROM case_links l JOIN reports o ON o.id = l.other_id
-         WHERE l.report_id = ANY(:ids) AND {scope}
-        UNION ALL
-        SELECT 'possible', l.other_id, o.id, o.number, o.status, o.category_code,
-               o.received_at, l.distance_m, o.description, o.reporter_id
-          FROM case_links l JOIN reports o ON o.id = l.report_id
-         WHERE l.other_id = ANY(:ids) AND {scope}
+        SELECT 'possible' AS kind, c.id AS case_id, p.*
+          FROM unnest(CAST(:ids AS uuid[])) AS c(id)
+         CROSS JOIN LATERAL ({_possible_sql(scope, "c.id", ":shown")}) p
         UNION ALL
         SELECT 'merged', o.duplicate_of, o.id, o.number, o.status, o.category_code,
                NULL, NULL, NULL, o.reporter_id
           FROM reports o
          WHERE o.duplicate_of = ANY(:ids) AND {scope}
-         ORDER BY kind DESC, distance_m, received_at, number
+         ORDER BY kind DESC, distance_m, id, number
     """), params).mappings().all()
+
+
+def possible_duplicates_page(session: Session, report_id: uuid.UUID, principal: Principal, *,
+                             offset: int, limit: int):
+    """A page of the case's possible duplicates the principal may see, nearest first."""
+    params: dict = {"id": report_id, "upto": offset + limit, "offset": offset, "limit": limit}
+    scope = scope_predicate(principal, params, alias="o")
+    return session.execute(text(
+        f"SELECT * FROM ({_possible_sql(scope, ':id', ':upto')}) p "
+        "ORDER BY distance_m, id OFFSET :offset LIMIT :limit"), params).mappings().all()
+
+
+def possible_duplicate_counts(session: Session, report_ids: list, principal: Principal) -> dict:
+    """How many possible duplicates of each case the principal may see: the kept count for
+    one who sees every case (a read of one row per case), counted through the scope
+    otherwise."""
+    params: dict = {"ids": list(report_ids)}
+    scope = scope_predicate(principal, params, alias="o")
+    if scope == "TRUE":
+        sql = "SELECT report_id AS id, links AS n FROM case_link_counts WHERE report_id = ANY(:ids)"
+    else:
+        sql = f"""
+            SELECT c.id, (SELECT count(*) FROM case_links l JOIN reports o ON o.id = l.other_id
+                           WHERE l.report_id = c.id AND {scope})
+                       + (SELECT count(*) FROM case_links l JOIN reports o ON o.id = l.report_id
+                           WHERE l.other_id = c.id AND {scope}) AS n
+              FROM unnest(CAST(:ids AS uuid[])) AS c(id)"""
+    return {row.id: row.n for row in session.execute(text(sql), params)}
 
 
 def visible_ids(session: Session, principal: Principal, report_ids) -> set:
@@ -397,22 +509,19 @@ def running_case_ids(session: Session, *, statuses, only_guessed: bool) -> list[
         {"statuses": list(statuses)}).scalars())
 
 
-def estimated_deadlines(session: Session, *, statuses, tz: str) -> tuple[list, list[int]]:
-    """The running deadlines of open cases that are estimates (due_at_guessed_years; a partial
-    index keeps this cheap whatever the number of cases): how many fall due in each local
-    year, and every year they were guessed over."""
-    params = {"statuses": list(statuses), "tz": tz}
-    per_year = session.execute(text("""
-        SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases
-          FROM reports
-         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
-           AND status = ANY(:statuses)
-         GROUP BY 1 ORDER BY 1
-    """), params).mappings().all()
-    guessed = session.execute(text("""
-        SELECT DISTINCT g FROM reports, unnest(due_at_guessed_years) g
-         WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
-           AND status = ANY(:statuses)
-         ORDER BY g
-    """), params).scalars().all()
-    return list(per_year), list(guessed)
+# The running deadlines of open cases that are estimates (due_at_guessed_years; a partial
+# index keeps these cheap whatever the number of cases), as one JSON value each, for a statement
+# that gathers more (health.queries: GET /health, GET /calendar, `gridsnap deadlines`): how many fall due in each local year, and every year they
+# were guessed over. They bind :tz and :statuses.
+ESTIMATED_PER_YEAR_JSON = """(
+    SELECT coalesce(json_agg(json_build_object('year', year, 'cases', cases) ORDER BY year), '[]')
+      FROM (SELECT extract(year FROM due_at AT TIME ZONE :tz)::int AS year, count(*) AS cases
+              FROM reports
+             WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+               AND status = ANY(:statuses)
+             GROUP BY 1) per_year)"""
+ESTIMATED_YEARS_JSON = """(
+    SELECT coalesce(json_agg(DISTINCT g ORDER BY g), '[]')
+      FROM reports, unnest(due_at_guessed_years) g
+     WHERE due_at_guessed_years IS NOT NULL AND stage IS NOT NULL
+       AND status = ANY(:statuses))"""

@@ -28,10 +28,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from ..deadlines.rules import TimeLimit
 from ..events import rules as ev
+from ..users.permissions import READ_CASE, Verb, may
 from ..users.rules import Principal
 
 STATUSES = ("reported", "accepted", "rejected", "duplicate", "dispatched", "returned",
@@ -72,6 +74,17 @@ class Action:
     needs_note: bool = False
     needs_photo: bool = False
     fields: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def verb(self) -> Verb:
+        """The permission verb of the action (users.permissions): held by its roles, the
+        relation to the case asked of the case's facts (`CaseFacts.allows`)."""
+        return Verb(f"{VERB_PREFIX}{self.name}", self.roles,
+                    f"You may not {self.name} this case in its present state.",
+                    code="case.action_forbidden")
+
+
+VERB_PREFIX = "case."
 
 
 def _a(name, frm, to, roles, event, **kw) -> Action:
@@ -139,6 +152,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # 接诉即办: a consultation answered on the call (即时答复) is closed at once; a closed
     # hotline case is called back (回访); 不满意 or 未解决 reopens it (重新办理)
     _a("answer", {"reported"}, "closed", _CT, ev.CASE_ANSWERED, needs_note=True),
+    # 先行联系: the responsible unit records each try at reaching the caller (time, outcome)
+    _a("record_contact", {"dispatched", "resolved"}, None, {"handler"}, ev.CASE_CONTACTED,
+       fields=("contact",)),
     _a("callback", {"closed"}, None, _CT, ev.CASE_CALLBACK_RECORDED, fields=("callback",)),
     _a("reopen", {"closed"}, "dispatched", _CT, ev.CASE_REOPENED, needs_note=True),
 )}
@@ -171,6 +187,44 @@ class CaseFacts:
     feedback_missing: bool = False  # some co-department has not fed back yet
     open_notice: bool = False  # a notice (督办) to the caller's department awaits its reply
     notice_due: bool = False  # overdue, or handed back or reworked REPEATED times
+    visible: bool = True  # the caller may see the case (invariant 4)
+    case_id: object = None
+
+    # the case as the subject of a permission verb (users.permissions.Subject)
+    def visible_to(self, p: Principal) -> bool:
+        return self.visible
+
+    def not_found(self) -> tuple[str, str]:
+        return "case.not_found", f"There is no case {self.case_id}."
+
+    def allows(self, p: Principal, verb: Verb) -> bool:
+        """Whether the caller's relation to the case allows the action of the verb now (its
+        role holds the verb: `permissions.may` asked first). Any other verb (READ_CASE): the
+        case's visibility decides."""
+        if not verb.name.startswith(VERB_PREFIX) or verb.name == READ_CASE.name:
+            return True
+        return _relation_allows(verb.name.removeprefix(VERB_PREFIX), p, self)
+
+
+@dataclass(frozen=True)
+class MissingCase:
+    """No case of that id: a subject nobody sees."""
+
+    case_id: object
+
+    def visible_to(self, p: Principal) -> bool:
+        return False
+
+    def allows(self, p: Principal, verb: Verb) -> bool:
+        return False
+
+    def not_found(self) -> tuple[str, str]:
+        return "case.not_found", f"There is no case {self.case_id}."
+
+
+def subject_of(row, principal: Principal, case_id) -> CaseFacts | MissingCase:
+    """The case of a row (None: there is none) as the subject of a permission verb."""
+    return MissingCase(case_id) if row is None else facts_of(row, principal)
 
 
 def _joint_facts(row, principal: Principal) -> dict:
@@ -218,6 +272,7 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         pending_return=row["request_status"] == "pending" and row["request_kind"] == "return",
         pending_suspension=(row["request_status"] == "pending"
                             and row["request_kind"] == "suspension"),
+        visible=visible_to(principal, row), case_id=row["id"],
         **_joint_facts(row, principal))
 
 
@@ -242,35 +297,36 @@ def sees_primary(row, principal: Principal) -> bool:
         joint_departments=row["primary_joint_departments"])
 
 
-def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
-    """Whether the principal's role and relation to the case allow the action now."""
-    if p.role not in action.roles:
-        return False
+def _relation_allows(action: str, p: Principal, c: CaseFacts) -> bool:
+    """Whether the relation of the principal (of a role holding the action) to the case allows
+    the action now."""
     if p.role == SYSTEM_ROLE:
         return True
     if p.role in SUPERVISORS:
         # unmerge: only those who may see both cases (invariant 4)
-        return c.covers_case and (action.name != "unmerge" or c.sees_primary)
+        return c.covers_case and (action != "unmerge" or c.sees_primary)
     if p.role == "handler":
         if p.department_code is None:
             return False
         # 吹哨报到 and 督办: any department summoned to the case, or the notice's department
-        if action.name == "report_in":
+        if action == "report_in":
             return c.joint_role is not None and not c.reported_in
-        if action.name == "joint_feedback":
+        if action == "joint_feedback":
             return c.joint_role == "co" and c.reported_in and not c.fed_back
-        if action.name == "reply_notice":
+        if action == "reply_notice":
             return c.open_notice
         if p.department_code != c.department_code:
             return False
-        if action.name == "sign":
+        if action == "record_contact":
+            return c.source == "hotline"  # a caller to contact
+        if action == "sign":
             # the lead of a joint case reports in (报到) before it signs
             return not c.signed and (not c.joint or c.reported_in)
-        if action.name == "return":
+        if action == "return":
             # after 签收 the department answers for it (首接负责); the lead of a joint case
             # was chosen by the supervisor and does not hand it back
             return not c.signed and not c.joint
-        if action.name in ("request_extension", "request_suspension"):
+        if action in ("request_extension", "request_suspension"):
             # one request at a time: 延期 or 挂账
             return c.signed and not c.pending_extension and not c.pending_suspension
         # resolve: sign first; not while a 挂账 request waits for the supervisor
@@ -283,9 +339,9 @@ def who_may(action: Action, p: Principal, c: CaseFacts) -> bool:
     if p.role == CALL_TAKER:
         if not c.covers_case or c.source != "hotline":
             return False
-        if action.name == "answer":
+        if action == "answer":
             return c.nature == "consultation"
-        if action.name == "callback":
+        if action == "callback":
             return c.callback_status == "pending"
         return c.callback_status == "negative"  # reopen: after 不满意 or 未解决
     return False
@@ -327,7 +383,7 @@ def _waits_for(action: Action, c: CaseFacts) -> TransitionError | None:
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:
     """The actions the principal may take on the case now, in the table's order."""
     return [a.name for a in ACTIONS.values()
-            if c.status in a.from_statuses and _state_allows(a, c) and who_may(a, p, c)
+            if c.status in a.from_statuses and _state_allows(a, c) and may(p, a.verb, c)
             and _waits_for(a, c) is None]
 
 
@@ -357,9 +413,8 @@ def check_action(name: str, p: Principal, c: CaseFacts) -> Action:
         raise TransitionError("case.invalid_transition",
                               "The department's return awaits review: approve it (and "
                               "dispatch) or refuse it first.")
-    if not who_may(action, p, c):
-        raise TransitionError("case.action_forbidden",
-                              f"You may not {name} this case in its present state.")
+    if not may(p, action.verb, c):
+        raise TransitionError(action.verb.code, action.verb.refusal)
     waiting = _waits_for(action, c)
     if waiting is not None:
         raise waiting

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime, Date
+from .contact.rules import CONTACT_OUTCOMES
 from .rules import (
     HUMAN_ACTIONS,
     MAX_CO_DEPARTMENTS,
@@ -72,11 +73,25 @@ class CallbackInSchema(Schema):
                                  metadata={"description": "满意 / 基本满意 / 不满意"})
 
 
+class ContactInSchema(Schema):
+    """先行联系: one try at reaching the caller."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(CONTACT_OUTCOMES), metadata={
+        "description": "reached, no_answer, busy, wrong_number, declined"})
+    contacted_at = AwareDateTime(metadata={
+        "description": "When (RFC 3339); default now. Not in the future, not before the "
+                       "dispatch."})
+
+
 class ActionInSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(sorted(HUMAN_ACTIONS)))
     client_action_id = fields.UUID(metadata={
         "description": "Made by the client; the same id again is answered without acting twice."})
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "Internal (内部意见): staff see it in the trail; never shown outside."})
+    public_note = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "The public reply (公开答复): the only text of the trail Open311 shows "
+                       "(status_notes); staff write it on purpose, apart from the note."})
     photo_ids = fields.List(fields.UUID(), validate=validate.Length(max=10))
     location = fields.Nested(LocationSchema, metadata={
         "description": "Where the worker stands (verify_pass: within 50 m of the case)."})
@@ -92,6 +107,8 @@ class ActionInSchema(Schema):
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
     extension = fields.Nested(ExtensionSchema)
     callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
+    contact = fields.Nested(ContactInSchema, metadata={
+        "description": "record_contact: 先行联系, one try at reaching the caller."})
     lead_department = fields.String(validate=validate.Length(min=1, max=40), metadata={
         "description": "whistle (吹哨): the lead department (主办)."})
     co_departments = fields.List(
@@ -248,7 +265,11 @@ class CaseSchema(ReportDetailSchema):
     notices = fields.List(fields.Nested(NoticeSchema), metadata={"description": "督办"})
     notice_due = fields.Boolean(metadata={
         "description": "Overdue, or handed back or reworked twice: a notice (督办) may be issued."})
-    possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema))
+    possible_duplicates = fields.List(fields.Nested(LinkedCaseSchema), metadata={
+        "description": "The nearest few possible duplicates (at most 5), nearest first; all "
+                       "of them, a page at a time, at /cases/{id}/possible-duplicates."})
+    possible_duplicates_total = fields.Integer(metadata={
+        "description": "How many possible duplicates the case has that you may see."})
     duplicates = fields.List(fields.Nested(DuplicateSchema))
 
 
@@ -272,7 +293,9 @@ class EventSchema(Schema):
     action = fields.String()
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "Internal."})
+    public_note = fields.String(allow_none=True, metadata={
+        "description": "The public reply: shown through Open311."})
     department = fields.String(attribute="department_code", allow_none=True)
     actor_id = fields.Integer(allow_none=True)
     actor_username = fields.String(allow_none=True)

@@ -19,6 +19,7 @@ from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, find_by_client_action, insert_events, list_for_case
 from ..settings import Settings
+from ..users import permissions
 from ..users.rules import Principal
 from . import change, queries, rules, views
 from .joint import queries as joint_queries
@@ -26,7 +27,7 @@ from .joint import queries as joint_queries
 
 def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict, *,
         settings: Settings, if_match: int | None = None) -> dict:
-    """Take an action on a case; commits and returns the case as the caller now sees it.
+    """Take an action on a case; returns the case as the caller now sees it.
 
     Raises AppError: case.not_found (missing or out of scope), case.invalid_transition,
     case.action_forbidden, case.precondition_failed (If-Match is stale), case.note_required,
@@ -41,15 +42,14 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
         done = find_by_client_action(session, client_action_id)
         if done is not None:
             return _replayed(session, principal, row, done, body)
-    if row is None or not rules.visible_to(principal, row):
-        raise AppError("case.not_found", f"There is no case {report_id}.")
+    permissions.require(principal, permissions.READ_CASE,
+                        rules.subject_of(row, principal, report_id))
     if if_match is not None and if_match != row["version"]:
         raise AppError("case.precondition_failed",
                        "The case changed since you loaded it; reload and try again.",
                        headers={"ETag": f'"{row["version"]}"'})
     changed = change.run(session, principal, row, rules.follow_up_steps(body["action"], body),
                          body, settings=settings, client_action_id=client_action_id)
-    session.commit()
     # the actor gets the case as it now is, even if the action took it out of their sight
     # (a department returning a case no longer sees it)
     return views.case_views(session, principal, [changed], with_links=True)[0]
@@ -61,13 +61,14 @@ def change_case(session: Session, principal: Principal, report_id: uuid.UUID, st
     by the same rules and the same writer as `act`; returns the case's new read-model row.
     Does not commit. Raises AppError like `act`."""
     row = queries.lock_case(session, report_id)
-    if row is None or not rules.visible_to(principal, row):
-        raise AppError("case.not_found", f"There is no case {report_id}.")
+    permissions.require(principal, permissions.READ_CASE,
+                        rules.subject_of(row, principal, report_id))
     return change.run(session, principal, row, steps, body, settings=settings)
 
 
 def _replayed(session: Session, principal: Principal, row, done, body: dict) -> dict:
-    if done["actor_id"] != principal.id and not rules.visible_to(principal, row):
+    # a replay re-checks visibility: an old id gives nothing to someone who lost sight of it
+    if not rules.visible_to(principal, row):
         raise AppError("case.not_found", f"There is no case {row['id']}.")
     action = rules.ACTIONS.get(body["action"])
     if (done["report_id"] != row["id"] or done["actor_id"] != principal.id
@@ -97,12 +98,12 @@ def route_new_cases(session: Session, settings: Settings, report_ids: list[str])
 # --- the system: possible duplicates ------------------------------------------------------------
 
 def link_duplicates(session: Session, settings: Settings, report_ids: list[str]) -> int:
-    """Link each new case to earlier open cases of its category nearby (per-category radius,
-    default 50 m) within the window (default 7 days), each link on the trail. Idempotent.
-    Does not commit; returns the links made."""
+    """Link each new case to its cluster's primary and the few nearest earlier open cases of
+    its category nearby (per-category radius, default 50 m) within the window (default 7
+    days), each link on the trail: at most NEAREST_LINKS + 1 links a case, however many share
+    the place. Idempotent. Does not commit; returns the links made."""
     links = queries.link_duplicates(session, report_ids,
-                                    window_days=settings.duplicate_window_days,
-                                    open_statuses=rules.OPEN_STATUSES)
+                                    window_days=settings.duplicate_window_days)
     insert_events(session, [Event(report_id=r.report_id, action=ev.CASE_POSSIBLE_DUPLICATE,
                                   data={"other_id": str(r.other_id), "distance_m": r.distance_m})
                              for r in links])

@@ -6,6 +6,7 @@ writer (change.py); none commits unless it says so."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -62,8 +63,9 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
     for r in users.supervisors_by_depth(session, sorted({r["area_code"] for r in rows},
                                                          key=lambda a: a or "")):
         sups[r["area_code"]].append(r)
-    handlers = users.handlers_of(session, sorted({
-        r["department_code"] for r in rows if r["stage"] == "handle" and r["department_code"]}))
+    handlers = users.handlers_covering(session, sorted({
+        (r["department_code"], r["area_code"]) for r in rows
+        if r["stage"] == "handle" and r["department_code"]}, key=lambda u: (u[0], u[1] or "")))
     admin_ids: list[int] | None = None
 
     def admins() -> list[int]:
@@ -86,7 +88,7 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
                                                        admins)
         who = list(targets[c["area_code"]])
         if c["stage"] == "handle" and c["department_code"]:
-            who += handlers.get(c["department_code"], [])
+            who += handlers.get((c["department_code"], c["area_code"]), [])
         who = sorted(set(who))
         escalations.append(Event(report_id=c["id"], action=ev.CASE_ESCALATED, at=now,
                                  data={"escalation_level": c["escalation_level"],
@@ -105,7 +107,7 @@ def escalate_overdue(session: Session, *, now: datetime | None = None, ids: list
 # --- the system: deadlines counted again after the holiday data changed ----------------------
 
 def recompute_deadlines(session: Session, settings: Settings, *, dry_run: bool = False,
-                        every: bool = False, batch: int = 200) -> list[dict]:
+                        every: bool = False, batch: int = 200) -> Iterator[list[dict]]:
     """Count the running deadlines of open cases again on the calendar in use (after a holiday
     notice was added: GRIDSNAP_HOLIDAYS_FILE, or a newer holidays library), each from its
     stage's start by its limit and the extensions approved since (actions._recompute_deadline
@@ -115,16 +117,16 @@ def recompute_deadlines(session: Session, settings: Settings, *, dry_run: bool =
 
     Each case whose deadline or estimate changes gets it through the one writer with a
     `case.deadline_recomputed` event and a new deadline check; those whose new deadline has
-    passed are then marked overdue. Commits every `batch` cases; `dry_run` writes nothing.
-    Returns one dict per changed case: id, number, stage, old_due_at, due_at,
+    passed are then marked overdue. Yields the changes of every `batch` cases once they are
+    written, for the caller (who owns the transaction) to commit before the next; `dry_run`
+    writes nothing. One dict per changed case: id, number, stage, old_due_at, due_at,
     old_guessed_years, guessed_years, overdue_cleared.
     """
     now = clock.now()
     ids = queries.running_case_ids(session, statuses=rules.OPEN_STATUSES,
                                    only_guessed=not every)
-    session.rollback()
-    changed: list[dict] = []
     for i in range(0, len(ids), batch):
+        changed: list[dict] = []
         written = []
         for report_id in ids[i:i + batch]:
             row = queries.lock_case(session, report_id)
@@ -148,8 +150,4 @@ def recompute_deadlines(session: Session, settings: Settings, *, dry_run: bool =
                 written.append(row["id"])
         if written:
             escalate_overdue(session, now=now, ids=written)
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-    return changed
+        yield changed

@@ -155,9 +155,9 @@ def _case_view(row, principal: Principal) -> dict:
 def case_views(session: Session, principal: Principal, rows, *,
                with_links: bool = False) -> list[dict]:
     """Case rows (queries.VIEW_COLUMNS) as the API shows them to `principal`, with photos and,
-    with_links, the possible duplicates and merged duplicates the principal may see. One
-    statement at most (for the links of the cases that have any), whatever the number of
-    rows."""
+    with_links, the nearest possible duplicates (at most queries.LINKS_SHOWN, with how many
+    there are) and the merged duplicates the principal may see. Two statements at most (for
+    the cases that have links), whatever the number of rows or of links."""
     views = [_case_view(r, principal) for r in rows]
     for v, r in zip(views, rows, strict=True):
         v["photos"] = [photo_view(p, principal, r["area_code"]) for p in r["photos_json"]]
@@ -165,6 +165,7 @@ def case_views(session: Session, principal: Principal, rows, *,
     if with_links:
         for v in views:
             v["possible_duplicates"], v["duplicates"] = [], []
+            v["possible_duplicates_total"] = 0
     if ids:
         links: dict = {(k, i): [] for k in ("possible", "merged") for i in ids}
         for d in queries.links_of(session, ids, principal):
@@ -173,11 +174,26 @@ def case_views(session: Session, principal: Principal, rows, *,
             else:
                 links["merged", d["case_id"]].append(
                     {"id": d["id"], "number": d["number"], "reporter_id": d["reporter_id"]})
+        counts = queries.possible_duplicate_counts(session, ids, principal)
         for v in views:
             if v["id"] in ids:
                 v["possible_duplicates"] = links["possible", v["id"]]
                 v["duplicates"] = links["merged", v["id"]]
+                # the kept count, never fewer than those named
+                v["possible_duplicates_total"] = max(counts.get(v["id"], 0),
+                                                     len(v["possible_duplicates"]))
     return views
+
+
+def possible_duplicates(session: Session, principal: Principal, report_id: uuid.UUID, *,
+                        page: int, page_size: int) -> tuple[list[dict], int]:
+    """A page of a case's possible duplicates (nearest first) and how many there are; 404
+    outside scope."""
+    get_case_row(session, principal, report_id)
+    rows = queries.possible_duplicates_page(session, report_id, principal,
+                                            offset=(page - 1) * page_size, limit=page_size)
+    total = queries.possible_duplicate_counts(session, [report_id], principal).get(report_id, 0)
+    return [{k: d[k] for k in _LINKED} for d in rows], max(total, (page - 1) * page_size + len(rows))
 
 
 def find_visible_row(session: Session, principal: Principal, report_id: uuid.UUID):

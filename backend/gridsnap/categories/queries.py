@@ -18,6 +18,12 @@ def list_category_rows(session: Session, *, include_inactive: bool = False):
     """), {"all": include_inactive}).mappings().all()
 
 
+# the distinct time limits of the active categories ({stage: {amount, unit}} as text: a
+# handful, whatever the number of categories), for a statement that gathers more (health.queries)
+TIME_LIMITS_TEXTS = """(
+    SELECT coalesce(array_agg(DISTINCT time_limits::text), '{}') FROM categories WHERE active)"""
+
+
 UPSERT_DEPARTMENT = text("""
     INSERT INTO departments (code, name, name_en) VALUES (:code, :name, :name_en)
     ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, name_en = EXCLUDED.name_en

@@ -8,7 +8,7 @@ groups of people only and are ordinary working days for a city's departments.
 
 An operator may add a year the library does not know yet (a notice is out in November, a
 library release follows later) with a holidays file (`GRIDSNAP_HOLIDAYS_FILE`, read by
-`load_holidays_file`): for the years it gives, it wins.
+`deadlines.service.load_holidays_file`, which keeps it while it is unchanged on disk): for the years it gives, it wins.
 
 A deadline whose computation used a year without a notice is an estimate: `guessed_years`
 names those years, and the case carries them (`due_at_guessed_years`) until its deadline is
@@ -20,8 +20,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
-import os
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
@@ -32,16 +30,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-log = logging.getLogger(__name__)
-
-Unit = Literal["hours", "working_hours", "working_days"]
+Unit = Literal["hours", "working_hours", "working_days", "days"]
 UNITS: tuple[str, ...] = get_args(Unit)
 MAX_AMOUNT = 10_000
 
 
 @dataclass(frozen=True)
 class TimeLimit:
-    """A stage's time limit: `amount` natural hours, working hours or working days."""
+    """A stage's time limit: `amount` natural hours, working hours, working days or calendar
+    days (日, as the 12345 rules write "7天 / 15天")."""
 
     amount: int
     unit: Unit
@@ -184,18 +181,6 @@ class WorkCalendar:
         return self.holidays.covers(year)
 
 
-def calendar_for(tz: str, business_hours: tuple[str, str], holidays_file: str = "") -> WorkCalendar:
-    """The deployment's calendar from its settings (Settings.timezone, business_hours,
-    holidays_file). The holidays file is read again when it changes on disk (its size or
-    modification time); raises HolidaysFileError when it cannot be read or is invalid."""
-    return _calendar(tz, business_hours, holidays_data(holidays_file))
-
-
-@functools.lru_cache(maxsize=16)
-def _calendar(tz: str, business_hours: tuple[str, str], data: HolidayData) -> WorkCalendar:
-    return WorkCalendar.from_business_hours(tz, business_hours, data)
-
-
 def calendar_coverage(year: int, data: HolidayData = LIBRARY) -> bool:
     """True when the holiday data knows that year's State Council holiday notice.
 
@@ -211,10 +196,10 @@ def calendar_coverage(year: int, data: HolidayData = LIBRARY) -> bool:
 def guessed_years(start: datetime, due: datetime, limit: TimeLimit,
                   cal: WorkCalendar) -> tuple[int, ...]:
     """The years without a notice that the deadline `due_at(start, limit, cal)` = `due` was
-    counted over: none for natural hours (no calendar is read); for working hours and working
-    days, every year from the start's to the deadline's (local years) that `cal` does not
+    counted over: none for natural hours and calendar days (no calendar is read); for working
+    hours and working days, every year from the start's to the deadline's (local years) that `cal` does not
     cover — exactly the years whose working-day tables the computation reads."""
-    if limit.unit == "hours":
+    if limit.unit in ("hours", "days"):
         return ()
     return uncovered_between(start, due, cal)
 
@@ -231,6 +216,7 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     """The deadline of a stage that started at `start`; timezone-aware UTC.
 
     - `hours`: natural hours on the clock, nights, weekends and holidays included.
+    - `days`: calendar days (日): the same local clock time N days later, rest days included.
     - `working_hours`: only business hours of working days count, in the calendar's time
       zone. A start outside business hours counts from the next opening; a limit used up
       exactly at closing is due at that closing (16:00 + 2 h is due 18:00 the same day;
@@ -257,6 +243,12 @@ def due_at(start: datetime, limit: TimeLimit, cal: WorkCalendar) -> datetime:
     if limit.unit == "hours":
         # In UTC: adding to a DST zone's aware datetime would add wall-clock hours.
         return start.astimezone(UTC) + timedelta(hours=limit.amount)
+    if limit.unit == "days":
+        # N calendar days (N日): the same wall-clock time N days later in the calendar's zone,
+        # weekends and holidays included
+        local = start.astimezone(cal.zone)
+        return datetime.combine(local.date() + timedelta(days=limit.amount), local.timetz()
+                                ).astimezone(UTC)
 
     zone = cal.zone
     local = start.astimezone(zone)
@@ -420,53 +412,16 @@ def _covered_by_library() -> frozenset[int]:
     return frozenset(getattr(cn, "special_public_holidays", {}))
 
 
-def load_holidays_file(path: str) -> HolidayData:
-    """The holiday data with the file's years; raises HolidaysFileError (unreadable, not JSON,
-    or invalid as `parse_holidays` says)."""
-    try:
-        raw = open(path, "rb").read()  # noqa: SIM115 - read whole, closed at once
-    except OSError as exc:
-        raise HolidaysFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+def holidays_from_bytes(raw: bytes, where: str) -> HolidayData:
+    """The holiday data with the years of a holidays file's bytes (read from `where`: the file
+    is read by deadlines.service); raises HolidaysFileError (not JSON, or invalid as
+    `parse_holidays` says)."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise HolidaysFileError(f"{path}: not UTF-8 JSON ({exc})") from None
-    return HolidayData(parse_holidays(data, path), path=path,
+        raise HolidaysFileError(f"{where}: not UTF-8 JSON ({exc})") from None
+    return HolidayData(parse_holidays(data, where), path=where,
                        sha256=hashlib.sha256(raw).hexdigest())
-
-
-_loaded: dict[str, tuple[tuple[int, int], HolidayData]] = {}
-_refused: dict[str, tuple[int, int]] = {}
-_loaded_lock = threading.Lock()
-
-
-def holidays_data(path: str = "") -> HolidayData:
-    """The holiday data of the deployment: the library alone without a file; with one, the
-    file read when it is first asked for and again when it changes on disk. A running process
-    that finds the changed file invalid logs the error and keeps the data it had (the first
-    reading raises HolidaysFileError: processes check it at start)."""
-    if not path:
-        return LIBRARY
-    try:
-        st = os.stat(path)
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (0, -1)
-    known = _loaded.get(path)
-    if known is not None and (known[0] == stamp or _refused.get(path) == stamp):
-        return known[1]
-    try:
-        data = load_holidays_file(path)
-    except HolidaysFileError:
-        if known is None:
-            raise
-        _refused[path] = stamp  # logged once per change of the file
-        log.error("the holidays file changed and is now invalid; keeping the days it gave "
-                  "before", exc_info=True)
-        return known[1]
-    with _loaded_lock:
-        _loaded[path] = (stamp, data)
-    return data
 
 
 # --- working-day tables -------------------------------------------------------------------

@@ -3,14 +3,81 @@ need a year that has none (for /health, GET /calendar, the command centre and th
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import threading
 from datetime import datetime
 
 from .. import clock
 from ..settings import Settings
-from .rules import HolidaysFileError, TimeLimit, WorkCalendar, calendar_for, due_at
+from .rules import (
+    LIBRARY,
+    HolidayData,
+    HolidaysFileError,
+    TimeLimit,
+    WorkCalendar,
+    due_at,
+    holidays_from_bytes,
+)
 
 log = logging.getLogger("gridsnap.deadlines")
+
+
+def calendar_for(tz: str, business_hours: tuple[str, str], holidays_file: str = "") -> WorkCalendar:
+    """The deployment's calendar from its settings (Settings.timezone, business_hours,
+    holidays_file). The holidays file is read again when it changes on disk (its size or
+    modification time); raises HolidaysFileError when it cannot be read or is invalid."""
+    return _calendar(tz, business_hours, holidays_data(holidays_file))
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar(tz: str, business_hours: tuple[str, str], data: HolidayData) -> WorkCalendar:
+    return WorkCalendar.from_business_hours(tz, business_hours, data)
+
+
+def load_holidays_file(path: str) -> HolidayData:
+    """The holiday data with the file's years; raises HolidaysFileError (unreadable, not JSON,
+    or invalid as `parse_holidays` says)."""
+    try:
+        raw = open(path, "rb").read()  # noqa: SIM115 - read whole, closed at once
+    except OSError as exc:
+        raise HolidaysFileError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    return holidays_from_bytes(raw, path)
+
+
+_loaded: dict[str, tuple[tuple[int, int], HolidayData]] = {}
+_refused: dict[str, tuple[int, int]] = {}
+_loaded_lock = threading.Lock()
+
+
+def holidays_data(path: str = "") -> HolidayData:
+    """The holiday data of the deployment: the library alone without a file; with one, the
+    file read when it is first asked for and again when it changes on disk. A running process
+    that finds the changed file invalid logs the error and keeps the data it had (the first
+    reading raises HolidaysFileError: processes check it at start)."""
+    if not path:
+        return LIBRARY
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = (0, -1)
+    known = _loaded.get(path)
+    if known is not None and (known[0] == stamp or _refused.get(path) == stamp):
+        return known[1]
+    try:
+        data = load_holidays_file(path)
+    except HolidaysFileError:
+        if known is None:
+            raise
+        _refused[path] = stamp  # logged once per change of the file
+        log.error("the holidays file changed and is now invalid; keeping the days it gave "
+                  "before", exc_info=True)
+        return known[1]
+    with _loaded_lock:
+        _loaded[path] = (stamp, data)
+    return data
 
 
 def calendar_of(settings: Settings) -> WorkCalendar:

@@ -31,7 +31,9 @@ class CaseEvent(Base):
     action: Mapped[str] = mapped_column(String(60), nullable=False)
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str | None] = mapped_column(String(12))
+    # staff's note is internal; the public reply (公开答复) is the only text Open311 shows
     note: Mapped[str | None] = mapped_column(Text)
+    public_note: Mapped[str | None] = mapped_column(Text)
     department_code: Mapped[str | None] = mapped_column(
         ForeignKey("departments.code", ondelete="RESTRICT"))
     # the id a phone gave an action, so a replayed action is applied once (offline sync)

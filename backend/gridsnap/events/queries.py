@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 
 _COLUMNS = ("report_id", "at", "actor_id", "action", "from_status", "to_status", "note",
-            "department_code", "client_action_id", "data")
+            "public_note", "department_code", "client_action_id", "data")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Event:
     from_status: str | None = None
     to_status: str | None = None
     note: str | None = None
+    public_note: str | None = None  # the public reply: what Open311 shows as status_notes
     department_code: str | None = None
     client_action_id: uuid.UUID | None = None
     data: dict = field(default_factory=dict)
@@ -39,15 +40,15 @@ class Event:
 def _insert_from_json(param: str) -> str:
     return f"""
     INSERT INTO case_events (report_id, at, actor_id, action, from_status, to_status, note,
-                             department_code, client_action_id, data)
+                             public_note, department_code, client_action_id, data)
     SELECT x.report_id, x.at, x.actor_id, x.action, x.from_status, x.to_status,
-           x.note, x.department_code, x.client_action_id, coalesce(x.data, '{{}}')
+           x.note, x.public_note, x.department_code, x.client_action_id, coalesce(x.data, '{{}}')
       FROM ROWS FROM (jsonb_to_recordset(CAST(:{param} AS jsonb)) AS (
                report_id uuid, at timestamptz, actor_id bigint, action text, from_status text,
-               to_status text, note text, department_code text, client_action_id uuid,
-               data jsonb))
+               to_status text, note text, public_note text, department_code text,
+               client_action_id uuid, data jsonb))
            WITH ORDINALITY AS x(report_id, at, actor_id, action, from_status, to_status, note,
-                                department_code, client_action_id, data, n)
+                                public_note, department_code, client_action_id, data, n)
      ORDER BY x.n
     """
 
@@ -58,7 +59,8 @@ def rows_json(events: list[Event]) -> str:
     return json.dumps([
         {"report_id": str(e.report_id), "at": (e.at or now).isoformat(),
          "actor_id": e.actor_id, "action": e.action, "from_status": e.from_status,
-         "to_status": e.to_status, "note": e.note, "department_code": e.department_code,
+         "to_status": e.to_status, "note": e.note, "public_note": e.public_note,
+         "department_code": e.department_code,
          "client_action_id": str(e.client_action_id) if e.client_action_id else None,
          "data": e.data} for e in events], default=str, ensure_ascii=False)
 
@@ -104,7 +106,8 @@ def find_by_client_action(session: Session, client_action_id: uuid.UUID):
 def list_for_case(session: Session, report_id: uuid.UUID):
     """The trail of one case, oldest first, with each actor's name and role."""
     return session.execute(text("""
-        SELECT e.id, e.at, e.action, e.from_status, e.to_status, e.note, e.department_code,
+        SELECT e.id, e.at, e.action, e.from_status, e.to_status, e.note, e.public_note,
+               e.department_code,
                e.data, e.actor_id, u.username AS actor_username,
                u.display_name AS actor_display_name, u.role AS actor_role
           FROM case_events e LEFT JOIN users u ON u.id = e.actor_id

@@ -45,6 +45,7 @@ CASE_JOINT_FEEDBACK = "case.joint_feedback"  # a co-department's feedback: {depa
 CASE_NOTICE_ISSUED = "case.notice_issued"  # data {notice_id, department_code, reply_due_at}
 CASE_NOTICE_REPLIED = "case.notice_replied"  # data {notice_id, department_code, late}
 # 接诉即办
+CASE_CONTACTED = "case.contacted"  # 先行联系: the unit tried to reach the caller (outcome)
 CASE_ANSWERED = "case.answered"  # 即时答复: a consultation answered on the call, closed at once
 CASE_CALLBACK_RECORDED = "case.callback_recorded"  # 回访: one try, reached or not
 CASE_REOPENED = "case.reopened"  # 重新办理 after 不满意 or 未解决 (counted as rework)

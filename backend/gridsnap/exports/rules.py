@@ -91,7 +91,7 @@ _GRID_COLUMNS: tuple[Column, ...] = (
 GROUP_HEADERS = {"district": "区县", "street": "街道", "community": "社区", "cell": "网格",
                  "department": "处置部门", "category": "类别", "kind": "部件事件",
                  "major_class": "大类", "source": "来源", "reporter": "监督员",
-                 "handler": "处置人员"}
+                 "handler": "处置人员", "dispatcher": "派遣人员"}
 
 
 def indicator_columns(group: str) -> tuple[Column, ...]:

@@ -63,9 +63,10 @@ def export_cases(session: Session, sessions: Callable[[], Session], principal: P
     With `with_callers` (admins only) the callers' name, phone, e-mail and anonymity are added
     as they are stored, and the export is on the audit trail first: one `caller.viewed` event
     (data: via export, the format, the file name) on the trail of every exported case that
-    has a caller, committed before a byte is sent (invariant 10) — so each case's trail says
-    who took its caller away, as it does for a view on the screen. A case that arrives between
-    that commit and its row being read is exported with its caller masked.
+    has a caller, committed (by the API's edge, when the view answers) before a byte is sent
+    (invariant 10) — so each case's trail says who took its caller away, as it does for a view
+    on the screen. A case that arrives between that commit and its row being read is exported
+    with its caller masked.
 
     An XLSX is written with `session` before this returns; CSV and GeoJSON are read as they
     are sent, through a session of their own from `sessions`, closed when the last row is out
@@ -100,7 +101,6 @@ def export_cases(session: Session, sessions: Callable[[], Session], principal: P
         audited = queries.audit_caller_export(
             session, principal, data={"fields": ["name", "phone", "email"], "via": "export",
                                       "format": fmt, "file": name}, **filters)
-        session.commit()
     if fmt == "xlsx":
         rows = (_row(r, audited) for r in queries.stream_cases(
             session, principal, with_callers=with_callers, **filters))

@@ -36,7 +36,8 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
     with the ancestors derived from their children (new ones, and those derived before, which
     grow with the file's children), in one transaction.
 
-    Returns the result with every problem found; if there is any, nothing is written.
+    Returns the result with every problem found; if there is any, nothing is written (the
+    transaction is rolled back, its lock released). Does not commit: the caller owns it.
     """
     result = ImportResult()
     try:
@@ -86,10 +87,6 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
             queries.upsert_areas(session, rows[i:i + CHUNK])
             if bar:
                 bar.update(len(rows[i:i + CHUNK]))
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     finally:
         if bar:
             bar.close()

@@ -3,7 +3,10 @@ GET /calendar: whether the working calendar covers the deadlines in use."""
 
 from __future__ import annotations
 
-from flask import jsonify
+import contextlib
+import ipaddress
+
+from flask import jsonify, request
 from flask.views import MethodView
 from rq import Worker
 
@@ -11,8 +14,10 @@ from .. import clock
 from ..deadlines.rules import HolidaysFileError
 from ..deadlines.schemas import CalendarCoverageSchema
 from ..edge import Blueprint
+from ..errors import AppError
 from ..extensions import db_session, runtime, settings
-from ..users.auth import SECURITY, auth_required
+from ..users import permissions
+from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 
 blp = Blueprint("health", __name__, url_prefix="/health", description="Service health")
@@ -23,7 +28,10 @@ class Health(MethodView):
     @blp.doc(responses={"200": {"description": "All is well."},
                         "503": {"description": "PostgreSQL is down: no report can be taken."}})
     def get(self):
-        """Checks PostgreSQL (with PostGIS), Redis (and how many RQ workers it knows) and the
+        """Up or down for anyone ({"status": "up"} 200, or "down" 503); the details below for
+        an admin's bearer token or a request from this machine not relayed by a proxy.
+
+        Checks PostgreSQL (with PostGIS), Redis (and how many RQ workers it knows) and the
         free space of the photo store; reports the outbox backlog. 503 "down" only when
         PostgreSQL cannot take reports. "degraded" (200), each cause in `reasons`: Redis down
         (the follow-up waits), the photo store with room for fewer than
@@ -34,18 +42,18 @@ class Health(MethodView):
         it is — deadlines are estimated, nothing is refused."""
         checks: dict = {}
         ok = True
+        facts = None
         try:
-            row = service.database_facts(db_session(), clock.now())
-            checks["postgres"] = {"ok": True, "postgis": row["postgis"]}
-            checks["outbox"] = {"pending": row["pending"], "failed": row["failed"],
-                                "postponed": row["postponed"]}
+            facts = service.database_facts(db_session(), settings(), clock.now())
+            checks["postgres"] = {"ok": True, "postgis": facts["postgis"]}
+            checks["outbox"] = {"pending": facts["pending"], "failed": facts["failed"],
+                                "postponed": facts["postponed"]}
         except Exception as exc:  # report, don't raise: this endpoint must answer
             ok = False
             checks["postgres"] = {"ok": False, "error": type(exc).__name__}
         try:
-            redis = runtime().redis
-            redis.ping()
-            checks["redis"] = {"ok": True, "workers": Worker.count(connection=redis)}
+            # the count answers only when Redis does: no ping besides
+            checks["redis"] = {"ok": True, "workers": Worker.count(connection=runtime().redis)}
         except Exception as exc:
             # Redis down degrades follow-up (jobs wait in the outbox), not intake.
             checks["redis"] = {"ok": False, "error": type(exc).__name__}
@@ -58,10 +66,10 @@ class Health(MethodView):
             checks["storage"] = {"ok": False, "error": type(exc).__name__,
                                  "low_below_bytes": low}
         warnings: list[str] = []
-        if checks["postgres"]["ok"]:
+        if facts is not None:
             try:
                 checks["calendar"] = CalendarCoverageSchema().dump(
-                    service.calendar_coverage(db_session(), settings(), clock.now()))
+                    service.coverage_of(settings(), clock.now(), facts))
                 warnings += checks["calendar"]["warnings"]
             except HolidaysFileError as exc:
                 checks["calendar"] = {"ok": False, "error": str(exc)}
@@ -78,10 +86,31 @@ class Health(MethodView):
         if not ok:
             reasons.insert(0, "postgres.down")
         status = "down" if not ok else ("degraded" if reasons else "ok")
-        resp = jsonify({"status": status, "checks": checks, "reasons": reasons,
-                        "warnings": warnings})
+        if _may_see_details():
+            resp = jsonify({"status": status, "checks": checks, "reasons": reasons,
+                            "warnings": warnings})
+        else:
+            # a load balancer needs up or down; versions, workers, free space and backlog
+            # tell an outsider what to attack and when
+            resp = jsonify({"status": "up" if ok else "down"})
         resp.status_code = 200 if ok else 503
         return resp
+
+
+def _may_see_details() -> bool:
+    """The checks in full for an admin's bearer token, or a request made on this machine
+    (loopback, not relayed by a proxy): an operator's curl, the process supervisor."""
+    address = request.remote_addr or ""
+    relayed = "X-Forwarded-For" in request.headers or "X-Real-IP" in request.headers
+    with contextlib.suppress(ValueError):
+        if ipaddress.ip_address(address).is_loopback and not relayed:
+            return True
+    if not request.headers.get("Authorization"):
+        return False
+    try:
+        return permissions.may(current_principal(), permissions.READ_HEALTH_DETAILS)
+    except AppError:
+        return False
 
 
 calendar_blp = Blueprint("calendar", __name__, url_prefix="/calendar",

@@ -74,7 +74,7 @@ class CaseCaller(MethodView):
         """The case's caller, masked (138****1234); unmasked=true for call-takers and admins,
         written to the audit trail."""
         return service.show_caller(db_session(), current_principal(), case_id,
-                                   unmasked=query["unmasked"])
+                                   unmasked=query["unmasked"], reason=query.get("reason"))
 
 
 @blp.route("/address")

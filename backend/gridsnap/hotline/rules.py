@@ -7,8 +7,33 @@ from __future__ import annotations
 
 import re
 
-# who sees a caller's personal data unmasked (each view on the audit trail, invariant 10)
-UNMASKED_ROLES = frozenset({"call_taker", "admin"})
+from ..users.permissions import UNMASK_CALLERS
+
+# who sees a caller's personal data unmasked (each view on the audit trail, invariant 10): the
+# holders of the verb (users.permissions), published in GET /api/v1
+UNMASKED_ROLES = UNMASK_CALLERS.roles
+
+
+# 先行联系: the handler of the unit a hotline case is dispatched to may reveal the caller's
+# number for that case, stating why (audited like every unmasked view)
+REVEAL_REASON_MIN = 4
+
+
+def may_reveal_number(principal, case: dict, caller) -> bool:
+    """Whether a handler (users.permissions.CONTACT_CALLERS) may see this case's caller's
+    number: the case came by the hotline,
+    it is with the handler's department now, and the caller did not ask to stay anonymous."""
+    return (principal.department_code is not None
+            and case.get("source") == "hotline"
+            and case.get("department_code") == principal.department_code
+            and case.get("status") in ("dispatched", "resolved")
+            and not caller["anonymous"])
+
+
+def number_view(row) -> dict:
+    """A caller as the responsible unit sees them for 先行联系: the number unmasked, the name
+    and e-mail masked."""
+    return {**caller_view(row, unmasked=False), "phone": row["phone"], "masked": False}
 
 
 def mask_phone(phone: str | None) -> str | None:

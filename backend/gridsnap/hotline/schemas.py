@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..cases.rules import NATURES, URGENCIES
 from ..cases.schemas import CallbackInSchema, CaseSchema
 from ..grid.schemas import LocationSchema
+from ..schemas import AwareDateTime
 
 
 class CallerInSchema(Schema):
@@ -31,7 +32,7 @@ class CallInSchema(Schema):
     location = fields.Nested(LocationSchema, metadata={
         "description": "A point picked on the map; else the address is resolved against the "
                        "grid's area names."})
-    called_at = fields.AwareDateTime(required=True, metadata={
+    called_at = AwareDateTime(required=True, metadata={
         "description": "When the call came in, with offset."})
     answer = fields.String(validate=validate.Length(min=1, max=2000), metadata={
         "description": "即时答复: a consultation answered on the call is closed at once with "
@@ -67,7 +68,11 @@ class CallbackRecordSchema(Schema):
 
 class CallerQuerySchema(Schema):
     unmasked = fields.Boolean(load_default=False, metadata={
-        "description": "Call-takers and admins only; written to the audit trail."})
+        "description": "Call-takers and admins; for 先行联系 the handler of the unit the "
+                       "hotline case is dispatched to (the number only, with a reason). "
+                       "Written to the audit trail."})
+    reason = fields.String(validate=validate.Length(max=500), metadata={
+        "description": "Why the number is needed (a handler must say, at least 4 characters)."})
 
 
 class AddressQuerySchema(Schema):

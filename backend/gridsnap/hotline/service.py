@@ -16,15 +16,11 @@ from ..events.queries import Event, insert_events
 from ..grid.service import resolve_address
 from ..reports.service import submit_report
 from ..settings import Settings
+from ..users import permissions
 from ..users.rules import Principal
 from . import queries, rules
 
 CALLBACK_LIST_LIMIT = 500
-
-
-def _require(principal: Principal, roles, what: str) -> None:
-    if principal.role not in roles:
-        raise AppError("auth.forbidden", f"Only call-takers {what}.")
 
 
 def record_caller(session: Session, case_id: uuid.UUID, caller: dict) -> None:
@@ -53,7 +49,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
     and an address the grid's names do not place), report.unknown_category,
     report.id_conflict.
     """
-    _require(principal, {"call_taker"}, "take calls")
+    permissions.require(principal, permissions.TAKE_CALLS)
     location = body.get("location")
     if location is None:
         found = resolve_address(session, body.get("address") or "")
@@ -71,13 +67,12 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
               "email": None, "anonymous": bool(caller.get("anonymous"))}
     submitted = submit_report(
         session, principal, call_id, report, settings, source="hotline", nature=body["nature"],
-        urgency=body["urgency"], commit=False, caller=caller)
+        urgency=body["urgency"], caller=caller)
     if submitted.created:
         record_caller(session, call_id, caller)
     if submitted.created and body.get("answer"):
         case_service.change_case(session, principal, call_id, ["answer"],
                                  {"note": body["answer"]}, settings=settings)
-    session.commit()
     case = views.get_case(session, principal, call_id)
     return _with_callers(session, principal, [case])[0], submitted.created
 
@@ -85,7 +80,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
 def list_callbacks(session: Session, principal: Principal) -> list[dict]:
     """The closed hotline cases waiting for their callback (回访), the longest waiting first,
     with their callers masked; at most CALLBACK_LIST_LIMIT. Call-takers and admins."""
-    _require(principal, rules.UNMASKED_ROLES, "call back")
+    permissions.require(principal, permissions.CALL_BACK)
     ids = queries.pending_callback_ids(session, principal, limit=CALLBACK_LIST_LIMIT)
     if not ids:
         return []
@@ -99,7 +94,7 @@ def record_callback(session: Session, principal: Principal, case_id: uuid.UUID, 
                     settings: Settings) -> dict:
     """回访: record one try at calling the caller back — reached with 响应 / 解决 / 满意, or not
     (the third unanswered try makes them unreachable); with `reopen`, a 不满意 or 未解决 answer
-    reopens the case (重新办理) as rework in the same change. Commits; returns the case.
+    reopens the case (重新办理) as rework in the same change. Returns the case.
 
     Raises AppError case.not_found, case.invalid_transition, case.action_forbidden (no
     callback due, or reopening a satisfied caller's case), case.note_required,
@@ -109,35 +104,46 @@ def record_callback(session: Session, principal: Principal, case_id: uuid.UUID, 
     case_service.change_case(session, principal, case_id, steps,
                              {"callback": body["callback"], "note": body.get("note")},
                              settings=settings)
-    session.commit()
     case = views.get_case(session, principal, case_id)
     return _with_callers(session, principal, [case])[0]
 
 
 def show_caller(session: Session, principal: Principal, case_id: uuid.UUID, *,
-                unmasked: bool) -> dict:
+                unmasked: bool, reason: str | None = None) -> dict:
     """The caller of a case the principal may see: masked; unmasked only for call-takers and
-    admins, and then the view is written to the case's audit trail (invariant 10).
+    admins — or, for 先行联系, the number alone for the handler of the unit the hotline case
+    is dispatched to, with a stated reason — and then the view is written to the case's audit
+    trail with who, what and why (invariant 10).
 
-    Raises AppError case.not_found, caller.not_found, auth.forbidden.
+    Raises AppError case.not_found, caller.not_found, auth.forbidden, caller.reason_required.
     """
-    views.get_case_row(session, principal, case_id)
+    case = views.get_case_row(session, principal, case_id)
     row = queries.find_caller(session, case_id)
     if row is None:
         raise AppError("caller.not_found", "This case has no caller on record.")
     if not unmasked:
         return rules.caller_view(row, unmasked=False)
-    if principal.role not in rules.UNMASKED_ROLES:
-        raise AppError("auth.forbidden", "Only call-takers and admins see a caller unmasked.")
+    if permissions.may(principal, permissions.CONTACT_CALLERS):
+        if not rules.may_reveal_number(principal, dict(case), row):
+            raise AppError("auth.forbidden", "Only the unit a hotline case is dispatched to "
+                           "sees its caller's number, and never an anonymous caller's.")
+        reason = (reason or "").strip()
+        if len(reason) < rules.REVEAL_REASON_MIN:
+            raise AppError("caller.reason_required", "Say why you need the number (先行联系).",
+                           {"reason": [f"At least {rules.REVEAL_REASON_MIN} characters."]})
+        insert_events(session, [Event(report_id=case_id, action=ev.CALLER_VIEWED,
+                                      at=clock.now(), actor_id=principal.id,
+                                      data={"fields": ["phone"], "reason": reason})])
+        return rules.number_view(row)
+    permissions.require(principal, permissions.UNMASK_CALLERS)
     insert_events(session, [Event(report_id=case_id, action=ev.CALLER_VIEWED, at=clock.now(),
                                   actor_id=principal.id, data={"fields": ["name", "phone",
                                                                           "email"]})])
-    session.commit()
     return rules.caller_view(row, unmasked=True)
 
 
 def place_address(session: Session, principal: Principal, address: str) -> dict | None:
     """Where a typed address lies by the grid's names (the call-taker's screen asks as the
     call-taker types); None when no name matches."""
-    _require(principal, {"call_taker", "admin"}, "resolve addresses")
+    permissions.require(principal, permissions.PLACE_ADDRESSES)
     return resolve_address(session, address)

@@ -24,6 +24,5 @@ def list_inbox(session: Session, principal: Principal, *, after_id: int = 0,
 def mark_read(session: Session, principal: Principal, notification_id: int) -> None:
     """Mark one of my notifications read; raises AppError notification.not_found."""
     found = queries.mark_read(session, principal.id, notification_id)
-    session.commit()
     if not found:
         raise AppError("notification.not_found", "There is no such notification of yours.")

@@ -14,6 +14,7 @@ from ..edge import check_mapping
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
 from ..photos.api import stored_photo
+from ..users import permissions
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import rules, service
 from .schemas import ClientInSchema, ClientSchema, IssuedKeySchema
@@ -64,7 +65,10 @@ def _checked() -> None:
 
 
 def _base_url() -> str:
-    return request.host_url.rstrip("/") + blp.url_prefix
+    """Where Open311 lives, from GRIDSNAP_PUBLIC_URL; never from the request's Host header (a
+    forged Host would put another site into discovery and media_url). Unset: a path on this
+    server."""
+    return settings().public_url + request.script_root + blp.url_prefix
 
 
 def _reader():
@@ -133,8 +137,7 @@ admin_blp = ApiBlueprint("admin_open311", __name__, url_prefix="/admin/open311-c
 
 
 def _require_admin():
-    if current_principal().role != "admin":
-        raise AppError("auth.forbidden", "Only admins manage Open311 clients.")
+    permissions.require(current_principal(), permissions.MANAGE_OPEN311_CLIENTS)
 
 
 @admin_blp.route("")
@@ -145,7 +148,7 @@ class Clients(MethodView):
     def get(self):
         """The client systems, their scopes and whether revoked."""
         _require_admin()
-        return service.list_clients(db_session())
+        return service.list_clients(db_session(), current_principal())
 
     @admin_blp.doc(security=SECURITY)
     @auth_required
@@ -155,7 +158,7 @@ class Clients(MethodView):
         """Issue a client system its API key (shown once; stored hashed)."""
         _require_admin()
         key = service.issue_client(db_session(), body["name"], body["scopes"],
-                                   display_name=body["display_name"])
+                                   display_name=body["display_name"], actor=current_principal())
         return {"name": body["name"], "api_key": key}
 
 
@@ -167,4 +170,4 @@ class Client(MethodView):
     def delete(self, name: str):
         """Revoke a client: its keys stop working at once."""
         _require_admin()
-        service.revoke_client(db_session(), name, runtime().redis)
+        service.revoke_client(db_session(), name, runtime().redis, actor=current_principal())

@@ -24,20 +24,18 @@ def list_services(session: Session, code: str | None = None):
     """), params).mappings().all()
 
 
-# the public note of the latest change of status (the events people wrote a note on)
-_PUBLIC_NOTE_EVENTS = ("case.answered", "case.closed", "case.verified", "case.rejected",
-                       "case.resolved", "case.reopened")
-
-_REQUEST_COLUMNS = f"""
+# Only what staff wrote or marked for the public leaves: the public reply (never the internal
+# note, which may hold a phone number or a name) and photos marked public (a worker's photo may
+# show a licence plate or a face)
+_REQUEST_COLUMNS = """
     r.id, r.number, r.status, r.category_code, k.name AS service_name, r.description,
     d.name AS agency, r.received_at, r.updated_at, r.closed_at, r.due_at, r.address,
     ST_X(r.location) AS lon, ST_Y(r.location) AS lat,
-    (SELECT e.note FROM case_events e
-      WHERE e.report_id = r.id AND e.note IS NOT NULL
-        AND e.action IN ({", ".join(f"'{a}'" for a in _PUBLIC_NOTE_EVENTS)})
+    (SELECT e.public_note FROM case_events e
+      WHERE e.report_id = r.id AND e.public_note IS NOT NULL
       ORDER BY e.id DESC LIMIT 1) AS public_note,
     (SELECT p.id FROM photos p
-      WHERE p.report_id = r.id AND p.display_key IS NOT NULL
+      WHERE p.report_id = r.id AND p.display_key IS NOT NULL AND p.public_at IS NOT NULL
       ORDER BY p.uploaded_at, p.id LIMIT 1) AS photo_id
 """
 
@@ -89,9 +87,13 @@ def number_of(session: Session, principal: Principal | None, report_id) -> int |
         params).scalar()
 
 
-def is_public(session: Session, report_id) -> bool:
-    return bool(session.execute(text(
-        "SELECT source = 'open311' FROM reports WHERE id = :id"), {"id": report_id}).scalar())
+def is_public(session: Session, report_id, photo_id) -> bool:
+    """A photo is public when staff marked it so, on a case Open311 shows without a key."""
+    return bool(session.execute(text("""
+        SELECT r.source = 'open311' AND p.public_at IS NOT NULL
+          FROM reports r JOIN photos p ON p.report_id = r.id
+         WHERE r.id = :id AND p.id = :photo
+    """), {"id": report_id, "photo": photo_id}).scalar())
 
 
 def client_users(session: Session):

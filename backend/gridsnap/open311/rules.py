@@ -13,6 +13,7 @@ CHANGESET = "2026-11-26T00:00:00+08:00"
 FORMATS = ("json", "xml")
 MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 CLOSED_STATUSES = frozenset({"closed", "rejected", "duplicate"})
+MAX_NAME = 100  # first_name, last_name: the callers table's limit
 MAX_DESCRIPTION = 2000  # the spec allows 4,000; a case holds 2,000
 DEFAULT_DAYS = 90  # GET requests: the most recent 90 days …
 MAX_REQUESTS = 1000  # … or the first 1000 requests, whichever is smaller

@@ -7,18 +7,19 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import AppError
-from ..grid.service import resolve_address
+from ..grid.service import locate_point, resolve_address
 from ..hotline import service as hotline_service
 from ..photos import service as photo_service
 from ..reports.service import submit_report
 from ..settings import Settings
+from ..users import permissions
 from ..users import queries as user_queries
 from ..users import service as user_service
 from ..users.rules import Principal, valid_scope
@@ -47,8 +48,9 @@ def client_for_key(session: Session, api_key: str | None, *, required: bool) -> 
         principal = user_service.authenticate(session, api_key)
     except AppError:
         principal = None
-    if principal is None or principal.role != "client":
-        raise AppError("open311.forbidden", "Invalid api_key received -- can't proceed.")
+    verb = permissions.FILE_OPEN311_REQUESTS
+    if principal is None or not permissions.may(principal, verb):
+        raise AppError(verb.code, verb.refusal)
     return principal
 
 
@@ -96,6 +98,18 @@ def _float(form: dict, name: str) -> float | None:
     return value
 
 
+def _require_client_area(session: Session, client: Principal, lon: float, lat: float) -> None:
+    """A client files requests only where it is responsible: a point in no area of this city's
+    grid is 400 (no grid there), one outside the client's scopes the spec's 403."""
+    area_code = locate_point(session, lon, lat)["area_code"]
+    if area_code is None:
+        raise AppError("open311.no_grid", "There is no grid of this city at that location.")
+    if not client.covers_area(area_code):
+        raise AppError("open311.outside_area",
+                       "This api_key may not file requests at that location (outside the "
+                       "client's area).")
+
+
 def post_request(session: Session, client: Principal, form: dict,
                  settings: Settings) -> list[dict]:
     """POST Service Request: a case with source open311 (realtime: the service_request_id —
@@ -120,6 +134,7 @@ def post_request(session: Session, client: Principal, form: dict,
             raise _bad("address_string names no street, community or grid cell of this city; "
                        "send lat & long.")
         lat, lon = found["lat"], found["lon"]
+    _require_client_area(session, client, lon, lat)
     description = form.get("description") or ""
     if len(description) > rules.MAX_DESCRIPTION:
         raise _bad(f"description is limited to {rules.MAX_DESCRIPTION} characters here.")
@@ -127,6 +142,9 @@ def post_request(session: Session, client: Principal, form: dict,
     # a Chinese name is family name first, without a space: 王小明; else "John Smith"
     chinese = any(ord(ch) >= 0x2E80 for ch in last + first)
     name = (last + first if chinese else " ".join(x for x in (first, last) if x)) or None
+    if name and len(name) > rules.MAX_NAME:
+        raise _bad(f"first_name and last_name are limited to {rules.MAX_NAME} characters "
+                   "together here.")
     phone = (form.get("phone") or "").strip() or None
     if phone and not re.fullmatch(r"[0-9+() -]{3,32}", phone):
         raise _bad("phone must be a phone number.")
@@ -138,10 +156,9 @@ def post_request(session: Session, client: Principal, form: dict,
         {"category": code, "description": description, "address": address,
          "location": {"lon": lon, "lat": lat, "source": "manual"},
          "captured_at": clock.now()}, settings,
-        source="open311", caller=caller if any((name, phone, email)) else None, commit=False)
+        source="open311", caller=caller if any((name, phone, email)) else None)
     if submitted.created and any((name, phone, email)):
         hotline_service.record_caller(session, report_id, caller)
-    session.commit()
     return [{"service_request_id": submitted.report["number"],
              "service_notice": "已受理，将按期办理。", "account_id": None}]
 
@@ -175,6 +192,12 @@ def _parse_date(args: dict, name: str) -> datetime | None:
         raise _bad(f"{name} must be a W3C date-time, e.g. 2026-11-01T00:00:00Z.") from None
     if value.tzinfo is None:
         raise _bad(f"{name} must carry its time zone (Z or an offset).")
+    try:
+        # a range of 90 days around it must be expressible: 0001-01-01 and 9999-12-31 are not
+        value.astimezone(UTC) - timedelta(days=rules.DEFAULT_DAYS + 1)
+        value.astimezone(UTC) + timedelta(days=rules.DEFAULT_DAYS + 1)
+    except (OverflowError, ValueError):
+        raise _bad(f"{name} is out of range.") from None
     return value
 
 
@@ -188,7 +211,7 @@ def list_requests(session: Session, client: Principal | None, args: dict, settin
     the range defaults to the most recent 90 days and spans at most 90; at most 1000)."""
     ids = _list_arg(args, "service_request_id")
     if ids:
-        if not all(i.isdigit() for i in ids):
+        if not all(i.isascii() and i.isdigit() and len(i) <= 18 for i in ids):
             raise _bad("service_request_id is a comma-separated list of request ids.")
         rows = queries.list_requests(session, client, numbers=[int(i) for i in ids],
                                      limit=rules.MAX_REQUESTS)
@@ -221,7 +244,7 @@ def list_requests(session: Session, client: Principal | None, args: dict, settin
 
 def get_request(session: Session, client: Principal | None, request_id: str,
                 settings: Settings, base_url: str) -> list[dict]:
-    if not request_id.isdigit():
+    if not (request_id.isascii() and request_id.isdigit()) or len(request_id) > 18:
         raise AppError("open311.not_found", f"service_request_id {request_id!r} was not found.")
     rows = queries.list_requests(session, client, numbers=[int(request_id)], limit=1)
     if not rows:
@@ -244,7 +267,7 @@ def get_token(session: Session, client: Principal | None, token: str) -> list[di
 def public_media(session: Session, photo_id: uuid.UUID) -> tuple[str, str]:
     """(storage key, etag) of the display size (EXIF-free) of a public case's photo."""
     found = photo_service.display_file(session, photo_id)
-    if found is None or not queries.is_public(session, found[0]):
+    if found is None or not queries.is_public(session, found[0], photo_id):
         raise AppError("open311.not_found", "There is no such media.")
     return found[1], found[2]
 
@@ -252,7 +275,7 @@ def public_media(session: Session, photo_id: uuid.UUID) -> tuple[str, str]:
 # --- clients and their API keys (admins) -------------------------------------------------------
 
 def issue_client(session: Session, name: str, scopes: list[str], *, display_name: str = "",
-                 years: int = 5) -> str:
+                 years: int = 5, actor: Principal | None = None) -> str:
     """A client system (an account of role client, `open311-<name>`) and its API key, shown
     once (only its hash is stored). Its scope (area code prefixes) bounds what its key reads.
     Raises AppError user.invalid, open311.client_exists."""
@@ -262,6 +285,10 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
     if bad or not scopes:
         raise AppError("user.invalid", "Give the client one or more scopes (area code "
                        "prefixes, or '' for the city).")
+    if actor is not None and not actor.manages(scopes):
+        # an admin issues keys within its own scope only
+        raise AppError("auth.forbidden", "You may give a client only scopes within your own.",
+                       {"scopes": ["Wider than yours."]})
     username = rules.USERNAME_PREFIX + name
     if user_queries.find_user_by_username(session, username) is not None:
         raise AppError("open311.client_exists", f"There is a client named {name!r} already.")
@@ -269,19 +296,25 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
                                  role="client", password=secrets.token_urlsafe(24),
                                  scopes=scopes)
     key = user_service.issue_api_key(session, user.id, years=years, label="open311 api key")
-    session.commit()
     return key
 
 
-def revoke_client(session: Session, name: str, redis: Redis | None) -> None:
+def revoke_client(session: Session, name: str, redis: Redis | None,
+                  actor: Principal | None = None) -> None:
     """Disable the client and revoke its keys on every API process at once (a new revocation
-    epoch in `redis`); raises open311.client_not_found."""
+    epoch in `redis`); raises open311.client_not_found (also for a client outside the scope
+    of `actor`, an admin)."""
+    client = user_queries.find_user_by_username(session, rules.USERNAME_PREFIX + name)
+    if client is not None and actor is not None and not actor.manages(client.scopes):
+        raise AppError("open311.client_not_found", f"There is no client {name!r}.")
     try:
         user_service.disable_user(session, rules.USERNAME_PREFIX + name, redis)
     except LookupError:
         raise AppError("open311.client_not_found", f"There is no client {name!r}.") from None
 
 
-def list_clients(session: Session) -> list[dict]:
+def list_clients(session: Session, actor: Principal | None = None) -> list[dict]:
+    """The client systems (those `actor`, an admin, manages)."""
     return [{**dict(r), "name": r["username"].removeprefix(rules.USERNAME_PREFIX),
-             "revoked": r["disabled_at"] is not None} for r in queries.client_users(session)]
+             "revoked": r["disabled_at"] is not None} for r in queries.client_users(session)
+            if actor is None or actor.manages(r["scopes"])]

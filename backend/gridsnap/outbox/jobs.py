@@ -3,7 +3,8 @@ registered, and the periodic tasks (the overdue sweep).
 
 A handler takes (session, runtime, payloads) and must be idempotent: a message may be delivered
 twice (a relay re-send, a retry), and running it again must change nothing more. The message is
-marked done in the same transaction as the handler's changes.
+marked done in the same transaction as the handler's changes; that transaction is the runner's
+(gridsnap.transaction): handlers and tasks never commit.
 
 Nothing here knows the features: the composition root (worker.build_followup) puts the
 runtime and every feature's handlers into a Followup, and the worker binds it while it runs a
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from .. import transaction
 from ..db import is_unavailable
 from . import queries
 from .rules import (
@@ -75,18 +77,18 @@ class Followup:
     def _run(self, topic: str, message_ids: list[int]) -> dict:
         rt = self.runtime
         handler = self.handlers[topic]
-        with rt.sessions() as session:
+        with self._session() as session:
             rows = queries.load_undone(session, message_ids, topic)
             if not rows:
-                session.rollback()
+                transaction.rollback(session)
                 return {"done": 0, "skipped": len(message_ids)}
             try:
                 handler(session, rt, [r["payload"] for r in rows])
                 queries.mark_done(session, [r["id"] for r in rows])
-                session.commit()
+                transaction.commit(session)
                 return {"done": len(rows), "skipped": len(message_ids) - len(rows)}
             except Exception as exc:
-                session.rollback()
+                transaction.rollback(session)
                 if is_unavailable(exc):
                     raise  # the database is away (run() answers it): no message is to blame
                 if exhaustion(exc) is not None:
@@ -98,16 +100,16 @@ class Followup:
         # One bad message must not hold back the others: retry each alone.
         done = failed = postponed = 0
         for row in rows:
-            with rt.sessions() as session:
+            with self._session() as session:
                 try:
                     if not queries.load_undone(session, [row["id"]], topic):
                         continue
                     handler(session, rt, [row["payload"]])
                     queries.mark_done(session, [row["id"]])
-                    session.commit()
+                    transaction.commit(session)
                     done += 1
                 except Exception as exc:
-                    session.rollback()
+                    transaction.rollback(session)
                     if is_unavailable(exc):
                         raise
                     if exhaustion(exc) is not None:
@@ -120,7 +122,7 @@ class Followup:
                     queries.record_failure(
                         session, row["id"], error, final=final,
                         retry_after_s=retry_delay_s(attempts, rt.settings.job_retry_intervals))
-                    session.commit()
+                    transaction.commit(session)
                     failed += 1
                     log.error("outbox message %s (%s) failed%s: %s", row["id"], topic,
                               " for good" if final else "", error)
@@ -135,14 +137,17 @@ class Followup:
         cause = exhaustion(exc)
         error = EXHAUSTED + "".join(traceback.format_exception_only(cause)).strip()
         queries.postpone(session, ids, error, POSTPONE_MIN_S, POSTPONE_MAX_S)
-        session.commit()
+        transaction.commit(session)
         log.error("%d %s message(s) postponed: %s", len(ids), topic, error)
+
+    def _session(self) -> Session:
+        """A session whose transactions are the runner's: a handler that commits raises."""
+        return transaction.own(self.runtime.sessions(), "job runner (outbox.jobs.Followup)")
 
     def run_task(self, name: str) -> int:
         """Run one periodic task in its own transaction; returns what it counted."""
-        with self.runtime.sessions() as session:
+        with self._session() as session, transaction.unit(session, "job runner"):
             n = self.tasks[name](session, self.runtime)
-            session.commit()
         if n:
             log.info("%s: %d", name, n)
         return n

@@ -16,6 +16,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from .. import transaction
 from . import queries
 from .rules import DEFAULT_BATCH, LOST_JOB_STATES, plan_jobs
 
@@ -25,23 +26,23 @@ def relay_pending(session: Session, enqueue, *, limit: int = 2000,
                   default_batch: int = DEFAULT_BATCH) -> int:
     """Send pending messages to the queue; returns how many were sent.
 
-    The messages are marked enqueued and that is committed *before* the jobs reach Redis, so a
-    worker never finds its messages still locked by the relay. `enqueue(specs)` puts the jobs
+    The messages are marked enqueued and that is committed *before* the jobs reach Redis (a
+    declared step of the caller's transaction: transaction.step), so a worker never finds its
+    messages still locked by the relay. `enqueue(specs)` puts the jobs
     on RQ; if it raises (Redis down) the messages are made pending again and the error
     propagates so the caller backs off. Should even that fail, the sweep re-sends them.
     """
     rows = queries.claim_pending(session, limit)
     if not rows:
-        session.rollback()
         return 0
     specs = plan_jobs(rows, default_batch)
     queries.mark_enqueued(session, {s.job_id: s.message_ids for s in specs})
-    session.commit()
+    transaction.step(session)
     try:
         enqueue(specs)
     except Exception:
         queries.reset_enqueued(session, [r.id for r in rows])
-        session.commit()
+        transaction.step(session)  # pending again, though the relay fails
         raise
     return len(rows)
 
@@ -52,18 +53,28 @@ def sweep_lost(session: Session, job_states, *, older_than_s: int = 20) -> int:
 
     `job_states(job_ids)` returns {job_id: status or None}, "abandoned" for a job started by a
     worker that is gone. `older_than_s` leaves alone the messages the relay has just marked and
-    is putting on the queue. Returns how many were reset.
+    is putting on the queue. Returns how many were reset. Does not commit.
     """
     rows = queries.in_flight_older_than(session, older_than_s)
     if not rows:
-        session.rollback()
         return 0
     states = job_states(sorted({r.job_id for r in rows if r.job_id}))
     # a finished job whose messages are not done skipped them (it cannot have done them):
     # send those again too
     lost = [r.id for r in rows if r.job_id is None or states.get(r.job_id) in LOST_JOB_STATES]
     n = queries.reset_enqueued(session, lost) if lost else 0
-    session.commit()
     if n:
         log.warning("outbox sweep: %d messages had lost their job; sent again", n)
     return n
+
+
+def status(session: Session, *, failures: int = 10) -> tuple[list, list]:
+    """The follow-up queue as the database sees it (`gridsnap outbox status`): per topic the
+    pending, scheduled, in-flight, failed and done messages, and the latest `failures`."""
+    return list(queries.backlog(session)), list(queries.failed_messages(session, failures))
+
+
+def retry_failed(session: Session) -> int:
+    """Send the messages that failed for good once more (`gridsnap outbox retry-failed`, after
+    fixing the cause); returns how many. Does not commit."""
+    return queries.retry_failed(session)

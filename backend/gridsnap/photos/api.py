@@ -88,6 +88,25 @@ class PhotoFile(MethodView):
         return resp
 
 
+@blp.route("/photos/<uuid:photo_id>/public")
+class PhotoPublic(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, PhotoOutSchema)
+    def put(self, photo_id: uuid.UUID):
+        """Mark the photo public (公开): Open311 shows it (its display size, EXIF-free) as the
+        request's media_url. A photo is private until then. Supervisors of the case's area
+        and admins."""
+        return service.set_public(db_session(), current_principal(), photo_id, True)
+
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, PhotoOutSchema)
+    def delete(self, photo_id: uuid.UUID):
+        """Make the photo private again: Open311 no longer shows it."""
+        return service.set_public(db_session(), current_principal(), photo_id, False)
+
+
 def stored_photo(key: str, content_type: str, disposition: str | None = None) -> Response:
     """The stored object `key` as the answer, its bytes never through Python when the store
     is an object store: a presigned GET, lasting GRIDSNAP_PHOTO_URL_SECONDS, that the front
@@ -153,7 +172,8 @@ def _int_header(name: str, required: bool = True) -> int | None:
     raw = request.headers.get(name)
     if raw is None and not required:
         return None
-    if raw is None or not raw.isdigit():
+    # tus: 1*DIGIT, ASCII only (str.isdigit also takes '²' and other digits int() refuses)
+    if raw is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise AppError("upload.bad_header", f"Send {name} as a whole number of bytes.",
                        {name: ["Missing." if raw is None else f"{raw!r} is not a whole number."]})
     return int(raw)

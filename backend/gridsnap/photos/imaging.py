@@ -4,6 +4,9 @@
 from the header by a few lines of byte parsing before Pillow is asked anything, and a JPEG is
 decoded at 1/8 scale, which still reads the whole entropy-coded stream, so a truncated file fails.
 `make_derivatives` belongs in a job: it decodes once at the scale the display size needs.
+A WebP has no cheap partial decode: past IN_REQUEST_DECODE_PIXELS the request checks only that
+its RIFF container is whole, and the job decodes it (`make_derivatives_bounded`) in a child
+process whose address space is capped, so a decompression bomb costs that child, not a worker.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import functools
 import hashlib
 import io
 import math
+import multiprocessing
 import re
+import resource
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -30,6 +35,10 @@ ALLOWED_TYPES: dict[str, str] = {"image/jpeg": "JPEG", "image/png": "PNG", "imag
 EXTENSIONS: dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 DEFAULT_MAX_PIXELS = 50_000_000
+# above this many pixels nothing is decoded fully inside a request (a phone's 12 MP photo is
+# below it), and the follow-up job decodes in a memory-capped child process
+IN_REQUEST_DECODE_PIXELS = 16_000_000
+DEFAULT_DECODE_MAX_BYTES = 1024 * 1024 * 1024
 
 _FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 _DAMAGED = "The image is damaged or incomplete; please take or upload it again."
@@ -113,8 +122,18 @@ def inspect_image(
         raise PhotoError(NOT_AN_IMAGE, message)
     with _open(data, fmt, _pixel_limit(max_pixels)) as im:
         width, height = im.size
-        _check_complete(im)
+        if fmt == "WEBP" and width * height > IN_REQUEST_DECODE_PIXELS:
+            # a 2 KB lossless WebP of 7000×7000 takes ~740 MB and seconds to decode: not here
+            _check_riff_whole(data)
+        else:
+            _check_complete(im)
     return ImageInfo(mime=mime, width=width, height=height, format=fmt)
+
+
+def _check_riff_whole(data: bytes) -> None:
+    """A RIFF file (WebP) states its length: truncated or padded bytes are refused cheaply."""
+    if len(data) < 12 or int.from_bytes(data[4:8], "little") + 8 != len(data):
+        raise PhotoError(NOT_AN_IMAGE, _DAMAGED)
 
 
 def _normalize_mime(declared_type: str | None) -> str:
@@ -468,6 +487,51 @@ def make_derivatives(
         # Encoded before the with block ends: closing `im` frees its pixels, which `rgb` (and
         # so `display`, when nothing was shrunk) may be.
         return {"thumb": _encode(thumb, quality), "display": _encode(display, quality)}
+
+
+def make_derivatives_bounded(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                             memory_bytes: int = DEFAULT_DECODE_MAX_BYTES,
+                             **kwargs) -> dict[str, Derivative]:
+    """make_derivatives, for an image past IN_REQUEST_DECODE_PIXELS in a forked child whose
+    address space may grow by at most `memory_bytes`: running out there is PhotoError
+    "photo.too_many_pixels", never the caller's memory. Raises what make_derivatives does."""
+    fmt = _sniff_format(data)
+    size = _header_size(data, fmt) if fmt else None
+    if size is None or size[0] * size[1] <= IN_REQUEST_DECODE_PIXELS:
+        return make_derivatives(data, max_pixels=max_pixels, **kwargs)
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_derive_in_child, daemon=True,
+                        args=(send, data, max_pixels, memory_bytes, kwargs))
+    child.start()
+    send.close()
+    try:
+        kind, value = receive.recv()
+    except EOFError:  # killed (out of memory) before it could answer
+        kind, value = "error", (TOO_MANY_PIXELS, "The image is too large to process.")
+    finally:
+        receive.close()
+        child.join()
+    if kind == "ok":
+        return value
+    raise PhotoError(*value)
+
+
+def _derive_in_child(send, data: bytes, max_pixels: int, memory_bytes: int, kwargs) -> None:
+    try:
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * resource.getpagesize()
+        limit = used + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        send.send(("ok", make_derivatives(data, max_pixels=max_pixels, **kwargs)))
+    except PhotoError as exc:
+        send.send(("error", (exc.code, exc.message)))
+    except MemoryError:
+        send.send(("error", (TOO_MANY_PIXELS, "The image is too large to process.")))
+    except Exception:  # libwebp refusing what it cannot allocate: an OSError, say
+        send.send(("error", (TOO_MANY_PIXELS, "The image is too large to process.")))
+    finally:
+        send.close()
 
 
 def _draft_size(size: tuple[int, int], long_side: int) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ from ..grid.rules import distance_m
 from ..outbox import rules as topics
 from ..storage import derivative_key
 from . import queries, rules, service
-from .imaging import make_derivatives, read_exif
+from .imaging import PhotoError, make_derivatives_bounded, read_exif
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,17 @@ def process_photos(session: Session, rt, photo_ids: list[str]) -> int:
         data = storage.get(r["original_key"])
         exif = read_exif(data)
         keys = {}
-        for size, d in make_derivatives(data, max_pixels=rt.settings.photo_max_pixels).items():
+        try:
+            derivatives = make_derivatives_bounded(
+                data, max_pixels=rt.settings.photo_max_pixels,
+                memory_bytes=rt.settings.photo_decode_max_bytes)
+        except PhotoError as exc:
+            # accepted on a header check (a large WebP is not decoded in the request) but not
+            # decodable within the memory ceiling, or damaged: it stays without its sizes
+            # (photo.not_ready to viewers; the original is kept), and the batch goes on
+            log.warning("photo %s: no derivatives: %s", r["id"], exc)
+            continue
+        for size, d in derivatives.items():
             key = derivative_key(r["sha256"], size)
             if not storage.exists(key):
                 storage.put(key, d.data, "image/jpeg")

@@ -65,6 +65,9 @@ class Photo(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # shown through Open311 only once staff marked it public (公开): a worker's photo may show a
+    # licence plate or a face
+    public_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class PhotoUpload(Base):

@@ -17,7 +17,7 @@ from ..outbox.queries import insert_cte as outbox_cte
 
 _OUT_COLUMNS = """
     id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
-    purpose, processed_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
+    purpose, processed_at, public_at, exif_taken_at, ST_X(exif_location) AS exif_lon,
     ST_Y(exif_location) AS exif_lat, exif_distance_m, exif_source
 """
 
@@ -86,6 +86,15 @@ def insert_photo(session: Session, params: dict):
     return session.execute(_INSERT, {**params, "now": clock.now()}).mappings().first()
 
 
+def set_public(session: Session, photo_id: uuid.UUID, public: bool) -> None:
+    """Mark a photo public (now, on the application's clock) or not; a photo marked already
+    keeps its first time."""
+    session.execute(text("""
+        UPDATE photos SET public_at = CASE WHEN :public THEN coalesce(public_at, :now) END
+         WHERE id = :id
+    """), {"id": photo_id, "public": public, "now": clock.now()})
+
+
 def report_scope(session: Session, report_id: uuid.UUID):
     """What decides who may see a report's photos (users.rules.Principal.may_see_report)."""
     return session.execute(text("""
@@ -143,6 +152,24 @@ def insert_upload(session: Session, params: dict):
                 CAST(:device_exif AS jsonb), :length_bytes, :expires_at, :now)
         RETURNING {_UPLOAD_COLUMNS}
     """), {**params, "now": clock.now()}).mappings().one()
+
+
+def open_uploads_of(session: Session, uploader_id: int, now) -> tuple[int, int]:
+    """(count, reserved bytes) of a user's uploads neither completed nor expired."""
+    row = session.execute(text("""
+        SELECT count(*), coalesce(sum(length_bytes), 0) FROM photo_uploads
+         WHERE uploader_id = :u AND completed_at IS NULL AND expires_at > :now
+    """), {"u": uploader_id, "now": now}).one()
+    return int(row[0]), int(row[1])
+
+
+def photos_of_report(session: Session, report_id: uuid.UUID, now) -> int:
+    """A report's photos and its open uploads (each will be one)."""
+    return int(session.execute(text("""
+        SELECT (SELECT count(*) FROM photos WHERE report_id = :r)
+             + (SELECT count(*) FROM photo_uploads
+                 WHERE report_id = :r AND completed_at IS NULL AND expires_at > :now)
+    """), {"r": report_id, "now": now}).scalar())
 
 
 def find_upload(session: Session, upload_id: uuid.UUID):

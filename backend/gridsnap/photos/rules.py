@@ -33,6 +33,12 @@ def may_get_original(principal: Principal, *, uploader_id: int | None,
     return principal.role == "supervisor" and principal.covers_area(area_code)
 
 
+def may_publish(principal: Principal, *, area_code: str | None) -> bool:
+    """Marking a photo public (shown through Open311) is a supervisor's decision for the cases
+    of their area, or an admin's."""
+    return principal.role in ("supervisor", "admin") and principal.covers_area(area_code)
+
+
 def _time(value):
     # a photo read as JSON (the case read model) carries its times as ISO 8601 strings
     return datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -50,6 +56,7 @@ def photo_view(p, principal: Principal, area_code: str | None) -> dict:
         "id": pid, "sha256": p["sha256"], "content_type": p["content_type"],
         "size_bytes": p["size_bytes"], "width": p["width"], "height": p["height"],
         "uploaded_at": _time(p["uploaded_at"]), "processed": p.get("processed_at") is not None,
+        "public": p.get("public_at") is not None,
         "purpose": p.get("purpose", "report"),
         "exif_taken_at": _time(p.get("exif_taken_at")), "exif_location": exif_location,
         "exif_distance_m": p.get("exif_distance_m"), "exif_source": p.get("exif_source"),
@@ -94,9 +101,15 @@ def parse_upload_metadata(header: str) -> dict[str, str]:
     return out
 
 
-def upload_expires_at(now: datetime, hours: int) -> datetime:
-    """When an upload created (or last advanced) at `now` may be swept."""
-    return now + timedelta(hours=hours)
+def upload_expires_at(now: datetime, hours: int, *, created_at: datetime | None = None,
+                      max_age_hours: int | None = None) -> datetime:
+    """When an upload created (or last advanced) at `now` may be swept: `hours` on, but never
+    later than `max_age_hours` after its creation (advancing it a byte at a time does not keep
+    it forever)."""
+    expires = now + timedelta(hours=hours)
+    if created_at is not None and max_age_hours is not None:
+        expires = min(expires, created_at + timedelta(hours=max_age_hours))
+    return expires
 
 
 def upload_offset_view(upload) -> dict:

@@ -17,6 +17,8 @@ class PhotoOutSchema(Schema):
     uploaded_at = AwareDateTime()
     purpose = fields.String(metadata={"description": "report, resolution or verification"})
     processed = fields.Boolean()
+    public = fields.Boolean(metadata={
+        "description": "Marked public (公开) by staff: only then does Open311 show it."})
     exif_taken_at = AwareDateTime(allow_none=True)
     exif_location = fields.Nested(LocationOutSchema, allow_none=True)
     exif_distance_m = fields.Float(allow_none=True)
@@ -29,7 +31,7 @@ class PhotoOutSchema(Schema):
 
 
 class PhotoPutQuery(Schema):
-    exif_taken_at = fields.AwareDateTime(metadata={
+    exif_taken_at = AwareDateTime(metadata={
         "description": "The photo's EXIF time as the phone read it before downscaling."})
     exif_lon = fields.Float(validate=validate.Range(-180, 180),
                             metadata={"description": "Its EXIF position (with exif_lat)."})

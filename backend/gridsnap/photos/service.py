@@ -10,14 +10,20 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, transaction
 from ..errors import AppError
 from ..settings import Settings
 from ..storage import PartialUploads, PhotoStorage, UploadLocked, original_key
 from ..users.rules import Principal
 from . import queries
 from .imaging import ALLOWED_TYPES, EXTENSIONS, PhotoError, inspect_image, sha256_hex
-from .rules import may_get_original, photo_view, upload_expires_at, upload_offset_view
+from .rules import (
+    may_get_original,
+    may_publish,
+    photo_view,
+    upload_expires_at,
+    upload_offset_view,
+)
 
 
 def _may_see_report(session: Session, principal: Principal, report_id: uuid.UUID) -> bool:
@@ -51,13 +57,16 @@ _NO_EXIF = {"exif_taken_at": None, "exif_lon": None, "exif_lat": None}
 def add_photo(session: Session, storage: PhotoStorage, settings: Settings, principal: Principal,
               report_id: uuid.UUID, photo_id: uuid.UUID, data: bytes,
               content_type: str, purpose: str = "report",
-              device_exif: dict | None = None) -> tuple[dict, bool]:
+              device_exif: dict | None = None,
+              from_upload: bool = False) -> tuple[dict, bool]:
     """Attach a photo to a report. Returns (photo, created); a replay returns created=False.
 
     Raises AppError: report.not_found (the client retries later), photo.unsupported_type,
-    photo.too_large, photo.not_an_image, photo.too_many_pixels, photo.id_conflict.
-    The bytes are stored (by content hash) before the row is committed, so an acknowledged
-    photo is never missing its file; a file whose row never committed is only an orphan.
+    photo.too_large, photo.not_an_image, photo.too_many_pixels, photo.id_conflict,
+    photo.too_many (the report has settings.photo_max_per_report).
+    The bytes are stored (by content hash) before the row is committed (by the caller's
+    transaction's owner, the API's edge before its 2xx), so an acknowledged photo is never
+    missing its file; a file whose row never committed is only an orphan.
     """
     scope = _visible_scope(session, principal, report_id)
     if scope is None:
@@ -76,6 +85,8 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
     if len(data) > settings.photo_max_bytes:
         raise AppError("photo.too_large",
                        f"The photo is larger than {settings.photo_max_bytes} bytes.")
+    if not from_upload:  # a finished upload counted itself when it began
+        _require_room_on_report(session, settings, report_id, clock.now())
     try:
         info = inspect_image(data, content_type, max_pixels=settings.photo_max_pixels)
     except PhotoError as exc:
@@ -93,7 +104,6 @@ def add_photo(session: Session, storage: PhotoStorage, settings: Settings, princ
         "height": info.height, "original_key": key, "purpose": purpose,
         **(device_exif or _NO_EXIF),
     })
-    session.commit()
     if row is not None:
         return photo_view(row, principal, scope["area_code"]), True
     # a concurrent upload of the same photo id won the race
@@ -130,6 +140,23 @@ def photo_file(session: Session, principal: Principal, photo_id: uuid.UUID,
     return key, "image/jpeg", f"{row['sha256']}-{size[0]}"
 
 
+def set_public(session: Session, principal: Principal, photo_id: uuid.UUID,
+               public: bool) -> dict:
+    """Mark a photo public (公开: Open311 may show it) or private again; returns the photo as
+    the caller sees it. Raises AppError photo.not_found (missing or out of the caller's
+    sight) or case.action_forbidden (only the case's supervisors and admins decide)."""
+    row = queries.find_photo(session, photo_id)
+    scope = row is not None and _visible_scope(session, principal, row["report_id"])
+    if not scope:
+        raise AppError("photo.not_found", f"There is no photo {photo_id}.")
+    if not may_publish(principal, area_code=scope["area_code"]):
+        raise AppError("case.action_forbidden",
+                       "Only the supervisors of the case's area (or an admin) make a photo "
+                       "public.")
+    queries.set_public(session, photo_id, public)
+    return photo_view(queries.find_photo(session, photo_id), principal, scope["area_code"])
+
+
 def display_file(session: Session, photo_id: uuid.UUID) -> tuple[uuid.UUID, str, str] | None:
     """(report id, storage key, etag) of a photo's display size — EXIF-free, the size fit to be
     public — or None if the photo is missing or the size not made yet. The caller decides
@@ -153,7 +180,9 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
     """A new upload of `length` bytes for binding {report_id, photo_id, purpose, content_type,
     exif_*}; returns its row. Expired uploads are swept on the way.
 
-    Raises AppError photo.too_large, photo.unsupported_type, report.not_found.
+    Raises AppError photo.too_large, photo.unsupported_type, report.not_found,
+    upload.quota_exceeded (the user's open uploads or reserved bytes at their cap),
+    photo.too_many (the report's photos and open uploads at their cap).
     """
     now = clock.now()
     sweep_expired_uploads(session, partials, now, limit=_SWEEP_ON_CREATE)
@@ -166,6 +195,15 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
                        {"content_type": [f"{binding['content_type']} is not accepted."]})
     if not _may_see_report(session, principal, binding["report_id"]):
         raise AppError("report.not_found", f"There is no report {binding['report_id']}.")
+    # an upload reserves its length on our disk: a user holds a few open at a time
+    count, reserved = queries.open_uploads_of(session, principal.id, now)
+    if count >= settings.upload_max_open or reserved + length > settings.upload_max_reserved_bytes:
+        raise AppError("upload.quota_exceeded",
+                       f"You have {count} uploads open ({reserved} bytes reserved; at most "
+                       f"{settings.upload_max_open} and {settings.upload_max_reserved_bytes}): "
+                       "finish or cancel (DELETE) one first.",
+                       headers={"Retry-After": "60"})
+    _require_room_on_report(session, settings, binding["report_id"], now)
     exif = exif_from_query(binding)
     row = queries.insert_upload(session, {
         "id": uuid.uuid4(), "report_id": binding["report_id"], "photo_id": binding["photo_id"],
@@ -174,8 +212,15 @@ def create_upload(session: Session, partials: PartialUploads, settings: Settings
         "device_exif": json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v)
                                    for k, v in exif.items() if v is not None}),
         "expires_at": upload_expires_at(now, settings.upload_expiry_hours)})
-    session.commit()
     return row
+
+
+def _require_room_on_report(session: Session, settings: Settings, report_id: uuid.UUID,
+                            now) -> None:
+    if queries.photos_of_report(session, report_id, now) >= settings.photo_max_per_report:
+        raise AppError("photo.too_many",
+                       f"This report has {settings.photo_max_per_report} photos already.",
+                       {"photo_id": ["No more photos on this report."]})
 
 
 def _own_upload(session: Session, principal: Principal, upload_id: uuid.UUID, now):
@@ -216,7 +261,7 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
     now = clock.now()
     row = _own_upload(session, principal, upload_id, now)
     _check_offset(row, offset, content_length)
-    session.commit()  # no transaction stays open while the body arrives
+    transaction.step(session)  # no transaction stays open while the body arrives
     with _enter(partials, upload_id) as partial:
         row = queries.find_upload(session, upload_id)
         if row is None:  # terminated meanwhile
@@ -227,10 +272,10 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
                 # the file lost bytes the database counted (a crash before the directory
                 # reached the disk): start again from 0
                 queries.advance_upload(session, upload_id, row["offset_bytes"], 0, row["expires_at"])
-                session.commit()
+                transaction.step(session)  # kept, though the request is refused
                 raise AppError("upload.offset_mismatch", "The server lost this upload's bytes; "
                                "ask for the offset (HEAD) and send from there.")
-            session.commit()
+            transaction.step(session)
             try:
                 written = partial.write_at(offset, chunks, row["length_bytes"] - offset)
             except OSError as exc:  # a full disk, say: nothing counted, the client comes again
@@ -240,8 +285,10 @@ def append_upload(session: Session, storage: PhotoStorage, partials: PartialUplo
             if written:
                 row = queries.advance_upload(
                     session, upload_id, offset, offset + written,
-                    upload_expires_at(now, settings.upload_expiry_hours)) or row
-                session.commit()
+                    upload_expires_at(now, settings.upload_expiry_hours,
+                                      created_at=row["created_at"],
+                                      max_age_hours=settings.upload_max_age_hours)) or row
+                transaction.step(session)
             if row["offset_bytes"] == row["length_bytes"]:
                 row = _hand_over(session, storage, partials, settings, principal, row, partial,
                                  now)
@@ -281,17 +328,18 @@ def _hand_over(session: Session, storage: PhotoStorage, partials: PartialUploads
         add_photo(session, storage, settings, principal, row["report_id"], row["photo_id"],
                   data, row["content_type"], purpose=row["purpose"],
                   device_exif={"exif_taken_at": taken_at and datetime.fromisoformat(taken_at),
-                               "exif_lon": exif.get("exif_lon"), "exif_lat": exif.get("exif_lat")})
+                               "exif_lon": exif.get("exif_lon"), "exif_lat": exif.get("exif_lat")},
+                  from_upload=True)
     except AppError as exc:
         session.rollback()
         if exc.status < 500:
             queries.delete_upload(session, row["id"])
-            session.commit()
+            transaction.step(session)  # dropped, though the request is refused
             partials.delete(row["id"])
         raise
     queries.complete_upload(session, row["id"], now,
                             upload_expires_at(now, settings.upload_expiry_hours))
-    session.commit()
+    transaction.step(session)  # the photo and its upload's end, before the bytes go
     partials.delete(row["id"])
     return queries.find_upload(session, row["id"])
 
@@ -306,7 +354,7 @@ def terminate_upload(session: Session, partials: PartialUploads, principal: Prin
         raise AppError("upload.not_found", f"There is no upload {upload_id}.")
     with _enter(partials, upload_id):
         queries.delete_upload(session, upload_id)
-        session.commit()
+        transaction.step(session)  # the row before its bytes
         partials.delete(upload_id)
 
 

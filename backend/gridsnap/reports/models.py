@@ -74,6 +74,9 @@ class Report(Base):
               postgresql_where="due_at_guessed_years IS NOT NULL AND stage IS NOT NULL"),
         Index("ix_reports_department_status", "department_code", "status"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
+        # possible duplicates are looked for among open cases, nearest first
+        Index("ix_reports_open_location", "location", postgresql_using="gist",
+              postgresql_where="status NOT IN ('closed', 'rejected', 'duplicate')"),
         Index("ix_reports_area_code_prefix", "area_code",
               postgresql_ops={"area_code": "text_pattern_ops"}),
         Index("ix_reports_updated_at", "updated_at", "id"),

@@ -1,4 +1,5 @@
-"""Use cases for reports: submit (信息采集), read one, list; each one transaction."""
+"""Use cases for reports: submit (信息采集), read one, list; in the caller's transaction (the
+API's edge commits it before the 2xx leaves: invariant 1)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..cases import rules as case_rules
 from ..cases import views
 from ..cases.queries import find_case_row
 from ..errors import AppError
@@ -37,7 +39,7 @@ def _violates(exc: Exception, constraint: str) -> bool:
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                   body: dict, settings: Settings, *, source: str = "worker",
                   nature: str | None = None, urgency: str | None = None,
-                  caller: dict | None = None, commit: bool = True) -> Submitted:
+                  caller: dict | None = None) -> Submitted:
     """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
     by default; a hotline call or an Open311 request names its source, nature, urgency and
     caller (personal data: part of what makes a replay identical; the feature that took it
@@ -47,7 +49,8 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
     Raises AppError report.id_conflict (same id, other content), report.unknown_category or
     report.implausible_time (captured_at outside the plausible window; an identical replay of
     a report acknowledged earlier is still answered as a replay).
-    Without `commit` the caller's transaction goes on (and is rolled back on an error).
+    Does not commit: a hotline call or an Open311 request stores its caller in the same
+    transaction, and the owner of the transaction ends it (rolled back on an error).
     """
     loc = body["location"]
     origin = source
@@ -72,16 +75,14 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
         max_ahead_seconds=settings.captured_max_ahead_seconds)
     if problem:
         existing = find_case_row(session, report_id)
+        _require_visible(principal, existing, report_id)
         if existing is not None and bytes(existing["fingerprint"]) == fp:
             return Submitted(views.report_view(existing), created=False)
         raise AppError("report.implausible_time", f"captured_at: {problem}",
                        {"captured_at": [problem]})
     try:
         row = queries.insert_report(session, params)
-        if commit:
-            session.commit()
     except (IntegrityError, psycopg.IntegrityError) as exc:
-        session.rollback()
         if _violates(exc, CATEGORY_FK):
             raise AppError("report.unknown_category",
                            f"There is no category with code {body['category']!r}.",
@@ -90,11 +91,20 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
     if row is not None:
         return Submitted(views.report_view(row), created=True)
     existing = find_case_row(session, report_id)
+    _require_visible(principal, existing, report_id)
     if existing is None or bytes(existing["fingerprint"]) != fp:
         raise AppError("report.id_conflict",
                        f"Report {report_id} exists already with different content; "
                        "make a new id for a new report.")
     return Submitted(views.report_view(existing), created=False)
+
+
+def _require_visible(principal: Principal, existing, report_id: uuid.UUID) -> None:
+    """An id taken by a report the caller may not see is answered as GET answers it (404),
+    so a PUT tells nothing of other people's ids; the reporter always sees their own, so a
+    replay and a conflict (invariant 2) are answered to them as before."""
+    if existing is not None and not case_rules.visible_to(principal, existing):
+        raise AppError("report.not_found", f"There is no report {report_id}.")
 
 
 def get_report(session: Session, principal: Principal, report_id: uuid.UUID) -> dict:

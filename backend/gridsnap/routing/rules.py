@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..users.permissions import EDIT_ROUTING_RULES
 from ..users.rules import Principal
 
-EDITORS = frozenset({"supervisor", "admin"})
+EDITORS = EDIT_ROUTING_RULES.roles
 
 
 def may_edit(p: Principal, area_prefix: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import AppError
+from ..users import permissions
 from ..users.rules import Principal
 from . import queries, rules
 
@@ -41,9 +42,7 @@ def add_rule(session: Session, *, category_code: str | None, area_prefix: str,
         row = queries.insert_rule(session, {
             "category_code": category_code, "area_prefix": area_prefix,
             "department_code": department_code, "note": note, "created_by_id": created_by_id})
-        session.commit()
     except IntegrityError as exc:
-        session.rollback()
         msg = str(exc.orig)
         if "uq_routing_rules_active_key" in msg:
             raise AppError("routing.conflict",
@@ -61,16 +60,14 @@ def add_rule(session: Session, *, category_code: str | None, area_prefix: str,
 def list_rules(session: Session, principal: Principal) -> list[dict]:
     """The active rules the principal may see (rules.may_view), strongest first; each says
     whether the principal may retire it. Raises AppError auth.forbidden for other roles."""
-    if principal.role not in rules.EDITORS:
-        raise AppError("auth.forbidden", "Only supervisors and admins read routing rules.")
+    permissions.require(principal, permissions.READ_ROUTING_RULES)
     return [{**r, "editable": rules.may_edit(principal, r["area_prefix"])}
             for r in queries.list_rules(session) if rules.may_view(principal, r["area_prefix"])]
 
 
 def check_may_add(principal: Principal, area_prefix: str) -> None:
     """Raises AppError auth.forbidden unless the principal may add a rule for this area."""
-    if principal.role not in rules.EDITORS:
-        raise AppError("auth.forbidden", "Only supervisors and admins edit routing rules.")
+    permissions.require(principal, permissions.EDIT_ROUTING_RULES)
     if not rules.may_edit(principal, area_prefix):
         raise AppError("auth.forbidden", "That area is outside your scope.",
                        {"area_prefix": ["Outside your scope."]})
@@ -79,12 +76,10 @@ def check_may_add(principal: Principal, area_prefix: str) -> None:
 def remove_rule(session: Session, principal: Principal, rule_id: int) -> None:
     """Retire a rule. Raises AppError auth.forbidden (not an editor, or a broader rule the
     principal only sees) or routing.not_found (none, retired, or of another area)."""
-    if principal.role not in rules.EDITORS:
-        raise AppError("auth.forbidden", "Only supervisors and admins edit routing rules.")
+    permissions.require(principal, permissions.EDIT_ROUTING_RULES)
     row = queries.find_active_rule(session, rule_id)
     if row is None or not rules.may_view(principal, row["area_prefix"]):
         raise AppError("routing.not_found", f"There is no active rule {rule_id}.")
     if not rules.may_edit(principal, row["area_prefix"]):
         raise AppError("auth.forbidden", "That rule covers more than your scope.")
     queries.deactivate_rule(session, rule_id)
-    session.commit()

@@ -7,43 +7,50 @@ group with FILTER aggregates; GROUPING SETS add the total row in the same pass.
 
 from __future__ import annotations
 
-import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import re
 from datetime import datetime
 
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text as _sql
 from sqlalchemy.orm import Session
 
+from ..events import rules as ev
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
 from .rules import KIND_NAMES, SOURCE_NAMES, SOURCE_NAMES_EN
 
-log = logging.getLogger(__name__)
+# Event names are their owner's (events.rules): the statements here name them as `ev.CASE_…`,
+# and text() writes each one in as its quoted value, never typed again in SQL.
+_EVENT_NAME = re.compile(r"\bev\.([A-Z][A-Z_]*)\b")
+
+
+def text(sql: str):
+    """An SQL statement with its `ev.NAME`s written in as events.rules spells them."""
+    return _sql(_EVENT_NAME.sub(lambda m: "'" + getattr(ev, m.group(1)) + "'", sql))
+
 
 # the events the indicators read
-_TRAIL_ACTIONS = ("report.routed", "case.accepted", "case.rejected", "case.merged",
-                  "case.unmerged", "case.dispatched", "case.returned", "case.return_approved",
-                  "case.return_refused", "case.resolved", "case.rework_ordered",
-                  "case.extension_approved", "case.overdue", "case.verified", "case.closed",
-                  "case.answered", "case.callback_recorded", "case.reopened", "case.whistled",
-                  "case.suspended", "case.resumed", "case.deadline_recomputed")
+_TRAIL_ACTIONS = (ev.REPORT_ROUTED, ev.CASE_ACCEPTED, ev.CASE_REJECTED, ev.CASE_MERGED,
+                  ev.CASE_UNMERGED, ev.CASE_DISPATCHED, ev.CASE_RETURNED, ev.CASE_RETURN_APPROVED,
+                  ev.CASE_RETURN_REFUSED, ev.CASE_RESOLVED, ev.CASE_REWORK_ORDERED,
+                  ev.CASE_EXTENSION_APPROVED, ev.CASE_OVERDUE, ev.CASE_VERIFIED, ev.CASE_CLOSED,
+                  ev.CASE_ANSWERED, ev.CASE_CALLBACK_RECORDED, ev.CASE_REOPENED, ev.CASE_WHISTLED,
+                  ev.CASE_SUSPENDED, ev.CASE_RESUMED, ev.CASE_DEADLINE_RECOMPUTED,
+                  ev.CASE_CONTACTED)
 # events that give the case a department (the latest one, unless a return came after it)
-_ASSIGNING = ("case.dispatched", "case.whistled", "case.return_refused", "case.resumed")
+_ASSIGNING = (ev.CASE_DISPATCHED, ev.CASE_WHISTLED, ev.CASE_RETURN_REFUSED, ev.CASE_RESUMED)
 # events that set or move the handling deadline (处置时限); a suspension stops it
-_HANDLING_DUE = ("case.dispatched", "case.rework_ordered", "case.extension_approved",
-                 "case.reopened", "case.whistled", "case.return_refused", "case.resumed",
-                 "case.suspended", "case.deadline_recomputed")
+_HANDLING_DUE = (ev.CASE_DISPATCHED, ev.CASE_REWORK_ORDERED, ev.CASE_EXTENSION_APPROVED,
+                 ev.CASE_REOPENED, ev.CASE_WHISTLED, ev.CASE_RETURN_REFUSED, ev.CASE_RESUMED,
+                 ev.CASE_SUSPENDED, ev.CASE_DEADLINE_RECOMPUTED)
 
 # whether an event starts a stage, ends one or moves its deadline (the trail records the stage
 # and its due_at; an old extension only its new_due_at; a suspension stops every deadline).
 # A case.overdue or case.escalated repeats the stage in force and starts nothing.
-_SETS_STAGE = """(e.action NOT IN ('case.overdue', 'case.escalated')
+_SETS_STAGE = """(e.action NOT IN (ev.CASE_OVERDUE, ev.CASE_ESCALATED)
                   AND (e.data ? 'stage' OR e.data ? 'new_due_at'
-                       OR e.action = 'case.suspended'))"""
+                       OR e.action = ev.CASE_SUSPENDED))"""
 _STAGE_DUE = "coalesce(e.data->>'due_at', e.data->>'new_due_at')::timestamptz"
-_STAGE = ("coalesce(e.data->>'stage', CASE WHEN e.action = 'case.extension_approved' "
+_STAGE = ("coalesce(e.data->>'stage', CASE WHEN e.action = ev.CASE_EXTENSION_APPROVED "
           "THEN 'handle' END)")
 
 # the group key of each grouping, as an expression over `f` (the facts of one case)
@@ -60,6 +67,7 @@ GROUP_KEYS = {
     "source": "f.source",
     "reporter": "f.reporter_id::text",
     "handler": "f.handler_id::text",
+    "dispatcher": "f.dispatcher_id::text",
 }
 
 # The reports of the period: received in it (上报数) or accepted in it (立案), in scope. Written
@@ -93,53 +101,52 @@ trail AS (
     -- in the period, except a stage deadline of a report received earlier (see f).
     SELECT e.report_id,
            -- closed, unless reopened (重新办理) after its latest close
-           CASE WHEN max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
-                     > coalesce(max(e.id) FILTER (WHERE e.action = 'case.reopened'), 0)
-                THEN min(e.at) FILTER (WHERE e.action IN ('case.verified', 'case.closed'))
+           CASE WHEN max(e.id) FILTER (WHERE e.action IN (ev.CASE_VERIFIED, ev.CASE_CLOSED))
+                     > coalesce(max(e.id) FILTER (WHERE e.action = ev.CASE_REOPENED), 0)
+                THEN min(e.at) FILTER (WHERE e.action IN (ev.CASE_VERIFIED, ev.CASE_CLOSED))
            END AS closed_at,
-           min(e.at) FILTER (WHERE e.action IN ('case.dispatched', 'case.whistled'))
+           min(e.at) FILTER (WHERE e.action IN (ev.CASE_DISPATCHED, ev.CASE_WHISTLED))
                AS dispatched_at,
-           max(e.at) FILTER (WHERE e.action = 'case.resolved') AS resolved_at,
-           max(e.id) FILTER (WHERE e.action = 'case.resolved') AS resolved_id,
+           max(e.at) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolved_at,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolved_id,
            -- a check (核查) of the latest resolution: passed, closed or sent back
-           max(e.id) FILTER (WHERE e.action IN ('case.verified', 'case.closed',
-                                                'case.rework_ordered')) AS checked_id,
+           max(e.id) FILTER (WHERE e.action IN (ev.CASE_VERIFIED, ev.CASE_CLOSED,
+                                                ev.CASE_REWORK_ORDERED)) AS checked_id,
            -- who resolved (处置人员): the actor of the latest resolution
            (max(ARRAY[e.id, e.actor_id::bigint])
-               FILTER (WHERE e.action = 'case.resolved' AND e.actor_id IS NOT NULL))[2]
+               FILTER (WHERE e.action = ev.CASE_RESOLVED AND e.actor_id IS NOT NULL))[2]
                AS handler_id,
-           bool_or(e.action = 'case.rejected') AS rejected,
-           bool_or(e.action IN ('case.rework_ordered', 'case.reopened')) AS reworked,
-           count(*) FILTER (WHERE e.action IN ('case.rework_ordered', 'case.reopened'))
+           -- who dispatched (派遣人员): the actor of the latest dispatch (none: the system)
+           (max(ARRAY[e.id, e.actor_id::bigint])
+               FILTER (WHERE e.action = ev.CASE_DISPATCHED))[2] AS dispatcher_id,
+           bool_or(e.action = ev.CASE_REJECTED) AS rejected,
+           bool_or(e.action IN (ev.CASE_REWORK_ORDERED, ev.CASE_REOPENED)) AS reworked,
+           count(*) FILTER (WHERE e.action IN (ev.CASE_REWORK_ORDERED, ev.CASE_REOPENED))
                AS rework_times,
-           count(*) FILTER (WHERE e.action = 'case.resolved') AS resolutions,
-           count(*) FILTER (WHERE e.action = 'case.dispatched') AS dispatches,
-           -- a wrong dispatch (错派): a return the supervisor approved, or one that took effect
-           -- at once (no review: data.review false, or a return written before the review)
-           count(*) FILTER (WHERE e.action = 'case.return_approved'
-                              OR (e.action = 'case.returned'
-                                  AND coalesce(e.data->>'review', 'false') = 'false'))
-               AS wrong_dispatches,
-           bool_or(e.action = 'case.reopened') AS reopened,
-           bool_or(e.action = 'case.answered') AS answered,
+           count(*) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolutions,
+           bool_or(e.action = ev.CASE_REOPENED) AS reopened,
+           bool_or(e.action = ev.CASE_ANSWERED) AS answered,
+           -- 先行联系: the unit reached the caller within its contact limit
+           bool_or(e.action = ev.CASE_CONTACTED AND e.data->>'outcome' = 'reached'
+                   AND coalesce((e.data->>'in_time')::boolean, false)) AS contacted_in_time,
            -- the latest callback try (回访): reached with its answers, or not (an [id, data]
            -- string, so no aggregate needs its input sorted)
            max(lpad(e.id::text, 19, '0') || e.data::text)
-               FILTER (WHERE e.action = 'case.callback_recorded') AS last_callback_key,
-           bool_or(e.action = 'case.extension_approved') AS extended,
+               FILTER (WHERE e.action = ev.CASE_CALLBACK_RECORDED) AS last_callback_key,
+           bool_or(e.action = ev.CASE_EXTENSION_APPROVED) AS extended,
            -- late in a stage by the sweep (case.overdue)
-           bool_or(e.action = 'case.overdue') AS overdue_any,
-           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'accept')
+           bool_or(e.action = ev.CASE_OVERDUE) AS overdue_any,
+           bool_or(e.action = ev.CASE_OVERDUE AND e.data->>'stage' = 'accept')
                AS overdue_accept,
-           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'handle')
+           bool_or(e.action = ev.CASE_OVERDUE AND e.data->>'stage' = 'handle')
                AS overdue_handle,
-           bool_or(e.action = 'case.overdue' AND e.data->>'stage' = 'verify')
+           bool_or(e.action = ev.CASE_OVERDUE AND e.data->>'stage' = 'verify')
                AS overdue_verify,
-           max(e.id) FILTER (WHERE e.action = 'case.merged') AS merged_id,
-           max(e.id) FILTER (WHERE e.action = 'case.unmerged') AS unmerged_id,
-           max(e.id) FILTER (WHERE e.action = 'case.suspended') AS suspended_id,
-           max(e.id) FILTER (WHERE e.action = 'case.resumed') AS resumed_id,
-           max(e.id) FILTER (WHERE e.action IN ('case.returned', 'case.return_approved'))
+           max(e.id) FILTER (WHERE e.action = ev.CASE_MERGED) AS merged_id,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_UNMERGED) AS unmerged_id,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_SUSPENDED) AS suspended_id,
+           max(e.id) FILTER (WHERE e.action = ev.CASE_RESUMED) AS resumed_id,
+           max(e.id) FILTER (WHERE e.action IN (ev.CASE_RETURNED, ev.CASE_RETURN_APPROVED))
                AS returned_id,
            -- the latest assignment (event ids follow insertion, which is causal order) with
            -- its department (a whistle's: the lead), as one sortable string
@@ -160,16 +167,18 @@ trail AS (
            -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
            (max(ARRAY[e.id::float8, date_part('epoch', e.due)])
                FILTER (WHERE e.is_stage AND e.action IN ({handling_due})
-                         AND (e.action <> 'case.deadline_recomputed'
+                         AND (e.action <> ev.CASE_DEADLINE_RECOMPUTED
                               OR e.stage = 'handle')))[2] AS handling_due_epoch
       FROM w e
      GROUP BY e.report_id
 ),
 f AS (
     SELECT r.received_at, r.accepted_at, r.category_code, r.cell_code, r.community_code,
-           r.street_code, r.district_code, r.source, r.reporter_id, t.handler_id,
+           r.street_code, r.district_code, r.source, r.nature, r.reporter_id, t.handler_id,
+           t.dispatcher_id,
            t.closed_at, t.dispatched_at, t.resolved_at,
            coalesce(t.answered, false) AS answered,
+           coalesce(t.contacted_in_time, false) AS contacted_in_time,
            coalesce(t.reopened, false) AS reopened,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
                AS cb_reached,
@@ -185,8 +194,6 @@ f AS (
            coalesce(t.reworked, false) AS reworked,
            coalesce(t.rework_times, 0) AS rework_times,
            coalesce(t.resolutions, 0) AS resolutions,
-           coalesce(t.dispatches, 0) AS dispatches,
-           coalesce(t.wrong_dispatches, 0) AS wrong_dispatches,
            coalesce(t.extended, false) AS extended,
            coalesce(t.overdue_accept, false) OR coalesce(t.late_accept, false)
                OR coalesce(pre.late_stage = 'accept', false) AS late_accept,
@@ -215,7 +222,7 @@ f AS (
       LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
           SELECT CASE WHEN p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
                         OR EXISTS (SELECT 1 FROM case_events x
-                                    WHERE x.report_id = r.id AND x.action = 'case.overdue'
+                                    WHERE x.report_id = r.id AND x.action = ev.CASE_OVERDUE
                                       AND x.at >= r.received_at AND x.at < :start)
                       THEN coalesce(p.stage, 'accept') END
             FROM (SELECT 1) one
@@ -231,65 +238,126 @@ g AS (
     -- the cases that count towards the rates: a case suspended (挂账) at the cutoff leaves
     -- 应结案 and the rates built on it when the city says so (GRIDSNAP_SUSPENDED_LEAVE_DUE)
     SELECT f.*, is_case AND NOT (suspended AND :suspended_leave_due) AS counted,
+           -- a 12345 request (诉求) of the period: received by the hotline, not merged
+           in_reported AND not_merged AND source = 'hotline' AS request,
+           -- a consultation (咨询) is never meant for 立案: it leaves 立案率
+           nature IS DISTINCT FROM 'consultation' AS to_accept,
            (late_accept AND 'accept' = ANY(:on_time_stages))
                OR (late_handle AND 'handle' = ANY(:on_time_stages))
                OR (late_verify AND 'verify' = ANY(:on_time_stages)) AS late_for_on_time
       FROM f
+),
+h AS (
+    -- the denominators each numerator is taken from (docs/indicators.md: a numerator is
+    -- always part of its denominator)
+    SELECT g.*,
+           counted AND (closed_at IS NOT NULL OR late_any OR handling_due_come) AS is_due,
+           counted AND dispatched_at IS NOT NULL
+               AND (resolved_at IS NOT NULL OR late_handle OR handling_due_come)
+               AS is_due_handling,
+           request AND dispatched_at IS NOT NULL AS dispatched_request
+      FROM g
 )
 SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE in_reported) AS reported,
+       count(*) FILTER (WHERE in_reported AND source = 'worker') AS reported_worker,
+       count(*) FILTER (WHERE in_reported AND source = 'hotline') AS reported_hotline,
+       count(*) FILTER (WHERE in_reported AND source = 'open311') AS reported_open311,
+       count(*) FILTER (WHERE in_reported AND source = 'other') AS reported_other,
+       count(*) FILTER (WHERE in_reported AND to_accept) AS reported_to_accept,
        count(*) FILTER (WHERE in_reported AND rejected) AS rejected,
-       count(*) FILTER (WHERE in_reported AND not_merged AND accepted_at < :cutoff)
-           AS accepted_of_reported,
+       count(*) FILTER (WHERE in_reported AND to_accept AND not_merged
+                          AND accepted_at < :cutoff) AS accepted_of_reported,
        count(*) FILTER (WHERE is_case) AS accepted,
        -- 应结案: closed, or a deadline of any stage had come (late), or the handling deadline
        -- in force had come
-       count(*) FILTER (WHERE counted AND (closed_at IS NOT NULL OR late_any
-                                          OR handling_due_come)) AS due,
-       count(*) FILTER (WHERE counted AND closed_at IS NOT NULL) AS closed,
-       count(*) FILTER (WHERE counted AND closed_at IS NOT NULL AND NOT late_for_on_time)
+       count(*) FILTER (WHERE is_due) AS due,
+       count(*) FILTER (WHERE is_due AND closed_at IS NOT NULL) AS closed,
+       count(*) FILTER (WHERE is_due AND closed_at IS NOT NULL AND NOT late_for_on_time)
            AS closed_on_time,
        count(*) FILTER (WHERE is_case AND suspended) AS suspended,
-       sum(dispatches) FILTER (WHERE is_case) AS dispatches,
-       sum(wrong_dispatches) FILTER (WHERE is_case) AS wrong_dispatches,
-       count(*) FILTER (WHERE counted AND dispatched_at IS NOT NULL
-                          AND (resolved_at IS NOT NULL OR late_handle OR handling_due_come))
-           AS due_handling,
-       count(*) FILTER (WHERE counted AND resolved_at IS NOT NULL) AS handled,
-       count(*) FILTER (WHERE counted AND resolved_at IS NOT NULL AND NOT late_handle)
+       count(*) FILTER (WHERE is_due_handling) AS due_handling,
+       count(*) FILTER (WHERE is_due_handling AND resolved_at IS NOT NULL) AS handled,
+       count(*) FILTER (WHERE is_due_handling AND resolved_at IS NOT NULL AND NOT late_handle)
            AS handled_on_time,
+       -- each rework follows a resolution: at most as many reworks as resolutions per case
        sum(resolutions) FILTER (WHERE counted) AS resolutions,
        count(*) FILTER (WHERE counted AND resolved_at IS NOT NULL AND (checked OR late_verify))
            AS due_verification,
        count(*) FILTER (WHERE counted AND checked) AS verified,
        count(*) FILTER (WHERE counted AND checked AND NOT late_verify) AS verified_on_time,
-       count(*) FILTER (WHERE counted AND reworked) AS reworked,
-       sum(rework_times) FILTER (WHERE counted) AS rework_times,
-       count(*) FILTER (WHERE counted AND closed_at IS NOT NULL AND NOT reworked) AS first_time,
+       count(*) FILTER (WHERE is_due_handling AND resolved_at IS NOT NULL AND reworked)
+           AS reworked,
+       sum(least(rework_times, resolutions)) FILTER (WHERE counted) AS rework_times,
+       count(*) FILTER (WHERE is_due AND closed_at IS NOT NULL AND NOT reworked) AS first_time,
        count(*) FILTER (WHERE counted AND extended) AS extended,
-       count(*) FILTER (WHERE counted AND late_any) AS overdue,
-       count(*) FILTER (WHERE counted AND late_handle) AS overdue_handling,
-       -- 接诉即办: 诉求 of the period by their receipt (受理), rated by the callback (回访)
-       count(*) FILTER (WHERE in_reported AND not_merged) AS requests,
-       count(*) FILTER (WHERE in_reported AND answered) AS answered_on_call,
-       count(*) FILTER (WHERE in_reported AND cb_reached) AS callbacks,
-       count(*) FILTER (WHERE in_reported AND cb_unreachable) AS callback_unreachable,
-       count(*) FILTER (WHERE in_reported AND (answered OR cb_reached)) AS rated,
-       count(*) FILTER (WHERE in_reported AND (answered OR (cb_reached AND cb_responded)))
-           AS responded,
-       count(*) FILTER (WHERE in_reported AND (answered OR (cb_reached AND cb_solved)))
-           AS solved,
-       count(*) FILTER (WHERE in_reported AND cb_reached
+       count(*) FILTER (WHERE is_due AND extended) AS extended_due,
+       count(*) FILTER (WHERE is_due AND late_any) AS overdue,
+       count(*) FILTER (WHERE is_due AND late_handle) AS overdue_handling,
+       -- 接诉即办: 12345 requests (诉求) of the period by their receipt (受理); 即时答复 is the
+       -- hotline's own figure, the three rates are over the dispatched requests, rated by the
+       -- callback (回访)
+       count(*) FILTER (WHERE request) AS requests,
+       count(*) FILTER (WHERE request AND answered) AS answered_on_call,
+       count(*) FILTER (WHERE dispatched_request) AS dispatched_requests,
+       count(*) FILTER (WHERE dispatched_request AND cb_reached) AS callbacks,
+       count(*) FILTER (WHERE dispatched_request AND cb_unreachable) AS callback_unreachable,
+       count(*) FILTER (WHERE dispatched_request AND cb_reached) AS rated,
+       count(*) FILTER (WHERE dispatched_request AND contacted_in_time) AS contacted_in_time,
+       -- 响应: the unit's record shows it reached the caller in time, and the caller, called
+       -- back, confirms they got an answer
+       count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_responded
+                          AND contacted_in_time) AS responded,
+       count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_solved) AS solved,
+       count(*) FILTER (WHERE dispatched_request AND cb_reached
                           AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
            AS satisfied,
-       count(*) FILTER (WHERE in_reported AND reopened) AS reopened,
+       count(*) FILTER (WHERE request AND reopened) AS reopened,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', accepted_at - received_at))
            FILTER (WHERE is_case) AS median_accept_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at - dispatched_at))
            FILTER (WHERE is_case AND resolved_at IS NOT NULL) AS median_handle_s
-  FROM g f
+  FROM h f
  GROUP BY GROUPING SETS (({key}), ())
 """
+
+# 派遣准确率 is the dispatcher's indicator: one row per dispatch (case.dispatched) of a case of
+# the period, charged to who dispatched it (the command centre's post, or the system); a wrong
+# dispatch (错派) undoes that dispatch: a return the supervisor approved, or one that took
+# effect at once (no review: data.review false, or a return written before the review), after
+# it and before the next dispatch or whistle. Grouped by department, a dispatch counts for no
+# department (the receiving department did not make it): only in the total.
+_DISPATCH_SQL = """
+WITH c AS (
+    SELECT r.id, r.category_code, r.cell_code, r.community_code, r.street_code,
+           r.district_code, r.source, r.reporter_id, r.resolved_by_id AS handler_id
+      FROM reports r
+     WHERE r.accepted_at >= :start AND r.accepted_at < :cutoff AND {scope}{area}
+       AND NOT coalesce((SELECT x.action = ev.CASE_MERGED FROM case_events x
+                          WHERE x.report_id = r.id AND x.at < :cutoff
+                            AND x.action IN (ev.CASE_MERGED, ev.CASE_UNMERGED)
+                          ORDER BY x.id DESC LIMIT 1), false)
+),
+f AS (
+    SELECT c.*, NULL::text AS department_code, e.actor_id AS dispatcher_id,
+           EXISTS (SELECT 1 FROM case_events x
+                    WHERE x.report_id = e.report_id AND x.id > e.id AND x.at < :cutoff
+                      AND (x.action = ev.CASE_RETURN_APPROVED
+                           OR (x.action = ev.CASE_RETURNED
+                               AND coalesce(x.data->>'review', 'false') = 'false'))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM case_events y
+                           WHERE y.report_id = e.report_id AND y.id > e.id AND y.id < x.id
+                             AND y.action IN (ev.CASE_DISPATCHED, ev.CASE_WHISTLED))) AS wrong
+      FROM c JOIN case_events e ON e.report_id = c.id
+     WHERE e.action = ev.CASE_DISPATCHED AND e.at < :cutoff
+)
+SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
+       count(*) AS dispatches, count(*) FILTER (WHERE wrong) AS wrong_dispatches
+  FROM f
+ GROUP BY GROUPING SETS (({key}), ())
+"""
+DISPATCH_KEYS = ("dispatches", "wrong_dispatches")
 
 # 报到率 and 督办: one row per department summoned by a whistle of the period (街乡吹哨、部门
 # 报到) and per notice issued in the period. Grouped by department, a row counts for the
@@ -306,13 +374,13 @@ WITH summons AS (
            SELECT e.data->>'lead' AS code
            UNION ALL
            SELECT jsonb_array_elements_text(coalesce(e.data->'co', '[]'::jsonb))) d
-     WHERE e.action = 'case.whistled' AND e.at >= :start AND e.at < :cutoff
+     WHERE e.action = ev.CASE_WHISTLED AND e.at >= :start AND e.at < :cutoff
        AND d.code IS NOT NULL
      ORDER BY e.report_id, d.code, e.id DESC
 ),
 reports_in AS (
     SELECT s.*, (SELECT min(x.at) FROM case_events x
-                  WHERE x.report_id = s.report_id AND x.action = 'case.reported_in'
+                  WHERE x.report_id = s.report_id AND x.action = ev.CASE_REPORTED_IN
                     AND x.id > s.whistle_id AND x.at < :cutoff
                     AND x.data->>'department_code' = s.department_code) AS reported_in_at
       FROM summons s
@@ -321,11 +389,11 @@ notices AS (
     SELECT e.report_id, e.data->>'department_code' AS department_code,
            (e.data->>'reply_due_at')::timestamptz AS reply_due_at,
            (SELECT min(x.at) FROM case_events x
-             WHERE x.report_id = e.report_id AND x.action = 'case.notice_replied'
+             WHERE x.report_id = e.report_id AND x.action = ev.CASE_NOTICE_REPLIED
                AND x.at < :cutoff AND x.data->>'notice_id' = e.data->>'notice_id')
                AS replied_at
       FROM case_events e
-     WHERE e.action = 'case.notice_issued' AND e.at >= :start AND e.at < :cutoff
+     WHERE e.action = ev.CASE_NOTICE_ISSUED AND e.at >= :start AND e.at < :cutoff
 ),
 p AS (
     SELECT i.report_id, i.department_code AS own_department,
@@ -345,7 +413,10 @@ p AS (
 f AS (
     SELECT p.*, r.category_code, r.cell_code, r.community_code, r.street_code,
            r.district_code, r.source, r.reporter_id, r.resolved_by_id AS handler_id,
-           p.own_department AS department_code
+           p.own_department AS department_code,
+           (SELECT x.actor_id FROM case_events x
+             WHERE x.report_id = r.id AND x.action = ev.CASE_DISPATCHED AND x.at < :cutoff
+             ORDER BY x.id DESC LIMIT 1) AS dispatcher_id
       FROM p JOIN reports r ON r.id = p.report_id
      WHERE {scope}{area}
 )
@@ -421,6 +492,21 @@ def participation_counts(session: Session, principal: Principal, *, group: str,
     return [dict(r) for r in session.execute(text(sql), params).mappings()]
 
 
+def dispatch_counts(session: Session, principal: Principal, *, group: str, start: datetime,
+                    cutoff: datetime, area_prefix: str | None = None,
+                    source: str | None = None) -> list[dict]:
+    """派遣次数 and 错派次数 of the cases of the period per group key and in total, each
+    dispatch charged to its dispatcher (grouped by department: the total only)."""
+    params: dict = {"start": start, "cutoff": cutoff}
+    scope = scope_predicate(principal, params)
+    area = _narrowing(params, area_prefix, source)
+    sql = _DISPATCH_SQL.format(scope=scope, area=area, key=GROUP_KEYS[group])
+    rows = [dict(r) for r in session.execute(text(sql), params).mappings()]
+    if group == "department":
+        rows = [r for r in rows if r["is_total"]]
+    return rows
+
+
 def _quoted(names) -> str:
     return ", ".join(f"'{a}'" for a in names)
 
@@ -456,56 +542,16 @@ def needs_statistics(principal: Principal, area_prefix: str | None,
                 and not _narrowing(params, area_prefix, source))
 
 
-# the tables being analyzed in the background by this process (not started twice)
-_ANALYZING: set[str] = set()
-_ANALYZING_LOCK = threading.Lock()
-
-
-def analyze_if_stale(session: Session, *, wait: bool = True) -> list[str]:
-    """ANALYZE the tables the indicators read if a bulk load left their statistics stale, so
-    the planner does not pick a plan for empty tables (the first query after a bulk load of a
-    month took 709 s before this, 0.4 s after). ANALYZE reads a sample (30,000 rows by
-    default), so this costs about a second at a city's size. Each table is analyzed on a
-    connection of its own in autocommit (side by side), so the statistics stay whatever the
-    caller's transaction does; a role that may not ANALYZE (not the tables' owner) leaves them
-    as they are.
-
-    wait=True: returns once they are analyzed (the tables analyzed). wait=False (the caller's
-    plan does not depend on them, needs_statistics): the ANALYZE runs in the background, for
-    every later query, and this returns at once (the tables whose ANALYZE it started)."""
-    stale = stale_tables(session)
-    if not stale:
-        return []
-    bind = session.get_bind()
-    engine = getattr(bind, "engine", bind)
-
-    def analyze(table: str) -> str | None:
-        try:
-            with engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.execute(text("SET lock_timeout = '5s'"))
-                conn.execute(text(f"ANALYZE {table}"))
-            log.info("stats: analyzed %s (stale statistics after a bulk load)", table)
-            return table
-        except DBAPIError as exc:  # not the owner, or a lock it could not get
-            log.warning("stats: could not ANALYZE %s: %s", table, exc.orig)
-            return None
-        finally:
-            with _ANALYZING_LOCK:
-                _ANALYZING.discard(table)
-
-    with _ANALYZING_LOCK:
-        started = [t for t in stale if t not in _ANALYZING]
-        _ANALYZING.update(started)
-    if not wait:
-        for table in started:
-            threading.Thread(target=analyze, args=(table,), name=f"analyze-{table}",
-                             daemon=True).start()
-        return started
-    # the tables side by side, each on a connection of its own (one another request of this
-    # process is analyzing already is analyzed again: this caller needs it done)
-    with ThreadPoolExecutor(max_workers=len(stale)) as pool:
-        return [t for t in pool.map(analyze, stale) if t]
+def analyze_table(engine, table: str) -> None:
+    """ANALYZE one of STATS_TABLES on a connection of its own in autocommit (so the statistics
+    stay whatever a caller's transaction does), waiting at most 5 s for its lock. Raises
+    DBAPIError when the role may not (not the table's owner) or the lock was not got."""
+    if table not in STATS_TABLES:
+        raise ValueError(f"not a table the indicators read: {table!r}")
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(text("SET lock_timeout = '5s'"))
+        conn.execute(text(f"ANALYZE {table}"))
 
 
 def _tune(session: Session) -> None:
@@ -532,7 +578,7 @@ def names_of(session: Session, group: str, keys: list[str]) -> dict[str, dict]:
               FROM categories WHERE left(code, 3) = ANY(:k) ORDER BY left(code, 3), code
         """), {"k": keys}).mappings()
         return {r["code"]: {"name": r["name"], "name_en": r["name_en"]} for r in rows}
-    if group in ("reporter", "handler"):
+    if group in ("reporter", "handler", "dispatcher"):
         rows = session.execute(text(
             "SELECT id::text AS code, display_name AS name, username FROM users "
             "WHERE id::text = ANY(:k)"), {"k": keys}).mappings()

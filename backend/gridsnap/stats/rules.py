@@ -17,14 +17,15 @@ from zoneinfo import ZoneInfo
 from ..grid.rules import AREA_LEVELS
 
 GROUPS = ("district", "street", "community", "cell", "department", "category", "kind",
-          "major_class", "source", "reporter", "handler")
+          "major_class", "source", "reporter", "handler", "dispatcher")
 GROUP_NAMES = {"district": ("区县", "District"), "street": ("街道", "Street"),
                "community": ("社区", "Community"), "cell": ("网格", "Grid cell"),
                "department": ("部门", "Department"), "category": ("类别", "Category"),
                "kind": ("部件/事件", "Component / event"),
                "major_class": ("大类", "Major class"), "source": ("来源", "Source"),
                "reporter": ("监督员（上报人）", "Reporter (grid worker)"),
-               "handler": ("处置人员", "Handler (who resolved)")}
+               "handler": ("处置人员", "Handler (who resolved)"),
+               "dispatcher": ("派遣人员", "Dispatcher (who dispatched)")}
 KIND_NAMES = {"component": ("部件", "Components"), "event": ("事件", "Events")}
 SOURCE_NAMES = {"worker": "网格员上报", "hotline": "12345热线", "open311": "Open311",
                 "other": "其他渠道"}
@@ -145,6 +146,12 @@ _I = Indicator
 # Counts first, then rates, then times: the column order of every table and export.
 INDICATORS: tuple[Indicator, ...] = (
     _I("reported", "上报数", title_en="Reports"),
+    # the sources apart (the totals row separates them)
+    _I("reported_worker", "网格员上报数", title_en="Reports by grid workers"),
+    _I("reported_hotline", "热线受理数", title_en="Hotline calls taken"),
+    _I("reported_open311", "Open311上报数", title_en="Reports by Open311"),
+    _I("reported_other", "其他渠道上报数", title_en="Reports by other channels"),
+    _I("reported_to_accept", "应立案上报数", title_en="Reports to decide (no consultations)"),
     _I("rejected", "不予立案数", title_en="Rejected"),
     _I("accepted_of_reported", "上报立案数", title_en="Reports accepted"),
     _I("accepted", "立案数", title_en="Cases"),
@@ -166,6 +173,7 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("rework_times", "返工次数", title_en="Reworks (times)"),
     _I("first_time", "一次完成数", title_en="Done first time"),
     _I("extended", "延期数", title_en="Extended"),
+    _I("extended_due", "应结案延期数", title_en="Extended, due to close"),
     _I("overdue", "超期数", title_en="Overdue"),
     _I("overdue_handling", "处置超期数", title_en="Overdue in handling"),
     _I("summoned", "应报到数", title_en="Departments summoned"),
@@ -176,7 +184,7 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("notices_replied", "督办回复数", title_en="Notices replied"),
     _I("notices_replied_on_time", "督办按时回复数", title_en="Notices replied on time"),
     _I("notices_unanswered_overdue", "督办超期未回复数", title_en="Notices unanswered, overdue"),
-    _I("acceptance_rate", "立案率", "accepted_of_reported", "reported",
+    _I("acceptance_rate", "立案率", "accepted_of_reported", "reported_to_accept",
        title_en="Acceptance rate"),
     _I("dispatch_accuracy_rate", "派遣准确率", "right_dispatches", "dispatches",
        title_en="Dispatch accuracy"),
@@ -197,17 +205,20 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("rework_times_rate", "返工率（次数）", "rework_times", "resolutions",
        title_en="Rework rate (times)", lower_is_better=True),
     _I("first_time_rate", "一次完成率", "first_time", "closed", title_en="First-time rate"),
-    _I("extension_rate", "延期率", "extended", "due", title_en="Extension rate",
+    _I("extension_rate", "延期率", "extended_due", "due", title_en="Extension rate",
        lower_is_better=True),
     _I("report_in_rate", "报到率", "reported_in_on_time", "summoned",
        title_en="Report-in rate"),
     _I("notice_reply_rate", "督办按时回复率", "notices_replied_on_time", "notices_due",
        title_en="Notice on-time reply rate"),
     _I("composite_score", "综合指标值", title_en="Composite score"),
+    _I("composite_rates", "综合指标值参评指标数", title_en="Rates the score rests on"),
     _I("median_accept_hours", "立案用时中位数（小时）", title_en="Median hours to accept"),
     # 接诉即办: the three rates (三率) of the requests received in the period
     _I("requests", "诉求数", title_en="Requests"),
     _I("answered_on_call", "即时答复数", title_en="Answered on the call"),
+    _I("dispatched_requests", "派单数", title_en="Requests dispatched"),
+    _I("contacted_in_time", "按时先行联系数", title_en="Callers contacted in time"),
     _I("callbacks", "回访数", title_en="Callbacks"),
     _I("callback_unreachable", "回访未接通数", title_en="Callers unreachable"),
     _I("rated", "参评数", title_en="Rated"),
@@ -215,6 +226,10 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("solved", "解决数", title_en="Solved"),
     _I("satisfied", "满意数", title_en="Satisfied"),
     _I("reopened", "重新办理数", title_en="Reopened"),
+    _I("direct_answer_rate", "直接答复率", "answered_on_call", "requests",
+       title_en="Answered directly"),
+    _I("contact_rate", "先行联系率", "contacted_in_time", "dispatched_requests",
+       title_en="Contacted in time"),
     _I("response_rate", "响应率", "responded", "rated", title_en="Response rate"),
     _I("resolution_rate", "解决率", "solved", "rated", title_en="Resolution rate"),
     _I("satisfaction_rate", "满意率", "satisfied", "callbacks", title_en="Satisfaction rate"),
@@ -224,7 +239,8 @@ BY_KEY = {i.key: i for i in INDICATORS}
 # counts computed in Python from others (not by the query)
 DERIVED_COUNTS = {"right_dispatches": lambda r: r["dispatches"] - r["wrong_dispatches"]}
 COUNT_KEYS = tuple(i.key for i in INDICATORS if i.numerator is None
-                   and not i.key.startswith("median_") and i.key != "composite_score")
+                   and not i.key.startswith("median_")
+                   and i.key not in ("composite_score", "composite_rates"))
 RATES = tuple(i for i in INDICATORS if i.numerator is not None)
 RATE_KEYS = tuple(i.key for i in RATES)
 
@@ -247,35 +263,54 @@ def weights_of(configured: tuple[tuple[str, float], ...]) -> tuple[tuple[str, fl
     return weights
 
 
-def composite(row: dict, weights: tuple[tuple[str, float], ...]) -> Decimal | None:
-    """Σ weight × rate ÷ Σ weight over the weighted rates that have a value (a rate where less
-    is better counts as 100 − rate), two decimals half up; None when none has a value."""
+# 综合指标值: what a weighted rate without a value ("—", no denominator) counts as
+# (GRIDSNAP_INDICATOR_MISSING): left out with its weight, the other weights renormalised
+# ("exclude", the default); scored 0 ("zero"); scored full marks ("full")
+MISSING_RATE_RULES = ("exclude", "zero", "full")
+
+
+def composite(row: dict, weights: tuple[tuple[str, float], ...],
+              missing: str = "exclude") -> tuple[Decimal | None, int]:
+    """(Σ weight × rate ÷ Σ weight, the number of weighted rates with a value). A rate where
+    less is better counts as 100 − rate; a rate without a value drops out with its weight
+    (`missing` "exclude"), or counts as 0 ("zero") or 100 ("full"). Two decimals half up;
+    None when no weighted rate has a value (whatever `missing` says: a score resting on
+    nothing is no score)."""
     num, den = Fraction(0), Fraction(0)
+    valued = 0
     for key, weight in weights:
-        value = row.get(key)
-        if value is None or not weight:
+        if not weight:
             continue
+        value = row.get(key)
         w = Fraction(str(weight))
+        if value is None:
+            if missing == "exclude":
+                continue
+            num += w * (0 if missing == "zero" else 100)
+            den += w
+            continue
+        valued += 1
         v = Fraction(str(value))
         if BY_KEY[key].lower_is_better:
             v = 100 - v
         num += w * v
         den += w
-    if not den:
-        return None
+    if not den or not valued:
+        return None, valued
     exact = num / den
     return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP)
+        Decimal("0.01"), rounding=ROUND_HALF_UP), valued
 
 
-def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS) -> dict:
+def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS,
+                  missing: str = "exclude") -> dict:
     """The counts of one group (and the medians in seconds) → every indicator."""
     row = {k: int(counts.get(k) or 0) for k in COUNT_KEYS if k not in DERIVED_COUNTS}
     for k, fn in DERIVED_COUNTS.items():
         row[k] = fn(row)
     for rate in RATES:
         row[rate.key] = percent(row[rate.numerator], row[rate.denominator])
-    row["composite_score"] = composite(row, weights)
+    row["composite_score"], row["composite_rates"] = composite(row, weights, missing)
     row["median_accept_hours"] = hours(counts.get("median_accept_s"))
     row["median_handle_hours"] = hours(counts.get("median_handle_s"))
     return {i.key: row[i.key] for i in INDICATORS}
@@ -285,12 +320,12 @@ def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT
 NO_KEY_NAME = {"district": "（网格外）", "street": "（网格外）", "community": "（网格外）",
                "cell": "（网格外）", "department": "（未派遣）", "category": "（无）",
                "kind": "（无）", "major_class": "（无）", "source": "（无）",
-               "reporter": "（无）", "handler": "（未处置）"}
+               "reporter": "（无）", "handler": "（未处置）", "dispatcher": "（系统自动派遣）"}
 NO_KEY_NAME_EN = {"district": "(outside the grid)", "street": "(outside the grid)",
                   "community": "(outside the grid)", "cell": "(outside the grid)",
                   "department": "(not dispatched)", "category": "(none)", "kind": "(none)",
                   "major_class": "(none)", "source": "(none)", "reporter": "(none)",
-                  "handler": "(not handled)"}
+                  "handler": "(not handled)", "dispatcher": "(dispatched by the system)"}
 
 
 TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell

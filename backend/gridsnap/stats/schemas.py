@@ -77,8 +77,9 @@ def _indicator_fields() -> dict:
         elif ind.key == "composite_score":
             out[ind.key] = fields.Float(allow_none=True, metadata={
                 "description": f"{desc} ({ind.title_en}): Σ weight × rate ÷ Σ weight over the "
-                               "weighted rates that have a value (GRIDSNAP_INDICATOR_WEIGHTS); "
-                               "null when none has."})
+                               "weighted rates (GRIDSNAP_INDICATOR_WEIGHTS); a rate without a "
+                               "value left out or scored as GRIDSNAP_INDICATOR_MISSING says; "
+                               "null when no weighted rate has a value (composite_rates)."})
         elif ind.key.startswith("median_"):
             out[ind.key] = fields.Float(allow_none=True, metadata={
                 "description": f"{desc} ({ind.title_en})"})

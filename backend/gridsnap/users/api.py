@@ -8,7 +8,7 @@ from flask.views import MethodView
 from ..edge import Blueprint, ErrorSchema
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
-from . import service
+from . import permissions, service
 from .auth import SECURITY, auth_required, current_principal
 from .schemas import (
     AdminUserSchema,
@@ -59,8 +59,7 @@ admin_blp = Blueprint("admin_users", __name__, url_prefix="/admin/users",
 
 
 def _require_admin():
-    if current_principal().role != "admin":
-        raise AppError("auth.forbidden", "Only admins manage users.")
+    permissions.require(current_principal(), permissions.MANAGE_USERS)
 
 
 @admin_blp.route("")
@@ -69,17 +68,22 @@ class AdminUsers(MethodView):
     @auth_required
     @admin_blp.response(200, AdminUserSchema(many=True))
     def get(self):
-        """Every user with role, scopes and whether disabled."""
+        """The users this admin manages (whose scopes lie within its own) with role, scopes
+        and whether disabled."""
         _require_admin()
-        return service.list_users(db_session())
+        return service.list_users(db_session(), current_principal())
 
     @admin_blp.doc(security=SECURITY)
     @auth_required
     @admin_blp.arguments(UserInSchema)
     @admin_blp.response(201, AdminUserSchema)
     def post(self, body):
-        """Add a user."""
+        """Add a user, with scopes within the admin's own (else 403)."""
         _require_admin()
+        try:
+            service.require_may_grant(current_principal(), body["scopes"])
+        except PermissionError as exc:
+            raise AppError("auth.forbidden", str(exc), {"scopes": [str(exc)]}) from None
         try:
             return service.add_user(
                 db_session(), username=body["username"], display_name=body["display_name"],
@@ -96,9 +100,20 @@ class AdminUser(MethodView):
     @admin_blp.arguments(UserPatchSchema)
     @admin_blp.response(200, AdminUserSchema)
     def patch(self, body, username: str):
-        """Change a user's scopes, or disable them (their tokens are revoked)."""
+        """Change a user's scopes, or disable them (their tokens are revoked). Only a user this
+        admin manages (else 404), to scopes within its own (else 403); never itself disabled."""
         _require_admin()
         session = db_session()
+        try:
+            service.require_may_edit(session, current_principal(), username,
+                                     scopes=body.get("scopes"),
+                                     disabling=body.get("disabled") is True)
+        except PermissionError as exc:
+            raise AppError("auth.forbidden", str(exc), {"scopes": [str(exc)]}) from None
+        except ValueError as exc:
+            raise AppError("user.invalid", str(exc), {"disabled": [str(exc)]}) from None
+        except LookupError:
+            raise AppError("user.not_found", f"There is no user {username!r}.") from None
         try:
             user = None
             if "scopes" in body:

@@ -29,6 +29,12 @@ def current_principal() -> Principal:
     epoch = revocation_epoch(runtime().redis) if cache_seconds > 0 else None
     principal = authenticate(db_session(), raw.strip(), cache_seconds=cache_seconds,
                              epoch=epoch)
+    if principal.role == "client":
+        # another system's Open311 api_key is for /open311/v2 only: as a bearer token it is
+        # no staff login (no case trails, exports, reports or uploads)
+        raise AppError("auth.open311_key",
+                       "An Open311 api_key works on /open311/v2 only; log in as a user here.",
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     g.principal = principal
     return principal
 

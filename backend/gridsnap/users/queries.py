@@ -90,14 +90,26 @@ def admins(session: Session) -> list[int]:
         "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id")).scalars())
 
 
-def handlers_of(session: Session, department_codes: list[str]) -> dict[str, list[int]]:
-    """The active handlers of each department: {code: [user id, ...]}."""
-    out: dict[str, list[int]] = {c: [] for c in department_codes}
-    for code, uid in session.execute(text(
-            "SELECT department_code, id FROM users WHERE role = 'handler' "
-            "AND department_code = ANY(:d) AND disabled_at IS NULL ORDER BY id"),
-            {"d": list(department_codes)}).all():
-        out[code].append(uid)
+def handlers_covering(session: Session,
+                      units: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], list[int]]:
+    """The active handlers of each (department, case area): the responsible unit (责任单位)
+    covering that area — handlers of the department whose scopes hold the area ('' is the
+    city; a case outside every area only the city's). {(code, area): [user id, ...]}."""
+    out: dict[tuple[str, str | None], list[int]] = {u: [] for u in units}
+    if not units:
+        return out
+    pairs = sorted(out, key=lambda u: (u[0], u[1] or ""))
+    rows = session.execute(text("""
+        SELECT p.d, p.a, u.id
+          FROM unnest(CAST(:ds AS text[]), CAST(:as AS text[])) AS p(d, a)
+          JOIN users u ON u.role = 'handler' AND u.department_code = p.d
+                      AND u.disabled_at IS NULL
+         WHERE '' = ANY(u.scopes)
+            OR EXISTS (SELECT 1 FROM unnest(u.scopes) s WHERE s <> '' AND starts_with(p.a, s))
+         ORDER BY u.id
+    """), {"ds": [d for d, _ in pairs], "as": [a for _, a in pairs]}).all()
+    for d, a, uid in rows:
+        out[(d, a)].append(uid)
     return out
 
 
@@ -126,13 +138,18 @@ def scope_predicate(principal: Principal, params: dict, alias: str = "r") -> str
     params["scope_uid"] = principal.id
     clauses = [f"{alias}.reporter_id = :scope_uid"]
     if principal.role == "handler":
-        # the same rule as Principal.may_see_report
-        if principal.department_code:
+        # the same rule as Principal.may_see_report: their department, in their area
+        prefixes = [p for p in principal.scopes if p]
+        if principal.department_code and ("" in principal.scopes or prefixes):
             params["scope_dept"] = principal.department_code
-            clauses.append(f"{alias}.department_code = :scope_dept")
-            clauses.append(f"{alias}.responsible_department_code = :scope_dept")
-            # summoned to a joint case (吹哨报到): the GIN index finds them
-            clauses.append(f"{alias}.joint_departments @> ARRAY[CAST(:scope_dept AS text)]")
+            unit = (f"({alias}.department_code = :scope_dept "
+                    f"OR {alias}.responsible_department_code = :scope_dept "
+                    # summoned to a joint case (吹哨报到): the GIN index finds them
+                    f"OR {alias}.joint_departments @> ARRAY[CAST(:scope_dept AS text)])")
+            if "" not in principal.scopes:
+                params["scope_patterns"] = [p + "%" for p in prefixes]
+                unit += f" AND {alias}.area_code LIKE ANY(:scope_patterns)"
+            clauses.append(f"({unit})")
         return "(" + " OR ".join(clauses) + ")"
     if principal.sees_everything:
         return "TRUE"

@@ -19,7 +19,17 @@ class Principal:
 
     @property
     def sees_everything(self) -> bool:
-        return self.role == "admin" or "" in self.scopes
+        """The city scope ''. An admin's reach is their scopes too: an admin of one street
+        sees, unmasks and exports that street only."""
+        return "" in self.scopes
+
+    def manages(self, scopes) -> bool:
+        """An admin manages the users, keys and data whose scopes all lie within their own:
+        nobody grants a scope wider than theirs, nor edits a broader user. A user of no scope
+        is the city admin's."""
+        if self.role != "admin":
+            return False
+        return "" in self.scopes or (bool(scopes) and scopes_within(scopes, self.scopes))
 
     def covers_area(self, area_code: str | None) -> bool:
         """True if the area (or a report with that smallest area) lies in one of the scopes.
@@ -36,13 +46,15 @@ class Principal:
                        department_code: str | None,
                        responsible_department_code: str | None = None,
                        joint_departments=None) -> bool:
-        """Invariant 4. Handlers see the cases of their department (dispatched to it now,
-        signed for by it: 首接负责, or summoned to it as a joint case: 吹哨报到), whatever their
-        area; everyone sees what they reported."""
+        """Invariant 4. A handler works for a responsible unit (责任单位): their department in
+        their area (their scopes; '' only when an admin gave them the whole city). They see the
+        cases of that unit: in their area and dispatched to their department now, signed for by
+        it (首接负责) or summoned to it as a joint case (吹哨报到). Everyone sees what they
+        reported."""
         if reporter_id == self.id:
             return True
         if self.role == "handler":
-            return self.department_code is not None and (
+            return self.department_code is not None and self.covers_area(area_code) and (
                 self.department_code in (department_code, responsible_department_code)
                 or self.department_code in (joint_departments or ()))
         return self.covers_area(area_code)
@@ -59,6 +71,11 @@ LOGIN_LIMITS: tuple[tuple[str, int, int], ...] = (
     ("ip", 50, 300),
 )
 LOGIN_LOCK_MAX_SECONDS = max(window for _, _, window in LOGIN_LIMITS)
+
+
+def scopes_within(inner, outer) -> bool:
+    """Every scope of `inner` lies inside one of `outer` ('' only inside '')."""
+    return all(any(s.startswith(p) for p in outer) for s in inner)
 
 
 def valid_scope(prefix: str) -> bool:

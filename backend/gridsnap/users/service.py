@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import clock
+from .. import clock, transaction
 from ..errors import AppError
 from . import queries
 from .models import ROLES, User
@@ -105,7 +105,6 @@ def issue_token(session: Session, username: str, password: str, *, ttl_days: int
     expires_at = clock.now() + timedelta(days=ttl_days)
     queries.insert_token(session, user_id=user.id, token_hash=hash_token(raw),
                          expires_at=expires_at, label=label)
-    session.commit()
     return raw, expires_at, user
 
 
@@ -189,16 +188,19 @@ def issue_api_key(session: Session, user_id: int, *, years: int, label: str) -> 
 def revoke_token(session: Session, token_id: int, redis: Redis | None = None) -> None:
     """Log out: the token is revoked on every API process at once (announce_revocation)."""
     queries.revoke_token(session, token_id)
-    session.commit()
-    announce_revocation(redis)
+    _announce_on_commit(session, redis)
 
 
 def revoke_all_tokens(session: Session, username: str, redis: Redis | None = None) -> int:
     user = _get_user(session, username)
     n = queries.revoke_user_tokens(session, user.id)
-    session.commit()
-    announce_revocation(redis)
+    _announce_on_commit(session, redis)
     return n
+
+
+def _announce_on_commit(session: Session, redis: Redis | None) -> None:
+    # once the change is durable, every API process forgets its cached tokens
+    transaction.on_commit(session, lambda: announce_revocation(redis))
 
 
 def _get_user(session: Session, username: str) -> User:
@@ -228,7 +230,7 @@ def add_user(session: Session, *, username: str, display_name: str, role: str, p
                 password_hash=generate_password_hash(password), scopes=list(scopes),
                 department_code=department_code)
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -239,8 +241,7 @@ def set_scopes(session: Session, username: str, scopes: list[str],
         raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
     user = _get_user(session, username)
     user.scopes = list(scopes)
-    session.commit()
-    announce_revocation(redis)
+    _announce_on_commit(session, redis)
     return user
 
 
@@ -269,7 +270,6 @@ def working_passwords(session: Session, passwords: dict[str, str]) -> dict[str, 
 def enable_user(session: Session, username: str) -> User:
     user = _get_user(session, username)
     user.disabled_at = None
-    session.commit()
     return user
 
 
@@ -277,12 +277,35 @@ def disable_user(session: Session, username: str, redis: Redis | None = None) ->
     user = _get_user(session, username)
     user.disabled_at = clock.now()
     queries.revoke_user_tokens(session, user.id)
-    session.commit()
-    announce_revocation(redis)
+    _announce_on_commit(session, redis)
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session, actor: Principal | None = None) -> list[User]:
+    """Every user, or with `actor` (an admin) the users it manages (Principal.manages)."""
     from sqlalchemy import select
 
-    return list(session.scalars(select(User).order_by(User.role, User.username)))
+    users = list(session.scalars(select(User).order_by(User.role, User.username)))
+    return [u for u in users if actor is None or actor.manages(u.scopes)]
+
+
+def require_may_grant(actor: Principal, scopes: list[str]) -> None:
+    """Raises PermissionError unless `actor` may give a user these scopes (all within its
+    own)."""
+    if not actor.manages(scopes):
+        raise PermissionError("You may give only scopes within your own "
+                              f"({', '.join(repr(s) for s in actor.scopes) or 'none'}).")
+
+
+def require_may_edit(session: Session, actor: Principal, username: str, *,
+                     scopes: list[str] | None, disabling: bool) -> None:
+    """May `actor` change this user (to `scopes`, or disable them)? Raises LookupError for a
+    user outside its reach (as if there were none), PermissionError for a scope wider than
+    its own, ValueError for disabling itself."""
+    user = queries.find_user_by_username(session, username)
+    if user is None or not actor.manages(user.scopes):
+        raise LookupError(f"no user named {username!r}")
+    if scopes is not None:
+        require_may_grant(actor, scopes)
+    if disabling and user.id == actor.id:
+        raise ValueError("You may not disable yourself: ask another admin.")

@@ -43,6 +43,7 @@ function AuthPhoto({ photo, size, alt, onClick }) {
 
 const PURPOSES = ['report', 'resolution', 'verification'];
 const DUPES_SHOWN = 4; // the nearest possible duplicates shown at first (the server sends nearest first)
+const DUPES_PAGE = 100; // asked for at a time when all are shown
 
 /** A photo's EXIF time, and the same flags the worker saw: old, or taken far from the case. */
 function EvidenceFlags({ photo, c, limits }) {
@@ -127,10 +128,13 @@ export function CasePanel({ id, onClose, form = null }) {
   const [notice, setNotice] = useState(null);
   const [pending, setPending] = useState(null); // the action whose form is open
   const [note, setNote] = useState('');
+  const [publicNote, setPublicNote] = useState(''); // 公开答复: the only text the public sees
   const [department, setDepartment] = useState('');
   const [busy, setBusy] = useState(false);
   const [big, setBig] = useState(null);
-  const [allDupes, setAllDupes] = useState(false); // a hot spot has dozens: the nearest first
+  // a hot spot has hundreds: the case names the nearest few and the count; all of them are
+  // asked for a page at a time (null: the nearest only)
+  const [allDupes, setAllDupes] = useState(null);
   const departments = departmentsOf(s.categories);
 
   async function load() {
@@ -151,7 +155,7 @@ export function CasePanel({ id, onClose, form = null }) {
 
   useEffect(() => {
     setCase(null);
-    setAllDupes(false);
+    setAllDupes(null);
     setPending(null);
     setNotice(null);
     // opened from a proposal (吹哨): the form comes up at once when the action is allowed
@@ -160,6 +164,17 @@ export function CasePanel({ id, onClose, form = null }) {
   // something changed in scope: this case may be among it
   useEffect(() => { if (c && !busy) load(); }, [lv.changed]);
 
+  async function moreDupes() {
+    const have = allDupes || [];
+    try {
+      const { data } = await call(
+        `cases/${id}/possible-duplicates?page=${Math.floor(have.length / DUPES_PAGE) + 1}&page_size=${DUPES_PAGE}`);
+      setAllDupes([...have, ...(data || [])]);
+    } catch (err) {
+      setError(err instanceof ApiError ? reasonText(err) : t('cmd.offline'));
+    }
+  }
+
   async function act(action, extra = {}) {
     if (busy) return;
     setBusy(true);
@@ -167,12 +182,14 @@ export function CasePanel({ id, onClose, form = null }) {
     try {
       const json = { action, client_action_id: uuid(), ...extra };
       if (note.trim()) json.note = note.trim();
+      if (publicNote.trim()) json.public_note = publicNote.trim();
       const { data, headers } = await call(`cases/${id}/actions`, { method: 'POST', json,
         headers: etag ? { 'If-Match': etag } : {} });
       setCase(data);
       setEtag(headers.get('ETag'));
       setPending(null);
       setNote('');
+      setPublicNote('');
       setNotice({ kind: 'ok', text: t('cmd.done', { action: t(`action.${action}`) }) });
       call(`cases/${id}/events`).then((r) => setEvents(r.data || [])).catch(() => {});
       bump(); // the map and list follow at once
@@ -189,9 +206,21 @@ export function CasePanel({ id, onClose, form = null }) {
     }
   }
 
+  // a photo is private until a supervisor of the area (or an admin) makes it public (Open311)
+  const canPublish = ['supervisor', 'admin'].includes(s.session?.user?.role);
+  async function setPhotoPublic(p, on) {
+    try {
+      await call(`photos/${p.id}/public`, { method: on ? 'PUT' : 'DELETE' });
+      await load();
+    } catch (err) {
+      setNotice({ kind: 'error', text: err instanceof ApiError ? reasonText(err) : t('cmd.offline') });
+    }
+  }
+
   function start(action) {
     setNotice(null);
     setNote('');
+    setPublicNote('');
     if (action === 'dispatch') setDepartment(c.suggested_department || c.department || departments[0]?.code || '');
     if (action === 'approve_return') {
       // 退单审核: approve and re-dispatch to another department than the one that returned it
@@ -211,6 +240,8 @@ export function CasePanel({ id, onClose, form = null }) {
     const d = departments.find((x) => x.code === code);
     return d ? nameOf(d) : code;
   };
+  // how many possible duplicates there are (the case names only the nearest few)
+  const dupesTotal = c.possible_duplicates_total ?? (c.possible_duplicates || []).length;
   const chain = [['cell', c.cell], ['community', c.community], ['street', c.street], ['district', c.district]]
     .filter(([, a]) => a);
   const actions = (c.allowed_actions || []).filter((a) => a !== 'merge' && a !== 'unmerge');
@@ -280,6 +311,11 @@ export function CasePanel({ id, onClose, form = null }) {
           )}
           <label for="action-note">{needsNote(pending) ? t('desk.note_required') : t('cmd.note_optional')}</label>
           <textarea id="action-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+          <p class="small muted">{t('cmd.note_internal')}</p>
+          <label for="action-public-note">{t('cmd.public_note')} <span class="tag public">{t('cmd.public')}</span></label>
+          <textarea id="action-public-note" rows="2" value={publicNote} data-testid="action-public-note"
+            onInput={(e) => setPublicNote(e.currentTarget.value)} />
+          <p class="small muted">{t('cmd.public_note_hint')}</p>
           <div class="row">
             <button type="button" class="secondary" onClick={() => setPending(null)}>{t('common.cancel')}</button>
             <button type="button" class="primary" data-testid="action-confirm"
@@ -305,7 +341,13 @@ export function CasePanel({ id, onClose, form = null }) {
               {list.map((p, i) => (
                 <li key={p.id}><AuthPhoto photo={p} size="thumb" alt={t('capture.photo_n', { n: i + 1 })}
                   onClick={() => setBig(p)} />
-                <EvidenceFlags photo={p} c={c} limits={s.server?.evidence} /></li>
+                <EvidenceFlags photo={p} c={c} limits={s.server?.evidence} />
+                {p.public && <span class="tag public">{t('cmd.public')}</span>}
+                {canPublish && (
+                  <button type="button" class="link small" data-testid="photo-public"
+                    onClick={() => setPhotoPublic(p, !p.public)}>
+                    {p.public ? t('cmd.photo_private') : t('cmd.photo_public')}</button>
+                )}</li>
               ))}
             </ul>
           </div>
@@ -338,7 +380,7 @@ export function CasePanel({ id, onClose, form = null }) {
               <p class="small">{statusText(c.status)}</p>
               <p class="small">{c.description}</p>
             </div>
-            {(allDupes ? c.possible_duplicates : c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
+            {(allDupes || c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
               <div class="dupe" key={d.id}>
                 <strong>{t('records.case_n', { n: d.number })}</strong>
                 <p class="small">{statusText(d.status)} · {t('cmd.distance', { m: Math.round(d.distance_m) })}</p>
@@ -350,11 +392,14 @@ export function CasePanel({ id, onClose, form = null }) {
               </div>
             ))}
           </div>
-          {c.possible_duplicates.length > DUPES_SHOWN && (
+          {dupesTotal > DUPES_SHOWN && (
             <p class="small row wrap" data-testid="duplicates-count">
-              {t('cmd.duplicates_shown', { shown: allDupes ? c.possible_duplicates.length : DUPES_SHOWN,
-                total: c.possible_duplicates.length })}
-              <button type="button" class="link" onClick={() => setAllDupes(!allDupes)}
+              {t('cmd.duplicates_shown', { shown: allDupes ? allDupes.length : DUPES_SHOWN, total: dupesTotal })}
+              {allDupes && allDupes.length < dupesTotal && (
+                <button type="button" class="link" onClick={moreDupes}
+                  data-testid="duplicates-more">{t('cmd.duplicates_more')}</button>
+              )}
+              <button type="button" class="link" onClick={() => (allDupes ? setAllDupes(null) : moreDupes())}
                 data-testid="duplicates-toggle">{t(allDupes ? 'cmd.duplicates_fewer' : 'cmd.duplicates_all')}</button>
             </p>
           )}
@@ -377,6 +422,9 @@ export function CasePanel({ id, onClose, form = null }) {
               <div class="small muted">{e.actor_display_name || e.actor_username || t('cmd.system')}
                 {e.department ? ` · ${deptName(e.department)}` : ''}</div>
               {e.note && <div class="small">{e.note}</div>}
+              {e.public_note && (
+                <div class="small"><span class="tag public">{t('cmd.public')}</span> {e.public_note}</div>
+              )}
             </div>
           </li>
         ))}

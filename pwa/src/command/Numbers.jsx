@@ -11,21 +11,24 @@ import { SourceSelect } from './Filters.jsx';
 import { live, setLive, useLive } from './live.js';
 
 const GROUPS = ['street', 'community', 'department', 'category', 'kind', 'major_class', 'source',
-  'reporter', 'handler'];
+  'reporter', 'handler', 'dispatcher'];
 // the indicators come in views (docs/indicators.md defines every one): a table of them all
 // would not fit a screen
 const VIEWS = {
   main: ['accepted', 'due', 'closed', 'suspended', 'closure_rate', 'on_time_closure_rate',
     'on_time_handling_rate', 'overdue_rate', 'rework_rate', 'first_time_rate', 'composite_score',
-    'median_accept_hours', 'median_handle_hours'],
-  process: ['reported', 'acceptance_rate', 'dispatches', 'wrong_dispatches', 'dispatch_accuracy_rate',
+    'composite_rates', 'median_accept_hours', 'median_handle_hours'],
+  process: ['reported', 'reported_worker', 'reported_hotline', 'reported_open311', 'reported_other',
+    'reported_to_accept', 'acceptance_rate', 'dispatches', 'wrong_dispatches', 'dispatch_accuracy_rate',
     'due_handling', 'handled', 'handling_rate', 'on_time_handling_rate', 'due_verification',
     'verified', 'verification_rate', 'on_time_verification_rate', 'reworked', 'rework_times',
-    'rework_rate', 'rework_times_rate', 'overdue', 'overdue_handling', 'extension_rate'],
+    'rework_rate', 'rework_times_rate', 'overdue', 'overdue_handling', 'extended', 'extended_due',
+    'extension_rate'],
   joint: ['summoned', 'reported_in', 'reported_in_on_time', 'report_in_rate', 'notices',
     'notices_replied', 'notices_replied_on_time', 'notices_unanswered_overdue', 'notice_reply_rate'],
-  hotline: ['requests', 'answered_on_call', 'callbacks', 'response_rate', 'resolution_rate',
-    'satisfaction_rate'],
+  hotline: ['requests', 'answered_on_call', 'direct_answer_rate', 'dispatched_requests', 'contacted_in_time',
+    'contact_rate', 'callbacks',
+    'response_rate', 'resolution_rate', 'satisfaction_rate'],
 };
 
 /** The current month in the deployment's zone ("2026-11"). */

@@ -60,11 +60,11 @@ def _whistle(ctx: ActionContext) -> Outcome:
     summon = [{"department_code": d, "role": "lead" if d == lead else "co",
                "summoned_at": ctx.now, "summoned_by_id": ctx.principal.id,
                "report_due_at": report_due} for d in (lead, *co)]
-    handlers = users.handlers_of(ctx.session, [lead, *co])
+    handlers = users.handlers_covering(ctx.session, [(d, c["area_code"]) for d in (lead, *co)])
     return Outcome(changes, {"lead": lead, "co": co, "report_due_at": report_due.isoformat()},
                    department=lead, writes=[ParticipantsSummoned(summon)],
                    notices=[(kinds.CASE_WHISTLED, [u for d in (lead, *co)
-                                                   for u in handlers[d]])])
+                                                   for u in handlers[(d, c["area_code"])]])])
 
 
 def _mine(ctx: ActionContext) -> dict:

@@ -1,0 +1,110 @@
+"""One permission verb: `may(principal, verb, subject)` answers, `require(...)` refuses.
+
+Who holds a verb is data: `VERBS` below, one row per verb naming the roles that hold it and
+the refusal its 403 gets. The case actions are verbs too, one per row of `cases.rules.ACTIONS`
+(`Action.verb`, held by the roles of that row, refused as case.action_forbidden).
+
+A verb on a subject (a case) asks the subject two more things: whether the principal may see
+it at all — if not, `require` answers as if it did not exist (the subject's 404, invariant 4),
+never 403 — and whether the principal's relation to it (a handler's department, a worker's
+area, a co-department that reported in) allows the verb now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import AppError
+from .rules import Principal
+
+
+@dataclass(frozen=True)
+class Verb:
+    """Something a principal may do, the roles that hold it, and what a refusal says."""
+
+    name: str
+    roles: frozenset[str] | None  # None: every role (the subject decides)
+    refusal: str = "You may not do this."
+    code: str = "auth.forbidden"  # a 403 of the errors registry
+    fields: dict[str, list[str]] = field(default_factory=dict, compare=False, hash=False)
+
+    def held_by(self, principal: Principal) -> bool:
+        return self.roles is None or principal.role in self.roles
+
+
+class Subject(Protocol):
+    """What a verb is done to (a case). Visibility first: outside it the answer is 404."""
+
+    def visible_to(self, principal: Principal) -> bool: ...
+
+    def allows(self, principal: Principal, verb: Verb) -> bool: ...
+
+    def not_found(self) -> tuple[str, str]:
+        """The (code, message) of a 404 for this subject (as if it did not exist)."""
+        ...
+
+
+def _verb(name: str, roles: Iterable[str] | None, refusal: str, **kw) -> Verb:
+    return Verb(name, None if roles is None else frozenset(roles), refusal, **kw)
+
+
+_ADMIN = {"admin"}
+_CALL_TAKER = {"call_taker"}
+_UNMASKED = {"call_taker", "admin"}  # see a caller's personal data (invariant 10)
+_SUPERVISORS = {"supervisor", "admin"}
+
+MANAGE_USERS = _verb("users.manage", _ADMIN, "Only admins manage users.")
+MANAGE_OPEN311_CLIENTS = _verb("open311.clients.manage", _ADMIN,
+                               "Only admins manage Open311 clients.")
+# an API key of a client system (GeoReport v2's 403 when it is anyone else's)
+FILE_OPEN311_REQUESTS = _verb("open311.requests.file", {"client"},
+                              "Invalid api_key received -- can't proceed.",
+                              code="open311.forbidden")
+TAKE_CALLS = _verb("hotline.calls.take", _CALL_TAKER, "Only call-takers take calls.")
+CALL_BACK = _verb("hotline.callbacks.list", _UNMASKED, "Only call-takers call back.")
+PLACE_ADDRESSES = _verb("hotline.addresses.place", _UNMASKED,
+                        "Only call-takers resolve addresses.")
+UNMASK_CALLERS = _verb("callers.unmask", _UNMASKED,
+                       "Only call-takers and admins see a caller unmasked.")
+READ_ROUTING_RULES = _verb("routing.rules.read", _SUPERVISORS,
+                           "Only supervisors and admins read routing rules.")
+EDIT_ROUTING_RULES = _verb("routing.rules.edit", _SUPERVISORS,
+                           "Only supervisors and admins edit routing rules.")
+RUN_CAMPAIGNS = _verb("campaigns.run", _SUPERVISORS,
+                      "Only supervisors and admins start campaigns.")
+# 先行联系: the handler of the unit a hotline case is dispatched to calls its caller back
+# (the case and the caller decide the rest: hotline.rules.may_reveal_number)
+CONTACT_CALLERS = _verb("callers.contact", {"handler"},
+                        "Only the unit a hotline case is dispatched to sees its caller's number.")
+# /health in full (versions, counts, free disk); a load balancer gets up/down only
+READ_HEALTH_DETAILS = _verb("health.details", _ADMIN, "Only admins see the health details.")
+# a case, for anyone who may see it (invariant 4: the case decides; outside it, 404)
+READ_CASE = _verb("case.read", None, "You may not see this case.")
+
+# the table: every verb outside the case actions, by name
+VERBS: dict[str, Verb] = {v.name: v for v in (
+    MANAGE_USERS, MANAGE_OPEN311_CLIENTS, FILE_OPEN311_REQUESTS, TAKE_CALLS, CALL_BACK,
+    PLACE_ADDRESSES, UNMASK_CALLERS, CONTACT_CALLERS, READ_ROUTING_RULES, EDIT_ROUTING_RULES,
+    RUN_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
+)}
+
+
+def may(principal: Principal, verb: Verb, subject: Subject | None = None) -> bool:
+    """Whether the principal holds the verb, and, on a subject, sees it and stands in a
+    relation to it that allows the verb now."""
+    if not verb.held_by(principal):
+        return False
+    return subject is None or (subject.visible_to(principal)
+                               and subject.allows(principal, verb))
+
+
+def require(principal: Principal, verb: Verb, subject: Subject | None = None) -> None:
+    """Returns if `may`; else raises AppError: the subject's 404 when the principal may not
+    see it (invariant 4), else the verb's 403 (auth.forbidden unless the verb says)."""
+    if subject is not None and not subject.visible_to(principal):
+        code, message = subject.not_found()
+        raise AppError(code, message)
+    if not may(principal, verb, subject):
+        raise AppError(verb.code, verb.refusal, dict(verb.fields))
