@@ -341,3 +341,22 @@ def test_behind_nginx_photos_come_from_the_store_through_the_front_server(
         assert "x-accel-redirect" not in headers and "x-amz-request-id" not in headers
         status, _, _ = request(port, "GET", "/_photo_store/" + spec[5:] + "/x")
         assert status == 404  # internal: only the API's answer reaches it
+
+
+def test_health_reports_an_object_store_that_does_not_answer(settings, own_server):
+    options = {"endpoint_url": own_server.endpoint,
+               "access_key_id": "gridsnap-local", "secret_access_key": "gridsnap-local-secret"}
+    spec = f"s3://health-{uuid.uuid4().hex[:8]}/p"
+    open_store(spec, options).create_bucket()
+    rt = Runtime(replace(settings, photo_store=spec, photo_store_options=tuple(options.items())))
+    client = create_app(runtime=rt).test_client()  # from this machine: the details
+    try:
+        body = client.get("/api/v1/health").get_json()
+        assert body["checks"]["storage"]["ok"] is True and body["checks"]["storage"][
+            "free_bytes"] is None
+        own_server.stop()
+        r = client.get("/api/v1/health")
+        assert r.status_code == 200 and r.get_json()["status"] == "degraded"
+        assert "storage.unavailable" in r.get_json()["reasons"]
+    finally:
+        rt.dispose()
