@@ -360,3 +360,25 @@ def test_health_reports_an_object_store_that_does_not_answer(settings, own_serve
         assert "storage.unavailable" in r.get_json()["reasons"]
     finally:
         rt.dispose()
+
+
+def test_photos_migrate_command_copies_and_says_what_it_did(s3_server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gridsnap.cli import main
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "GRIDSNAP_PHOTO_STORE"):
+        monkeypatch.delenv(name, raising=False)  # the local S3 server, as in development
+    local = LocalPhotoStorage(tmp_path / "media")
+    key = original_key(DIGEST, "jpg")
+    local.put(key, b"x", "image/jpeg")
+    spec, options = new_bucket()
+    args = ["photos", "migrate", "--from", f"file:{tmp_path / 'media'}", "--to", spec]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "1 copied, 0 already there, 0 failed" in first.output
+    assert open_store(spec, options).get(key) == b"x"
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 0 and "0 copied, 1 already there, 0 failed" in again.output
+    refused = CliRunner().invoke(main, ["photos", "migrate", "--to", "file:/elsewhere"])
+    assert refused.exit_code == 1  # a bucket is named, or nothing happens

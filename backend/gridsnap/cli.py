@@ -612,8 +612,17 @@ def _stack(port: int, rq_workers: int) -> Stack:
                  api_port=free_port(), web_workers=_web_workers(), rq_workers=rq_workers,
                  max_body_bytes=settings.max_body_bytes,
                  access_log=bool(os.environ.get("GRIDSNAP_ACCESS_LOG")),
-                 tile_origins=basemap_origins(settings),
+                 tile_origins=_csp_origins(settings),
                  photo_store_origin=_photo_store_origin(settings))
+
+
+def _csp_origins(settings: Settings) -> tuple[str, ...]:
+    """The origins besides our own that the apps may load from: the base map's, and the object
+    store's when photos are sent there by redirect (GRIDSNAP_PHOTO_DELIVERY=redirect)."""
+    origins = tuple(basemap_origins(settings))
+    if settings.photo_delivery == "redirect" and settings.photo_store:
+        origins += (_photo_store_origin(settings),)
+    return tuple(o for o in origins if o)
 
 
 def _photo_store_origin(settings: Settings) -> str:
@@ -752,7 +761,7 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     if what == "nginx":
         click.echo(nginx_site(listen=listen, upstream=upstream,
                               max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir,
-                              tile_origins=basemap_origins(settings),
+                              tile_origins=_csp_origins(settings),
                               photo_store_origin=_photo_store_origin(settings)))
         return
     if what == "systemd":
@@ -771,7 +780,7 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     stack = Stack(root=Path(state_dir), listen=listen, api_port=api_port,
                   web_workers=_web_workers(), rq_workers=rq_workers,
                   max_body_bytes=settings.max_body_bytes, log_to_stdout=False,
-                  tile_origins=basemap_origins(settings),
+                  tile_origins=_csp_origins(settings),
                   photo_store_origin=_photo_store_origin(settings))
     stack.write()
     click.echo(stack.conf.read_text())

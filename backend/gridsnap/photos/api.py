@@ -64,7 +64,10 @@ class ReportPhoto(MethodView):
 class PhotoFile(MethodView):
     @blp.doc(security=SECURITY, responses={"200": {
         "description": "The image.", "content": {"image/jpeg": {}, "image/png": {},
-                                                 "image/webp": {}}}})
+                                                 "image/webp": {}}},
+        "302": {"description": "With the photos in an object store and "
+                               "GRIDSNAP_PHOTO_DELIVERY=redirect: Location is a presigned URL "
+                               "of the image, valid for GRIDSNAP_PHOTO_URL_SECONDS."}})
     @auth_required
     @blp.arguments(PhotoSizeQuery, location="query")
     def get(self, query, photo_id: uuid.UUID):
