@@ -1,8 +1,10 @@
 """A small drill of deploy/multi-node.md on one machine: two API nodes (gunicorn, each with a
-state folder of its own) behind nginx round-robin, sharing PostgreSQL, Redis, the S3 server
-and the uploads folder. Reports and photos (by tus, each PATCH landing on either node) are sent
-while one node is killed: nothing acknowledged is lost, no answer is a 500, and an upload
-started before the kill finishes on the other node."""
+state folder of its own) behind nginx round-robin, sharing PostgreSQL, Redis, an S3 server
+(SeaweedFS, the drill's own) and the uploads folder. Reports and photos (by tus, each PATCH
+landing on either node) are sent while one node is killed, then while the S3 server is away:
+nothing acknowledged is lost, no answer is a 500 (503 at most), an upload started before the
+kill finishes on the other node, reports are taken during the store's outage and the photos
+refused meanwhile arrive once it is back."""
 
 from __future__ import annotations
 
@@ -17,23 +19,25 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from gridsnap.devservices import LocalSeaweed
+from gridsnap.settings import LOCAL_S3_ACCESS_KEY, LOCAL_S3_SECRET_KEY
 from gridsnap.storage import open_store, original_key
 from gridsnap.supervise import free_port
 
 from conftest import auth, new_id, report_body
 from live_stack import nginx_in_front, request, server_env, wait_until
-from object_store import ensure_server, new_bucket
 from photo_samples import make_jpeg
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
-@pytest.fixture(scope="module")
-def s3_server():
-    server, started = ensure_server()
+@pytest.fixture()
+def s3_server(tmp_path):
+    """An S3 server of the drill's own: it is stopped and started again."""
+    server = LocalSeaweed(port=free_port(), root=tmp_path / "s3")
+    server.start()
     yield server
-    if started:
-        server.stop()
+    server.stop()
 
 
 def _node(settings, root: Path, env: dict) -> tuple[subprocess.Popen, int]:
@@ -73,8 +77,11 @@ def _until_acknowledged(send, seen: list[int]):
 
 def test_two_api_nodes_behind_nginx_one_killed_nothing_acknowledged_lost(
         settings, s3_server, tokens, demo_cell, engine, tmp_path):
-    spec, options = new_bucket()
+    options = {"endpoint_url": s3_server.endpoint, "access_key_id": LOCAL_S3_ACCESS_KEY,
+               "secret_access_key": LOCAL_S3_SECRET_KEY}
+    spec = "s3://drill/photos"
     store = open_store(spec, options)
+    store.create_bucket()
     env = {"GRIDSNAP_PHOTO_STORE": spec, "AWS_ENDPOINT_URL": options["endpoint_url"],
            "AWS_ACCESS_KEY_ID": options["access_key_id"],
            "AWS_SECRET_ACCESS_KEY": options["secret_access_key"], "AWS_REGION": "us-east-1",
@@ -141,6 +148,34 @@ def test_two_api_nodes_behind_nginx_one_killed_nothing_acknowledged_lost(
                 pid, url = start_upload(rid, data)
                 send_from(url, data, 0, len(data))
                 photos[pid] = data
+            # the S3 server goes away: reports are taken, photos are refused with 503 (not
+            # acknowledged), and an upload whose last byte arrives now is kept for its retry
+            s3_server.stop()
+            refused = []
+            for i in range(3):
+                rid = send_report()
+                data, pid = make_jpeg(640, 480, seed=300 + i), new_id()
+                status, headers, _ = request(front, "PUT", f"/api/v1/reports/{rid}/photos/{pid}",
+                                             data, {**token, "Content-Type": "image/jpeg"})
+                seen.append(status)
+                assert status == 503 and headers["retry-after"]
+                refused.append((rid, pid, data))
+            rid = send_report()
+            last = make_jpeg(640, 480, seed=400)
+            last_pid, last_url = start_upload(rid, last)
+            status, _, _ = request(front, "PATCH", last_url, last, {
+                **token, **TUS, "Upload-Offset": "0",
+                "Content-Type": "application/offset+octet-stream"})
+            seen.append(status)
+            assert status == 503  # every byte kept, the photo not acknowledged yet
+            s3_server.start()
+            for rid, pid, data in refused:  # the phone's retry
+                _until_acknowledged(lambda r=rid, p=pid, d=data: request(
+                    front, "PUT", f"/api/v1/reports/{r}/photos/{p}", d,
+                    {**token, "Content-Type": "image/jpeg"}), seen)
+                photos[pid] = data
+            send_from(last_url, last, 0, len(last))  # its HEAD hands the photo over
+            photos[last_pid] = last
     finally:
         _kill(a)
         _kill(b)
@@ -148,7 +183,7 @@ def test_two_api_nodes_behind_nginx_one_killed_nothing_acknowledged_lost(
     with engine.connect() as conn:
         stored_reports = set(conn.execute(text("SELECT id::text FROM reports")).scalars())
         stored_photos = dict(conn.execute(text("SELECT id::text, sha256 FROM photos")).all())
-    assert set(reports) <= stored_reports and len(reports) == 12
+    assert set(reports) <= stored_reports and len(reports) == 16
     assert {p: hashlib.sha256(d).hexdigest() for p, d in photos.items()} == {
         p: stored_photos.get(p) for p in photos}
     for data in photos.values():
