@@ -22,7 +22,8 @@ COLUMNS = [("drill", "drill"), ("sent", "reports sent"), ("acknowledged", "ackno
            ("lost", "lost"), ("5xx_other_than_503", "5xx other than 503"),
            ("503", "503 answers"), ("service_back_s", "serving again (s)"),
            ("recovery_s", "back to healthy, all done (s)"), ("stopped_s", "all stopped (s)")]
-DRILLS = ["tests/test_fault_drills.py", "tests/test_lifecycle_drills.py"]
+DRILLS = ["tests/test_fault_drills.py", "tests/test_lifecycle_drills.py",
+          "tests/test_two_nodes.py"]
 
 
 def main() -> int:
