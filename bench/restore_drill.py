@@ -96,6 +96,7 @@ class Drill:
 
         with Session(engine) as session:
             self.users = load_demo(session)
+            session.commit()
         engine.dispose()
         self.pgbackrest("stanza-create")
         self.pgbackrest("check")
