@@ -255,11 +255,13 @@ def test_notice_is_issued_on_an_overdue_case_and_replied_on_time_and_late(
     t = people
     cid = _accepted(client, t, demo_cell, runtime, at, category="E0102")
     act(client, t, "supervisor", cid, "dispatch", department="sanitation")
-    # neither overdue nor handed back twice: no notice
-    assert "issue_notice" not in case(client, t, "supervisor", cid)["allowed_actions"]
+    # neither overdue nor handed back twice: a notice names its ground
+    assert "issue_notice" in case(client, t, "supervisor", cid)["allowed_actions"]
     r = client.post(f"/api/v1/cases/{cid}/actions", headers=auth(t["supervisor"]),
                     json={"action": "issue_notice", "note": "请尽快处理"})
-    assert r.status_code == 409 and r.get_json()["code"] == "case.notice_not_allowed"
+    assert r.status_code == 422 and r.get_json()["code"] == "case.notice_ground_required"
+    assert "ground" in r.get_json()["fields"]
+    assert case(client, t, "supervisor", cid)["notices"] == []
 
     assert _sweep(runtime, datetime(2026, 11, 24, 10, 30, tzinfo=CST)) == 1
     at(datetime(2026, 11, 24, 11, 0, tzinfo=CST))  # Tuesday: replies due Thursday 11:00
@@ -270,7 +272,8 @@ def test_notice_is_issued_on_an_overdue_case_and_replied_on_time_and_late(
         2026, 11, 26, 11, 0, tzinfo=CST)
     issued = [e for e in _trail(client, t, cid) if e["action"] == "case.notice_issued"][0]
     assert issued["data"] == {"notice_id": notice["id"], "department_code": "sanitation",
-                              "reply_due_at": issued["data"]["reply_due_at"]}
+                              "reply_due_at": issued["data"]["reply_due_at"],
+                              "ground": "overdue"}
     assert datetime.fromisoformat(issued["data"]["reply_due_at"]) == datetime(
         2026, 11, 26, 11, 0, tzinfo=CST)
     assert "case.notice_issued" in [n["kind"] for n in client.get(
@@ -336,6 +339,31 @@ def test_notice_may_be_issued_on_a_case_handed_back_twice(
     assert c["overdue"] is False and c["return_count"] == 2 and c["notice_due"] is True
     c = act(client, t, "supervisor", cid, "issue_notice", note="反复退单，请主动认领")
     assert c["notices"][0]["department_code"] == "sanitation"
+
+
+def test_notice_on_any_case_for_a_leaders_instruction_or_media_exposure(
+        client, people, demo_cell, runtime, at):
+    """督办 on any case, not only overdue or handed-back ones: a leader's instruction (领导批示),
+    media exposure (媒体曝光), repeated complaints; the ground is on the trail."""
+    t = people
+    cid = _accepted(client, t, demo_cell, runtime, at)
+    act(client, t, "supervisor", cid, "dispatch", department="sanitation")
+    assert case(client, t, "supervisor", cid)["notice_due"] is False
+    act(client, t, "supervisor", cid, "issue_notice", expect=422, note="x", ground="rumour")
+    c = act(client, t, "supervisor", cid, "issue_notice", ground="media_exposure",
+            note="电视台曝光：垃圾堆放三日未清")
+    [notice] = c["notices"]
+    assert notice["department_code"] == "sanitation" and notice["state"] == "open"
+    c = act(client, t, "supervisor", cid, "issue_notice", ground="leader_instruction",
+            note="区领导批示：限期办结")
+    grounds = [e["data"]["ground"] for e in _trail(client, t, cid)
+               if e["action"] == "case.notice_issued"]
+    assert grounds == ["media_exposure", "leader_instruction"]
+    # the department is told and replies as to any notice
+    act(client, t, "handler", cid, "reply_notice", notice_id=notice["id"], note="已清运")
+    # not a supervisor's peer: a handler issues no notice
+    act(client, t, "handler", cid, "issue_notice", expect=403, ground="media_exposure",
+        note="x")
 
 
 def test_overdue_escalation_proposes_a_whistle_at_level_two(

@@ -44,14 +44,94 @@ def _post(client, key, fmt="json", **form):
 
 
 def test_discovery_in_both_formats(client):
-    j = client.get(f"{V2}/discovery.json").get_json()
+    r = client.get(f"{V2}/discovery.json")
+    assert r.content_type == "application/json; charset=utf-8"
+    j = r.get_json()
     ep = j["endpoints"][0]
     assert ep["specification"] == "http://wiki.open311.org/GeoReport_v2"
     assert ep["url"].endswith("/open311/v2") and "text/xml" in ep["formats"]
     x = _xml(client.get(f"{V2}/discovery.xml"))
     assert x.tag == "discovery"
-    assert [f.text for f in x.findall("endpoints/endpoint/formats/format")] == [
+    assert [f.text for f in x.find("endpoints/endpoint").findall("formats/format")] == [
         "text/xml", "application/json"]
+
+
+def test_discovery_lists_a_production_and_a_test_endpoint_as_validators_read_it(client):
+    """The SeeClickFix validator parses the XML into hashes: a lone <endpoint> becomes a hash,
+    not a list ("xml endpoint should be an array" fails), and it tries only the endpoints
+    whose type is not production. Two entries, each with both formats, as the spec's example
+    publishes them; every format is one the spec names (text/xml, application/json)."""
+    j = client.get(f"{V2}/discovery.json").get_json()
+    assert [(e["type"], e["url"]) for e in j["endpoints"]] == [
+        ("production", "/open311/v2"), ("test", "/open311/v2/test")]
+    for e in j["endpoints"]:
+        assert e["formats"] == ["text/xml", "application/json"]
+        assert datetime.fromisoformat(e["changeset"]).tzinfo is not None
+    assert j["contact"] and j["key_service"]
+    x = _xml(client.get(f"{V2}/discovery.xml"))
+    eps = x.findall("endpoints/endpoint")
+    assert [(e.find("type").text, e.find("url").text) for e in eps] == [
+        ("production", "/open311/v2"), ("test", "/open311/v2/test")]
+    assert all([f.text for f in e.findall("formats/format")] == ["text/xml", "application/json"]
+               for e in eps)
+    # the test endpoint answers as discovery says, in both formats
+    t = client.get(f"{V2}/test/services.json")
+    assert t.status_code == 200 and t.content_type == "application/json; charset=utf-8"
+    assert _xml(client.get(f"{V2}/test/services.xml")).tag == "services"
+    assert _xml(client.get(f"{V2}/test/discovery.xml")).tag == "discovery"
+
+
+def test_a_post_to_the_test_endpoint_is_checked_and_files_nothing(client, api_key, engine):
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM reports")).scalar()
+
+    r = client.post(f"{V2}/test/requests.json", data={
+        "api_key": api_key, "service_code": "E0101", "lat": "39.9163", "long": "116.3972"})
+    assert r.status_code == 200, r.get_json()
+    answer = r.get_json()[0]
+    assert answer["token"].startswith("test-") and "service_request_id" not in answer
+    assert stored() == 0
+    assert client.get(f"{V2}/tokens/{answer['token']}.json").status_code == 404
+    # refused exactly as production refuses
+    r = client.post(f"{V2}/test/requests.xml", data={"service_code": "E0101"})
+    assert r.status_code == 403 and _xml(r).find("error/code").text == "403"
+    r = client.post(f"{V2}/test/requests.json", data={"api_key": api_key, "service_code": ""})
+    assert r.status_code == 400
+    assert stored() == 0
+
+
+def test_service_request_id_is_a_string_in_json_everywhere(client, api_key, tokens):
+    """The spec's schemas (request.json, the Swagger document) type service_request_id as a
+    string: a client validating against them refuses a number."""
+    posted = _post(client, api_key).get_json()[0]
+    rid = posted["service_request_id"]
+    assert isinstance(rid, str) and rid.isdigit()
+    assert [g["service_request_id"] for g in client.get(f"{V2}/requests.json").get_json()] == [
+        rid]
+    assert client.get(f"{V2}/requests/{rid}.json").get_json()[0]["service_request_id"] == rid
+    case = client.get("/api/v1/cases", query_string={"source": "open311"},
+                      headers=auth(tokens["supervisor"])).get_json()[0]
+    t = client.get(f"{V2}/tokens/{case['id']}.json").get_json()[0]
+    assert t["service_request_id"] == rid
+
+
+def test_a_posted_media_url_is_stored_and_returned(client, api_key, engine):
+    url = "https://img.example.org/p/垃圾.jpg?size=large"
+    rid = _post(client, api_key, media_url=url).get_json()[0]["service_request_id"]
+    assert client.get(f"{V2}/requests/{rid}.json").get_json()[0]["media_url"] == url
+    x = _xml(client.get(f"{V2}/requests/{rid}.xml"))
+    assert x.find("request/media_url").text == url
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT media_url FROM open311_media")).scalar() == url
+    # not a URL a client could fetch: 400 naming the field, nothing saved
+    for bad in ("javascript:alert(1)", "/relative.jpg", "https://", "x" * 3000,
+                "https://a.example/" + "x" * 2100):
+        r = _post(client, api_key, media_url=bad)
+        assert r.status_code == 400, bad
+        assert "media_url" in r.get_json()[0]["description"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM reports")).scalar() == 1
 
 
 def test_services_and_a_definition_in_both_formats(client):
@@ -116,11 +196,11 @@ def test_post_a_request_is_a_case_with_source_open311_and_the_contact_as_persona
     assert r.status_code == 200
     x = _xml(r)
     assert x.tag == "service_requests"
-    number = int(x.find("request/service_request_id").text)
+    number = x.find("request/service_request_id").text
     assert x.find("request/token") is None  # realtime: the id, no token
     cases = client.get("/api/v1/cases", query_string={"source": "open311"},
                        headers=auth(tokens["supervisor"])).get_json()
-    assert [c["number"] for c in cases] == [number]
+    assert [str(c["number"]) for c in cases] == [number]
     case = cases[0]
     assert case["source"] == "open311"
     caller = client.get(f"/api/v1/hotline/cases/{case['id']}/caller",
@@ -130,7 +210,7 @@ def test_post_a_request_is_a_case_with_source_open311_and_the_contact_as_persona
     with engine.connect() as conn:
         reporter = conn.execute(text(
             "SELECT u.username, u.role FROM reports r JOIN users u ON u.id = r.reporter_id "
-            "WHERE r.number = :n"), {"n": number}).one()
+            "WHERE r.number = :n"), {"n": int(number)}).one()
     assert tuple(reporter) == ("open311-citizen-app", "client")  # the client system
     # the citizen's contact never leaves through Open311
     assert b"13912345678" not in client.get(f"{V2}/requests/{number}.xml").data
@@ -138,7 +218,7 @@ def test_post_a_request_is_a_case_with_source_open311_and_the_contact_as_persona
     t = client.get(f"{V2}/tokens/{case['id']}.json").get_json()
     assert t == [{"service_request_id": number, "token": case["id"]}]
     tx = _xml(client.get(f"{V2}/tokens/{case['id']}.xml"))
-    assert tx.find("request/service_request_id").text == str(number)
+    assert tx.find("request/service_request_id").text == number
 
 
 def test_get_requests_with_the_standard_filters_in_both_formats(

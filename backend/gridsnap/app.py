@@ -31,6 +31,8 @@ from .hotline.api import blp as hotline_blp
 from .maps.api import blp as maps_blp
 from .maps.rules import basemap_origins, basemap_view
 from .notifications.api import blp as notifications_blp
+from .open311 import api as open311_api
+from .open311 import rules as open311_rules
 from .open311.api import admin_blp as admin_open311_blp
 from .open311.api import blp as open311_blp
 from .photos.api import blp as photos_blp
@@ -152,6 +154,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                                f"{got} of {length} bytes arrived; send the request again.")
 
     app.register_blueprint(open311_blp)  # GeoReport v2: the spec's formats, not OpenAPI
+    # its test endpoint, as discovery lists it: the same reads, a POST that files nothing
+    app.register_blueprint(open311_blp, name=open311_api.TEST_BLUEPRINT,
+                           url_prefix=open311_blp.url_prefix + open311_rules.TEST_PATH)
 
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
     own_transactions(app)  # every view: one transaction, committed at the edge

@@ -277,8 +277,8 @@ def user_add(username, role, scopes, department, display_name, password,
             require_known_areas(session, list(scopes))
             u = add_user(session, username=username, display_name=display_name, role=role,
                          password=password, scopes=list(scopes), department_code=department)
-        except ValueError as exc:
-            _fail(str(exc))
+        except AppError as exc:
+            _fail(exc.message)
     click.echo(f"added {u.role} {u.username} (id {u.id}) with scopes {list(u.scopes)}")
 
 
@@ -293,8 +293,8 @@ def user_scope(username, prefixes) -> None:
         try:
             require_known_areas(session, list(prefixes))
             u = set_scopes(session, username, list(prefixes))
-        except (ValueError, LookupError) as exc:
-            _fail(str(exc))
+        except AppError as exc:
+            _fail(exc.message)
     _announce_revocation()
     click.echo(f"{u.username} now sees {list(u.scopes)}")
 
@@ -307,8 +307,8 @@ def user_disable(username) -> None:
     with _session() as session:
         try:
             disable_user(session, username)
-        except LookupError as exc:
-            _fail(str(exc))
+        except AppError as exc:
+            _fail(exc.message)
     _announce_revocation()
     click.echo(f"{username} disabled; their tokens are revoked")
 
@@ -321,8 +321,8 @@ def revoke_tokens(username) -> None:
     with _session() as session:
         try:
             n = revoke_all_tokens(session, username)
-        except LookupError as exc:
-            _fail(str(exc))
+        except AppError as exc:
+            _fail(exc.message)
     _announce_revocation()
     click.echo(f"revoked {n} token(s) of {username}")
 
@@ -347,8 +347,6 @@ def open311_add(name, scopes, display_name) -> None:
             require_known_areas(session, list(scopes))
             key = open311_service.issue_client(session, name, list(scopes),
                                                display_name=display_name)
-        except ValueError as exc:
-            _fail(str(exc))
         except AppError as exc:
             _fail(exc.message)
     click.echo(f"client {name}: api_key={key}")

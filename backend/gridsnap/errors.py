@@ -76,6 +76,7 @@ CODES: dict[str, int] = {
     "case.already_joint": 409,
     "case.joint_feedback_missing": 409,
     "case.notice_not_allowed": 409,
+    "case.notice_ground_required": 422,  # 督办 on a case without a ground of its own
     "case.notice_not_found": 422,
     "campaign.not_found": 404,
     "campaign.outside_scope": 403,

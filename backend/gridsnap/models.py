@@ -10,6 +10,7 @@ from .events import models as events
 from .grid import models as grid
 from .hotline import models as hotline
 from .notifications import models as notifications
+from .open311 import models as open311
 from .outbox import models as outbox
 from .photos import models as photos
 from .reports import models as reports
@@ -17,5 +18,5 @@ from .routing import models as routing
 from .stats import models as stats
 from .users import models as users
 
-FEATURES = (campaigns, cases, categories, events, grid, hotline, notifications, outbox, photos,
-            reports, routing, stats, users)
+FEATURES = (campaigns, cases, categories, events, grid, hotline, notifications, open311, outbox,
+            photos, reports, routing, stats, users)

@@ -16,6 +16,7 @@ from ..users import queries as users
 from . import queries, rules
 from .callback import actions as callback_actions
 from .contact import actions as contact_actions
+from .exclusion import actions as exclusion_actions
 from .extension import actions as extension_actions
 from .joint import actions as joint_actions
 from .outcome import (
@@ -49,8 +50,11 @@ def _accept(ctx: ActionContext) -> Outcome:
 
 
 def _reject(ctx: ActionContext) -> Outcome:
-    return Outcome({"status": "rejected", "closed_at": ctx.now, **ctx.enter_stage(None)},
-                   notices=[(kinds.CASE_REJECTED, [ctx.case["reporter_id"]])])
+    # a 12345 request rejected is the centre's answer: called back and rated like any other
+    # (to take it out of the rates: an exclusion, 不合理诉求, decided on the record)
+    more, notices = ctx.callback_due()
+    return Outcome({"status": "rejected", "closed_at": ctx.now, **ctx.enter_stage(None), **more},
+                   notices=[(kinds.CASE_REJECTED, [ctx.case["reporter_id"]]), *notices])
 
 
 def _merge(ctx: ActionContext) -> Outcome:
@@ -206,5 +210,5 @@ APPLY: dict[str, Callable[[ActionContext], Outcome]] = {
     "answer": _answer, "reopen": _reopen, "recompute_deadline": _recompute_deadline,
     # the sub-processes: each folder's own rows
     **review_actions.APPLY, **extension_actions.APPLY, **joint_actions.APPLY,
-    **callback_actions.APPLY, **contact_actions.APPLY,
+    **callback_actions.APPLY, **contact_actions.APPLY, **exclusion_actions.APPLY,
 }

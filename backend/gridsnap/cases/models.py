@@ -91,6 +91,39 @@ class ExtensionRequest(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 
 
+class CaseExclusion(Base):
+    """不合理诉求 and 申诉: a unit asks for a hotline request to leave the three rates (kind
+    "exclusion": unreasonable, duplicate, outside government duty) or appeals its rated result
+    (kind "appeal"); the centre approves (剔除 / 核减) or refuses. At most one pending per
+    case; decided ones stay (the trail of who asked, why, who decided and why)."""
+
+    __tablename__ = "case_exclusions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('exclusion', 'appeal')", name="kind_known"),
+        CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status_known"),
+        CheckConstraint("char_length(reason) BETWEEN 1 AND 2000", name="reason_length"),
+        Index("uq_case_exclusions_one_pending", "report_id", unique=True,
+              postgresql_where="status = 'pending'"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    reason_kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"))
+    requested_by_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, server_default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+
+
 class CaseRequest(Base):
     """A department's request a supervisor decides: a return (退单, kind "return") waiting for
     review, or a 挂账/缓办 (kind "suspension"): pending, then approved or refused; an approved

@@ -105,11 +105,16 @@ class ActionContext:
     def closing(self) -> tuple[dict, list[tuple[str, list[int]]]]:
         """The changes and notices of a case closing: a hotline case waits for its callback
         (回访) by the call-takers; the reporter hears it closed."""
-        notices = [(kinds.CASE_CLOSED, [self.case["reporter_id"]])]
+        more, notices = self.callback_due()
+        return more, [(kinds.CASE_CLOSED, [self.case["reporter_id"]]), *notices]
+
+    def callback_due(self) -> tuple[dict, list[tuple[str, list[int]]]]:
+        """A hotline request closed or rejected (the centre's answer) waits for its callback
+        (回访) by the call-takers; any other case has none."""
         if self.case["source"] != "hotline":
-            return {}, notices
+            return {}, []
         return ({"callback_status": "pending", "callback_attempts": 0},
-                notices + [(kinds.CASE_CALLBACK_DUE, users.call_takers(self.session))])
+                [(kinds.CASE_CALLBACK_DUE, users.call_takers(self.session))])
 
 
 @dataclass(frozen=True)

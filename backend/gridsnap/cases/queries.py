@@ -67,6 +67,15 @@ NOTICES_COLUMN = """(
       LEFT JOIN users pu ON pu.id = n.replied_by_id
      WHERE n.report_id = r.id) AS notices_json"""
 
+# the pending exclusion (不合理诉求) or appeal (申诉) of the case, at most one (a partial unique
+# index), as JSON
+EXCLUSION_COLUMN = """(SELECT json_build_object(
+               'id', x.id, 'kind', x.kind, 'reason_kind', x.reason_kind, 'reason', x.reason,
+               'department_code', x.department_code, 'requested_by_id', x.requested_by_id,
+               'requested_at', x.created_at)
+      FROM case_exclusions x WHERE x.report_id = r.id AND x.status = 'pending')
+    AS exclusion_json"""
+
 # What the rules and the actions read of a case (over `reports r` and EXTENSION_JOIN).
 CASE_COLUMNS = f"""
     r.id, r.number, r.reporter_id, r.category_code, r.description, r.address,
@@ -79,7 +88,7 @@ CASE_COLUMNS = f"""
     r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
     r.return_count, r.duplicate_of, r.cell_code, r.community_code, r.street_code,
     r.district_code, r.source, r.nature, r.urgency, r.callback_status, r.callback_attempts,
-    r.joint_departments, {JOINT_COLUMN}, {NOTICES_COLUMN},
+    r.joint_departments, {JOINT_COLUMN}, {NOTICES_COLUMN}, {EXCLUSION_COLUMN},
     pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
     pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
     pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at,

@@ -55,6 +55,9 @@ SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")  # 满意 / 
 MAX_CO_DEPARTMENTS = 8  # 协办 departments of one joint case
 # a notice (督办) or a whistle proposal needs a case handed back (退单) or reworked this often
 REPEATED = 2
+# the grounds of a notice (督办) on any case, beside overdue and repeated hand-backs: a
+# leader's instruction (领导批示), media exposure (媒体曝光), repeated complaints (群众反复投诉)
+NOTICE_GROUNDS = ("leader_instruction", "media_exposure", "repeated_complaints", "other")
 
 SUPERVISORS = frozenset({"supervisor", "admin"})
 CALL_TAKER = "call_taker"  # 话务员 of the 12345 hotline
@@ -133,8 +136,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("joint_feedback", {"dispatched"}, None, {"handler"}, ev.CASE_JOINT_FEEDBACK,
        needs_note=True),
     # 督办: a supervision notice to a department of the case, and its reply
-    _a("issue_notice", {"accepted", "dispatched", "returned", "resolved"}, None, _S,
-       ev.CASE_NOTICE_ISSUED, needs_note=True, fields=("department",)),
+    _a("issue_notice", {"accepted", "dispatched", "returned", "resolved", "suspended"}, None,
+       _S, ev.CASE_NOTICE_ISSUED, needs_note=True, fields=("department", "ground")),
     _a("reply_notice", {*OPEN_STATUSES, "closed"}, None, {"handler"}, ev.CASE_NOTICE_REPLIED,
        needs_note=True, fields=("notice_id",)),
     _a("resolve", {"dispatched"}, "resolved", {"handler"}, ev.CASE_RESOLVED, needs_photo=True),
@@ -155,8 +158,22 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     # 先行联系: the responsible unit records each try at reaching the caller (time, outcome)
     _a("record_contact", {"dispatched", "resolved"}, None, {"handler"}, ev.CASE_CONTACTED,
        fields=("contact",)),
-    _a("callback", {"closed"}, None, _CT, ev.CASE_CALLBACK_RECORDED, fields=("callback",)),
+    # a hotline request the centre rejected (不予立案) is its answer: called back like any other
+    _a("callback", {"closed", "rejected"}, None, _CT, ev.CASE_CALLBACK_RECORDED,
+       fields=("callback",)),
     _a("reopen", {"closed"}, "dispatched", _CT, ev.CASE_REOPENED, needs_note=True),
+    # 不合理诉求: the unit asks for the request to leave the rates, the centre decides; 申诉:
+    # the unit appeals the rated result, the centre reduces it (核减) or refuses
+    _a("request_exclusion", {"dispatched", "resolved", "closed"}, None, {"handler"},
+       ev.CASE_EXCLUSION_REQUESTED, needs_note=True, fields=("exclusion",)),
+    _a("approve_exclusion", {"dispatched", "resolved", "closed"}, None, _S, ev.CASE_EXCLUDED),
+    _a("refuse_exclusion", {"dispatched", "resolved", "closed"}, None, _S,
+       ev.CASE_EXCLUSION_REFUSED, needs_note=True),
+    _a("appeal", {"closed", "rejected"}, None, {"handler"}, ev.CASE_APPEALED, needs_note=True,
+       fields=("appeal",)),
+    _a("approve_appeal", {"closed", "rejected"}, None, _S, ev.CASE_RATING_REDUCED),
+    _a("refuse_appeal", {"closed", "rejected"}, None, _S, ev.CASE_APPEAL_REFUSED,
+       needs_note=True),
 )}
 
 # what people may send to POST /cases/{id}/actions
@@ -185,6 +202,8 @@ class CaseFacts:
     reported_in: bool = False  # the caller's department reported in (报到)
     fed_back: bool = False  # the caller's department (co) fed back
     feedback_missing: bool = False  # some co-department has not fed back yet
+    pending_exclusion: bool = False  # a unit's exclusion (不合理诉求) awaits the centre
+    pending_appeal: bool = False  # a unit's appeal (申诉) awaits the centre
     open_notice: bool = False  # a notice (督办) to the caller's department awaits its reply
     notice_due: bool = False  # overdue, or handed back or reworked REPEATED times
     visible: bool = True  # the caller may see the case (invariant 4)
@@ -272,6 +291,8 @@ def facts_of(row, principal: Principal) -> CaseFacts:
         pending_return=row["request_status"] == "pending" and row["request_kind"] == "return",
         pending_suspension=(row["request_status"] == "pending"
                             and row["request_kind"] == "suspension"),
+        pending_exclusion=(row["exclusion_json"] or {}).get("kind") == "exclusion",
+        pending_appeal=(row["exclusion_json"] or {}).get("kind") == "appeal",
         visible=visible_to(principal, row), case_id=row["id"],
         **_joint_facts(row, principal))
 
@@ -319,6 +340,11 @@ def _relation_allows(action: str, p: Principal, c: CaseFacts) -> bool:
             return False
         if action == "record_contact":
             return c.source == "hotline"  # a caller to contact
+        if action in ("request_exclusion", "appeal"):
+            # one at a time, on a 12345 request; an appeal is of a rated result (a callback
+            # that reached the caller)
+            return (c.source == "hotline" and not c.pending_exclusion and not c.pending_appeal
+                    and (action != "appeal" or c.callback_status in ("done", "negative")))
         if action == "sign":
             # the lead of a joint case reports in (报到) before it signs
             return not c.signed and (not c.joint or c.reported_in)
@@ -355,6 +381,10 @@ _NEEDS_PENDING = {
     "refuse_return": ("pending_return", "return (退单) awaiting review"),
     "approve_suspension": ("pending_suspension", "挂账 request"),
     "refuse_suspension": ("pending_suspension", "挂账 request"),
+    "approve_exclusion": ("pending_exclusion", "exclusion request (不合理诉求)"),
+    "refuse_exclusion": ("pending_exclusion", "exclusion request (不合理诉求)"),
+    "approve_appeal": ("pending_appeal", "appeal (申诉)"),
+    "refuse_appeal": ("pending_appeal", "appeal (申诉)"),
 }
 # actions a pending request holds back: action -> the fact that blocks it
 _BLOCKED_BY = {"dispatch": "pending_return"}
@@ -373,11 +403,18 @@ def _waits_for(action: Action, c: CaseFacts) -> TransitionError | None:
     if action.name == "resolve" and c.feedback_missing:
         return TransitionError("case.joint_feedback_missing",
                                "Every co-department (协办) feeds back before the lead resolves.")
-    if action.name == "issue_notice" and not c.notice_due:
-        return TransitionError("case.notice_not_allowed",
-                               f"A notice (督办) is for a case overdue, or handed back or "
-                               f"reworked {REPEATED} times.")
     return None
+
+
+def notice_ground(row, ground: str | None) -> str | None:
+    """The ground of a notice (督办): the one named (NOTICE_GROUNDS), else the case's own —
+    overdue, or handed back or reworked REPEATED times; None: no ground (the notice is
+    refused)."""
+    if ground is not None:
+        return ground
+    if row["overdue"]:
+        return "overdue"
+    return "repeated" if notice_due(row) else None
 
 
 def allowed_actions(p: Principal, c: CaseFacts) -> list[str]:

@@ -6,10 +6,12 @@ from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime, Date
 from .contact.rules import CONTACT_OUTCOMES
+from .exclusion.rules import APPEAL_REASONS, EXCLUSION_REASONS
 from .rules import (
     HUMAN_ACTIONS,
     MAX_CO_DEPARTMENTS,
     NATURES,
+    NOTICE_GROUNDS,
     RETURN_REASONS,
     SATISFACTION,
     SOURCES,
@@ -83,6 +85,25 @@ class ContactInSchema(Schema):
                        "dispatch."})
 
 
+class ExclusionInSchema(Schema):
+    reason_kind = fields.String(required=True, validate=validate.OneOf(EXCLUSION_REASONS),
+                                metadata={"description": "不合理诉求: unreasonable, duplicate "
+                                          "(重复诉求), outside_duty (非政府职责)."})
+
+
+class AppealInSchema(Schema):
+    reason_kind = fields.String(required=True, validate=validate.OneOf(APPEAL_REASONS),
+                                metadata={"description": "申诉: " + ", ".join(APPEAL_REASONS)})
+
+
+class PendingExclusionSchema(Schema):
+    kind = fields.String(metadata={"description": "exclusion (不合理诉求) or appeal (申诉)"})
+    reason_kind = fields.String()
+    reason = fields.String()
+    department = fields.String(attribute="department_code", allow_none=True)
+    requested_at = AwareDateTime()
+
+
 class ActionInSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(sorted(HUMAN_ACTIONS)))
     client_action_id = fields.UUID(metadata={
@@ -105,8 +126,17 @@ class ActionInSchema(Schema):
         "description": "request_suspension: the review date (after today, at most "
                        "GRIDSNAP_SUSPENSION_MAX_DAYS ahead, in the deployment's time zone)."})
     target_case_id = fields.UUID(metadata={"description": "merge: the primary case."})
+    ground = fields.String(validate=validate.OneOf(NOTICE_GROUNDS), metadata={
+        "description": "issue_notice: the ground of a 督办 on any case (领导批示, 媒体曝光, "
+                       "群众反复投诉, other); an overdue case, or one handed back or reworked "
+                       "twice, has its own."})
     extension = fields.Nested(ExtensionSchema)
     callback = fields.Nested(CallbackInSchema, metadata={"description": "callback: 回访."})
+    exclusion = fields.Nested(ExclusionInSchema, metadata={
+        "description": "request_exclusion: why the request should leave the rates (the note "
+                       "gives the reasons)."})
+    appeal = fields.Nested(AppealInSchema, metadata={
+        "description": "appeal: 申诉 of the rated result (the note gives the reasons)."})
     contact = fields.Nested(ContactInSchema, metadata={
         "description": "record_contact: 先行联系, one try at reaching the caller."})
     lead_department = fields.String(validate=validate.Length(min=1, max=40), metadata={
@@ -256,6 +286,8 @@ class CaseSchema(ReportDetailSchema):
     pending_extension = fields.Nested(PendingExtensionSchema, allow_none=True)
     pending_return = fields.Nested(PendingReturnSchema, allow_none=True)
     suspension = fields.Nested(SuspensionSchema, allow_none=True)
+    exclusion = fields.Nested(PendingExclusionSchema, allow_none=True, metadata={
+        "description": "A unit's exclusion (不合理诉求) or appeal (申诉) awaiting the centre."})
     callback_status = fields.String(allow_none=True, metadata={
         "description": "回访: pending, done, negative (不满意 or 未解决), unreachable."})
     callback_attempts = fields.Integer()

@@ -126,6 +126,9 @@ def _case_view(row, principal: Principal) -> dict:
     guessed = sorted(row["due_at_guessed_years"] or ())
     view.update(
         pending_return=pending_return, suspension=suspension,
+        exclusion=(None if row["exclusion_json"] is None else {
+            **row["exclusion_json"],
+            "requested_at": rules.instant(row["exclusion_json"]["requested_at"])}),
         due_at_estimated=bool(guessed), due_at_guessed_years=guessed,
         due_at_estimated_reason=estimate_reason(guessed),
         stage=row["stage"], stage_started_at=row["stage_started_at"], overdue=row["overdue"],

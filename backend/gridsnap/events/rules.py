@@ -49,4 +49,11 @@ CASE_CONTACTED = "case.contacted"  # 先行联系: the unit tried to reach the c
 CASE_ANSWERED = "case.answered"  # 即时答复: a consultation answered on the call, closed at once
 CASE_CALLBACK_RECORDED = "case.callback_recorded"  # 回访: one try, reached or not
 CASE_REOPENED = "case.reopened"  # 重新办理 after 不满意 or 未解决 (counted as rework)
+# 不合理诉求 and 申诉: a unit asks, the centre decides (data {exclusion_id, kind, reason_kind})
+CASE_EXCLUSION_REQUESTED = "case.exclusion_requested"  # 申请剔除 (unreasonable, duplicate, …)
+CASE_EXCLUDED = "case.excluded"  # approved: the request leaves the three rates (trail kept)
+CASE_EXCLUSION_REFUSED = "case.exclusion_refused"
+CASE_APPEALED = "case.appealed"  # 申诉 of the rated result (the callback's answers)
+CASE_RATING_REDUCED = "case.rating_reduced"  # 核减: the rated result leaves the rates
+CASE_APPEAL_REFUSED = "case.appeal_refused"
 CALLER_VIEWED = "caller.viewed"  # someone saw the caller's personal data unmasked

@@ -30,6 +30,8 @@ CASE_JOINT_FEEDBACK = "case.joint_feedback"  # the lead's handlers: a co-departm
 CASE_NOTICE_ISSUED = "case.notice_issued"  # handlers of the department: a 督办 to answer
 CASE_NOTICE_REPLIED = "case.notice_replied"  # the supervisor who issued it: the reply
 CASE_CALLBACK_DUE = "case.callback_due"  # call-takers: a hotline case closed, call back (回访)
+CASE_EXCLUSION_REQUESTED = "case.exclusion_requested"  # supervisors: 剔除 or 申诉 to decide
+CASE_EXCLUSION_DECIDED = "case.exclusion_decided"  # the handler who asked: the decision
 
 
 @dataclass(frozen=True)

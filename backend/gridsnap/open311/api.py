@@ -20,6 +20,9 @@ from . import rules, service
 from .schemas import ClientInSchema, ClientSchema, IssuedKeySchema
 
 blp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+# the same endpoints under /open311/v2/test (registered a second time, by this name): reads as
+# production, a POST checked and not filed (discovery lists it as the test endpoint)
+TEST_BLUEPRINT = "open311_test"
 
 # the XML root and item elements of each resource
 _XML = {"discovery": ("discovery", None), "services": ("services", "service"),
@@ -99,8 +102,9 @@ def post_request(fmt: str):
     _checked()
     client = service.client_for_key(db_session(), request.form.get("api_key"), required=True)
     # 200, as the spec's examples and the clients written against them expect
-    return _respond("requests", service.post_request(db_session(), client, request.form,
-                                                       settings()))
+    return _respond("requests", service.post_request(
+        db_session(), client, request.form, settings(),
+        test=request.blueprint == TEST_BLUEPRINT))
 
 
 @blp.get("/requests.<fmt>")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
@@ -36,7 +37,8 @@ _REQUEST_COLUMNS = """
       ORDER BY e.id DESC LIMIT 1) AS public_note,
     (SELECT p.id FROM photos p
       WHERE p.report_id = r.id AND p.display_key IS NOT NULL AND p.public_at IS NOT NULL
-      ORDER BY p.uploaded_at, p.id LIMIT 1) AS photo_id
+      ORDER BY p.uploaded_at, p.id LIMIT 1) AS photo_id,
+    (SELECT m.media_url FROM open311_media m WHERE m.report_id = r.id) AS posted_media_url
 """
 
 
@@ -76,6 +78,14 @@ def list_requests(session: Session, principal: Principal | None, *, numbers=None
          WHERE {" AND ".join(where)}
          ORDER BY r.received_at DESC, r.number DESC LIMIT :limit
     """), params).mappings().all()
+
+
+def insert_media(session: Session, report_id, media_url: str) -> None:
+    """The media_url a client posted with its request (this table's one writer)."""
+    session.execute(text("""
+        INSERT INTO open311_media (report_id, media_url, created_at)
+        VALUES (:id, :url, :now) ON CONFLICT (report_id) DO NOTHING
+    """), {"id": report_id, "url": media_url, "now": clock.now()})
 
 
 def number_of(session: Session, principal: Principal | None, report_id) -> int | None:

@@ -5,6 +5,7 @@ service_requests/request, errors/error, discovery/endpoints/endpoint)."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,11 @@ MEDIA_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; char
 CLOSED_STATUSES = frozenset({"closed", "rejected", "duplicate"})
 MAX_NAME = 100  # first_name, last_name: the callers table's limit
 MAX_DESCRIPTION = 2000  # the spec allows 4,000; a case holds 2,000
+MAX_MEDIA_URL = 2048  # a posted media_url: an absolute http(s) URL, as browsers keep them
+# the endpoints discovery lists: the production API, and a test endpoint under it whose POST
+# checks a request exactly as production does but files nothing (the spec's "multiple levels
+# of API stability (eg. production and testing)"; validators and client developers try it)
+TEST_PATH = "/test"
 DEFAULT_DAYS = 90  # GET requests: the most recent 90 days …
 MAX_REQUESTS = 1000  # … or the first 1000 requests, whichever is smaller
 CLIENT_NAME = r"^[a-z0-9][a-z0-9-]{1,40}$"
@@ -27,6 +33,20 @@ _STATUS_TEXT = {
     "suspended": "已挂账（暂缓办理），到复查日期后继续办理。", "resolved": "已处置，待核查。", "closed": "已办结。",
     "rejected": "不予立案。", "duplicate": "重复诉求，已与其他案件合并。",
 }
+
+
+def media_url_problem(value: str) -> str | None:
+    """Why a posted media_url is refused, or None: an absolute http(s) URL with a host."""
+    if len(value) > MAX_MEDIA_URL:
+        return f"media_url is limited to {MAX_MEDIA_URL} characters."
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "media_url must be an absolute http or https URL."
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(
+            ch.isspace() for ch in value):
+        return "media_url must be an absolute http or https URL."
+    return None
 
 
 def open_or_closed(status: str) -> str:

@@ -55,13 +55,21 @@ def client_for_key(session: Session, api_key: str | None, *, required: bool) -> 
 
 
 def discovery(settings: Settings, endpoint_url: str) -> dict:
+    """The discovery document: the production endpoint and its test endpoint (whose POST
+    files nothing), each with both formats. Two entries, as the spec's example and real
+    deployments publish them: a client written against them (the SeeClickFix validator reads
+    `endpoints/endpoint` as a list, and tries only the non-production ones unless told) reads
+    a single entry wrongly."""
+    def entry(url: str, kind: str) -> dict:
+        return {"specification": rules.SPECIFICATION, "url": url,
+                "changeset": rules.CHANGESET, "type": kind,
+                "formats": ["text/xml", "application/json"]}
     return {"changeset": rules.CHANGESET,
             "contact": settings.open311_contact or "The city's 12345 / grid management centre.",
             "key_service": "API keys are issued by the deployment's administrator "
                            "(gridsnap open311 add).",
-            "endpoints": [{"specification": rules.SPECIFICATION, "url": endpoint_url,
-                           "changeset": rules.CHANGESET, "type": "production",
-                           "formats": ["text/xml", "application/json"]}]}
+            "endpoints": [entry(endpoint_url, "production"),
+                          entry(endpoint_url + rules.TEST_PATH, "test")]}
 
 
 def _service(row) -> dict:
@@ -111,10 +119,13 @@ def _require_client_area(session: Session, client: Principal, lon: float, lat: f
 
 
 def post_request(session: Session, client: Principal, form: dict,
-                 settings: Settings) -> list[dict]:
+                 settings: Settings, *, test: bool = False) -> list[dict]:
     """POST Service Request: a case with source open311 (realtime: the service_request_id —
-    the case number — at once). The citizen's name, email and phone are personal data, stored
-    once like a 12345 caller's. Raises AppError open311.bad_request / open311.not_found."""
+    the case number, a string as the spec's schemas say — at once). The citizen's name,
+    email and phone are personal data, stored once like a 12345 caller's; a media_url (a
+    public URL the client keeps) is stored and returned with the request. On the test
+    endpoint (`test`) every check is made and nothing is filed: the answer is a token that
+    leads nowhere. Raises AppError open311.bad_request / open311.not_found."""
     code = (form.get("service_code") or "").strip()
     if not code:
         raise _bad("service_code was not provided.")
@@ -149,6 +160,14 @@ def post_request(session: Session, client: Principal, form: dict,
     if phone and not re.fullmatch(r"[0-9+() -]{3,32}", phone):
         raise _bad("phone must be a phone number.")
     email = (form.get("email") or "").strip()[:254] or None
+    media_url = (form.get("media_url") or "").strip() or None
+    if media_url and (problem := rules.media_url_problem(media_url)):
+        raise _bad(problem)
+    if test:
+        return [{"token": f"test-{uuid.uuid4()}",
+                 "service_notice": "测试端点：请求已通过校验，未建案。 Test endpoint: the request "
+                                   "passed every check and was not filed.",
+                 "account_id": None}]
     caller = {"name": name, "phone": phone, "email": email, "anonymous": False}
     report_id = uuid.uuid4()
     submitted = submit_report(
@@ -159,14 +178,16 @@ def post_request(session: Session, client: Principal, form: dict,
         source="open311", caller=caller if any((name, phone, email)) else None)
     if submitted.created and any((name, phone, email)):
         hotline_service.record_caller(session, report_id, caller)
-    return [{"service_request_id": submitted.report["number"],
+    if submitted.created and media_url:
+        queries.insert_media(session, report_id, media_url)
+    return [{"service_request_id": str(submitted.report["number"]),
              "service_notice": "已受理，将按期办理。", "account_id": None}]
 
 
 def _request_view(row, settings: Settings, base_url: str) -> dict:
     status = rules.open_or_closed(row["status"])
     return {
-        "service_request_id": row["number"], "status": status,
+        "service_request_id": str(row["number"]), "status": status,
         "status_notes": rules.status_notes(row["status"], row["public_note"]),
         "service_name": row["service_name"], "service_code": row["category_code"],
         "description": row["description"], "agency_responsible": row["agency"],
@@ -178,7 +199,9 @@ def _request_view(row, settings: Settings, base_url: str) -> dict:
         "expected_datetime": rules.w3c(row["due_at"], settings.timezone),
         "address": row["address"], "address_id": None, "zipcode": None,
         "lat": row["lat"], "long": row["lon"],
-        "media_url": (f"{base_url}/media/{row['photo_id']}.jpg" if row["photo_id"] else None),
+        # the photo staff marked public, else what the client posted
+        "media_url": (f"{base_url}/media/{row['photo_id']}.jpg" if row["photo_id"]
+                      else row["posted_media_url"]),
     }
 
 
@@ -261,7 +284,7 @@ def get_token(session: Session, client: Principal | None, token: str) -> list[di
     number = queries.number_of(session, client, report_id)
     if number is None:
         raise AppError("open311.not_found", f"token {token!r} was not found.")
-    return [{"service_request_id": number, "token": token}]
+    return [{"service_request_id": str(number), "token": token}]
 
 
 def public_media(session: Session, photo_id: uuid.UUID) -> tuple[str, str]:
@@ -304,13 +327,11 @@ def revoke_client(session: Session, name: str, redis: Redis | None,
     """Disable the client and revoke its keys on every API process at once (a new revocation
     epoch in `redis`); raises open311.client_not_found (also for a client outside the scope
     of `actor`, an admin)."""
-    client = user_queries.find_user_by_username(session, rules.USERNAME_PREFIX + name)
-    if client is not None and actor is not None and not actor.manages(client.scopes):
+    username = rules.USERNAME_PREFIX + name
+    client = user_queries.find_user_by_username(session, username)
+    if client is None or (actor is not None and not actor.manages(client.scopes)):
         raise AppError("open311.client_not_found", f"There is no client {name!r}.")
-    try:
-        user_service.disable_user(session, rules.USERNAME_PREFIX + name, redis)
-    except LookupError:
-        raise AppError("open311.client_not_found", f"There is no client {name!r}.") from None
+    user_service.disable_user(session, username, redis)
 
 
 def list_clients(session: Session, actor: Principal | None = None) -> list[dict]:

@@ -35,7 +35,7 @@ _TRAIL_ACTIONS = (ev.REPORT_ROUTED, ev.CASE_ACCEPTED, ev.CASE_REJECTED, ev.CASE_
                   ev.CASE_EXTENSION_APPROVED, ev.CASE_OVERDUE, ev.CASE_VERIFIED, ev.CASE_CLOSED,
                   ev.CASE_ANSWERED, ev.CASE_CALLBACK_RECORDED, ev.CASE_REOPENED, ev.CASE_WHISTLED,
                   ev.CASE_SUSPENDED, ev.CASE_RESUMED, ev.CASE_DEADLINE_RECOMPUTED,
-                  ev.CASE_CONTACTED)
+                  ev.CASE_CONTACTED, ev.CASE_EXCLUDED, ev.CASE_RATING_REDUCED)
 # events that give the case a department (the latest one, unless a return came after it)
 _ASSIGNING = (ev.CASE_DISPATCHED, ev.CASE_WHISTLED, ev.CASE_RETURN_REFUSED, ev.CASE_RESUMED)
 # events that set or move the handling deadline (处置时限); a suspension stops it
@@ -126,6 +126,9 @@ trail AS (
            count(*) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolutions,
            bool_or(e.action = ev.CASE_REOPENED) AS reopened,
            bool_or(e.action = ev.CASE_ANSWERED) AS answered,
+           -- 不合理诉求 approved (剔除), 申诉 approved (核减)
+           bool_or(e.action = ev.CASE_EXCLUDED) AS excluded,
+           bool_or(e.action = ev.CASE_RATING_REDUCED) AS reduced,
            -- 先行联系: the unit reached the caller within its contact limit
            bool_or(e.action = ev.CASE_CONTACTED AND e.data->>'outcome' = 'reached'
                    AND coalesce((e.data->>'in_time')::boolean, false)) AS contacted_in_time,
@@ -178,6 +181,8 @@ f AS (
            t.dispatcher_id,
            t.closed_at, t.dispatched_at, t.resolved_at,
            coalesce(t.answered, false) AS answered,
+           coalesce(t.excluded, false) AS excluded,
+           coalesce(t.reduced, false) AS reduced,
            coalesce(t.contacted_in_time, false) AS contacted_in_time,
            coalesce(t.reopened, false) AS reopened,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
@@ -255,8 +260,17 @@ h AS (
            counted AND dispatched_at IS NOT NULL
                AND (resolved_at IS NOT NULL OR late_handle OR handling_due_come)
                AS is_due_handling,
-           request AND dispatched_at IS NOT NULL AS dispatched_request
+           request AND dispatched_at IS NOT NULL AND NOT excluded AS dispatched_request,
+           -- a request the centre rejected (不予立案) is its answer, rated by the callback
+           request AND rejected AND dispatched_at IS NULL AND NOT excluded AS rejected_request
       FROM g
+),
+i AS (
+    -- the requests the three rates are over, and the callbacks that rate them (a rated
+    -- result reduced on appeal, 核减, leaves them)
+    SELECT h.*, dispatched_request OR rejected_request AS rated_request,
+           (dispatched_request OR rejected_request) AND cb_reached AND NOT reduced AS rated_cb
+      FROM h
 )
 SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE in_reported) AS reported,
@@ -300,16 +314,20 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE request) AS requests,
        count(*) FILTER (WHERE request AND answered) AS answered_on_call,
        count(*) FILTER (WHERE dispatched_request) AS dispatched_requests,
-       count(*) FILTER (WHERE dispatched_request AND cb_reached) AS callbacks,
-       count(*) FILTER (WHERE dispatched_request AND cb_unreachable) AS callback_unreachable,
-       count(*) FILTER (WHERE dispatched_request AND cb_reached) AS rated,
+       count(*) FILTER (WHERE rejected_request) AS rejected_requests,
+       count(*) FILTER (WHERE request AND excluded) AS excluded_requests,
+       count(*) FILTER (WHERE rated_request AND cb_reached AND reduced) AS reduced_requests,
+       count(*) FILTER (WHERE rated_cb) AS callbacks,
+       count(*) FILTER (WHERE rated_request AND cb_unreachable) AS callback_unreachable,
+       count(*) FILTER (WHERE rated_cb) AS rated,
        count(*) FILTER (WHERE dispatched_request AND contacted_in_time) AS contacted_in_time,
        -- 响应: the unit's record shows it reached the caller in time, and the caller, called
-       -- back, confirms they got an answer
-       count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_responded
-                          AND contacted_in_time) AS responded,
-       count(*) FILTER (WHERE dispatched_request AND cb_reached AND cb_solved) AS solved,
-       count(*) FILTER (WHERE dispatched_request AND cb_reached
+       -- back, confirms they got an answer (a rejected request: the centre answered it, the
+       -- callback alone says)
+       count(*) FILTER (WHERE rated_cb AND cb_responded
+                          AND (contacted_in_time OR rejected_request)) AS responded,
+       count(*) FILTER (WHERE rated_cb AND cb_solved) AS solved,
+       count(*) FILTER (WHERE rated_cb
                           AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
            AS satisfied,
        count(*) FILTER (WHERE request AND reopened) AS reopened,
@@ -317,7 +335,7 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
            FILTER (WHERE is_case) AS median_accept_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at - dispatched_at))
            FILTER (WHERE is_case AND resolved_at IS NOT NULL) AS median_handle_s
-  FROM h f
+  FROM i f
  GROUP BY GROUPING SETS (({key}), ())
 """
 

@@ -6,7 +6,6 @@ from flask import request
 from flask.views import MethodView
 
 from ..edge import Blueprint, ErrorSchema
-from ..errors import AppError
 from ..extensions import db_session, runtime, settings
 from . import permissions, service
 from .auth import SECURITY, auth_required, current_principal
@@ -80,17 +79,10 @@ class AdminUsers(MethodView):
     def post(self, body):
         """Add a user, with scopes within the admin's own (else 403)."""
         _require_admin()
-        try:
-            service.require_may_grant(current_principal(), body["scopes"])
-        except PermissionError as exc:
-            raise AppError("auth.forbidden", str(exc), {"scopes": [str(exc)]}) from None
-        try:
-            return service.add_user(
-                db_session(), username=body["username"], display_name=body["display_name"],
-                role=body["role"], password=body["password"], scopes=body["scopes"],
-                department_code=body.get("department"))
-        except ValueError as exc:
-            raise AppError("user.invalid", str(exc)) from None
+        return service.add_user(
+            db_session(), username=body["username"], display_name=body["display_name"],
+            role=body["role"], password=body["password"], scopes=body["scopes"],
+            department_code=body.get("department"), actor=current_principal())
 
 
 @admin_blp.route("/<username>")
@@ -103,29 +95,6 @@ class AdminUser(MethodView):
         """Change a user's scopes, or disable them (their tokens are revoked). Only a user this
         admin manages (else 404), to scopes within its own (else 403); never itself disabled."""
         _require_admin()
-        session = db_session()
-        try:
-            service.require_may_edit(session, current_principal(), username,
-                                     scopes=body.get("scopes"),
-                                     disabling=body.get("disabled") is True)
-        except PermissionError as exc:
-            raise AppError("auth.forbidden", str(exc), {"scopes": [str(exc)]}) from None
-        except ValueError as exc:
-            raise AppError("user.invalid", str(exc), {"disabled": [str(exc)]}) from None
-        except LookupError:
-            raise AppError("user.not_found", f"There is no user {username!r}.") from None
-        try:
-            user = None
-            if "scopes" in body:
-                user = service.set_scopes(session, username, body["scopes"], runtime().redis)
-            if body.get("disabled") is True:
-                user = service.disable_user(session, username, runtime().redis)
-            elif body.get("disabled") is False:
-                user = service.enable_user(session, username)
-            if user is None:
-                user = service._get_user(session, username)
-        except LookupError:
-            raise AppError("user.not_found", f"There is no user {username!r}.") from None
-        except ValueError as exc:
-            raise AppError("user.invalid", str(exc)) from None
-        return user
+        return service.update_user(db_session(), current_principal(), username,
+                                   scopes=body.get("scopes"), disabled=body.get("disabled"),
+                                   redis=runtime().redis)

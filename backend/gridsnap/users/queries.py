@@ -34,6 +34,11 @@ def find_user_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def list_users(session: Session) -> list[User]:
+    """Every user, by role and name."""
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
 def insert_token(session: Session, *, user_id: int, token_hash: bytes, expires_at: datetime,
                  label: str | None) -> ApiToken:
     token = ApiToken(user_id=user_id, token_hash=token_hash, expires_at=expires_at, label=label)

@@ -6,9 +6,11 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from datetime import datetime, timedelta
 
+from cachetools import TLRUCache
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
@@ -112,14 +114,19 @@ def issue_token(session: Session, username: str, password: str, *, ttl_days: int
 # that a busy intake does not ask PostgreSQL who the caller is on every request. An entry holds
 # only while the revocation epoch in Redis is the one it was made under: every revocation
 # (logout, revoke-tokens, a disabled user, changed scopes) sets a new epoch, so it takes effect
-# on every API process with their next request. Without Redis the cache is not used.
-_CACHE: dict[bytes, tuple[Principal, float, str]] = {}
+# on every API process with their next request. Without Redis the cache is not used. Each entry
+# lives until its own expiry (cachetools' TLRUCache; never past the token's); when full, the
+# least recently used goes.
 _CACHE_MAX = 10_000
+_CACHE: TLRUCache = TLRUCache(maxsize=_CACHE_MAX, ttu=lambda _key, entry, _now: entry[1],
+                              timer=time.monotonic)
+_CACHE_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
 EPOCH_KEY = "gridsnap:auth:revocation_epoch"
 
 
 def forget_cached_tokens() -> None:
-    _CACHE.clear()
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def revocation_epoch(redis: Redis) -> str | None:
@@ -155,12 +162,14 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0,
     token_hash = hash_token(raw_token)
     use_cache = cache_seconds > 0 and epoch is not None
     if use_cache:
-        hit = _CACHE.get(token_hash)
-        if hit is not None and hit[1] > time.monotonic() and hit[2] == epoch:
+        with _CACHE_LOCK:
+            hit = _CACHE.get(token_hash)
+        if hit is not None and hit[2] == epoch:
             return hit[0]
     row = queries.find_principal_row(session, token_hash)
     if row is None:
-        _CACHE.pop(token_hash, None)
+        with _CACHE_LOCK:
+            _CACHE.pop(token_hash, None)
         raise AppError("auth.invalid_token",
                        "This login has expired or was revoked; log in again.")
     principal = Principal(id=row["id"], username=row["username"],
@@ -168,11 +177,10 @@ def authenticate(session: Session, raw_token: str, *, cache_seconds: float = 0,
                           scopes=tuple(row["scopes"] or ()),
                           department_code=row["department_code"], token_id=row["token_id"])
     if use_cache:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.clear()
         # never past the token's own expiry
         ttl = min(cache_seconds, (row["expires_at"] - clock.now()).total_seconds())
-        _CACHE[token_hash] = (principal, time.monotonic() + ttl, epoch)
+        with _CACHE_LOCK:
+            _CACHE[token_hash] = (principal, time.monotonic() + ttl, epoch)
     return principal
 
 
@@ -192,7 +200,8 @@ def revoke_token(session: Session, token_id: int, redis: Redis | None = None) ->
 
 
 def revoke_all_tokens(session: Session, username: str, redis: Redis | None = None) -> int:
-    user = _get_user(session, username)
+    """Revoke every token of a user (a lost phone); raises AppError user.not_found."""
+    user = get_user(session, username)
     n = queries.revoke_user_tokens(session, user.id)
     _announce_on_commit(session, redis)
     return n
@@ -203,29 +212,41 @@ def _announce_on_commit(session: Session, redis: Redis | None) -> None:
     transaction.on_commit(session, lambda: announce_revocation(redis))
 
 
-def _get_user(session: Session, username: str) -> User:
+def _invalid(message: str, field: str | None = None) -> AppError:
+    return AppError("user.invalid", message, {field: [message]} if field else {})
+
+
+def _not_found(username: str) -> AppError:
+    return AppError("user.not_found", f"There is no user {username!r}.")
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user of that name; raises AppError user.not_found."""
     user = queries.find_user_by_username(session, username)
     if user is None:
-        raise LookupError(f"no user named {username!r}")
+        raise _not_found(username)
     return user
 
 
 def add_user(session: Session, *, username: str, display_name: str, role: str, password: str,
-             scopes: list[str], department_code: str | None = None) -> User:
-    """Create a user; raises ValueError with a readable reason for bad input."""
+             scopes: list[str], department_code: str | None = None,
+             actor: Principal | None = None) -> User:
+    """Create a user. With `actor` (an admin through the API), only with scopes within the
+    actor's own. Raises AppError auth.forbidden (a scope wider than the actor's), user.invalid
+    with a readable reason for bad input."""
+    if actor is not None:
+        require_may_grant(actor, scopes)
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    bad = [s for s in scopes if not valid_scope(s)]
-    if bad:
-        raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
+        raise _invalid(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    _check_scopes(scopes)
     if role == "handler" and not department_code:
-        raise ValueError("a handler needs --department")
+        raise _invalid("a handler needs --department")
     if department_code and not queries.department_exists(session, department_code):
-        raise ValueError(f"there is no department {department_code!r}")
+        raise _invalid(f"there is no department {department_code!r}")
     if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
+        raise _invalid("the password must have at least 8 characters")
     if queries.find_user_by_username(session, username) is not None:
-        raise ValueError(f"a user named {username!r} exists already")
+        raise _invalid(f"a user named {username!r} exists already")
     user = User(username=username, display_name=display_name or username, role=role,
                 password_hash=generate_password_hash(password), scopes=list(scopes),
                 department_code=department_code)
@@ -234,23 +255,29 @@ def add_user(session: Session, *, username: str, display_name: str, role: str, p
     return user
 
 
-def set_scopes(session: Session, username: str, scopes: list[str],
-               redis: Redis | None = None) -> User:
+def _check_scopes(scopes: list[str]) -> None:
     bad = [s for s in scopes if not valid_scope(s)]
     if bad:
-        raise ValueError(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
-    user = _get_user(session, username)
+        raise _invalid(f"scopes are area code prefixes (digits) or '' for the city: {bad}")
+
+
+def set_scopes(session: Session, username: str, scopes: list[str],
+               redis: Redis | None = None) -> User:
+    """Replace a user's scopes (their tokens are revoked on commit: what they see changed).
+    Raises AppError user.invalid, user.not_found."""
+    _check_scopes(scopes)
+    user = get_user(session, username)
     user.scopes = list(scopes)
     _announce_on_commit(session, redis)
     return user
 
 
 def require_known_areas(session: Session, scopes: list[str]) -> None:
-    """Raises ValueError unless every scope is '' (the whole city) or the start of a stored
-    area's code: a scope that names no place would give its holder nothing to see."""
+    """Raises AppError user.invalid unless every scope is '' (the whole city) or the start of
+    a stored area's code: a scope that names no place would give its holder nothing to see."""
     unknown = queries.unknown_prefixes(session, [s for s in scopes if valid_scope(s)])
     if unknown:
-        raise ValueError(
+        raise _invalid(
             f"no area has a code starting with {', '.join(repr(u) for u in unknown)}: a scope is "
             "the code of a district, street, community or cell of the imported grid (e.g. "
             "110101), or '' for the whole city")
@@ -268,13 +295,16 @@ def working_passwords(session: Session, passwords: dict[str, str]) -> dict[str, 
 
 
 def enable_user(session: Session, username: str) -> User:
-    user = _get_user(session, username)
+    """Raises AppError user.not_found."""
+    user = get_user(session, username)
     user.disabled_at = None
     return user
 
 
 def disable_user(session: Session, username: str, redis: Redis | None = None) -> User:
-    user = _get_user(session, username)
+    """Disable a user and revoke their tokens (on every process once committed). Raises
+    AppError user.not_found."""
+    user = get_user(session, username)
     user.disabled_at = clock.now()
     queries.revoke_user_tokens(session, user.id)
     _announce_on_commit(session, redis)
@@ -283,29 +313,44 @@ def disable_user(session: Session, username: str, redis: Redis | None = None) ->
 
 def list_users(session: Session, actor: Principal | None = None) -> list[User]:
     """Every user, or with `actor` (an admin) the users it manages (Principal.manages)."""
-    from sqlalchemy import select
-
-    users = list(session.scalars(select(User).order_by(User.role, User.username)))
-    return [u for u in users if actor is None or actor.manages(u.scopes)]
+    return [u for u in queries.list_users(session) if actor is None or actor.manages(u.scopes)]
 
 
 def require_may_grant(actor: Principal, scopes: list[str]) -> None:
-    """Raises PermissionError unless `actor` may give a user these scopes (all within its
-    own)."""
+    """Raises AppError auth.forbidden unless `actor` may give a user these scopes (all within
+    its own)."""
     if not actor.manages(scopes):
-        raise PermissionError("You may give only scopes within your own "
-                              f"({', '.join(repr(s) for s in actor.scopes) or 'none'}).")
+        message = ("You may give only scopes within your own "
+                   f"({', '.join(repr(s) for s in actor.scopes) or 'none'}).")
+        raise AppError("auth.forbidden", message, {"scopes": [message]})
 
 
 def require_may_edit(session: Session, actor: Principal, username: str, *,
                      scopes: list[str] | None, disabling: bool) -> None:
-    """May `actor` change this user (to `scopes`, or disable them)? Raises LookupError for a
-    user outside its reach (as if there were none), PermissionError for a scope wider than
-    its own, ValueError for disabling itself."""
+    """May `actor` change this user (to `scopes`, or disable them)? Raises AppError
+    user.not_found for a user outside its reach (as if there were none), auth.forbidden for a
+    scope wider than its own, user.invalid for disabling itself."""
     user = queries.find_user_by_username(session, username)
     if user is None or not actor.manages(user.scopes):
-        raise LookupError(f"no user named {username!r}")
+        raise _not_found(username)
     if scopes is not None:
         require_may_grant(actor, scopes)
     if disabling and user.id == actor.id:
-        raise ValueError("You may not disable yourself: ask another admin.")
+        raise _invalid("You may not disable yourself: ask another admin.", "disabled")
+
+
+def update_user(session: Session, actor: Principal, username: str, *,
+                scopes: list[str] | None = None, disabled: bool | None = None,
+                redis: Redis | None = None) -> User:
+    """An admin's change of a user it manages (PATCH): new scopes if given (within its own),
+    then disabled (their tokens revoked) or enabled again if said; returns the user. Raises
+    AppError user.not_found (also outside the admin's reach), auth.forbidden, user.invalid."""
+    require_may_edit(session, actor, username, scopes=scopes, disabling=disabled is True)
+    user = None
+    if scopes is not None:
+        user = set_scopes(session, username, scopes, redis)
+    if disabled is True:
+        user = disable_user(session, username, redis)
+    elif disabled is False:
+        user = enable_user(session, username)
+    return user if user is not None else get_user(session, username)

@@ -26,7 +26,8 @@ const VIEWS = {
     'extension_rate'],
   joint: ['summoned', 'reported_in', 'reported_in_on_time', 'report_in_rate', 'notices',
     'notices_replied', 'notices_replied_on_time', 'notices_unanswered_overdue', 'notice_reply_rate'],
-  hotline: ['requests', 'answered_on_call', 'direct_answer_rate', 'dispatched_requests', 'contacted_in_time',
+  hotline: ['requests', 'answered_on_call', 'direct_answer_rate', 'dispatched_requests', 'rejected_requests',
+    'excluded_requests', 'reduced_requests', 'contacted_in_time',
     'contact_rate', 'callbacks',
     'response_rate', 'resolution_rate', 'satisfaction_rate'],
 };

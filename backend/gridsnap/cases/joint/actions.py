@@ -96,6 +96,13 @@ def _issue_notice(ctx: ActionContext) -> Outcome:
     # 督办: to a department of the case (the one it is dispatched to unless named), which
     # replies within the notice reply limit
     c = ctx.case
+    ground = rules.notice_ground(c, ctx.body.get("ground"))
+    if ground is None:
+        raise AppError("case.notice_ground_required",
+                       f"A notice (督办) on a case neither overdue nor handed back or reworked "
+                       f"{rules.REPEATED} times names its ground: "
+                       f"{', '.join(rules.NOTICE_GROUNDS)}.",
+                       {"ground": ["Required on this case."]})
     dept = ctx.body.get("department") or c["department_code"] or (
         c["responsible_department_code"])
     if not dept:
@@ -110,7 +117,7 @@ def _issue_notice(ctx: ActionContext) -> Outcome:
     notice_id = uuid.uuid4()
     reply_due = due_at(ctx.now, _limit(ctx.settings.notice_reply_limit), ctx.calendar)
     return Outcome(data={"notice_id": str(notice_id), "department_code": dept,
-                         "reply_due_at": reply_due.isoformat()},
+                         "reply_due_at": reply_due.isoformat(), "ground": ground},
                    department=dept, notices=[(kinds.CASE_NOTICE_ISSUED, ctx.handlers(dept))],
                    writes=[NoticeIssued({
                        "id": notice_id, "report_id": c["id"], "department_code": dept,
