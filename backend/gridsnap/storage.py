@@ -336,15 +336,25 @@ class S3PhotoStorage:
         self._call("check", self._client.head_bucket)
 
     def create_bucket(self) -> None:
-        """Make the bucket if it is not there (development stores, tests, migrate)."""
-        from botocore.exceptions import ClientError
+        """Make the bucket if it is not there (development stores, tests, migrate); one made
+        meanwhile by another process (two test workers, two nodes) is as good."""
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self._client.head_bucket(Bucket=self.bucket)
             return
         except ClientError:
             pass
-        self._call("create bucket", self._client.create_bucket)
+        except BotoCoreError as exc:
+            raise self._unavailable(exc, "create bucket") from exc
+        try:
+            self._client.create_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou",
+                                                                 "BucketAlreadyExists"):
+                raise self._unavailable(exc, "create bucket") from exc
+        except BotoCoreError as exc:
+            raise self._unavailable(exc, "create bucket") from exc
 
     def origin(self) -> str:
         """scheme://host[:port] of the presigned URLs (the front server fetches from it)."""
