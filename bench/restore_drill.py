@@ -1,12 +1,14 @@
 """`make restore-drill`: a backup that has been restored. On a PostgreSQL cluster of the drill's
-own with pgBackRest (Debian's package) archiving every WAL segment and a full base backup:
-write reports and photos through the API, destroy the cluster (stopped at once, its folder
+own with pgBackRest (Debian's package) archiving every WAL segment and a full base backup into
+its repository in an S3 store (SeaweedFS of the drill's own, over HTTPS as pgBackRest requires;
+the photos in a bucket of the same store): write reports and photos through the API, destroy the cluster (stopped at once, its folder
 deleted, as a lost disk), restore the latest point from the repository, and check that every
 acknowledged report and photo is back. Twice: once with the last WAL segment archived before
 the loss (the planned case: nothing may be missing), once without (a sudden loss: what the
 archive had not got yet is the recovery point). Figures into docs/reliability.md.
 
-Settings: GRIDSNAP_BACKUP_RETENTION_FULL (full backups kept, 2), DRILL_REPORTS (per phase, 200).
+Settings: GRIDSNAP_BACKUP_RETENTION_FULL (full backups kept, 2), DRILL_REPORTS (per phase, 200),
+RESTORE_DRILL_REPO (s3, or posix for a repository in a folder).
 """
 
 from __future__ import annotations
@@ -32,9 +34,14 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from gridsnap import clock  # noqa: E402
 from gridsnap.app import create_app  # noqa: E402
-from gridsnap.devservices import LocalPostgres, pg_bindir  # noqa: E402
+from gridsnap.devservices import LocalPostgres, LocalSeaweed, pg_bindir  # noqa: E402
 from gridsnap.extensions import Runtime  # noqa: E402
-from gridsnap.settings import Settings  # noqa: E402
+from gridsnap.settings import (  # noqa: E402
+    LOCAL_S3_ACCESS_KEY,
+    LOCAL_S3_SECRET_KEY,
+    Settings,  # noqa: E402
+)
+from gridsnap.storage import S3PhotoStorage  # noqa: E402
 from gridsnap.supervise import free_port  # noqa: E402
 
 DOC = REPO / "docs" / "reliability.md"
@@ -43,8 +50,9 @@ STANZA = "gridsnap"
 
 
 class Drill:
-    def __init__(self, root: Path, retention: int) -> None:
+    def __init__(self, root: Path, retention: int, s3: LocalSeaweed | None) -> None:
         self.root = root
+        self.s3 = s3
         self.pg = LocalPostgres(port=free_port(), root=root / "pg")
         self.conf = root / "pgbackrest.conf"
         self.retention = retention
@@ -64,9 +72,23 @@ class Drill:
             (self.root / name).mkdir()
             if owner:
                 os.chown(self.root / name, owner.pw_uid, owner.pw_gid)
+        if self.s3 is not None:
+            S3PhotoStorage("pgbackrest", "", self.s3_options()).create_bucket()
+            repo = ("repo1-type=s3\n"
+                    "repo1-s3-endpoint=127.0.0.1\n"
+                    f"repo1-storage-port={self.s3.https_port}\n"
+                    "repo1-s3-bucket=pgbackrest\n"
+                    f"repo1-s3-key={LOCAL_S3_ACCESS_KEY}\n"
+                    f"repo1-s3-key-secret={LOCAL_S3_SECRET_KEY}\n"
+                    "repo1-s3-region=us-east-1\n"
+                    "repo1-s3-uri-style=path\n"
+                    "repo1-storage-verify-tls=n\n"  # the drill's self-signed certificate
+                    "repo1-path=/gridsnap\n")
+        else:
+            repo = f"repo1-path={self.root / 'repo'}\n"
         self.conf.write_text(
             "[global]\n"
-            f"repo1-path={self.root / 'repo'}\n"
+            + repo +
             f"repo1-retention-full={self.retention}\n"
             f"log-path={self.root / 'log'}\n"
             f"lock-path={self.root / 'lock'}\n"
@@ -141,6 +163,17 @@ class Drill:
         """The WAL segment in progress closed and archived (what a planned failover does)."""
         self.pgbackrest("check")  # switches the segment and waits until it is archived
 
+    def s3_options(self) -> dict[str, str]:
+        return {"endpoint_url": self.s3.endpoint, "access_key_id": LOCAL_S3_ACCESS_KEY,
+                "secret_access_key": LOCAL_S3_SECRET_KEY}
+
+    def settings(self, base: Settings) -> Settings:
+        """The API's settings on the drill's database (and its photo bucket)."""
+        if self.s3 is None:
+            return replace(base, database_url=self.url)
+        return replace(base, database_url=self.url, photo_store="s3://drill-photos/photos",
+                       photo_store_options=tuple(self.s3_options().items()))
+
     def stop(self) -> None:
         self.pg.stop()
 
@@ -150,7 +183,7 @@ def write(drill: Drill, base: Settings, count: int, seed: int) -> tuple[list, di
     report ids and {photo id: sha256}."""
     from photo_samples import make_jpeg
 
-    rt = Runtime(replace(base, database_url=drill.url))
+    rt = Runtime(drill.settings(base))
     client = create_app(runtime=rt).test_client()
     name = next(n for n, u in drill.users.items() if u["role"] == "worker")
     r = client.post("/api/v1/auth/token", json={"username": name,
@@ -190,7 +223,7 @@ def back(drill: Drill, base: Settings, reports: list, photos: dict) -> tuple[int
         have = set(conn.execute(text("SELECT id::text FROM reports")).scalars())
         rows = dict(conn.execute(text("SELECT id::text, original_key FROM photos")).all())
     engine.dispose()
-    store = Runtime(replace(base, database_url=drill.url)).storage
+    store = Runtime(drill.settings(base)).storage
     bad = 0
     for pid, digest in photos.items():
         key = rows.get(pid)
@@ -208,9 +241,15 @@ def main() -> int:
     root.chmod(0o711)  # the postgres user (we may be root) reaches the cluster and repository
     base = Settings.from_env(media_dir=root / "media", token_cache_seconds=0)
     clock_at = clock.now()
-    drill = Drill(root, retention)
+    s3 = None
+    if (os.environ.get("RESTORE_DRILL_REPO") or "s3").strip().lower() == "s3":
+        s3 = LocalSeaweed(port=free_port(), root=root / "s3", https_port=free_port())
+        s3.start()
+    drill = Drill(root, retention, s3)
     figures = []
     try:
+        if s3 is not None:
+            S3PhotoStorage("drill-photos", "", drill.s3_options()).create_bucket()
         drill.set_up()
         backup_s = drill.backup()
         # planned: the last segment archived before the loss
@@ -236,14 +275,21 @@ def main() -> int:
         info = drill.pgbackrest("info")
     finally:
         drill.stop()
+        if s3 is not None:
+            s3.stop()
         shutil.rmtree(root, ignore_errors=True)
-    write_doc(figures, backup_s, retention, info, clock_at)
+    write_doc(figures, backup_s, retention, info, clock_at,
+              "a bucket of an S3 store of the drill's own (SeaweedFS over HTTPS, `repo1-type=s3`, "
+              "as production keeps it in the city's object store), the photos in another bucket "
+              "of it" if s3 else "a folder (production keeps it in the object store: "
+              "`repo1-type=s3`), the photos in a folder too")
     for row in figures:
         print(" | ".join(str(x) for x in row))
     return 1 if figures[0][3] or figures[0][4] else 0
 
 
-def write_doc(figures, backup_s: float, retention: int, info: str, when: datetime) -> None:
+def write_doc(figures, backup_s: float, retention: int, info: str, when: datetime,
+              repo: str) -> None:
     full = len(re.findall(r"full backup", info))
     rows = "\n".join(f"| {what} | {n} | {p} | {lost} | {bad} | {rto:.1f} |"
                      for what, n, p, lost, bad, rto in figures)
@@ -253,8 +299,8 @@ def write_doc(figures, backup_s: float, retention: int, info: str, when: datetim
 
 pgBackRest {_version()} (Debian's package): WAL archiving (`archive_command`
 `pgbackrest archive-push`, `archive_timeout = 60`), full base backups (`start-fast`, lz4),
-`repo1-retention-full={retention}` (GRIDSNAP_BACKUP_RETENTION_FULL); the repository in a folder
-here (in production, in the object store: `repo1-type=s3`). The drill's own PostgreSQL: a full
+`repo1-retention-full={retention}` (GRIDSNAP_BACKUP_RETENTION_FULL); the repository in
+{repo}. The drill's own PostgreSQL: a full
 backup (the demo city: {backup_s:.1f} s), then reports written through the API (a photo with
 every tenth), then the disk lost (`pg_ctl stop -m immediate`, the data folder deleted), then
 `pgbackrest restore` of the latest point and the server started until it leaves recovery.

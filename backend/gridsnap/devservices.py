@@ -380,10 +380,14 @@ class LocalSeaweed:
     are chosen once and kept in `<root>/ports.json`. Requests must be signed with the local keys
     (settings.LOCAL_S3_ACCESS_KEY): anonymous ones are refused, as by a real store."""
 
-    def __init__(self, port: int | None = None, root: Path | None = None) -> None:
+    def __init__(self, port: int | None = None, root: Path | None = None,
+                 https_port: int | None = None) -> None:
         self._is_default = port is None and root is None
         self.port = port or local_s3_port()
         self.root = root or (var_dir() / "s3")
+        # also HTTPS on this port (a certificate of its own, made with openssl): for clients
+        # that speak S3 only over TLS, as pgBackRest does
+        self.https_port = https_port
         self.pidfile = self.root / "weed.pid"
         self.log = self.root / "weed.log"
 
@@ -435,6 +439,10 @@ class LocalSeaweed:
                 "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
                 # small volumes: a development store, not terabytes of preallocated files
                 "-master.volumeSizeLimitMB=64", "-volume.max=0", "-metricsPort=0"]
+        if self.https_port:
+            cert, key = self._certificate()
+            argv += [f"-s3.port.https={self.https_port}", f"-s3.cert.file={cert}",
+                     f"-s3.key.file={key}"]
         with self.log.open("ab") as log:
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
@@ -445,6 +453,16 @@ class LocalSeaweed:
             self.stop()
             raise
         return True
+
+    def _certificate(self) -> tuple[Path, Path]:
+        """A self-signed certificate for 127.0.0.1 (clients skip its verification)."""
+        cert, key = self.root / "cert.pem", self.root / "key.pem"
+        if not cert.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", str(key), "-out", str(cert), "-days", "3650",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
+        return cert, key
 
     def stop(self) -> None:
         """Stop the server (TERM, then KILL: SeaweedFS may take long to exit); returns once
