@@ -66,7 +66,7 @@ reliability: setup ## run the fault drills and write their figures to docs/relia
 	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
 
 restore-drill: setup ## back up a PostgreSQL of its own with pgBackRest (WAL archive + full backup), write reports and photos, lose the disk, restore the latest point, check every acknowledged one is back; figures to docs/reliability.md
-	@GRIDSNAP_EXTRA_APT="pgbackrest" bash backend/scripts/bootstrap.sh
+	@GRIDSNAP_EXTRA_APT="pgbackrest openssl" bash backend/scripts/bootstrap.sh
 	@$(PY) -m bench.restore_drill
 
 lint: setup pwa ## ruff on the Python, the import contracts (layers, no circles: pyproject.toml), eslint on pwa/
