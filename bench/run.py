@@ -4,7 +4,7 @@
                                    # docs/benchmarks-history.md, its targets' figures put in
                                    # the current-figures table of docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|front|pgbench|storm|cases|hotspot|stats|bulk-stats|import-grid|pwa|slow-uploads
+    python -m bench.run --only intake|front|pgbench|storm|cases|hotspot|stats|bulk-stats|import-grid|pwa|slow-uploads|patrols
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -35,7 +35,7 @@ from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
 PARTS = ("intake", "front", "pgbench", "storm", "cases", "hotspot", "stats", "bulk-stats",
-         "import-grid", "pwa", "slow-uploads")
+         "import-grid", "pwa", "slow-uploads", "patrols")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
@@ -49,6 +49,8 @@ MODULE_PARTS = {
     "pwa": ("The field worker's PWA in Chromium", "bench.pwa"),
     "slow-uploads": ("Slow phones: photos by tus at 10 KB/s each while wrk sends reports",
                      "bench.slow_uploads"),
+    "patrols": ("Patrols: a day of workers' tracks ingested, each patrol's coverage, a "
+                "district's week", "bench.patrols"),
 }
 
 

@@ -61,8 +61,10 @@ def _test_urls() -> tuple[str, str]:
     run = os.environ.get("GRIDSNAP_TEST_RUN", "")
     name = "gridsnap_test" + (f"_{run}" if run else "") + (f"_{worker}" if worker else "")
     db = os.environ.get("GRIDSNAP_TEST_DATABASE_URL") or default_database_url(name)
-    # Redis has 16 databases: 0 is `make run`'s; the tests take 1 to 15
-    redis_db = 1 + (index + (7 if run else 0)) % 15
+    # Redis has 16 databases: 0 is `make run`'s; the tests take 1 to 15 (a plain run 1, the
+    # xdist workers 2, 3, …, a named run 8 and on)
+    slot = index + 1 if worker else 0
+    redis_db = 1 + (slot + (7 if run else 0)) % 15
     redis = os.environ.get("GRIDSNAP_TEST_REDIS_URL") or default_redis_url(redis_db)
     return db, redis
 
@@ -200,7 +202,9 @@ def clean_tables(request):
         return  # a pure test: no database touched
     with runtime.engine.begin() as conn:
         conn.execute(text("TRUNCATE reports, photos, case_events, outbox, notifications, "
-                          "case_links, extension_requests, case_requests, routing_rules, callers RESTART IDENTITY CASCADE"))
+                          "case_links, extension_requests, case_requests, routing_rules, callers, disputes, "
+                          "dispute_parties, dispute_steps, patrols, track_points, patrol_cells, patrol_plans "
+                          "RESTART IDENTITY CASCADE"))
         conn.execute(text(
             "DELETE FROM api_tokens WHERE user_id IN "
             "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),

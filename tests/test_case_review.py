@@ -198,7 +198,7 @@ def test_a_suspended_case_is_not_marked_overdue_and_comes_back_on_its_review_dat
     at(MONDAY + timedelta(hours=1))
     s = act(client, tokens, "supervisor", cid, "approve_suspension", note="同意挂账")
     assert s["status"] == "suspended" and s["stage"] is None and s["due_at"] is None
-    assert s["suspension"]["status"] == "approved" and s["allowed_actions"] == ["resume"]
+    assert s["suspension"]["status"] == "approved" and s["allowed_actions"] == ["resume", "issue_notice"]
     assert "case.suspension_approved" in _inbox(client, tokens, "handler")
     suspended = _trail(client, tokens, cid)[-1]
     assert suspended["action"] == "case.suspended"

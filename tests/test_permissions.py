@@ -13,6 +13,7 @@ import pytest
 from gridsnap.cases import rules as case_rules
 from gridsnap.errors import AppError
 from gridsnap.users import permissions
+from gridsnap.users.models import ROLES
 from gridsnap.users.rules import Principal
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend" / "gridsnap"
@@ -31,7 +32,7 @@ def _facts(**kw) -> case_rules.CaseFacts:
 
 
 def test_every_verb_of_the_table_is_held_by_its_roles_only():
-    roles = ("worker", "supervisor", "handler", "admin", "call_taker", "client")
+    roles = ROLES
     for verb in permissions.VERBS.values():
         holders = {r for r in roles if permissions.may(_p(r), verb)}
         assert holders == (set(roles) if verb.roles is None else set(verb.roles)), verb.name

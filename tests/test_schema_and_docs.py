@@ -101,7 +101,8 @@ def test_categories_follow_the_national_classes(client, tokens):
 def test_demo_fixtures_are_consistent(engine):
     deps = {d["code"] for d in json.loads((REPO / "fixtures/departments.json").read_text())}
     users = json.loads((REPO / "fixtures/users.json").read_text())
-    assert {u["role"] for u in users} == {"worker", "supervisor", "handler", "call_taker", "admin"}
+    assert {u["role"] for u in users} == {"worker", "supervisor", "handler", "call_taker", "admin",
+                                          "mediator"}
     assert all(u["department"] in deps for u in users if u["role"] == "handler")
     with engine.connect() as conn:
         levels = dict(conn.execute(text(

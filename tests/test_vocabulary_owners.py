@@ -11,7 +11,7 @@ from gridsnap.events import rules as ev
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend" / "gridsnap"
 EVENT_NAMES = {v for k, v in vars(ev).items() if k.isupper() and isinstance(v, str)
-               and re.fullmatch(r"(case|report|photo|caller)\.[a-z_]+", v)}
+               and re.fullmatch(r"(case|report|photo|caller|dispute|patrol)\.[a-z_]+", v)}
 OWNERS = {"events/rules.py", "notifications/rules.py", "outbox/rules.py"}
 QUOTED = re.compile(r"""['"]((?:case|report|photo|caller)\.[a-z_]+)['"]""")
 

@@ -19,6 +19,7 @@ from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
 from .categories.api import blp as categories_blp
 from .deadlines.service import ANNOUNCED_ENV, calendar_of, log_missing_years
+from .disputes.api import blp as disputes_blp
 from .edge import init_edge, own_transactions
 from .errors import AppError, register_error_handlers
 from .exports.api import blp as exports_blp
@@ -35,6 +36,7 @@ from .open311 import api as open311_api
 from .open311 import rules as open311_rules
 from .open311.api import admin_blp as admin_open311_blp
 from .open311.api import blp as open311_blp
+from .patrols.api import blp as patrols_blp
 from .photos.api import blp as photos_blp
 from .photos.api import uploads_blp
 from .reports.api import blp as reports_blp
@@ -99,7 +101,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     for blp in (auth_blp, reports_blp, photos_blp, uploads_blp, cases_blp, tasks_blp,
                 notifications_blp, routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp,
                 grid_blp, categories_blp, admin_users_blp, health_blp, hotline_blp,
-                admin_open311_blp, notices_blp, calendar_blp):
+                admin_open311_blp, notices_blp, calendar_blp, disputes_blp,
+                patrols_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     @app.get("/api/v1/docs/static/<path:filename>")

@@ -331,6 +331,14 @@ class Settings:
     indicator_missing: str = "exclude"
     # 挂账: the review date is at most this many days ahead
     suspension_max_days: int = 365
+    # 矛盾纠纷: hours to accept (受理) an ordinary and a 可能激化 dispute (past the latter it is
+    # escalated), days to settle one once accepted, days to the follow-up visit (回访)
+    dispute_accept_hours: int = 24
+    dispute_escalate_hours: int = 2
+    dispute_mediation_days: int = 30
+    dispute_follow_up_days: int = 15
+    # 按时巡: how long a patrol's track points are kept (its coverage figures stay)
+    track_retention_days: int = 90
     extra: dict = field(default_factory=dict)
 
     @property
@@ -418,6 +426,11 @@ class Settings:
             return_review=_bool("GRIDSNAP_RETURN_REVIEW", True),
             suspended_leave_due=_bool("GRIDSNAP_SUSPENDED_LEAVE_DUE", True),
             suspension_max_days=_int("GRIDSNAP_SUSPENSION_MAX_DAYS", 365),
+            dispute_accept_hours=_int("GRIDSNAP_DISPUTE_ACCEPT_HOURS", 24),
+            dispute_escalate_hours=_int("GRIDSNAP_DISPUTE_ESCALATE_HOURS", 2),
+            dispute_mediation_days=_int("GRIDSNAP_DISPUTE_MEDIATION_DAYS", 30),
+            dispute_follow_up_days=_int("GRIDSNAP_DISPUTE_FOLLOW_UP_DAYS", 15),
+            track_retention_days=_int("GRIDSNAP_TRACK_RETENTION_DAYS", 90),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
             indicator_missing=_choice("GRIDSNAP_INDICATOR_MISSING", "exclude",

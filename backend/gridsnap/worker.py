@@ -22,11 +22,13 @@ from . import transaction
 from .cases import jobs as case_jobs
 from .db import UNAVAILABLE_ERRORS
 from .deadlines.service import ANNOUNCED_ENV, log_missing_years
+from .disputes import jobs as dispute_jobs
 from .extensions import Runtime
 from .outbox import jobs as outbox_jobs
 from .outbox.jobs import Followup
 from .outbox.rules import job_timeout_s
 from .outbox.service import relay_pending, sweep_lost
+from .patrols import jobs as patrol_jobs
 from .photos import jobs as photo_jobs
 
 log = logging.getLogger("gridsnap.worker")
@@ -38,7 +40,9 @@ _RUN_TASK = f"{outbox_jobs.__name__}.run_task"
 def build_followup(rt: Runtime) -> Followup:
     """Every feature's outbox handlers and periodic tasks, with the runtime they run with."""
     handlers = {**case_jobs.OUTBOX_HANDLERS, **photo_jobs.OUTBOX_HANDLERS}
-    return Followup(runtime=rt, handlers=handlers, tasks={**case_jobs.TASKS, **photo_jobs.TASKS})
+    return Followup(runtime=rt, handlers=handlers, tasks={**case_jobs.TASKS, **photo_jobs.TASKS,
+                                                          **dispute_jobs.TASKS,
+                                                          **patrol_jobs.TASKS})
 
 
 class GridsnapWorker(SimpleWorker):
@@ -73,13 +77,16 @@ def make_enqueue(rt: Runtime):
 # the periodic tasks the relay puts on the queue: (task name, job id prefix, period in seconds)
 PERIODIC = ((case_jobs.SWEEP_OVERDUE, "sweep-overdue", 60),
             (case_jobs.RESUME_SUSPENDED, "resume-suspended", 300),
-            (photo_jobs.SWEEP_UPLOADS, "sweep-uploads", 3600))
+            (photo_jobs.SWEEP_UPLOADS, "sweep-uploads", 3600),
+            (dispute_jobs.ESCALATE_UNATTENDED, "escalate-disputes", 300),
+            (patrol_jobs.PURGE_TRACKS, "purge-tracks", 3600))
 
 
 def enqueue_periodic(rt: Runtime) -> None:
     """Each periodic task once per period, whatever the number of relays: the job id names the
     period (the overdue sweep every minute, 挂账 cases due back every five minutes, the sweep of
-    abandoned uploads every hour)."""
+    abandoned uploads every hour, unattended 可能激化 disputes every five minutes, tracks past their
+    retention every hour)."""
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     now = time.time()
     for task, prefix, period_s in PERIODIC:

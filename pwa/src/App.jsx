@@ -8,8 +8,10 @@ import { followConnectivity, syncSoon } from './syncing.js';
 import { go, useRoute } from './router.js';
 import { startStore, useStore } from './store.js';
 import { Icon } from './components/Icon.jsx';
+import { PatrolBar } from './components/PatrolBar.jsx';
 import { pillText, statusOf } from './components/SyncBar.jsx';
 import { Capture } from './screens/Capture.jsx';
+import { Dispute } from './screens/Dispute.jsx';
 import { Drafts } from './screens/Drafts.jsx';
 import { Login } from './screens/Login.jsx';
 import { Records } from './screens/Records.jsx';
@@ -85,6 +87,7 @@ export function App() {
   switch (route.name) {
     case 'records': screen = <Records />; break;
     case 'drafts': screen = <Drafts />; break;
+    case 'dispute': screen = <Dispute />; break;
     case 'tasks': screen = route.arg ? <TaskDetail id={route.arg} /> : <Tasks />; break;
     case 'map': screen = (
       <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
@@ -105,6 +108,7 @@ export function App() {
     ['capture', 'nav.capture', 'camera', 0],
     ['records', 'nav.records', 'outbox', mine.length + rejected.length],
     ['tasks', 'nav.tasks', 'check', s.tasks.length],
+    ['dispute', 'nav.dispute', 'outbox', 0],
     ['map', 'nav.map', 'map', 0],
     ['settings', 'nav.settings', 'settings', 0],
   ];
@@ -128,6 +132,7 @@ export function App() {
           a button; a "will be sent" goes once its item was sent */}
       {s.toast && !sentAlready(s.toast, s.items) && (
         <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite" data-testid="toast">{s.toast.text}</div>)}
+      {!handler && <PatrolBar username={s.session.user.username} />}
       <main class="content" id="main">{screen}</main>
       <nav class="tabbar" aria-label={t('nav.label')}>
         {tabs.map(([name, label, icon, badge]) => (

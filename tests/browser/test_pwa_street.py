@@ -139,8 +139,10 @@ def test_verification_labels_before_and_after_and_the_toast_goes_once_sent(
     before = page.wait_for_selector("[data-testid=task-photos-report]")
     after = page.wait_for_selector("[data-testid=task-photos-resolution]")
     assert "处置前" in before.inner_text() and "处置后" in after.inner_text()
-    assert "处置前" in before.query_selector("img, [role=img]").get_attribute(
-        "alt" if before.query_selector("img") else "aria-label")
+    # the photo itself is drawn once it is read from the phone's store: wait for it
+    shown = before.wait_for_selector("img, [role=img]")
+    assert "处置前" in shown.get_attribute(
+        "alt" if shown.evaluate("e => e.tagName") == "IMG" else "aria-label")
     assert_accessible(page, "verification with before and after")
 
     photo = tmp_path / "onsite.jpg"

@@ -57,3 +57,13 @@ CASE_APPEALED = "case.appealed"  # 申诉 of the rated result (the callback's an
 CASE_RATING_REDUCED = "case.rating_reduced"  # 核减: the rated result leaves the rates
 CASE_APPEAL_REFUSED = "case.appeal_refused"
 CALLER_VIEWED = "caller.viewed"  # someone saw the caller's personal data unmasked
+
+# 矛盾纠纷: a dispute's own trail (dispute_steps, written by disputes only), never a case's
+DISPUTE_REPORTED = "dispute.reported"  # data {kind, risk}
+DISPUTE_ACCEPTED = "dispute.accepted"  # 受理: data {resolve_due_at}
+DISPUTE_SESSION_HELD = "dispute.session_held"  # 调解: data {held_on, participants, notes}
+DISPUTE_AGREED = "dispute.agreed"  # 达成协议: data {agreement, on_time}
+DISPUTE_TRANSFERRED = "dispute.transferred"  # 调解不成 → 转交: data {to, body}
+DISPUTE_FOLLOWED_UP = "dispute.followed_up"  # 回访: data {visited_on, holds, notes}
+DISPUTE_ESCALATED = "dispute.escalated"  # 可能激化 not acted on in time: data {due_at}
+DISPUTE_PARTIES_VIEWED = "dispute.parties_viewed"  # the parties seen unmasked (invariant 10)

@@ -32,6 +32,10 @@ CASE_NOTICE_REPLIED = "case.notice_replied"  # the supervisor who issued it: the
 CASE_CALLBACK_DUE = "case.callback_due"  # call-takers: a hotline case closed, call back (回访)
 CASE_EXCLUSION_REQUESTED = "case.exclusion_requested"  # supervisors: 剔除 or 申诉 to decide
 CASE_EXCLUSION_DECIDED = "case.exclusion_decided"  # the handler who asked: the decision
+# 矛盾纠纷 (no report: data {dispute_id, kind, risk}, never the parties)
+DISPUTE_REPORTED = "dispute.reported"  # mediators of the community: a dispute to take on (受理)
+DISPUTE_VOLATILE = "dispute.volatile"  # the street's 综治 office at once: risk 可能激化
+DISPUTE_ESCALATED = "dispute.escalated"  # 综治 offices up to the district: 可能激化 not acted on
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .. import clock
 from ..db import Base
 
-# call_taker: 话务员 of the 12345 hotline; client: another system (Open311), its API key a token
-ROLES = ("worker", "supervisor", "handler", "admin", "call_taker", "client")
+# call_taker: 话务员 of the 12345 hotline; client: another system (Open311), its API key a token;
+# mediator: a community's 人民调解员 (disputes)
+ROLES = ("worker", "supervisor", "handler", "admin", "call_taker", "client", "mediator")
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('worker', 'supervisor', 'handler', 'admin', 'call_taker', "
-                        "'client')", name="role_known"),
+                        "'client', 'mediator')", name="role_known"),
         CheckConstraint("username ~ '^[A-Za-z0-9_.@-]{2,64}$'", name="username_form"),
         CheckConstraint("role <> 'handler' OR department_code IS NOT NULL",
                         name="handler_has_department"),

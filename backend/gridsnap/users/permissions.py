@@ -80,6 +80,33 @@ CONTACT_CALLERS = _verb("callers.contact", {"handler"},
                         "Only the unit a hotline case is dispatched to sees its caller's number.")
 # /health in full (versions, counts, free disk); a load balancer gets up/down only
 READ_HEALTH_DETAILS = _verb("health.details", _ADMIN, "Only admins see the health details.")
+# 矛盾纠纷 (disputes.rules.DisputeSubject decides who sees one): filed from the field; worked
+# by the community's mediators (调解员, their scopes) and the street's 综治 office — the
+# supervisors and admins whose scope is a street or wider (综治中心 and the grid centre work as
+# one at street level) — who alone see the parties unmasked (audited) and the figures
+_DISPUTE_STAFF = {"mediator", "supervisor", "admin"}
+REPORT_DISPUTES = _verb("disputes.report", {"worker", "mediator", "supervisor", "admin"},
+                        "Only grid workers, mediators and the 综治 office report disputes.")
+MEDIATE_DISPUTES = _verb("disputes.mediate", {"mediator"},
+                         "Only the community's mediators mediate its disputes.")
+OVERSEE_DISPUTES = _verb("disputes.oversee", _SUPERVISORS,
+                         "Only the street's 综治 office and above oversee disputes.")
+READ_DISPUTE = _verb("dispute.read", None, "You may not see this dispute.")
+WORK_DISPUTE = _verb("dispute.work", _DISPUTE_STAFF,
+                     "Only the dispute's mediators and the street's 综治 office work it.")
+UNMASK_PARTIES = _verb("dispute.parties.unmask", _DISPUTE_STAFF,
+                       "Only the dispute's mediators and the 综治 office see its parties.")
+READ_DISPUTE_FIGURES = _verb("disputes.figures", _DISPUTE_STAFF,
+                             "Only mediators and the 综治 office read the dispute figures.")
+# 按时巡: a worker records their own patrols; the supervisors (and admins) covering the worker's
+# cells see the tracks (personal data: nobody else), set the plans and read the coverage
+RECORD_PATROLS = _verb("patrols.record", {"worker"}, "Only grid workers record patrols.")
+SUPERVISE_PATROLS = _verb("patrols.supervise", _SUPERVISORS,
+                          "Only supervisors see other workers' tracks.")
+READ_PATROL = _verb("patrol.read", None, "You may not see this patrol.")
+PLAN_PATROLS = _verb("patrols.plan", _SUPERVISORS, "Only supervisors and admins set patrol plans.")
+READ_PATROL_FIGURES = _verb("patrols.figures", _SUPERVISORS,
+                            "Only supervisors and admins read the patrol figures.")
 # a case, for anyone who may see it (invariant 4: the case decides; outside it, 404)
 READ_CASE = _verb("case.read", None, "You may not see this case.")
 
@@ -88,6 +115,9 @@ VERBS: dict[str, Verb] = {v.name: v for v in (
     MANAGE_USERS, MANAGE_OPEN311_CLIENTS, FILE_OPEN311_REQUESTS, TAKE_CALLS, CALL_BACK,
     PLACE_ADDRESSES, UNMASK_CALLERS, CONTACT_CALLERS, READ_ROUTING_RULES, EDIT_ROUTING_RULES,
     RUN_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
+    REPORT_DISPUTES, MEDIATE_DISPUTES, OVERSEE_DISPUTES, READ_DISPUTE, WORK_DISPUTE,
+    UNMASK_PARTIES, READ_DISPUTE_FIGURES, RECORD_PATROLS, SUPERVISE_PATROLS, READ_PATROL,
+    PLAN_PATROLS, READ_PATROL_FIGURES,
 )}
 
 

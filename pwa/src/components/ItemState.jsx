@@ -7,6 +7,8 @@ export function stateText(item, syncing) {
     if (item.kind === 'action' && item.body?.purpose === 'resolution') {
       return t('state.action_accepted', { n: item.server?.number ?? item.body.case_number ?? '' });
     }
+    if (item.kind === 'patrol') return t('state.patrol_accepted', { n: item.server?.cells ?? 0 });
+    if (item.kind === 'dispute') return t('state.dispute_accepted', { n: item.server?.number ?? '' });
     return item.kind === 'action'
       ? t('state.verification_accepted', { n: item.server?.number ?? '' })
       : t('state.accepted', { n: item.server?.number ?? '' });

@@ -4,7 +4,7 @@
 //
 // item = {
 //   id,                      the report's UUID (kind "report") or the case action's (kind "action")
-//   kind: 'report' | 'action',
+//   kind: 'report' | 'action' | 'dispute' | 'patrol',
 //   user,                    the username it was captured under; only that user's token sends it
 //   createdAt, updatedAt,    ms since epoch (device clock)
 //   body,                    report: {category, description, location, captured_at}
@@ -13,6 +13,10 @@
 //                              'verification', with location) or the handler's sign, resolve,
 //                              return (reason) or request_extension (extension) (purpose
 //                              'resolution'); purpose is what the photos are evidence of
+//                            dispute: the body of PUT /disputes/{id} (no photos)
+//                            patrol: {started_at, points: [{id, recorded_at, lon, lat,
+//                              accuracy_m}], ended_at} with started and sentPoints (how far the
+//                              track was sent); recorded by lib/patrol.js, sent by push.js
 //   photos: [{id, size, width, height, exif, sent, upload}],   bytes in the "blobs" store under the photo
 //                            id; exif: {taken_at, lon, lat} read on the phone before downscaling;
 //                            upload: the tus upload's URL while a large photo is on its way
@@ -42,6 +46,24 @@ export async function listItems() {
 
 export async function getItem(id) {
   return (await db()).get('outbox', id);
+}
+
+/**
+ * Changes an item in one IndexedDB transaction: fn(item) edits the item as stored now (a patrol's
+ * recorder appends points while a sync round marks others sent: neither overwrites the other).
+ * Returns the item written, or null when there is none.
+ */
+export async function updateItem(id, fn) {
+  const tx = (await db()).transaction('outbox', 'readwrite');
+  const item = await tx.store.get(id);
+  if (item) {
+    fn(item);
+    item.updatedAt = Date.now();
+    await tx.store.put(item);
+  }
+  await tx.done;
+  if (item) changed(id);
+  return item || null;
 }
 
 /** Writes the item as it now is (its state, progress, retry or error changed). */

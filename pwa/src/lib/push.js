@@ -5,7 +5,7 @@
 // the server's reason; a 401 stops everything (log in again), leaving the outbox as it is.
 // Every outbox write goes through outbox.js.
 import { ApiError, NetworkError, request } from './api.js';
-import { getBlob, listItems, markAccepted, pruneAccepted, putItem } from './outbox.js';
+import { getBlob, listItems, markAccepted, pruneAccepted, putItem, updateItem } from './outbox.js';
 import { caseActed } from './tasks.js';
 import { TUS_MIN_BYTES, putTimeoutMs, uploadResumable } from './upload.js';
 
@@ -26,28 +26,26 @@ export async function push(session) {
 async function sendItem(item, token) {
   try {
     if (item.kind === 'action') await sendAction(item, token);
+    else if (item.kind === 'dispute') await sendDispute(item, token);
+    else if (item.kind === 'patrol') await sendPatrol(item, token);
     else await sendReport(item, token);
     return 'ok';
   } catch (err) {
-    item.progress = null;
+    // written onto the item as stored now: a patrol's recorder may have added points meanwhile
+    const record = (changes) => updateItem(item.id, (i) => Object.assign(i, { progress: null },
+      changes));
     if (err instanceof ApiError && err.authExpired) {
-      item.state = 'saved';
-      await putItem(item);
+      await record({ state: 'saved' });
       return 'auth';
     }
     if (err instanceof NetworkError || err.retryable || err.later) {
-      item.state = 'saved';
-      item.retry = { at: Date.now(), code: err.code || 'network', message: err.message,
-        count: (item.retry?.count || 0) + 1 };
-      await putItem(item);
+      await record({ state: 'saved', retry: { at: Date.now(), code: err.code || 'network',
+        message: err.message, count: (item.retry?.count || 0) + 1 } });
       return 'offline';
     }
     if (err instanceof ApiError) {
-      item.state = 'rejected';
-      item.retry = null;
-      item.error = { status: err.status, code: err.code, message: err.message,
-        fields: err.fields, photo: err.photo || null };
-      await putItem(item);
+      await record({ state: 'rejected', retry: null, error: { status: err.status, code: err.code,
+        message: err.message, fields: err.fields, photo: err.photo || null } });
       return 'next';
     }
     throw err;
@@ -67,6 +65,42 @@ async function sendReport(item, token) {
   }
   await sendPhotos(item, token, `reports/${item.id}/photos`, '', true);
   await markAccepted(item, item.server);
+}
+
+/** A dispute (矛盾纠纷): one PUT under the phone's id, no photos. */
+async function sendDispute(item, token) {
+  item.state = 'sending';
+  await putItem(item);
+  const { data } = await request(`disputes/${item.id}`, { method: 'PUT', token, json: item.body });
+  await markAccepted(item, { number: data.number, status: data.status });
+}
+
+const TRACK_BATCH = 200;
+
+/**
+ * A patrol (按时巡): its start, the points not yet sent in batches (each point under its own id:
+ * a batch sent again adds nothing), then its end once it has one. A patrol still recording stays
+ * in the outbox ('saved'); the recorder appends to it meanwhile (updateItem: no lost points).
+ */
+async function sendPatrol(item, token) {
+  if (!item.started) {
+    await request(`patrols/${item.id}`, { method: 'PUT', token,
+      json: { started_at: item.body.started_at } });
+    item = await updateItem(item.id, (i) => { i.started = true; });
+  }
+  for (;;) {
+    const sent = item.sentPoints || 0;
+    const batch = item.body.points.slice(sent, sent + TRACK_BATCH);
+    if (!batch.length) break;
+    await request(`patrols/${item.id}/points`, { method: 'POST', token, json: { points: batch } });
+    item = await updateItem(item.id, (i) => { i.sentPoints = sent + batch.length; });
+  }
+  if (!item.body.ended_at) return;
+  const { data } = await request(`patrols/${item.id}/end`, { method: 'POST', token,
+    json: { ended_at: item.body.ended_at } });
+  const done = await updateItem(item.id, () => {});
+  await markAccepted(done, { points: data.points, distance_m: data.distance_m,
+    cells: data.cells.length });
 }
 
 async function sendPhotos(item, token, base, query, reportKind) {

@@ -40,7 +40,9 @@ export function noteStart(text, max = NOTE_CHARS) {
 export function OutboxItem({ item, categories, cells = [], syncing, mine }) {
   const [busy, setBusy] = useState(false);
   const cat = categories.find((c) => c.code === (item.body.category));
-  const title = item.kind === 'action'
+  const title = item.kind === 'patrol' ? t('patrol.record_title', { n: item.body.points.length })
+    : item.kind === 'dispute' ? t('dispute.record_title', { kind: t(`dispute.kind_${item.body.kind}`) })
+    : item.kind === 'action'
     ? t(item.body.purpose === 'resolution' ? 'records.action_of' : 'records.verification_of',
       { n: item.body.case_number ?? '', action: t(`tasks.${item.body.action}`) })
     : (cat ? nameOf(cat) : item.body.category);
@@ -54,7 +56,8 @@ export function OutboxItem({ item, categories, cells = [], syncing, mine }) {
       setBusy(false);
     }
   }
-  const when = item.kind === 'report' ? item.body.captured_at : item.createdAt;
+  const when = item.kind === 'report' || item.kind === 'dispute' ? item.body.captured_at
+    : item.kind === 'patrol' ? item.body.started_at : item.createdAt;
   const loc = item.body.location;
   // the cell as the server found it, else as the phone finds it (offline too)
   const cell = item.server?.cell || (loc && item.kind === 'report' ? locateCell(cells, loc.lon, loc.lat) : null);

@@ -1,0 +1,1 @@
+"""矛盾纠纷随时报: disputes between residents, reported from the field and mediated in confidence."""

@@ -1,0 +1,1 @@
+"""按时巡: patrols with their tracks, the coverage of the cells they walked, and patrol plans."""
