@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup pwa run test screenshots bench reliability lint services-up services-down clean-data
+.PHONY: help setup pwa run test screenshots bench reliability restore-drill lint services-up services-down clean-data
 
 help: ## list the targets
 	@echo "gridsnap — make targets:"
@@ -34,10 +34,21 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_clock.py tests/test_resource_exhaustion.py tests/test_disputes.py \
 	tests/test_patrols.py
 
-test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS and Redis (a separate test database) and the PWA in Chromium, then the clock tests with the application's clock moved years away
+# The photo tests run a second time with the photos in a bucket of the project-local S3 server
+# (SeaweedFS under .var/s3, started like PostgreSQL and Redis): both photo stores pass the same
+# tests. `make test S3_TESTS=` leaves them out.
+S3_TESTS ?= tests/test_photos_api.py tests/test_photo_uploads.py \
+	tests/test_resource_exhaustion.py tests/test_open311.py
+
+test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS, Redis and an S3 server (SeaweedFS) and the PWA in Chromium, then the photo tests with the photos in S3, then the clock tests with the application's clock moved years away
 	@cd pwa && npm run --silent lint && npm test --silent
 	@GRIDSNAP_EXTRA_APT="chromium fonts-wqy-microhei systemd" bash backend/scripts/bootstrap.sh
-	@$(GS) services run $(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	@GRIDSNAP_LOCAL_S3=1 $(GS) services run $(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+	@if [ -n "$(strip $(S3_TESTS))" ]; then \
+	  echo "gridsnap: the photo tests again, the photos in a bucket of the local S3 server"; \
+	  GRIDSNAP_LOCAL_S3=1 GRIDSNAP_TEST_PHOTO_STORE=s3 $(GS) services run \
+	    $(PY) -m pytest -q -p no:cacheprovider $(S3_TESTS) || exit 1; \
+	fi
 	@for days in $(DATE_SHIFTS); do \
 	  echo "gridsnap: the clock tests again, the application's clock moved $$days days (the database's is not)"; \
 	  GRIDSNAP_TEST_CLOCK_SHIFT_DAYS=$$days $(GS) services run \
@@ -55,15 +66,19 @@ bench: setup pwa ## measure intake, follow-up, cases, stats and the PWA; figures
 reliability: setup ## run the fault drills and write their figures to docs/reliability.md (DRILL_SCALE=10 for more)
 	@DRILL_SCALE=$(or $(DRILL_SCALE),1) $(GS) services run $(PY) -m bench.reliability $(PYTEST_ARGS)
 
+restore-drill: setup ## back up a PostgreSQL of its own with pgBackRest (WAL archive + full backup), write reports and photos, lose the disk, restore the latest point, check every acknowledged one is back; figures to docs/reliability.md
+	@GRIDSNAP_EXTRA_APT="pgbackrest openssl" bash backend/scripts/bootstrap.sh
+	@$(PY) -m bench.restore_drill
+
 lint: setup pwa ## ruff on the Python, the import contracts (layers, no circles: pyproject.toml), eslint on pwa/
 	@$(VENV)/bin/ruff check backend tests bench tools
 	@$(VENV)/bin/lint-imports --no-logo
 	@cd pwa && npm run --silent lint
 
-services-up: setup ## start the local PostgreSQL and Redis (for gridsnap commands in another terminal)
+services-up: setup ## start the local PostgreSQL and Redis, and SeaweedFS if GRIDSNAP_LOCAL_S3=1 (for gridsnap commands in another terminal)
 	@$(GS) services up
 
-services-down: ## stop the local PostgreSQL and Redis (data stays)
+services-down: ## stop the local PostgreSQL, Redis and SeaweedFS (data stays)
 	@$(GS) services down
 
 clean-data: services-down ## delete .var/ (database, Redis, photos): the demo city is loaded anew

@@ -26,6 +26,8 @@ from gridsnap.outbox.jobs import Followup
 from gridsnap.settings import Settings, default_database_url, default_redis_url
 from gridsnap.worker import build_followup
 
+from object_store import FrontClient, ensure_server, new_bucket, s3_pass
+
 # fixtures of the evaluation tests (stats, campaigns, exports): cells and a constructed month
 pytest_plugins = ["evaluation_samples"]
 
@@ -82,9 +84,19 @@ def _ensure_database(url: str) -> None:
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     db, redis = _test_urls()
+    store = {}
+    server = started = None
+    if s3_pass():
+        # the photos in a bucket of the real S3 server (started if `make test` did not)
+        server, started = ensure_server()
+        spec, options = new_bucket()
+        store = {"photo_store": spec, "photo_store_options": tuple(options.items())}
     # no token cache in tests: several tests change users behind the API's back
-    return Settings.from_env(database_url=db, redis_url=redis,
-                             media_dir=tmp_path_factory.mktemp("media"), token_cache_seconds=0)
+    yield Settings.from_env(database_url=db, redis_url=redis,
+                            media_dir=tmp_path_factory.mktemp("media"), token_cache_seconds=0,
+                            **store)
+    if started:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -137,6 +149,8 @@ def demo_users(database) -> dict:
 def app(settings, runtime):
     application = create_app(runtime=runtime)
     application.config["TESTING"] = True
+    if settings.photo_store:
+        application.test_client_class = FrontClient  # as nginx, fetch photos from the store
     return application
 
 

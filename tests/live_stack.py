@@ -100,12 +100,16 @@ def gunicorn(settings: Settings, log: Path, workers: int = 2, env: dict | None =
 
 @contextmanager
 def nginx_in_front(root: Path, upstream_port: int, max_body_bytes: int,
-                   tile_origins: tuple[str, ...] = (), access_log: bool = False):
-    """nginx configured from deploy/ (as make run has it) in front of 127.0.0.1:upstream_port,
-    its CSP allowing the base map's tile_origins; yields its port."""
+                   tile_origins: tuple[str, ...] = (), access_log: bool = False,
+                   photo_store_origin: str = "", more_upstreams: tuple[int, ...] = ()):
+    """nginx configured from deploy/ (as make run has it) in front of 127.0.0.1:upstream_port
+    (and of more_upstreams: round-robin), its CSP allowing the base map's tile_origins, serving
+    photos from the object store at photo_store_origin; yields its port."""
     port = free_port()
-    front = FrontServer(root, f"127.0.0.1:{port}", f"127.0.0.1:{upstream_port}", max_body_bytes,
-                        access_log=access_log, tile_origins=tile_origins)
+    upstream = ",".join(f"127.0.0.1:{p}" for p in (upstream_port, *more_upstreams))
+    front = FrontServer(root, f"127.0.0.1:{port}", upstream, max_body_bytes,
+                        access_log=access_log, tile_origins=tile_origins,
+                        photo_store_origin=photo_store_origin)
     front.write()
     front.check()
     proc = subprocess.Popen(front.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

@@ -164,18 +164,29 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(web_blp)  # last: its catch-all route must not shadow the API
     own_transactions(app)  # every view: one transaction, committed at the edge
 
+    @app.after_request
+    def _read_source(resp):
+        # a heavy read (extensions.read_session) says where it was answered from and how
+        # stale it may be: replica and its lag bound in seconds, or primary and 0
+        route = g.get("read_route")
+        if route is not None:
+            resp.headers["X-Gridsnap-Read-From"] = route.source
+            resp.headers["X-Gridsnap-Read-Lag"] = f"{route.lag_s:.3f}"
+        return resp
+
     @app.teardown_appcontext
     def _close_session(exc):
         # never raises: an exception here would reach gunicorn, which answers with its own
         # HTML page; a connection that cannot even be closed is thrown away instead
-        session = g.pop("db", None)
-        if session is None:
-            return
-        try:
-            session.close()
-        except Exception:
-            log.warning("closing the request's database session failed", exc_info=True)
-            with contextlib.suppress(Exception):
-                session.invalidate()
+        for name in ("db", "read_db"):
+            session = g.pop(name, None)
+            if session is None:
+                continue
+            try:
+                session.close()
+            except Exception:
+                log.warning("closing the request's database session failed", exc_info=True)
+                with contextlib.suppress(Exception):
+                    session.invalidate()
 
     return app

@@ -103,7 +103,7 @@ def main() -> None:
 
 @main.group()
 def services() -> None:
-    """The project-local PostgreSQL+PostGIS and Redis under .var/."""
+    """The project-local PostgreSQL+PostGIS, Redis (and S3 server, when asked) under .var/."""
 
 
 @services.command("up")
@@ -114,7 +114,8 @@ def services_up() -> None:
         started = up()
     except ServiceError as exc:
         _fail(str(exc))
-    click.echo(f"services up (started now: postgres={started.postgres}, redis={started.redis})")
+    click.echo(f"services up (started now: postgres={started.postgres}, redis={started.redis}, "
+               f"s3={started.s3})")
 
 
 @services.command("down")
@@ -406,6 +407,56 @@ def outbox_retry_failed() -> None:
     click.echo(f"{n} message(s) will be sent again")
 
 
+# --- photos ---------------------------------------------------------------------------------
+
+@main.group()
+def photos() -> None:
+    """The photo store."""
+
+
+@photos.command("migrate")
+@click.option("--from", "source", default="",
+              help="the local store to copy (file:PATH; default GRIDSNAP_MEDIA_DIR)")
+@click.option("--to", "target", default="",
+              help="the bucket (s3://BUCKET/PREFIX; default GRIDSNAP_PHOTO_STORE)")
+def photos_migrate(source: str, target: str) -> None:
+    """Copy a local photo store into an S3 bucket, verified by checksum; run it again to
+    resume or to copy what arrived meanwhile. Without downtime: first point every node at the
+    bucket with GRIDSNAP_PHOTO_STORE_FALLBACK=file:OLD (new photos go to the bucket, old ones
+    are still read from the folder), then migrate, then drop the fallback."""
+    from .settings import store_options
+    from .storage import LocalPhotoStorage, S3PhotoStorage, migrate, open_store, parse_store
+
+    settings = Settings.from_env()
+    target = target or settings.photo_store
+    try:
+        if not target or parse_store(target)[0] != "s3":
+            _fail("name the bucket: --to s3://BUCKET/PREFIX (or set GRIDSNAP_PHOTO_STORE)")
+        src = (open_store(source) if source
+               else LocalPhotoStorage(settings.photo_store_fallback.removeprefix("file:")
+                                      or settings.media_dir))
+    except ValueError as exc:
+        _fail(str(exc))
+    if not isinstance(src, LocalPhotoStorage):
+        _fail("--from is a local store: file:PATH")
+    options = (dict(settings.photo_store_options) if target == settings.photo_store
+               else dict(store_options(target)))
+    dst = open_store(target, options)
+    assert isinstance(dst, S3PhotoStorage)
+    dst.create_bucket()
+    click.echo(f"copying {src!r} into {dst!r}")
+
+    def progress(key: str, outcome: str) -> None:
+        if outcome == "failed":
+            click.echo(f"  FAILED {key}: the copy does not match the source", err=True)
+
+    counts = migrate(src, dst, on_key=progress)
+    click.echo(f"{counts['copied']} copied, {counts['present']} already there, "
+               f"{counts['failed']} failed")
+    if counts["failed"]:
+        sys.exit(1)
+
+
 # --- deadlines and the holiday calendar ------------------------------------------------------
 
 @main.group()
@@ -559,7 +610,25 @@ def _stack(port: int, rq_workers: int) -> Stack:
                  api_port=free_port(), web_workers=_web_workers(), rq_workers=rq_workers,
                  max_body_bytes=settings.max_body_bytes,
                  access_log=bool(os.environ.get("GRIDSNAP_ACCESS_LOG")),
-                 tile_origins=basemap_origins(settings))
+                 tile_origins=_csp_origins(settings),
+                 photo_store_origin=_photo_store_origin(settings))
+
+
+def _csp_origins(settings: Settings) -> tuple[str, ...]:
+    """The origins besides our own that the apps may load from: the base map's, and the object
+    store's when photos are sent there by redirect (GRIDSNAP_PHOTO_DELIVERY=redirect)."""
+    origins = tuple(basemap_origins(settings))
+    if settings.photo_delivery == "redirect" and settings.photo_store:
+        origins += (_photo_store_origin(settings),)
+    return tuple(o for o in origins if o)
+
+
+def _photo_store_origin(settings: Settings) -> str:
+    """The object store's origin the front server fetches photos from ("" for local files)."""
+    from .extensions import Runtime
+
+    origin = getattr(Runtime(settings).storage, "origin", None)
+    return origin() if origin else ""
 
 
 def _run_lock(root: Path):
@@ -671,7 +740,8 @@ def ctl_cmd(args) -> None:
 @main.command("deploy-config")
 @click.argument("what", type=click.Choice(["nginx", "supervisord", "systemd"]))
 @click.option("--listen", default="80", help="nginx: address:port or port to listen on.")
-@click.option("--upstream", default="127.0.0.1:8000", help="nginx: where gunicorn listens.")
+@click.option("--upstream", default="127.0.0.1:8000",
+              help="nginx: where gunicorn listens (several API nodes: a:8000,b:8000).")
 @click.option("--temp-dir", default="/var/cache/nginx/gridsnap", help="nginx: temp files.")
 @click.option("--state-dir", default="/var/lib/gridsnap/run", help="supervisord: its state.")
 @click.option("--api-port", type=int, default=8000, help="supervisord, systemd: gunicorn's port.")
@@ -689,7 +759,8 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     if what == "nginx":
         click.echo(nginx_site(listen=listen, upstream=upstream,
                               max_body_bytes=settings.max_body_bytes, temp_dir=temp_dir,
-                              tile_origins=basemap_origins(settings)))
+                              tile_origins=_csp_origins(settings),
+                              photo_store_origin=_photo_store_origin(settings)))
         return
     if what == "systemd":
         units = systemd_units(prefix=prefix, user=unix_user, env_file=env_file,
@@ -707,7 +778,8 @@ def deploy_config_cmd(what, listen, upstream, temp_dir, state_dir, api_port, rq_
     stack = Stack(root=Path(state_dir), listen=listen, api_port=api_port,
                   web_workers=_web_workers(), rq_workers=rq_workers,
                   max_body_bytes=settings.max_body_bytes, log_to_stdout=False,
-                  tile_origins=basemap_origins(settings))
+                  tile_origins=_csp_origins(settings),
+                  photo_store_origin=_photo_store_origin(settings))
     stack.write()
     click.echo(stack.conf.read_text())
 

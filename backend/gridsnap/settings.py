@@ -20,6 +20,19 @@ def _int(name: str, default: int) -> int:
         raise SystemExit(f"gridsnap: {name} must be a whole number, not {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise SystemExit(f"gridsnap: {name} must be a number of seconds (0 or more), not {raw!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = (os.environ.get(name) or "").strip().lower()
     if raw == "":
@@ -72,12 +85,19 @@ def _weights(raw: str | None) -> tuple[tuple[str, float], ...]:
     return tuple(out)
 
 
+def _delivery(raw: str | None) -> str:
+    raw = (raw or "front").strip().lower()
+    if raw not in ("front", "redirect"):
+        raise SystemExit(f"gridsnap: GRIDSNAP_PHOTO_DELIVERY is front or redirect, not {raw!r}")
+    return raw
+
+
 def var_dir() -> Path:
     """The folder for local state (database cluster, Redis, media, logs): `.var/` by default."""
     return Path(os.environ.get("GRIDSNAP_VAR_DIR", REPO_ROOT / ".var")).resolve()
 
 
-DEFAULT_PORTS = {"pg": 54329, "redis": 63799}
+DEFAULT_PORTS = {"pg": 54329, "redis": 63799, "s3": 58333}
 
 
 def _recorded_port(service: str) -> int | None:
@@ -109,6 +129,59 @@ def local_pg_port() -> int:
 
 def local_redis_port() -> int:
     return _int("GRIDSNAP_REDIS_PORT", _recorded_port("redis") or DEFAULT_PORTS["redis"])
+
+
+def local_s3_port() -> int:
+    return _int("GRIDSNAP_S3_PORT", _recorded_port("s3") or DEFAULT_PORTS["s3"])
+
+
+# the keys of the project-local S3 server (devservices.LocalSeaweed), used when
+# GRIDSNAP_PHOTO_STORE names a bucket and AWS_ENDPOINT_URL names no server: local only
+LOCAL_S3_ACCESS_KEY = "gridsnap-local"
+LOCAL_S3_SECRET_KEY = "gridsnap-local-secret"
+
+
+def local_s3_options() -> dict[str, str]:
+    """How to reach the project-local S3 server (devservices.LocalSeaweed)."""
+    return {"endpoint_url": f"http://127.0.0.1:{local_s3_port()}",
+            "access_key_id": LOCAL_S3_ACCESS_KEY, "secret_access_key": LOCAL_S3_SECRET_KEY}
+
+
+def _photo_store(raw: str | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """GRIDSNAP_PHOTO_STORE → (the store, its connection options): "" is the local folder
+    GRIDSNAP_MEDIA_DIR; a bucket without AWS_ENDPOINT_URL is on the project-local S3 server."""
+    from .storage import parse_store
+
+    raw = (raw or "").strip()
+    if not raw:
+        return "", ()
+    try:
+        kind, _, _ = parse_store(raw)
+    except ValueError as exc:
+        raise SystemExit(f"gridsnap: GRIDSNAP_PHOTO_STORE: {exc}") from exc
+    if kind == "s3" and not os.environ.get("AWS_ENDPOINT_URL"):
+        if os.environ.get("AWS_ACCESS_KEY_ID"):
+            return raw, ()  # AWS itself
+        return raw, tuple(local_s3_options().items())
+    return raw, ()
+
+
+def _fallback(raw: str | None) -> str:
+    from .storage import parse_store
+
+    raw = (raw or "").strip()
+    if raw:
+        try:
+            if parse_store(raw)[0] != "file":
+                raise ValueError("the store moved from is a local folder (file:PATH)")
+        except ValueError as exc:
+            raise SystemExit(f"gridsnap: GRIDSNAP_PHOTO_STORE_FALLBACK: {exc}") from exc
+    return raw
+
+
+def store_options(spec: str) -> tuple[tuple[str, str], ...]:
+    """The connection options of the store `spec` (GRIDSNAP_PHOTO_STORE's rules)."""
+    return _photo_store(spec)[1]
 
 
 def default_database_url(dbname: str = "gridsnap") -> str:
@@ -176,6 +249,10 @@ class Settings:
     database_url: str
     redis_url: str
     media_dir: Path
+    # a streaming replica of database_url for the heavy reads (indicators, 每月一题, tiles,
+    # exports); "" for none. Used only while it is at most replica_max_lag_seconds behind
+    replica_url: str = ""
+    replica_max_lag_seconds: float = 10.0
     token_ttl_days: int = 30
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 50_000_000
@@ -222,6 +299,19 @@ class Settings:
     # the deployment's public address (https://grid.example.gov.cn): the absolute URLs the API
     # gives out (Open311 discovery, media_url) start with it, never with a request's Host
     public_url: str = ""
+    # where photos live: "" the local folder media_dir; "file:PATH" or "s3://BUCKET/PREFIX"
+    # (storage.open_store), with the connection options of an S3 store not from the environment
+    photo_store: str = ""
+    photo_store_options: tuple[tuple[str, str], ...] = ()
+    # while photos move into a bucket: the old store, read for what is not copied yet
+    photo_store_fallback: str = ""
+    # the bytes of resumable uploads in progress: a folder every API node shares (None: media_dir
+    # /uploads, enough for one machine)
+    upload_dir: Path | None = None
+    # a photo in an object store reaches the client through a presigned GET that lasts this long:
+    # "front" (nginx fetches it: X-Accel-Redirect) or "redirect" (the client does: 302)
+    photo_url_seconds: int = 300
+    photo_delivery: str = "front"
     # the base map (none by default: nothing is fetched from the internet unless configured)
     basemap: str = ""
     basemap_url: str = ""
@@ -258,6 +348,11 @@ class Settings:
         return self.photo_max_bytes + 64 * 1024
 
     @property
+    def uploads_dir(self) -> Path:
+        """The folder of resumable uploads in progress (tus partial files)."""
+        return self.upload_dir or self.media_dir / "uploads"
+
+    @property
     def storage_low_bytes(self) -> int:
         """Free space below which the photo store is reported low: room for
         storage_low_photos photos at the limit."""
@@ -266,9 +361,12 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         start, _, end = os.environ.get("GRIDSNAP_BUSINESS_HOURS", "09:00-18:00").partition("-")
+        store, store_options = _photo_store(os.environ.get("GRIDSNAP_PHOTO_STORE"))
         values = dict(
             database_url=_normalise_db_url(os.environ.get("DATABASE_URL") or default_database_url()),
             redis_url=os.environ.get("REDIS_URL") or default_redis_url(),
+            replica_url=_normalise_db_url(os.environ.get("DATABASE_REPLICA_URL") or ""),
+            replica_max_lag_seconds=_float("GRIDSNAP_REPLICA_MAX_LAG_SECONDS", 10.0),
             media_dir=Path(os.environ.get("GRIDSNAP_MEDIA_DIR", var_dir() / "media")),
             token_ttl_days=_int("GRIDSNAP_TOKEN_TTL_DAYS", 30),
             photo_max_bytes=_int("GRIDSNAP_PHOTO_MAX_BYTES", 15 * 1024 * 1024),
@@ -311,6 +409,13 @@ class Settings:
             photo_max_per_report=_int("GRIDSNAP_PHOTO_MAX_PER_REPORT", 30),
             storage_low_photos=_int("GRIDSNAP_STORAGE_LOW_PHOTOS", 100),
             public_url=os.environ.get("GRIDSNAP_PUBLIC_URL", "").strip().rstrip("/"),
+            photo_store=store,
+            photo_store_options=store_options,
+            photo_store_fallback=_fallback(os.environ.get("GRIDSNAP_PHOTO_STORE_FALLBACK")),
+            upload_dir=Path(os.environ["GRIDSNAP_UPLOAD_DIR"]) if os.environ.get(
+                "GRIDSNAP_UPLOAD_DIR") else None,
+            photo_url_seconds=_int("GRIDSNAP_PHOTO_URL_SECONDS", 300),
+            photo_delivery=_delivery(os.environ.get("GRIDSNAP_PHOTO_DELIVERY")),
             basemap=os.environ.get("GRIDSNAP_BASEMAP", "").strip().lower(),
             basemap_url=os.environ.get("GRIDSNAP_BASEMAP_URL", "").strip(),
             basemap_labels_url=os.environ.get("GRIDSNAP_BASEMAP_LABELS_URL", "").strip(),
@@ -334,4 +439,6 @@ class Settings:
         values.update(overrides)
         if "database_url" in overrides:
             values["database_url"] = _normalise_db_url(values["database_url"])
+        if "replica_url" in overrides:
+            values["replica_url"] = _normalise_db_url(values["replica_url"])
         return cls(**values)

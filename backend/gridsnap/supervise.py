@@ -74,16 +74,52 @@ def _mime_types() -> str:
 
 def nginx_site(*, listen: str, upstream: str, max_body_bytes: int, temp_dir: Path | str,
                tile_origins: tuple[str, ...] = (),
-               access_log: str | None = "/var/log/nginx/gridsnap-access.log") -> str:
+               access_log: str | None = "/var/log/nginx/gridsnap-access.log",
+               photo_store_origin: str = "") -> str:
     """The server-level nginx configuration (deploy/nginx/gridsnap.conf.tmpl) filled in;
     tile_origins: the base map's origins (maps.rules.basemap_origins), the only ones besides
     our own that the Content-Security-Policy lets the apps fetch from; access_log: the file
-    of the server's access log (None: off), written with api_key values redacted."""
-    return render(NGINX_SITE, {"listen": listen, "upstream": upstream,
+    of the server's access log (None: off), written with api_key values redacted;
+    photo_store_origin: the object store's scheme://host[:port]
+    (storage.S3PhotoStorage.origin), which the internal location that serves photos fetches
+    from. `upstream`: one API node, or several separated by commas (round-robin)."""
+    servers = "\n".join(f"    server {u.strip()} max_fails=0;"
+                        for u in upstream.split(",") if u.strip())
+    return render(NGINX_SITE, {"listen": listen, "upstream_servers": servers,
                                "max_body_bytes": max_body_bytes, "temp_dir": temp_dir,
                                "tile_origins": "".join(f" {o}" for o in tile_origins),
                                "access_log": (f"{access_log} gridsnap_redacted"
-                                              if access_log else "off")})
+                                              if access_log else "off"),
+                               "photo_store_location": photo_store_location(photo_store_origin)})
+
+
+def photo_store_location(origin: str) -> str:
+    """nginx's internal location for photos in an object store: the API decides who may see
+    a photo and answers X-Accel-Redirect: /_photo_store/<bucket>/<key>?<presigned query>; nginx
+    fetches that from the store and sends it on, the bytes never in Python. The Host sent is the
+    store's (the signature covers it); the store's own caching and identity headers are not
+    passed on (the API's Cache-Control and Content-Disposition are). "" without a store."""
+    if not origin:
+        return ""
+    host = origin.split("://", 1)[1]
+    tls = "\n        proxy_ssl_server_name on;" if origin.startswith("https://") else ""
+    return f"""
+    # photos in the object store (GRIDSNAP_PHOTO_STORE=s3://…), reached only through the API
+    location ^~ /_photo_store/ {{
+        internal;
+        proxy_pass {origin}/;
+        proxy_set_header Host {host};
+        proxy_set_header Authorization "";
+        proxy_set_header Cookie "";{tls}
+        proxy_hide_header ETag;
+        proxy_hide_header Cache-Control;
+        proxy_hide_header Last-Modified;
+        proxy_hide_header Server;
+        proxy_hide_header Set-Cookie;
+        proxy_hide_header x-amz-request-id;
+        proxy_hide_header x-amz-id-2;
+        proxy_intercept_errors on;
+    }}"""
 
 
 def systemd_units(*, prefix: Path | str, user: str, env_file: str, api_port: int,
@@ -105,6 +141,7 @@ class FrontServer:
     max_body_bytes: int
     access_log: bool = False
     tile_origins: tuple[str, ...] = ()
+    photo_store_origin: str = ""
 
     @property
     def conf(self) -> Path:
@@ -120,7 +157,8 @@ class FrontServer:
                                    max_body_bytes=self.max_body_bytes, temp_dir=temp,
                                    tile_origins=self.tile_origins,
                                    access_log=(f"{logs}/nginx-access.log" if self.access_log
-                                               else None)))
+                                               else None),
+                                   photo_store_origin=self.photo_store_origin))
         # nginx's master, when root, runs its workers as `nobody` by default; they could not
         # reach a state folder under a home only root may enter, so they stay root here (a
         # production install uses Debian's nginx.conf, whose workers are www-data)
@@ -157,6 +195,7 @@ class Stack:
     log_to_stdout: bool = True
     access_log: bool = False
     tile_origins: tuple[str, ...] = ()
+    photo_store_origin: str = ""
 
     @property
     def conf(self) -> Path:
@@ -179,7 +218,8 @@ class Stack:
     @property
     def front(self) -> FrontServer:
         return FrontServer(self.root / "nginx", self.listen, f"127.0.0.1:{self.api_port}",
-                           self.max_body_bytes, self.access_log, self.tile_origins)
+                           self.max_body_bytes, self.access_log, self.tile_origins,
+                           self.photo_store_origin)
 
     def write(self) -> Path:
         """Write supervisord's and nginx's configuration; returns supervisord's."""

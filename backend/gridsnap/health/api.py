@@ -35,7 +35,8 @@ class Health(MethodView):
         free space of the photo store; reports the outbox backlog. 503 "down" only when
         PostgreSQL cannot take reports. "degraded" (200), each cause in `reasons`: Redis down
         (the follow-up waits), the photo store with room for fewer than
-        GRIDSNAP_STORAGE_LOW_PHOTOS photos at the limit, or follow-up postponed because a
+        GRIDSNAP_STORAGE_LOW_PHOTOS photos at the limit (storage.low_space) or an object store
+        that does not answer (storage.unavailable: photo uploads are 503 meanwhile), or follow-up postponed because a
         resource ran out (a full disk: it is retried with back-off until space returns).
         The calendar's coverage (as GET /calendar) is reported too: its warnings (a year in
         use without official holiday data) are listed in `warnings` and leave the status as
@@ -59,7 +60,11 @@ class Health(MethodView):
             checks["redis"] = {"ok": False, "error": type(exc).__name__}
         low = settings().storage_low_bytes
         try:
-            free = runtime().storage.free_bytes()
+            storage = runtime().storage
+            reach = getattr(storage, "check", None)
+            if reach is not None:
+                reach()  # an object store (S3): its bucket answers
+            free = storage.free_bytes()
             checks["storage"] = {"ok": free is None or free >= low, "free_bytes": free,
                                  "low_below_bytes": low}
         except OSError as exc:
@@ -80,7 +85,9 @@ class Health(MethodView):
         if not checks["redis"]["ok"]:
             reasons.append("redis.down")
         if not checks["storage"]["ok"]:
-            reasons.append("storage.low_space")
+            # a store that cannot answer (an S3 outage: uploads are 503 meanwhile) or full
+            reasons.append("storage.unavailable" if "error" in checks["storage"]
+                           else "storage.low_space")
         if checks.get("outbox", {}).get("postponed"):
             reasons.append("outbox.resource_exhausted")
         if not ok:

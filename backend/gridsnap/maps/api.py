@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from ..cases.rules import SOURCES, STATUSES
 from ..edge import Blueprint
 from ..errors import AppError
-from ..extensions import db_session
+from ..extensions import read_session
 from ..schemas import AwareDateTime
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import queries, rules
@@ -43,7 +43,7 @@ class CaseTile(MethodView):
             raise AppError("request.not_found", "No such tile.")
         filters = {"statuses": query.get("status"), **{k: v for k, v in query.items()
                                                        if k != "status"}}
-        data = queries.tile(db_session(), current_principal(), z, x, y, rules.layers_for(z),
+        data = queries.tile(read_session(), current_principal(), z, x, y, rules.layers_for(z),
                             rules.area_level_for(z), filters)
         resp = Response(data, mimetype="application/vnd.mapbox-vector-tile")
         resp.headers["Cache-Control"] = "private, max-age=5"  # live: a few seconds at most

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, request
 from flask.views import MethodView
 
 from ..edge import Blueprint as ApiBlueprint
 from ..edge import check_mapping
 from ..errors import AppError
 from ..extensions import db_session, runtime, settings
+from ..photos.api import stored_photo
 from ..users import permissions
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import rules, service
@@ -129,10 +130,7 @@ def get_token(token: str, fmt: str):
 @blp.get("/media/<uuid:photo_id>.jpg")
 def media(photo_id: uuid.UUID):
     key, etag = service.public_media(db_session(), photo_id)
-    storage = runtime().storage
-    path = storage.path_for(key)
-    resp = (send_file(path, mimetype="image/jpeg", conditional=False) if path is not None
-            else Response(storage.get(key), mimetype="image/jpeg"))
+    resp = stored_photo(key, "image/jpeg")
     resp.set_etag(etag)
     resp.headers["Cache-Control"] = "public, max-age=86400"
     return resp

@@ -45,8 +45,10 @@ LOST_JOB_STATES = frozenset({None, "failed", "stopped", "canceled", "finished", 
 # an outage: the message is postponed with back-off until it clears — as long as the message has
 # waited so far, between these bounds — never counted as a failed attempt. Its last_error starts
 # with EXHAUSTED, which /health counts and reports (degraded) until the message is done.
+# EAGAIN ("resource temporarily unavailable") is the photo store's outage (an S3 server away or
+# answering 5xx: storage.StoreUnavailable): the photos wait for it the same way.
 EXHAUSTION_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.ENOMEM, errno.EMFILE,
-                               errno.ENFILE})
+                               errno.ENFILE, errno.EAGAIN})
 EXHAUSTED = "resource exhausted: "
 POSTPONE_MIN_S, POSTPONE_MAX_S = 15, 300
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from ..edge import Blueprint
-from ..extensions import db_session, settings
+from ..extensions import read_session, settings
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
@@ -33,7 +33,7 @@ class Indicators(MethodView):
         docs/indicators.md). Grouped by department, 报到 and 督办 count for the department
         summoned or noticed."""
         return service.indicator_table(
-            db_session(), current_principal(), settings(), group=query["group"],
+            read_session(), current_principal(), settings(), group=query["group"],
             period=query.get("period"), first=query.get("from_"), last=query.get("to"),
             area=query.get("area"), source=query.get("source"))
 
@@ -48,6 +48,6 @@ class TopProblems(MethodView):
         """每月一题: the classes of problem (category × area) that recur most in the month,
         their trend over the months before, and the cells where they cluster."""
         return service.top_problems(
-            db_session(), current_principal(), settings(), period=query.get("period"),
+            read_session(), current_principal(), settings(), period=query.get("period"),
             area=query.get("area"), level=query["level"], limit=query["limit"],
             cells=query["cells"], source=query.get("source"))
