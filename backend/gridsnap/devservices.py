@@ -10,6 +10,7 @@ as root); Redis keeps an append-only file so queued jobs survive a restart.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -72,13 +73,42 @@ def _choose_port(service: str, port: int) -> int:
 
 
 def _wait_gone(pid: int, port: int, seconds: float) -> bool:
-    """Wait until process `pid` has exited and nothing listens on `port`; False on time-out."""
+    """Wait until process `pid` has exited and nothing listens on `port`; False on time-out.
+    A child of this process is reaped as it exits (else it would stay a zombie)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):  # not ours: whoever started it reaps it
+            os.waitpid(pid, os.WNOHANG)
         if not _alive(pid) and not _port_open(port):
             return True
         time.sleep(0.05)
     return False
+
+
+def _stop_pidfile(pidfile: Path, port: int, program: bytes, what: str, log: Path,
+                  term_s: float, kill_s: float) -> None:
+    """Stop the daemon of `pidfile` and return only once it is gone and its port closed: TERM,
+    then KILL if it still runs after `term_s`. A pid that no longer runs `program` (ended by
+    kill -9, the number perhaps reused) is forgotten, never signalled."""
+    if not pidfile.exists():
+        return
+    try:
+        pid = int(pidfile.read_text().strip())
+    except ValueError:
+        return
+    if program not in _cmdline(pid):
+        pidfile.unlink(missing_ok=True)
+        return
+    for sig, seconds in ((signal.SIGTERM, term_s), (signal.SIGKILL, kill_s)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        if _wait_gone(pid, port, seconds):
+            break
+    else:
+        raise ServiceError(f"{what} (pid {pid}) did not stop; see {log}")
+    pidfile.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -337,28 +367,9 @@ class LocalRedis:
         return True
 
     def stop(self) -> None:
-        if not self.pidfile.exists():
-            return
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except ValueError:
-            return
-        if b"redis-server" not in _cmdline(pid):  # ended (kill -9?); the number may be reused
-            self.pidfile.unlink(missing_ok=True)
-            return
-        # Returns only once Redis is gone and its port closed: a caller that stops Redis (a
-        # test of an outage) must find it stopped, however slowly a busy machine lets it exit.
-        # TERM first (append-only file flushed), KILL if it still runs after 20 s.
-        for sig, seconds in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 60.0)):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                break
-            if _wait_gone(pid, self.port, seconds):
-                break
-        else:
-            raise ServiceError(f"Redis (pid {pid}) did not stop; see {self.log}")
-        self.pidfile.unlink(missing_ok=True)
+        # a caller that stops Redis (a test of an outage) must find it stopped, however slowly
+        # a busy machine lets it exit; TERM first (append-only file flushed)
+        _stop_pidfile(self.pidfile, self.port, b"redis-server", "Redis", self.log, 20.0, 60.0)
 
 
 def weed_binary() -> str:
@@ -467,40 +478,8 @@ class LocalSeaweed:
     def stop(self) -> None:
         """Stop the server (TERM, then KILL: SeaweedFS may take long to exit); returns once
         it is gone and its port closed."""
-        if not self.pidfile.exists():
-            return
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except ValueError:
-            return
-        if b"weed" not in _cmdline(pid):
-            self.pidfile.unlink(missing_ok=True)
-            return
-        for sig, seconds in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 30.0)):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                break
-            if _wait_reaped(pid, self.port, seconds):
-                break
-        else:
-            raise ServiceError(f"SeaweedFS (pid {pid}) did not stop; see {self.log}")
-        self.pidfile.unlink(missing_ok=True)
+        _stop_pidfile(self.pidfile, self.port, b"weed", "SeaweedFS", self.log, 5.0, 30.0)
 
-
-def _wait_reaped(pid: int, port: int, seconds: float) -> bool:
-    """_wait_gone for a process that may be our own child (started by this process): it is
-    reaped as it exits, or it would stay a zombie that kill(pid, 0) still finds."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = 0  # not ours: whoever started it reaps it
-        if (done or not _alive(pid)) and not _port_open(port):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _wait_s3(endpoint: str, seconds: float, log: Path) -> None:
