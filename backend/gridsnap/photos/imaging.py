@@ -6,7 +6,7 @@ decoded at 1/8 scale, which still reads the whole entropy-coded stream, so a tru
 `make_derivatives` belongs in a job: it decodes once at the scale the display size needs.
 A WebP has no cheap partial decode: past IN_REQUEST_DECODE_PIXELS the request checks only that
 its RIFF container is whole, and the job decodes it (`make_derivatives_bounded`) in a child
-process whose address space is capped, so a decompression bomb costs that child, not a worker.
+process (a fresh interpreter, `decoder.py`) whose address space is capped, so a decompression bomb costs that child, not a worker.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import functools
 import hashlib
 import io
 import math
-import multiprocessing
+import pickle
 import re
-import resource
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -39,6 +40,7 @@ DEFAULT_MAX_PIXELS = 50_000_000
 # below it), and the follow-up job decodes in a memory-capped child process
 IN_REQUEST_DECODE_PIXELS = 16_000_000
 DEFAULT_DECODE_MAX_BYTES = 1024 * 1024 * 1024
+DECODE_TIMEOUT_S = 300.0
 
 _FORMAT_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 _DAMAGED = "The image is damaged or incomplete; please take or upload it again."
@@ -491,47 +493,29 @@ def make_derivatives(
 
 def make_derivatives_bounded(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS,
                              memory_bytes: int = DEFAULT_DECODE_MAX_BYTES,
+                             timeout_s: float = DECODE_TIMEOUT_S,
                              **kwargs) -> dict[str, Derivative]:
-    """make_derivatives, for an image past IN_REQUEST_DECODE_PIXELS in a forked child whose
-    address space may grow by at most `memory_bytes`: running out there is PhotoError
+    """make_derivatives, for an image past IN_REQUEST_DECODE_PIXELS in a child process
+    (gridsnap.photos.decoder, a fresh interpreter) whose address space may grow by at most
+    `memory_bytes`: running out there, or taking longer than `timeout_s`, is PhotoError
     "photo.too_many_pixels", never the caller's memory. Raises what make_derivatives does."""
     fmt = _sniff_format(data)
     size = _header_size(data, fmt) if fmt else None
     if size is None or size[0] * size[1] <= IN_REQUEST_DECODE_PIXELS:
         return make_derivatives(data, max_pixels=max_pixels, **kwargs)
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_derive_in_child, daemon=True,
-                        args=(send, data, max_pixels, memory_bytes, kwargs))
-    child.start()
-    send.close()
+    request = pickle.dumps((data, max_pixels, memory_bytes, kwargs))
     try:
-        kind, value = receive.recv()
-    except EOFError:  # killed (out of memory) before it could answer
+        done = subprocess.run([sys.executable, "-m", "gridsnap.photos.decoder"], input=request,
+                              capture_output=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise PhotoError(TOO_MANY_PIXELS, "The image is too large to process.") from None
+    try:
+        kind, value = pickle.loads(done.stdout)
+    except Exception:  # killed (out of memory) before it could answer
         kind, value = "error", (TOO_MANY_PIXELS, "The image is too large to process.")
-    finally:
-        receive.close()
-        child.join()
     if kind == "ok":
         return value
     raise PhotoError(*value)
-
-
-def _derive_in_child(send, data: bytes, max_pixels: int, memory_bytes: int, kwargs) -> None:
-    try:
-        with open("/proc/self/statm") as f:
-            used = int(f.read().split()[0]) * resource.getpagesize()
-        limit = used + memory_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        send.send(("ok", make_derivatives(data, max_pixels=max_pixels, **kwargs)))
-    except PhotoError as exc:
-        send.send(("error", (exc.code, exc.message)))
-    except MemoryError:
-        send.send(("error", (TOO_MANY_PIXELS, "The image is too large to process.")))
-    except Exception:  # libwebp refusing what it cannot allocate: an OSError, say
-        send.send(("error", (TOO_MANY_PIXELS, "The image is too large to process.")))
-    finally:
-        send.close()
 
 
 def _draft_size(size: tuple[int, int], long_side: int) -> tuple[int, int] | None:
