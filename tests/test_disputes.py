@@ -307,3 +307,43 @@ def test_access_matrix_every_role_and_scope(client, tokens, demo_cell, engine):
                     headers=auth(tokens["handler"]))
     assert r.status_code == 404
 
+
+
+def test_a_step_sent_again_under_its_client_id_is_taken_once(client, tokens, demo_cell):
+    did = _put(client, tokens["worker"], dispute_body(demo_cell)).get_json()["id"]
+    h = auth(tokens["mediator"])
+    accept = {"step": "accept", "client_step_id": new_id()}
+    first = client.post(f"/api/v1/disputes/{did}/steps", json=accept, headers=h)
+    again = client.post(f"/api/v1/disputes/{did}/steps", json=accept, headers=h)
+    assert first.status_code == again.status_code == 200
+    assert again.get_json()["status"] == "accepted"
+    held = {"step": "hold_session", "client_step_id": new_id(), "session": {
+        "held_on": "2026-03-03", "participants": ["王小明", "欧阳春"], "notes": ""}}
+    for _ in range(2):
+        r = client.post(f"/api/v1/disputes/{did}/steps", json=held, headers=h)
+        assert r.status_code == 200
+    trail = [s["action"] for s in r.get_json()["steps"]]
+    assert trail == ["dispute.reported", "dispute.accepted", "dispute.session_held"]
+    # another id is another session
+    r = client.post(f"/api/v1/disputes/{did}/steps", json={**held, "client_step_id": new_id()},
+                    headers=h)
+    assert [s["action"] for s in r.get_json()["steps"]].count("dispute.session_held") == 2
+
+
+def test_the_list_with_steps_carries_each_trail_and_a_worker_sees_only_their_own(
+        client, tokens, demo_cell, engine):
+    mine = _put(client, tokens["worker"], dispute_body(demo_cell)).get_json()["id"]
+    other = _put(client, tokens["mediator"], dispute_body(demo_cell, kind="labour")).get_json()["id"]
+    h = auth(tokens["mediator"])
+    client.post(f"/api/v1/disputes/{mine}/steps", json={"step": "accept"}, headers=h)
+    r = client.get("/api/v1/disputes?steps=true", headers=h)
+    assert r.status_code == 200
+    trails = {d["id"]: [s["action"] for s in d["steps"]] for d in r.get_json()}
+    assert trails == {mine: ["dispute.reported", "dispute.accepted"],
+                      other: ["dispute.reported"]}
+    assert all(p["masked"] for d in r.get_json() for p in d["parties"])
+    # the grid worker's own list: only what they reported, its state as the mediator left it
+    r = client.get("/api/v1/disputes", headers=auth(tokens["worker"]))
+    assert [(d["id"], d["status"], d["allowed_steps"]) for d in r.get_json()] == [
+        (mine, "accepted", [])]
+    assert "steps" not in r.get_json()[0]

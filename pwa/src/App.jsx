@@ -18,6 +18,7 @@ import { Records } from './screens/Records.jsx';
 import { Settings } from './screens/Settings.jsx';
 import { TaskDetail, Tasks } from './screens/Tasks.jsx';
 import { HandlerCase, HandlerDesk } from './screens/HandlerDesk.jsx';
+import { DisputeDetail, MediatorDesk } from './screens/MediatorDesk.jsx';
 
 // Leaflet only loads with the map (it is precached all the same)
 const MapView = lazy(() => import('./screens/MapView.jsx'));
@@ -79,6 +80,7 @@ export function App() {
     );
   }
   const handler = role === 'handler';
+  const mediator = role === 'mediator'; // 人民调解员: the disputes are the work
   const mine = pending(s.items, s.session.user.username);
   const status = statusOf(s);
   const pill = pillText(status, s.online);
@@ -87,7 +89,8 @@ export function App() {
   switch (route.name) {
     case 'records': screen = <Records />; break;
     case 'drafts': screen = <Drafts />; break;
-    case 'dispute': screen = <Dispute />; break;
+    case 'dispute': screen = route.arg ? <DisputeDetail id={route.arg} base="dispute" /> : <Dispute />; break;
+    case 'mediate': screen = route.arg ? <DisputeDetail id={route.arg} base="mediate" /> : <MediatorDesk />; break;
     case 'tasks': screen = route.arg ? <TaskDetail id={route.arg} /> : <Tasks />; break;
     case 'map': screen = (
       <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
@@ -96,11 +99,20 @@ export function App() {
     ); break;
     case 'settings': screen = <Settings />; break;
     case 'desk': screen = route.arg ? <HandlerCase id={route.arg} /> : <HandlerDesk />; break;
-    default: screen = handler ? <HandlerDesk /> : <Capture edit={route.query.get('edit')} />;
+    default: screen = handler ? <HandlerDesk /> : mediator ? <MediatorDesk />
+      : <Capture edit={route.query.get('edit')} />;
   }
   let active = handler && !['desk', 'records', 'settings'].includes(route.name) ? 'desk' : route.name;
+  if (mediator && !['dispute', 'records', 'settings'].includes(route.name)) active = 'mediate';
   if (active === 'drafts') active = 'capture'; // the saved drafts belong to capture
-  const tabs = handler ? [
+  const waiting = mediator ? s.disputes.filter((d) => ['reported', 'accepted', 'mediating', 'agreed']
+    .includes(d.status)).length : 0;
+  const tabs = mediator ? [
+    ['mediate', 'nav.mediate', 'check', waiting],
+    ['dispute', 'nav.dispute', 'outbox', 0],
+    ['records', 'nav.records', 'outbox', mine.length + rejected.length],
+    ['settings', 'nav.settings', 'settings', 0],
+  ] : handler ? [
     ['desk', 'nav.desk', 'check', s.tasks.length],
     ['records', 'nav.records', 'outbox', mine.length + rejected.length],
     ['settings', 'nav.settings', 'settings', 0],
@@ -115,7 +127,7 @@ export function App() {
   return (
     <div class="shell">
       <header class="topbar">
-        <h1 class="brand">{t(handler ? 'app.title_handler' : 'app.title')}</h1>
+        <h1 class="brand">{t(handler ? 'app.title_handler' : mediator ? 'app.title_mediator' : 'app.title')}</h1>
         <button type="button" class={`netpill ${s.online ? 'on' : 'off'} ${status.kind}`}
           data-testid="netpill" data-kind={status.kind} onClick={() => go('records')}
           aria-label={`${pill}${t('sync.status_aria')}`}>
@@ -132,7 +144,7 @@ export function App() {
           a button; a "will be sent" goes once its item was sent */}
       {s.toast && !sentAlready(s.toast, s.items) && (
         <div class={`toast ${s.toast.kind}`} role="status" aria-live="polite" data-testid="toast">{s.toast.text}</div>)}
-      {!handler && <PatrolBar username={s.session.user.username} />}
+      {!handler && !mediator && <PatrolBar username={s.session.user.username} />}
       <main class="content" id="main">{screen}</main>
       <nav class="tabbar" aria-label={t('nav.label')}>
         {tabs.map(([name, label, icon, badge]) => (

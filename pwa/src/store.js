@@ -5,6 +5,7 @@ import { subscribe } from './lib/events.js';
 import { createStore } from './lib/store.js';
 import { listDrafts } from './lib/draft.js';
 import { loadCells } from './lib/grid.js';
+import { listDisputes } from './lib/disputes.js';
 import { listItems } from './lib/outbox.js';
 import { getSettings } from './lib/settings.js';
 import { DEFAULT_ZONE, setTimeZone } from './lib/zone.js';
@@ -16,6 +17,7 @@ const store = createStore({
   drafts: [], // saved drafts: unfinished reports on this phone
   reports: [],
   tasks: [],
+  disputes: [], // the disputes I reported or mediate (lib/disputes.js)
   categories: [],
   cells: [],
   cellsNote: null,
@@ -46,6 +48,7 @@ const loaders = {
     rows.sort((a, b) => (b.overdue - a.overdue) || String(a.due_at).localeCompare(String(b.due_at)));
     return { tasks: rows };
   },
+  async disputes() { return { disputes: await listDisputes() }; },
   async categories() { return { categories: await kvGet('categories', []) }; },
   async cells() { return { cells: await loadCells(true), cellsNote: await kvGet('cellsNote', null) }; },
   async settings() { return { settings: await getSettings() }; },
@@ -76,7 +79,7 @@ export function toast(text, kind = 'info', { item = null } = {}) {
 const ON = {
   outbox: ['items'], session: ['session'], reports: ['reports'], tasks: ['tasks', 'items'],
   categories: ['categories'], cells: ['cells'], settings: ['settings'], 'auth-expired': ['session'],
-  server: ['server'], drafts: ['drafts'],
+  server: ['server'], drafts: ['drafts'], disputes: ['disputes', 'items'],
   'task-photo': ['tasks'], // a photo arrived in the cache: the list shows it
 };
 

@@ -36,7 +36,7 @@ class Disputes(MethodView):
         p = pagination_parameters
         items, p.item_count = service.list_disputes(
             db_session(), current_principal(), statuses=query.get("status"),
-            mine=query["mine"], page=p.page, page_size=p.page_size)
+            mine=query["mine"], steps=query["steps"], page=p.page, page_size=p.page_size)
         return items
 
 

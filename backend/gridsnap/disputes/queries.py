@@ -89,13 +89,35 @@ def parties_of(session: Session, dispute_ids: list) -> dict:
     return out
 
 
+_STEPS = """
+    SELECT s.dispute_id, s.id, s.at, s.actor_id, u.display_name AS actor_name, s.action,
+           s.from_status, s.to_status, s.note, s.data
+      FROM dispute_steps s LEFT JOIN users u ON u.id = s.actor_id
+     WHERE s.dispute_id = ANY(:ids) ORDER BY s.dispute_id, s.at, s.id
+"""
+
+
 def steps_of(session: Session, dispute_id: uuid.UUID):
+    return steps_of_many(session, [dispute_id])[dispute_id]
+
+
+def steps_of_many(session: Session, dispute_ids: list) -> dict:
+    """{dispute id: [step, ...]} in the order they were taken, in one statement."""
+    out: dict = {i: [] for i in dispute_ids}
+    if not dispute_ids:
+        return out
+    for row in session.execute(text(_STEPS), {"ids": dispute_ids}).mappings():
+        step = dict(row)
+        out[step.pop("dispute_id")].append(step)
+    return out
+
+
+def step_by_client_id(session: Session, dispute_id: uuid.UUID, client_step_id: uuid.UUID):
+    """The step this phone's id already took on the dispute (a replay), or None."""
     return session.execute(text("""
-        SELECT s.id, s.at, s.actor_id, u.display_name AS actor_name, s.action, s.from_status,
-               s.to_status, s.note, s.data
-          FROM dispute_steps s LEFT JOIN users u ON u.id = s.actor_id
-         WHERE s.dispute_id = :id ORDER BY s.at, s.id
-    """), {"id": dispute_id}).mappings().all()
+        SELECT id, action FROM dispute_steps
+         WHERE dispute_id = :id AND data->>'client_step_id' = :cid
+    """), {"id": dispute_id, "cid": str(client_step_id)}).mappings().first()
 
 
 def visible_predicate(principal_id: int | None, area_scopes: tuple[str, ...], params: dict,

@@ -54,6 +54,9 @@ class StepInSchema(Schema):
     step = fields.String(required=True, validate=validate.OneOf(tuple(STEPS)),
                          metadata={"description": "accept 受理, hold_session 调解, agree 达成协议, "
                                                   "transfer 转交, follow_up 回访."})
+    client_step_id = fields.UUID(load_default=None, metadata={
+        "description": "Made by the phone: the same step sent again (a lost answer, a retry "
+                       "from the outbox) is answered as the dispute now stands, not taken twice."})
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
     session = fields.Nested(SessionInSchema)
     agreement = fields.String(validate=validate.Length(max=4000))
@@ -118,6 +121,8 @@ class DisputeSchema(Schema):
 
 class DisputeQuerySchema(Schema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    steps = fields.Boolean(load_default=False, metadata={
+        "description": "Each dispute with its trail (the mediator's desk keeps them offline)."})
     mine = fields.Boolean(load_default=False,
                           metadata={"description": "Only the disputes you reported."})
 

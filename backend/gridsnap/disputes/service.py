@@ -101,7 +101,7 @@ def _visible(session: Session, principal: Principal, dispute_id: uuid.UUID, *,
 
 
 def _view(session: Session, principal: Principal, row, *, parties=None,
-          unmasked: bool = False, steps: bool = False) -> dict:
+          unmasked: bool = False, steps: bool | list = False) -> dict:
     if parties is None:
         parties = queries.parties_of(session, [row["id"]])[row["id"]]
     subject = rules.subject_of(row, row["id"])
@@ -116,7 +116,9 @@ def _view(session: Session, principal: Principal, row, *, parties=None,
     out["allowed_steps"] = ([name for name, s in rules.STEPS.items()
                              if row["status"] in s.from_statuses] if works else [])
     out["may_unmask"] = perm.may(principal, perm.UNMASK_PARTIES, subject)
-    if steps:
+    if isinstance(steps, list):
+        out["steps"] = steps
+    elif steps:
         out["steps"] = [dict(s) for s in queries.steps_of(session, row["id"])]
     return out
 
@@ -137,14 +139,19 @@ def get_dispute(session: Session, principal: Principal, dispute_id: uuid.UUID, *
 
 
 def list_disputes(session: Session, principal: Principal, *, statuses=None, mine=False,
-                  page: int = 1, page_size: int = 50) -> tuple[list[dict], int]:
+                  steps: bool = False, page: int = 1, page_size: int = 50
+                  ) -> tuple[list[dict], int]:
     """The disputes the caller sees (their own, and those of the area they mediate or
-    oversee), newest first, parties masked; and their total."""
+    oversee), newest first, parties masked; with `steps` each one's trail (one statement
+    more for the page, not one per dispute); and their total."""
     rows, total = queries.list_disputes(
         session, principal.id, rules.area_scopes(principal), statuses=statuses, mine=mine,
         page=page, page_size=page_size)
-    parties = queries.parties_of(session, [r["id"] for r in rows])
-    return [_view(session, principal, r, parties=parties[r["id"]]) for r in rows], total
+    ids = [r["id"] for r in rows]
+    parties = queries.parties_of(session, ids)
+    trails = queries.steps_of_many(session, ids) if steps else {}
+    return [_view(session, principal, r, parties=parties[r["id"]],
+                  steps=trails.get(r["id"], False)) for r in rows], total
 
 
 def take_step(session: Session, principal: Principal, settings: Settings,
@@ -155,6 +162,12 @@ def take_step(session: Session, principal: Principal, settings: Settings,
     status), dispute.note_required, request.invalid (the step's details missing)."""
     row = _visible(session, principal, dispute_id, lock=True)
     perm.require(principal, perm.WORK_DISPUTE, rules.subject_of(row, dispute_id))
+    client_step_id = body.get("client_step_id")
+    if client_step_id is not None:
+        # the row is locked: a replay racing its first sending waits here, then finds it
+        taken = queries.step_by_client_id(session, dispute_id, client_step_id)
+        if taken is not None:
+            return _view(session, principal, row, steps=True)
     step = rules.STEPS[body["step"]]
     note = (body.get("note") or "").strip() or None
     problem = rules.step_problem(step, row["status"], note)
@@ -192,6 +205,8 @@ def take_step(session: Session, principal: Principal, settings: Settings,
         changes |= {"closed_at": now}
         data = {"visited_on": visit["visited_on"].isoformat(), "holds": visit["holds"],
                 "notes": visit.get("notes") or ""}
+    if client_step_id is not None:
+        data["client_step_id"] = str(client_step_id)
     queries.apply_step(session, dispute_id, actor_id=principal.id, event=step.event,
                        from_status=row["status"], to_status=step.to_status, note=note,
                        data=data, changes=changes)

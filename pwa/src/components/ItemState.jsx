@@ -8,6 +8,10 @@ export function stateText(item, syncing) {
       return t('state.action_accepted', { n: item.server?.number ?? item.body.case_number ?? '' });
     }
     if (item.kind === 'patrol') return t('state.patrol_accepted', { n: item.server?.cells ?? 0 });
+    if (item.kind === 'dispute_step') {
+      return t('state.dispute_step_accepted', { n: item.server?.number ?? item.body.number ?? '',
+        status: t(`dispute.status_${item.server?.status}`) });
+    }
     if (item.kind === 'dispute') return t('state.dispute_accepted', { n: item.server?.number ?? '' });
     return item.kind === 'action'
       ? t('state.verification_accepted', { n: item.server?.number ?? '' })

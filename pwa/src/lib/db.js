@@ -4,8 +4,9 @@ import { openDB } from 'idb';
 
 export const DB_NAME = 'gridsnap';
 // 1: the stores; 2: case actions stored as kind 'action' (they were 'verification');
-// 3: saved drafts in their own store (there was one, in kv 'draft')
-const VERSION = 3;
+// 3: saved drafts in their own store (there was one, in kv 'draft');
+// 4: the disputes I reported or mediate, as the server knows them (lib/disputes.js)
+const VERSION = 4;
 
 let dbPromise = null;
 
@@ -29,6 +30,7 @@ export function db() {
           d.createObjectStore('drafts', { keyPath: 'id' }); // unfinished reports, photos inline
           await moveSingleDraft(tx);
         }
+        if (oldVersion < 4) d.createObjectStore('disputes', { keyPath: 'id' });
       },
       blocking() {
         // a newer version of the app wants to upgrade: let it

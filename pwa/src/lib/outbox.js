@@ -4,7 +4,7 @@
 //
 // item = {
 //   id,                      the report's UUID (kind "report") or the case action's (kind "action")
-//   kind: 'report' | 'action' | 'dispute' | 'patrol',
+//   kind: 'report' | 'action' | 'dispute' | 'dispute_step' | 'patrol',
 //   user,                    the username it was captured under; only that user's token sends it
 //   createdAt, updatedAt,    ms since epoch (device clock)
 //   body,                    report: {category, description, location, captured_at}
@@ -14,6 +14,9 @@
 //                              return (reason) or request_extension (extension) (purpose
 //                              'resolution'); purpose is what the photos are evidence of
 //                            dispute: the body of PUT /disputes/{id} (no photos)
+//                            dispute_step: {dispute_id, number, step, note, session, agreement,
+//                              transfer, follow_up}: POST /disputes/{id}/steps with the item's
+//                              id as client_step_id (lib/disputes.js)
 //                            patrol: {started_at, points: [{id, recorded_at, lon, lat,
 //                              accuracy_m}], ended_at} with started and sentPoints (how far the
 //                              track was sent); recorded by lib/patrol.js, sent by push.js

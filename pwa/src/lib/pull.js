@@ -1,9 +1,10 @@
 // Pull: what the phone needs offline, fetched from the server after the outbox went out: the
 // deployment's name and time zone, the categories, the scope's cells, my reports (changes since
-// the last pull), my tasks and their photos. Each part keeps a mark in kv ("pullMarks") so a round fetches only what is stale.
+// the last pull), my tasks and their photos, the disputes I reported or mediate. Each part keeps a mark in kv ("pullMarks") so a round fetches only what is stale.
 import { ApiError, request } from './api.js';
 import { db, kvGet, kvSet } from './db.js';
 import { emit } from './events.js';
+import { DISPUTE_ROLES, storeDisputes } from './disputes.js';
 import { storeTasks } from './tasks.js';
 
 const SERVER_MAX_AGE_MS = 6 * 3600 * 1000;
@@ -41,8 +42,32 @@ export async function pull(session) {
     await kvSet('pullMarks', marks);
     emit('cells');
   }
+  if (DISPUTE_ROLES.has(session.user.role)) await pullDisputes(session);
+  // a mediator's work is the disputes: no cases, no tasks
+  if (session.user.role === 'mediator') return false;
   await pullReports(session, marks);
   return pullTasks(session, marks);
+}
+
+const DISPUTE_PAGES = 5; // 1,000 disputes: a community's years
+
+/**
+ * The disputes the server shows me (a worker: those I reported; a mediator: also every one of
+ * the area I mediate, each with its trail), the store replaced: a dispute that left my sight
+ * leaves the phone. Small enough to fetch whole each round.
+ */
+async function pullDisputes(session) {
+  const steps = session.user.role === 'mediator';
+  const all = [];
+  for (let page = 1; page <= DISPUTE_PAGES; page += 1) {
+    const q = new URLSearchParams({ page_size: '200', page: String(page) });
+    if (steps) q.set('steps', 'true');
+    const { data, headers } = await request(`disputes?${q}`, { token: session.token });
+    all.push(...data);
+    const pg = parsePagination(headers);
+    if (!pg || !pg.next_page || data.length === 0) break;
+  }
+  await storeDisputes(all);
 }
 
 /**

@@ -6,6 +6,7 @@
 // Every outbox write goes through outbox.js.
 import { ApiError, NetworkError, request } from './api.js';
 import { getBlob, listItems, markAccepted, pruneAccepted, putItem, updateItem } from './outbox.js';
+import { disputeStepped } from './disputes.js';
 import { caseActed } from './tasks.js';
 import { TUS_MIN_BYTES, putTimeoutMs, uploadResumable } from './upload.js';
 
@@ -27,6 +28,7 @@ async function sendItem(item, token) {
   try {
     if (item.kind === 'action') await sendAction(item, token);
     else if (item.kind === 'dispute') await sendDispute(item, token);
+    else if (item.kind === 'dispute_step') await sendDisputeStep(item, token);
     else if (item.kind === 'patrol') await sendPatrol(item, token);
     else await sendReport(item, token);
     return 'ok';
@@ -73,6 +75,21 @@ async function sendDispute(item, token) {
   await putItem(item);
   const { data } = await request(`disputes/${item.id}`, { method: 'PUT', token, json: item.body });
   await markAccepted(item, { number: data.number, status: data.status });
+}
+
+/**
+ * A step of mediation (受理, 调解, 达成协议, 转交, 回访) taken on the mediator's desk: one POST,
+ * idempotent by the item's id (client_step_id); the dispute as the server answers replaces the
+ * phone's copy.
+ */
+async function sendDisputeStep(item, token) {
+  item.state = 'sending';
+  await putItem(item);
+  const { dispute_id: id, number, ...step } = item.body;
+  const { data } = await request(`disputes/${id}/steps`, { method: 'POST', token,
+    json: { ...step, client_step_id: item.id } });
+  await markAccepted(item, { number: data.number ?? number, status: data.status });
+  await disputeStepped(data);
 }
 
 const TRACK_BATCH = 200;

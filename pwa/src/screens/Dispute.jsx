@@ -7,6 +7,7 @@ import { isoWithOffset } from '../lib/ids.js';
 import { addItem } from '../lib/outbox.js';
 import { syncAfterSave } from '../syncing.js';
 import { reload, toast, useStore } from '../store.js';
+import { MyDisputes } from './MediatorDesk.jsx';
 
 // the server's vocabulary (disputes.rules): kinds and risks
 const KINDS = ['neighbours', 'family', 'property', 'labour', 'land', 'other'];
@@ -51,6 +52,7 @@ export function Dispute() {
   }
 
   return (
+    <>
     <form class="screen dispute" onSubmit={save} data-testid="dispute-form">
       <h2>{t('dispute.title')}</h2>
       <p class="hint">{t('dispute.confidential')}</p>
@@ -85,5 +87,7 @@ export function Dispute() {
       <button type="submit" class="primary" disabled={missing.length > 0 || busy}
         data-testid="dispute-save">{t('dispute.save')}</button>
     </form>
+    <MyDisputes />
+    </>
   );
 }

@@ -42,6 +42,8 @@ export function OutboxItem({ item, categories, cells = [], syncing, mine }) {
   const cat = categories.find((c) => c.code === (item.body.category));
   const title = item.kind === 'patrol' ? t('patrol.record_title', { n: item.body.points.length })
     : item.kind === 'dispute' ? t('dispute.record_title', { kind: t(`dispute.kind_${item.body.kind}`) })
+    : item.kind === 'dispute_step' ? t('mediate.record_title', { n: item.body.number,
+      step: t(`mediate.step_${item.body.step}`) })
     : item.kind === 'action'
     ? t(item.body.purpose === 'resolution' ? 'records.action_of' : 'records.verification_of',
       { n: item.body.case_number ?? '', action: t(`tasks.${item.body.action}`) })
