@@ -7,13 +7,15 @@ from flask.views import MethodView
 
 from ..edge import Blueprint
 from ..extensions import db_session, read_session, read_sessions, runtime, settings
+from ..patrols.schemas import TableQuerySchema
 from ..stats.schemas import IndicatorQuerySchema
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import CaseExportQuerySchema
 
 blp = Blueprint("exports", __name__, url_prefix="/exports",
-                description="Exports: cases (CSV, XLSX, GeoJSON), indicator tables (CSV, XLSX)")
+                description="Exports: cases (CSV, XLSX, GeoJSON), indicator and patrol tables "
+                            "(CSV, XLSX)")
 
 
 def _send(export: service.Export) -> Response:
@@ -55,3 +57,15 @@ class IndicatorExport(MethodView):
         """The indicator table of /stats/indicators (same parameters) with its total row."""
         return _send(service.export_indicators(read_session(), current_principal(), settings(),
                                                fmt, query))
+
+
+@blp.route("/patrols.<any(csv, xlsx):fmt>")
+class PatrolExport(MethodView):
+    @blp.doc(security=SECURITY, responses=_FILE)
+    @auth_required
+    @blp.arguments(TableQuerySchema, location="query")
+    def get(self, query, fmt: str):
+        """The patrol table of /patrols/table (same parameters) with its total row: 巡查覆盖率,
+        巡查次数, hours and km, cells not walked; or per worker."""
+        return _send(service.export_patrols(read_session(), current_principal(), settings(),
+                                            fmt, query))

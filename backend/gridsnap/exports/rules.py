@@ -109,6 +109,40 @@ def indicator_columns(group: str) -> tuple[Column, ...]:
     return head + body
 
 
+_PATROL_HEAD = {"worker": ("网格员ID", "网格员")}
+PATROL_AREA_COLUMNS: tuple[Column, ...] = (
+    Column("cells", "网格数", "int", 8),
+    Column("cells_walked", "已巡查网格数", "int", 12),
+    Column("coverage_pct", "巡查覆盖率", "percent", 10),
+    Column("cells_stale", "未巡查网格数", "int", 12),
+)
+PATROL_COLUMNS: tuple[Column, ...] = (
+    Column("visits", "巡查次数", "int", 10),
+    Column("patrols", "巡查趟数", "int", 10),
+    Column("workers", "巡查人数", "int", 10),
+    Column("hours", "巡查时长（小时）", "float", 16),
+    Column("km", "巡查里程（公里）", "float", 16),
+)
+
+
+def patrol_columns(group: str) -> tuple[Column, ...]:
+    """The patrol table's columns: the group's code and name, then its figures (an area
+    grouping: its cells, 巡查覆盖率 and the cells not walked; a worker: the flagged patrols)."""
+    code, name = _PATROL_HEAD[group] if group in _PATROL_HEAD else (
+        f"{GROUP_HEADERS[group]}编码", GROUP_HEADERS[group])
+    head = (Column("key", code, width=16), Column("name", name, width=24))
+    if group == "worker":
+        return head + (Column("cells_walked", "已巡查网格数", "int", 12), *PATROL_COLUMNS,
+                       Column("flagged", "存疑趟数", "int", 10))
+    return head + PATROL_AREA_COLUMNS + PATROL_COLUMNS
+
+
+def patrol_row(row: dict) -> dict:
+    """A row of the patrol table as exported: the coverage as a percentage."""
+    rate = row.get("coverage_rate")
+    return {**row, "coverage_pct": None if rate is None else round(rate * 100, 2)}
+
+
 def flatten_indicator_row(row: dict, group: str) -> dict:
     """An indicator row of the stats service with its area chain as flat columns; the total
     row says 合计 where the group's name goes."""

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import AppError
+from ..patrols import service as patrols_service
 from ..settings import Settings
 from ..stats import rules as stats_rules
 from ..stats import service as stats_service
@@ -158,6 +159,33 @@ def export_indicators(session: Session, principal: Principal, settings: Settings
                                       if i.numerator else ""))
               for i in stats_rules.INDICATORS),
         ]))
+    return Export(name, MEDIA_TYPES[fmt], chunks)
+
+
+def export_patrols(session: Session, principal: Principal, settings: Settings, fmt: str,
+                   query: dict) -> Export:
+    """The patrol table of GET /patrols/table (巡查指标, same parameters) with its total row."""
+    table = patrols_service.patrol_table(
+        session, principal, settings, group=query["group"], period=query.get("period"),
+        first=query.get("from_"), last=query.get("to"), area=query.get("area"),
+        stale_days=query["stale_days"])
+    columns = rules.patrol_columns(table["group"])
+    rows = [rules.patrol_row(r) for r in [*table["rows"], table["total"]]]
+    tz = settings.timezone
+    label = table["period"]["label"].replace("/", "_")
+    name = f"patrols-{label}-{table['group']}.{fmt}"
+    if fmt == "csv":
+        return Export(name, MEDIA_TYPES[fmt], _csv_chunks(columns, rows, tz))
+    cutoff = rules.local_time(table["period"]["cutoff"], tz)
+    chunks = _xlsx_chunks(columns, rows, tz, "巡查指标", _info(principal, tz, [
+        ("统计周期", f"{table['period']['from']} 至 {table['period']['to']}"),
+        ("截止时间", cutoff.strftime(rules.TIME_FORMAT)),
+        ("分组", rules.GROUP_HEADERS.get(table["group"], "网格员")),
+        ("区域", table["area"] or "本人辖区"),
+        ("未巡查", f"截止时间前 {table['stale_days']} 天内未被巡查的网格"),
+        ("口径", "巡查覆盖率 = 已巡查网格数 ÷ 网格数；存疑（超速、远离责任网格）的巡查不计入覆盖；"
+                 "各指标定义见 docs/indicators.md"),
+    ]))
     return Export(name, MEDIA_TYPES[fmt], chunks)
 
 

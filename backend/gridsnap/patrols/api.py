@@ -7,7 +7,7 @@ import uuid
 from flask.views import MethodView
 
 from ..edge import Blueprint
-from ..extensions import db_session, settings
+from ..extensions import db_session, read_session, settings
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
@@ -18,8 +18,10 @@ from .schemas import (
     PatrolQuerySchema,
     PatrolSchema,
     PatrolStartSchema,
+    PatrolTableSchema,
     PlanInSchema,
     PlanSchema,
+    TableQuerySchema,
     TrackBatchSchema,
     WeekFiguresSchema,
 )
@@ -79,6 +81,22 @@ class Figures(MethodView):
         """巡查覆盖率, 巡查次数 and time per cell, distance and time per worker, plans met."""
         return service.week_figures(db_session(), current_principal(), settings(),
                                     area_prefix=query["area"], week=query["week"])
+
+
+@blp.route("/table")
+class Table(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(TableQuerySchema, location="query")
+    @blp.response(200, PatrolTableSchema)
+    def get(self, query):
+        """巡查指标 of a period (a month, or from/to): per area of a level 巡查覆盖率, 巡查次数,
+        hours and km inside its cells, cells not walked in `stale_days`; or per worker
+        patrols, km, hours, cells walked, flagged; and the total (docs/indicators.md)."""
+        return service.patrol_table(
+            read_session(), current_principal(), settings(), group=query["group"],
+            period=query.get("period"), first=query.get("from_"), last=query.get("to"),
+            area=query.get("area"), stale_days=query["stale_days"])
 
 
 @blp.route("/<uuid:patrol_id>")

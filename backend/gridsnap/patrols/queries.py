@@ -312,3 +312,102 @@ def purge_tracks(session: Session, cutoff: datetime) -> int:
         gone AS (DELETE FROM track_points t USING old WHERE t.patrol_id = old.id)
         SELECT count(*) FROM old
     """), {"cutoff": cutoff, "now": clock.now()}).scalar_one()
+
+
+# The patrol table of a period, grouped by an area level (the key a prefix of the cell's code):
+# per group its cells, those walked in [start, cutoff) by a patrol not flagged, the visits, the
+# time and length inside them, and the cells not walked in [stale_from, cutoff) (未巡查); a
+# patrol's time and distance are those inside the group's cells. GROUPING SETS adds the total.
+_AREA_TABLE = """
+    WITH cells AS (
+        SELECT a.code, {key} AS key FROM areas a
+         WHERE a.level = 'cell' AND a.code LIKE ANY(CAST(:patterns AS text[]))
+    ),
+    walks AS (
+        SELECT pc.cell_code, pc.seconds, pc.length_m, p.id, p.worker_id, p.started_at
+          FROM patrol_cells pc JOIN patrols p ON p.id = pc.patrol_id
+         WHERE cardinality(p.flags) = 0
+           AND p.started_at >= least(:start, :stale_from) AND p.started_at < :cutoff
+           AND pc.cell_code LIKE ANY(CAST(:patterns AS text[]))
+    ),
+    per_cell AS (
+        SELECT c.key, c.code,
+               count(w.id) FILTER (WHERE w.started_at >= :start) AS visits,
+               coalesce(sum(w.seconds) FILTER (WHERE w.started_at >= :start), 0) AS seconds,
+               coalesce(sum(w.length_m) FILTER (WHERE w.started_at >= :start), 0) AS length_m,
+               coalesce(bool_or(w.started_at >= :stale_from), false) AS recent
+          FROM cells c LEFT JOIN walks w ON w.cell_code = c.code
+         GROUP BY c.key, c.code
+    ),
+    by_cells AS (
+        SELECT pc.key, GROUPING(pc.key) = 1 AS is_total,
+               count(*) AS cells, count(*) FILTER (WHERE pc.visits > 0) AS cells_walked,
+               count(*) FILTER (WHERE NOT pc.recent) AS cells_stale,
+               coalesce(sum(pc.visits), 0) AS visits, coalesce(sum(pc.seconds), 0) AS seconds,
+               coalesce(sum(pc.length_m), 0) AS distance_m
+          FROM per_cell pc
+         GROUP BY GROUPING SETS ((pc.key), ())
+    ),
+    by_walks AS (
+        SELECT c.key, GROUPING(c.key) = 1 AS is_total, count(DISTINCT w.id) AS patrols,
+               count(DISTINCT w.worker_id) AS workers
+          FROM cells c JOIN walks w ON w.cell_code = c.code
+         WHERE w.started_at >= :start
+         GROUP BY GROUPING SETS ((c.key), ())
+    )
+    SELECT bc.*, coalesce(bw.patrols, 0) AS patrols, coalesce(bw.workers, 0) AS workers
+      FROM by_cells bc
+      LEFT JOIN by_walks bw ON bw.is_total = bc.is_total AND bw.key IS NOT DISTINCT FROM bc.key
+     ORDER BY bc.is_total, bc.key
+"""
+
+
+def area_table(session: Session, *, patterns: list[str], key_length: int | None,
+               start: datetime, cutoff: datetime, stale_from: datetime):
+    """Rows {key, is_total, cells, cells_walked, cells_stale, visits, seconds, distance_m,
+    patrols, workers} per area (key: the first `key_length` characters of the cell's code,
+    the cell itself when None) under the patterns, and the total."""
+    key = "a.code" if key_length is None else f"left(a.code, {int(key_length)})"
+    return session.execute(text(_AREA_TABLE.format(key=key)), {
+        "patterns": patterns, "start": start, "cutoff": cutoff,
+        "stale_from": stale_from}).mappings().all()
+
+
+_WORKER_TABLE = text("""
+    SELECT CAST(p.worker_id AS text) AS key, u.display_name AS name,
+           GROUPING(p.worker_id, u.display_name) = 3 AS is_total,
+           count(*) FILTER (WHERE cardinality(p.flags) = 0) AS patrols,
+           count(*) FILTER (WHERE cardinality(p.flags) > 0) AS flagged,
+           count(DISTINCT p.worker_id) AS workers,
+           coalesce(sum(p.distance_m) FILTER (WHERE cardinality(p.flags) = 0), 0) AS distance_m,
+           coalesce(sum(p.seconds) FILTER (WHERE cardinality(p.flags) = 0), 0) AS seconds,
+           (SELECT count(*) FROM patrol_cells pc
+             WHERE pc.patrol_id = ANY(array_agg(p.id) FILTER (WHERE cardinality(p.flags) = 0))
+               AND pc.cell_code LIKE ANY(CAST(:patterns AS text[]))) AS visits,
+           (SELECT count(DISTINCT pc.cell_code) FROM patrol_cells pc
+             WHERE pc.patrol_id = ANY(array_agg(p.id) FILTER (WHERE cardinality(p.flags) = 0))
+               AND pc.cell_code LIKE ANY(CAST(:patterns AS text[]))) AS cells_walked
+      FROM patrols p JOIN users u ON u.id = p.worker_id
+     WHERE p.started_at >= :start AND p.started_at < :cutoff
+       AND (EXISTS (SELECT 1 FROM unnest(p.worker_scopes) s
+                     WHERE s LIKE ANY(CAST(:patterns AS text[])))
+            OR EXISTS (SELECT 1 FROM patrol_cells pc WHERE pc.patrol_id = p.id
+                         AND pc.cell_code LIKE ANY(CAST(:patterns AS text[]))))
+     GROUP BY GROUPING SETS ((p.worker_id, u.display_name), ())
+     ORDER BY is_total, u.display_name, p.worker_id
+""")
+
+
+def worker_table(session: Session, *, patterns: list[str], start: datetime, cutoff: datetime):
+    """Rows {key (the worker's id), name, is_total, patrols, flagged, workers, distance_m,
+    seconds, visits, cells_walked} per worker whose patrols in [start, cutoff) belong to the
+    patterns (their scopes or the cells they walked), and the total. A patrol's whole distance
+    and time count; flagged patrols are counted apart (flagged), in nothing else."""
+    return session.execute(_WORKER_TABLE, {"patterns": patterns, "start": start,
+                                           "cutoff": cutoff}).mappings().all()
+
+
+def area_names(session: Session, codes: list[str]) -> dict:
+    rows = session.execute(text("SELECT code, name, name_en FROM areas WHERE code = ANY(:c)"),
+                           {"c": codes}).mappings().all()
+    return {r["code"]: {"name": r["name"], "name_en": r["name_en"]} for r in rows}

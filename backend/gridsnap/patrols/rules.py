@@ -105,3 +105,23 @@ def rate(part: int, whole: int) -> float | None:
     if whole <= 0:
         return None
     return round(float(Fraction(part, whole)), 4)
+
+
+# the patrol table of a period (巡查指标): grouped by an area level or by worker
+TABLE_GROUPS = ("district", "street", "community", "cell", "worker")
+# a cell not walked (by a patrol not flagged) in this many days before the period's cutoff
+# is 未巡查 (stale): the default of `stale_days`
+STALE_DAYS = 7
+
+
+def table_row(c: dict) -> dict:
+    """A row of the patrol table from its counts: the rate of cells walked (巡查覆盖率), time
+    as hours and distance as km besides the seconds and metres counted."""
+    cells, walked = int(c.get("cells") or 0), int(c.get("cells_walked") or 0)
+    seconds, metres = float(c.get("seconds") or 0), float(c.get("distance_m") or 0)
+    return {"cells": cells, "cells_walked": walked, "coverage_rate": rate(walked, cells),
+            "cells_stale": int(c.get("cells_stale") or 0),
+            "visits": int(c.get("visits") or 0), "patrols": int(c.get("patrols") or 0),
+            "workers": int(c.get("workers") or 0), "flagged": int(c.get("flagged") or 0),
+            "seconds": seconds, "hours": round(seconds / 3600, 2),
+            "distance_m": metres, "km": round(metres / 1000, 3)}

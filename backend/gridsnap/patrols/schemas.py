@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from ..schemas import AwareDateTime, Date
-from .rules import POINTS_PER_BATCH
+from ..schemas import MONTH_PATTERN, AwareDateTime, Date
+from .rules import POINTS_PER_BATCH, STALE_DAYS, TABLE_GROUPS
 
 
 class PatrolStartSchema(Schema):
@@ -136,3 +136,58 @@ class WeekFiguresSchema(Schema):
     flagged_patrols = fields.Integer()
     per_cell = fields.List(fields.Nested(CellFigureSchema))
     per_worker = fields.List(fields.Nested(WorkerFigureSchema))
+
+
+class TableQuerySchema(Schema):
+    period = fields.String(validate=validate.Regexp(MONTH_PATTERN), metadata={
+        "description": "A month, YYYY-MM, in the deployment's time zone (default: this month)."})
+    from_ = Date(data_key="from", metadata={
+        "description": "First day of a custom period (with `to`), both days included."})
+    to = Date(metadata={"description": "Last day of a custom period."})
+    area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"), metadata={
+        "description": "An area code prefix within your scope (default: your scope)."})
+    group = fields.String(load_default="community", validate=validate.OneOf(TABLE_GROUPS),
+                          metadata={"description": "An area level, or worker."})
+    stale_days = fields.Integer(load_default=STALE_DAYS, validate=validate.Range(1, 366),
+                                metadata={"description": "A cell not walked in this many days "
+                                                         "before the cutoff is counted 未巡查."})
+
+
+class TableRowSchema(Schema):
+    key = fields.String(allow_none=True, metadata={
+        "description": "The area code, or the worker's id; null in the total."})
+    name = fields.String(allow_none=True)
+    name_en = fields.String(allow_none=True)
+    cells = fields.Integer(metadata={"description": "Cells of the area (area groups)."})
+    cells_walked = fields.Integer(metadata={"description": "Cells walked in the period."})
+    coverage_rate = fields.Float(allow_none=True, metadata={
+        "description": "巡查覆盖率: cells walked ÷ cells (area groups), in [0, 1]."})
+    cells_stale = fields.Integer(metadata={
+        "description": "未巡查: cells not walked in the stale_days before the cutoff."})
+    visits = fields.Integer(metadata={"description": "巡查次数: (patrol, cell) walks."})
+    patrols = fields.Integer()
+    workers = fields.Integer()
+    flagged = fields.Integer(metadata={"description": "Flagged patrols (worker group)."})
+    seconds = fields.Float()
+    hours = fields.Float(metadata={"description": "巡查时长, hours."})
+    distance_m = fields.Float()
+    km = fields.Float(metadata={"description": "巡查里程, km."})
+
+
+class TablePeriodSchema(Schema):
+    label = fields.String()
+    from_ = Date(data_key="from", attribute="from")
+    to = Date()
+    start = AwareDateTime()
+    end = AwareDateTime()
+    cutoff = AwareDateTime(metadata={"description": "The figures are taken at this instant."})
+
+
+class PatrolTableSchema(Schema):
+    period = fields.Nested(TablePeriodSchema)
+    group = fields.String()
+    area = fields.String(allow_none=True)
+    stale_days = fields.Integer()
+    stale_from = AwareDateTime()
+    rows = fields.List(fields.Nested(TableRowSchema))
+    total = fields.Nested(TableRowSchema)

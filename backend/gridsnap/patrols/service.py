@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import AppError
+from ..grid.rules import PREFIX_LENGTH
 from ..settings import Settings
+from ..stats import service as stats_service
 from ..users import permissions as perm
 from ..users.rules import Principal
 from . import queries, rules
@@ -195,6 +197,54 @@ def week_figures(session: Session, principal: Principal, settings: Settings, *,
             "plans_met_rate": rules.rate(met, len(planned)),
             "flagged_patrols": sum(w["flagged"] for w in workers),
             "per_cell": cells, "per_worker": workers}
+
+
+def _patterns(principal: Principal, area: str | None) -> list[str]:
+    if area is not None:
+        _require_area(principal, area)
+        return [area + "%"]
+    if principal.sees_everything:
+        return ["%"]
+    return [s + "%" for s in principal.scopes]
+
+
+def patrol_table(session: Session, principal: Principal, settings: Settings, *,
+                 group: str = "community", period: str | None = None,
+                 first: date | None = None, last: date | None = None, area: str | None = None,
+                 stale_days: int = rules.STALE_DAYS) -> dict:
+    """The patrol table (巡查指标) of a period, like the indicator table's (this month by
+    default, taken at its end or now): per area of a level — cells, cells walked and 巡查覆盖率,
+    visits, hours and km inside its cells, patrols, workers, cells not walked in the
+    `stale_days` before the cutoff — or per worker (patrols, km, hours, cells walked, flagged),
+    and the total; under the caller's scope (or `area` within it). Flagged patrols walk no
+    cell. Raises AppError auth.forbidden, patrol.outside_scope, request.invalid (the period)."""
+    perm.require(principal, perm.READ_PATROL_FIGURES)
+    patterns = _patterns(principal, area)
+    p = stats_service.period_of(settings, period=period, first=first, last=last)
+    cutoff = p.cutoff(clock.now())
+    stale_from = cutoff - timedelta(days=stale_days)
+    if group == "worker":
+        counts = queries.worker_table(session, patterns=patterns, start=p.start, cutoff=cutoff)
+        names: dict = {}
+    else:
+        counts = queries.area_table(session, patterns=patterns,
+                                    key_length=PREFIX_LENGTH.get(group), start=p.start,
+                                    cutoff=cutoff, stale_from=stale_from)
+        names = queries.area_names(session, [c["key"] for c in counts if not c["is_total"]])
+    rows, total = [], None
+    for c in counts:
+        row = rules.table_row(dict(c))
+        if c["is_total"]:
+            total = {"key": None, "name": "合计", "name_en": "Total", **row}
+            continue
+        named = names.get(c["key"]) or {"name": c.get("name"), "name_en": None}
+        rows.append({"key": c["key"], **named, **row})
+    if total is None:
+        total = {"key": None, "name": "合计", "name_en": "Total", **rules.table_row({})}
+    return {"period": {"label": p.label, "from": p.first_day, "to": p.last_day,
+                       "start": p.start, "end": p.end, "cutoff": cutoff},
+            "group": group, "area": area, "stale_days": stale_days, "stale_from": stale_from,
+            "rows": rows, "total": total}
 
 
 def purge_tracks(session: Session, settings: Settings, now: datetime | None = None) -> int:
