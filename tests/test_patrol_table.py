@@ -145,3 +145,20 @@ def test_the_export_holds_the_table_and_its_total(client, tokens, walked, at):
                                                                  "period": "2026-03"},
                    headers=auth(tokens["supervisor"]))
     assert x.status_code == 200 and x.get_data()[:2] == b"PK"
+
+
+def test_the_coverage_layer_marks_the_cells_walked_in_the_period(client, tokens, walked, at):
+    at(NOW)
+    r = client.get("/api/v1/patrols/coverage", query_string={
+        "from": "2026-03-10", "to": "2026-03-20", "area": COMMUNITY},
+        headers=auth(tokens["supervisor"]))
+    assert r.status_code == 200 and r.mimetype == "application/geo+json"
+    fc = r.get_json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == walked["cells"]
+    props = {f["properties"]["code"]: f["properties"] for f in fc["features"]}
+    # P2 walked A on 18 March; B only by P1 (2 March, before) and the flagged P3
+    assert [c for c, p in props.items() if p["walked"]] == [walked["a"]]
+    assert props[walked["a"]]["visits"] == 1 and props[walked["b"]]["visits"] == 0
+    assert fc["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    r = client.get("/api/v1/patrols/coverage", headers=auth(tokens["worker"]))
+    assert r.status_code == 403

@@ -212,6 +212,11 @@ def test_a_track_is_seen_by_its_worker_and_the_supervisors_covering_them_only(
         assert r.status_code == (200 if sees else 404), persona
         listed = [p["id"] for p in client.get("/api/v1/patrols", headers=h).get_json()]
         assert (pid in listed) is sees, persona
+        # the command centre's tracks of the day: the same people only
+        day = client.get("/api/v1/patrols/tracks", query_string={"day": "2026-03-02"},
+                         headers=h)
+        assert day.status_code == 200, persona
+        assert [f["id"] for f in day.get_json()["features"]] == ([pid] if sees else []), persona
     for username, scopes, sees in (("p_street", ["110101001"], True),
                                    ("p_other", ["110101006"], False)):
         h = auth(_user(client, engine, username, "supervisor", scopes))

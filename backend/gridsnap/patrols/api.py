@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask import current_app
 from flask.views import MethodView
 
 from ..edge import Blueprint
@@ -12,6 +13,7 @@ from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
     BatchResultSchema,
+    CoverageQuerySchema,
     FiguresQuerySchema,
     PatrolEndSchema,
     PatrolGetQuerySchema,
@@ -23,6 +25,7 @@ from .schemas import (
     PlanSchema,
     TableQuerySchema,
     TrackBatchSchema,
+    TracksQuerySchema,
     WeekFiguresSchema,
 )
 
@@ -97,6 +100,40 @@ class Table(MethodView):
             read_session(), current_principal(), settings(), group=query["group"],
             period=query.get("period"), first=query.get("from_"), last=query.get("to"),
             area=query.get("area"), stale_days=query["stale_days"])
+
+
+_GEOJSON = {"200": {"description": "A GeoJSON FeatureCollection (RFC 7946).",
+                    "content": {"application/geo+json": {"schema": {"type": "object"}}}}}
+
+
+def _geojson(collection: dict):
+    return current_app.response_class(current_app.json.dumps(collection),
+                                      mimetype="application/geo+json")
+
+
+@blp.route("/coverage")
+class Coverage(MethodView):
+    @blp.doc(security=SECURITY, responses=_GEOJSON)
+    @auth_required
+    @blp.arguments(CoverageQuerySchema, location="query")
+    def get(self, query):
+        """The cells of your scope as GeoJSON with their visits in the period: walked or not
+        (the command centre's coverage layer)."""
+        return _geojson(service.coverage_map(
+            read_session(), current_principal(), settings(), period=query.get("period"),
+            first=query.get("from_"), last=query.get("to"), area=query.get("area")))
+
+
+@blp.route("/tracks")
+class Tracks(MethodView):
+    @blp.doc(security=SECURITY, responses=_GEOJSON)
+    @auth_required
+    @blp.arguments(TracksQuerySchema, location="query")
+    def get(self, query):
+        """A day's tracks as GeoJSON LineStrings: yours; a supervisor's, the workers they
+        cover (personal data: never on a public surface)."""
+        return _geojson(service.day_tracks(db_session(), current_principal(), settings(),
+                                           day=query["day"]))
 
 
 @blp.route("/<uuid:patrol_id>")

@@ -411,3 +411,60 @@ def area_names(session: Session, codes: list[str]) -> dict:
     rows = session.execute(text("SELECT code, name, name_en FROM areas WHERE code = ANY(:c)"),
                            {"c": codes}).mappings().all()
     return {r["code"]: {"name": r["name"], "name_en": r["name_en"]} for r in rows}
+
+
+# The map's coverage layer: the cells under the patterns as GeoJSON, each with its visits by
+# patrols not flagged in [start, cutoff) and the last of them — built in PostGIS, one statement.
+_COVERAGE_MAP = text("""
+    WITH cells AS (
+        SELECT a.code, a.name, a.name_en, a.boundary FROM areas a
+         WHERE a.level = 'cell' AND a.code LIKE ANY(CAST(:patterns AS text[]))
+    ),
+    walks AS (
+        SELECT pc.cell_code, count(*) AS visits, max(p.started_at) AS last_at
+          FROM patrol_cells pc JOIN patrols p ON p.id = pc.patrol_id
+         WHERE cardinality(p.flags) = 0 AND p.started_at >= :start AND p.started_at < :cutoff
+           AND pc.cell_code LIKE ANY(CAST(:patterns AS text[]))
+         GROUP BY pc.cell_code
+    )
+    SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+        json_build_object('type', 'Feature', 'id', c.code,
+                          'geometry', ST_AsGeoJSON(c.boundary, 6)::json,
+                          'properties', json_build_object(
+                              'code', c.code, 'name', c.name, 'name_en', c.name_en,
+                              'visits', coalesce(w.visits, 0), 'walked', w.visits IS NOT NULL,
+                              'last_walked_at', w.last_at))
+        ORDER BY c.code), '[]'::json))
+      FROM cells c LEFT JOIN walks w ON w.cell_code = c.code
+""")
+
+
+def coverage_map(session: Session, *, patterns: list[str], start: datetime, cutoff: datetime):
+    return session.execute(_COVERAGE_MAP, {"patterns": patterns, "start": start,
+                                           "cutoff": cutoff}).scalar_one()
+
+
+def tracks_map(session: Session, principal_id: int, supervised: tuple[str, ...], *,
+               start: datetime, end: datetime):
+    """The tracks of the patrols started in [start, end) that the principal sees, as GeoJSON
+    LineStrings (a purged track, or one of fewer than two points, is left out)."""
+    params: dict = {"start": start, "end": end}
+    vis = visible_predicate(principal_id, supervised, params)
+    return session.execute(text(f"""
+        SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+            json_build_object('type', 'Feature', 'id', p.id,
+                              'geometry', ST_AsGeoJSON(tl.line, 6)::json,
+                              'properties', json_build_object(
+                                  'id', p.id, 'worker_id', p.worker_id,
+                                  'worker_name', u.display_name, 'started_at', p.started_at,
+                                  'ended_at', p.ended_at, 'recording', p.ended_at IS NULL,
+                                  'distance_m', p.distance_m, 'seconds', p.seconds,
+                                  'flags', p.flags))
+            ORDER BY p.worker_id, p.started_at), '[]'::json))
+          FROM patrols p JOIN users u ON u.id = p.worker_id
+          CROSS JOIN LATERAL (
+              SELECT ST_MakeLine(t.location ORDER BY t.recorded_at, t.id) AS line
+                FROM track_points t WHERE t.patrol_id = p.id) tl
+         WHERE {vis} AND p.started_at >= :start AND p.started_at < :end
+           AND tl.line IS NOT NULL AND ST_NPoints(tl.line) >= 2
+    """), params).scalar_one()

@@ -191,3 +191,16 @@ class PatrolTableSchema(Schema):
     stale_from = AwareDateTime()
     rows = fields.List(fields.Nested(TableRowSchema))
     total = fields.Nested(TableRowSchema)
+
+
+class CoverageQuerySchema(Schema):
+    period = fields.String(validate=validate.Regexp(MONTH_PATTERN), metadata={
+        "description": "A month, YYYY-MM (default: this month)."})
+    from_ = Date(data_key="from", metadata={"description": "First day (with `to`)."})
+    to = Date(metadata={"description": "Last day, included."})
+    area = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"), metadata={
+        "description": "An area code prefix within your scope (default: your scope)."})
+
+
+class TracksQuerySchema(Schema):
+    day = Date(required=True, metadata={"description": "A day in the deployment's time zone."})

@@ -247,6 +247,30 @@ def patrol_table(session: Session, principal: Principal, settings: Settings, *,
             "rows": rows, "total": total}
 
 
+def coverage_map(session: Session, principal: Principal, settings: Settings, *,
+                 period: str | None = None, first: date | None = None,
+                 last: date | None = None, area: str | None = None) -> dict:
+    """The map's coverage layer: the cells of the caller's scope (or `area` within it) as a
+    GeoJSON FeatureCollection, each with its visits in the period (as the patrol table's),
+    walked or not, and when last. Raises AppError auth.forbidden, patrol.outside_scope,
+    request.invalid."""
+    perm.require(principal, perm.READ_PATROL_FIGURES)
+    patterns = _patterns(principal, area)
+    p = stats_service.period_of(settings, period=period, first=first, last=last)
+    return queries.coverage_map(session, patterns=patterns, start=p.start,
+                                cutoff=p.cutoff(clock.now()))
+
+
+def day_tracks(session: Session, principal: Principal, settings: Settings, *,
+               day: date) -> dict:
+    """The tracks of the patrols started on `day` (the deployment's time zone) that the caller
+    sees — their own; a supervisor's: the workers they cover — as GeoJSON LineStrings with
+    the worker, times, distance and flags. Never on a public surface."""
+    start, _ = rules.week_bounds(day, settings.timezone)
+    return queries.tracks_map(session, principal.id, rules.supervised_scopes(principal),
+                              start=start, end=start + timedelta(days=1))
+
+
 def purge_tracks(session: Session, settings: Settings, now: datetime | None = None) -> int:
     """Retention: the track points of patrols ended more than track_retention_days ago are
     deleted; the patrols' figures and cells stay. Returns how many patrols were purged."""

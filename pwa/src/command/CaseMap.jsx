@@ -11,6 +11,7 @@ import { cellsBounds } from '../lib/grid.js';
 import { useStore } from '../store.js';
 import { filterQuery, token } from './api.js';
 import { useLive } from './live.js';
+import { PatrolLayer } from './PatrolLayer.jsx';
 import { maplibreLocale } from '../lib/maplocale.js';
 
 export const STATUS_COLOURS = { reported: '#1565c0', accepted: '#6a1b9a', dispatched: '#ef6c00',
@@ -90,6 +91,7 @@ export default function CaseMap({ onOpen }) {
   const [zoom, setZoom] = useState(null);
   const [noGl] = useState(() => !webglAvailable());
   const [trouble, setTrouble] = useState(null); // why the base map shows nothing
+  const [ready, setReady] = useState(null); // the map, once made: the patrol layer draws on it
 
   useEffect(() => {
     if (noGl) return undefined;
@@ -105,6 +107,7 @@ export default function CaseMap({ onOpen }) {
         ? { url, headers: { Authorization: `Bearer ${token()}` } } : { url }),
     });
     map.current = m;
+    setReady(m);
     window.__gridsnapMap = m; // for the browser tests and the curious
     if (b) m.fitBounds([[b[0][1], b[0][0]], [b[1][1], b[1][0]]], { padding: 20, duration: 0 });
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
@@ -149,7 +152,7 @@ export default function CaseMap({ onOpen }) {
       });
       m.on('mouseleave', layer, () => popup.remove());
     }
-    return () => { m.remove(); map.current = null; };
+    return () => { m.remove(); map.current = null; setReady(null); };
   }, []);
 
   // filters or a change somewhere in scope: new tile URLs, the source reloads in place
@@ -182,6 +185,7 @@ export default function CaseMap({ onOpen }) {
   return (
     <div class="cmd-map-wrap">
       <div ref={el} class="cmd-map" data-testid="cmd-map" role="application" aria-label={t('map.label')} />
+      <PatrolLayer map={ready} filters={lv.filters} />
       {trouble && <p class="notice map-note" role="status" data-testid="basemap-unreachable"
         data-why={trouble.key}>{t(trouble.key, { origin: trouble.origin })}</p>}
       <div class="map-legend small cmd-legend" data-testid="map-legend">
