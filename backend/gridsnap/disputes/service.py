@@ -157,7 +157,9 @@ def list_disputes(session: Session, principal: Principal, *, statuses=None, mine
 def take_step(session: Session, principal: Principal, settings: Settings,
               dispute_id: uuid.UUID, body: dict) -> dict:
     """One step of mediation (受理, 调解, 达成协议, 转交, 回访) by the dispute's mediators or
-    综治 office. Returns the dispute as get_dispute shows it (masked).
+    综治 office. Returns the dispute as get_dispute shows it (masked). With `client_step_id`
+    (the phone's id of the step) a step already taken under it is answered as the dispute now
+    stands and not taken again: the desk's outbox may send it twice.
     Raises AppError dispute.not_found, auth.forbidden, dispute.invalid_step (not from its
     status), dispute.note_required, request.invalid (the step's details missing)."""
     row = _visible(session, principal, dispute_id, lock=True)

@@ -7,7 +7,7 @@ import { isoWithOffset } from '../lib/ids.js';
 import { addItem } from '../lib/outbox.js';
 import { syncAfterSave } from '../syncing.js';
 import { reload, toast, useStore } from '../store.js';
-import { MyDisputes } from './MediatorDesk.jsx';
+import { MyDisputes } from '../components/DisputeRow.jsx';
 
 // the server's vocabulary (disputes.rules): kinds and risks
 const KINDS = ['neighbours', 'family', 'property', 'labour', 'land', 'other'];

@@ -4,56 +4,19 @@
 // trail and the next step: a session (调解: date, participants, notes), the agreement (达成协议),
 // a transfer when mediation fails (转交: to whom, why), the follow-up visit. Every step is queued
 // in the outbox first and sent under the phone's id (client_step_id), so it works with no signal.
-// The grid worker sees the same dispute page, read-only, for the disputes they reported.
+// The grid worker sees the same dispute page, read-only, for the disputes they reported (their
+// list: components/DisputeRow.jsx, under the dispute form).
 import { useState } from 'preact/hooks';
+import { DisputeRow, disputeStatus, dueLine } from '../components/DisputeRow.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { formatTime, t } from '../i18n/index.js';
 import { ApiError, request } from '../lib/api.js';
-import { STEPS, TRANSFER_BODIES, groupDisputes, isOverdue, localDispute, nextDue }
-  from '../lib/disputes.js';
+import { STEPS, TRANSFER_BODIES, groupDisputes, localDispute } from '../lib/disputes.js';
 import { addItem } from '../lib/outbox.js';
 import { dayOf } from '../lib/zone.js';
 import { syncAfterSave } from '../syncing.js';
 import { go } from '../router.js';
 import { reload, toast, useStore } from '../store.js';
-
-/** A dispute's state in words. */
-export function disputeStatus(status) {
-  return t(`dispute.status_${status}`);
-}
-
-function dueLine(d) {
-  const due = nextDue(d);
-  if (!due) return null;
-  const late = isOverdue(d);
-  return (
-    <span class={late ? 'warn-text' : 'muted'} data-testid="dispute-due" data-overdue={late ? '1' : '0'}>
-      {t(late ? `dispute.due_late_${d.status}` : `dispute.due_${d.status}`, { time: formatTime(due) })}
-    </span>
-  );
-}
-
-/** One dispute in a list: number, kind, risk, where, state and what it waits on. */
-export function DisputeRow({ d, base }) {
-  return (
-    <li class="item" data-testid="dispute-row" data-id={d.id} data-status={d.status}>
-      <a href={`#/${base}/${d.id}`} class="task-link" data-testid="dispute-link">
-        <div class="item-head">
-          <strong>{t('dispute.number', { n: d.number })} · {t(`dispute.kind_${d.kind}`)}</strong>
-          <small>{formatTime(d.received_at)}</small>
-        </div>
-        <p class="small">
-          {d.risk !== 'normal' && (
-            <span class={`tag ${d.risk === 'may_escalate' ? 'danger' : ''}`}>{t(`dispute.risk_${d.risk}`)}</span>)}
-          {' '}<span data-testid="dispute-status">{disputeStatus(d.status)}</span>
-          {d.area_name ? ` · ${d.area_name}` : ''}
-          {d.queued?.length > 0 && <> · <span class="muted">{t('dispute.steps_waiting', { n: d.queued.length })}</span></>}
-        </p>
-        <p class="small">{dueLine(d)}</p>
-      </a>
-    </li>
-  );
-}
 
 export function MediatorDesk() {
   const s = useStore();
@@ -77,21 +40,6 @@ export function MediatorDesk() {
         </section>
       ))}
     </div>
-  );
-}
-
-/** The grid worker's disputes as the server knows them (the Dispute tab, under the form). */
-export function MyDisputes() {
-  const s = useStore();
-  const me = s.session.user.id;
-  const mine = s.disputes.filter((d) => me == null || d.reporter_id === me)
-    .sort((a, b) => String(b.received_at).localeCompare(String(a.received_at)));
-  return (
-    <section aria-labelledby="my-disputes" data-testid="my-disputes">
-      <h2 id="my-disputes">{t('dispute.mine')} <small>({mine.length})</small></h2>
-      {mine.length === 0 && <p class="muted">{t('dispute.mine_empty')}</p>}
-      <ul class="items">{mine.map((d) => <DisputeRow d={d} base="dispute" />)}</ul>
-    </section>
   );
 }
 
