@@ -80,7 +80,8 @@ def test_mediator_accepts_mediates_and_agrees_offline_and_each_step_arrives_once
     assert page.locator("[data-testid^=step-]").evaluate_all(
         "els => els.map(e => e.dataset.testid).filter(x => x !== 'step-item')") == [
         "step-follow_up"]
-    items = wait_outbox(page, lambda xs: len(xs) == 3, what="three steps saved")
+    items = sorted(wait_outbox(page, lambda xs: len(xs) == 3, what="three steps saved"),
+                   key=lambda i: i["createdAt"])  # stored by id
     assert [(i["kind"], i["body"]["step"], i["state"]) for i in items] == [
         ("dispute_step", "accept", "saved"), ("dispute_step", "hold_session", "saved"),
         ("dispute_step", "agree", "saved")]
