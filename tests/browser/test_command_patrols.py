@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from gridsnap import clock
+from test_patrols import walk
 
 from .command import DESKTOP
 from conftest import PERSONAS, auth, new_id
-from test_patrols import walk
 
 
 @pytest.fixture()
