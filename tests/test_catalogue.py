@@ -13,11 +13,11 @@ from openpyxl import Workbook
 from sqlalchemy import text
 
 from cases_helpers import act
+from gridsnap import clock
 from hotline_helpers import call_body, take_call
 
 from conftest import auth
 from followup import drain
-from gridsnap import clock
 
 DONGSI_CELL = "110101006002"  # 东四六条社区 (a community of 东四街道)
 DHM_COMMUNITY = "110101001001"  # 多福巷社区 (东华门街道)
