@@ -117,3 +117,56 @@ def test_a_new_key_still_finds_calls_hashed_under_the_old_until_rehashed(
         assert key == "k2027"
         only_new = dataclasses.replace(rotated, caller_hash_keys=rotated.caller_hash_keys[:1])
         assert caller_history(s, p, "13512345678", settings=only_new)["calls"] == 1
+
+
+def test_the_migration_hashes_the_numbers_of_callers_stored_before_it(settings, monkeypatch):
+    """Upgrade a database holding a caller from before the hash (revision 0017): the caller's
+    number gets its hash under the key in force; a downgrade drops it again."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from gridsnap.migrate import alembic_config
+    from gridsnap.settings import caller_hash_keys
+
+    url = make_url(settings.database_url)
+    scratch = url.set(database=f"{url.database}_migration")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    try:
+        from alembic import command
+
+        cfg = alembic_config(scratch.render_as_string(hide_password=False))
+        command.upgrade(cfg, "0017")
+        eng = create_engine(scratch)
+        with eng.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (username, display_name, role, password_hash) "
+                "VALUES ('ct', 'ct', 'call_taker', 'x')"))
+            conn.execute(text(
+                "INSERT INTO categories (code, kind, major_code, major_name, minor_code, name, "
+                "time_limits) VALUES ('E0101', 'event', '01', 'm', '01', 'n', "
+                "'{\"accept\": {}, \"handle\": {}, \"verify\": {}}')"))
+            conn.execute(text(
+                "INSERT INTO reports (id, reporter_id, category_code, location, captured_at, "
+                "outside_grid, fingerprint, source) VALUES "
+                "('00000000-0000-0000-0000-000000000001', (SELECT id FROM users), 'E0101', "
+                "ST_SetSRID(ST_MakePoint(116.4, 39.9), 4326), now(), true, "
+                "decode(repeat('ab', 32), 'hex'), 'hotline')"))
+            conn.execute(text(
+                "INSERT INTO callers (report_id, name, phone) VALUES "
+                "('00000000-0000-0000-0000-000000000001', '王五', '+86 131 2345 6789')"))
+        monkeypatch.setenv("GRIDSNAP_CALLER_HASH_KEYS", "m1:the-migrations-own-secret")
+        command.upgrade(cfg, "head")
+        with eng.connect() as conn:
+            row = conn.execute(text("SELECT phone, phone_key, phone_hash FROM callers")).one()
+        kid, key = caller_hash_keys("m1:the-migrations-own-secret")[0]
+        assert row.phone == "+86 131 2345 6789" and row.phone_key == kid == "m1"
+        assert bytes(row.phone_hash) == hmac.new(key, b"13123456789", hashlib.sha256).digest()
+        command.downgrade(cfg, "0017")
+        eng.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+        admin.dispose()
