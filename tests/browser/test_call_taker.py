@@ -236,3 +236,29 @@ def test_the_class_search_in_english_names_the_unit_of_the_calls_street(
         assert_accessible(page, "class search in English", taps=False)
     finally:
         ctx.close()
+
+
+def test_the_case_panel_shows_the_class_and_the_other_calls_of_the_number(
+        browser, live_server, demo_users, client, tokens, demo_cell, runtime):
+    first = take_call(client, tokens, call_body(demo_cell, request_class="010101",
+                                                category=None))
+    second = take_call(client, tokens, call_body(demo_cell, request_class="010101",
+                                                 category=None))
+    drain(runtime)
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        name = PERSONAS["supervisor"]
+        page.goto("/")
+        page.fill("#username", name)
+        page.fill("#password", demo_users[name]["password"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=command]")
+        page.goto(f"/#/list?case={second['id']}")
+        page.wait_for_selector("[data-testid=case-repeat-calls]")
+        assert "另有 1 次来电" in page.inner_text("[data-testid=case-repeat-calls]")
+        assert f"#{first['number']}" in page.inner_text("[data-testid=case-repeat-calls]")
+        assert "010101 垃圾清运不及时" in page.inner_text("[data-testid=case-class]")
+        assert "13812341234" not in page.content()
+    finally:
+        ctx.close()
