@@ -290,6 +290,9 @@ def test_a_typed_address_is_placed_by_its_address_point_and_gets_its_cell(
                         headers=auth(tokens["call_taker"])).get_json()
     assert {a["address"] for a in listed} >= {"东城区多福巷1号", "东城区多福巷12号",
                                               "东城区多福巷19号"}
+    english = client.get("/api/v1/hotline/addresses", query_string={"q": "12 Duofu"},
+                         headers=auth(tokens["call_taker"])).get_json()
+    assert [a["address"] for a in english] == ["东城区多福巷12号"]
     c = take_call(client, tokens, _now_body(address=None, address_id=point["id"]))
     assert c["cell"]["code"] == point["area_code"] and c["address"] == "东城区多福巷12号"
     # an ambiguous fragment falls back to the grid's names

@@ -73,6 +73,11 @@ class AddressPoint(Base):
     __table_args__ = (
         CheckConstraint("char_length(address) BETWEEN 2 AND 200", name="address_length"),
         Index("ix_address_points_area_code", "area_code"),
+        # a typed fragment of an address (LIKE '%…%'), Chinese or English: trigrams (pg_trgm)
+        Index("ix_address_points_key_trgm", "address_key", postgresql_using="gin",
+              postgresql_ops={"address_key": "gin_trgm_ops"}),
+        Index("ix_address_points_en_trgm", "address_en_key", postgresql_using="gin",
+              postgresql_ops={"address_en_key": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -80,6 +85,8 @@ class AddressPoint(Base):
     # the address as compared (rules.address_key: NFKC, no spaces or punctuation): unique
     address_key: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
     address_en: Mapped[str | None] = mapped_column(Text)
+    # the English address as compared: lower case
+    address_en_key: Mapped[str | None] = mapped_column(Text)
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     area_code: Mapped[str] = mapped_column(
         ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .. import clock
-from .rules import PREFIX_LENGTH
+from .rules import PREFIX_LENGTH, address_within
 
 # The cell lookup (invariant 3): indexed ST_Covers, cells first; a point on an edge shared by
 # two cells (or a vertex shared by four) goes to the lowest code. A point in no cell falls back
@@ -150,8 +150,9 @@ def points_outside(session: Session, points: list[dict]) -> set[int]:
 
 
 _UPSERT_ADDRESSES = text("""
-    INSERT INTO address_points (address, address_key, address_en, location, area_code, updated_at)
-    SELECT p.address, p.address_key, p.address_en, g.pt, hit.code, :now
+    INSERT INTO address_points (address, address_key, address_en, address_en_key, location,
+                                area_code, updated_at)
+    SELECT p.address, p.address_key, p.address_en, lower(p.address_en), g.pt, hit.code, :now
       FROM jsonb_to_recordset(CAST(:points AS jsonb))
            AS p(address text, address_key text, address_en text, lon float8, lat float8)
       CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326) AS pt) g
@@ -160,6 +161,7 @@ _UPSERT_ADDRESSES = text("""
            ORDER BY (a.level = 'cell') DESC, length(a.code) DESC, a.code LIMIT 1) hit
     ON CONFLICT (address_key) DO UPDATE
        SET address = EXCLUDED.address, address_en = EXCLUDED.address_en,
+           address_en_key = EXCLUDED.address_en_key,
            location = EXCLUDED.location, area_code = EXCLUDED.area_code,
            updated_at = EXCLUDED.updated_at
 """)
@@ -185,12 +187,12 @@ _ADDRESS_COLUMNS = """
 _SEARCH_ADDRESSES = text(f"""
     SELECT {_ADDRESS_COLUMNS},
            (p.address_key = :key) AS exact,
-           (strpos(:key, p.address_key) > 0) AS named_in_typed
+           (p.address_key = ANY(:within)) AS named_in_typed
       FROM address_points p JOIN areas a ON a.code = p.area_code
-     WHERE strpos(p.address_key, :key) > 0 OR strpos(:key, p.address_key) > 0
-           OR strpos(lower(coalesce(p.address_en, '')), :lower) > 0
-     ORDER BY (p.address_key = :key) DESC, (strpos(:key, p.address_key) > 0) DESC,
-              CASE WHEN strpos(:key, p.address_key) > 0 THEN -char_length(p.address_key)
+     WHERE p.address_key LIKE :containing OR p.address_key = ANY(:within)
+           OR p.address_en_key LIKE :english
+     ORDER BY (p.address_key = :key) DESC, (p.address_key = ANY(:within)) DESC,
+              CASE WHEN p.address_key = ANY(:within) THEN -char_length(p.address_key)
                    ELSE char_length(p.address_key) END,
               p.address_key
      LIMIT :limit
@@ -199,10 +201,13 @@ _SEARCH_ADDRESSES = text(f"""
 
 def search_addresses(session: Session, key: str, lower: str, limit: int):
     """Address points matching a typed address: the same one first, then those whose whole
-    address the typed text contains (longest first), then those containing the typed text
-    (shortest first)."""
-    return session.execute(_SEARCH_ADDRESSES, {"key": key, "lower": lower,
-                                               "limit": limit}).mappings().all()
+    address the typed text contains (longest first: `rules.address_within`), then those
+    containing the typed text (shortest first; the trigram index finds them), or whose English
+    address does."""
+    english = lower.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return session.execute(_SEARCH_ADDRESSES, {
+        "key": key, "containing": f"%{key}%", "within": address_within(key),
+        "english": f"%{english}%" if english else "", "limit": limit}).mappings().all()
 
 
 def find_address_point(session: Session, point_id: int):

@@ -629,3 +629,11 @@ def address_head(key: str) -> str | None:
     when something follows it (a building, a unit, a room); else None."""
     at = key.find("号")
     return key[:at + 1] if 0 < at < len(key) - 1 else None
+
+
+def address_within(key: str) -> list[str]:
+    """The pieces of a typed address key that a standard address may be, in full: every piece
+    ending with a 号 or at the end ("东城区多福巷12号3单元" holds "多福巷12号", "东城区多福巷12号",
+    ...), so that an address point named inside the typed text is found by its unique index."""
+    ends = {i + 1 for i, ch in enumerate(key) if ch == "号"} | {len(key)}
+    return sorted({key[start:end] for end in ends for start in range(end - 1)})

@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('address', sa.Text(), nullable=False),
     sa.Column('address_key', sa.Text(), nullable=False),
     sa.Column('address_en', sa.Text(), nullable=True),
+    sa.Column('address_en_key', sa.Text(), nullable=True),
     sa.Column('location', geoalchemy2.types.Geometry(geometry_type='POINT', srid=4326, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
     sa.Column('area_code', sa.String(length=15), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -42,6 +43,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('address_key', name=op.f('uq_address_points_address_key'))
     )
     op.create_index('ix_address_points_area_code', 'address_points', ['area_code'], unique=False)
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index('ix_address_points_key_trgm', 'address_points', ['address_key'],
+                    unique=False, postgresql_using='gin',
+                    postgresql_ops={'address_key': 'gin_trgm_ops'})
+    op.create_index('ix_address_points_en_trgm', 'address_points', ['address_en_key'],
+                    unique=False, postgresql_using='gin',
+                    postgresql_ops={'address_en_key': 'gin_trgm_ops'})
     op.create_table('request_classes',
     sa.Column('code', sa.String(length=12), nullable=False),
     sa.Column('parent_code', sa.String(length=12), nullable=True),
@@ -103,6 +111,8 @@ def downgrade() -> None:
     op.drop_table('dispatch_entries')
     op.drop_index(op.f('ix_request_classes_parent_code'), table_name='request_classes')
     op.drop_table('request_classes')
+    op.drop_index('ix_address_points_en_trgm', table_name='address_points')
+    op.drop_index('ix_address_points_key_trgm', table_name='address_points')
     op.drop_index('ix_address_points_area_code', table_name='address_points')
     op.drop_table('address_points')
     # ### end Alembic commands ###
