@@ -299,3 +299,19 @@ def test_a_typed_address_is_placed_by_its_address_point_and_gets_its_cell(
     found = client.get("/api/v1/hotline/address", query_string={"q": "多福巷社区 多福巷1"},
                        headers=auth(tokens["call_taker"])).get_json()
     assert found["source"] == "area" and found["code"] == DHM_COMMUNITY
+
+
+def test_a_file_that_is_no_table_or_holds_control_characters_is_refused(client, tokens):
+    r = _upload(client, tokens["admin"], "address-points", b"PK\x03\x04not a workbook",
+                name="a.xlsx")
+    assert r.status_code == 422
+    assert [(e["line"], e["code"]) for e in r.get_json()["errors"]] == [
+        (0, "import.unreadable")]
+    r = _upload(client, tokens["admin"], "address-points", b"\xff\xfeaddress")
+    assert [e["code"] for e in r.get_json()["errors"]] == ["import.not_utf8"]
+    r = _upload(client, tokens["admin"], "address-points",
+                _csv("address,lon,lat", "测试\x00胡同,116.41,39.918"))
+    assert [(e["line"], e["field"], e["code"]) for e in r.get_json()["errors"]] == [
+        (2, "address", "import.bad_text")]
+    r = client.post("/api/v1/catalogue/address-points", headers=auth(tokens["admin"]))
+    assert r.status_code == 422 and "file" in r.get_json()["fields"]

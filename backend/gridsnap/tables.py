@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 XLSX_MAGIC = b"PK\x03\x04"
+# what no cell may hold: C0 controls but tab, line feed and carriage return (PostgreSQL refuses
+# NUL in text)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 200_000
 
 
@@ -48,11 +53,7 @@ def _cell(value) -> str:
 
 
 def _xlsx_rows(data: bytes) -> Iterable[list[str]]:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportRejected([RowError(0, "file", "import.unreadable",
-                                       f"Not a readable XLSX workbook: {exc}")]) from None
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = book.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
@@ -78,7 +79,12 @@ def read_rows(data: bytes, columns: dict[str, tuple[str, ...]], *,
     `columns` names each column and the headers that mean it (English or Chinese, any case):
     {"code": ("code", "编码")}. Raises ImportRejected for an unreadable file, a missing required
     column or an unknown one (line 1), or more than MAX_ROWS rows."""
-    raw = _xlsx_rows(data) if data[:4] == XLSX_MAGIC else _csv_rows(data)
+    try:
+        raw = list(_xlsx_rows(data) if data[:4] == XLSX_MAGIC else _csv_rows(data))
+    except (csv.Error, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError,
+            OSError) as exc:
+        raise ImportRejected([RowError(0, "file", "import.unreadable",
+                                       f"The file cannot be read: {exc}")]) from None
     rows = iter(raw)
     header = next(rows, None)
     if header is None:
@@ -108,6 +114,11 @@ def read_rows(data: bytes, columns: dict[str, tuple[str, ...]], *,
         if len(out) >= MAX_ROWS:
             raise ImportRejected([RowError(line, "file", "import.too_many_rows",
                                            f"At most {MAX_ROWS} rows in one file.")])
-        out.append((line, {name: values[i] if i < len(values) else ""
-                           for name, i in index.items()}))
+        row = {name: values[i] if i < len(values) else "" for name, i in index.items()}
+        errors += [RowError(line, name, "import.bad_text",
+                            "Control characters (NUL and the like) are not text.")
+                   for name, v in row.items() if _CONTROL.search(v)]
+        out.append((line, row))
+    if errors:
+        raise ImportRejected(errors)
     return out
