@@ -39,7 +39,7 @@ def load_demo(session: Session, fixtures: Path = FIXTURES, *, progress: bool = F
         lines = "\n".join(p.message for p in result.problems[:20])
         raise RuntimeError(f"the demo grid does not validate:\n{lines}")
     import_classes(session, (fixtures / "request_classes.csv").read_bytes())
-    import_dispatch(session, (fixtures / "dispatch_catalogue.csv").read_bytes(), replace=True)
+    import_dispatch(session, (fixtures / "dispatch_catalogue.csv").read_bytes())
     import_addresses(session, (fixtures / "address_points.csv").read_bytes())
     users = json.loads((fixtures / "users.json").read_text(encoding="utf-8"))
     for u in users:
