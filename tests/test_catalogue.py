@@ -315,3 +315,31 @@ def test_a_file_that_is_no_table_or_holds_control_characters_is_refused(client, 
         (2, "address", "import.bad_text")]
     r = client.post("/api/v1/catalogue/address-points", headers=auth(tokens["admin"]))
     assert r.status_code == 422 and "file" in r.get_json()["fields"]
+
+
+def test_the_catalogues_export_in_their_import_columns_and_import_again_unchanged(
+        tmp_path, settings, monkeypatch, client, tokens):
+    from click.testing import CliRunner
+
+    from gridsnap.cli import main
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    listed = client.get("/api/v1/catalogue/request-classes",
+                        headers=auth(tokens["supervisor"])).get_json()
+    entries = client.get("/api/v1/catalogue/dispatch-entries",
+                         headers=auth(tokens["supervisor"])).get_json()
+    assert {"code": "010101", "parent_code": "0101", "level": 3, "name": "垃圾清运不及时",
+            "name_en": "Rubbish not collected in time", "category": "E0102",
+            "department": "sanitation", "keywords": "垃圾 清运 垃圾桶 满溢",
+            "active": True} in listed
+    assert any((e["class"], e["area"], e["department"]) == ("010201", "110101006",
+                                                             "street_office") for e in entries)
+    for which, path in (("classes", "request-classes"), ("dispatch", "dispatch-entries")):
+        out = tmp_path / f"{which}.csv"
+        r = CliRunner().invoke(main, ["catalogue", "export", which, str(out)])
+        assert r.exit_code == 0, r.output
+        again = _upload(client, tokens["admin"], path, out.read_bytes())
+        assert again.status_code == 200, again.get_json()
+    assert client.get("/api/v1/catalogue/request-classes",
+                      headers=auth(tokens["supervisor"])).get_json() == listed
+    assert client.get("/api/v1/catalogue/dispatch-entries",
+                      headers=auth(tokens["supervisor"])).get_json() == entries

@@ -259,6 +259,18 @@ def catalogue_import_addresses(file: str, replace: bool) -> None:
     _import_table("addresses", file, replace)
 
 
+@catalogue.command("export")
+@click.argument("which", type=click.Choice(["classes", "dispatch"]))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def catalogue_export(which: str, file: str) -> None:
+    """Write the request catalogue or the dispatch catalogue as CSV in the import's columns
+    (UTF-8 with a BOM, for spreadsheets): edit it and import it again."""
+    with _session() as session:
+        content, n = catalogue_service.export_csv(session, which)
+    Path(file).write_text(content, encoding="utf-8-sig")
+    click.echo(f"{n} rows written to {file}")
+
+
 @main.group()
 def callers() -> None:
     """Callers' personal data."""

@@ -11,9 +11,11 @@ from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
     ClassMatchSchema,
+    DispatchEntrySchema,
     ImportFileSchema,
     ImportQuerySchema,
     ImportResultSchema,
+    RequestClassSchema,
     SearchQuerySchema,
     SummarySchema,
 )
@@ -44,6 +46,13 @@ class Summary(MethodView):
 
 @blp.route("/request-classes")
 class RequestClasses(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, RequestClassSchema(many=True))
+    def get(self):
+        """The whole request catalogue (retired classes too), parents before children."""
+        return service.list_classes(db_session(), current_principal())
+
     @blp.doc(**_IMPORT_DOC)
     @auth_required
     @blp.arguments(ImportQuerySchema, location="query")
@@ -57,6 +66,13 @@ class RequestClasses(MethodView):
 
 @blp.route("/dispatch-entries")
 class DispatchEntries(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, DispatchEntrySchema(many=True))
+    def get(self):
+        """The whole dispatch catalogue, by class and area."""
+        return service.list_entries(db_session(), current_principal())
+
     @blp.doc(**_IMPORT_DOC)
     @auth_required
     @blp.arguments(ImportQuerySchema, location="query")

@@ -142,3 +142,19 @@ def counts(session: Session) -> dict:
     return dict(session.execute(text(
         "SELECT (SELECT count(*) FROM request_classes WHERE active) AS classes, "
         "(SELECT count(*) FROM dispatch_entries) AS dispatch_entries")).mappings().one())
+
+
+def all_classes(session: Session):
+    """Every class, retired ones too, in code order (parents before children)."""
+    return session.execute(text("""
+        SELECT code, parent_code, level, name, name_en, category_code, department_code,
+               keywords, active
+          FROM request_classes ORDER BY length(code), code
+    """)).mappings().all()
+
+
+def all_entries(session: Session):
+    return session.execute(text("""
+        SELECT id, class_code, area_prefix, department_code, note FROM dispatch_entries
+         ORDER BY class_code, area_prefix
+    """)).mappings().all()

@@ -61,3 +61,23 @@ class SummarySchema(Schema):
     classes = fields.Integer()
     dispatch_entries = fields.Integer()
     address_points = fields.Integer()
+
+
+class RequestClassSchema(Schema):
+    code = fields.String()
+    parent_code = fields.String(allow_none=True)
+    level = fields.Integer()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+    category = fields.String(attribute="category_code", allow_none=True)
+    department = fields.String(attribute="department_code", allow_none=True)
+    keywords = fields.String()
+    active = fields.Boolean()
+
+
+class DispatchEntrySchema(Schema):
+    id = fields.Integer()
+    class_code = fields.String(data_key="class")
+    area = fields.String(attribute="area_prefix", metadata={"description": "\"\": the city."})
+    department = fields.String(attribute="department_code")
+    note = fields.String(allow_none=True)

@@ -4,6 +4,8 @@ as the call-taker types, and say which class a call is and which unit takes it i
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -220,3 +222,36 @@ def import_file(session: Session, principal: Principal, kind: str, data: bytes, 
         return IMPORTERS[kind](session, data, replace=replace)
     except ImportRejected as exc:
         raise rejected(exc) from None
+
+
+def list_classes(session: Session, principal: Principal) -> list[dict]:
+    """The whole request catalogue, retired classes too, parents before children."""
+    permissions.require(principal, permissions.SEARCH_CATALOGUE)
+    return [dict(r) for r in queries.all_classes(session)]
+
+
+def list_entries(session: Session, principal: Principal) -> list[dict]:
+    """The whole dispatch catalogue, by class and area."""
+    permissions.require(principal, permissions.SEARCH_CATALOGUE)
+    return [dict(r) for r in queries.all_entries(session)]
+
+
+def export_csv(session: Session, kind: str) -> tuple[str, int]:
+    """The request catalogue ("classes") or the dispatch catalogue ("dispatch") as a CSV file
+    in the import's own columns (exported, edited, imported again), and its number of rows."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    if kind == "classes":
+        rows = queries.all_classes(session)
+        w.writerow(["code", "name", "name_en", "category", "department", "keywords", "active"])
+        for r in rows:
+            w.writerow([r["code"], r["name"], r["name_en"] or "", r["category_code"] or "",
+                        r["department_code"] or "", r["keywords"],
+                        "yes" if r["active"] else "no"])
+    else:
+        rows = queries.all_entries(session)
+        w.writerow(["class", "area", "department", "note"])
+        for r in rows:
+            w.writerow([r["class_code"], r["area_prefix"], r["department_code"],
+                        r["note"] or ""])
+    return out.getvalue(), len(rows)
