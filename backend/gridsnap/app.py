@@ -17,6 +17,7 @@ from .cases import rules as case_rules
 from .cases.api import blp as cases_blp
 from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
+from .catalogue.api import blp as catalogue_blp
 from .categories.api import blp as categories_blp
 from .deadlines.service import ANNOUNCED_ENV, calendar_of, log_missing_years
 from .disputes.api import blp as disputes_blp
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 notifications_blp, routing_blp, maps_blp, stats_blp, campaigns_blp, exports_blp,
                 grid_blp, categories_blp, admin_users_blp, health_blp, hotline_blp,
                 admin_open311_blp, notices_blp, calendar_blp, disputes_blp,
-                patrols_blp):
+                patrols_blp, catalogue_blp):
         api.register_blueprint(blp, url_prefix=f"/api/v1{blp.url_prefix or ''}")
 
     @app.get("/api/v1/docs/static/<path:filename>")

@@ -21,6 +21,7 @@ import dotenv
 from . import clock, transaction
 from . import models as _models  # noqa: F401 (every table known to the sessions)
 from .cases import sweeps as case_sweeps
+from .catalogue import service as catalogue_service
 from .categories.service import load_categories, load_departments
 from .deadlines import service as deadline_service
 from .deadlines.rules import HolidaysFileError, WorkCalendar
@@ -30,6 +31,7 @@ from .errors import AppError
 from .extensions import Runtime
 from .grid.service import import_grid
 from .health import service as health_service
+from .hotline.service import rehash_callers
 from .launch import port_free, split_listen
 from .maps.rules import basemap_origins
 from .migrate import revision, upgrade
@@ -37,6 +39,7 @@ from .open311 import service as open311_service
 from .outbox import service as outbox_service
 from .settings import REPO_ROOT, Settings, var_dir
 from .supervise import Keeper, Stack, StackError, free_port, nginx_site, systemd_units
+from .tables import ImportRejected
 from .users.service import (
     add_user,
     announce_revocation,
@@ -208,6 +211,79 @@ def load_catalogue(departments, categories) -> None:
                 click.echo(f"{load_categories(session, categories)} categories")
             except ValueError as exc:
                 _fail(str(exc))
+
+
+@main.group()
+def catalogue() -> None:
+    """The 12345 catalogue (诉求分类), the dispatch catalogue (派单目录) and address points (门牌):
+    CSV or XLSX files (README, "The 12345 catalogue")."""
+
+
+def _import_table(kind: str, file: str, replace: bool) -> None:
+    data = Path(file).read_bytes()
+    try:
+        with _session() as session:
+            result = catalogue_service.IMPORTERS[kind](session, data, replace=replace)
+    except ImportRejected as exc:
+        for e in exc.errors:
+            click.echo(f"  line {e.line}, {e.field}: {e.code}: {e.message}", err=True)
+        _fail(f"{len(exc.errors)} problem(s) in {file}; nothing was imported")
+    click.echo(", ".join(f"{n} {what}" for what, n in result.items()))
+
+
+_REPLACE = click.option("--replace", is_flag=True,
+                        help="The file is the whole set: what it leaves out is retired.")
+
+
+@catalogue.command("import-classes")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_REPLACE
+def catalogue_import_classes(file: str, replace: bool) -> None:
+    """Import request classes: code, name, name_en, category, department, keywords, active."""
+    _import_table("classes", file, replace)
+
+
+@catalogue.command("import-dispatch")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_REPLACE
+def catalogue_import_dispatch(file: str, replace: bool) -> None:
+    """Import the dispatch catalogue: class, area, department, note."""
+    _import_table("dispatch", file, replace)
+
+
+@catalogue.command("import-addresses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_REPLACE
+def catalogue_import_addresses(file: str, replace: bool) -> None:
+    """Import address points: address, address_en, lon, lat (WGS 84)."""
+    _import_table("addresses", file, replace)
+
+
+@catalogue.command("export")
+@click.argument("which", type=click.Choice(["classes", "dispatch"]))
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def catalogue_export(which: str, file: str) -> None:
+    """Write the request catalogue or the dispatch catalogue as CSV in the import's columns
+    (UTF-8 with a BOM, for spreadsheets): edit it and import it again."""
+    with _session() as session:
+        content, n = catalogue_service.export_csv(session, which)
+    Path(file).write_text(content, encoding="utf-8-sig")
+    click.echo(f"{n} rows written to {file}")
+
+
+@main.group()
+def callers() -> None:
+    """Callers' personal data."""
+
+
+@callers.command("rehash")
+def callers_rehash() -> None:
+    """Hash again, under the current key of GRIDSNAP_CALLER_HASH_KEYS, every caller's number
+    still kept (after a new key was put first); then the old key may be dropped."""
+    settings = Settings.from_env()
+    with _session() as session:
+        n = rehash_callers(session, settings)
+    click.echo(f"{n} callers hashed under key {settings.caller_hash_keys[0][0]!r}")
 
 
 @main.command("load-demo")

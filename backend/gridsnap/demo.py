@@ -1,4 +1,5 @@
-"""The demo city (Beijing, Dongcheng district): grid, catalogue, departments and one user per role."""
+"""The demo city (Beijing, Dongcheng district): grid, catalogue, departments, the 12345
+catalogue with its dispatch catalogue, address points (门牌) and one user per role."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .catalogue.service import import_classes, import_dispatch
 from .categories.service import load_categories, load_departments
-from .grid.service import import_grid
+from .grid.service import import_addresses, import_grid
 from .settings import REPO_ROOT
 from .users import queries as user_queries
 from .users.service import add_user
@@ -20,7 +22,8 @@ FIXTURES = REPO_ROOT / "fixtures"
 def demo_loaded(session: Session) -> bool:
     return bool(session.execute(text(
         "SELECT EXISTS (SELECT 1 FROM areas WHERE code = '110101') "
-        "AND EXISTS (SELECT 1 FROM categories)")).scalar())
+        "AND EXISTS (SELECT 1 FROM categories) AND EXISTS (SELECT 1 FROM request_classes)"
+    )).scalar())
 
 
 def load_demo(session: Session, fixtures: Path = FIXTURES, *, progress: bool = False) -> dict:
@@ -35,6 +38,9 @@ def load_demo(session: Session, fixtures: Path = FIXTURES, *, progress: bool = F
     if not result.ok:
         lines = "\n".join(p.message for p in result.problems[:20])
         raise RuntimeError(f"the demo grid does not validate:\n{lines}")
+    import_classes(session, (fixtures / "request_classes.csv").read_bytes())
+    import_dispatch(session, (fixtures / "dispatch_catalogue.csv").read_bytes())
+    import_addresses(session, (fixtures / "address_points.csv").read_bytes())
     users = json.loads((fixtures / "users.json").read_text(encoding="utf-8"))
     for u in users:
         if user_queries.find_user_by_username(session, u["username"]) is None:

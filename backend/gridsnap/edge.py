@@ -177,6 +177,17 @@ _pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
 
 # --- the document ----------------------------------------------------------------------------
 
+class RowErrorSchema(ma.Schema):
+    """One problem of an imported file."""
+
+    line = ma.fields.Integer(required=True, metadata={
+        "description": "The file's line (1 is the header; 0 the file as a whole)."})
+    field = ma.fields.String(required=True, metadata={"description": "The column at fault."})
+    code = ma.fields.String(required=True, metadata={
+        "description": "A stable code, e.g. catalogue.unknown_department."})
+    message = ma.fields.String(required=True)
+
+
 class ErrorSchema(ma.Schema):
     """Every error the API sends (gridsnap.errors.error_body)."""
 
@@ -186,6 +197,9 @@ class ErrorSchema(ma.Schema):
     fields_ = ma.fields.Dict(
         data_key="fields", keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
         metadata={"description": "The fields at fault (dotted paths) and what is wrong."})
+    errors = ma.fields.List(ma.fields.Nested(RowErrorSchema), metadata={
+        "description": "import.invalid: every problem of the imported file; nothing was "
+                       "imported."})
 
 
 PAGINATION_HEADER_DOC = {

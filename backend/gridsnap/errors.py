@@ -96,6 +96,9 @@ CODES: dict[str, int] = {
     "user.not_found": 404,
     "user.invalid": 422,
     "hotline.location_required": 422,
+    # an imported file (catalogue, dispatch catalogue, address points) with problems: every
+    # problem in `errors` with its line, field and code; nothing was imported
+    "import.invalid": 422,
     "caller.not_found": 404,
     "caller.reason_required": 422,
     "open311.client_exists": 409,
@@ -119,6 +122,8 @@ class AppError(Exception):
     message: str
     fields: dict[str, list[str]] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    # the problems of an imported file, one per row and field ({line, field, code, message})
+    rows: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -130,10 +135,13 @@ class AppError(Exception):
         return CODES[self.code]
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+def error_body(code: str, message: str, fields: dict | None = None,
+               rows: list[dict] | None = None) -> dict:
     body: dict = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if rows:
+        body["errors"] = rows
     return body
 
 
@@ -182,7 +190,7 @@ def unavailable_response():
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(exc: AppError):
-        resp = jsonify(error_body(exc.code, exc.message, exc.fields))
+        resp = jsonify(error_body(exc.code, exc.message, exc.fields, exc.rows))
         resp.status_code = exc.status
         for k, v in exc.headers.items():
             resp.headers[k] = v

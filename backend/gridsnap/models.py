@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .campaigns import models as campaigns
 from .cases import models as cases
+from .catalogue import models as catalogue
 from .categories import models as categories
 from .disputes import models as disputes
 from .events import models as events
@@ -20,5 +21,5 @@ from .routing import models as routing
 from .stats import models as stats
 from .users import models as users
 
-FEATURES = (campaigns, cases, categories, disputes, events, grid, hotline, notifications, open311,
+FEATURES = (campaigns, catalogue, cases, categories, disputes, events, grid, hotline, notifications, open311,
             outbox, patrols, photos, reports, routing, stats, users)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,31 @@ def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if raw not in choices:
         raise SystemExit(f"gridsnap: {name} is one of {', '.join(choices)}, not {raw!r}")
     return raw
+
+
+# repeat callers: the number is compared as HMAC-SHA256 under a server key, never in clear.
+# Unset, this development key is used: it is public, so a production deployment sets its own
+DEV_CALLER_HASH_KEY = ("dev", b"gridsnap-development-caller-hash-key")
+_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+
+
+def caller_hash_keys(raw: str | None) -> tuple[tuple[str, bytes], ...]:
+    """GRIDSNAP_CALLER_HASH_KEYS: "2027a:SECRET,2026a:OLDSECRET" — key id and secret (at least
+    16 characters), the current key first; older keys still match numbers hashed under them
+    until `gridsnap callers rehash` has hashed them again. Unset: the development key."""
+    if not raw or not raw.strip():
+        return (DEV_CALLER_HASH_KEY,)
+    keys: list[tuple[str, bytes]] = []
+    for part in raw.split(","):
+        kid, sep, secret = part.strip().partition(":")
+        if not sep or not _KEY_ID.match(kid) or len(secret) < 16:
+            raise SystemExit("gridsnap: GRIDSNAP_CALLER_HASH_KEYS is a list of ID:SECRET (ID of "
+                             "letters, digits, - and _, at most 16; SECRET at least 16 "
+                             f"characters), the current key first; not {part.strip()[:20]!r}…")
+        if any(k == kid for k, _ in keys):
+            raise SystemExit(f"gridsnap: GRIDSNAP_CALLER_HASH_KEYS names key {kid!r} twice")
+        keys.append((kid, secret.encode("utf-8")))
+    return tuple(keys)
 
 
 def _on_time_stages(raw: str | None) -> tuple[str, ...]:
@@ -339,6 +365,11 @@ class Settings:
     dispute_follow_up_days: int = 15
     # 按时巡: how long a patrol's track points are kept (its coverage figures stay)
     track_retention_days: int = 90
+    # repeat callers (重复来电): the keys of the number's keyed hash (the current first) and
+    # how far back a number's calls are counted
+    caller_hash_keys: tuple[tuple[str, bytes], ...] = field(
+        default=(DEV_CALLER_HASH_KEY,), repr=False)
+    repeat_caller_days: int = 30
     extra: dict = field(default_factory=dict)
 
     @property
@@ -431,6 +462,8 @@ class Settings:
             dispute_mediation_days=_int("GRIDSNAP_DISPUTE_MEDIATION_DAYS", 30),
             dispute_follow_up_days=_int("GRIDSNAP_DISPUTE_FOLLOW_UP_DAYS", 15),
             track_retention_days=_int("GRIDSNAP_TRACK_RETENTION_DAYS", 90),
+            caller_hash_keys=caller_hash_keys(os.environ.get("GRIDSNAP_CALLER_HASH_KEYS")),
+            repeat_caller_days=_int("GRIDSNAP_REPEAT_CALLER_DAYS", 30),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
             indicator_missing=_choice("GRIDSNAP_INDICATOR_MISSING", "exclude",

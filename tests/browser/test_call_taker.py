@@ -4,6 +4,8 @@ second), never by the clock — and callers' numbers shown masked, unmasked only
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from cases_helpers import act, evidence
 from hotline_helpers import call_body, take_call
 
@@ -45,6 +47,11 @@ def _login(page, demo_users):
 
 def test_a_call_is_taken_in_under_30_s_of_typing_and_the_number_shown_masked(
         browser, live_server, demo_users, client, tokens, engine):
+    # the same number called last week: the call-taker is told, with the case
+    before = take_call(client, tokens, call_body(address="东华门街道多福巷社区"))
+    with engine.connect() as conn:
+        cell = conn.execute(text("SELECT area_code FROM address_points "
+                                 "WHERE address = '东城区多福巷12号'")).scalar_one()
     ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
     page = ctx.new_page()
     try:
@@ -53,16 +60,29 @@ def test_a_call_is_taken_in_under_30_s_of_typing_and_the_number_shown_masked(
         # the phone field has the focus when the screen opens
         k.type("13812341234")
         k.press("Tab")
+        page.wait_for_selector("[data-testid=call-repeat]")
+        assert "此号码 30 天内来电 1 次" in page.inner_text("[data-testid=call-repeat]")
+        assert f"#{before['number']}" in page.inner_text("[data-testid=call-repeat]")
         k.type("张三")
         k.press("Tab")  # anonymous: no
         k.press("Tab")
         k.choose("[data-testid=call-nature]", "complaint")
         k.press("Tab")
-        k.choose("[data-testid=call-category]", "E0101")
+        # the class by the initials of its pinyin (垃圾清运不及时): the first found, with its unit
+        k.type("ljqy")
+        page.wait_for_selector("[data-testid=call-class-item]")
+        assert "环境卫生服务中心" in page.inner_text("[data-testid=call-class-item] >> nth=0")
+        k.press("Enter")
+        assert "010101" in page.inner_text("[data-testid=call-class-chosen]")
         k.press("Tab")
         k.choose("[data-testid=call-urgency]", "urgent")
         k.press("Tab")
-        k.type("东华门街道多福巷社区")
+        k.press("Tab")  # the category: the class's
+        # the address among the address points (门牌)
+        k.type("多福巷12号")
+        page.wait_for_selector("[data-testid=call-address-item]")
+        k.press("Enter")
+        assert "东城区多福巷12号" in page.inner_text("[data-testid=call-place]")
         k.press("Tab")
         k.type("楼下垃圾三天没人清运")
         k.press("Control+Enter")
@@ -74,6 +94,8 @@ def test_a_call_is_taken_in_under_30_s_of_typing_and_the_number_shown_masked(
         case = client.get("/api/v1/cases", query_string={"source": "hotline"},
                           headers=auth(tokens["supervisor"])).get_json()[0]
         assert case["urgency"] == "urgent" and case["community"]["code"] == "110101001001"
+        assert case["request_class"]["code"] == "010101" and case["category"] == "E0102"
+        assert case["cell"]["code"] == cell and case["address"] == "东城区多福巷12号"
         # ready for the next call: the form is empty, the phone field focused
         assert page.input_value("[data-testid=call-phone]") == ""
         assert page.evaluate("document.activeElement.dataset.testid") == "call-phone"
@@ -192,5 +214,51 @@ def test_the_anonymous_box_sits_in_its_line_and_the_recorded_call_is_in_view(
         }""")
         assert page.evaluate("() => document.activeElement.dataset.testid") == "call-phone"
         assert_accessible(page, "call recorded", taps=False)
+    finally:
+        ctx.close()
+
+
+def test_the_class_search_in_english_names_the_unit_of_the_calls_street(
+        browser, live_server, demo_users, client, tokens):
+    ctx = browser.new_context(viewport=DESKTOP, locale="en-GB", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        page.add_init_script("localStorage.setItem('gridsnap.lang', 'en')")
+        _login(page, demo_users)
+        # a place in 东四 first: 占道经营 goes to the street office there (派单目录)
+        page.fill("[data-testid=call-address]", "东四六条5号")
+        page.wait_for_selector("[data-testid=call-address-item]")
+        page.press("[data-testid=call-address]", "Enter")
+        page.fill("[data-testid=call-class]", "occupying the road")
+        page.wait_for_selector("[data-testid=call-class-item]")
+        first = page.inner_text("[data-testid=call-class-item] >> nth=0")
+        assert "Business occupying the road" in first and "Local Subdistrict Office" in first
+        assert_accessible(page, "class search in English", taps=False)
+    finally:
+        ctx.close()
+
+
+def test_the_case_panel_shows_the_class_and_the_other_calls_of_the_number(
+        browser, live_server, demo_users, client, tokens, demo_cell, runtime):
+    first = take_call(client, tokens, call_body(demo_cell, request_class="010101",
+                                                category=None))
+    second = take_call(client, tokens, call_body(demo_cell, request_class="010101",
+                                                 category=None))
+    drain(runtime)
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        name = PERSONAS["supervisor"]
+        page.goto("/")
+        page.fill("#username", name)
+        page.fill("#password", demo_users[name]["password"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=command]")
+        page.goto(f"/#/list?case={second['id']}")
+        page.wait_for_selector("[data-testid=case-repeat-calls]")
+        assert "另有 1 次来电" in page.inner_text("[data-testid=case-repeat-calls]")
+        assert f"#{first['number']}" in page.inner_text("[data-testid=case-repeat-calls]")
+        assert "010101 垃圾清运不及时" in page.inner_text("[data-testid=case-class]")
+        assert "13812341234" not in page.content()
     finally:
         ctx.close()

@@ -207,18 +207,25 @@ def test_call_taker_screens(browser, live_server, demo_users, demo_cell, client,
         # a call being taken: the form filled in, not yet recorded
         page.wait_for_selector("[data-testid=call-form]")
         page.wait_for_selector("[data-testid=call-map][data-ready='1']")
-        page.fill("[data-testid=call-phone]", "13900001111")
+        # the caller of the case above calls again: the screen says so
+        page.fill("[data-testid=call-phone]", "13812341234")
         page.fill("[data-testid=call-name]", "李四" if zh else "Li Si")
+        page.wait_for_selector("[data-testid=call-repeat]")
         page.select_option("[data-testid=call-nature]", "complaint")
-        page.select_option("[data-testid=call-category]", "E0101")
+        # the class found by a few characters, with the unit it goes to
+        page.fill("[data-testid=call-class]", "垃圾清运" if zh else "rubbish not")
+        page.wait_for_selector("[data-testid=call-class-item]")
+        page.press("[data-testid=call-class]", "Enter")
         page.select_option("[data-testid=call-urgency]", "urgent")
-        # the caller's address as said, in Chinese whatever the screen's language: it names
-        # the community, which places the call
-        page.fill("[data-testid=call-address]", "东华门街道多福巷社区")
+        # the caller's address as said, in Chinese whatever the screen's language: an address
+        # point (门牌), which places the call in its cell
+        page.fill("[data-testid=call-address]", "多福巷12号")
+        page.wait_for_selector("[data-testid=call-address-item]")
+        page.press("[data-testid=call-address]", "Enter")
         page.fill("[data-testid=call-description]", "楼下垃圾三天没人清运" if zh else
                   "Nobody has collected the rubbish downstairs for three days")
-        page.locator("[data-testid=call-description]").focus()  # the address is looked up
         page.wait_for_selector("[data-testid=call-place]")
+        page.wait_for_selector("[data-testid=call-class-chosen]")
         assert page.locator("[data-testid=call-done]").count() == 0
         _no_raw_keys(page)
         assert_accessible(page, f"{lang} hotline-call", taps=False)

@@ -31,7 +31,8 @@ def _route(ctx: ActionContext) -> Outcome:
     # counted from when the report was received
     c = ctx.case
     route = route_case(ctx.session, category_code=c["category_code"], area_code=c["area_code"],
-                       category_department=c["category_department"])
+                       category_department=c["category_department"],
+                       request_class=c["request_class_code"])
     changes = {"suggested_department_code": route.department_code,
                "routing_rule_id": route.rule_id, "routing_source": route.source,
                "routed_at": ctx.now, **ctx.enter_stage("accept", c["received_at"])}
@@ -95,7 +96,8 @@ def _dispatch(ctx: ActionContext) -> Outcome:
         source, rule_id = "manual", None
     else:
         route = route_case(ctx.session, category_code=c["category_code"],
-                           area_code=c["area_code"], category_department=c["category_department"])
+                           area_code=c["area_code"], category_department=c["category_department"],
+                           request_class=c["request_class_code"])
         if route.department_code is None:
             raise AppError("case.invalid_transition",
                            "No rule or category default names a department: choose one.",

@@ -88,7 +88,7 @@ CASE_COLUMNS = f"""
     r.resolved_at, r.resolved_by_id, r.closed_at, r.verifier_id, r.rework_count,
     r.return_count, r.duplicate_of, r.cell_code, r.community_code, r.street_code,
     r.district_code, r.source, r.nature, r.urgency, r.callback_status, r.callback_attempts,
-    r.joint_departments, {JOINT_COLUMN}, {NOTICES_COLUMN}, {EXCLUSION_COLUMN},
+    r.request_class_code, r.joint_departments, {JOINT_COLUMN}, {NOTICES_COLUMN}, {EXCLUSION_COLUMN},
     pe.id AS pending_extension_id, pe.requested_by_id AS pending_extension_by,
     pe.amount AS pending_extension_amount, pe.unit AS pending_extension_unit,
     pe.reason AS pending_extension_reason, pe.created_at AS pending_extension_at,
@@ -115,6 +115,8 @@ VIEW_COLUMNS = f"""{CASE_COLUMNS}, {AREA_NAME_COLUMNS}, prim.status AS primary_s
     prim.responsible_department_code AS primary_responsible_department_code,
     prim.joint_departments AS primary_joint_departments,
     coalesce(ph.list, '[]') AS photos_json,
+    (SELECT json_build_object('code', k.code, 'name', k.name, 'name_en', k.name_en)
+       FROM request_classes k WHERE k.code = r.request_class_code) AS request_class_json,
     (EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id)
      OR EXISTS (SELECT 1 FROM case_links l WHERE l.other_id = r.id)
      OR EXISTS (SELECT 1 FROM reports d WHERE d.duplicate_of = r.id)) AS has_links"""

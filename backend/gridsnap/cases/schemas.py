@@ -252,7 +252,16 @@ class NoticeQuerySchema(Schema):
     state = fields.String(validate=validate.OneOf(("open", "replied", "overdue")))
 
 
+class RequestClassRefSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+
+
 class CaseSchema(ReportDetailSchema):
+    request_class = fields.Nested(RequestClassRefSchema, allow_none=True, metadata={
+        "description": "诉求分类: the 12345 catalogue's class of a hotline case (null for "
+                       "other cases)."})
     due_at_estimated = fields.Boolean(metadata={"description": (
         "The running deadline was counted over a year without official holiday data (the "
         "State Council's notice): an estimate, which may move when the notice is added and "
@@ -268,7 +277,9 @@ class CaseSchema(ReportDetailSchema):
     escalation_level = fields.Integer()
     version = fields.Integer(metadata={"description": "Also the ETag; send it as If-Match."})
     suggested_department = fields.String(allow_none=True)
-    routing_source = fields.String(allow_none=True)
+    routing_source = fields.String(allow_none=True, metadata={
+        "description": "catalogue (the dispatch catalogue, 派单目录), rule, category, area, "
+                       "manual"})
     routing_rule_id = fields.Integer(allow_none=True)
     responsible_department = fields.String(allow_none=True)
     accepted_at = AwareDateTime(allow_none=True)

@@ -144,6 +144,7 @@ def _case_view(row, principal: Principal) -> dict:
         duplicate_of=row["duplicate_of"] if facts.sees_primary else None,
         pending_extension=pending, reporter_name=row["reporter_name"],
         callback_status=row["callback_status"], callback_attempts=row["callback_attempts"],
+        request_class=row["request_class_json"],
         # a duplicate follows its primary case
         outcome=(row["primary_status"] if row["duplicate_of"] is not None and facts.sees_primary
                  else row["status"]),

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -50,5 +61,34 @@ class Area(Base):
     derived: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+
+
+class AddressPoint(Base):
+    """门牌: a standard address (多福巷12号) with its point, and the smallest area covering it
+    (its cell), found by PostGIS when imported. A typed address is looked up here first."""
+
+    __tablename__ = "address_points"
+    __table_args__ = (
+        CheckConstraint("char_length(address) BETWEEN 2 AND 200", name="address_length"),
+        Index("ix_address_points_area_code", "area_code"),
+        # a typed fragment of an address (LIKE '%…%'), Chinese or English: trigrams (pg_trgm)
+        Index("ix_address_points_key_trgm", "address_key", postgresql_using="gin",
+              postgresql_ops={"address_key": "gin_trgm_ops"}),
+        Index("ix_address_points_en_trgm", "address_en_key", postgresql_using="gin",
+              postgresql_ops={"address_en_key": "gin_trgm_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    address: Mapped[str] = mapped_column(Text, nullable=False)
+    # the address as compared (rules.address_key: NFKC, no spaces or punctuation): unique
+    address_key: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    address_en: Mapped[str | None] = mapped_column(Text)
+    # the English address as compared: lower case
+    address_en_key: Mapped[str | None] = mapped_column(Text)
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    area_code: Mapped[str] = mapped_column(
+        ForeignKey("areas.code", ondelete="RESTRICT"), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)

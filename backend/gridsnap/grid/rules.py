@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -602,3 +603,37 @@ def _check_replaced_parents_cover_children(good, existing, problems, tolerance_m
             parent.code, kind,
             f"{parent.level} {_label(parent)} no longer covers {level} {code} (already "
             f"imported): {_fmt_m2(m2)} of it would lie outside", parent.feature_index))
+
+
+# --- address points (门牌) ---------------------------------------------------------------------
+
+ADDRESS_COLUMNS = {
+    "address": ("地址", "标准地址", "门牌"),
+    "address_en": ("英文地址",),
+    "lon": ("longitude", "经度", "x"),
+    "lat": ("latitude", "纬度", "y"),
+}
+ADDRESS_REQUIRED = ("address", "lon", "lat")
+ADDRESS_SEARCH_LIMIT = 10
+
+
+def address_key(address: str) -> str:
+    """An address as compared: NFKC (全角 digits and letters made plain), lower case, without
+    spaces and punctuation: "多福巷 １２号" and "多福巷12号" are one key."""
+    text = unicodedata.normalize("NFKC", address).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def address_head(key: str) -> str | None:
+    """The 门牌 part of an address key, up to its first 号 ("多福巷12号3单元" → "多福巷12号"),
+    when something follows it (a building, a unit, a room); else None."""
+    at = key.find("号")
+    return key[:at + 1] if 0 < at < len(key) - 1 else None
+
+
+def address_within(key: str) -> list[str]:
+    """The pieces of a typed address key that a standard address may be, in full: every piece
+    ending with a 号 or at the end ("东城区多福巷12号3单元" holds "多福巷12号", "东城区多福巷12号",
+    ...), so that an address point named inside the typed text is found by its unique index."""
+    ends = {i + 1 for i, ch in enumerate(key) if ch == "号"} | {len(key)}
+    return sorted({key[start:end] for end in ends for start in range(end - 1)})

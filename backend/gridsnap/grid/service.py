@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,8 +12,20 @@ from shapely import wkb as shapely_wkb
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from ..tables import ImportRejected, RowError, read_rows
 from . import queries
-from .rules import Problem, area_chain, parent_code, parse_feature_collection, validate_areas
+from .rules import (
+    ADDRESS_COLUMNS,
+    ADDRESS_REQUIRED,
+    ADDRESS_SEARCH_LIMIT,
+    Problem,
+    address_head,
+    address_key,
+    area_chain,
+    parent_code,
+    parse_feature_collection,
+    validate_areas,
+)
 
 CHUNK = 1000
 
@@ -110,7 +123,85 @@ def locate_point(session: Session, lon: float, lat: float) -> dict:
 
 
 def resolve_address(session: Session, address: str) -> dict | None:
-    """Where a typed address lies, as far as the grid's names tell: the smallest area named
-    in it and a point inside that area ({code, level, name, lon, lat}), or None."""
+    """Where a typed address lies: an address point (门牌) when the typed text is one, contains
+    one, or is part of exactly one; else, as far as the grid's names tell, the smallest area
+    named in it and a point inside that area. {code, level, name, lon, lat, source ("address"
+    or "area"), address, address_id}, or None."""
+    key = address_key(address)
+    for k in (key, address_head(key)):  # the whole, then its 门牌 without building and unit
+        if k is None or len(k) < 2:
+            continue
+        found = queries.search_addresses(session, k, address.strip().lower(), 2)
+        if found and (found[0]["exact"] or found[0]["named_in_typed"] or len(found) == 1):
+            return _address_place(found[0])
     row = queries.find_area_named_in(session, address.strip())
-    return dict(row) if row else None
+    return {**dict(row), "source": "area", "address": None, "address_id": None} if row else None
+
+
+def _address_place(r) -> dict:
+    return {"code": r["area_code"], "level": r["level"], "name": r["area_name"],
+            "name_en": r["area_name_en"], "lon": r["lon"], "lat": r["lat"],
+            "source": "address", "address": r["address"], "address_en": r["address_en"],
+            "address_id": r["id"]}
+
+
+def search_addresses(session: Session, q: str, *, limit: int = ADDRESS_SEARCH_LIMIT) -> list[dict]:
+    """The address points (门牌) matching a typed address, best first, each with its point and
+    the area (cell) it lies in."""
+    key = address_key(q)
+    if not key:
+        return []
+    return [_address_place(r)
+            for r in queries.search_addresses(session, key, q.strip().lower(), limit)]
+
+
+def address_point(session: Session, point_id: int) -> dict | None:
+    row = queries.find_address_point(session, point_id)
+    return _address_place(row) if row else None
+
+
+def import_addresses(session: Session, data: bytes, *, replace: bool = False) -> dict:
+    """Import address points (门牌) from CSV or XLSX: address, address_en, lon, lat (WGS 84).
+    Every row is checked first — a missing or overlong address, a coordinate that is no number
+    or out of range, an address twice, a point outside the grid — and a file with any problem
+    imports nothing. With `replace` the file is the whole set. Returns {"addresses": n}.
+    Raises ImportRejected."""
+    rows = read_rows(data, ADDRESS_COLUMNS, required=ADDRESS_REQUIRED)
+    errors: list[RowError] = []
+    points: list[dict] = []
+    seen: dict[str, int] = {}
+    for line, r in rows:
+        bad = len(errors)
+        key = address_key(r["address"])
+        if len(key) < 2:
+            errors.append(RowError(line, "address", "import.required", "An address is required."))
+        elif len(r["address"]) > 200:
+            errors.append(RowError(line, "address", "import.too_long", "At most 200 characters."))
+        elif key in seen:
+            errors.append(RowError(line, "address", "import.duplicate_row",
+                                   f"The same address is on line {seen[key]} already."))
+        coords = {}
+        for name, bound in (("lon", 180), ("lat", 90)):
+            try:
+                value = float(r[name])
+            except ValueError:
+                errors.append(RowError(line, name, "import.bad_number", "A decimal number."))
+                continue
+            if not math.isfinite(value) or abs(value) > bound:
+                errors.append(RowError(line, name, "address.out_of_range",
+                                       f"WGS 84 degrees within ±{bound}."))
+                continue
+            coords[name] = value
+        if len(errors) > bad:
+            continue
+        seen[key] = line
+        points.append({"i": line, "address": r["address"], "address_key": key,
+                       "address_en": r.get("address_en") or None, **coords})
+    for line in sorted(queries.points_outside(session, [
+            {"i": p["i"], "lon": p["lon"], "lat": p["lat"]} for p in points])):
+        errors.append(RowError(line, "lon", "address.outside_grid",
+                               "No area of the grid covers this point."))
+    if errors:
+        raise ImportRejected(errors)
+    queries.upsert_addresses(session, points, replace=replace)
+    return {"addresses": len(points)}

@@ -13,7 +13,10 @@ from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
     AddressQuerySchema,
+    AddressSearchSchema,
     CallbackRecordSchema,
+    CallerHistoryInSchema,
+    CallerHistorySchema,
     CallerQuerySchema,
     CallerSchema,
     CallInSchema,
@@ -84,9 +87,49 @@ class Address(MethodView):
     @blp.arguments(AddressQuerySchema, location="query")
     @blp.response(200, ResolvedAddressSchema)
     def get(self, query):
-        """Where a typed address lies by the grid's area names: the smallest area it names."""
+        """Where a typed address lies: an address point (门牌) it is, contains or uniquely
+        begins; else by the grid's area names, the smallest area it names."""
         found = service.place_address(db_session(), current_principal(), query["q"])
         if found is None:
             raise AppError("hotline.location_required", "No area of the grid is named here.",
                            {"q": ["Not found among the grid's names."]})
         return found
+
+
+@blp.route("/addresses")
+class Addresses(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(AddressSearchSchema, location="query")
+    @blp.response(200, ResolvedAddressSchema(many=True))
+    def get(self, query):
+        """Address points (门牌) matching a typed address, best first (at most 10), each with
+        its point and cell: the call-taker picks one and sends its id as address_id."""
+        return service.find_addresses(db_session(), current_principal(), query["q"])
+
+
+@blp.route("/caller-history")
+class CallerHistory(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CallerHistoryInSchema)
+    @blp.response(200, CallerHistorySchema)
+    def post(self, body):
+        """重复来电: how often this number called within GRIDSNAP_REPEAT_CALLER_DAYS, and the
+        latest cases (of those you may see), found by the number's keyed hash (HMAC-SHA256
+        under the server's key), never by the number. POST: the number stays out of URLs and
+        logs. Call-takers and admins."""
+        return service.caller_history(db_session(), current_principal(), body["phone"],
+                                      settings=settings())
+
+
+@blp.route("/cases/<uuid:case_id>/repeat-calls")
+class CaseRepeatCalls(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.response(200, CallerHistorySchema)
+    def get(self, case_id: uuid.UUID):
+        """The other calls from this case's caller's number within the window, of the cases
+        you may see (call-takers, and the handlers and supervisors of the case)."""
+        return service.repeat_calls(db_session(), current_principal(), case_id,
+                                    settings=settings())

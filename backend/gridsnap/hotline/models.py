@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Text, func
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -23,6 +33,10 @@ class Caller(Base):
         CheckConstraint("name IS NULL OR char_length(name) <= 100", name="name_length"),
         CheckConstraint("phone IS NULL OR phone ~ '^[0-9+() -]{3,32}$'", name="phone_form"),
         CheckConstraint("email IS NULL OR char_length(email) <= 254", name="email_length"),
+        CheckConstraint("(phone_hash IS NULL) = (phone_key IS NULL)", name="phone_hash_keyed"),
+        CheckConstraint("phone_hash IS NULL OR octet_length(phone_hash) = 32",
+                        name="phone_hash_sha256"),
+        Index("ix_callers_phone_hash", "phone_hash"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -32,5 +46,9 @@ class Caller(Base):
     email: Mapped[str | None] = mapped_column(Text)
     # the caller asked to stay anonymous: the departments never learn who called
     anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # repeat callers: HMAC-SHA256 of the normalised number under the server key named by
+    # phone_key (GRIDSNAP_CALLER_HASH_KEYS); repeat calls are found by it, never by the number
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    phone_key: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)

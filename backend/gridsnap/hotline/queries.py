@@ -12,15 +12,66 @@ from ..users.queries import scope_predicate
 from ..users.rules import Principal
 
 
-def insert_caller(session: Session, report_id: uuid.UUID, caller: dict) -> None:
-    """The caller of a new case (name, phone, email, anonymous), stamped by the application's
-    clock."""
+def insert_caller(session: Session, report_id: uuid.UUID, caller: dict,
+                  phone_hash: tuple[str, bytes] | None) -> None:
+    """The caller of a new case (name, phone, email, anonymous) and the keyed hash of the
+    number ((key id, hash)), stamped by the application's clock."""
+    kid, digest = phone_hash or (None, None)
     session.execute(text("""
-        INSERT INTO callers (report_id, name, phone, email, anonymous, created_at)
+        INSERT INTO callers (report_id, name, phone, email, anonymous, phone_hash, phone_key,
+                             created_at)
         VALUES (:report_id, :name, :phone, :email, coalesce(CAST(:anonymous AS boolean), false),
-                :now)
+                :phone_hash, :phone_key, :now)
     """), {"name": None, "phone": None, "email": None, "anonymous": None, **caller,
-           "report_id": report_id, "now": clock.now()})
+           "phone_hash": digest, "phone_key": kid, "report_id": report_id, "now": clock.now()})
+
+
+def caller_hash_of(session: Session, report_id: uuid.UUID):
+    """(phone_key, phone_hash) of a case's caller, or None."""
+    row = session.execute(text(
+        "SELECT phone_key, phone_hash FROM callers WHERE report_id = :id "
+        "AND phone_hash IS NOT NULL"), {"id": report_id}).first()
+    return None if row is None else (row[0], bytes(row[1]))
+
+
+def calls_by_hash(session: Session, principal: Principal, hashes: list[tuple[str, bytes]], *,
+                  since, exclude: uuid.UUID | None, limit: int):
+    """The hotline cases whose caller's number has one of these keyed hashes, received since
+    `since`, that the principal may see, newest first: (how many, the first `limit` ids)."""
+    if not hashes:
+        return 0, []
+    params: dict = {"keys": [k for k, _ in hashes], "hashes": [h for _, h in hashes],
+                    "since": since, "exclude": exclude, "limit": limit}
+    scope = scope_predicate(principal, params)
+    rows = session.execute(text(f"""
+        SELECT r.id, count(*) OVER () AS total FROM callers c JOIN reports r ON r.id = c.report_id
+         WHERE (c.phone_key, c.phone_hash) IN (
+                   SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:hashes AS bytea[])))
+           AND r.received_at >= :since
+           AND (CAST(:exclude AS uuid) IS NULL OR r.id <> CAST(:exclude AS uuid))
+           AND {scope}
+         ORDER BY r.received_at DESC, r.number DESC LIMIT :limit
+    """), params).all()
+    return (rows[0].total if rows else 0), [r.id for r in rows]
+
+
+def phones_to_rehash(session: Session, current_key: str, *, after, limit: int):
+    """Callers with a number kept in clear whose hash is not under the current key (or
+    missing), in report-id order from `after`."""
+    return session.execute(text("""
+        SELECT report_id, phone FROM callers
+         WHERE phone IS NOT NULL AND phone_key IS DISTINCT FROM :key
+           AND (CAST(:after AS uuid) IS NULL OR report_id > CAST(:after AS uuid))
+         ORDER BY report_id LIMIT :limit
+    """), {"key": current_key, "after": after, "limit": limit}).all()
+
+
+def set_phone_hashes(session: Session, rows: list[dict]) -> None:
+    """[{report_id, phone_key, phone_hash}]: the keyed hash of each caller's number."""
+    if rows:
+        session.execute(text(
+            "UPDATE callers SET phone_key = :phone_key, phone_hash = :phone_hash "
+            "WHERE report_id = :report_id"), rows)
 
 
 def caller_join(alias: str, report: str) -> tuple[str, str]:

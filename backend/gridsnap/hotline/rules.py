@@ -5,6 +5,8 @@ the case loop (`cases.callback`)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 
 from ..users.permissions import UNMASK_CALLERS
@@ -74,3 +76,36 @@ def caller_view(row, *, unmasked: bool) -> dict | None:
     return {"name": None if row["anonymous"] else mask_name(row["name"]),
             "phone": mask_phone(row["phone"]), "email": mask_email(row["email"]),
             "anonymous": row["anonymous"], "masked": True}
+
+
+# --- repeat callers (重复来电) -----------------------------------------------------------------
+
+def normalise_phone(phone: str | None) -> str | None:
+    """A number as compared: its digits, without China's country code (+86, 0086) on a
+    mobile number: "+86 138-0013-8000" and "13800138000" are one caller. None for a number
+    with fewer than 3 digits."""
+    digits = re.sub(r"\D", "", phone or "")
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11 \
+                and digits[len(prefix)] == "1":
+            digits = digits[len(prefix):]
+    return digits if len(digits) >= 3 else None
+
+
+def phone_hash(key: bytes, phone: str | None) -> bytes | None:
+    """HMAC-SHA256 of the normalised number under a server key (32 bytes), or None."""
+    number = normalise_phone(phone)
+    if number is None:
+        return None
+    return hmac.new(key, number.encode("ascii"), hashlib.sha256).digest()
+
+
+def phone_hashes(keys, phone: str | None) -> list[tuple[str, bytes]]:
+    """The number's hash under every configured key ((key id, hash)), to find the calls hashed
+    before the current key came in."""
+    out = []
+    for kid, key in keys:
+        h = phone_hash(key, phone)
+        if h is not None:
+            out.append((kid, h))
+    return out

@@ -4,16 +4,18 @@ list and record callbacks (回访), and show a caller — masked, or unmasked on
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..cases import service as case_service
 from ..cases import views
+from ..catalogue.service import class_for_call
 from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, insert_events
-from ..grid.service import resolve_address
+from ..grid.service import address_point, resolve_address, search_addresses
 from ..reports.service import submit_report
 from ..settings import Settings
 from ..users import permissions
@@ -21,12 +23,18 @@ from ..users.rules import Principal
 from . import queries, rules
 
 CALLBACK_LIST_LIMIT = 500
+# the latest cases of a repeat caller shown beside the count
+REPEAT_CASES_SHOWN = 10
 
 
-def record_caller(session: Session, case_id: uuid.UUID, caller: dict) -> None:
+def record_caller(session: Session, case_id: uuid.UUID, caller: dict, *,
+                  settings: Settings) -> None:
     """Store the caller of a case just taken (a 12345 call, an Open311 request): personal data,
-    once, in the transaction that made the case. Does not commit."""
-    queries.insert_caller(session, case_id, caller)
+    once, in the transaction that made the case, with the keyed hash of the number under the
+    current key (repeat callers are found by it). Does not commit."""
+    kid, key = settings.caller_hash_keys[0]
+    digest = rules.phone_hash(key, caller.get("phone"))
+    queries.insert_caller(session, case_id, caller, None if digest is None else (kid, digest))
 
 
 def _with_callers(session: Session, principal: Principal, cases: list[dict]) -> list[dict]:
@@ -45,12 +53,34 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
     else enters the loop like a worker's report, and is handled within the hotline's limit for
     its urgency. Returns (the case with its caller masked, created).
 
-    Raises AppError auth.forbidden (not a call-taker), hotline.location_required (no point
-    and an address the grid's names do not place), report.unknown_category,
-    report.id_conflict.
+    The request class (诉求分类) names the category the case is filed under (a category sent
+    with it wins) and decides, with the case's area, the unit it is dispatched to (the
+    dispatch catalogue). The place is a point picked, an address point (门牌) chosen, or the
+    typed address resolved through the address points and then the grid's names.
+
+    Raises AppError auth.forbidden (not a call-taker), request.invalid (an unknown class or
+    address point, neither class nor category), hotline.location_required (no point and an
+    address nothing places), report.unknown_category, report.id_conflict.
     """
     permissions.require(principal, permissions.TAKE_CALLS)
+    request_class = category = None
+    if body.get("request_class"):
+        cls = class_for_call(session, body["request_class"])
+        request_class, category = cls["code"], cls["category_code"]
+    category = body.get("category") or category
+    if category is None:
+        raise AppError("request.invalid", "Choose the request's class (诉求分类) down to one "
+                       "that names its category, or name the category.",
+                       {"request_class" if body.get("request_class") else "category":
+                        ["Required: a class with a category, or a category."]})
     location = body.get("location")
+    if location is None and body.get("address_id") is not None:
+        point = address_point(session, body["address_id"])
+        if point is None:
+            raise AppError("request.invalid", "There is no such address point.",
+                           {"address_id": ["Unknown address point."]})
+        location = {"lon": point["lon"], "lat": point["lat"], "source": "manual"}
+        body = {**body, "address": body.get("address") or point["address"]}
     if location is None:
         found = resolve_address(session, body.get("address") or "")
         if found is None:
@@ -60,16 +90,16 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
                            {"address": ["Not found among the grid's names."]})
         location = {"lon": found["lon"], "lat": found["lat"], "source": "manual"}
     caller = body.get("caller") or {}
-    report = {"category": body["category"], "description": body.get("description") or "",
+    report = {"category": category, "description": body.get("description") or "",
               "address": body.get("address"), "location": location,
               "captured_at": body["called_at"]}
     caller = {"name": caller.get("name") or None, "phone": caller.get("phone") or None,
               "email": None, "anonymous": bool(caller.get("anonymous"))}
     submitted = submit_report(
         session, principal, call_id, report, settings, source="hotline", nature=body["nature"],
-        urgency=body["urgency"], caller=caller)
+        urgency=body["urgency"], caller=caller, request_class=request_class)
     if submitted.created:
-        record_caller(session, call_id, caller)
+        record_caller(session, call_id, caller, settings=settings)
     if submitted.created and body.get("answer"):
         case_service.change_case(session, principal, call_id, ["answer"],
                                  {"note": body["answer"]}, settings=settings)
@@ -147,3 +177,67 @@ def place_address(session: Session, principal: Principal, address: str) -> dict 
     call-taker types); None when no name matches."""
     permissions.require(principal, permissions.PLACE_ADDRESSES)
     return resolve_address(session, address)
+
+
+def find_addresses(session: Session, principal: Principal, q: str) -> list[dict]:
+    """The address points (门牌) matching what the call-taker typed, best first, each with its
+    point and cell."""
+    permissions.require(principal, permissions.PLACE_ADDRESSES)
+    return search_addresses(session, q)
+
+
+def _calls_view(session: Session, principal: Principal, hashes, *, settings: Settings,
+                exclude: uuid.UUID | None) -> dict:
+    since = clock.now() - timedelta(days=settings.repeat_caller_days)
+    total, ids = queries.calls_by_hash(session, principal, hashes, since=since, exclude=exclude,
+                                       limit=REPEAT_CASES_SHOWN)
+    cases = []
+    if ids:
+        found, _ = views.list_cases(session, principal, page=1, page_size=len(ids), count=False,
+                                    ids=ids)
+        by_id = {c["id"]: c for c in found}
+        cases = [{k: by_id[i].get(k) for k in ("id", "number", "status", "received_at",
+                                                "description", "address", "request_class",
+                                                "category")}
+                 for i in ids if i in by_id]
+    return {"calls": total, "window_days": settings.repeat_caller_days, "cases": cases}
+
+
+def caller_history(session: Session, principal: Principal, phone: str, *,
+                   settings: Settings) -> dict:
+    """重复来电: how often this number called in the window (GRIDSNAP_REPEAT_CALLER_DAYS) and
+    the latest of those cases — of the cases the principal may see — compared by the keyed
+    hash under every configured key, never by the number. Call-takers and admins."""
+    permissions.require(principal, permissions.CALLER_HISTORY)
+    return _calls_view(session, principal, rules.phone_hashes(settings.caller_hash_keys, phone),
+                       settings=settings, exclude=None)
+
+
+def repeat_calls(session: Session, principal: Principal, case_id: uuid.UUID, *,
+                 settings: Settings) -> dict:
+    """The other calls in the window from the number of this case's caller, of the cases the
+    principal may see (a handler sees those of their unit). Raises AppError case.not_found."""
+    views.get_case_row(session, principal, case_id)
+    found = queries.caller_hash_of(session, case_id)
+    hashes = [] if found is None else [found]
+    return _calls_view(session, principal, hashes, settings=settings, exclude=case_id)
+
+
+def rehash_callers(session: Session, settings: Settings, *, batch: int = 1000) -> int:
+    """After a new key comes first in GRIDSNAP_CALLER_HASH_KEYS (or for callers stored before
+    the hash existed): hash again, under the current key, every number still kept in clear.
+    Returns how many callers were hashed. Does not commit."""
+    kid, key = settings.caller_hash_keys[0]
+    done, after = 0, None
+    while True:
+        rows = queries.phones_to_rehash(session, kid, after=after, limit=batch)
+        if not rows:
+            return done
+        updates = []
+        for report_id, phone in rows:
+            digest = rules.phone_hash(key, phone)
+            updates.append({"report_id": report_id, "phone_key": kid if digest else None,
+                            "phone_hash": digest})
+        queries.set_phone_hashes(session, updates)
+        done += sum(1 for u in updates if u["phone_hash"] is not None)
+        after = rows[-1][0]

@@ -177,7 +177,7 @@ def post_request(session: Session, client: Principal, form: dict,
          "captured_at": clock.now()}, settings,
         source="open311", caller=caller if any((name, phone, email)) else None)
     if submitted.created and any((name, phone, email)):
-        hotline_service.record_caller(session, report_id, caller)
+        hotline_service.record_caller(session, report_id, caller, settings=settings)
     if submitted.created and media_url:
         queries.insert_media(session, report_id, media_url)
     return [{"service_request_id": str(submitted.report["number"]),

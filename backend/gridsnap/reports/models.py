@@ -160,6 +160,10 @@ class Report(Base):
     source: Mapped[str] = mapped_column(String(10), nullable=False, server_default="worker")
     nature: Mapped[str | None] = mapped_column(String(12))  # 诉求性质 of a hotline call
     urgency: Mapped[str | None] = mapped_column(String(10))  # the hotline's time limit class
+    # 诉求分类: the class of the 12345 catalogue the call-taker chose (catalogue.models); the
+    # dispatch catalogue routes it by the case's area
+    request_class_code: Mapped[str | None] = mapped_column(
+        ForeignKey("request_classes.code", ondelete="RESTRICT"))
     # 回访: pending when a hotline case closes; done, negative (不满意 or 未解决: may be
     # reopened), or unreachable after three tries
     callback_status: Mapped[str | None] = mapped_column(String(12))

@@ -1,5 +1,6 @@
-"""Use cases for routing: route a case (rule → category default → the area's supervisors),
-and edit the rules (they are data)."""
+"""Use cases for routing: route a case (a hotline case by the dispatch catalogue for its class
+and area; else rule → category default → the area's supervisors), and edit the rules (they
+are data)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..catalogue.service import dispatch_of
 from ..errors import AppError
 from ..users import permissions
 from ..users.rules import Principal
@@ -20,12 +22,20 @@ class Route:
     nowhere, in which case the supervisors of its area take it (属地兜底)."""
 
     department_code: str | None
-    source: str  # "rule", "category" or "area"
+    source: str  # "catalogue", "rule", "category" or "area"
     rule_id: int | None = None
 
 
 def route_case(session: Session, *, category_code: str, area_code: str | None,
-               category_department: str | None) -> Route:
+               category_department: str | None, request_class: str | None = None) -> Route:
+    """Where a case goes. A case of a 12345 request class (诉求分类) goes where the dispatch
+    catalogue (派单目录) sends its class in its area, or to its class's unit type; the
+    department is a unit type (street_office: the office of the case's street), the area
+    picks the unit."""
+    if request_class is not None:
+        found = dispatch_of(session, request_class, area_code)
+        if found is not None and found.department_code is not None:
+            return Route(found.department_code, "catalogue")
     rule = queries.best_rule(session, category_code, area_code)
     if rule is not None:
         return Route(rule["department_code"], "rule", rule["id"])

@@ -78,6 +78,16 @@ RUN_CAMPAIGNS = _verb("campaigns.run", _SUPERVISORS,
 # (the case and the caller decide the rest: hotline.rules.may_reveal_number)
 CONTACT_CALLERS = _verb("callers.contact", {"handler"},
                         "Only the unit a hotline case is dispatched to sees its caller's number.")
+# the 12345 catalogue and the dispatch catalogue, and the address points (门牌): admins import
+# them; the call-takers (and those who dispatch) search them
+IMPORT_CATALOGUE = _verb("catalogue.import", _ADMIN,
+                         "Only admins import the catalogues and the address points.")
+SEARCH_CATALOGUE = _verb("catalogue.search", {"call_taker", "supervisor", "admin"},
+                         "Only call-takers, supervisors and admins search the catalogue.")
+# repeat callers (by the keyed hash of the number): the call-taker asks while the caller is on
+# the line; anyone who may see a case sees the other calls of its caller they may see
+CALLER_HISTORY = _verb("hotline.callers.history", _UNMASKED,
+                       "Only call-takers and admins look up a number's calls.")
 # /health in full (versions, counts, free disk); a load balancer gets up/down only
 READ_HEALTH_DETAILS = _verb("health.details", _ADMIN, "Only admins see the health details.")
 # 矛盾纠纷 (disputes.rules.DisputeSubject decides who sees one): filed from the field; worked
@@ -117,7 +127,7 @@ VERBS: dict[str, Verb] = {v.name: v for v in (
     RUN_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
     REPORT_DISPUTES, MEDIATE_DISPUTES, OVERSEE_DISPUTES, READ_DISPUTE, WORK_DISPUTE,
     UNMASK_PARTIES, READ_DISPUTE_FIGURES, RECORD_PATROLS, SUPERVISE_PATROLS, READ_PATROL,
-    PLAN_PATROLS, READ_PATROL_FIGURES,
+    PLAN_PATROLS, READ_PATROL_FIGURES, IMPORT_CATALOGUE, SEARCH_CATALOGUE, CALLER_HISTORY,
 )}
 
 

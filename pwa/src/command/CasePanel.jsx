@@ -76,6 +76,7 @@ const WITH_CALLER = new Set(['hotline', 'open311']);
  * admins may ask for the number, which the server writes to the case's audit trail. */
 function CallerLine({ c, role, onRevealed }) {
   const [caller, setCaller] = useState(null);
+  const [repeats, setRepeats] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
     setCaller(null);
@@ -84,6 +85,9 @@ function CallerLine({ c, role, onRevealed }) {
     let on = true;
     call(`hotline/cases/${c.id}/caller`).then(({ data }) => on && setCaller(data))
       .catch((err) => on && setCaller(err instanceof ApiError && err.status === 404 ? false : null));
+    // 重复来电: the other calls of this number that the viewer may see
+    setRepeats(null);
+    call(`hotline/cases/${c.id}/repeat-calls`).then(({ data }) => on && setRepeats(data)).catch(() => {});
     return () => { on = false; };
   }, [c.id, c.source]);
   async function reveal() {
@@ -97,6 +101,12 @@ function CallerLine({ c, role, onRevealed }) {
   }
   if (!caller) return null;
   const who = [caller.name, caller.phone || t('hot.no_phone'), caller.email].filter(Boolean).join(' · ');
+  const others = repeats && repeats.calls > 0 && (
+    <p class="notice warn small" data-testid="case-repeat-calls">
+      {t('cmd.repeat_calls', { n: repeats.calls, days: repeats.window_days })}
+      {repeats.cases.map((r) => <span class="repeat-case">#{r.number} {statusText(r.status)}</span>)}
+    </p>
+  );
   return (
     <div class="small" data-testid="case-caller">
       <p class="row wrap">
@@ -107,6 +117,7 @@ function CallerLine({ c, role, onRevealed }) {
             {t('hot.reveal')}</button>
         )}
       </p>
+      {others}
       {error && <p class="error" role="alert">{error}</p>}
     </div>
   );
@@ -274,6 +285,7 @@ export function CasePanel({ id, onClose, form = null }) {
           unit: t(`unit.${c.pending_extension.unit}`), reason: c.pending_extension.reason || '' })}</p>
       )}
       {c.description && <p>{c.description}</p>}
+      {c.request_class && <p class="small" data-testid="case-class">{t('hot.class')}: {c.request_class.code} {nameOf(c.request_class)}</p>}
       <CallerLine c={c} role={s.session.user.role}
         onRevealed={() => call(`cases/${id}/events`).then((r) => setEvents(r.data || [])).catch(() => {})} />
       {notice && <p class={notice.kind === 'ok' ? 'notice' : 'error'} role="status" data-testid="panel-notice">{notice.text}</p>}

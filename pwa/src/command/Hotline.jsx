@@ -4,20 +4,51 @@
 // Ctrl+Enter anywhere; and the callbacks (回访) waiting for a call. Callers' numbers are shown
 // masked; "show number" asks the server, which writes the view to the audit trail. The place is
 // a typed address or a point picked on the small map (CallMap, a lazy chunk), each shown as the
-// grid's names the server resolves it to; a picked point wins over the address.
+// grid's names the server resolves it to; a picked point wins over the address. The request's
+// class (诉求分类) is searched as the call-taker types Chinese, pinyin or English, each class
+// shown with the unit it goes to in the call's area (派单目录); the address is searched among the
+// address points (门牌), whose point and cell the case then gets; a number that called before
+// within the window is said so (重复来电), with its cases.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
-import { nameOf, t } from '../i18n/index.js';
+import { getLang, nameOf, statusText, t } from '../i18n/index.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call } from './api.js';
+import { Suggest } from './Suggest.jsx';
 
 const CallMap = lazy(() => import('./CallMap.jsx'));
 
 const NATURES = ['complaint', 'help', 'consultation', 'report', 'suggestion', 'praise'];
 const URGENCIES = ['ordinary', 'urgent', 'emergency', 'complex'];
 const EMPTY = { phone: '', name: '', anonymous: false, nature: 'complaint', category: '',
-  address: '', description: '', urgency: 'ordinary', answer: '' };
+  klass: '', address: '', description: '', urgency: 'ordinary', answer: '' };
+
+/** A class of the catalogue as listed: its name, its path, the unit it goes to. */
+function ClassItem({ c }) {
+  const path = c.path.map(nameOf).join(' › ');
+  return (
+    <span>
+      <strong>{nameOf(c)}</strong>
+      {path && <span class="small muted"> · {path}</span>}
+      <span class="small"> → {c.department ? nameOf(c.department) : t('hot.class_no_unit')}</span>
+    </span>
+  );
+}
+
+/** "This number called N times in 30 days", with the cases' numbers. */
+function RepeatNotice({ history }) {
+  if (!history || history.calls === 0) return null;
+  return (
+    <p class="notice warn" role="status" data-testid="call-repeat">
+      {t('hot.repeat', { n: history.calls, days: history.window_days })}
+      {' '}
+      {history.cases.map((c) => (
+        <span class="repeat-case" data-testid="call-repeat-case">#{c.number} {statusText(c.status)}</span>
+      ))}
+    </p>
+  );
+}
 
 export function CallForm() {
   const s = useStore();
@@ -28,6 +59,9 @@ export function CallForm() {
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [klass, setKlass] = useState(null);
+  const [addressPoint, setAddressPoint] = useState(null);
+  const [history, setHistory] = useState(null);
   const first = useRef(null);
   const set = (k) => (e) => {
     const v = e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value;
@@ -38,7 +72,38 @@ export function CallForm() {
   // a call recorded: its number in view, the phone field ready for the next call below it
   useEffect(() => { if (done) doneRef.current?.scrollIntoView({ block: 'start' }); }, [done]);
 
+  const setField = (k) => (v) => setF((old) => ({ ...old, [k]: v }));
+  // the call's area, once known: the class list then names the unit of that area
+  const area = located?.area_code || place?.code || null;
+
+  async function findClasses(q) {
+    const params = new URLSearchParams({ q });
+    if (area) params.set('area', area);
+    const { data } = await call(`catalogue/search?${params}`);
+    return data;
+  }
+  async function findAddresses(q) {
+    const { data } = await call(`hotline/addresses?${new URLSearchParams({ q })}`);
+    return data;
+  }
+  function pickAddress(a) {
+    setAddressPoint(a);
+    setPlace(a);
+  }
+  async function lookUpNumber() {
+    const phone = f.phone.trim();
+    if (phone.replace(/\D/g, '').length < 5) return setHistory(null);
+    try {
+      const { data } = await call('hotline/caller-history', { method: 'POST', json: { phone } });
+      setHistory(data);
+    } catch {
+      setHistory(null);
+    }
+  }
+
   async function locate() {
+    if (addressPoint && f.address === addressPoint.address) return;
+    setAddressPoint(null);
     if (!f.address.trim()) return setPlace(null);
     try {
       const { data } = await call(`hotline/address?${new URLSearchParams({ q: f.address })}`);
@@ -70,9 +135,12 @@ export function CallForm() {
     setError(null);
     const body = {
       caller: { phone: f.phone.trim() || null, name: f.name.trim() || null, anonymous: f.anonymous },
-      nature: f.nature, category: f.category, description: f.description, urgency: f.urgency,
+      nature: f.nature, description: f.description, urgency: f.urgency,
       address: f.address.trim() || null, called_at: new Date().toISOString(),
     };
+    if (klass) body.request_class = klass.code;
+    if (f.category || !klass) body.category = f.category;
+    if (addressPoint && !point) body.address_id = addressPoint.address_id;
     if (point) body.location = point;
     if (f.nature === 'consultation' && f.answer.trim()) body.answer = f.answer.trim();
     try {
@@ -80,6 +148,9 @@ export function CallForm() {
       setDone(data);
       setF(EMPTY);
       setPlace(null);
+      setKlass(null);
+      setAddressPoint(null);
+      setHistory(null);
       clearPoint();
       first.current?.focus({ preventScroll: true });
     } catch (err) {
@@ -105,7 +176,8 @@ export function CallForm() {
         <h2>{t('hot.take_call')}</h2>
         <div class="row wrap">
           <label><span>{t('hot.phone')}</span>
-            <input ref={first} inputMode="tel" value={f.phone} onInput={set('phone')} data-testid="call-phone" /></label>
+            <input ref={first} inputMode="tel" value={f.phone} onInput={set('phone')} onBlur={lookUpNumber}
+              data-testid="call-phone" /></label>
           <label><span>{t('hot.name')}</span>
             <input value={f.name} onInput={set('name')} data-testid="call-name" /></label>
           <label class="check"><input type="checkbox" checked={f.anonymous} onChange={set('anonymous')}
@@ -116,19 +188,37 @@ export function CallForm() {
             <select value={f.nature} onChange={set('nature')} data-testid="call-nature">
               {NATURES.map((n) => <option value={n}>{t(`hot.nature_${n}`)}</option>)}
             </select></label>
-          <label><span>{t('hot.category')}</span>
-            <select value={f.category} onChange={set('category')} data-testid="call-category" required>
-              <option value="">—</option>
-              {s.categories.map((c) => <option value={c.code}>{c.code} {nameOf(c)}</option>)}
-            </select></label>
+          <label class="grow"><span id="call-class-label">{t('hot.class')}</span>
+            <Suggest value={f.klass} onInput={(v) => { setField('klass')(v); if (klass && v !== nameOf(klass)) setKlass(null); }}
+              fetchItems={findClasses} render={(c) => <ClassItem c={c} />} label={nameOf}
+              onPick={setKlass} testid="call-class" placeholder={t('hot.class_hint')} /></label>
           <label><span>{t('hot.urgency')}</span>
             <select value={f.urgency} onChange={set('urgency')} data-testid="call-urgency">
               {URGENCIES.map((u) => <option value={u}>{t(`hot.urgency_${u}`)}</option>)}
             </select></label>
+          <label><span>{t(klass ? 'hot.category_optional' : 'hot.category')}</span>
+            <select value={f.category} onChange={set('category')} data-testid="call-category" required={!klass}>
+              <option value="">—</option>
+              {s.categories.map((c) => <option value={c.code}>{c.code} {nameOf(c)}</option>)}
+            </select></label>
         </div>
+        {klass && (
+          <p class="small" data-testid="call-class-chosen">
+            {t('hot.class_chosen', { code: klass.code })} <ClassItem c={klass} />
+          </p>
+        )}
+        <RepeatNotice history={history} />
         <label><span>{t('hot.address')}</span>
-          <input value={f.address} onInput={set('address')} onBlur={locate} data-testid="call-address" /></label>
-        {place && <p class="small" data-testid="call-place">{t('hot.placed', { name: place.name })}</p>}
+          <Suggest value={f.address} onInput={setField('address')} onBlur={locate}
+            fetchItems={findAddresses} label={(a) => a.address} onPick={pickAddress}
+            render={(a) => <span>{getLang() === 'en' && a.address_en ? a.address_en : a.address}
+              <span class="small muted"> · {nameOf(a)}</span></span>}
+            testid="call-address" placeholder={t('hot.address_hint')} /></label>
+        {place && (
+          <p class="small" data-testid="call-place">
+            {t('hot.placed', { name: place.source === 'address' ? `${place.address} · ${nameOf(place)}` : place.name })}
+          </p>
+        )}
         {place === false && !point && <p class="small error">{t('hot.not_placed')}</p>}
         <label><span>{t('hot.description')}</span>
           <textarea rows="3" value={f.description} onInput={set('description')} data-testid="call-description" /></label>
