@@ -231,6 +231,11 @@ class NoticeSchema(Schema):
     issued_at = AwareDateTime()
     issued_by = fields.String()
     note = fields.String()
+    ground = fields.String(allow_none=True, metadata={
+        "description": "Why it was issued: overdue, repeated (handed back or reworked twice), "
+                       "leader_instruction (领导批示), media_exposure (媒体曝光), "
+                       "repeated_complaints (群众反复投诉), other; null on a notice issued before "
+                       "grounds were kept."})
     reply_due_at = AwareDateTime()
     replied_at = AwareDateTime(allow_none=True)
     replied_by = fields.String(allow_none=True)

@@ -7,13 +7,14 @@ from flask.views import MethodView
 
 from ..edge import Blueprint
 from ..extensions import db_session, read_session, read_sessions, runtime, settings
-from ..stats.schemas import IndicatorQuerySchema
+from ..stats.schemas import IndicatorQuerySchema, RankingQuerySchema
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import CaseExportQuerySchema
 
 blp = Blueprint("exports", __name__, url_prefix="/exports",
-                description="Exports: cases (CSV, XLSX, GeoJSON), indicator tables (CSV, XLSX)")
+                description="Exports: cases (CSV, XLSX, GeoJSON), indicator tables and the 考评 "
+                            "ranking (CSV, XLSX)")
 
 
 def _send(export: service.Export) -> Response:
@@ -55,3 +56,16 @@ class IndicatorExport(MethodView):
         """The indicator table of /stats/indicators (same parameters) with its total row."""
         return _send(service.export_indicators(read_session(), current_principal(), settings(),
                                                fmt, query))
+
+
+@blp.route("/ranking.<any(csv, xlsx):fmt>")
+class RankingExport(MethodView):
+    @blp.doc(security=SECURITY, responses=_FILE)
+    @auth_required
+    @blp.arguments(RankingQuerySchema, location="query")
+    def get(self, query, fmt: str):
+        """The monthly 考评 ranking of /stats/ranking (same parameters): rank, last month's rank
+        and the movement, the area's or unit's names in Chinese and English, the score, the
+        three rates, requests per 10,000 residents, the counts they rest on."""
+        return _send(service.export_ranking(read_session(), current_principal(), settings(),
+                                            fmt, query))

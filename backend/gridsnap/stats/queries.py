@@ -699,3 +699,47 @@ def cell_points(session: Session, codes: list[str]) -> dict[str, dict]:
                  WHERE code = ANY(:k)) a
     """), {"k": codes}).mappings().all()
     return {r["code"]: dict(r) for r in rows}
+
+
+# --- the residents of each area (考评: requests per 10,000 residents) ----------------------------
+
+def populations(session: Session, codes: list[str]) -> dict[str, int]:
+    """{area code: residents} for the codes that have a figure."""
+    if not codes:
+        return {}
+    rows = session.execute(text(
+        "SELECT area_code, population FROM area_populations WHERE area_code = ANY(:codes)"),
+        {"codes": list(codes)})
+    return {code: int(n) for code, n in rows}
+
+
+def known_areas(session: Session, codes: list[str]) -> set[str]:
+    """The codes among `codes` that are areas of the grid."""
+    if not codes:
+        return set()
+    return set(session.execute(text("SELECT code FROM areas WHERE code = ANY(:codes)"),
+                               {"codes": list(codes)}).scalars())
+
+
+def upsert_populations(session: Session, rows: list[dict], now: datetime) -> None:
+    """Rows of {area_code, population, source}: set (or replace) each area's figure."""
+    if not rows:
+        return
+    session.execute(text("""
+        INSERT INTO area_populations (area_code, population, source, updated_at)
+        VALUES (:area_code, :population, :source, :now)
+        ON CONFLICT (area_code) DO UPDATE
+           SET population = EXCLUDED.population, source = EXCLUDED.source,
+               updated_at = EXCLUDED.updated_at
+    """), [{**r, "now": now} for r in rows])
+
+
+def population_rows(session: Session, area_prefix: str | None = None) -> list[dict]:
+    """Every area's figure (under a prefix), with the area's names and level, by code."""
+    return [dict(r) for r in session.execute(text("""
+        SELECT p.area_code AS code, a.level, a.name, a.name_en, p.population, p.source,
+               p.updated_at
+          FROM area_populations p JOIN areas a ON a.code = p.area_code
+         WHERE starts_with(p.area_code, :prefix)
+         ORDER BY p.area_code
+    """), {"prefix": area_prefix or ""}).mappings()]

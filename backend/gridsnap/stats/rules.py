@@ -332,3 +332,84 @@ NO_KEY_NAME_EN = {"district": "(outside the grid)", "street": "(outside the grid
 
 
 TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell
+
+
+# --- the monthly 考评 ranking ---------------------------------------------------------------------
+# The city's monthly assessment of streets (街乡) and units by the three rates (三率) of the
+# hotline's requests, as docs/indicators.md describes: the score is Σ weight × rate ÷ Σ weight
+# over the rates with a value (GRIDSNAP_INDICATOR_MISSING says what a missing one counts as).
+# Beijing's assessment weighted 响应率 : 解决率 : 满意率 as 10 : 45 : 45 when it began (2019);
+# GRIDSNAP_RANKING_WEIGHTS sets a city's own.
+RANKING_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
+RANKING_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("response_rate", 0.10), ("resolution_rate", 0.45), ("satisfaction_rate", 0.45))
+RANKING_GROUPS = ("district", "street", "community", "department")
+PER_RESIDENTS = 10_000  # requests per 10,000 residents (万人诉求量)
+
+
+def ranking_weights_of(configured: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """The ranking's weights in force; ValueError naming a key that is none of the 三率."""
+    weights = configured or RANKING_WEIGHTS
+    unknown = [k for k, _ in weights if k not in RANKING_RATES]
+    if unknown:
+        raise ValueError(f"GRIDSNAP_RANKING_WEIGHTS names no rate of the 三率: "
+                         f"{', '.join(unknown)} (rates: {', '.join(RANKING_RATES)})")
+    return weights
+
+
+def per_residents(count: int, population: int | None) -> Decimal | None:
+    """count per PER_RESIDENTS residents, two decimals half up; None without a population (or
+    of 0)."""
+    if not population:
+        return None
+    exact = Fraction(count * PER_RESIDENTS, population)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def ranks(scores: list[Decimal | None]) -> list[int | None]:
+    """Standard competition ranks (1, 2, 2, 4) by score, highest first; no score, no rank."""
+    valued = sorted((s for s in scores if s is not None), reverse=True)
+    first = {}
+    for i, s in enumerate(valued, 1):
+        first.setdefault(s, i)
+    return [None if s is None else first[s] for s in scores]
+
+
+def movement(rank: int | None, previous: int | None) -> int | None:
+    """Places gained since last month (positive: up, negative: down); None unless ranked in
+    both months."""
+    if rank is None or previous is None:
+        return None
+    return previous - rank
+
+
+# the counts a ranking row shows beside its rates
+RANKING_COUNTS = ("requests", "dispatched_requests", "excluded_requests", "reduced_requests",
+                  "rated", "responded", "solved", "satisfied", "callbacks")
+
+
+def population_rows(lines: list[dict], default_source: str | None = None
+                    ) -> tuple[list[dict], list[dict]]:
+    """The rows of a population file (dicts from csv.DictReader: code, population, optionally
+    source) → ([{line, area_code, population, source}], [{line, message}]). Line numbers count
+    the header as line 1."""
+    rows, problems = [], []
+    seen: set[str] = set()
+    for i, line in enumerate(lines, 2):
+        code = str(line.get("code") or "").strip()
+        raw = str(line.get("population") or "").strip().replace(",", "")
+        if not re.fullmatch(r"[0-9]{6,15}", code):
+            problems.append({"line": i, "message": f"code {code!r} is not an area code"})
+            continue
+        if code in seen:
+            problems.append({"line": i, "message": f"{code}: given twice"})
+            continue
+        seen.add(code)
+        if not raw.isdigit():
+            problems.append({"line": i, "message": f"{code}: population {raw!r} is not a "
+                                                   f"whole number ≥ 0"})
+            continue
+        source = str(line.get("source") or "").strip() or default_source
+        rows.append({"line": i, "area_code": code, "population": int(raw), "source": source})
+    return rows, problems

@@ -1,0 +1,52 @@
+"""考评 ranking and 督办 grounds: area_populations (residents per area, for requests per 10,000
+residents), case_notices.ground (the ground a notice was issued on, kept with it)
+
+Revision ID: 0018b_ranking
+Revises: 0017
+Create Date: 2026-12-07 12:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0018b_ranking'
+down_revision: str | None = '0017'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'area_populations',
+        sa.Column('area_code', sa.String(length=15), nullable=False),
+        sa.Column('population', sa.Integer(), nullable=False),
+        sa.Column('source', sa.Text(), nullable=True),
+        sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.func.now(),
+                  nullable=False),
+        sa.CheckConstraint('population >= 0',
+                           name=op.f('ck_area_populations_population_not_negative')),
+        sa.ForeignKeyConstraint(['area_code'], ['areas.code'],
+                                name=op.f('fk_area_populations_area_code_areas'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('area_code', name=op.f('pk_area_populations')),
+    )
+    op.add_column('case_notices', sa.Column('ground', sa.String(length=30), nullable=True))
+    # the notices issued before: their ground is on their event's data
+    op.execute("""
+        UPDATE case_notices n SET ground = e.data->>'ground'
+          FROM case_events e
+         WHERE e.report_id = n.report_id AND e.action = 'case.notice_issued'
+           AND e.data->>'notice_id' = n.id::text AND e.data->>'ground' IS NOT NULL
+    """)
+    op.create_check_constraint(
+        op.f('ck_case_notices_ground_known'), 'case_notices',
+        "ground IS NULL OR ground IN ('overdue', 'repeated', 'leader_instruction', "
+        "'media_exposure', 'repeated_complaints', 'other')")
+
+
+def downgrade() -> None:
+    op.drop_constraint(op.f('ck_case_notices_ground_known'), 'case_notices', type_='check')
+    op.drop_column('case_notices', 'ground')
+    op.drop_table('area_populations')
