@@ -11,14 +11,15 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from cases_helpers import act, evidence
-from hotline_helpers import REACHED_DISSATISFIED, REACHED_SATISFIED, call_body, callback, take_call
 from sqlalchemy import text
+
+from cases_helpers import act, evidence
+from gridsnap.stats import rules
+from gridsnap.stats.service import import_populations
+from hotline_helpers import REACHED_DISSATISFIED, REACHED_SATISFIED, call_body, callback, take_call
 
 from conftest import auth
 from followup import drain
-from gridsnap.stats import rules
-from gridsnap.stats.service import import_populations
 
 CST = ZoneInfo("Asia/Shanghai")
 DONGHUAMEN, JINGSHAN, DONGSI = "110101001", "110101002", "110101006"

@@ -69,7 +69,8 @@ class ExtensionRequest(Base):
     __tablename__ = "extension_requests"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status_known"),
-        CheckConstraint("unit IN ('hours', 'working_hours', 'working_days')", name="unit_known"),
+        CheckConstraint("unit IN ('hours', 'working_hours', 'working_days', 'days')",
+                        name="unit_known"),
         CheckConstraint("amount BETWEEN 1 AND 10000", name="amount_range"),
         Index("uq_extension_requests_one_pending", "report_id", unique=True,
               postgresql_where="status = 'pending'"),

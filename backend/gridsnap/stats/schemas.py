@@ -4,7 +4,15 @@ from marshmallow import Schema, fields, validate
 
 from ..cases.rules import SOURCES
 from ..schemas import MONTH_PATTERN, AwareDateTime, Date
-from .rules import BY_KEY, GROUPS, INDICATORS, RANKING_COUNTS, RANKING_GROUPS, RANKING_RATES, TOP_LEVELS
+from .rules import (
+    BY_KEY,
+    GROUPS,
+    INDICATORS,
+    RANKING_COUNTS,
+    RANKING_GROUPS,
+    RANKING_RATES,
+    TOP_LEVELS,
+)
 
 _AREA = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                       metadata={"description": "An area code prefix: only cases under it."})

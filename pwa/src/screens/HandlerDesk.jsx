@@ -50,7 +50,8 @@ export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate'
 /** 挂账/缓办: why it cannot be solved now (cases/rules.py SUSPENSION_REASONS). */
 export const SUSPENSION_REASONS = ['funding', 'planning', 'court', 'other'];
 const SUSPENSION_MAX_DAYS = 365; // GRIDSNAP_SUSPENSION_MAX_DAYS until the server says
-const UNITS = ['hours', 'working_hours', 'working_days'];
+// 7d (calendar days, 日, as the 12345 rules write them) or 7wd (working days), like the time limits
+const UNITS = ['hours', 'working_hours', 'working_days', 'days'];
 
 /**
  * The case's actions as this phone knows them: the server's, with what still waits in the

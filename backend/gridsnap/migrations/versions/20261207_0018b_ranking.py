@@ -1,5 +1,6 @@
-"""考评 ranking and 督办 grounds: area_populations (residents per area, for requests per 10,000
-residents), case_notices.ground (the ground a notice was issued on, kept with it)
+"""考评 ranking, 督办 grounds, extensions in calendar days: area_populations (residents per area,
+for requests per 10,000 residents), case_notices.ground (the ground a notice was issued on, kept
+with it), extension_requests.unit may be days (7d as well as 7wd)
 
 Revision ID: 0018b_ranking
 Revises: 0017
@@ -45,8 +46,19 @@ def upgrade() -> None:
         "ground IS NULL OR ground IN ('overdue', 'repeated', 'leader_instruction', "
         "'media_exposure', 'repeated_complaints', 'other')")
 
+    op.drop_constraint(op.f('ck_extension_requests_unit_known'), 'extension_requests',
+                       type_='check')
+    op.create_check_constraint(
+        op.f('ck_extension_requests_unit_known'), 'extension_requests',
+        "unit IN ('hours', 'working_hours', 'working_days', 'days')")
+
 
 def downgrade() -> None:
+    op.drop_constraint(op.f('ck_extension_requests_unit_known'), 'extension_requests',
+                       type_='check')
+    op.create_check_constraint(
+        op.f('ck_extension_requests_unit_known'), 'extension_requests',
+        "unit IN ('hours', 'working_hours', 'working_days')")
     op.drop_constraint(op.f('ck_case_notices_ground_known'), 'case_notices', type_='check')
     op.drop_column('case_notices', 'ground')
     op.drop_table('area_populations')
