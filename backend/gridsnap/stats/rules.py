@@ -229,6 +229,11 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("solved", "解决数", title_en="Solved"),
     _I("satisfied", "满意数", title_en="Satisfied"),
     _I("reopened", "重新办理数", title_en="Reopened"),
+    # the hotline's own figures (calls taken: 热线受理数, reported_hotline)
+    _I("direct_dispatched", "直派数", title_en="Dispatched once (kept by the first unit)"),
+    _I("transferred", "转派数", title_en="Transferred to another unit"),
+    _I("settled_requests", "办结参评数", title_en="Answered on the call or rated"),
+    _I("first_call_resolved", "一次办结数", title_en="Resolved first time"),
     _I("direct_answer_rate", "直接答复率", "answered_on_call", "requests",
        title_en="Answered directly"),
     _I("contact_rate", "先行联系率", "contacted_in_time", "dispatched_requests",
@@ -236,6 +241,13 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("response_rate", "响应率", "responded", "rated", title_en="Response rate"),
     _I("resolution_rate", "解决率", "solved", "rated", title_en="Resolution rate"),
     _I("satisfaction_rate", "满意率", "satisfied", "callbacks", title_en="Satisfaction rate"),
+    _I("direct_dispatch_rate", "直派率", "direct_dispatched", "dispatched_requests",
+       title_en="Direct dispatch rate"),
+    _I("transfer_rate", "转派率", "transferred", "dispatched_requests",
+       title_en="Transfer rate", lower_is_better=True),
+    _I("first_call_resolution_rate", "一次办结率", "first_call_resolved", "settled_requests",
+       title_en="First-call resolution rate"),
+    _I("median_dispatch_hours", "派单用时中位数（小时）", title_en="Median hours to dispatch"),
     _I("median_handle_hours", "处置用时中位数（小时）", title_en="Median hours to handle"),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
@@ -316,6 +328,7 @@ def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT
     row["composite_score"], row["composite_rates"] = composite(row, weights, missing)
     row["median_accept_hours"] = hours(counts.get("median_accept_s"))
     row["median_handle_hours"] = hours(counts.get("median_handle_s"))
+    row["median_dispatch_hours"] = hours(counts.get("median_dispatch_s"))
     return {i.key: row[i.key] for i in INDICATORS}
 
 
