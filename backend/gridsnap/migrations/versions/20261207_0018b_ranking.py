@@ -1,6 +1,7 @@
 """考评 ranking, 督办 grounds, extensions in calendar days: area_populations (residents per area,
 for requests per 10,000 residents), case_notices.ground (the ground a notice was issued on, kept
-with it), extension_requests.unit may be days (7d as well as 7wd)
+with it), extension_requests.unit may be days (7d as well as 7wd), campaigns as 每月一题
+programmes (kind, lead department, measures)
 
 Revision ID: 0018b_ranking
 Revises: 0017
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = '0018b_ranking'
 down_revision: str | None = '0017'
@@ -52,8 +54,25 @@ def upgrade() -> None:
         op.f('ck_extension_requests_unit_known'), 'extension_requests',
         "unit IN ('hours', 'working_hours', 'working_days', 'days')")
 
+    op.add_column('campaigns', sa.Column('kind', sa.String(length=20),
+                                         server_default='campaign', nullable=False))
+    op.add_column('campaigns', sa.Column('lead_department_code', sa.String(length=40),
+                                         nullable=True))
+    op.add_column('campaigns', sa.Column('measures', postgresql.JSONB(astext_type=sa.Text()),
+                                         server_default='[]', nullable=False))
+    op.create_foreign_key(op.f('fk_campaigns_lead_department_code_departments'), 'campaigns',
+                          'departments', ['lead_department_code'], ['code'],
+                          ondelete='RESTRICT')
+    op.create_check_constraint(op.f('ck_campaigns_kind_known'), 'campaigns',
+                               "kind IN ('campaign', 'monthly_topic')")
+
 
 def downgrade() -> None:
+    op.drop_constraint(op.f('ck_campaigns_kind_known'), 'campaigns', type_='check')
+    op.drop_constraint(op.f('fk_campaigns_lead_department_code_departments'), 'campaigns',
+                       type_='foreignkey')
+    for column in ('measures', 'lead_department_code', 'kind'):
+        op.drop_column('campaigns', column)
     op.drop_constraint(op.f('ck_extension_requests_unit_known'), 'extension_requests',
                        type_='check')
     op.create_check_constraint(
