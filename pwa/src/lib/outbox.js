@@ -11,8 +11,10 @@
 //                            action: {case_id, case_number, action, note, purpose, ...} where
 //                              action is the worker's verify_pass / verify_fail (purpose
 //                              'verification', with location) or the handler's sign, resolve,
-//                              return (reason) or request_extension (extension) (purpose
-//                              'resolution'); purpose is what the photos are evidence of
+//                              return (reason), request_extension (extension),
+//                              record_contact (contact), request_exclusion (exclusion) or
+//                              appeal (appeal) (purpose 'resolution'); purpose is what the
+//                              photos are evidence of
 //                            dispute: the body of PUT /disputes/{id} (no photos)
 //                            patrol: {started_at, points: [{id, recorded_at, lon, lat,
 //                              accuracy_m}], ended_at} with started and sentPoints (how far the
