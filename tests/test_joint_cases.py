@@ -361,7 +361,8 @@ def test_notice_on_any_case_for_a_leaders_instruction_or_media_exposure(
                if e["action"] == "case.notice_issued"]
     assert grounds == ["media_exposure", "leader_instruction"]
     # the ground is kept with the notice itself: on the case and in the list of notices
-    assert [n["ground"] for n in c["notices"]] == ["media_exposure", "leader_instruction"]
+    # (both issued at the same instant: their order is not the point)
+    assert sorted(n["ground"] for n in c["notices"]) == ["leader_instruction", "media_exposure"]
     listed = client.get("/api/v1/notices", headers=auth(t["supervisor"])).get_json()
     assert sorted(n["ground"] for n in listed if n["report_id"] == cid) == [
         "leader_instruction", "media_exposure"]
