@@ -177,3 +177,58 @@ def test_the_ranking_in_chinese_and_english_and_its_export(browser, live_server,
             assert dl.value.suggested_filename.endswith("-street.xlsx")
         finally:
             ctx.close()
+
+
+HOT = {"period": {"label": "2026-11"}, "level": "community", "area": None,
+       "months": ["2026-08", "2026-09", "2026-10", "2026-11"], "min_count": 3, "factor": 2.0,
+       "items": [{"category": {"code": "E0101", "name": "暴露垃圾", "name_en": "Exposed rubbish"},
+                  "area": {"code": "110101001001", "name": "多福巷社区",
+                           "name_en": "Duofuxiang Community", "level": "community"},
+                  "count": 4, "trend": [], "previous_average": 1.0, "rise": 3.0, "cells": [],
+                  "taken_on_by": []}]}
+
+
+def test_a_hot_spot_made_the_problem_of_the_month(browser, live_server, demo_users):
+    """主动治理: the month's hot spots on the numbers screen; one made this month's 每月一题."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    posted: list[dict] = []
+    state = {"taken": False}
+
+    def hot(route):
+        body = json.loads(json.dumps(HOT))
+        if state["taken"]:
+            body["items"][0]["taken_on_by"] = [{"id": 7, "name": posted[0]["name"],
+                                                "kind": "monthly_topic"}]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    def campaigns(route):
+        if route.request.method != "POST":
+            return route.fallback()
+        posted.append(route.request.post_data_json)
+        state["taken"] = True
+        return route.fulfill(status=201, content_type="application/json",
+                             body=json.dumps({"id": 7}))
+
+    page.route("**/api/v1/campaigns/hot-spots?*", hot)
+    page.route("**/api/v1/campaigns", campaigns)
+    try:
+        name = PERSONAS["supervisor"]
+        page.goto("/")
+        page.fill("#username", name)
+        page.fill("#password", demo_users[name]["password"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=command]")
+        page.click("[data-testid=tab-numbers]")
+        page.fill("[data-testid=num-period]", "2026-11")
+        page.wait_for_selector("[data-testid=hot-spot]")
+        text = page.inner_text("[data-testid=hot-spots]")
+        assert "暴露垃圾" in text and "多福巷社区" in text and "4" in text
+        page.click("[data-testid=hot-spot-take-on]")
+        page.wait_for_selector("[data-testid=hot-spot-taken]")
+        assert posted == [{"name": "2026-11 每月一题：多福巷社区暴露垃圾", "kind": "monthly_topic",
+                           "category": "E0101", "area_prefix": "110101001001",
+                           "starts_on": "2026-11-01", "ends_on": "2026-11-30"}]
+        assert "已由" in page.inner_text("[data-testid=hot-spot-taken]")
+    finally:
+        ctx.close()

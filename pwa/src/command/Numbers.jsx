@@ -1,4 +1,4 @@
-// 综合评价: the month's 考评 ranking (Ranking.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
+// 综合评价: the month's 考评 ranking (Ranking.jsx), 主动治理 hot spots (HotSpots.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
 // post (监督员, 处置人员), in views of related indicators; 每月一题;
 // and the exports (fetched with the bearer header, saved as files). The source filter is the
 // map's and the list's (live filters): the numbers, 每月一题 and both exports follow it.
@@ -9,6 +9,7 @@ import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
 import { SourceSelect } from './Filters.jsx';
 import { live, setLive, useLive } from './live.js';
+import { HotSpots } from './HotSpots.jsx';
 import { Ranking } from './Ranking.jsx';
 
 const GROUPS = ['street', 'community', 'department', 'category', 'kind', 'major_class', 'source',
@@ -152,6 +153,7 @@ export function Numbers() {
         {view === 'joint' && group === 'department' && <p class="small muted">{t('num.joint_by_department')}</p>}
       </section>
       <Ranking period={period} busy={busy} onExport={save} />
+      <HotSpots period={period} />
       <section class="card" data-testid="top-problems">
         <h2>{t('num.top_problems')}</h2>
         {top && top.items.length === 0 && <p class="muted">{t('num.no_rows')}</p>}
