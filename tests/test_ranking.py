@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
 from cases_helpers import act, evidence
+from gridsnap.cli import main as cli
 from gridsnap.stats import rules
 from gridsnap.stats.service import import_populations
 from hotline_helpers import REACHED_DISSATISFIED, REACHED_SATISFIED, call_body, callback, take_call
@@ -207,3 +209,30 @@ def test_populations_import_checks_every_row_first(tmp_path, engine, runtime):
         assert s.execute(text("SELECT population FROM area_populations "
                               "WHERE area_code = '110101001'")).scalar() == 31200
         s.rollback()
+
+
+def test_the_populations_command_imports_all_or_nothing(settings, monkeypatch, tmp_path,
+                                                        engine, client, tokens):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,population\n110101002,25000\n110101009,1\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["import-populations", str(bad)])
+    assert out.exit_code != 0 and "line 3: 110101009: no such area" in out.output
+    good = tmp_path / "good.csv"
+    good.write_text("code,population\n110101002,\"25,000\"\n", encoding="utf-8")
+    try:
+        out = CliRunner().invoke(cli, ["import-populations", str(good), "--source", "2026年统计"])
+        assert out.exit_code == 0, out.output
+        assert "imported the residents of 1 areas" in out.output
+        listed = {p["code"]: p for p in client.get(
+            "/api/v1/stats/populations", query_string={"area": "110101002"},
+            headers=auth(tokens["supervisor"])).get_json()}
+        assert (listed["110101002"]["population"], listed["110101002"]["source"]) == (
+            25000, "2026年统计")
+        assert listed["110101002001"]["population"] == 8600  # the demo figure, untouched
+    finally:  # the demo figure back, for the other tests
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE area_populations SET population = 24600, "
+                              "source = 'demo figure (not census data)' "
+                              "WHERE area_code = '110101002'"))
