@@ -51,9 +51,9 @@ class HotSpotQuerySchema(Schema):
     min_count = fields.Integer(load_default=HOT_MIN_COUNT, validate=validate.Range(1, 10000),
                                metadata={"description": "Cases of the class in the month, at "
                                                         "least."})
-    factor = fields.Decimal(load_default=HOT_FACTOR, as_string=False, places=2,
-                            validate=validate.Range(1, 100), metadata={
-                                "description": "Times the monthly average before, at least."})
+    factor = fields.Float(load_default=float(HOT_FACTOR), validate=validate.Range(1, 100),
+                          metadata={"description": "Times the monthly average before, at "
+                                                   "least."})
 
 
 class TakenOnSchema(Schema):

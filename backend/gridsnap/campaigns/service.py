@@ -5,6 +5,7 @@ department and measures, list them; 主动治理: the month's hot spots and what
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -81,6 +82,7 @@ def hot_spots(session: Session, principal: Principal, settings: Settings, *,
     `min_count` cases and `factor` times the monthly average before (docs/indicators.md); each
     with the campaigns or 每月一题 that take it on (category, an area prefix of its area, days
     overlapping the month), so a supervisor sees which are not yet taken on."""
+    factor = Decimal(str(factor))  # the comparison exact, whatever the float
     top = stats_service.top_problems(session, principal, settings, period=period, area=area,
                                      level=level, limit=100)
     first, last = top["period"]["from"], top["period"]["to"]
