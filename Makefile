@@ -33,7 +33,8 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_photo_uploads.py tests/test_calendar_coverage.py tests/test_followup_queue.py \
 	tests/test_clock.py tests/test_resource_exhaustion.py tests/test_disputes.py \
 	tests/test_patrols.py tests/test_patrol_table.py tests/test_catalogue.py \
-	tests/test_repeat_callers.py
+	tests/test_repeat_callers.py tests/test_ranking.py tests/test_hotline_extensions.py \
+	tests/test_hotline_figures.py tests/test_hot_spots_and_topics.py
 
 # The photo tests run a second time with the photos in a bucket of the project-local S3 server
 # (SeaweedFS under .var/s3, started like PostgreSQL and Redis): both photo stores pass the same

@@ -268,6 +268,7 @@ def test_notice_is_issued_on_an_overdue_case_and_replied_on_time_and_late(
     c = act(client, t, "supervisor", cid, "issue_notice", note="超期未处置，请说明原因")
     [notice] = c["notices"]
     assert notice["department_code"] == "sanitation" and notice["state"] == "open"
+    assert notice["ground"] == "overdue"  # the case's own ground, kept with the notice
     assert datetime.fromisoformat(notice["reply_due_at"]) == datetime(
         2026, 11, 26, 11, 0, tzinfo=CST)
     issued = [e for e in _trail(client, t, cid) if e["action"] == "case.notice_issued"][0]
@@ -359,6 +360,12 @@ def test_notice_on_any_case_for_a_leaders_instruction_or_media_exposure(
     grounds = [e["data"]["ground"] for e in _trail(client, t, cid)
                if e["action"] == "case.notice_issued"]
     assert grounds == ["media_exposure", "leader_instruction"]
+    # the ground is kept with the notice itself: on the case and in the list of notices
+    # (both issued at the same instant: their order is not the point)
+    assert sorted(n["ground"] for n in c["notices"]) == ["leader_instruction", "media_exposure"]
+    listed = client.get("/api/v1/notices", headers=auth(t["supervisor"])).get_json()
+    assert sorted(n["ground"] for n in listed if n["report_id"] == cid) == [
+        "leader_instruction", "media_exposure"]
     # the department is told and replies as to any notice
     act(client, t, "handler", cid, "reply_notice", notice_id=notice["id"], note="已清运")
     # not a supervisor's peer: a handler issues no notice

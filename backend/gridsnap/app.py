@@ -44,7 +44,7 @@ from .reports.api import blp as reports_blp
 from .routing.api import blp as routing_blp
 from .settings import Settings
 from .stats.api import blp as stats_blp
-from .stats.rules import weights_of
+from .stats.rules import ranking_weights_of, weights_of
 from .users.api import admin_blp as admin_users_blp
 from .users.api import blp as auth_blp
 from .web.api import blp as web_blp
@@ -53,9 +53,11 @@ log = logging.getLogger(__name__)
 
 
 def _check_weights(settings: Settings) -> None:
-    """GRIDSNAP_INDICATOR_WEIGHTS may name only rates (docs/indicators.md): refuse to start."""
+    """GRIDSNAP_INDICATOR_WEIGHTS may name only rates, GRIDSNAP_RANKING_WEIGHTS only the three
+    rates (docs/indicators.md): refuse to start."""
     try:
         weights_of(settings.indicator_weights)
+        ranking_weights_of(settings.ranking_weights)
     except ValueError as exc:
         raise SystemExit(f"gridsnap: {exc}") from None
 

@@ -38,6 +38,7 @@ from .migrate import revision, upgrade
 from .open311 import service as open311_service
 from .outbox import service as outbox_service
 from .settings import REPO_ROOT, Settings, var_dir
+from .stats.service import import_populations
 from .supervise import Keeper, Stack, StackError, free_port, nginx_site, systemd_units
 from .tables import ImportRejected
 from .users.service import (
@@ -195,6 +196,26 @@ def import_grid_cmd(file: str, dry_run: bool) -> None:
         click.echo(f"imported {result.written} areas ({levels}); "
                    f"{result.created_ancestors} ancestors created from their children, "
                    f"{result.recomputed_ancestors} recomputed with them")
+
+
+@main.command("import-populations")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", help="Where the figures come from, for rows without a source column "
+                               "(e.g. 第七次全国人口普查).")
+def import_populations_cmd(file: str, source: str | None) -> None:
+    """Import the residents of each area (常住人口) from a CSV file with the columns code,
+    population and optionally source: the 考评 ranking's requests per 10,000 residents.
+
+    Every row is checked first; any problem rejects the whole file.
+    """
+
+    with _session() as session:
+        result = import_populations(session, file, source=source)
+        if result["problems"]:
+            for p in result["problems"]:
+                click.echo(f"  line {p['line'] or '-'}: {p['message']}", err=True)
+            _fail(f"{len(result['problems'])} problem(s) in {file}; nothing was imported")
+    click.echo(f"imported the residents of {result['written']} areas")
 
 
 @main.command("load-catalogue")

@@ -13,6 +13,7 @@ from .catalogue.service import import_classes, import_dispatch
 from .categories.service import load_categories, load_departments
 from .grid.service import import_addresses, import_grid
 from .settings import REPO_ROOT
+from .stats.service import import_populations
 from .users import queries as user_queries
 from .users.service import add_user
 
@@ -41,6 +42,10 @@ def load_demo(session: Session, fixtures: Path = FIXTURES, *, progress: bool = F
     import_classes(session, (fixtures / "request_classes.csv").read_bytes())
     import_dispatch(session, (fixtures / "dispatch_catalogue.csv").read_bytes())
     import_addresses(session, (fixtures / "address_points.csv").read_bytes())
+    # residents per area (the 考评 ranking's requests per 10,000 residents): demo figures
+    people = import_populations(session, str(fixtures / "populations.csv"))
+    if people["problems"]:
+        raise RuntimeError(f"the demo populations do not load: {people['problems'][:5]}")
     users = json.loads((fixtures / "users.json").read_text(encoding="utf-8"))
     for u in users:
         if user_queries.find_user_by_username(session, u["username"]) is None:

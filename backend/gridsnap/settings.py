@@ -92,9 +92,11 @@ def _on_time_stages(raw: str | None) -> tuple[str, ...]:
     return stages
 
 
-def _weights(raw: str | None) -> tuple[tuple[str, float], ...]:
-    """GRIDSNAP_INDICATOR_WEIGHTS: "on_time_closure_rate=0.4,closure_rate=0.3" → pairs; empty:
-    the documented default weights (stats.rules.DEFAULT_WEIGHTS)."""
+def _weights(raw: str | None, name: str = "GRIDSNAP_INDICATOR_WEIGHTS",
+             example: str = "on_time_closure_rate=0.4,closure_rate=0.3") -> tuple[
+                 tuple[str, float], ...]:
+    """GRIDSNAP_INDICATOR_WEIGHTS (or GRIDSNAP_RANKING_WEIGHTS): "on_time_closure_rate=0.4,
+    closure_rate=0.3" → pairs; empty: the documented default weights (stats.rules)."""
     if not raw or not raw.strip():
         return ()
     out = []
@@ -105,8 +107,8 @@ def _weights(raw: str | None) -> tuple[tuple[str, float], ...]:
         except ValueError:
             weight = -1.0
         if not sep or not key.strip() or weight < 0:
-            raise SystemExit("gridsnap: GRIDSNAP_INDICATOR_WEIGHTS is rate=weight pairs, e.g. "
-                             f"on_time_closure_rate=0.4,closure_rate=0.3, not {raw!r}")
+            raise SystemExit(f"gridsnap: {name} is rate=weight pairs, e.g. "
+                             f"{example}, not {raw!r}")
         out.append((key.strip(), weight))
     return tuple(out)
 
@@ -355,6 +357,9 @@ class Settings:
     indicator_weights: tuple[tuple[str, float], ...] = ()
     # what a weighted rate without a value counts as in the 综合指标值: exclude, zero, full
     indicator_missing: str = "exclude"
+    # the monthly 考评 ranking's score: weights of the three rates (三率); empty: the defaults
+    # (stats.rules.RANKING_WEIGHTS: 响应率 0.1, 解决率 0.45, 满意率 0.45)
+    ranking_weights: tuple[tuple[str, float], ...] = ()
     # 挂账: the review date is at most this many days ahead
     suspension_max_days: int = 365
     # 矛盾纠纷: hours to accept (受理) an ordinary and a 可能激化 dispute (past the latter it is
@@ -466,6 +471,9 @@ class Settings:
             repeat_caller_days=_int("GRIDSNAP_REPEAT_CALLER_DAYS", 30),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
+            ranking_weights=_weights(os.environ.get("GRIDSNAP_RANKING_WEIGHTS"),
+                                     "GRIDSNAP_RANKING_WEIGHTS",
+                                     "response_rate=0.2,resolution_rate=0.4,satisfaction_rate=0.4"),
             indicator_missing=_choice("GRIDSNAP_INDICATOR_MISSING", "exclude",
                                       ("exclude", "zero", "full")),
         )

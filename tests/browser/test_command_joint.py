@@ -122,11 +122,15 @@ def test_a_notice_issued_in_the_panel_is_listed_under_supervision_with_its_reply
     page.click("[data-testid=action-issue_notice]")
     page.locator("[data-testid=notice-form]").wait_for()
     assert page.input_value("[data-testid=notice-department]") == "sanitation"
+    # overdue: the case is its own ground (the default); a named one may be chosen instead
+    assert page.input_value("[data-testid=notice-ground]") == ""
     page.fill("[data-testid=notice-note]", "超期未处置，请说明原因")
     page.click("[data-testid=notice-confirm]")
     notice = page.locator("[data-testid=case-notices] [data-testid=notice]")
     notice.wait_for()
     assert notice.get_attribute("data-state") == "open"
+    # the ground is kept with the notice and shown with it
+    assert notice.locator("[data-testid=notice-ground-tag]").inner_text() == "超期"
 
     r = client.get("/api/v1/notices?state=open", headers=auth(tokens["handler"]))
     [open_notice] = r.get_json()
@@ -183,3 +187,26 @@ def test_a_co_department_reports_in_feeds_back_and_answers_a_notice_on_its_desk(
                              {"id": cid}).scalar()
     assert part.reported and part.feedback == "垃圾已清运"
     assert reply == "已报到并清运"
+
+
+def test_a_notice_on_a_case_that_is_not_its_own_ground_names_one(
+        desktop_zh, demo_users, client, tokens, demo_cell, runtime):
+    """督办 on any case: neither overdue nor handed back, the form asks for the ground (领导批示,
+    媒体曝光, 群众反复投诉, 其他), and the notice keeps it."""
+    cid = make_dispatched_case(client, tokens, demo_cell, runtime)
+    page = desktop_zh.new_page()
+    _login(page, demo_users)
+    page.goto(f"/#/list?case={cid}")
+    page.click("[data-testid=action-issue_notice]")
+    page.locator("[data-testid=notice-form]").wait_for()
+    options = page.locator("[data-testid=notice-ground] option").all_inner_texts()
+    assert options == ["领导批示", "媒体曝光", "群众反复投诉", "其他"]
+    page.select_option("[data-testid=notice-ground]", "media_exposure")
+    page.fill("[data-testid=notice-note]", "电视台曝光：垃圾堆放三日未清")
+    page.click("[data-testid=notice-confirm]")
+    tag = page.locator("[data-testid=case-notices] [data-testid=notice-ground-tag]")
+    tag.wait_for()
+    assert tag.inner_text() == "媒体曝光"
+    [notice] = client.get(f"/api/v1/cases/{cid}",
+                          headers=auth(tokens["supervisor"])).get_json()["notices"]
+    assert notice["ground"] == "media_exposure"

@@ -99,3 +99,136 @@ def test_case_export_downloads_with_the_token(browser, live_server, demo_users, 
         assert str(number) in text and demo_cell["code"] in text
     finally:
         ctx.close()
+
+
+RANKING = {"period": {"label": "2026-11"}, "previous_period": "2026-10", "group": "street",
+           "area": None, "missing": "exclude",
+           "weights": [{"rate": "response_rate", "weight": 0.1},
+                       {"rate": "resolution_rate", "weight": 0.45},
+                       {"rate": "satisfaction_rate", "weight": 0.45}],
+           "rows": [
+               {"key": "110101006", "name": "东四街道", "name_en": "Dongsi Subdistrict", "rank": 1,
+                "movement": 1, "previous_rank": 2, "score": 100.0, "response_rate": 100.0,
+                "resolution_rate": 100.0, "satisfaction_rate": 100.0, "requests": 1,
+                "population": 38500, "requests_per_10k": 0.26, "excluded_requests": 0,
+                "reduced_requests": 0},
+               {"key": "110101001", "name": "东华门街道", "name_en": "Donghuamen Subdistrict",
+                "rank": 2, "movement": -1, "previous_rank": 1, "score": 55.0,
+                "response_rate": 100.0, "resolution_rate": 50.0, "satisfaction_rate": 50.0,
+                "requests": 3, "population": 31200, "requests_per_10k": 0.96,
+                "excluded_requests": 0, "reduced_requests": 1},
+               {"key": "110101002", "name": "景山街道", "name_en": "Jingshan Subdistrict",
+                "rank": None, "movement": None, "previous_rank": None, "score": None,
+                "response_rate": None, "resolution_rate": None, "satisfaction_rate": None,
+                "requests": 1, "population": 24600, "requests_per_10k": 0.41,
+                "excluded_requests": 0, "reduced_requests": 0}]}
+
+
+def _answering(body: dict, asked: list[str]):
+    def handler(route):
+        asked.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+    return handler
+
+
+def test_the_ranking_in_chinese_and_english_and_its_export(browser, live_server, demo_users):
+    """考评排名 on the numbers screen: rank, places gained (↑) and lost (↓), the area's names in
+    the page's language, the score and 三率, per 10,000 residents; its XLSX downloads."""
+    for locale, lang, names, words in (
+            ("zh-CN", "zh-CN", ("东四街道", "东华门街道", "景山街道"), ("考评排名", "万人诉求量")),
+            ("en-GB", "en", ("Dongsi Subdistrict", "Donghuamen Subdistrict",
+                             "Jingshan Subdistrict"),
+             ("Monthly assessment ranking", "Requests per 10,000 residents"))):
+        ctx = browser.new_context(viewport=DESKTOP, locale=locale, base_url=live_server.url,
+                                  accept_downloads=True)
+        page = ctx.new_page()
+        asked: list[str] = []
+        page.route("**/api/v1/stats/ranking?*", _answering(RANKING, asked))
+        page.route("**/api/v1/stats/indicators?*",
+                   lambda route: route.fulfill(status=200, content_type="application/json",
+                                               body=json.dumps(TABLE)))
+        page.route("**/api/v1/exports/ranking.xlsx?*",
+                   lambda route: route.fulfill(status=200, body=b"PK\x03\x04",
+                                               content_type="application/octet-stream"))
+        try:
+            name = PERSONAS["supervisor"]
+            page.goto("/")
+            page.evaluate(f"() => localStorage.setItem('gridsnap.lang', '{lang}')")
+            page.goto("/")
+            page.fill("#username", name)
+            page.fill("#password", demo_users[name]["password"])
+            page.click("button[type=submit]")
+            page.wait_for_selector("[data-testid=command]")
+            page.click("[data-testid=tab-numbers]")
+            page.wait_for_selector("[data-testid=ranking-row]")
+            rows = page.locator("[data-testid=ranking-row]")
+            assert rows.count() == 3
+            first, second, third = (rows.nth(i).inner_text() for i in range(3))
+            assert names[0] in first and "↑1" in first and "100.00" in first
+            assert names[1] in second and "↓1" in second and "55.00" in second
+            assert "50.00%" in second and "0.96" in second and "31200" in second
+            assert names[2] in third and "—" in third
+            section = page.inner_text("[data-testid=ranking]")
+            assert all(w in section for w in words), section
+            assert "2026-10" in section  # compared with last month
+            assert "period=" in asked[0] and "group=street" in asked[0]
+            with page.expect_download() as dl:
+                page.click("[data-testid=export-ranking-xlsx]")
+            assert dl.value.suggested_filename.endswith("-street.xlsx")
+        finally:
+            ctx.close()
+
+
+HOT = {"period": {"label": "2026-11"}, "level": "community", "area": None,
+       "months": ["2026-08", "2026-09", "2026-10", "2026-11"], "min_count": 3, "factor": 2.0,
+       "items": [{"category": {"code": "E0101", "name": "暴露垃圾", "name_en": "Exposed rubbish"},
+                  "area": {"code": "110101001001", "name": "多福巷社区",
+                           "name_en": "Duofuxiang Community", "level": "community"},
+                  "count": 4, "trend": [], "previous_average": 1.0, "rise": 3.0, "cells": [],
+                  "taken_on_by": []}]}
+
+
+def test_a_hot_spot_made_the_problem_of_the_month(browser, live_server, demo_users):
+    """主动治理: the month's hot spots on the numbers screen; one made this month's 每月一题."""
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    posted: list[dict] = []
+    state = {"taken": False}
+
+    def hot(route):
+        body = json.loads(json.dumps(HOT))
+        if state["taken"]:
+            body["items"][0]["taken_on_by"] = [{"id": 7, "name": posted[0]["name"],
+                                                "kind": "monthly_topic"}]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    def campaigns(route):
+        if route.request.method != "POST":
+            return route.fallback()
+        posted.append(route.request.post_data_json)
+        state["taken"] = True
+        return route.fulfill(status=201, content_type="application/json",
+                             body=json.dumps({"id": 7}))
+
+    page.route("**/api/v1/campaigns/hot-spots?*", hot)
+    page.route("**/api/v1/campaigns", campaigns)
+    try:
+        name = PERSONAS["supervisor"]
+        page.goto("/")
+        page.fill("#username", name)
+        page.fill("#password", demo_users[name]["password"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=command]")
+        page.click("[data-testid=tab-numbers]")
+        page.fill("[data-testid=num-period]", "2026-11")
+        page.wait_for_selector("[data-testid=hot-spot]")
+        text = page.inner_text("[data-testid=hot-spots]")
+        assert "暴露垃圾" in text and "多福巷社区" in text and "4" in text
+        page.click("[data-testid=hot-spot-take-on]")
+        page.wait_for_selector("[data-testid=hot-spot-taken]")
+        assert posted == [{"name": "2026-11 每月一题：多福巷社区暴露垃圾", "kind": "monthly_topic",
+                           "category": "E0101", "area_prefix": "110101001001",
+                           "starts_on": "2026-11-01", "ends_on": "2026-11-30"}]
+        assert "已由" in page.inner_text("[data-testid=hot-spot-taken]")
+    finally:
+        ctx.close()

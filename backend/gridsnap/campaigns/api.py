@@ -8,20 +8,32 @@ from ..edge import Blueprint
 from ..extensions import db_session, settings
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
-from .schemas import CampaignEndSchema, CampaignInSchema, CampaignSchema, CampaignSummarySchema
+from .schemas import (
+    CampaignEndSchema,
+    CampaignInSchema,
+    CampaignListQuerySchema,
+    CampaignSchema,
+    CampaignSummarySchema,
+    HotSpotQuerySchema,
+    HotSpotsSchema,
+    ProgrammeInSchema,
+)
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
-                description="专项: take on a whole class of problem, see whether it recurs")
+                description="专项 and 每月一题: take on a whole class of problem, see whether it "
+                            "recurs; 主动治理: the month's hot spots")
 
 
 @blp.route("")
 class Campaigns(MethodView):
     @blp.doc(security=SECURITY)
     @auth_required
+    @blp.arguments(CampaignListQuerySchema, location="query")
     @blp.response(200, CampaignSummarySchema(many=True))
-    def get(self):
-        """The campaigns of your area, latest first, with their linked cases by status."""
-        return service.list_campaigns(db_session(), current_principal())
+    def get(self, query):
+        """The campaigns (kind=campaign) and 每月一题 programmes (kind=monthly_topic) of your
+        area, latest first, with their linked cases by status."""
+        return service.list_campaigns(db_session(), current_principal(), query.get("kind"))
 
     @blp.doc(security=SECURITY)
     @auth_required
@@ -71,3 +83,33 @@ class CampaignLinks(MethodView):
         """Link the cases of the class that came in since (idempotent)."""
         return service.relink_campaign(db_session(), current_principal(), settings(),
                                        campaign_id)
+
+
+@blp.route("/<int:campaign_id>/programme")
+class CampaignProgramme(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(ProgrammeInSchema)
+    @blp.response(200, CampaignSchema)
+    def put(self, body, campaign_id: int):
+        """每月一题 as a programme: its lead department (牵头单位) and its measures (举措, each
+        with the day it was done), replaced as given (supervisors and admins of its area)."""
+        return service.set_programme(db_session(), current_principal(), settings(),
+                                     campaign_id, body)
+
+
+@blp.route("/hot-spots")
+class HotSpots(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(HotSpotQuerySchema, location="query")
+    @blp.response(200, HotSpotsSchema)
+    def get(self, query):
+        """主动治理: where cases of one category concentrate in one area this month against the
+        months before (hotline requests and grid reports together; at least min_count cases
+        and factor times the monthly average before), each with the campaigns or 每月一题 that
+        take it on."""
+        return service.hot_spots(db_session(), current_principal(), settings(),
+                                 period=query.get("period"), level=query["level"],
+                                 area=query.get("area"), min_count=query["min_count"],
+                                 factor=query["factor"])

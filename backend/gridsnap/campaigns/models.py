@@ -1,4 +1,4 @@
-"""Campaigns (专项) and the cases they take on."""
+"""Campaigns (专项), 每月一题 programmes, and the cases they take on."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
@@ -24,13 +25,15 @@ from ..db import Base
 
 
 class Campaign(Base):
-    """专项整治: one class of problem (a category) in one area, over a span of days."""
+    """专项整治: one class of problem (a category) in one area, over a span of days; or a
+    每月一题 programme (kind monthly_topic) with its lead department and measures."""
 
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint("area_prefix ~ '^[0-9]{0,15}$'", name="area_prefix_digits"),
         CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
         CheckConstraint("char_length(name) BETWEEN 1 AND 200", name="name_length"),
+        CheckConstraint("kind IN ('campaign', 'monthly_topic')", name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -43,6 +46,13 @@ class Campaign(Base):
     starts_on: Mapped[date] = mapped_column(Date, nullable=False)
     ends_on: Mapped[date] = mapped_column(Date, nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+    # campaign (专项), or monthly_topic (每月一题: the problem class the city chose for the
+    # month, run as a programme by its lead department with its measures)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="campaign")
+    lead_department_code: Mapped[str | None] = mapped_column(
+        ForeignKey("departments.code", ondelete="RESTRICT"))
+    # the measures (举措): [{"text", "done_on" (a day, or null while open)}]
+    measures: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(

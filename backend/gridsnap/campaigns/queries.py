@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import text
@@ -14,25 +15,42 @@ from ..users.rules import Principal
 from .rules import NOT_LINKED
 
 _COLUMNS = """
-    c.id, c.name, c.category_code, k.name AS category_name, c.area_prefix,
-    a.name AS area_name, c.starts_on, c.ends_on, c.note, c.created_by_id, c.created_at
+    c.id, c.name, c.category_code, k.name AS category_name, k.name_en AS category_name_en,
+    c.area_prefix, a.name AS area_name, a.name_en AS area_name_en, c.starts_on, c.ends_on,
+    c.note, c.created_by_id, c.created_at, c.kind, c.lead_department_code,
+    d.name AS lead_department_name, d.name_en AS lead_department_name_en, c.measures
 """
 _JOINS = """
     JOIN categories k ON k.code = c.category_code
     LEFT JOIN areas a ON a.code = c.area_prefix
+    LEFT JOIN departments d ON d.code = c.lead_department_code
 """
 
 
 def insert_campaign(session: Session, *, name, category_code, area_prefix, starts_on, ends_on,
-                    note, created_by_id) -> int:
+                    note, created_by_id, kind="campaign", lead_department_code=None,
+                    measures=()) -> int:
     return session.execute(text("""
         INSERT INTO campaigns (name, category_code, area_prefix, starts_on, ends_on, note,
-                               created_by_id, created_at)
-        VALUES (:name, :category, :prefix, :starts_on, :ends_on, :note, :by, :now)
+                               created_by_id, created_at, kind, lead_department_code, measures)
+        VALUES (:name, :category, :prefix, :starts_on, :ends_on, :note, :by, :now, :kind,
+                :lead, CAST(:measures AS jsonb))
         RETURNING id
     """), {"name": name, "category": category_code, "prefix": area_prefix,
            "starts_on": starts_on, "ends_on": ends_on, "note": note,
-           "by": created_by_id, "now": clock.now()}).scalar_one()
+           "by": created_by_id, "now": clock.now(), "kind": kind,
+           "lead": lead_department_code, "measures": json.dumps(list(measures),
+                                                                 ensure_ascii=False)}).scalar_one()
+
+
+def set_programme(session: Session, campaign_id: int, *, lead_department_code,
+                  measures: list[dict]) -> None:
+    """A 每月一题 programme's lead department and measures, replaced."""
+    session.execute(text("""
+        UPDATE campaigns SET lead_department_code = :lead, measures = CAST(:measures AS jsonb)
+         WHERE id = :id
+    """), {"id": campaign_id, "lead": lead_department_code,
+           "measures": json.dumps(measures, ensure_ascii=False)})
 
 
 def category_exists(session: Session, code: str) -> bool:

@@ -89,3 +89,40 @@ def verdict(before_cases: int, before_days: int, after_cases: int, after_days: i
     before = Fraction(before_cases, before_days)
     after = Fraction(after_cases, after_days)
     return "reduced" if after * 2 <= before else "recurs"
+
+
+# 专项 (a campaign) or 每月一题 (the month's chosen problem class, run as a programme)
+KINDS = ("campaign", "monthly_topic")
+MAX_MEASURES = 30
+
+
+def measures_of(items: list[dict]) -> list[dict]:
+    """The measures (举措) as stored: [{"text", "done_on"}], text trimmed, done_on a day or
+    None; in the order given."""
+    return [{"text": m["text"].strip(),
+             "done_on": m["done_on"].isoformat() if m.get("done_on") else None}
+            for m in items]
+
+
+# 主动治理: a hot spot is a class (category × area) with at least HOT_MIN_COUNT cases this month
+# and at least HOT_FACTOR times its monthly average over the months before (any count, when it
+# had none before)
+HOT_MIN_COUNT = 3
+HOT_FACTOR = Decimal(2)
+
+
+def is_hot_spot(count: int, previous_average: Decimal | None, min_count: int,
+                factor: Decimal) -> bool:
+    """Whether a class's month makes it a hot spot (docs/indicators.md)."""
+    if count < min_count:
+        return False
+    return not previous_average or Decimal(count) >= factor * previous_average
+
+
+def covers(campaign: dict, category: str, area_code: str, first_day: date,
+           last_day: date) -> bool:
+    """Whether a campaign (or 每月一题) takes on the class: its category, an area prefix of the
+    class's area, and days overlapping [first_day, last_day]."""
+    return (campaign["category_code"] == category
+            and area_code.startswith(campaign["area_prefix"])
+            and campaign["starts_on"] <= last_day and campaign["ends_on"] >= first_day)

@@ -1,17 +1,21 @@
-"""Use cases of campaigns (专项): start one and link its cases, read it with whether the class
-of problem recurs after it, list them."""
+"""Use cases of campaigns (专项) and 每月一题 programmes: start one and link its cases, read it
+with whether the class of problem recurs after it (its before/after figures), its lead
+department and measures, list them; 主动治理: the month's hot spots and what takes them on."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..errors import AppError
 from ..settings import Settings
+from ..stats import service as stats_service
 from ..stats.rules import midnight
 from ..users import permissions
+from ..users import queries as user_queries
 from ..users.rules import Principal
 from . import queries, rules
 
@@ -36,14 +40,65 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     if not queries.category_exists(session, body["category"]):
         raise AppError("request.invalid", f"There is no category {body['category']!r}.",
                        {"category": ["Unknown category code."]})
+    lead = body.get("lead_department")
+    _check_department(session, lead)
     campaign_id = queries.insert_campaign(
         session, name=body["name"].strip(), category_code=body["category"], area_prefix=prefix,
         starts_on=body["starts_on"], ends_on=body["ends_on"], note=body.get("note"),
-        created_by_id=principal.id)
+        created_by_id=principal.id, kind=body.get("kind", "campaign"),
+        lead_department_code=lead, measures=rules.measures_of(body.get("measures") or []))
     _link(session, principal, settings, campaign_id, body["starts_on"], body["ends_on"])
     # the answer is made before the commit (the edge's): a campaign that cannot be shown is
     # not saved
     return get_campaign(session, principal, settings, campaign_id)
+
+
+def _check_department(session: Session, code: str | None) -> None:
+    if code is not None and not user_queries.department_exists(session, code):
+        raise AppError("request.invalid", f"There is no department {code!r}.",
+                       {"lead_department": ["Unknown department code."]})
+
+
+def set_programme(session: Session, principal: Principal, settings: Settings, campaign_id: int,
+                  body: dict) -> dict:
+    """每月一题 as a programme: its lead department (owner) and its measures (举措, each with
+    the day it was done), replaced as given, by the supervisors and admins of its area.
+    Returns it as get_campaign shows it.
+    Raises AppError campaign.not_found, auth.forbidden, request.invalid (unknown department)."""
+    row = _runnable(session, principal, campaign_id)
+    lead = body.get("lead_department", row["lead_department_code"])
+    _check_department(session, lead)
+    measures = (rules.measures_of(body["measures"]) if "measures" in body
+                else list(row["measures"] or []))
+    queries.set_programme(session, campaign_id, lead_department_code=lead, measures=measures)
+    return get_campaign(session, principal, settings, campaign_id)
+
+
+def hot_spots(session: Session, principal: Principal, settings: Settings, *,
+              period: str | None = None, level: str = "community", area: str | None = None,
+              min_count: int = rules.HOT_MIN_COUNT, factor=rules.HOT_FACTOR) -> dict:
+    """主动治理: the classes (category × area at `level`) where cases concentrate this month
+    against the months before — hotline requests and grid reports together — at least
+    `min_count` cases and `factor` times the monthly average before (docs/indicators.md); each
+    with the campaigns or 每月一题 that take it on (category, an area prefix of its area, days
+    overlapping the month), so a supervisor sees which are not yet taken on."""
+    factor = Decimal(str(factor))  # the comparison exact, whatever the float
+    top = stats_service.top_problems(session, principal, settings, period=period, area=area,
+                                     level=level, limit=100)
+    first, last = top["period"]["from"], top["period"]["to"]
+    campaigns = [c for c in queries.list_campaign_rows(session)
+                 if rules.may_see(principal, c["area_prefix"])]
+    items = []
+    for it in top["items"]:
+        if not rules.is_hot_spot(it["count"], it["previous_average"], min_count, factor):
+            continue
+        taken = [{"id": c["id"], "name": c["name"], "kind": c["kind"]} for c in campaigns
+                 if rules.covers(c, it["category"]["code"], it["area"]["code"] or "",
+                                 first, last)]
+        items.append({**it, "rise": it["count"] - (it["previous_average"] or 0),
+                      "taken_on_by": taken})
+    return {"period": top["period"], "level": level, "area": area, "months": top["months"],
+            "min_count": min_count, "factor": factor, "items": items}
 
 
 def _check_span(starts_on, ends_on) -> None:
@@ -102,9 +157,16 @@ def _visible(session: Session, principal: Principal, campaign_id: int):
 
 
 def _view(row, by_status: dict) -> dict:
-    return {"id": row["id"], "name": row["name"],
-            "category": {"code": row["category_code"], "name": row["category_name"]},
+    lead = None
+    if row["lead_department_code"]:
+        lead = {"code": row["lead_department_code"], "name": row["lead_department_name"],
+                "name_en": row["lead_department_name_en"]}
+    return {"id": row["id"], "name": row["name"], "kind": row["kind"],
+            "lead_department": lead, "measures": list(row["measures"] or []),
+            "category": {"code": row["category_code"], "name": row["category_name"],
+                         "name_en": row["category_name_en"]},
             "area_prefix": row["area_prefix"], "area_name": row["area_name"],
+            "area_name_en": row["area_name_en"],
             "starts_on": row["starts_on"], "ends_on": row["ends_on"], "note": row["note"],
             "created_by_id": row["created_by_id"], "created_at": row["created_at"],
             "linked": sum(by_status.values()), "by_status": by_status}
@@ -140,10 +202,10 @@ def get_campaign(session: Session, principal: Principal, settings: Settings,
     return view
 
 
-def list_campaigns(session: Session, principal: Principal) -> list[dict]:
-    """The campaigns whose area overlaps the caller's scope, latest first, with the linked
-    cases the caller may see by status."""
+def list_campaigns(session: Session, principal: Principal, kind: str | None = None) -> list[dict]:
+    """The campaigns (of a kind: campaign 专项, monthly_topic 每月一题) whose area overlaps the
+    caller's scope, latest first, with the linked cases the caller may see by status."""
     rows = [r for r in queries.list_campaign_rows(session)
-            if rules.may_see(principal, r["area_prefix"])]
+            if rules.may_see(principal, r["area_prefix"]) and kind in (None, r["kind"])]
     counts = queries.linked_counts(session, principal, [r["id"] for r in rows])
     return [_view(r, counts[r["id"]]) for r in rows]

@@ -69,7 +69,8 @@ class ExtensionRequest(Base):
     __tablename__ = "extension_requests"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status_known"),
-        CheckConstraint("unit IN ('hours', 'working_hours', 'working_days')", name="unit_known"),
+        CheckConstraint("unit IN ('hours', 'working_hours', 'working_days', 'days')",
+                        name="unit_known"),
         CheckConstraint("amount BETWEEN 1 AND 10000", name="amount_range"),
         Index("uq_extension_requests_one_pending", "report_id", unique=True,
               postgresql_where="status = 'pending'"),
@@ -215,6 +216,9 @@ class CaseNotice(Base):
         CheckConstraint("(replied_at IS NULL) = (replied_by_id IS NULL)",
                         name="replied_by_whom"),
         CheckConstraint("(replied_at IS NULL) = (reply IS NULL)", name="reply_when_replied"),
+        CheckConstraint(
+            "ground IS NULL OR ground IN ('overdue', 'repeated', 'leader_instruction', "
+            "'media_exposure', 'repeated_complaints', 'other')", name="ground_known"),
         Index("ix_case_notices_report_id", "report_id"),
         Index("ix_case_notices_department_open", "department_code", "reply_due_at"),
     )
@@ -228,6 +232,9 @@ class CaseNotice(Base):
     issued_by_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)
+    # why it was issued (cases.rules.NOTICE_GROUNDS, or the case's own: overdue, repeated);
+    # null only on a notice issued before grounds were kept and without one on its event
+    ground: Mapped[str | None] = mapped_column(String(30))
     reply_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replied_by_id: Mapped[int | None] = mapped_column(

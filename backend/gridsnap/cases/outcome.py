@@ -97,6 +97,13 @@ class ActionContext:
         rows = users.supervisors_by_depth(self.session, [self.case["area_code"]])
         return rules.pick_level(rows, level, lambda: users.admins(self.session))
 
+    def deciders_of_extensions(self) -> list[int]:
+        """Who decides an extension (延期) of this case: for a hotline case the hotline centre
+        (its call-takers, rules.EXTENSION_DECIDERS), else the supervisors closest to it."""
+        if self.case["source"] == "hotline":
+            return users.call_takers(self.session)
+        return self.supervisors()
+
     def handlers(self, department_code: str) -> list[int]:
         """The handlers of the unit of `department_code` covering this case's area."""
         unit = (department_code, self.case["area_code"])

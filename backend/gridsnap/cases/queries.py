@@ -59,7 +59,8 @@ NOTICES_COLUMN = """(
     SELECT json_agg(json_build_object(
                'id', n.id, 'department_code', n.department_code, 'name', d.name,
                'name_en', d.name_en, 'issued_at', n.issued_at, 'issued_by', iu.display_name,
-               'issued_by_id', n.issued_by_id, 'note', n.note, 'reply_due_at', n.reply_due_at,
+               'issued_by_id', n.issued_by_id, 'note', n.note, 'ground', n.ground,
+               'reply_due_at', n.reply_due_at,
                'replied_at', n.replied_at, 'replied_by', pu.display_name, 'reply', n.reply)
                ORDER BY n.issued_at, n.id)
       FROM case_notices n JOIN departments d ON d.code = n.department_code

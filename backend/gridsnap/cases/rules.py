@@ -126,8 +126,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("resume", {"suspended"}, "dispatched", _S | _SYS, ev.CASE_RESUMED),
     _a("request_extension", {"dispatched"}, None, {"handler"}, ev.CASE_EXTENSION_REQUESTED,
        needs_note=True, fields=("extension",)),
-    _a("approve_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_APPROVED),
-    _a("refuse_extension", {"dispatched"}, None, _S, ev.CASE_EXTENSION_REFUSED,
+    # a hotline case's extension is the hotline centre's to decide (the call-takers), not the
+    # supervisor of the unit's area; another case's, the supervisor's (_relation_allows)
+    _a("approve_extension", {"dispatched"}, None, _S | _CT, ev.CASE_EXTENSION_APPROVED),
+    _a("refuse_extension", {"dispatched"}, None, _S | _CT, ev.CASE_EXTENSION_REFUSED,
        needs_note=True),
     # 吹哨报到: a joint case, its report-ins and the co-departments' feedback
     _a("whistle", {"accepted", "dispatched", "returned"}, "dispatched", _S, ev.CASE_WHISTLED,
@@ -324,6 +326,8 @@ def _relation_allows(action: str, p: Principal, c: CaseFacts) -> bool:
     if p.role == SYSTEM_ROLE:
         return True
     if p.role in SUPERVISORS:
+        if action in EXTENSION_DECISIONS and c.source == "hotline" and p.role != "admin":
+            return False  # the hotline centre decides a hotline case's extension
         # unmerge: only those who may see both cases (invariant 4)
         return c.covers_case and (action != "unmerge" or c.sees_primary)
     if p.role == "handler":
@@ -369,8 +373,15 @@ def _relation_allows(action: str, p: Principal, c: CaseFacts) -> bool:
             return c.nature == "consultation"
         if action == "callback":
             return c.callback_status == "pending"
+        if action in EXTENSION_DECISIONS:
+            return True  # the hotline centre decides its cases' extensions
         return c.callback_status == "negative"  # reopen: after 不满意 or 未解决
     return False
+
+
+# the decisions on an extension (延期): the hotline centre's for a hotline case (call-takers and
+# admins), the supervisors' for any other
+EXTENSION_DECISIONS = ("approve_extension", "refuse_extension")
 
 
 # decisions need the request they decide: action -> (the fact, what is missing)

@@ -1,7 +1,8 @@
 """Shapes of cases and actions at the API edge."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ..deadlines.rules import UNITS
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..photos.schemas import PhotoOutSchema
 from ..schemas import AwareDateTime, Date
@@ -60,9 +61,26 @@ class ReportDetailSchema(ReportOutSchema):
 
 
 class ExtensionSchema(Schema):
-    amount = fields.Integer(required=True, validate=validate.Range(1, 10000))
-    unit = fields.String(required=True,
-                         validate=validate.OneOf(("hours", "working_hours", "working_days")))
+    """延期: {amount, unit}, or the short form of the time limits {limit: "7d"}."""
+
+    amount = fields.Integer(validate=validate.Range(1, 10000))
+    unit = fields.String(validate=validate.OneOf(UNITS), metadata={
+        "description": "hours, working_hours, working_days or days (calendar days, 日)."})
+    limit = fields.String(validate=validate.Regexp(r"^[0-9]{1,5}(wd|wh|d|h)$"), metadata={
+        "description": "Instead of amount and unit, as GRIDSNAP_HOTLINE_TIME_LIMITS writes "
+                       "them: 7d (calendar days), 7wd (working days), 24h, 2wh.",
+        "example": "7wd"})
+
+    @validates_schema
+    def _one_form(self, data, **kwargs):
+        if "limit" in data:
+            if "amount" in data or "unit" in data:
+                raise ValidationError("Give limit, or amount and unit, not both.", "limit")
+            return
+        missing = {k: ["Missing data for required field."] for k in ("amount", "unit")
+                   if k not in data}
+        if missing:
+            raise ValidationError(missing)
 
 
 class CallbackInSchema(Schema):
@@ -231,6 +249,11 @@ class NoticeSchema(Schema):
     issued_at = AwareDateTime()
     issued_by = fields.String()
     note = fields.String()
+    ground = fields.String(allow_none=True, metadata={
+        "description": "Why it was issued: overdue, repeated (handed back or reworked twice), "
+                       "leader_instruction (领导批示), media_exposure (媒体曝光), "
+                       "repeated_complaints (群众反复投诉), other; null on a notice issued before "
+                       "grounds were kept."})
     reply_due_at = AwareDateTime()
     replied_at = AwareDateTime(allow_none=True)
     replied_by = fields.String(allow_none=True)

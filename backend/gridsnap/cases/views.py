@@ -61,6 +61,7 @@ def notice_view(n, now: datetime) -> dict:
     due, replied = rules.instant(n["reply_due_at"]), rules.instant(n["replied_at"])
     out = {k: n[k] for k in ("id", "department_code", "name", "name_en", "issued_by", "note",
                              "replied_by", "reply")}
+    out["ground"] = n.get("ground")
     out.update(issued_at=rules.instant(n["issued_at"]), reply_due_at=due, replied_at=replied,
                state="replied" if replied else ("overdue" if now > due else "open"),
                late=(replied > due) if replied else None)

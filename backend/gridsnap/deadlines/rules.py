@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
@@ -76,6 +77,26 @@ class TimeLimit:
     def to_dict(self) -> dict[str, Any]:
         """The stored form, the inverse of `from_dict`."""
         return {"amount": self.amount, "unit": self.unit}
+
+    @classmethod
+    def parse(cls, text: Any) -> TimeLimit:
+        """Read the short form of the time limits in the settings: "7d" (calendar days, 日),
+        "7wd" (working days), "24h" (hours), "2wh" (working hours). ValueError otherwise."""
+        m = _SHORT_LIMIT.match(text.strip()) if isinstance(text, str) else None
+        if not m:
+            raise ValueError(f"time limit is written like 7d (calendar days), 7wd (working "
+                             f"days), 24h (hours) or 2wh (working hours), not {text!r}")
+        return cls(int(m.group(1)), SHORT_UNITS[m.group(2)])
+
+    def short(self) -> str:
+        """The short form: 7d, 7wd, 24h, 2wh (the inverse of `parse`)."""
+        return f"{self.amount}{_SHORT_OF[self.unit]}"
+
+
+# the short units of time limits (GRIDSNAP_HOTLINE_TIME_LIMITS, extension requests)
+SHORT_UNITS = {"h": "hours", "wh": "working_hours", "wd": "working_days", "d": "days"}
+_SHORT_OF = {v: k for k, v in SHORT_UNITS.items()}
+_SHORT_LIMIT = re.compile(r"^([0-9]{1,5})(wd|wh|d|h)$")
 
 
 @dataclass(frozen=True)

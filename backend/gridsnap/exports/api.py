@@ -8,14 +8,14 @@ from flask.views import MethodView
 from ..edge import Blueprint
 from ..extensions import db_session, read_session, read_sessions, runtime, settings
 from ..patrols.schemas import TableQuerySchema
-from ..stats.schemas import IndicatorQuerySchema
+from ..stats.schemas import IndicatorQuerySchema, RankingQuerySchema
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import CaseExportQuerySchema
 
 blp = Blueprint("exports", __name__, url_prefix="/exports",
                 description="Exports: cases (CSV, XLSX, GeoJSON), indicator and patrol tables "
-                            "(CSV, XLSX)")
+                            "and the 考评 ranking (CSV, XLSX)")
 
 
 def _send(export: service.Export) -> Response:
@@ -68,4 +68,17 @@ class PatrolExport(MethodView):
         """The patrol table of /patrols/table (same parameters) with its total row: 巡查覆盖率,
         巡查次数, hours and km, cells not walked; or per worker."""
         return _send(service.export_patrols(read_session(), current_principal(), settings(),
+                                            fmt, query))
+
+
+@blp.route("/ranking.<any(csv, xlsx):fmt>")
+class RankingExport(MethodView):
+    @blp.doc(security=SECURITY, responses=_FILE)
+    @auth_required
+    @blp.arguments(RankingQuerySchema, location="query")
+    def get(self, query, fmt: str):
+        """The monthly 考评 ranking of /stats/ranking (same parameters): rank, last month's rank
+        and the movement, the area's or unit's names in Chinese and English, the score, the
+        three rates, requests per 10,000 residents, the counts they rest on."""
+        return _send(service.export_ranking(read_session(), current_principal(), settings(),
                                             fmt, query))

@@ -37,7 +37,7 @@ NATURE_NAMES = {"consultation": "咨询", "help": "求助", "complaint": "投诉
 class Column:
     key: str  # the field of the row (and the GeoJSON property)
     header: str  # the Chinese header of CSV and XLSX
-    kind: str = "text"  # text, int, float, time, bool, percent
+    kind: str = "text"  # text, int, float, time, bool, percent; rank, score ("—" when null)
     width: int = 12  # XLSX column width
 
 
@@ -166,7 +166,7 @@ def local_time(value: datetime | None, tz: str) -> datetime | None:
 def text_value(column: Column, value, tz: str) -> str:
     """A value as CSV writes it: times local, rates "96.37%" or "—", booleans 是/否."""
     if value is None:
-        return "—" if column.kind == "percent" else ""
+        return "—" if column.kind in DASHED else ""
     if column.kind == "time":
         return local_time(value, tz).strftime(TIME_FORMAT)
     if column.kind == "percent":
@@ -176,6 +176,48 @@ def text_value(column: Column, value, tz: str) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     return str(value)
+
+
+# kinds whose empty value is written "—" (no denominator, no rank, no score)
+DASHED = ("percent", "rank", "score")
+
+_RANKING_HEADERS = {"district": ("区县", "District"), "street": ("街道", "Street"),
+                    "community": ("社区", "Community"), "department": ("单位", "Unit")}
+
+
+def ranking_columns(group: str) -> tuple[Column, ...]:
+    """The 考评 ranking's columns: rank, last month's rank, the movement, the area's or unit's
+    code and names (Chinese and English), the score, the three rates, the requests and per
+    10,000 residents, then the counts the rates rest on."""
+    zh, en = _RANKING_HEADERS[group]
+    return (
+        Column("rank", "排名", "rank", 6), Column("previous_rank", "上月排名", "rank", 9),
+        Column("movement_text", "升降", width=6),
+        Column("key", f"{zh}编码", width=12), Column("name", zh, width=16),
+        Column("name_en", en, width=24),
+        Column("score", "综合得分", "score", 9),
+        Column("response_rate", "响应率", "percent", 9),
+        Column("resolution_rate", "解决率", "percent", 9),
+        Column("satisfaction_rate", "满意率", "percent", 9),
+        Column("requests", "诉求数", "int", 8),
+        Column("population", "常住人口", "int", 10),
+        Column("requests_per_10k", "万人诉求量", "score", 11),
+        Column("dispatched_requests", "派单数", "int", 8),
+        Column("excluded_requests", "剔除诉求数", "int", 11),
+        Column("reduced_requests", "核减数", "int", 8),
+        Column("rated", "参评数", "int", 8),
+        Column("responded", "响应数", "int", 8), Column("solved", "解决数", "int", 8),
+        Column("satisfied", "满意数", "int", 8), Column("callbacks", "回访数", "int", 8),
+        Column("score_rates", "得分参评指标数", "int", 14),
+        Column("previous_score", "上月得分", "score", 9),
+    )
+
+
+def movement_text(movement: int | None) -> str:
+    """↑2 (up two places), ↓1, 0 (the same place), — (not ranked in both months)."""
+    if movement is None:
+        return "—"
+    return f"↑{movement}" if movement > 0 else (f"↓{-movement}" if movement < 0 else "0")
 
 
 def may_export_callers(principal) -> bool:

@@ -1,4 +1,5 @@
-"""Use cases of exports: cases (CSV, XLSX, GeoJSON) and indicator tables (CSV, XLSX).
+"""Use cases of exports: cases (CSV, XLSX, GeoJSON), indicator tables and the monthly 考评
+ranking (CSV, XLSX).
 
 An export is an iterator of byte chunks with its file name and media type, so the web layer
 streams it: CSV and GeoJSON are written row by row from a server-side cursor; XLSX is written
@@ -189,6 +190,36 @@ def export_patrols(session: Session, principal: Principal, settings: Settings, f
     return Export(name, MEDIA_TYPES[fmt], chunks)
 
 
+def export_ranking(session: Session, principal: Principal, settings: Settings, fmt: str,
+                   query: dict) -> Export:
+    """The monthly 考评 ranking of GET /stats/ranking (same parameters), ranked rows first."""
+    table = stats_service.ranking(session, principal, settings, group=query["group"],
+                                  period=query.get("period"), area=query.get("area"))
+    columns = rules.ranking_columns(table["group"])
+    rows = [{**r, "movement_text": rules.movement_text(r["movement"])} for r in table["rows"]]
+    tz = settings.timezone
+    name = f"ranking-{table['period']['label']}-{table['group']}.{fmt}"
+    if fmt == "csv":
+        chunks = _csv_chunks(columns, rows, tz)
+    else:
+        titles = {k: stats_rules.BY_KEY[k].title for k in stats_rules.RANKING_RATES}
+        formula = " + ".join(f"{titles[w['rate']]} × {w['weight']:g}" for w in table["weights"])
+        total = sum(w["weight"] for w in table["weights"])
+        chunks = _xlsx_chunks(columns, rows, tz, "考评排名", _info(principal, tz, [
+            ("统计周期", f"{table['period']['label']}（对比 {table['previous_period']}）"),
+            ("截止时间", rules.local_time(table["period"]["cutoff"], tz).strftime(
+                rules.TIME_FORMAT)),
+            ("排名对象", rules.GROUP_HEADERS.get(table["group"], table["group"])),
+            ("区域", table["area"] or "全部"),
+            ("综合得分", f"({formula}) ÷ {total:g}；无值的比率按 GRIDSNAP_INDICATOR_MISSING="
+                         f"{table['missing']} 处理；三率为剔除、核减后的热线诉求"),
+            ("万人诉求量", "诉求数 × 10000 ÷ 常住人口（area_populations）"),
+            ("排名", "得分从高到低，同分同名次（1, 2, 2, 4）；无得分不排名（—）"),
+            ("升降", "与上月名次相比：↑ 上升，↓ 下降，0 持平，— 上月或本月无名次"),
+        ]))
+    return Export(name, MEDIA_TYPES[fmt], chunks)
+
+
 def _describe(query: dict) -> str:
     parts = [f"{k.rstrip('_')}={v}" for k, v in sorted(query.items())
              if v not in (None, []) and not (k == "with_callers" and not v)]
@@ -275,7 +306,7 @@ def _read(f, size: int = 64 * 1024) -> Iterator[bytes]:
 
 def _xlsx_cell(ws, i, j, c: rules.Column, value, tz, when, pct, dec) -> None:
     if value is None:
-        if c.kind == "percent":
+        if c.kind in rules.DASHED:
             ws.write_string(i, j, "—")
         return
     if c.kind == "time":
@@ -284,7 +315,9 @@ def _xlsx_cell(ws, i, j, c: rules.Column, value, tz, when, pct, dec) -> None:
         ws.write_number(i, j, float(value) / 100, pct)
     elif c.kind == "float":
         ws.write_number(i, j, float(value), dec if c.key.startswith("median_") else None)
-    elif c.kind == "int":
+    elif c.kind == "score":
+        ws.write_number(i, j, float(value), dec)
+    elif c.kind in ("int", "rank"):
         ws.write_number(i, j, int(value))
     elif c.kind == "bool":
         ws.write_string(i, j, "是" if value else "否")

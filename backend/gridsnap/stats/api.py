@@ -11,13 +11,17 @@ from . import service
 from .schemas import (
     IndicatorQuerySchema,
     IndicatorTableSchema,
+    PopulationQuerySchema,
+    PopulationSchema,
+    RankingQuerySchema,
+    RankingSchema,
     TopProblemsQuerySchema,
     TopProblemsSchema,
 )
 
 blp = Blueprint("stats", __name__, url_prefix="/stats",
                 description="综合评价: indicators per area, department, category, major class, source "
-                            "and post; 每月一题")
+                            "and post; 每月一题; the monthly 考评 ranking")
 
 
 @blp.route("/indicators")
@@ -51,3 +55,30 @@ class TopProblems(MethodView):
             read_session(), current_principal(), settings(), period=query.get("period"),
             area=query.get("area"), level=query["level"], limit=query["limit"],
             cells=query["cells"], source=query.get("source"))
+
+
+@blp.route("/ranking")
+class Ranking(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(RankingQuerySchema, location="query")
+    @blp.response(200, RankingSchema)
+    def get(self, query):
+        """The monthly 考评 ranking of streets (or districts, communities, departments) by the
+        weighted three rates (三率, after 剔除 and 核减), with requests per 10,000 residents and
+        the places gained since last month (docs/indicators.md), over the cases you may see."""
+        return service.ranking(read_session(), current_principal(), settings(),
+                               group=query["group"], period=query.get("period"),
+                               area=query.get("area"))
+
+
+@blp.route("/populations")
+class Populations(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(PopulationQuerySchema, location="query")
+    @blp.response(200, PopulationSchema(many=True))
+    def get(self, query):
+        """The residents of each area (常住人口) the ranking divides by, as imported
+        (`gridsnap stats populations FILE.csv`)."""
+        return service.list_populations(read_session(), query.get("area"))

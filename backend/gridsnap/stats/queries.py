@@ -126,6 +126,10 @@ trail AS (
            count(*) FILTER (WHERE e.action = ev.CASE_RESOLVED) AS resolutions,
            bool_or(e.action = ev.CASE_REOPENED) AS reopened,
            bool_or(e.action = ev.CASE_ANSWERED) AS answered,
+           -- the units it was dispatched to (a whistle's: the lead): more than one is 转派
+           count(DISTINCT coalesce(e.data->>'lead', e.department_code))
+               FILTER (WHERE e.action IN (ev.CASE_DISPATCHED, ev.CASE_WHISTLED))
+               AS dispatch_units,
            -- 不合理诉求 approved (剔除), 申诉 approved (核减)
            bool_or(e.action = ev.CASE_EXCLUDED) AS excluded,
            bool_or(e.action = ev.CASE_RATING_REDUCED) AS reduced,
@@ -185,6 +189,7 @@ f AS (
            coalesce(t.reduced, false) AS reduced,
            coalesce(t.contacted_in_time, false) AS contacted_in_time,
            coalesce(t.reopened, false) AS reopened,
+           coalesce(t.dispatch_units, 0) AS dispatch_units,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
                AS cb_reached,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'unreachable')::boolean, false)
@@ -331,6 +336,16 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
                           AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
            AS satisfied,
        count(*) FILTER (WHERE request AND reopened) AS reopened,
+       -- the hotline's own figures: 直派 (the first unit kept it) and 转派 (dispatched to
+       -- another unit after it), 一次办结 (answered on the call, or solved at the callback
+       -- without 重新办理) of the requests answered on the call or rated
+       count(*) FILTER (WHERE dispatched_request AND dispatch_units <= 1) AS direct_dispatched,
+       count(*) FILTER (WHERE dispatched_request AND dispatch_units > 1) AS transferred,
+       count(*) FILTER (WHERE (request AND answered) OR rated_cb) AS settled_requests,
+       count(*) FILTER (WHERE (request AND answered)
+                          OR (rated_cb AND cb_solved AND NOT reopened)) AS first_call_resolved,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', dispatched_at - received_at))
+           FILTER (WHERE dispatched_request) AS median_dispatch_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', accepted_at - received_at))
            FILTER (WHERE is_case) AS median_accept_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at - dispatched_at))
@@ -699,3 +714,47 @@ def cell_points(session: Session, codes: list[str]) -> dict[str, dict]:
                  WHERE code = ANY(:k)) a
     """), {"k": codes}).mappings().all()
     return {r["code"]: dict(r) for r in rows}
+
+
+# --- the residents of each area (考评: requests per 10,000 residents) ----------------------------
+
+def populations(session: Session, codes: list[str]) -> dict[str, int]:
+    """{area code: residents} for the codes that have a figure."""
+    if not codes:
+        return {}
+    rows = session.execute(text(
+        "SELECT area_code, population FROM area_populations WHERE area_code = ANY(:codes)"),
+        {"codes": list(codes)})
+    return {code: int(n) for code, n in rows}
+
+
+def known_areas(session: Session, codes: list[str]) -> set[str]:
+    """The codes among `codes` that are areas of the grid."""
+    if not codes:
+        return set()
+    return set(session.execute(text("SELECT code FROM areas WHERE code = ANY(:codes)"),
+                               {"codes": list(codes)}).scalars())
+
+
+def upsert_populations(session: Session, rows: list[dict], now: datetime) -> None:
+    """Rows of {area_code, population, source}: set (or replace) each area's figure."""
+    if not rows:
+        return
+    session.execute(text("""
+        INSERT INTO area_populations (area_code, population, source, updated_at)
+        VALUES (:area_code, :population, :source, :now)
+        ON CONFLICT (area_code) DO UPDATE
+           SET population = EXCLUDED.population, source = EXCLUDED.source,
+               updated_at = EXCLUDED.updated_at
+    """), [{**r, "now": now} for r in rows])
+
+
+def population_rows(session: Session, area_prefix: str | None = None) -> list[dict]:
+    """Every area's figure (under a prefix), with the area's names and level, by code."""
+    return [dict(r) for r in session.execute(text("""
+        SELECT p.area_code AS code, a.level, a.name, a.name_en, p.population, p.source,
+               p.updated_at
+          FROM area_populations p JOIN areas a ON a.code = p.area_code
+         WHERE starts_with(p.area_code, :prefix)
+         ORDER BY p.area_code
+    """), {"prefix": area_prefix or ""}).mappings()]

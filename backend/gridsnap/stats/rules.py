@@ -229,6 +229,11 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("solved", "解决数", title_en="Solved"),
     _I("satisfied", "满意数", title_en="Satisfied"),
     _I("reopened", "重新办理数", title_en="Reopened"),
+    # the hotline's own figures (calls taken: 热线受理数, reported_hotline)
+    _I("direct_dispatched", "直派数", title_en="Dispatched once (kept by the first unit)"),
+    _I("transferred", "转派数", title_en="Transferred to another unit"),
+    _I("settled_requests", "办结参评数", title_en="Answered on the call or rated"),
+    _I("first_call_resolved", "一次办结数", title_en="Resolved first time"),
     _I("direct_answer_rate", "直接答复率", "answered_on_call", "requests",
        title_en="Answered directly"),
     _I("contact_rate", "先行联系率", "contacted_in_time", "dispatched_requests",
@@ -236,6 +241,13 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("response_rate", "响应率", "responded", "rated", title_en="Response rate"),
     _I("resolution_rate", "解决率", "solved", "rated", title_en="Resolution rate"),
     _I("satisfaction_rate", "满意率", "satisfied", "callbacks", title_en="Satisfaction rate"),
+    _I("direct_dispatch_rate", "直派率", "direct_dispatched", "dispatched_requests",
+       title_en="Direct dispatch rate"),
+    _I("transfer_rate", "转派率", "transferred", "dispatched_requests",
+       title_en="Transfer rate", lower_is_better=True),
+    _I("first_call_resolution_rate", "一次办结率", "first_call_resolved", "settled_requests",
+       title_en="First-call resolution rate"),
+    _I("median_dispatch_hours", "派单用时中位数（小时）", title_en="Median hours to dispatch"),
     _I("median_handle_hours", "处置用时中位数（小时）", title_en="Median hours to handle"),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
@@ -316,6 +328,7 @@ def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT
     row["composite_score"], row["composite_rates"] = composite(row, weights, missing)
     row["median_accept_hours"] = hours(counts.get("median_accept_s"))
     row["median_handle_hours"] = hours(counts.get("median_handle_s"))
+    row["median_dispatch_hours"] = hours(counts.get("median_dispatch_s"))
     return {i.key: row[i.key] for i in INDICATORS}
 
 
@@ -332,3 +345,84 @@ NO_KEY_NAME_EN = {"district": "(outside the grid)", "street": "(outside the grid
 
 
 TOP_LEVELS = AREA_LEVELS  # 每月一题 per district, street, community or cell
+
+
+# --- the monthly 考评 ranking ---------------------------------------------------------------------
+# The city's monthly assessment of streets (街乡) and units by the three rates (三率) of the
+# hotline's requests, as docs/indicators.md describes: the score is Σ weight × rate ÷ Σ weight
+# over the rates with a value (GRIDSNAP_INDICATOR_MISSING says what a missing one counts as).
+# Beijing's assessment weighted 响应率 : 解决率 : 满意率 as 10 : 45 : 45 when it began (2019);
+# GRIDSNAP_RANKING_WEIGHTS sets a city's own.
+RANKING_RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
+RANKING_WEIGHTS: tuple[tuple[str, float], ...] = (
+    ("response_rate", 0.10), ("resolution_rate", 0.45), ("satisfaction_rate", 0.45))
+RANKING_GROUPS = ("district", "street", "community", "department")
+PER_RESIDENTS = 10_000  # requests per 10,000 residents (万人诉求量)
+
+
+def ranking_weights_of(configured: tuple[tuple[str, float], ...]) -> tuple[tuple[str, float], ...]:
+    """The ranking's weights in force; ValueError naming a key that is none of the 三率."""
+    weights = configured or RANKING_WEIGHTS
+    unknown = [k for k, _ in weights if k not in RANKING_RATES]
+    if unknown:
+        raise ValueError(f"GRIDSNAP_RANKING_WEIGHTS names no rate of the 三率: "
+                         f"{', '.join(unknown)} (rates: {', '.join(RANKING_RATES)})")
+    return weights
+
+
+def per_residents(count: int, population: int | None) -> Decimal | None:
+    """count per PER_RESIDENTS residents, two decimals half up; None without a population (or
+    of 0)."""
+    if not population:
+        return None
+    exact = Fraction(count * PER_RESIDENTS, population)
+    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def ranks(scores: list[Decimal | None]) -> list[int | None]:
+    """Standard competition ranks (1, 2, 2, 4) by score, highest first; no score, no rank."""
+    valued = sorted((s for s in scores if s is not None), reverse=True)
+    first = {}
+    for i, s in enumerate(valued, 1):
+        first.setdefault(s, i)
+    return [None if s is None else first[s] for s in scores]
+
+
+def movement(rank: int | None, previous: int | None) -> int | None:
+    """Places gained since last month (positive: up, negative: down); None unless ranked in
+    both months."""
+    if rank is None or previous is None:
+        return None
+    return previous - rank
+
+
+# the counts a ranking row shows beside its rates
+RANKING_COUNTS = ("requests", "dispatched_requests", "excluded_requests", "reduced_requests",
+                  "rated", "responded", "solved", "satisfied", "callbacks")
+
+
+def population_rows(lines: list[dict], default_source: str | None = None
+                    ) -> tuple[list[dict], list[dict]]:
+    """The rows of a population file (dicts from csv.DictReader: code, population, optionally
+    source) → ([{line, area_code, population, source}], [{line, message}]). Line numbers count
+    the header as line 1."""
+    rows, problems = [], []
+    seen: set[str] = set()
+    for i, line in enumerate(lines, 2):
+        code = str(line.get("code") or "").strip()
+        raw = str(line.get("population") or "").strip().replace(",", "")
+        if not re.fullmatch(r"[0-9]{6,15}", code):
+            problems.append({"line": i, "message": f"code {code!r} is not an area code"})
+            continue
+        if code in seen:
+            problems.append({"line": i, "message": f"{code}: given twice"})
+            continue
+        seen.add(code)
+        if not raw.isdigit():
+            problems.append({"line": i, "message": f"{code}: population {raw!r} is not a "
+                                                   f"whole number ≥ 0"})
+            continue
+        source = str(line.get("source") or "").strip() or default_source
+        rows.append({"line": i, "area_code": code, "population": int(raw), "source": source})
+    return rows, problems

@@ -4,7 +4,15 @@ from marshmallow import Schema, fields, validate
 
 from ..cases.rules import SOURCES
 from ..schemas import MONTH_PATTERN, AwareDateTime, Date
-from .rules import GROUPS, INDICATORS, TOP_LEVELS
+from .rules import (
+    BY_KEY,
+    GROUPS,
+    INDICATORS,
+    RANKING_COUNTS,
+    RANKING_GROUPS,
+    RANKING_RATES,
+    TOP_LEVELS,
+)
 
 _AREA = fields.String(validate=validate.Regexp(r"^[0-9]{1,15}$"),
                       metadata={"description": "An area code prefix: only cases under it."})
@@ -149,3 +157,77 @@ class TopProblemsSchema(Schema):
     area = fields.String(allow_none=True)
     months = fields.List(fields.String())
     items = fields.List(fields.Nested(TopProblemSchema))
+
+
+# --- the monthly 考评 ranking ----------------------------------------------------------------------
+
+class RankingQuerySchema(Schema):
+    period = fields.String(validate=validate.Regexp(MONTH_PATTERN), metadata={
+        "description": "The month, YYYY-MM (default: this month); ranked against the month "
+                       "before."})
+    group = fields.String(load_default="street", validate=validate.OneOf(RANKING_GROUPS),
+                          metadata={"description": "street (街乡, default), district, community "
+                                                   "or department (the unit)."})
+    area = _AREA
+
+
+class RankingWeightSchema(Schema):
+    rate = fields.String()
+    weight = fields.Float()
+
+
+RankingRowSchema = Schema.from_dict({
+    "key": fields.String(metadata={"description": "The area's or department's code."}),
+    "name": fields.String(allow_none=True),
+    "name_en": fields.String(allow_none=True),
+    "areas": fields.Nested(AreaChainSchema, allow_none=True, metadata={
+        "description": "For an area: the area and those above it."}),
+    "rank": fields.Integer(allow_none=True, metadata={
+        "description": "1 = best score; equal scores share a rank (1, 2, 2, 4); null: no "
+                       "score (no rated request)."}),
+    "score": fields.Float(allow_none=True, metadata={
+        "description": "Σ weight × rate ÷ Σ weight over the three rates (weights), two "
+                       "decimals; null when none has a value."}),
+    "score_rates": fields.Integer(metadata={"description": "How many of the three rates the "
+                                                           "score rests on."}),
+    "previous_rank": fields.Integer(allow_none=True, metadata={"description": "Last month's."}),
+    "previous_score": fields.Float(allow_none=True),
+    "movement": fields.Integer(allow_none=True, metadata={
+        "description": "Places gained since last month (negative: lost); null unless ranked "
+                       "in both."}),
+    "population": fields.Integer(allow_none=True, metadata={
+        "description": "Residents (常住人口, area_populations); null: no figure, or a "
+                       "department."}),
+    "requests_per_10k": fields.Float(allow_none=True, metadata={
+        "description": "requests × 10,000 ÷ population (万人诉求量), two decimals."}),
+    **{k: fields.Integer(metadata={"description": f"{BY_KEY[k].title} ({BY_KEY[k].title_en})"})
+       for k in RANKING_COUNTS},
+    **{k: fields.Float(allow_none=True, metadata={
+        "description": f"{BY_KEY[k].title} ({BY_KEY[k].title_en}), percent; after 剔除 and 核减."})
+       for k in RANKING_RATES},
+}, name="RankingRow")
+
+
+class RankingSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    previous_period = fields.String(metadata={"description": "The month compared, YYYY-MM."})
+    group = fields.String()
+    area = fields.String(allow_none=True)
+    weights = fields.List(fields.Nested(RankingWeightSchema))
+    missing = fields.String(metadata={
+        "description": "What a rate without a value counts as (GRIDSNAP_INDICATOR_MISSING)."})
+    rows = fields.List(fields.Nested(RankingRowSchema))
+
+
+class PopulationSchema(Schema):
+    code = fields.String()
+    level = fields.String()
+    name = fields.String(allow_none=True)
+    name_en = fields.String(allow_none=True)
+    population = fields.Integer()
+    source = fields.String(allow_none=True)
+    updated_at = AwareDateTime()
+
+
+class PopulationQuerySchema(Schema):
+    area = _AREA

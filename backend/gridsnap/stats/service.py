@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +123,88 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
                  **rules.indicator_row({}, weights, settings.indicator_missing)}
     return {"period": _period_view(p, cutoff), "group": group, "area": area, "source": source,
             "rows": rows, "total": total}
+
+
+def ranking_weights_in_force(settings: Settings) -> tuple[tuple[str, float], ...]:
+    """The ranking's weights: GRIDSNAP_RANKING_WEIGHTS, or the documented defaults."""
+    return rules.ranking_weights_of(settings.ranking_weights)  # checked when the app starts
+
+
+def _ranked(table: dict, weights, missing: str) -> dict:
+    """{key: (row, score, rates)} of a table's rows with a key, and their ranks by score."""
+    rows = [r for r in table["rows"] if r["key"] is not None]
+    scored = [(r, *rules.composite(r, weights, missing)) for r in rows]
+    ranks = rules.ranks([s for _, s, _ in scored])
+    return {r["key"]: {"row": r, "score": s, "rates": n, "rank": k}
+            for (r, s, n), k in zip(scored, ranks, strict=True)}
+
+
+def ranking(session: Session, principal: Principal, settings: Settings, *,
+            group: str = "street", period: str | None = None,
+            area: str | None = None) -> dict:
+    """The monthly 考评 ranking (docs/indicators.md): per street (district, community) or
+    department, the hotline's requests of the month, per 10,000 residents (area_populations)
+    for an area, the three rates (三率, after 剔除 and 核减), their weighted score, the rank by
+    that score (competition ranks: 1, 2, 2, 4; no score, no rank) and last month's rank and
+    score, with the places gained. Over the cases the principal may see, like every table.
+    Rows: ranked first by rank, then the unranked by key.
+
+    Raises AppError request.invalid for a period that cannot be read."""
+    p = period_of(settings, period=period)
+    previous = p.shifted_months(-1, settings.timezone)
+    weights = ranking_weights_in_force(settings)
+    missing = settings.indicator_missing
+    now_table = indicator_table(session, principal, settings, group=group, period=p.label,
+                                area=area, source="hotline")
+    before = _ranked(indicator_table(session, principal, settings, group=group,
+                                     period=previous.label, area=area, source="hotline"),
+                     weights, missing)
+    current = _ranked(now_table, weights, missing)
+    people = queries.populations(session, list(current)) if group in AREA_LEVELS else {}
+    rows = []
+    for key, c in current.items():
+        r, last = c["row"], before.get(key) or {}
+        population = people.get(key)
+        rows.append({
+            "key": key, "name": r["name"], "name_en": r["name_en"], "areas": r["areas"],
+            "rank": c["rank"], "score": c["score"], "score_rates": c["rates"],
+            "previous_rank": last.get("rank"), "previous_score": last.get("score"),
+            "movement": rules.movement(c["rank"], last.get("rank")),
+            "population": population,
+            "requests_per_10k": rules.per_residents(r["requests"], population),
+            **{k: r[k] for k in rules.RANKING_COUNTS + rules.RANKING_RATES}})
+    rows.sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, x["key"]))
+    return {"period": now_table["period"], "previous_period": previous.label, "group": group,
+            "area": area, "weights": [{"rate": k, "weight": w} for k, w in weights],
+            "missing": missing, "rows": rows}
+
+
+def import_populations(session: Session, path: str, *, source: str | None = None) -> dict:
+    """Residents per area from a CSV file (UTF-8, a header row naming `code` and `population`,
+    optionally `source`): every row checked first (a known area, a whole number ≥ 0), then all
+    written or none. Returns {"written": n, "problems": [{"line", "message"}]}; with problems,
+    nothing is written. Does not commit."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            lines = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return {"written": 0, "problems": [{"line": None, "message": f"cannot read {path}: {exc}"}]}
+    rows, problems = rules.population_rows(lines, default_source=source)
+    known = queries.known_areas(session, [r["area_code"] for r in rows])
+    for r in rows:
+        if r["area_code"] not in known:
+            problems.append({"line": r["line"], "message": f"{r['area_code']}: no such area"})
+    if problems:
+        return {"written": 0, "problems": sorted(problems, key=lambda x: x["line"] or 0)}
+    queries.upsert_populations(session, [{k: r[k] for k in ("area_code", "population",
+                                                                "source")} for r in rows],
+                               clock.now())
+    return {"written": len(rows), "problems": []}
+
+
+def list_populations(session: Session, area: str | None = None) -> list[dict]:
+    """Every area's residents (under an area prefix), by code."""
+    return queries.population_rows(session, area)
 
 
 def top_problems(session: Session, principal: Principal, settings: Settings, *,

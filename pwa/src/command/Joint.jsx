@@ -68,10 +68,15 @@ function caseDepartments(c) {
   return [...new Set(out.filter(Boolean))];
 }
 
+/** The grounds a notice (督办) names on a case that is not its own ground (cases/rules.py
+ * NOTICE_GROUNDS); an overdue or twice handed-back case is its own ground (''). */
+export const NOTICE_GROUNDS = ['leader_instruction', 'media_exposure', 'repeated_complaints', 'other'];
+
 export function NoticeForm({ c, departments, busy, onCancel, onSubmit }) {
   const choices = caseDepartments(c);
   const [department, setDepartment] = useState(choices[0] || '');
   const [note, setNote] = useState('');
+  const [ground, setGround] = useState(c.notice_due ? '' : NOTICE_GROUNDS[0]);
   return (
     <div class="card stack" data-testid="notice-form">
       <strong>{t('action.issue_notice')}</strong>
@@ -85,13 +90,20 @@ export function NoticeForm({ c, departments, busy, onCancel, onSubmit }) {
           </select>
         </>
       )}
+      <label for="notice-ground">{t('notice.ground')}</label>
+      <select id="notice-ground" value={ground} data-testid="notice-ground"
+        onChange={(e) => setGround(e.currentTarget.value)}>
+        {c.notice_due && <option value="">{t('notice.ground_own')}</option>}
+        {NOTICE_GROUNDS.map((g) => <option value={g}>{t(`ground.${g}`)}</option>)}
+      </select>
       <label for="notice-note">{t('desk.note_required')}</label>
       <textarea id="notice-note" rows="2" value={note} data-testid="notice-note"
         onInput={(e) => setNote(e.currentTarget.value)} />
       <div class="row">
         <button type="button" class="secondary" onClick={onCancel}>{t('common.cancel')}</button>
         <button type="button" class="primary" data-testid="notice-confirm" disabled={busy || !note.trim()}
-          onClick={() => onSubmit({ ...(department ? { department } : {}), note: note.trim() })}>
+          onClick={() => onSubmit({ ...(department ? { department } : {}), ...(ground ? { ground } : {}),
+            note: note.trim() })}>
           {t('action.issue_notice')}</button>
       </div>
     </div>
@@ -147,7 +159,7 @@ export function NoticeItems({ notices, departments, withCase = false, onOpen, ch
             <strong>{withCase && `${t('records.case_n', { n: n.number })} · `}{deptLabel(departments, n.department_code, n)}</strong>
             <small>{formatTime(n.issued_at)} · {n.issued_by}</small>
           </div>
-          <p class="small">{n.note}</p>
+          <p class="small">{n.ground && <span class="tag" data-testid="notice-ground-tag">{t(`ground.${n.ground}`)}</span>}{' '}{n.note}</p>
           <p class={`small ${n.state === 'overdue' || n.late ? 'warn-text' : 'muted'}`} data-testid="notice-state">
             {noticeStateText(n)}</p>
           {n.reply && <p class="small">{t('notice.reply')}: {n.reply}{n.replied_by && <span class="muted"> · {n.replied_by}</span>}</p>}

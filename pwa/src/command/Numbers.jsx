@@ -1,4 +1,4 @@
-// 综合评价: the month's indicator table by area, department, category, 部件/事件, 大类, source or
+// 综合评价: the month's 考评 ranking (Ranking.jsx), 主动治理 hot spots (HotSpots.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
 // post (监督员, 处置人员), in views of related indicators; 每月一题;
 // and the exports (fetched with the bearer header, saved as files). The source filter is the
 // map's and the list's (live filters): the numbers, 每月一题 and both exports follow it.
@@ -9,6 +9,8 @@ import { monthOf } from '../lib/zone.js';
 import { call, download, filterQuery } from './api.js';
 import { SourceSelect } from './Filters.jsx';
 import { live, setLive, useLive } from './live.js';
+import { HotSpots } from './HotSpots.jsx';
+import { Ranking } from './Ranking.jsx';
 
 const GROUPS = ['street', 'community', 'department', 'category', 'kind', 'major_class', 'source',
   'reporter', 'handler', 'dispatcher'];
@@ -30,6 +32,11 @@ const VIEWS = {
     'excluded_requests', 'reduced_requests', 'contacted_in_time',
     'contact_rate', 'callbacks',
     'response_rate', 'resolution_rate', 'satisfaction_rate'],
+  // the hotline's own figures: calls taken, 直派 / 转派, 一次办结, time to dispatch
+  hotline_own: ['reported_hotline', 'requests', 'answered_on_call', 'direct_answer_rate', 'dispatched_requests',
+    'direct_dispatched', 'transferred', 'direct_dispatch_rate', 'transfer_rate', 'settled_requests',
+    'first_call_resolved', 'first_call_resolution_rate', 'median_dispatch_hours', 'callbacks',
+    'callback_unreachable'],
 };
 
 /** The current month in the deployment's zone ("2026-11"). */
@@ -145,6 +152,8 @@ export function Numbers() {
         <p class="small muted">{t('num.definitions')}</p>
         {view === 'joint' && group === 'department' && <p class="small muted">{t('num.joint_by_department')}</p>}
       </section>
+      <Ranking period={period} busy={busy} onExport={save} />
+      <HotSpots period={period} />
       <section class="card" data-testid="top-problems">
         <h2>{t('num.top_problems')}</h2>
         {top && top.items.length === 0 && <p class="muted">{t('num.no_rows')}</p>}

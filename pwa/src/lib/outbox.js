@@ -11,8 +11,10 @@
 //                            action: {case_id, case_number, action, note, purpose, ...} where
 //                              action is the worker's verify_pass / verify_fail (purpose
 //                              'verification', with location) or the handler's sign, resolve,
-//                              return (reason) or request_extension (extension) (purpose
-//                              'resolution'); purpose is what the photos are evidence of
+//                              return (reason), request_extension (extension),
+//                              record_contact (contact), request_exclusion (exclusion) or
+//                              appeal (appeal) (purpose 'resolution'); purpose is what the
+//                              photos are evidence of
 //                            dispute: the body of PUT /disputes/{id} (no photos)
 //                            dispute_step: {dispute_id, number, step, note, session, agreement,
 //                              transfer, follow_up}: POST /disputes/{id}/steps with the item's

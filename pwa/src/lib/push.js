@@ -1,5 +1,6 @@
 // Push: upload the outbox one item at a time, oldest first. A report goes first, then its photos;
-// a case action (a worker's verification, a handler's sign, resolve, return or extension request)
+// a case action (a worker's verification, a handler's sign, resolve, return, extension request,
+// contact record, exclusion request or appeal)
 // sends its photos first, then the action. Every request is idempotent by the ids the phone made.
 // A network error or 5xx stops the round (tried again later); a 4xx stops only that item and keeps
 // the server's reason; a 401 stops everything (log in again), leaving the outbox as it is.
@@ -213,6 +214,10 @@ async function sendAction(item, token) {
   if (b.reason_kind) json.reason_kind = b.reason_kind;
   if (b.review_on) json.review_on = b.review_on;
   if (b.notice_id) json.notice_id = b.notice_id;
+  // 先行联系, 不合理诉求 and 申诉: their records
+  if (b.contact) json.contact = b.contact;
+  if (b.exclusion) json.exclusion = b.exclusion;
+  if (b.appeal) json.appeal = b.appeal;
   const { data } = await request(`cases/${b.case_id}/actions`, { method: 'POST', token, json });
   await markAccepted(item, { number: data?.number, status: data?.status });
   await caseActed(b.case_id, data);

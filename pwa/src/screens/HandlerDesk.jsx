@@ -3,6 +3,9 @@
 // for the long-term list (挂账/缓办: a reason, a note and a review date).
 // A joint case (吹哨报到): report in (报到), and a co-department feeds back to the lead; a
 // supervision notice (督办) is answered here too (the 督办 list, read when online).
+// 接诉即办: the unit records each try at reaching the caller (先行联系), asks for an unreasonable
+// request to leave the rates (不合理诉求), and appeals a rated result (申诉; the called-back
+// requests are listed when online).
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
 import { useEffect, useState } from 'preact/hooks';
@@ -50,7 +53,13 @@ export const RETURN_REASONS = ['wrong_department', 'outside_duties', 'duplicate'
 /** 挂账/缓办: why it cannot be solved now (cases/rules.py SUSPENSION_REASONS). */
 export const SUSPENSION_REASONS = ['funding', 'planning', 'court', 'other'];
 const SUSPENSION_MAX_DAYS = 365; // GRIDSNAP_SUSPENSION_MAX_DAYS until the server says
-const UNITS = ['hours', 'working_hours', 'working_days'];
+/** 先行联系: how a try at reaching the caller went (cases/contact/rules.py CONTACT_OUTCOMES). */
+export const CONTACT_OUTCOMES = ['reached', 'no_answer', 'busy', 'wrong_number', 'declined'];
+/** 不合理诉求 and 申诉: the reasons (cases/exclusion/rules.py). */
+export const EXCLUSION_REASONS = ['unreasonable', 'duplicate', 'outside_duty'];
+export const APPEAL_REASONS = ['caller_misjudged', 'beyond_unit', 'other'];
+// 7d (calendar days, 日, as the 12345 rules write them) or 7wd (working days), like the time limits
+const UNITS = ['hours', 'working_hours', 'working_days', 'days'];
 
 /**
  * The case's actions as this phone knows them: the server's, with what still waits in the
@@ -153,6 +162,85 @@ function NoticeReply({ n, caseNumber }) {
   );
 }
 
+/** 申诉 or 不合理诉求 on a called-back request: a reason and the note, queued like every action. */
+export function RatedRequestForm({ c, action }) {
+  const s = useStore();
+  const reasons = action === 'appeal' ? APPEAL_REASONS : EXCLUSION_REASONS;
+  const [reason, setReason] = useState(reasons[0]);
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const queued = s.items.some((i) => i.kind === 'action' && i.body.case_id === c.id &&
+    i.body.action === action);
+  async function send() {
+    if (busy || !note.trim()) return;
+    setBusy(true);
+    try {
+      const key = action === 'appeal' ? 'appeal' : 'exclusion';
+      const added = await addItem({ kind: 'action', user: s.session.user.username, photos: [],
+        body: { case_id: c.id, case_number: c.number, action, note: note.trim(),
+          [key]: { reason_kind: reason }, snapshot: { id: c.id, number: c.number } } });
+      await reload('items');
+      toast(t('desk.saved'), 'ok', { item: added.id });
+      setNote('');
+      syncAfterSave();
+    } finally {
+      setBusy(false);
+    }
+  }
+  if (queued) return <p class="small muted">{t('desk.saved')}</p>;
+  const prefix = action === 'appeal' ? 'appeal' : 'exclusion';
+  return (
+    <div class="stack" data-testid={`desk-${action}-form`}>
+      <label for={`${action}-${c.id}`}>{t(`${prefix}.reason`)}</label>
+      <select id={`${action}-${c.id}`} value={reason} data-testid={`desk-${action}-reason`}
+        onChange={(e) => setReason(e.currentTarget.value)}>
+        {reasons.map((r) => <option value={r}>{t(`${prefix}.${r}`)}</option>)}
+      </select>
+      <label for={`${action}-note-${c.id}`}>{t('desk.note_required')}</label>
+      <textarea id={`${action}-note-${c.id}`} rows="2" value={note} data-testid={`desk-${action}-note`}
+        onInput={(e) => setNote(e.currentTarget.value)} />
+      <button type="button" class="primary" disabled={busy || !note.trim()}
+        data-testid={`desk-${action}-send`} onClick={send}>{t(`action.${action}`)}</button>
+    </div>
+  );
+}
+
+/** 接诉即办: my department's called-back hotline requests, to appeal a rated result (申诉) or ask
+ * for an unreasonable one to leave the rates (read when online; the requests work offline). */
+function RatedRequests() {
+  const s = useStore();
+  const [list, setList] = useState(null);
+  const [open, setOpen] = useState({});
+  useEffect(() => {
+    let on = true;
+    request('cases?source=hotline&status=closed&page_size=50', { token: s.session.token })
+      .then(({ data }) => on && setList((data || []).filter((c) => (c.allowed_actions || [])
+        .some((a) => a === 'appeal' || a === 'request_exclusion'))))
+      .catch(() => on && setList(null));
+    return () => { on = false; };
+  }, [s.online, s.tasks.length]);
+  if (!list || !list.length) return null;
+  return (
+    <section class="card" data-testid="desk-rated">
+      <h2>{t('desk.rated_title')} <small>({list.length})</small></h2>
+      {list.map((c) => (
+        <div key={c.id} class="stack" data-testid="desk-rated-case">
+          <p class="small"><strong>{t('records.case_n', { n: c.number })}</strong> · {c.description}</p>
+          <p class="small muted">{t('desk.callback')}: {t(`desk.callback_${c.callback_status || 'pending'}`)}</p>
+          <div class="row wrap">
+            {['appeal', 'request_exclusion'].filter((a) => c.allowed_actions.includes(a)).map((a) => (
+              <button type="button" class={open[c.id] === a ? 'primary' : 'secondary'}
+                data-testid={`desk-rated-${a}`} onClick={() => setOpen({ ...open, [c.id]: a })}>
+                {t(`action.${a}`)}</button>
+            ))}
+          </div>
+          {open[c.id] && <RatedRequestForm c={c} action={open[c.id]} />}
+        </div>
+      ))}
+    </section>
+  );
+}
+
 /** 督办: the open notices to my department (read when online; replies work offline). */
 function DeskNotices() {
   const s = useStore();
@@ -184,6 +272,7 @@ export function HandlerDesk() {
     <div class="tasks">
       <SyncBar />
       <DeskNotices />
+      <RatedRequests />
       <h2>{t('desk.title')} <small>({s.tasks.length})</small></h2>
       {s.tasks.length === 0 && <p class="muted" data-testid="tasks-empty">{t('desk.empty')}</p>}
       <ul class="items" data-testid="task-list">
@@ -213,6 +302,9 @@ export function HandlerCase({ id }) {
   const [unit, setUnit] = useState('working_days');
   const [suspendReason, setSuspendReason] = useState('funding');
   const [reviewOn, setReviewOn] = useState('');
+  const [outcome, setOutcome] = useState('reached');
+  const [contactedAt, setContactedAt] = useState('');
+  const [exclusionReason, setExclusionReason] = useState('unreasonable');
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState(null);
   const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem);
@@ -259,7 +351,7 @@ export function HandlerCase({ id }) {
   const missing = [];
   if (mode === 'resolve' && !photos.length) missing.push(t('desk.need_after_photo'));
   if ((mode === 'return' || mode === 'request_extension' || mode === 'request_suspension' ||
-    mode === 'joint_feedback') && !note.trim()) missing.push(t('desk.need_note'));
+    mode === 'joint_feedback' || mode === 'request_exclusion') && !note.trim()) missing.push(t('desk.need_note'));
   if (mode === 'request_suspension' && !(reviewOn >= firstReview && reviewOn <= lastReview)) {
     missing.push(t('desk.need_review_on'));
   }
@@ -274,6 +366,13 @@ export function HandlerCase({ id }) {
       queue('request_extension', { extension: { amount: Number(amount), unit } });
     } else if (mode === 'request_suspension') {
       queue('request_suspension', { reason_kind: suspendReason, review_on: reviewOn });
+    } else if (mode === 'record_contact') {
+      // when: now unless told (a local time of this device, sent with its offset)
+      const contact = { outcome };
+      if (contactedAt) contact.contacted_at = new Date(contactedAt).toISOString();
+      queue('record_contact', { contact });
+    } else if (mode === 'request_exclusion') {
+      queue('request_exclusion', { exclusion: { reason_kind: exclusionReason } });
     }
   }
 
@@ -361,6 +460,14 @@ export function HandlerCase({ id }) {
             <button type="button" class="secondary" data-testid="desk-extension"
               onClick={() => setMode('request_extension')}>{t('tasks.request_extension')}</button>
           )}
+          {actions.includes('record_contact') && (
+            <button type="button" class="secondary" data-testid="desk-contact"
+              onClick={() => { setContactedAt(''); setMode('record_contact'); }}>{t('tasks.record_contact')}</button>
+          )}
+          {actions.includes('request_exclusion') && (
+            <button type="button" class="secondary" data-testid="desk-exclusion"
+              onClick={() => setMode('request_exclusion')}>{t('tasks.request_exclusion')}</button>
+          )}
           {actions.includes('request_suspension') && (
             <button type="button" class="secondary" data-testid="desk-suspension"
               onClick={() => { setReviewOn(''); setMode('request_suspension'); }}>
@@ -412,7 +519,30 @@ export function HandlerCase({ id }) {
               <p class="small muted">{t('desk.review_on_hint', { from: firstReview, to: lastReview })}</p>
             </>
           )}
-          <label for="desk-note">{mode === 'resolve' ? t('desk.note_optional') : t('desk.note_required')}</label>
+          {mode === 'record_contact' && (
+            <>
+              <label for="desk-contact-outcome">{t('contact.outcome')}</label>
+              <select id="desk-contact-outcome" value={outcome} data-testid="desk-contact-outcome"
+                onChange={(e) => setOutcome(e.currentTarget.value)}>
+                {CONTACT_OUTCOMES.map((o) => <option value={o}>{t(`contact.${o}`)}</option>)}
+              </select>
+              <label for="desk-contact-at">{t('contact.contacted_at')}</label>
+              <input id="desk-contact-at" type="datetime-local" value={contactedAt}
+                data-testid="desk-contact-at" onInput={(e) => setContactedAt(e.currentTarget.value)} />
+              <p class="small muted">{t('contact.hint')}</p>
+            </>
+          )}
+          {mode === 'request_exclusion' && (
+            <>
+              <label for="desk-exclusion-reason">{t('exclusion.reason')}</label>
+              <select id="desk-exclusion-reason" value={exclusionReason} data-testid="desk-exclusion-reason"
+                onChange={(e) => setExclusionReason(e.currentTarget.value)}>
+                {EXCLUSION_REASONS.map((r) => <option value={r}>{t(`exclusion.${r}`)}</option>)}
+              </select>
+            </>
+          )}
+          <label for="desk-note">{mode === 'resolve' || mode === 'record_contact'
+            ? t('desk.note_optional') : t('desk.note_required')}</label>
           <textarea id="desk-note" rows="2" value={note} onInput={(e) => setNote(e.currentTarget.value)} />
           {problem && <p class="error" role="alert">{problem}</p>}
           <div class="row">

@@ -1,5 +1,10 @@
 """The actions of an extension (延期): asked for by the department, approved (the deadline moves
-from the one in force, or from now when it has passed) or refused by a supervisor."""
+from the one in force, or from now when it has passed) or refused by a supervisor — for a
+hotline case by the hotline centre (cases.rules.EXTENSION_DECISIONS).
+
+The extension is {"amount": 7, "unit": "days"}, or the short form of the time limits
+(GRIDSNAP_HOTLINE_TIME_LIMITS) {"limit": "7d"}: d calendar days, wd working days, h hours, wh
+working hours."""
 
 from __future__ import annotations
 
@@ -13,11 +18,12 @@ from .writes import ExtensionDecided, ExtensionRequested
 def _request_extension(ctx: ActionContext) -> Outcome:
     ext = ctx.body.get("extension") or {}
     try:
-        limit = TimeLimit.from_dict(ext)
+        limit = (TimeLimit.parse(ext["limit"]) if isinstance(ext, dict) and "limit" in ext
+                 and len(ext) == 1 else TimeLimit.from_dict(ext))
     except ValueError as exc:
         raise AppError("request.invalid", str(exc), {"extension": [str(exc)]}) from None
-    return Outcome(data={"extension": ext}, writes=[ExtensionRequested(limit)],
-                   notices=[(kinds.CASE_EXTENSION_REQUESTED, ctx.supervisors())])
+    return Outcome(data={"extension": limit.to_dict()}, writes=[ExtensionRequested(limit)],
+                   notices=[(kinds.CASE_EXTENSION_REQUESTED, ctx.deciders_of_extensions())])
 
 
 def _approve_extension(ctx: ActionContext) -> Outcome:

@@ -122,7 +122,7 @@ def _issue_notice(ctx: ActionContext) -> Outcome:
                    writes=[NoticeIssued({
                        "id": notice_id, "report_id": c["id"], "department_code": dept,
                        "issued_at": ctx.now, "issued_by_id": ctx.principal.id,
-                       "note": ctx.note, "reply_due_at": reply_due})])
+                       "note": ctx.note, "ground": ground, "reply_due_at": reply_due})])
 
 
 def _reply_notice(ctx: ActionContext) -> Outcome:

@@ -40,11 +40,11 @@ def record_feedback(session: Session, report_id: uuid.UUID, department_code: str
 
 def insert_notice(session: Session, row: dict) -> None:
     """A notice (督办): dicts of id, report_id, department_code, issued_at, issued_by_id, note,
-    reply_due_at."""
+    ground, reply_due_at."""
     session.execute(text("""
         INSERT INTO case_notices (id, report_id, department_code, issued_at, issued_by_id,
-                                  note, reply_due_at)
-        VALUES (:id, :report_id, :department_code, :issued_at, :issued_by_id, :note,
+                                  note, ground, reply_due_at)
+        VALUES (:id, :report_id, :department_code, :issued_at, :issued_by_id, :note, :ground,
                 :reply_due_at)
     """), row)
 
@@ -79,7 +79,7 @@ def list_notice_rows(session: Session, principal: Principal, *, state: str | Non
     rows = session.execute(text(f"""
         SELECT n.id, n.report_id, r.number, r.status, r.category_code, r.description,
                n.department_code, d.name, d.name_en, n.issued_at, iu.display_name AS issued_by,
-               n.issued_by_id, n.note, n.reply_due_at, n.replied_at,
+               n.issued_by_id, n.note, n.ground, n.reply_due_at, n.replied_at,
                pu.display_name AS replied_by, n.reply
           FROM case_notices n JOIN reports r ON r.id = n.report_id
           JOIN departments d ON d.code = n.department_code
