@@ -32,7 +32,7 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_indicators_governance.py tests/test_governance_loop_indicators.py \
 	tests/test_photo_uploads.py tests/test_calendar_coverage.py tests/test_followup_queue.py \
 	tests/test_clock.py tests/test_resource_exhaustion.py tests/test_disputes.py \
-	tests/test_patrols.py tests/test_patrol_table.py
+	tests/test_patrols.py tests/test_patrol_table.py tests/test_dispute_agreement_photos.py
 
 # The photo tests run a second time with the photos in a bucket of the project-local S3 server
 # (SeaweedFS under .var/s3, started like PostgreSQL and Redis): both photo stores pass the same
