@@ -34,13 +34,14 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_clock.py tests/test_resource_exhaustion.py tests/test_disputes.py \
 	tests/test_patrols.py tests/test_patrol_table.py tests/test_catalogue.py \
 	tests/test_repeat_callers.py tests/test_ranking.py tests/test_hotline_extensions.py \
-	tests/test_hotline_figures.py tests/test_hot_spots_and_topics.py
+	tests/test_hotline_figures.py tests/test_hot_spots_and_topics.py \
+	tests/test_dispute_agreement_photos.py
 
 # The photo tests run a second time with the photos in a bucket of the project-local S3 server
 # (SeaweedFS under .var/s3, started like PostgreSQL and Redis): both photo stores pass the same
 # tests. `make test S3_TESTS=` leaves them out.
 S3_TESTS ?= tests/test_photos_api.py tests/test_photo_uploads.py \
-	tests/test_resource_exhaustion.py tests/test_open311.py
+	tests/test_resource_exhaustion.py tests/test_open311.py tests/test_dispute_agreement_photos.py
 
 test: setup pwa ## the PWA's linter and unit tests, then every test against real PostgreSQL/PostGIS, Redis and an S3 server (SeaweedFS) and the PWA in Chromium, then the photo tests with the photos in S3, then the clock tests with the application's clock moved years away
 	@cd pwa && npm run --silent lint && npm test --silent

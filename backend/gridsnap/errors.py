@@ -83,6 +83,8 @@ CODES: dict[str, int] = {
     "dispute.id_conflict": 409,
     "dispute.invalid_step": 409,
     "dispute.note_required": 422,
+    "dispute.not_agreed": 409,  # an agreement photo before 达成协议
+    "dispute.too_many_photos": 409,
     "patrol.not_found": 404,
     "patrol.id_conflict": 409,
     "patrol.outside_scope": 403,

@@ -1,6 +1,7 @@
 """The mediator's desk (人民调解员) on a 360 px phone: the community's disputes by the step they
-wait on; accepting, recording a session and the agreement while offline, all three reaching the
-server once, in order, when the network returns. And the grid worker's own disputes, as the
+wait on; accepting, recording a session and the agreement — with a photo of the signed paper
+(人民调解协议书) — while offline, all three and the photo reaching the server once, in order, when
+the network returns, the photo shown on the dispute from the phone's own copy, offline too. And the grid worker's own disputes, as the
 server knows them, in the dispute tab."""
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from gridsnap import clock
+from gridsnap.events import rules as ev
 
 from .pwa import login, sync_now, wait_for_idb, wait_for_service_worker, wait_outbox
 from conftest import PERSONAS, auth, new_id
+from photo_samples import make_jpeg
 
 _DISPUTES = """async () => {
     const db = await new Promise((ok, no) => { const r = indexedDB.open('gridsnap');
@@ -44,7 +47,7 @@ def mediator_login(demo_users):
 
 
 def test_mediator_accepts_mediates_and_agrees_offline_and_each_step_arrives_once(
-        phone, mediator_login, client, tokens, demo_cell, engine):
+        phone, mediator_login, client, tokens, demo_cell, engine, tmp_path):
     did = _report(client, tokens["worker"], demo_cell, risk="may_escalate")
     page = phone.new_page()
     login(page, *mediator_login)
@@ -74,8 +77,14 @@ def test_mediator_accepts_mediates_and_agrees_offline_and_each_step_arrives_once
     page.wait_for_selector("[data-testid=dispute-detail-status]:has-text('调解中')")
     page.click("[data-testid=step-agree]")
     page.fill("[data-testid=m-agreement]", "楼上负责维修并赔偿500元")
+    paper = tmp_path / "agreement.jpg"
+    paper.write_bytes(make_jpeg(1600, 1200, seed=18))
+    page.set_input_files("[data-testid=m-agreement-photo-input]", str(paper))
+    page.wait_for_selector("[data-testid=m-agreement-photos] li")
     page.click("[data-testid=step-submit]")
     page.wait_for_selector("[data-testid=dispute-detail-status]:has-text('已达成协议')")
+    # the photo waits in the outbox with the step, shown on the dispute from the phone
+    page.wait_for_selector("[data-testid=agreement-photo][data-state=queued] img")
     # only the follow-up visit is offered now
     assert page.locator("[data-testid^=step-]").evaluate_all(
         "els => els.map(e => e.dataset.testid).filter(x => x !== 'step-item')") == [
@@ -86,6 +95,8 @@ def test_mediator_accepts_mediates_and_agrees_offline_and_each_step_arrives_once
         ("dispute_step", "accept", "saved"), ("dispute_step", "hold_session", "saved"),
         ("dispute_step", "agree", "saved")]
     assert items[1]["body"]["session"]["participants"] == ["王小明", "欧阳春", "何平"]
+    assert [len(i["photos"]) for i in items] == [0, 0, 1]
+    photo_id = items[2]["photos"][0]["id"]
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM disputes WHERE id = :id"),
@@ -103,13 +114,22 @@ def test_mediator_accepts_mediates_and_agrees_offline_and_each_step_arrives_once
         trail = conn.execute(text(
             "SELECT action FROM dispute_steps WHERE dispute_id = :id ORDER BY at, id"),
             {"id": did}).scalars().all()
+        photos = conn.execute(text("SELECT id::text FROM dispute_photos WHERE dispute_id = :id"),
+                              {"id": did}).scalars().all()
     assert (status, agreement) == ("agreed", "楼上负责维修并赔偿500元")
     assert trail == ["dispute.reported", "dispute.accepted", "dispute.session_held",
-                     "dispute.agreed"]
-    # the phone's copy is the server's answer, with its trail
+                     "dispute.agreed", ev.DISPUTE_AGREEMENT_PHOTO_ADDED]
+    assert photos == [photo_id]
+    # the phone's copy is the server's answer, with its trail and the photo
     page.goto(f"/#/mediate/{did}")
     page.wait_for_selector("[data-testid=dispute-trail] li[data-action='dispute.agreed']")
     assert "前回访" in page.inner_text("[data-testid=dispute-detail]")
+    page.wait_for_selector("[data-testid=agreement-photo][data-state=sent] img")
+    # and offline, after a reload, the photo is still there: its bytes kept on the phone
+    phone.set_offline(True)
+    page.reload()
+    page.wait_for_selector("[data-testid=agreement-photo][data-state=sent] img")
+    assert page.locator("[data-testid=agreement-photo]").count() == 1
 
 
 def test_the_worker_sees_their_disputes_as_the_server_knows_them(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
 from ..db import Base
-from .rules import KINDS, RISKS, STATUSES
+from .rules import KINDS, PHOTO_TYPES, RISKS, STATUSES
 
 
 def _in(column: str, values) -> str:
@@ -116,3 +117,32 @@ class DisputeStep(Base):
     to_status: Mapped[str | None] = mapped_column(String(12))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+
+
+class DisputePhoto(Base):
+    """A photo of the signed agreement (人民调解协议书) attached to a dispute under the phone's
+    id: the original as sent (its EXIF kept) and the EXIF-free JPEG sizes made from it, in the
+    photo store (gridsnap.storage, keyed by content hash like a case photo's)."""
+
+    __tablename__ = "dispute_photos"
+    __table_args__ = (
+        CheckConstraint(_in("content_type", PHOTO_TYPES), name="content_type_known"),
+        CheckConstraint("size_bytes > 0 AND width > 0 AND height > 0", name="sizes_positive"),
+        Index("ix_dispute_photos_dispute_uploaded", "dispute_id", "uploaded_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    dispute_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("disputes.id", ondelete="CASCADE"), nullable=False)
+    uploader_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    width: Mapped[int] = mapped_column(Integer, nullable=False)
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    original_key: Mapped[str] = mapped_column(Text, nullable=False)
+    thumb_key: Mapped[str] = mapped_column(Text, nullable=False)
+    display_key: Mapped[str] = mapped_column(Text, nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)

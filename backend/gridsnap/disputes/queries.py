@@ -239,3 +239,59 @@ def figures(session: Session, area_scopes: tuple[str, ...], *, start: datetime, 
            AND {vis}
          GROUP BY 1 ORDER BY 1 NULLS LAST
     """), params).mappings().all()
+
+
+# --- the photos of the signed agreement (人民调解协议书) ----------------------------------------
+
+_PHOTO_COLUMNS = """
+    p.id, p.dispute_id, p.uploader_id, u.display_name AS uploader_name, p.sha256,
+    p.content_type, p.size_bytes, p.width, p.height, p.original_key, p.thumb_key,
+    p.display_key, p.uploaded_at
+"""
+
+
+def find_photo(session: Session, photo_id: uuid.UUID):
+    return session.execute(text(f"""
+        SELECT {_PHOTO_COLUMNS} FROM dispute_photos p JOIN users u ON u.id = p.uploader_id
+         WHERE p.id = :id
+    """), {"id": photo_id}).mappings().first()
+
+
+def photos_of(session: Session, dispute_ids: list) -> dict:
+    """{dispute id: [photo, ...]} in the order they came, in one statement."""
+    out: dict = {i: [] for i in dispute_ids}
+    if not dispute_ids:
+        return out
+    for row in session.execute(text(f"""
+        SELECT {_PHOTO_COLUMNS} FROM dispute_photos p JOIN users u ON u.id = p.uploader_id
+         WHERE p.dispute_id = ANY(:ids) ORDER BY p.dispute_id, p.uploaded_at, p.id
+    """), {"ids": dispute_ids}).mappings():
+        out[row["dispute_id"]].append(row)
+    return out
+
+
+def insert_photo(session: Session, params: dict, *, event: str, status: str) -> bool:
+    """The photo and its line on the dispute's trail, in one statement. False when the id is
+    taken (a replay racing its first sending: the dispute's row lock makes that rare)."""
+    data = {"photo_id": str(params["id"]), "sha256": params["sha256"],
+            "width": params["width"], "height": params["height"]}
+    return session.execute(text("""
+        WITH ins AS (
+            INSERT INTO dispute_photos (id, dispute_id, uploader_id, sha256, content_type,
+                                        size_bytes, width, height, original_key, thumb_key,
+                                        display_key, uploaded_at)
+            VALUES (:id, :dispute_id, :uploader_id, :sha256, :content_type, :size_bytes,
+                    :width, :height, :original_key, :thumb_key, :display_key, :now)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id, dispute_id
+        ),
+        step AS (
+            INSERT INTO dispute_steps (dispute_id, at, actor_id, action, from_status, to_status,
+                                       data)
+            SELECT ins.dispute_id, :now, :uploader_id, :event, :status, :status,
+                   CAST(:data AS jsonb)
+              FROM ins
+        )
+        SELECT count(*) FROM ins
+    """), {**params, "now": clock.now(), "event": event, "status": status,
+           "data": json.dumps(data)}).scalar_one() == 1

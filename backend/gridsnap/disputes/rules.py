@@ -190,5 +190,43 @@ def rate(part: int, whole: int) -> float | None:
     return round(float(Fraction(part, whole)), 4)
 
 
+# a photo of the signed agreement (人民调解协议书): the photo types the case photos take
+# (photos.imaging.ALLOWED_TYPES), its sizes, from which statuses, how many a dispute keeps
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+PHOTO_SIZES = ("thumb", "display", "original")
+PHOTO_STATUSES = frozenset({"agreed", "closed"})
+PHOTOS_MAX = 10
+
+
+def photo_problem(status: str, count: int) -> tuple[str, str] | None:
+    """(code, why) if an agreement photo cannot be added to a dispute of this status that has
+    `count` already, else None."""
+    if status not in PHOTO_STATUSES:
+        return ("dispute.not_agreed",
+                f"A dispute {status} has no agreement to photograph: take the step agree first.")
+    if count >= PHOTOS_MAX:
+        return "dispute.too_many_photos", f"A dispute keeps at most {PHOTOS_MAX} agreement photos."
+    return None
+
+
+def may_get_original(p: Principal, subject: DisputeSubject, uploader_id: int | None) -> bool:
+    """The uploaded bytes keep their EXIF (the place, the camera): like a case photo's original,
+    only for the uploader and the 综治 office (overseers) of the dispute's area; everyone else
+    who sees the dispute gets the EXIF-free sizes."""
+    if p.id == uploader_id:
+        return True
+    return may(p, OVERSEE_DISPUTES) and covers(area_scopes(p), subject.area_code)
+
+
+def photo_view(photo, dispute_id, *, original: bool) -> dict:
+    """An agreement photo as the API lists it on its dispute, with the URLs of the sizes the
+    caller may fetch (the original only if may_get_original said `original`)."""
+    base = f"/api/v1/disputes/{dispute_id}/agreement-photos/{photo['id']}"
+    return {k: photo[k] for k in ("id", "sha256", "content_type", "size_bytes", "width",
+                                  "height", "uploaded_at", "uploader_id", "uploader_name")} | {
+        "urls": {size: f"{base}?size={size}" for size in PHOTO_SIZES
+                 if size != "original" or original}}
+
+
 # the figures' groupings: by kind, or by the area of a level
 GROUPINGS = ("kind", "street", "community")

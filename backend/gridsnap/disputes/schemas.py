@@ -4,7 +4,16 @@ from marshmallow import Schema, fields, validate
 
 from ..grid.schemas import LocationSchema
 from ..schemas import AwareDateTime, Date
-from .rules import GROUPINGS, KINDS, PARTIES_MAX, RISKS, STATUSES, STEPS, TRANSFER_BODIES
+from .rules import (
+    GROUPINGS,
+    KINDS,
+    PARTIES_MAX,
+    PHOTO_SIZES,
+    RISKS,
+    STATUSES,
+    STEPS,
+    TRANSFER_BODIES,
+)
 
 _PHONE = validate.Regexp(r"^[0-9+() -]{3,32}$", error="A phone number: digits, + ( ) - and spaces.")
 
@@ -88,6 +97,25 @@ class DisputeStepSchema(Schema):
     data = fields.Dict()
 
 
+class AgreementPhotoSchema(Schema):
+    id = fields.UUID(metadata={"description": "The phone's id of the photo."})
+    sha256 = fields.String(metadata={"description": "SHA-256 of the bytes sent (hex)."})
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    width = fields.Integer()
+    height = fields.Integer()
+    uploaded_at = AwareDateTime()
+    uploader_id = fields.Integer()
+    uploader_name = fields.String()
+    urls = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "The sizes you may fetch: thumb, display (JPEG without metadata) and, "
+                       "for the uploader and the 综治 office, the original."})
+
+
+class AgreementPhotoQuerySchema(Schema):
+    size = fields.String(load_default="display", validate=validate.OneOf(PHOTO_SIZES))
+
+
 class DisputeSchema(Schema):
     id = fields.UUID()
     number = fields.Integer()
@@ -114,6 +142,8 @@ class DisputeSchema(Schema):
     transferred_to = fields.String(allow_none=True)
     transferred_body = fields.String(allow_none=True)
     parties = fields.List(fields.Nested(PartyOutSchema))
+    agreement_photos = fields.List(fields.Nested(AgreementPhotoSchema), metadata={
+        "description": "Photos of the signed agreement (人民调解协议书), in the order they came."})
     allowed_steps = fields.List(fields.String())
     may_unmask = fields.Boolean()
     steps = fields.List(fields.Nested(DisputeStepSchema))

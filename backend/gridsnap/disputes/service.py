@@ -15,8 +15,16 @@ from ..errors import AppError
 from ..events import rules as ev
 from ..notifications import rules as nk
 from ..notifications.rules import Notice
+from ..photos.imaging import (
+    EXTENSIONS,
+    PhotoError,
+    inspect_image,
+    make_derivatives_bounded,
+    sha256_hex,
+)
 from ..reports.rules import capture_time_problem
 from ..settings import Settings
+from ..storage import PhotoStorage, derivative_key, original_key
 from ..users import permissions as perm
 from ..users.rules import Principal
 from . import queries, rules
@@ -100,10 +108,12 @@ def _visible(session: Session, principal: Principal, dispute_id: uuid.UUID, *,
     return row
 
 
-def _view(session: Session, principal: Principal, row, *, parties=None,
+def _view(session: Session, principal: Principal, row, *, parties=None, photos=None,
           unmasked: bool = False, steps: bool | list = False) -> dict:
     if parties is None:
         parties = queries.parties_of(session, [row["id"]])[row["id"]]
+    if photos is None:
+        photos = queries.photos_of(session, [row["id"]])[row["id"]]
     subject = rules.subject_of(row, row["id"])
     out = {k: row[k] for k in (
         "id", "number", "reporter_id", "reporter_name", "kind", "risk", "description",
@@ -112,6 +122,9 @@ def _view(session: Session, principal: Principal, row, *, parties=None,
         "closed_at", "escalated_at", "agreement", "transferred_to", "transferred_body")}
     out["location"] = {"lon": row["lon"], "lat": row["lat"], "accuracy_m": row["accuracy_m"]}
     out["parties"] = [rules.party_view(p, unmasked=unmasked) for p in parties]
+    out["agreement_photos"] = [rules.photo_view(
+        p, row["id"], original=rules.may_get_original(principal, subject, p["uploader_id"]))
+        for p in photos]
     works = perm.may(principal, perm.WORK_DISPUTE, subject)
     out["allowed_steps"] = ([name for name, s in rules.STEPS.items()
                              if row["status"] in s.from_statuses] if works else [])
@@ -149,8 +162,9 @@ def list_disputes(session: Session, principal: Principal, *, statuses=None, mine
         page=page, page_size=page_size)
     ids = [r["id"] for r in rows]
     parties = queries.parties_of(session, ids)
+    photos = queries.photos_of(session, ids)
     trails = queries.steps_of_many(session, ids) if steps else {}
-    return [_view(session, principal, r, parties=parties[r["id"]],
+    return [_view(session, principal, r, parties=parties[r["id"]], photos=photos[r["id"]],
                   steps=trails.get(r["id"], False)) for r in rows], total
 
 
@@ -221,6 +235,94 @@ def _required(body: dict, name: str):
         raise AppError("request.invalid", f"{name}: needed for the step {body['step']}.",
                        {name: ["Missing for this step."]})
     return value
+
+
+def add_agreement_photo(session: Session, storage: PhotoStorage, settings: Settings,
+                        principal: Principal, dispute_id: uuid.UUID, photo_id: uuid.UUID,
+                        data: bytes, content_type: str) -> tuple[dict, bool]:
+    """Attach a photo of the signed agreement (人民调解协议书) under the phone's photo id, by
+    the dispute's mediators or 综治 office once it is agreed. Returns (the photo as listed on
+    the dispute, created): the same bytes under the same id again store nothing twice.
+    Checked like a case photo (photos.imaging: the type sniffed, the pixel bound, a truncated
+    file refused); its thumb and display JPEGs, without any metadata, are made here (a large
+    image in a memory-capped child). The bytes are stored before the row, the row and its line
+    on the trail in one statement: a refusal leaves nothing, an acknowledged photo has its files.
+    Raises AppError dispute.not_found, auth.forbidden, photo.id_conflict, dispute.not_agreed,
+    dispute.too_many_photos, photo.unsupported_type, photo.too_large, photo.not_an_image,
+    photo.too_many_pixels, photo.storage_failed."""
+    row = _visible(session, principal, dispute_id, lock=True)
+    subject = rules.subject_of(row, dispute_id)
+    perm.require(principal, perm.WORK_DISPUTE, subject)
+    digest = sha256_hex(data)
+    existing = queries.find_photo(session, photo_id)
+    if existing is not None:
+        if existing["dispute_id"] == dispute_id and existing["sha256"] == digest:
+            return _photo(principal, subject, existing), False
+        raise AppError("photo.id_conflict",
+                       f"Photo {photo_id} exists already with other content or another dispute.")
+    present = queries.photos_of(session, [dispute_id])[dispute_id]
+    problem = rules.photo_problem(row["status"], len(present))
+    if problem:
+        raise AppError(*problem)
+    if content_type not in rules.PHOTO_TYPES:
+        raise AppError("photo.unsupported_type",
+                       "Send the photo as image/jpeg, image/png or image/webp.",
+                       {"Content-Type": [f"{content_type or 'none'} is not accepted."]})
+    if len(data) > settings.photo_max_bytes:
+        raise AppError("photo.too_large",
+                       f"The photo is larger than {settings.photo_max_bytes} bytes.")
+    try:
+        info = inspect_image(data, content_type, max_pixels=settings.photo_max_pixels)
+        sizes = make_derivatives_bounded(data, max_pixels=settings.photo_max_pixels,
+                                         memory_bytes=settings.photo_decode_max_bytes)
+    except PhotoError as exc:
+        raise AppError(exc.code, exc.message) from None
+    keys = {"original_key": original_key(digest, EXTENSIONS[content_type]),
+            "thumb_key": derivative_key(digest, "thumb"),
+            "display_key": derivative_key(digest, "display")}
+    try:
+        storage.put(keys["original_key"], data, content_type)
+        for size in ("thumb", "display"):
+            storage.put(keys[f"{size}_key"], sizes[size].data, "image/jpeg")
+    except OSError as exc:
+        raise AppError("photo.storage_failed", "The photo could not be stored; try again later.",
+                       headers={"Retry-After": "30"}) from exc
+    created = queries.insert_photo(session, {
+        "id": photo_id, "dispute_id": dispute_id, "uploader_id": principal.id, "sha256": digest,
+        "content_type": content_type, "size_bytes": len(data), "width": info.width,
+        "height": info.height, **keys}, event=ev.DISPUTE_AGREEMENT_PHOTO_ADDED,
+        status=row["status"])
+    found = queries.find_photo(session, photo_id)
+    if not created and (found["dispute_id"] != dispute_id or found["sha256"] != digest):
+        raise AppError("photo.id_conflict",
+                       f"Photo {photo_id} exists already with other content or another dispute.")
+    return _photo(principal, subject, found), created
+
+
+def _photo(principal: Principal, subject, photo) -> dict:
+    return rules.photo_view(photo, subject.dispute_id, original=rules.may_get_original(
+        principal, subject, photo["uploader_id"]))
+
+
+def agreement_photo_file(session: Session, principal: Principal, dispute_id: uuid.UUID,
+                         photo_id: uuid.UUID, size: str) -> tuple[str, str, str]:
+    """(storage key, content type, etag) of an agreement photo of a dispute the caller sees:
+    the thumb or display JPEG (EXIF-free) for anyone who sees the dispute, the original only
+    for those rules.may_get_original lets have it. Raises AppError dispute.not_found (the
+    dispute missing or not the caller's to see), photo.not_found (no such photo on it, or an
+    original the caller may not have: they are not told it exists)."""
+    row = _visible(session, principal, dispute_id)
+    photo = queries.find_photo(session, photo_id)
+    if photo is None or photo["dispute_id"] != dispute_id:
+        raise AppError("photo.not_found", f"There is no photo {photo_id} on this dispute.")
+    if size == "original":
+        if not rules.may_get_original(principal, rules.subject_of(row, dispute_id),
+                                      photo["uploader_id"]):
+            raise AppError("photo.not_found",
+                           f"There is no original of photo {photo_id} for you; ask for the "
+                           "display size.")
+        return photo["original_key"], photo["content_type"], f"{photo['sha256']}-o"
+    return photo[f"{size}_key"], "image/jpeg", f"{photo['sha256']}-{size[0]}"
 
 
 def escalate_unattended(session: Session, settings: Settings, now: datetime | None = None) -> int:

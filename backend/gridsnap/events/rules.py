@@ -67,3 +67,5 @@ DISPUTE_TRANSFERRED = "dispute.transferred"  # 调解不成 → 转交: data {to
 DISPUTE_FOLLOWED_UP = "dispute.followed_up"  # 回访: data {visited_on, holds, notes}
 DISPUTE_ESCALATED = "dispute.escalated"  # 可能激化 not acted on in time: data {due_at}
 DISPUTE_PARTIES_VIEWED = "dispute.parties_viewed"  # the parties seen unmasked (invariant 10)
+# a photo of the signed agreement (人民调解协议书): data {photo_id, sha256, width, height}
+DISPUTE_AGREEMENT_PHOTO_ADDED = "dispute.agreement_photo_added"

@@ -5,8 +5,9 @@ import { openDB } from 'idb';
 export const DB_NAME = 'gridsnap';
 // 1: the stores; 2: case actions stored as kind 'action' (they were 'verification');
 // 3: saved drafts in their own store (there was one, in kv 'draft');
-// 4: the disputes I reported or mediate, as the server knows them (lib/disputes.js)
-const VERSION = 4;
+// 4: the disputes I reported or mediate, as the server knows them (lib/disputes.js);
+// 5: their agreement photos (人民调解协议书) as blobs for offline viewing (lib/disputes.js)
+const VERSION = 5;
 
 let dbPromise = null;
 
@@ -31,6 +32,7 @@ export function db() {
           await moveSingleDraft(tx);
         }
         if (oldVersion < 4) d.createObjectStore('disputes', { keyPath: 'id' });
+        if (oldVersion < 5) d.createObjectStore('disputePhotos'); // blobs by photo id
       },
       blocking() {
         // a newer version of the app wants to upgrade: let it

@@ -1,7 +1,9 @@
 // The disputes (矛盾纠纷) on this phone: those I reported, and for a mediator every dispute of
 // the area they mediate, as the server last answered (pull.js) — the one writer of the
 // "disputes" store — and the mediation's steps as this phone knows them, with the steps still
-// in the outbox counted as taken (the desk works offline).
+// in the outbox counted as taken (the desk works offline). Also the one writer of the
+// "disputePhotos" store: the photos of signed agreements (人民调解协议书) kept for offline viewing.
+import { ApiError, request } from './api.js';
 import { db } from './db.js';
 import { emit } from './events.js';
 
@@ -84,4 +86,50 @@ export function groupDisputes(disputes) {
 export function isOverdue(d, nowMs = Date.now()) {
   const due = nextDue(d);
   return !!due && Date.parse(due) < nowMs;
+}
+
+/** The agreement photos (人民调解协议书) an agree step waiting in the outbox carries. */
+export function queuedAgreementPhotos(dispute, items) {
+  return queuedSteps(dispute, items).filter((i) => i.body.step === 'agree')
+    .flatMap((i) => i.photos.map((p) => ({ ...p, itemId: i.id })));
+}
+
+/** An agreement photo reached the server: its bytes stay on the phone, to be shown offline. */
+export async function keepAgreementPhoto(photoId, blob) {
+  if (!blob) return;
+  await (await db()).put('disputePhotos', blob, photoId);
+  emit('disputes');
+}
+
+export async function agreementPhotoBlob(photoId) {
+  return (await db()).get('disputePhotos', photoId);
+}
+
+/**
+ * The agreement photos of the disputes on the phone, kept as blobs (their thumb size, fetched
+ * with the token) for offline viewing; those of disputes no longer here are dropped.
+ */
+export async function cacheAgreementPhotos(session) {
+  const d = await db();
+  const wanted = new Set();
+  for (const dispute of await d.getAll('disputes')) {
+    for (const p of dispute.agreement_photos || []) {
+      wanted.add(p.id);
+      if (await d.getKey('disputePhotos', p.id)) continue;
+      try {
+        const { data } = await request(p.urls.thumb, { token: session.token, as: 'blob',
+          timeoutMs: 60000 });
+        await d.put('disputePhotos', data, p.id);
+        emit('disputes');
+      } catch (err) {
+        if (err instanceof ApiError && !err.retryable && !err.authExpired) continue;
+        throw err;
+      }
+    }
+  }
+  const queued = new Set((await d.getAll('outbox')).filter((i) => i.kind === 'dispute_step')
+    .flatMap((i) => i.photos.map((p) => p.id)));
+  for (const key of await d.getAllKeys('disputePhotos')) {
+    if (!wanted.has(key) && !queued.has(key)) await d.delete('disputePhotos', key);
+  }
 }

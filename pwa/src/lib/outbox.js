@@ -18,7 +18,8 @@
 //                            dispute: the body of PUT /disputes/{id} (no photos)
 //                            dispute_step: {dispute_id, number, step, note, session, agreement,
 //                              transfer, follow_up}: POST /disputes/{id}/steps with the item's
-//                              id as client_step_id (lib/disputes.js)
+//                              id as client_step_id (lib/disputes.js); an agree step's photos
+//                              (the signed agreement) follow it, PUT under their ids
 //                            patrol: {started_at, points: [{id, recorded_at, lon, lat,
 //                              accuracy_m}], ended_at} with started and sentPoints (how far the
 //                              track was sent); recorded by lib/patrol.js, sent by push.js

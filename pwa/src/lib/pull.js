@@ -4,7 +4,7 @@
 import { ApiError, request } from './api.js';
 import { db, kvGet, kvSet } from './db.js';
 import { emit } from './events.js';
-import { DISPUTE_ROLES, storeDisputes } from './disputes.js';
+import { DISPUTE_ROLES, cacheAgreementPhotos, storeDisputes } from './disputes.js';
 import { storeTasks } from './tasks.js';
 
 const SERVER_MAX_AGE_MS = 6 * 3600 * 1000;
@@ -68,6 +68,7 @@ async function pullDisputes(session) {
     if (!pg || !pg.next_page || data.length === 0) break;
   }
   await storeDisputes(all);
+  await cacheAgreementPhotos(session);
 }
 
 /**

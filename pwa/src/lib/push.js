@@ -7,7 +7,7 @@
 // Every outbox write goes through outbox.js.
 import { ApiError, NetworkError, request } from './api.js';
 import { getBlob, listItems, markAccepted, pruneAccepted, putItem, updateItem } from './outbox.js';
-import { disputeStepped } from './disputes.js';
+import { disputeStepped, keepAgreementPhoto } from './disputes.js';
 import { caseActed } from './tasks.js';
 import { TUS_MIN_BYTES, putTimeoutMs, uploadResumable } from './upload.js';
 
@@ -80,7 +80,9 @@ async function sendDispute(item, token) {
 
 /**
  * A step of mediation (受理, 调解, 达成协议, 转交, 回访) taken on the mediator's desk: one POST,
- * idempotent by the item's id (client_step_id); the dispute as the server answers replaces the
+ * idempotent by the item's id (client_step_id); then, for an agreement, the photos of the signed
+ * paper (人民调解协议书), each one PUT under its photo id (a resend stores nothing twice), their
+ * bytes kept on the phone for viewing offline. The dispute as the server answers replaces the
  * phone's copy.
  */
 async function sendDisputeStep(item, token) {
@@ -89,6 +91,34 @@ async function sendDisputeStep(item, token) {
   const { dispute_id: id, number, ...step } = item.body;
   const { data } = await request(`disputes/${id}/steps`, { method: 'POST', token,
     json: { ...step, client_step_id: item.id } });
+  const total = item.photos.length;
+  for (let i = 0; i < total; i += 1) {
+    const p = item.photos[i];
+    if (p.sent) continue;
+    item.progress = { photo: i + 1, of: total };
+    await putItem(item);
+    const blob = await getBlob(p.id);
+    if (!blob) {
+      const err = new ApiError(0, { code: 'photo.missing_on_device',
+        message: 'The photo is no longer on this phone.' });
+      err.photo = i + 1;
+      throw err;
+    }
+    let photo;
+    try {
+      ({ data: photo } = await request(`disputes/${id}/agreement-photos/${p.id}`, {
+        method: 'PUT', token, body: blob, contentType: p.type || blob.type || 'image/jpeg',
+        timeoutMs: putTimeoutMs(blob.size) }));
+    } catch (err) {
+      if (err instanceof ApiError) err.photo = i + 1;
+      throw err;
+    }
+    await keepAgreementPhoto(p.id, blob);
+    data.agreement_photos = [...(data.agreement_photos || []).filter((x) => x.id !== photo.id),
+      photo];
+    p.sent = true;
+    await putItem(item);
+  }
   await markAccepted(item, { number: data.number ?? number, status: data.status });
   await disputeStepped(data);
 }

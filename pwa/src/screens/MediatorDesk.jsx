@@ -3,16 +3,22 @@
 // dispute with its facts, parties (masked; unmasked on request when online, on its trail), its
 // trail and the next step: a session (调解: date, participants, notes), the agreement (达成协议),
 // a transfer when mediation fails (转交: to whom, why), the follow-up visit. Every step is queued
-// in the outbox first and sent under the phone's id (client_step_id), so it works with no signal.
+// in the outbox first and sent under the phone's id (client_step_id), so it works with no signal;
+// the agreement may carry photos of the signed paper (人民调解协议书), kept on the phone and sent
+// after the step, shown on the dispute as thumbnails (also offline).
 // The grid worker sees the same dispute page, read-only, for the disputes they reported (their
 // list: components/DisputeRow.jsx, under the dispute form).
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { BlobImage } from '../components/BlobImage.jsx';
 import { DisputeRow, disputeStatus, dueLine } from '../components/DisputeRow.jsx';
 import { ItemState } from '../components/ItemState.jsx';
+import { PhotoPicker, usePickedPhotos } from '../components/PhotoPicker.jsx';
 import { formatTime, t } from '../i18n/index.js';
 import { ApiError, request } from '../lib/api.js';
-import { STEPS, TRANSFER_BODIES, groupDisputes, localDispute } from '../lib/disputes.js';
-import { addItem } from '../lib/outbox.js';
+import {
+  STEPS, TRANSFER_BODIES, agreementPhotoBlob, groupDisputes, localDispute, queuedAgreementPhotos,
+} from '../lib/disputes.js';
+import { addItem, getBlob } from '../lib/outbox.js';
 import { dayOf } from '../lib/zone.js';
 import { syncAfterSave } from '../syncing.js';
 import { go } from '../router.js';
@@ -51,6 +57,7 @@ function stepLine(step) {
   if (d.body) parts.push(`${t(`dispute.transfer_${d.to}`)} · ${d.body}`);
   if (d.visited_on) parts.push(`${d.visited_on} · ${t(d.holds ? 'dispute.holds' : 'dispute.holds_not')}`);
   if (d.on_time === false) parts.push(t('dispute.agreed_late'));
+  if (d.photo_id) parts.push(`${d.width} × ${d.height}`);
   if (step.note) parts.push(step.note);
   return parts.join(' · ');
 }
@@ -82,6 +89,47 @@ function Parties({ d, session }) {
   );
 }
 
+// pages of the signed agreement a phone sends with the step (the server keeps up to 10)
+const AGREEMENT_PHOTOS_MAX = 3;
+
+/** A photo of the signed agreement: the bytes on the phone (sent, or still in the outbox). */
+function AgreementThumb({ id, queued, n }) {
+  const [blob, setBlob] = useState(null);
+  const s = useStore();
+  useEffect(() => {
+    let live = true;
+    (queued ? getBlob(id) : agreementPhotoBlob(id)).then((b) => live && setBlob(b || null));
+    return () => { live = false; };
+  }, [id, queued, s.disputes, s.items]);
+  const alt = t('mediate.agreement_photo_n', { n });
+  if (!blob) {
+    return <span class="img-placeholder" role="img" aria-label={t('mediate.photo_not_cached')} />;
+  }
+  return <BlobImage blob={blob} alt={alt} />;
+}
+
+/** The photos of the signed agreement: those the server has, then those waiting to be sent. */
+function AgreementPhotos({ d, items }) {
+  const sent = d.agreement_photos || [];
+  const known = new Set(sent.map((p) => p.id));
+  const queued = queuedAgreementPhotos(d, items).filter((p) => !known.has(p.id));
+  if (!sent.length && !queued.length) return null;
+  return (
+    <>
+      <h3>{t('mediate.agreement_photos')}</h3>
+      <ul class="thumbs" data-testid="agreement-photos">
+        {sent.map((p, i) => (
+          <li key={p.id} data-testid="agreement-photo" data-state="sent">
+            <AgreementThumb id={p.id} n={i + 1} /></li>))}
+        {queued.map((p, i) => (
+          <li key={p.id} data-testid="agreement-photo" data-state="queued">
+            <AgreementThumb id={p.id} queued n={sent.length + i + 1} />
+            <span class="small muted">{t('mediate.photo_waiting')}</span></li>))}
+      </ul>
+    </>
+  );
+}
+
 const EMPTY_FORM = { note: '', held_on: '', participants: '', notes: '', agreement: '',
   to: 'police', body: '', visited_on: '', holds: true };
 
@@ -91,6 +139,8 @@ function StepForm({ d, step, onDone }) {
   const today = dayOf(Date.now());
   const [f, setF] = useState({ ...EMPTY_FORM, held_on: today, visited_on: today });
   const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const [photos, setPhotos, addFiles] = usePickedPhotos(setProblem, AGREEMENT_PHOTOS_MAX);
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.type === 'checkbox'
     ? e.currentTarget.checked : e.currentTarget.value });
   const participants = f.participants.split(/[,，、\n]/).map((x) => x.trim()).filter(Boolean);
@@ -116,7 +166,7 @@ function StepForm({ d, step, onDone }) {
         body.follow_up = { visited_on: f.visited_on, holds: !!f.holds, notes: f.notes.trim() };
       }
       const added = await addItem({ kind: 'dispute_step', user: s.session.user.username, body,
-        photos: [] });
+        photos: step === 'agree' ? photos : [] });
       await reload('items');
       toast(t('desk.saved'), 'ok', { item: added.id });
       onDone();
@@ -146,6 +196,12 @@ function StepForm({ d, step, onDone }) {
           <label for="m-agreement">{t('mediate.agreement')}</label>
           <textarea id="m-agreement" rows="3" value={f.agreement} maxLength={4000}
             onInput={set('agreement')} data-testid="m-agreement" />
+          <p class="small muted">{t('mediate.agreement_photo_hint')}</p>
+          <PhotoPicker id="m-agreement-photo" photos={photos} max={AGREEMENT_PHOTOS_MAX}
+            take={t('mediate.agreement_photo')} wide onFiles={addFiles}
+            onRemove={(pid) => setPhotos(photos.filter((x) => x.id !== pid))}
+            inputTestid="m-agreement-photo-input" thumbsTestid="m-agreement-photos" />
+          {problem && <p class="error small" role="alert">{problem}</p>}
         </>
       )}
       {step === 'transfer' && (
@@ -221,6 +277,7 @@ export function DisputeDetail({ id, base }) {
         </dl>
         <h3>{t('mediate.parties')}</h3>
         <Parties d={d} session={s.session} />
+        <AgreementPhotos d={d} items={s.items} />
       </section>
       {(d.steps || []).length > 0 && (
         <section class="card" data-testid="dispute-trail">

@@ -3,7 +3,7 @@
 // replaced whole by a pull and updated by a step's answer.
 import { describe, expect, it } from 'vitest';
 import { disputeStepped, groupDisputes, isOverdue, listDisputes, localDispute, nextDue,
-  storeDisputes } from '../../src/lib/disputes.js';
+  queuedAgreementPhotos, storeDisputes } from '../../src/lib/disputes.js';
 
 const d = (id, status, extra = {}) => ({ id, number: id.length, status, allowed_steps: ['x'],
   received_at: '2026-03-01T00:00:00Z', accept_due_at: '2026-03-02T00:00:00Z',
@@ -18,6 +18,14 @@ describe('the mediator desk', () => {
     expect(x.status).toBe('mediating');
     expect(x.allowed_steps).toEqual(['hold_session', 'agree', 'transfer']);
     expect(x.queued.map((i) => i.body.step)).toEqual(['accept', 'hold_session']);
+  });
+
+  it('shows the agreement photos still waiting with their step, not those of other steps', () => {
+    const agree = { ...step('a', 'agree'), photos: [{ id: 'p1' }, { id: 'p2' }] };
+    const sent = { ...step('a', 'agree', 'accepted'), id: 'old', photos: [{ id: 'p0' }] };
+    const other = { ...step('b', 'agree'), photos: [{ id: 'q1' }] };
+    expect(queuedAgreementPhotos(d('a', 'mediating'), [sent, agree, other])
+      .map((p) => [p.id, p.itemId])).toEqual([['p1', 'a-agree'], ['p2', 'a-agree']]);
   });
 
   it('offers no step on a dispute the server gives the caller none of (the reporter)', () => {
