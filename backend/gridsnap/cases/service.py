@@ -80,6 +80,12 @@ def _replayed(session: Session, principal: Principal, row, done, body: dict) -> 
                             with_links=True)[0]
 
 
+def photo_arrived(session: Session, report_id: uuid.UUID) -> None:
+    """A photo of the case arrived (uploads.service): the case changed without a new version
+    (its ETag stays), and delta syncs (`updated_since`) see it again."""
+    queries.touch(session, report_id)
+
+
 # --- the system: first routing, auto-accept and auto-dispatch --------------------------------
 
 def route_new_cases(session: Session, settings: Settings, report_ids: list[str]) -> int:
