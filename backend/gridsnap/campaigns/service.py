@@ -28,7 +28,7 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     """
     prefix = body["area_prefix"]
     permissions.require(principal, permissions.RUN_CAMPAIGNS)
-    if not rules.may_run(principal, prefix):
+    if not _may(principal, permissions.RUN_CAMPAIGNS, prefix):
         raise AppError("campaign.outside_scope",
                        f"Area {prefix or '(the city)'} is not within your scope.",
                        {"area_prefix": ["Outside your scope."]})
@@ -46,6 +46,12 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     return get_campaign(session, principal, settings, campaign_id)
 
 
+def _may(principal: Principal, verb: permissions.Verb, area_prefix: str) -> bool:
+    """RUN_CAMPAIGNS: the caller's scope covers the area; READ_CAMPAIGNS: it overlaps it (the
+    campaign's cases stay scoped)."""
+    return permissions.may(principal, verb, permissions.InArea(area_prefix))
+
+
 def _check_span(starts_on, ends_on) -> None:
     problem = rules.span_problem(starts_on, ends_on)
     if problem:
@@ -55,7 +61,7 @@ def _check_span(starts_on, ends_on) -> None:
 
 def _runnable(session: Session, principal: Principal, campaign_id: int):
     row = _visible(session, principal, campaign_id)
-    if not rules.may_run(principal, row["area_prefix"]):
+    if not _may(principal, permissions.RUN_CAMPAIGNS, row["area_prefix"]):
         raise AppError("auth.forbidden", "Only supervisors and admins of its area change it.")
     return row
 
@@ -96,7 +102,7 @@ def _link(session, principal, settings, campaign_id, starts_on, ends_on) -> int:
 
 def _visible(session: Session, principal: Principal, campaign_id: int):
     row = queries.find_campaign(session, campaign_id)
-    if row is None or not rules.may_see(principal, row["area_prefix"]):
+    if row is None or not _may(principal, permissions.READ_CAMPAIGNS, row["area_prefix"]):
         raise AppError("campaign.not_found", f"There is no campaign {campaign_id}.")
     return row
 
@@ -144,6 +150,6 @@ def list_campaigns(session: Session, principal: Principal) -> list[dict]:
     """The campaigns whose area overlaps the caller's scope, latest first, with the linked
     cases the caller may see by status."""
     rows = [r for r in queries.list_campaign_rows(session)
-            if rules.may_see(principal, r["area_prefix"])]
+            if _may(principal, permissions.READ_CAMPAIGNS, r["area_prefix"])]
     counts = queries.linked_counts(session, principal, [r["id"] for r in rows])
     return [_view(r, counts[r["id"]]) for r in rows]
