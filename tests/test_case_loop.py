@@ -212,6 +212,23 @@ def test_stale_if_match_is_412_and_a_fresh_one_works(client, tokens, demo_cell, 
     act(client, tokens, "supervisor", cid, "dispatch", headers={"If-Match": fresh})
 
 
+def test_if_match_is_read_as_entity_tags(client, tokens, demo_cell, runtime):
+    """RFC 9110: weak tags compare weakly, a list matches any of its tags, `*` any case; a
+    header that holds no version is 412, never ignored."""
+    cid = submit(client, tokens, demo_cell, runtime)
+    version = client.get(f"/api/v1/cases/{cid}",
+                         headers=auth(tokens["supervisor"])).get_json()["version"]
+    for bad in ('"x"', '""', '"3" junk', "W/"):
+        r = act(client, tokens, "supervisor", cid, "accept", expect=412, headers={"If-Match": bad})
+        assert r["code"] == "case.precondition_failed", bad
+    act(client, tokens, "supervisor", cid, "accept",
+        headers={"If-Match": f'"{version + 7}", W/"{version}"'})
+    r = act(client, tokens, "supervisor", cid, "dispatch", expect=412,
+            headers={"If-Match": f'"{version}"'})
+    assert r["code"] == "case.precondition_failed"
+    act(client, tokens, "supervisor", cid, "dispatch", headers={"If-Match": "*"})
+
+
 def test_two_concurrent_conflicting_actions_one_wins(app, tokens, demo_cell, runtime, engine):
     client = app.test_client()
     cid = submit(client, tokens, demo_cell, runtime)

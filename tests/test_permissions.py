@@ -79,6 +79,38 @@ def test_a_case_action_is_a_verb_held_by_the_roles_of_its_row_and_the_relation_t
     assert not permissions.may(_p("supervisor"), resolve, _facts())
 
 
+def test_an_admin_manages_the_users_and_keys_within_its_own_scope_only():
+    street, city = _p("admin", scopes=("110101001",)), _p("admin", scopes=("",))
+    for verb in (permissions.MANAGE_USERS, permissions.MANAGE_OPEN311_CLIENTS):
+        assert verb.relation is permissions.manages
+        inside = permissions.Scoped(("110101001002", "110101001"))
+        broader, unscoped = permissions.Scoped(("110101",)), permissions.Scoped(())
+        assert permissions.may(street, verb, inside)
+        assert not permissions.may(street, verb, broader)
+        assert not permissions.may(street, verb, unscoped)  # a user of no scope: the city's
+        assert all(permissions.may(city, verb, t) for t in (inside, broader, unscoped))
+        # the relation never stands in for the role: a city supervisor manages nobody
+        assert not permissions.may(_p("supervisor", scopes=("",)), verb, inside)
+
+
+def test_routing_rules_and_campaigns_are_bound_to_their_area():
+    district = _p("supervisor", scopes=("110101",))
+    own, street = permissions.InArea("110101"), permissions.InArea("110101001")
+    city, other = permissions.InArea(""), permissions.InArea("110102")
+    edit, read = permissions.EDIT_ROUTING_RULES, permissions.READ_ROUTING_RULES
+    run, see = permissions.RUN_CAMPAIGNS, permissions.READ_CAMPAIGNS
+    for verb in (edit, run):  # covers: the whole area within the scope
+        assert [permissions.may(district, verb, t) for t in (own, street, city, other)] == [
+            True, True, False, False]
+        assert permissions.may(_p("admin", scopes=("",)), verb, city)
+        assert not permissions.may(_p("worker"), verb, own)
+    for verb in (read, see):  # overlaps: within the scope, or a broader area routing it
+        assert [permissions.may(district, verb, t) for t in (own, street, city, other)] == [
+            True, True, True, False]
+    assert not permissions.may(_p("worker"), read, own)  # routing rules: editors only
+    assert permissions.may(_p("worker"), see, own)  # a campaign: whoever's scope overlaps
+
+
 def test_no_api_or_service_checks_a_role_itself():
     """A role is asked of the table (permissions.may / require), not typed in a use case."""
     typed = []

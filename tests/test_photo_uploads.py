@@ -101,6 +101,19 @@ def test_upload_in_three_patches_adds_the_photo_as_the_put_does(client, tokens, 
     assert again.status_code == 200
 
 
+def test_an_uploaded_photo_brings_its_case_into_the_delta_sync(client, tokens, report):
+    data, token = make_jpeg(), tokens["worker"]
+    since = client.get(f"/api/v1/cases/{report['id']}", headers=auth(token)).get_json()[
+        "updated_at"]
+    url = create(client, token, report["id"], len(data)).headers["Location"]
+    assert patch(client, token, url, 0, data[:100]).status_code == 204
+    delta = {"updated_since": since}
+    assert client.get("/api/v1/cases", query_string=delta, headers=auth(token)).get_json() == []
+    assert patch(client, token, url, 100, data[100:]).status_code == 204
+    seen = client.get("/api/v1/cases", query_string=delta, headers=auth(token)).get_json()
+    assert [c["id"] for c in seen] == [report["id"]] and len(seen[0]["photos"]) == 1
+
+
 def test_a_second_upload_of_the_same_photo_is_a_replay(client, tokens, report, engine):
     data, pid, token = make_jpeg(), new_id(), tokens["worker"]
     for _ in range(2):

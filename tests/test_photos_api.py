@@ -47,6 +47,27 @@ def test_photo_upload_is_201_and_a_replay_is_200(client, tokens, report, engine)
     assert topics == ["report.submitted", "photo.uploaded"]
 
 
+def test_a_photo_arriving_brings_its_case_into_the_delta_sync_without_a_new_version(
+        client, tokens, report):
+    token = tokens["worker"]
+    before = client.get(f"/api/v1/cases/{report['id']}", headers=auth(token))
+    since = before.get_json()["updated_at"]
+    delta = {"updated_since": since}
+    assert client.get("/api/v1/cases", query_string=delta, headers=auth(token)).get_json() == []
+    pid, data = new_id(), make_jpeg(640, 480)
+    assert put_photo(client, token, report["id"], pid, data).status_code == 201
+    seen = client.get("/api/v1/cases", query_string=delta, headers=auth(token)).get_json()
+    assert [c["id"] for c in seen] == [report["id"]]
+    assert datetime.fromisoformat(seen[0]["updated_at"]) > datetime.fromisoformat(since)
+    assert [p["id"] for p in seen[0]["photos"]] == [pid]
+    after = client.get(f"/api/v1/cases/{report['id']}", headers=auth(token))
+    assert after.headers["ETag"] == before.headers["ETag"]  # a photo is not a new version
+    # a replay changes nothing: the case stays where the first arrival put it
+    delta = {"updated_since": seen[0]["updated_at"]}
+    assert put_photo(client, token, report["id"], pid, data).status_code == 200
+    assert client.get("/api/v1/cases", query_string=delta, headers=auth(token)).get_json() == []
+
+
 def test_same_photo_id_with_other_bytes_is_409(client, tokens, report):
     pid = new_id()
     assert put_photo(client, tokens["worker"], report["id"], pid, make_jpeg(640, 480)).status_code == 201

@@ -19,7 +19,7 @@ BACKEND = Path(__file__).resolve().parents[1] / "backend" / "gridsnap"
 
 # who ends a transaction: the owners, and the use cases whose protocol declares a step
 OWNERS = {"transaction.py", "edge.py", "cli.py", "outbox/jobs.py"}
-STEPS = {"photos/service.py", "outbox/service.py"}
+STEPS = {"uploads/service.py", "outbox/service.py"}
 
 
 @contextmanager

@@ -39,12 +39,12 @@ from .open311.api import admin_blp as admin_open311_blp
 from .open311.api import blp as open311_blp
 from .patrols.api import blp as patrols_blp
 from .photos.api import blp as photos_blp
-from .photos.api import uploads_blp
 from .reports.api import blp as reports_blp
 from .routing.api import blp as routing_blp
 from .settings import Settings
 from .stats.api import blp as stats_blp
 from .stats.rules import ranking_weights_of, weights_of
+from .uploads.api import blp as uploads_blp
 from .users.api import admin_blp as admin_users_blp
 from .users.api import blp as auth_blp
 from .web.api import blp as web_blp
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def _whole_json_body():
         # A JSON body shorter than its Content-Length (the client half-closed) is refused
         # before it is parsed: a cut-off body can still be valid JSON. Flask caches the bytes,
-        # so reading them here costs nothing more. Photos check their own (photos/api.py).
+        # so reading them here costs nothing more. Photos check their own (uploads/api.py).
         length = request.content_length
         if length and request.is_json:
             got = len(request.get_data(cache=True))

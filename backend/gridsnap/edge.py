@@ -6,7 +6,9 @@ describes what is sent back (invariant 5).
   `request.malformed_json`; nested deeper than MAX_JSON_DEPTH → 400 `request.too_deep`; every key and string value, every query parameter, form field and
   path parameter passes the text rule of gridsnap.schemas (→ 422 `request.invalid_text`,
   naming the field).
-- Pagination: `page` at most MAX_PAGE (a larger one is a 422, not an SQL overflow).
+- Pagination: `page` at most MAX_PAGE (a larger one is a 422, not an SQL overflow), through
+  flask-smorest's own hooks: the pagination parser (`PageParser`) and an
+  apispec plugin that documents the bound (`PageBoundPlugin`).
 - The transaction: one per request, owned here (`unit_of_work`): committed once after the
   view answered below 400 and before the answer leaves (a 2xx is durable: invariant 1), never
   on an error (the session is closed, so rolled back, at teardown). Services do not commit.
@@ -23,8 +25,8 @@ import json
 from typing import Any
 
 import flask_smorest
-import flask_smorest.pagination as _pagination
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -142,13 +144,37 @@ class EdgeParser(FlaskParser):
 
 
 PARSER = EdgeParser()
+# the bound of `page`, so that OFFSET stays a bigint (a larger page is a 422 naming `page`)
+_PAGE_RANGE = ma.validate.Range(min=1, max=MAX_PAGE)
+
+
+@functools.cache
+def _bounded(schema: type[ma.Schema]) -> type[ma.Schema]:
+    """flask-smorest's pagination parameters schema (one class per paginated view), with
+    `page` at most MAX_PAGE; its default page as the view declared it."""
+    default = schema().fields["page"].load_default
+    return type(schema.__name__, (schema,),
+                {"page": ma.fields.Integer(load_default=default, validate=_PAGE_RANGE)})
+
+
+class PageParser(EdgeParser):
+    """The parser of the pagination parameters (flask-smorest's PAGINATION_ARGUMENTS_PARSER,
+    a supported hook): the edge's, reading them with `page` bounded — refused as any invalid
+    query parameter is (422 request.invalid, field `page`)."""
+
+    def parse(self, argmap, req=None, **kwargs):
+        if isinstance(argmap, ma.Schema):
+            argmap = _bounded(type(argmap))()
+        elif isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            argmap = _bounded(argmap)
+        return super().parse(argmap, req, **kwargs)
 
 
 class Blueprint(flask_smorest.Blueprint):
     """Every feature's blueprint: the edge's parser for arguments and pagination."""
 
     ARGUMENTS_PARSER = PARSER
-    PAGINATION_ARGUMENTS_PARSER = PARSER
+    PAGINATION_ARGUMENTS_PARSER = PageParser()
 
     def arguments(self, schema, *args, **kwargs):
         """flask-smorest's, with a schema class made an instance once, here: webargs makes one
@@ -159,20 +185,18 @@ class Blueprint(flask_smorest.Blueprint):
         return super().arguments(schema, *args, **kwargs)
 
 
-def _bounded_pagination_schema(def_page, def_page_size, def_max_page_size):
-    base = _original_pagination_schema(def_page, def_page_size, def_max_page_size)
+class PageBoundPlugin(BasePlugin):
+    """An apispec plugin (after flask-smorest's own, which expand the pagination schema into
+    query parameters): documents the bound of `page` on every paginated operation."""
 
-    class PaginationParametersSchema(base):
-        page = ma.fields.Integer(load_default=def_page,
-                                 validate=ma.validate.Range(min=1, max=MAX_PAGE))
-
-    return PaginationParametersSchema
-
-
-# flask-smorest builds the page parameters' schema in this module-level factory (no hook on the
-# Blueprint in 0.47): bound `page`, so that OFFSET stays a bigint and the bound is documented
-_original_pagination_schema = _pagination._pagination_parameters_schema_factory
-_pagination._pagination_parameters_schema_factory = _bounded_pagination_schema
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            for param in operation.get("parameters", ()):
+                if (isinstance(param, dict) and param.get("in") == "query"
+                        and param.get("name") == "page" and "schema" in param):
+                    param["schema"]["maximum"] = MAX_PAGE
 
 
 # --- the document ----------------------------------------------------------------------------
@@ -211,9 +235,15 @@ PAGINATION_HEADER_DOC = {
 
 
 class EdgeApi(flask_smorest.Api):
-    """The API: errors documented as errors.py sends them, X-Pagination as a string header."""
+    """The API: errors documented as errors.py sends them, X-Pagination as a string header,
+    the bound of `page` (PageBoundPlugin)."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app=None, *, spec_kwargs=None, **kwargs):
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), PageBoundPlugin()]
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
     def _register_pagination_header(self):
         if self.spec.openapi_version.major >= 3:

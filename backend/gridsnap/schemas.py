@@ -22,6 +22,21 @@ from datetime import UTC, date, datetime
 
 from marshmallow import ValidationError, fields
 
+# A case is the report it began as: one id. Inside (every table's column, SQL, the services) it
+# is `report_id`; the API keeps the names it published: `case_id` where it speaks of cases
+# (/cases/{case_id}, a notification, the hotline) and `report_id` where of reports
+# (/reports/{report_id}, its photos, an upload's binding, a notice). Every id field at the edge
+# that names a case is made here, so the two names are documented as one.
+SAME_CASE = ("The case's id, which is the id of the report it began as: /cases/{case_id} and "
+             "/reports/{report_id} name the same case.")
+
+
+def case_id_field(**kwargs) -> fields.UUID:
+    """A UUID field naming a case (its data key may be case_id or report_id: the same id)."""
+    metadata = {"description": SAME_CASE, **kwargs.pop("metadata", {})}
+    return fields.UUID(metadata=metadata, **kwargs)
+
+
 MIN_DAY = date(1900, 1, 1)
 MAX_DAY = date(2199, 12, 31)
 

@@ -1,5 +1,6 @@
-"""Campaign decisions without a database: who may run one, the windows that tell whether the
-class of problem recurs after it, and the verdict."""
+"""Campaign decisions without a database: the windows that tell whether the class of problem
+recurs after it, and the verdict. (Who may run or see one is users.permissions:
+RUN_CAMPAIGNS, READ_CAMPAIGNS.)"""
 
 from __future__ import annotations
 
@@ -9,10 +10,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from ..users.permissions import RUN_CAMPAIGNS
-from ..users.rules import Principal
-
-RUNNERS = RUN_CAMPAIGNS.roles  # the holders of the verb (users.permissions)
 # the weeks compared before the campaign and after it
 WINDOW_DAYS = 56
 # statuses a linked case is not: a rejected report is no problem, a duplicate is its
@@ -31,18 +28,6 @@ def span_problem(starts_on: date, ends_on: date) -> tuple[str, str] | None:
     if (ends_on - starts_on).days >= MAX_DAYS:
         return "ends_on", f"A campaign lasts at most {MAX_DAYS} days."
     return None
-
-
-def may_run(p: Principal, area_prefix: str) -> bool:
-    """Supervisors and admins start campaigns in areas their scope covers."""
-    return p.role in RUNNERS and (p.sees_everything or any(
-        area_prefix.startswith(s) for s in p.scopes))
-
-
-def may_see(p: Principal, area_prefix: str) -> bool:
-    """A campaign is visible to whoever's scope overlaps its area (its cases stay scoped)."""
-    return p.sees_everything or any(
-        area_prefix.startswith(s) or s.startswith(area_prefix) for s in p.scopes if s)
 
 
 @dataclass(frozen=True)

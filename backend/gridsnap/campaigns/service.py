@@ -32,7 +32,7 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     """
     prefix = body["area_prefix"]
     permissions.require(principal, permissions.RUN_CAMPAIGNS)
-    if not rules.may_run(principal, prefix):
+    if not _may(principal, permissions.RUN_CAMPAIGNS, prefix):
         raise AppError("campaign.outside_scope",
                        f"Area {prefix or '(the city)'} is not within your scope.",
                        {"area_prefix": ["Outside your scope."]})
@@ -51,6 +51,12 @@ def start_campaign(session: Session, principal: Principal, settings: Settings,
     # the answer is made before the commit (the edge's): a campaign that cannot be shown is
     # not saved
     return get_campaign(session, principal, settings, campaign_id)
+
+
+def _may(principal: Principal, verb: permissions.Verb, area_prefix: str) -> bool:
+    """RUN_CAMPAIGNS: the caller's scope covers the area; READ_CAMPAIGNS: it overlaps it (the
+    campaign's cases stay scoped)."""
+    return permissions.may(principal, verb, permissions.InArea(area_prefix))
 
 
 def _check_department(session: Session, code: str | None) -> None:
@@ -87,7 +93,7 @@ def hot_spots(session: Session, principal: Principal, settings: Settings, *,
                                      level=level, limit=100)
     first, last = top["period"]["from"], top["period"]["to"]
     campaigns = [c for c in queries.list_campaign_rows(session)
-                 if rules.may_see(principal, c["area_prefix"])]
+                 if _may(principal, permissions.READ_CAMPAIGNS, c["area_prefix"])]
     items = []
     for it in top["items"]:
         if not rules.is_hot_spot(it["count"], it["previous_average"], min_count, factor):
@@ -110,7 +116,7 @@ def _check_span(starts_on, ends_on) -> None:
 
 def _runnable(session: Session, principal: Principal, campaign_id: int):
     row = _visible(session, principal, campaign_id)
-    if not rules.may_run(principal, row["area_prefix"]):
+    if not _may(principal, permissions.RUN_CAMPAIGNS, row["area_prefix"]):
         raise AppError("auth.forbidden", "Only supervisors and admins of its area change it.")
     return row
 
@@ -151,7 +157,7 @@ def _link(session, principal, settings, campaign_id, starts_on, ends_on) -> int:
 
 def _visible(session: Session, principal: Principal, campaign_id: int):
     row = queries.find_campaign(session, campaign_id)
-    if row is None or not rules.may_see(principal, row["area_prefix"]):
+    if row is None or not _may(principal, permissions.READ_CAMPAIGNS, row["area_prefix"]):
         raise AppError("campaign.not_found", f"There is no campaign {campaign_id}.")
     return row
 
@@ -206,6 +212,7 @@ def list_campaigns(session: Session, principal: Principal, kind: str | None = No
     """The campaigns (of a kind: campaign 专项, monthly_topic 每月一题) whose area overlaps the
     caller's scope, latest first, with the linked cases the caller may see by status."""
     rows = [r for r in queries.list_campaign_rows(session)
-            if rules.may_see(principal, r["area_prefix"]) and kind in (None, r["kind"])]
+            if _may(principal, permissions.READ_CAMPAIGNS, r["area_prefix"])
+            and kind in (None, r["kind"])]
     counts = queries.linked_counts(session, principal, [r["id"] for r in rows])
     return [_view(r, counts[r["id"]]) for r in rows]

@@ -30,15 +30,24 @@ notices_blp = Blueprint("notices", __name__, url_prefix="/notices",
                         description="Supervision notices (督办) and their replies")
 
 
-def _if_match() -> int | None:
-    raw = request.headers.get("If-Match")
-    if not raw:
+def _if_match() -> frozenset[int] | None:
+    """The versions the request's If-Match accepts, as werkzeug parses the header (RFC 9110:
+    one or more entity tags, weak ones too), or None: no If-Match, or `*` (the case as it is).
+    The comparison is the service's, under the case's lock, so nothing changes between the
+    check and the write. A tag that is not a version is 412 case.precondition_failed."""
+    if not request.headers.get("If-Match"):
+        return None
+    tags = request.if_match
+    if tags.star_tag:
         return None
     try:
-        return int(raw.strip().removeprefix("W/").strip('"'))
-    except ValueError:
+        versions = frozenset(int(tag) for tag in tags.as_set(include_weak=True))
+    except (TypeError, ValueError):  # "" or a tag of another kind
+        versions = frozenset()
+    if not versions:  # nothing werkzeug could read as entity tags, or not a version
         raise AppError("case.precondition_failed",
-                       "If-Match must be the case's ETag, e.g. \"3\".") from None
+                       "If-Match must be the case's ETag, e.g. \"3\".")
+    return versions
 
 
 def _filters(query: dict) -> dict:

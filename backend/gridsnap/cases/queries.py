@@ -273,13 +273,13 @@ def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, event
         "_messages": messages, "_now": clock.now()})
 
 
-def touch_cte(name: str, *, source: str, report_id: str) -> str:
-    """`name AS (UPDATE reports ...)` for a WITH clause: the case changed without a new
-    version (a photo arrived), so delta syncs pick it up; the statement binds :now (the
-    application's clock)."""
-    return f"""{name} AS (
-        UPDATE reports SET updated_at = :now WHERE id IN (SELECT {report_id} FROM {source})
-    )"""
+_TOUCH = text("UPDATE reports SET updated_at = :now WHERE id = :id")
+
+
+def touch(session: Session, report_id: uuid.UUID) -> None:
+    """The case changed without a new version (a photo arrived): its updated_at moves to now
+    (the application's clock), so delta syncs pick it up."""
+    session.execute(_TOUCH, {"id": report_id, "now": clock.now()})
 
 
 # --- links: possible duplicates and merged duplicates -------------------------------------------

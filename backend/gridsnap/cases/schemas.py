@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from ..deadlines.rules import UNITS
 from ..grid.schemas import AreaRefSchema, LocationOutSchema, LocationSchema
 from ..photos.schemas import PhotoOutSchema
-from ..schemas import AwareDateTime, Date
+from ..schemas import AwareDateTime, Date, case_id_field
 from .contact.rules import CONTACT_OUTCOMES
 from .exclusion.rules import APPEAL_REASONS, EXCLUSION_REASONS
 from .rules import (
@@ -264,7 +264,7 @@ class NoticeSchema(Schema):
 
 
 class NoticeListItemSchema(NoticeSchema):
-    report_id = fields.UUID()
+    report_id = case_id_field()
     number = fields.Integer()
     status = fields.String()
     category_code = fields.String()

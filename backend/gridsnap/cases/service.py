@@ -11,6 +11,7 @@ action × role × scope), the action's function says what changes (actions.py), 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
@@ -26,11 +27,12 @@ from .joint import queries as joint_queries
 
 
 def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict, *,
-        settings: Settings, if_match: int | None = None) -> dict:
+        settings: Settings, if_match: Collection[int] | None = None) -> dict:
     """Take an action on a case; returns the case as the caller now sees it.
 
     Raises AppError: case.not_found (missing or out of scope), case.invalid_transition,
-    case.action_forbidden, case.precondition_failed (If-Match is stale), case.note_required,
+    case.action_forbidden, case.precondition_failed (the version is none of `if_match`, the
+    versions the caller's If-Match accepts: checked under the case's lock), case.note_required,
     case.photo_required, case.too_far, case.bad_target, case.action_id_conflict.
     An action sent again with the same client_action_id is answered with the case as it is,
     without acting twice (a phone replaying its offline queue). The replay is looked for after
@@ -44,7 +46,7 @@ def act(session: Session, principal: Principal, report_id: uuid.UUID, body: dict
             return _replayed(session, principal, row, done, body)
     permissions.require(principal, permissions.READ_CASE,
                         rules.subject_of(row, principal, report_id))
-    if if_match is not None and if_match != row["version"]:
+    if if_match is not None and row["version"] not in if_match:
         raise AppError("case.precondition_failed",
                        "The case changed since you loaded it; reload and try again.",
                        headers={"ETag": f'"{row["version"]}"'})
@@ -78,6 +80,12 @@ def _replayed(session: Session, principal: Principal, row, done, body: dict) -> 
     session.rollback()  # nothing to do: let the lock go
     return views.case_views(session, principal, [queries.find_case_row(session, row["id"])],
                             with_links=True)[0]
+
+
+def photo_arrived(session: Session, report_id: uuid.UUID) -> None:
+    """A photo of the case arrived (uploads.service): the case changed without a new version
+    (its ETag stays), and delta syncs (`updated_since`) see it again."""
+    queries.touch(session, report_id)
 
 
 # --- the system: first routing, auto-accept and auto-dispatch --------------------------------

@@ -9,12 +9,10 @@ from ..edge import Blueprint
 from ..errors import AppError
 from ..extensions import db_session
 from ..users.auth import SECURITY, auth_required
-from . import queries, service
+from . import service
 from .schemas import CellLocateQuerySchema, CellsQuerySchema, LocatedSchema, parse_bbox
 
 blp = Blueprint("grid", __name__, url_prefix="/cells", description="The grid (单元网格)")
-
-MAX_FEATURES = 5000
 
 
 @blp.route("/locate")
@@ -45,17 +43,8 @@ class Cells(MethodView):
         except Exception as exc:  # marshmallow ValidationError from parse_bbox
             raise AppError("request.invalid", str(getattr(exc, "messages", exc)),
                            {"bbox": ["minlon,minlat,maxlon,maxlat"]}) from None
-        rows = queries.areas_in_box(db_session(), bbox, level=query["level"],
-                                    prefix=query["prefix"], limit=MAX_FEATURES + 1)
-        if len(rows) > MAX_FEATURES:
-            raise AppError("grid.bbox_too_large",
-                           f"More than {MAX_FEATURES} areas in this box; zoom in or filter "
-                           "by prefix.", {"bbox": ["Too many areas in this box."]})
-        features = [{
-            "type": "Feature", "id": r["code"], "geometry": r["geometry"],
-            "properties": {"code": r["code"], "name": r["name"], "name_en": r["name_en"],
-                           "level": r["level"], "parent_code": r["parent_code"]},
-        } for r in rows]
+        features = service.areas_in_box(db_session(), bbox, level=query["level"],
+                                        prefix=query["prefix"])
         resp = current_app.response_class(
             current_app.json.dumps({"type": "FeatureCollection", "features": features}),
             mimetype="application/geo+json")

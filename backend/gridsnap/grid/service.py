@@ -12,6 +12,7 @@ from shapely import wkb as shapely_wkb
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from ..errors import AppError
 from ..tables import ImportRejected, RowError, read_rows
 from . import queries
 from .rules import (
@@ -105,6 +106,26 @@ def import_grid(session: Session, path: Path | str, *, dry_run: bool = False,
             bar.close()
     result.written = len(rows)
     return result
+
+
+# the most areas GET /cells answers at once
+MAX_FEATURES = 5000
+
+
+def areas_in_box(session: Session, bbox, *, level: str, prefix: str) -> list[dict]:
+    """The areas of one level in a box (and under a code prefix) as GeoJSON features.
+    Raises AppError grid.bbox_too_large past MAX_FEATURES."""
+    rows = queries.areas_in_box(session, bbox, level=level, prefix=prefix,
+                                limit=MAX_FEATURES + 1)
+    if len(rows) > MAX_FEATURES:
+        raise AppError("grid.bbox_too_large",
+                       f"More than {MAX_FEATURES} areas in this box; zoom in or filter "
+                       "by prefix.", {"bbox": ["Too many areas in this box."]})
+    return [{
+        "type": "Feature", "id": r["code"], "geometry": r["geometry"],
+        "properties": {"code": r["code"], "name": r["name"], "name_en": r["name_en"],
+                       "level": r["level"], "parent_code": r["parent_code"]},
+    } for r in rows]
 
 
 def locate_point(session: Session, lon: float, lat: float) -> dict:

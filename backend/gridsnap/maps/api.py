@@ -8,11 +8,10 @@ from marshmallow import Schema, fields, validate
 
 from ..cases.rules import SOURCES, STATUSES
 from ..edge import Blueprint
-from ..errors import AppError
 from ..extensions import read_session
 from ..schemas import AwareDateTime
 from ..users.auth import SECURITY, auth_required, current_principal
-from . import queries, rules
+from . import service
 
 blp = Blueprint("maps", __name__, url_prefix="/tiles", description="The live map (vector tiles)")
 
@@ -39,12 +38,7 @@ class CaseTile(MethodView):
     def get(self, query, z: int, x: int, y: int):
         """A tile of the cases you may see: points up close, counts per cell or area further
         out; open cases unless `status` says otherwise."""
-        if not rules.valid_tile(z, x, y):
-            raise AppError("request.not_found", "No such tile.")
-        filters = {"statuses": query.get("status"), **{k: v for k, v in query.items()
-                                                       if k != "status"}}
-        data = queries.tile(read_session(), current_principal(), z, x, y, rules.layers_for(z),
-                            rules.area_level_for(z), filters)
+        data = service.tile(read_session(), current_principal(), z, x, y, query)
         resp = Response(data, mimetype="application/vnd.mapbox-vector-tile")
         resp.headers["Cache-Control"] = "private, max-age=5"  # live: a few seconds at most
         return resp

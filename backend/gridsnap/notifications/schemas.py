@@ -2,13 +2,13 @@
 
 from marshmallow import Schema, fields
 
-from ..schemas import AwareDateTime
+from ..schemas import AwareDateTime, case_id_field
 
 
 class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
-    case_id = fields.UUID(attribute="report_id", allow_none=True)
+    case_id = case_id_field(attribute="report_id", allow_none=True)
     case_number = fields.Integer(allow_none=True)
     data = fields.Dict()
     created_at = AwareDateTime()

@@ -308,7 +308,7 @@ def issue_client(session: Session, name: str, scopes: list[str], *, display_name
     if bad or not scopes:
         raise AppError("user.invalid", "Give the client one or more scopes (area code "
                        "prefixes, or '' for the city).")
-    if actor is not None and not actor.manages(scopes):
+    if actor is not None and not _manages(actor, scopes):
         # an admin issues keys within its own scope only
         raise AppError("auth.forbidden", "You may give a client only scopes within your own.",
                        {"scopes": ["Wider than yours."]})
@@ -329,7 +329,7 @@ def revoke_client(session: Session, name: str, redis: Redis | None,
     of `actor`, an admin)."""
     username = rules.USERNAME_PREFIX + name
     client = user_queries.find_user_by_username(session, username)
-    if client is None or (actor is not None and not actor.manages(client.scopes)):
+    if client is None or (actor is not None and not _manages(actor, client.scopes)):
         raise AppError("open311.client_not_found", f"There is no client {name!r}.")
     user_service.disable_user(session, username, redis)
 
@@ -338,4 +338,10 @@ def list_clients(session: Session, actor: Principal | None = None) -> list[dict]
     """The client systems (those `actor`, an admin, manages)."""
     return [{**dict(r), "name": r["username"].removeprefix(rules.USERNAME_PREFIX),
              "revoked": r["disabled_at"] is not None} for r in queries.client_users(session)
-            if actor is None or actor.manages(r["scopes"])]
+            if actor is None or _manages(actor, r["scopes"])]
+
+
+def _manages(actor: Principal, scopes) -> bool:
+    """An admin manages the clients whose scopes lie within its own (users.permissions)."""
+    return permissions.may(actor, permissions.MANAGE_OPEN311_CLIENTS,
+                           permissions.Scoped(tuple(scopes or ())))

@@ -9,7 +9,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..cases.queries import touch_cte
 from ..events import rules as ev
 from ..events.queries import insert_cte as event_cte
 from ..outbox import rules as topics
@@ -39,7 +38,6 @@ WITH ins AS (
            action=ev.PHOTO_ADDED,
            data="jsonb_build_object('photo_id', id, 'sha256', sha256, "
                 "'size_bytes', size_bytes, 'purpose', purpose)")},
-{touch_cte("up", source="ins", report_id="report_id")},
 {outbox_cte("ob", source="ins", topic=topics.PHOTO_UPLOADED,
             payload="jsonb_build_object('photo_id', id)")}
 SELECT id, report_id, uploader_id, sha256, content_type, size_bytes, width, height, uploaded_at,
@@ -81,8 +79,9 @@ def find_photo(session: Session, photo_id: uuid.UUID):
 
 
 def insert_photo(session: Session, params: dict):
-    """Insert the photo row with its audit event, the case's updated_at and the outbox message
-    in one statement; returns the new row, or None if the id exists already."""
+    """Insert the photo row with its audit event and the outbox message in one statement;
+    returns the new row, or None if the id exists already. (Its case is marked changed by
+    the caller, uploads.service, through cases: photos never write a case.)"""
     return session.execute(_INSERT, {**params, "now": clock.now()}).mappings().first()
 
 

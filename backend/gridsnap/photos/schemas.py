@@ -3,7 +3,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..grid.schemas import LocationOutSchema
-from ..schemas import AwareDateTime
+from ..schemas import AwareDateTime, case_id_field
 from .rules import EXIF_SOURCES, PURPOSES, SIZES
 
 
@@ -53,7 +53,7 @@ class UploadMetadataSchema(PhotoPutQuery):
     class Meta:
         unknown = EXCLUDE
 
-    report_id = fields.UUID(required=True)
+    report_id = case_id_field(required=True)
     photo_id = fields.UUID(required=True)
     content_type = fields.String(required=True, metadata={
         "description": "image/jpeg, image/png or image/webp"})

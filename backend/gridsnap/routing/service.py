@@ -13,7 +13,7 @@ from ..catalogue.service import dispatch_of
 from ..errors import AppError
 from ..users import permissions
 from ..users.rules import Principal
-from . import queries, rules
+from . import queries
 
 
 @dataclass(frozen=True)
@@ -68,17 +68,24 @@ def add_rule(session: Session, *, category_code: str | None, area_prefix: str,
 
 
 def list_rules(session: Session, principal: Principal) -> list[dict]:
-    """The active rules the principal may see (rules.may_view), strongest first; each says
-    whether the principal may retire it. Raises AppError auth.forbidden for other roles."""
+    """The active rules the principal may read (READ_ROUTING_RULES: those of its area and the
+    broader ones that route it), strongest first; each says whether the principal may retire
+    it (EDIT_ROUTING_RULES: its scope covers the rule's area). Raises AppError auth.forbidden
+    for other roles."""
     permissions.require(principal, permissions.READ_ROUTING_RULES)
-    return [{**r, "editable": rules.may_edit(principal, r["area_prefix"])}
-            for r in queries.list_rules(session) if rules.may_view(principal, r["area_prefix"])]
+    return [{**r, "editable": _may(principal, permissions.EDIT_ROUTING_RULES, r["area_prefix"])}
+            for r in queries.list_rules(session)
+            if _may(principal, permissions.READ_ROUTING_RULES, r["area_prefix"])]
+
+
+def _may(principal: Principal, verb: permissions.Verb, area_prefix: str) -> bool:
+    return permissions.may(principal, verb, permissions.InArea(area_prefix))
 
 
 def check_may_add(principal: Principal, area_prefix: str) -> None:
     """Raises AppError auth.forbidden unless the principal may add a rule for this area."""
     permissions.require(principal, permissions.EDIT_ROUTING_RULES)
-    if not rules.may_edit(principal, area_prefix):
+    if not _may(principal, permissions.EDIT_ROUTING_RULES, area_prefix):
         raise AppError("auth.forbidden", "That area is outside your scope.",
                        {"area_prefix": ["Outside your scope."]})
 
@@ -88,8 +95,8 @@ def remove_rule(session: Session, principal: Principal, rule_id: int) -> None:
     principal only sees) or routing.not_found (none, retired, or of another area)."""
     permissions.require(principal, permissions.EDIT_ROUTING_RULES)
     row = queries.find_active_rule(session, rule_id)
-    if row is None or not rules.may_view(principal, row["area_prefix"]):
+    if row is None or not _may(principal, permissions.READ_ROUTING_RULES, row["area_prefix"]):
         raise AppError("routing.not_found", f"There is no active rule {rule_id}.")
-    if not rules.may_edit(principal, row["area_prefix"]):
+    if not _may(principal, permissions.EDIT_ROUTING_RULES, row["area_prefix"]):
         raise AppError("auth.forbidden", "That rule covers more than your scope.")
     queries.deactivate_rule(session, rule_id)

@@ -8,16 +8,24 @@ A verb on a subject (a case) asks the subject two more things: whether the princ
 it at all — if not, `require` answers as if it did not exist (the subject's 404, invariant 4),
 never 403 — and whether the principal's relation to it (a handler's department, a worker's
 area, a co-department that reported in) allows the verb now.
+
+A verb may name the relation itself (`Verb.relation`), asked of a target bound to an area:
+`Scoped(scopes)` — a user, a client's API key — is managed by an admin whose scopes hold all
+of its own (`manages`: nobody grants a scope wider than theirs, nor edits a broader user);
+`InArea(prefix)` — a routing rule, a campaign — is covered by the principal's scope
+(`covers`), or, to read the routing rules that route one's area, overlaps it (`overlaps`).
+The use case asks `may(principal, verb, target)` and says what a refusal is (a user out of
+reach is its 404, as if there were none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import AppError
-from .rules import Principal
+from .rules import Principal, scopes_within
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,9 @@ class Verb:
     refusal: str = "You may not do this."
     code: str = "auth.forbidden"  # a 403 of the errors registry
     fields: dict[str, list[str]] = field(default_factory=dict, compare=False, hash=False)
+    # the relation the principal must stand in to a target (Scoped, InArea) to do it there
+    relation: Callable[[Principal, object], bool] | None = field(
+        default=None, compare=False, hash=False)
 
     def held_by(self, principal: Principal) -> bool:
         return self.roles is None or principal.role in self.roles
@@ -46,6 +57,53 @@ class Subject(Protocol):
         ...
 
 
+# --- relations to a target bound to an area (area code prefixes; "" is the city) ---------------
+
+@dataclass(frozen=True)
+class Scoped:
+    """A user or a client's API key: bound to its scopes (none: the city admin's)."""
+
+    scopes: tuple[str, ...]
+
+    def visible_to(self, principal: Principal) -> bool:
+        return True  # the use case says what is out of reach (a user's 404)
+
+    def allows(self, principal: Principal, verb: Verb) -> bool:
+        return verb.relation is None or verb.relation(principal, self)
+
+
+@dataclass(frozen=True)
+class InArea:
+    """A routing rule or a campaign: bound to one area, `prefix` ("" the city)."""
+
+    prefix: str
+
+    def visible_to(self, principal: Principal) -> bool:
+        return True
+
+    def allows(self, principal: Principal, verb: Verb) -> bool:
+        return verb.relation is None or verb.relation(principal, self)
+
+
+def manages(principal: Principal, target: Scoped) -> bool:
+    """All the target's scopes lie within the principal's own; one of no scope, only the
+    city's."""
+    return principal.sees_everything or (
+        bool(target.scopes) and scopes_within(target.scopes, principal.scopes))
+
+
+def covers(principal: Principal, target: InArea) -> bool:
+    """The principal's scope covers the target's whole area (the city: only the city's)."""
+    return principal.covers_area(target.prefix or None)
+
+
+def overlaps(principal: Principal, target: InArea) -> bool:
+    """The target's area lies within the principal's scope, or holds it (a city-wide or
+    district routing rule routes the principal's area too); not another area."""
+    return principal.sees_everything or any(
+        target.prefix.startswith(s) or s.startswith(target.prefix) for s in principal.scopes if s)
+
+
 def _verb(name: str, roles: Iterable[str] | None, refusal: str, **kw) -> Verb:
     return Verb(name, None if roles is None else frozenset(roles), refusal, **kw)
 
@@ -55,9 +113,11 @@ _CALL_TAKER = {"call_taker"}
 _UNMASKED = {"call_taker", "admin"}  # see a caller's personal data (invariant 10)
 _SUPERVISORS = {"supervisor", "admin"}
 
-MANAGE_USERS = _verb("users.manage", _ADMIN, "Only admins manage users.")
+# an admin manages the users and keys whose scopes lie within its own (an admin of one street:
+# that street's)
+MANAGE_USERS = _verb("users.manage", _ADMIN, "Only admins manage users.", relation=manages)
 MANAGE_OPEN311_CLIENTS = _verb("open311.clients.manage", _ADMIN,
-                               "Only admins manage Open311 clients.")
+                               "Only admins manage Open311 clients.", relation=manages)
 # an API key of a client system (GeoReport v2's 403 when it is anyone else's)
 FILE_OPEN311_REQUESTS = _verb("open311.requests.file", {"client"},
                               "Invalid api_key received -- can't proceed.",
@@ -68,12 +128,18 @@ PLACE_ADDRESSES = _verb("hotline.addresses.place", _UNMASKED,
                         "Only call-takers resolve addresses.")
 UNMASK_CALLERS = _verb("callers.unmask", _UNMASKED,
                        "Only call-takers and admins see a caller unmasked.")
+# 精准派单: a rule is read where it routes the reader's area, changed only by an editor whose
+# scope covers its whole area
 READ_ROUTING_RULES = _verb("routing.rules.read", _SUPERVISORS,
-                           "Only supervisors and admins read routing rules.")
+                           "Only supervisors and admins read routing rules.", relation=overlaps)
 EDIT_ROUTING_RULES = _verb("routing.rules.edit", _SUPERVISORS,
-                           "Only supervisors and admins edit routing rules.")
+                           "Only supervisors and admins edit routing rules.", relation=covers)
+# 专项: in an area the runner's scope covers
 RUN_CAMPAIGNS = _verb("campaigns.run", _SUPERVISORS,
-                      "Only supervisors and admins start campaigns.")
+                      "Only supervisors and admins start campaigns.", relation=covers)
+# a campaign is seen by whoever's scope overlaps its area (its cases stay scoped)
+READ_CAMPAIGNS = _verb("campaigns.read", None, "You may not see this campaign.",
+                       relation=overlaps)
 # 先行联系: the handler of the unit a hotline case is dispatched to calls its caller back
 # (the case and the caller decide the rest: hotline.rules.may_reveal_number)
 CONTACT_CALLERS = _verb("callers.contact", {"handler"},
@@ -124,7 +190,7 @@ READ_CASE = _verb("case.read", None, "You may not see this case.")
 VERBS: dict[str, Verb] = {v.name: v for v in (
     MANAGE_USERS, MANAGE_OPEN311_CLIENTS, FILE_OPEN311_REQUESTS, TAKE_CALLS, CALL_BACK,
     PLACE_ADDRESSES, UNMASK_CALLERS, CONTACT_CALLERS, READ_ROUTING_RULES, EDIT_ROUTING_RULES,
-    RUN_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
+    RUN_CAMPAIGNS, READ_CAMPAIGNS, READ_HEALTH_DETAILS, READ_CASE,
     REPORT_DISPUTES, MEDIATE_DISPUTES, OVERSEE_DISPUTES, READ_DISPUTE, WORK_DISPUTE,
     UNMASK_PARTIES, READ_DISPUTE_FIGURES, RECORD_PATROLS, SUPERVISE_PATROLS, READ_PATROL,
     PLAN_PATROLS, READ_PATROL_FIGURES, IMPORT_CATALOGUE, SEARCH_CATALOGUE, CALLER_HISTORY,

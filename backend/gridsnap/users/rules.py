@@ -23,14 +23,6 @@ class Principal:
         sees, unmasks and exports that street only."""
         return "" in self.scopes
 
-    def manages(self, scopes) -> bool:
-        """An admin manages the users, keys and data whose scopes all lie within their own:
-        nobody grants a scope wider than theirs, nor edits a broader user. A user of no scope
-        is the city admin's."""
-        if self.role != "admin":
-            return False
-        return "" in self.scopes or (bool(scopes) and scopes_within(scopes, self.scopes))
-
     def covers_area(self, area_code: str | None) -> bool:
         """True if the area (or a report with that smallest area) lies in one of the scopes.
 

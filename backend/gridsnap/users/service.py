@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import clock, transaction
 from ..errors import AppError
-from . import queries
+from . import permissions, queries
 from .models import ROLES, User
 from .rules import LOGIN_LIMITS, Principal, valid_scope
 
@@ -312,14 +312,18 @@ def disable_user(session: Session, username: str, redis: Redis | None = None) ->
 
 
 def list_users(session: Session, actor: Principal | None = None) -> list[User]:
-    """Every user, or with `actor` (an admin) the users it manages (Principal.manages)."""
-    return [u for u in queries.list_users(session) if actor is None or actor.manages(u.scopes)]
+    """Every user, or with `actor` (an admin) the users it manages (permissions.manages)."""
+    return [u for u in queries.list_users(session) if actor is None or _manages(actor, u.scopes)]
+
+
+def _manages(actor: Principal, scopes) -> bool:
+    return permissions.may(actor, permissions.MANAGE_USERS, permissions.Scoped(tuple(scopes or ())))
 
 
 def require_may_grant(actor: Principal, scopes: list[str]) -> None:
     """Raises AppError auth.forbidden unless `actor` may give a user these scopes (all within
     its own)."""
-    if not actor.manages(scopes):
+    if not _manages(actor, scopes):
         message = ("You may give only scopes within your own "
                    f"({', '.join(repr(s) for s in actor.scopes) or 'none'}).")
         raise AppError("auth.forbidden", message, {"scopes": [message]})
@@ -331,7 +335,7 @@ def require_may_edit(session: Session, actor: Principal, username: str, *,
     user.not_found for a user outside its reach (as if there were none), auth.forbidden for a
     scope wider than its own, user.invalid for disabling itself."""
     user = queries.find_user_by_username(session, username)
-    if user is None or not actor.manages(user.scopes):
+    if user is None or not _manages(actor, user.scopes):
         raise _not_found(username)
     if scopes is not None:
         require_may_grant(actor, scopes)
