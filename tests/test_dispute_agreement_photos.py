@@ -136,12 +136,17 @@ def test_who_may_add_and_see_an_agreement_photo(client, tokens, agreed, engine):
     assert _counts(engine, agreed) == (0, 0)
     assert put_photo(client, tokens["mediator"], agreed, pid, make_jpeg()).status_code == 201
     url = f"/api/v1/disputes/{agreed}/agreement-photos/{pid}"
-    # the reporter: the EXIF-free sizes, not the original
+    # the reporter sees the parties masked, so not the signed paper that names them in full
     mine = client.get(f"/api/v1/disputes/{agreed}", headers=auth(tokens["worker"])).get_json()
-    assert set(mine["agreement_photos"][0]["urls"]) == {"thumb", "display"}
-    assert client.get(url, headers=auth(tokens["worker"])).status_code == 200
-    r = client.get(f"{url}?size=original", headers=auth(tokens["worker"]))
-    assert r.status_code == 404 and r.get_json()["code"] == "photo.not_found"
+    assert mine["agreement_photos"] == []
+    for size in ("thumb", "display", "original"):
+        r = client.get(f"{url}?size={size}", headers=auth(tokens["worker"]))
+        assert r.status_code == 404 and r.get_json()["code"] == "photo.not_found"
+    # the mediator who took it sees every size
+    theirs = client.get(f"/api/v1/disputes/{agreed}",
+                        headers=auth(tokens["mediator"])).get_json()
+    assert set(theirs["agreement_photos"][0]["urls"]) >= {"thumb", "display"}
+    assert client.get(url, headers=auth(tokens["mediator"])).status_code == 200
     # the 综治 office of the street gets the original too
     assert client.get(f"{url}?size=original",
                       headers=auth(tokens["supervisor"])).status_code == 200

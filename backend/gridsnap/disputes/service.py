@@ -122,9 +122,10 @@ def _view(session: Session, principal: Principal, row, *, parties=None, photos=N
         "closed_at", "escalated_at", "agreement", "transferred_to", "transferred_body")}
     out["location"] = {"lon": row["lon"], "lat": row["lat"], "accuracy_m": row["accuracy_m"]}
     out["parties"] = [rules.party_view(p, unmasked=unmasked) for p in parties]
+    # the signed paper names the parties in full: only those who may unmask them see it
     out["agreement_photos"] = [rules.photo_view(
         p, row["id"], original=rules.may_get_original(principal, subject, p["uploader_id"]))
-        for p in photos]
+        for p in photos] if perm.may(principal, perm.UNMASK_PARTIES, subject) else []
     works = perm.may(principal, perm.WORK_DISPUTE, subject)
     out["allowed_steps"] = ([name for name, s in rules.STEPS.items()
                              if row["status"] in s.from_statuses] if works else [])
@@ -307,13 +308,16 @@ def _photo(principal: Principal, subject, photo) -> dict:
 def agreement_photo_file(session: Session, principal: Principal, dispute_id: uuid.UUID,
                          photo_id: uuid.UUID, size: str) -> tuple[str, str, str]:
     """(storage key, content type, etag) of an agreement photo of a dispute the caller sees:
-    the thumb or display JPEG (EXIF-free) for anyone who sees the dispute, the original only
-    for those rules.may_get_original lets have it. Raises AppError dispute.not_found (the
+    the thumb or display JPEG (EXIF-free) for those who may see its parties unmasked (the paper
+    names them in full; the reporting worker sees them masked, so not the photo), the original
+    only for those rules.may_get_original lets have it. Raises AppError dispute.not_found (the
     dispute missing or not the caller's to see), photo.not_found (no such photo on it, or an
     original the caller may not have: they are not told it exists)."""
     row = _visible(session, principal, dispute_id)
     photo = queries.find_photo(session, photo_id)
-    if photo is None or photo["dispute_id"] != dispute_id:
+    if (photo is None or photo["dispute_id"] != dispute_id
+            or not perm.may(principal, perm.UNMASK_PARTIES, rules.subject_of(row, dispute_id))):
+        # the signed paper names the parties in full: not for those who see them masked
         raise AppError("photo.not_found", f"There is no photo {photo_id} on this dispute.")
     if size == "original":
         if not rules.may_get_original(principal, rules.subject_of(row, dispute_id),
