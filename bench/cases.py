@@ -74,8 +74,8 @@ def say(msg: str = "") -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def row(name: str, value: float, unit: str, note: str = "") -> dict:
-    return {"name": name, "value": value, "unit": unit, "note": note}
+def row(name: str, value: float, unit: str, note: str = "", **target) -> dict:
+    return {"name": name, "value": value, "unit": unit, "note": note, **target}
 
 
 # --- (a) the sweep ------------------------------------------------------------------------------
@@ -436,6 +436,13 @@ def bench_action(env: BenchEnv, plan: Plan, log_dir: Path) -> list[dict]:
                      f"sync; {open_cases:,} open cases in the table; "
                      + ("every 200 is one case.accepted event"
                         if agree else f"MISMATCH: {accepted:,} accepted events in the database"))
+    p99, base99 = action.pct_ms(99), health.pct_ms(99)
+    rows.append(row(f"case action (accept) at {CLIENTS} clients, p99", p99, "ms",
+                    f"{action.rps:,.0f} req/s; GET /health in the same run (the baseline: the "
+                    f"same clients and server, no case work) p99 {base99:.1f} ms, "
+                    f"{p99 / base99:.2f}× it", target="< 50", ok=p99 < 50))
+    rows.append(row("cases.action.accept.p99_vs_health", p99 / base99, "×",
+                    "p99 latency of accept over health's, same clients, same run"))
     rows.append(row("cases.action.accept.p50_vs_health", action.pct_ms(50) / health.pct_ms(50),
                     "×", "p50 latency of accept over health's, same clients"))
     rows.append(row("cases.action.accept.rps_vs_health", action.rps / health.rps, "×",

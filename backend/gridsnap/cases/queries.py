@@ -246,8 +246,9 @@ def lock_unrouted(session: Session, report_ids: list[str]):
 
 
 @functools.lru_cache(maxsize=64)
-def _change_statement(columns: tuple[str, ...]) -> RawStatement:
+def _change_statement(columns: tuple[str, ...], view: bool) -> RawStatement:
     sets = "".join(f"{k} = :{k}, " for k in columns)
+    answer = f"{VIEW_COLUMNS} FROM r {AREA_JOINS} {CASE_JOINS}" if view else "r.id FROM r"
     return RawStatement(f"""
         WITH r AS (
             UPDATE reports SET {sets}version = version + 1, updated_at = :_now
@@ -256,16 +257,17 @@ def _change_statement(columns: tuple[str, ...]) -> RawStatement:
         {event_queries.insert_json_cte("ev", "_events")},
         {notice_queries.insert_json_cte("nt", "_notices")},
         {outbox_queries.insert_json_cte("ob", "_messages")}
-        SELECT {VIEW_COLUMNS} FROM r {AREA_JOINS} {CASE_JOINS}
+        SELECT {answer}
     """)
 
 
 def apply_change(session: Session, report_id: uuid.UUID, changes: dict, *, events: str,
-                 notices: str, messages: str) -> dict:
+                 notices: str, messages: str, view: bool = True) -> dict:
     """The one write of a change of a case, in one statement: its columns (the version — the
     ETag — bumps), its audit events, notifications and outbox messages (JSON parameters made
-    by the owners' rows_json). Returns the case's new read-model row."""
-    return _change_statement(tuple(sorted(changes))).one(session, {
+    by the owners' rows_json). Returns the case's new read-model row (view), or only its id
+    (not view: the system's routing of a batch, which answers nobody)."""
+    return _change_statement(tuple(sorted(changes)), view).one(session, {
         **changes, "_id": report_id, "_events": events, "_notices": notices,
         "_messages": messages, "_now": clock.now()})
 
