@@ -102,9 +102,11 @@ class StackCpu:
     process used since start() (a process that ends between two samples loses at most its
     last quarter second)."""
 
-    def __init__(self, groups: dict[int, str], postmaster: int, db: str, redis_pid: int | None):
+    def __init__(self, groups: dict[int, str], postmaster: int, db: str, redis_pid: int | None,
+                 harness: set[int]):
         self.groups = groups  # process group id -> role
         self.postmaster, self.db, self.redis_pid = postmaster, db, redis_pid
+        self.harness = harness  # the bench's own connections (its polling is not the stack's)
         self.base: dict[int, float] = {}
         self.last: dict[int, tuple[str, float]] = {}
         self.stop = threading.Event()
@@ -114,7 +116,7 @@ class StackCpu:
             return self.groups[pgrp]
         if int(pid) == self.redis_pid:
             return "redis"
-        if ppid == self.postmaster:
+        if ppid == self.postmaster and int(pid) not in self.harness:
             cmd = _cmdline(pid)
             if f" {self.db} " in f"{cmd} " or any(x in cmd for x in _PG_SHARED):
                 return "postgresql"
@@ -390,7 +392,7 @@ def bench(env: BenchEnv, n: int, log_dir: Path, rounds: int) -> list[dict]:
             followup = _start_followup(env, procs)
             groups = {front.pid: "nginx", api.pid: "api", followup[0].pid: "relay",
                       followup[1].pid: "workers", followup[2].pid: "workers"}
-            cpu = StackCpu(groups, ppid, DB_NAME, _redis_pid(env))
+            cpu = StackCpu(groups, ppid, DB_NAME, _redis_pid(env), {conn.info.backend_pid})
             token = login(front_port, DEMO_WORKER, label="bench hotspot")
             sup = login(front_port, DEMO_SUPERVISOR, label="bench hotspot")
             x1, y1 = grid.x0 + grid.nx * grid.dx, grid.y0 + grid.ny * grid.dy
