@@ -35,7 +35,7 @@ from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
 PARTS = ("intake", "front", "pgbench", "storm", "cases", "hotspot", "stats", "bulk-stats",
-         "import-grid", "pwa", "slow-uploads", "patrols")
+         "import-grid", "pwa", "slow-uploads", "patrols", "photo-cpu")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
@@ -51,6 +51,8 @@ MODULE_PARTS = {
                      "bench.slow_uploads"),
     "patrols": ("Patrols: a day of workers' tracks ingested, each patrol's coverage, a "
                 "district's week", "bench.patrols"),
+    "photo-cpu": ("CPU per phone photo: the derivatives job against Pillow's own decode",
+                  "bench.photo_cpu"),
 }
 
 
