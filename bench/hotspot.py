@@ -52,6 +52,12 @@ WORKERS = 2
 DEFAULT_REPORTS = 2_000
 QUICK_REPORTS = 300
 DRAIN_DEADLINE_S = 900
+# the city's earlier cases under each phase (outside the bench district, older than the
+# duplicate window), with their done outbox messages, analyzed: a phase measures a database in
+# use, with the plans it has then, not one emptied for the run (a table that PostgreSQL's
+# statistics call empty gets its cached generic plans by sequential scan until autovacuum's
+# ANALYZE comes, at a moment that differs from phase to phase)
+BACKGROUND = 20_000
 _PG_SHARED = ("checkpointer", "background writer", "walwriter", "autovacuum", "logical "
               "replication launcher", "logger", "stats collector", "archiver", "io worker")
 
@@ -96,9 +102,11 @@ class StackCpu:
     process used since start() (a process that ends between two samples loses at most its
     last quarter second)."""
 
-    def __init__(self, groups: dict[int, str], postmaster: int, db: str, redis_pid: int | None):
+    def __init__(self, groups: dict[int, str], postmaster: int, db: str, redis_pid: int | None,
+                 harness: set[int]):
         self.groups = groups  # process group id -> role
         self.postmaster, self.db, self.redis_pid = postmaster, db, redis_pid
+        self.harness = harness  # the bench's own connections (its polling is not the stack's)
         self.base: dict[int, float] = {}
         self.last: dict[int, tuple[str, float]] = {}
         self.stop = threading.Event()
@@ -108,7 +116,7 @@ class StackCpu:
             return self.groups[pgrp]
         if int(pid) == self.redis_pid:
             return "redis"
-        if ppid == self.postmaster:
+        if ppid == self.postmaster and int(pid) not in self.harness:
             cmd = _cmdline(pid)
             if f" {self.db} " in f"{cmd} " or any(x in cmd for x in _PG_SHARED):
                 return "postgresql"
@@ -250,11 +258,58 @@ def _get_size(port: int, token: str, path: str) -> int:
         conn.close()
 
 
-def phase(name: str, points, *, conn, port: int, token: str, sup_token: str,
-          procs: Procs, followup: list, cpu: StackCpu, bbox: str) -> dict:
-    """Empty the case tables, send the reports, wait for the follow-up; CPU by role, sizes."""
+_BACKGROUND = """
+WITH cells AS (
+    SELECT code, ST_PointOnSurface(boundary) AS pt, row_number() OVER (ORDER BY code) - 1 AS i
+      FROM areas WHERE level = 'cell' AND NOT starts_with(code, %(district)s)),
+cats AS (SELECT code, row_number() OVER (ORDER BY code) - 1 AS i FROM categories),
+g AS (
+    SELECT s, s %% 4 AS k, s %% (SELECT count(*) FROM cells) AS ci,
+           (s / 4) %% (SELECT count(*) FROM cats) AS ki,
+           now() - interval '40 days' + (s %% 1440) * interval '1 minute' AS received
+      FROM generate_series(0, %(n)s - 1) AS s),
+ins AS (
+INSERT INTO reports (id, reporter_id, category_code, description, location, accuracy_m,
+                     captured_at, received_at, updated_at, area_code, cell_code,
+                     community_code, street_code, district_code, outside_grid, status, stage,
+                     stage_started_at, due_at, routed_at, fingerprint, department_code,
+                     accepted_at, dispatched_at, resolved_at)
+SELECT gen_random_uuid(), %(reporter)s, cats.code, 'bench: an earlier case', c.pt, 10,
+       g.received, g.received, g.received, c.code, c.code, left(c.code, 12), left(c.code, 9),
+       left(c.code, 6), false, (ARRAY['reported', 'accepted', 'dispatched', 'resolved'])[k + 1],
+       (ARRAY['accept', 'accept', 'handle', 'verify'])[k + 1], g.received,
+       g.received + interval '30 days', g.received, sha256(uuid_send(gen_random_uuid())),
+       CASE WHEN k >= 2 THEN 'sanitation' END,
+       CASE WHEN k >= 1 THEN g.received + interval '1 hour' END,
+       CASE WHEN k >= 2 THEN g.received + interval '2 hours' END,
+       CASE WHEN k >= 3 THEN g.received + interval '3 hours' END
+  FROM g JOIN cells c ON c.i = g.ci JOIN cats ON cats.i = g.ki
+RETURNING id, received_at)
+INSERT INTO outbox (topic, payload, created_at, enqueued_at, done_at)
+SELECT 'report.submitted', jsonb_build_object('report_id', id), received_at, received_at,
+       received_at FROM ins
+"""
+
+
+def _fill_background(conn: psycopg.Connection, district: str) -> None:
+    """Empty the case tables, then the city's earlier cases (BACKGROUND), analyzed."""
     database.reset_intake(conn)
     conn.execute("TRUNCATE case_events, case_links, case_link_counts")
+    reporter = database.user_id(conn, DEMO_WORKER[0])
+    conn.execute(_BACKGROUND, {"district": district, "n": BACKGROUND, "reporter": reporter})
+    conn.execute("VACUUM ANALYZE reports")
+    conn.execute("VACUUM ANALYZE outbox")
+    conn.execute("ANALYZE case_events, case_links, case_link_counts")
+    # and a checkpoint: the fill's WAL would otherwise bring one (full-page images of every
+    # page touched next) into whichever phase it happened to fall in
+    conn.execute("CHECKPOINT")
+
+
+def phase(name: str, points, *, conn, port: int, token: str, sup_token: str,
+          procs: Procs, followup: list, cpu: StackCpu, bbox: str, district: str) -> dict:
+    """The case tables as a city's (_fill_background), send the reports, wait for the
+    follow-up; CPU by role, sizes."""
+    _fill_background(conn, district)
     bodies = _bodies(points)
     cpu.start()
     t0 = time.monotonic()
@@ -269,9 +324,10 @@ def phase(name: str, points, *, conn, port: int, token: str, sup_token: str,
     by_role = cpu.end()
     n = len(points)
     stored, links, most = conn.execute(
-        "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM case_links), "
+        "SELECT (SELECT count(*) FROM reports WHERE district_code = %s), "
+        "(SELECT count(*) FROM case_links), "
         "(SELECT coalesce(max(c), 0) FROM (SELECT count(*) AS c FROM case_links "
-        " GROUP BY report_id) x)").fetchone()
+        " GROUP BY report_id) x)", (district,)).fetchone()
     # the case with the most possible duplicates: the hot spot's primary, the quiet place's
     first, total = conn.execute(
         "SELECT report_id, links FROM case_link_counts ORDER BY links DESC LIMIT 1").fetchone()
@@ -339,19 +395,21 @@ def bench(env: BenchEnv, n: int, log_dir: Path, rounds: int) -> list[dict]:
             followup = _start_followup(env, procs)
             groups = {front.pid: "nginx", api.pid: "api", followup[0].pid: "relay",
                       followup[1].pid: "workers", followup[2].pid: "workers"}
-            cpu = StackCpu(groups, ppid, DB_NAME, _redis_pid(env))
+            cpu = StackCpu(groups, ppid, DB_NAME, _redis_pid(env), {conn.info.backend_pid})
             token = login(front_port, DEMO_WORKER, label="bench hotspot")
             sup = login(front_port, DEMO_SUPERVISOR, label="bench hotspot")
             x1, y1 = grid.x0 + grid.nx * grid.dx, grid.y0 + grid.ny * grid.dy
             bbox = f"{grid.x0},{grid.y0},{x1},{y1}"
             kw = dict(conn=conn, port=front_port, token=token, sup_token=sup, procs=procs,
-                      followup=followup, cpu=cpu, bbox=bbox)
+                      followup=followup, cpu=cpu, bbox=bbox, district=grid.district)
             # a warm-up, not counted: imports, pools, plans
             phase("warm-up", quiet_points(grid, min(n, 200), rnd), **kw)
             results: dict[str, list[dict]] = {"quiet": [], "hot": []}
+            order = [("quiet", quiet_points), ("hot", hot_points)]
             for _ in range(rounds):
-                for name, make in (("quiet", quiet_points), ("hot", hot_points)):
+                for name, make in order:
                     results[name].append(phase(name, make(grid, n, rnd), **kw))
+                order.reverse()  # quiet, hot, hot, quiet: neither always goes second
         database.reset_intake(conn)
         gridmod.remove(conn, grid)
 

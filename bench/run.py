@@ -35,7 +35,7 @@ from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
 PARTS = ("intake", "front", "pgbench", "storm", "cases", "hotspot", "stats", "bulk-stats",
-         "import-grid", "pwa", "slow-uploads", "patrols")
+         "import-grid", "pwa", "slow-uploads", "patrols", "photo-cpu", "city-year")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
@@ -51,6 +51,10 @@ MODULE_PARTS = {
                      "bench.slow_uploads"),
     "patrols": ("Patrols: a day of workers' tracks ingested, each patrol's coverage, a "
                 "district's week", "bench.patrols"),
+    "photo-cpu": ("CPU per phone photo: the derivatives job against Pillow's own decode",
+                  "bench.photo_cpu"),
+    "city-year": ("A city-year at growing sizes: the hot queries on 100k, 300k and 1M cases",
+                  "bench.city_year"),
 }
 
 
@@ -246,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
+    ap.add_argument("--city-cases", metavar="N,N,…",
+                    help="the city-year part's sizes (default 100000,300000,1000000; the "
+                         "issue's scale is 10000000)")
     ap.add_argument("--hotspot-reports", type=int, metavar="N",
                     help="reports in each phase of the hotspot part (default 2,000; the "
                          "issue's scale is 20,000)")
@@ -395,7 +402,9 @@ def main(argv: list[str] | None = None) -> int:
         "pgbench": {f"{k[0]}/{k[1]}/{k[2]}": [r.as_dict() for r in v]
                     for k, v in res.pgbench.items()},
         "storm": res.storm.as_dict() if res.storm else None}, indent=2, default=str))
-    options = {"hotspot": {"reports": args.hotspot_reports}} if args.hotspot_reports else {}
+    options: dict = {"hotspot": {"reports": args.hotspot_reports}} if args.hotspot_reports else {}
+    if args.city_cases:
+        options["city-year"] = {"sizes": tuple(int(x) for x in args.city_cases.split(","))}
     extra, extra_code, extra_targets = run_module_parts(parts, args.quick, options)
     code = code or extra_code
     if extra:

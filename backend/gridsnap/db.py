@@ -6,7 +6,10 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -62,6 +65,44 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
 def make_session_factory(engine: Engine) -> sessionmaker:
     """Sessions on `engine`; the caller imports gridsnap.models first (Runtime does)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_MEMO = "gridsnap.batch_memo"
+
+
+@contextmanager
+def batch_memo(session: Session) -> Iterator[None]:
+    """Within it, each lookup wrapped by `memoized` runs once per key on this session: a batch
+    of the system's changes in one transaction (the routing of new cases) asks for the routing
+    rule of a category and area, or an area's supervisors, once — not once a case. The
+    answers are those of the batch's transaction; they are dropped when the block ends."""
+    outer = session.info.get(_MEMO)
+    if outer is None:
+        session.info[_MEMO] = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            session.info.pop(_MEMO, None)
+
+
+def memoized(session: Session, key: tuple, compute: Callable[[], Any]) -> Any:
+    """`compute()`, asked once per `key` inside a batch_memo block of this session (the
+    answer kept until the block ends), every time outside one."""
+    memo = session.info.get(_MEMO)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def remember(session: Session, key: tuple, value: Any) -> None:
+    """Give `memoized` its answer for `key` ahead (a batch's lookups asked in one statement);
+    nothing outside a batch_memo block."""
+    memo = session.info.get(_MEMO)
+    if memo is not None:
+        memo[key] = value
 
 
 class RawStatement:

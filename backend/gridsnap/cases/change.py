@@ -57,9 +57,10 @@ class Change:
 
 def run(session: Session, principal: Principal, row, steps: list[str], body: dict, *,
         settings: Settings, client_action_id=None,
-        next_step: Callable[[dict], str | None] | None = None) -> dict:
+        next_step: Callable[[dict], str | None] | None = None, view: bool = True) -> dict:
     """Run the steps (action names; `next_step` may add more, up to MAX_STEPS) on the locked
-    case row and write the outcome; returns the case's new read-model row. Does not commit.
+    case row and write the outcome; returns the case's new read-model row (only its id when
+    not `view`: a caller that answers nobody spares the statement reading it). Does not commit.
 
     Raises AppError (via rules.TransitionError and the actions) when a step is not allowed.
     """
@@ -100,7 +101,7 @@ def run(session: Session, principal: Principal, row, steps: list[str], body: dic
             following = next_step(case)
             if following:
                 pending.append(following)
-    return write(session, change)
+    return write(session, change, view=view)
 
 
 def _event(ctx: ActionContext, action, out: Outcome, change: Change, photo_ids,
@@ -159,10 +160,10 @@ def _guessed(ctx: ActionContext, changes: dict, due: datetime | None) -> list[in
     return changes["due_at_guessed_years"]
 
 
-def write(session: Session, change: Change) -> dict:
+def write(session: Session, change: Change, *, view: bool = True) -> dict:
     """Apply a change: its side writes in order, then the case's row with its events, notices
     and deadline check in one statement (queries.apply_change). Returns the case's new
-    read-model row. Does not commit."""
+    read-model row (its id only when not `view`). Does not commit."""
     case, principal = change.case, change.principal
     at = WriteContext(session=session, case_id=case["id"], principal=principal,
                       note=change.note, now=change.now)
@@ -181,7 +182,7 @@ def write(session: Session, change: Change) -> dict:
         notices=notice_rows([Notice(kind, tuple(u for u in who if u is not None
                                                 and u != principal.id), case["id"], data)
                              for kind, who in change.notices]),
-        messages=message_rows(messages))
+        messages=message_rows(messages), view=view)
 
 
 def write_set(session: Session, rows: list[dict], events: list[Event], notices: list[Notice],

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
+from ..db import memoized
 from ..deadlines.rules import (
     TimeLimit,
     WorkCalendar,
@@ -94,8 +95,11 @@ class ActionContext:
 
     def supervisors(self, level: str = "owner") -> list[int]:
         """The supervisors closest to the case ("owner") or the level above ("next_up")."""
-        rows = users.supervisors_by_depth(self.session, [self.case["area_code"]])
-        return rules.pick_level(rows, level, lambda: users.admins(self.session))
+        area = self.case["area_code"]
+        rows = memoized(self.session, ("users.supervisors_by_depth", area),
+                        lambda: users.supervisors_by_depth(self.session, [area]))
+        return rules.pick_level(rows, level, lambda: memoized(
+            self.session, ("users.admins",), lambda: users.admins(self.session)))
 
     def deciders_of_extensions(self) -> list[int]:
         """Who decides an extension (延期) of this case: for a hotline case the hotline centre

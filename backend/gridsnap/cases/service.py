@@ -16,11 +16,14 @@ from collections.abc import Collection
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..db import batch_memo, remember
 from ..errors import AppError
 from ..events import rules as ev
 from ..events.queries import Event, find_by_client_action, insert_events, list_for_case
+from ..routing import service as routing
 from ..settings import Settings
 from ..users import permissions
+from ..users import queries as users
 from ..users.rules import Principal
 from . import change, queries, rules, views
 from .joint import queries as joint_queries
@@ -97,9 +100,18 @@ def route_new_cases(session: Session, settings: Settings, report_ids: list[str])
     category says so, is accepted and dispatched at once. Does not commit; returns the count.
     """
     rows = queries.lock_unrouted(session, report_ids)
-    for row in rows:
-        change.run(session, rules.SYSTEM, row, ["route"], {}, settings=settings,
-                   next_step=rules.next_automatic_action)
+    # the routing rules and the areas' supervisors of the whole batch, one statement each
+    with batch_memo(session):
+        routing.prefetch_routes(session, [(r["category_code"], r["area_code"]) for r in rows])
+        areas = sorted({r["area_code"] for r in rows}, key=str)
+        found: dict = {a: [] for a in areas}
+        for s in users.supervisors_by_depth(session, areas):
+            found[s["area_code"]].append(s)
+        for area, sups in found.items():
+            remember(session, ("users.supervisors_by_depth", area), sups)
+        for row in rows:
+            change.run(session, rules.SYSTEM, row, ["route"], {}, settings=settings,
+                       next_step=rules.next_automatic_action, view=False)
     return len(rows)
 
 

@@ -1,0 +1,134 @@
+"""A city-year at growing sizes: the hot queries timed on 100,000, 300,000 and 1,000,000 cases
+(a growth curve), to see which stay flat as the database grows.
+
+    python -m bench.city_year [--quick] [--cases 100000,300000,1000000]
+    make bench BENCH_ARGS="--only city-year --city-cases 100000,300000,1000000"
+
+For each size N, bench.stats builds its city anew (database `gridsnap_bench_stats`, the demo
+city and the ~100,000-cell grid of district 110105, N cases over Dec 2025 – Nov 2026 with the
+trail the closed loop writes, vacuumed and analyzed) and times, as bench.stats does (median of
+3 after one to warm the cache):
+
+- the case list of a supervisor whose scope (a street) holds ~1,000 open cases: the first page
+  of 50 with its count, newest first, and the 20th page (in-process, cases.views.list_cases);
+- the month's indicator table (2026-11) by street, department and community, and a district
+  supervisor's; 每月一题; the map tiles z10–z16 at the grid's centre; the table through the API
+  and the month's CSV export (bench.stats.measure).
+
+The issue's scale is 10,000,000 cases (a Beijing-sized year): `--city-cases` takes it, if the
+disk and the hours allow; the default curve is what fits a shared 2-core machine in ~15
+minutes. The month grows with N here (N is a year's cases): a figure that grows like the month
+is linear in the data it must read; one that grows while its answer does not (the first page
+of a list, a tile at a fixed zoom) does not stay flat. Rows: {name, value, unit, note}; the
+growth rows give the largest size's figure over the smallest's.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import stats as city
+from .env import BenchEnv
+
+DEFAULT_SIZES = (100_000, 300_000, 1_000_000)
+QUICK_SIZES = (20_000, 60_000)
+OPEN_IN_SCOPE = 1_000
+
+
+def say(msg: str) -> None:
+    print(f"[bench.city-year] {msg}", file=sys.stderr, flush=True)
+
+
+def _case_list(env: BenchEnv, repeat: int) -> tuple[list[dict], str]:
+    """The case list of a supervisor of the street with the open-case count nearest 1,000."""
+    from sqlalchemy.orm import Session
+
+    from gridsnap import clock
+    from gridsnap.cases import views
+    from gridsnap.cases.rules import OPEN_STATUSES
+    from gridsnap.db import make_engine
+    from gridsnap.users.rules import Principal
+
+    url = env.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    eng = make_engine(url)
+    real_now = clock.now
+    clock.now = lambda: city.NOW  # noqa: E731
+    rows: list[dict] = []
+    try:
+        with Session(eng) as session:
+            from sqlalchemy import text
+
+            street, n_open = session.execute(text("""
+                SELECT street_code, count(*) FROM reports
+                 WHERE status = ANY(:open) AND street_code IS NOT NULL
+                 GROUP BY street_code ORDER BY abs(count(*) - :want), street_code LIMIT 1
+            """), {"open": list(OPEN_STATUSES), "want": OPEN_IN_SCOPE}).one()
+            session.rollback()
+            sup = Principal(id=0, username="bench-sup", display_name="bench", role="supervisor",
+                            scopes=(street,))
+            for page, label in ((1, "first page with its count"), (20, "20th page")):
+                def one(page=page):
+                    out = views.list_cases(session, sup, page=page, page_size=50,
+                                           statuses=list(OPEN_STATUSES))
+                    session.rollback()
+                    return out
+
+                med, (items, total) = city._timed(one, repeat)
+                rows.append({"name": f"case list of a supervisor (~{OPEN_IN_SCOPE:,} open "
+                                     f"cases in scope), {label}",
+                             "value": round(med * 1000, 1), "unit": "ms",
+                             "note": f"median of {repeat}; street {street}, {n_open:,} open "
+                                     f"cases, total {total:,}, {len(items)} on the page; open "
+                                     "statuses, newest first, page size 50"})
+    finally:
+        clock.now = real_now
+        eng.dispose()
+    return rows, street
+
+
+def run(quick: bool, sizes: tuple[int, ...] | None = None) -> list[dict]:
+    sizes = tuple(sizes or (QUICK_SIZES if quick else DEFAULT_SIZES))
+    repeat = 3
+    env = BenchEnv.make(Path(tempfile.gettempdir()) / "gridsnap-bench-city-year", db=city.DB)
+    curve: dict[str, dict[int, float]] = {}
+    units: dict[str, str] = {}
+    rows: list[dict] = []
+    for n in sizes:
+        t = time.perf_counter()
+        city.build(env, n)
+        built = time.perf_counter() - t
+        say(f"{n:,} cases built in {built:.0f} s")
+        measured, _ = _case_list(env, repeat)
+        measured += city.measure(env, repeat=repeat)
+        for r in measured:
+            curve.setdefault(r["name"], {})[n] = r["value"]
+            units[r["name"]] = r["unit"]
+        rows.append({"name": f"city-year.build.{n}", "value": round(built), "unit": "s",
+                     "note": f"{n:,} cases with their trail, generated, vacuumed and analyzed"})
+    lo, hi = sizes[0], sizes[-1]
+    for name, by_n in curve.items():
+        if lo not in by_n or hi not in by_n or not by_n[lo]:
+            continue
+        points = ", ".join(f"{k:,}: {v:,.1f}" for k, v in sorted(by_n.items()))
+        growth = by_n[hi] / by_n[lo]
+        rows.append({"name": f"{name} — {hi:,} / {lo:,} cases", "value": growth, "unit": "×",
+                     "note": f"{units[name]} at {points} cases; the data grew "
+                             f"{hi / lo:.0f}×"})
+    say("growth: " + "; ".join(f"{r['name']} {r['value']:.2f}×" for r in rows
+                               if r["unit"] == "×"))
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m bench.city_year")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--cases", help="sizes, comma-separated (default 100000,300000,1000000)")
+    args = ap.parse_args()
+    chosen = tuple(int(x) for x in args.cases.split(",")) if args.cases else None
+    for r in run(args.quick, chosen):
+        print(f"{r['name']:<90} {r['value']:>12,.2f} {r['unit']:<6} {r['note']}")
