@@ -190,6 +190,10 @@ f AS (
            coalesce(t.contacted_in_time, false) AS contacted_in_time,
            coalesce(t.reopened, false) AS reopened,
            coalesce(t.dispatch_units, 0) AS dispatch_units,
+           -- 重复诉求: linked to an earlier request of its class at its place before the cutoff
+           EXISTS (SELECT 1 FROM case_links l
+                    WHERE l.report_id = r.id AND l.repeat AND l.created_at < :cutoff)
+               AS repeat_request,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
                AS cb_reached,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'unreachable')::boolean, false)
@@ -336,6 +340,7 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
                           AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
            AS satisfied,
        count(*) FILTER (WHERE request AND reopened) AS reopened,
+       count(*) FILTER (WHERE request AND repeat_request) AS repeat_requests,
        -- the hotline's own figures: 直派 (the first unit kept it) and 转派 (dispatched to
        -- another unit after it), 一次办结 (answered on the call, or solved at the callback
        -- without 重新办理) of the requests answered on the call or rated

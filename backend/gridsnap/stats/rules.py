@@ -229,6 +229,7 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("solved", "解决数", title_en="Solved"),
     _I("satisfied", "满意数", title_en="Satisfied"),
     _I("reopened", "重新办理数", title_en="Reopened"),
+    _I("repeat_requests", "重复诉求数", title_en="Repeat requests (same class, same place)"),
     # the hotline's own figures (calls taken: 热线受理数, reported_hotline)
     _I("direct_dispatched", "直派数", title_en="Dispatched once (kept by the first unit)"),
     _I("transferred", "转派数", title_en="Transferred to another unit"),
@@ -247,6 +248,8 @@ INDICATORS: tuple[Indicator, ...] = (
        title_en="Transfer rate", lower_is_better=True),
     _I("first_call_resolution_rate", "一次办结率", "first_call_resolved", "settled_requests",
        title_en="First-call resolution rate"),
+    _I("repeat_request_rate", "重复诉求率", "repeat_requests", "requests",
+       title_en="Repeat request rate", lower_is_better=True),
     _I("median_dispatch_hours", "派单用时中位数（小时）", title_en="Median hours to dispatch"),
     _I("median_handle_hours", "处置用时中位数（小时）", title_en="Median hours to handle"),
 )

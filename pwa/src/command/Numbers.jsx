@@ -32,11 +32,11 @@ const VIEWS = {
     'excluded_requests', 'reduced_requests', 'contacted_in_time',
     'contact_rate', 'callbacks',
     'response_rate', 'resolution_rate', 'satisfaction_rate'],
-  // the hotline's own figures: calls taken, 直派 / 转派, 一次办结, time to dispatch
+  // the hotline's own figures: calls taken, 直派 / 转派, 一次办结, 重复诉求, time to dispatch
   hotline_own: ['reported_hotline', 'requests', 'answered_on_call', 'direct_answer_rate', 'dispatched_requests',
     'direct_dispatched', 'transferred', 'direct_dispatch_rate', 'transfer_rate', 'settled_requests',
-    'first_call_resolved', 'first_call_resolution_rate', 'median_dispatch_hours', 'callbacks',
-    'callback_unreachable'],
+    'first_call_resolved', 'first_call_resolution_rate', 'repeat_requests', 'repeat_request_rate',
+    'median_dispatch_hours', 'callbacks', 'callback_unreachable'],
 };
 
 /** The current month in the deployment's zone ("2026-11"). */
