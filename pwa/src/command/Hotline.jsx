@@ -8,7 +8,8 @@
 // class (诉求分类) is searched as the call-taker types Chinese, pinyin or English, each class
 // shown with the unit it goes to in the call's area (派单目录); the address is searched among the
 // address points (门牌), whose point and cell the case then gets; a number that called before
-// within the window is said so (重复来电), with its cases.
+// within the window is said so (重复来电), with its cases; once the class and the place are
+// chosen, the open or recently closed requests of that class there are said so (重复诉求).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
 import { getLang, nameOf, statusText, t } from '../i18n/index.js';
@@ -50,6 +51,20 @@ function RepeatNotice({ history }) {
   );
 }
 
+/** "N requests of this class here in 30 days" (重复诉求), with the cases' numbers. */
+function PlaceNotice({ found }) {
+  if (!found || found.requests === 0) return null;
+  return (
+    <p class="notice warn" role="status" data-testid="call-repeat-request">
+      {t('hot.repeat_request', { n: found.requests, days: found.window_days, m: found.radius_m })}
+      {' '}
+      {found.cases.map((c) => (
+        <span class="repeat-case" data-testid="call-repeat-request-case">#{c.number} {statusText(c.status)}</span>
+      ))}
+    </p>
+  );
+}
+
 export function CallForm() {
   const s = useStore();
   const [f, setF] = useState(EMPTY);
@@ -62,6 +77,7 @@ export function CallForm() {
   const [klass, setKlass] = useState(null);
   const [addressPoint, setAddressPoint] = useState(null);
   const [history, setHistory] = useState(null);
+  const [samePlace, setSamePlace] = useState(null);
   const first = useRef(null);
   const set = (k) => (e) => {
     const v = e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value;
@@ -100,6 +116,24 @@ export function CallForm() {
       setHistory(null);
     }
   }
+
+  // 重复诉求: asked again whenever the class (or category) or the place changes
+  useEffect(() => {
+    const body = {};
+    if (klass) body.request_class = klass.code;
+    if (f.category) body.category = f.category;
+    if (point) body.location = point;
+    else if (addressPoint) body.address_id = addressPoint.address_id;
+    if (!(body.request_class || body.category) || !(body.location || body.address_id)) {
+      setSamePlace(null);
+      return undefined;
+    }
+    let live = true;
+    call('hotline/place-history', { method: 'POST', json: body })
+      .then(({ data }) => { if (live) setSamePlace(data); })
+      .catch(() => { if (live) setSamePlace(null); });
+    return () => { live = false; };
+  }, [klass, f.category, point, addressPoint]);
 
   async function locate() {
     if (addressPoint && f.address === addressPoint.address) return;
@@ -151,6 +185,7 @@ export function CallForm() {
       setKlass(null);
       setAddressPoint(null);
       setHistory(null);
+      setSamePlace(null);
       clearPoint();
       first.current?.focus({ preventScroll: true });
     } catch (err) {
@@ -220,6 +255,7 @@ export function CallForm() {
           </p>
         )}
         {place === false && !point && <p class="small error">{t('hot.not_placed')}</p>}
+        <PlaceNotice found={samePlace} />
         <label><span>{t('hot.description')}</span>
           <textarea rows="3" value={f.description} onInput={set('description')} data-testid="call-description" /></label>
         {f.nature === 'consultation' && (
