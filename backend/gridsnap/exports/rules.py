@@ -68,6 +68,11 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("lat", "纬度", "float", 11),
     Column("source_name", "来源", width=10),
     Column("nature_name", "诉求性质", width=8),
+    # 接诉即办: the 12345 catalogue's class and the address point (门牌) a call was placed at
+    Column("request_class_code", "诉求分类编码", width=10),
+    Column("request_class_name", "诉求分类", width=16),
+    Column("address_point_id", "门牌ID", "int", 9),
+    Column("address_point", "门牌地址", width=20),
     Column("address", "地址", width=24),
     Column("description", "问题描述", width=40),
     Column("id", "案件ID", width=36),
