@@ -190,6 +190,23 @@ _RANKING_HEADERS = {"district": ("区县", "District"), "street": ("街道", "St
                     "community": ("社区", "Community"), "department": ("单位", "Unit")}
 
 
+# the hotline's figures per call-taker (GET /stats/call-takers), the total row last
+CALL_TAKER_COLUMNS: tuple[Column, ...] = (
+    Column("username", "话务员账号", width=14), Column("display_name", "话务员", width=14),
+    Column("calls", "受理数", "int", 8), Column("consultations", "咨询数", "int", 8),
+    Column("timed_calls", "计时受理数", "int", 10),
+    Column("average_handling_seconds", "平均受理时长（秒）", "score", 16),
+    Column("callbacks", "回访次数", "int", 9), Column("callbacks_reached", "回访接通数", "int", 10),
+    Column("callback_reach_rate", "回访接通率", "percent", 10),
+)
+
+
+def call_taker_row(row: dict) -> dict:
+    """A row of the call-taker table as the export writes it (the total: 合计)."""
+    user = row.get("user") or {"username": "合计", "display_name": ""}
+    return {**row, "username": user["username"], "display_name": user["display_name"]}
+
+
 def ranking_columns(group: str) -> tuple[Column, ...]:
     """The 考评 ranking's columns: rank, last month's rank, the movement, the area's or unit's
     code and names (Chinese and English), the score, the three rates, the requests and per

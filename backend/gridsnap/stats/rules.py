@@ -429,3 +429,23 @@ def population_rows(lines: list[dict], default_source: str | None = None
         source = str(line.get("source") or "").strip() or default_source
         rows.append({"line": i, "area_code": code, "population": int(raw), "source": source})
     return rows, problems
+
+
+# the hotline's figures per call-taker: a call is timed (受理时长) when it was recorded within
+# this long of its start; longer, it was keyed in later (from paper, after an outage)
+CALL_HANDLING_MAX_SECONDS = 4 * 3600
+CALL_TAKER_COUNTS = ("calls", "consultations", "timed_calls", "callbacks", "callbacks_reached")
+
+
+def call_taker_row(counts: dict) -> dict:
+    """A call-taker's row (or the total): the counts, 回访接通率 = reached ÷ made, and 平均受理时长
+    (seconds, one decimal) = the timed calls' seconds ÷ their number; None without a
+    denominator."""
+    timed = counts["timed_calls"]
+    average = None
+    if timed:
+        average = (Decimal(str(counts["handling_s"])) / Decimal(timed)).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return {**{k: int(counts[k]) for k in CALL_TAKER_COUNTS},
+            "callback_reach_rate": percent(counts["callbacks_reached"], counts["callbacks"]),
+            "average_handling_seconds": average}

@@ -78,6 +78,9 @@ export function CallForm() {
   const [addressPoint, setAddressPoint] = useState(null);
   const [history, setHistory] = useState(null);
   const [samePlace, setSamePlace] = useState(null);
+  // when this call began: the first keystroke of a new call (sent as called_at; the handling
+  // time per call-taker runs from it to the request recorded)
+  const startedAt = useRef(null);
   const first = useRef(null);
   const set = (k) => (e) => {
     const v = e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value;
@@ -170,7 +173,8 @@ export function CallForm() {
     const body = {
       caller: { phone: f.phone.trim() || null, name: f.name.trim() || null, anonymous: f.anonymous },
       nature: f.nature, description: f.description, urgency: f.urgency,
-      address: f.address.trim() || null, called_at: new Date().toISOString(),
+      address: f.address.trim() || null,
+      called_at: (startedAt.current || new Date()).toISOString(),
     };
     if (klass) body.request_class = klass.code;
     if (f.category || !klass) body.category = f.category;
@@ -180,6 +184,7 @@ export function CallForm() {
     try {
       const { data } = await call(`hotline/calls/${uuid()}`, { method: 'PUT', json: body });
       setDone(data);
+      startedAt.current = null;
       setF(EMPTY);
       setPlace(null);
       setKlass(null);
@@ -207,7 +212,8 @@ export function CallForm() {
           {done.caller?.phone && <> · <span data-testid="call-done-phone">{done.caller.phone}</span></>}
         </p>
       )}
-      <form class="card call-form" data-testid="call-form" onSubmit={submit} onKeyDown={onKey}>
+      <form class="card call-form" data-testid="call-form" onSubmit={submit} onKeyDown={onKey}
+        onInput={() => { if (!startedAt.current) startedAt.current = new Date(); }}>
         <h2>{t('hot.take_call')}</h2>
         <div class="row wrap">
           <label><span>{t('hot.phone')}</span>

@@ -1,4 +1,4 @@
-// 综合评价: the month's 考评 ranking (Ranking.jsx), 主动治理 hot spots (HotSpots.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
+// 综合评价: the month's 考评 ranking (Ranking.jsx), the call-takers' figures (CallTakers.jsx), 主动治理 hot spots (HotSpots.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
 // post (监督员, 处置人员), in views of related indicators; 每月一题;
 // and the exports (fetched with the bearer header, saved as files). The source filter is the
 // map's and the list's (live filters): the numbers, 每月一题 and both exports follow it.
@@ -11,6 +11,7 @@ import { SourceSelect } from './Filters.jsx';
 import { live, setLive, useLive } from './live.js';
 import { HotSpots } from './HotSpots.jsx';
 import { Ranking } from './Ranking.jsx';
+import { CallTakers } from './CallTakers.jsx';
 
 const GROUPS = ['street', 'community', 'department', 'category', 'kind', 'major_class', 'source',
   'reporter', 'handler', 'dispatcher'];
@@ -153,6 +154,7 @@ export function Numbers() {
         {view === 'joint' && group === 'department' && <p class="small muted">{t('num.joint_by_department')}</p>}
       </section>
       <Ranking period={period} busy={busy} onExport={save} />
+      <CallTakers period={period} busy={busy} onExport={save} />
       <HotSpots period={period} />
       <section class="card" data-testid="top-problems">
         <h2>{t('num.top_problems')}</h2>
