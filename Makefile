@@ -35,7 +35,8 @@ DATED_TESTS := tests/test_auth.py tests/test_deadlines.py \
 	tests/test_patrols.py tests/test_patrol_table.py tests/test_catalogue.py \
 	tests/test_repeat_callers.py tests/test_ranking.py tests/test_hotline_extensions.py \
 	tests/test_hotline_figures.py tests/test_hot_spots_and_topics.py \
-	tests/test_dispute_agreement_photos.py
+	tests/test_dispute_agreement_photos.py tests/test_repeat_requests.py \
+	tests/test_hot_spot_proposals.py tests/test_call_taker_figures.py
 
 # The photo tests run a second time with the photos in a bucket of the project-local S3 server
 # (SeaweedFS under .var/s3, started like PostgreSQL and Redis): both photo stores pass the same

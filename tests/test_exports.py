@@ -191,3 +191,34 @@ def test_callers_leave_in_an_export_only_when_an_admin_asks_and_every_such_case_
     assert props["caller_phone"] == "+86 13812341234" and props["caller_anonymous"] is True
     assert [v["data"]["format"] for v in _trail_views(client, tokens, hot)] == [
         "csv", "xlsx", "geojson"]
+
+
+def test_a_hotline_case_exports_its_request_class_and_address_point(sc, tokens, client):
+    from openpyxl import load_workbook
+
+    point = client.get("/api/v1/hotline/addresses", query_string={"q": "多福巷12号"},
+                       headers=auth(tokens["call_taker"])).get_json()[0]
+    hot = take_call(client, tokens, call_body(request_class="010101", category=None,
+                                              address_id=point["address_id"]))
+    case = client.get(f"/api/v1/cases/{hot['id']}", headers=auth(tokens["supervisor"])).get_json()
+    assert case["request_class"]["code"] == "010101"
+    assert case["address_point"] == {"id": point["address_id"], "address": "东城区多福巷12号",
+                                     "address_en": case["address_point"]["address_en"]}
+
+    r = _export(sc, tokens["supervisor"], "cases.csv", source="hotline")
+    row = next(x for x in csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig")))
+               if x["案件ID"] == hot["id"])
+    assert (row["诉求分类编码"], row["诉求分类"]) == ("010101", "垃圾清运不及时")
+    assert (row["门牌ID"], row["门牌地址"]) == (str(point["address_id"]), "东城区多福巷12号")
+    sheet = load_workbook(io.BytesIO(_export(sc, tokens["supervisor"], "cases.xlsx",
+                                             source="hotline").get_data()))["案件"]
+    head = [c.value for c in sheet[1]]
+    line = next(r for r in sheet.iter_rows(min_row=2, values_only=True)
+                if r[head.index("案件ID")] == hot["id"])
+    assert line[head.index("诉求分类")] == "垃圾清运不及时"
+    assert line[head.index("门牌ID")] == point["address_id"]
+    feats = json.loads(_export(sc, tokens["supervisor"], "cases.geojson",
+                               source="hotline").get_data())["features"]
+    props = next(f["properties"] for f in feats if f["id"] == hot["id"])
+    assert (props["request_class_code"], props["address_point"]) == ("010101", "东城区多福巷12号")
+    assert props["address_point_id"] == point["address_id"]

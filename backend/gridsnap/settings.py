@@ -375,6 +375,10 @@ class Settings:
     caller_hash_keys: tuple[tuple[str, bytes], ...] = field(
         default=(DEV_CALLER_HASH_KEY,), repr=False)
     repeat_caller_days: int = 30
+    # repeat requests (重复诉求): how near (metres; 0: the same place or address point only)
+    # and how long after the earlier request closed a request of its class is a repeat
+    repeat_request_radius_m: int = 100
+    repeat_request_days: int = 30
     extra: dict = field(default_factory=dict)
 
     @property
@@ -469,6 +473,8 @@ class Settings:
             track_retention_days=_int("GRIDSNAP_TRACK_RETENTION_DAYS", 90),
             caller_hash_keys=caller_hash_keys(os.environ.get("GRIDSNAP_CALLER_HASH_KEYS")),
             repeat_caller_days=_int("GRIDSNAP_REPEAT_CALLER_DAYS", 30),
+            repeat_request_radius_m=_int("GRIDSNAP_REPEAT_REQUEST_RADIUS_M", 100),
+            repeat_request_days=_int("GRIDSNAP_REPEAT_REQUEST_DAYS", 30),
             on_time_stages=_on_time_stages(os.environ.get("GRIDSNAP_ON_TIME_STAGES")),
             indicator_weights=_weights(os.environ.get("GRIDSNAP_INDICATOR_WEIGHTS")),
             ranking_weights=_weights(os.environ.get("GRIDSNAP_RANKING_WEIGHTS"),

@@ -19,6 +19,7 @@ from rq.job import Job
 
 from . import models as _models  # noqa: F401 (every table known to the sessions)
 from . import transaction
+from .campaigns import jobs as campaign_jobs
 from .cases import jobs as case_jobs
 from .db import UNAVAILABLE_ERRORS
 from .deadlines.service import ANNOUNCED_ENV, log_missing_years
@@ -42,7 +43,8 @@ def build_followup(rt: Runtime) -> Followup:
     handlers = {**case_jobs.OUTBOX_HANDLERS, **photo_jobs.OUTBOX_HANDLERS}
     return Followup(runtime=rt, handlers=handlers, tasks={**case_jobs.TASKS, **photo_jobs.TASKS,
                                                           **dispute_jobs.TASKS,
-                                                          **patrol_jobs.TASKS})
+                                                          **patrol_jobs.TASKS,
+                                                          **campaign_jobs.TASKS})
 
 
 class GridsnapWorker(SimpleWorker):
@@ -79,14 +81,15 @@ PERIODIC = ((case_jobs.SWEEP_OVERDUE, "sweep-overdue", 60),
             (case_jobs.RESUME_SUSPENDED, "resume-suspended", 300),
             (photo_jobs.SWEEP_UPLOADS, "sweep-uploads", 3600),
             (dispute_jobs.ESCALATE_UNATTENDED, "escalate-disputes", 300),
-            (patrol_jobs.PURGE_TRACKS, "purge-tracks", 3600))
+            (patrol_jobs.PURGE_TRACKS, "purge-tracks", 3600),
+            (campaign_jobs.PROPOSE_HOT_SPOTS, "propose-hot-spots", 3600))
 
 
 def enqueue_periodic(rt: Runtime) -> None:
     """Each periodic task once per period, whatever the number of relays: the job id names the
     period (the overdue sweep every minute, 挂账 cases due back every five minutes, the sweep of
     abandoned uploads every hour, unattended 可能激化 disputes every five minutes, tracks past their
-    retention every hour)."""
+    retention every hour, the month's new 主动治理 hot spots proposed every hour)."""
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     now = time.time()
     for task, prefix, period_s in PERIODIC:

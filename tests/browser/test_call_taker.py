@@ -262,3 +262,54 @@ def test_the_case_panel_shows_the_class_and_the_other_calls_of_the_number(
         assert "13812341234" not in page.content()
     finally:
         ctx.close()
+
+
+def test_repeat_requests_told_to_the_call_taker_and_on_the_case_panel(
+        browser, live_server, demo_users, client, tokens, runtime):
+    # an open request of 垃圾清运不及时 at 多福巷12号: a new call of that class there repeats it
+    point = client.get("/api/v1/hotline/addresses", query_string={"q": "多福巷12号"},
+                       headers=auth(tokens["call_taker"])).get_json()[0]
+    earlier = take_call(client, tokens, call_body(request_class="010101", category=None,
+                                                  address_id=point["address_id"]))
+    drain(runtime)
+    ctx = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        _login(page, demo_users)
+        page.fill("[data-testid=call-class]", "ljqy")
+        page.wait_for_selector("[data-testid=call-class-item]")
+        page.press("[data-testid=call-class]", "Enter")
+        page.fill("[data-testid=call-address]", "多福巷12号")
+        page.wait_for_selector("[data-testid=call-address-item]")
+        page.press("[data-testid=call-address]", "Enter")
+        page.wait_for_selector("[data-testid=call-repeat-request]")
+        told = page.inner_text("[data-testid=call-repeat-request]")
+        assert "同类诉求 1 件" in told and f"#{earlier['number']}" in told
+        assert_accessible(page, "repeat request notice", taps=False)
+        page.fill("[data-testid=call-description]", "垃圾又没清运")
+        page.click("[data-testid=call-submit]")
+        page.wait_for_selector("[data-testid=call-done]")
+    finally:
+        ctx.close()
+    drain(runtime)
+    later = client.get("/api/v1/cases", query_string={"source": "hotline"},
+                       headers=auth(tokens["supervisor"])).get_json()[0]
+    assert later["id"] != earlier["id"]
+    ctx = browser.new_context(viewport=DESKTOP, locale="en", base_url=live_server.url)
+    page = ctx.new_page()
+    try:
+        page.add_init_script("localStorage.setItem('gridsnap.lang', 'en')")
+        name = PERSONAS["supervisor"]
+        page.goto("/")
+        page.fill("#username", name)
+        page.fill("#password", demo_users[name]["password"])
+        page.click("button[type=submit]")
+        page.wait_for_selector("[data-testid=command]")
+        page.goto(f"/#/list?case={later['id']}")
+        page.wait_for_selector("[data-testid=case-repeat-request]")
+        assert "Repeat request" in page.inner_text("[data-testid=case-repeat-request]")
+        assert "Address point" in page.inner_text("[data-testid=case-address-point]")
+        page.wait_for_selector("[data-testid=dupe-repeat]")
+        assert page.locator("[data-testid=dupe-repeat]").count() == 1
+    finally:
+        ctx.close()

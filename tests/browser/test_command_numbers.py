@@ -232,3 +232,57 @@ def test_a_hot_spot_made_the_problem_of_the_month(browser, live_server, demo_use
         assert "已由" in page.inner_text("[data-testid=hot-spot-taken]")
     finally:
         ctx.close()
+
+
+CALL_TAKERS = {
+    "period": {"label": "2026-11"}, "area": None, "handling_max_seconds": 14400,
+    "rows": [{"user": {"id": 7, "username": "hotline1", "display_name": "话务员小王",
+                       "role": "call_taker"},
+              "calls": 4, "consultations": 1, "timed_calls": 3, "callbacks": 2,
+              "callbacks_reached": 1, "callback_reach_rate": 50.0,
+              "average_handling_seconds": 100.0}],
+    "total": {"calls": 4, "consultations": 1, "timed_calls": 3, "callbacks": 2,
+              "callbacks_reached": 1, "callback_reach_rate": 50.0,
+              "average_handling_seconds": 100.0}}
+
+
+def test_the_call_takers_figures_in_both_languages_and_their_export(browser, live_server,
+                                                                    demo_users):
+    for locale, lang, words in (
+            ("zh-CN", "zh-CN", ("话务员工作量", "平均受理时长（秒）", "回访接通率", "合计")),
+            ("en", "en", ("Call-takers", "Average handling time (s)", "Callback reach rate",
+                          "Total"))):
+        ctx = browser.new_context(viewport=DESKTOP, locale=locale, base_url=live_server.url,
+                                  accept_downloads=True)
+        page = ctx.new_page()
+        asked: list[str] = []
+        page.route("**/api/v1/stats/call-takers?*", _answering(CALL_TAKERS, asked))
+        page.route("**/api/v1/stats/indicators?*",
+                   lambda route: route.fulfill(status=200, content_type="application/json",
+                                               body=json.dumps(TABLE)))
+        page.route("**/api/v1/exports/call-takers.csv?*",
+                   lambda route: route.fulfill(status=200, body="\ufeff话务员账号\r\n".encode(),
+                                               content_type="text/csv"))
+        try:
+            name = PERSONAS["supervisor"]
+            page.goto("/")
+            page.evaluate(f"() => localStorage.setItem('gridsnap.lang', '{lang}')")
+            page.goto("/")
+            page.fill("#username", name)
+            page.fill("#password", demo_users[name]["password"])
+            page.click("button[type=submit]")
+            page.wait_for_selector("[data-testid=command]")
+            page.click("[data-testid=tab-numbers]")
+            page.wait_for_selector("[data-testid=call-taker-row]")
+            rows = page.locator("[data-testid=call-taker-row]")
+            assert rows.count() == 2
+            first = rows.nth(0).inner_text()
+            assert "话务员小王" in first and "100.0" in first and "50.00%" in first
+            section = page.inner_text("[data-testid=call-takers]")
+            assert all(w in section for w in words), section
+            assert "period=" in asked[0]
+            with page.expect_download() as dl:
+                page.click("[data-testid=export-call-takers-csv]")
+            assert dl.value.suggested_filename.startswith("call-takers-")
+        finally:
+            ctx.close()

@@ -71,3 +71,19 @@ class CampaignCase(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     linked_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+
+
+class HotSpotProposal(Base):
+    """主动治理: a hot spot (category × community) of a month proposed to the supervisors of
+    its area — once: the periodic job inserts it here first and tells them only if it was new."""
+
+    __tablename__ = "hot_spot_proposals"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    category_code: Mapped[str] = mapped_column(
+        ForeignKey("categories.code", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(
+        ForeignKey("areas.code", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    proposed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)

@@ -134,3 +134,21 @@ def new_cases_per_day(session: Session, principal: Principal, *, category_code: 
          GROUP BY 1
     """), params).all()
     return {day: n for day, n in rows}
+
+
+def record_proposals(session: Session, month: str, spots: list[dict]) -> list[tuple[str, str]]:
+    """Record the month's hot spots (category, area_code, count) as proposed; returns the
+    (category, area_code) of those not proposed before (each is proposed once a month, however
+    often the job runs, and by one of two jobs running at once)."""
+    if not spots:
+        return []
+    rows = session.execute(text("""
+        INSERT INTO hot_spot_proposals (month, category_code, area_code, count, proposed_at)
+        SELECT :month, s.category, s.area, s.count, :now
+          FROM jsonb_to_recordset(CAST(:spots AS jsonb)) AS s(category text, area text,
+                                                             count bigint)
+         ORDER BY s.category, s.area
+        ON CONFLICT DO NOTHING
+        RETURNING category_code, area_code
+    """), {"month": month, "now": clock.now(), "spots": json.dumps(spots)}).all()
+    return [(r.category_code, r.area_code) for r in rows]

@@ -10,7 +10,11 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..cases.rules import SYSTEM, pick_level
 from ..errors import AppError
+from ..notifications import rules as nk
+from ..notifications.queries import add_notices
+from ..notifications.rules import Notice
 from ..settings import Settings
 from ..stats import service as stats_service
 from ..stats.rules import midnight
@@ -105,6 +109,43 @@ def hot_spots(session: Session, principal: Principal, settings: Settings, *,
                       "taken_on_by": taken})
     return {"period": top["period"], "level": level, "area": area, "months": top["months"],
             "min_count": min_count, "factor": factor, "items": items}
+
+
+def propose_hot_spots(session: Session, settings: Settings) -> int:
+    """主动治理, the periodic job: the month's hot spots (by community, as GET
+    /campaigns/hot-spots finds them over every case) not yet taken on by a campaign or 每月一题
+    are proposed to the supervisors closest to their area (the admins when none covers it):
+    a notice in their inbox, once per hot spot and month however often the job runs. Returns
+    how many hot spots were proposed. Does not commit."""
+    found = hot_spots(session, SYSTEM, settings)
+    first, last = found["period"]["from"], found["period"]["to"]
+    campaigns = queries.list_campaign_rows(session)
+    spots = [it for it in found["items"] if it["area"]["code"] and not any(
+        rules.covers(c, it["category"]["code"], it["area"]["code"], first, last)
+        for c in campaigns)]
+    month = found["period"]["label"]
+    new = set(queries.record_proposals(session, month, [
+        {"category": it["category"]["code"], "area": it["area"]["code"], "count": it["count"]}
+        for it in spots]))
+    spots = [it for it in spots if (it["category"]["code"], it["area"]["code"]) in new]
+    if not spots:
+        return 0
+    rows = user_queries.supervisors_by_depth(session, sorted({it["area"]["code"]
+                                                             for it in spots}))
+    notices = []
+    for it in spots:
+        area = it["area"]["code"]
+        people = pick_level([r for r in rows if r["area_code"] == area], "owner",
+                            lambda: user_queries.admins(session))
+        avg = it["previous_average"]
+        notices.append(Notice(nk.HOT_SPOT_PROPOSED, tuple(people), data={
+            "month": month, "category": it["category"]["code"],
+            "category_name": it["category"]["name"],
+            "category_name_en": it["category"]["name_en"], "area_code": area,
+            "area_name": it["area"]["name"], "area_name_en": it["area"]["name_en"],
+            "count": it["count"], "previous_average": None if avg is None else str(avg)}))
+    add_notices(session, notices)
+    return len(spots)
 
 
 def _check_span(starts_on, ends_on) -> None:

@@ -14,10 +14,12 @@ RESUME_SUSPENDED = "cases.resume_suspended"
 
 
 def route_and_link(session: Session, rt, payloads: list[dict]) -> None:
-    """New reports: first routing (and auto-accept/dispatch), then possible duplicates."""
+    """New reports: first routing (and auto-accept/dispatch), then possible duplicates and
+    repeat requests (重复诉求)."""
     ids = [p["report_id"] for p in payloads]
     service.route_new_cases(session, rt.settings, ids)
     service.link_duplicates(session, rt.settings, ids)
+    service.link_repeats(session, rt.settings, ids)
 
 
 def check_deadlines(session: Session, rt, payloads: list[dict]) -> int:

@@ -47,6 +47,9 @@ class CaseLink(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
     distance_m: Mapped[float] = mapped_column(Float, nullable=False)
     is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    # 重复诉求: a 12345 request linked to an earlier request of its class at the same place
+    # (open, or closed within the window) — cases.queries.link_repeats
+    repeat: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 

@@ -118,6 +118,11 @@ VIEW_COLUMNS = f"""{CASE_COLUMNS}, {AREA_NAME_COLUMNS}, prim.status AS primary_s
     coalesce(ph.list, '[]') AS photos_json,
     (SELECT json_build_object('code', k.code, 'name', k.name, 'name_en', k.name_en)
        FROM request_classes k WHERE k.code = r.request_class_code) AS request_class_json,
+    (SELECT json_build_object('id', a.id, 'address', a.address, 'address_en', a.address_en)
+       FROM address_points a WHERE a.id = r.address_point_id) AS address_point_json,
+    -- 重复诉求: linked to an earlier request of its class at the same place
+    EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id AND l.repeat)
+        AS repeat_request,
     (EXISTS (SELECT 1 FROM case_links l WHERE l.report_id = r.id)
      OR EXISTS (SELECT 1 FROM case_links l WHERE l.other_id = r.id)
      OR EXISTS (SELECT 1 FROM reports d WHERE d.duplicate_of = r.id)) AS has_links"""
@@ -396,12 +401,99 @@ def link_duplicates(session: Session, report_ids: list[str], *, window_days: int
     return links
 
 
+# 重复诉求: a new 12345 request (not a consultation) is linked to the few nearest earlier
+# requests of its class (its request class when both have one, else its category) within the
+# radius — a request placed at the same address point lies at its point, distance 0 — that
+# are open, or were closed within the window before it came in. The same links as a possible
+# duplicate (an existing link is marked a repeat), as bounded.
+_REQUEST_SQL = "source = 'hotline' AND nature IS DISTINCT FROM 'consultation'"
+_LINK_REPEATS = text(f"""
+    WITH n AS (
+        SELECT r.id, r.number, r.received_at, r.location, r.category_code,
+               r.request_class_code
+          FROM reports r
+         WHERE r.id = ANY(CAST(:ids AS uuid[])) AND r.{_REQUEST_SQL}
+           AND r.status <> 'duplicate'
+    ), near AS (
+        SELECT n.id AS report_id, o.id AS other_id,
+               ST_Distance(n.location::geography, o.location::geography) AS distance_m
+          FROM n CROSS JOIN LATERAL (
+              SELECT o.id, o.location FROM reports o
+               WHERE o.{_REQUEST_SQL} AND o.id <> n.id
+                 AND o.status NOT IN ('rejected', 'duplicate')
+                 AND (o.received_at, o.number) < (n.received_at, n.number)
+                 AND (o.closed_at IS NULL
+                      OR o.closed_at >= n.received_at - make_interval(days => :window_days))
+                 AND CASE WHEN n.request_class_code IS NOT NULL
+                               AND o.request_class_code IS NOT NULL
+                          THEN o.request_class_code = n.request_class_code
+                          ELSE o.category_code = n.category_code END
+                 AND ST_DWithin(o.location, n.location, (:radius + 1) / 80000.0)
+                 AND ST_DWithin(o.location::geography, n.location::geography, :radius)
+               ORDER BY o.location <-> n.location, o.received_at DESC
+               LIMIT :nearest) o
+    ), ins AS (
+        INSERT INTO case_links AS l (report_id, other_id, distance_m, is_primary, repeat,
+                                     created_at)
+        SELECT report_id, other_id, distance_m, false, true, :now FROM near
+         ORDER BY report_id, other_id
+        ON CONFLICT (report_id, other_id) DO UPDATE SET repeat = true WHERE NOT l.repeat
+        RETURNING report_id, other_id, distance_m, xmax = 0 AS inserted
+    ), counted AS (
+        INSERT INTO case_link_counts (report_id, links)
+        SELECT id, count(*) FROM (SELECT report_id AS id FROM ins WHERE inserted
+                                  UNION ALL SELECT other_id FROM ins WHERE inserted) e
+         GROUP BY id ORDER BY id
+        ON CONFLICT (report_id) DO UPDATE SET links = case_link_counts.links + EXCLUDED.links
+    )
+    SELECT report_id, other_id, distance_m FROM ins
+""")
+
+
+def link_repeats(session: Session, report_ids: list[str], *, radius_m: int,
+                 window_days: int) -> list:
+    """重复诉求: link each new 12345 request to the NEAREST_LINKS nearest earlier requests of
+    its class within radius_m that are open or closed within window_days before it (a link
+    made already as a possible duplicate is marked a repeat), and count the new links of both
+    ends. Idempotent. Returns the links marked (report_id, other_id, distance_m)."""
+    return session.execute(_LINK_REPEATS, {
+        "ids": list(report_ids), "radius": radius_m, "window_days": window_days,
+        "nearest": NEAREST_LINKS, "now": clock.now()}).all()
+
+
+def requests_at_place(session: Session, principal: Principal, *, request_class: str | None,
+                      category: str, lon: float, lat: float, radius_m: int, window_days: int,
+                      now, limit: int):
+    """The requests a call about to be taken would repeat (the conditions of link_repeats, for
+    a call not yet recorded at `now`), that the principal may see, nearest first, then newest:
+    (how many, the first `limit` ids)."""
+    params: dict = {"cls": request_class, "category": category, "lon": lon, "lat": lat,
+                    "radius": radius_m, "window_days": window_days, "now": now, "limit": limit}
+    scope = scope_predicate(principal, params, alias="o")
+    rows = session.execute(text(f"""
+        WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+        SELECT o.id, count(*) OVER () AS total FROM p, reports o
+         WHERE o.{_REQUEST_SQL} AND o.status NOT IN ('rejected', 'duplicate')
+           AND o.received_at <= :now
+           AND (o.closed_at IS NULL
+                OR o.closed_at >= CAST(:now AS timestamptz) - make_interval(days => :window_days))
+           AND CASE WHEN CAST(:cls AS text) IS NOT NULL AND o.request_class_code IS NOT NULL
+                    THEN o.request_class_code = :cls
+                    ELSE o.category_code = :category END
+           AND ST_DWithin(o.location, p.g, (:radius + 1) / 80000.0)
+           AND ST_DWithin(o.location::geography, p.g::geography, :radius)
+           AND {scope}
+         ORDER BY o.location <-> p.g, o.received_at DESC LIMIT :limit
+    """), params).all()
+    return (rows[0].total if rows else 0), [r.id for r in rows]
+
+
 def _possible_sql(scope: str, case_ref: str, limit: str) -> str:
     """The possible duplicates of the case `case_ref` the principal may see, nearest first
     (distance, then the other case's id), at most `limit`: each side walks its index in
     distance order, so the cost is the page's, not the number of links."""
     cols = "o.id, o.number, o.status, o.category_code, o.received_at, l.distance_m, " \
-           "o.description, o.reporter_id"
+           "o.description, o.reporter_id, l.repeat"
     return f"""
         SELECT * FROM (
             (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.other_id
@@ -426,7 +518,7 @@ def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal
          CROSS JOIN LATERAL ({_possible_sql(scope, "c.id", ":shown")}) p
         UNION ALL
         SELECT 'merged', o.duplicate_of, o.id, o.number, o.status, o.category_code,
-               NULL, NULL, NULL, o.reporter_id
+               NULL, NULL, NULL, o.reporter_id, false
           FROM reports o
          WHERE o.duplicate_of = ANY(:ids) AND {scope}
          ORDER BY kind DESC, distance_m, id, number

@@ -204,6 +204,9 @@ class LinkedCaseSchema(Schema):
     received_at = AwareDateTime()
     distance_m = fields.Float()
     description = fields.String()
+    repeat = fields.Boolean(metadata={"description": (
+        "重复诉求: a 12345 request of the same class at the same place (open, or closed "
+        "within GRIDSNAP_REPEAT_REQUEST_DAYS before the later one came in).")})
 
 
 class DuplicateSchema(Schema):
@@ -281,10 +284,22 @@ class RequestClassRefSchema(Schema):
     name_en = fields.String(allow_none=True)
 
 
+class AddressPointRefSchema(Schema):
+    id = fields.Integer()
+    address = fields.String()
+    address_en = fields.String(allow_none=True)
+
+
 class CaseSchema(ReportDetailSchema):
     request_class = fields.Nested(RequestClassRefSchema, allow_none=True, metadata={
         "description": "诉求分类: the 12345 catalogue's class of a hotline case (null for "
                        "other cases)."})
+    address_point = fields.Nested(AddressPointRefSchema, allow_none=True, metadata={
+        "description": "The address point (门牌) a call was placed at (null when none was "
+                       "chosen)."})
+    repeat_request = fields.Boolean(metadata={"description": (
+        "重复诉求: this 12345 request is linked to an earlier request of its class at the same "
+        "place (the links are among possible_duplicates, marked repeat).")})
     due_at_estimated = fields.Boolean(metadata={"description": (
         "The running deadline was counted over a year without official holiday data (the "
         "State Council's notice): an estimate, which may move when the notice is added and "

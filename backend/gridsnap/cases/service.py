@@ -130,6 +130,32 @@ def link_duplicates(session: Session, settings: Settings, report_ids: list[str])
     return len(links)
 
 
+def link_repeats(session: Session, settings: Settings, report_ids: list[str]) -> int:
+    """重复诉求: link each new 12345 request to the few nearest earlier requests of its class at
+    its place (GRIDSNAP_REPEAT_REQUEST_RADIUS_M, default 100 m; the same address point is
+    distance 0) that are open or closed within GRIDSNAP_REPEAT_REQUEST_DAYS (default 30), each
+    link on the trail. Idempotent. Does not commit; returns the links marked."""
+    links = queries.link_repeats(session, report_ids,
+                                 radius_m=settings.repeat_request_radius_m,
+                                 window_days=settings.repeat_request_days)
+    insert_events(session, [Event(report_id=r.report_id, action=ev.CASE_REPEAT_REQUEST,
+                                  data={"other_id": str(r.other_id), "distance_m": r.distance_m})
+                             for r in links])
+    return len(links)
+
+
+def requests_at_place(session: Session, principal: Principal, settings: Settings, *,
+                      request_class: str | None, category: str, lon: float, lat: float,
+                      limit: int) -> tuple[int, list]:
+    """The open or recently closed requests a call of this class at this point would repeat
+    (重复诉求, the rule of link_repeats), of those the principal may see, nearest first: (how
+    many, the first `limit` ids)."""
+    return queries.requests_at_place(
+        session, principal, request_class=request_class, category=category, lon=lon, lat=lat,
+        radius_m=settings.repeat_request_radius_m, window_days=settings.repeat_request_days,
+        now=clock.now(), limit=limit)
+
+
 # --- reading ----------------------------------------------------------------------------------
 
 def list_notices(session: Session, principal: Principal, *, state: str | None, page: int,

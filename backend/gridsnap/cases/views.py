@@ -18,7 +18,8 @@ from ..photos.rules import photo_view
 from ..users.rules import Principal
 from . import queries, rules
 
-_LINKED = ("id", "number", "status", "category_code", "received_at", "distance_m", "description")
+_LINKED = ("id", "number", "status", "category_code", "received_at", "distance_m", "description",
+           "repeat")
 
 
 def _area(code, name, name_en):
@@ -146,6 +147,7 @@ def _case_view(row, principal: Principal) -> dict:
         pending_extension=pending, reporter_name=row["reporter_name"],
         callback_status=row["callback_status"], callback_attempts=row["callback_attempts"],
         request_class=row["request_class_json"],
+        address_point=row["address_point_json"], repeat_request=row["repeat_request"],
         # a duplicate follows its primary case
         outcome=(row["primary_status"] if row["duplicate_of"] is not None and facts.sees_primary
                  else row["status"]),

@@ -8,6 +8,9 @@ REPORT_ROUTED = "report.routed"
 PHOTO_ADDED = "photo.added"
 PHOTO_PROCESSED = "photo.processed"
 CASE_POSSIBLE_DUPLICATE = "case.possible_duplicate"
+# 重复诉求: a 12345 request linked to an earlier one of its class at the same place
+# data {other_id, distance_m}
+CASE_REPEAT_REQUEST = "case.repeat_request"
 CASE_OVERDUE = "case.overdue"
 CASE_ESCALATED = "case.escalated"
 # the running deadline counted again after the holiday data changed (a notice added):

@@ -8,14 +8,14 @@ from flask.views import MethodView
 from ..edge import Blueprint
 from ..extensions import db_session, read_session, read_sessions, runtime, settings
 from ..patrols.schemas import TableQuerySchema
-from ..stats.schemas import IndicatorQuerySchema, RankingQuerySchema
+from ..stats.schemas import CallTakerQuerySchema, IndicatorQuerySchema, RankingQuerySchema
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import CaseExportQuerySchema
 
 blp = Blueprint("exports", __name__, url_prefix="/exports",
-                description="Exports: cases (CSV, XLSX, GeoJSON), indicator and patrol tables "
-                            "and the 考评 ranking (CSV, XLSX)")
+                description="Exports: cases (CSV, XLSX, GeoJSON), indicator, patrol and "
+                            "call-taker tables and the 考评 ranking (CSV, XLSX)")
 
 
 def _send(export: service.Export) -> Response:
@@ -69,6 +69,18 @@ class PatrolExport(MethodView):
         巡查次数, hours and km, cells not walked; or per worker."""
         return _send(service.export_patrols(read_session(), current_principal(), settings(),
                                             fmt, query))
+
+
+@blp.route("/call-takers.<any(csv, xlsx):fmt>")
+class CallTakerExport(MethodView):
+    @blp.doc(security=SECURITY, responses=_FILE)
+    @auth_required
+    @blp.arguments(CallTakerQuerySchema, location="query")
+    def get(self, query, fmt: str):
+        """The hotline's figures per call-taker of /stats/call-takers (same parameters) with
+        the total row: calls taken, average handling time, callbacks made and reached."""
+        return _send(service.export_call_takers(read_session(), current_principal(),
+                                                settings(), fmt, query))
 
 
 @blp.route("/ranking.<any(csv, xlsx):fmt>")

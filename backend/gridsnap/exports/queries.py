@@ -23,12 +23,16 @@ _COLUMNS = """
     r.rework_count, r.department_code, d.name AS department_name,
     r.district_code, dis.name AS district_name, r.street_code, st.name AS street_name,
     r.community_code, com.name AS community_name, r.cell_code, cell.name AS cell_name,
-    ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.address, r.description
+    ST_X(r.location) AS lon, ST_Y(r.location) AS lat, r.address, r.description,
+    r.request_class_code, rc.name AS request_class_name, r.address_point_id,
+    ap.address AS address_point
 """
 
 _JOINS = """
     JOIN categories k ON k.code = r.category_code
     LEFT JOIN departments d ON d.code = r.department_code
+    LEFT JOIN request_classes rc ON rc.code = r.request_class_code
+    LEFT JOIN address_points ap ON ap.id = r.address_point_id
     LEFT JOIN areas cell ON cell.code = r.cell_code
     LEFT JOIN areas com ON com.code = r.community_code
     LEFT JOIN areas st ON st.code = r.street_code

@@ -68,6 +68,11 @@ CASE_COLUMNS: tuple[Column, ...] = (
     Column("lat", "纬度", "float", 11),
     Column("source_name", "来源", width=10),
     Column("nature_name", "诉求性质", width=8),
+    # 接诉即办: the 12345 catalogue's class and the address point (门牌) a call was placed at
+    Column("request_class_code", "诉求分类编码", width=10),
+    Column("request_class_name", "诉求分类", width=16),
+    Column("address_point_id", "门牌ID", "int", 9),
+    Column("address_point", "门牌地址", width=20),
     Column("address", "地址", width=24),
     Column("description", "问题描述", width=40),
     Column("id", "案件ID", width=36),
@@ -183,6 +188,23 @@ DASHED = ("percent", "rank", "score")
 
 _RANKING_HEADERS = {"district": ("区县", "District"), "street": ("街道", "Street"),
                     "community": ("社区", "Community"), "department": ("单位", "Unit")}
+
+
+# the hotline's figures per call-taker (GET /stats/call-takers), the total row last
+CALL_TAKER_COLUMNS: tuple[Column, ...] = (
+    Column("username", "话务员账号", width=14), Column("display_name", "话务员", width=14),
+    Column("calls", "受理数", "int", 8), Column("consultations", "咨询数", "int", 8),
+    Column("timed_calls", "计时受理数", "int", 10),
+    Column("average_handling_seconds", "平均受理时长（秒）", "score", 16),
+    Column("callbacks", "回访次数", "int", 9), Column("callbacks_reached", "回访接通数", "int", 10),
+    Column("callback_reach_rate", "回访接通率", "percent", 10),
+)
+
+
+def call_taker_row(row: dict) -> dict:
+    """A row of the call-taker table as the export writes it (the total: 合计)."""
+    user = row.get("user") or {"username": "合计", "display_name": ""}
+    return {**row, "username": user["username"], "display_name": user["display_name"]}
 
 
 def ranking_columns(group: str) -> tuple[Column, ...]:

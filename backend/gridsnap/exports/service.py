@@ -190,6 +190,33 @@ def export_patrols(session: Session, principal: Principal, settings: Settings, f
     return Export(name, MEDIA_TYPES[fmt], chunks)
 
 
+def export_call_takers(session: Session, principal: Principal, settings: Settings, fmt: str,
+                       query: dict) -> Export:
+    """The hotline's figures per call-taker of GET /stats/call-takers (same parameters), the
+    total row last."""
+    table = stats_service.call_taker_table(session, principal, settings,
+                                           period=query.get("period"),
+                                           first=query.get("from_"), last=query.get("to"),
+                                           area=query.get("area"))
+    columns = rules.CALL_TAKER_COLUMNS
+    rows = [rules.call_taker_row(r) for r in [*table["rows"], table["total"]]]
+    tz = settings.timezone
+    label = table["period"]["label"].replace("/", "_")
+    name = f"call-takers-{label}.{fmt}"
+    if fmt == "csv":
+        return Export(name, MEDIA_TYPES[fmt], _csv_chunks(columns, rows, tz))
+    cutoff = rules.local_time(table["period"]["cutoff"], tz)
+    chunks = _xlsx_chunks(columns, rows, tz, "话务员", _info(principal, tz, [
+        ("统计周期", f"{table['period']['from']} 至 {table['period']['to']}"),
+        ("截止时间", cutoff.strftime(rules.TIME_FORMAT)),
+        ("区域", table["area"] or "本人辖区"),
+        ("口径", "受理数：本期受理的热线来电（含咨询）；平均受理时长：来电开始至诉求录入的平均秒数，"
+                 f"仅计 {table['handling_max_seconds'] // 3600} 小时内录入的来电；回访次数：本期"
+                 "记录的每次回访（含未接通），回访接通率 = 接通数 ÷ 回访次数；定义见 docs/indicators.md"),
+    ]))
+    return Export(name, MEDIA_TYPES[fmt], chunks)
+
+
 def export_ranking(session: Session, principal: Principal, settings: Settings, fmt: str,
                    query: dict) -> Export:
     """The monthly 考评 ranking of GET /stats/ranking (same parameters), ranked rows first."""

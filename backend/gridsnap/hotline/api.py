@@ -21,6 +21,8 @@ from .schemas import (
     CallerSchema,
     CallInSchema,
     HotlineCaseSchema,
+    PlaceHistoryInSchema,
+    PlaceHistorySchema,
     ResolvedAddressSchema,
 )
 
@@ -121,6 +123,22 @@ class CallerHistory(MethodView):
         logs. Call-takers and admins."""
         return service.caller_history(db_session(), current_principal(), body["phone"],
                                       settings=settings())
+
+
+@blp.route("/place-history")
+class PlaceHistory(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(PlaceHistoryInSchema)
+    @blp.response(200, PlaceHistorySchema)
+    def post(self, body):
+        """重复诉求: the open requests of this class (or category) at this place — within
+        GRIDSNAP_REPEAT_REQUEST_RADIUS_M of the point or address point — and those closed
+        within GRIDSNAP_REPEAT_REQUEST_DAYS, of the cases you may see, nearest first: the
+        request about to be taken would be linked to them as a repeat. Call-takers and
+        admins."""
+        return service.place_history(db_session(), current_principal(), body,
+                                     settings=settings())
 
 
 @blp.route("/cases/<uuid:case_id>/repeat-calls")

@@ -113,6 +113,14 @@ class CallerHistoryInSchema(Schema):
         r"^[0-9+() -]{3,32}$", error="A phone number: digits, spaces, + ( ) -."))
 
 
+class PlaceHistoryInSchema(Schema):
+    request_class = fields.String(validate=validate.Length(min=2, max=12), metadata={
+        "description": "诉求分类: the class chosen so far (its category if none is sent)."})
+    category = fields.String(validate=validate.Length(min=1, max=16))
+    location = fields.Nested(LocationSchema, metadata={"description": "The place picked."})
+    address_id = fields.Integer(metadata={"description": "Or the address point (门牌) chosen."})
+
+
 class RepeatCaseSchema(Schema):
     id = fields.UUID()
     number = fields.Integer()
@@ -122,6 +130,16 @@ class RepeatCaseSchema(Schema):
     address = fields.String(allow_none=True)
     category = fields.String()
     request_class = fields.Nested(RequestClassRefSchema, allow_none=True)
+
+
+class PlaceHistorySchema(Schema):
+    requests = fields.Integer(metadata={"description": (
+        "重复诉求: open requests of this class at this place, and those closed within the "
+        "window (of those you may see).")})
+    window_days = fields.Integer(metadata={"description": "GRIDSNAP_REPEAT_REQUEST_DAYS"})
+    radius_m = fields.Integer(metadata={"description": "GRIDSNAP_REPEAT_REQUEST_RADIUS_M"})
+    cases = fields.List(fields.Nested(RepeatCaseSchema), metadata={
+        "description": "The nearest of them (at most 10), nearest first."})
 
 
 class CallerHistorySchema(Schema):

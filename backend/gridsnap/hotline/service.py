@@ -74,6 +74,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
                        {"request_class" if body.get("request_class") else "category":
                         ["Required: a class with a category, or a category."]})
     location = body.get("location")
+    address_point_id = None
     if location is None and body.get("address_id") is not None:
         point = address_point(session, body["address_id"])
         if point is None:
@@ -81,6 +82,7 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
                            {"address_id": ["Unknown address point."]})
         location = {"lon": point["lon"], "lat": point["lat"], "source": "manual"}
         body = {**body, "address": body.get("address") or point["address"]}
+        address_point_id = body["address_id"]
     if location is None:
         found = resolve_address(session, body.get("address") or "")
         if found is None:
@@ -97,7 +99,8 @@ def take_call(session: Session, principal: Principal, call_id: uuid.UUID, body: 
               "email": None, "anonymous": bool(caller.get("anonymous"))}
     submitted = submit_report(
         session, principal, call_id, report, settings, source="hotline", nature=body["nature"],
-        urgency=body["urgency"], caller=caller, request_class=request_class)
+        urgency=body["urgency"], caller=caller, request_class=request_class,
+        address_point=address_point_id)
     if submitted.created:
         record_caller(session, call_id, caller, settings=settings)
     if submitted.created and body.get("answer"):
@@ -191,16 +194,21 @@ def _calls_view(session: Session, principal: Principal, hashes, *, settings: Set
     since = clock.now() - timedelta(days=settings.repeat_caller_days)
     total, ids = queries.calls_by_hash(session, principal, hashes, since=since, exclude=exclude,
                                        limit=REPEAT_CASES_SHOWN)
-    cases = []
-    if ids:
-        found, _ = views.list_cases(session, principal, page=1, page_size=len(ids), count=False,
-                                    ids=ids)
-        by_id = {c["id"]: c for c in found}
-        cases = [{k: by_id[i].get(k) for k in ("id", "number", "status", "received_at",
-                                                "description", "address", "request_class",
-                                                "category")}
-                 for i in ids if i in by_id]
-    return {"calls": total, "window_days": settings.repeat_caller_days, "cases": cases}
+    return {"calls": total, "window_days": settings.repeat_caller_days,
+            "cases": _case_summaries(session, principal, ids)}
+
+
+def _case_summaries(session: Session, principal: Principal, ids: list) -> list[dict]:
+    """The cases of these ids in their order, as the call-taker's notices show them."""
+    if not ids:
+        return []
+    found, _ = views.list_cases(session, principal, page=1, page_size=len(ids), count=False,
+                                ids=ids)
+    by_id = {c["id"]: c for c in found}
+    return [{k: by_id[i].get(k) for k in ("id", "number", "status", "received_at",
+                                          "description", "address", "request_class",
+                                          "category")}
+            for i in ids if i in by_id]
 
 
 def caller_history(session: Session, principal: Principal, phone: str, *,
@@ -211,6 +219,38 @@ def caller_history(session: Session, principal: Principal, phone: str, *,
     permissions.require(principal, permissions.CALLER_HISTORY)
     return _calls_view(session, principal, rules.phone_hashes(settings.caller_hash_keys, phone),
                        settings=settings, exclude=None)
+
+
+def place_history(session: Session, principal: Principal, body: dict, *,
+                  settings: Settings) -> dict:
+    """重复诉求 for the call-taker, before the call is taken: the open or recently closed
+    requests of this class (or category) at this place — a point, or an address point —
+    that the new request would be linked to as a repeat, of the cases the principal may see,
+    nearest first. Raises AppError request.invalid (an unknown class or address point,
+    neither class nor category, no place)."""
+    permissions.require(principal, permissions.CALLER_HISTORY)
+    request_class, category = None, body.get("category")
+    if body.get("request_class"):
+        cls = class_for_call(session, body["request_class"])
+        request_class, category = cls["code"], category or cls["category_code"]
+    if category is None:
+        raise AppError("request.invalid", "Name the request's class or its category.",
+                       {"request_class": ["Required: a class with a category, or a category."]})
+    point = body.get("location")
+    if point is None and body.get("address_id") is not None:
+        point = address_point(session, body["address_id"])
+        if point is None:
+            raise AppError("request.invalid", "There is no such address point.",
+                           {"address_id": ["Unknown address point."]})
+    if point is None:
+        raise AppError("request.invalid", "Give the place: a point or an address point.",
+                       {"location": ["Required: a point, or address_id."]})
+    total, ids = case_service.requests_at_place(
+        session, principal, settings, request_class=request_class, category=category,
+        lon=point["lon"], lat=point["lat"], limit=REPEAT_CASES_SHOWN)
+    return {"requests": total, "window_days": settings.repeat_request_days,
+            "radius_m": settings.repeat_request_radius_m,
+            "cases": _case_summaries(session, principal, ids)}
 
 
 def repeat_calls(session: Session, principal: Principal, case_id: uuid.UUID, *,

@@ -36,6 +36,9 @@ CASE_EXCLUSION_DECIDED = "case.exclusion_decided"  # the handler who asked: the 
 DISPUTE_REPORTED = "dispute.reported"  # mediators of the community: a dispute to take on (受理)
 DISPUTE_VOLATILE = "dispute.volatile"  # the street's 综治 office at once: risk 可能激化
 DISPUTE_ESCALATED = "dispute.escalated"  # 综治 offices up to the district: 可能激化 not acted on
+# 主动治理 (no report: data {month, category, category_name, category_name_en, area_code,
+# area_name, area_name_en, count, previous_average}): the supervisors of the hot spot's area
+HOT_SPOT_PROPOSED = "hot_spot.proposed"
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,9 @@ class Report(Base):
               postgresql_where="joint_departments IS NOT NULL"),
         Index("ix_reports_open_cell", "cell_code",
               postgresql_where="status NOT IN ('closed', 'rejected', 'duplicate')"),
+        # 重复诉求 and the cases placed at one address point
+        Index("ix_reports_address_point_id", "address_point_id",
+              postgresql_where="address_point_id IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -164,6 +167,9 @@ class Report(Base):
     # dispatch catalogue routes it by the case's area
     request_class_code: Mapped[str | None] = mapped_column(
         ForeignKey("request_classes.code", ondelete="RESTRICT"))
+    # the address point (门牌, grid.models) a call was placed at, when the call-taker chose one
+    address_point_id: Mapped[int | None] = mapped_column(
+        ForeignKey("address_points.id", ondelete="SET NULL"))
     # 回访: pending when a hotline case closes; done, negative (不满意 or 未解决: may be
     # reopened), or unreachable after three tries
     callback_status: Mapped[str | None] = mapped_column(String(12))

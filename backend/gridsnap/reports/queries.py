@@ -31,11 +31,11 @@ ins AS (
     INSERT INTO reports AS r (id, reporter_id, category_code, description, address, location,
         accuracy_m, location_source, captured_at, received_at, updated_at, stage_started_at,
         area_code, cell_code, community_code, street_code, district_code, outside_grid,
-        fingerprint, source, nature, urgency, request_class_code)
+        fingerprint, source, nature, urgency, request_class_code, address_point_id)
     SELECT :id, :reporter_id, :category, :description, :address, pt.g, :accuracy_m, :source,
            :captured_at, :now, :now, :now, h.code, {_CHAIN["cell"]}, {_CHAIN["community"]},
            {_CHAIN["street"]}, {_CHAIN["district"]}, h.level IS DISTINCT FROM 'cell',
-           :fingerprint, :origin, :nature, :urgency, :request_class
+           :fingerprint, :origin, :nature, :urgency, :request_class, :address_point
       FROM pt LEFT JOIN hit h ON true
     ON CONFLICT (id) DO NOTHING
     RETURNING r.*
@@ -50,7 +50,8 @@ SELECT {_INTAKE_COLUMNS} FROM ins r {AREA_JOINS}
 
 _SUBMIT = RawStatement(_SUBMIT_SQL)
 
-_ORIGIN = {"origin": "worker", "nature": None, "urgency": None, "request_class": None}
+_ORIGIN = {"origin": "worker", "nature": None, "urgency": None, "request_class": None,
+           "address_point": None}
 
 
 def insert_report(session: Session, params: dict):

@@ -39,12 +39,14 @@ def _violates(exc: Exception, constraint: str) -> bool:
 def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                   body: dict, settings: Settings, *, source: str = "worker",
                   nature: str | None = None, urgency: str | None = None,
-                  caller: dict | None = None, request_class: str | None = None) -> Submitted:
+                  caller: dict | None = None, request_class: str | None = None,
+                  address_point: int | None = None) -> Submitted:
     """信息采集: record a report, idempotent by the client's id (invariant 2). From the field
     by default; a hotline call or an Open311 request names its source, nature, urgency and
     caller (personal data: part of what makes a replay identical; the feature that took it
     stores it, in the same transaction, with hotline.service.record_caller); a hotline call
-    its request class (诉求分类), which the dispatch catalogue routes.
+    its request class (诉求分类), which the dispatch catalogue routes, and the address point
+    (门牌) it was placed at, if one was chosen.
 
     Returns Submitted(created=True) for a new report; created=False for an identical replay.
     Raises AppError report.id_conflict (same id, other content), report.unknown_category or
@@ -62,14 +64,15 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
                      description=description, address=address, lon=loc["lon"], lat=loc["lat"],
                      accuracy_m=loc.get("accuracy_m"), source=source,
                      captured_at=body["captured_at"],
-                     origin=_origin(origin, nature, urgency, caller, request_class))
+                     origin=_origin(origin, nature, urgency, caller, request_class,
+                                    address_point))
     params = {
         "id": report_id, "reporter_id": principal.id, "category": body["category"],
         "description": description, "address": address, "lon": loc["lon"], "lat": loc["lat"],
         "accuracy_m": loc.get("accuracy_m"), "source": source,
         "captured_at": body["captured_at"], "fingerprint": fp,
         "origin": origin, "nature": nature, "urgency": urgency,
-        "request_class": request_class,
+        "request_class": request_class, "address_point": address_point,
     }
     problem = capture_time_problem(
         body["captured_at"], clock.now(), max_age_days=settings.captured_max_age_days,
@@ -100,7 +103,8 @@ def submit_report(session: Session, principal: Principal, report_id: uuid.UUID,
     return Submitted(views.report_view(existing), created=False)
 
 
-def _origin(source: str, nature, urgency, caller, request_class) -> dict | None:
+def _origin(source: str, nature, urgency, caller, request_class,
+            address_point=None) -> dict | None:
     """What of a report's origin makes a replay identical (a class only when there is one, so
     that replays of calls taken before classes existed keep their fingerprint)."""
     if source == "worker":
@@ -108,6 +112,8 @@ def _origin(source: str, nature, urgency, caller, request_class) -> dict | None:
     out = {"source": source, "nature": nature, "urgency": urgency, "caller": caller}
     if request_class is not None:
         out["request_class"] = request_class
+    if address_point is not None:
+        out["address_point"] = address_point
     return out
 
 

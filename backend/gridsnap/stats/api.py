@@ -9,6 +9,8 @@ from ..extensions import read_session, settings
 from ..users.auth import SECURITY, auth_required, current_principal
 from . import service
 from .schemas import (
+    CallTakerQuerySchema,
+    CallTakerTableSchema,
     IndicatorQuerySchema,
     IndicatorTableSchema,
     PopulationQuerySchema,
@@ -70,6 +72,21 @@ class Ranking(MethodView):
         return service.ranking(read_session(), current_principal(), settings(),
                                group=query["group"], period=query.get("period"),
                                area=query.get("area"))
+
+
+@blp.route("/call-takers")
+class CallTakers(MethodView):
+    @blp.doc(security=SECURITY)
+    @auth_required
+    @blp.arguments(CallTakerQuerySchema, location="query")
+    @blp.response(200, CallTakerTableSchema)
+    def get(self, query):
+        """The hotline's own figures per call-taker (话务员) and in total: calls taken,
+        callbacks (回访) made and reached, and the average handling time from a call's start to
+        its request recorded (docs/indicators.md), over the cases you may see."""
+        return service.call_taker_table(read_session(), current_principal(), settings(),
+                                        period=query.get("period"), first=query.get("from_"),
+                                        last=query.get("to"), area=query.get("area"))
 
 
 @blp.route("/populations")

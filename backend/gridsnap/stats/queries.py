@@ -190,6 +190,10 @@ f AS (
            coalesce(t.contacted_in_time, false) AS contacted_in_time,
            coalesce(t.reopened, false) AS reopened,
            coalesce(t.dispatch_units, 0) AS dispatch_units,
+           -- 重复诉求: linked to an earlier request of its class at its place before the cutoff
+           EXISTS (SELECT 1 FROM case_links l
+                    WHERE l.report_id = r.id AND l.repeat AND l.created_at < :cutoff)
+               AS repeat_request,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'reached')::boolean, false)
                AS cb_reached,
            coalesce((substr(t.last_callback_key, 20)::jsonb->>'unreachable')::boolean, false)
@@ -336,6 +340,7 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
                           AND cb_satisfaction IN ('satisfied', 'basically_satisfied'))
            AS satisfied,
        count(*) FILTER (WHERE request AND reopened) AS reopened,
+       count(*) FILTER (WHERE request AND repeat_request) AS repeat_requests,
        -- the hotline's own figures: 直派 (the first unit kept it) and 转派 (dispatched to
        -- another unit after it), 一次办结 (answered on the call, or solved at the callback
        -- without 重新办理) of the requests answered on the call or rated
@@ -758,3 +763,56 @@ def population_rows(session: Session, area_prefix: str | None = None) -> list[di
          WHERE starts_with(p.area_code, :prefix)
          ORDER BY p.area_code
     """), {"prefix": area_prefix or ""}).mappings()]
+
+
+# The hotline's figures per call-taker (docs/indicators.md): the calls each one recorded in the
+# period (hotline reports by their receipt) with the time from the call's start (called_at,
+# kept as captured_at) to the request recorded (received_at; an answer on the call is recorded
+# with it), counted only when 0 ≤ that ≤ :max_s (a call keyed in later from paper is not
+# timed); and the callbacks (回访) each one recorded in the period, every try, and those that
+# reached the caller. Over the cases the principal may see.
+_CALL_TAKER_SQL = """
+WITH calls AS (
+    SELECT r.reporter_id AS user_id, count(*) AS calls,
+           count(*) FILTER (WHERE r.nature = 'consultation') AS consultations,
+           count(*) FILTER (WHERE r.received_at - r.captured_at
+                                  BETWEEN interval '0' AND make_interval(secs => :max_s))
+               AS timed_calls,
+           coalesce(sum(date_part('epoch', r.received_at - r.captured_at))
+                    FILTER (WHERE r.received_at - r.captured_at
+                                  BETWEEN interval '0' AND make_interval(secs => :max_s)), 0)
+               AS handling_s
+      FROM reports r
+     WHERE r.source = 'hotline' AND r.received_at >= :start AND r.received_at < :cutoff
+       AND {scope}{area}
+     GROUP BY r.reporter_id
+), callbacks AS (
+    SELECT e.actor_id AS user_id, count(*) AS callbacks,
+           count(*) FILTER (WHERE coalesce((e.data->>'reached')::boolean, false))
+               AS callbacks_reached
+      FROM case_events e JOIN reports r ON r.id = e.report_id
+     WHERE e.action = ev.CASE_CALLBACK_RECORDED AND e.at >= :start AND e.at < :cutoff
+       AND e.actor_id IS NOT NULL AND {scope}{area}
+     GROUP BY e.actor_id
+)
+SELECT u.id AS user_id, u.username, u.display_name, u.role,
+       coalesce(c.calls, 0) AS calls, coalesce(c.consultations, 0) AS consultations,
+       coalesce(c.timed_calls, 0) AS timed_calls, coalesce(c.handling_s, 0) AS handling_s,
+       coalesce(b.callbacks, 0) AS callbacks,
+       coalesce(b.callbacks_reached, 0) AS callbacks_reached
+  FROM calls c FULL JOIN callbacks b ON b.user_id = c.user_id
+  JOIN users u ON u.id = coalesce(c.user_id, b.user_id)
+ ORDER BY u.username
+"""
+
+
+def call_taker_counts(session: Session, principal: Principal, *, start: datetime,
+                      cutoff: datetime, area_prefix: str | None = None,
+                      max_handling_s: int) -> list[dict]:
+    """Per person who took calls or called back in the period: calls, consultations, timed
+    calls and their seconds, callbacks made and reached (see _CALL_TAKER_SQL)."""
+    params: dict = {"start": start, "cutoff": cutoff, "max_s": max_handling_s}
+    scope = scope_predicate(principal, params)
+    area = _narrowing(params, area_prefix, None)
+    sql = _CALL_TAKER_SQL.format(scope=scope, area=area)
+    return [dict(r) for r in session.execute(text(sql), params).mappings()]

@@ -229,6 +229,7 @@ INDICATORS: tuple[Indicator, ...] = (
     _I("solved", "解决数", title_en="Solved"),
     _I("satisfied", "满意数", title_en="Satisfied"),
     _I("reopened", "重新办理数", title_en="Reopened"),
+    _I("repeat_requests", "重复诉求数", title_en="Repeat requests (same class, same place)"),
     # the hotline's own figures (calls taken: 热线受理数, reported_hotline)
     _I("direct_dispatched", "直派数", title_en="Dispatched once (kept by the first unit)"),
     _I("transferred", "转派数", title_en="Transferred to another unit"),
@@ -247,6 +248,8 @@ INDICATORS: tuple[Indicator, ...] = (
        title_en="Transfer rate", lower_is_better=True),
     _I("first_call_resolution_rate", "一次办结率", "first_call_resolved", "settled_requests",
        title_en="First-call resolution rate"),
+    _I("repeat_request_rate", "重复诉求率", "repeat_requests", "requests",
+       title_en="Repeat request rate", lower_is_better=True),
     _I("median_dispatch_hours", "派单用时中位数（小时）", title_en="Median hours to dispatch"),
     _I("median_handle_hours", "处置用时中位数（小时）", title_en="Median hours to handle"),
 )
@@ -426,3 +429,23 @@ def population_rows(lines: list[dict], default_source: str | None = None
         source = str(line.get("source") or "").strip() or default_source
         rows.append({"line": i, "area_code": code, "population": int(raw), "source": source})
     return rows, problems
+
+
+# the hotline's figures per call-taker: a call is timed (受理时长) when it was recorded within
+# this long of its start; longer, it was keyed in later (from paper, after an outage)
+CALL_HANDLING_MAX_SECONDS = 4 * 3600
+CALL_TAKER_COUNTS = ("calls", "consultations", "timed_calls", "callbacks", "callbacks_reached")
+
+
+def call_taker_row(counts: dict) -> dict:
+    """A call-taker's row (or the total): the counts, 回访接通率 = reached ÷ made, and 平均受理时长
+    (seconds, one decimal) = the timed calls' seconds ÷ their number; None without a
+    denominator."""
+    timed = counts["timed_calls"]
+    average = None
+    if timed:
+        average = (Decimal(str(counts["handling_s"])) / Decimal(timed)).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return {**{k: int(counts[k]) for k in CALL_TAKER_COUNTS},
+            "callback_reach_rate": percent(counts["callbacks_reached"], counts["callbacks"]),
+            "average_handling_seconds": average}

@@ -231,3 +231,46 @@ class PopulationSchema(Schema):
 
 class PopulationQuerySchema(Schema):
     area = _AREA
+
+
+class CallTakerQuerySchema(Schema):
+    period = fields.String(validate=validate.Regexp(MONTH_PATTERN), metadata={
+        "description": "A month, YYYY-MM, in the deployment's time zone (default: this month)."})
+    from_ = Date(data_key="from", metadata={
+        "description": "First day of a custom period (with `to`), both days included."})
+    to = Date(metadata={"description": "Last day of a custom period."})
+    area = _AREA
+
+
+class CallTakerUserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+
+
+class CallTakerFiguresSchema(Schema):
+    calls = fields.Integer(metadata={"description": "受理数: hotline calls recorded (consultations "
+                                                    "included), by their receipt."})
+    consultations = fields.Integer(metadata={"description": "咨询: of them, consultations."})
+    timed_calls = fields.Integer(metadata={"description": (
+        "Calls recorded within handling_max_seconds of their start: those timed.")})
+    callbacks = fields.Integer(metadata={"description": "回访次数: callback tries recorded."})
+    callbacks_reached = fields.Integer(metadata={"description": "回访接通数: of them, reached."})
+    callback_reach_rate = fields.Float(allow_none=True, metadata={
+        "description": "回访接通率 (%): reached ÷ tries; null without a try."})
+    average_handling_seconds = fields.Float(allow_none=True, metadata={
+        "description": "平均受理时长 (s): the mean time from a timed call's start (called_at) "
+                       "to its request recorded; null without a timed call."})
+
+
+class CallTakerRowSchema(CallTakerFiguresSchema):
+    user = fields.Nested(CallTakerUserSchema)
+
+
+class CallTakerTableSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    area = fields.String(allow_none=True)
+    handling_max_seconds = fields.Integer()
+    rows = fields.List(fields.Nested(CallTakerRowSchema))
+    total = fields.Nested(CallTakerFiguresSchema)

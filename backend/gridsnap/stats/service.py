@@ -125,6 +125,28 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
             "rows": rows, "total": total}
 
 
+def call_taker_table(session: Session, principal: Principal, settings: Settings, *,
+                     period: str | None = None, first: date | None = None,
+                     last: date | None = None, area: str | None = None) -> dict:
+    """The hotline's own figures per call-taker (话务员) and in total, over the cases the
+    principal may see: calls taken (受理数), consultations among them, callbacks made (回访次数:
+    every try) and reached (接通数), 回访接通率, and 平均受理时长 — the mean time from the call's
+    start to the request recorded (docs/indicators.md). Raises AppError request.invalid for a
+    period that cannot be read."""
+    p = period_of(settings, period=period, first=first, last=last)
+    cutoff = p.cutoff(clock.now())
+    counts = queries.call_taker_counts(session, principal, start=p.start, cutoff=cutoff,
+                                       area_prefix=area,
+                                       max_handling_s=rules.CALL_HANDLING_MAX_SECONDS)
+    rows = [{"user": {"id": c["user_id"], "username": c["username"],
+                      "display_name": c["display_name"], "role": c["role"]},
+             **rules.call_taker_row(c)} for c in counts]
+    total = {k: sum(c[k] for c in counts) for k in (*rules.CALL_TAKER_COUNTS, "handling_s")}
+    return {"period": _period_view(p, cutoff), "area": area, "rows": rows,
+            "total": rules.call_taker_row(total),
+            "handling_max_seconds": rules.CALL_HANDLING_MAX_SECONDS}
+
+
 def ranking_weights_in_force(settings: Settings) -> tuple[tuple[str, float], ...]:
     """The ranking's weights: GRIDSNAP_RANKING_WEIGHTS, or the documented defaults."""
     return rules.ranking_weights_of(settings.ranking_weights)  # checked when the app starts

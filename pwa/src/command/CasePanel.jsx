@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
 import { BlobImage } from '../components/BlobImage.jsx';
 import { reasonText } from '../components/ItemState.jsx';
-import { formatTime, nameOf, statusText, t } from '../i18n/index.js';
+import { formatTime, getLang, nameOf, statusText, t } from '../i18n/index.js';
 import { ApiError } from '../lib/api.js';
 import { photoFlags } from '../lib/evidence.js';
 import { uuid } from '../lib/ids.js';
@@ -286,6 +286,12 @@ export function CasePanel({ id, onClose, form = null }) {
       )}
       {c.description && <p>{c.description}</p>}
       {c.request_class && <p class="small" data-testid="case-class">{t('hot.class')}: {c.request_class.code} {nameOf(c.request_class)}</p>}
+      {c.address_point && (
+        <p class="small" data-testid="case-address-point">{t('cmd.address_point')}: {getLang() === 'en' && c.address_point.address_en ? c.address_point.address_en : c.address_point.address}</p>
+      )}
+      {c.repeat_request && (
+        <p class="notice warn small" data-testid="case-repeat-request">{t('cmd.repeat_request')}</p>
+      )}
       <CallerLine c={c} role={s.session.user.role}
         onRevealed={() => call(`cases/${id}/events`).then((r) => setEvents(r.data || [])).catch(() => {})} />
       {notice && <p class={notice.kind === 'ok' ? 'notice' : 'error'} role="status" data-testid="panel-notice">{notice.text}</p>}
@@ -395,6 +401,7 @@ export function CasePanel({ id, onClose, form = null }) {
             {(allDupes || c.possible_duplicates.slice(0, DUPES_SHOWN)).map((d) => (
               <div class="dupe" key={d.id}>
                 <strong>{t('records.case_n', { n: d.number })}</strong>
+                {d.repeat && <p class="small" data-testid="dupe-repeat"><strong>{t('cmd.repeat_tag')}</strong></p>}
                 <p class="small">{statusText(d.status)} · {t('cmd.distance', { m: Math.round(d.distance_m) })}</p>
                 <p class="small">{d.description}</p>
                 {(c.allowed_actions || []).includes('merge') && (

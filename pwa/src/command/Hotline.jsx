@@ -8,7 +8,8 @@
 // class (诉求分类) is searched as the call-taker types Chinese, pinyin or English, each class
 // shown with the unit it goes to in the call's area (派单目录); the address is searched among the
 // address points (门牌), whose point and cell the case then gets; a number that called before
-// within the window is said so (重复来电), with its cases.
+// within the window is said so (重复来电), with its cases; once the class and the place are
+// chosen, the open or recently closed requests of that class there are said so (重复诉求).
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { lazy, Suspense } from 'preact/compat';
 import { getLang, nameOf, statusText, t } from '../i18n/index.js';
@@ -50,6 +51,20 @@ function RepeatNotice({ history }) {
   );
 }
 
+/** "N requests of this class here in 30 days" (重复诉求), with the cases' numbers. */
+function PlaceNotice({ found }) {
+  if (!found || found.requests === 0) return null;
+  return (
+    <p class="notice warn" role="status" data-testid="call-repeat-request">
+      {t('hot.repeat_request', { n: found.requests, days: found.window_days, m: found.radius_m })}
+      {' '}
+      {found.cases.map((c) => (
+        <span class="repeat-case" data-testid="call-repeat-request-case">#{c.number} {statusText(c.status)}</span>
+      ))}
+    </p>
+  );
+}
+
 export function CallForm() {
   const s = useStore();
   const [f, setF] = useState(EMPTY);
@@ -62,6 +77,10 @@ export function CallForm() {
   const [klass, setKlass] = useState(null);
   const [addressPoint, setAddressPoint] = useState(null);
   const [history, setHistory] = useState(null);
+  const [samePlace, setSamePlace] = useState(null);
+  // when this call began: the first keystroke of a new call (sent as called_at; the handling
+  // time per call-taker runs from it to the request recorded)
+  const startedAt = useRef(null);
   const first = useRef(null);
   const set = (k) => (e) => {
     const v = e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value;
@@ -101,6 +120,24 @@ export function CallForm() {
     }
   }
 
+  // 重复诉求: asked again whenever the class (or category) or the place changes
+  useEffect(() => {
+    const body = {};
+    if (klass) body.request_class = klass.code;
+    if (f.category) body.category = f.category;
+    if (point) body.location = point;
+    else if (addressPoint) body.address_id = addressPoint.address_id;
+    if (!(body.request_class || body.category) || !(body.location || body.address_id)) {
+      setSamePlace(null);
+      return undefined;
+    }
+    let live = true;
+    call('hotline/place-history', { method: 'POST', json: body })
+      .then(({ data }) => { if (live) setSamePlace(data); })
+      .catch(() => { if (live) setSamePlace(null); });
+    return () => { live = false; };
+  }, [klass, f.category, point, addressPoint]);
+
   async function locate() {
     if (addressPoint && f.address === addressPoint.address) return;
     setAddressPoint(null);
@@ -136,7 +173,8 @@ export function CallForm() {
     const body = {
       caller: { phone: f.phone.trim() || null, name: f.name.trim() || null, anonymous: f.anonymous },
       nature: f.nature, description: f.description, urgency: f.urgency,
-      address: f.address.trim() || null, called_at: new Date().toISOString(),
+      address: f.address.trim() || null,
+      called_at: (startedAt.current || new Date()).toISOString(),
     };
     if (klass) body.request_class = klass.code;
     if (f.category || !klass) body.category = f.category;
@@ -146,11 +184,13 @@ export function CallForm() {
     try {
       const { data } = await call(`hotline/calls/${uuid()}`, { method: 'PUT', json: body });
       setDone(data);
+      startedAt.current = null;
       setF(EMPTY);
       setPlace(null);
       setKlass(null);
       setAddressPoint(null);
       setHistory(null);
+      setSamePlace(null);
       clearPoint();
       first.current?.focus({ preventScroll: true });
     } catch (err) {
@@ -172,7 +212,8 @@ export function CallForm() {
           {done.caller?.phone && <> · <span data-testid="call-done-phone">{done.caller.phone}</span></>}
         </p>
       )}
-      <form class="card call-form" data-testid="call-form" onSubmit={submit} onKeyDown={onKey}>
+      <form class="card call-form" data-testid="call-form" onSubmit={submit} onKeyDown={onKey}
+        onInput={() => { if (!startedAt.current) startedAt.current = new Date(); }}>
         <h2>{t('hot.take_call')}</h2>
         <div class="row wrap">
           <label><span>{t('hot.phone')}</span>
@@ -220,6 +261,7 @@ export function CallForm() {
           </p>
         )}
         {place === false && !point && <p class="small error">{t('hot.not_placed')}</p>}
+        <PlaceNotice found={samePlace} />
         <label><span>{t('hot.description')}</span>
           <textarea rows="3" value={f.description} onInput={set('description')} data-testid="call-description" /></label>
         {f.nature === 'consultation' && (

@@ -1,6 +1,7 @@
-// My notifications: unread first, mark read.
+// My notifications: unread first, mark read. A 主动治理 hot spot proposed to the supervisor
+// (no case) says its class, community and count; the numbers screen has the month's list.
 import { useEffect, useState } from 'preact/hooks';
-import { formatTime, t } from '../i18n/index.js';
+import { formatTime, getLang, t } from '../i18n/index.js';
 import { call } from './api.js';
 import { useLive } from './live.js';
 
@@ -46,6 +47,15 @@ export function Inbox({ onOpen, unread, refresh }) {
                 <span class="tag warn-tag">{t('joint.proposal')}</span>{' '}
                 {n.case_id && <button type="button" class="secondary" data-testid="proposal-whistle"
                   onClick={() => { read(n); onOpen(n.case_id, 'whistle'); }}>{t('joint.open_whistle')}</button>}
+              </p>
+            )}
+            {n.kind === 'hot_spot.proposed' && n.data?.category && (
+              <p class="small" data-testid="hot-spot-proposal">
+                {t('cmd.hot_spot_proposed', {
+                  area: (getLang() === 'en' && n.data.area_name_en) || n.data.area_name || n.data.area_code,
+                  category: (getLang() === 'en' && n.data.category_name_en) || n.data.category_name || n.data.category,
+                  n: n.data.count, month: n.data.month,
+                  avg: n.data.previous_average == null ? '—' : n.data.previous_average })}
               </p>
             )}
             <div class="row">

@@ -1,4 +1,4 @@
-// 综合评价: the month's 考评 ranking (Ranking.jsx), 主动治理 hot spots (HotSpots.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
+// 综合评价: the month's 考评 ranking (Ranking.jsx), the call-takers' figures (CallTakers.jsx), 主动治理 hot spots (HotSpots.jsx), the indicator table by area, department, category, 部件/事件, 大类, source or
 // post (监督员, 处置人员), in views of related indicators; 每月一题;
 // and the exports (fetched with the bearer header, saved as files). The source filter is the
 // map's and the list's (live filters): the numbers, 每月一题 and both exports follow it.
@@ -11,6 +11,7 @@ import { SourceSelect } from './Filters.jsx';
 import { live, setLive, useLive } from './live.js';
 import { HotSpots } from './HotSpots.jsx';
 import { Ranking } from './Ranking.jsx';
+import { CallTakers } from './CallTakers.jsx';
 
 const GROUPS = ['street', 'community', 'department', 'category', 'kind', 'major_class', 'source',
   'reporter', 'handler', 'dispatcher'];
@@ -32,11 +33,11 @@ const VIEWS = {
     'excluded_requests', 'reduced_requests', 'contacted_in_time',
     'contact_rate', 'callbacks',
     'response_rate', 'resolution_rate', 'satisfaction_rate'],
-  // the hotline's own figures: calls taken, 直派 / 转派, 一次办结, time to dispatch
+  // the hotline's own figures: calls taken, 直派 / 转派, 一次办结, 重复诉求, time to dispatch
   hotline_own: ['reported_hotline', 'requests', 'answered_on_call', 'direct_answer_rate', 'dispatched_requests',
     'direct_dispatched', 'transferred', 'direct_dispatch_rate', 'transfer_rate', 'settled_requests',
-    'first_call_resolved', 'first_call_resolution_rate', 'median_dispatch_hours', 'callbacks',
-    'callback_unreachable'],
+    'first_call_resolved', 'first_call_resolution_rate', 'repeat_requests', 'repeat_request_rate',
+    'median_dispatch_hours', 'callbacks', 'callback_unreachable'],
 };
 
 /** The current month in the deployment's zone ("2026-11"). */
@@ -153,6 +154,7 @@ export function Numbers() {
         {view === 'joint' && group === 'department' && <p class="small muted">{t('num.joint_by_department')}</p>}
       </section>
       <Ranking period={period} busy={busy} onExport={save} />
+      <CallTakers period={period} busy={busy} onExport={save} />
       <HotSpots period={period} />
       <section class="card" data-testid="top-problems">
         <h2>{t('num.top_problems')}</h2>
