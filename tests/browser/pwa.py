@@ -18,6 +18,18 @@ def login(page, username: str, password: str) -> None:
     page.wait_for_selector("nav.tabbar")
 
 
+def command_login(page, username: str, password: str, lang: str | None = None) -> None:
+    """Logs a supervisor or call-taker into the command centre, in `lang` when given."""
+    page.goto("/")
+    if lang is not None:
+        page.evaluate(f"() => localStorage.setItem('gridsnap.lang', '{lang}')")
+        page.goto("/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=command]")
+
+
 # IndexedDB has no change event a test could wait on, and wait_for_function cannot await a
 # Promise (it takes the pending Promise itself for truthy). The app announces every change it
 # makes on its BroadcastChannel "gridsnap" (outbox, tasks, task photos, categories, cells, sync),

@@ -11,6 +11,7 @@ from hotline_helpers import call_body, take_call
 
 from .a11y import assert_accessible
 from .command import DESKTOP
+from .pwa import command_login
 from conftest import PERSONAS, auth
 from followup import drain
 
@@ -249,11 +250,7 @@ def test_the_case_panel_shows_the_class_and_the_other_calls_of_the_number(
     page = ctx.new_page()
     try:
         name = PERSONAS["supervisor"]
-        page.goto("/")
-        page.fill("#username", name)
-        page.fill("#password", demo_users[name]["password"])
-        page.click("button[type=submit]")
-        page.wait_for_selector("[data-testid=command]")
+        command_login(page, name, demo_users[name]["password"])
         page.goto(f"/#/list?case={second['id']}")
         page.wait_for_selector("[data-testid=case-repeat-calls]")
         assert "另有 1 次来电" in page.inner_text("[data-testid=case-repeat-calls]")
@@ -300,11 +297,7 @@ def test_repeat_requests_told_to_the_call_taker_and_on_the_case_panel(
     try:
         page.add_init_script("localStorage.setItem('gridsnap.lang', 'en')")
         name = PERSONAS["supervisor"]
-        page.goto("/")
-        page.fill("#username", name)
-        page.fill("#password", demo_users[name]["password"])
-        page.click("button[type=submit]")
-        page.wait_for_selector("[data-testid=command]")
+        command_login(page, name, demo_users[name]["password"])
         page.goto(f"/#/list?case={later['id']}")
         page.wait_for_selector("[data-testid=case-repeat-request]")
         assert "Repeat request" in page.inner_text("[data-testid=case-repeat-request]")

@@ -10,6 +10,7 @@ from pathlib import Path
 from cases_helpers import submit
 
 from .command import DESKTOP
+from .pwa import command_login
 from conftest import PERSONAS, auth
 
 ROW = {"accepted": 12, "due": 10, "closed": 9, "closure_rate": 90.0, "on_time_closure_rate": 80.0,
@@ -47,11 +48,7 @@ def test_numbers_table_top_problems_and_export(browser, live_server, demo_users)
     page.route("**/api/v1/exports/indicators.csv?*", stub("街道,结案率\n东华门街道,90.00\n", "text/csv"))
     try:
         name = PERSONAS["supervisor"]
-        page.goto("/")
-        page.fill("#username", name)
-        page.fill("#password", demo_users[name]["password"])
-        page.click("button[type=submit]")
-        page.wait_for_selector("[data-testid=command]")
+        command_login(page, name, demo_users[name]["password"])
         page.click("[data-testid=tab-numbers]")
         page.wait_for_selector("[data-testid=indicator-row]")
         rows = page.locator("[data-testid=indicator-row]")
@@ -86,11 +83,7 @@ def test_case_export_downloads_with_the_token(browser, live_server, demo_users, 
     page = ctx.new_page()
     try:
         name = PERSONAS["supervisor"]
-        page.goto("/")
-        page.fill("#username", name)
-        page.fill("#password", demo_users[name]["password"])
-        page.click("button[type=submit]")
-        page.wait_for_selector("[data-testid=command]")
+        command_login(page, name, demo_users[name]["password"])
         page.click("[data-testid=tab-numbers]")
         page.wait_for_selector("[data-testid=indicator-row]")
         with page.expect_download() as dl:
@@ -152,13 +145,7 @@ def test_the_ranking_in_chinese_and_english_and_its_export(browser, live_server,
                                                content_type="application/octet-stream"))
         try:
             name = PERSONAS["supervisor"]
-            page.goto("/")
-            page.evaluate(f"() => localStorage.setItem('gridsnap.lang', '{lang}')")
-            page.goto("/")
-            page.fill("#username", name)
-            page.fill("#password", demo_users[name]["password"])
-            page.click("button[type=submit]")
-            page.wait_for_selector("[data-testid=command]")
+            command_login(page, name, demo_users[name]["password"], lang=lang)
             page.click("[data-testid=tab-numbers]")
             page.wait_for_selector("[data-testid=ranking-row]")
             rows = page.locator("[data-testid=ranking-row]")
@@ -214,11 +201,7 @@ def test_a_hot_spot_made_the_problem_of_the_month(browser, live_server, demo_use
     page.route("**/api/v1/campaigns", campaigns)
     try:
         name = PERSONAS["supervisor"]
-        page.goto("/")
-        page.fill("#username", name)
-        page.fill("#password", demo_users[name]["password"])
-        page.click("button[type=submit]")
-        page.wait_for_selector("[data-testid=command]")
+        command_login(page, name, demo_users[name]["password"])
         page.click("[data-testid=tab-numbers]")
         page.fill("[data-testid=num-period]", "2026-11")
         page.wait_for_selector("[data-testid=hot-spot]")
@@ -265,13 +248,7 @@ def test_the_call_takers_figures_in_both_languages_and_their_export(browser, liv
                                                content_type="text/csv"))
         try:
             name = PERSONAS["supervisor"]
-            page.goto("/")
-            page.evaluate(f"() => localStorage.setItem('gridsnap.lang', '{lang}')")
-            page.goto("/")
-            page.fill("#username", name)
-            page.fill("#password", demo_users[name]["password"])
-            page.click("button[type=submit]")
-            page.wait_for_selector("[data-testid=command]")
+            command_login(page, name, demo_users[name]["password"], lang=lang)
             page.click("[data-testid=tab-numbers]")
             page.wait_for_selector("[data-testid=call-taker-row]")
             rows = page.locator("[data-testid=call-taker-row]")

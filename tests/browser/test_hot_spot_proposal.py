@@ -10,6 +10,7 @@ from gridsnap.notifications.queries import add_notices
 from gridsnap.notifications.rules import HOT_SPOT_PROPOSED, Notice
 
 from .command import DESKTOP
+from .pwa import command_login
 from conftest import PERSONAS
 
 
@@ -34,11 +35,7 @@ def test_a_proposed_hot_spot_reads_in_the_inbox_in_both_languages(browser, live_
             page = ctx.new_page()
             page.add_init_script(f"localStorage.setItem('gridsnap.lang', '{lang}')")
             name = PERSONAS["supervisor"]
-            page.goto("/")
-            page.fill("#username", name)
-            page.fill("#password", demo_users[name]["password"])
-            page.click("button[type=submit]")
-            page.wait_for_selector("[data-testid=command]")
+            command_login(page, name, demo_users[name]["password"])
             page.click("[data-testid=tab-inbox]")
             page.wait_for_selector("[data-testid=hot-spot-proposal]")
             item = page.locator("[data-testid=notification]",
