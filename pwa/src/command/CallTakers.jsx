@@ -1,10 +1,8 @@
 // 话务员: the hotline's own figures per call-taker for the month — calls taken, the average
 // handling time from a call's start to its request recorded, callbacks (回访) made and reached
 // (docs/indicators.md) — with its CSV and XLSX exports, beside the indicator table.
-import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n/index.js';
-import { ApiError } from '../lib/api.js';
-import { call } from './api.js';
+import { useTable } from './useTable.js';
 
 const COLUMNS = ['calls', 'consultations', 'average_handling_seconds', 'callbacks',
   'callbacks_reached', 'callback_reach_rate'];
@@ -17,22 +15,7 @@ function cell(key, v) {
 }
 
 export function CallTakers({ period, onExport, busy }) {
-  const [table, setTable] = useState(null);
-  const [error, setError] = useState(null);
-
-  useEffect(() => {
-    let on = true;
-    setError(null);
-    call(`stats/call-takers?${new URLSearchParams({ period })}`)
-      .then(({ data }) => on && setTable(data))
-      .catch((err) => {
-        if (!on) return;
-        setTable(null);
-        // a server without the table yet: the section says so, the rest of the screen works
-        setError(err instanceof ApiError && err.status === 404 ? t('ct.not_available') : err.message);
-      });
-    return () => { on = false; };
-  }, [period]);
+  const { table, error } = useTable(`stats/call-takers?${new URLSearchParams({ period })}`, t('ct.not_available'));
 
   const rows = table ? [...table.rows, { ...table.total, total: true }] : [];
   return (

@@ -1,10 +1,9 @@
 // 考评排名: the month's ranking of streets (or units) by the weighted three rates (三率, after
 // 剔除 and 核减), with requests per 10,000 residents and the places gained since last month, as a
 // city centre publishes it (docs/indicators.md); CSV and XLSX exports of the same table.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { nameOf, t } from '../i18n/index.js';
-import { ApiError } from '../lib/api.js';
-import { call } from './api.js';
+import { useTable } from './useTable.js';
 
 const GROUPS = ['street', 'community', 'department'];
 const RATES = ['response_rate', 'resolution_rate', 'satisfaction_rate'];
@@ -27,22 +26,7 @@ function Movement({ value }) {
 
 export function Ranking({ period, onExport, busy }) {
   const [group, setGroup] = useState('street');
-  const [table, setTable] = useState(null);
-  const [error, setError] = useState(null);
-
-  useEffect(() => {
-    let on = true;
-    setError(null);
-    call(`stats/ranking?${new URLSearchParams({ period, group })}`)
-      .then(({ data }) => on && setTable(data))
-      .catch((err) => {
-        if (!on) return;
-        // a server without the ranking yet: the section says so, the rest of the screen works
-        setTable(null);
-        setError(err instanceof ApiError && err.status === 404 ? t('rank.not_available') : err.message);
-      });
-    return () => { on = false; };
-  }, [period, group]);
+  const { table, error } = useTable(`stats/ranking?${new URLSearchParams({ period, group })}`, t('rank.not_available'));
 
   const q = new URLSearchParams({ period, group }).toString();
   const weights = (table?.weights || []).map((w) => `${t(`ind.${w.rate}`)} × ${w.weight}`).join(' + ');
