@@ -2,7 +2,9 @@
 ranking (CSV, XLSX).
 
 An export is an iterator of byte chunks with its file name and media type, so the web layer
-streams it: CSV and GeoJSON are written row by row from a server-side cursor; XLSX is written
+streams it: the case CSV is written by PostgreSQL (COPY ... TO STDOUT, values formatted in SQL
+as the Python writer would write them) and sent in chunks as it comes, an export with callers
+and GeoJSON are written row by row from a server-side cursor; XLSX is written
 row by row (XlsxWriter's constant-memory mode) to a temporary file first, then sent, and is
 refused beyond XLSX_MAX_ROWS rows.
 """
