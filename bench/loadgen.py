@@ -135,7 +135,7 @@ def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
         "source": "'gps'", "captured_at": "now()", "lon": ":lon", "lat": ":lat",
         "fingerprint": "sha256(convert_to(random()::text, 'UTF8'))",
         # a report from the field, as reports.queries.insert_report fills them in by default
-        "origin": "'worker'", "nature": "NULL", "urgency": "NULL",
+        "origin": "'worker'", "nature": "NULL", "urgency": "NULL", "request_class": "NULL",
         # the application passes its clock's time; pgbench has the database's
         "now": "now()",
     }
