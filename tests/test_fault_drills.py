@@ -99,6 +99,12 @@ class DrillStack:
         Redis answer and both workers are registered."""
         try:
             if getattr(self, "_admin_token", None) is None:
+                # log in only once the API itself answers: a login that nginx answers 502
+                # while gunicorn starts still counts against nginx's login limit (10 a minute,
+                # 5 at once), and a few polls would spend it, leaving the drill a 429
+                status, _, _ = request(self.port, "GET", "/api/v1/health", timeout=5)
+                if status != 200:
+                    return False
                 self._admin_token = self.token("admin")
             status, _, body = request(self.port, "GET", "/api/v1/health", timeout=5,
                                       headers={"Authorization": f"Bearer {self._admin_token}"})
