@@ -125,10 +125,13 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _wait_port(port: int, seconds: float, what: str, log: Path) -> None:
+def _wait_port(port: int, seconds: float, what: str, log: Path,
+               pidfile: Path | None = None) -> None:
+    """Wait until `port` listens (and `pidfile` is written: Redis opens its port before it
+    writes its pidfile, and a stop in between would find no pidfile and leave it running)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if _port_open(port):
+        if _port_open(port) and (pidfile is None or pidfile.exists()):
             return
         time.sleep(0.1)
     tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
@@ -363,7 +366,7 @@ class LocalRedis:
              "--daemonize", "yes", "--pidfile", str(self.pidfile), "--logfile", str(self.log),
              "--protected-mode", "yes"],
             check=True)
-        _wait_port(self.port, 20, "Redis", self.log)
+        _wait_port(self.port, 20, "Redis", self.log, pidfile=self.pidfile)
         return True
 
     def stop(self) -> None:
