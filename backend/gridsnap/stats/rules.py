@@ -485,6 +485,9 @@ KEPT_FACTS = (
     ("suspended", "boolean"),
     ("handling_due_come", "boolean"),
     ("department_code", "text"),
+    # 派遣次数 and 错派次数 (the dispatches of a case accepted in the period, and those undone)
+    ("dispatches", "integer"),
+    ("wrong_dispatches", "integer"),
 )
 
 # A month's facts are kept once it has been closed this long (events are stamped with the

@@ -86,19 +86,33 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     wait = queries.needs_statistics(principal, area, source)
     if wait:
         refresh_statistics(session)
+    kept = queries.kept_period(session, p.start, cutoff)
     counts = queries.indicator_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,
-        on_time_stages=settings.on_time_stages,
-        kept=queries.kept_period(session, p.start, cutoff))
+        on_time_stages=settings.on_time_stages, kept=kept)
     if not wait:
         refresh_statistics(session, wait=False)
     counts = _merge_participation(counts, queries.participation_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source))
-    counts = _merge_participation(counts, queries.dispatch_counts(
-        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
-        source=source), queries.DISPATCH_KEYS)
+    if kept and group not in ("dispatcher", "handler"):
+        # the kept facts carry each case's dispatches, grouped here by the report's own key
+        # (the dispatcher's and the handler's groups are the dispatches' and the report's, not
+        # the trail's: below); grouped by department a dispatch counts for no department (the
+        # receiving department did not make it): only in the total
+        if group == "department":
+            for c in counts:
+                if not c["is_total"]:
+                    c.update(dict.fromkeys(queries.DISPATCH_KEYS, 0))
+    else:
+        # each dispatch charged to who made it: from the period's dispatches themselves
+        for c in counts:
+            for k in queries.DISPATCH_KEYS:
+                c.pop(k, None)
+        counts = _merge_participation(counts, queries.dispatch_counts(
+            session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
+            source=source), queries.DISPATCH_KEYS)
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}

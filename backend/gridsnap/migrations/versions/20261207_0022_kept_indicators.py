@@ -32,7 +32,7 @@ _FACTS = (
     ("resolutions", "integer"), ("extended", "boolean"), ("late_accept", "boolean"),
     ("late_handle", "boolean"), ("late_verify", "boolean"), ("late_any", "boolean"),
     ("checked", "boolean"), ("suspended", "boolean"), ("handling_due_come", "boolean"),
-    ("department_code", "text"),
+    ("department_code", "text"), ("dispatches", "integer"), ("wrong_dispatches", "integer"),
 )
 _TYPES = {"bigint": sa.BigInteger, "timestamptz": lambda: sa.DateTime(timezone=True),
           "boolean": sa.Boolean, "integer": sa.Integer, "text": sa.Text}
