@@ -15,6 +15,7 @@ from gridsnap.errors import AppError
 from gridsnap.stats import jobs, queries, rules, service
 from gridsnap.stats.rules import GROUPS
 from gridsnap.users.rules import Principal
+from gridsnap.worker import PERIODIC, build_followup
 from test_indicators_governance import august
 
 from evaluation_samples import bulletin_month, cst, dispatched, put_case, user_id
@@ -141,14 +142,16 @@ def test_only_months_closed_for_good_are_kept_newest_first(runtime, engine, cell
     with pytest.raises(AppError) as err:
         _keep(runtime, "2026-11")
     assert err.value.code == "request.invalid"
-    # the periodic task: one month a run, the newest first
-    with runtime.sessions() as s, s.begin():
-        assert jobs.keep_months(s, runtime) == 1
+    # the worker's periodic task: one month a run, the newest first
+    assert jobs.KEEP_MONTHS in [task for task, _, _ in PERIODIC]
+    followup = build_followup(runtime)
+    assert followup.run_task(jobs.KEEP_MONTHS) == 1
     assert _is_kept(runtime, "2026-10") and not _is_kept(runtime, "2026-09")
     at(cst(12, 1, 2))
-    with runtime.sessions() as s, s.begin():
-        assert jobs.keep_months(s, runtime) == 1
+    assert followup.run_task(jobs.KEEP_MONTHS) == 1
     assert _is_kept(runtime, "2026-11")
+    assert followup.run_task(jobs.KEEP_MONTHS) == 1  # then September
+    assert _is_kept(runtime, "2026-09")
     assert len(rules.months_to_keep(cst(12, 1, 2), "Asia/Shanghai")) == rules.KEEP_MONTHS_BACK
 
 
