@@ -63,6 +63,8 @@ class IndicatorPeriod(Base):
     cutoff: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     label: Mapped[str] = mapped_column(Text, nullable=False)
     cases: Mapped[int] = mapped_column(Integer, nullable=False)  # the reports kept
+    # the period's trail events when kept (history written into it later changes the count)
+    events: Mapped[int | None] = mapped_column(BigInteger)
     kept_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 

@@ -357,6 +357,13 @@ def keep_closed_months(session: Session, settings: Settings, *, limit: int | Non
                                {"period": [f"{p.label} is not closed yet."]})
         closed = wanted
     done = []
+    # history written into a kept month since (rows imported by hand with its times): its
+    # facts are forgotten, and kept again below
+    since = closed[-1].start if closed else now
+    for gone in queries.kept_periods_changed(session, since):
+        queries.forget_period(session, gone["period_start"], gone["cutoff"])
+        log.warning("stats: the reports or trail of %s changed since its facts were kept: "
+                    "forgotten, to be kept again", gone["label"])
     for p in closed:
         if limit is not None and len(done) >= limit:
             break

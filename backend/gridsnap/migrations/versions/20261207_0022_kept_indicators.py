@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column('cutoff', sa.DateTime(timezone=True), nullable=False),
         sa.Column('label', sa.Text(), nullable=False),
         sa.Column('cases', sa.Integer(), nullable=False),
+        sa.Column('events', sa.BigInteger(), nullable=True),
         sa.Column('kept_at', sa.DateTime(timezone=True), server_default=sa.text('now()'),
                   nullable=False),
         sa.PrimaryKeyConstraint('period_start', 'cutoff', name=op.f('pk_indicator_periods')),
