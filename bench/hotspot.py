@@ -330,7 +330,9 @@ def phase(name: str, points, *, conn, port: int, token: str, sup_token: str,
         " GROUP BY report_id) x)", (district,)).fetchone()
     # the case with the most possible duplicates: the hot spot's primary, the quiet place's
     first, total = conn.execute(
-        "SELECT report_id, links FROM case_link_counts ORDER BY links DESC LIMIT 1").fetchone()
+        "SELECT id, count(*) FROM (SELECT report_id AS id FROM case_links "
+        "UNION ALL SELECT other_id FROM case_links) e "
+        "GROUP BY id ORDER BY count(*) DESC, id LIMIT 1").fetchone()
     if stored != n or errors:
         raise ProcessFailed(f"{name}: {stored} of {n} reports stored, {errors} errors {samples}")
     panel = _get_size(port, sup_token, f"/api/v1/cases/{first}")

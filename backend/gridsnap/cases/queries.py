@@ -367,13 +367,13 @@ _LINK_DUPLICATES = text(f"""
         ON CONFLICT DO NOTHING
         RETURNING report_id, other_id, distance_m, is_primary
     ), counted AS (
-        -- both ends of every new link counted; rows taken in one order (no deadlock between
-        -- two workers counting the same primary)
-        INSERT INTO case_link_counts (report_id, links)
-        SELECT id, count(*) FROM (SELECT report_id AS id FROM ins
-                                  UNION ALL SELECT other_id FROM ins) e
-         GROUP BY id ORDER BY id
-        ON CONFLICT (report_id) DO UPDATE SET links = case_link_counts.links + EXCLUDED.links
+        -- the primaries' clusters counted (the other links are counted when read); rows
+        -- taken in one order (no deadlock between two workers counting the same primary)
+        INSERT INTO case_link_counts (report_id, primary_of)
+        SELECT other_id, count(*) FROM ins WHERE is_primary
+         GROUP BY other_id ORDER BY other_id
+        ON CONFLICT (report_id)
+        DO UPDATE SET primary_of = case_link_counts.primary_of + EXCLUDED.primary_of
     )
     SELECT report_id, other_id, distance_m, is_primary FROM ins
 """)
@@ -385,9 +385,9 @@ _BITMAP = text("SET LOCAL enable_bitmapscan = on")
 
 def link_duplicates(session: Session, report_ids: list[str], *, window_days: int) -> list:
     """Link each new case to its cluster's primary (the earliest open case of its category
-    nearby within the window) and to the NEAREST_LINKS nearest such cases, and count the links
-    of both ends: the cost per case is the same in a hot spot as in a quiet street. Returns the
-    new links (report_id, other_id, distance_m, is_primary)."""
+    nearby within the window) and to the NEAREST_LINKS nearest such cases, and count the
+    primaries' clusters: the cost per case is the same in a hot spot as in a quiet street.
+    Returns the new links (report_id, other_id, distance_m, is_primary)."""
     # the nearest are found by walking the partial index nearest first (an index scan ordered
     # by distance, stopping at the few wanted); PostgreSQL cannot tell how many open cases lie
     # in a case's radius, and guesses a few: it would rather fetch them all by a bitmap scan
@@ -438,13 +438,7 @@ _LINK_REPEATS = text(f"""
         SELECT report_id, other_id, distance_m, false, true, :now FROM near
          ORDER BY report_id, other_id
         ON CONFLICT (report_id, other_id) DO UPDATE SET repeat = true WHERE NOT l.repeat
-        RETURNING report_id, other_id, distance_m, xmax = 0 AS inserted
-    ), counted AS (
-        INSERT INTO case_link_counts (report_id, links)
-        SELECT id, count(*) FROM (SELECT report_id AS id FROM ins WHERE inserted
-                                  UNION ALL SELECT other_id FROM ins WHERE inserted) e
-         GROUP BY id ORDER BY id
-        ON CONFLICT (report_id) DO UPDATE SET links = case_link_counts.links + EXCLUDED.links
+        RETURNING report_id, other_id, distance_m
     )
     SELECT report_id, other_id, distance_m FROM ins
 """)
@@ -454,8 +448,8 @@ def link_repeats(session: Session, report_ids: list[str], *, radius_m: int,
                  window_days: int) -> list:
     """重复诉求: link each new 12345 request to the NEAREST_LINKS nearest earlier requests of
     its class within radius_m that are open or closed within window_days before it (a link
-    made already as a possible duplicate is marked a repeat), and count the new links of both
-    ends. Idempotent. Returns the links marked (report_id, other_id, distance_m)."""
+    made already as a possible duplicate is marked a repeat; none is a primary's, so none is
+    kept counted). Idempotent. Returns the links marked (report_id, other_id, distance_m)."""
     return session.execute(_LINK_REPEATS, {
         "ids": list(report_ids), "radius": radius_m, "window_days": window_days,
         "nearest": NEAREST_LINKS, "now": clock.now()}).all()
@@ -490,20 +484,23 @@ def requests_at_place(session: Session, principal: Principal, *, request_class: 
 
 def _possible_sql(scope: str, case_ref: str, limit: str) -> str:
     """The possible duplicates of the case `case_ref` the principal may see, nearest first
-    (distance, then the other case's id), at most `limit`: each side walks its index in
-    distance order, so the cost is the page's, not the number of links."""
+    (distance, then the other case's id), at most `limit`: its own links, and those of the
+    later cases that chose it as their primary and that have it among their nearest, each
+    walking its index in distance order, so the cost is the page's, not the number of links."""
     cols = "o.id, o.number, o.status, o.category_code, o.received_at, l.distance_m, " \
            "o.description, o.reporter_id, l.repeat"
+    later = [f"""
+            (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.report_id
+              WHERE l.other_id = {case_ref} AND l.is_primary = {primary} AND {scope}
+              ORDER BY l.distance_m, l.report_id LIMIT {limit})""" for primary in ("true", "false")]
     return f"""
         SELECT * FROM (
             (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.other_id
               WHERE l.report_id = {case_ref} AND {scope}
               ORDER BY l.distance_m, l.other_id LIMIT {limit})
-            UNION ALL
-            (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.report_id
-              WHERE l.other_id = {case_ref} AND {scope}
-              ORDER BY l.distance_m, l.report_id LIMIT {limit})
-        ) both_ways ORDER BY distance_m, id LIMIT {limit}"""
+            UNION ALL{later[0]}
+            UNION ALL{later[1]}
+        ) all_ways ORDER BY distance_m, id LIMIT {limit}"""
 
 
 def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
@@ -536,13 +533,20 @@ def possible_duplicates_page(session: Session, report_id: uuid.UUID, principal: 
 
 
 def possible_duplicate_counts(session: Session, report_ids: list, principal: Principal) -> dict:
-    """How many possible duplicates of each case the principal may see: the kept count for
-    one who sees every case (a read of one row per case), counted through the scope
-    otherwise."""
+    """How many possible duplicates of each case the principal may see: for one who sees every
+    case, the kept count of its cluster (a read of one row) and its other links counted in the
+    index (its own, at most NEAREST_LINKS + 1, and those of the later cases that have it among
+    their nearest: a few); counted through the scope otherwise."""
     params: dict = {"ids": list(report_ids)}
     scope = scope_predicate(principal, params, alias="o")
     if scope == "TRUE":
-        sql = "SELECT report_id AS id, links AS n FROM case_link_counts WHERE report_id = ANY(:ids)"
+        sql = """
+            SELECT c.id, coalesce((SELECT k.primary_of FROM case_link_counts k
+                                    WHERE k.report_id = c.id), 0)
+                       + (SELECT count(*) FROM case_links l WHERE l.report_id = c.id)
+                       + (SELECT count(*) FROM case_links l
+                           WHERE l.other_id = c.id AND NOT l.is_primary) AS n
+              FROM unnest(CAST(:ids AS uuid[])) AS c(id)"""
     else:
         sql = f"""
             SELECT c.id, (SELECT count(*) FROM case_links l JOIN reports o ON o.id = l.other_id
