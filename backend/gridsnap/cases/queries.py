@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..db import RawStatement
 from ..events import queries as event_queries
+from ..events import rules as ev
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
 from ..users.queries import scope_predicate
@@ -297,6 +298,15 @@ NEAREST_LINKS = 5
 LINKS_SHOWN = 5
 _OPEN_SQL = "status NOT IN ('closed', 'rejected', 'duplicate')"  # ix_reports_open_location's
 
+# on the trail: one event a case naming its new links, nearest first
+_LINKS_LOGGED = event_queries.insert_cte(
+    "logged", action=ev.CASE_POSSIBLE_DUPLICATE, report_id="e.report_id",
+    data="jsonb_build_object('links', e.links)",
+    source="""(SELECT report_id, jsonb_agg(jsonb_build_object('other_id', other_id,
+                                                             'distance_m', distance_m)
+                                        ORDER BY distance_m, other_id) AS links
+                 FROM ins GROUP BY report_id ORDER BY report_id) e""")
+
 _LINK_DUPLICATES = text(f"""
     WITH RECURSIVE n AS (
         SELECT r.id, r.number, r.received_at, r.location, r.category_code,
@@ -374,7 +384,8 @@ _LINK_DUPLICATES = text(f"""
          GROUP BY other_id ORDER BY other_id
         ON CONFLICT (report_id)
         DO UPDATE SET primary_of = case_link_counts.primary_of + EXCLUDED.primary_of
-    )
+    ),
+    {_LINKS_LOGGED}
     SELECT report_id, other_id, distance_m, is_primary FROM ins
 """)
 
@@ -385,9 +396,10 @@ _BITMAP = text("SET LOCAL enable_bitmapscan = on")
 
 def link_duplicates(session: Session, report_ids: list[str], *, window_days: int) -> list:
     """Link each new case to its cluster's primary (the earliest open case of its category
-    nearby within the window) and to the NEAREST_LINKS nearest such cases, and count the
-    primaries' clusters: the cost per case is the same in a hot spot as in a quiet street.
-    Returns the new links (report_id, other_id, distance_m, is_primary)."""
+    nearby within the window) and to the NEAREST_LINKS nearest such cases, count the
+    primaries' clusters and put on each case's trail one event naming its new links: the cost
+    per case is the same in a hot spot as in a quiet street. Returns the new links
+    (report_id, other_id, distance_m, is_primary)."""
     # the nearest are found by walking the partial index nearest first (an index scan ordered
     # by distance, stopping at the few wanted); PostgreSQL cannot tell how many open cases lie
     # in a case's radius, and guesses a few: it would rather fetch them all by a bitmap scan

@@ -123,16 +123,8 @@ def link_duplicates(session: Session, settings: Settings, report_ids: list[str])
     days), on the trail as one event a case naming its new links: at most NEAREST_LINKS + 1
     links a case, however many share the place. Idempotent. Does not commit; returns the
     links made."""
-    links = queries.link_duplicates(session, report_ids,
-                                    window_days=settings.duplicate_window_days)
-    by_case: dict = {}
-    for r in sorted(links, key=lambda r: (r.distance_m, str(r.other_id))):
-        by_case.setdefault(r.report_id, []).append(
-            {"other_id": str(r.other_id), "distance_m": r.distance_m})
-    insert_events(session, [Event(report_id=case_id, action=ev.CASE_POSSIBLE_DUPLICATE,
-                                  data={"links": named})
-                            for case_id, named in sorted(by_case.items(), key=lambda x: str(x[0]))])
-    return len(links)
+    return len(queries.link_duplicates(session, report_ids,
+                                       window_days=settings.duplicate_window_days))
 
 
 def link_repeats(session: Session, settings: Settings, report_ids: list[str]) -> int:
