@@ -390,8 +390,11 @@ _LINK_DUPLICATES = text(f"""
 """)
 
 
-_NO_BITMAP = text("SET LOCAL enable_bitmapscan = off")
-_BITMAP = text("SET LOCAL enable_bitmapscan = on")
+# for the link statement only (one round trip each way): index walks, whatever the statistics
+_INDEX_WALKS = text("SELECT set_config('enable_bitmapscan', 'off', true), "
+                    "set_config('enable_seqscan', 'off', true)")
+_ANY_SCAN = text("SELECT set_config('enable_bitmapscan', 'on', true), "
+                 "set_config('enable_seqscan', 'on', true)")
 
 
 def link_duplicates(session: Session, report_ids: list[str], *, window_days: int) -> list:
@@ -404,12 +407,17 @@ def link_duplicates(session: Session, report_ids: list[str], *, window_days: int
     # by distance, stopping at the few wanted); PostgreSQL cannot tell how many open cases lie
     # in a case's radius, and guesses a few: it would rather fetch them all by a bitmap scan
     # and sort them, which in a hot spot is every case of the cluster for every new case
-    # (1,330 rows and ~1,000 buffers a case at 2,000 reports in one place, against ~20)
-    session.execute(_NO_BITMAP)
+    # (1,330 rows and ~1,000 buffers a case at 2,000 reports in one place, against ~20).
+    # And the primary of each of the nearest is looked up by the links' key: a plan made while
+    # case_links looked small (a new database, or statistics older than a hot spot) would scan
+    # the whole table for each of them instead, a cached plan until the next ANALYZE (in the
+    # hotspot bench, whose phases start with no links: ~47 scans of all the links a batch of
+    # 10 hot reports, ~13,000 rows read a report by the end of 2,000)
+    session.execute(_INDEX_WALKS)
     links = session.execute(_LINK_DUPLICATES, {
         "ids": list(report_ids), "window_days": window_days, "nearest": NEAREST_LINKS,
         "now": clock.now()}).all()
-    session.execute(_BITMAP)
+    session.execute(_ANY_SCAN)
     return links
 
 
