@@ -1,7 +1,7 @@
 """Possible duplicates: only a cluster's size is kept; a case's other links are counted when read
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07 16:00:00
 
 case_link_counts kept every case's links both ways, so that every new case of a hot spot
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0022'
-down_revision: str | None = '0021'
+revision: str = '0023'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
