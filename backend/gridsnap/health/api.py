@@ -4,6 +4,7 @@ GET /calendar: whether the working calendar covers the deadlines in use."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 
 from flask import jsonify, request
@@ -118,14 +119,19 @@ def _dumped(report: dict) -> dict:
     return dump
 
 
+@functools.lru_cache(maxsize=64)
+def _loopback(address: str) -> bool:
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(address).is_loopback
+    return False
+
+
 def _may_see_details() -> bool:
     """The checks in full for an admin's bearer token, or a request made on this machine
     (loopback, not relayed by a proxy): an operator's curl, the process supervisor."""
-    address = request.remote_addr or ""
     relayed = "X-Forwarded-For" in request.headers or "X-Real-IP" in request.headers
-    with contextlib.suppress(ValueError):
-        if ipaddress.ip_address(address).is_loopback and not relayed:
-            return True
+    if not relayed and _loopback(request.remote_addr or ""):
+        return True
     if not request.headers.get("Authorization"):
         return False
     try:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..cases.queries import ESTIMATED_PER_YEAR_JSON, ESTIMATED_YEARS_JSON
 from ..categories.queries import TIME_LIMITS_TEXTS
+from ..db import RawStatement
 from ..outbox.rules import EXHAUSTED
 
 # The backlog in one pass over the messages not done, found by the relay's two partial indexes
@@ -27,9 +27,11 @@ _OUTBOX = """(
      WHERE (enqueued_at IS NULL AND done_at IS NULL)
         OR (enqueued_at IS NOT NULL AND done_at IS NULL)) backlog"""
 
-_PROBE = text(f"SELECT postgis_lib_version() AS postgis, backlog.* FROM {_OUTBOX}")
+# straight to psycopg (db.RawStatement): SQLAlchemy's execution layer costs more than the
+# statement here
+_PROBE = RawStatement(f"SELECT postgis_lib_version() AS postgis, backlog.* FROM {_OUTBOX}")
 
-_PROBE_AND_CALENDAR = text(f"""
+_PROBE_AND_CALENDAR = RawStatement(f"""
     SELECT postgis_lib_version() AS postgis, backlog.*,
            {TIME_LIMITS_TEXTS} AS time_limits,
            {ESTIMATED_PER_YEAR_JSON} AS per_year,
@@ -42,20 +44,19 @@ def _probe(session: Session):
     """Where a probe runs: its one statement outside a transaction (no BEGIN and COMMIT: two
     round trips of three) when it is the request's first; in the session's transaction else."""
     if session.in_transaction():
-        return session
+        return session.connection()
     return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-def database_facts(session: Session, now: datetime):
+def database_facts(session: Session, now: datetime) -> dict:
     """PostGIS's version and the outbox's backlog: pending (due) and failed messages, and those
     postponed because a resource ran out (outbox.rules.EXHAUSTED)."""
-    return _probe(session).execute(_PROBE, {"now": now, "exhausted": EXHAUSTED}).mappings().one()
+    return _PROBE.one_on(_probe(session), {"now": now, "exhausted": EXHAUSTED})
 
 
-def health_facts(session: Session, now: datetime, *, statuses, tz: str):
+def health_facts(session: Session, now: datetime, *, statuses, tz: str) -> dict:
     """database_facts, and the distinct time limits of the active categories (time_limits:
     texts of {stage: {amount, unit}}) and the running estimated deadlines (per_year, guessed)
     the calendar's coverage reads, in the same statement."""
-    return _probe(session).execute(_PROBE_AND_CALENDAR, {
-        "now": now, "exhausted": EXHAUSTED, "statuses": list(statuses), "tz": tz,
-    }).mappings().one()
+    return _PROBE_AND_CALENDAR.one_on(_probe(session), {
+        "now": now, "exhausted": EXHAUSTED, "statuses": list(statuses), "tz": tz})

@@ -73,10 +73,14 @@ def _limits(stored: str) -> frozenset[TimeLimit]:
 def limits_in_use(settings: Settings, stored: list[str]) -> list[TimeLimit]:
     """Every time limit in use: the categories' (their time_limits as stored, distinct) and
     the hotline's."""
+    return list(_limits_in_use(tuple(stored), settings.hotline_time_limits))
+
+
+@functools.lru_cache(maxsize=64)
+def _limits_in_use(stored: tuple[str, ...], hotline) -> tuple[TimeLimit, ...]:
     limits = set().union(*map(_limits, stored))
-    limits.update(hotline_limit(settings.hotline_time_limits, name)
-                  for name, _, _ in settings.hotline_time_limits)
-    return sorted(limits, key=lambda lim: (lim.unit, lim.amount))
+    limits.update(hotline_limit(hotline, name) for name, _, _ in hotline)
+    return tuple(sorted(limits, key=lambda lim: (lim.unit, lim.amount)))
 
 
 # The coverage changes with the day (the years in use), the holidays file, the limits and the
