@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..cases.queries import ESTIMATED_PER_YEAR_JSON, ESTIMATED_YEARS_JSON
 from ..categories.queries import TIME_LIMITS_TEXTS
-from ..db import RawStatement
+from ..db import RawStatement, is_unavailable
 from ..outbox.rules import EXHAUSTED
 
 # The backlog in one pass over the messages not done, found by the relay's two partial indexes
@@ -48,15 +48,27 @@ def _probe(session: Session):
     return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def _one(statement: RawStatement, session: Session, params: dict) -> dict:
+    connection = _probe(session)
+    try:
+        return statement.one_on(connection, params)
+    except Exception as exc:
+        if is_unavailable(exc):
+            # a connection the database dropped is thrown away now, as SQLAlchemy's own
+            # execution does (the request's end would find it broken, and log it)
+            connection.invalidate()
+        raise
+
+
 def database_facts(session: Session, now: datetime) -> dict:
     """PostGIS's version and the outbox's backlog: pending (due) and failed messages, and those
     postponed because a resource ran out (outbox.rules.EXHAUSTED)."""
-    return _PROBE.one_on(_probe(session), {"now": now, "exhausted": EXHAUSTED})
+    return _one(_PROBE, session, {"now": now, "exhausted": EXHAUSTED})
 
 
 def health_facts(session: Session, now: datetime, *, statuses, tz: str) -> dict:
     """database_facts, and the distinct time limits of the active categories (time_limits:
     texts of {stage: {amount, unit}}) and the running estimated deadlines (per_year, guessed)
     the calendar's coverage reads, in the same statement."""
-    return _PROBE_AND_CALENDAR.one_on(_probe(session), {
+    return _one(_PROBE_AND_CALENDAR, session, {
         "now": now, "exhausted": EXHAUSTED, "statuses": list(statuses), "tz": tz})
