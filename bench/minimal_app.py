@@ -1,10 +1,12 @@
 """Floor A: the least an HTTP intake endpoint can do — one INSERT with the real cell lookup.
+Floor H (`GET /health`): the least a health probe can do — one trivial statement and a Redis
+round trip.
 
 No auth, no validation, no audit event, no outbox, no marshmallow: Flask, a psycopg_pool
 connection pool and a durable commit. Served like the real app:
-`python -m gunicorn -w 2 -b 127.0.0.1:PORT bench.minimal_app:app` with DATABASE_URL (libpq form)
-and BENCH_REPORTER_ID in the environment. The cell lookup is gridsnap's own LOCATE_CTE
-(imported, not copied, so the floor follows the real lookup when that changes).
+`python -m gunicorn -w 2 -b 127.0.0.1:PORT bench.minimal_app:app` with DATABASE_URL (libpq form),
+REDIS_URL (floor H) and BENCH_REPORTER_ID in the environment. The cell lookup is gridsnap's own
+LOCATE_CTE (imported, not copied, so the floor follows the real lookup when that changes).
 """
 
 from __future__ import annotations
@@ -72,6 +74,30 @@ def pool():
 
 
 _REPORTER = int(os.environ.get("BENCH_REPORTER_ID", "1"))
+_probe_pool = None
+_redis = None
+
+
+def probe_pool():
+    """Floor H's connections: autocommit, as gridsnap's probe runs its one statement outside a
+    transaction (health.queries)."""
+    global _probe_pool
+    if _probe_pool is None:
+        from psycopg_pool import ConnectionPool
+
+        _probe_pool = ConnectionPool(os.environ["DATABASE_URL"], min_size=1, max_size=2,
+                                     open=True, kwargs={"autocommit": True})
+        _probe_pool.wait(timeout=30)
+    return _probe_pool
+
+
+def redis_client():
+    global _redis
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=5)
+    return _redis
 
 
 @app.put("/api/v1/reports/<uuid:report_id>")
@@ -96,3 +122,12 @@ def put_report(report_id):
 @app.get("/ping")
 def ping():
     return "pong"
+
+
+@app.get("/health")
+def health():
+    """Floor H: one statement (PostGIS's version) and one Redis round trip, as JSON."""
+    with probe_pool().connection() as conn:
+        postgis = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+    redis_client().ping()
+    return jsonify(status="up", postgis=postgis)

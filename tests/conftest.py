@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, make_url, text
 from gridsnap import clock
 from gridsnap.app import create_app
 from gridsnap.extensions import Runtime
+from gridsnap.health import service as health_service
 from gridsnap.outbox.jobs import Followup
 from gridsnap.settings import Settings, default_database_url, default_redis_url
 from gridsnap.worker import build_followup
@@ -216,6 +217,9 @@ def clean_tables(request):
         for n in (12, 9, 6):
             conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' "
                               "AND length(code) = :n"), {"n": n})
+    # the running estimates /health keeps went with the reports (as when another process
+    # changes them, /health would see it only in its next minute)
+    health_service.forget_calendar_facts()
     with contextlib.suppress(Exception):
         runtime.redis.flushdb()
 

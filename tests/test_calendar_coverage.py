@@ -206,6 +206,70 @@ def test_health_warns_in_late_2026_when_the_longest_limit_reaches_2027(client, a
     assert root["years"] == [{"year": 2026, "official": True}, {"year": 2027, "official": False}]
 
 
+def _statements(monkeypatch) -> list[str]:
+    """The statements psycopg is asked to run from now on (their text)."""
+    import psycopg
+
+    sent: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def recording(cursor, query, *args, **kwargs):
+        sent.append(str(query))
+        return original(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recording)
+    return sent
+
+
+def test_health_reads_the_calendar_facts_once_a_minute_and_probes_with_one_statement(
+        client, tokens, demo_cell, runtime, engine, at, monkeypatch):
+    """A load balancer probes every second: each probe is one statement (PostGIS and the
+    outbox), and what the calendar's coverage reads of the cases is read again in the next
+    minute — a change this process did not make (another API process, a worker) shows then."""
+    at(datetime(2026, 3, 2, 10, 0, 5, tzinfo=CST))
+    cid = submit(client, tokens, demo_cell, runtime)
+    act(client, tokens, "supervisor", cid, "accept")
+    assert client.get("/api/v1/health").get_json()["warnings"] == []
+
+    # another process estimates the case's deadline over 2027 (no notice in the library)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET due_at = '2027-01-04T02:00:00Z', "
+                          "due_at_guessed_years = '{2027}' WHERE id = :id"), {"id": cid})
+    sent = _statements(monkeypatch)
+    at(datetime(2026, 3, 2, 10, 0, 59, tzinfo=CST))
+    same_minute = client.get("/api/v1/health").get_json()
+    assert same_minute["status"] == "ok" and same_minute["warnings"] == []
+    assert len(sent) == 1 and "outbox" in sent[0] and "reports" not in sent[0]
+
+    at(datetime(2026, 3, 2, 10, 1, tzinfo=CST))
+    next_minute = client.get("/api/v1/health").get_json()
+    assert next_minute["checks"]["calendar"]["uncovered_in_use"] == [2027]
+    assert next_minute["checks"]["calendar"]["estimated"] == [{"year": 2027, "cases": 1}]
+    assert len(sent) == 2 and "reports" in sent[1]  # still one statement a probe
+
+
+def test_health_reads_the_calendar_facts_again_on_a_new_day_and_when_the_clock_moves_back(
+        client, tokens, demo_cell, runtime, engine, at):
+    """The years in use turn with the local day; and a clock moved (the tests', or a
+    corrected one) to another minute reads again, even to a minute read before."""
+    at(datetime(2026, 6, 30, 23, 59, 30, tzinfo=CST))
+    cid = submit(client, tokens, demo_cell, runtime)
+    act(client, tokens, "supervisor", cid, "accept")
+    before = client.get("/api/v1/health").get_json()["checks"]["calendar"]
+    assert before["estimated_cases"] == 0
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET due_at_guessed_years = '{2027}' WHERE id = :id"),
+                     {"id": cid})
+    at(datetime(2026, 7, 1, 0, 0, 1, tzinfo=CST))  # 31 s later, a new day in Shanghai
+    assert client.get("/api/v1/health").get_json()["checks"]["calendar"]["estimated_cases"] == 1
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET due_at_guessed_years = NULL WHERE id = :id"),
+                     {"id": cid})
+    at(datetime(2026, 6, 30, 23, 59, 30, tzinfo=CST))  # back to the first minute
+    assert client.get("/api/v1/health").get_json()["checks"]["calendar"]["estimated_cases"] == 0
+
+
 # --- recomputing after the notice is added -----------------------------------------------------
 
 

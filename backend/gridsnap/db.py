@@ -15,7 +15,7 @@ import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -116,8 +116,11 @@ class RawStatement:
 
     def one(self, session: Session, params: dict) -> dict | None:
         """The first row as a dict, or None."""
-        raw = session.connection().connection.driver_connection
-        with raw.cursor(row_factory=dict_row) as cur:
+        return self.one_on(session.connection(), params)
+
+    def one_on(self, connection: Connection, params: dict) -> dict | None:
+        """The same on a connection the caller took (with its execution options)."""
+        with connection.connection.driver_connection.cursor(row_factory=dict_row) as cur:
             cur.execute(self.sql, params)
             return cur.fetchone()
 

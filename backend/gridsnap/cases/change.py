@@ -17,7 +17,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, transaction
+from ..deadlines import service as deadline_service
 from ..deadlines.rules import uncovered_between
 from ..errors import AppError
 from ..events.queries import Event
@@ -37,6 +38,10 @@ from .review.writes import RequestWithdrawn
 # at most this many steps in one change (route → accept → dispatch)
 MAX_STEPS = 3
 
+# the columns that make a case's deadline count among the running estimates or not (the
+# calendar's coverage: health.service, deadlines.service.estimates_changed)
+_RUNNING_DEADLINE = frozenset({"status", "stage", "due_at", "due_at_guessed_years"})
+
 
 @dataclass
 class Change:
@@ -53,6 +58,8 @@ class Change:
     events: list[Event] = field(default_factory=list)
     notices: list[tuple[str, list[int]]] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
+    # the deadline running when the change began was an estimate
+    was_estimate: bool = False
 
 
 def run(session: Session, principal: Principal, row, steps: list[str], body: dict, *,
@@ -68,6 +75,7 @@ def run(session: Session, principal: Principal, row, steps: list[str], body: dic
     change = Change(principal=principal, case=dict(row), note=note, now=clock.now(),
                     last_action=steps[0])
     case = change.case
+    change.was_estimate = bool(case.get("due_at_guessed_years"))
     photo_ids = [uuid.UUID(str(p)) for p in body.get("photo_ids") or []]
     pending = list(steps)
     while pending and len(change.events) < MAX_STEPS:
@@ -169,6 +177,9 @@ def write(session: Session, change: Change, *, view: bool = True) -> dict:
                       note=change.note, now=change.now)
     for w in change.writes:
         w.apply(at)
+    if (change.was_estimate or case.get("due_at_guessed_years")) \
+            and not _RUNNING_DEADLINE.isdisjoint(change.changes):
+        transaction.on_commit(session, deadline_service.estimates_changed)
     data = {"number": case["number"], "action": change.last_action,
             "by": change.events[-1].actor_id, "category": case["category_code"]}
     messages = []
@@ -194,6 +205,8 @@ def write_set(session: Session, rows: list[dict], events: list[Event], notices: 
     if not rows:
         return 0
     columns = tuple(k for k in rows[0] if k != "id")
+    if not _RUNNING_DEADLINE.isdisjoint(columns):
+        transaction.on_commit(session, deadline_service.estimates_changed)
     return queries.apply_changes(
         session, json.dumps(rows, default=str), columns, events=event_rows(events),
         notices=notice_rows(notices), messages=message_rows([]), now=now)

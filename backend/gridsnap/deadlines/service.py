@@ -4,6 +4,7 @@ need a year that has none (for /health, GET /calendar, the command centre and th
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import os
 import threading
@@ -78,6 +79,26 @@ def holidays_data(path: str = "") -> HolidayData:
     with _loaded_lock:
         _loaded[path] = (stamp, data)
     return data
+
+
+# The deadlines in use (the running estimates of open cases) change only when a case's deadline
+# is set, moved or ends: the writer of cases tells this process once such a change is committed
+# (`estimates_changed`), and a reader that keeps what it read of them (health.service, for
+# /health) reads them again when `estimates_version` has moved. Other processes' changes reach
+# it by its own refresh (a minute at most).
+_estimates = itertools.count(1)
+_estimates_seen = 0
+
+
+def estimates_changed() -> None:
+    """A committed change set, moved or ended a running deadline that is (or was) an estimate."""
+    global _estimates_seen
+    _estimates_seen = next(_estimates)
+
+
+def estimates_version() -> int:
+    """Moves with every `estimates_changed` of this process."""
+    return _estimates_seen
 
 
 def calendar_of(settings: Settings) -> WorkCalendar:

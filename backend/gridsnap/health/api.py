@@ -4,6 +4,7 @@ GET /calendar: whether the working calendar covers the deadlines in use."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 
 from flask import jsonify, request
@@ -44,8 +45,9 @@ class Health(MethodView):
         checks: dict = {}
         ok = True
         facts = None
+        now = clock.now()
         try:
-            facts = service.database_facts(db_session(), settings(), clock.now())
+            facts = service.database_facts(db_session(), settings(), now)
             checks["postgres"] = {"ok": True, "postgis": facts["postgis"]}
             checks["outbox"] = {"pending": facts["pending"], "failed": facts["failed"],
                                 "postponed": facts["postponed"]}
@@ -73,8 +75,7 @@ class Health(MethodView):
         warnings: list[str] = []
         if facts is not None:
             try:
-                checks["calendar"] = CalendarCoverageSchema().dump(
-                    service.coverage_of(settings(), clock.now(), facts))
+                checks["calendar"] = _dumped(service.coverage_of(settings(), now, facts))
                 warnings += checks["calendar"]["warnings"]
             except HolidaysFileError as exc:
                 checks["calendar"] = {"ok": False, "error": str(exc)}
@@ -104,14 +105,33 @@ class Health(MethodView):
         return resp
 
 
+_last_dump: tuple = (None, None)
+
+
+def _dumped(report: dict) -> dict:
+    """The coverage as GET /calendar writes it; kept for the report it was made of (the service
+    answers the same report for the same minute and facts: a probe every second)."""
+    global _last_dump
+    made, dump = _last_dump
+    if made is not report:
+        dump = CalendarCoverageSchema().dump(report)
+        _last_dump = (report, dump)
+    return dump
+
+
+@functools.lru_cache(maxsize=64)
+def _loopback(address: str) -> bool:
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(address).is_loopback
+    return False
+
+
 def _may_see_details() -> bool:
     """The checks in full for an admin's bearer token, or a request made on this machine
     (loopback, not relayed by a proxy): an operator's curl, the process supervisor."""
-    address = request.remote_addr or ""
     relayed = "X-Forwarded-For" in request.headers or "X-Real-IP" in request.headers
-    with contextlib.suppress(ValueError):
-        if ipaddress.ip_address(address).is_loopback and not relayed:
-            return True
+    if not relayed and _loopback(request.remote_addr or ""):
+        return True
     if not request.headers.get("Authorization"):
         return False
     try:
