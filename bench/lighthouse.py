@@ -1,0 +1,186 @@
+"""The command centre's first load, scored by Lighthouse in Debian's Chromium.
+
+    run(quick) -> rows {name, value, unit, note}
+
+Served as `make run` serves it: the built PWA (pwa/dist, built when older than its sources)
+from gunicorn (2 sync workers) behind nginx rendered from deploy/nginx (gzip, the security
+headers), on a database of its own with the demo city (`gridsnap_bench_lighthouse`, dropped
+and made anew). Chromium (/usr/bin/chromium, headless) is started with a profile of its own;
+Playwright logs in there as the demo supervisor through the login form and waits for the
+command centre, then the page is left for about:blank.
+
+Lighthouse (the npm package pinned in bench/lighthouse/package.json, installed there with
+`npm ci` when missing: it is not one of the PWA's dependencies) then loads `/` in the same
+browser: desktop preset (simulated throttling: 40 ms RTT, 10 Mbit/s, no CPU slowdown),
+performance category only. Before each load it clears what it clears by default — the HTTP
+cache, the service worker and Cache Storage — and keeps IndexedDB, where the app keeps its
+login: so every load is the command centre opened by a logged-in supervisor with none of the
+app's code cached (the hardest first load; a later visit comes from the service worker).
+Five loads (one when quick); the figures are the load with the median score:
+performance score (target ≥ 90), total blocking time, largest contentful paint, and the
+JavaScript the load fetched (bytes over the wire, gzip from nginx, and their uncompressed size).
+The load average of the machine is in each note (Lighthouse's CPU figures are this machine's,
+not a simulated one's: compare runs made together).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import database
+from .env import DEMO_SUPERVISOR, REPO_ROOT, BenchEnv
+from .procs import Procs, gunicorn, nginx
+from .pwa import CHROMIUM, DIST, _free_port, build
+
+DB_NAME = "gridsnap_bench_lighthouse"
+LH_DIR = REPO_ROOT / "bench" / "lighthouse"
+LH_CLI = LH_DIR / "node_modules" / "lighthouse" / "cli" / "index.js"
+TARGET_SCORE = 90
+LOADS, QUICK_LOADS = 5, 1
+LH_TIMEOUT_S = 300
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-extensions", "--mute-audio"]
+
+
+def install() -> None:
+    """npm ci in bench/lighthouse when its node_modules is missing or older than the lock."""
+    lock, done = LH_DIR / "package-lock.json", LH_DIR / "node_modules" / ".package-lock.json"
+    if done.exists() and done.stat().st_mtime >= lock.stat().st_mtime and LH_CLI.exists():
+        return
+    npm = shutil.which("npm") or "npm"
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=LH_DIR,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def _log_in(pw, profile: Path, cdp_port: int, base_url: str):
+    """Chromium with its DevTools port open, the supervisor logged in; returns the context."""
+    ctx = pw.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, f"--remote-debugging-port={cdp_port}"],
+        viewport={"width": 1350, "height": 940}, locale="zh-CN", base_url=base_url)
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    page.goto("/")
+    page.fill("#username", DEMO_SUPERVISOR[0])
+    page.fill("#password", DEMO_SUPERVISOR[1])
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=command]", timeout=60_000)
+    page.wait_for_selector(".maplibregl-canvas", timeout=60_000)
+    page.goto("about:blank")
+    return ctx
+
+
+def _lighthouse(url: str, cdp_port: int, out: Path) -> dict:
+    node = shutil.which("node") or "node"
+    argv = [node, str(LH_CLI), url, f"--port={cdp_port}", "--preset=desktop",
+            "--only-categories=performance", "--output=json", f"--output-path={out}",
+            "--quiet", "--max-wait-for-load=60000"]
+    subprocess.run(argv, check=True, timeout=LH_TIMEOUT_S, cwd=LH_DIR,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def figures(lhr: dict) -> dict:
+    """The figures of one Lighthouse report (lhr): score, TBT, LCP, FCP, the scripts fetched."""
+    audits = lhr["audits"]
+    # the scripts fetched (a blob: URL, such as MapLibre's worker, is made by the page)
+    scripts = [r for r in audits["network-requests"]["details"]["items"]
+               if r.get("resourceType") == "Script" and r.get("url", "").startswith("http")]
+    return {
+        "score": round(lhr["categories"]["performance"]["score"] * 100),
+        "tbt_ms": audits["total-blocking-time"]["numericValue"],
+        "lcp_ms": audits["largest-contentful-paint"]["numericValue"],
+        "fcp_ms": audits["first-contentful-paint"]["numericValue"],
+        "js_transfer": sum(max(0, r.get("transferSize") or 0) for r in scripts),
+        "js_resource": sum(max(0, r.get("resourceSize") or 0) for r in scripts),
+        "js_files": len(scripts),
+        "warnings": lhr.get("runWarnings", []),
+        "error": (lhr.get("runtimeError") or {}).get("message"),
+    }
+
+
+def _load_average() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def measure(base_url: str, loads: int, out_dir: Path) -> list[dict]:
+    """Lighthouse `loads` times on the command centre; the figures of each load."""
+    from playwright.sync_api import sync_playwright
+
+    runs = []
+    cdp_port = _free_port()
+    with sync_playwright() as pw:
+        ctx = _log_in(pw, out_dir / "profile", cdp_port, base_url)
+        try:
+            for i in range(loads):
+                load = _load_average()
+                f = figures(_lighthouse(f"{base_url}/", cdp_port, out_dir / f"lhr-{i + 1}.json"))
+                if f["error"]:
+                    raise RuntimeError(f"Lighthouse: {f['error']}")
+                f["load_average"] = load
+                runs.append(f)
+                print(f"    lighthouse load {i + 1}: score {f['score']}, TBT {f['tbt_ms']:.0f} ms, "
+                      f"LCP {f['lcp_ms']:.0f} ms, JS {f['js_transfer'] / 1024:.0f} KiB "
+                      f"(load average {load})", flush=True)
+        finally:
+            ctx.close()
+    return runs
+
+
+def rows_of(runs: list[dict]) -> list[dict]:
+    by_score = sorted(runs, key=lambda r: (r["score"], -r["tbt_ms"]))
+    mid = by_score[(len(by_score) - 1) // 2]
+    scores = ", ".join(str(r["score"]) for r in runs)
+    tbts = ", ".join(f"{r['tbt_ms']:.0f}" for r in runs)
+    loads = f"{len(runs)} load{'s' if len(runs) > 1 else ''}"
+    return [
+        {"name": "command centre Lighthouse performance (desktop)", "value": mid["score"],
+         "unit": "", "target": f"≥ {TARGET_SCORE}", "ok": mid["score"] >= TARGET_SCORE,
+         "note": f"median of {loads} ({scores}); logged in, no code cached; load average "
+                 f"{mid['load_average']} (1/5/15 min) at that load"},
+        {"name": "command centre total blocking time", "value": round(mid["tbt_ms"]),
+         "unit": "ms", "note": f"the median-score load's; each load: {tbts} ms; median "
+                               f"{statistics.median(r['tbt_ms'] for r in runs):.0f} ms"},
+        {"name": "command centre largest contentful paint", "value": round(mid["lcp_ms"]),
+         "unit": "ms", "note": f"first contentful paint {mid['fcp_ms']:.0f} ms (simulated "
+                               "desktop link)"},
+        {"name": "command centre JS of the first load", "value": round(mid["js_transfer"] / 1024, 1),
+         "unit": "KiB", "note": f"{mid['js_files']} scripts over the wire (gzip), "
+                                f"{mid['js_resource'] / 1024:.0f} KiB uncompressed"},
+    ]
+
+
+def run(quick: bool) -> list[dict]:
+    build()
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} missing (apt-get install chromium; `make bench` does)")
+    install()
+    with tempfile.TemporaryDirectory(prefix="gridsnap-bench-lighthouse-") as tmp:
+        tmp_dir = Path(tmp)
+        env = BenchEnv.make(tmp_dir / "media", db=DB_NAME)
+        database.recreate(env)
+        api_port, front_port = _free_port(), _free_port()
+        child = env.child_env(GRIDSNAP_PWA_DIST=str(DIST), GRIDSNAP_TRUSTED_PROXIES="1")
+        with Procs(tmp_dir) as procs:
+            gunicorn(procs, "lighthouse-api", "gridsnap.wsgi:app", api_port, 2, child,
+                     "/api/v1/health", extra_args=("--access-logfile", "/dev/null"))
+            nginx(procs, "lighthouse-nginx", tmp_dir / "nginx", front_port, api_port,
+                  env.settings().max_body_bytes)
+            runs = measure(f"http://127.0.0.1:{front_port}", QUICK_LOADS if quick else LOADS,
+                           tmp_dir)
+            keep = REPO_ROOT / "bench" / "out" / "lighthouse"
+            keep.mkdir(parents=True, exist_ok=True)
+            for p in tmp_dir.glob("lhr-*.json"):
+                shutil.copy(p, keep / p.name)
+    return rows_of(runs)
+
+
+if __name__ == "__main__":
+    for row in run("--quick" in sys.argv):
+        print(json.dumps(row, ensure_ascii=False))
