@@ -21,6 +21,11 @@ performance score (target ≥ 90), total blocking time, largest contentful paint
 JavaScript the load fetched (bytes over the wire, gzip from nginx, and their uncompressed size).
 The load average of the machine is in each note (Lighthouse's CPU figures are this machine's,
 not a simulated one's: compare runs made together).
+
+    python -m bench.lighthouse --baseline /path/to/other/dist   # (under `gridsnap services run`)
+
+measures another build of the PWA (main's, say) in the same session: both served side by side,
+their loads taking turns, each build's figures printed.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -109,27 +113,42 @@ def _load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def measure(base_url: str, loads: int, out_dir: Path) -> list[dict]:
-    """Lighthouse `loads` times on the command centre; the figures of each load."""
+def measure(builds: dict[str, str], loads: int, out_dir: Path) -> dict[str, list[dict]]:
+    """Lighthouse `loads` times on the command centre of each build ({name: base URL}, each its
+    own browser and login), the builds taking turns load by load (their order swapped every
+    round: the machine's load falls on both alike); the figures of each load, by build."""
     from playwright.sync_api import sync_playwright
 
-    runs = []
-    cdp_port = _free_port()
+    runs: dict[str, list[dict]] = {name: [] for name in builds}
     with sync_playwright() as pw:
-        ctx = _log_in(pw, out_dir / "profile", cdp_port, base_url)
+        browsers = {}
         try:
+            for name, base_url in builds.items():
+                cdp_port = _free_port()
+                ctx = _log_in(pw, out_dir / f"profile-{name}", cdp_port, base_url)
+                cdp = ctx.new_cdp_session(ctx.pages[0])
+                cdp.send("ServiceWorker.enable")
+                browsers[name] = (ctx, cdp_port, cdp)
             for i in range(loads):
-                load = _load_average()
-                f = figures(_lighthouse(f"{base_url}/", cdp_port, out_dir / f"lhr-{i + 1}.json"))
-                if f["error"]:
-                    raise RuntimeError(f"Lighthouse: {f['error']}")
-                f["load_average"] = load
-                runs.append(f)
-                print(f"    lighthouse load {i + 1}: score {f['score']}, TBT {f['tbt_ms']:.0f} ms, "
-                      f"LCP {f['lcp_ms']:.0f} ms, JS {f['js_transfer'] / 1024:.0f} KiB "
-                      f"(load average {load})", flush=True)
+                order = list(builds) if i % 2 == 0 else list(reversed(builds))
+                for name in order:
+                    load = _load_average()
+                    lhr = _lighthouse(f"{builds[name]}/", browsers[name][1],
+                                      out_dir / f"lhr-{name}-{i + 1}.json")
+                    f = figures(lhr)
+                    if f["error"]:
+                        raise RuntimeError(f"Lighthouse: {f['error']}")
+                    f["load_average"] = load
+                    runs[name].append(f)
+                    # the service worker this load installed (precaching every chunk) ends
+                    # here, not during the next load (Lighthouse unregisters it then)
+                    browsers[name][2].send("ServiceWorker.stopAllWorkers")
+                    print(f"    lighthouse {name} load {i + 1}: score {f['score']}, TBT "
+                          f"{f['tbt_ms']:.0f} ms, LCP {f['lcp_ms']:.0f} ms, JS "
+                          f"{f['js_transfer'] / 1024:.0f} KiB (load average {load})", flush=True)
         finally:
-            ctx.close()
+            for ctx, *_ in browsers.values():
+                ctx.close()
     return runs
 
 
@@ -156,7 +175,20 @@ def rows_of(runs: list[dict]) -> list[dict]:
     ]
 
 
-def run(quick: bool) -> list[dict]:
+def _serve(procs: Procs, env: BenchEnv, dist: Path, name: str, tmp_dir: Path) -> str:
+    """`dist` served as `make run` serves pwa/dist: gunicorn behind nginx; its base URL."""
+    api_port, front_port = _free_port(), _free_port()
+    child = env.child_env(GRIDSNAP_PWA_DIST=str(dist), GRIDSNAP_TRUSTED_PROXIES="1")
+    gunicorn(procs, f"lighthouse-api-{name}", "gridsnap.wsgi:app", api_port, 2, child,
+             "/api/v1/health", extra_args=("--access-logfile", "/dev/null"))
+    nginx(procs, f"lighthouse-nginx-{name}", tmp_dir / f"nginx-{name}", front_port, api_port,
+          env.settings().max_body_bytes)
+    return f"http://127.0.0.1:{front_port}"
+
+
+def run(quick: bool, baseline: Path | None = None) -> list[dict]:
+    """The rows of pwa/dist; with `baseline` (another build's dist folder) both are measured,
+    taking turns, and the baseline's figures are printed next to them (not returned)."""
     build()
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} missing (apt-get install chromium; `make bench` does)")
@@ -165,22 +197,31 @@ def run(quick: bool) -> list[dict]:
         tmp_dir = Path(tmp)
         env = BenchEnv.make(tmp_dir / "media", db=DB_NAME)
         database.recreate(env)
-        api_port, front_port = _free_port(), _free_port()
-        child = env.child_env(GRIDSNAP_PWA_DIST=str(DIST), GRIDSNAP_TRUSTED_PROXIES="1")
         with Procs(tmp_dir) as procs:
-            gunicorn(procs, "lighthouse-api", "gridsnap.wsgi:app", api_port, 2, child,
-                     "/api/v1/health", extra_args=("--access-logfile", "/dev/null"))
-            nginx(procs, "lighthouse-nginx", tmp_dir / "nginx", front_port, api_port,
-                  env.settings().max_body_bytes)
-            runs = measure(f"http://127.0.0.1:{front_port}", QUICK_LOADS if quick else LOADS,
-                           tmp_dir)
+            builds = {"this": _serve(procs, env, DIST, "this", tmp_dir)}
+            if baseline is not None:
+                builds["baseline"] = _serve(procs, env, baseline, "baseline", tmp_dir)
+            runs = measure(builds, QUICK_LOADS if quick else LOADS, tmp_dir)
             keep = REPO_ROOT / "bench" / "out" / "lighthouse"
             keep.mkdir(parents=True, exist_ok=True)
             for p in tmp_dir.glob("lhr-*.json"):
                 shutil.copy(p, keep / p.name)
-    return rows_of(runs)
+    if baseline is not None:
+        for name in builds:
+            print(f"{name}:", flush=True)
+            for row in rows_of(runs[name]):
+                print(f"  {row['name']}: {row['value']} {row['unit']} ({row['note']})", flush=True)
+    return rows_of(runs["this"])
 
 
 if __name__ == "__main__":
-    for row in run("--quick" in sys.argv):
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m bench.lighthouse", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="one load instead of five")
+    ap.add_argument("--baseline", type=Path, metavar="DIST",
+                    help="another build of the PWA (a dist folder, e.g. main's) measured in "
+                         "turns with this one")
+    args = ap.parse_args()
+    for row in run(args.quick, args.baseline):
         print(json.dumps(row, ensure_ascii=False))
