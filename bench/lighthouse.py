@@ -41,7 +41,7 @@ from pathlib import Path
 from . import database
 from .env import DEMO_SUPERVISOR, REPO_ROOT, BenchEnv
 from .procs import Procs, gunicorn, nginx
-from .pwa import CHROMIUM, DIST, _free_port, build
+from .pwa import _WAIT_IDB, CHROMIUM, DIST, _free_port, _poll, build
 
 DB_NAME = "gridsnap_bench_lighthouse"
 LH_DIR = REPO_ROOT / "bench" / "lighthouse"
@@ -76,6 +76,9 @@ def _log_in(pw, profile: Path, cdp_port: int, base_url: str):
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=command]", timeout=60_000)
     page.wait_for_selector(".maplibregl-canvas", timeout=60_000)
+    # the scope's cells on the device, as on any later visit: the map is made over their bounds
+    # (without them it opens on the city's centre, with three times the tiles)
+    _poll(page, _WAIT_IDB, ["cells", 1], ok=lambda v: v > 0)
     page.goto("about:blank")
     return ctx
 
