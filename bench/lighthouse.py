@@ -163,7 +163,7 @@ def rows_of(runs: list[dict]) -> list[dict]:
     loads = f"{len(runs)} load{'s' if len(runs) > 1 else ''}"
     return [
         {"name": "command centre Lighthouse performance (desktop)", "value": mid["score"],
-         "unit": "", "target": f"≥ {TARGET_SCORE}", "ok": mid["score"] >= TARGET_SCORE,
+         "unit": "/ 100", "target": f"≥ {TARGET_SCORE}", "ok": mid["score"] >= TARGET_SCORE,
          "note": f"median of {loads} ({scores}); logged in, no code cached; load average "
                  f"{mid['load_average']} (1/5/15 min) at that load"},
         {"name": "command centre total blocking time", "value": round(mid["tbt_ms"]),

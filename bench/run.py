@@ -333,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                 servers["minimal"] = (min_port, None)
             say(f"servers: {', '.join(f'{k} on :{p}' for k, (p, _) in servers.items())} "
                 f"(gunicorn -w {args.workers}, sync workers)")
-            scripts = loadgen.write_pgbench_scripts(log_dir)
+            # (only the pgbench part reads them)
+            scripts = loadgen.write_pgbench_scripts(log_dir) if "pgbench" in parts else {}
 
             for grid in grids:
                 if "intake" not in parts and "pgbench" not in parts and (
