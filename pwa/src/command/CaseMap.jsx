@@ -71,7 +71,9 @@ function style(bm, filters, version) {
         'circle-color': ['match', ['get', 'status'], ...Object.entries(STATUS_COLOURS).flat(), '#1565c0'],
         'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
   );
-  return { version: 8, sources, layers };
+  // no paint transitions (nothing here changes a paint property): a style's default 300 ms
+  // would draw a frame more while the map opens, before any tile has come
+  return { version: 8, sources, layers, transition: { duration: 0, delay: 0 } };
 }
 
 export default function CaseMap({ onOpen }) {
