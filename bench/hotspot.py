@@ -313,6 +313,7 @@ def phase(name: str, points, *, conn, port: int, token: str, sup_token: str,
     follow-up; CPU by role, sizes."""
     _fill_background(conn, district)
     bodies = _bodies(points)
+    load_before = os.getloadavg()[0]
     cpu.start()
     t0 = time.monotonic()
     secs, errors, samples = _send(port, token, bodies)
@@ -347,7 +348,8 @@ def phase(name: str, points, *, conn, port: int, token: str, sup_token: str,
         f"list {listing:,} B")
     return {"n": n, "intake_s": secs, "drain_s": drained, "cpu": by_role,
             "ms_per_report": all_s / n * 1000, "links": links, "most_links": most,
-            "largest_count": total, "panel_bytes": panel, "list_bytes": listing}
+            "largest_count": total, "panel_bytes": panel, "list_bytes": listing,
+            "load": (load_before, os.getloadavg()[0])}
 
 
 def _start_followup(env: BenchEnv, procs: Procs) -> list:
@@ -435,7 +437,8 @@ def bench(env: BenchEnv, n: int, log_dir: Path, rounds: int) -> list[dict]:
             + f"; {h['links']:,} links, ≤ {h['most_links']} a case, the primary's count "
             f"{h['largest_count']:,}"),
         row("hot spot / quiet area, server CPU per report", ratio, "×",
-            "all processes of the stack, follow-up drained", target="≤ 1.2", ok=ratio <= 1.2),
+            "all processes of the stack, follow-up drained; " + _turns(results),
+            target="≤ 1.2", ok=ratio <= 1.2),
         row("hot spot / quiet area, case panel answer bytes",
             h["panel_bytes"] / q["panel_bytes"], "×",
             f"GET /cases/{{id}} of the case with the most possible duplicates ({h['largest_count']:,} "
@@ -451,6 +454,22 @@ def bench(env: BenchEnv, n: int, log_dir: Path, rounds: int) -> list[dict]:
             f"(quiet) and {h['drain_s']:.1f} s (hot)"),
     ]
     return rows
+
+
+def _turns(results: dict[str, list[dict]]) -> str:
+    """The ratio of each hot phase to the quiet phase next to it in time (the machine's load
+    changes less between neighbours than across the run), the API's own ratio beside it (the
+    same work in both phases: what the load alone moved), and the load average around each."""
+    pairs = list(zip(results["hot"], results["quiet"], strict=False))
+    if not pairs:
+        return ""
+    def api(r):
+        return r["cpu"].get("api", 0.0)
+    turns = ", ".join(f"{h['ms_per_report'] / q['ms_per_report']:.2f}" for h, q in pairs)
+    apis = ", ".join(f"{api(h) / api(q):.2f}" if api(q) else "?" for h, q in pairs)
+    loads = [x for r in results["quiet"] + results["hot"] for x in r["load"]]
+    return (f"hot/quiet of the phases side by side {turns} (the API's own, the same work in "
+            f"both: {apis}); load average {min(loads):.1f}–{max(loads):.1f}")
 
 
 def run(quick: bool, reports: int | None = None) -> list[dict]:
