@@ -136,6 +136,7 @@ def write_pgbench_scripts(out_dir: Path) -> dict[str, Path]:
         "fingerprint": "sha256(convert_to(random()::text, 'UTF8'))",
         # a report from the field, as reports.queries.insert_report fills them in by default
         "origin": "'worker'", "nature": "NULL", "urgency": "NULL", "request_class": "NULL",
+        "address_point": "NULL",
         # the application passes its clock's time; pgbench has the database's
         "now": "now()",
     }

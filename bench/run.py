@@ -4,7 +4,7 @@
                                    # docs/benchmarks-history.md, its targets' figures put in
                                    # the current-figures table of docs/benchmarks.md
     python -m bench.run --quick    # smoke run (~1 min): checks the harness, writes no doc
-    python -m bench.run --only intake|front|pgbench|storm|cases|hotspot|stats|bulk-stats|import-grid|pwa|slow-uploads|patrols
+    python -m bench.run --only intake|front|pgbench|storm|cases|hotspot|stats|bulk-stats|import-grid|pwa|lighthouse|slow-uploads|patrols
 
 Needs the project-local PostgreSQL+PostGIS and Redis running (`make bench` runs it under
 `gridsnap services run`), `wrk` and PostgreSQL's `pgbench`. It (re)creates its own database
@@ -35,7 +35,7 @@ from .env import BENCH_DB, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login, nginx
 
 PARTS = ("intake", "front", "pgbench", "storm", "cases", "hotspot", "stats", "bulk-stats",
-         "import-grid", "pwa", "slow-uploads", "patrols", "photo-cpu", "city-year")
+         "import-grid", "pwa", "lighthouse", "slow-uploads", "patrols", "photo-cpu", "city-year")
 # parts measured by their own modules, each with run(quick) -> rows (name, value, unit, note)
 MODULE_PARTS = {
     "cases": ("Cases: the due-time sweep over 100,000 open cases, a case action at 16 clients",
@@ -47,6 +47,8 @@ MODULE_PARTS = {
                    "any ANALYZE", "bench.bulk_stats"),
     "import-grid": ("The grid import's checks on 10,000 and 100,000 cells", "bench.import_grid"),
     "pwa": ("The field worker's PWA in Chromium", "bench.pwa"),
+    "lighthouse": ("The command centre's first load: Lighthouse (desktop, performance) in "
+                   "Chromium", "bench.lighthouse"),
     "slow-uploads": ("Slow phones: photos by tus at 10 KB/s each while wrk sends reports",
                      "bench.slow_uploads"),
     "patrols": ("Patrols: a day of workers' tracks ingested, each patrol's coverage, a "
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="run only this part (repeatable): intake (real API, through nginx, "
                          "and floor A on both grids), front (the real API through nginx "
                          "versus straight to gunicorn, 100k grid), pgbench (floor B), storm, cases, stats (and map "
-                         "tiles), import-grid (validate_areas by grid size), pwa")
+                         "tiles), import-grid (validate_areas by grid size), pwa, lighthouse (the command centre in Lighthouse)")
     ap.add_argument("--workers", type=int, default=2,
                     help="gunicorn sync workers for both servers (default 2, for 2 cores)")
     ap.add_argument("--runs", type=int, help="runs per measurement (default 3; 1 with --quick)")
@@ -331,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                 servers["minimal"] = (min_port, None)
             say(f"servers: {', '.join(f'{k} on :{p}' for k, (p, _) in servers.items())} "
                 f"(gunicorn -w {args.workers}, sync workers)")
-            scripts = loadgen.write_pgbench_scripts(log_dir)
+            # (only the pgbench part reads them)
+            scripts = loadgen.write_pgbench_scripts(log_dir) if "pgbench" in parts else {}
 
             for grid in grids:
                 if "intake" not in parts and "pgbench" not in parts and (

@@ -203,7 +203,7 @@ def clean_tables(request):
         return  # a pure test: no database touched
     with runtime.engine.begin() as conn:
         conn.execute(text("TRUNCATE reports, photos, case_events, outbox, notifications, "
-                          "case_links, extension_requests, case_requests, routing_rules, callers, disputes, "
+                          "case_links, extension_requests, case_requests, routing_rules, callers, disputes, indicator_periods, "
                           "dispute_parties, dispute_steps, dispute_photos, patrols, track_points, patrol_cells, patrol_plans "
                           "RESTART IDENTITY CASCADE"))
         conn.execute(text(

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from cases_helpers import act, case
+from gridsnap.cases import rules
 
 from conftest import auth, new_id, report_body
 from evaluation_samples import add_user
@@ -57,11 +58,12 @@ def test_links_name_only_the_cases_the_caller_may_see(client, tokens, runtime, n
     # the trail of the second case: the district supervisor sees the link, sup_b does not
     trail = client.get(f"/api/v1/cases/{second}/events",
                        headers=auth(tokens["supervisor"])).get_json()
-    dup = [e for e in trail if e["action"] == "case.possible_duplicate"]
-    assert dup and dup[0]["data"]["other_id"] == first and "distance_m" in dup[0]["data"]
+    (dup,) = [e for e in trail if e["action"] == "case.possible_duplicate"]
+    (link,) = dup["data"]["links"]
+    assert link["other_id"] == first and "distance_m" in link
     trail = client.get(f"/api/v1/cases/{second}/events", headers=auth(sup_b)).get_json()
-    dup = [e for e in trail if e["action"] == "case.possible_duplicate"]
-    assert dup and "other_id" not in dup[0]["data"] and "distance_m" not in dup[0]["data"]
+    (dup,) = [e for e in trail if e["action"] == "case.possible_duplicate"]
+    assert dup["data"] == {"links": [{}]}
     assert case(client, {"s": sup_b}, "s", second)["possible_duplicates"] == []
     assert first not in client.get(f"/api/v1/cases/{second}/events",
                                    headers=auth(sup_b)).get_data(as_text=True)
@@ -81,6 +83,34 @@ def test_links_name_only_the_cases_the_caller_may_see(client, tokens, runtime, n
     act(client, tokens, "supervisor", second, "unmerge")
 
 
+def test_one_trail_event_names_a_cases_links_each_masked_for_the_reader(client, tokens, runtime,
+                                                                        neighbours):
+    sup_b = add_user(runtime, client, "sup_cell_b2", "supervisor", [neighbours["b"]["code"]])
+    first = _report(client, tokens["worker"], neighbours["a"], runtime)
+    second = _report(client, tokens["worker"], neighbours["b"], runtime)
+    third = _report(client, tokens["worker"], neighbours["b"], runtime)
+
+    # one event for the third case's two links (its primary, the first; the second, nearest)
+    trail = client.get(f"/api/v1/cases/{third}/events",
+                       headers=auth(tokens["supervisor"])).get_json()
+    (dup,) = [e for e in trail if e["action"] == "case.possible_duplicate"]
+    links = dup["data"]["links"]
+    assert [x["other_id"] for x in links] == [second, first]  # nearest first
+    assert links[0]["distance_m"] < links[1]["distance_m"]
+
+    # sup_b sees the second case, not the first: the first's entry is there, empty
+    r = client.get(f"/api/v1/cases/{third}/events", headers=auth(sup_b))
+    (dup,) = [e for e in r.get_json() if e["action"] == "case.possible_duplicate"]
+    assert dup["data"]["links"] == [{"other_id": second, "distance_m": links[0]["distance_m"]},
+                                    {}]
+    assert first not in r.get_data(as_text=True)
+    # and the possible duplicates of the case say the same
+    assert [d["id"] for d in case(client, {"s": sup_b}, "s", third)["possible_duplicates"]] \
+        == [second]
+    assert [d["id"] for d in case(client, tokens, "supervisor", third)["possible_duplicates"]] \
+        == [second, first]
+
+
 def test_the_inbox_hides_cases_once_a_scope_no_longer_covers_them(client, tokens, runtime,
                                                                    neighbours):
     sup = add_user(runtime, client, "sup_narrowed", "supervisor", ["110101"])
@@ -97,3 +127,19 @@ def test_the_inbox_hides_cases_once_a_scope_no_longer_covers_them(client, tokens
     assert all(n["case_id"] is None and n["case_number"] is None for n in inbox)
     assert rid not in client.get("/api/v1/me/notifications",
                                  headers=auth(sup)).get_data(as_text=True)
+
+
+def test_masking_keeps_what_the_reader_may_see_in_both_shapes_of_link_event():
+    seen, hidden = str(new_id()), str(new_id())
+    # one event per link (older trails)
+    assert rules.without_hidden_links({"other_id": hidden, "distance_m": 3.0}, {seen}) == {}
+    assert rules.without_hidden_links({"other_id": seen, "distance_m": 3.0}, {seen}) == \
+        {"other_id": seen, "distance_m": 3.0}
+    # one event naming the links
+    data = {"links": [{"other_id": hidden, "distance_m": 1.0},
+                      {"other_id": seen, "distance_m": 2.0}]}
+    assert rules.linked_ids(data) == {seen, hidden}
+    assert rules.without_hidden_links(data, {seen}) == \
+        {"links": [{}, {"other_id": seen, "distance_m": 2.0}]}
+    assert rules.without_hidden_links(data, set()) == {"links": [{}, {}]}
+    assert data["links"][0]["other_id"] == hidden  # the stored data is not changed

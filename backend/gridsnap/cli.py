@@ -218,6 +218,43 @@ def import_populations_cmd(file: str, source: str | None) -> None:
     click.echo(f"imported the residents of {result['written']} areas")
 
 
+@main.command("keep-indicators")
+@click.option("--month", "months", multiple=True, metavar="YYYY-MM",
+              help="A month to keep (repeatable); default: every closed month of the last 13 "
+                   "not kept yet.")
+@click.option("--forget", is_flag=True,
+              help="Drop the named months' kept facts instead (their tables fold the trail "
+                   "again until they are kept anew).")
+def keep_indicators(months: tuple[str, ...], forget: bool) -> None:
+    """Keep the indicator facts of closed months (the worker does it by itself, one month
+    every ten minutes): after a bulk import of history, or to start again after a correction
+    of the trail."""
+    from .stats.service import forget_kept_month, keep_closed_months
+
+    settings = Settings.from_env()
+    if forget:
+        if not months:
+            _fail("--forget needs --month")
+        with _session() as session:
+            for m in months:
+                try:
+                    gone = forget_kept_month(session, settings, m)
+                except AppError as exc:
+                    _fail(exc.message)
+                click.echo(f"{m}: {'forgotten' if gone else 'was not kept'}")
+        return
+    with _session() as session:
+        try:
+            done = keep_closed_months(session, settings, limit=None,
+                                      months=list(months) or None)
+        except AppError as exc:
+            _fail(exc.message)
+    for d in done:
+        click.echo(f"{d['period']}: kept the facts of {d['cases']:,} reports in {d['ms']:,} ms")
+    if not done:
+        click.echo("nothing to keep: every month asked for is kept already")
+
+
 @main.command("load-catalogue")
 @click.option("--departments", type=click.Path(exists=True, dir_okay=False))
 @click.option("--categories", type=click.Path(exists=True, dir_okay=False))

@@ -31,6 +31,7 @@ from .outbox.rules import job_timeout_s
 from .outbox.service import relay_pending, sweep_lost
 from .patrols import jobs as patrol_jobs
 from .photos import jobs as photo_jobs
+from .stats import jobs as stats_jobs
 
 log = logging.getLogger("gridsnap.worker")
 
@@ -44,7 +45,8 @@ def build_followup(rt: Runtime) -> Followup:
     return Followup(runtime=rt, handlers=handlers, tasks={**case_jobs.TASKS, **photo_jobs.TASKS,
                                                           **dispute_jobs.TASKS,
                                                           **patrol_jobs.TASKS,
-                                                          **campaign_jobs.TASKS})
+                                                          **campaign_jobs.TASKS,
+                                                          **stats_jobs.TASKS})
 
 
 class GridsnapWorker(SimpleWorker):
@@ -82,14 +84,16 @@ PERIODIC = ((case_jobs.SWEEP_OVERDUE, "sweep-overdue", 60),
             (photo_jobs.SWEEP_UPLOADS, "sweep-uploads", 3600),
             (dispute_jobs.ESCALATE_UNATTENDED, "escalate-disputes", 300),
             (patrol_jobs.PURGE_TRACKS, "purge-tracks", 3600),
-            (campaign_jobs.PROPOSE_HOT_SPOTS, "propose-hot-spots", 3600))
+            (campaign_jobs.PROPOSE_HOT_SPOTS, "propose-hot-spots", 3600),
+            (stats_jobs.KEEP_MONTHS, "keep-months", 600))
 
 
 def enqueue_periodic(rt: Runtime) -> None:
     """Each periodic task once per period, whatever the number of relays: the job id names the
     period (the overdue sweep every minute, 挂账 cases due back every five minutes, the sweep of
     abandoned uploads every hour, unattended 可能激化 disputes every five minutes, tracks past their
-    retention every hour, the month's new 主动治理 hot spots proposed every hour)."""
+    retention every hour, the month's new 主动治理 hot spots proposed every hour, a closed
+    month's indicator facts kept every ten minutes until none is left)."""
     queue = Queue(rt.settings.queue_name, connection=rt.redis)
     now = time.time()
     for task, prefix, period_s in PERIODIC:

@@ -1,30 +1,40 @@
 // The shell: bottom navigation, hash routes, the sync triggers and the login gate.
 import { useEffect, useState } from 'preact/hooks';
-import { lazy, Suspense } from 'preact/compat';
 import { getLang, onLang, t, tn } from './i18n/index.js';
 import { pending } from './lib/outbox.js';
 import { registerServiceWorker } from './lib/swclient.js';
 import { followConnectivity, syncSoon } from './syncing.js';
 import { go, useRoute } from './router.js';
 import { startStore, useStore } from './store.js';
+import { tabOf } from './command/tabs.js';
 import { Icon } from './components/Icon.jsx';
+import { lazyComponent, Loading } from './components/Lazy.jsx';
 import { PatrolBar } from './components/PatrolBar.jsx';
 import { pillText, statusOf } from './components/SyncBar.jsx';
 import { Capture } from './screens/Capture.jsx';
-import { Dispute } from './screens/Dispute.jsx';
-import { Drafts } from './screens/Drafts.jsx';
 import { Login } from './screens/Login.jsx';
-import { Records } from './screens/Records.jsx';
-import { Settings } from './screens/Settings.jsx';
-import { TaskDetail, Tasks } from './screens/Tasks.jsx';
-import { HandlerCase, HandlerDesk } from './screens/HandlerDesk.jsx';
-import { DisputeDetail, MediatorDesk } from './screens/MediatorDesk.jsx';
 
-// Leaflet only loads with the map (it is precached all the same)
-const MapView = lazy(() => import('./screens/MapView.jsx'));
-// the command centre only for supervisors and administrators: the worker's shell stays small
-const Command = lazy(() => import('./command/Command.jsx'));
+// Only the worker's first screen (capture) and the login are in the shell's chunk; every other
+// screen is a chunk of its own, loaded when first shown and precached by the service worker (so
+// it opens offline too). Leaflet only loads with a map.
+const Records = lazyComponent(() => import('./screens/Records.jsx'), 'Records');
+const Drafts = lazyComponent(() => import('./screens/Drafts.jsx'), 'Drafts');
+const Dispute = lazyComponent(() => import('./screens/Dispute.jsx'), 'Dispute');
+const Settings = lazyComponent(() => import('./screens/Settings.jsx'), 'Settings');
+const Tasks = lazyComponent(() => import('./screens/Tasks.jsx'), 'Tasks');
+const TaskDetail = lazyComponent(() => import('./screens/Tasks.jsx'), 'TaskDetail');
+const HandlerDesk = lazyComponent(() => import('./screens/HandlerDesk.jsx'), 'HandlerDesk');
+const HandlerCase = lazyComponent(() => import('./screens/HandlerDesk.jsx'), 'HandlerCase');
+const MediatorDesk = lazyComponent(() => import('./screens/MediatorDesk.jsx'), 'MediatorDesk');
+const DisputeDetail = lazyComponent(() => import('./screens/MediatorDesk.jsx'), 'DisputeDetail');
+const MapView = lazyComponent(() => import('./screens/MapView.jsx'));
+// the command centre only for supervisors, administrators and call-takers: the worker's shell
+// stays small
+const Command = lazyComponent(() => import('./command/Command.jsx'), 'default',
+  () => <Loading boot />);
 const COMMAND_ROLES = new Set(['supervisor', 'admin', 'call_taker']);
+/** The map's chunk (MapLibre), fetched with the centre's when the map is the first screen. */
+const preloadCaseMap = () => import('./command/CaseMap.jsx').catch(() => {});
 
 const SYNC_EVERY_MS = 60 * 1000;
 
@@ -73,11 +83,8 @@ export function App() {
 
   const role = s.session.user.role;
   if (COMMAND_ROLES.has(role)) {
-    return (
-      <Suspense fallback={<p class="boot">{t('common.loading')}</p>}>
-        <Command route={route} />
-      </Suspense>
-    );
+    if (tabOf(role, route.name) === 'map') preloadCaseMap();
+    return <Command route={route} />;
   }
   const handler = role === 'handler';
   const mediator = role === 'mediator'; // 人民调解员: the disputes are the work
@@ -92,11 +99,7 @@ export function App() {
     case 'dispute': screen = route.arg ? <DisputeDetail id={route.arg} base="dispute" /> : <Dispute />; break;
     case 'mediate': screen = route.arg ? <DisputeDetail id={route.arg} base="mediate" /> : <MediatorDesk />; break;
     case 'tasks': screen = route.arg ? <TaskDetail id={route.arg} /> : <Tasks />; break;
-    case 'map': screen = (
-      <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
-        <MapView pick={route.query.get('pick')} />
-      </Suspense>
-    ); break;
+    case 'map': screen = <MapView pick={route.query.get('pick')} />; break;
     case 'settings': screen = <Settings />; break;
     case 'desk': screen = route.arg ? <HandlerCase id={route.arg} /> : <HandlerDesk />; break;
     default: screen = handler ? <HandlerDesk /> : mediator ? <MediatorDesk />

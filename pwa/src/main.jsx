@@ -1,7 +1,10 @@
 import { render } from 'preact';
 import { App } from './App.jsx';
-import { getLang } from './i18n/index.js';
+import { getLang, langReady } from './i18n/index.js';
 import './styles.css';
 
-document.documentElement.lang = getLang();
-render(<App />, document.getElementById('app'));
+// the chosen language's messages first (English is a chunk of its own; Chinese is here)
+langReady().then(() => {
+  document.documentElement.lang = getLang();
+  render(<App />, document.getElementById('app'));
+});

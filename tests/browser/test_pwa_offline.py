@@ -236,3 +236,25 @@ def test_expired_login_asks_to_log_in_again_and_keeps_the_outbox(
     page.click("button[type=submit]")
     wait_outbox(page, lambda xs: xs[0]["state"] == "accepted", what="accepted after login")
     assert len(db_reports(engine)) == 1
+
+
+def test_every_screen_opens_offline_after_the_first_visit_in_either_language(phone, worker_login):
+    """Only the capture screen is in the shell's chunk: every other screen, the map (Leaflet) and
+    the English messages are chunks loaded when first shown. The service worker precached them
+    all on the first visit, so with no network and nothing of them loaded yet (a reload), each
+    screen opens, and English too."""
+    page = _ready(phone, worker_login)
+    phone.set_offline(True)
+    page.reload()  # offline: only the shell is loaded, from the precache
+    page.wait_for_selector("[data-testid=netpill].off")
+    for tab, shown in (("records", "[data-testid=outbox-list]"),
+                       ("tasks", "[data-testid=task-list]"),
+                       ("dispute", "[data-testid=dispute-form]"),
+                       ("map", "[data-testid=map] .leaflet-pane"),
+                       ("settings", "[data-testid=lang-en]")):
+        page.click(f"[data-testid=tab-{tab}]")
+        page.wait_for_selector(shown, state="attached")  # (an empty list has no height)
+        assert page.locator("[data-testid=load-failed]").count() == 0, tab
+    page.click("[data-testid=lang-en]")
+    page.wait_for_selector("[data-testid=tab-records] .label:text-is('Outbox')")
+    assert page.evaluate("document.documentElement.lang") == "en"

@@ -37,8 +37,10 @@ class CaseLink(Base):
     __tablename__ = "case_links"
     __table_args__ = (
         CheckConstraint("report_id <> other_id", name="not_self"),
-        # a case's nearest links first, however many later reports link to it
-        Index("ix_case_links_other_id_distance", "other_id", "distance_m"),
+        # a case's nearest links first, however many later reports link to it (those that
+        # chose it as their cluster's primary apart: the others are counted when read)
+        Index("ix_case_links_other_id_primary_distance", "other_id", "is_primary",
+              "distance_m"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -55,15 +57,17 @@ class CaseLink(Base):
 
 
 class CaseLinkCount(Base):
-    """How many possible-duplicate links a case has, either way (its cluster's size for a
-    primary): kept by the duplicates job, so that a case shows the count of a hot spot without
-    counting it."""
+    """How many later cases chose a case as their cluster's primary (the links to it with
+    is_primary): kept by the duplicates job, one row a cluster, so that a case shows the count
+    of a hot spot without counting it. Its other links — its own (at most NEAREST_LINKS + 1)
+    and those of the later cases that have it among their nearest (a few) — are counted when
+    read (cases.queries.possible_duplicate_counts)."""
 
     __tablename__ = "case_link_counts"
 
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
-    links: Mapped[int] = mapped_column(Integer, nullable=False)
+    primary_of: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class ExtensionRequest(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..db import RawStatement
 from ..events import queries as event_queries
+from ..events import rules as ev
 from ..notifications import queries as notice_queries
 from ..outbox import queries as outbox_queries
 from ..users.queries import scope_predicate
@@ -297,6 +298,15 @@ NEAREST_LINKS = 5
 LINKS_SHOWN = 5
 _OPEN_SQL = "status NOT IN ('closed', 'rejected', 'duplicate')"  # ix_reports_open_location's
 
+# on the trail: one event a case naming its new links, nearest first
+_LINKS_LOGGED = event_queries.insert_cte(
+    "logged", action=ev.CASE_POSSIBLE_DUPLICATE, report_id="e.report_id",
+    data="jsonb_build_object('links', e.links)",
+    source="""(SELECT report_id, jsonb_agg(jsonb_build_object('other_id', other_id,
+                                                             'distance_m', distance_m)
+                                        ORDER BY distance_m, other_id) AS links
+                 FROM ins GROUP BY report_id ORDER BY report_id) e""")
+
 _LINK_DUPLICATES = text(f"""
     WITH RECURSIVE n AS (
         SELECT r.id, r.number, r.received_at, r.location, r.category_code,
@@ -367,37 +377,47 @@ _LINK_DUPLICATES = text(f"""
         ON CONFLICT DO NOTHING
         RETURNING report_id, other_id, distance_m, is_primary
     ), counted AS (
-        -- both ends of every new link counted; rows taken in one order (no deadlock between
-        -- two workers counting the same primary)
-        INSERT INTO case_link_counts (report_id, links)
-        SELECT id, count(*) FROM (SELECT report_id AS id FROM ins
-                                  UNION ALL SELECT other_id FROM ins) e
-         GROUP BY id ORDER BY id
-        ON CONFLICT (report_id) DO UPDATE SET links = case_link_counts.links + EXCLUDED.links
-    )
+        -- the primaries' clusters counted (the other links are counted when read); rows
+        -- taken in one order (no deadlock between two workers counting the same primary)
+        INSERT INTO case_link_counts (report_id, primary_of)
+        SELECT other_id, count(*) FROM ins WHERE is_primary
+         GROUP BY other_id ORDER BY other_id
+        ON CONFLICT (report_id)
+        DO UPDATE SET primary_of = case_link_counts.primary_of + EXCLUDED.primary_of
+    ),
+    {_LINKS_LOGGED}
     SELECT report_id, other_id, distance_m, is_primary FROM ins
 """)
 
 
-_NO_BITMAP = text("SET LOCAL enable_bitmapscan = off")
-_BITMAP = text("SET LOCAL enable_bitmapscan = on")
+# for the link statement only (one round trip each way): index walks, whatever the statistics
+_INDEX_WALKS = text("SELECT set_config('enable_bitmapscan', 'off', true), "
+                    "set_config('enable_seqscan', 'off', true)")
+_ANY_SCAN = text("SELECT set_config('enable_bitmapscan', 'on', true), "
+                 "set_config('enable_seqscan', 'on', true)")
 
 
 def link_duplicates(session: Session, report_ids: list[str], *, window_days: int) -> list:
     """Link each new case to its cluster's primary (the earliest open case of its category
-    nearby within the window) and to the NEAREST_LINKS nearest such cases, and count the links
-    of both ends: the cost per case is the same in a hot spot as in a quiet street. Returns the
-    new links (report_id, other_id, distance_m, is_primary)."""
+    nearby within the window) and to the NEAREST_LINKS nearest such cases, count the
+    primaries' clusters and put on each case's trail one event naming its new links: the cost
+    per case is the same in a hot spot as in a quiet street. Returns the new links
+    (report_id, other_id, distance_m, is_primary)."""
     # the nearest are found by walking the partial index nearest first (an index scan ordered
     # by distance, stopping at the few wanted); PostgreSQL cannot tell how many open cases lie
     # in a case's radius, and guesses a few: it would rather fetch them all by a bitmap scan
     # and sort them, which in a hot spot is every case of the cluster for every new case
-    # (1,330 rows and ~1,000 buffers a case at 2,000 reports in one place, against ~20)
-    session.execute(_NO_BITMAP)
+    # (1,330 rows and ~1,000 buffers a case at 2,000 reports in one place, against ~20).
+    # And the primary of each of the nearest is looked up by the links' key: a plan made while
+    # case_links looked small (a new database, or statistics older than a hot spot) would scan
+    # the whole table for each of them instead, a cached plan until the next ANALYZE (in the
+    # hotspot bench, whose phases start with no links: ~47 scans of all the links a batch of
+    # 10 hot reports, ~13,000 rows read a report by the end of 2,000)
+    session.execute(_INDEX_WALKS)
     links = session.execute(_LINK_DUPLICATES, {
         "ids": list(report_ids), "window_days": window_days, "nearest": NEAREST_LINKS,
         "now": clock.now()}).all()
-    session.execute(_BITMAP)
+    session.execute(_ANY_SCAN)
     return links
 
 
@@ -438,13 +458,7 @@ _LINK_REPEATS = text(f"""
         SELECT report_id, other_id, distance_m, false, true, :now FROM near
          ORDER BY report_id, other_id
         ON CONFLICT (report_id, other_id) DO UPDATE SET repeat = true WHERE NOT l.repeat
-        RETURNING report_id, other_id, distance_m, xmax = 0 AS inserted
-    ), counted AS (
-        INSERT INTO case_link_counts (report_id, links)
-        SELECT id, count(*) FROM (SELECT report_id AS id FROM ins WHERE inserted
-                                  UNION ALL SELECT other_id FROM ins WHERE inserted) e
-         GROUP BY id ORDER BY id
-        ON CONFLICT (report_id) DO UPDATE SET links = case_link_counts.links + EXCLUDED.links
+        RETURNING report_id, other_id, distance_m
     )
     SELECT report_id, other_id, distance_m FROM ins
 """)
@@ -454,8 +468,8 @@ def link_repeats(session: Session, report_ids: list[str], *, radius_m: int,
                  window_days: int) -> list:
     """重复诉求: link each new 12345 request to the NEAREST_LINKS nearest earlier requests of
     its class within radius_m that are open or closed within window_days before it (a link
-    made already as a possible duplicate is marked a repeat), and count the new links of both
-    ends. Idempotent. Returns the links marked (report_id, other_id, distance_m)."""
+    made already as a possible duplicate is marked a repeat; none is a primary's, so none is
+    kept counted). Idempotent. Returns the links marked (report_id, other_id, distance_m)."""
     return session.execute(_LINK_REPEATS, {
         "ids": list(report_ids), "radius": radius_m, "window_days": window_days,
         "nearest": NEAREST_LINKS, "now": clock.now()}).all()
@@ -490,20 +504,23 @@ def requests_at_place(session: Session, principal: Principal, *, request_class: 
 
 def _possible_sql(scope: str, case_ref: str, limit: str) -> str:
     """The possible duplicates of the case `case_ref` the principal may see, nearest first
-    (distance, then the other case's id), at most `limit`: each side walks its index in
-    distance order, so the cost is the page's, not the number of links."""
+    (distance, then the other case's id), at most `limit`: its own links, and those of the
+    later cases that chose it as their primary and that have it among their nearest, each
+    walking its index in distance order, so the cost is the page's, not the number of links."""
     cols = "o.id, o.number, o.status, o.category_code, o.received_at, l.distance_m, " \
            "o.description, o.reporter_id, l.repeat"
+    later = [f"""
+            (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.report_id
+              WHERE l.other_id = {case_ref} AND l.is_primary = {primary} AND {scope}
+              ORDER BY l.distance_m, l.report_id LIMIT {limit})""" for primary in ("true", "false")]
     return f"""
         SELECT * FROM (
             (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.other_id
               WHERE l.report_id = {case_ref} AND {scope}
               ORDER BY l.distance_m, l.other_id LIMIT {limit})
-            UNION ALL
-            (SELECT {cols} FROM case_links l JOIN reports o ON o.id = l.report_id
-              WHERE l.other_id = {case_ref} AND {scope}
-              ORDER BY l.distance_m, l.report_id LIMIT {limit})
-        ) both_ways ORDER BY distance_m, id LIMIT {limit}"""
+            UNION ALL{later[0]}
+            UNION ALL{later[1]}
+        ) all_ways ORDER BY distance_m, id LIMIT {limit}"""
 
 
 def links_of(session: Session, report_ids: list[uuid.UUID], principal: Principal):
@@ -536,13 +553,20 @@ def possible_duplicates_page(session: Session, report_id: uuid.UUID, principal: 
 
 
 def possible_duplicate_counts(session: Session, report_ids: list, principal: Principal) -> dict:
-    """How many possible duplicates of each case the principal may see: the kept count for
-    one who sees every case (a read of one row per case), counted through the scope
-    otherwise."""
+    """How many possible duplicates of each case the principal may see: for one who sees every
+    case, the kept count of its cluster (a read of one row) and its other links counted in the
+    index (its own, at most NEAREST_LINKS + 1, and those of the later cases that have it among
+    their nearest: a few); counted through the scope otherwise."""
     params: dict = {"ids": list(report_ids)}
     scope = scope_predicate(principal, params, alias="o")
     if scope == "TRUE":
-        sql = "SELECT report_id AS id, links AS n FROM case_link_counts WHERE report_id = ANY(:ids)"
+        sql = """
+            SELECT c.id, coalesce((SELECT k.primary_of FROM case_link_counts k
+                                    WHERE k.report_id = c.id), 0)
+                       + (SELECT count(*) FROM case_links l WHERE l.report_id = c.id)
+                       + (SELECT count(*) FROM case_links l
+                           WHERE l.other_id = c.id AND NOT l.is_primary) AS n
+              FROM unnest(CAST(:ids AS uuid[])) AS c(id)"""
     else:
         sql = f"""
             SELECT c.id, (SELECT count(*) FROM case_links l JOIN reports o ON o.id = l.other_id

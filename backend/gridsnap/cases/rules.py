@@ -534,18 +534,45 @@ def pick_level(rows, level: str, admins: Callable[[], list[int]]) -> list[int]:
 # event data naming another case: the key of its id, and what else it tells about that case
 LINK_KEYS = {"other_id": ("distance_m",), "target_case_id": ("target_number",),
              "former_primary": ()}
+# event data naming several cases: a list under this key, each entry named as LINK_KEYS say
+# (case.possible_duplicate: the links a case got, {other_id, distance_m} each)
+LINK_LISTS = ("links",)
 
 
-def without_hidden_links(data, visible_ids: set):
-    """An event's data without the cases the caller may not see: their ids and what is told
-    about them (distance, number) are left out (invariant 4)."""
+def _entries(data: dict) -> list[dict]:
+    """The data itself and the entries of its lists of linked cases."""
+    return [data, *(e for key in LINK_LISTS if isinstance(data.get(key), list)
+                    for e in data[key] if isinstance(e, dict))]
+
+
+def linked_ids(data) -> set[str]:
+    """The ids of the other cases an event's data names."""
     if not isinstance(data, dict):
-        return data
-    out = dict(data)
+        return set()
+    return {str(e[k]) for e in _entries(data) for k in LINK_KEYS if e.get(k)}
+
+
+def _without_hidden(entry: dict, visible_ids: set) -> dict:
+    out = dict(entry)
     for key, related in LINK_KEYS.items():
         if out.get(key) and str(out[key]) not in visible_ids:
             for k in (key, *related):
                 out.pop(k, None)
+    return out
+
+
+def without_hidden_links(data, visible_ids: set):
+    """An event's data without the cases the caller may not see: their ids and what is told
+    about them (distance, number) are left out (invariant 4) — in the data itself and in each
+    entry of a list of linked cases (an entry of a hidden case stays, empty: as many links as
+    there are, as one event per link showed them)."""
+    if not isinstance(data, dict):
+        return data
+    out = _without_hidden(data, visible_ids)
+    for key in LINK_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_without_hidden(e, visible_ids) if isinstance(e, dict) else e
+                        for e in out[key]]
     return out
 
 

@@ -382,4 +382,8 @@ class EventSchema(Schema):
     actor_username = fields.String(allow_none=True)
     actor_display_name = fields.String(allow_none=True)
     actor_role = fields.String(allow_none=True)
-    data = fields.Dict()
+    data = fields.Dict(metadata={
+        "description": "What the event tells. case.possible_duplicate: the links the case got, "
+                       "{links: [{other_id, distance_m}, …]}, nearest first (older trails: one "
+                       "event a link, {other_id, distance_m}). A case you may not see is not "
+                       "named: its entry is empty."})

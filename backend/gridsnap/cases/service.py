@@ -120,14 +120,11 @@ def route_new_cases(session: Session, settings: Settings, report_ids: list[str])
 def link_duplicates(session: Session, settings: Settings, report_ids: list[str]) -> int:
     """Link each new case to its cluster's primary and the few nearest earlier open cases of
     its category nearby (per-category radius, default 50 m) within the window (default 7
-    days), each link on the trail: at most NEAREST_LINKS + 1 links a case, however many share
-    the place. Idempotent. Does not commit; returns the links made."""
-    links = queries.link_duplicates(session, report_ids,
-                                    window_days=settings.duplicate_window_days)
-    insert_events(session, [Event(report_id=r.report_id, action=ev.CASE_POSSIBLE_DUPLICATE,
-                                  data={"other_id": str(r.other_id), "distance_m": r.distance_m})
-                             for r in links])
-    return len(links)
+    days), on the trail as one event a case naming its new links: at most NEAREST_LINKS + 1
+    links a case, however many share the place. Idempotent. Does not commit; returns the
+    links made."""
+    return len(queries.link_duplicates(session, report_ids,
+                                       window_days=settings.duplicate_window_days))
 
 
 def link_repeats(session: Session, settings: Settings, report_ids: list[str]) -> int:
@@ -172,8 +169,7 @@ def list_events(session: Session, principal: Principal, report_id: uuid.UUID) ->
     """The audit trail of a case the caller may see, oldest first; raises case.not_found."""
     views.get_case_row(session, principal, report_id)
     events = [dict(e) for e in list_for_case(session, report_id)]
-    linked = {e["data"][k] for e in events for k in rules.LINK_KEYS
-              if isinstance(e["data"], dict) and e["data"].get(k)}
+    linked = set().union(*(rules.linked_ids(e["data"]) for e in events))
     visible = queries.visible_ids(session, principal, linked)
     for e in events:
         e["data"] = rules.without_hidden_links(e["data"], visible)

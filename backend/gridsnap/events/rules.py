@@ -7,6 +7,9 @@ REPORT_SUBMITTED = "report.submitted"
 REPORT_ROUTED = "report.routed"
 PHOTO_ADDED = "photo.added"
 PHOTO_PROCESSED = "photo.processed"
+# the possible duplicates a new case was linked to, one event a case: data {links: [{other_id,
+# distance_m}, …]} nearest first (older trails: one event a link, data
+# {other_id, distance_m})
 CASE_POSSIBLE_DUPLICATE = "case.possible_duplicate"
 # 重复诉求: a 12345 request linked to an earlier one of its class at the same place
 # data {other_id, distance_m}

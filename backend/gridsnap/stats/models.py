@@ -5,13 +5,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import clock
 from ..db import Base
 from ..events.models import CaseEvent
 from ..reports.models import Report
+from .rules import KEPT_FACTS
 
 # A case belongs to the period of its 立案 time, a report to that of its receipt: the
 # indicator table starts from these two ranges.
@@ -36,3 +50,44 @@ class AreaPopulation(Base):
     source: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+
+
+class IndicatorPeriod(Base):
+    """A period whose indicator facts are kept (indicator_facts): a calendar month closed for
+    good, folded once by the periodic task `stats.keep_months` (or `gridsnap stats keep`). Its
+    row is written in the same transaction as its facts: a period listed here is complete."""
+
+    __tablename__ = "indicator_periods"
+
+    period_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    cutoff: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    label: Mapped[str] = mapped_column(Text, nullable=False)
+    cases: Mapped[int] = mapped_column(Integer, nullable=False)  # the reports kept
+    # the period's trail events when kept (history written into it later changes the count)
+    events: Mapped[int | None] = mapped_column(BigInteger)
+    kept_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
+
+
+def _fact_columns() -> list:
+    kinds = {"bigint": BigInteger, "timestamptz": lambda: DateTime(timezone=True),
+             "boolean": Boolean, "integer": Integer, "text": Text}
+    return [Column(name, kinds[kind](), nullable=kind not in ("boolean", "integer"))
+            for name, kind in KEPT_FACTS]
+
+
+# The facts of each report of a kept period that its trail decides (stats.rules.KEPT_FACTS), as of
+# the period's cutoff; the report's own attributes are read from the report.
+indicator_facts = Table(
+    "indicator_facts", Base.metadata,
+    Column("period_start", DateTime(timezone=True), primary_key=True),
+    Column("cutoff", DateTime(timezone=True), primary_key=True),
+    Column("report_id", ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    *_fact_columns(),
+    ForeignKeyConstraint(["period_start", "cutoff"],
+                         ["indicator_periods.period_start", "indicator_periods.cutoff"],
+                         ondelete="CASCADE"),
+)
+# a report's rows, for the cascade when it is deleted
+ix_indicator_facts_report_id = Index("ix_indicator_facts_report_id",
+                                     indicator_facts.c.report_id)

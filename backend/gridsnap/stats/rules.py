@@ -449,3 +449,64 @@ def call_taker_row(counts: dict) -> dict:
     return {**{k: int(counts[k]) for k in CALL_TAKER_COUNTS},
             "callback_reach_rate": percent(counts["callbacks_reached"], counts["callbacks"]),
             "average_handling_seconds": average}
+
+
+# The facts of a report that its trail decides, kept per closed month (stats.models
+# indicator_facts; their SQL: stats.queries.FACTS): (name, column type).
+KEPT_FACTS = (
+    ("handler_id", "bigint"),
+    ("dispatcher_id", "bigint"),
+    ("closed_at", "timestamptz"),
+    ("dispatched_at", "timestamptz"),
+    ("resolved_at", "timestamptz"),
+    ("answered", "boolean"),
+    ("excluded", "boolean"),
+    ("reduced", "boolean"),
+    ("contacted_in_time", "boolean"),
+    ("reopened", "boolean"),
+    ("dispatch_units", "integer"),
+    ("repeat_request", "boolean"),
+    ("cb_reached", "boolean"),
+    ("cb_unreachable", "boolean"),
+    ("cb_responded", "boolean"),
+    ("cb_solved", "boolean"),
+    ("cb_satisfaction", "text"),
+    ("not_merged", "boolean"),
+    ("rejected", "boolean"),
+    ("reworked", "boolean"),
+    ("rework_times", "integer"),
+    ("resolutions", "integer"),
+    ("extended", "boolean"),
+    ("late_accept", "boolean"),
+    ("late_handle", "boolean"),
+    ("late_verify", "boolean"),
+    ("late_any", "boolean"),
+    ("checked", "boolean"),
+    ("suspended", "boolean"),
+    ("handling_due_come", "boolean"),
+    ("department_code", "text"),
+    # 派遣次数 and 错派次数 (the dispatches of a case accepted in the period, and those undone)
+    ("dispatches", "integer"),
+    ("wrong_dispatches", "integer"),
+)
+
+# A month's facts are kept once it has been closed this long (events are stamped with the
+# application's clock: no event before the cutoff can still come, but a transaction that began
+# before it may not have committed yet, and nodes' clocks differ by seconds), and for the
+# months this far back (this year's and the same month a year before).
+KEEP_AFTER = timedelta(hours=1)
+KEEP_MONTHS_BACK = 13
+
+
+def months_to_keep(now: datetime, tz: str) -> list[Period]:
+    """The calendar months closed for at least KEEP_AFTER, the latest KEEP_MONTHS_BACK of
+    them, newest first."""
+    local = now.astimezone(ZoneInfo(tz))
+    y, m = local.year, local.month
+    out = []
+    for _ in range(KEEP_MONTHS_BACK + 1):
+        p = month_period(f"{y:04d}-{m:02d}", tz)
+        if p.end + KEEP_AFTER <= now:
+            out.append(p)
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    return out[:KEEP_MONTHS_BACK]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -72,6 +73,9 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     by department for the summoned / noticed department.
 
     Returns {"period", "group", "rows": [{key, name, areas, …indicators}], "total": {…}}.
+    A month closed for good is read from its kept facts (keep_closed_months) rather than
+    folded from its trail: the same figures.
+
     Raises AppError request.invalid for a period that cannot be read.
     """
     p = period_of(settings, period=period, first=first, last=last)
@@ -82,18 +86,33 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     wait = queries.needs_statistics(principal, area, source)
     if wait:
         refresh_statistics(session)
+    kept = queries.kept_period(session, p.start, cutoff)
     counts = queries.indicator_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,
-        on_time_stages=settings.on_time_stages)
+        on_time_stages=settings.on_time_stages, kept=kept)
     if not wait:
         refresh_statistics(session, wait=False)
     counts = _merge_participation(counts, queries.participation_counts(
         session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
         source=source))
-    counts = _merge_participation(counts, queries.dispatch_counts(
-        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
-        source=source), queries.DISPATCH_KEYS)
+    if kept and group not in ("dispatcher", "handler"):
+        # the kept facts carry each case's dispatches, grouped here by the report's own key
+        # (the dispatcher's and the handler's groups are the dispatches' and the report's, not
+        # the trail's: below); grouped by department a dispatch counts for no department (the
+        # receiving department did not make it): only in the total
+        if group == "department":
+            for c in counts:
+                if not c["is_total"]:
+                    c.update(dict.fromkeys(queries.DISPATCH_KEYS, 0))
+    else:
+        # each dispatch charged to who made it: from the period's dispatches themselves
+        for c in counts:
+            for k in queries.DISPATCH_KEYS:
+                c.pop(k, None)
+        counts = _merge_participation(counts, queries.dispatch_counts(
+            session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
+            source=source), queries.DISPATCH_KEYS)
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}
@@ -318,3 +337,48 @@ def refresh_statistics(session: Session, *, wait: bool = True) -> list[str]:
     # process is analyzing already is analyzed again: this caller needs it done)
     with ThreadPoolExecutor(max_workers=len(stale)) as pool:
         return [t for t in pool.map(analyze, stale) if t]
+
+
+def keep_closed_months(session: Session, settings: Settings, *, limit: int | None = 1,
+                       months: list[str] | None = None) -> list[dict]:
+    """Keep the indicator facts of the calendar months closed for good (rules.months_to_keep,
+    newest first; or the months named) that are not kept yet, at most `limit` of them (None:
+    all), so that their tables read ~one narrow row per report instead of folding a month of
+    trail. Returns [{period, cases, ms}] of those kept. Does not commit. Raises AppError
+    request.invalid for a month named that is not closed for good yet."""
+    now = clock.now()
+    closed = rules.months_to_keep(now, settings.timezone)
+    if months is not None:
+        wanted = [period_of(settings, period=m) for m in months]
+        for p in wanted:
+            if p.end + rules.KEEP_AFTER > now:
+                raise AppError("request.invalid", f"{p.label} is not closed for good yet: its "
+                               f"facts can be kept from {(p.end + rules.KEEP_AFTER).isoformat()}.",
+                               {"period": [f"{p.label} is not closed yet."]})
+        closed = wanted
+    done = []
+    # history written into a kept month since (rows imported by hand with its times): its
+    # facts are forgotten, and kept again below
+    since = closed[-1].start if closed else now
+    for gone in queries.kept_periods_changed(session, since):
+        queries.forget_period(session, gone["period_start"], gone["cutoff"])
+        log.warning("stats: the reports or trail of %s changed since its facts were kept: "
+                    "forgotten, to be kept again", gone["label"])
+    for p in closed:
+        if limit is not None and len(done) >= limit:
+            break
+        if queries.kept_period(session, p.start, p.end):
+            continue
+        t = time.perf_counter()
+        n = queries.keep_period(session, label=p.label, start=p.start, cutoff=p.end, now=now)
+        if n is not None:
+            done.append({"period": p.label, "cases": n,
+                         "ms": round((time.perf_counter() - t) * 1000)})
+    return done
+
+
+def forget_kept_month(session: Session, settings: Settings, month: str) -> bool:
+    """Drop a month's kept facts (its tables fold the trail again until it is kept anew);
+    whether any were kept. Does not commit."""
+    p = period_of(settings, period=month)
+    return queries.forget_period(session, p.start, p.end)

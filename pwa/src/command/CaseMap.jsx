@@ -74,42 +74,40 @@ function style(bm, filters, version) {
   return { version: 8, sources, layers };
 }
 
-export function webglAvailable() {
-  try {
-    const c = document.createElement('canvas');
-    return !!(c.getContext('webgl2') || c.getContext('webgl'));
-  } catch {
-    return false;
-  }
-}
-
 export default function CaseMap({ onOpen }) {
   const s = useStore();
   const lv = useLive();
   const el = useRef(null);
   const map = useRef(null);
   const [zoom, setZoom] = useState(null);
-  const [noGl] = useState(() => !webglAvailable());
+  const [noGl, setNoGl] = useState(false); // no WebGL here: the map cannot be drawn
   const [trouble, setTrouble] = useState(null); // why the base map shows nothing
   const [ready, setReady] = useState(null); // the map, once made: the patrol layer draws on it
 
   useEffect(() => {
-    if (noGl) return undefined;
     const b = cellsBounds(s.cells);
     const bm = basemapOf(s.server, s.settings, getLang());
-    const m = new maplibregl.Map({
-      container: el.current,
-      style: style(bm, lv.filters, lv.changed),
-      center: CENTRE, zoom: 13, attributionControl: false, maxZoom: 19,
-      locale: maplibreLocale(), // the controls' titles in the UI's language
-      // the tiles want the bearer token: added to every request to our own API
-      transformRequest: (url) => (url.startsWith(`${window.location.origin}/api/`)
-        ? { url, headers: { Authorization: `Bearer ${token()}` } } : { url }),
-    });
+    let m;
+    try {
+      m = new maplibregl.Map({
+        container: el.current,
+        style: style(bm, lv.filters, lv.changed),
+        // made over the scope's cells: no first frame (and tiles) elsewhere
+        ...(b ? { bounds: [[b[0][1], b[0][0]], [b[1][1], b[1][0]]], fitBoundsOptions: { padding: 20 } }
+          : { center: CENTRE, zoom: 13 }),
+        attributionControl: false, maxZoom: 19,
+        locale: maplibreLocale(), // the controls' titles in the UI's language
+        // the tiles want the bearer token: added to every request to our own API
+        transformRequest: (url) => (url.startsWith(`${window.location.origin}/api/`)
+          ? { url, headers: { Authorization: `Bearer ${token()}` } } : { url }),
+      });
+    } catch {
+      setNoGl(true); // MapLibre could not get a WebGL context
+      return undefined;
+    }
     map.current = m;
     setReady(m);
     window.__gridsnapMap = m; // for the browser tests and the curious
-    if (b) m.fitBounds([[b[0][1], b[0][0]], [b[1][1], b[1][0]]], { padding: 20, duration: 0 });
     m.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
     m.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
     if (bm) m.addControl(new maplibregl.AttributionControl({ compact: true }));
@@ -155,16 +153,17 @@ export default function CaseMap({ onOpen }) {
     return () => { m.remove(); map.current = null; setReady(null); };
   }, []);
 
-  // filters or a change somewhere in scope: new tile URLs, the source reloads in place
+  // filters or a change somewhere in scope: new tile URLs, the source reloads in place (not when
+  // the URL is the one the map has: on the first render it is the style's, and reloading would
+  // fetch and draw every tile twice)
   useEffect(() => {
     const m = map.current;
     if (!m) return;
     const apply = () => {
       const src = m.getSource('cases');
-      if (src) {
-        src.setTiles([tileUrl(lv.filters, lv.changed)]);
-        m.getContainer().dataset.tilesVersion = String(lv.changed);
-      }
+      const url = tileUrl(lv.filters, lv.changed);
+      if (src && src.tiles?.[0] !== url) src.setTiles([url]);
+      if (src) m.getContainer().dataset.tilesVersion = String(lv.changed);
     };
     // not isStyleLoaded(): it is false while tiles load, and 'load' fires only once, so a second
     // change soon after a first was lost

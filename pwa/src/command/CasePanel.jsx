@@ -3,7 +3,7 @@
 // exactly the actions the server allows (If-Match: the case's ETag; a stale one reloads and says
 // why).
 import { useEffect, useState } from 'preact/hooks';
-import { lazy, Suspense } from 'preact/compat';
+import { lazyComponent } from '../components/Lazy.jsx';
 import { BlobImage } from '../components/BlobImage.jsx';
 import { reasonText } from '../components/ItemState.jsx';
 import { formatTime, getLang, nameOf, statusText, t } from '../i18n/index.js';
@@ -17,7 +17,8 @@ import { bump, live, setLive, useLive } from './live.js';
 import { EstimatedMark } from './CalendarBanner.jsx';
 
 // the one position map (Leaflet, its own chunk: the panel paints before it)
-const CaseSpot = lazy(() => import('../components/CaseSpot.jsx'));
+const CaseSpot = lazyComponent(() => import('../components/CaseSpot.jsx'), 'default',
+  () => <div class="mini-map" aria-hidden="true" />);
 
 const thumbs = new Map(); // photo id:size → Blob, for this page's life
 
@@ -375,9 +376,7 @@ export function CasePanel({ id, onClose, form = null }) {
 
       <h3>{t('cmd.position')}</h3>
       {c.location && (
-        <Suspense fallback={<div class="mini-map" aria-hidden="true" />}>
-          <CaseSpot location={c.location} cell={c.cell?.code} />
-        </Suspense>
+        <CaseSpot location={c.location} cell={c.cell?.code} />
       )}
       <p class="small muted">
         {c.location && `${c.location.lon.toFixed(6)}, ${c.location.lat.toFixed(6)}`}

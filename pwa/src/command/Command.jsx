@@ -1,29 +1,28 @@
 // The command centre (指挥中心) for supervisors and administrators, on a desktop browser: the
 // live map, the case list, the case panel, notifications and the month's numbers. Loaded only
-// for these roles (a lazy chunk), MapLibre only with the map (another lazy chunk).
+// for these roles (a lazy chunk); its first screen is the map (MapLibre, a chunk of its own),
+// each other screen and the case panel load when first opened (chunks of their own).
 import { useEffect } from 'preact/hooks';
-import { lazy, Suspense } from 'preact/compat';
 import { t, tn } from '../i18n/index.js';
 import { pullServer } from '../lib/pull.js';
 import { go } from '../router.js';
 import { useStore } from '../store.js';
-import { SettingsPanel } from '../components/SettingsPanel.jsx';
+import { lazyComponent, Loading } from '../components/Lazy.jsx';
 import { CalendarBanner } from './CalendarBanner.jsx';
-import { CaseList } from './CaseList.jsx';
-import { CasePanel } from './CasePanel.jsx';
-import { Callbacks, CallForm } from './Hotline.jsx';
 import { Filters } from './Filters.jsx';
 import { Inbox, useUnread } from './Inbox.jsx';
-import { Notices } from './Joint.jsx';
-import { Numbers } from './Numbers.jsx';
 import { startPolling, useLive } from './live.js';
+import { tabOf, tabsOf } from './tabs.js';
 
-const CaseMap = lazy(() => import('./CaseMap.jsx'));
-
-const TABS = [['map', 'cmd.tab_map'], ['list', 'cmd.tab_list'], ['inbox', 'cmd.tab_inbox'],
-  ['notices', 'cmd.tab_notices'], ['numbers', 'cmd.tab_numbers'], ['settings', 'nav.settings']];
-// the call-taker (话务员) takes calls and calls back first; the rest of the centre follows
-const CALL_TABS = [['call', 'hot.tab_call'], ['callbacks', 'hot.tab_callbacks'], ...TABS];
+const CaseMap = lazyComponent(() => import('./CaseMap.jsx'));
+const CaseList = lazyComponent(() => import('./CaseList.jsx'), 'CaseList');
+const CasePanel = lazyComponent(() => import('./CasePanel.jsx'), 'CasePanel',
+  () => <aside class="cmd-panel card"><Loading /></aside>);
+const Notices = lazyComponent(() => import('./Joint.jsx'), 'Notices');
+const Numbers = lazyComponent(() => import('./Numbers.jsx'), 'Numbers');
+const CallForm = lazyComponent(() => import('./Hotline.jsx'), 'CallForm');
+const Callbacks = lazyComponent(() => import('./Hotline.jsx'), 'Callbacks');
+const SettingsPanel = lazyComponent(() => import('../components/SettingsPanel.jsx'), 'SettingsPanel');
 
 export default function Command({ route }) {
   const s = useStore();
@@ -35,8 +34,8 @@ export default function Command({ route }) {
   useEffect(() => {
     if (!known) pullServer().catch(() => {});
   }, [known]);
-  const tabs = s.session.user.role === 'call_taker' ? CALL_TABS : TABS;
-  const name = tabs.some(([n]) => n === route.name) ? route.name : tabs[0][0];
+  const tabs = tabsOf(s.session.user.role);
+  const name = tabOf(s.session.user.role, route.name);
   const selected = route.query.get('case');
   // form: open the case with an action's form up (the inbox's 吹哨 proposal)
   const open = (id, form) => go(`${name === 'map' || name === 'list' ? name : 'list'}?case=${id}${form ? `&form=${form}` : ''}`);
@@ -52,11 +51,7 @@ export default function Command({ route }) {
     case 'call': main = <CallForm />; break;
     case 'callbacks': main = <Callbacks />; break;
     case 'settings': main = <div class="cmd-narrow"><SettingsPanel /></div>; break;
-    default: main = (
-      <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
-        <CaseMap onOpen={open} />
-      </Suspense>
-    );
+    default: main = <CaseMap onOpen={open} />;
   }
   const withFilters = name === 'map' || name === 'list';
   return (

@@ -11,14 +11,14 @@
 // within the window is said so (重复来电), with its cases; once the class and the place are
 // chosen, the open or recently closed requests of that class there are said so (重复诉求).
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { lazy, Suspense } from 'preact/compat';
+import { lazyComponent } from '../components/Lazy.jsx';
 import { getLang, nameOf, statusText, t } from '../i18n/index.js';
 import { uuid } from '../lib/ids.js';
 import { useStore } from '../store.js';
 import { call } from './api.js';
 import { Suggest } from './Suggest.jsx';
 
-const CallMap = lazy(() => import('./CallMap.jsx'));
+const CallMap = lazyComponent(() => import('./CallMap.jsx'), 'default');
 
 const NATURES = ['complaint', 'help', 'consultation', 'report', 'suggestion', 'praise'];
 const URGENCIES = ['ordinary', 'urgent', 'emergency', 'complex'];
@@ -271,9 +271,7 @@ export function CallForm() {
         <fieldset class="call-point">
           <legend>{t('hot.point')}</legend>
           <p class="small muted" id="call-map-help">{t('hot.map_help')}</p>
-          <Suspense fallback={<p class="loading">{t('common.loading')}</p>}>
-            <CallMap point={point} onPick={pickPoint} />
-          </Suspense>
+          <CallMap point={point} onPick={pickPoint} />
           {point && (
             <div class="row wrap" role="status">
               <span data-testid="call-point">{placeLine(located)}</span>

@@ -1,16 +1,19 @@
-// Chinese first, English second: every visible text comes from messages/<lang>.json.
+// Chinese first, English second: every visible text comes from messages/<lang>.json. Chinese is
+// in the shell; English is a chunk of its own (precached like the others), loaded before the
+// first render when it was chosen, and when the user switches to it.
 import { timeZone } from '../lib/zone.js';
-import en from './en.json';
 import zh from './zh-CN.json';
 
-export const LANGS = { 'zh-CN': zh, en };
+const MESSAGES = { 'zh-CN': zh };
+const LOADERS = { en: () => import('./en.json') };
+const KNOWN = new Set(['zh-CN', ...Object.keys(LOADERS)]);
 const KEY = 'gridsnap.lang';
 const listeners = new Set();
 
 function initial() {
   try {
     const saved = localStorage.getItem(KEY);
-    if (saved && LANGS[saved]) return saved;
+    if (saved && KNOWN.has(saved)) return saved;
   } catch {
     /* storage blocked: default */
   }
@@ -19,20 +22,42 @@ function initial() {
 
 let lang = initial();
 
+/** The messages of `code` in memory (imported once); resolves when they are. */
+async function load(code) {
+  if (!MESSAGES[code]) MESSAGES[code] = (await LOADERS[code]()).default;
+}
+
+/** Resolves when the chosen language's messages are in memory (before the first render). */
+export async function langReady() {
+  try {
+    await load(lang);
+  } catch {
+    lang = 'zh-CN'; // its chunk could not be fetched: Chinese until it can
+  }
+}
+
 export function getLang() {
   return lang;
 }
 
-export function setLang(next) {
-  if (!LANGS[next]) return;
+/** Switches the UI's language once its messages are loaded (at once when they are); false when
+ * they could not be (offline before the service worker had them): the language stays. */
+export async function setLang(next) {
+  if (!KNOWN.has(next)) return false;
+  try {
+    await load(next);
+  } catch {
+    return false;
+  }
   lang = next;
   try {
     localStorage.setItem(KEY, next);
   } catch {
     /* ignore */
   }
-  document.documentElement.lang = next;
+  if (typeof document !== 'undefined') document.documentElement.lang = next;
   listeners.forEach((fn) => fn(next));
+  return true;
 }
 
 export function onLang(fn) {
@@ -42,7 +67,7 @@ export function onLang(fn) {
 
 /** The message `key` with {name} placeholders filled; the key itself if it is missing. */
 export function t(key, params) {
-  const s = LANGS[lang][key] ?? LANGS['zh-CN'][key] ?? key;
+  const s = MESSAGES[lang]?.[key] ?? zh[key] ?? key;
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (m, k) => (params[k] ?? m));
 }
@@ -50,7 +75,7 @@ export function t(key, params) {
 /** A counted message: `key_one` for one where the language has it, else `key`; {n} filled. */
 export function tn(key, n, params = {}) {
   const one = `${key}_one`;
-  const k = n === 1 && (LANGS[lang][one] ?? LANGS['zh-CN'][one]) !== undefined ? one : key;
+  const k = n === 1 && (MESSAGES[lang]?.[one] ?? zh[one]) !== undefined ? one : key;
   return t(k, { ...params, n });
 }
 

@@ -2,7 +2,7 @@
 // Their EXIF time and position are read first (exifr's lite build: JPEG, HEIC, TIFF; EXIF and
 // GPS only) and travel with the photo; a JPEG's own EXIF segment is also copied into the smaller
 // copy (lib/exifcopy.js), so that the stored original keeps the camera's record as evidence.
-import { parse as parseExif } from 'exifr/dist/lite.esm.mjs';
+// exifr loads with the first photo picked (a chunk of its own, precached by the service worker).
 import { keepExif } from './exifcopy.js';
 
 export const MAX_SIDE = 2048;
@@ -35,6 +35,7 @@ async function decode(file) {
 export async function readExif(file) {
   let tags = null;
   try {
+    const { parse: parseExif } = await import('exifr/dist/lite.esm.mjs');
     tags = await parseExif(file, { tiff: true, exif: true, gps: true, ifd1: false, xmp: false,
       icc: false, iptc: false, jfif: false });
   } catch {

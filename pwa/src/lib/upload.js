@@ -10,10 +10,8 @@
 //
 // tus-js-client's browser entry uses XMLHttpRequest and touches `window`, neither of which a
 // service worker has (Background Sync runs this code too): we take its core (BaseUpload) and
-// its Blob reader, with a fetch-based HTTP stack of our own and no URL storage of its own.
-import BaseUpload from 'tus-js-client/lib.esm/upload.js';
-import FileReader from 'tus-js-client/lib.esm/browser/fileReader.js';
-import NoopUrlStorage from 'tus-js-client/lib.esm/noopUrlStorage.js';
+// its Blob reader, with a fetch-based HTTP stack of our own and no URL storage of its own. They
+// load with the first photo sent by tus (lib/tus.js, a chunk the service worker precaches).
 import { API, ApiError, NetworkError, heard } from './api.js';
 
 /** Photos at least this large go by tus; smaller ones by one PUT (a round trip fewer). */
@@ -153,8 +151,16 @@ export function asApiError(err) {
  * server has the photo; rejects with ApiError / NetworkError as api.request does (a stall that
  * lasts: NetworkError 'stalled').
  */
-export function uploadResumable({ blob, token, metadata, url = null, onUrl, onProgress,
+export async function uploadResumable({ blob, token, metadata, url = null, onUrl, onProgress,
   stallMs = STALL_MS }) {
+  let tus;
+  try {
+    tus = await import('./tus.js');
+  } catch (err) {
+    // not fetched yet and no network to fetch it: the outbox tries again later, as offline
+    throw new NetworkError(String(err?.message || err));
+  }
+  const { BaseUpload, FileReader, NoopUrlStorage } = tus;
   return new Promise((resolve, reject) => {
     let saving = Promise.resolve();
     let chunkSize = CHUNK.first;

@@ -9,7 +9,7 @@
 // Every action is queued in the outbox first and sent like the worker's verification (photos,
 // then the action, idempotent by the phone's id), so it works with no signal.
 import { useEffect, useState } from 'preact/hooks';
-import { lazy, Suspense } from 'preact/compat';
+import { lazyComponent } from '../components/Lazy.jsx';
 import { ItemState } from '../components/ItemState.jsx';
 import { PhotoPicker, usePickedPhotos } from '../components/PhotoPicker.jsx';
 import { SyncBar } from '../components/SyncBar.jsx';
@@ -24,7 +24,8 @@ import { go } from '../router.js';
 import { reload, toast, useStore } from '../store.js';
 
 // Leaflet with the small map only (a lazy chunk, precached like the worker's map)
-const CaseSpot = lazy(() => import('../components/CaseSpot.jsx'));
+const CaseSpot = lazyComponent(() => import('../components/CaseSpot.jsx'), 'default',
+  () => <div class="mini-map" aria-hidden="true" />);
 
 /** What the desk shows of a case, kept with a queued action: the card stays after it is sent. */
 function snapshotOf(task) {
@@ -404,9 +405,7 @@ export function HandlerCase({ id }) {
                 {shown.location.accuracy_m != null && ` · ±${Math.round(shown.location.accuracy_m)} m`}</dd></>}
           </dl>
           {shown.location && (
-            <Suspense fallback={<div class="mini-map" aria-hidden="true" />}>
-              <CaseSpot location={shown.location} cell={shown.cell?.code} />
-            </Suspense>
+            <CaseSpot location={shown.location} cell={shown.cell?.code} />
           )}
           <Directions location={shown.location} label={t('records.case_n', { n: shown.number })} />
           <ul class="photos">
