@@ -47,6 +47,7 @@ from pathlib import Path
 import psycopg
 
 from . import database
+from .cpu import backends_cpu_s, group_cpu_s
 from .env import DEMO_SUPERVISOR, DEMO_WORKER, REPO_ROOT, BenchEnv
 from .procs import ProcessFailed, Procs, free_ports, gunicorn, login
 
@@ -367,6 +368,26 @@ def run_load(port: int, seconds: float, requests_for: list) -> Load:
     return result
 
 
+def measured_load(port: int, seconds: float, requests_for: list, server_pgid: int,
+                  dbname: str) -> tuple[Load, float, float]:
+    """run_load, with the CPU the server's processes (its gunicorn workers: their process
+    group) and the database's backends spent per request meanwhile: (load, server ms, PostgreSQL
+    ms). CPU time is what a shared machine disturbs least (the rates and latencies move with
+    the neighbours' load); the backends of other processes on this database count too (none
+    during the run)."""
+    server0, pg0 = group_cpu_s({server_pgid})[server_pgid], backends_cpu_s(dbname)
+    load = run_load(port, seconds, requests_for)
+    server1, pg1 = group_cpu_s({server_pgid})[server_pgid], backends_cpu_s(dbname)
+    n = max(1, load.requests)
+    return load, (server1 - server0) * 1000 / n, (pg1 - pg0) * 1000 / n
+
+
+def _cpu_rows(name: str, server_ms: float, pg_ms: float, what: str) -> list[dict]:
+    return [row(f"{name}.cpu.server", server_ms, "ms", f"CPU of the {what} workers per request"),
+            row(f"{name}.cpu.postgres", pg_ms, "ms",
+                "CPU of the database's PostgreSQL backends per request")]
+
+
 def _health_requests(path: str = "/api/v1/health"):
     while True:
         yield "GET", path, None, {}
@@ -425,16 +446,21 @@ def bench_action(env: BenchEnv, plan: Plan, log_dir: Path) -> list[dict]:
         run_load(port, plan.warmup_s,
                  [_accept_requests(warm[i::CLIENTS], token) for i in range(CLIENTS)])
 
-        floor = run_load(floor_port, plan.load_s,
-                         [_health_requests("/health") for _ in range(CLIENTS)])
+        floor, floor_cpu, floor_pg = measured_load(
+            floor_port, plan.load_s, [_health_requests("/health") for _ in range(CLIENTS)],
+            floor_proc.pid, env.db_name)
         say(f"  floor H: {floor.rps:,.0f} req/s, p50 {floor.pct_ms(50):.1f} ms, "
             f"p99 {floor.pct_ms(99):.1f} ms, errors {floor.errors}")
         procs.stop(floor_proc)  # its workers wait idle from here: nothing of the machine
-        health = run_load(port, plan.load_s, [_health_requests() for _ in range(CLIENTS)])
+        health, health_cpu, health_pg = measured_load(
+            port, plan.load_s, [_health_requests() for _ in range(CLIENTS)], proc.pid,
+            env.db_name)
         say(f"  health: {health.rps:,.0f} req/s, p50 {health.pct_ms(50):.1f} ms, "
             f"p99 {health.pct_ms(99):.1f} ms, errors {health.errors}")
-        action = run_load(port, plan.load_s,
-                          [_accept_requests(ids[i::CLIENTS], token) for i in range(CLIENTS)])
+        action, action_cpu, action_pg = measured_load(
+            port, plan.load_s,
+            [_accept_requests(ids[i::CLIENTS], token) for i in range(CLIENTS)], proc.pid,
+            env.db_name)
         say(f"  accept: {action.rps:,.0f} req/s, p50 {action.pct_ms(50):.1f} ms, "
             f"p99 {action.pct_ms(99):.1f} ms, errors {action.errors}")
         procs.check_alive(proc)
@@ -451,6 +477,8 @@ def bench_action(env: BenchEnv, plan: Plan, log_dir: Path) -> list[dict]:
     rows += _summary("cases.health", health, "GET /api/v1/health (baseline of accept: one "
                      "statement for PostGIS and the outbox's backlog, Redis, the calendar's "
                      "coverage as the process keeps it)")
+    rows += _cpu_rows("cases.health_floor", floor_cpu, floor_pg, "floor's gunicorn")
+    rows += _cpu_rows("cases.health", health_cpu, health_pg, "API's gunicorn")
     rows.append(row(f"GET /health at {CLIENTS} clients", health.rps, "req/s",
                     f"floor H in the same run {floor.rps:,.0f} req/s, /health "
                     f"{health.rps / floor.rps:.2f}× it; 1-min load average {load_before:.1f} "
@@ -463,6 +491,10 @@ def bench_action(env: BenchEnv, plan: Plan, log_dir: Path) -> list[dict]:
                      f"sync; {open_cases:,} open cases in the table; "
                      + ("every 200 is one case.accepted event"
                         if agree else f"MISMATCH: {accepted:,} accepted events in the database"))
+    rows += _cpu_rows("cases.action.accept", action_cpu, action_pg, "API's gunicorn")
+    rows.append(row("cases.action.accept.cpu_vs_health",
+                    (action_cpu + action_pg) / (health_cpu + health_pg), "×",
+                    "server and PostgreSQL CPU per accept over per GET /health, same run"))
     p99, base99 = action.pct_ms(99), health.pct_ms(99)
     rows.append(row(f"case action (accept) at {CLIENTS} clients, p99", p99, "ms",
                     f"{action.rps:,.0f} req/s; GET /health in the same run (the baseline: the "

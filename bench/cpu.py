@@ -23,6 +23,23 @@ def group_cpu_s(pgids: set[int]) -> dict[int, float]:
     return out
 
 
+def backends_cpu_s(dbname: str) -> float:
+    """User+system CPU seconds of the live PostgreSQL backends connected to `dbname`."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            cmd = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace")
+            if not cmd.startswith("postgres:") or f" {dbname} " not in f"{cmd} ":
+                continue
+            raw = stat.read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2:].split()
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
 def machine_busy_s() -> tuple[float, float]:
     """(busy, total) CPU seconds of the machine since boot, all cores together."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
