@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
 from gridsnap import clock
 from gridsnap.app import create_app
@@ -201,25 +202,34 @@ def clean_tables(request):
     yield
     if runtime is None:
         return  # a pure test: no database touched
-    with runtime.engine.begin() as conn:
-        # indicator_periods first: the tables in the order a request still running reads them
-        # (an indicator table asks for a kept period before it reads the reports), else the two
-        # wait for each other
-        conn.execute(text("TRUNCATE indicator_periods, reports, photos, case_events, outbox, notifications, "
-                          "case_links, extension_requests, case_requests, routing_rules, callers, disputes, "
-                          "dispute_parties, dispute_steps, dispute_photos, patrols, track_points, patrol_cells, patrol_plans "
-                          "RESTART IDENTITY CASCADE"))
-        conn.execute(text(
-            "DELETE FROM api_tokens WHERE user_id IN "
-            "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),
-            {"keep": sorted(DEMO_USERS)})
-        conn.execute(text("DELETE FROM users WHERE NOT (username = ANY(:keep))"),
-                     {"keep": sorted(DEMO_USERS)})
-        # test grids live outside the demo district; children go before parents
-        conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' AND length(code) >= 14"))
-        for n in (12, 9, 6):
-            conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' "
-                              "AND length(code) = :n"), {"n": n})
+    # A request of the test's live server may still be answering (a browser page just closed):
+    # its transaction and the TRUNCATE can take the same tables' locks in opposite orders, and
+    # PostgreSQL then ends one of the two; when it is the TRUNCATE, it is done again.
+    for attempt in range(5):
+        try:
+            with runtime.engine.begin() as conn:
+                # indicator_periods first: the tables in the order a request still running reads them
+                # (an indicator table asks for a kept period before it reads the reports), else the two
+                # wait for each other
+                conn.execute(text("TRUNCATE indicator_periods, reports, photos, case_events, outbox, notifications, "
+                                  "case_links, extension_requests, case_requests, routing_rules, callers, disputes, "
+                                  "dispute_parties, dispute_steps, dispute_photos, patrols, track_points, patrol_cells, patrol_plans "
+                                  "RESTART IDENTITY CASCADE"))
+                conn.execute(text(
+                    "DELETE FROM api_tokens WHERE user_id IN "
+                    "(SELECT id FROM users WHERE NOT (username = ANY(:keep)))"),
+                    {"keep": sorted(DEMO_USERS)})
+                conn.execute(text("DELETE FROM users WHERE NOT (username = ANY(:keep))"),
+                             {"keep": sorted(DEMO_USERS)})
+                # test grids live outside the demo district; children go before parents
+                conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' AND length(code) >= 14"))
+                for n in (12, 9, 6):
+                    conn.execute(text("DELETE FROM areas WHERE code NOT LIKE '110101%' "
+                                      "AND length(code) = :n"), {"n": n})
+            break
+        except OperationalError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
     # the running estimates /health keeps went with the reports (as when another process
     # changes them, /health would see it only in its next minute)
     health_service.forget_calendar_facts()
