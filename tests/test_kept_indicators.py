@@ -170,7 +170,7 @@ def test_the_command_keeps_and_forgets_months(runtime, engine, cells, at, monkey
     runner = CliRunner()
     out = runner.invoke(cli, ["keep-indicators", "--month", "2026-10"])
     assert out.exit_code == 0, out.output
-    assert "2026-10: kept the facts of 1 reports" in out.output
+    assert "2026-10: kept the facts of 1 reports and added them up" in out.output
     assert _is_kept(runtime, "2026-10")
     out = runner.invoke(cli, ["keep-indicators", "--month", "2026-10"])
     assert "nothing to keep" in out.output
@@ -179,3 +179,140 @@ def test_the_command_keeps_and_forgets_months(runtime, engine, cells, at, monkey
     out = runner.invoke(cli, ["keep-indicators", "--forget", "--month", "2026-10"])
     assert out.exit_code == 0 and "2026-10: forgotten" in out.output
     assert not _is_kept(runtime, "2026-10")
+
+
+# --- a year, or a range of months: its months added up ---------------------------------------
+
+SUMMED = ("2026-08", "2026-09", "2026-10", "2026-11")
+
+
+def _added(tables: list[dict]) -> dict:
+    """{key: counts} of several months' tables added up by hand (the total under "total")."""
+    out: dict = {}
+    for t in tables:
+        for row in [*t["rows"], {**t["total"], "key": "total"}]:
+            into = out.setdefault(row["key"], {})
+            for k in rules.COUNT_KEYS:
+                into[k] = into.get(k, 0) + row[k]
+    return out
+
+
+def _months_tables(runtime, label: str, months=SUMMED, settings=None) -> list[tuple]:
+    """Per view: the table of the range and the tables of its months."""
+    out = []
+    with runtime.sessions() as s:
+        for who, group, kw in VIEWS:
+            whole = service.indicator_table(s, who, settings or runtime.settings, period=label,
+                                            group=group, **kw)
+            parts = [service.indicator_table(s, who, settings or runtime.settings, period=m,
+                                             group=group, **kw) for m in months]
+            s.rollback()
+            out.append(((who.role, group, kw), whole, parts))
+    return out
+
+
+def _four_months(engine, cells) -> None:
+    august(engine, cells)
+    bulletin_month(engine, cells["cell"], year=2026, month=10,
+                   reporter=user_id(engine, "worker"), accepted=40, due=30, closed=24,
+                   on_time=18)
+    _hotline_month(engine, cells)
+
+
+def test_a_range_of_months_adds_up_its_months_in_every_view(runtime, engine, cells, at):
+    _four_months(engine, cells)
+    at(cst(12, 3, 9))
+    # August and October kept (added up from their sums for the whole city), September and
+    # November not (counted month by month): the same figures either way
+    for m in ("2026-08", "2026-10"):
+        _keep(runtime, m)
+    for every_month_kept in (False, True):
+        for view, whole, parts in _months_tables(runtime, "2026-08..2026-11"):
+            view = (*view, every_month_kept)
+            assert whole["period"]["months"] == list(SUMMED), view
+            by_key = {r["key"]: r for r in whole["rows"]}
+            expected = _added(parts)
+            assert expected["total"]["accepted"] > 0 or view[0] != "admin", view
+            for key, counts in expected.items():
+                row = whole["total"] if key == "total" else by_key[key]
+                assert {k: row[k] for k in rules.COUNT_KEYS} == counts, (view, key)
+            assert set(by_key) == set(expected) - {"total"}, view
+            # rates from the added counts; a median does not add up
+            total = whole["total"]
+            assert total["closure_rate"] == rules.percent(total["closed"], total["due"])
+            assert total["median_accept_hours"] is None, view
+        with runtime.sessions() as s, s.begin():
+            service.keep_closed_months(s, runtime.settings, limit=None)
+
+
+def test_a_year_reads_the_kept_sums_under_the_settings_in_force(runtime, engine, cells, at):
+    _four_months(engine, cells)
+    at(cst(12, 3, 9))
+    with runtime.sessions() as s, s.begin():
+        done = service.keep_closed_months(s, runtime.settings, limit=None)
+    assert {"2026-08", "2026-10", "2026-11"} <= {d["period"] for d in done}
+
+    def year(settings=None, **kw) -> dict:
+        with runtime.sessions() as s:
+            return service.indicator_table(s, ADMIN, settings or runtime.settings,
+                                           period="2026", group="department", **kw)
+
+    before = year()
+    assert before["period"]["months"] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert before["total"]["accepted"] > 40
+    # the whole city's year is added up from the kept sums: a sum written into them shows
+    with engine.begin() as conn:
+        n = conn.execute(text("UPDATE indicator_sums SET accepted = accepted + 1000 "
+                              "WHERE shape = 'department' AND source = 'hotline'")).rowcount
+    assert n > 0
+    assert year()["total"]["accepted"] == before["total"]["accepted"] + 1000 * n
+    # a street supervisor's year is counted month by month (their own reports count too)
+    with runtime.sessions() as s:
+        scoped = service.indicator_table(s, SUPERVISOR, runtime.settings, period="2026",
+                                         group="department")
+        their_months = [service.indicator_table(s, SUPERVISOR, runtime.settings,
+                                                period=f"2026-{m:02d}", group="department")
+                        for m in range(1, 13)]
+    assert scoped["total"]["accepted"] > 0
+    assert {k: scoped["total"][k] for k in rules.COUNT_KEYS} == _added(their_months)["total"]
+    # other settings for 应结案: the sums kept under the old ones are not read, the months'
+    # tables are; the worker adds them up again under the new ones
+    import dataclasses
+    stay = dataclasses.replace(runtime.settings, suspended_leave_due=False)
+    other = year(settings=stay)
+    months = _added(_one_view_months(runtime, stay))
+    assert months["total"] != _added(_one_view_months(runtime, runtime.settings))["total"]
+    assert {k: other["total"][k] for k in rules.COUNT_KEYS} == months["total"]
+    with runtime.sessions() as s, s.begin():
+        again = service.keep_closed_months(s, stay, limit=None)
+    assert {d["period"] for d in again} >= {"2026-08", "2026-10", "2026-11"}
+    assert all(d["cases"] is None for d in again)  # the facts stay; only the sums are new
+    assert {k: year(settings=stay)["total"][k] for k in rules.COUNT_KEYS} == months["total"]
+
+
+def _one_view_months(runtime, settings) -> list[dict]:
+    with runtime.sessions() as s:
+        return [service.indicator_table(s, ADMIN, settings, period=f"2026-{m:02d}",
+                                        group="department") for m in range(1, 13)]
+
+
+@pytest.mark.parametrize("period, ok", [
+    ("2026", True), ("2025-12..2026-11", True), ("2026-11..2026-11", True),
+    ("2026-11..2026-01", False), ("2025-01..2026-01", False), ("2026-13", False),
+    ("2026-1..2026-02", False), ("20261", False),
+])
+def test_the_api_takes_a_year_or_a_range_of_months(client, tokens, at, period, ok):
+    at(cst(12, 3, 9))
+    r = client.get("/api/v1/stats/indicators", query_string={"period": period,
+                                                              "group": "district"},
+                   headers={"Authorization": f"Bearer {tokens['admin']}"})
+    if ok:
+        assert r.status_code == 200, r.get_json()
+        got = r.get_json()["period"]
+        assert got["label"] == period
+        assert got["months"][0] == (period + "-01" if len(period) == 4 else period[:7])
+        assert got["months"][-1] == (period + "-12" if len(period) == 4 else period[-7:])
+    else:
+        assert r.status_code in (400, 422), r.get_json()
+        body = r.get_json()
+        assert "period" in json.dumps(body), body

@@ -250,7 +250,12 @@ def keep_indicators(months: tuple[str, ...], forget: bool) -> None:
         except AppError as exc:
             _fail(exc.message)
     for d in done:
-        click.echo(f"{d['period']}: kept the facts of {d['cases']:,} reports in {d['ms']:,} ms")
+        if d["cases"] is None:  # kept before: its counts added up again under new settings
+            click.echo(f"{d['period']}: added up again under the settings in force in "
+                       f"{d['ms']:,} ms")
+        else:
+            click.echo(f"{d['period']}: kept the facts of {d['cases']:,} reports and added "
+                       f"them up in {d['ms']:,} ms")
     if not done:
         click.echo("nothing to keep: every month asked for is kept already")
 

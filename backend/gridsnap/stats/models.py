@@ -25,7 +25,7 @@ from .. import clock
 from ..db import Base
 from ..events.models import CaseEvent
 from ..reports.models import Report
-from .rules import KEPT_FACTS
+from .rules import KEPT_FACTS, SUM_KEYS
 
 # A case belongs to the period of its 立案 time, a report to that of its receipt: the
 # indicator table starts from these two ranges.
@@ -65,6 +65,8 @@ class IndicatorPeriod(Base):
     cases: Mapped[int] = mapped_column(Integer, nullable=False)  # the reports kept
     # the period's trail events when kept (history written into it later changes the count)
     events: Mapped[int | None] = mapped_column(BigInteger)
+    # the settings its counts were added up under (indicator_sums), if they were
+    sums_rule: Mapped[str | None] = mapped_column(Text)
     kept_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), default=clock.stamp)
 
@@ -91,3 +93,29 @@ indicator_facts = Table(
 # a report's rows, for the cascade when it is deleted
 ix_indicator_facts_report_id = Index("ix_indicator_facts_report_id",
                                      indicator_facts.c.report_id)
+
+
+# A kept month's counts added up (stats.rules.SUM_KEYS) per cell, category or department
+# (`shape`, `key`), with the reports' source, district, street and the first nine digits of
+# their area, under the settings that decide 应结案 and 按期 (`rule`): a year's table adds them.
+indicator_sums = Table(
+    "indicator_sums", Base.metadata,
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("cutoff", DateTime(timezone=True), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("shape", Text, nullable=False),
+    Column("key", Text),
+    Column("source", Text),
+    Column("district_code", Text),
+    Column("street_code", Text),
+    Column("community_code", Text),
+    Column("area9", Text),
+    *[Column(name, BigInteger, nullable=False) for name in SUM_KEYS],
+    ForeignKeyConstraint(["period_start", "cutoff"],
+                         ["indicator_periods.period_start", "indicator_periods.cutoff"],
+                         ondelete="CASCADE"),
+    CheckConstraint("shape IN ('area', 'cell', 'category', 'department')", name="shape"),
+)
+ix_indicator_sums_period = Index("ix_indicator_sums_period", indicator_sums.c.period_start,
+                                 indicator_sums.c.cutoff, indicator_sums.c.rule,
+                                 indicator_sums.c.shape)

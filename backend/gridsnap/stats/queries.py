@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..events import rules as ev
 from ..users.queries import scope_predicate
 from ..users.rules import Principal
-from .rules import KEPT_FACTS, KIND_NAMES, SOURCE_NAMES, SOURCE_NAMES_EN
+from .rules import KEPT_FACTS, KIND_NAMES, SOURCE_NAMES, SOURCE_NAMES_EN, SUM_KEYS
 
 # Event names are their owner's (events.rules): the statements here name them as `ev.CASE_…`,
 # and text() writes each one in as its quoted value, never typed again in SQL.
@@ -266,6 +266,7 @@ WITH {trail_ctes}
 f0 AS (
     SELECT r.received_at, r.accepted_at, r.category_code, r.cell_code, r.community_code,
            r.street_code, r.district_code, r.source, r.nature, r.reporter_id,
+           left(r.area_code, 9) AS area9,
            {facts}
       FROM {facts_from}
      WHERE {in_period}
@@ -309,7 +310,7 @@ i AS (
            (dispatched_request OR rejected_request) AND cb_reached AND NOT reduced AS rated_cb
       FROM h
 )
-SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
+SELECT {select_keys},
        count(*) FILTER (WHERE in_reported) AS reported,
        count(*) FILTER (WHERE in_reported AND source = 'worker') AS reported_worker,
        count(*) FILTER (WHERE in_reported AND source = 'hotline') AS reported_hotline,
@@ -376,16 +377,19 @@ SELECT {key} AS key, GROUPING({key}) = 1 AS is_total,
        count(*) FILTER (WHERE dispatched_request AND dispatch_units > 1) AS transferred,
        count(*) FILTER (WHERE (request AND answered) OR rated_cb) AS settled_requests,
        count(*) FILTER (WHERE (request AND answered)
-                          OR (rated_cb AND cb_solved AND NOT reopened)) AS first_call_resolved,
+                          OR (rated_cb AND cb_solved AND NOT reopened)) AS first_call_resolved{medians}{kept_counts}
+  FROM i f
+ GROUP BY {group_by}
+"""
+
+# the medians of a table's group (a median does not add up: a sum of months has none)
+_MEDIANS = """,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', dispatched_at - received_at))
            FILTER (WHERE dispatched_request) AS median_dispatch_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', accepted_at - received_at))
            FILTER (WHERE is_case) AS median_accept_s,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at - dispatched_at))
-           FILTER (WHERE is_case AND resolved_at IS NOT NULL) AS median_handle_s{kept_counts}
-  FROM i f
- GROUP BY GROUPING SETS (({key}), ())
-"""
+           FILTER (WHERE is_case AND resolved_at IS NOT NULL) AS median_handle_s"""
 
 # 派遣准确率 is the dispatcher's indicator: one row per dispatch (case.dispatched) of a case of
 # the period, charged to who dispatched it (the command centre's post, or the system); a wrong
@@ -580,7 +584,10 @@ def indicator_counts(session: Session, principal: Principal, *, group: str, star
         whole_city = scope == "TRUE" and not area
         parts = _fold_parts(in_period, "" if whole_city else (
             f"\n       AND e.report_id IN (SELECT r.id FROM reports r WHERE {in_period})"))
-    sql = _INDICATORS_SQL.format(in_period=in_period, key=GROUP_KEYS[group], **parts)
+    key = GROUP_KEYS[group]
+    sql = _INDICATORS_SQL.format(in_period=in_period, medians=_MEDIANS,
+                                 select_keys=f"{key} AS key, GROUPING({key}) = 1 AS is_total",
+                                 group_by=f"GROUPING SETS (({key}), ())", **parts)
     _tune(session)
     return [dict(r) for r in session.execute(text(sql), params).mappings()]
 
@@ -640,6 +647,107 @@ def keep_period(session: Session, *, label: str, start: datetime, cutoff: dateti
     # at a million cases a year)
     session.execute(text("ANALYZE indicator_facts"))
     return n
+
+
+# A kept month's counts added up (indicator_sums), one grouping set per shape: per cell (the
+# area levels and the source read it), per category (kind, major class) and per department,
+# each with the source, district, street and first nine digits of the area (a narrowing to a
+# street or wider reads them).
+_SUM_SETS = """GROUPING SETS (
+    (community_code, street_code, district_code, area9, source),
+    (cell_code, community_code, street_code, district_code, area9, source),
+    (category_code, street_code, district_code, area9, source),
+    (department_code, street_code, district_code, area9, source))"""
+_SUM_KEYS_SQL = """CASE WHEN GROUPING(cell_code) = 0 THEN 'cell'
+            WHEN GROUPING(category_code) = 0 THEN 'category'
+            WHEN GROUPING(department_code) = 0 THEN 'department' ELSE 'area' END AS shape,
+       CASE WHEN GROUPING(cell_code) = 0 THEN cell_code
+            WHEN GROUPING(category_code) = 0 THEN category_code
+            WHEN GROUPING(department_code) = 0 THEN department_code
+            ELSE community_code END AS key,
+       source, district_code, street_code, community_code, area9"""
+# grouping → (the shape of sums it reads, its key over them): per community (a few thousand
+# a city) for the area levels above the cell and the source, per cell only for the cells
+SUM_GROUPS = {"district": ("area", "s.district_code"), "street": ("area", "s.street_code"),
+              "community": ("area", "s.community_code"), "cell": ("cell", "s.key"),
+              "source": ("area", "s.source"), "category": ("category", "s.key"),
+              "kind": ("category", "CASE left(s.key, 1) WHEN 'C' THEN 'component' "
+                                   "WHEN 'E' THEN 'event' END"),
+              "major_class": ("category", "left(s.key, 3)"),
+              "department": ("department", "s.key")}
+SUM_AREA_DIGITS = 9
+
+
+def keep_sums(session: Session, *, start: datetime, cutoff: datetime, rule: str,
+              suspended_leave_due: bool, on_time_stages: tuple[str, ...]) -> int:
+    """Add up the kept facts of the period [start, cutoff) (keep_period first) per community,
+    cell, category and department (indicator_sums) under the settings `rule` names, replacing any
+    kept under it before; the number of rows. In the caller's transaction."""
+    key = {"start": start, "cutoff": cutoff, "rule": rule}
+    # the period's sums under one rule at a time: the one in force
+    session.execute(text("DELETE FROM indicator_sums WHERE period_start = :start "
+                         "AND cutoff = :cutoff"), key)
+    session.execute(text("UPDATE indicator_periods SET sums_rule = :rule "
+                         "WHERE period_start = :start AND cutoff = :cutoff"), key)
+    in_period = _IN_PERIOD.format(scope="TRUE", area="")
+    counts = ", ".join(f"coalesce(q.{k}, 0)" for k in SUM_KEYS)
+    sql = _INDICATORS_SQL.format(in_period=in_period, medians="", select_keys=_SUM_KEYS_SQL,
+                                 group_by=_SUM_SETS, **_KEPT_PARTS)
+    _tune(session)
+    n = session.execute(text(f"""
+        INSERT INTO indicator_sums (period_start, cutoff, rule, shape, key, source,
+                                    district_code, street_code, community_code, area9,
+                                    {", ".join(SUM_KEYS)})
+        SELECT :start, :cutoff, :rule, q.shape, q.key, q.source, q.district_code,
+               q.street_code, q.community_code, q.area9, {counts}
+          FROM ({sql}) q
+    """), {**key, "cutoff_epoch": cutoff.timestamp(), "suspended_leave_due": suspended_leave_due,
+           "on_time_stages": list(on_time_stages)}).rowcount
+    session.execute(text("ANALYZE indicator_sums"))
+    return n
+
+
+def kept_sums(session: Session, start: datetime, cutoff: datetime, rule: str) -> bool:
+    """Whether the sums of the kept period [start, cutoff) under `rule` are kept."""
+    return session.execute(text(
+        "SELECT 1 FROM indicator_periods WHERE period_start = :start AND cutoff = :cutoff "
+        "AND sums_rule = :rule"), {"start": start, "cutoff": cutoff, "rule": rule}
+    ).first() is not None
+
+
+def sums_serve(principal: Principal, group: str, area_prefix: str | None) -> bool:
+    """Whether kept sums can give this table: a grouping they are added up by, a reader who
+    sees the whole city (a narrower scope also sees its own reports and, a handler, its
+    department's), narrowed to a street or wider."""
+    return (group in SUM_GROUPS and scope_predicate(principal, {}) == "TRUE"
+            and (not area_prefix or len(area_prefix) <= SUM_AREA_DIGITS))
+
+
+def summed_counts(session: Session, *, group: str, periods: list[tuple[datetime, datetime]],
+                  rule: str, area_prefix: str | None = None,
+                  source: str | None = None) -> list[dict]:
+    """The counts of the kept periods' sums added up per group key and in total, as
+    indicator_counts gives them (no medians: a median does not add up)."""
+    shape, key = SUM_GROUPS[group]
+    params: dict = {"starts": [a for a, _ in periods], "cutoffs": [b for _, b in periods],
+                    "rule": rule, "shape": shape}
+    where = ""
+    if area_prefix:
+        params["area_pattern"] = area_prefix + "%"
+        where += " AND s.area9 LIKE :area_pattern"
+    if source:
+        params["source"] = source
+        where += " AND s.source = :source"
+    sums = ", ".join(f"sum(s.{k}) AS {k}" for k in SUM_KEYS)
+    return [dict(r) for r in session.execute(text(f"""
+        SELECT {key} AS key, GROUPING({key}) = 1 AS is_total, {sums}
+          FROM indicator_sums s
+          JOIN unnest(CAST(:starts AS timestamptz[]), CAST(:cutoffs AS timestamptz[]))
+               AS p(period_start, cutoff)
+            ON s.period_start = p.period_start AND s.cutoff = p.cutoff
+         WHERE s.rule = :rule AND s.shape = :shape{where}
+         GROUP BY GROUPING SETS (({key}), ())
+    """), params).mappings()]
 
 
 # what a kept period was kept from: its reports and its trail's events (counted again to see

@@ -33,6 +33,10 @@ SOURCE_NAMES_EN = {"worker": "Grid workers", "hotline": "12345 hotline", "open31
                    "other": "Other channels"}
 MAX_PERIOD_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# a year (2026) or a range of months (2025-12..2026-11): the months added up
+_YEAR = re.compile(r"^(\d{4})$")
+_MONTH_RANGE = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))\.\.(\d{4}-(?:0[1-9]|1[0-2]))$")
+MAX_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class Period:
     last_day: date
     start: datetime
     end: datetime
+    # a year or a range of months: its months (YYYY-MM), each taken as its own table is and
+    # added up (months_period); empty for a month or a span of days
+    months: tuple[str, ...] = ()
 
     def cutoff(self, now: datetime) -> datetime:
         """The instant the figures are taken at: the period's end, or now if it has not come."""
@@ -83,6 +90,30 @@ def month_period(label: str, tz: str) -> Period:
                   midnight(nxt, tz))
 
 
+def months_period(label: str, tz: str) -> Period:
+    """"2026" (a year) or "2025-12..2026-11" (a range of at most MAX_MONTHS months) → the
+    period of those months, added up: each month's figures as its own table gives them (a
+    month closed for good: as of its end, as the bulletin published it), summed."""
+    year, span = _YEAR.match(label or ""), _MONTH_RANGE.match(label or "")
+    if year:
+        first, last = f"{year.group(1)}-01", f"{year.group(1)}-12"
+    elif span:
+        first, last = span.group(1), span.group(2)
+    else:
+        raise PeriodError("period", "period is a month (YYYY-MM, e.g. 2026-11), a year (YYYY) "
+                                    "or a range of months (YYYY-MM..YYYY-MM).")
+    a, b = month_period(first, tz), month_period(last, tz)
+    if b.start < a.start:
+        raise PeriodError("period", "A range of months must not end before it starts.")
+    months = [a]
+    while months[-1].label != b.label:
+        if len(months) == MAX_MONTHS:
+            raise PeriodError("period", f"A range of months spans at most {MAX_MONTHS} months.")
+        months.append(months[-1].shifted_months(1, tz))
+    return Period(label, a.first_day, b.last_day, a.start, b.end,
+                  tuple(m.label for m in months))
+
+
 def day_period(first: date, last: date, tz: str) -> Period:
     """From the first day's midnight to the midnight after the last day (both days included)."""
     if last < first:
@@ -94,11 +125,14 @@ def day_period(first: date, last: date, tz: str) -> Period:
 
 
 def resolve_period(*, period: str | None, first: date | None, last: date | None,
-                   tz: str, now: datetime) -> Period:
-    """The period a request names: period=YYYY-MM, or from/to days; this month if neither."""
+                   tz: str, now: datetime, months: bool = False) -> Period:
+    """The period a request names: period=YYYY-MM, or from/to days; this month if neither.
+    months: a year (YYYY) or a range of months (YYYY-MM..YYYY-MM) too (months_period)."""
     if period and (first or last):
         raise PeriodError("period", "Give either period or from/to, not both.")
     if period:
+        if months and not _MONTH.match(period):
+            return months_period(period, tz)
         return month_period(period, tz)
     if first or last:
         if not (first and last):
@@ -489,6 +523,29 @@ KEPT_FACTS = (
     ("dispatches", "integer"),
     ("wrong_dispatches", "integer"),
 )
+
+# the counts a kept month also keeps added up per area, category and department
+# (indicator_sums), in the indicator statement's order; a year's table adds these up
+SUM_KEYS = (
+    "reported", "reported_worker", "reported_hotline", "reported_open311", "reported_other",
+    "reported_to_accept", "rejected", "accepted_of_reported", "accepted", "due", "closed",
+    "closed_on_time", "suspended", "due_handling", "handled", "handled_on_time", "resolutions",
+    "due_verification", "verified", "verified_on_time", "reworked", "rework_times",
+    "first_time", "extended", "extended_due", "overdue", "overdue_handling", "requests",
+    "answered_on_call", "dispatched_requests", "rejected_requests", "excluded_requests",
+    "reduced_requests", "callbacks", "callback_unreachable", "rated", "contacted_in_time",
+    "responded", "solved", "satisfied", "reopened", "repeat_requests", "direct_dispatched",
+    "transferred", "settled_requests", "first_call_resolved", "dispatches",
+    "wrong_dispatches",
+)
+
+
+def sums_rule(suspended_leave_due: bool, on_time_stages: tuple[str, ...]) -> str:
+    """The settings a month's sums were taken under (they decide 应结案 and 按期): sums kept
+    under other settings are not read."""
+    return (f"suspended_leave_due={'1' if suspended_leave_due else '0'};"
+            f"on_time={','.join(sorted(on_time_stages))}")
+
 
 # A month's facts are kept once it has been closed this long (events are stamped with the
 # application's clock: no event before the cutoff can still come, but a transaction that began

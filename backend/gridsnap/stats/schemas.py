@@ -20,9 +20,18 @@ _SOURCE = fields.String(validate=validate.OneOf(SOURCES), metadata={
     "description": "Only cases from this source: worker, hotline, open311, other."})
 
 
+_YEAR = r"(19[0-9]{2}|2[01][0-9]{2})"
+_MM = _YEAR + r"-(0[1-9]|1[0-2])"
+# a month, a year, or a range of months (the range's length is checked by the service)
+MONTHS_PATTERN = rf"^({_MM}|{_YEAR}|{_MM}\.\.{_MM})$"
+
+
 class PeriodQuerySchema(Schema):
-    period = fields.String(validate=validate.Regexp(MONTH_PATTERN), metadata={
-        "description": "A month, YYYY-MM, in the deployment's time zone (default: this month)."})
+    period = fields.String(validate=validate.Regexp(MONTHS_PATTERN), metadata={
+        "description": "A month, YYYY-MM, in the deployment's time zone (default: this month); "
+                       "or a year, YYYY, or a range of at most 12 months, YYYY-MM..YYYY-MM: its "
+                       "months added up, each as its own table gives it (a month closed for "
+                       "good: as of its end), without medians."})
     from_ = Date(data_key="from", metadata={
         "description": "First day of a custom period (with `to`), both days included."})
     to = Date(metadata={"description": "Last day of a custom period."})
@@ -58,6 +67,8 @@ class PeriodSchema(Schema):
     end = AwareDateTime(metadata={"description": "The instant after the period."})
     cutoff = AwareDateTime(metadata={
         "description": "The figures are taken at this instant: the end, or now if earlier."})
+    months = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "A year or a range of months: the months added up (YYYY-MM)."})
 
 
 class AreaNameSchema(Schema):

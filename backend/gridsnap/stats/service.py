@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def period_of(settings: Settings, *, period: str | None = None, first: date | None = None,
-              last: date | None = None) -> rules.Period:
+              last: date | None = None, months: bool = False) -> rules.Period:
     """The period a request names (this month by default); AppError request.invalid if the
-    request names none that can be read."""
+    request names none that can be read. months: a year or a range of months too."""
     try:
         return rules.resolve_period(period=period, first=first, last=last,
-                                    tz=settings.timezone, now=clock.now())
+                                    tz=settings.timezone, now=clock.now(), months=months)
     except rules.PeriodError as exc:
         raise AppError("request.invalid", str(exc), {exc.field: [str(exc)]}) from None
 
@@ -58,7 +58,98 @@ def _merge_participation(counts: list[dict], extra: list[dict],
 
 def _period_view(p: rules.Period, cutoff) -> dict:
     return {"label": p.label, "from": p.first_day, "to": p.last_day, "start": p.start,
-            "end": p.end, "cutoff": cutoff}
+            "end": p.end, "cutoff": cutoff, "months": list(p.months) or None}
+
+
+def _rule(settings: Settings) -> str:
+    return rules.sums_rule(settings.suspended_leave_due, settings.on_time_stages)
+
+
+def _period_counts(session: Session, principal: Principal, settings: Settings, *,
+                   group: str, start, cutoff, area: str | None,
+                   source: str | None) -> list[dict]:
+    """The counts of one period's table (indicator_counts, 报到/督办, dispatches) per group key
+    and in total: from its kept facts if kept, else folded from its trail."""
+    kept = queries.kept_period(session, start, cutoff)
+    counts = queries.indicator_counts(
+        session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
+        source=source, suspended_leave_due=settings.suspended_leave_due,
+        on_time_stages=settings.on_time_stages, kept=kept)
+    counts = _merge_participation(counts, queries.participation_counts(
+        session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
+        source=source))
+    if kept and group not in ("dispatcher", "handler"):
+        # the kept facts carry each case's dispatches, grouped here by the report's own key
+        # (the dispatcher's and the handler's groups are the dispatches' and the report's, not
+        # the trail's: below); grouped by department a dispatch counts for no department (the
+        # receiving department did not make it): only in the total
+        if group == "department":
+            _no_department_dispatches(counts)
+        return counts
+    # each dispatch charged to who made it: from the period's dispatches themselves
+    for c in counts:
+        for k in queries.DISPATCH_KEYS:
+            c.pop(k, None)
+    return _merge_participation(counts, queries.dispatch_counts(
+        session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
+        source=source), queries.DISPATCH_KEYS)
+
+
+def _no_department_dispatches(counts: list[dict]) -> None:
+    for c in counts:
+        if not c["is_total"]:
+            c.update(dict.fromkeys(queries.DISPATCH_KEYS, 0))
+
+
+def _months_counts(session: Session, principal: Principal, settings: Settings,
+                   p: rules.Period, *, group: str, cutoff, area: str | None,
+                   source: str | None) -> list[dict]:
+    """A year's or a range of months' counts: each month's, as its own table gives them (a
+    month closed for good: as of its end), added up per group key. The months kept with their
+    sums are added up from those (a few rows per cell, category and department a month, at any
+    number of cases) when the reader sees the whole city; the others are counted month by
+    month. No medians: a median does not add up."""
+    now = clock.now()
+    rule = _rule(settings)
+    months = [rules.month_period(m, settings.timezone) for m in p.months]
+    months = [m for m in months if m.start < cutoff]
+    summed, counted = [], []
+    serve = queries.sums_serve(principal, group, area)
+    for m in months:
+        mc = m.cutoff(now)
+        if serve and queries.kept_sums(session, m.start, mc, rule):
+            summed.append((m.start, mc))
+        else:
+            counted.append((m.start, mc))
+    parts = []
+    if summed:
+        rows = queries.summed_counts(session, group=group, periods=summed, rule=rule,
+                                     area_prefix=area, source=source)
+        if group == "department":
+            _no_department_dispatches(rows)
+        parts.append(rows)
+        for start, mc in summed:  # 报到 and 督办: their own pass, month by month
+            parts.append(_merge_participation([], queries.participation_counts(
+                session, principal, group=group, start=start, cutoff=mc, area_prefix=area,
+                source=source)))
+    for start, mc in counted:
+        parts.append(_period_counts(session, principal, settings, group=group, start=start,
+                                    cutoff=mc, area=area, source=source))
+    return _added_up(parts)
+
+
+def _added_up(parts: list[list[dict]]) -> list[dict]:
+    """Count rows of several periods added up per (is_total, key); medians dropped."""
+    out: dict[tuple, dict] = {}
+    for rows in parts:
+        for c in rows:
+            row = out.setdefault((c["is_total"], c["key"]),
+                                 {"key": c["key"], "is_total": c["is_total"]})
+            for k, v in c.items():
+                if k in ("key", "is_total") or k.startswith("median_"):
+                    continue
+                row[k] = row.get(k, 0) + int(v or 0)
+    return list(out.values())
 
 
 def indicator_table(session: Session, principal: Principal, settings: Settings, *,
@@ -69,8 +160,12 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     source, reporter or handler) and for all of them, over the cases the principal may see,
     taken at the period's end (or now, if earlier). Stale statistics left by a bulk load are
     refreshed first (refresh_statistics) — in the background when the plan does not
-    depend on them (the whole city: queries.needs_statistics); 报到 and 督办 come from their own pass, grouped
-    by department for the summoned / noticed department.
+    depend on them (the whole city: queries.needs_statistics); 报到 and 督办 come from their own
+    pass, grouped by department for the summoned / noticed department.
+
+    period: a month (YYYY-MM), a year (YYYY) or a range of months (YYYY-MM..YYYY-MM): a year
+    or a range adds up its months as their own tables give them (_months_counts); from/to: a
+    span of days, every case taken at its cutoff.
 
     Returns {"period", "group", "rows": [{key, name, areas, …indicators}], "total": {…}}.
     A month closed for good is read from its kept facts (keep_closed_months) rather than
@@ -78,7 +173,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
 
     Raises AppError request.invalid for a period that cannot be read.
     """
-    p = period_of(settings, period=period, first=first, last=last)
+    p = period_of(settings, period=period, first=first, last=last, months=True)
     cutoff = p.cutoff(clock.now())
     weights = weights_in_force(settings)
     # a narrower scope's plan needs fresh statistics: analyze first; the whole city's does not:
@@ -86,33 +181,14 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
     wait = queries.needs_statistics(principal, area, source)
     if wait:
         refresh_statistics(session)
-    kept = queries.kept_period(session, p.start, cutoff)
-    counts = queries.indicator_counts(
-        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
-        source=source, suspended_leave_due=settings.suspended_leave_due,
-        on_time_stages=settings.on_time_stages, kept=kept)
+    if p.months:
+        counts = _months_counts(session, principal, settings, p, group=group, cutoff=cutoff,
+                                area=area, source=source)
+    else:
+        counts = _period_counts(session, principal, settings, group=group, start=p.start,
+                                cutoff=cutoff, area=area, source=source)
     if not wait:
         refresh_statistics(session, wait=False)
-    counts = _merge_participation(counts, queries.participation_counts(
-        session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
-        source=source))
-    if kept and group not in ("dispatcher", "handler"):
-        # the kept facts carry each case's dispatches, grouped here by the report's own key
-        # (the dispatcher's and the handler's groups are the dispatches' and the report's, not
-        # the trail's: below); grouped by department a dispatch counts for no department (the
-        # receiving department did not make it): only in the total
-        if group == "department":
-            for c in counts:
-                if not c["is_total"]:
-                    c.update(dict.fromkeys(queries.DISPATCH_KEYS, 0))
-    else:
-        # each dispatch charged to who made it: from the period's dispatches themselves
-        for c in counts:
-            for k in queries.DISPATCH_KEYS:
-                c.pop(k, None)
-        counts = _merge_participation(counts, queries.dispatch_counts(
-            session, principal, group=group, start=p.start, cutoff=cutoff, area_prefix=area,
-            source=source), queries.DISPATCH_KEYS)
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
     names = queries.names_of(session, group, keys)
     chains = {}
@@ -364,16 +440,25 @@ def keep_closed_months(session: Session, settings: Settings, *, limit: int | Non
         queries.forget_period(session, gone["period_start"], gone["cutoff"])
         log.warning("stats: the reports or trail of %s changed since its facts were kept: "
                     "forgotten, to be kept again", gone["label"])
+    rule = _rule(settings)
     for p in closed:
         if limit is not None and len(done) >= limit:
             break
-        if queries.kept_period(session, p.start, p.end):
-            continue
         t = time.perf_counter()
-        n = queries.keep_period(session, label=p.label, start=p.start, cutoff=p.end, now=now)
-        if n is not None:
-            done.append({"period": p.label, "cases": n,
-                         "ms": round((time.perf_counter() - t) * 1000)})
+        n = None
+        if not queries.kept_period(session, p.start, p.end):
+            n = queries.keep_period(session, label=p.label, start=p.start, cutoff=p.end,
+                                    now=now)
+            if n is None:  # another transaction keeps it
+                continue
+        elif queries.kept_sums(session, p.start, p.end, rule):
+            continue
+        # its counts added up, under the settings in force (kept again once they change)
+        queries.keep_sums(session, start=p.start, cutoff=p.end, rule=rule,
+                          suspended_leave_due=settings.suspended_leave_due,
+                          on_time_stages=settings.on_time_stages)
+        done.append({"period": p.label, "cases": n,
+                     "ms": round((time.perf_counter() - t) * 1000)})
     return done
 
 
