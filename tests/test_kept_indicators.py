@@ -316,3 +316,95 @@ def test_the_api_takes_a_year_or_a_range_of_months(client, tokens, at, period, o
         assert r.status_code in (400, 422), r.get_json()
         body = r.get_json()
         assert "period" in json.dumps(body), body
+
+
+# --- the current month, kept to a watermark ----------------------------------------------------
+
+def _last_day(month: str) -> int:
+    p = rules.month_period(month, "Asia/Shanghai")
+    return p.last_day.day
+
+
+@pytest.mark.parametrize("month, build", [
+    ("2026-11", "november"), ("2026-08", "august"), ("2026-11", "hotline"),
+    ("2026-10", "bulletin"),
+])
+def test_the_current_month_kept_to_a_watermark_gives_the_figures_of_its_trail(
+        request, runtime, engine, cells, at, month, build):
+    """The month is kept while it runs, its watermark moved on three times and then to its
+    end; at each later instant its tables (the kept facts, and the trail since folded for the
+    reports it touched, deadlines passing in between) are the trail's, in every view."""
+    if build == "november":
+        request.getfixturevalue("november")
+    elif build == "august":
+        august(engine, cells)
+    elif build == "hotline":
+        _hotline_month(engine, cells)
+    else:
+        bulletin_month(engine, cells["cell"], year=2026, month=10,
+                       reporter=user_id(engine, "worker"), accepted=40, due=30, closed=24,
+                       on_time=18)
+    m = int(month[5:])
+    keeps = [cst(m, 8, 9), cst(m, 18, 9), cst(m, 26, 9)]
+    reads = [cst(m, 12, 15), cst(m, 23, 15), cst(m, _last_day(month), 22)]
+    closed = cst(m + 1, 3, 9)
+    folded = {}
+    for when in [*reads, closed]:
+        at(when)
+        folded[when] = _tables(runtime, month)
+    assert folded[closed][0]["total"]["accepted"] > 0
+    for keep, read in zip(keeps, reads, strict=True):
+        at(keep)
+        with runtime.sessions() as s, s.begin():
+            done = service.keep_current_month(s, runtime.settings)
+        assert done and done["period"] == month
+        with runtime.sessions() as s:
+            p = service.period_of(runtime.settings, period=month)
+            assert queries.kept_to(s, p.start, p.end) == keep - rules.KEEP_LAG
+        at(read)
+        running = _tables(runtime, month)
+        for (who, group, kw), a, b in zip(VIEWS, folded[read], running, strict=True):
+            assert json.dumps(b, default=str, sort_keys=True) == json.dumps(
+                a, default=str, sort_keys=True), (read, who.role, group, kw)
+    # closed for good: the worker moves the watermark to its end (and adds it up)
+    at(closed)
+    with runtime.sessions() as s, s.begin():
+        done = service.keep_closed_months(s, runtime.settings, months=[month])
+    assert [d["period"] for d in done] == [month]
+    assert _is_kept(runtime, month)
+    for (who, group, kw), a, b in zip(VIEWS, folded[closed], _tables(runtime, month),
+                                      strict=True):
+        assert json.dumps(b, default=str, sort_keys=True) == json.dumps(
+            a, default=str, sort_keys=True), ("closed", who.role, group, kw)
+
+
+def test_a_report_written_after_the_watermark_counts_at_once(runtime, engine, cells, at):
+    w = user_id(engine, "worker")
+    put_case(engine, cells["cell"], received=cst(11, 10, 9), accepted=cst(11, 10, 9, 5),
+             status="dispatched", reporter=w, department="sanitation",
+             events=(dispatched(cst(11, 10, 10), cst(11, 13, 10)),))
+    at(cst(11, 11, 9))
+    with runtime.sessions() as s, s.begin():
+        assert service.keep_current_month(s, runtime.settings)["cases"] == 1
+
+    def total() -> dict:
+        with runtime.sessions() as s:
+            return service.indicator_table(s, ADMIN, runtime.settings)["total"]
+
+    assert total()["accepted"] == 1 and total()["overdue"] == 0
+    # its handling deadline (13 Nov) passes with no event: late at a later cutoff
+    at(cst(11, 14, 9))
+    assert total()["overdue"] == 1 and total()["due"] == 1
+    # a new report after the watermark, before the worker's next run
+    put_case(engine, cells["cell"], received=cst(11, 14, 8), accepted=cst(11, 14, 8, 5),
+             status="accepted", reporter=w)
+    assert total()["accepted"] == 2
+    # history written into the month before the watermark (an import): counted at once too
+    put_case(engine, cells["cell"], received=cst(11, 5, 9), accepted=cst(11, 5, 9, 5),
+             status="dispatched", reporter=w, department="sanitation",
+             events=(dispatched(cst(11, 5, 10), cst(11, 6, 10)),))
+    assert total()["accepted"] == 3 and total()["overdue"] == 2
+    with runtime.sessions() as s, s.begin():
+        moved = service.keep_current_month(s, runtime.settings)
+    assert moved["cases"] == 2  # only the reports touched since are folded again
+    assert total()["accepted"] == 3 and total()["overdue"] == 2

@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -65,6 +66,13 @@ class IndicatorPeriod(Base):
     cases: Mapped[int] = mapped_column(Integer, nullable=False)  # the reports kept
     # the period's trail events when kept (history written into it later changes the count)
     events: Mapped[int | None] = mapped_column(BigInteger)
+    # a month kept before its end (the current month): the instant its facts were taken at
+    # (its reports' trail after it is folded when read); NULL: at its cutoff
+    kept_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the last trail event and report written when it was kept: those written after, whatever
+    # their time, are folded when its table is read
+    kept_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    kept_report_number: Mapped[int | None] = mapped_column(BigInteger)
     # the settings its counts were added up under (indicator_sums), if they were
     sums_rule: Mapped[str | None] = mapped_column(Text)
     kept_at: Mapped[datetime] = mapped_column(
@@ -73,7 +81,7 @@ class IndicatorPeriod(Base):
 
 def _fact_columns() -> list:
     kinds = {"bigint": BigInteger, "timestamptz": lambda: DateTime(timezone=True),
-             "boolean": Boolean, "integer": Integer, "text": Text}
+             "boolean": Boolean, "integer": Integer, "text": Text, "float8": Double}
     return [Column(name, kinds[kind](), nullable=kind not in ("boolean", "integer"))
             for name, kind in KEPT_FACTS]
 

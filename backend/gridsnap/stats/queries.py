@@ -8,7 +8,7 @@ group with FILTER aggregates; GROUPING SETS add the total row in the same pass.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import text as _sql
 from sqlalchemy.orm import Session
@@ -171,6 +171,10 @@ trail AS (
            coalesce(bool_or(e.due < coalesce(e.ended_at, :cutoff))
                FILTER (WHERE e.is_stage AND e.stage = 'verify'), false) AS late_verify,
            min(e.at) FILTER (WHERE e.is_stage) AS first_stage_at,
+           -- the stage deadline in force at the cutoff: that of the case's last stage event
+           -- (the only one no later stage event ended)
+           max(e.stage) FILTER (WHERE e.is_stage AND e.ended_at IS NULL) AS open_stage,
+           max(e.due) FILTER (WHERE e.is_stage AND e.ended_at IS NULL) AS open_due,
            -- the handling deadline in force: the due_at set by the latest event that sets or
            -- moves it ([event id, due epoch] pairs compare by id first; a suspension: none)
            (max(ARRAY[e.id::float8, date_part('epoch', e.due)])
@@ -227,6 +231,11 @@ _FACT_SQL = {
     "checked": "t.resolved_at IS NOT NULL AND coalesce(t.checked_id > t.resolved_id, false)",
     "suspended": "coalesce(t.suspended_id > coalesce(t.resumed_id, 0), false)",
     "handling_due_come": "coalesce(t.handling_due_epoch < :cutoff_epoch, false)",
+    # the stage deadline in force at the cutoff: the trail's, or the one a report received
+    # before the period brought into it if no stage event of the period ended it
+    "open_stage": "CASE WHEN t.first_stage_at IS NOT NULL THEN t.open_stage ELSE pre.open_stage END",
+    "open_due": "CASE WHEN t.first_stage_at IS NOT NULL THEN t.open_due ELSE pre.open_due END",
+    "handling_due_epoch": "t.handling_due_epoch",
     "department_code": """CASE WHEN t.dispatch_key IS NOT NULL
                  AND coalesce(t.returned_id, 0) < left(t.dispatch_key, 19)::bigint
                 THEN nullif(substr(t.dispatch_key, 20), '') END""",
@@ -239,37 +248,78 @@ assert {name for name, _ in KEPT_FACTS} == set(_FACT_SQL) | {"dispatches", "wron
 # each report of the period with its trail's fold and the deadline it brought into the period
 _LIVE_FROM = """reports r
       LEFT JOIN trail t ON t.report_id = r.id
-      -- a report received before the period: the stage deadline it brought into the period,
-      -- late if it passed before the next stage event (or the cutoff), or a case.overdue
-      -- before the period; the stage it was late in (the CASE keeps the look-up to them)
-      LEFT JOIN LATERAL (SELECT CASE WHEN r.received_at < :start THEN (
+      -- a report received before the period: the stage deadline it brought into the period
+      -- (open_stage, open_due), late if it passed before the next stage event (or the
+      -- cutoff), or a case.overdue before the period: the stage it was late in (late_stage);
+      -- the one-time filter keeps the look-ups to them
+      LEFT JOIN LATERAL (
           SELECT CASE WHEN p.due < least(coalesce(t.first_stage_at, :cutoff), :cutoff)
                         OR EXISTS (SELECT 1 FROM case_events x
                                     WHERE x.report_id = r.id AND x.action = ev.CASE_OVERDUE
                                       AND x.at >= r.received_at AND x.at < :start)
-                      THEN coalesce(p.stage, 'accept') END
+                      THEN coalesce(p.stage, 'accept') END AS late_stage,
+                 coalesce(p.stage, 'accept') AS open_stage, p.due AS open_due
             FROM (SELECT 1) one
             LEFT JOIN LATERAL (
                 SELECT {stage} AS stage, {stage_due} AS due
                   FROM case_events e
                  WHERE e.report_id = r.id AND e.at >= r.received_at AND e.at < :start
                    AND {sets_stage}
-                 ORDER BY e.id DESC LIMIT 1) p ON true) END AS late_stage) pre ON true"""
+                 ORDER BY e.id DESC LIMIT 1) p ON true
+           WHERE r.received_at < :start) pre ON true"""
 
-# the facts kept for a closed month
+# the facts kept for a period (its row's key: the period's start and end)
 _KEPT_FROM = """reports r
       JOIN indicator_facts k
-        ON k.report_id = r.id AND k.period_start = :start AND k.cutoff = :cutoff"""
+        ON k.report_id = r.id AND k.period_start = :start AND k.cutoff = :kept_end"""
+# a kept fact as of the table's cutoff: as kept, but a stage deadline or the handling deadline
+# in force when the facts were taken that has passed since (a month kept to a watermark; for a
+# month kept at its end, nothing passed since)
+_KEPT_AT_CUTOFF = {
+    **{f"late_{stage}": (f"(k.late_{stage} OR coalesce(k.open_stage = '{stage}' "
+                         "AND k.open_due < :cutoff, false))")
+       for stage in ("accept", "handle", "verify")},
+    "late_any": "(k.late_any OR coalesce(k.open_due < :cutoff, false))",
+    "handling_due_come": ("(k.handling_due_come "
+                          "OR coalesce(k.handling_due_epoch < :cutoff_epoch, false))"),
+}
+_KEPT_FACTS_SQL = ",\n           ".join(f"{_KEPT_AT_CUTOFF.get(name, 'k.' + name)} AS {name}"
+                                      for name, _ in KEPT_FACTS)
+# the reports a period kept to a watermark (kept_to) has to fold again at a later cutoff:
+# those with a trail event, received or accepted since
+_TOUCHED = """touched AS MATERIALIZED (
+    SELECT e.report_id FROM case_events e WHERE e.at >= :kept_to AND e.at < :cutoff
+    UNION
+    -- written since, whatever its time (history imported into the month, a late commit)
+    SELECT e.report_id FROM case_events e WHERE e.id > :kept_event_id
+    UNION
+    SELECT r.id FROM reports r WHERE r.number > :kept_report_number
+    UNION
+    SELECT r.id FROM reports r
+     WHERE (r.received_at >= :kept_to AND r.received_at < :cutoff)
+        OR (r.accepted_at >= :kept_to AND r.accepted_at < :cutoff)
+),"""
+_ONLY_TOUCHED = "\n       AND e.report_id IN (SELECT report_id FROM touched)"
+# each case's dispatches and wrong dispatches (错派), from _DISPATCH_CTES
+_DX = """dx AS (
+    SELECT x.report_id, count(*) AS dispatches,
+           count(*) FILTER (WHERE x.id IN (SELECT id FROM wrong)) AS wrong_dispatches
+      FROM x WHERE x.action = ev.CASE_DISPATCHED
+     GROUP BY x.report_id
+),"""
 
-_INDICATORS_SQL = """
-WITH {trail_ctes}
-f0 AS (
-    SELECT r.received_at, r.accepted_at, r.category_code, r.cell_code, r.community_code,
+# each report of the period with its facts: its attributes, and what its trail decides
+_F0 = """    SELECT r.received_at, r.accepted_at, r.category_code, r.cell_code, r.community_code,
            r.street_code, r.district_code, r.source, r.nature, r.reporter_id,
            left(r.area_code, 9) AS area9,
            {facts}
       FROM {facts_from}
-     WHERE {in_period}
+     WHERE {in_period}{only}"""
+
+_INDICATORS_SQL = """
+WITH {trail_ctes}
+f0 AS (
+{f0}
 ),
 f AS (
     SELECT f0.*, received_at >= :start AND received_at < :cutoff AS in_reported,
@@ -540,44 +590,81 @@ def _narrowing(params: dict, area_prefix: str | None, source: str | None) -> str
     return out
 
 
+def _fold_bits(trail_cases: str) -> dict:
+    return {"trail_cases": trail_cases, "sets_stage": _SETS_STAGE, "stage_due": _STAGE_DUE,
+            "stage": _STAGE, "actions": _quoted(_TRAIL_ACTIONS),
+            "assigning": _quoted(_ASSIGNING), "handling_due": _quoted(_HANDLING_DUE)}
+
+
+_LIVE_FACTS_SQL = ",\n           ".join(f"{sql} AS {name}" for name, sql, _ in FACTS)
+# a kept row's columns are the fold's facts then each case's dispatches: one order for both
+assert [n for n, _ in KEPT_FACTS] == [n for n, _, _ in FACTS] + ["dispatches",
+                                                                  "wrong_dispatches"]
+# 派遣次数 and 错派次数 of the cases of the period (as dispatch_counts), kept per case: summed
+# for every grouping but the dispatcher's
+_KEPT_COUNTS = """,
+       sum(dispatches) FILTER (WHERE is_case) AS dispatches,
+       sum(wrong_dispatches) FILTER (WHERE is_case) AS wrong_dispatches"""
+
+
 def _fold_parts(in_period: str, trail_cases: str) -> dict:
-    """The live fold's CTEs and FROM clause, and the facts as SQL over them."""
-    parts = {"trail_cases": trail_cases, "sets_stage": _SETS_STAGE, "stage_due": _STAGE_DUE,
-             "stage": _STAGE, "actions": _quoted(_TRAIL_ACTIONS),
-             "assigning": _quoted(_ASSIGNING), "handling_due": _quoted(_HANDLING_DUE)}
-    return {"trail_ctes": _TRAIL_CTES.format(**parts).strip() + ",",
-            "facts_from": _LIVE_FROM.format(**parts),
-            "facts": ",\n           ".join(f"{sql} AS {name}" for name, sql, _ in FACTS),
+    """The live fold: the period's trail folded per case (only the cases of trail_cases)."""
+    bits = _fold_bits(trail_cases)
+    return {"trail_ctes": _TRAIL_CTES.format(**bits).strip() + ",",
+            "f0": _F0.format(facts=_LIVE_FACTS_SQL, facts_from=_LIVE_FROM.format(**bits),
+                             in_period=in_period, only=""),
             "kept_counts": ""}
 
 
-_KEPT_PARTS = {"trail_ctes": "", "facts_from": _KEPT_FROM,
-               "facts": ", ".join(f"k.{name}" for name, _ in KEPT_FACTS),
-               # 派遣次数 and 错派次数 of the cases of the period (as dispatch_counts), kept per
-               # case: summed here for every grouping but the dispatcher's
-               "kept_counts": """,
-       sum(dispatches) FILTER (WHERE is_case) AS dispatches,
-       sum(wrong_dispatches) FILTER (WHERE is_case) AS wrong_dispatches"""}
+def _kept_parts(in_period: str) -> dict:
+    """The facts kept at the cutoff (a month kept at its end)."""
+    return {"trail_ctes": "",
+            "f0": _F0.format(facts=_KEPT_FACTS_SQL, facts_from=_KEPT_FROM,
+                             in_period=in_period, only=""),
+            "kept_counts": _KEPT_COUNTS}
+
+
+def _running_parts(in_period: str) -> dict:
+    """The facts kept to a watermark (:kept_to) for the reports not touched since, and the
+    trail of those touched folded to the cutoff, with their dispatches."""
+    bits = _fold_bits(_ONLY_TOUCHED)
+    kept = _F0.format(facts=_KEPT_FACTS_SQL, facts_from=_KEPT_FROM, in_period=in_period,
+                      only="\n       AND NOT EXISTS (SELECT 1 FROM touched x "
+                           "WHERE x.report_id = r.id)")
+    live = _F0.format(
+        facts=_LIVE_FACTS_SQL + ",\n           coalesce(dx.dispatches, 0) AS dispatches,"
+              "\n           coalesce(dx.wrong_dispatches, 0) AS wrong_dispatches",
+        facts_from=_LIVE_FROM.format(**bits) + "\n      LEFT JOIN dx ON dx.report_id = r.id",
+        in_period=in_period, only="\n       AND r.id IN (SELECT report_id FROM touched)")
+    return {"trail_ctes": "\n".join([_TOUCHED, _TRAIL_CTES.format(**bits).strip() + ",",
+                                     _DISPATCH_CTES.format(trail_cases=_ONLY_TOUCHED).strip()
+                                     + ",", _DX]),
+            "f0": kept + "\n    UNION ALL\n" + live,
+            "kept_counts": _KEPT_COUNTS}
 
 
 def indicator_counts(session: Session, principal: Principal, *, group: str, start: datetime,
                      cutoff: datetime, area_prefix: str | None = None,
                      source: str | None = None, suspended_leave_due: bool = True,
                      on_time_stages: tuple[str, ...] = ("accept", "handle", "verify"),
-                     kept: bool = False) -> list[dict]:
+                     kept: dict | None = None) -> list[dict]:
     """Per group key (and one total row, is_total), the counts and median seconds over the
     cases and reports the principal may see; docs/indicators.md defines each one. The counts
     of 报到 and 督办 come from their own pass (participation_counts) and are merged by the
-    service. kept: the period's facts were kept (kept_period): read them instead of folding
-    the trail."""
+    service. kept: the period's kept row (kept_row): its facts are read instead of folding
+    the trail — all of them if kept to the cutoff, else those of the reports not touched since
+    its watermark, the others folded."""
     params: dict = {"start": start, "cutoff": cutoff, "cutoff_epoch": cutoff.timestamp(),
                     "suspended_leave_due": suspended_leave_due,
                     "on_time_stages": list(on_time_stages)}
     scope = scope_predicate(principal, params)
     area = _narrowing(params, area_prefix, source)
     in_period = _IN_PERIOD.format(scope=scope, area=area)
-    if kept:
-        parts = _KEPT_PARTS
+    if kept is not None:
+        params.update(kept_end=kept["end"], kept_to=kept["kept_to"],
+                      kept_event_id=kept["event_id"], kept_report_number=kept["report_number"])
+        parts = (_kept_parts(in_period) if kept["kept_to"] >= cutoff
+                 else _running_parts(in_period))
     else:
         # Folding the whole period's trail costs less than first finding whose it is, when
         # the caller sees the whole city; a narrower scope reads only its own cases' trails.
@@ -592,60 +679,138 @@ def indicator_counts(session: Session, principal: Principal, *, group: str, star
     return [dict(r) for r in session.execute(text(sql), params).mappings()]
 
 
-_KEPT_SQL = text("""
-    SELECT cases FROM indicator_periods WHERE period_start = :start AND cutoff = :cutoff
-""")
+def kept_row(session: Session, start: datetime, end: datetime) -> dict | None:
+    """The period [start, end)'s kept row: {end, kept_to (its end once closed, a watermark
+    while it runs), event_id, report_number (the last trail event and report written when it
+    was kept)}, or None if its facts are not kept."""
+    row = session.execute(text(
+        "SELECT cutoff AS end, coalesce(kept_to, cutoff) AS kept_to, "
+        "coalesce(kept_event_id, 0) AS event_id, "
+        "coalesce(kept_report_number, 0) AS report_number FROM indicator_periods "
+        "WHERE period_start = :start AND cutoff = :end"), {"start": start, "end": end}
+    ).mappings().first()
+    return dict(row) if row else None
 
 
-def kept_period(session: Session, start: datetime, cutoff: datetime) -> bool:
-    """Whether the facts of the period [start, cutoff) are kept (keep_period)."""
-    return session.execute(_KEPT_SQL, {"start": start, "cutoff": cutoff}).first() is not None
+def kept_to(session: Session, start: datetime, end: datetime) -> datetime | None:
+    """The instant the facts of the period [start, end) were kept to (its end once closed, a
+    watermark while it runs), or None if they are not kept."""
+    row = kept_row(session, start, end)
+    return row["kept_to"] if row else None
+
+
+def kept_period(session: Session, start: datetime, end: datetime) -> bool:
+    """Whether the facts of the period [start, end) are kept to its end (keep_period)."""
+    return kept_to(session, start, end) == end
+
+
+def _lock_period(session: Session, label: str) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('indicator_facts'), "
+                         "hashtext(:label))"), {"label": label})
+
+
+def _fold_into_kept(session: Session, *, start: datetime, end: datetime, cutoff: datetime,
+                    touched_since: dict | None) -> int:
+    """Fold the trail of the period [start, cutoff) for the whole city (only the reports
+    touched since `touched_since`, if given: {kept_to, kept_event_id, kept_report_number}) and
+    write each report's facts as the kept row of the period [start, end), replacing the row it
+    had; the number of rows written."""
+    in_period = _IN_PERIOD.format(scope="TRUE", area="")
+    trail_cases = "" if touched_since is None else _ONLY_TOUCHED
+    bits = _fold_bits(trail_cases)
+    names = ", ".join(name for name, _ in KEPT_FACTS)
+    ctes = "\n".join([_TOUCHED if touched_since is not None else "",
+                      _TRAIL_CTES.format(**bits).strip() + ",",
+                      _DISPATCH_CTES.format(trail_cases=trail_cases).strip() + ",",
+                      _DX.rstrip(",")])
+    only = "" if touched_since is None else "\n           AND r.id IN (SELECT report_id FROM touched)"
+    _tune(session)
+    return session.execute(text(f"""
+        INSERT INTO indicator_facts (period_start, cutoff, report_id, {names})
+        WITH {ctes}
+        SELECT :start, :kept_end, r.id, {_LIVE_FACTS_SQL},
+               coalesce(dx.dispatches, 0), coalesce(dx.wrong_dispatches, 0)
+          FROM {_LIVE_FROM.format(**bits)}
+          LEFT JOIN dx ON dx.report_id = r.id
+         WHERE {in_period}{only}
+        ON CONFLICT (period_start, cutoff, report_id) DO UPDATE
+           SET ({names}) = ROW({", ".join("EXCLUDED." + n for n, _ in KEPT_FACTS)})
+    """), {"start": start, "kept_end": end, "cutoff": cutoff,
+           "cutoff_epoch": cutoff.timestamp(), **(touched_since or {})}).rowcount
+
+
+def _written_so_far(session: Session) -> dict:
+    """The last trail event and report written (read before a fold: what is written after is
+    folded when read, or at the next keep)."""
+    return dict(session.execute(text(
+        "SELECT (SELECT coalesce(max(id), 0) FROM case_events) AS event_id, "
+        "(SELECT coalesce(max(number), 0) FROM reports) AS report_number")).mappings().one())
+
+
+def _count_kept(session: Session, start: datetime, end: datetime, kept_to_: datetime,
+                written: dict) -> None:
+    session.execute(text(f"""
+        UPDATE indicator_periods p
+           SET cases = (SELECT count(*) FROM indicator_facts k
+                         WHERE k.period_start = p.period_start AND k.cutoff = p.cutoff),
+               kept_event_id = :event_id, kept_report_number = :report_number,
+               events = ({_PERIOD_EVENTS.replace(":cutoff", ":kept_to")}),
+               kept_to = CASE WHEN CAST(:kept_to AS timestamptz) < p.cutoff
+                              THEN CAST(:kept_to AS timestamptz) END
+         WHERE period_start = :start AND cutoff = :end
+    """), {"start": start, "end": end, "kept_to": kept_to_, **written})
 
 
 def keep_period(session: Session, *, label: str, start: datetime, cutoff: datetime,
-                now: datetime) -> int | None:
+                now: datetime, to: datetime | None = None) -> int | None:
     """Fold the trail of the period [start, cutoff) once for the whole city and keep each
     report's facts (indicator_facts) with the period's row (indicator_periods), in the
-    caller's transaction; the table then reads them. None if another transaction keeps or
-    kept it; else the number of reports kept."""
-    key = {"start": start, "cutoff": cutoff}
-    session.execute(text("SELECT pg_advisory_xact_lock(hashtext('indicator_facts'), "
-                         "hashtext(:label))"), {"label": label})
-    if kept_period(session, start, cutoff):
+    caller's transaction; the table then reads them. to: keep them as of this instant before
+    the period's end (the current month, to a watermark: advance_period moves it on). None if
+    another transaction keeps or kept it; else the number of reports kept."""
+    to = cutoff if to is None else min(to, cutoff)
+    _lock_period(session, label)
+    if kept_to(session, start, cutoff) is not None:
         return None
-    in_period = _IN_PERIOD.format(scope="TRUE", area="")
-    parts = _fold_parts(in_period, "")
-    names = ", ".join(name for name, _, _ in FACTS)
     session.execute(text("""
         INSERT INTO indicator_periods (period_start, cutoff, label, cases, kept_at)
         VALUES (:start, :cutoff, :label, 0, :now)
-    """), {**key, "label": label, "now": now})
-    _tune(session)
-    n = session.execute(text(f"""
-        INSERT INTO indicator_facts (period_start, cutoff, report_id, {names},
-                                     dispatches, wrong_dispatches)
-        WITH {parts["trail_ctes"]}
-        {_DISPATCH_CTES.format(trail_cases="")},
-        dx AS (
-            SELECT x.report_id, count(*) AS dispatches,
-                   count(*) FILTER (WHERE x.id IN (SELECT id FROM wrong)) AS wrong_dispatches
-              FROM x WHERE x.action = ev.CASE_DISPATCHED
-             GROUP BY x.report_id
-        )
-        SELECT :start, :cutoff, r.id, {parts["facts"]},
-               coalesce(dx.dispatches, 0), coalesce(dx.wrong_dispatches, 0)
-          FROM {parts["facts_from"]}
-          LEFT JOIN dx ON dx.report_id = r.id
-         WHERE {in_period}
-    """), {**key, "cutoff_epoch": cutoff.timestamp()}).rowcount
-    session.execute(text(f"""
-        UPDATE indicator_periods SET cases = :n, events = ({_PERIOD_EVENTS})
-         WHERE period_start = :start AND cutoff = :cutoff
-    """), {**key, "n": n})
+    """), {"start": start, "cutoff": cutoff, "label": label, "now": now})
+    written = _written_so_far(session)
+    n = _fold_into_kept(session, start=start, end=cutoff, cutoff=to, touched_since=None)
+    _count_kept(session, start, cutoff, to, written)
     # a month's rows at once: the planner is to know them before the first table joins them
     # to the period's reports (a nested loop of look-ups instead of one hash join, 1.7× slower
     # at a million cases a year)
     session.execute(text("ANALYZE indicator_facts"))
+    return n
+
+
+# the reports touched since a watermark: a trail event, a receipt or an acceptance at or after
+# it (a few minutes before it when it is moved on), or a trail event or report written after
+# the last one seen when it was set, whatever its time (history imported into the month)
+ADVANCE_OVERLAP_S = 300
+
+
+def advance_period(session: Session, *, label: str, start: datetime, end: datetime,
+                   to: datetime, now: datetime) -> int | None:
+    """Move a period kept to a watermark on to `to` (at most its end): the reports touched
+    since the watermark (less ADVANCE_OVERLAP_S) folded again to `to`, their rows replaced. In
+    the caller's transaction; None if it is not kept to an earlier instant; else the number of
+    reports folded again."""
+    to = min(to, end)
+    _lock_period(session, label)
+    row = kept_row(session, start, end)
+    if row is None or row["kept_to"] >= to:
+        return None
+    written = _written_so_far(session)
+    n = _fold_into_kept(session, start=start, end=end, cutoff=to, touched_since={
+        "kept_to": row["kept_to"] - timedelta(seconds=ADVANCE_OVERLAP_S),
+        "kept_event_id": row["event_id"], "kept_report_number": row["report_number"]})
+    _count_kept(session, start, end, to, written)
+    session.execute(text("UPDATE indicator_periods SET kept_at = :now "
+                         "WHERE period_start = :start AND cutoff = :end"),
+                    {"start": start, "end": end, "now": now})
     return n
 
 
@@ -692,7 +857,7 @@ def keep_sums(session: Session, *, start: datetime, cutoff: datetime, rule: str,
     in_period = _IN_PERIOD.format(scope="TRUE", area="")
     counts = ", ".join(f"coalesce(q.{k}, 0)" for k in SUM_KEYS)
     sql = _INDICATORS_SQL.format(in_period=in_period, medians="", select_keys=_SUM_KEYS_SQL,
-                                 group_by=_SUM_SETS, **_KEPT_PARTS)
+                                 group_by=_SUM_SETS, **_kept_parts(in_period))
     _tune(session)
     n = session.execute(text(f"""
         INSERT INTO indicator_sums (period_start, cutoff, rule, shape, key, source,
@@ -701,7 +866,8 @@ def keep_sums(session: Session, *, start: datetime, cutoff: datetime, rule: str,
         SELECT :start, :cutoff, :rule, q.shape, q.key, q.source, q.district_code,
                q.street_code, q.community_code, q.area9, {counts}
           FROM ({sql}) q
-    """), {**key, "cutoff_epoch": cutoff.timestamp(), "suspended_leave_due": suspended_leave_due,
+    """), {**key, "kept_end": cutoff, "cutoff_epoch": cutoff.timestamp(),
+           "suspended_leave_due": suspended_leave_due,
            "on_time_stages": list(on_time_stages)}).rowcount
     session.execute(text("ANALYZE indicator_sums"))
     return n
@@ -764,7 +930,8 @@ def kept_periods_changed(session: Session, since: datetime) -> list[dict]:
     return [dict(r) for r in session.execute(text(f"""
         SELECT p.period_start, p.cutoff, p.label
           FROM indicator_periods p
-         CROSS JOIN LATERAL (SELECT p.period_start AS start, p.cutoff) AS k(start, cutoff)
+         CROSS JOIN LATERAL (SELECT p.period_start AS start, coalesce(p.kept_to, p.cutoff))
+               AS k(start, cutoff)
          WHERE p.cutoff > :since
            AND (p.events IS DISTINCT FROM ({_PERIOD_EVENTS.replace(":start", "k.start")
                                              .replace(":cutoff", "k.cutoff")})

@@ -519,7 +519,13 @@ KEPT_FACTS = (
     ("suspended", "boolean"),
     ("handling_due_come", "boolean"),
     ("department_code", "text"),
-    # 派遣次数 and 错派次数 (the dispatches of a case accepted in the period, and those undone)
+    # the stage deadline in force at the cutoff (its stage and instant) and the handling
+    # deadline in force (epoch seconds): a month kept before its end (a running month, kept
+    # to a watermark) is late, and its handling due, at a later cutoff once these pass
+    ("open_stage", "text"),
+    ("open_due", "timestamptz"),
+    ("handling_due_epoch", "float8"),
+    # 派遣次数 and 错派次数 (last: a running month's live tail adds them to the fold's facts): (the dispatches of a case accepted in the period, and those undone)
     ("dispatches", "integer"),
     ("wrong_dispatches", "integer"),
 )
@@ -552,6 +558,9 @@ def sums_rule(suspended_leave_due: bool, on_time_stages: tuple[str, ...]) -> str
 # before it may not have committed yet, and nodes' clocks differ by seconds), and for the
 # months this far back (this year's and the same month a year before).
 KEEP_AFTER = timedelta(hours=1)
+# The current month is kept to a watermark this far back (moved on every run of the periodic
+# task): a transaction still open at the watermark commits before it is moved on again.
+KEEP_LAG = timedelta(minutes=2)
 KEEP_MONTHS_BACK = 13
 
 

@@ -66,15 +66,17 @@ def _rule(settings: Settings) -> str:
 
 
 def _period_counts(session: Session, principal: Principal, settings: Settings, *,
-                   group: str, start, cutoff, area: str | None,
+                   group: str, start, end, cutoff, area: str | None,
                    source: str | None) -> list[dict]:
     """The counts of one period's table (indicator_counts, 报到/督办, dispatches) per group key
-    and in total: from its kept facts if kept, else folded from its trail."""
-    kept = queries.kept_period(session, start, cutoff)
+    and in total: from its kept facts if kept (to its end, or to a watermark before the
+    cutoff: the trail since folded for the reports it touched), else folded from its trail."""
+    row = queries.kept_row(session, start, end)
+    kept = row is not None and row["kept_to"] <= cutoff
     counts = queries.indicator_counts(
         session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,
-        on_time_stages=settings.on_time_stages, kept=kept)
+        on_time_stages=settings.on_time_stages, kept=row if kept else None)
     counts = _merge_participation(counts, queries.participation_counts(
         session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
         source=source))
@@ -117,10 +119,10 @@ def _months_counts(session: Session, principal: Principal, settings: Settings,
     serve = queries.sums_serve(principal, group, area)
     for m in months:
         mc = m.cutoff(now)
-        if serve and queries.kept_sums(session, m.start, mc, rule):
+        if serve and mc == m.end and queries.kept_sums(session, m.start, mc, rule):
             summed.append((m.start, mc))
         else:
-            counted.append((m.start, mc))
+            counted.append((m, mc))
     parts = []
     if summed:
         rows = queries.summed_counts(session, group=group, periods=summed, rule=rule,
@@ -132,9 +134,9 @@ def _months_counts(session: Session, principal: Principal, settings: Settings,
             parts.append(_merge_participation([], queries.participation_counts(
                 session, principal, group=group, start=start, cutoff=mc, area_prefix=area,
                 source=source)))
-    for start, mc in counted:
-        parts.append(_period_counts(session, principal, settings, group=group, start=start,
-                                    cutoff=mc, area=area, source=source))
+    for m, mc in counted:
+        parts.append(_period_counts(session, principal, settings, group=group, start=m.start,
+                                    end=m.end, cutoff=mc, area=area, source=source))
     return _added_up(parts)
 
 
@@ -186,7 +188,7 @@ def indicator_table(session: Session, principal: Principal, settings: Settings, 
                                 area=area, source=source)
     else:
         counts = _period_counts(session, principal, settings, group=group, start=p.start,
-                                cutoff=cutoff, area=area, source=source)
+                                end=p.end, cutoff=cutoff, area=area, source=source)
     if not wait:
         refresh_statistics(session, wait=False)
     keys = [c["key"] for c in counts if not c["is_total"] and c["key"] is not None]
@@ -446,10 +448,16 @@ def keep_closed_months(session: Session, settings: Settings, *, limit: int | Non
             break
         t = time.perf_counter()
         n = None
-        if not queries.kept_period(session, p.start, p.end):
+        to = queries.kept_to(session, p.start, p.end)
+        if to is None:
             n = queries.keep_period(session, label=p.label, start=p.start, cutoff=p.end,
                                     now=now)
             if n is None:  # another transaction keeps it
+                continue
+        elif to < p.end:  # kept while it ran: moved on to its end
+            n = queries.advance_period(session, label=p.label, start=p.start, end=p.end,
+                                       to=p.end, now=now)
+            if n is None:
                 continue
         elif queries.kept_sums(session, p.start, p.end, rule):
             continue
@@ -460,6 +468,29 @@ def keep_closed_months(session: Session, settings: Settings, *, limit: int | Non
         done.append({"period": p.label, "cases": n,
                      "ms": round((time.perf_counter() - t) * 1000)})
     return done
+
+
+def keep_current_month(session: Session, settings: Settings) -> dict | None:
+    """Keep the current month's facts to a watermark (rules.KEEP_LAG before now), or move its
+    watermark on: the reports touched since folded again (the first time: the whole month
+    so far). Its table then reads the kept facts and folds only the trail of the reports
+    touched after the watermark. Returns {period, cases, ms} (cases: the reports folded), or
+    None if there was nothing to do. Does not commit."""
+    now = clock.now()
+    p = period_of(settings)
+    to = now - rules.KEEP_LAG
+    if to <= p.start:
+        return None
+    t = time.perf_counter()
+    if queries.kept_to(session, p.start, p.end) is None:
+        n = queries.keep_period(session, label=p.label, start=p.start, cutoff=p.end, now=now,
+                                to=to)
+    else:
+        n = queries.advance_period(session, label=p.label, start=p.start, end=p.end, to=to,
+                                   now=now)
+    if n is None:
+        return None
+    return {"period": p.label, "cases": n, "ms": round((time.perf_counter() - t) * 1000)}
 
 
 def forget_kept_month(session: Session, settings: Settings, month: str) -> bool:

@@ -1,4 +1,4 @@
-"""A kept month's counts added up per area, category and department
+"""A kept month's counts added up per area, category and department; the current month kept
 
 Revision ID: 0024
 Revises: 0023
@@ -12,6 +12,12 @@ indicator_periods.sums_rule, so that a month of no reports is known to be added 
 year's table, or a range of months, adds these rows up: a few rows per area, category and
 department a month at any number of cases, where reading each report's kept facts grows with
 the cases (stats.rules.SUM_KEYS).
+
+indicator_periods.kept_to: the current month is kept too, to a watermark a few minutes back,
+moved on every ten minutes (its reports touched since are folded again); its table reads the
+kept facts and folds only the trail of the reports touched after the watermark. Each kept
+report carries the stage deadline and the handling deadline in force when its facts were
+taken (open_stage, open_due, handling_due_epoch), which decide its lateness at a later cutoff.
 """
 
 from collections.abc import Sequence
@@ -40,6 +46,19 @@ _COUNTS = (
 
 
 def upgrade() -> None:
+    # the current month kept to a watermark (kept_to), its trail since folded when read; each
+    # report's deadlines in force at the instant its facts were taken
+    op.add_column('indicator_periods', sa.Column('kept_to', sa.DateTime(timezone=True),
+                                                 nullable=True))
+    op.add_column('indicator_periods', sa.Column('kept_event_id', sa.BigInteger(),
+                                                 nullable=True))
+    op.add_column('indicator_periods', sa.Column('kept_report_number', sa.BigInteger(),
+                                                 nullable=True))
+    op.add_column('indicator_facts', sa.Column('open_stage', sa.Text(), nullable=True))
+    op.add_column('indicator_facts', sa.Column('open_due', sa.DateTime(timezone=True),
+                                               nullable=True))
+    op.add_column('indicator_facts', sa.Column('handling_due_epoch', sa.Double(),
+                                               nullable=True))
     # the rule the period's sums were kept under (none yet: NULL)
     op.add_column('indicator_periods', sa.Column('sums_rule', sa.Text(), nullable=True))
     op.create_table(
@@ -70,3 +89,9 @@ def downgrade() -> None:
     op.drop_index('ix_indicator_sums_period', table_name='indicator_sums')
     op.drop_table('indicator_sums')
     op.drop_column('indicator_periods', 'sums_rule')
+    op.drop_column('indicator_facts', 'handling_due_epoch')
+    op.drop_column('indicator_facts', 'open_due')
+    op.drop_column('indicator_facts', 'open_stage')
+    op.drop_column('indicator_periods', 'kept_report_number')
+    op.drop_column('indicator_periods', 'kept_event_id')
+    op.drop_column('indicator_periods', 'kept_to')
