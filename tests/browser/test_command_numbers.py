@@ -36,9 +36,12 @@ def test_numbers_table_top_problems_and_export(browser, live_server, demo_users)
     page = ctx.new_page()
     seen_auth: list[str] = []
 
+    asked: list[str] = []
+
     def stub(body, content_type="application/json"):
         def handler(route):
             seen_auth.append(route.request.headers.get("authorization", ""))
+            asked.append(route.request.url)
             route.fulfill(status=200, content_type=content_type,
                           body=body if isinstance(body, str) else json.dumps(body))
         return handler
@@ -64,6 +67,16 @@ def test_numbers_table_top_problems_and_export(browser, live_server, demo_users)
         assert "50.00%" in rows.nth(0).inner_text() and "66.67%" in rows.nth(0).inner_text()
         page.select_option("[data-testid=num-view]", "main")
         assert "暴露垃圾" in page.inner_text("[data-testid=top-problems]")
+        # the year: its months added up (period=YYYY), said under the table
+        month = page.input_value("[data-testid=num-period]")
+        assert page.locator("[data-testid=num-year-note]").count() == 0
+        with page.expect_request(
+                lambda r: f"stats/indicators?period={month[:4]}&" in r.url) as year_asked:
+            page.select_option("[data-testid=num-span]", "year")
+        assert "group=street" in year_asked.value.url
+        page.wait_for_selector("[data-testid=num-year-note]")
+        assert "各月相加" in page.inner_text("[data-testid=num-year-note]")
+        assert any(f"stats/indicators?period={month[:4]}&" in u for u in asked)
         with page.expect_download() as dl:
             page.click("[data-testid=export-indicators-csv]")
         path = dl.value.path()

@@ -55,6 +55,9 @@ function cell(key, v) {
 
 export function Numbers() {
   const [period, setPeriod] = useState(thisMonth());
+  // the indicator table of the month, or of its year (its months added up: period=YYYY)
+  const [span, setSpan] = useState('month');
+  const tablePeriod = span === 'year' ? period.slice(0, 4) : period;
   const [group, setGroup] = useState('street');
   const [view, setView] = useState('main');
   const [table, setTable] = useState(null);
@@ -73,7 +76,7 @@ export function Numbers() {
   useEffect(() => {
     let on = true;
     setError(null);
-    call(`stats/indicators?${q({ period, group })}`)
+    call(`stats/indicators?${q({ period: tablePeriod, group })}`)
       .then(({ data }) => on && setTable(data))
       .catch((err) => {
         if (!on) return;
@@ -84,7 +87,7 @@ export function Numbers() {
     call(`stats/top-problems?${q({ period })}`)
       .then(({ data }) => on && setTop(data)).catch(() => on && setTop(null));
     return () => { on = false; };
-  }, [period, group, source]);
+  }, [period, span, group, source]);
 
   async function save(path, name) {
     setBusy(name);
@@ -97,7 +100,7 @@ export function Numbers() {
     }
   }
   const caseQuery = filterQuery(live().filters, { exports: true }).toString();
-  const ind = q({ period, group });
+  const ind = q({ period: tablePeriod, group });
 
   if (missing) return <p class="notice" data-testid="numbers-missing">{t('num.not_available')}</p>;
   const columns = VIEWS[view];
@@ -108,6 +111,10 @@ export function Numbers() {
         <label><span>{t('num.period')}</span>
           <input type="month" value={period} data-testid="num-period"
             onChange={(e) => e.currentTarget.value && setPeriod(e.currentTarget.value)} /></label>
+        <label><span>{t('num.span')}</span>
+          <select value={span} data-testid="num-span" onChange={(e) => setSpan(e.currentTarget.value)}>
+            {['month', 'year'].map((v) => <option value={v}>{t(`num.span_${v}`)}</option>)}
+          </select></label>
         <label><span>{t('num.group')}</span>
           <select value={group} data-testid="num-group" onChange={(e) => setGroup(e.currentTarget.value)}>
             {GROUPS.map((g) => <option value={g}>{t(`num.group_${g}`)}</option>)}
@@ -120,7 +127,7 @@ export function Numbers() {
         <div class="row wrap exports">
           {['csv', 'xlsx'].map((fmt) => (
             <button type="button" class="secondary" disabled={!!busy} data-testid={`export-indicators-${fmt}`}
-              onClick={() => save(`/api/v1/exports/indicators.${fmt}?${ind}`, `indicators-${period}-${group}.${fmt}`)}>
+              onClick={() => save(`/api/v1/exports/indicators.${fmt}?${ind}`, `indicators-${tablePeriod}-${group}.${fmt}`)}>
               {t('num.export_indicators', { fmt: fmt.toUpperCase() })}</button>
           ))}
           {['csv', 'xlsx', 'geojson'].map((fmt) => (
@@ -132,7 +139,7 @@ export function Numbers() {
       </form>
       {error && <p class="error">{error}</p>}
       <section class="card">
-        <h2>{t('num.indicators')} <small>{table?.period?.label || period}</small></h2>
+        <h2>{t('num.indicators')} <small>{table?.period?.label || tablePeriod}</small></h2>
         {/* a region keyboard users can scroll sideways when the columns do not fit */}
         <div class="table-wrap" tabIndex={0} role="region" aria-label={t('num.indicators')}>
           <table class="num-table" data-testid="indicator-table">
@@ -151,6 +158,7 @@ export function Numbers() {
         </div>
         {table && table.rows.length === 0 && <p class="muted">{t('num.no_rows')}</p>}
         <p class="small muted">{t('num.definitions')}</p>
+        {span === 'year' && <p class="small muted" data-testid="num-year-note">{t('num.year_note')}</p>}
         {view === 'joint' && group === 'department' && <p class="small muted">{t('num.joint_by_department')}</p>}
       </section>
       <Ranking period={period} busy={busy} onExport={save} />
