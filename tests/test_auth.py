@@ -192,3 +192,24 @@ def test_health_tells_outsiders_up_or_down_only(client, tokens):
     r = client.get("/api/v1/health", environ_base=outside, headers=auth(tokens["admin"]))
     assert r.get_json()["checks"]["postgres"]["postgis"]
     assert "checks" in client.get("/api/v1/health").get_json()
+
+
+def test_a_load_balancers_probe_asks_postgresql_only(client, tokens, monkeypatch):
+    """Probed every second on every node, the anonymous up-or-down reads PostgreSQL alone: no
+    Redis round trip, no call to the photo store."""
+    from gridsnap.health import api as health_api
+
+    asked: list[str] = []
+    real_count = health_api.Worker.count
+
+    def counting(*a, **kw):
+        asked.append("redis")
+        return real_count(*a, **kw)
+
+    monkeypatch.setattr(health_api.Worker, "count", staticmethod(counting))
+    r = client.get("/api/v1/health", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert r.status_code == 200 and r.get_json() == {"status": "up"}
+    assert asked == []
+    # the operator's view still checks Redis
+    assert client.get("/api/v1/health").get_json()["checks"]["redis"]["ok"]
+    assert asked == ["redis"]
