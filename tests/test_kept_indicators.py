@@ -404,3 +404,41 @@ def test_a_report_written_after_the_watermark_counts_at_once(runtime, engine, ce
         moved = service.keep_current_month(s, runtime.settings)
     assert moved["cases"] == 2  # only the reports touched since are folded again
     assert total()["accepted"] == 3 and total()["overdue"] == 2
+
+
+def test_a_report_recategorized_after_its_month_was_added_up(runtime, engine, cells, november,
+                                                            at):
+    """Its month's sums are read no more (a trigger marks them stale) until the worker adds
+    the month up again: the month's and the year's tables count it under its new category at
+    once."""
+    at(cst(12, 3, 9))
+    _keep(runtime, "2026-11")
+    p = service.period_of(runtime.settings, period="2026-11")
+    rule = rules.sums_rule(runtime.settings.suspended_leave_due,
+                           runtime.settings.on_time_stages)
+
+    def by_category(period: str) -> dict:
+        with runtime.sessions() as s:
+            rows = service.indicator_table(s, ADMIN, runtime.settings, period=period,
+                                           group="category")["rows"]
+        return {r["key"]: r["accepted"] for r in rows}
+
+    def summed() -> bool:
+        with runtime.sessions() as s:
+            return queries.kept_sums(s, p.start, p.end, rule)
+
+    assert summed() and "E0101" not in by_category("2026-11")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET category_code = 'E0101' WHERE id = :r"),
+                     {"r": november["A"]})
+    assert not summed()
+    assert by_category("2026-11")["E0101"] == 1 and by_category("2026")["E0101"] == 1
+    with runtime.sessions() as s, s.begin():
+        again = service.keep_closed_months(s, runtime.settings, months=["2026-11"])
+    assert [d["cases"] for d in again] == [None]  # the facts stay, the sums are new
+    assert summed() and by_category("2026")["E0101"] == 1
+    # a report's ordinary change (its status) leaves the sums as they are
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET status = status WHERE id = :r"),
+                     {"r": november["A"]})
+    assert summed()

@@ -127,3 +127,23 @@ indicator_sums = Table(
 ix_indicator_sums_period = Index("ix_indicator_sums_period", indicator_sums.c.period_start,
                                  indicator_sums.c.cutoff, indicator_sums.c.rule,
                                  indicator_sums.c.shape)
+
+
+# A kept month's medians for the whole city per key of each grouping the sums serve (grouping
+# '' and no key: the whole city), read with the sums by the month's own table.
+indicator_medians = Table(
+    "indicator_medians", Base.metadata,
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("cutoff", DateTime(timezone=True), nullable=False),
+    Column("grouping", Text, nullable=False),
+    Column("key", Text),
+    Column("median_accept_s", Double),
+    Column("median_dispatch_s", Double),
+    Column("median_handle_s", Double),
+    ForeignKeyConstraint(["period_start", "cutoff"],
+                         ["indicator_periods.period_start", "indicator_periods.cutoff"],
+                         ondelete="CASCADE"),
+)
+ix_indicator_medians_period = Index("ix_indicator_medians_period",
+                                    indicator_medians.c.period_start,
+                                    indicator_medians.c.cutoff, indicator_medians.c.grouping)

@@ -841,6 +841,7 @@ SUM_GROUPS = {"district": ("area", "s.district_code"), "street": ("area", "s.str
               "major_class": ("category", "left(s.key, 3)"),
               "department": ("department", "s.key")}
 SUM_AREA_DIGITS = 9
+MEDIAN_KEYS = ("median_accept_s", "median_dispatch_s", "median_handle_s")
 
 
 def keep_sums(session: Session, *, start: datetime, cutoff: datetime, rule: str,
@@ -869,8 +870,48 @@ def keep_sums(session: Session, *, start: datetime, cutoff: datetime, rule: str,
     """), {**key, "kept_end": cutoff, "cutoff_epoch": cutoff.timestamp(),
            "suspended_leave_due": suspended_leave_due,
            "on_time_stages": list(on_time_stages)}).rowcount
+    # each grouping's medians for the whole city (a month's own table reads them with the sums)
+    medians = _INDICATORS_SQL.format(
+        in_period=in_period, medians=_MEDIANS, select_keys=_median_keys_sql(),
+        group_by="GROUPING SETS (" + ", ".join(
+            f"({GROUP_KEYS[g]})" for g in SUM_GROUPS) + ", ())", **_kept_parts(in_period))
+    session.execute(text("DELETE FROM indicator_medians WHERE period_start = :start "
+                         "AND cutoff = :cutoff"), key)
+    session.execute(text(f"""
+        INSERT INTO indicator_medians (period_start, cutoff, grouping, key, median_accept_s,
+                                       median_dispatch_s, median_handle_s)
+        SELECT :start, :cutoff, q.grouping, q.key, q.median_accept_s, q.median_dispatch_s,
+               q.median_handle_s
+          FROM ({medians}) q
+    """), {**key, "kept_end": cutoff, "cutoff_epoch": cutoff.timestamp(),
+           "suspended_leave_due": suspended_leave_due,
+           "on_time_stages": list(on_time_stages)})
     session.execute(text("ANALYZE indicator_sums"))
     return n
+
+
+def _median_keys_sql() -> str:
+    """The grouping and key of each grouping set of the medians' statement ('' and NULL: the
+    whole city)."""
+    names = list(SUM_GROUPS)
+    which = "\n            ".join(f"WHEN GROUPING({GROUP_KEYS[g]}) = 0 THEN '{g}'"
+                                 for g in names)
+    keys = "\n            ".join(f"WHEN GROUPING({GROUP_KEYS[g]}) = 0 THEN "
+                                f"({GROUP_KEYS[g]})::text" for g in names)
+    return (f"CASE {which}\n            ELSE '' END AS grouping,\n"
+            f"       CASE {keys} END AS key")
+
+
+def kept_medians(session: Session, *, group: str, start: datetime,
+                 cutoff: datetime) -> list[dict]:
+    """The medians of a kept month's table for the whole city, per key of `group` and in total
+    (is_total), as indicator_counts gives them."""
+    return [dict(r) for r in session.execute(text("""
+        SELECT key, grouping = '' AS is_total, median_accept_s, median_dispatch_s,
+               median_handle_s
+          FROM indicator_medians
+         WHERE period_start = :start AND cutoff = :cutoff AND grouping IN (:group, '')
+    """), {"start": start, "cutoff": cutoff, "group": group}).mappings()]
 
 
 def kept_sums(session: Session, start: datetime, cutoff: datetime, rule: str) -> bool:

@@ -73,6 +73,21 @@ def _period_counts(session: Session, principal: Principal, settings: Settings, *
     cutoff: the trail since folded for the reports it touched), else folded from its trail."""
     row = queries.kept_row(session, start, end)
     kept = row is not None and row["kept_to"] <= cutoff
+    if (kept and row["kept_to"] == cutoff and not area and not source
+            and queries.sums_serve(principal, group, None)
+            and queries.kept_sums(session, start, cutoff, _rule(settings))):
+        # a closed month for the whole city: its sums and medians, kept with it
+        counts = queries.summed_counts(session, group=group, periods=[(start, cutoff)],
+                                       rule=_rule(settings))
+        medians = {(m["is_total"], m["key"]): m for m in queries.kept_medians(
+            session, group=group, start=start, cutoff=cutoff)}
+        for c in counts:
+            m = medians.get((c["is_total"], c["key"]), {})
+            c.update({k: m.get(k) for k in queries.MEDIAN_KEYS})
+        if group == "department":
+            _no_department_dispatches(counts)
+        return _merge_participation(counts, queries.participation_counts(
+            session, principal, group=group, start=start, cutoff=cutoff))
     counts = queries.indicator_counts(
         session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,

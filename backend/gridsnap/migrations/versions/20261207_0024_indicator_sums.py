@@ -11,7 +11,8 @@ settings that decide 应结案 and 按期 (`rule`, also kept on the period's row
 indicator_periods.sums_rule, so that a month of no reports is known to be added up too). A
 year's table, or a range of months, adds these rows up: a few rows per area, category and
 department a month at any number of cases, where reading each report's kept facts grows with
-the cases (stats.rules.SUM_KEYS).
+the cases (stats.rules.SUM_KEYS). indicator_medians: the month's medians per key of each of
+those groupings, for the whole city: with the sums, the month's own table for the whole city.
 
 indicator_periods.kept_to: the current month is kept too, to a watermark a few minutes back,
 moved on every ten minutes (its reports touched since are folded again); its table reads the
@@ -43,6 +44,22 @@ _COUNTS = (
     "transferred", "settled_requests", "first_call_resolved", "dispatches",
     "wrong_dispatches",
 )
+
+
+_STALE_SUMS = """
+CREATE FUNCTION stale_indicator_sums() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE indicator_periods p SET sums_rule = NULL
+     WHERE p.sums_rule IS NOT NULL
+       AND ((OLD.received_at >= p.period_start AND OLD.received_at < p.cutoff)
+            OR (OLD.accepted_at >= p.period_start AND OLD.accepted_at < p.cutoff)
+            OR (TG_OP = 'UPDATE'
+                AND ((NEW.received_at >= p.period_start AND NEW.received_at < p.cutoff)
+                     OR (NEW.accepted_at >= p.period_start AND NEW.accepted_at < p.cutoff))));
+    RETURN NULL;
+END
+$$
+"""
 
 
 def upgrade() -> None:
@@ -83,9 +100,56 @@ def upgrade() -> None:
     )
     op.create_index('ix_indicator_sums_period', 'indicator_sums',
                     ['period_start', 'cutoff', 'rule', 'shape'])
+    op.create_table(
+        'indicator_medians',
+        sa.Column('period_start', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('cutoff', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('grouping', sa.Text(), nullable=False),
+        sa.Column('key', sa.Text(), nullable=True),
+        sa.Column('median_accept_s', sa.Double(), nullable=True),
+        sa.Column('median_dispatch_s', sa.Double(), nullable=True),
+        sa.Column('median_handle_s', sa.Double(), nullable=True),
+        sa.ForeignKeyConstraint(['period_start', 'cutoff'],
+                                ['indicator_periods.period_start', 'indicator_periods.cutoff'],
+                                name=op.f('fk_indicator_medians_period_start_indicator_periods'),
+                                ondelete='CASCADE'),
+    )
+    op.create_index('ix_indicator_medians_period', 'indicator_medians',
+                    ['period_start', 'cutoff', 'grouping'])
+    # a report of a kept month whose own attributes change (recategorized, moved, its receipt
+    # corrected) or that is deleted: the month's sums no longer add up its reports as they
+    # are; they are read no more until the worker adds them up again (its tables read the
+    # kept facts, joined to the reports as they are, meanwhile)
+    op.execute(_STALE_SUMS)
+    op.execute("""
+        CREATE TRIGGER reports_stale_indicator_sums
+        AFTER UPDATE OF category_code, area_code, cell_code, community_code, street_code,
+                        district_code, source, nature, reporter_id, received_at, accepted_at
+        ON reports FOR EACH ROW
+        WHEN (OLD.category_code IS DISTINCT FROM NEW.category_code
+              OR OLD.area_code IS DISTINCT FROM NEW.area_code
+              OR OLD.cell_code IS DISTINCT FROM NEW.cell_code
+              OR OLD.source IS DISTINCT FROM NEW.source
+              OR OLD.nature IS DISTINCT FROM NEW.nature
+              OR OLD.reporter_id IS DISTINCT FROM NEW.reporter_id
+              OR OLD.received_at IS DISTINCT FROM NEW.received_at
+              -- an acceptance (NULL to now) falls in no month closed for good
+              OR (OLD.accepted_at IS NOT NULL
+                  AND OLD.accepted_at IS DISTINCT FROM NEW.accepted_at))
+        EXECUTE FUNCTION stale_indicator_sums()
+    """)
+    op.execute("""
+        CREATE TRIGGER reports_deleted_stale_indicator_sums
+        AFTER DELETE ON reports FOR EACH ROW EXECUTE FUNCTION stale_indicator_sums()
+    """)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER reports_deleted_stale_indicator_sums ON reports")
+    op.execute("DROP TRIGGER reports_stale_indicator_sums ON reports")
+    op.execute("DROP FUNCTION stale_indicator_sums()")
+    op.drop_index('ix_indicator_medians_period', table_name='indicator_medians')
+    op.drop_table('indicator_medians')
     op.drop_index('ix_indicator_sums_period', table_name='indicator_sums')
     op.drop_table('indicator_sums')
     op.drop_column('indicator_periods', 'sums_rule')
