@@ -13,19 +13,31 @@ from ..categories.queries import TIME_LIMITS_TEXTS
 from ..db import RawStatement, is_unavailable
 from ..outbox.rules import EXHAUSTED
 
-# The backlog in one pass over the messages not done, found by the relay's two partial indexes
-# (ix_outbox_pending, ix_outbox_in_flight: the WHERE is their predicates' OR), never over the
-# done ones, millions of them in a year. A failed message is never done (the runner marks done
-# only what it loaded unfailed; a retry clears failed_at), so the failed are among them.
+# The backlog, each part from a partial index that holds only work or trouble, never the
+# messages scheduled for later (a deadline check per open case) nor the done ones (millions of
+# them in a year). pending: not done, not failed, due (no time set, or its time come), whether
+# on the queue already or not: in flight (ix_outbox_in_flight), to be sent at once
+# (ix_outbox_ready), scheduled and due (ix_outbox_due, read up to now). failed and postponed
+# (an error starting with EXHAUSTED, not failed): among the messages not done that failed or
+# carry an error (ix_outbox_troubled), due or not. A failed message is never done (the runner
+# marks done only what it loaded unfailed; a retry clears failed_at).
 _OUTBOX = """(
-    SELECT count(*) FILTER (WHERE failed_at IS NULL
-                             AND (available_at IS NULL OR available_at <= :now)) AS pending,
-           count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed,
-           count(*) FILTER (WHERE failed_at IS NULL
-                             AND starts_with(last_error, :exhausted)) AS postponed
-      FROM outbox
-     WHERE (enqueued_at IS NULL AND done_at IS NULL)
-        OR (enqueued_at IS NOT NULL AND done_at IS NULL)) backlog"""
+    SELECT (SELECT count(*) FROM outbox
+             WHERE enqueued_at IS NOT NULL AND done_at IS NULL AND failed_at IS NULL
+               AND (available_at IS NULL OR available_at <= :now))
+         + (SELECT count(*) FROM outbox
+             WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
+               AND available_at IS NULL)
+         + (SELECT count(*) FROM outbox
+             WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
+               AND available_at IS NOT NULL AND available_at <= :now) AS pending,
+           troubled.failed, troubled.postponed
+      FROM (SELECT count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed,
+                   count(*) FILTER (WHERE failed_at IS NULL
+                                     AND starts_with(last_error, :exhausted)) AS postponed
+              FROM outbox
+             WHERE done_at IS NULL AND (failed_at IS NOT NULL OR last_error IS NOT NULL))
+           AS troubled) backlog"""
 
 # straight to psycopg (db.RawStatement): SQLAlchemy's execution layer costs more than the
 # statement here

@@ -14,14 +14,23 @@ from ..db import Base
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
+    # The relay's work lists (queries.claim_pending), each growing with the work to do, never
+    # with the messages scheduled for later (a deadline check per open case): those sit only in
+    # ix_outbox_due, read up to the present. ix_outbox_troubled holds the messages that failed
+    # or wait after an error (postponed): /health counts them, due or not.
     __table_args__ = (
-        # the relay's work list: what has not reached RQ yet
-        Index("ix_outbox_pending", "id", postgresql_where="enqueued_at IS NULL AND done_at IS NULL"),
-        # scheduled messages (deadline checks) wait here until their time
-        Index("ix_outbox_available_at", "available_at",
-              postgresql_where="enqueued_at IS NULL AND done_at IS NULL AND available_at IS NOT NULL"),
+        # to be sent at once: no time set
+        Index("ix_outbox_ready", "id", postgresql_where=(
+            "enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL"
+            " AND available_at IS NULL")),
+        # not before their time: deadline checks, retries, postponed messages
+        Index("ix_outbox_due", "available_at", postgresql_where=(
+            "enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL"
+            " AND available_at IS NOT NULL")),
         Index("ix_outbox_in_flight", "enqueued_at",
               postgresql_where="enqueued_at IS NOT NULL AND done_at IS NULL"),
+        Index("ix_outbox_troubled", "id", postgresql_where=(
+            "done_at IS NULL AND (failed_at IS NOT NULL OR last_error IS NOT NULL)")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -58,14 +58,44 @@ def insert_cte(name: str, *, source: str, topic: str, payload: str) -> str:
 
 
 
+# The relay's claim: the pending messages in id order, the first `limit` that no other relay
+# holds. They come from two work lists merged by id, neither of which holds the messages
+# scheduled for later (a deadline check per open case: a claim that walked those grew with the
+# open cases, ~5 claims a second even when idle): those to be sent at once (ix_outbox_ready,
+# read in id order only as far as the claim goes) and the scheduled ones already due
+# (ix_outbox_due, read up to now, sorted by id). Each list is ordered in its own parentheses,
+# or PostgreSQL sorts the whole union instead of merging them. Each candidate in turn is
+# locked, or skipped if another relay holds it (the LATERAL, kept a subquery by OFFSET 0, runs
+# once per candidate until `limit` are taken), and its conditions are checked again on the row
+# locked: a message another relay enqueued meanwhile is not taken twice.
+_CLAIM = text("""
+    SELECT claimed.id, claimed.topic
+      FROM (SELECT id
+              FROM ((SELECT id FROM outbox
+                      WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
+                        AND available_at IS NULL
+                      ORDER BY id)
+                    UNION ALL
+                    (SELECT id FROM outbox
+                      WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
+                        AND available_at IS NOT NULL AND available_at <= :now
+                      ORDER BY id)) AS lists
+             ORDER BY id) AS work
+     CROSS JOIN LATERAL (
+            SELECT o.id, o.topic FROM outbox o
+             WHERE o.id = work.id
+               AND o.enqueued_at IS NULL AND o.done_at IS NULL AND o.failed_at IS NULL
+               AND (o.available_at IS NULL OR o.available_at <= :now)
+            OFFSET 0 FOR UPDATE SKIP LOCKED) AS claimed
+     ORDER BY work.id LIMIT :limit
+""")
+
+
 def claim_pending(session: Session, limit: int):
-    """Pending messages, locked so that two relays never send the same one at once."""
-    return session.execute(text("""
-        SELECT id, topic FROM outbox
-         WHERE enqueued_at IS NULL AND done_at IS NULL AND failed_at IS NULL
-           AND (available_at IS NULL OR available_at <= :now)
-         ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
-    """), {"limit": limit, "now": clock.now()}).all()
+    """Pending messages (none sent yet, not done, not failed, due), the first `limit` by id,
+    locked so that two relays never send the same one at once (SKIP LOCKED: another relay
+    takes the next ones)."""
+    return session.execute(_CLAIM, {"limit": limit, "now": clock.now()}).all()
 
 
 def mark_enqueued(session: Session, ids_by_job: dict[str, list[int]]) -> None:
