@@ -479,9 +479,9 @@ def bench_action(env: BenchEnv, plan: Plan, log_dir: Path) -> list[dict]:
     rows += _summary("cases.health_floor", floor, "floor H: GET /health of "
                      "bench/minimal_app.py (one trivial statement and a Redis ping through "
                      f"Flask, gunicorn -w {WORKERS} sync)")
-    rows += _summary("cases.health", health, "GET /api/v1/health (baseline of accept: one "
-                     "statement for PostGIS and the outbox's backlog, Redis, the calendar's "
-                     "coverage as the process keeps it)")
+    rows += _summary("cases.health", health, "GET /api/v1/health as a load balancer probes "
+                     "it through the node's nginx (baseline of accept: the anonymous up or "
+                     "down, one statement for PostGIS and the outbox's backlog)")
     rows += _cpu_rows("cases.health_floor", floor_cpu, floor_pg, "floor's gunicorn")
     rows += _cpu_rows("cases.health", health_cpu, health_pg, "API's gunicorn")
     rows.append(row(f"GET /health at {CLIENTS} clients", health.rps, "req/s",
