@@ -19,6 +19,7 @@ from .cases.api import me_blp as tasks_blp
 from .cases.api import notices_blp
 from .catalogue.api import blp as catalogue_blp
 from .categories.api import blp as categories_blp
+from .db import end_read_only
 from .deadlines.service import ANNOUNCED_ENV, calendar_of, log_missing_years
 from .disputes.api import blp as disputes_blp
 from .edge import init_edge, own_transactions
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             if session is None:
                 continue
             try:
+                end_read_only(session)
                 session.close()
             except Exception:
                 log.warning("closing the request's database session failed", exc_info=True)

@@ -213,3 +213,22 @@ class ReplicaLag:
         if lag > self.max_lag_s:
             return ReadRoute("primary", 0.0, f"replica {lag:.1f} s behind")
         return ReadRoute("replica", lag, why)
+
+
+def end_read_only(session) -> bool:
+    """End the session's transaction with COMMIT if it wrote nothing (PostgreSQL assigned it no
+    transaction id: COMMIT and ROLLBACK then do the same), before the session is closed; whether
+    it did. psycopg forgets every statement it prepared on the connection at each ROLLBACK of an
+    open transaction, and a request that does not commit (every read) ends that way: the case
+    statements were planned anew (~3.5 ms the lock, ~2.6 ms the read model) after each read on
+    that connection. A transaction that wrote, or that failed, is left to the rollback."""
+    if not session.in_transaction():
+        return False
+    raw = session.connection().connection.dbapi_connection
+    info = getattr(raw, "info", None)
+    if info is None or info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
+        return False
+    if raw.execute("SELECT txid_current_if_assigned() IS NULL").fetchone()[0]:
+        raw.commit()
+        return True
+    return False
