@@ -624,22 +624,32 @@ def _kept_parts(in_period: str) -> dict:
             "kept_counts": _KEPT_COUNTS}
 
 
+def _kept_columns_fold(touched: bool) -> dict:
+    """The live fold giving a kept row's columns (KEPT_FACTS: the facts, then each case's
+    dispatches and wrong dispatches), for every report of the period or only those touched
+    since the watermark (:kept_to …): its CTEs (ending in a comma), the columns, the FROM
+    clause and the condition added to the period's (`only`)."""
+    trail_cases = _ONLY_TOUCHED if touched else ""
+    bits = _fold_bits(trail_cases)
+    return {
+        "ctes": "\n".join([_TOUCHED if touched else "", _TRAIL_CTES.format(**bits).strip() + ",",
+                           _DISPATCH_CTES.format(trail_cases=trail_cases).strip() + ",", _DX]),
+        "facts": _LIVE_FACTS_SQL + ",\n           coalesce(dx.dispatches, 0) AS dispatches,"
+                 "\n           coalesce(dx.wrong_dispatches, 0) AS wrong_dispatches",
+        "facts_from": _LIVE_FROM.format(**bits) + "\n      LEFT JOIN dx ON dx.report_id = r.id",
+        "only": "\n       AND r.id IN (SELECT report_id FROM touched)" if touched else ""}
+
+
 def _running_parts(in_period: str) -> dict:
     """The facts kept to a watermark (:kept_to) for the reports not touched since, and the
     trail of those touched folded to the cutoff, with their dispatches."""
-    bits = _fold_bits(_ONLY_TOUCHED)
     kept = _F0.format(facts=_KEPT_FACTS_SQL, facts_from=_KEPT_FROM, in_period=in_period,
                       only="\n       AND NOT EXISTS (SELECT 1 FROM touched x "
                            "WHERE x.report_id = r.id)")
-    live = _F0.format(
-        facts=_LIVE_FACTS_SQL + ",\n           coalesce(dx.dispatches, 0) AS dispatches,"
-              "\n           coalesce(dx.wrong_dispatches, 0) AS wrong_dispatches",
-        facts_from=_LIVE_FROM.format(**bits) + "\n      LEFT JOIN dx ON dx.report_id = r.id",
-        in_period=in_period, only="\n       AND r.id IN (SELECT report_id FROM touched)")
-    return {"trail_ctes": "\n".join([_TOUCHED, _TRAIL_CTES.format(**bits).strip() + ",",
-                                     _DISPATCH_CTES.format(trail_cases=_ONLY_TOUCHED).strip()
-                                     + ",", _DX]),
-            "f0": kept + "\n    UNION ALL\n" + live,
+    fold = _kept_columns_fold(touched=True)
+    live = _F0.format(facts=fold["facts"], facts_from=fold["facts_from"], in_period=in_period,
+                      only=fold["only"])
+    return {"trail_ctes": fold["ctes"], "f0": kept + "\n    UNION ALL\n" + live,
             "kept_counts": _KEPT_COUNTS}
 
 
@@ -716,23 +726,15 @@ def _fold_into_kept(session: Session, *, start: datetime, end: datetime, cutoff:
     write each report's facts as the kept row of the period [start, end), replacing the row it
     had; the number of rows written."""
     in_period = _IN_PERIOD.format(scope="TRUE", area="")
-    trail_cases = "" if touched_since is None else _ONLY_TOUCHED
-    bits = _fold_bits(trail_cases)
+    fold = _kept_columns_fold(touched=touched_since is not None)
     names = ", ".join(name for name, _ in KEPT_FACTS)
-    ctes = "\n".join([_TOUCHED if touched_since is not None else "",
-                      _TRAIL_CTES.format(**bits).strip() + ",",
-                      _DISPATCH_CTES.format(trail_cases=trail_cases).strip() + ",",
-                      _DX.rstrip(",")])
-    only = "" if touched_since is None else "\n           AND r.id IN (SELECT report_id FROM touched)"
     _tune(session)
     return session.execute(text(f"""
         INSERT INTO indicator_facts (period_start, cutoff, report_id, {names})
-        WITH {ctes}
-        SELECT :start, :kept_end, r.id, {_LIVE_FACTS_SQL},
-               coalesce(dx.dispatches, 0), coalesce(dx.wrong_dispatches, 0)
-          FROM {_LIVE_FROM.format(**bits)}
-          LEFT JOIN dx ON dx.report_id = r.id
-         WHERE {in_period}{only}
+        WITH {fold["ctes"].rstrip(",")}
+        SELECT :start, :kept_end, r.id, {fold["facts"]}
+          FROM {fold["facts_from"]}
+         WHERE {in_period}{fold["only"]}
         ON CONFLICT (period_start, cutoff, report_id) DO UPDATE
            SET ({names}) = ROW({", ".join("EXCLUDED." + n for n, _ in KEPT_FACTS)})
     """), {"start": start, "kept_end": end, "cutoff": cutoff,

@@ -77,17 +77,14 @@ def _period_counts(session: Session, principal: Principal, settings: Settings, *
             and queries.sums_serve(principal, group, None)
             and queries.kept_sums(session, start, cutoff, _rule(settings))):
         # a closed month for the whole city: its sums and medians, kept with it
-        counts = queries.summed_counts(session, group=group, periods=[(start, cutoff)],
-                                       rule=_rule(settings))
+        counts = _summed_counts(session, principal, settings, group=group,
+                                periods=[(start, cutoff)], area=None, source=None)
         medians = {(m["is_total"], m["key"]): m for m in queries.kept_medians(
             session, group=group, start=start, cutoff=cutoff)}
         for c in counts:
             m = medians.get((c["is_total"], c["key"]), {})
             c.update({k: m.get(k) for k in queries.MEDIAN_KEYS})
-        if group == "department":
-            _no_department_dispatches(counts)
-        return _merge_participation(counts, queries.participation_counts(
-            session, principal, group=group, start=start, cutoff=cutoff))
+        return counts
     counts = queries.indicator_counts(
         session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
         source=source, suspended_leave_due=settings.suspended_leave_due,
@@ -110,6 +107,20 @@ def _period_counts(session: Session, principal: Principal, settings: Settings, *
     return _merge_participation(counts, queries.dispatch_counts(
         session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
         source=source), queries.DISPATCH_KEYS)
+
+
+def _summed_counts(session: Session, principal: Principal, settings: Settings, *,
+                   group: str, periods: list[tuple], area: str | None,
+                   source: str | None) -> list[dict]:
+    """The counts of kept months added up from their sums (queries.summed_counts), with 报到
+    and 督办 from their own pass month by month; no medians."""
+    counts = queries.summed_counts(session, group=group, periods=periods, rule=_rule(settings),
+                                   area_prefix=area, source=source)
+    if group == "department":
+        _no_department_dispatches(counts)
+    return _added_up([counts] + [_merge_participation([], queries.participation_counts(
+        session, principal, group=group, start=start, cutoff=cutoff, area_prefix=area,
+        source=source)) for start, cutoff in periods])
 
 
 def _no_department_dispatches(counts: list[dict]) -> None:
@@ -140,15 +151,8 @@ def _months_counts(session: Session, principal: Principal, settings: Settings,
             counted.append((m, mc))
     parts = []
     if summed:
-        rows = queries.summed_counts(session, group=group, periods=summed, rule=rule,
-                                     area_prefix=area, source=source)
-        if group == "department":
-            _no_department_dispatches(rows)
-        parts.append(rows)
-        for start, mc in summed:  # 报到 and 督办: their own pass, month by month
-            parts.append(_merge_participation([], queries.participation_counts(
-                session, principal, group=group, start=start, cutoff=mc, area_prefix=area,
-                source=source)))
+        parts.append(_summed_counts(session, principal, settings, group=group, periods=summed,
+                                    area=area, source=source))
     for m, mc in counted:
         parts.append(_period_counts(session, principal, settings, group=group, start=m.start,
                                     end=m.end, cutoff=mc, area=area, source=source))
