@@ -132,3 +132,127 @@ def install(conn: psycopg.Connection, grid: Grid, *, others: list[Grid]) -> int:
                      (grid.district + "%",)).fetchone()[0]
     conn.execute("VACUUM ANALYZE areas")
     return n
+
+
+@dataclass(frozen=True)
+class City:
+    """A city grid of a real city's size, as nested rectangles of 100 m cells: 4 × 4 districts,
+    each of 4 × 5 streets (街道), each of 4 × 5 communities (社区), each of 3 × 3 cells (网格) —
+    16 districts, 320 streets, 6,400 communities, 57,600 cells over 19 × 30 km (Beijing's 16
+    districts hold ~330 streets and towns and ~7,000 communities). District codes 110151–
+    110166, clear of the demo city's and the other bench grids'."""
+
+    name: str = "city"
+    x0: float = 116.45
+    y0: float = 39.85
+    districts: tuple[int, int] = (4, 4)
+    streets: tuple[int, int] = (4, 5)
+    communities: tuple[int, int] = (4, 5)
+    cells: tuple[int, int] = (3, 3)
+    dx: float = DX
+    dy: float = DY
+    first_district: int = 51
+
+    def span(self, level: str) -> tuple[int, int]:
+        """A unit of `level` in cells, (across, up)."""
+        order = ("cell", "community", "street", "district")
+        nx = ny = 1
+        for lv, (ax, ay) in zip(order, (self.cells, self.communities, self.streets,
+                                        self.districts), strict=True):
+            if lv == level:
+                return nx, ny
+            nx, ny = nx * ax, ny * ay
+        return nx, ny  # "city"
+
+    @property
+    def nx(self) -> int:
+        return self.span("city")[0]
+
+    @property
+    def ny(self) -> int:
+        return self.span("city")[1]
+
+    def count(self, level: str) -> int:
+        cx, cy = self.span("city")
+        sx, sy = self.span(level)
+        return (cx // sx) * (cy // sy)
+
+    def district_code(self, k: int = 0) -> str:
+        return f"1101{self.first_district + k:02d}"
+
+    def centre(self) -> tuple[float, float]:
+        return self.x0 + self.nx * self.dx / 2, self.y0 + self.ny * self.dy / 2
+
+
+CITY = City()
+
+# One statement per level below the district: every unit's rectangle from its indices (i, j) in
+# units of that level, its code from its ancestors' numbers, worked out from the position of
+# its lower-left cell (row-major numbering within the parent, from 1).
+_CITY_LEVEL = f"""
+INSERT INTO areas ({_AREA_COLS})
+SELECT code, %(level)s, left(code, -3), %(zh)s || n, %(en)s,
+       ST_Multi(ST_MakeEnvelope(%(x0)s + i * %(sx)s * %(dx)s, %(y0)s + j * %(sy)s * %(dy)s,
+                                %(x0)s + (i + 1) * %(sx)s * %(dx)s,
+                                %(y0)s + (j + 1) * %(sy)s * %(dy)s, 4326))
+  FROM generate_series(0, %(cx)s / %(sx)s - 1) i, generate_series(0, %(cy)s / %(sy)s - 1) j,
+       LATERAL (SELECT i * %(sx)s AS ci, j * %(sy)s AS cj) c,
+       LATERAL (SELECT {{code}} AS code,
+                       ((cj %% %(psy)s) / %(sy)s) * (%(psx)s / %(sx)s)
+                           + (ci %% %(psx)s) / %(sx)s + 1 AS n) k
+"""
+
+
+def _city_code(city: City, level: str) -> str:
+    """SQL of the code of the unit of `level` whose lower-left cell is (ci, cj)."""
+    dx, dy = city.span("district")
+    parts = [f"'1101' || lpad(({city.first_district} + (cj / {dy}) * {city.districts[0]} "
+             f"+ ci / {dx})::text, 2, '0')"]
+    order = ("district", "street", "community", "cell")
+    for parent, lv in zip(order, order[1:], strict=False):
+        px, py = city.span(parent)
+        lx, ly = city.span(lv)
+        parts.append(f"lpad((((cj %% {py}) / {ly}) * ({px // lx}) + (ci %% {px}) / {lx} + 1)"
+                     "::text, 3, '0')")
+        if lv == level:
+            break
+    return " || ".join(parts)
+
+
+_CITY_DISTRICTS = f"""
+INSERT INTO areas ({_AREA_COLS})
+SELECT '1101' || lpad((%(first_n)s + j * %(ndx)s + i)::text, 2, '0'), 'district', NULL,
+       '基准' || (j * %(ndx)s + i + 1) || '区', 'Bench District ' || (j * %(ndx)s + i + 1),
+       ST_Multi(ST_MakeEnvelope(%(x0)s + i * %(sx)s * %(dx)s, %(y0)s + j * %(sy)s * %(dy)s,
+                                %(x0)s + (i + 1) * %(sx)s * %(dx)s,
+                                %(y0)s + (j + 1) * %(sy)s * %(dy)s, 4326))
+  FROM generate_series(0, %(ndx)s - 1) i, generate_series(0, %(ndy)s - 1) j
+"""
+
+
+def install_city(conn: psycopg.Connection, city: City = CITY) -> dict[str, int]:
+    """Install the city grid (after the demo city; nothing else of the bench's); returns the
+    count stored at each level."""
+    base = {"x0": city.x0, "y0": city.y0, "dx": city.dx, "dy": city.dy,
+            "first": city.district_code(0), "cx": city.nx, "cy": city.ny}
+    with conn.transaction():
+        sx, sy = city.span("district")
+        conn.execute(_CITY_DISTRICTS, {**base, "sx": sx, "sy": sy, "first_n": city.first_district,
+                                       "ndx": city.districts[0],
+                                       "ndy": city.districts[1]})
+        names = {"street": ("第", "'Street ' || n", "街道"),
+                 "community": ("第", "'Community ' || n", "社区"), "cell": ("网格 ", "NULL", "")}
+        for level, parent in (("street", "district"), ("community", "street"),
+                              ("cell", "community")):
+            sx, sy = city.span(level)
+            psx, psy = city.span(parent)
+            zh, en, tail = names[level]
+            sql = _CITY_LEVEL.replace("{code}", _city_code(city, level)).replace(
+                "%(zh)s || n", f"'{zh}' || n || '{tail}'").replace("%(en)s", en)
+            conn.execute(sql, {**base, "level": level, "sx": sx, "sy": sy, "psx": psx,
+                               "psy": psy})
+    conn.execute("VACUUM ANALYZE areas")
+    return {level: conn.execute(
+        "SELECT count(*) FROM areas WHERE level = %s AND code >= %s AND code LIKE '1101%%'",
+        (level, city.district_code(0))).fetchone()[0]
+        for level in ("district", "street", "community", "cell")}

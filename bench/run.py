@@ -255,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--city-cases", metavar="N,N,…",
                     help="the city-year part's sizes (default 100000,300000,1000000; the "
                          "issue's scale is 10000000)")
+    ap.add_argument("--city-reuse", action="store_true",
+                    help="city-year: measure a size its database already holds (built whole "
+                         "by an earlier run) without building it again")
     ap.add_argument("--hotspot-reports", type=int, metavar="N",
                     help="reports in each phase of the hotspot part (default 2,000; the "
                          "issue's scale is 20,000)")
@@ -406,8 +409,10 @@ def main(argv: list[str] | None = None) -> int:
                     for k, v in res.pgbench.items()},
         "storm": res.storm.as_dict() if res.storm else None}, indent=2, default=str))
     options: dict = {"hotspot": {"reports": args.hotspot_reports}} if args.hotspot_reports else {}
-    if args.city_cases:
-        options["city-year"] = {"sizes": tuple(int(x) for x in args.city_cases.split(","))}
+    if args.city_cases or args.city_reuse:
+        options["city-year"] = {
+            "sizes": tuple(int(x) for x in args.city_cases.split(",")) if args.city_cases
+            else None, "reuse": args.city_reuse}
     extra, extra_code, extra_targets = run_module_parts(parts, args.quick, options)
     code = code or extra_code
     if extra:
