@@ -232,3 +232,11 @@ def end_read_only(session) -> bool:
         raw.commit()
         return True
     return False
+
+
+class AtLeast(int):
+    """A count that stopped early: at least this many (a list's total past what is worth
+    counting exactly; the API says so in X-Pagination's `total_exact`)."""
+
+    exact = False
+

@@ -176,6 +176,16 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = PARSER
     PAGINATION_ARGUMENTS_PARSER = PageParser()
 
+    def _set_pagination_metadata(self, page_params, result, headers):
+        """flask-smorest's header, with `"total_exact": false` when the view's count stopped
+        early (db.AtLeast: the total is a lower bound, and the pages go on past it)."""
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        if getattr(page_params.item_count, "exact", True) is False:
+            meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
+            meta["total_exact"] = False
+            headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
+        return result, headers
+
     def arguments(self, schema, *args, **kwargs):
         """flask-smorest's, with a schema class made an instance once, here: webargs makes one
         of a class on every request (deep-copying every field, nested schemas too), a tenth of
@@ -229,7 +239,9 @@ class ErrorSchema(ma.Schema):
 PAGINATION_HEADER_DOC = {
     "description": "Pagination metadata as a JSON object in a string: "
                    '{"total", "total_pages", "first_page", "last_page", "page", '
-                   '"previous_page", "next_page"}.',
+                   '"previous_page", "next_page"}; and `"total_exact": false` when the total '
+                   "is a lower bound (a list counts at most 10,000 cases past its page: the "
+                   "pages go on past it).",
     "schema": {"type": "string"},
 }
 

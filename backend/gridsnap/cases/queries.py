@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..db import RawStatement
+from ..db import AtLeast, RawStatement
 from ..events import queries as event_queries
 from ..events import rules as ev
 from ..notifications import queries as notice_queries
@@ -166,8 +166,9 @@ def case_filter_sql(principal: Principal, params: dict, *, statuses=None, catego
     """The WHERE clause shared by the case list, the exports and the map tiles: the caller's
     scope (invariant 4) and every filter given; fills `params`."""
     where = [scope_predicate(principal, params)]
-    simple = (("overdue", overdue, "r.overdue = :overdue"),
-              ("department", department, "r.department_code = :department"),
+    if overdue is not None:  # said as ix_reports_overdue's predicate is, so it is used
+        where.append("r.overdue" if overdue else "NOT r.overdue")
+    simple = (("department", department, "r.department_code = :department"),
               ("stage", stage, "r.stage = :stage"),
               ("verifier_id", verifier_id, "r.verifier_id = :verifier_id"),
               ("category", category, "r.category_code = :category"),
@@ -200,6 +201,21 @@ _ORDERS = {"due": "r.due_at NULLS LAST, r.id", "updated": "r.updated_at, r.id",
            "received": "r.received_at DESC, r.id"}
 
 
+# a list's total is counted exactly this far past its page, no further: a whole city's 10
+# million cases are not counted for a page of 50 ("at least 10,050", and the count moves on
+# with the pages)
+COUNT_AHEAD = 10_000
+
+
+def _count_upto(session: Session, cond: str, params: dict, cap: int) -> int:
+    """How many cases match `cond`, counted exactly up to `cap`; past it an AtLeast (cap + 1):
+    the count walks at most cap + 1 rows however many match."""
+    n = session.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM reports r WHERE {cond} LIMIT :_cap) x"),
+        {**params, "_cap": cap + 1}).scalar()
+    return n if n <= cap else AtLeast(n)
+
+
 def list_case_rows(session: Session, principal: Principal, *, offset: int = 0, limit: int = 50,
                    order: str | None = None, count: bool = True, **filters):
     """A page of the cases the principal may see and the total matching the filters (None
@@ -208,8 +224,7 @@ def list_case_rows(session: Session, principal: Principal, *, offset: int = 0, l
     cond = case_filter_sql(principal, params, **filters)
     if order != "due":  # a delta sync (updated_since) reads in the order of change
         order = "updated" if filters.get("updated_since") is not None else "received"
-    total = (session.execute(text(f"SELECT count(*) FROM reports r WHERE {cond}"),
-                             params).scalar() if count else None)
+    total = _count_upto(session, cond, params, offset + limit + COUNT_AHEAD) if count else None
     params.update(offset=offset, limit=limit)
     # the page's ids first, from reports alone (an index in the order walks past the offset
     # without joining a row it skips), then the read model of those 50 rows only

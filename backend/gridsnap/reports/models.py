@@ -72,6 +72,8 @@ class Report(Base):
         # /health and `gridsnap deadlines recompute`
         Index("ix_reports_estimated_due", "due_at",
               postgresql_where="due_at_guessed_years IS NOT NULL AND stage IS NOT NULL"),
+        # the overdue cases (the list's and the map's filter): a few thousand of millions
+        Index("ix_reports_overdue", "received_at", postgresql_where="overdue"),
         Index("ix_reports_department_status", "department_code", "status"),
         Index("ix_reports_location", "location", postgresql_using="gist"),
         # possible duplicates are looked for among open cases, nearest first

@@ -7,6 +7,8 @@ and denominator.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -142,14 +144,21 @@ def resolve_period(*, period: str | None, first: date | None, last: date | None,
     return month_period(f"{local.year:04d}-{local.month:02d}", tz)
 
 
+def _half_up(num: int, den: int) -> Decimal:
+    """num ÷ den hundredths rounded half up (away from zero) to a whole hundredth, as a Decimal
+    with two decimals: exact integer arithmetic (den > 0)."""
+    q = (2 * abs(num) + den) // (2 * den)
+    return Decimal(f"{'-' if num < 0 else ''}{q // 100}.{q % 100:02d}")
+
+
 def percent(numerator: int, denominator: int) -> Decimal | None:
     """numerator ÷ denominator as a percentage rounded half up to two decimals (96.37);
     None when the denominator is 0 (printed "—")."""
     if not denominator:
         return None
-    exact = Fraction(numerator * 100, denominator)
-    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    return _half_up(numerator * 10_000, denominator)
 
 
 def hours(seconds: float | None) -> Decimal | None:
@@ -321,31 +330,57 @@ def weights_of(configured: tuple[tuple[str, float], ...]) -> tuple[tuple[str, fl
 MISSING_RATE_RULES = ("exclude", "zero", "full")
 
 
+@functools.lru_cache(maxsize=32)
+def _whole_weights(weights: tuple[tuple[str, float], ...]) -> tuple[tuple[str, int, bool], ...]:
+    """The weights (as written: 0.30 is 3/10) over their common denominator, as whole numbers,
+    with whether less of the rate is better."""
+    exact = [(key, Fraction(str(weight))) for key, weight in weights if weight]
+    common = math.lcm(*(w.denominator for _, w in exact)) if exact else 1
+    return tuple((key, int(w * common), BY_KEY[key].lower_is_better) for key, w in exact)
+
+
 def composite(row: dict, weights: tuple[tuple[str, float], ...],
               missing: str = "exclude") -> tuple[Decimal | None, int]:
     """(Σ weight × rate ÷ Σ weight, the number of weighted rates with a value). A rate where
     less is better counts as 100 − rate; a rate without a value drops out with its weight
     (`missing` "exclude"), or counts as 0 ("zero") or 100 ("full"). Two decimals half up;
     None when no weighted rate has a value (whatever `missing` says: a score resting on
-    nothing is no score)."""
-    num, den = Fraction(0), Fraction(0)
-    valued = 0
-    for key, weight in weights:
-        if not weight:
-            continue
+    nothing is no score). Exact: rates in hundredths, weights as whole numbers."""
+    num = den = valued = 0
+    for key, w, lower_is_better in _whole_weights(tuple(weights)):
         value = row.get(key)
-        w = Fraction(str(weight))
         if value is None:
             if missing == "exclude":
                 continue
-            num += w * (0 if missing == "zero" else 100)
+            num += w * (0 if missing == "zero" else 10_000)
             den += w
             continue
         valued += 1
+        v = Decimal(value).scaleb(2)  # a rate has two decimals: its hundredths
+        if v != v.to_integral_value():
+            return _composite_exact(row, weights, missing)
+        num += w * (10_000 - int(v) if lower_is_better else int(v))
+        den += w
+    if not den or not valued:
+        return None, valued
+    return _half_up(num, den), valued
+
+
+def _composite_exact(row: dict, weights: tuple[tuple[str, float], ...],
+                     missing: str) -> tuple[Decimal | None, int]:
+    """composite() for rates with more than two decimals, in fractions."""
+    num, den, valued = Fraction(0), Fraction(0), 0
+    for key, weight in weights:
+        if not weight:
+            continue
+        value, w = row.get(key), Fraction(str(weight))
+        if value is None:
+            if missing != "exclude":
+                num, den = num + w * (0 if missing == "zero" else 100), den + w
+            continue
+        valued += 1
         v = Fraction(str(value))
-        if BY_KEY[key].lower_is_better:
-            v = 100 - v
-        num += w * v
+        num += w * (100 - v if BY_KEY[key].lower_is_better else v)
         den += w
     if not den or not valued:
         return None, valued

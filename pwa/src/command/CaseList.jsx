@@ -16,6 +16,8 @@ export function CaseList({ onOpen, selected }) {
   const [page, setPage] = useState(1);
   const [rows, setRows] = useState(null);
   const [total, setTotal] = useState(0);
+  // false: the server stopped counting past the page (a whole city's cases): "at least n"
+  const [exact, setExact] = useState(true);
   const [error, setError] = useState(null);
 
   useEffect(() => setPage(1), [lv.filters, order]);
@@ -28,13 +30,16 @@ export function CaseList({ onOpen, selected }) {
     call(`cases?${q}`).then(({ data, headers }) => {
       if (!live) return;
       setRows(data);
-      setTotal(pagination(headers)?.total ?? data.length);
+      const meta = pagination(headers);
+      setTotal(meta?.total ?? data.length);
+      setExact(meta?.total_exact !== false);
       setError(null);
     }).catch((err) => live && setError(err.message));
     return () => { live = false; };
   }, [lv.filters, lv.changed, order, page]);
 
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const totalText = exact ? tn('cmd.total', total) : t('cmd.total_at_least', { n: total });
   const suspendedList = lv.filters.status?.length === 1 && lv.filters.status[0] === 'suspended';
   const departments = departmentsOf(s.categories);
   const deptName = (code) => {
@@ -49,8 +54,8 @@ export function CaseList({ onOpen, selected }) {
     <div class="cmd-list" data-testid="case-list">
       {error && <p class="error">{error}</p>}
       {suspendedList && <h2 data-testid="suspended-list">{t('cmd.suspended_list')}</h2>}
-      <p class="small muted" data-testid="list-total">{tn('cmd.total', total)}</p>
-      <div class="table-wrap" tabIndex={0} role="region" aria-label={tn('cmd.total', total)}>
+      <p class="small muted" data-testid="list-total">{totalText}</p>
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={totalText}>
         <table>
           <thead>
             <tr>
