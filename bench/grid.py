@@ -230,29 +230,35 @@ SELECT '1101' || lpad((%(first_n)s + j * %(ndx)s + i)::text, 2, '0'), 'district'
 """
 
 
-def install_city(conn: psycopg.Connection, city: City = CITY) -> dict[str, int]:
-    """Install the city grid (after the demo city; nothing else of the bench's); returns the
-    count stored at each level."""
-    base = {"x0": city.x0, "y0": city.y0, "dx": city.dx, "dy": city.dy,
-            "first": city.district_code(0), "cx": city.nx, "cy": city.ny}
-    with conn.transaction():
-        sx, sy = city.span("district")
-        conn.execute(_CITY_DISTRICTS, {**base, "sx": sx, "sy": sy, "first_n": city.first_district,
-                                       "ndx": city.districts[0],
-                                       "ndy": city.districts[1]})
-        names = {"street": ("第", "'Street ' || n", "街道"),
-                 "community": ("第", "'Community ' || n", "社区"), "cell": ("网格 ", "NULL", "")}
-        for level, parent in (("street", "district"), ("community", "street"),
-                              ("cell", "community")):
-            sx, sy = city.span(level)
-            psx, psy = city.span(parent)
-            zh, en, tail = names[level]
-            sql = _CITY_LEVEL.replace("{code}", _city_code(city, level)).replace(
-                "%(zh)s || n", f"'{zh}' || n || '{tail}'").replace("%(en)s", en)
-            conn.execute(sql, {**base, "level": level, "sx": sx, "sy": sy, "psx": psx,
-                               "psy": psy})
-    conn.execute("VACUUM ANALYZE areas")
+def insert_city(conn: psycopg.Connection, city: City = CITY) -> dict[str, int]:
+    """Insert the city grid's areas (in the caller's transaction); returns the count stored at
+    each level."""
+    base = {"x0": city.x0, "y0": city.y0, "dx": city.dx, "dy": city.dy, "cx": city.nx,
+            "cy": city.ny}
+    sx, sy = city.span("district")
+    conn.execute(_CITY_DISTRICTS, {**base, "sx": sx, "sy": sy, "first_n": city.first_district,
+                                   "ndx": city.districts[0], "ndy": city.districts[1]})
+    names = {"street": ("第", "'Street ' || n", "街道"),
+             "community": ("第", "'Community ' || n", "社区"), "cell": ("网格 ", "NULL", "")}
+    for level, parent in (("street", "district"), ("community", "street"),
+                          ("cell", "community")):
+        sx, sy = city.span(level)
+        psx, psy = city.span(parent)
+        zh, en, tail = names[level]
+        sql = _CITY_LEVEL.replace("{code}", _city_code(city, level)).replace(
+            "%(zh)s || n", f"'{zh}' || n || '{tail}'").replace("%(en)s", en)
+        conn.execute(sql, {**base, "level": level, "sx": sx, "sy": sy, "psx": psx, "psy": psy})
+    last = city.district_code(city.districts[0] * city.districts[1] - 1)
     return {level: conn.execute(
-        "SELECT count(*) FROM areas WHERE level = %s AND code >= %s AND code LIKE '1101%%'",
-        (level, city.district_code(0))).fetchone()[0]
+        "SELECT count(*) FROM areas WHERE level = %s AND left(code, 6) BETWEEN %s AND %s",
+        (level, city.district_code(0), last)).fetchone()[0]
         for level in ("district", "street", "community", "cell")}
+
+
+def install_city(conn: psycopg.Connection, city: City = CITY) -> dict[str, int]:
+    """Install the city grid (after the demo city; nothing else of the bench's) and analyze
+    the areas; returns the count stored at each level."""
+    with conn.transaction():
+        counts = insert_city(conn, city)
+    conn.execute("VACUUM ANALYZE areas")
+    return counts

@@ -257,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
                          "issue's scale is 10000000)")
     ap.add_argument("--city-reuse", action="store_true",
                     help="city-year: measure a size its database already holds (built whole "
-                         "by an earlier run) without building it again")
+                         "by an earlier run) without building it again; the months it kept "
+                         "stay kept")
     ap.add_argument("--hotspot-reports", type=int, metavar="N",
                     help="reports in each phase of the hotspot part (default 2,000; the "
                          "issue's scale is 20,000)")

@@ -211,11 +211,12 @@ def built(env: BenchEnv) -> int | None:
     return row[0] if row else None
 
 
-def forget_kept(env: BenchEnv) -> None:
-    """Forget every month the worker kept (their tables are folded from the trail again)."""
+def forget_month(env: BenchEnv) -> None:
+    """Forget the measured month's kept facts (its table is folded from the trail again, and
+    kept again as the worker does)."""
     with psycopg.connect(env.database_url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute("DELETE FROM indicator_periods")
-        conn.execute("VACUUM ANALYZE indicator_periods")
+        conn.execute("DELETE FROM indicator_periods WHERE period_start = %s",
+                     (datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=8),))
 
 
 def disk(env: BenchEnv) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from cases_helpers import submit
-from conftest import auth
 from sqlalchemy import text
 
+from cases_helpers import submit
 from gridsnap.cases import queries
+
+from conftest import auth
 
 N = 12
 

@@ -102,7 +102,7 @@ export function CaseList({ onOpen, selected }) {
       <div class="row pager">
         <button type="button" class="secondary" disabled={page <= 1} onClick={() => setPage(page - 1)}>
           {t('cmd.prev')}</button>
-        <span class="small">{t('cmd.page', { page, pages })}</span>
+        <span class="small">{t('cmd.page', { page, pages: exact ? pages : `${pages}+` })}</span>
         <button type="button" class="secondary" disabled={page >= pages} onClick={() => setPage(page + 1)}>
           {t('cmd.next')}</button>
       </div>
