@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import database
 from . import grid as gridmod
 from . import stats as city
 from .env import BenchEnv
@@ -131,6 +132,7 @@ def run(quick: bool, sizes: tuple[int, ...] | None = None, reuse: bool = False) 
         t = time.perf_counter()
         if reuse and city.built(env) == n:
             built = None
+            database.upgrade(env)
             city.forget_month(env)
             say(f"{n:,} cases already built: measured again (the year's other months kept by "
                 "the earlier run stay kept: keeping them is not measured again)")

@@ -45,6 +45,13 @@ def make_demo_database(admin_url: str, name: str) -> str:
     return url
 
 
+def upgrade(env: BenchEnv) -> None:
+    """Migrate the env's database to the code's schema (a database an earlier run built)."""
+    from gridsnap.migrate import upgrade as migrate
+
+    migrate(env.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
 def recreate(env: BenchEnv) -> None:
     """Drop the env's database (ending its sessions), create it, migrate it, load the demo
     city."""

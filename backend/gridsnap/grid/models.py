@@ -9,7 +9,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -55,6 +57,20 @@ class Area(Base):
     name_en: Mapped[str | None] = mapped_column(Text)
     boundary = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=False)
+    # the map's shapes, made by PostgreSQL whenever the boundary is written: in Web Mercator
+    # (cells and the grid are drawn so), simplified to ~5 m (areas are drawn so), and a point
+    # inside where its count is labelled — a tile at city zoom draws thousands of them
+    boundary_3857 = mapped_column(
+        Geometry("GEOMETRY", srid=3857, spatial_index=False),
+        Computed("ST_Transform(boundary, 3857)", persisted=True))
+    outline_3857 = mapped_column(
+        Geometry("GEOMETRY", srid=3857, spatial_index=False),
+        Computed("ST_Transform(ST_SimplifyPreserveTopology(boundary, 0.00005), 3857)",
+                 persisted=True))
+    label_lon: Mapped[float | None] = mapped_column(
+        Float, Computed("ST_X(ST_PointOnSurface(boundary))", persisted=True))
+    label_lat: Mapped[float | None] = mapped_column(
+        Float, Computed("ST_Y(ST_PointOnSurface(boundary))", persisted=True))
     # made by an import as the union of its children (the file did not contain it), named by its
     # code; recomputed whenever a later import adds or changes one of its children. An area a
     # file contains is never derived, and never overwritten by derivation.

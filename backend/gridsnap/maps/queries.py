@@ -53,7 +53,7 @@ def cells_layer(cond: str) -> str:
          GROUP BY r.cell_code
     ),
     cells AS (
-        SELECT ST_AsMVTGeom(ST_Transform(a.boundary, 3857), bounds.b3857) AS geom,
+        SELECT ST_AsMVTGeom(a.boundary_3857, bounds.b3857) AS geom,
                a.code, a.name, c.cases, c.overdue
           FROM cell_counts c JOIN areas a ON a.code = c.code, bounds
     )"""
@@ -71,11 +71,9 @@ def areas_layer(cond: str, level_len: int) -> str:
          GROUP BY 1
     ),
     areas_l AS (
-        SELECT ST_AsMVTGeom(ST_Transform(ST_SimplifyPreserveTopology(a.boundary, 0.00005),
-                                         3857), bounds.b3857) AS geom,
-               a.code, a.name, a.level, c.cases, c.overdue,
-               ST_X(ST_PointOnSurface(a.boundary)) AS label_lon,
-               ST_Y(ST_PointOnSurface(a.boundary)) AS label_lat
+        -- the shapes made once when the boundary was written (areas.outline_3857, label_*)
+        SELECT ST_AsMVTGeom(a.outline_3857, bounds.b3857) AS geom,
+               a.code, a.name, a.level, c.cases, c.overdue, a.label_lon, a.label_lat
           FROM area_counts c JOIN areas a ON a.code = c.code, bounds
          WHERE a.boundary && bounds.b4326
     )"""
@@ -83,7 +81,7 @@ def areas_layer(cond: str, level_len: int) -> str:
 
 GRID_LAYER = """
     grid AS (
-        SELECT ST_AsMVTGeom(ST_Transform(a.boundary, 3857), bounds.b3857) AS geom,
+        SELECT ST_AsMVTGeom(a.boundary_3857, bounds.b3857) AS geom,
                a.code, a.name
           FROM areas a, bounds
          WHERE a.level = 'cell' AND a.boundary && bounds.b4326
