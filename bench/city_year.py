@@ -5,15 +5,18 @@
     make bench BENCH_ARGS="--only city-year --city-cases 100000,300000,1000000"
 
 For each size N, bench.stats builds its city anew (database `gridsnap_bench_stats`, the demo
-city and the ~100,000-cell grid of district 110105, N cases over Dec 2025 – Nov 2026 with the
-trail the closed loop writes, vacuumed and analyzed) and times, as bench.stats does (median of
-3 after one to warm the cache):
+city and a city grid of a real city's size — 16 districts, 320 streets, 6,400 communities,
+57,600 cells, bench.grid.CITY — N cases over Dec 2025 – Nov 2026 with the trail the closed loop
+writes, bulk-loaded with the big tables' indexes built at the end, vacuumed and analyzed) and
+times, as bench.stats does (median of 3 after one to warm the cache; of 1 from 3 million on):
 
-- the case list of a supervisor whose scope (a street) holds ~1,000 open cases: the first page
-  of 50 with its count, newest first, and the 20th page (in-process, cases.views.list_cases);
-- the month's indicator table (2026-11) by street, department and community, and a district
-  supervisor's; 每月一题; the map tiles z10–z16 at the grid's centre; the table through the API
-  and the month's CSV export (bench.stats.measure).
+- the case list, 50 a page newest first with its total: a supervisor whose scope (a street)
+  holds ~1,000 open cases (pages 1 and 20), and the whole city as an admin sees it, unfiltered
+  and by each of the list's filters (pages 1 and 1,000) (in-process, cases.views.list_cases);
+- the current month mid-month (folded, kept to a watermark), the closed month's indicator table
+  (2026-11) by street, department and community, and a district supervisor's; a year's 三率;
+  每月一题; the map tiles z10–z16 at the city's centre, open cases and a month's cases; the
+  table through the API and the month's CSV export (bench.stats.measure).
 
 The issue's scale is 10,000,000 cases (a Beijing-sized year): `--city-cases` takes it, if the
 disk and the hours allow; the default curve is what fits a shared 2-core machine in ~15
