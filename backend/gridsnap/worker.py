@@ -28,7 +28,7 @@ from .extensions import Runtime
 from .outbox import jobs as outbox_jobs
 from .outbox.jobs import Followup
 from .outbox.rules import job_timeout_s
-from .outbox.service import relay_pending, sweep_lost
+from .outbox.service import CLAIM_LIMIT, relay_pending, sweep_lost
 from .patrols import jobs as patrol_jobs
 from .photos import jobs as photo_jobs
 from .stats import jobs as stats_jobs
@@ -159,6 +159,15 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
               sweep_every_s: float = 15.0, stop_after_s: float | None = None) -> int:
     """Relay outbox messages to RQ until stopped; returns messages sent (useful with once).
 
+    After a claim that took all there was (fewer than CLAIM_LIMIT, none at all included) the
+    relay waits `idle_s` before the next one, so that the messages of a steady stream of
+    reports gather into jobs of many: each job's own cost (RQ's bookkeeping in Redis, the
+    job's statements: load, lock, routing rules, supervisors, links, done) is shared by the
+    reports of that pause, not paid every few reports (a relay that claimed again at once
+    made jobs of ~5 messages at 180 reports/s). A message waits at most `idle_s` for its
+    claim, as one arriving while the relay is idle always did; a backlog (a full claim) is
+    claimed again at once.
+
     An outage of Redis or PostgreSQL is waited out with a growing pause (up to 10 s), never a
     reason to exit (invariant 9): the messages wait in PostgreSQL meanwhile.
     """
@@ -203,7 +212,7 @@ def run_relay(rt: Runtime, *, once: bool = False, idle_s: float = 0.2,
             break
         if stop_after_s is not None and time.monotonic() - started > stop_after_s:
             break
-        if sent == 0 and not stopping:
+        if sent < CLAIM_LIMIT and not stopping:
             stopped.wait(backoff)
     return sent_total
 

@@ -71,6 +71,26 @@ def run(session: Session, principal: Principal, row, steps: list[str], body: dic
 
     Raises AppError (via rules.TransitionError and the actions) when a step is not allowed.
     """
+    return write(session, decide(session, principal, row, steps, body, settings=settings,
+                                 client_action_id=client_action_id, next_step=next_step),
+                 view=view)
+
+
+def run_many(session: Session, principal: Principal, rows, steps: list[str], *,
+             settings: Settings, next_step: Callable[[dict], str | None] | None = None) -> int:
+    """`run` on each of many locked case rows (the system's routing of a batch of new cases),
+    the same steps for each with no body: each case's change decided as `run` decides it, then
+    all of them written together (write_many). Returns the count. Does not commit.
+
+    Raises AppError as `run` does (nothing is written then: the caller's transaction fails)."""
+    return write_many(session, [decide(session, principal, row, steps, {}, settings=settings,
+                                       next_step=next_step) for row in rows])
+
+
+def decide(session: Session, principal: Principal, row, steps: list[str], body: dict, *,
+           settings: Settings, client_action_id=None,
+           next_step: Callable[[dict], str | None] | None = None) -> Change:
+    """The change the steps make of the locked case row, ready to write (nothing written)."""
     note = (body.get("note") or "").strip() or None
     change = Change(principal=principal, case=dict(row), note=note, now=clock.now(),
                     last_action=steps[0])
@@ -109,7 +129,7 @@ def run(session: Session, principal: Principal, row, steps: list[str], body: dic
             following = next_step(case)
             if following:
                 pending.append(following)
-    return write(session, change, view=view)
+    return change
 
 
 def _event(ctx: ActionContext, action, out: Outcome, change: Change, photo_ids,
@@ -168,10 +188,10 @@ def _guessed(ctx: ActionContext, changes: dict, due: datetime | None) -> list[in
     return changes["due_at_guessed_years"]
 
 
-def write(session: Session, change: Change, *, view: bool = True) -> dict:
-    """Apply a change: its side writes in order, then the case's row with its events, notices
-    and deadline check in one statement (queries.apply_change). Returns the case's new
-    read-model row (its id only when not `view`). Does not commit."""
+def _prepare(session: Session, change: Change) -> tuple[list[Notice], list]:
+    """Before a change's row is written: its side writes applied in order, the calendar's
+    coverage told after commit if a running estimate moves; its notices and its outbox
+    messages (the check of its new deadline) to write with the row."""
     case, principal = change.case, change.principal
     at = WriteContext(session=session, case_id=case["id"], principal=principal,
                       note=change.note, now=change.now)
@@ -188,12 +208,45 @@ def write(session: Session, change: Change, *, view: bool = True) -> dict:
         messages.append((topics.CASE_DEADLINE, {
             "report_id": str(case["id"]), "stage": case["stage"], "due_at": due.isoformat()},
             due))
+    notices = [Notice(kind, tuple(u for u in who if u is not None and u != principal.id),
+                      case["id"], data) for kind, who in change.notices]
+    return notices, messages
+
+
+def write(session: Session, change: Change, *, view: bool = True) -> dict:
+    """Apply a change: its side writes in order, then the case's row with its events, notices
+    and deadline check in one statement (queries.apply_change). Returns the case's new
+    read-model row (its id only when not `view`). Does not commit."""
+    notices, messages = _prepare(session, change)
     return queries.apply_change(
-        session, case["id"], change.changes, events=event_rows(change.events),
-        notices=notice_rows([Notice(kind, tuple(u for u in who if u is not None
-                                                and u != principal.id), case["id"], data)
-                             for kind, who in change.notices]),
-        messages=message_rows(messages), view=view)
+        session, change.case["id"], change.changes, events=event_rows(change.events),
+        notices=notice_rows(notices), messages=message_rows(messages), view=view)
+
+
+def write_many(session: Session, changes: list[Change]) -> int:
+    """Apply many changes (of different cases) as `write` applies each — side writes first,
+    in order — with the rows, events, notices and deadline checks of the changes that set
+    the same columns in one statement (queries.apply_changes), not one a case: a batch of
+    new cases routed alike is one write. Does not commit; returns the count."""
+    groups: dict[tuple[str, ...], list[tuple[Change, list[Notice], list]]] = {}
+    for change in changes:
+        notices, messages = _prepare(session, change)
+        groups.setdefault(tuple(sorted(change.changes)), []).append(
+            (change, notices, messages))
+    for columns, group in groups.items():
+        if len(group) == 1:
+            change, notices, messages = group[0]
+            queries.apply_change(
+                session, change.case["id"], change.changes, events=event_rows(change.events),
+                notices=notice_rows(notices), messages=message_rows(messages), view=False)
+            continue
+        queries.apply_changes(
+            session, json.dumps([{"id": str(c.case["id"]), **c.changes} for c, _, _ in group],
+                                default=str),
+            columns, events=event_rows([e for c, _, _ in group for e in c.events]),
+            notices=notice_rows([n for _, ns, _ in group for n in ns]),
+            messages=message_rows([m for _, _, ms in group for m in ms]), now=clock.now())
+    return len(changes)
 
 
 def write_set(session: Session, rows: list[dict], events: list[Event], notices: list[Notice],

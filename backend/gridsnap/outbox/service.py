@@ -22,7 +22,11 @@ from .rules import DEFAULT_BATCH, LOST_JOB_STATES, plan_jobs
 
 log = logging.getLogger(__name__)
 
-def relay_pending(session: Session, enqueue, *, limit: int = 2000,
+# the most messages one claim of the relay takes: a claim that took fewer took all there was
+CLAIM_LIMIT = 2000
+
+
+def relay_pending(session: Session, enqueue, *, limit: int = CLAIM_LIMIT,
                   default_batch: int = DEFAULT_BATCH) -> int:
     """Send pending messages to the queue; returns how many were sent.
 
