@@ -198,7 +198,7 @@ def case_filter_sql(principal: Principal, params: dict, *, statuses=None, catego
 
 
 _ORDERS = {"due": "r.due_at NULLS LAST, r.id", "updated": "r.updated_at, r.id",
-           "received": "r.received_at DESC, r.id"}
+           "received": "r.received_at DESC, r.id DESC"}
 
 
 # a list's total is counted exactly this far past its page, no further: a whole city's 10

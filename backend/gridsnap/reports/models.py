@@ -72,6 +72,7 @@ class Report(Base):
         # /health and `gridsnap deadlines recompute`
         Index("ix_reports_estimated_due", "due_at",
               postgresql_where="due_at_guessed_years IS NOT NULL AND stage IS NOT NULL"),
+        Index("ix_reports_category_received", "category_code", "received_at", "id"),
         # the overdue cases (the list's and the map's filter): a few thousand of millions
         Index("ix_reports_overdue", "received_at", postgresql_where="overdue"),
         Index("ix_reports_department_status", "department_code", "status"),
@@ -96,9 +97,10 @@ class Report(Base):
     number: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
     reporter_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True)
+    # indexed with the received time and id (ix_reports_category_received): a category's
+    # cases newest first, as the case list pages them
     category_code: Mapped[str] = mapped_column(
-        ForeignKey("categories.code", ondelete="RESTRICT", name=CATEGORY_FK), nullable=False,
-        index=True)
+        ForeignKey("categories.code", ondelete="RESTRICT", name=CATEGORY_FK), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     address: Mapped[str | None] = mapped_column(Text)
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
