@@ -239,4 +239,3 @@ class AtLeast(int):
     counting exactly; the API says so in X-Pagination's `total_exact`)."""
 
     exact = False
-

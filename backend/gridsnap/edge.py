@@ -176,15 +176,14 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = PARSER
     PAGINATION_ARGUMENTS_PARSER = PageParser()
 
-    def _set_pagination_metadata(self, page_params, result, headers):
-        """flask-smorest's header, with `"total_exact": false` when the view's count stopped
-        early (db.AtLeast: the total is a lower bound, and the pages go on past it)."""
-        result, headers = super()._set_pagination_metadata(page_params, result, headers)
-        if getattr(page_params.item_count, "exact", True) is False:
-            meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        """flask-smorest's, with `"total_exact": false` when the view's count stopped early
+        (db.AtLeast: the total is a lower bound, and the pages go on past it)."""
+        meta = flask_smorest.Blueprint._make_pagination_metadata(page, page_size, item_count)
+        if getattr(item_count, "exact", True) is False:
             meta["total_exact"] = False
-            headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
-        return result, headers
+        return meta
 
     def arguments(self, schema, *args, **kwargs):
         """flask-smorest's, with a schema class made an instance once, here: webargs makes one

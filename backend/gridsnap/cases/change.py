@@ -217,7 +217,13 @@ def write(session: Session, change: Change, *, view: bool = True) -> dict:
     """Apply a change: its side writes in order, then the case's row with its events, notices
     and deadline check in one statement (queries.apply_change). Returns the case's new
     read-model row (its id only when not `view`). Does not commit."""
-    notices, messages = _prepare(session, change)
+    return _apply(session, change, *_prepare(session, change), view=view)
+
+
+def _apply(session: Session, change: Change, notices: list[Notice], messages: list, *,
+           view: bool) -> dict:
+    """One case's change written: its row, events, notices and deadline check in one
+    statement (queries.apply_change)."""
     return queries.apply_change(
         session, change.case["id"], change.changes, events=event_rows(change.events),
         notices=notice_rows(notices), messages=message_rows(messages), view=view)
@@ -235,10 +241,7 @@ def write_many(session: Session, changes: list[Change]) -> int:
             (change, notices, messages))
     for columns, group in groups.items():
         if len(group) == 1:
-            change, notices, messages = group[0]
-            queries.apply_change(
-                session, change.case["id"], change.changes, events=event_rows(change.events),
-                notices=notice_rows(notices), messages=message_rows(messages), view=False)
+            _apply(session, *group[0], view=False)
             continue
         queries.apply_changes(
             session, json.dumps([{"id": str(c.case["id"]), **c.changes} for c, _, _ in group],

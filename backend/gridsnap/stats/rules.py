@@ -345,48 +345,26 @@ def composite(row: dict, weights: tuple[tuple[str, float], ...],
     less is better counts as 100 − rate; a rate without a value drops out with its weight
     (`missing` "exclude"), or counts as 0 ("zero") or 100 ("full"). Two decimals half up;
     None when no weighted rate has a value (whatever `missing` says: a score resting on
-    nothing is no score). Exact: rates in hundredths, weights as whole numbers."""
-    num = den = valued = 0
-    for key, w, lower_is_better in _whole_weights(tuple(weights)):
-        value = row.get(key)
-        if value is None:
-            if missing == "exclude":
-                continue
-            num += w * (0 if missing == "zero" else 10_000)
-            den += w
+    nothing is no score). Exact: rates as whole numbers of their smallest decimal (a
+    hundredth, as percent() gives them, or finer), weights as whole numbers."""
+    whole = _whole_weights(tuple(weights))
+    values = {key: v if isinstance(v, Decimal) else Decimal(str(v))
+              for key, _, _ in whole if (v := row.get(key)) is not None}
+    places = max([2, *(-v.as_tuple().exponent for v in values.values())])
+    full = 100 * 10 ** places  # 100 %, in the rates' unit
+    num = den = 0
+    for key, w, lower_is_better in whole:
+        if key in values:
+            v = int(values[key].scaleb(places))
+            num += w * (full - v if lower_is_better else v)
+        elif missing == "exclude":
             continue
-        valued += 1
-        v = Decimal(value).scaleb(2)  # a rate has two decimals: its hundredths
-        if v != v.to_integral_value():
-            return _composite_exact(row, weights, missing)
-        num += w * (10_000 - int(v) if lower_is_better else int(v))
+        else:
+            num += w * (0 if missing == "zero" else full)
         den += w
-    if not den or not valued:
-        return None, valued
-    return _half_up(num, den), valued
-
-
-def _composite_exact(row: dict, weights: tuple[tuple[str, float], ...],
-                     missing: str) -> tuple[Decimal | None, int]:
-    """composite() for rates with more than two decimals, in fractions."""
-    num, den, valued = Fraction(0), Fraction(0), 0
-    for key, weight in weights:
-        if not weight:
-            continue
-        value, w = row.get(key), Fraction(str(weight))
-        if value is None:
-            if missing != "exclude":
-                num, den = num + w * (0 if missing == "zero" else 100), den + w
-            continue
-        valued += 1
-        v = Fraction(str(value))
-        num += w * (100 - v if BY_KEY[key].lower_is_better else v)
-        den += w
-    if not den or not valued:
-        return None, valued
-    exact = num / den
-    return (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP), valued
+    if not den or not values:
+        return None, len(values)
+    return _half_up(num * 100, den * 10 ** places), len(values)
 
 
 def indicator_row(counts: dict, weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS,
