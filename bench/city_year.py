@@ -52,7 +52,6 @@ def _case_list(env: BenchEnv, repeat: int) -> tuple[list[dict], str]:
     """The case list, newest first, 50 a page with the total: a supervisor of the street with
     the open-case count nearest 1,000 (pages 1 and 20), and the whole city as an admin sees it,
     unfiltered and by each of the list's filters (pages 1 and 1,000)."""
-    from datetime import timedelta
 
     from sqlalchemy import text
     from sqlalchemy.orm import Session
@@ -84,13 +83,12 @@ def _case_list(env: BenchEnv, repeat: int) -> tuple[list[dict], str]:
                             scopes=(street,))
             admin = Principal(id=0, username="bench", display_name="bench", role="admin",
                               scopes=("",))
-            month_from = city.NOW.replace(month=11, day=1, hour=0) - timedelta(hours=8)
             lists = [(sup, f"a supervisor (~{OPEN_IN_SCOPE:,} open cases in scope: street "
                            f"{street}, {n_open:,})", {"statuses": list(OPEN_STATUSES)}, (1, 20))]
             for label, filters in (
                     ("unfiltered", {}),
-                    (f"received in {city.MONTH}", {"received_from": month_from,
-                                                  "received_to": city.NOW - timedelta(hours=16)}),
+                    (f"received in {city.MONTH}", {"received_from": city.MONTH_START,
+                                                  "received_to": city.MONTH_END}),
                     ("closed", {"statuses": ["closed"]}),
                     ("open", {"statuses": list(OPEN_STATUSES)}),
                     (f"category {category}", {"category": category}),

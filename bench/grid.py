@@ -191,7 +191,7 @@ CITY = City()
 # its lower-left cell (row-major numbering within the parent, from 1).
 _CITY_LEVEL = f"""
 INSERT INTO areas ({_AREA_COLS})
-SELECT code, %(level)s, left(code, -3), %(zh)s || n, %(en)s,
+SELECT code, %(level)s, left(code, -3), %(zh)s || n || %(zh_tail)s, %(en)s::text || n,
        ST_Multi(ST_MakeEnvelope(%(x0)s + i * %(sx)s * %(dx)s, %(y0)s + j * %(sy)s * %(dy)s,
                                 %(x0)s + (i + 1) * %(sx)s * %(dx)s,
                                 %(y0)s + (j + 1) * %(sy)s * %(dy)s, 4326))
@@ -238,16 +238,17 @@ def insert_city(conn: psycopg.Connection, city: City = CITY) -> dict[str, int]:
     sx, sy = city.span("district")
     conn.execute(_CITY_DISTRICTS, {**base, "sx": sx, "sy": sy, "first_n": city.first_district,
                                    "ndx": city.districts[0], "ndy": city.districts[1]})
-    names = {"street": ("第", "'Street ' || n", "街道"),
-             "community": ("第", "'Community ' || n", "社区"), "cell": ("网格 ", "NULL", "")}
+    # names: 第1街道 / Street 1, 第1社区 / Community 1, 网格 1 (a cell has no English name)
+    names = {"street": ("第", "街道", "Street "), "community": ("第", "社区", "Community "),
+             "cell": ("网格 ", "", None)}
     for level, parent in (("street", "district"), ("community", "street"),
                           ("cell", "community")):
         sx, sy = city.span(level)
         psx, psy = city.span(parent)
-        zh, en, tail = names[level]
-        sql = _CITY_LEVEL.replace("{code}", _city_code(city, level)).replace(
-            "%(zh)s || n", f"'{zh}' || n || '{tail}'").replace("%(en)s", en)
-        conn.execute(sql, {**base, "level": level, "sx": sx, "sy": sy, "psx": psx, "psy": psy})
+        zh, zh_tail, en = names[level]
+        conn.execute(_CITY_LEVEL.replace("{code}", _city_code(city, level)),
+                     {**base, "level": level, "sx": sx, "sy": sy, "psx": psx, "psy": psy,
+                      "zh": zh, "zh_tail": zh_tail, "en": en})
     last = city.district_code(city.districts[0] * city.districts[1] - 1)
     return {level: conn.execute(
         "SELECT count(*) FROM areas WHERE level = %s AND left(code, 6) BETWEEN %s AND %s",

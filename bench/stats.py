@@ -26,6 +26,9 @@ from .env import BenchEnv
 
 DB = "gridsnap_bench_stats"
 MONTH = "2026-11"
+# the month's bounds as the deployment's zone (Asia/Shanghai, UTC+8) has them, as instants
+MONTH_START = datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=8)
+MONTH_END = datetime(2026, 12, 1, tzinfo=UTC) - timedelta(hours=8)
 TARGET_TABLE_S = 1.0
 TARGET_YEAR_S = 3.0
 # the clock of the generated city: the day after the last month
@@ -216,7 +219,7 @@ def forget_month(env: BenchEnv) -> None:
     kept again as the worker does)."""
     with psycopg.connect(env.database_url, autocommit=True, connect_timeout=10) as conn:
         conn.execute("DELETE FROM indicator_periods WHERE period_start = %s",
-                     (datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=8),))
+                     (MONTH_START,))
 
 
 def disk(env: BenchEnv) -> str:
@@ -494,8 +497,7 @@ def _tiles(session, who, repeat: int) -> list[dict]:
     from gridsnap.maps import rules as zooms
 
     lon, lat = gridmod.CITY.centre()
-    month = {"received_from": datetime(2026, 11, 1, tzinfo=UTC) - timedelta(hours=8),
-             "received_to": datetime(2026, 12, 1, tzinfo=UTC) - timedelta(hours=8),
+    month = {"received_from": MONTH_START, "received_to": MONTH_END,
              "statuses": list(STATUSES)}
     rows = []
     for filters, what in (({}, "open cases"), (month, f"the cases of {MONTH}, any status")):
